@@ -1,0 +1,24 @@
+import {Args, Flags} from '@oclif/core'
+import {loginAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {CallctlCommand} from '../../ui/command.js'
+import {describePresence} from '../../ui/presence.js'
+
+export default class AgentLogin extends CallctlCommand<AgentListing> {
+  static summary = 'Log an agent in; with --queue it also joins those queues'
+  static examples = ['<%= config.bin %> agent login 1001', '<%= config.bin %> agent login 1001 --queue sales --queue support:2']
+  static args = {id: Args.string({description: 'agent id', required: true})}
+  static flags = {
+    queue: Flags.string({description: 'QUEUE or QUEUE:PENALTY to join (repeatable)', multiple: true}),
+    config: Flags.string({char: 'c', description: 'config file (YAML)'}),
+  }
+
+  protected async execute(): Promise<AgentListing> {
+    const {args, flags} = await this.parse(AgentLogin)
+    return withStore(flags.config, (store) => loginAgent(store, args.id, flags.queue ?? []))
+  }
+
+  protected render(a: AgentListing): void {
+    this.print(describePresence(a))
+  }
+}

@@ -1,0 +1,29 @@
+import {Flags} from '@oclif/core'
+import {sandboxUp, type UpResult} from '../../engine/sandbox/sandbox.js'
+import {createLogger} from '../../engine/util/log.js'
+import {callctlPaths} from '../../engine/util/paths.js'
+import {CallctlCommand} from '../../ui/command.js'
+import {fields} from '../../ui/render.js'
+
+export default class SandboxUp extends CallctlCommand<UpResult> {
+  static summary = 'Start a sandbox Asterisk 22 (Debian sid root under chroot), building the root on first use'
+  static description = `The root is built once with debootstrap (about a minute) and cached in ~/.cache/callctl/asterisk-root.
+The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.1 only, with a generated password
+kept in a 0600 file. Must run as root.`
+  static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --port 18088 --json', '<%= config.bin %> sandbox up --rebuild']
+  static flags = {
+    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1', default: 8088, min: 1, max: 65535}),
+    rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached'}),
+    app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
+  }
+
+  protected async execute(): Promise<UpResult> {
+    const {flags} = await this.parse(SandboxUp)
+    return sandboxUp(callctlPaths(), {port: flags.port, rebuild: flags.rebuild, app: flags.app, log: createLogger()})
+  }
+
+  protected render(r: UpResult): void {
+    this.print(r.alreadyRunning ? 'Sandbox Asterisk is already running.' : `Sandbox Asterisk started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
+    this.print(fields({pid: r.state.pid, ari: r.state.ariUrl, user: r.state.ariUser, 'password file': r.state.passwordFile, app: r.state.app}))
+  }
+}

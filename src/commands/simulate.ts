@@ -1,0 +1,82 @@
+import {Flags} from '@oclif/core'
+import {AriHttp} from '../engine/ari/index.js'
+import {loadEngineConfig} from '../engine/config/engine-config.js'
+import {runSimulation, type SimulationSummary} from '../engine/sim/run-simulation.js'
+import {SqliteStore} from '../engine/store/sqlite-store.js'
+import {parseRange} from '../engine/util/duration.js'
+import {UserError} from '../engine/util/errors.js'
+import {createLogger} from '../engine/util/log.js'
+import {CallctlCommand} from '../ui/command.js'
+import {fields} from '../ui/render.js'
+
+export default class Simulate extends CallctlCommand<SimulationSummary> {
+  static summary = 'Simulated traffic: create simulated agents and place simulated callers into the inbound context'
+  static description = `Callers and agents are Local channels into the sandbox dialplan, so the engine treats them like real
+ones. Needs a running engine (callctl engine start). Waits for the callers to finish, then reports what happened.`
+  static examples = [
+    '<%= config.bin %> simulate --callers 20 --rate 2 --agents 5 --talk 5-20 --patience 10-60',
+    '<%= config.bin %> simulate --callers 5 --agents 2 --queue sales --dtmf 1 --json',
+  ]
+  static flags = {
+    callers: Flags.integer({description: 'number of callers', default: 10, min: 1, max: 100_000}),
+    rate: Flags.string({description: 'callers per second', default: '1'}),
+    agents: Flags.integer({description: 'number of simulated agents', default: 3, min: 0, max: 10_000}),
+    talk: Flags.string({description: 'agent talk time range, seconds', default: '5-20'}),
+    patience: Flags.string({description: 'caller patience range, seconds (hang up if not answered)', default: '10-60'}),
+    ring: Flags.string({description: 'seconds an agent phone rings before answering (999: never)', default: '1'}),
+    dtmf: Flags.string({description: 'digits each caller presses after answer'}),
+    queue: Flags.string({description: 'queue to dial (created if missing)', default: 'support'}),
+    did: Flags.string({description: 'dial this number instead of the queue name'}),
+    'agent-prefix': Flags.string({description: 'simulated agent ids start with this', default: 'sim'}),
+    'no-wait': Flags.boolean({description: 'return once every caller is placed'}),
+    config: Flags.string({char: 'c', description: 'config file (YAML)'}),
+  }
+
+  protected async execute(): Promise<SimulationSummary> {
+    const {flags} = await this.parse(Simulate)
+    const rate = Number(flags.rate)
+    if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UserError(`Invalid --rate "${flags.rate}"`, {suggestion: 'Use callers per second, e.g. 0.5 or 2 (at most 1000).', exitCode: 2})
+    if (flags.dtmf && !/^[0-9*#A-Dw]+$/.test(flags.dtmf)) throw new UserError(`Invalid --dtmf "${flags.dtmf}"`, {suggestion: 'Use digits 0-9, *, #, A-D and w for a half-second pause.', exitCode: 2})
+    const config = loadEngineConfig({file: flags.config})
+    const log = createLogger({level: config.logLevel})
+    const store = new SqliteStore(config.database)
+    try {
+      return await runSimulation(
+        {ari: new AriHttp(config.ari), store, log},
+        {
+          callers: flags.callers,
+          rate,
+          agents: flags.agents,
+          talk: parseRange(flags.talk, '--talk'),
+          patience: parseRange(flags.patience, '--patience'),
+          ring: parseRange(flags.ring, '--ring'),
+          dtmf: flags.dtmf,
+          queue: flags.queue,
+          did: flags.did,
+          agentPrefix: flags['agent-prefix'],
+          wait: !flags['no-wait'],
+        },
+      )
+    } finally {
+      await store.close()
+    }
+  }
+
+  protected render(s: SimulationSummary): void {
+    this.print(
+      fields({
+        run: s.run,
+        queue: s.queue,
+        agents: s.agents.length,
+        placed: s.originated,
+        'failed to place': s.failedToOriginate,
+        connected: s.connected,
+        abandoned: s.abandoned,
+        other: s.other,
+        'not seen by engine': s.unseen,
+        'average wait': s.averageWaitMs === null ? '-' : `${(s.averageWaitMs / 1000).toFixed(1)} s`,
+      }),
+    )
+    if (s.unseen > 0) this.print('Some calls never reached the engine: is `callctl engine start` running?')
+  }
+}

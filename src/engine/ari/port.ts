@@ -1,0 +1,266 @@
+// The engine's view of Asterisk's REST Interface. Only this folder knows ari-client
+// exists; the engine, the simulator and the tests see these plain types.
+
+export interface CallerId {
+  name: string
+  number: string
+}
+
+export interface Channel {
+  id: string
+  name: string
+  state: string
+  caller: CallerId
+  connected: CallerId
+  dialplan?: {context: string; exten: string; priority: number; app_name?: string; app_data?: string}
+  creationtime: string
+  language?: string
+  channelvars?: Record<string, string>
+}
+
+export interface Bridge {
+  id: string
+  technology: string
+  bridge_type: string
+  bridge_class: string
+  name: string
+  channels: string[]
+  creationtime?: string
+}
+
+export interface Playback {
+  id: string
+  media_uri: string
+  target_uri: string
+  state: string
+}
+
+export interface LiveRecording {
+  name: string
+  format: string
+  state: string
+  target_uri: string
+  duration?: number
+  cause?: string
+}
+
+export interface AsteriskInfo {
+  system?: {version: string; entity_id: string}
+  status?: {startup_time: string; last_reload_time: string}
+  config?: Record<string, unknown>
+}
+
+interface EventBase {
+  type: string
+  application: string
+  timestamp: string
+  asterisk_id?: string
+}
+
+export interface StasisStartEvent extends EventBase {
+  type: 'StasisStart'
+  args: string[]
+  channel: Channel
+  replace_channel?: Channel
+}
+export interface StasisEndEvent extends EventBase {
+  type: 'StasisEnd'
+  channel: Channel
+}
+export interface ChannelDestroyedEvent extends EventBase {
+  type: 'ChannelDestroyed'
+  channel: Channel
+  cause: number
+  cause_txt: string
+}
+export interface ChannelHangupRequestEvent extends EventBase {
+  type: 'ChannelHangupRequest'
+  channel: Channel
+  cause?: number
+  soft?: boolean
+}
+export interface ChannelStateChangeEvent extends EventBase {
+  type: 'ChannelStateChange'
+  channel: Channel
+}
+export interface ChannelDtmfReceivedEvent extends EventBase {
+  type: 'ChannelDtmfReceived'
+  channel: Channel
+  digit: string
+  duration_ms: number
+}
+export interface PlaybackEvent extends EventBase {
+  type: 'PlaybackStarted' | 'PlaybackFinished'
+  playback: Playback
+}
+export interface RecordingEvent extends EventBase {
+  type: 'RecordingStarted' | 'RecordingFinished' | 'RecordingFailed'
+  recording: LiveRecording
+}
+export interface BridgeDestroyedEvent extends EventBase {
+  type: 'BridgeDestroyed'
+  bridge: Bridge
+}
+export interface ChannelBridgeEvent extends EventBase {
+  type: 'ChannelEnteredBridge' | 'ChannelLeftBridge'
+  bridge: Bridge
+  channel: Channel
+}
+
+export interface AriEventMap {
+  StasisStart: StasisStartEvent
+  StasisEnd: StasisEndEvent
+  ChannelDestroyed: ChannelDestroyedEvent
+  ChannelHangupRequest: ChannelHangupRequestEvent
+  ChannelStateChange: ChannelStateChangeEvent
+  ChannelDtmfReceived: ChannelDtmfReceivedEvent
+  PlaybackStarted: PlaybackEvent
+  PlaybackFinished: PlaybackEvent
+  RecordingStarted: RecordingEvent
+  RecordingFinished: RecordingEvent
+  RecordingFailed: RecordingEvent
+  BridgeDestroyed: BridgeDestroyedEvent
+  ChannelEnteredBridge: ChannelBridgeEvent
+  ChannelLeftBridge: ChannelBridgeEvent
+}
+export type AriEventType = keyof AriEventMap
+export const ARI_EVENT_TYPES: readonly AriEventType[] = [
+  'StasisStart',
+  'StasisEnd',
+  'ChannelDestroyed',
+  'ChannelHangupRequest',
+  'ChannelStateChange',
+  'ChannelDtmfReceived',
+  'PlaybackStarted',
+  'PlaybackFinished',
+  'RecordingStarted',
+  'RecordingFinished',
+  'RecordingFailed',
+  'BridgeDestroyed',
+  'ChannelEnteredBridge',
+  'ChannelLeftBridge',
+]
+
+export interface OriginateParams {
+  endpoint: string
+  /** Enter this Stasis app with appArgs once answered ... */
+  app?: string
+  appArgs?: string
+  /** ... or run this dialplan location. */
+  context?: string
+  extension?: string
+  priority?: number
+  callerId?: string
+  /** Seconds to ring before giving up. */
+  timeout?: number
+  channelId?: string
+  otherChannelId?: string
+  variables?: Record<string, string>
+}
+
+export interface SnoopParams {
+  spy?: 'none' | 'both' | 'in' | 'out'
+  whisper?: 'none' | 'both' | 'in' | 'out'
+  app: string
+  appArgs?: string
+  snoopId?: string
+}
+
+export interface RecordParams {
+  name: string
+  format: string
+  maxDurationSeconds?: number
+  ifExists?: 'fail' | 'overwrite' | 'append'
+  beep?: boolean
+  terminateOn?: string
+}
+
+export type ConnectionState =
+  | {state: 'connecting'; attempt: number}
+  | {state: 'connected'}
+  | {state: 'unreachable'; attempt: number; retryInMs: number; error: string}
+  | {state: 'failed'; error: string}
+  | {state: 'closed'}
+
+/** The REST operations the engine uses. Every call rejects with AriRequestError on a non-2xx answer. */
+export interface AriRest {
+  asteriskInfo(): Promise<AsteriskInfo>
+  setGlobalVar(name: string, value: string): Promise<void>
+  getGlobalVar(name: string): Promise<string>
+
+  listChannels(): Promise<Channel[]>
+  getChannel(id: string): Promise<Channel>
+  originate(p: OriginateParams): Promise<Channel>
+  answer(channelId: string): Promise<void>
+  hangup(channelId: string, reason?: string): Promise<void>
+  ring(channelId: string): Promise<void>
+  startMoh(channelId: string, mohClass?: string): Promise<void>
+  stopMoh(channelId: string): Promise<void>
+  hold(channelId: string): Promise<void>
+  unhold(channelId: string): Promise<void>
+  setChannelVar(channelId: string, name: string, value: string): Promise<void>
+  getChannelVar(channelId: string, name: string): Promise<string>
+  sendDtmf(channelId: string, dtmf: string): Promise<void>
+  continueInDialplan(channelId: string, context?: string, extension?: string, priority?: number): Promise<void>
+  playOnChannel(channelId: string, media: string | string[], playbackId?: string, lang?: string): Promise<Playback>
+  recordChannel(channelId: string, p: RecordParams): Promise<LiveRecording>
+  snoop(channelId: string, p: SnoopParams): Promise<Channel>
+
+  listBridges(): Promise<Bridge[]>
+  createBridge(type: string, bridgeId?: string, name?: string): Promise<Bridge>
+  destroyBridge(bridgeId: string): Promise<void>
+  addToBridge(bridgeId: string, channelIds: string[], role?: string): Promise<void>
+  removeFromBridge(bridgeId: string, channelIds: string[]): Promise<void>
+  playOnBridge(bridgeId: string, media: string | string[], playbackId?: string): Promise<Playback>
+  recordBridge(bridgeId: string, p: RecordParams): Promise<LiveRecording>
+  startBridgeMoh(bridgeId: string, mohClass?: string): Promise<void>
+  stopBridgeMoh(bridgeId: string): Promise<void>
+
+  stopPlayback(playbackId: string): Promise<void>
+  stopRecording(name: string): Promise<void>
+  deleteStoredRecording(name: string): Promise<void>
+  /** Bytes of a finished recording (fetched over HTTP; ari-client 2.2.0 cannot). */
+  downloadStoredRecording(name: string): Promise<Buffer>
+  applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}>
+}
+
+/** A live connection to one Stasis app: REST plus its event stream. */
+export interface AriPort extends AriRest {
+  readonly app: string
+  on<K extends AriEventType>(type: K, handler: (event: AriEventMap[K]) => void): void
+  onConnection(handler: (s: ConnectionState) => void): void
+  close(): Promise<void>
+}
+
+export interface AriCredentials {
+  url: string
+  user: string
+  password: string
+}
+
+/** Asterisk answered with a non-2xx status. */
+export class AriRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly operation: string,
+    message: string,
+  ) {
+    super(`${operation}: ${status} ${message}`)
+    this.name = 'AriRequestError'
+  }
+}
+
+/** Asterisk refused the user or password. Not worth retrying. */
+export class AriAuthError extends Error {
+  constructor(
+    readonly url: string,
+    readonly user: string,
+  ) {
+    super(`Asterisk at ${url} refused ARI user "${user}" (wrong user or password)`)
+    this.name = 'AriAuthError'
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof AriRequestError && err.status === 404
+}

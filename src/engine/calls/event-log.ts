@@ -1,0 +1,90 @@
+import type {NewEvent} from '../store/events.js'
+import type {Store} from '../store/store.js'
+import type {Clock} from '../util/clock.js'
+import type {Logger} from '../util/log.js'
+
+export type EventListener = (e: NewEvent) => void
+
+/**
+ * The engine's write path into the event log. Appends are synchronous for the call
+ * logic (no await between a decision and its record) and reach the store in small
+ * batches. When the store fails (disk full, locked) events stay buffered and are
+ * retried with backoff while calls keep flowing; the failure is logged loudly.
+ */
+export class EventLog {
+  private buffer: NewEvent[] = []
+  private flushing: Promise<void> | null = null
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private failures = 0
+  private readonly listeners = new Set<EventListener>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    readonly origin: string,
+  ) {}
+
+  append(e: Omit<NewEvent, 'ts' | 'origin'> & {ts?: number}): NewEvent {
+    const event: NewEvent = {...e, ts: e.ts ?? this.clock.now(), origin: this.origin}
+    this.buffer.push(event)
+    for (const l of this.listeners) {
+      try {
+        l(event)
+      } catch (err) {
+        this.log.error('event listener failed', {error: String(err)})
+      }
+    }
+    this.schedule(this.failures === 0 ? 20 : Math.min(5000, 100 * 2 ** this.failures))
+    return event
+  }
+
+  subscribe(l: EventListener): () => void {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
+  }
+
+  get pending(): number {
+    return this.buffer.length
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.flushing) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.flush()
+    }, ms)
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushing) await this.flushing
+    if (this.buffer.length === 0) return
+    const batch = this.buffer
+    this.buffer = []
+    this.flushing = (async () => {
+      try {
+        await this.store.appendEvents(batch)
+        if (this.failures > 0) this.log.warn('event log writable again', {written: batch.length})
+        this.failures = 0
+      } catch (err) {
+        this.failures++
+        this.buffer = batch.concat(this.buffer)
+        this.log.error('EVENT LOG WRITE FAILED: events are buffered in memory and will be retried', {
+          error: err instanceof Error ? err.message : String(err),
+          buffered: this.buffer.length,
+          attempt: this.failures,
+        })
+      } finally {
+        this.flushing = null
+      }
+    })()
+    await this.flushing
+    if (this.buffer.length > 0) this.schedule(this.failures === 0 ? 0 : Math.min(5000, 100 * 2 ** this.failures))
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.flush()
+  }
+}

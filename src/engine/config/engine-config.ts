@@ -1,0 +1,126 @@
+import {existsSync, readFileSync} from 'node:fs'
+import {callctlPaths, type Paths} from '../util/paths.js'
+import {UserError} from '../util/errors.js'
+import {readSecret} from '../util/secrets.js'
+import {errorAt, parseYaml, type LocatedDoc} from './yaml-errors.js'
+import {readSandboxState} from '../sandbox/state.js'
+
+export interface EngineConfig {
+  ari: {url: string; user: string; password: string; app: string}
+  /** Where the ARI settings came from, for messages (never includes the password). */
+  ariSource: string
+  database: string
+  /** Queue for calls whose dialled number matches no queue; null rejects them. */
+  defaultQueue: string | null
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  api: {host: string; port: number}
+  paths: Paths
+}
+
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api'] as const
+const ARI_KEYS = ['url', 'user', 'password', 'passwordFile', 'app'] as const
+const API_KEYS = ['host', 'port'] as const
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+interface RawConfig {
+  ari?: {url?: string; user?: string; password?: string; passwordFile?: string; app?: string}
+  database?: string
+  defaultQueue?: string | null
+  logLevel?: string
+  api?: {host?: string; port?: number}
+}
+
+/**
+ * Engine settings from, in increasing precedence: defaults, the running sandbox (when
+ * no ARI URL is configured), the YAML file, and CALLCTL_* environment variables.
+ */
+export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; requireAri?: boolean} = {}): EngineConfig {
+  const env = opts.env ?? process.env
+  const paths = callctlPaths(env)
+  const file = opts.file ?? paths.configFile
+  let raw: RawConfig = {}
+  if (existsSync(file)) raw = validate(parseYaml(readFileSync(file, 'utf8'), file))
+  else if (opts.file) throw new UserError(`Config file ${file} does not exist`, {suggestion: 'Check the path, or leave out --config to use defaults.', exitCode: 2})
+
+  let url = raw.ari?.url
+  let user = raw.ari?.user
+  let passwordFile = raw.ari?.passwordFile
+  let password = raw.ari?.password
+  let source = existsSync(file) ? file : 'defaults'
+  if (!url && !env.CALLCTL_ARI_URL) {
+    const sandbox = readSandboxState(paths)
+    if (sandbox) {
+      url = sandbox.ariUrl
+      user = user ?? sandbox.ariUser
+      passwordFile = passwordFile ?? sandbox.passwordFile
+      source = `sandbox (${paths.sandboxDir})`
+    }
+  }
+  url = env.CALLCTL_ARI_URL || url || 'http://127.0.0.1:8088'
+  user = env.CALLCTL_ARI_USER || user || 'callctl'
+  passwordFile = env.CALLCTL_ARI_PASSWORD_FILE || passwordFile
+  password = env.CALLCTL_ARI_PASSWORD || password
+  if (env.CALLCTL_ARI_URL) source = 'environment'
+  if (!password && opts.requireAri !== false) {
+    const pf = passwordFile ?? paths.ariPasswordFile
+    if (!existsSync(pf)) {
+      throw new UserError(`No ARI password: ${pf} does not exist`, {
+        suggestion: 'Run `callctl sandbox up`, or set ari.password / ari.passwordFile in the config, or CALLCTL_ARI_PASSWORD.',
+        exitCode: 2,
+      })
+    }
+    password = readSecret(pf)
+  }
+  const port = Number(env.CALLCTL_API_PORT || raw.api?.port || 8089)
+  return {
+    ari: {url, user, password: password ?? '', app: env.CALLCTL_ARI_APP || raw.ari?.app || 'callctl'},
+    ariSource: source,
+    database: env.CALLCTL_DB || raw.database || paths.database,
+    defaultQueue: env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null,
+    logLevel: ((env.CALLCTL_LOG_LEVEL as EngineConfig['logLevel']) || raw.logLevel || 'info') as EngineConfig['logLevel'],
+    api: {host: env.CALLCTL_API_HOST || raw.api?.host || '127.0.0.1', port},
+    paths,
+  }
+}
+
+function validate(d: LocatedDoc): RawConfig {
+  const root = d.doc.toJS() as unknown
+  if (root === null || root === undefined) return {}
+  if (typeof root !== 'object' || Array.isArray(root)) throw errorAt(d, [], 'the config must be a mapping of settings', `Accepted keys: ${TOP_KEYS.join(', ')}.`)
+  const r = root as Record<string, unknown>
+  checkKeys(d, [], r, TOP_KEYS)
+  if (r.ari !== undefined) {
+    if (typeof r.ari !== 'object' || r.ari === null || Array.isArray(r.ari)) throw errorAt(d, ['ari'], 'ari must be a mapping', `Accepted keys: ${ARI_KEYS.join(', ')}.`)
+    const ari = r.ari as Record<string, unknown>
+    checkKeys(d, ['ari'], ari, ARI_KEYS)
+    for (const k of ARI_KEYS) if (ari[k] !== undefined && typeof ari[k] !== 'string') throw errorAt(d, ['ari', k], `ari.${k} must be a string`)
+    if (typeof ari.url === 'string' && !/^https?:\/\/[^/\s]+/.test(ari.url)) {
+      throw errorAt(d, ['ari', 'url'], `ari.url "${ari.url}" is not an http(s) URL`, 'Example: http://127.0.0.1:8088')
+    }
+    if (typeof ari.app === 'string' && !/^[A-Za-z0-9_.-]+$/.test(ari.app)) throw errorAt(d, ['ari', 'app'], 'ari.app may only contain letters, digits, _ . -')
+  }
+  if (r.database !== undefined && typeof r.database !== 'string') throw errorAt(d, ['database'], 'database must be a file path')
+  if (r.defaultQueue !== undefined && r.defaultQueue !== null && typeof r.defaultQueue !== 'string') throw errorAt(d, ['defaultQueue'], 'defaultQueue must be a queue name')
+  if (r.logLevel !== undefined && !LOG_LEVELS.includes(r.logLevel as never)) {
+    throw errorAt(d, ['logLevel'], `logLevel "${String(r.logLevel)}" is not one of ${LOG_LEVELS.join(', ')}`)
+  }
+  if (r.api !== undefined) {
+    if (typeof r.api !== 'object' || r.api === null) throw errorAt(d, ['api'], 'api must be a mapping', `Accepted keys: ${API_KEYS.join(', ')}.`)
+    const api = r.api as Record<string, unknown>
+    checkKeys(d, ['api'], api, API_KEYS)
+    if (api.port !== undefined && (!Number.isInteger(api.port) || (api.port as number) < 1 || (api.port as number) > 65535)) {
+      throw errorAt(d, ['api', 'port'], `api.port must be an integer from 1 to 65535, got ${JSON.stringify(api.port)}`)
+    }
+    if (api.host !== undefined && typeof api.host !== 'string') throw errorAt(d, ['api', 'host'], 'api.host must be a string')
+  }
+  return r as RawConfig
+}
+
+function checkKeys(d: LocatedDoc, path: string[], obj: Record<string, unknown>, accepted: readonly string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!accepted.includes(k)) {
+      const where = [...path, k].join('.')
+      throw errorAt(d, [...path, k], `unknown setting "${where}"`, `Accepted here: ${accepted.join(', ')}.`, true)
+    }
+  }
+}

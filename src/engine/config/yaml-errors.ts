@@ -1,0 +1,68 @@
+import {LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node} from 'yaml'
+import {UserError} from '../util/errors.js'
+
+/** A config problem pinned to file:line:column. */
+export class ConfigError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly detail: string,
+    suggestion?: string,
+  ) {
+    super(`${file}:${line}:${column}: ${detail}`, {suggestion, exitCode: 2, code: 'invalid_config'})
+    this.name = 'ConfigError'
+  }
+}
+
+export interface LocatedDoc {
+  file: string
+  doc: Document.Parsed
+  lines: LineCounter
+}
+
+/** Parse YAML text, turning syntax errors into ConfigErrors with their position. */
+export function parseYaml(text: string, file: string): LocatedDoc {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+  const first = doc.errors[0]
+  if (first) {
+    const pos = lines.linePos(first.pos[0])
+    throw new ConfigError(file, pos.line, pos.col, first.message.split('\n')[0] ?? 'invalid YAML', 'Check indentation and quoting near that line.')
+  }
+  return {file, doc, lines}
+}
+
+/** Position of the node at `path` (or of its nearest existing parent). */
+export function positionOf(d: LocatedDoc, path: readonly (string | number)[], preferKey = false): {line: number; column: number} {
+  let node: unknown = d.doc.contents
+  let best: Node | null = isNode(node) ? node : null
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key))
+      if (!pair) break
+      if (preferKey && key === path[path.length - 1] && isNode(pair.key)) {
+        best = pair.key
+        break
+      }
+      node = pair.value
+      if (isNode(node)) best = node
+      else if (isNode(pair.key)) best = pair.key
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key]
+      if (isNode(node)) best = node
+    } else break
+  }
+  const offset = best?.range?.[0] ?? 0
+  const pos = d.lines.linePos(offset)
+  return {line: pos.line, column: pos.col}
+}
+
+export function errorAt(d: LocatedDoc, path: readonly (string | number)[], detail: string, suggestion?: string, preferKey = false): ConfigError {
+  const {line, column} = positionOf(d, path, preferKey)
+  return new ConfigError(d.file, line, column, detail, suggestion)
+}
+
+function isNode(n: unknown): n is Node {
+  return typeof n === 'object' && n !== null && 'range' in n
+}

@@ -1,0 +1,225 @@
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {AriHttp} from '../ari/index.js'
+import {UserError} from '../util/errors.js'
+import type {Logger} from '../util/log.js'
+import type {Paths} from '../util/paths.js'
+import {ensureSecret} from '../util/secrets.js'
+import {holdMusicWav} from './moh.js'
+import {isOurAsterisk, isRunning, stopProcess} from './process.js'
+import {ensureAsteriskRoot, requireRoot, rootIsComplete} from './root.js'
+import {clearSandboxState, readSandboxState, writeSandboxState, type SandboxState} from './state.js'
+
+export const DEFAULT_HTTP_PORT = 8088
+export const ARI_USER = 'callctl'
+
+/** The Asterisk config templates kept in the repo (asterisk/conf). */
+export function templateDir(): string {
+  return fileURLToPath(new URL('../../../asterisk/conf/', import.meta.url))
+}
+
+export interface UpOptions {
+  port?: number
+  rebuild?: boolean
+  app?: string
+  log: Logger
+}
+
+export interface UpResult {
+  state: SandboxState
+  alreadyRunning: boolean
+  rootBuilt: boolean
+  rootBuildSeconds: number
+  startSeconds: number
+}
+
+export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult> {
+  requireRoot('start Asterisk')
+  const existing = readSandboxState(paths)
+  if (existing && isRunning(existing.pid) && isOurAsterisk(existing.pid, existing.root)) {
+    if (!opts.rebuild && (opts.port === undefined || opts.port === existing.httpPort)) {
+      return {state: existing, alreadyRunning: true, rootBuilt: false, rootBuildSeconds: 0, startSeconds: 0}
+    }
+    await stopProcess(existing.pid)
+  }
+  const root = paths.asteriskRoot
+  const {built, seconds} = await ensureAsteriskRoot(root, {rebuild: opts.rebuild, log: opts.log})
+  const port = opts.port ?? DEFAULT_HTTP_PORT
+  await assertPortFree(port)
+
+  const instance = createHash('sha1').update(paths.home).digest('hex').slice(0, 10)
+  const instanceDir = `/srv/callctl/${instance}`
+  const hostDir = join(root, instanceDir)
+  for (const d of ['etc', 'run', 'spool/recording', 'log', 'log/cdr-csv', 'lib', 'cache', 'moh']) mkdirSync(join(hostDir, d), {recursive: true})
+  const password = ensureSecret(paths.ariPasswordFile)
+  const app = opts.app ?? 'callctl'
+  writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir})
+  writeFileSync(join(hostDir, 'moh', 'callctl-hold.wav'), holdMusicWav())
+
+  mkdirSync(paths.sandboxDir, {recursive: true})
+  const outFile = join(paths.sandboxDir, 'asterisk.out')
+  const out = openSync(outFile, 'w')
+  const started = Date.now()
+  const child = spawn('chroot', [root, '/usr/sbin/asterisk', '-f', '-n', '-C', `${instanceDir}/etc/asterisk.conf`], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  })
+  closeSync(out)
+  child.unref()
+  const pid = child.pid
+  if (!pid) throw new Error('chroot did not start')
+  const ariUrl = `http://127.0.0.1:${port}`
+  await waitForAri(new AriHttp({url: ariUrl, user: ARI_USER, password}), pid, outFile)
+  const state: SandboxState = {
+    pid,
+    root,
+    instance,
+    instanceDir,
+    httpPort: port,
+    ariUrl,
+    ariUser: ARI_USER,
+    passwordFile: paths.ariPasswordFile,
+    app,
+    startedAt: new Date().toISOString(),
+  }
+  writeSandboxState(paths, state)
+  return {state, alreadyRunning: false, rootBuilt: built, rootBuildSeconds: seconds, startSeconds: (Date.now() - started) / 1000}
+}
+
+function writeConfig(etcDir: string, vars: Record<string, string>): void {
+  const dir = templateDir()
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.conf')) continue
+    const text = readFileSync(join(dir, name), 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (_, k: string) => {
+      const v = vars[k]
+      if (v === undefined) throw new Error(`template ${name} uses unknown variable ${k}`)
+      return v
+    })
+    const target = join(etcDir, name)
+    writeFileSync(target, text, {mode: 0o600})
+    chmodSync(target, 0o600)
+  }
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new UserError(`Port ${port} on 127.0.0.1 is already in use, so Asterisk's HTTP server cannot bind it`, {
+            suggestion: `Stop the program using it, or pick another port: callctl sandbox up --port ${port + 10000 > 65535 ? port - 1 : port + 10000}`,
+            exitCode: 2,
+            code: 'port_in_use',
+          }),
+        )
+      } else reject(err)
+    })
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()))
+  })
+}
+
+async function waitForAri(rest: AriHttp, pid: number, outFile: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) {
+      const tail = readFileSync(outFile, 'utf8').trim().split('\n').slice(-5).join(' | ')
+      throw new UserError(`Asterisk exited during startup: ${tail}`, {suggestion: `See ${outFile} and the instance's log directory.`, exitCode: 2})
+    }
+    try {
+      await rest.asteriskInfo()
+      return
+    } catch {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  await stopProcess(pid)
+  throw new UserError(`Asterisk did not answer on ARI within ${timeoutMs / 1000} s`, {suggestion: `See ${outFile}.`, exitCode: 2})
+}
+
+export interface DownResult {
+  stopped: boolean
+  pid: number | null
+  how: 'stopped' | 'killed' | 'gone' | 'not-running'
+}
+
+export async function sandboxDown(paths: Paths): Promise<DownResult> {
+  const state = readSandboxState(paths)
+  if (!state) return {stopped: false, pid: null, how: 'not-running'}
+  let how: DownResult['how'] = 'gone'
+  if (isRunning(state.pid) && isOurAsterisk(state.pid, state.root)) how = await stopProcess(state.pid)
+  clearSandboxState(paths)
+  return {stopped: how === 'stopped' || how === 'killed', pid: state.pid, how}
+}
+
+export interface StatusResult {
+  running: boolean
+  pid: number | null
+  ariUrl: string | null
+  ariUser: string | null
+  passwordFile: string | null
+  app: string | null
+  root: string
+  rootReady: boolean
+  instanceDir: string | null
+  asteriskVersion: string | null
+  startedAt: string | null
+  channels: number | null
+}
+
+export async function sandboxStatus(paths: Paths): Promise<StatusResult> {
+  const state = readSandboxState(paths)
+  const running = !!state && isRunning(state.pid) && isOurAsterisk(state.pid, state.root)
+  let version: string | null = null
+  let channels: number | null = null
+  if (state && running) {
+    try {
+      const rest = new AriHttp({url: state.ariUrl, user: state.ariUser, password: readFileSync(state.passwordFile, 'utf8').trim()})
+      version = (await rest.asteriskInfo()).system?.version ?? null
+      channels = (await rest.listChannels()).length
+    } catch {
+      // running but not answering yet: leave the details empty
+    }
+  }
+  return {
+    running,
+    pid: running ? state!.pid : null,
+    ariUrl: state?.ariUrl ?? null,
+    ariUser: state?.ariUser ?? null,
+    passwordFile: state?.passwordFile ?? null,
+    app: state?.app ?? null,
+    root: paths.asteriskRoot,
+    rootReady: rootIsComplete(paths.asteriskRoot),
+    instanceDir: state?.instanceDir ?? null,
+    asteriskVersion: version,
+    startedAt: state?.startedAt ?? null,
+    channels,
+  }
+}
+
+/** Asterisk's own log file for this instance. */
+export function sandboxLogFile(paths: Paths): string {
+  const state = readSandboxState(paths)
+  if (!state) throw new UserError('No sandbox has been started from this CALLCTL_HOME', {suggestion: 'Run: callctl sandbox up', exitCode: 1})
+  return join(state.root, state.instanceDir, 'log', 'messages.log')
+}
+
+export function tailLines(file: string, n: number): string[] {
+  if (!existsSync(file)) return []
+  const size = statSync(file).size
+  const want = Math.min(size, Math.max(4096, n * 400))
+  const fd = openSync(file, 'r')
+  try {
+    const buf = Buffer.alloc(want)
+    readSync(fd, buf, 0, want, size - want)
+    const lines = buf.toString('utf8').split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    return lines.slice(-n)
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,75 @@
+import type {AriRest} from '../ari/port.js'
+import {callRecords, type CallRecord} from '../reports/call-records.js'
+import type {Store} from '../store/store.js'
+import {UserError} from '../util/errors.js'
+import type {Logger} from '../util/log.js'
+import {placeCallers, planSimulation, prepareSimAgents, waitForCallers, type SimulationOptions, type SimulationPlan} from './simulator.js'
+
+export interface SimulationSummary {
+  run: string
+  queue: string
+  agents: string[]
+  originated: number
+  failedToOriginate: number
+  connected: number
+  abandoned: number
+  other: number
+  /** Calls the engine never saw (no engine running, or still in flight at the timeout). */
+  unseen: number
+  averageWaitMs: number | null
+  finished: boolean
+  calls: (Pick<CallRecord, 'callId' | 'number' | 'queue' | 'agent' | 'outcome' | 'waitMs' | 'talkMs'> & {patience: number})[]
+}
+
+/**
+ * Creates simulated agents, places simulated callers at the given rate, waits for
+ * them to finish and reports what the engine did with each, from the event log.
+ */
+export async function runSimulation(
+  deps: {ari: AriRest; store: Store; log: Logger},
+  opts: SimulationOptions & {wait?: boolean; onPlaced?: (plan: SimulationPlan) => void},
+): Promise<SimulationSummary> {
+  const plan = planSimulation(opts)
+  // The engine polls the store for admin changes (every 250 ms): give it time to see them.
+  if (await prepareSimAgents(deps.store, plan, opts.queue)) await new Promise((r) => setTimeout(r, 1000))
+  const since = Date.now() - 1000
+  const placed = await placeCallers(deps.ari, plan, deps.log)
+  opts.onPlaced?.(plan)
+  if (placed.originated === 0 && placed.failed > 0) {
+    throw new UserError(`No simulated caller could be placed: ${placed.errors[0]}`, {suggestion: 'Is the sandbox running? Check: callctl sandbox status', exitCode: 1})
+  }
+  let finished = false
+  if (opts.wait !== false) {
+    const maxCall = opts.patience.max + (opts.ring?.max ?? 1) + opts.talk.max + 30
+    finished = await waitForCallers(deps.ari, plan, maxCall * 1000)
+  }
+  await new Promise((r) => setTimeout(r, 500)) // let the engine flush its last events
+  const byNumber = new Map(plan.callers.map((c) => [c.number, c]))
+  const records = (await callRecords(deps.store, {since})).filter((r) => byNumber.has(r.number))
+  const connected = records.filter((r) => r.connectedAt !== null).length
+  const abandoned = records.filter((r) => r.outcome === 'abandoned').length
+  const waits = records.filter((r) => r.connectedAt !== null && r.waitMs !== null).map((r) => r.waitMs!)
+  return {
+    run: plan.run,
+    queue: opts.queue,
+    agents: plan.agents.map((a) => a.id),
+    originated: placed.originated,
+    failedToOriginate: placed.failed,
+    connected,
+    abandoned,
+    other: records.length - connected - abandoned,
+    unseen: placed.originated - records.length,
+    averageWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : null,
+    finished,
+    calls: records.map((r) => ({
+      callId: r.callId,
+      number: r.number,
+      queue: r.queue,
+      agent: r.agent,
+      outcome: r.outcome,
+      waitMs: r.waitMs,
+      talkMs: r.talkMs,
+      patience: byNumber.get(r.number)!.patience,
+    })),
+  }
+}

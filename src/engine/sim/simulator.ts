@@ -1,0 +1,162 @@
+import {randomBytes} from 'node:crypto'
+import {addAgent, addQueue, loginAgent} from '../admin/admin.js'
+import type {AriRest} from '../ari/port.js'
+import type {Store} from '../store/store.js'
+import type {Range} from '../util/duration.js'
+import type {Logger} from '../util/log.js'
+
+// Simulated people are Local channels into the sandbox dialplan (asterisk/conf/
+// extensions.conf): to the engine they look exactly like real callers and phones.
+
+export const SIM_CALLER_CONTEXT = 'callctl-sim-caller'
+export const SIM_AGENT_CONTEXT = 'callctl-sim-agent'
+export const INBOUND_CONTEXT = 'callctl-inbound'
+
+export interface SimAgentSpec {
+  id: string
+  /** Seconds the phone rings before answering; 999 never answers. */
+  ring: number
+  talk: Range
+}
+
+/** The dial string of a simulated agent's phone. */
+export function simAgentEndpoint(spec: SimAgentSpec): string {
+  return `Local/${Math.round(spec.ring)}-${Math.round(spec.talk.min)}-${Math.round(spec.talk.max)}-${spec.id}@${SIM_AGENT_CONTEXT}`
+}
+
+export interface SimCallerSpec {
+  number: string
+  name: string
+  /** Dialled number or queue name. */
+  did: string
+  patience: number
+  dtmf?: string
+  tone?: string
+  /** Engine app to reach (a test's own engine); empty uses the dialplan's default. */
+  app?: string
+  /** Channel id to give the caller's leg (its ;1 half). */
+  channelId?: string
+}
+
+export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promise<string> {
+  const variables: Record<string, string> = {SIM_PATIENCE: String(Math.max(0, Math.round(c.patience * 10) / 10))}
+  if (c.dtmf) variables.SIM_DTMF = c.dtmf
+  if (c.tone) variables.SIM_TONE = c.tone
+  if (c.app) variables.CALLCTL_APP = c.app
+  const ch = await ari.originate({
+    endpoint: `Local/s@${SIM_CALLER_CONTEXT}`,
+    context: INBOUND_CONTEXT,
+    extension: c.did,
+    priority: 1,
+    callerId: `"${c.name.replace(/"/g, '')}" <${c.number}>`,
+    channelId: c.channelId,
+    variables,
+  })
+  return ch.id
+}
+
+export interface SimulationOptions {
+  callers: number
+  /** Callers per second. */
+  rate: number
+  agents: number
+  talk: Range
+  patience: Range
+  /** Agent ring (answer delay) range in seconds. */
+  ring?: Range
+  dtmf?: string
+  queue: string
+  did?: string
+  app?: string
+  agentPrefix?: string
+  /** Random source for reproducible runs. */
+  random?: () => number
+}
+
+export interface SimulationPlan {
+  run: string
+  agents: (SimAgentSpec & {endpoint: string})[]
+  callers: (SimCallerSpec & {at: number})[]
+}
+
+export function planSimulation(o: SimulationOptions): SimulationPlan {
+  const rnd = o.random ?? Math.random
+  const pick = (r: Range) => r.min + (r.max - r.min) * rnd()
+  const run = randomBytes(3).toString('hex')
+  const prefix = o.agentPrefix ?? 'sim'
+  const agents = Array.from({length: o.agents}, (_, i) => {
+    const spec: SimAgentSpec = {id: `${prefix}${String(i + 1).padStart(2, '0')}`, ring: Math.round(pick(o.ring ?? {min: 1, max: 1})), talk: o.talk}
+    return {...spec, endpoint: simAgentEndpoint(spec)}
+  })
+  const callers = Array.from({length: o.callers}, (_, i) => ({
+    at: (i / o.rate) * 1000,
+    number: `+1555${parseInt(run, 16).toString().padStart(8, '0').slice(-4)}${String(i + 1).padStart(3, '0')}`,
+    name: `Sim ${run} ${i + 1}`,
+    did: o.did ?? o.queue,
+    patience: Math.round(pick(o.patience) * 10) / 10,
+    dtmf: o.dtmf,
+    app: o.app,
+    channelId: `sim-${run}-${i + 1}`,
+  }))
+  return {run, agents, callers}
+}
+
+/**
+ * Creates the queue (if missing) and the simulated agents, logged in to it. Returns
+ * whether anything changed, in which case a running engine needs a moment to see it.
+ */
+export async function prepareSimAgents(store: Store, plan: SimulationPlan, queue: string): Promise<boolean> {
+  const before = await store.lastEventId()
+  if (!(await store.getQueue(queue))) await addQueue(store, queue, {})
+  for (const a of plan.agents) {
+    const existing = await store.getAgent(a.id)
+    if (!existing || existing.endpoint !== a.endpoint || !(queue in existing.queues)) {
+      await addAgent(store, {id: a.id, name: `Simulated ${a.id}`, endpoint: a.endpoint, queues: [queue, ...Object.keys(existing?.queues ?? {}).filter((q) => q !== queue)]}, {update: true})
+    }
+    await loginAgent(store, a.id)
+  }
+  return (await store.lastEventId()) !== before
+}
+
+export interface SimulationResult {
+  run: string
+  originated: number
+  failed: number
+  errors: string[]
+}
+
+/** Places the plan's callers at their times. Resolves when the last one has been originated. */
+export async function placeCallers(ari: AriRest, plan: SimulationPlan, log: Logger, signal?: AbortSignal): Promise<SimulationResult> {
+  const started = Date.now()
+  let originated = 0
+  const errors: string[] = []
+  const pending: Promise<void>[] = []
+  for (const c of plan.callers) {
+    if (signal?.aborted) break
+    const wait = started + c.at - Date.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    pending.push(
+      originateSimCaller(ari, c).then(
+        () => void originated++,
+        (err: unknown) => {
+          errors.push(err instanceof Error ? err.message : String(err))
+          log.warn('could not place simulated caller', {number: c.number, error: String(err)})
+        },
+      ),
+    )
+  }
+  await Promise.all(pending)
+  return {run: plan.run, originated, failed: errors.length, errors: [...new Set(errors)]}
+}
+
+/** Waits until none of the plan's caller channels is left in Asterisk. */
+export async function waitForCallers(ari: AriRest, plan: SimulationPlan, timeoutMs: number): Promise<boolean> {
+  const ids = new Set(plan.callers.map((c) => c.channelId))
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const live = (await ari.listChannels()).filter((ch) => ids.has(ch.id))
+    if (live.length === 0) return true
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return false
+}

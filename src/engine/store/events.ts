@@ -1,0 +1,63 @@
+/**
+ * The event log's vocabulary. Every state change the engine or an admin makes is one
+ * of these, appended once and never rewritten; reports and restarts derive from them.
+ */
+export const EVENT_TYPES = [
+  // calls
+  'call.started', // a caller entered the engine {direction, number, name, did, channel}
+  'call.rejected', // refused before queueing {reason}
+  'queue.entered', // {priority, position}
+  'queue.abandoned', // caller hung up while waiting {waitMs, position}
+  'agent.ringing', // one ring attempt {endpoint, attempt}
+  'agent.ring_noanswer', // {reason: timeout|failed|busy, ringMs}
+  'agent.ring_canceled', // the caller left while the agent's phone rang {ringMs}
+  'call.connected', // caller and agent bridged {waitMs, ringMs}
+  'call.completed', // a connected call ended {by: caller|agent|system, talkMs}
+  'call.ended', // the last event of every call {cause}
+  // agents
+  'agent.added',
+  'agent.updated',
+  'agent.removed',
+  'agent.member_added', // {penalty}
+  'agent.member_removed',
+  'agent.login',
+  'agent.logout',
+  'agent.paused', // {reason}
+  'agent.unpaused',
+  'agent.wrapup_started', // {seconds}
+  'agent.wrapup_ended',
+  // queues
+  'queue.added',
+  'queue.updated',
+  'queue.removed',
+  // engine
+  'engine.started',
+  'engine.stopped',
+  'ari.connected',
+  'ari.disconnected',
+] as const
+
+export type EventType = (typeof EVENT_TYPES)[number]
+
+export interface NewEvent {
+  type: EventType
+  /** Milliseconds since the epoch, UTC. */
+  ts: number
+  callId?: string | null
+  queue?: string | null
+  agent?: string | null
+  data?: Record<string, unknown>
+  /** Who wrote it: an engine instance id, or "cli". */
+  origin?: string
+}
+
+export interface StoredEvent {
+  id: number
+  type: EventType
+  ts: number
+  callId: string | null
+  queue: string | null
+  agent: string | null
+  data: Record<string, unknown>
+  origin: string
+}

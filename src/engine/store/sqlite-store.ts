@@ -1,0 +1,232 @@
+import Database from 'better-sqlite3'
+import {mkdirSync} from 'node:fs'
+import {dirname} from 'node:path'
+import type {AgentRecord, Presence, PresenceStatus, QueueRecord, QueueSettings} from '../model.js'
+import {DEFAULT_QUEUE_SETTINGS} from '../model.js'
+import type {EventType, NewEvent, StoredEvent} from './events.js'
+import {MIGRATIONS} from './migrations.js'
+import type {EventQuery, Store} from './store.js'
+
+type Row = Record<string, unknown>
+
+/** The embedded store: one SQLite file in WAL mode, shared by the engine and CLI processes. */
+export class SqliteStore implements Store {
+  readonly db: Database.Database
+  private readonly insertEvent: Database.Statement
+
+  constructor(readonly file: string, opts: {readonly?: boolean} = {}) {
+    if (file !== ':memory:') mkdirSync(dirname(file), {recursive: true})
+    this.db = new Database(file, {readonly: opts.readonly ?? false})
+    // Several processes share the file: wait for a writer instead of failing at once.
+    this.db.pragma('busy_timeout = 5000')
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma('synchronous = NORMAL')
+      this.db.pragma('foreign_keys = ON')
+      migrate(this.db)
+    }
+    this.insertEvent = this.db.prepare(
+      'INSERT INTO events (ts, type, call_id, queue, agent, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+  }
+
+  private append(e: NewEvent): void {
+    this.insertEvent.run(e.ts, e.type, e.callId ?? null, e.queue ?? null, e.agent ?? null, JSON.stringify(e.data ?? {}), e.origin ?? '')
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return
+    this.db.transaction(() => {
+      for (const e of events) this.append(e)
+    })()
+  }
+
+  async *events(q: EventQuery = {}): AsyncIterable<StoredEvent> {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.since !== undefined) (where.push('ts >= ?'), args.push(q.since))
+    if (q.until !== undefined) (where.push('ts < ?'), args.push(q.until))
+    if (q.afterId !== undefined) (where.push('id > ?'), args.push(q.afterId))
+    if (q.callId !== undefined) (where.push('call_id = ?'), args.push(q.callId))
+    if (q.types && q.types.length > 0) {
+      where.push(`type IN (${q.types.map(() => '?').join(',')})`)
+      args.push(...q.types)
+    }
+    const sql = `SELECT id, ts, type, call_id, queue, agent, data, origin FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY id${q.limit ? ' LIMIT ' + Math.floor(q.limit) : ''}`
+    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<Row>) yield toEvent(row)
+  }
+
+  async lastEventId(): Promise<number> {
+    const row = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as {id: number}
+    return row.id
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return (this.db.prepare('SELECT name, settings, created_at FROM queues ORDER BY name').all() as Row[]).map(toQueue)
+  }
+
+  async getQueue(name: string): Promise<QueueRecord | undefined> {
+    const row = this.db.prepare('SELECT name, settings, created_at FROM queues WHERE name = ?').get(name) as Row | undefined
+    return row ? toQueue(row) : undefined
+  }
+
+  async saveQueue(queue: QueueRecord, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO queues (name, settings, created_at, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+        )
+        .run(queue.name, JSON.stringify(queue.settings), queue.createdAt, event.ts)
+      this.append(event)
+    })()
+  }
+
+  async removeQueue(name: string, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM queues WHERE name = ?').run(name)
+      this.append(event)
+    })()
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    const members = this.db.prepare('SELECT agent, queue, penalty FROM agent_queues').all() as Row[]
+    const byAgent = new Map<string, Record<string, number>>()
+    for (const m of members) {
+      const q = byAgent.get(m.agent as string) ?? {}
+      q[m.queue as string] = m.penalty as number
+      byAgent.set(m.agent as string, q)
+    }
+    return (this.db.prepare('SELECT id, name, endpoint, skills, created_at FROM agents ORDER BY id').all() as Row[]).map((r) =>
+      toAgent(r, byAgent.get(r.id as string) ?? {}),
+    )
+  }
+
+  async getAgent(id: string): Promise<AgentRecord | undefined> {
+    const row = this.db.prepare('SELECT id, name, endpoint, skills, created_at FROM agents WHERE id = ?').get(id) as Row | undefined
+    if (!row) return undefined
+    const queues: Record<string, number> = {}
+    for (const m of this.db.prepare('SELECT queue, penalty FROM agent_queues WHERE agent = ?').all(id) as Row[]) {
+      queues[m.queue as string] = m.penalty as number
+    }
+    return toAgent(row, queues)
+  }
+
+  async saveAgent(agent: AgentRecord, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO agents (id, name, endpoint, skills, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, endpoint = excluded.endpoint,
+             skills = excluded.skills, updated_at = excluded.updated_at`,
+        )
+        .run(agent.id, agent.name, agent.endpoint, JSON.stringify(agent.skills), agent.createdAt, event.ts)
+      this.db.prepare('DELETE FROM agent_queues WHERE agent = ?').run(agent.id)
+      const ins = this.db.prepare('INSERT INTO agent_queues (agent, queue, penalty) VALUES (?, ?, ?)')
+      for (const [queue, penalty] of Object.entries(agent.queues)) ins.run(agent.id, queue, penalty)
+      this.append(event)
+    })()
+  }
+
+  async removeAgent(id: string, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM agents WHERE id = ?').run(id)
+      this.append(event)
+    })()
+  }
+
+  async setMembership(agent: string, queue: string, penalty: number, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO agent_queues (agent, queue, penalty) VALUES (?, ?, ?)
+           ON CONFLICT(agent, queue) DO UPDATE SET penalty = excluded.penalty`,
+        )
+        .run(agent, queue, penalty)
+      this.append(event)
+    })()
+  }
+
+  async removeMembership(agent: string, queue: string, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM agent_queues WHERE agent = ? AND queue = ?').run(agent, queue)
+      this.append(event)
+    })()
+  }
+
+  async listPresence(): Promise<Presence[]> {
+    return (this.db.prepare('SELECT agent, status, reason, since FROM agent_presence').all() as Row[]).map((r) => ({
+      agent: r.agent as string,
+      status: r.status as PresenceStatus,
+      reason: (r.reason as string | null) ?? null,
+      since: r.since as number,
+    }))
+  }
+
+  async setPresence(p: Presence, event: NewEvent): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO agent_presence (agent, status, reason, since) VALUES (?, ?, ?, ?)
+           ON CONFLICT(agent) DO UPDATE SET status = excluded.status, reason = excluded.reason, since = excluded.since`,
+        )
+        .run(p.agent, p.status, p.reason, p.since)
+      this.append(event)
+    })()
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version))
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue
+    db.transaction(() => {
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now())
+    })()
+  }
+}
+
+export function schemaVersion(db: Database.Database): number {
+  const row = db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as {v: number}
+  return row.v
+}
+
+function toEvent(r: Row): StoredEvent {
+  return {
+    id: r.id as number,
+    ts: r.ts as number,
+    type: r.type as EventType,
+    callId: (r.call_id as string | null) ?? null,
+    queue: (r.queue as string | null) ?? null,
+    agent: (r.agent as string | null) ?? null,
+    data: JSON.parse(r.data as string) as Record<string, unknown>,
+    origin: r.origin as string,
+  }
+}
+
+function toQueue(r: Row): QueueRecord {
+  // Settings written by an older version lack newer fields: defaults fill them in.
+  const settings = {...DEFAULT_QUEUE_SETTINGS, ...(JSON.parse(r.settings as string) as Partial<QueueSettings>)}
+  return {name: r.name as string, settings, createdAt: r.created_at as number}
+}
+
+function toAgent(r: Row, queues: Record<string, number>): AgentRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    endpoint: r.endpoint as string,
+    skills: JSON.parse(r.skills as string) as Record<string, number>,
+    queues,
+    createdAt: r.created_at as number,
+  }
+}
+
+export function openStore(file: string): SqliteStore {
+  return new SqliteStore(file)
+}

@@ -1,0 +1,43 @@
+import type {AgentRecord, Presence, QueueRecord} from '../model.js'
+import type {EventType, NewEvent, StoredEvent} from './events.js'
+
+export interface EventQuery {
+  /** Inclusive lower bound on ts (ms). */
+  since?: number
+  /** Exclusive upper bound on ts (ms). */
+  until?: number
+  /** Only events with a larger id (for tailing). */
+  afterId?: number
+  types?: readonly EventType[]
+  callId?: string
+  limit?: number
+}
+
+/**
+ * Durable state: the append-only event log and the configuration tables. Every
+ * configuration change is written together with the event that records it, in one
+ * transaction. Methods are async so a PostgreSQL store can serve several engines.
+ */
+export interface Store {
+  appendEvents(events: readonly NewEvent[]): Promise<void>
+  events(query?: EventQuery): AsyncIterable<StoredEvent>
+  lastEventId(): Promise<number>
+
+  listQueues(): Promise<QueueRecord[]>
+  getQueue(name: string): Promise<QueueRecord | undefined>
+  saveQueue(queue: QueueRecord, event: NewEvent): Promise<void>
+  removeQueue(name: string, event: NewEvent): Promise<void>
+
+  listAgents(): Promise<AgentRecord[]>
+  getAgent(id: string): Promise<AgentRecord | undefined>
+  /** Saves the agent and replaces its queue memberships with agent.queues. */
+  saveAgent(agent: AgentRecord, event: NewEvent): Promise<void>
+  removeAgent(id: string, event: NewEvent): Promise<void>
+  setMembership(agent: string, queue: string, penalty: number, event: NewEvent): Promise<void>
+  removeMembership(agent: string, queue: string, event: NewEvent): Promise<void>
+
+  listPresence(): Promise<Presence[]>
+  setPresence(presence: Presence, event: NewEvent): Promise<void>
+
+  close(): Promise<void>
+}

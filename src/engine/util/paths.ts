@@ -1,0 +1,37 @@
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
+/**
+ * Where callctl keeps its state. One directory (CALLCTL_HOME, default ~/.callctl) holds
+ * the config, the secrets (0600), the database and the sandbox's run state, so a test
+ * can point at a temporary one. The Asterisk root is large and slow to build, so it
+ * lives in a shared cache (CALLCTL_CACHE, default ~/.cache/callctl).
+ */
+export interface Paths {
+  home: string
+  configFile: string
+  secretsDir: string
+  ariPasswordFile: string
+  apiTokenFile: string
+  database: string
+  sandboxDir: string
+  cacheDir: string
+  asteriskRoot: string
+}
+
+export function callctlPaths(env: NodeJS.ProcessEnv = process.env): Paths {
+  const home = env.CALLCTL_HOME || join(homedir(), '.callctl')
+  const cacheDir = env.CALLCTL_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'callctl')
+  const secretsDir = join(home, 'secrets')
+  return {
+    home,
+    configFile: env.CALLCTL_CONFIG || join(home, 'config.yaml'),
+    secretsDir,
+    ariPasswordFile: join(secretsDir, 'ari-password'),
+    apiTokenFile: join(secretsDir, 'api-token'),
+    database: env.CALLCTL_DB || join(home, 'callctl.db'),
+    sandboxDir: join(home, 'sandbox'),
+    cacheDir,
+    asteriskRoot: env.CALLCTL_ASTERISK_ROOT || join(cacheDir, 'asterisk-root'),
+  }
+}

@@ -1,0 +1,52 @@
+import {Command} from '@oclif/core'
+import {isUserError} from '../engine/util/errors.js'
+import {safeText} from '../engine/util/text.js'
+
+/**
+ * Every callctl command: `execute` returns a typed result, `--json` prints it as is,
+ * otherwise `render` prints it for people. A UserError becomes one line plus a hint
+ * and its exit code; anything else is a bug and keeps its stack trace.
+ */
+export abstract class CallctlCommand<T> extends Command {
+  static enableJsonFlag = true
+
+  protected abstract execute(): Promise<T>
+  protected abstract render(result: T): void
+
+  /** Commands whose result is a stream of records print one JSON object per line with --json. */
+  protected jsonLines(_result: T): readonly unknown[] | undefined {
+    return undefined
+  }
+
+  async run(): Promise<T> {
+    const result = await this.execute()
+    if (!this.jsonEnabled()) {
+      this.render(result)
+      return result
+    }
+    const lines = this.jsonLines(result)
+    if (!lines) return result
+    for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n')
+    return undefined as T
+  }
+
+  protected print(text: string): void {
+    this.log(text)
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (isUserError(err)) {
+      if (this.jsonEnabled()) {
+        process.stdout.write(JSON.stringify({error: {code: err.code, message: err.message, suggestion: err.suggestion ?? null}}) + '\n')
+      } else {
+        process.stderr.write(`Error: ${safeText(err.message, 2000)}\n`)
+        if (err.suggestion) process.stderr.write(`  Try: ${safeText(err.suggestion, 2000)}\n`)
+      }
+      this.exit(err.exitCode)
+    }
+    // oclif's own errors (unknown flag, missing argument, exit) keep oclif's handling.
+    if (err.oclif) throw err
+    process.stderr.write(`callctl bug: ${err.stack ?? err.message}\n`)
+    this.exit(70)
+  }
+}

@@ -1,0 +1,68 @@
+import chalk from 'chalk'
+import {safeText} from '../engine/util/text.js'
+
+// The one place human output is formatted. Everything printed passes through safeText:
+// caller names and other outside text must not reach the terminal as escape sequences.
+
+export interface Column<T> {
+  header: string
+  get: (row: T) => unknown
+  align?: 'left' | 'right'
+  max?: number
+}
+
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((r) => columns.map((c) => safeText(c.get(r), c.max ?? 60)))
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => width(row[i]!))))
+  const line = (values: string[], style: (s: string) => string = (s) => s) =>
+    values
+      .map((v, i) => {
+        const pad = ' '.repeat(widths[i]! - width(v))
+        return style(columns[i]!.align === 'right' ? pad + v : v + pad)
+      })
+      .join('  ')
+      .trimEnd()
+  const out = [line(columns.map((c) => c.header), (s) => chalk.bold(s)), ...cells.map((row) => line(row))]
+  return out.join('\n')
+}
+
+/** Key: value lines, keys aligned. */
+export function fields(obj: Record<string, unknown>): string {
+  const keys = Object.keys(obj)
+  const w = Math.max(...keys.map((k) => k.length))
+  return keys.map((k) => `${chalk.dim(k.padEnd(w))}  ${safeText(format(obj[k]), 500)}`).join('\n')
+}
+
+function format(v: unknown): string {
+  if (v === null || v === undefined) return '-'
+  if (Array.isArray(v)) return v.join(', ')
+  if (typeof v === 'object') return JSON.stringify(v)
+  return String(v)
+}
+
+// East Asian wide characters take two columns (caller names and queue names can be Chinese).
+function width(s: string): number {
+  let w = 0
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!
+    w += cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)) ? 2 : 1
+  }
+  return w
+}
+
+export function stateColor(state: string): string {
+  switch (state) {
+    case 'idle':
+      return chalk.green(state)
+    case 'ringing':
+      return chalk.yellow(state)
+    case 'on-call':
+      return chalk.cyan(state)
+    case 'wrap-up':
+      return chalk.blue(state)
+    case 'paused':
+      return chalk.magenta(state)
+    default:
+      return chalk.dim(state)
+  }
+}
