@@ -425,7 +425,7 @@ export class Engine {
     try {
       await this.ari.hangup(channelId)
     } catch (err) {
-      if (!isNotFound(err)) this.log.warn('hangup failed', {channel: channelId, error: String(err)})
+      if (!isNotFound(err) && !this.stopped) this.log.warn('hangup failed', {channel: channelId, error: String(err)})
     }
   }
 

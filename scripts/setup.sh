@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what callctl needs on a fresh Debian 12 machine with Node 20, as root:
+# debootstrap (to build the sandbox's Debian sid root with Asterisk 22), a C++
+# toolchain (better-sqlite3 compiles from source), sox and espeak-ng (prompts and
+# audio checks), tmux (dashboard end-to-end test); then the npm packages and a build.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in debootstrap ca-certificates python3 make g++ sox espeak-ng tmux; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages (${need[*]}); run as root or install them first" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# Build native modules against the headers of the Node that runs them (no download).
+prefix=$(dirname "$(dirname "$(command -v node)")")
+if [ -f "$prefix/include/node/node.h" ]; then export npm_config_nodedir="$prefix"; fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

@@ -1,0 +1,83 @@
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, inject, it} from 'vitest'
+import {createServer} from 'node:net'
+import {runCli, startCli} from '../support/cli.js'
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as {port: number}
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+// The real binary against the real sandbox: exit codes, one-line errors, no secrets.
+describe('callctl on bad input', () => {
+  const sandbox = inject('sandbox')
+  const home = () => mkdtempSync(join(tmpdir(), 'callctl-cli-'))
+
+  it('a wrong ARI password exits 2 naming the URL and user, never a password', async () => {
+    const wrong = 'not-the-password-4f7a'
+    const real = readFileSync(sandbox.passwordFile, 'utf8').trim()
+    const r = await runCli(['engine', 'start'], {CALLCTL_HOME: home(), CALLCTL_ARI_URL: sandbox.ariUrl, CALLCTL_ARI_USER: 'callctl', CALLCTL_ARI_PASSWORD: wrong})
+    expect(r.code).toBe(2)
+    const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('Error:'))
+    expect(errorLines).toEqual([`Error: Asterisk at ${sandbox.ariUrl} refused ARI user "callctl": wrong user or password`])
+    expect(r.stdout + r.stderr).not.toContain(wrong)
+    expect(r.stdout + r.stderr).not.toContain(real)
+  })
+
+  it('an unreachable Asterisk shows a retrying status instead of crashing', async () => {
+    const port = await freePort()
+    const {child, output} = startCli(['engine', 'start'], {CALLCTL_HOME: home(), CALLCTL_ARI_URL: `http://127.0.0.1:${port}`, CALLCTL_ARI_PASSWORD: 'x'})
+    const deadline = Date.now() + 15_000
+    while ((output().match(/unreachable/g) ?? []).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(child.exitCode).toBeNull() // still running, still trying
+    expect(output()).toContain(`Asterisk at http://127.0.0.1:${port} is unreachable (ECONNREFUSED); retrying in`)
+    expect(output()).not.toMatch(/at .*\.js:\d+/) // no stack trace
+    child.kill('SIGTERM')
+  })
+
+  it('logging in an agent to a queue that does not exist names it and lists the existing ones', async () => {
+    const env = {CALLCTL_HOME: home()}
+    expect((await runCli(['queue', 'add', 'sales'], env)).code).toBe(0)
+    expect((await runCli(['queue', 'add', 'support'], env)).code).toBe(0)
+    expect((await runCli(['agent', 'add', '1001', '--endpoint', 'PJSIP/1001'], env)).code).toBe(0)
+    const r = await runCli(['agent', 'login', '1001', '--queue', 'salse'], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('Error: Queue "salse" does not exist. Existing queues: sales, support\n  Try: Create it with: callctl queue add salse\n')
+    const j = await runCli(['agent', 'login', '1001', '--queue', 'salse', '--json'], env)
+    expect(j.code).toBe(1)
+    expect(JSON.parse(j.stdout)).toMatchObject({error: {code: 'unknown_queue'}})
+  })
+
+  it('lists as JSON, and prints events as JSON lines', async () => {
+    const env = {CALLCTL_HOME: home()}
+    await runCli(['queue', 'add', 'sales', '--wrap-up', '12'], env)
+    await runCli(['agent', 'add', '1001', '--endpoint', 'PJSIP/1001', '--queue', 'sales:1'], env)
+    await runCli(['agent', 'login', '1001'], env)
+    await runCli(['agent', 'pause', '1001', '--reason', 'lunch'], env)
+    const q = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout)
+    expect(q.queues[0]).toMatchObject({name: 'sales', agents: 1, settings: {wrapUp: 12}})
+    const a = JSON.parse((await runCli(['agent', 'list', '--json'], env)).stdout)
+    expect(a.agents[0]).toMatchObject({id: '1001', presence: 'paused', pauseReason: 'lunch', queues: {sales: 1}})
+    const ev = await runCli(['events', '--since', '10m', '--json'], env)
+    const lines = ev.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.type)).toEqual(['queue.added', 'agent.added', 'agent.login', 'agent.paused'])
+  })
+
+  it('rejects a bad queue setting with the field and the accepted values, exit 2', async () => {
+    const r = await runCli(['queue', 'add', 'q1', '--ring-timeout', '-5'], {CALLCTL_HOME: home()})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('Error: Invalid ringTimeout "-5" for a queue')
+    expect(r.stderr).toContain('ringTimeout accepts: seconds from 1 to 600.')
+  })
+
+  it('--help lists the topics', async () => {
+    const r = await runCli(['--help'])
+    for (const t of ['sandbox', 'engine', 'queue', 'agent', 'events', 'simulate']) expect(r.stdout).toContain(t)
+  })
+})

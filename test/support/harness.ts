@@ -1,0 +1,94 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {inject} from 'vitest'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
+import {Engine} from '../../src/engine/calls/engine.js'
+import type {QueueSettings} from '../../src/engine/model.js'
+import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
+import {simAgentEndpoint, type SimAgentSpec} from '../../src/engine/sim/simulator.js'
+import type {StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {createLogger} from '../../src/engine/util/log.js'
+
+export interface TestAgent extends SimAgentSpec {
+  queues: string[]
+  loggedIn?: boolean
+}
+
+export interface Harness {
+  app: string
+  engine: Engine
+  ari: AriPort
+  rest: AriHttp
+  store: SqliteStore
+  events(): Promise<StoredEvent[]>
+  calls(): Promise<CallRecord[]>
+  waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number): Promise<T>
+  stop(): Promise<void>
+}
+
+export function sandboxCreds(): {url: string; user: string; password: string} {
+  const s = inject('sandbox')
+  return {url: s.ariUrl, user: s.ariUser, password: readFileSync(s.passwordFile, 'utf8').trim()}
+}
+
+/**
+ * An engine of the test's own (own Stasis app, own SQLite file) on the shared
+ * sandbox Asterisk. Simulated callers reach it by setting CALLCTL_APP to `app`.
+ */
+export async function startTestEngine(opts: {queues: Record<string, Partial<QueueSettings>>; agents: TestAgent[]; defaultQueue?: string}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
+  const store = new SqliteStore(join(dir, 'callctl.db'))
+  for (const [name, settings] of Object.entries(opts.queues)) await addQueue(store, name, settings as Record<string, unknown>)
+  for (const a of opts.agents) {
+    await addAgent(store, {id: a.id, endpoint: simAgentEndpoint(a), queues: a.queues})
+    if (a.loggedIn !== false) await loginAgent(store, a.id)
+  }
+  const creds = sandboxCreds()
+  const app = `t${Math.random().toString(36).slice(2, 8)}`
+  const log = createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
+  const ari = await connectAri({creds, app, log})
+  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100})
+  await engine.start()
+  const rest = new AriHttp(creds)
+  const h: Harness = {
+    app,
+    engine,
+    ari,
+    rest,
+    store,
+    async events() {
+      await engine.events.flush()
+      const out: StoredEvent[] = []
+      for await (const e of store.events()) out.push(e)
+      return out
+    },
+    async calls() {
+      await engine.events.flush()
+      return callRecords(store)
+    },
+    async waitFor(what, fn, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const v = await fn()
+        if (v !== undefined && v !== false) return v as never
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    async stop() {
+      await engine.stop()
+      await ari.close()
+      await store.close()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+  return h
+}
+
+/** Channels and bridges left in the sandbox (every test should leave none). */
+export async function leftovers(rest: AriHttp): Promise<{channels: string[]; bridges: string[]}> {
+  return {channels: (await rest.listChannels()).map((c) => c.name), bridges: (await rest.listBridges()).map((b) => b.id)}
+}
