@@ -13,6 +13,22 @@ export const STRATEGIES = [
 ] as const
 export type Strategy = (typeof STRATEGIES)[number]
 
+/** What happens to a caller who leaves a queue without an agent (timeout, full, empty). */
+export interface OverflowAction {
+  action: 'hangup' | 'queue' | 'voicemail' | 'callback' | 'message'
+  /** For action "queue": the queue to move to (the caller keeps its place in time). */
+  queue?: string
+  /** For "message" (played, then hangup) and "voicemail" (played before the beep). */
+  prompt?: string
+}
+
+export interface SkillStep {
+  /** Seconds after joining the queue. */
+  after: number
+  /** The requirement from then on ('' accepts any agent of the queue). */
+  require: string
+}
+
 export interface QueueSettings {
   strategy: Strategy
   /** Seconds an agent's phone rings before the next agent is tried. */
@@ -23,6 +39,38 @@ export interface QueueSettings {
   musicClass: string
   /** Dialled numbers that land in this queue (the queue's own name always does). */
   dids: string[]
+  /** Skill requirement for this queue's callers, e.g. "billing>=2 & english". */
+  requiredSkills: string
+  /** Widen (or change) the requirement as callers wait. */
+  skillSteps: SkillStep[]
+  /** Most callers waiting at once; 0 = no limit. */
+  maxCallers: number
+  /** Seconds a caller may wait before overflow; 0 = no limit. */
+  maxWait: number
+  /** Let callers in when no agent is logged in to the queue. */
+  joinEmpty: boolean
+  /** Send waiting callers to overflow when the last agent logs out. */
+  leaveWhenEmpty: boolean
+  overflow: OverflowAction
+  /** Seconds between position / expected-wait announcements; 0 = none. */
+  announceEvery: number
+  announcePosition: boolean
+  announceWait: boolean
+  /** Key a waiting caller presses to be called back instead; '' = no offer. */
+  callbackKey: string
+  /** Attempts to reach a callback customer, and seconds between them (doubling). */
+  callbackAttempts: number
+  callbackRetryDelay: number
+  /** Missed rings in a row before an agent is paused with reason "no-answer"; 0 = never. */
+  autoPauseAfter: number
+  /** A caller who called within this many seconds is offered to its last agent first; 0 = off. */
+  lastAgentWindow: number
+  /** Seconds to hold such a caller for that agent before normal routing. */
+  lastAgentWait: number
+  /** A caller who hung up while waiting and calls back within this many seconds keeps its place; 0 = off. */
+  resumeWindow: number
+  /** Handle time assumed for the wait estimate before the queue has history (seconds). */
+  defaultHandleTime: number
 }
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -31,6 +79,24 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   wrapUp: 5,
   musicClass: 'default',
   dids: [],
+  requiredSkills: '',
+  skillSteps: [],
+  maxCallers: 0,
+  maxWait: 0,
+  joinEmpty: true,
+  leaveWhenEmpty: false,
+  overflow: {action: 'hangup'},
+  announceEvery: 0,
+  announcePosition: true,
+  announceWait: true,
+  callbackKey: '',
+  callbackAttempts: 3,
+  callbackRetryDelay: 60,
+  autoPauseAfter: 3,
+  lastAgentWindow: 0,
+  lastAgentWait: 20,
+  resumeWindow: 0,
+  defaultHandleTime: 180,
 }
 
 export interface QueueRecord {

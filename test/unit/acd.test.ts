@@ -11,8 +11,8 @@ describe('ACD state transitions (fake clock)', () => {
   beforeEach(() => {
     clock = new FakeClock()
     acd = new Acd()
-    acd.setQueue('sales', {...DEFAULT_QUEUE_SETTINGS, wrapUp: 10})
-    acd.setQueue('support', {...DEFAULT_QUEUE_SETTINGS, wrapUp: 0})
+    acd.setQueue('sales', {...DEFAULT_QUEUE_SETTINGS, wrapUp: 10}, clock.now())
+    acd.setQueue('support', {...DEFAULT_QUEUE_SETTINGS, wrapUp: 0}, clock.now())
   })
 
   it('a new agent is offline and gets no call until logged in', () => {
@@ -21,7 +21,7 @@ describe('ACD state transitions (fake clock)', () => {
     expect(acd.agentView(acd.agents.get('a1')!).state).toBe('offline')
     expect(acd.dispatch(clock.now())).toEqual([])
     acd.setPresence('a1', 'available', null, clock.now())
-    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a1'}])
+    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a1', kind: 'caller'}])
     expect(acd.agentView(acd.agents.get('a1')!).state).toBe('ringing')
   })
 
@@ -49,16 +49,19 @@ describe('ACD state transitions (fake clock)', () => {
     expect(acd.agentState(a1)).toBe('idle')
     expect(a1.missedRings).toBe(1)
     // a1 is still the longest idle, but it already missed this caller.
-    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a2'}])
+    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a2', kind: 'caller'}])
   })
 
-  it('rings the same agent again once every free agent has missed the caller', () => {
+  it('rings an agent who missed the caller again only after the retry pause, and says when to look again', () => {
     agent('a1')
     acd.setPresence('a1', 'available', null, clock.now())
     acd.enqueue({callId: 'c1', queue: 'sales', number: '1'}, clock.now())
     acd.dispatch(clock.now())
     acd.ringEnded('c1', 'a1', 'no-answer', clock.now())
-    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a1'}])
+    expect(acd.dispatch(clock.now())).toEqual([])
+    expect(acd.nextWakeAt()).toBe(clock.now() + 5000)
+    clock.advance(5000)
+    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c1', queue: 'sales', agentId: 'a1', kind: 'caller'}])
   })
 
   it('answer → on-call → wrap-up for the queue\'s seconds → idle', () => {
@@ -82,7 +85,7 @@ describe('ACD state transitions (fake clock)', () => {
     expect(acd.dispatch(clock.now())).toEqual([])
     clock.advance(10_000)
     expect(acd.endWrapUp('a1', clock.now())).toBe(true)
-    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c2', queue: 'sales', agentId: 'a1'}])
+    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c2', queue: 'sales', agentId: 'a1', kind: 'caller'}])
   })
 
   it('a queue without wrap-up returns the agent to idle at once', () => {
@@ -108,7 +111,7 @@ describe('ACD state transitions (fake clock)', () => {
     acd.ringEnded('c1', 'a1', 'canceled', clock.now())
     expect(a1.missedRings).toBe(0)
     acd.enqueue({callId: 'c2', queue: 'sales', number: '2'}, clock.now())
-    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c2', queue: 'sales', agentId: 'a1'}])
+    expect(acd.dispatch(clock.now())).toEqual([{callId: 'c2', queue: 'sales', agentId: 'a1', kind: 'caller'}])
   })
 
   it('paused agents get no calls; unpausing makes them available again', () => {

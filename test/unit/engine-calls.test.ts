@@ -130,8 +130,12 @@ describe('engine call flow (fake ARI, fake clock)', () => {
   it('a number that matches no queue is rejected with a message', async () => {
     ari.callerArrives('ch1', '5551000', '999')
     await settle()
-    expect(ari.ops('playOnChannel')[0]).toEqual(['ch1', 'sound:ss-noservice', undefined])
+    const [channel, media, playbackId] = ari.ops('playOnChannel')[0] as [string, string, string]
+    expect([channel, media]).toEqual(['ch1', 'sound:ss-noservice'])
+    ari.emit('PlaybackFinished', {playback: {id: playbackId, media_uri: media, target_uri: 'channel:ch1', state: 'done'}})
+    await settle()
+    expect(ari.ops('hangup')).toEqual([['ch1']])
     const types = (await events()).map((e) => e.type)
-    expect(types).toEqual(['call.started', 'call.rejected'])
+    expect(types).toEqual(['call.started', 'call.rejected', 'call.ended'])
   })
 })

@@ -1,4 +1,5 @@
-import {STRATEGIES, type QueueSettings} from '../model.js'
+import {STRATEGIES, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
+import {parseSkillRequirement, SkillExpressionError} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
@@ -26,39 +27,153 @@ export function checkEndpoint(endpoint: string): string {
   return endpoint
 }
 
-type Field<T> = {key: keyof QueueSettings; check: (v: unknown) => T | undefined; accepted: string}
+/** A queue setting that is wrong; `path` locates it (e.g. ["overflow", "queue"]) for file:line messages. */
+export class QueueSettingError extends UserError {
+  constructor(
+    readonly path: (string | number)[],
+    message: string,
+    suggestion: string,
+  ) {
+    super(message, {suggestion, exitCode: 2, code: 'invalid_queue'})
+    this.name = 'QueueSettingError'
+  }
+}
 
-const FIELDS: Field<unknown>[] = [
-  {key: 'strategy', check: (v) => (STRATEGIES as readonly unknown[]).includes(v) ? v : undefined, accepted: STRATEGIES.join(', ')},
-  {key: 'ringTimeout', check: (v) => numberIn(v, 1, 600), accepted: 'seconds from 1 to 600'},
-  {key: 'wrapUp', check: (v) => numberIn(v, 0, 3600), accepted: 'seconds from 0 to 3600'},
-  {key: 'musicClass', check: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : undefined), accepted: 'a music-on-hold class name'},
-  {
-    key: 'dids',
+type Check = (v: unknown, path?: (string | number)[]) => unknown
+interface Field {
+  check: Check
+  accepted: string
+}
+
+const OVERFLOW_ACTIONS = ['hangup', 'queue', 'voicemail', 'callback', 'message'] as const
+const PROMPT = /^[A-Za-z0-9_/-]{1,128}$/
+
+const FIELDS: Record<keyof QueueSettings, Field> = {
+  strategy: {check: (v) => ((STRATEGIES as readonly unknown[]).includes(v) ? v : undefined), accepted: STRATEGIES.join(', ')},
+  ringTimeout: {check: num(1, 600), accepted: 'seconds from 1 to 600'},
+  wrapUp: {check: num(0, 3600), accepted: 'seconds from 0 to 3600'},
+  musicClass: {check: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : undefined), accepted: 'a music-on-hold class name'},
+  dids: {
     check: (v) => (Array.isArray(v) && v.every((d) => typeof d === 'string' && /^[0-9A-Za-z+*#]{1,32}$/.test(d)) ? v : undefined),
     accepted: 'a list of dialled numbers (digits, letters, + * #)',
   },
-]
+  requiredSkills: {check: skillExpression, accepted: 'a skill expression such as billing>=2 & (english | mandarin) & !trainee, or empty'},
+  skillSteps: {check: skillSteps, accepted: 'a list of {after: SECONDS, require: SKILLS}, e.g. [{after: 30, require: "billing"}, {after: 60, require: ""}]'},
+  maxCallers: {check: num(0, 100_000, true), accepted: 'a whole number of callers, 0 for no limit'},
+  maxWait: {check: num(0, 86_400), accepted: 'seconds from 0 (no limit) to 86400'},
+  joinEmpty: {check: bool, accepted: 'true or false'},
+  leaveWhenEmpty: {check: bool, accepted: 'true or false'},
+  overflow: {check: overflow, accepted: `an action: ${OVERFLOW_ACTIONS.join(', ')} (queue needs a queue name, message a prompt)`},
+  announceEvery: {check: (v) => {
+    const n = num(0, 3600)(v)
+    return n === 0 || (typeof n === 'number' && n >= 5) ? n : undefined
+  }, accepted: 'seconds between announcements: 0 (none) or 5 to 3600'},
+  announcePosition: {check: bool, accepted: 'true or false'},
+  announceWait: {check: bool, accepted: 'true or false'},
+  callbackKey: {check: (v) => (v === '' || (typeof v === 'string' && /^[0-9*#]$/.test(v)) ? v : undefined), accepted: 'one key 0-9, * or #, or empty for no callback offer'},
+  callbackAttempts: {check: num(1, 10, true), accepted: 'a whole number from 1 to 10'},
+  callbackRetryDelay: {check: num(5, 86_400), accepted: 'seconds from 5 to 86400'},
+  autoPauseAfter: {check: num(0, 100, true), accepted: 'missed rings in a row, 0 to never pause'},
+  lastAgentWindow: {check: num(0, 30 * 86_400), accepted: 'seconds from 0 (off) to 2592000 (30 days)'},
+  lastAgentWait: {check: num(0, 600), accepted: 'seconds from 0 to 600'},
+  resumeWindow: {check: num(0, 86_400), accepted: 'seconds from 0 (off) to 86400'},
+  defaultHandleTime: {check: num(1, 7200), accepted: 'seconds from 1 to 7200'},
+}
+
+export const QUEUE_SETTING_NAMES = Object.keys(FIELDS) as (keyof QueueSettings)[]
 
 /** Checks each given setting; the error names the field and lists what it accepts. */
 export function checkQueueSettings(input: Record<string, unknown>): Partial<QueueSettings> {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue
-    const field = FIELDS.find((f) => f.key === key)
-    if (!field) {
-      throw new UserError(`Unknown queue setting "${key}"`, {suggestion: `Queue settings: ${FIELDS.map((f) => f.key).join(', ')}.`, exitCode: 2, code: 'invalid_queue'})
+    const field = FIELDS[key as keyof QueueSettings]
+    if (!field) throw new QueueSettingError([key], `Unknown queue setting "${key}"`, `Queue settings: ${QUEUE_SETTING_NAMES.join(', ')}.`)
+    let ok: unknown
+    try {
+      ok = field.check(value, [key])
+    } catch (err) {
+      if (err instanceof QueueSettingError) throw err
+      if (err instanceof SkillExpressionError) {
+        throw new QueueSettingError([key], `Invalid ${key}: ${err.message.replace(/^Invalid skill expression /, 'expression ')}`, `${key} accepts: ${field.accepted}.`)
+      }
+      throw err
     }
-    const ok = field.check(value)
-    if (ok === undefined) {
-      throw new UserError(`Invalid ${key} ${JSON.stringify(value)} for a queue`, {suggestion: `${key} accepts: ${field.accepted}.`, exitCode: 2, code: 'invalid_queue'})
-    }
+    if (ok === undefined) throw new QueueSettingError([key], `Invalid ${key} ${JSON.stringify(value)} for a queue`, `${key} accepts: ${field.accepted}.`)
     out[key] = ok
   }
   return out as Partial<QueueSettings>
 }
 
-function numberIn(v: unknown, min: number, max: number): number | undefined {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v
-  return typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max ? n : undefined
+function num(min: number, max: number, integer = false): Check {
+  return (v) => {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v
+    return typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n)) ? n : undefined
+  }
+}
+
+function bool(v: unknown): boolean | undefined {
+  if (v === true || v === 'true' || v === 'yes') return true
+  if (v === false || v === 'false' || v === 'no') return false
+  return undefined
+}
+
+function skillExpression(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined
+  parseSkillRequirement(v)
+  return v.trim()
+}
+
+function skillSteps(v: unknown, path: (string | number)[] = []): SkillStep[] | undefined {
+  if (!Array.isArray(v)) return undefined
+  return v.map((s, i) => {
+    const at = [...path, i]
+    if (typeof s !== 'object' || s === null) throw new QueueSettingError(at, `Invalid skillSteps[${i}]: expected {after, require}`, FIELDS.skillSteps.accepted)
+    const {after, require, ...rest} = s as Record<string, unknown>
+    const extra = Object.keys(rest)[0]
+    if (extra) throw new QueueSettingError([...at, extra], `Unknown key "${extra}" in skillSteps[${i}]`, 'A skill step has only after and require.')
+    const a = num(0, 86_400)(after)
+    if (a === undefined) throw new QueueSettingError([...at, 'after'], `Invalid skillSteps[${i}].after ${JSON.stringify(after)}`, 'after accepts: seconds from 0 to 86400.')
+    const r = require ?? ''
+    try {
+      if (typeof r !== 'string') throw new SkillExpressionError(String(r), 1, 'expected text')
+      parseSkillRequirement(r)
+    } catch (err) {
+      if (err instanceof SkillExpressionError) {
+        throw new QueueSettingError([...at, 'require'], `Invalid skillSteps[${i}].require: ${err.message.replace(/^Invalid skill expression /, 'expression ')}`, FIELDS.requiredSkills.accepted + '.')
+      }
+      throw err
+    }
+    return {after: a as number, require: (r as string).trim()}
+  })
+}
+
+function overflow(v: unknown, path: (string | number)[] = []): OverflowAction | undefined {
+  if (typeof v === 'string') return overflow(parseOverflowSpec(v), path)
+  if (typeof v !== 'object' || v === null) return undefined
+  const {action, queue, prompt, ...rest} = v as Record<string, unknown>
+  const extra = Object.keys(rest)[0]
+  if (extra) throw new QueueSettingError([...path, extra], `Unknown key "${extra}" in overflow`, 'overflow has action, queue and prompt.')
+  if (!(OVERFLOW_ACTIONS as readonly unknown[]).includes(action)) {
+    throw new QueueSettingError([...path, 'action'], `Invalid overflow action ${JSON.stringify(action)}`, `overflow.action accepts: ${OVERFLOW_ACTIONS.join(', ')}.`)
+  }
+  const out: OverflowAction = {action: action as OverflowAction['action']}
+  if (action === 'queue') {
+    if (typeof queue !== 'string' || !NAME.test(queue)) throw new QueueSettingError([...path, 'queue'], 'overflow to a queue needs the queue name', 'Example: {action: queue, queue: sales}, or --overflow queue:sales')
+    out.queue = queue
+  }
+  if (prompt !== undefined) {
+    if (typeof prompt !== 'string' || !PROMPT.test(prompt)) throw new QueueSettingError([...path, 'prompt'], `Invalid overflow prompt ${JSON.stringify(prompt)}`, 'A prompt is an Asterisk sound name such as vm-nobodyavail.')
+    out.prompt = prompt
+  }
+  if (action === 'message' && !out.prompt) throw new QueueSettingError([...path, 'prompt'], 'overflow "message" needs a prompt', 'Example: message:vm-nobodyavail')
+  return out
+}
+
+/** "queue:sales", "message:vm-nobodyavail", "voicemail", "callback", "hangup" → an action. */
+export function parseOverflowSpec(spec: string): Record<string, unknown> {
+  const [action, arg] = spec.split(':', 2)
+  if (action === 'queue') return {action, queue: arg}
+  if (arg !== undefined) return {action, prompt: arg}
+  return {action}
 }

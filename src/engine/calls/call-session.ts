@@ -1,7 +1,7 @@
 import type {CallerId} from '../ari/port.js'
 import type {TimerHandle} from '../util/clock.js'
 
-export type CallState = 'answering' | 'waiting' | 'connected' | 'ended'
+export type CallState = 'answering' | 'waiting' | 'callback-pending' | 'calling-customer' | 'connected' | 'leaving' | 'ended'
 
 /** One ring of one agent's phone for this call. */
 export interface RingAttempt {
@@ -14,6 +14,13 @@ export interface RingAttempt {
   outcome: 'answered' | 'no-answer' | 'failed' | 'canceled' | null
 }
 
+/** A waiting caller's own activity while in line (music, announcements, callback offer). */
+export interface WaitActivity {
+  onDtmf(digit: string): void
+  onPlaybackFinished(playbackId: string): void
+  stop(): void
+}
+
 /**
  * Everything the engine knows about one call: its legs, where it waits, who rang,
  * who answered. The engine drives it from ARI events; the session keeps the facts.
@@ -21,16 +28,32 @@ export interface RingAttempt {
 export class CallSession {
   state: CallState = 'answering'
   queue: string | null = null
+  priority = 0
+  /** Skill requirement set for this caller (IVR), replacing the queue's. */
+  requiredSkills: string | null = null
+  /** Place in line, kept across overflow, resume and callback. */
+  joinedAt: number | null = null
   enteredQueueAt: number | null = null
   connectedAt: number | null = null
   endedAt: number | null = null
   agentId: string | null = null
   agentChannelId: string | null = null
   bridgeId: string | null = null
+  /** The customer's live channel: the inbound leg, or the callback leg once dialled. */
+  customerChannelId: string | null
+  /** The inbound leg is gone (the caller hung up after asking for a callback). */
+  callerLegGone = false
+  wait: WaitActivity | null = null
   readonly attempts = new Map<string, RingAttempt>()
   private attemptSeq = 0
+  private playbackSeq = 0
   /** Who ended a connected call. */
   endedBy: 'caller' | 'agent' | 'system' | null = null
+  /** Virtual hold: the number to call back, and the attempts made so far. */
+  callbackNumber: string | null = null
+  callbackAttempts = 0
+  lastRingMs = 0
+  overflowHops = 0
 
   constructor(
     readonly id: string,
@@ -38,10 +61,16 @@ export class CallSession {
     readonly caller: CallerId,
     readonly did: string,
     readonly startedAt: number,
-  ) {}
+  ) {
+    this.customerChannelId = channelId
+  }
 
   get ended(): boolean {
     return this.state === 'ended'
+  }
+
+  get isCallback(): boolean {
+    return this.callbackNumber !== null
   }
 
   nextAttemptChannelId(): string {
@@ -49,7 +78,18 @@ export class CallSession {
     return `${this.id}.r${this.attemptSeq}`
   }
 
+  nextPlaybackId(): string {
+    this.playbackSeq++
+    return `${this.id}.p${this.playbackSeq}`
+  }
+
   liveAttempts(): RingAttempt[] {
     return [...this.attempts.values()].filter((a) => a.outcome === null)
   }
+}
+
+/** The call id a playback or ring channel id belongs to (ids are `${callId}.xN`). */
+export function callIdOf(childId: string): string {
+  const dot = childId.lastIndexOf('.')
+  return dot > 0 ? childId.slice(0, dot) : childId
 }

@@ -1,15 +1,19 @@
 import {hostname} from 'node:os'
-import type {AriPort, Channel, ChannelDestroyedEvent, StasisEndEvent, StasisStartEvent} from '../ari/port.js'
+import type {AriPort, Channel, ChannelDestroyedEvent, ChannelDtmfReceivedEvent, PlaybackEvent, RecordingEvent, StasisEndEvent, StasisStartEvent} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
-import type {AgentRecord, QueueRecord} from '../model.js'
+import type {AgentRecord, QueueSettings} from '../model.js'
 import {Acd, type AgentView, type QueueView} from '../routing/acd.js'
+import {estimateWait, HandleTimes} from '../routing/wait-estimate.js'
 import type {StoredEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import {systemClock, type Clock, type TimerHandle} from '../util/clock.js'
+import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
-import {CallSession, type RingAttempt} from './call-session.js'
+import {CallerMemory} from './caller-memory.js'
+import {callIdOf, CallSession, type RingAttempt} from './call-session.js'
 import {EventLog} from './event-log.js'
+import {normaliseNumber, QueueWait} from './queue-wait.js'
 
 export interface EngineOptions {
   ari: AriPort
@@ -20,6 +24,11 @@ export interface EngineOptions {
   defaultQueue?: string | null
   /** How often admin changes written by other processes are picked up. */
   syncIntervalMs?: number
+  /** Dial string for customers (callbacks, outbound); {number} is replaced. */
+  dialString?: string
+  /** Caller ID shown to customers we call. */
+  outboundCallerId?: string
+  random?: () => number
 }
 
 export interface CallView {
@@ -28,11 +37,14 @@ export interface CallView {
   caller: {number: string; name: string}
   did: string
   queue: string | null
+  priority: number
   agent: string | null
   startedAt: number
+  joinedAt: number | null
   enteredQueueAt: number | null
   connectedAt: number | null
   ringing: string[]
+  callbackNumber: string | null
 }
 
 export interface EngineSnapshot {
@@ -44,6 +56,8 @@ export interface EngineSnapshot {
 
 // Extra seconds Asterisk's own originate timeout gets beyond ours: ours decides, its is a backstop.
 const ORIGINATE_GRACE_S = 5
+const CUSTOMER_RING_S = 30
+const VOICEMAIL_MAX_S = 120
 const CONFIG_EVENTS = new Set([
   'queue.added',
   'queue.updated',
@@ -59,12 +73,14 @@ const CONFIG_EVENTS = new Set([
   'agent.unpaused',
 ])
 
+type ExitReason = 'timeout' | 'full' | 'empty'
+
 /**
  * The headless call engine: takes calls from the Stasis app, queues them, rings agents,
  * bridges, tears down, and records every step in the event log.
  */
 export class Engine {
-  readonly acd = new Acd()
+  readonly acd: Acd
   readonly events: EventLog
   readonly origin = `engine:${hostname()}:${process.pid}`
   private readonly ari: AriPort
@@ -73,9 +89,14 @@ export class Engine {
   private readonly clock: Clock
   private readonly sessions = new Map<string, CallSession>()
   /** Channel id → the call it belongs to and its part in it. */
-  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent'}>()
-  private readonly wrapUpTimers = new Map<string, TimerHandle>()
+  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer'}>()
+  private readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
+  private readonly handleTimes = new Map<string, HandleTimes>()
+  private readonly memory = new CallerMemory()
+  /** Voicemail recordings in progress: recording name → call. */
+  private readonly voicemails = new Map<string, CallSession>()
   private dispatchQueued = false
+  private wakeTimer: {timer: TimerHandle; at: number} | null = null
   private syncTimer: ReturnType<typeof setInterval> | null = null
   private lastEventId = 0
   private syncing = false
@@ -86,6 +107,7 @@ export class Engine {
     this.store = opts.store
     this.log = opts.log
     this.clock = opts.clock ?? systemClock
+    this.acd = new Acd({random: opts.random})
     this.events = new EventLog(this.store, this.clock, this.log, this.origin)
   }
 
@@ -94,13 +116,18 @@ export class Engine {
   async start(): Promise<void> {
     this.lastEventId = await this.store.lastEventId()
     const now = this.clock.now()
-    for (const q of await this.store.listQueues()) this.acd.setQueue(q.name, q.settings)
+    for (const q of await this.store.listQueues()) this.acd.setQueue(q.name, q.settings, now)
     for (const a of await this.store.listAgents()) this.acd.setAgent(a, now)
     for (const p of await this.store.listPresence()) if (this.acd.agents.has(p.agent)) this.acd.setPresence(p.agent, p.status, p.reason, p.since)
+    await this.seedFromLog(now)
 
     this.ari.on('StasisStart', (e) => void this.onStasisStart(e).catch((err) => this.bug('StasisStart', err)))
     this.ari.on('StasisEnd', (e) => this.onStasisEnd(e))
     this.ari.on('ChannelDestroyed', (e) => this.onChannelDestroyed(e))
+    this.ari.on('ChannelDtmfReceived', (e) => this.onDtmf(e))
+    this.ari.on('PlaybackFinished', (e) => this.onPlaybackFinished(e))
+    this.ari.on('RecordingFinished', (e) => this.onRecordingDone(e))
+    this.ari.on('RecordingFailed', (e) => this.onRecordingDone(e))
 
     this.syncTimer = setInterval(() => void this.syncAdminChanges(), this.opts.syncIntervalMs ?? 250)
     this.syncTimer.unref?.()
@@ -108,12 +135,39 @@ export class Engine {
     this.scheduleDispatch()
   }
 
+  /** Today's counters, recent handle times and caller memories come back from the log. */
+  private async seedFromLog(now: number): Promise<void> {
+    let window = 0
+    for (const q of this.acd.queues.values()) window = Math.max(window, q.lastAgentWindow, q.resumeWindow)
+    const midnight = now - (now % 86_400_000)
+    const since = Math.min(midnight, now - window * 1000, now - 86_400_000)
+    const ringOf = new Map<string, number>()
+    for await (const e of this.store.events({since, types: ['call.connected', 'call.completed', 'queue.abandoned']})) {
+      if (e.type === 'call.connected' && e.callId) ringOf.set(e.callId, Number(e.data.ringMs ?? 0))
+      if (e.type === 'call.completed' && e.agent) {
+        const a = this.acd.agents.get(e.agent)
+        const talkMs = Number(e.data.talkMs ?? 0)
+        if (a && e.ts >= midnight) this.acd.countCall(a, talkMs, e.ts)
+        if (e.queue) this.handleTimesOf(e.queue).add(talkMs, (e.callId && ringOf.get(e.callId)) || 0)
+        if (e.callId) ringOf.delete(e.callId)
+        if (typeof e.data.number === 'string') this.memory.servedBy(e.data.number, e.agent, e.ts)
+      }
+      if (e.type === 'queue.abandoned' && e.queue && typeof e.data.number === 'string') {
+        this.memory.abandoned(e.data.number, e.queue, Number(e.data.joinedAt ?? e.ts), Number(e.data.priority ?? 0), e.ts)
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     if (this.syncTimer) clearInterval(this.syncTimer)
-    for (const t of this.wrapUpTimers.values()) this.clock.clearTimeout(t)
-    for (const s of this.sessions.values()) for (const a of s.attempts.values()) this.clock.clearTimeout(a.timer)
+    if (this.wakeTimer) this.clock.clearTimeout(this.wakeTimer.timer)
+    for (const t of this.wrapUpTimers.values()) this.clock.clearTimeout(t.timer)
+    for (const s of this.sessions.values()) {
+      s.wait?.stop()
+      for (const a of s.attempts.values()) this.clock.clearTimeout(a.timer)
+    }
     this.events.append({type: 'engine.stopped', data: {liveCalls: this.sessions.size}})
     await this.events.close()
   }
@@ -131,11 +185,14 @@ export class Engine {
         caller: {number: s.caller.number, name: s.caller.name},
         did: s.did,
         queue: s.queue,
+        priority: s.priority,
         agent: s.agentId,
         startedAt: s.startedAt,
+        joinedAt: s.joinedAt,
         enteredQueueAt: s.enteredQueueAt,
         connectedAt: s.connectedAt,
         ringing: s.liveAttempts().map((a) => a.agentId),
+        callbackNumber: s.callbackNumber,
       })),
     }
   }
@@ -144,11 +201,35 @@ export class Engine {
     return this.sessions.size
   }
 
+  /** Expected remaining wait for a waiting caller (see routing/wait-estimate.ts). */
+  expectedWait(callId: string): number | null {
+    const s = this.sessions.get(callId)
+    if (!s?.queue) return null
+    const settings = this.acd.queues.get(s.queue)
+    if (!settings) return null
+    const ht = this.handleTimesOf(s.queue)
+    const now = this.clock.now()
+    return estimateWait({
+      position: this.acd.position(callId),
+      agents: this.acd.serving(s.queue).map((a) => ({state: a.activity, elapsedMs: now - a.activitySince})),
+      talkMs: ht.averageTalkMs(settings.defaultHandleTime * 1000),
+      wrapUpMs: settings.wrapUp * 1000,
+      ringMs: ht.averageRingMs(),
+    })
+  }
+
+  private handleTimesOf(queue: string): HandleTimes {
+    let ht = this.handleTimes.get(queue)
+    if (!ht) this.handleTimes.set(queue, (ht = new HandleTimes()))
+    return ht
+  }
+
   // ---- ARI events ----------------------------------------------------------
 
   private async onStasisStart(e: StasisStartEvent): Promise<void> {
     const [kind] = e.args
     if (kind === 'agent') return this.onAgentAnswered(e.channel)
+    if (kind === 'customer') return this.onCustomerAnswered(e.channel)
     if (kind === 'inbound' || kind === undefined) return this.onInbound(e.channel, e.args[1] ?? e.channel.dialplan?.exten ?? '')
     this.log.warn('channel entered the app with unknown arguments; hanging it up', {channel: e.channel.id, args: e.args.join(',')})
     await this.hangup(e.channel.id)
@@ -159,7 +240,8 @@ export class Engine {
     if (!ref) return
     // Asterisk stops sending a channel's events once it leaves the app.
     this.channels.delete(e.channel.id)
-    if (ref.role === 'caller') this.callerGone(ref.session)
+    if (ref.role === 'caller') this.callerLegGone(ref.session)
+    else if (ref.role === 'customer') this.customerLegGone(ref.session, e.channel.id, 'hangup')
     else this.agentLegGone(ref.session, e.channel.id)
   }
 
@@ -168,7 +250,8 @@ export class Engine {
     if (!ref) return
     this.channels.delete(e.channel.id)
     const {session} = ref
-    if (ref.role === 'caller') return this.callerGone(session)
+    if (ref.role === 'caller') return this.callerLegGone(session)
+    if (ref.role === 'customer') return this.customerLegGone(session, e.channel.id, e.cause === 19 ? 'no-answer' : e.cause_txt || `cause ${e.cause}`)
     const attempt = session.attempts.get(e.channel.id)
     if (attempt && attempt.outcome === null) {
       // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
@@ -179,18 +262,31 @@ export class Engine {
     this.agentLegGone(session, e.channel.id)
   }
 
+  private onDtmf(e: ChannelDtmfReceivedEvent): void {
+    const ref = this.channels.get(e.channel.id)
+    if (ref?.role === 'caller' && ref.session.state === 'waiting') ref.session.wait?.onDtmf(e.digit)
+  }
+
+  private onPlaybackFinished(e: PlaybackEvent): void {
+    const session = this.sessions.get(callIdOf(e.playback.id))
+    if (!session) return
+    if (this.leavingPrompts.has(e.playback.id)) this.afterLeavingPrompt(session, e.playback.id)
+    else session.wait?.onPlaybackFinished(e.playback.id)
+  }
+
   // ---- inbound calls -------------------------------------------------------
 
   private async onInbound(channel: Channel, did: string): Promise<void> {
     const now = this.clock.now()
     const caller = {number: cap(channel.caller?.number ?? ''), name: cap(channel.caller?.name ?? '')}
     const session = new CallSession(newId('call'), channel.id, caller, cap(did), now)
+    session.priority = clampPriority(channel.channelvars?.CALLCTL_PRIORITY)
     this.sessions.set(session.id, session)
     this.channels.set(channel.id, {session, role: 'caller'})
     this.events.append({
       type: 'call.started',
       callId: session.id,
-      data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id},
+      data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id, priority: session.priority},
     })
     const queue = this.queueForDid(session.did)
     try {
@@ -199,37 +295,306 @@ export class Engine {
       if (session.ended) return
       if (!queue) {
         this.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', did: session.did}})
-        await this.ari.playOnChannel(channel.id, 'sound:ss-noservice').catch(() => undefined)
-        this.clock.setTimeout(() => void this.hangup(channel.id), 4000)
+        await this.leaveWithPrompt(session, 'ss-noservice', 'rejected')
         return
       }
-      await this.ari.startMoh(channel.id, queue.settings.musicClass)
-      if (session.ended) return
-      this.enqueue(session, queue.name)
+      this.enqueue(session, queue, {})
     } catch (err) {
-      if (isNotFound(err) || session.ended) return // the caller hung up while we set up: callerGone handles it
+      if (isNotFound(err) || session.ended) return // the caller hung up while we set up: callerLegGone handles it
       throw err
     }
   }
 
-  private queueForDid(did: string): QueueRecord | undefined {
-    const byName = this.acd.queues.get(did)
-    if (byName) return {name: did, settings: byName, createdAt: 0}
-    for (const [name, settings] of this.acd.queues) if (settings.dids.includes(did)) return {name, settings, createdAt: 0}
+  private queueForDid(did: string): string | undefined {
+    if (this.acd.queues.has(did)) return did
+    for (const [name, settings] of this.acd.queues) if (settings.dids.includes(did)) return name
     const fallback = this.opts.defaultQueue
-    if (fallback && this.acd.queues.has(fallback)) return {name: fallback, settings: this.acd.queues.get(fallback)!, createdAt: 0}
-    return undefined
+    return fallback && this.acd.queues.has(fallback) ? fallback : undefined
   }
 
-  private enqueue(session: CallSession, queue: string): void {
+  /**
+   * Puts the caller in line, honouring the queue's limits. Returns false when the queue
+   * turned it away (and the overflow action took over).
+   */
+  private enqueue(session: CallSession, queue: string, o: {joinedAt?: number; overflowFrom?: string; musicOn?: boolean}): boolean {
     const now = this.clock.now()
+    const settings = this.acd.queues.get(queue)!
     session.queue = queue
+    if (settings.maxCallers > 0 && this.acd.waitingIn(queue) >= settings.maxCallers) return this.refuse(session, queue, 'full')
+    if (!settings.joinEmpty && this.acd.loggedIn(queue) === 0) return this.refuse(session, queue, 'empty')
+    let joinedAt = o.joinedAt ?? now
+    let resumed = false
+    if (o.joinedAt === undefined && settings.resumeWindow > 0) {
+      const place = this.memory.takePlace(session.caller.number, queue, now, settings.resumeWindow * 1000)
+      if (place) {
+        joinedAt = place.joinedAt
+        session.priority = Math.max(session.priority, place.priority)
+        resumed = true
+      }
+    }
+    const lastAgent = settings.lastAgentWindow > 0 ? this.memory.lastAgentOf(session.caller.number, now, settings.lastAgentWindow * 1000) : null
     session.state = 'waiting'
+    session.joinedAt = joinedAt
     session.enteredQueueAt = now
-    this.acd.enqueue({callId: session.id, queue, number: session.caller.number}, now)
-    this.events.append({type: 'queue.entered', callId: session.id, queue, data: {position: this.acd.position(session.id), priority: 0}})
+    this.acd.enqueue({callId: session.id, queue, number: session.caller.number, priority: session.priority, joinedAt, requiredSkills: session.requiredSkills, preferredAgent: lastAgent}, now)
+    this.events.append({
+      type: 'queue.entered',
+      callId: session.id,
+      queue,
+      data: {
+        position: this.acd.position(session.id),
+        priority: session.priority,
+        ...(resumed ? {resumed: true, joinedAt} : {}),
+        ...(o.overflowFrom ? {overflowFrom: o.overflowFrom, joinedAt} : {}),
+        ...(lastAgent ? {lastAgent} : {}),
+      },
+    })
     void this.ari.setChannelVar(session.channelId, 'CALLCTL_QUEUE', queue).catch(() => undefined)
+    const wait = new QueueWait(session, settings, this.waitHooks(), o.musicOn ?? false)
+    session.wait = wait
+    wait.start()
     this.scheduleDispatch()
+    return true
+  }
+
+  private waitHooks() {
+    return {
+      ari: this.ari,
+      clock: this.clock,
+      log: this.log,
+      events: this.events,
+      position: (id: string) => this.acd.position(id),
+      expectedWait: (id: string) => this.expectedWait(id),
+      maxWaitReached: (s: CallSession) => this.exitQueue(s, 'timeout'),
+      callbackConfirmed: (s: CallSession, number: string) => this.callbackConfirmed(s, number),
+    }
+  }
+
+  // ---- leaving a queue without an agent --------------------------------------
+
+  private refuse(session: CallSession, queue: string, reason: ExitReason): false {
+    this.events.append({type: 'queue.exited', callId: session.id, queue, data: {reason, position: 0, waitMs: 0, action: this.acd.queues.get(queue)!.overflow.action}})
+    this.overflow(session, queue, reason)
+    return false
+  }
+
+  /** The caller leaves the line for `reason`; the queue's overflow action decides what next. */
+  exitQueue(session: CallSession, reason: ExitReason): void {
+    if (session.state !== 'waiting' || !session.queue) return
+    const queue = session.queue
+    const settings = this.acd.queues.get(queue)
+    const now = this.clock.now()
+    const position = this.acd.position(session.id)
+    session.wait?.stop()
+    session.wait = null
+    if (settings?.overflow.action !== 'callback') this.leaveLine(session, 'exited')
+    this.events.append({
+      type: 'queue.exited',
+      callId: session.id,
+      queue,
+      data: {reason, position, waitMs: now - (session.enteredQueueAt ?? now), action: settings?.overflow.action ?? 'hangup', to: settings?.overflow.queue ?? null},
+    })
+    this.overflow(session, queue, reason)
+  }
+
+  private overflow(session: CallSession, from: string, reason: ExitReason): void {
+    const o = this.acd.queues.get(from)?.overflow ?? {action: 'hangup' as const}
+    switch (o.action) {
+      case 'queue': {
+        // Queues overflowing into each other must not bounce a caller forever.
+        session.overflowHops++
+        if (o.queue && o.queue !== from && this.acd.queues.has(o.queue) && !session.callerLegGone && session.overflowHops <= 3) {
+          this.enqueue(session, o.queue, {joinedAt: session.joinedAt ?? this.clock.now(), overflowFrom: from, musicOn: true})
+          return
+        }
+        void this.leaveWithPrompt(session, 'vm-nobodyavail', `exit-${reason}`)
+        return
+      }
+      case 'message':
+        void this.leaveWithPrompt(session, o.prompt ?? 'vm-nobodyavail', `exit-${reason}`)
+        return
+      case 'voicemail':
+        void this.voicemail(session, o.prompt ?? 'vm-intro', reason)
+        return
+      case 'callback': {
+        const number = normaliseNumber(session.caller.number)
+        if (number && this.acd.waiting.has(session.id)) {
+          this.callbackConfirmed(session, number, reason)
+          void this.leaveWithPrompt(session, 'auth-thankyou', null)
+          return
+        }
+        if (number) {
+          // Refused at the door (full, empty): keep a place in line as a callback.
+          session.state = 'waiting'
+          session.joinedAt = session.joinedAt ?? this.clock.now()
+          session.enteredQueueAt = this.clock.now()
+          this.acd.enqueue({callId: session.id, queue: from, number, priority: session.priority, joinedAt: session.joinedAt, kind: 'callback'}, this.clock.now())
+          this.callbackConfirmed(session, number, reason)
+          void this.leaveWithPrompt(session, 'auth-thankyou', null)
+          return
+        }
+        void this.leaveWithPrompt(session, 'vm-nobodyavail', `exit-${reason}`)
+        return
+      }
+      case 'hangup':
+      default:
+        session.state = 'leaving'
+        void this.hangup(session.channelId)
+        this.endSession(session, `exit-${reason}`)
+    }
+  }
+
+  /** Plays a prompt, then hangs up; the call ends with `cause` (null: it continues as a callback). */
+  private async leaveWithPrompt(session: CallSession, prompt: string, cause: string | null): Promise<void> {
+    if (cause !== null) session.state = 'leaving'
+    const playback = session.nextPlaybackId()
+    this.leavingPrompts.set(playback, cause)
+    try {
+      await this.ari.stopMoh(session.channelId).catch(() => undefined)
+      await this.ari.playOnChannel(session.channelId, `sound:${prompt}`, playback)
+    } catch {
+      this.leavingPrompts.delete(playback)
+      void this.hangup(session.channelId)
+      if (cause !== null) this.endSession(session, cause)
+    }
+  }
+  private readonly leavingPrompts = new Map<string, string | null>()
+
+  private afterLeavingPrompt(session: CallSession, playbackId: string): void {
+    if (!this.leavingPrompts.has(playbackId)) return
+    const cause = this.leavingPrompts.get(playbackId)!
+    this.leavingPrompts.delete(playbackId)
+    void this.hangup(session.channelId)
+    if (cause !== null) this.endSession(session, cause)
+  }
+
+  private async voicemail(session: CallSession, prompt: string, reason: ExitReason): Promise<void> {
+    session.state = 'leaving'
+    const name = `voicemail-${session.id}`
+    this.voicemails.set(name, session)
+    try {
+      await this.ari.stopMoh(session.channelId).catch(() => undefined)
+      await this.ari.playOnChannel(session.channelId, `sound:${prompt}`, session.nextPlaybackId())
+      await this.ari.recordChannel(session.channelId, {name, format: 'wav', maxDurationSeconds: VOICEMAIL_MAX_S, beep: true, ifExists: 'overwrite', terminateOn: '#'})
+    } catch (err) {
+      this.voicemails.delete(name)
+      if (!isNotFound(err)) this.log.warn('voicemail failed', {call: session.id, error: String(err)})
+      void this.hangup(session.channelId)
+      this.endSession(session, `exit-${reason}`)
+    }
+  }
+
+  private onRecordingDone(e: RecordingEvent): void {
+    const session = this.voicemails.get(e.recording.name)
+    if (!session) return
+    this.voicemails.delete(e.recording.name)
+    this.events.append({
+      type: 'voicemail.left',
+      callId: session.id,
+      queue: session.queue,
+      data: {recording: e.recording.name, durationSec: e.recording.duration ?? null, state: e.type === 'RecordingFailed' ? 'failed' : 'done', number: session.caller.number},
+    })
+    void this.hangup(session.channelId)
+    this.endSession(session, 'voicemail')
+  }
+
+  // ---- callback (virtual hold) ---------------------------------------------
+
+  /** The caller keeps its place but hangs up; an agent will be rung first, then the customer. */
+  private callbackConfirmed(session: CallSession, number: string, reason?: string): void {
+    session.callbackNumber = number
+    session.state = 'callback-pending'
+    const w = this.acd.waiting.get(session.id)
+    if (w) w.kind = 'callback'
+    this.events.append({
+      type: 'callback.requested',
+      callId: session.id,
+      queue: session.queue,
+      data: {number, position: this.acd.position(session.id), joinedAt: session.joinedAt, ...(reason ? {reason} : {})},
+    })
+    if (!reason) {
+      // app_queue's EXITWITHKEY: the caller left the line of live callers by a key.
+      this.events.append({type: 'queue.exited', callId: session.id, queue: session.queue, data: {reason: 'key', action: 'callback', position: this.acd.position(session.id), waitMs: this.clock.now() - (session.enteredQueueAt ?? this.clock.now())}})
+    }
+  }
+
+  private async onCustomerAnswered(channel: Channel): Promise<void> {
+    const ref = this.channels.get(channel.id)
+    const session = ref?.session
+    if (!session || session.state !== 'calling-customer' || session.customerChannelId !== channel.id) return void this.hangup(channel.id)
+    const now = this.clock.now()
+    session.state = 'connected'
+    session.connectedAt = now
+    this.events.append({
+      type: 'call.connected',
+      callId: session.id,
+      queue: session.queue,
+      agent: session.agentId,
+      data: {waitMs: now - (session.joinedAt ?? now), ringMs: session.lastRingMs, callback: true, attempt: session.callbackAttempts, number: session.callbackNumber},
+    })
+    try {
+      await this.ari.stopBridgeMoh(session.bridgeId!).catch(() => undefined)
+      await this.ari.addToBridge(session.bridgeId!, [channel.id])
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+
+  private customerLegGone(session: CallSession, channelId: string, reason: string): void {
+    if (session.customerChannelId !== channelId) return
+    if (session.state === 'connected') return this.completeCall(session, 'caller')
+    if (session.state !== 'calling-customer') return
+    // The customer did not answer: free the agent and try again later, keeping the place.
+    const now = this.clock.now()
+    const settings = this.acd.queues.get(session.queue!)
+    this.events.append({type: 'callback.attempt_failed', callId: session.id, queue: session.queue, agent: session.agentId, data: {attempt: session.callbackAttempts, reason}})
+    const agentId = session.agentId!
+    void this.hangup(session.agentChannelId)
+    void this.destroyBridge(session)
+    this.acd.callEnded(agentId, 0, now, {wrapUp: false})
+    session.agentId = null
+    session.agentChannelId = null
+    session.bridgeId = null
+    session.customerChannelId = null
+    if (!settings || session.callbackAttempts >= settings.callbackAttempts) {
+      this.events.append({type: 'callback.failed', callId: session.id, queue: session.queue, data: {attempts: session.callbackAttempts, number: session.callbackNumber}})
+      this.endSession(session, 'callback-failed')
+    } else {
+      const inMs = settings.callbackRetryDelay * 1000 * 2 ** (session.callbackAttempts - 1)
+      session.state = 'callback-pending'
+      this.acd.enqueue({callId: session.id, queue: session.queue!, number: session.callbackNumber!, priority: session.priority, joinedAt: session.joinedAt!, kind: 'callback', notBefore: now + inMs}, now)
+      this.events.append({type: 'callback.retry_scheduled', callId: session.id, queue: session.queue, data: {attempt: session.callbackAttempts, inMs}})
+    }
+    this.scheduleDispatch()
+  }
+
+  private async dialCustomer(session: CallSession): Promise<void> {
+    session.callbackAttempts++
+    session.state = 'calling-customer'
+    const channelId = `${session.id}.c${session.callbackAttempts}`
+    session.customerChannelId = channelId
+    this.channels.set(channelId, {session, role: 'customer'})
+    const number = session.callbackNumber!
+    this.events.append({type: 'callback.attempt', callId: session.id, queue: session.queue, agent: session.agentId, data: {attempt: session.callbackAttempts, number}})
+    try {
+      await this.ari.createBridge('mixing', session.bridgeId!, session.id)
+      await this.ari.addToBridge(session.bridgeId!, [session.agentChannelId!])
+      await this.ari.originate({
+        endpoint: dialString(this.opts.dialString ?? 'Local/{number}@callctl-sim-callee', number),
+        app: this.ari.app,
+        appArgs: `customer,${session.id}`,
+        callerId: this.opts.outboundCallerId ?? '',
+        timeout: CUSTOMER_RING_S,
+        channelId,
+        variables: {CALLCTL_CALL: session.id, CALLCTL_ROLE: 'customer'},
+      })
+      await this.ari.startBridgeMoh(session.bridgeId!).catch(() => undefined)
+    } catch (err) {
+      if (session.customerChannelId === channelId && session.state === 'calling-customer') {
+        this.channels.delete(channelId)
+        this.customerLegGone(session, channelId, err instanceof Error ? err.message : String(err))
+      }
+    }
   }
 
   // ---- routing -------------------------------------------------------------
@@ -240,15 +605,34 @@ export class Engine {
     this.dispatchQueued = true
     queueMicrotask(() => {
       this.dispatchQueued = false
-      for (const offer of this.acd.dispatch(this.clock.now())) {
+      if (this.stopped) return
+      const now = this.clock.now()
+      for (const offer of this.acd.dispatch(now)) {
         const session = this.sessions.get(offer.callId)
         if (!session || session.ended) {
-          this.acd.ringEnded(offer.callId, offer.agentId, 'canceled', this.clock.now())
+          this.acd.ringEnded(offer.callId, offer.agentId, 'canceled', now)
           continue
         }
         this.ring(session, offer.agentId)
       }
+      this.scheduleWake()
     })
+  }
+
+  /** The ACD's own deadlines (sticky holds ending, skills widening, retries) wake a dispatch. */
+  private scheduleWake(): void {
+    const at = this.acd.nextWakeAt()
+    if (at === null) return
+    if (this.wakeTimer && this.wakeTimer.at <= at) return
+    if (this.wakeTimer) this.clock.clearTimeout(this.wakeTimer.timer)
+    const delay = Math.max(0, at - this.clock.now())
+    this.wakeTimer = {
+      at,
+      timer: this.clock.setTimeout(() => {
+        this.wakeTimer = null
+        this.scheduleDispatch()
+      }, delay),
+    }
   }
 
   private ring(session: CallSession, agentId: string): void {
@@ -258,14 +642,15 @@ export class Engine {
     const attempt: RingAttempt = {channelId, agentId, endpoint: agent.endpoint, startedAt: this.clock.now(), timer: undefined, outcome: null}
     session.attempts.set(channelId, attempt)
     this.channels.set(channelId, {session, role: 'agent'})
-    this.events.append({type: 'agent.ringing', callId: session.id, queue: session.queue, agent: agentId, data: {endpoint: agent.endpoint, channel: channelId}})
+    this.events.append({type: 'agent.ringing', callId: session.id, queue: session.queue, agent: agentId, data: {endpoint: agent.endpoint, channel: channelId, callback: session.isCallback}})
     attempt.timer = this.clock.setTimeout(() => this.ringTimedOut(session, attempt), settings.ringTimeout * 1000)
+    const shown = session.isCallback ? {name: `Callback ${session.caller.name}`.trim(), number: session.callbackNumber!} : session.caller
     this.ari
       .originate({
         endpoint: agent.endpoint,
         app: this.ari.app,
         appArgs: `agent,${session.id}`,
-        callerId: callerIdString(session.caller),
+        callerId: callerIdString(shown),
         timeout: settings.ringTimeout + ORIGINATE_GRACE_S,
         channelId,
         variables: {CALLCTL_CALL: session.id, CALLCTL_ROLE: 'agent', CALLCTL_AGENT: agentId},
@@ -299,8 +684,25 @@ export class Engine {
       this.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs}})
     } else {
       this.events.append({type: 'agent.ring_noanswer', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {reason, ringMs, outcome}})
+      this.maybeAutoPause(attempt.agentId, session.queue)
     }
     this.scheduleDispatch()
+  }
+
+  /** After K missed rings in a row the agent is paused with reason "no-answer". */
+  private maybeAutoPause(agentId: string, queue: string | null): void {
+    const a = this.acd.agents.get(agentId)
+    const limit = queue ? this.acd.queues.get(queue)?.autoPauseAfter ?? 0 : 0
+    if (!a || limit <= 0 || a.missedRings < limit || a.presence !== 'available') return
+    const now = this.clock.now()
+    this.acd.setPresence(agentId, 'paused', 'no-answer', now)
+    void this.store
+      .setPresence(
+        {agent: agentId, status: 'paused', reason: 'no-answer', since: now},
+        {type: 'agent.paused', ts: now, agent: agentId, queue, origin: this.origin, data: {reason: 'no-answer', auto: true, missedRings: a.missedRings}},
+      )
+      .catch((err: unknown) => this.log.error('could not record an automatic pause', {agent: agentId, error: String(err)}))
+    this.log.warn(`agent ${agentId} paused automatically after ${a.missedRings} missed rings`)
   }
 
   private async onAgentAnswered(channel: Channel): Promise<void> {
@@ -311,7 +713,8 @@ export class Engine {
       return void this.hangup(channel.id)
     }
     const session = ref.session
-    if (attempt.outcome !== null || session.state !== 'waiting') return void this.hangup(channel.id)
+    const live = session.state === 'waiting' || (session.state === 'callback-pending' && session.isCallback)
+    if (attempt.outcome !== null || !live) return void this.hangup(channel.id)
     const now = this.clock.now()
     attempt.outcome = 'answered'
     this.clock.clearTimeout(attempt.timer)
@@ -320,21 +723,29 @@ export class Engine {
       if (others.includes(other.agentId)) this.finishAttempt(session, other, 'canceled', 'answered elsewhere')
       void this.hangup(other.channelId)
     }
-    session.state = 'connected'
-    session.connectedAt = now
+    session.wait?.stop()
+    session.wait = null
     session.agentId = attempt.agentId
     session.agentChannelId = channel.id
     session.bridgeId = `${session.id}.b`
+    session.lastRingMs = now - attempt.startedAt
+    if (session.isCallback) {
+      if (!session.callerLegGone) void this.hangup(session.channelId)
+      return this.dialCustomer(session)
+    }
+
+    session.state = 'connected'
+    session.connectedAt = now
     this.events.append({
       type: 'call.connected',
       callId: session.id,
       queue: session.queue,
       agent: attempt.agentId,
-      data: {waitMs, ringMs: now - attempt.startedAt, channel: channel.id},
+      data: {waitMs, ringMs: session.lastRingMs, channel: channel.id, number: session.caller.number},
     })
     try {
       await this.ari.createBridge('mixing', session.bridgeId, session.id)
-      await this.ari.stopMoh(session.channelId)
+      await this.ari.stopMoh(session.channelId).catch(() => undefined)
       await this.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
       await this.ari.setChannelVar(session.channelId, 'CALLCTL_CONNECTED', '1')
     } catch (err) {
@@ -346,32 +757,68 @@ export class Engine {
 
   // ---- teardown ------------------------------------------------------------
 
-  private callerGone(session: CallSession): void {
+  private callerLegGone(session: CallSession): void {
+    session.callerLegGone = true
     if (session.ended) return
     const now = this.clock.now()
-    if (session.state === 'waiting') {
-      const position = this.acd.position(session.id)
-      this.acd.leave(session.id, now)
-      for (const a of session.liveAttempts()) {
-        this.finishAttempt(session, a, 'canceled', 'caller hung up')
-        void this.hangup(a.channelId)
+    if (session.isCallback && session.customerChannelId === session.channelId) session.customerChannelId = null
+    switch (session.state) {
+      case 'waiting': {
+        const position = this.acd.position(session.id)
+        const settings = this.acd.queues.get(session.queue!)
+        session.wait?.stop()
+        session.wait = null
+        this.leaveLine(session, 'caller hung up')
+        this.events.append({
+          type: 'queue.abandoned',
+          callId: session.id,
+          queue: session.queue,
+          data: {waitMs: now - (session.enteredQueueAt ?? now), position, number: session.caller.number, joinedAt: session.joinedAt, priority: session.priority},
+        })
+        if (settings && settings.resumeWindow > 0) this.memory.abandoned(session.caller.number, session.queue!, session.joinedAt ?? now, session.priority, now)
+        this.endSession(session, 'abandoned')
+        return
       }
-      this.events.append({
-        type: 'queue.abandoned',
-        callId: session.id,
-        queue: session.queue,
-        data: {waitMs: now - (session.enteredQueueAt ?? now), position},
-      })
-      this.endSession(session, 'abandoned')
-    } else if (session.state === 'connected') {
-      this.completeCall(session, 'caller')
-    } else {
-      this.endSession(session, 'hangup-before-queue')
+      case 'connected':
+        if (!session.isCallback) this.completeCall(session, 'caller')
+        return
+      case 'callback-pending':
+      case 'calling-customer':
+        // The original caller hanging up is expected: we call back.
+        session.wait?.stop()
+        session.wait = null
+        return
+      case 'leaving':
+        if (!this.voicemails.has(`voicemail-${session.id}`)) this.endSession(session, 'hangup')
+        return
+      default:
+        this.endSession(session, 'hangup-before-queue')
+    }
+  }
+
+  /** Takes the call out of the line and cancels its rings. */
+  private leaveLine(session: CallSession, why: string): void {
+    const now = this.clock.now()
+    this.acd.leave(session.id, now)
+    for (const a of session.liveAttempts()) {
+      this.finishAttempt(session, a, 'canceled', why)
+      void this.hangup(a.channelId)
     }
   }
 
   private agentLegGone(session: CallSession, channelId: string): void {
-    if (session.state === 'connected' && session.agentChannelId === channelId) this.completeCall(session, 'agent')
+    if (session.agentChannelId !== channelId) return
+    if (session.state === 'connected') this.completeCall(session, 'agent')
+    else if (session.state === 'calling-customer') {
+      // The agent gave up before the customer answered: try again later, no attempt counted.
+      const customer = session.customerChannelId
+      session.callbackAttempts = Math.max(0, session.callbackAttempts - 1)
+      if (customer) {
+        this.channels.delete(customer)
+        void this.hangup(customer)
+        this.customerLegGone(session, customer, 'agent hung up')
+      }
+    }
   }
 
   private completeCall(session: CallSession, by: 'caller' | 'agent' | 'system'): void {
@@ -379,23 +826,26 @@ export class Engine {
     const agentId = session.agentId!
     const talkMs = now - (session.connectedAt ?? now)
     session.endedBy = by
-    this.events.append({type: 'call.completed', callId: session.id, queue: session.queue, agent: agentId, data: {by, talkMs}})
-    void this.hangup(by === 'caller' ? session.agentChannelId : session.channelId)
+    this.events.append({type: 'call.completed', callId: session.id, queue: session.queue, agent: agentId, data: {by, talkMs, number: session.isCallback ? session.callbackNumber : session.caller.number}})
+    void this.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
     void this.destroyBridge(session)
+    if (session.queue) this.handleTimesOf(session.queue).add(talkMs, session.lastRingMs)
+    this.memory.servedBy(session.isCallback ? session.callbackNumber! : session.caller.number, agentId, now)
     const wrapUp = this.acd.callEnded(agentId, talkMs, now)
-    if (wrapUp > 0) {
-      this.events.append({type: 'agent.wrapup_started', callId: session.id, queue: session.queue, agent: agentId, data: {seconds: wrapUp}})
-      this.wrapUpTimers.set(
-        agentId,
-        this.clock.setTimeout(() => this.endWrapUp(agentId, 'timer'), wrapUp * 1000),
-      )
-    }
+    if (wrapUp > 0) this.startWrapUpTimer(agentId, wrapUp, session)
     this.endSession(session, 'completed')
     this.scheduleDispatch()
   }
 
+  private startWrapUpTimer(agentId: string, seconds: number, session: CallSession | null): void {
+    const endsAt = this.clock.now() + seconds * 1000
+    this.events.append({type: 'agent.wrapup_started', callId: session?.id ?? null, queue: session?.queue ?? null, agent: agentId, data: {seconds}})
+    this.clock.clearTimeout(this.wrapUpTimers.get(agentId)?.timer)
+    this.wrapUpTimers.set(agentId, {endsAt, timer: this.clock.setTimeout(() => this.endWrapUp(agentId, 'timer'), seconds * 1000)})
+  }
+
   endWrapUp(agentId: string, how: 'timer' | 'agent'): boolean {
-    this.clock.clearTimeout(this.wrapUpTimers.get(agentId))
+    this.clock.clearTimeout(this.wrapUpTimers.get(agentId)?.timer)
     this.wrapUpTimers.delete(agentId)
     if (!this.acd.endWrapUp(agentId, this.clock.now())) return false
     this.events.append({type: 'agent.wrapup_ended', agent: agentId, data: {how}})
@@ -403,8 +853,52 @@ export class Engine {
     return true
   }
 
+  // ---- agent requests (engine API) -------------------------------------------
+
+  /** The agent ends its wrap-up early. */
+  agentReady(agentId: string): AgentView {
+    const a = this.mustAgent(agentId)
+    if (a.activity !== 'wrap-up') {
+      throw new UserError(`Agent "${agentId}" is not in wrap-up (it is ${this.acd.agentState(a)})`, {suggestion: 'Only an agent in after-call work can be made ready.', exitCode: 1, code: 'not_in_wrapup'})
+    }
+    this.endWrapUp(agentId, 'agent')
+    return this.acd.agentView(a)
+  }
+
+  /** More after-call work: extends a running wrap-up, or starts one for an idle agent. */
+  agentWrapUp(agentId: string, seconds: number): AgentView & {wrapUpEndsAt: number} {
+    const a = this.mustAgent(agentId)
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+      throw new UserError(`Invalid wrap-up seconds ${seconds}`, {suggestion: 'Give 1 to 3600 seconds.', exitCode: 2})
+    }
+    const now = this.clock.now()
+    if (a.activity === 'wrap-up') {
+      const current = this.wrapUpTimers.get(agentId)
+      const left = Math.max(0, (current?.endsAt ?? now) - now)
+      const total = left / 1000 + seconds
+      this.clock.clearTimeout(current?.timer)
+      this.wrapUpTimers.set(agentId, {endsAt: now + total * 1000, timer: this.clock.setTimeout(() => this.endWrapUp(agentId, 'timer'), total * 1000)})
+      this.events.append({type: 'agent.wrapup_extended', agent: agentId, data: {seconds}})
+    } else if (a.activity === 'idle' && a.presence !== 'offline') {
+      this.acd.startWrapUp(agentId, now)
+      this.startWrapUpTimer(agentId, seconds, null)
+    } else {
+      throw new UserError(`Agent "${agentId}" is ${this.acd.agentState(a)}: wrap-up starts after a call`, {suggestion: 'Try again when the call has ended.', exitCode: 1, code: 'busy'})
+    }
+    return {...this.acd.agentView(a), wrapUpEndsAt: this.wrapUpTimers.get(agentId)!.endsAt}
+  }
+
+  private mustAgent(id: string) {
+    const a = this.acd.agents.get(id)
+    if (!a) throw new UserError(`Agent "${id}" does not exist`, {suggestion: 'See callctl agent list.', exitCode: 1, code: 'unknown_agent'})
+    return a
+  }
+
   private endSession(session: CallSession, cause: string): void {
     if (session.ended) return
+    session.wait?.stop()
+    session.wait = null
+    if (this.acd.waiting.has(session.id)) this.leaveLine(session, cause)
     session.state = 'ended'
     session.endedAt = this.clock.now()
     this.events.append({type: 'call.ended', callId: session.id, queue: session.queue, agent: session.agentId, data: {cause}})
@@ -449,12 +943,13 @@ export class Engine {
     }
   }
 
-  private async applyAdminEvent(e: StoredEvent): Promise<void> {
+  /** Applies an admin change made elsewhere (CLI, another engine). */
+  async applyAdminEvent(e: Pick<StoredEvent, 'type' | 'queue' | 'agent' | 'data' | 'ts'>): Promise<void> {
     const now = this.clock.now()
     if (e.type.startsWith('queue.') && e.queue) {
       const q = await this.store.getQueue(e.queue)
-      if (q) this.acd.setQueue(q.name, q.settings)
-      else this.acd.removeQueue(e.queue)
+      if (q) this.acd.setQueue(q.name, q.settings, now)
+      else for (const w of this.acd.removeQueue(e.queue)) this.queueGone(w.callId)
       this.log.info(`queue ${e.queue} ${q ? 'updated' : 'removed'}`)
       return
     }
@@ -468,7 +963,24 @@ export class Engine {
     if (e.type === 'agent.login' || e.type === 'agent.unpaused') this.acd.setPresence(a.id, 'available', null, e.ts)
     else if (e.type === 'agent.logout') this.acd.setPresence(a.id, 'offline', null, e.ts)
     else if (e.type === 'agent.paused') this.acd.setPresence(a.id, 'paused', String(e.data.reason ?? '') || null, e.ts)
+    if (e.type === 'agent.logout' || e.type === 'agent.member_removed') this.leaveEmptyQueues()
     this.log.info(`agent ${a.id}: ${e.type.slice('agent.'.length)}`)
+  }
+
+  /** Queues with leaveWhenEmpty send their callers to overflow when no agent is logged in. */
+  private leaveEmptyQueues(): void {
+    for (const [name, settings] of this.acd.queues) {
+      if (!settings.leaveWhenEmpty || this.acd.loggedIn(name) > 0) continue
+      for (const s of [...this.sessions.values()]) if (s.queue === name && s.state === 'waiting') this.exitQueue(s, 'empty')
+    }
+  }
+
+  private queueGone(callId: string): void {
+    const s = this.sessions.get(callId)
+    if (!s) return
+    s.wait?.stop()
+    s.wait = null
+    void this.leaveWithPrompt(s, 'vm-nobodyavail', 'queue-removed')
   }
 
   private bug(where: string, err: unknown): void {
@@ -487,3 +999,16 @@ function callerIdString(c: {name: string; number: string}): string {
   const number = c.number.replace(/[^0-9A-Za-z+*#]/g, '').slice(0, 32)
   return name ? `"${name}" <${number}>` : number
 }
+
+/** The trunk dial string with the number in it; the number is digits (and +) only. */
+export function dialString(template: string, number: string): string {
+  const n = number.replace(/[^0-9+]/g, '')
+  return template.replace('{number}', n)
+}
+
+function clampPriority(v: string | undefined): number {
+  const n = Number(v)
+  return Number.isInteger(n) ? Math.max(0, Math.min(100, n)) : 0
+}
+
+export type {QueueSettings}

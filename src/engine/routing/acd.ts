@@ -1,7 +1,16 @@
 import type {AgentState, PresenceStatus, QueueSettings} from '../model.js'
+import {IndexedHeap, type HeapItem} from './heap.js'
+import {NO_REQUIREMENT, parseSkillRequirement, type SkillRequirement} from './skills.js'
+import {chooseAgents, type Candidate} from './strategies.js'
 
 // Automatic call distribution: who waits, who is free, who gets which caller. Pure
 // state and decisions, no I/O; every method takes `now` so tests drive time.
+//
+// Order of decisions for one caller: (1) the agent it is held for (last-agent
+// preference), else (2) the lowest penalty tier with a free matching agent, (3) the
+// best skill score in that tier, (4) the queue's strategy. Across callers: priority
+// first, then the time they joined, in one line over all queues, so an agent serving
+// several queues always takes the caller who has waited longest.
 
 export type Activity = 'idle' | 'ringing' | 'on-call' | 'wrap-up'
 
@@ -22,31 +31,69 @@ export interface AgentRuntime {
   callId: string | null
   /** The queue the current call came from: its wrap-up time applies. */
   callQueue: string | null
+  /** Totals since the engine started (the engine seeds them from today's log). */
   callsTaken: number
   talkMs: number
+  /** Calls and talk since midnight UTC, for fewest-calls and least-talk. */
+  day: number
+  callsToday: number
+  talkMsToday: number
   /** Rings missed in a row; reset by an answered call. */
   missedRings: number
 }
 
-export interface WaitingCaller {
+export interface WaitingCaller extends HeapItem {
   callId: string
   queue: string
   number: string
   priority: number
-  /** The caller's place in line. */
+  /** The caller's place in line (kept across resume, callback and overflow). */
   joinedAt: number
-  /** Tie-break for callers who joined in the same millisecond. */
+  /** When it joined this queue (for maxWait and skill steps). */
+  queuedAt: number
   seq: number
-  /** Agents currently ringing for this caller. */
+  /** Requirement from the IVR, replacing the queue's own. */
+  baseRequirement: SkillRequirement | null
+  requirement: SkillRequirement
+  stepIndex: number
+  /** Held for this agent (last-agent preference) until preferUntil. */
+  preferredAgent: string | null
+  preferUntil: number
+  /** Not routable before this time (callback retry back-off). */
+  notBefore: number
+  kind: 'caller' | 'callback'
+  /** Agents ringing for this caller now. */
   ringing: Set<string>
-  /** Agents who already missed this caller: the next ring goes to someone else. */
-  tried: Set<string>
+  /** Agents that missed this caller, and until when they are skipped for it. */
+  tried: Map<string, number>
+  group: Group | null
+}
+
+export interface Group {
+  key: string
+  requirement: SkillRequirement
+  heap: IndexedHeap<WaitingCaller>
+}
+
+interface QueueState {
+  name: string
+  settings: QueueSettings
+  requirement: SkillRequirement
+  steps: {afterMs: number; requirement: SkillRequirement}[]
+  groups: Map<string, Group>
+  /** Members by agent id, with their penalty and the order they joined (for linear and round-robin). */
+  members: Map<string, {penalty: number; order: number}>
+  free: Set<AgentRuntime>
+  memberSeq: number
+  rrLast: number
+  waiting: number
 }
 
 export interface Offer {
   callId: string
   queue: string
   agentId: string
+  kind: 'caller' | 'callback'
 }
 
 export type RingOutcome = 'no-answer' | 'failed' | 'canceled'
@@ -60,7 +107,9 @@ export interface AgentView {
   pauseReason: string | null
   callId: string | null
   queues: Record<string, number>
+  skills: Record<string, number>
   callsTaken: number
+  callsToday: number
   talkMs: number
   missedRings: number
 }
@@ -68,60 +117,132 @@ export interface AgentView {
 export interface QueueView {
   name: string
   settings: QueueSettings
-  waiting: {callId: string; number: string; priority: number; joinedAt: number; ringing: string[]}[]
-  agents: {available: number; busy: number; loggedIn: number}
+  waiting: {callId: string; number: string; priority: number; joinedAt: number; kind: string; ringing: string[]}[]
+  agents: {available: number; busy: number; paused: number; loggedIn: number}
+}
+
+/** Seconds a missed agent is skipped for the same caller (app_queue's "retry"). */
+const RETRY_SAME_AGENT_MS = 5000
+
+interface Wake extends HeapItem {
+  at: number
+  caller: WaitingCaller
+  kind: 'sticky' | 'step' | 'tried' | 'retry'
+}
+
+export interface AcdOptions {
+  random?: () => number
 }
 
 export class Acd {
   readonly queues = new Map<string, QueueSettings>()
   readonly agents = new Map<string, AgentRuntime>()
   readonly waiting = new Map<string, WaitingCaller>()
+  private readonly qs = new Map<string, QueueState>()
+  private readonly free = new Set<AgentRuntime>()
+  private readonly sticky = new Map<string, Set<WaitingCaller>>()
+  private readonly wakes = new IndexedHeap<Wake>((a, b) => a.at < b.at)
+  private routable = 0
   private seq = 0
+  private readonly random: () => number
+
+  constructor(opts: AcdOptions = {}) {
+    this.random = opts.random ?? Math.random
+  }
 
   // ---- configuration -------------------------------------------------------
 
-  setQueue(name: string, settings: QueueSettings): void {
+  setQueue(name: string, settings: QueueSettings, now: number): void {
     this.queues.set(name, settings)
+    let q = this.qs.get(name)
+    const requirement = parseSkillRequirement(settings.requiredSkills)
+    const steps = [...settings.skillSteps].sort((a, b) => a.after - b.after).map((s) => ({afterMs: s.after * 1000, requirement: parseSkillRequirement(s.require)}))
+    if (!q) {
+      q = {name, settings, requirement, steps, groups: new Map(), members: new Map(), free: new Set(), memberSeq: 0, rrLast: -1, waiting: 0}
+      this.qs.set(name, q)
+      for (const a of this.agents.values()) if (a.queues.has(name)) this.addMember(q, a)
+      return
+    }
+    q.settings = settings
+    q.requirement = requirement
+    q.steps = steps
+    // Requirements may have changed: regroup the callers waiting here.
+    for (const w of this.waiting.values()) if (w.queue === name) this.regroup(w, this.currentRequirement(w, q, now), now)
   }
 
-  removeQueue(name: string): void {
+  removeQueue(name: string): WaitingCaller[] {
+    const left = [...this.waiting.values()].filter((w) => w.queue === name)
+    for (const w of left) this.drop(w)
     this.queues.delete(name)
+    this.qs.delete(name)
     for (const a of this.agents.values()) a.queues.delete(name)
+    return left
   }
 
   /** Adds the agent (offline) or updates its endpoint, name, skills and queues, keeping its state. */
   setAgent(a: {id: string; name: string; endpoint: string; queues: Record<string, number>; skills: Record<string, number>}, now: number): AgentRuntime {
-    const existing = this.agents.get(a.id)
-    if (existing) {
-      existing.name = a.name
-      existing.endpoint = a.endpoint
-      existing.queues = new Map(Object.entries(a.queues))
-      existing.skills = {...a.skills}
-      return existing
+    let rt = this.agents.get(a.id)
+    if (!rt) {
+      rt = {
+        id: a.id,
+        name: a.name,
+        endpoint: a.endpoint,
+        queues: new Map(),
+        skills: {},
+        presence: 'offline',
+        pauseReason: null,
+        presenceSince: now,
+        activity: 'idle',
+        activitySince: now,
+        idleSince: now,
+        callId: null,
+        callQueue: null,
+        callsTaken: 0,
+        talkMs: 0,
+        day: dayOf(now),
+        callsToday: 0,
+        talkMsToday: 0,
+        missedRings: 0,
+      }
+      this.agents.set(a.id, rt)
     }
-    const rt: AgentRuntime = {
-      id: a.id,
-      name: a.name,
-      endpoint: a.endpoint,
-      queues: new Map(Object.entries(a.queues)),
-      skills: {...a.skills},
-      presence: 'offline',
-      pauseReason: null,
-      presenceSince: now,
-      activity: 'idle',
-      activitySince: now,
-      idleSince: now,
-      callId: null,
-      callQueue: null,
-      callsTaken: 0,
-      talkMs: 0,
-      missedRings: 0,
+    rt.name = a.name
+    rt.endpoint = a.endpoint
+    rt.skills = {...a.skills}
+    for (const name of [...rt.queues.keys()]) {
+      if (!(name in a.queues)) {
+        rt.queues.delete(name)
+        const q = this.qs.get(name)
+        if (q) {
+          q.members.delete(rt.id)
+          q.free.delete(rt)
+        }
+      }
     }
-    this.agents.set(a.id, rt)
+    for (const [name, penalty] of Object.entries(a.queues)) {
+      rt.queues.set(name, penalty)
+      const q = this.qs.get(name)
+      if (q) this.addMember(q, rt)
+    }
+    this.refreshFree(rt)
     return rt
   }
 
+  private addMember(q: QueueState, a: AgentRuntime): void {
+    const penalty = a.queues.get(q.name) ?? 0
+    const m = q.members.get(a.id)
+    if (m) m.penalty = penalty
+    else q.members.set(a.id, {penalty, order: q.memberSeq++})
+  }
+
   removeAgent(id: string): void {
+    const a = this.agents.get(id)
+    if (!a) return
+    this.free.delete(a)
+    for (const q of this.qs.values()) {
+      q.members.delete(id)
+      q.free.delete(a)
+    }
     this.agents.delete(id)
   }
 
@@ -129,7 +250,7 @@ export class Acd {
 
   setPresence(id: string, presence: PresenceStatus, reason: string | null, now: number): void {
     const a = this.mustAgent(id)
-    if (a.presence === presence && a.pauseReason === reason) return
+    if (a.presence === presence && a.pauseReason === (presence === 'paused' ? reason : null)) return
     const wasOffline = a.presence === 'offline'
     a.presence = presence
     a.pauseReason = presence === 'paused' ? reason : null
@@ -139,25 +260,153 @@ export class Acd {
       a.idleSince = now
       a.activitySince = now
     }
+    this.refreshFree(a)
+  }
+
+  /** Agents logged in (available or paused) to the queue. */
+  loggedIn(queue: string): number {
+    const q = this.qs.get(queue)
+    if (!q) return 0
+    let n = 0
+    for (const id of q.members.keys()) if (this.agents.get(id)?.presence !== 'offline') n++
+    return n
+  }
+
+  private refreshFree(a: AgentRuntime): void {
+    const isFree = a.presence === 'available' && a.activity === 'idle' && this.agents.get(a.id) === a
+    if (isFree) this.free.add(a)
+    else this.free.delete(a)
+    for (const [name] of a.queues) {
+      const q = this.qs.get(name)
+      if (!q) continue
+      if (isFree) q.free.add(a)
+      else q.free.delete(a)
+    }
   }
 
   // ---- callers -------------------------------------------------------------
 
-  enqueue(c: {callId: string; queue: string; number: string; priority?: number; joinedAt?: number}, now: number): WaitingCaller {
-    if (!this.queues.has(c.queue)) throw new Error(`enqueue into unknown queue ${c.queue}`)
+  enqueue(
+    c: {callId: string; queue: string; number: string; priority?: number; joinedAt?: number; requiredSkills?: string | null; preferredAgent?: string | null; kind?: 'caller' | 'callback'; notBefore?: number},
+    now: number,
+  ): WaitingCaller {
+    const q = this.qs.get(c.queue)
+    if (!q) throw new Error(`enqueue into unknown queue ${c.queue}`)
     if (this.waiting.has(c.callId)) throw new Error(`call ${c.callId} is already waiting`)
+    const base = c.requiredSkills ? parseSkillRequirement(c.requiredSkills) : null
     const w: WaitingCaller = {
+      heapIndex: -1,
       callId: c.callId,
       queue: c.queue,
       number: c.number,
       priority: c.priority ?? 0,
       joinedAt: c.joinedAt ?? now,
+      queuedAt: now,
       seq: this.seq++,
+      baseRequirement: base,
+      requirement: NO_REQUIREMENT,
+      stepIndex: -1,
+      preferredAgent: null,
+      preferUntil: 0,
+      notBefore: c.notBefore ?? 0,
+      kind: c.kind ?? 'caller',
       ringing: new Set(),
-      tried: new Set(),
+      tried: new Map(),
+      group: null,
     }
     this.waiting.set(c.callId, w)
+    q.waiting++
+    w.requirement = this.currentRequirement(w, q, now)
+    const preferred = c.preferredAgent ? this.agents.get(c.preferredAgent) : undefined
+    if (preferred && preferred.presence !== 'offline' && preferred.queues.has(c.queue) && q.settings.lastAgentWait > 0) {
+      w.preferredAgent = preferred.id
+      w.preferUntil = now + q.settings.lastAgentWait * 1000
+      this.addWake(w, w.preferUntil, 'sticky')
+    }
+    if (w.notBefore > now) this.addWake(w, w.notBefore, 'retry')
+    this.scheduleNextStep(w, q)
+    this.place(w, now)
     return w
+  }
+
+  /** Where the caller belongs now: a routing group, the sticky set of its agent, or nowhere. */
+  private place(w: WaitingCaller, now: number): void {
+    this.unplace(w)
+    if (w.ringing.size > 0 || w.notBefore > now) return
+    if (w.preferredAgent && w.preferUntil > now) {
+      let set = this.sticky.get(w.preferredAgent)
+      if (!set) this.sticky.set(w.preferredAgent, (set = new Set()))
+      set.add(w)
+      return
+    }
+    const q = this.qs.get(w.queue)!
+    let g = q.groups.get(w.requirement.key)
+    if (!g) {
+      g = {key: w.requirement.key, requirement: w.requirement, heap: new IndexedHeap(before)}
+      q.groups.set(g.key, g)
+    }
+    g.heap.push(w)
+    w.group = g
+    this.routable++
+  }
+
+  private unplace(w: WaitingCaller): void {
+    if (w.group) {
+      w.group.heap.remove(w)
+      const q = this.qs.get(w.queue)
+      if (q && w.group.heap.size === 0) q.groups.delete(w.group.key)
+      w.group = null
+      this.routable--
+    }
+    if (w.preferredAgent) this.sticky.get(w.preferredAgent)?.delete(w)
+  }
+
+  private regroup(w: WaitingCaller, requirement: SkillRequirement, now: number): void {
+    w.requirement = requirement
+    if (w.group) this.place(w, now)
+  }
+
+  private currentRequirement(w: WaitingCaller, q: QueueState, now: number): SkillRequirement {
+    let req = w.baseRequirement ?? q.requirement
+    let idx = -1
+    q.steps.forEach((s, i) => {
+      if (now - w.queuedAt >= s.afterMs) {
+        req = s.requirement
+        idx = i
+      }
+    })
+    w.stepIndex = idx
+    return req
+  }
+
+  private scheduleNextStep(w: WaitingCaller, q: QueueState): void {
+    const next = q.steps[w.stepIndex + 1]
+    if (next) this.addWake(w, w.queuedAt + next.afterMs, 'step')
+  }
+
+  private addWake(caller: WaitingCaller, at: number, kind: Wake['kind']): void {
+    this.wakes.push({heapIndex: -1, at, caller, kind})
+  }
+
+  /** When the ACD next needs to look again by itself (sticky hold ends, skills widen, a retry). */
+  nextWakeAt(): number | null {
+    return this.wakes.peek()?.at ?? null
+  }
+
+  private processWakes(now: number): void {
+    for (let top = this.wakes.peek(); top && top.at <= now; top = this.wakes.peek()) {
+      this.wakes.pop()
+      const w = top.caller
+      if (this.waiting.get(w.callId) !== w) continue
+      const q = this.qs.get(w.queue)
+      if (!q) continue
+      if (top.kind === 'step') {
+        w.requirement = this.currentRequirement(w, q, now)
+        this.scheduleNextStep(w, q)
+      }
+      if (top.kind === 'sticky' && w.preferUntil <= now) w.preferredAgent = null
+      if (w.ringing.size === 0) this.place(w, now)
+    }
   }
 
   /** 1-based place in its queue (priority first, then time joined). */
@@ -165,19 +414,23 @@ export class Acd {
     const w = this.waiting.get(callId)
     if (!w) return 0
     let ahead = 0
-    for (const o of this.waiting.values()) if (o.queue === w.queue && before(o, w)) ahead++
+    for (const o of this.waiting.values()) if (o.queue === w.queue && o !== w && before(o, w)) ahead++
     return ahead + 1
   }
 
+  waitingIn(queue: string): number {
+    return this.qs.get(queue)?.waiting ?? 0
+  }
+
   /**
-   * The caller left the line (hung up, timed out, was connected elsewhere). Agents
-   * ringing for it are freed at once, so none stays reserved; the returned ids are
-   * the rings the caller of this method must now cancel.
+   * The caller left the line (hung up, timed out, was connected). Agents ringing for
+   * it are freed at once, so none stays reserved; the returned ids are the rings the
+   * caller of this method must now cancel.
    */
   leave(callId: string, now: number): string[] {
     const w = this.waiting.get(callId)
     if (!w) return []
-    this.waiting.delete(callId)
+    this.drop(w)
     const canceled = [...w.ringing]
     for (const id of canceled) {
       const a = this.agents.get(id)
@@ -186,46 +439,101 @@ export class Acd {
     return canceled
   }
 
+  private drop(w: WaitingCaller): void {
+    this.unplace(w)
+    this.waiting.delete(w.callId)
+    const q = this.qs.get(w.queue)
+    if (q) q.waiting--
+  }
+
   // ---- decisions -----------------------------------------------------------
 
-  /**
-   * Pair waiting callers with free agents. Callers are taken in one line across all
-   * queues, highest priority first and then longest waiting, so an agent in several
-   * queues always gets the caller who has waited longest. The chosen agents are
-   * marked ringing before this returns.
-   */
+  /** Pair waiting callers with free agents; chosen agents are ringing when this returns. */
   dispatch(now: number): Offer[] {
+    this.processWakes(now)
     const offers: Offer[] = []
-    const callers = [...this.waiting.values()].filter((w) => w.ringing.size === 0).sort(byPlace)
-    for (const w of callers) {
-      const q = this.queues.get(w.queue)
-      if (!q) continue
-      let free = this.freeMembers(w.queue).filter((a) => !w.tried.has(a.id))
-      if (free.length === 0 && w.tried.size > 0) {
-        // Everyone free has missed this caller once: start another round.
-        free = this.freeMembers(w.queue)
-        if (free.length > 0) w.tried.clear()
-      }
-      if (free.length === 0) continue
-      const agent = pickLongestIdle(free)
-      this.reserve(agent, w, now)
-      offers.push({callId: w.callId, queue: w.queue, agentId: agent.id})
+    // Callers held for a particular agent go to it the moment it is free.
+    for (const a of [...this.free]) {
+      const held = this.sticky.get(a.id)
+      if (!held || held.size === 0) continue
+      let best: WaitingCaller | undefined
+      for (const w of held) if (w.ringing.size === 0 && (!best || before(w, best))) best = w
+      if (best) this.offer(best, [a], now, offers)
+    }
+    for (;;) {
+      if (this.free.size === 0 || this.routable === 0) break
+      const caller = this.routable <= this.free.size ? this.bestCallerFromCallers(now) : this.bestCallerFromAgents(now)
+      if (!caller) break
+      const agents = this.agentsFor(caller, now)
+      if (agents.length === 0) break // cannot happen: the caller was found through a free agent
+      this.offer(caller, agents, now, offers)
     }
     return offers
   }
 
-  private freeMembers(queue: string): AgentRuntime[] {
-    const out: AgentRuntime[] = []
-    for (const a of this.agents.values()) if (a.presence === 'available' && a.activity === 'idle' && a.queues.has(queue)) out.push(a)
-    return out
+  /** Few callers: walk them in order, take the first one some free agent can serve. */
+  private bestCallerFromCallers(now: number): WaitingCaller | undefined {
+    let best: WaitingCaller | undefined
+    for (const q of this.qs.values()) {
+      if (q.free.size === 0) continue
+      for (const g of q.groups.values()) {
+        for (const w of g.heap.values()) {
+          if (best && !before(w, best)) continue
+          if (this.hasFreeAgent(q, w, now)) best = w
+        }
+      }
+    }
+    return best
   }
 
-  private reserve(a: AgentRuntime, w: WaitingCaller, now: number): void {
-    a.activity = 'ringing'
-    a.activitySince = now
-    a.callId = w.callId
-    a.callQueue = w.queue
-    w.ringing.add(a.id)
+  /** Few free agents: for each, the head of every group it can serve; the best head wins. */
+  private bestCallerFromAgents(now: number): WaitingCaller | undefined {
+    let best: WaitingCaller | undefined
+    for (const a of this.free) {
+      for (const [name] of a.queues) {
+        const q = this.qs.get(name)
+        if (!q) continue
+        for (const g of q.groups.values()) {
+          const head = g.heap.peek()
+          if (!head || (best && !before(head, best))) continue
+          if (!g.requirement.matches(a.skills)) continue
+          if ((head.tried.get(a.id) ?? 0) > now) continue
+          best = head
+        }
+      }
+    }
+    return best
+  }
+
+  private hasFreeAgent(q: QueueState, w: WaitingCaller, now: number): boolean {
+    for (const a of q.free) if (w.requirement.matches(a.skills) && (w.tried.get(a.id) ?? 0) <= now) return true
+    return false
+  }
+
+  private agentsFor(w: WaitingCaller, now: number): AgentRuntime[] {
+    const q = this.qs.get(w.queue)!
+    const candidates: Candidate[] = []
+    for (const a of q.free) {
+      if (!w.requirement.matches(a.skills) || (w.tried.get(a.id) ?? 0) > now) continue
+      const m = q.members.get(a.id)!
+      candidates.push({agent: a, penalty: m.penalty, order: m.order, score: w.requirement.score(a.skills)})
+    }
+    const chosen = chooseAgents(q.settings.strategy, candidates, {rrLast: q.rrLast, random: this.random})
+    if (q.settings.strategy === 'round-robin' && chosen[0]) q.rrLast = q.members.get(chosen[0].id)!.order
+    return chosen
+  }
+
+  private offer(w: WaitingCaller, agents: AgentRuntime[], now: number, out: Offer[]): void {
+    for (const a of agents) {
+      a.activity = 'ringing'
+      a.activitySince = now
+      a.callId = w.callId
+      a.callQueue = w.queue
+      w.ringing.add(a.id)
+      this.refreshFree(a)
+      out.push({callId: w.callId, queue: w.queue, agentId: a.id, kind: w.kind})
+    }
+    this.unplace(w)
   }
 
   // ---- outcomes ------------------------------------------------------------
@@ -252,30 +560,96 @@ export class Acd {
       this.toIdle(a, now)
     }
     const w = this.waiting.get(callId)
-    if (w) {
-      w.ringing.delete(agentId)
-      if (outcome !== 'canceled') w.tried.add(agentId)
+    if (!w || !w.ringing.delete(agentId)) return
+    if (outcome !== 'canceled') {
+      w.tried.set(agentId, now + RETRY_SAME_AGENT_MS)
+      this.addWake(w, now + RETRY_SAME_AGENT_MS, 'tried')
     }
+    if (w.ringing.size === 0) this.place(w, now)
   }
 
-  /** A connected call ended. Returns the wrap-up seconds the agent now owes (0: idle at once). */
-  callEnded(agentId: string, talkMs: number, now: number): number {
+  /** Takes a waiting caller out of routing until `until` (callback retry back-off). */
+  deferCaller(callId: string, until: number, now: number): void {
+    const w = this.waiting.get(callId)
+    if (!w) return
+    w.notBefore = until
+    this.addWake(w, until, 'retry')
+    this.place(w, now)
+  }
+
+  /** Change a waiting caller's priority (e.g. a VIP found after queueing). */
+  setPriority(callId: string, priority: number, now: number): void {
+    const w = this.waiting.get(callId)
+    if (!w || w.priority === priority) return
+    w.priority = priority
+    this.place(w, now)
+  }
+
+  /**
+   * A connected call ended. Returns the wrap-up seconds the agent now owes (0: idle at
+   * once). A call that never reached the customer (a failed callback) owes none and
+   * does not count.
+   */
+  callEnded(agentId: string, talkMs: number, now: number, o: {wrapUp?: boolean} = {}): number {
     const a = this.agents.get(agentId)
     if (!a || a.activity !== 'on-call') return 0
-    a.callsTaken++
-    a.talkMs += talkMs
+    if (o.wrapUp === false) {
+      this.toIdle(a, now)
+      return 0
+    }
+    this.countCall(a, talkMs, now)
     const wrapUp = (a.callQueue ? this.queues.get(a.callQueue)?.wrapUp : undefined) ?? 0
     a.callId = null
     a.callQueue = null
+    a.idleSince = now
     if (wrapUp > 0) {
       a.activity = 'wrap-up'
       a.activitySince = now
-      a.idleSince = now
       return wrapUp
     }
     this.toIdle(a, now)
-    a.idleSince = now
     return 0
+  }
+
+  /** Adds a finished call to the agent's counters (also used to seed them from the log). */
+  countCall(a: AgentRuntime, talkMs: number, at: number): void {
+    const day = dayOf(at)
+    if (day !== a.day) {
+      a.day = day
+      a.callsToday = 0
+      a.talkMsToday = 0
+    }
+    a.callsTaken++
+    a.talkMs += talkMs
+    a.callsToday++
+    a.talkMsToday += talkMs
+  }
+
+  /** Marks an agent busy with a call that did not come from a queue (outbound, callback agent leg). */
+  occupy(agentId: string, callId: string, activity: 'ringing' | 'on-call', now: number): boolean {
+    const a = this.agents.get(agentId)
+    if (!a || (a.activity !== 'idle' && a.callId !== callId)) return false
+    a.activity = activity
+    a.activitySince = now
+    a.callId = callId
+    this.refreshFree(a)
+    return true
+  }
+
+  /** Frees an agent whose ring ended outside queue routing. */
+  release(agentId: string, callId: string, now: number): void {
+    const a = this.agents.get(agentId)
+    if (a && a.callId === callId && a.activity === 'ringing') this.toIdle(a, now)
+  }
+
+  /** After-call work without a call (the agent asked for it). */
+  startWrapUp(agentId: string, now: number): boolean {
+    const a = this.agents.get(agentId)
+    if (!a || a.activity !== 'idle') return false
+    a.activity = 'wrap-up'
+    a.activitySince = now
+    this.refreshFree(a)
+    return true
   }
 
   endWrapUp(agentId: string, now: number): boolean {
@@ -290,6 +664,7 @@ export class Acd {
     a.activitySince = now
     a.callId = null
     a.callQueue = null
+    this.refreshFree(a)
   }
 
   private mustAgent(id: string): AgentRuntime {
@@ -308,52 +683,65 @@ export class Acd {
   }
 
   agentView(a: AgentRuntime): AgentView {
-    const state = this.agentState(a)
     return {
       id: a.id,
       name: a.name,
       endpoint: a.endpoint,
-      state,
+      state: this.agentState(a),
       since: a.activity !== 'idle' ? a.activitySince : Math.max(a.presenceSince, a.activitySince),
       pauseReason: a.pauseReason,
       callId: a.callId,
       queues: Object.fromEntries(a.queues),
+      skills: a.skills,
       callsTaken: a.callsTaken,
+      callsToday: a.callsToday,
       talkMs: a.talkMs,
       missedRings: a.missedRings,
     }
   }
 
   queueView(name: string): QueueView | undefined {
-    const settings = this.queues.get(name)
-    if (!settings) return undefined
+    const q = this.qs.get(name)
+    if (!q) return undefined
     const waiting = [...this.waiting.values()]
       .filter((w) => w.queue === name)
-      .sort(byPlace)
-      .map((w) => ({callId: w.callId, number: w.number, priority: w.priority, joinedAt: w.joinedAt, ringing: [...w.ringing]}))
+      .sort((a, b) => (before(a, b) ? -1 : 1))
+      .map((w) => ({callId: w.callId, number: w.number, priority: w.priority, joinedAt: w.joinedAt, kind: w.kind, ringing: [...w.ringing]}))
     let available = 0
     let busy = 0
+    let paused = 0
     let loggedIn = 0
-    for (const a of this.agents.values()) {
-      if (!a.queues.has(name) || a.presence === 'offline') continue
+    for (const id of q.members.keys()) {
+      const a = this.agents.get(id)
+      if (!a || a.presence === 'offline') continue
       loggedIn++
       if (a.activity !== 'idle') busy++
-      else if (a.presence === 'available') available++
+      else if (a.presence === 'paused') paused++
+      else available++
     }
-    return {name, settings, waiting, agents: {available, busy, loggedIn}}
+    return {name, settings: q.settings, waiting, agents: {available, busy, paused, loggedIn}}
+  }
+
+  /** Agents of a queue that are working (logged in and not paused), for the wait estimate. */
+  serving(queue: string): AgentRuntime[] {
+    const q = this.qs.get(queue)
+    if (!q) return []
+    const out: AgentRuntime[] = []
+    for (const id of q.members.keys()) {
+      const a = this.agents.get(id)
+      if (a && (a.presence === 'available' || a.activity !== 'idle')) out.push(a)
+    }
+    return out
   }
 }
 
-function before(a: WaitingCaller, b: WaitingCaller): boolean {
-  return byPlace(a, b) < 0
+/** Caller order: priority first, then the place in line, then arrival. */
+export function before(a: WaitingCaller, b: WaitingCaller): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority
+  if (a.joinedAt !== b.joinedAt) return a.joinedAt < b.joinedAt
+  return a.seq < b.seq
 }
 
-function byPlace(a: WaitingCaller, b: WaitingCaller): number {
-  return b.priority - a.priority || a.joinedAt - b.joinedAt || a.seq - b.seq
-}
-
-function pickLongestIdle(free: AgentRuntime[]): AgentRuntime {
-  let best = free[0]!
-  for (const a of free) if (a.idleSince < best.idleSince || (a.idleSince === best.idleSince && a.id < best.id)) best = a
-  return best
+function dayOf(ms: number): number {
+  return Math.floor(ms / 86_400_000)
 }

@@ -14,6 +14,16 @@ export const EVENT_TYPES = [
   'call.connected', // caller and agent bridged {waitMs, ringMs}
   'call.completed', // a connected call ended {by: caller|agent|system, talkMs}
   'call.ended', // the last event of every call {cause}
+  'queue.exited', // left the queue without an agent {reason: timeout|full|empty|key, action, to?}
+  'queue.announced', // position / expected wait played {position, expectedWaitMs}
+  'callback.offered', // the caller pressed the callback key
+  'callback.declined', // {reason}
+  'callback.requested', // virtual hold: the caller hung up keeping its place {number}
+  'callback.attempt', // dialling the customer after the agent answered {attempt, number}
+  'callback.attempt_failed', // {attempt, reason}
+  'callback.retry_scheduled', // {attempt, inMs}
+  'callback.failed', // gave up after the last attempt
+  'voicemail.left', // {recording, durationSec}
   // agents
   'agent.added',
   'agent.updated',
@@ -25,7 +35,8 @@ export const EVENT_TYPES = [
   'agent.paused', // {reason}
   'agent.unpaused',
   'agent.wrapup_started', // {seconds}
-  'agent.wrapup_ended',
+  'agent.wrapup_ended', // {how: timer|agent}
+  'agent.wrapup_extended', // {seconds}
   // queues
   'queue.added',
   'queue.updated',
