@@ -1,3 +1,6 @@
+import {ApiServer} from './api/server.js'
+import {engineHandlers} from './api/handlers.js'
+import {clearEndpoint, writeEndpoint} from './api/connect.js'
 import {connectAri} from './ari/index.js'
 import {AriAuthError, type AriPort, type ConnectionState} from './ari/port.js'
 import {Engine} from './calls/engine.js'
@@ -6,20 +9,25 @@ import {SqliteStore} from './store/sqlite-store.js'
 import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
+import {ensureSecret} from './util/secrets.js'
 
 export interface RunningEngine {
   engine: Engine
   ari: AriPort
   store: Store
+  /** The engine API's WebSocket URL. */
+  apiUrl: string
   stop(): Promise<void>
 }
+
+export const VERSION = '0.1.0'
 
 /**
  * Opens the store, connects to Asterisk (retrying while it is unreachable, reporting
  * each attempt) and starts the engine. A refused ARI password is a user error (exit 2)
  * naming the URL and user, never the password.
  */
-export async function startEngine(config: EngineConfig, log: Logger, opts: {onConnection?: (s: ConnectionState) => void} = {}): Promise<RunningEngine> {
+export async function startEngine(config: EngineConfig, log: Logger, opts: {onConnection?: (s: ConnectionState) => void; apiPort?: number} = {}): Promise<RunningEngine> {
   const store = new SqliteStore(config.database)
   let engine: Engine | undefined
   const onConnection = (s: ConnectionState) => {
@@ -48,13 +56,41 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }
     throw err
   }
-  engine = new Engine({ari, store, log, defaultQueue: config.defaultQueue})
+  engine = new Engine({ari, store, log, defaultQueue: config.defaultQueue, dialString: config.outbound.dialString, outboundCallerId: config.outbound.callerId})
   await engine.start()
+  const api = new ApiServer({
+    host: config.api.host,
+    port: opts.apiPort ?? config.api.port,
+    token: ensureSecret(config.paths.apiTokenFile),
+    handlers: engineHandlers(engine, {app: config.ari.app, version: VERSION}),
+    log,
+  })
+  let apiUrl: string
+  try {
+    apiUrl = (await api.listen()).url
+  } catch (err) {
+    await engine.stop()
+    await ari.close()
+    await store.close()
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UserError(`The engine API port ${config.api.host}:${opts.apiPort ?? config.api.port} is in use (another engine?)`, {
+        suggestion: 'Stop the other engine, or set api.port in the config (CALLCTL_API_PORT).',
+        exitCode: 2,
+        code: 'port_in_use',
+      })
+    }
+    throw err
+  }
+  writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date().toISOString()})
+  log.info(`engine API listening on ${apiUrl}`)
   return {
     engine,
     ari,
     store,
+    apiUrl,
     async stop() {
+      clearEndpoint(config.paths, process.pid)
+      await api.close()
       await engine!.stop()
       await ari.close()
       await store.close()

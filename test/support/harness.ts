@@ -7,7 +7,7 @@ import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
-import {simAgentEndpoint, type SimAgentSpec} from '../../src/engine/sim/simulator.js'
+import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
@@ -26,6 +26,12 @@ export interface Harness {
   events(): Promise<StoredEvent[]>
   calls(): Promise<CallRecord[]>
   waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number): Promise<T>
+  /** A simulated caller dialling this engine. */
+  call(c: Omit<SimCallerSpec, 'app' | 'name'> & {name?: string}): Promise<string>
+  /** The folded call record of a caller number, once it exists. */
+  callOf(number: string): Promise<CallRecord | undefined>
+  /** Waits until the call from this number has ended. */
+  ended(number: string, timeoutMs?: number): Promise<CallRecord>
   stop(): Promise<void>
 }
 
@@ -77,6 +83,18 @@ export async function startTestEngine(opts: {queues: Record<string, Partial<Queu
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
         await new Promise((r) => setTimeout(r, 100))
       }
+    },
+    call(c) {
+      return originateSimCaller(rest, {name: `Caller ${c.number}`, ...c, app})
+    },
+    async callOf(number) {
+      return (await h.calls()).find((c) => c.number === number)
+    },
+    ended(number, timeoutMs = 60_000) {
+      return h.waitFor(`the call from ${number} to end`, async () => {
+        const c = await h.callOf(number)
+        return c && c.outcome !== 'live' ? c : undefined
+      }, timeoutMs)
     },
     async stop() {
       await engine.stop()

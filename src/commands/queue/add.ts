@@ -15,18 +15,78 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
     'wrap-up': Flags.string({description: 'after-call work seconds (default 5)'}),
     moh: Flags.string({description: 'music-on-hold class (default "default")'}),
     did: Flags.string({description: 'dialled number that lands in this queue (repeatable)', multiple: true}),
+    skills: Flags.string({description: 'skill requirement, e.g. "billing>=2 & (english | mandarin)"'}),
+    'skill-step': Flags.string({description: 'widen skills after waiting: SECONDS:EXPR, e.g. 30:billing or 60: (repeatable)', multiple: true}),
+    'max-callers': Flags.string({description: 'most callers waiting at once (0 = no limit)'}),
+    'max-wait': Flags.string({description: 'seconds before overflow (0 = no limit)'}),
+    'join-empty': Flags.boolean({description: 'let callers in when no agent is logged in', allowNo: true}),
+    'leave-when-empty': Flags.boolean({description: 'overflow waiting callers when the last agent logs out', allowNo: true}),
+    overflow: Flags.string({description: 'hangup | queue:NAME | voicemail[:PROMPT] | callback | message:PROMPT'}),
+    'announce-every': Flags.string({description: 'seconds between position/wait announcements (0 = none)'}),
+    'announce-position': Flags.boolean({description: 'say the position', allowNo: true}),
+    'announce-wait': Flags.boolean({description: 'say the expected wait', allowNo: true}),
+    'callback-key': Flags.string({description: 'key a waiting caller presses for a callback ("" = none)'}),
+    'callback-attempts': Flags.string({description: 'attempts to reach a callback customer'}),
+    'callback-retry': Flags.string({description: 'seconds before the first callback retry (doubles each time)'}),
+    'auto-pause-after': Flags.string({description: 'missed rings in a row before an agent is paused (0 = never)'}),
+    'last-agent-window': Flags.string({description: 'seconds a returning caller is offered its last agent first (0 = off)'}),
+    'last-agent-wait': Flags.string({description: 'seconds to hold a returning caller for its last agent'}),
+    'resume-window': Flags.string({description: 'seconds within which a caller who hung up keeps its place (0 = off)'}),
+    'handle-time': Flags.string({description: 'handle time assumed for wait estimates before there is history'}),
     update: Flags.boolean({description: 'change an existing queue instead of failing'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
   protected async execute(): Promise<QueueRecord> {
     const {args, flags} = await this.parse(QueueAdd)
-    const settings = {strategy: flags.strategy, ringTimeout: flags['ring-timeout'], wrapUp: flags['wrap-up'], musicClass: flags.moh, dids: flags.did}
+    const settings = {
+      strategy: flags.strategy,
+      ringTimeout: flags['ring-timeout'],
+      wrapUp: flags['wrap-up'],
+      musicClass: flags.moh,
+      dids: flags.did,
+      requiredSkills: flags.skills,
+      skillSteps: flags['skill-step']?.map(parseSkillStep),
+      maxCallers: flags['max-callers'],
+      maxWait: flags['max-wait'],
+      joinEmpty: flags['join-empty'],
+      leaveWhenEmpty: flags['leave-when-empty'],
+      overflow: flags.overflow,
+      announceEvery: flags['announce-every'],
+      announcePosition: flags['announce-position'],
+      announceWait: flags['announce-wait'],
+      callbackKey: flags['callback-key'],
+      callbackAttempts: flags['callback-attempts'],
+      callbackRetryDelay: flags['callback-retry'],
+      autoPauseAfter: flags['auto-pause-after'],
+      lastAgentWindow: flags['last-agent-window'],
+      lastAgentWait: flags['last-agent-wait'],
+      resumeWindow: flags['resume-window'],
+      defaultHandleTime: flags['handle-time'],
+    }
     return withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
   }
 
   protected render(q: QueueRecord): void {
     this.print(`Queue ${q.name} saved.`)
-    this.print(fields({strategy: q.settings.strategy, 'ring timeout': `${q.settings.ringTimeout} s`, 'wrap-up': `${q.settings.wrapUp} s`, music: q.settings.musicClass, dids: q.settings.dids}))
+    const s = q.settings
+    this.print(
+      fields({
+        strategy: s.strategy,
+        'ring timeout': `${s.ringTimeout} s`,
+        'wrap-up': `${s.wrapUp} s`,
+        skills: s.requiredSkills || '(any agent)',
+        'max wait': s.maxWait ? `${s.maxWait} s, then ${s.overflow.action}${s.overflow.queue ? ` to ${s.overflow.queue}` : ''}` : 'no limit',
+        announcements: s.announceEvery ? `every ${s.announceEvery} s` : 'none',
+        callback: s.callbackKey ? `press ${s.callbackKey}` : 'not offered',
+        dids: s.dids,
+      }),
+    )
   }
+}
+
+function parseSkillStep(spec: string): {after: string; require: string} {
+  const i = spec.indexOf(':')
+  if (i < 0) return {after: spec, require: ''}
+  return {after: spec.slice(0, i), require: spec.slice(i + 1)}
 }

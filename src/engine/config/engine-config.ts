@@ -14,10 +14,13 @@ export interface EngineConfig {
   defaultQueue: string | null
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   api: {host: string; port: number}
+  /** Calls to customers (callbacks, click-to-call): {number} in the dial string is replaced. */
+  outbound: {dialString: string; callerId: string}
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api'] as const
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound'] as const
+const OUTBOUND_KEYS = ['dialString', 'callerId'] as const
 const ARI_KEYS = ['url', 'user', 'password', 'passwordFile', 'app'] as const
 const API_KEYS = ['host', 'port'] as const
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -28,6 +31,7 @@ interface RawConfig {
   defaultQueue?: string | null
   logLevel?: string
   api?: {host?: string; port?: number}
+  outbound?: {dialString?: string; callerId?: string}
 }
 
 /**
@@ -72,6 +76,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     password = readSecret(pf)
   }
   const port = Number(env.CALLCTL_API_PORT || raw.api?.port || 8089)
+  const sandboxDial = source.startsWith('sandbox') ? 'Local/{number}@callctl-sim-callee' : 'PJSIP/{number}@trunk'
   return {
     ari: {url, user, password: password ?? '', app: env.CALLCTL_ARI_APP || raw.ari?.app || 'callctl'},
     ariSource: source,
@@ -79,6 +84,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     defaultQueue: env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null,
     logLevel: ((env.CALLCTL_LOG_LEVEL as EngineConfig['logLevel']) || raw.logLevel || 'info') as EngineConfig['logLevel'],
     api: {host: env.CALLCTL_API_HOST || raw.api?.host || '127.0.0.1', port},
+    outbound: {dialString: env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial, callerId: env.CALLCTL_OUTBOUND_CALLERID || raw.outbound?.callerId || ''},
     paths,
   }
 }
@@ -112,6 +118,15 @@ function validate(d: LocatedDoc): RawConfig {
       throw errorAt(d, ['api', 'port'], `api.port must be an integer from 1 to 65535, got ${JSON.stringify(api.port)}`)
     }
     if (api.host !== undefined && typeof api.host !== 'string') throw errorAt(d, ['api', 'host'], 'api.host must be a string')
+  }
+  if (r.outbound !== undefined) {
+    if (typeof r.outbound !== 'object' || r.outbound === null) throw errorAt(d, ['outbound'], 'outbound must be a mapping', `Accepted keys: ${OUTBOUND_KEYS.join(', ')}.`)
+    const o = r.outbound as Record<string, unknown>
+    checkKeys(d, ['outbound'], o, OUTBOUND_KEYS)
+    if (o.dialString !== undefined && (typeof o.dialString !== 'string' || !/^[A-Za-z0-9]+\/\S*\{number\}\S*$/.test(o.dialString))) {
+      throw errorAt(d, ['outbound', 'dialString'], 'outbound.dialString must be a dial string containing {number}', 'Example: PJSIP/{number}@my-trunk')
+    }
+    if (o.callerId !== undefined && typeof o.callerId !== 'string') throw errorAt(d, ['outbound', 'callerId'], 'outbound.callerId must be a string')
   }
   return r as RawConfig
 }

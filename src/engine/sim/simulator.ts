@@ -36,6 +36,8 @@ export interface SimCallerSpec {
   app?: string
   /** Channel id to give the caller's leg (its ;1 half). */
   channelId?: string
+  /** Queue priority the trunk marks the call with (CALLCTL_PRIORITY), e.g. 10 for a VIP. */
+  priority?: number
 }
 
 export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promise<string> {
@@ -43,6 +45,7 @@ export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promis
   if (c.dtmf) variables.SIM_DTMF = c.dtmf
   if (c.tone) variables.SIM_TONE = c.tone
   if (c.app) variables.CALLCTL_APP = c.app
+  if (c.priority) variables.CALLCTL_PRIORITY = String(c.priority)
   const ch = await ari.originate({
     endpoint: `Local/s@${SIM_CALLER_CONTEXT}`,
     context: INBOUND_CONTEXT,

@@ -1,0 +1,74 @@
+import {readFileSync} from 'node:fs'
+import {errorAt, parseYaml} from '../config/yaml-errors.js'
+import type {QueueRecord, QueueSettings} from '../model.js'
+import type {Store} from '../store/store.js'
+import {UserError} from '../util/errors.js'
+import {addQueue} from './admin.js'
+import {checkName, checkQueueSettings, QueueSettingError} from './validate.js'
+
+/**
+ * Queues as YAML, for admins who keep configuration in files:
+ *
+ *   queues:
+ *     sales:
+ *       strategy: round-robin
+ *       requiredSkills: sales & (english | mandarin)
+ *       overflow: {action: queue, queue: support}
+ *
+ * Every problem is reported as file:line:column with the accepted values.
+ */
+export function parseQueueFile(text: string, file: string): {name: string; settings: Partial<QueueSettings>}[] {
+  const d = parseYaml(text, file)
+  const root = d.doc.toJS() as unknown
+  if (typeof root !== 'object' || root === null || Array.isArray(root) || !('queues' in root)) {
+    throw errorAt(d, [], 'expected a mapping with "queues:"', 'See: callctl queue apply --help')
+  }
+  const extra = Object.keys(root).find((k) => k !== 'queues')
+  if (extra) throw errorAt(d, [extra], `unknown top-level key "${extra}"`, 'Only "queues" is accepted here.', true)
+  const queues = (root as {queues: unknown}).queues
+  if (typeof queues !== 'object' || queues === null || Array.isArray(queues)) throw errorAt(d, ['queues'], '"queues" must map queue names to their settings')
+  const out: {name: string; settings: Partial<QueueSettings>}[] = []
+  for (const [name, raw] of Object.entries(queues)) {
+    try {
+      checkName('queue', name)
+    } catch (err) {
+      throw errorAt(d, ['queues', name], (err as UserError).message, (err as UserError).suggestion, true)
+    }
+    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw errorAt(d, ['queues', name], `the settings of queue "${name}" must be a mapping`)
+    try {
+      out.push({name, settings: checkQueueSettings((raw ?? {}) as Record<string, unknown>)})
+    } catch (err) {
+      if (err instanceof QueueSettingError) throw errorAt(d, ['queues', name, ...err.path], `queue ${name}: ${err.message}`, err.suggestion, err.message.startsWith('Unknown'))
+      throw err
+    }
+  }
+  for (const q of out) {
+    const target = q.settings.overflow?.queue
+    if (target && !out.some((o) => o.name === target)) {
+      // Allowed: it may already exist in the store. applyQueueFile checks.
+    }
+  }
+  return out
+}
+
+/** Validates the whole file first; only then writes, so a bad file changes nothing. */
+export async function applyQueueFile(store: Store, file: string, opts: {dryRun?: boolean} = {}): Promise<QueueRecord[]> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UserError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {exitCode: 2})
+  }
+  const parsed = parseQueueFile(text, file)
+  const known = new Set([...(await store.listQueues()).map((q) => q.name), ...parsed.map((q) => q.name)])
+  for (const q of parsed) {
+    const target = q.settings.overflow?.queue
+    if (target && !known.has(target)) {
+      throw new UserError(`${file}: queue ${q.name} overflows to queue "${target}", which does not exist`, {suggestion: `Define ${target} in the file or create it first.`, exitCode: 2})
+    }
+  }
+  if (opts.dryRun) return parsed.map((q) => ({name: q.name, settings: q.settings as QueueSettings, createdAt: 0}))
+  const saved: QueueRecord[] = []
+  for (const q of parsed) saved.push(await addQueue(store, q.name, q.settings as Record<string, unknown>, {update: true}))
+  return saved
+}

@@ -1,0 +1,57 @@
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {UserError} from '../util/errors.js'
+import type {Paths} from '../util/paths.js'
+import {EngineClient} from './client.js'
+import type {EngineEndpoint} from './protocol.js'
+
+export function endpointFile(paths: Paths): string {
+  return join(paths.home, 'engine.json')
+}
+
+export function writeEndpoint(paths: Paths, e: EngineEndpoint): void {
+  const f = endpointFile(paths)
+  writeFileSync(f + '.tmp', JSON.stringify(e, null, 2) + '\n', {mode: 0o600})
+  renameSync(f + '.tmp', f)
+}
+
+export function clearEndpoint(paths: Paths, pid: number): void {
+  const f = endpointFile(paths)
+  try {
+    if ((JSON.parse(readFileSync(f, 'utf8')) as EngineEndpoint).pid === pid) rmSync(f, {force: true})
+  } catch {
+    // already gone
+  }
+}
+
+/** Connects to the engine this CALLCTL_HOME's engine announced, or to the configured address. */
+export async function connectToEngine(paths: Paths, fallback: {host: string; port: number}): Promise<EngineClient> {
+  let url = `ws://${fallback.host}:${fallback.port}/`
+  const f = endpointFile(paths)
+  if (existsSync(f)) {
+    try {
+      url = (JSON.parse(readFileSync(f, 'utf8')) as EngineEndpoint).url
+    } catch {
+      // unreadable: use the configured address
+    }
+  }
+  if (!existsSync(paths.apiTokenFile)) {
+    throw new UserError(`No API token at ${paths.apiTokenFile}: the engine has not been started from this CALLCTL_HOME`, {
+      suggestion: 'Start it with: callctl engine start',
+      code: 'engine_unreachable',
+    })
+  }
+  return EngineClient.connect(url, readFileSync(paths.apiTokenFile, 'utf8').trim())
+}
+
+/** Runs fn with a connection to the running engine and closes it afterwards. */
+export async function withEngine<T>(configFile: string | undefined, fn: (client: EngineClient) => Promise<T>): Promise<T> {
+  const {loadEngineConfig} = await import('../config/engine-config.js')
+  const config = loadEngineConfig({file: configFile, requireAri: false})
+  const client = await connectToEngine(config.paths, config.api)
+  try {
+    return await fn(client)
+  } finally {
+    client.close()
+  }
+}

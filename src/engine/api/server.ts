@@ -1,0 +1,166 @@
+import {timingSafeEqual} from 'node:crypto'
+import type {IncomingMessage} from 'node:http'
+import {WebSocketServer, type WebSocket} from 'ws'
+import {isUserError} from '../util/errors.js'
+import type {Logger} from '../util/log.js'
+import {API_VERSION, MAX_MESSAGE_BYTES, type ApiErrorBody, type ApiRequest, type ApiResponse} from './protocol.js'
+
+export type Handler = (params: Record<string, unknown>, conn: Connection) => unknown | Promise<unknown>
+
+export interface Connection {
+  readonly id: number
+  readonly remote: string
+  send(msg: unknown): void
+  /** Runs when the connection closes (subscriptions clean up here). */
+  onClose(fn: () => void): void
+}
+
+export interface ApiServerOptions {
+  host: string
+  port: number
+  token: string
+  handlers: Record<string, Handler>
+  log: Logger
+  /** Requests per second a connection may make (burst twice that). */
+  rateLimit?: number
+}
+
+/** A request the server refuses: code and message go back to the client as they are. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly suggestion?: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The engine's WebSocket API. Malformed, oversized, unauthenticated or unknown
+ * requests get an error reply (or, oversized, a close) and a log line; nothing a
+ * client sends can take the engine down. A client flooding requests is slowed by a
+ * per-connection token bucket, so calls keep flowing.
+ */
+export class ApiServer {
+  private wss: WebSocketServer | null = null
+  private nextId = 1
+  private readonly token: Buffer
+
+  constructor(private readonly o: ApiServerOptions) {
+    this.token = Buffer.from(o.token)
+  }
+
+  listen(): Promise<{url: string; port: number}> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({host: this.o.host, port: this.o.port, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false})
+      wss.once('error', reject)
+      wss.on('listening', () => {
+        wss.off('error', reject)
+        wss.on('error', (err) => this.o.log.error('API server error', {error: String(err)}))
+        const addr = wss.address() as {port: number}
+        this.wss = wss
+        resolve({url: `ws://${this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host}:${addr.port}/`, port: addr.port})
+      })
+      wss.on('connection', (ws, req) => this.accept(ws, req))
+    })
+  }
+
+  async close(): Promise<void> {
+    const wss = this.wss
+    if (!wss) return
+    this.wss = null
+    for (const c of wss.clients) c.terminate()
+    await new Promise<void>((r) => wss.close(() => r()))
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const closers: (() => void)[] = []
+    const conn: Connection = {
+      id: this.nextId++,
+      remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      send: (msg) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+      },
+      onClose: (fn) => closers.push(fn),
+    }
+    const rate = this.o.rateLimit ?? 200
+    let tokens = rate * 2
+    let last = Date.now()
+    let refused = 0
+    ws.on('message', (data, isBinary) => {
+      const now = Date.now()
+      tokens = Math.min(rate * 2, tokens + ((now - last) / 1000) * rate)
+      last = now
+      if (tokens < 1) {
+        refused++
+        if (refused === 1 || refused % 1000 === 0) this.o.log.warn('API client is flooding; requests refused', {conn: conn.id, remote: conn.remote, refused})
+        return this.reply(conn, null, {code: 'rate_limited', message: `Too many requests: at most ${rate} per second`})
+      }
+      tokens--
+      void this.handle(conn, isBinary ? null : data.toString())
+    })
+    ws.on('error', (err) => this.o.log.warn('API connection error', {conn: conn.id, error: err.message}))
+    ws.on('close', (code) => {
+      if (code === 1009) this.o.log.warn('API client sent an oversized message; connection closed', {conn: conn.id, remote: conn.remote, limit: MAX_MESSAGE_BYTES})
+      for (const fn of closers) fn()
+    })
+  }
+
+  private async handle(conn: Connection, text: string | null): Promise<void> {
+    let msg: unknown
+    try {
+      if (text === null) throw new Error('binary')
+      msg = JSON.parse(text)
+    } catch {
+      this.o.log.warn('API request refused: not JSON', {conn: conn.id, remote: conn.remote})
+      return this.reply(conn, null, {code: 'bad_request', message: 'Messages must be JSON objects: {"v":1,"id":…,"token":…,"method":…,"params":{…}}'})
+    }
+    const req = msg as Partial<ApiRequest>
+    const id = typeof req?.id === 'string' || typeof req?.id === 'number' ? req.id : null
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.reply(conn, id, {code: 'bad_request', message: 'A request is a JSON object'})
+    if (req.v !== API_VERSION) return this.reply(conn, id, {code: 'bad_version', message: `Unsupported API version ${JSON.stringify(req.v)}; this engine speaks v${API_VERSION}`})
+    if (!this.authorised(req.token)) {
+      this.o.log.warn('API request refused: missing or wrong token', {conn: conn.id, remote: conn.remote, method: typeof req.method === 'string' ? req.method.slice(0, 40) : null})
+      return this.reply(conn, id, {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from ~/.callctl/secrets/api-token; scripts must send it as "token".'})
+    }
+    if (id === null) return this.reply(conn, null, {code: 'bad_request', message: 'A request needs an "id" (string or number)'})
+    const handler = typeof req.method === 'string' && Object.hasOwn(this.o.handlers, req.method) ? this.o.handlers[req.method] : undefined
+    if (!handler) return this.reply(conn, id, {code: 'unknown_method', message: `Unknown method ${JSON.stringify(String(req.method).slice(0, 60))}`, suggestion: `Methods: ${Object.keys(this.o.handlers).join(', ')}`})
+    const params = req.params ?? {}
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) return this.reply(conn, id, {code: 'bad_request', message: '"params" must be an object'})
+    try {
+      const result = await handler(params as Record<string, unknown>, conn)
+      conn.send({v: API_VERSION, id, ok: true, result: result ?? null} satisfies ApiResponse)
+    } catch (err) {
+      if (err instanceof ApiError) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
+      if (isUserError(err)) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
+      this.o.log.error(`API method ${req.method} failed`, {error: err instanceof Error ? err.stack : String(err)})
+      this.reply(conn, id, {code: 'internal', message: 'The engine failed to handle this request (see its log)'})
+    }
+  }
+
+  private authorised(token: unknown): boolean {
+    if (typeof token !== 'string') return false
+    const t = Buffer.from(token)
+    return t.length === this.token.length && timingSafeEqual(t, this.token)
+  }
+
+  private reply(conn: Connection, id: string | number | null, error: ApiErrorBody): void {
+    conn.send({v: API_VERSION, id, ok: false, error} satisfies ApiResponse)
+  }
+}
+
+/** Parameter helpers: a wrong type is the client's mistake, reported with the field name. */
+export function str(params: Record<string, unknown>, key: string, opts: {optional?: boolean; max?: number} = {}): string {
+  const v = params[key]
+  if (v === undefined && opts.optional) return ''
+  if (typeof v !== 'string' || v.length === 0 || v.length > (opts.max ?? 256)) throw new ApiError('bad_request', `"${key}" must be a non-empty string`)
+  return v
+}
+
+export function num(params: Record<string, unknown>, key: string, min: number, max: number): number {
+  const v = params[key]
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ApiError('bad_request', `"${key}" must be a number from ${min} to ${max}`)
+  return v
+}
