@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {inject} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
-import {Engine} from '../../src/engine/calls/engine.js'
+import {Engine, type EngineOptions} from '../../src/engine/calls/engine.js'
 import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
@@ -44,7 +44,7 @@ export function sandboxCreds(): {url: string; user: string; password: string} {
  * An engine of the test's own (own Stasis app, own SQLite file) on the shared
  * sandbox Asterisk. Simulated callers reach it by setting CALLCTL_APP to `app`.
  */
-export async function startTestEngine(opts: {queues: Record<string, Partial<QueueSettings>>; agents: TestAgent[]; defaultQueue?: string}): Promise<Harness> {
+export async function startTestEngine(opts: {queues: Record<string, Partial<QueueSettings>>; agents: TestAgent[]; defaultQueue?: string; engine?: Partial<EngineOptions>}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
   const store = new SqliteStore(join(dir, 'callctl.db'))
   for (const [name, settings] of Object.entries(opts.queues)) await addQueue(store, name, settings as Record<string, unknown>)
@@ -56,7 +56,7 @@ export async function startTestEngine(opts: {queues: Record<string, Partial<Queu
   const app = `t${Math.random().toString(36).slice(2, 8)}`
   const log = createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
-  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100})
+  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)
   const h: Harness = {

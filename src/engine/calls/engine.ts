@@ -28,6 +28,8 @@ export interface EngineOptions {
   dialString?: string
   /** Caller ID shown to customers we call. */
   outboundCallerId?: string
+  /** Seconds a customer's phone rings on a callback before the attempt fails. */
+  customerRingTimeout?: number
   random?: () => number
 }
 
@@ -584,7 +586,7 @@ export class Engine {
         app: this.ari.app,
         appArgs: `customer,${session.id}`,
         callerId: this.opts.outboundCallerId ?? '',
-        timeout: CUSTOMER_RING_S,
+        timeout: this.opts.customerRingTimeout ?? CUSTOMER_RING_S,
         channelId,
         variables: {CALLCTL_CALL: session.id, CALLCTL_ROLE: 'customer'},
       })
@@ -810,9 +812,9 @@ export class Engine {
     if (session.agentChannelId !== channelId) return
     if (session.state === 'connected') this.completeCall(session, 'agent')
     else if (session.state === 'calling-customer') {
-      // The agent gave up before the customer answered: try again later, no attempt counted.
+      // The agent gave up before the customer answered. It counts as an attempt, so a
+      // phone that keeps hanging up cannot loop a callback forever.
       const customer = session.customerChannelId
-      session.callbackAttempts = Math.max(0, session.callbackAttempts - 1)
       if (customer) {
         this.channels.delete(customer)
         void this.hangup(customer)

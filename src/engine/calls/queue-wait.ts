@@ -42,7 +42,7 @@ export class QueueWait implements WaitActivity {
   private playingKind: 'announcement' | 'dialog' | null = null
   private dialog: Dialog | null = null
   private stopped = false
-  private announced: {position: number; waitMs: number | null} | null = null
+  private announced: {position: number; waitMs: number | null; at: number} | null = null
 
   constructor(
     private readonly s: CallSession,
@@ -93,7 +93,7 @@ export class QueueWait implements WaitActivity {
           type: 'queue.announced',
           callId: this.s.id,
           queue: this.s.queue,
-          data: {position: this.announced.position, expectedWaitMs: this.announced.waitMs, playback: id},
+          data: {position: this.announced.position, expectedWaitMs: this.announced.waitMs, estimatedAt: this.announced.at, playback: id},
         })
       }
       void this.music(true)
@@ -125,7 +125,7 @@ export class QueueWait implements WaitActivity {
       if (minutes <= 1) media.push('sound:queue-less-than', 'number:1', 'sound:queue-minute')
       else media.push(`number:${minutes}`, 'sound:queue-minutes')
     }
-    this.announced = {position, waitMs}
+    this.announced = {position, waitMs, at: this.h.clock.now()}
     await this.play(media, 'announcement')
   }
 

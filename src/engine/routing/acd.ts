@@ -141,6 +141,13 @@ export class Acd {
   private readonly qs = new Map<string, QueueState>()
   private readonly free = new Set<AgentRuntime>()
   private readonly sticky = new Map<string, Set<WaitingCaller>>()
+  /** Callers in the sticky sets: when none, dispatch skips the walk over free agents. */
+  private held = 0
+  // After dispatch no free agent can serve any routable caller. Until the next one, only
+  // agents that became free and callers that became routable can form a new pair, so
+  // dispatch looks at these and not at every idle agent or every waiting caller.
+  private readonly newlyFree = new Set<AgentRuntime>()
+  private readonly newlyRoutable = new Set<WaitingCaller>()
   private readonly wakes = new IndexedHeap<Wake>((a, b) => a.at < b.at)
   private routable = 0
   private seq = 0
@@ -166,6 +173,7 @@ export class Acd {
     q.settings = settings
     q.requirement = requirement
     q.steps = steps
+    for (const a of this.free) this.newlyFree.add(a)
     // Requirements may have changed: regroup the callers waiting here.
     for (const w of this.waiting.values()) if (w.queue === name) this.regroup(w, this.currentRequirement(w, q, now), now)
   }
@@ -239,6 +247,7 @@ export class Acd {
     const a = this.agents.get(id)
     if (!a) return
     this.free.delete(a)
+    this.newlyFree.delete(a)
     for (const q of this.qs.values()) {
       q.members.delete(id)
       q.free.delete(a)
@@ -274,8 +283,13 @@ export class Acd {
 
   private refreshFree(a: AgentRuntime): void {
     const isFree = a.presence === 'available' && a.activity === 'idle' && this.agents.get(a.id) === a
-    if (isFree) this.free.add(a)
-    else this.free.delete(a)
+    if (isFree) {
+      this.free.add(a)
+      this.newlyFree.add(a)
+    } else {
+      this.free.delete(a)
+      this.newlyFree.delete(a)
+    }
     for (const [name] of a.queues) {
       const q = this.qs.get(name)
       if (!q) continue
@@ -337,6 +351,7 @@ export class Acd {
       let set = this.sticky.get(w.preferredAgent)
       if (!set) this.sticky.set(w.preferredAgent, (set = new Set()))
       set.add(w)
+      this.held++
       return
     }
     const q = this.qs.get(w.queue)!
@@ -348,6 +363,7 @@ export class Acd {
     g.heap.push(w)
     w.group = g
     this.routable++
+    this.newlyRoutable.add(w)
   }
 
   private unplace(w: WaitingCaller): void {
@@ -357,8 +373,9 @@ export class Acd {
       if (q && w.group.heap.size === 0) q.groups.delete(w.group.key)
       w.group = null
       this.routable--
+      this.newlyRoutable.delete(w)
     }
-    if (w.preferredAgent) this.sticky.get(w.preferredAgent)?.delete(w)
+    if (w.preferredAgent && this.sticky.get(w.preferredAgent)?.delete(w)) this.held--
   }
 
   private regroup(w: WaitingCaller, requirement: SkillRequirement, now: number): void {
@@ -453,60 +470,66 @@ export class Acd {
     this.processWakes(now)
     const offers: Offer[] = []
     // Callers held for a particular agent go to it the moment it is free.
-    for (const a of [...this.free]) {
-      const held = this.sticky.get(a.id)
-      if (!held || held.size === 0) continue
-      let best: WaitingCaller | undefined
-      for (const w of held) if (w.ringing.size === 0 && (!best || before(w, best))) best = w
-      if (best) this.offer(best, [a], now, offers)
+    if (this.held > 0) {
+      for (const a of [...this.free]) {
+        const held = this.sticky.get(a.id)
+        if (!held || held.size === 0) continue
+        let best: WaitingCaller | undefined
+        for (const w of held) if (w.ringing.size === 0 && (!best || before(w, best))) best = w
+        if (best) this.offer(best, [a], now, offers)
+      }
     }
     for (;;) {
-      if (this.free.size === 0 || this.routable === 0) break
-      const caller = this.routable <= this.free.size ? this.bestCallerFromCallers(now) : this.bestCallerFromAgents(now)
+      const caller = this.free.size === 0 || this.routable === 0 ? undefined : this.bestNewPair(now)
       if (!caller) break
       const agents = this.agentsFor(caller, now)
-      if (agents.length === 0) break // cannot happen: the caller was found through a free agent
+      if (agents.length === 0) return offers // cannot happen: the caller was found through a free agent
       this.offer(caller, agents, now, offers)
     }
+    this.newlyFree.clear()
+    this.newlyRoutable.clear()
     return offers
   }
 
-  /** Few callers: walk them in order, take the first one some free agent can serve. */
-  private bestCallerFromCallers(now: number): WaitingCaller | undefined {
+  /**
+   * The first caller in line that some free agent can serve. Every such pair involves a
+   * newly free agent or a newly routable caller; those found to have no partner are
+   * dropped from the sets, since offers within one dispatch only take partners away.
+   */
+  private bestNewPair(now: number): WaitingCaller | undefined {
     let best: WaitingCaller | undefined
-    for (const q of this.qs.values()) {
-      if (q.free.size === 0) continue
-      for (const g of q.groups.values()) {
-        for (const w of g.heap.values()) {
-          if (best && !before(w, best)) continue
-          if (this.hasFreeAgent(q, w, now)) best = w
-        }
-      }
+    for (const w of this.newlyRoutable) {
+      if (best && !before(w, best)) continue
+      if (this.hasFreeAgent(this.qs.get(w.queue)!, w, now)) best = w
+      else this.newlyRoutable.delete(w)
+    }
+    for (const a of this.newlyFree) {
+      const w = this.bestCallerFor(a, now)
+      if (!w) this.newlyFree.delete(a)
+      else if (!best || before(w, best)) best = w
     }
     return best
   }
 
-  /** Few free agents: for each, the head of every group it can serve; the best head wins. */
-  private bestCallerFromAgents(now: number): WaitingCaller | undefined {
+  /** The first caller in line this free agent can take: the best head of the groups it matches. */
+  private bestCallerFor(a: AgentRuntime, now: number): WaitingCaller | undefined {
     let best: WaitingCaller | undefined
-    for (const a of this.free) {
-      for (const [name] of a.queues) {
-        const q = this.qs.get(name)
-        if (!q) continue
-        for (const g of q.groups.values()) {
-          const head = g.heap.peek()
-          if (!head || (best && !before(head, best))) continue
-          if (!g.requirement.matches(a.skills)) continue
-          if ((head.tried.get(a.id) ?? 0) > now) continue
-          best = head
-        }
+    for (const name of a.queues.keys()) {
+      const q = this.qs.get(name)
+      if (!q || !q.free.has(a)) continue
+      for (const g of q.groups.values()) {
+        const head = g.heap.peek()
+        if (!head || (best && !before(head, best))) continue
+        if (!g.requirement.matches(a.skills)) continue
+        // An agent that just missed the head may still take someone behind it.
+        best = untried(head, a, now) ? head : (firstUntried(g, a, best, now) ?? best)
       }
     }
     return best
   }
 
   private hasFreeAgent(q: QueueState, w: WaitingCaller, now: number): boolean {
-    for (const a of q.free) if (w.requirement.matches(a.skills) && (w.tried.get(a.id) ?? 0) <= now) return true
+    for (const a of q.free) if (w.requirement.matches(a.skills) && untried(w, a, now)) return true
     return false
   }
 
@@ -514,7 +537,7 @@ export class Acd {
     const q = this.qs.get(w.queue)!
     const candidates: Candidate[] = []
     for (const a of q.free) {
-      if (!w.requirement.matches(a.skills) || (w.tried.get(a.id) ?? 0) > now) continue
+      if (!w.requirement.matches(a.skills) || !untried(w, a, now)) continue
       const m = q.members.get(a.id)!
       candidates.push({agent: a, penalty: m.penalty, order: m.order, score: w.requirement.score(a.skills)})
     }
@@ -733,6 +756,17 @@ export class Acd {
     }
     return out
   }
+}
+
+function untried(w: WaitingCaller, a: AgentRuntime, now: number): boolean {
+  return w.tried.size === 0 || (w.tried.get(a.id) ?? 0) <= now
+}
+
+/** The best caller in the group, ahead of `than`, that the agent is not skipped for. */
+function firstUntried(g: Group, a: AgentRuntime, than: WaitingCaller | undefined, now: number): WaitingCaller | undefined {
+  let best = than
+  for (const w of g.heap.values()) if ((!best || before(w, best)) && untried(w, a, now)) best = w
+  return best === than ? undefined : best
 }
 
 /** Caller order: priority first, then the place in line, then arrival. */

@@ -50,7 +50,7 @@ export function parseSkillRequirement(text: string | undefined | null): SkillReq
   const req: SkillRequirement = {
     key: print(node),
     skills,
-    matches: (agent) => evaluate(node, agent),
+    matches: compile(node),
     score: (agent) => {
       let s = 0
       for (const k of skills) s += agent[k] ?? 0
@@ -62,31 +62,64 @@ export function parseSkillRequirement(text: string | undefined | null): SkillReq
   return req
 }
 
-function evaluate(n: Node, a: Skills): boolean {
+// Routing asks "does this agent match" for many agents per decision, so the tree is
+// turned into closures once instead of being walked on every call.
+type Matcher = (a: Skills) => boolean
+
+function compile(n: Node): Matcher {
   switch (n.t) {
     case 'term': {
-      const v = a[n.name] ?? 0
-      if (v <= 0 && n.op !== '<' && n.op !== '<=') return false
+      const {name, level} = n
+      // Only < and <= can hold for a skill the agent lacks (level 0).
       switch (n.op) {
         case '>=':
-          return v >= n.level
+          return (a) => {
+            const v = a[name] ?? 0
+            return v > 0 && v >= level
+          }
         case '>':
-          return v > n.level
+          return (a) => {
+            const v = a[name] ?? 0
+            return v > 0 && v > level
+          }
         case '=':
-          return v === n.level
+          return (a) => {
+            const v = a[name] ?? 0
+            return v > 0 && v === level
+          }
         case '<=':
-          return v <= n.level
+          return (a) => (a[name] ?? 0) <= level
         case '<':
-          return v < n.level
+          return (a) => (a[name] ?? 0) < level
       }
     }
     // falls through: every term op returns above
-    case 'and':
-      return n.items.every((i) => evaluate(i, a))
-    case 'or':
-      return n.items.some((i) => evaluate(i, a))
-    case 'not':
-      return !evaluate(n.item, a)
+    case 'and': {
+      const fs = n.items.map(compile)
+      if (fs.length === 2) {
+        const [f, g] = fs as [Matcher, Matcher]
+        return (a) => f(a) && g(a)
+      }
+      return (a) => {
+        for (const f of fs) if (!f(a)) return false
+        return true
+      }
+    }
+    case 'or': {
+      const fs = n.items.map(compile)
+      if (fs.length === 2) {
+        const [f, g] = fs as [Matcher, Matcher]
+        return (a) => f(a) || g(a)
+      }
+      return (a) => {
+        for (const f of fs) if (f(a)) return true
+        return false
+      }
+    }
+    case 'not': {
+      const f = compile(n.item)
+      return (a) => !f(a)
+    }
   }
 }
 
