@@ -18,7 +18,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/global-sandbox.ts'],
-          fileParallelism: false,
+          // One file at a time: they share one Asterisk and timing-sensitive scenarios.
+          pool: 'forks',
+          poolOptions: {forks: {singleFork: true}},
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },

@@ -58,10 +58,6 @@ function drive(router: Router, {seed, warmup, decisions, freshCallers}: Options)
   const waiting = new Map<string, CallerSpec>()
   let now = START
   let served: CallerSpec | undefined
-  const join = (c: CallerSpec) => {
-    waiting.set(c.callId, c)
-    router.enqueue(c, now)
-  }
   const settle = (offers: {callId: string; agentId: string}[], tag: string) => {
     for (const o of offers) {
       router.answered(o.callId, o.agentId, now)
@@ -82,13 +78,16 @@ function drive(router: Router, {seed, warmup, decisions, freshCallers}: Options)
   }
   while (router.waiting.size < SIZE.callers) {
     now += 10
-    join(sc.nextCaller())
+    const caller = sc.nextCaller()
+    waiting.set(caller.callId, caller)
+    router.enqueue(caller, now)
     settle(router.dispatch(now), 'fill')
   }
   const rssBuiltMB = rssMB()
 
   const freed = new Float64Array(decisions)
   const arrival = new Float64Array(decisions)
+  let freedCount = 0
   let arrivals = 0
   let freedOffered = 0
   let arrivalOffered = 0
@@ -106,7 +105,7 @@ function drive(router: Router, {seed, warmup, decisions, freshCallers}: Options)
     if (router.callEnded(agentId, 60_000, now) > 0) router.endWrapUp(agentId, now)
     let offers = router.dispatch(now)
     const t1 = process.hrtime.bigint()
-    if (step >= warmup) freed[step - warmup] = Number(t1 - t0)
+    if (step >= warmup) freed[freedCount++] = Number(t1 - t0)
     const took = settle(offers, `${step}f`)
     if (step >= warmup) freedOffered += took
 
@@ -122,7 +121,7 @@ function drive(router: Router, {seed, warmup, decisions, freshCallers}: Options)
     if (step >= warmup) arrivalOffered += placed
   }
   return {
-    freed: stats(freed, freedOffered),
+    freed: stats(freed.subarray(0, freedCount), freedOffered),
     arrival: stats(arrival.subarray(0, arrivals), arrivalOffered),
     rssBuiltMB,
     rssAfterMB: rssMB(),

@@ -165,7 +165,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       await boot([['sales', {maxWait: 30, overflow: {action: 'message', prompt: 'sorry-closed'}}]])
       const id = await arrive('ch1')
       await advance(30_000)
-      const [[ch, media, playback]] = plays('ch1')
+      const [ch, media, playback] = plays('ch1')[0]!
       expect([ch, media]).toEqual(['ch1', 'sound:sorry-closed'])
       expect(ari.ops('stopMoh')).toContainEqual(['ch1'])
       expect(hangups()).toEqual([])
@@ -228,7 +228,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       await advance(30_000)
       expect((await find(id, 'queue.exited'))[0]!.data).toMatchObject({reason: 'timeout', action: 'callback'})
       expect((await find(id, 'callback.requested'))[0]!.data).toMatchObject({number: '5551000', reason: 'timeout', joinedAt: t0})
-      const [[, media, playback]] = plays('ch1')
+      const [, media, playback] = plays('ch1')[0]!
       expect(media).toBe('sound:auth-thankyou')
       await finishPlayback(playback, 'ch1')
       expect(hangups()).toEqual(['ch1'])
@@ -323,7 +323,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       await removeQueue(store, 'sales')
       await eng().applyAdminEvent({type: 'queue.removed', queue: 'sales', agent: null, data: {}, ts: clock.now()})
       await settle()
-      const [[, media, playback]] = plays('ch1')
+      const [, media, playback] = plays('ch1')[0]!
       expect(media).toBe('sound:vm-nobodyavail')
       await finishPlayback(playback, 'ch1')
       expect((await find(id, 'call.ended'))[0]!.data).toEqual({cause: 'queue-removed'})
@@ -620,7 +620,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       await advance(1)
       expect(plays('ch1').map((p) => p[1])).toEqual([['sound:queue-youarenext']])
       // a paused agent serves nobody: no expected wait is said
-      const [[, media, playback]] = plays('ch2')
+      const [, media, playback] = plays('ch2')[0]!
       expect(media).toEqual(['sound:queue-thereare', 'number:2', 'sound:queue-callswaiting'])
       expect(ari.ops('stopMoh')).toContainEqual(['ch2'])
       expect(ari.ops('startMoh').filter((a) => a[0] === 'ch2')).toHaveLength(1)
@@ -652,7 +652,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       await advance(30_000)
       // a1 is 30 s into an average 180 s call: free in 150 s; ch2 then takes 180 s → 330 s → 6 minutes
       expect(plays('ch2')[0]![1]).toEqual(['sound:queue-youarenext'])
-      const [[, media, playback]] = plays('ch3')
+      const [, media, playback] = plays('ch3')[0]!
       expect(media).toEqual(['sound:queue-thereare', 'number:2', 'sound:queue-callswaiting', 'sound:queue-holdtime', 'number:6', 'sound:queue-minutes'])
       expect(eng().expectedWait(id3)).toBe(330_000)
       await finishPlayback(playback, 'ch3')

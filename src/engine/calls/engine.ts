@@ -951,7 +951,7 @@ export class Engine {
     if (e.type.startsWith('queue.') && e.queue) {
       const q = await this.store.getQueue(e.queue)
       if (q) this.acd.setQueue(q.name, q.settings, now)
-      else for (const w of this.acd.removeQueue(e.queue)) this.queueGone(w.callId)
+      else for (const w of this.acd.removeQueue(e.queue, now)) this.queueGone(w.callId)
       this.log.info(`queue ${e.queue} ${q ? 'updated' : 'removed'}`)
       return
     }
@@ -982,6 +982,10 @@ export class Engine {
     if (!s) return
     s.wait?.stop()
     s.wait = null
+    for (const a of s.liveAttempts()) {
+      this.finishAttempt(s, a, 'canceled', 'queue removed')
+      void this.hangup(a.channelId)
+    }
     void this.leaveWithPrompt(s, 'vm-nobodyavail', 'queue-removed')
   }
 

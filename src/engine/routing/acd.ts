@@ -167,7 +167,11 @@ export class Acd {
     if (!q) {
       q = {name, settings, requirement, steps, groups: new Map(), members: new Map(), free: new Set(), memberSeq: 0, rrLast: -1, waiting: 0}
       this.qs.set(name, q)
-      for (const a of this.agents.values()) if (a.queues.has(name)) this.addMember(q, a)
+      for (const a of this.agents.values()) {
+        if (!a.queues.has(name)) continue
+        this.addMember(q, a)
+        this.refreshFree(a)
+      }
       return
     }
     q.settings = settings
@@ -178,9 +182,16 @@ export class Acd {
     for (const w of this.waiting.values()) if (w.queue === name) this.regroup(w, this.currentRequirement(w, q, now), now)
   }
 
-  removeQueue(name: string): WaitingCaller[] {
+  /** Removes a queue; its callers leave the line and agents ringing for them are freed. */
+  removeQueue(name: string, now: number): WaitingCaller[] {
     const left = [...this.waiting.values()].filter((w) => w.queue === name)
-    for (const w of left) this.drop(w)
+    for (const w of left) {
+      this.drop(w)
+      for (const id of w.ringing) {
+        const a = this.agents.get(id)
+        if (a && a.activity === 'ringing' && a.callId === w.callId) this.toIdle(a, now)
+      }
+    }
     this.queues.delete(name)
     this.qs.delete(name)
     for (const a of this.agents.values()) a.queues.delete(name)
@@ -421,7 +432,10 @@ export class Acd {
         w.requirement = this.currentRequirement(w, q, now)
         this.scheduleNextStep(w, q)
       }
-      if (top.kind === 'sticky' && w.preferUntil <= now) w.preferredAgent = null
+      if (top.kind === 'sticky' && w.preferUntil <= now) {
+        this.unplace(w) // leave the agent's held set while we still know the agent
+        w.preferredAgent = null
+      }
       if (w.ringing.size === 0) this.place(w, now)
     }
   }
@@ -536,8 +550,15 @@ export class Acd {
   private agentsFor(w: WaitingCaller, now: number): AgentRuntime[] {
     const q = this.qs.get(w.queue)!
     const candidates: Candidate[] = []
+    const today = dayOf(now)
     for (const a of q.free) {
       if (!w.requirement.matches(a.skills) || !untried(w, a, now)) continue
+      // fewest-calls and least-talk count today only, even for agents idle since yesterday.
+      if (a.day !== today) {
+        a.day = today
+        a.callsToday = 0
+        a.talkMsToday = 0
+      }
       const m = q.members.get(a.id)!
       candidates.push({agent: a, penalty: m.penalty, order: m.order, score: w.requirement.score(a.skills)})
     }
@@ -587,6 +608,11 @@ export class Acd {
     if (outcome !== 'canceled') {
       w.tried.set(agentId, now + RETRY_SAME_AGENT_MS)
       this.addWake(w, now + RETRY_SAME_AGENT_MS, 'tried')
+      // A held-for agent who missed the ring loses the hold: anyone free may take the caller.
+      if (w.preferredAgent === agentId) {
+        this.unplace(w)
+        w.preferredAgent = null
+      }
     }
     if (w.ringing.size === 0) this.place(w, now)
   }
