@@ -28,6 +28,7 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
     queue: Flags.string({description: 'queue to dial (created if missing)', default: 'support'}),
     did: Flags.string({description: 'dial this number instead of the queue name'}),
     'agent-prefix': Flags.string({description: 'simulated agent ids start with this', default: 'sim'}),
+    vip: Flags.string({description: 'share of callers marked VIP (priority 10), 0-1', default: '0'}),
     'no-wait': Flags.boolean({description: 'return once every caller is placed'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
@@ -54,6 +55,7 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
           queue: flags.queue,
           did: flags.did,
           agentPrefix: flags['agent-prefix'],
+          vipShare: Math.min(1, Math.max(0, Number(flags.vip) || 0)),
           wait: !flags['no-wait'],
         },
       )

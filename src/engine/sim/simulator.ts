@@ -72,6 +72,8 @@ export interface SimulationOptions {
   did?: string
   app?: string
   agentPrefix?: string
+  /** Share of callers marked VIP (priority 10) by the trunk. */
+  vipShare?: number
   /** Random source for reproducible runs. */
   random?: () => number
 }
@@ -100,6 +102,7 @@ export function planSimulation(o: SimulationOptions): SimulationPlan {
     dtmf: o.dtmf,
     app: o.app,
     channelId: `sim-${run}-${i + 1}`,
+    priority: rnd() < (o.vipShare ?? 0) ? 10 : 0,
   }))
   return {run, agents, callers}
 }

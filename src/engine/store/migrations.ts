@@ -55,4 +55,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'contacts, blacklist, IVR flows, prompts',
+    sql: `
+      CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        number TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        tier TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        company TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        extra TEXT NOT NULL DEFAULT '{}',
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE blacklist (
+        number TEXT PRIMARY KEY,
+        reason TEXT NOT NULL DEFAULT '',
+        until INTEGER,
+        created_at INTEGER NOT NULL
+      );
+
+      -- Every deployed version is kept; the newest per DID is live. did '*' is the default flow.
+      CREATE TABLE ivr_flows (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        did TEXT NOT NULL,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        deployed_at INTEGER NOT NULL
+      );
+      CREATE INDEX ivr_flows_did ON ivr_flows(did, id);
+
+      CREATE TABLE prompts (
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        file TEXT NOT NULL,
+        source TEXT NOT NULL,
+        text TEXT,
+        duration_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (name, language)
+      );
+    `,
+  },
 ]
