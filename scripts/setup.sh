@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in debootstrap ca-certificates python3 make g++ sox espeak-ng tmux; do
+for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

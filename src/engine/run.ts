@@ -6,6 +6,7 @@ import {AriAuthError, type AriPort, type ConnectionState} from './ari/port.js'
 import {Engine} from './calls/engine.js'
 import type {EngineConfig} from './config/engine-config.js'
 import {SqliteStore} from './store/sqlite-store.js'
+import {sqliteFrontDoor} from './front-door.js'
 import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
@@ -56,7 +57,15 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }
     throw err
   }
-  engine = new Engine({ari, store, log, defaultQueue: config.defaultQueue, dialString: config.outbound.dialString, outboundCallerId: config.outbound.callerId})
+  engine = new Engine({
+    ari,
+    store,
+    log,
+    defaultQueue: config.defaultQueue,
+    dialString: config.outbound.dialString,
+    outboundCallerId: config.outbound.callerId,
+    frontDoor: sqliteFrontDoor(store, config.paths),
+  })
   await engine.start()
   const api = new ApiServer({
     host: config.api.host,

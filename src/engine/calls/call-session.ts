@@ -1,7 +1,15 @@
 import type {CallerId} from '../ari/port.js'
 import type {TimerHandle} from '../util/clock.js'
 
-export type CallState = 'answering' | 'waiting' | 'callback-pending' | 'calling-customer' | 'connected' | 'leaving' | 'ended'
+export type CallState = 'answering' | 'ivr' | 'waiting' | 'callback-pending' | 'calling-customer' | 'connected' | 'transferring' | 'survey' | 'leaving' | 'ended'
+
+/** One step of the caller's key trail: the keys pressed and the IVR node that took them. */
+export interface KeyPress {
+  node: string
+  keys: string
+  result: 'choice' | 'collected' | 'invalid'
+  at: number
+}
 
 /** One ring of one agent's phone for this call. */
 export interface RingAttempt {
@@ -54,6 +62,18 @@ export class CallSession {
   callbackAttempts = 0
   lastRingMs = 0
   overflowHops = 0
+  /** The IVR flow this call runs (kept even if a new version is deployed meanwhile). */
+  flow: {name: string; version: number; survey: import('../ivr/flow.js').SurveyConfig | null} | null = null
+  readonly keyTrail: KeyPress[] = []
+  readonly ivrPath: string[] = []
+  tags: string[] = []
+  contact: {source: string; name: string; tier: string; vip: boolean; notes: string; language: string; company: string} | null = null
+  /** The prompts this call's flow resolves its prompt names with. */
+  prompts: import('../prompts/prompt-store.js').PromptBook | null = null
+  /** The far end of a transfer to an external number. */
+  externalChannelId: string | null = null
+  /** Prompts and keys while the engine talks to the caller (IVR, survey). */
+  media: import('./call-media.js').CallMedia | null = null
 
   constructor(
     readonly id: string,

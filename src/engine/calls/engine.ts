@@ -10,7 +10,14 @@ import {systemClock, type Clock, type TimerHandle} from '../util/clock.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
+import type {Blacklist} from '../blacklist/blacklist.js'
+import type {CallerContact, IvrOutcome} from '../ivr/interpreter.js'
+import type {Flow} from '../ivr/flow.js'
+import type {FlowRepository} from '../ivr/flow-store.js'
+import {parseFlow} from '../ivr/parse-flow.js'
+import {PromptBook} from '../prompts/prompt-store.js'
 import {CallerMemory} from './caller-memory.js'
+import {runIvr, runSurvey} from './ivr-runner.js'
 import {callIdOf, CallSession, type RingAttempt} from './call-session.js'
 import {EventLog} from './event-log.js'
 import {normaliseNumber, QueueWait} from './queue-wait.js'
@@ -30,7 +37,27 @@ export interface EngineOptions {
   outboundCallerId?: string
   /** Seconds a customer's phone rings on a callback before the attempt fails. */
   customerRingTimeout?: number
+  /** The front door: blacklist, IVR flows and prompts, contact lookup. All optional. */
+  frontDoor?: FrontDoor
   random?: () => number
+}
+
+export interface ContactLookup {
+  source: string
+  contact: (CallerContact & {number?: string}) | null
+  error?: string
+}
+
+export interface FrontDoor {
+  blacklist?: Blacklist
+  /** 'message' answers and plays a refusal; 'busy' does not answer and signals busy. */
+  blacklistMode?: 'message' | 'busy'
+  flows?: FlowRepository
+  /** Current prompts (re-read when a flow is deployed). */
+  prompts?: () => Promise<PromptBook>
+  lookupContact?: (number: string) => Promise<ContactLookup>
+  /** Queue priority given to VIP contacts. */
+  vipPriority?: number
 }
 
 export interface CallView {
@@ -47,6 +74,8 @@ export interface CallView {
   connectedAt: number | null
   ringing: string[]
   callbackNumber: string | null
+  keyTrail: string[]
+  contact: {name: string; tier: string; vip: boolean} | null
 }
 
 export interface EngineSnapshot {
@@ -91,7 +120,7 @@ export class Engine {
   private readonly clock: Clock
   private readonly sessions = new Map<string, CallSession>()
   /** Channel id → the call it belongs to and its part in it. */
-  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer'}>()
+  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer' | 'external'}>()
   private readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
   private readonly handleTimes = new Map<string, HandleTimes>()
   private readonly memory = new CallerMemory()
@@ -195,6 +224,8 @@ export class Engine {
         connectedAt: s.connectedAt,
         ringing: s.liveAttempts().map((a) => a.agentId),
         callbackNumber: s.callbackNumber,
+        keyTrail: s.keyTrail.map((k) => `${k.node}:${k.keys}`),
+        contact: s.contact ? {name: s.contact.name, tier: s.contact.tier, vip: s.contact.vip} : null,
       })),
     }
   }
@@ -232,6 +263,7 @@ export class Engine {
     const [kind] = e.args
     if (kind === 'agent') return this.onAgentAnswered(e.channel)
     if (kind === 'customer') return this.onCustomerAnswered(e.channel)
+    if (kind === 'external') return this.onExternalAnswered(e.channel)
     if (kind === 'inbound' || kind === undefined) return this.onInbound(e.channel, e.args[1] ?? e.channel.dialplan?.exten ?? '')
     this.log.warn('channel entered the app with unknown arguments; hanging it up', {channel: e.channel.id, args: e.args.join(',')})
     await this.hangup(e.channel.id)
@@ -244,6 +276,7 @@ export class Engine {
     this.channels.delete(e.channel.id)
     if (ref.role === 'caller') this.callerLegGone(ref.session)
     else if (ref.role === 'customer') this.customerLegGone(ref.session, e.channel.id, 'hangup')
+    else if (ref.role === 'external') this.externalLegGone(ref.session, e.channel.id)
     else this.agentLegGone(ref.session, e.channel.id)
   }
 
@@ -254,6 +287,7 @@ export class Engine {
     const {session} = ref
     if (ref.role === 'caller') return this.callerLegGone(session)
     if (ref.role === 'customer') return this.customerLegGone(session, e.channel.id, e.cause === 19 ? 'no-answer' : e.cause_txt || `cause ${e.cause}`)
+    if (ref.role === 'external') return this.externalLegGone(session, e.channel.id)
     const attempt = session.attempts.get(e.channel.id)
     if (attempt && attempt.outcome === null) {
       // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
@@ -266,13 +300,16 @@ export class Engine {
 
   private onDtmf(e: ChannelDtmfReceivedEvent): void {
     const ref = this.channels.get(e.channel.id)
-    if (ref?.role === 'caller' && ref.session.state === 'waiting') ref.session.wait?.onDtmf(e.digit)
+    if (ref?.role !== 'caller') return
+    if (ref.session.media) ref.session.media.onDtmf(e.digit)
+    else if (ref.session.state === 'waiting') ref.session.wait?.onDtmf(e.digit)
   }
 
   private onPlaybackFinished(e: PlaybackEvent): void {
     const session = this.sessions.get(callIdOf(e.playback.id))
     if (!session) return
     if (this.leavingPrompts.has(e.playback.id)) this.afterLeavingPrompt(session, e.playback.id)
+    else if (session.media) session.media.onPlaybackFinished(e.playback.id)
     else session.wait?.onPlaybackFinished(e.playback.id)
   }
 
@@ -290,11 +327,29 @@ export class Engine {
       callId: session.id,
       data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id, priority: session.priority},
     })
-    const queue = this.queueForDid(session.did)
+    const door = this.opts.frontDoor
     try {
       await this.ari.setChannelVar(channel.id, 'CALLCTL_CALL', session.id)
+      const listed = await door?.blacklist?.match(caller.number, now)
+      if (listed) return await this.refuseListed(session, listed.reason)
       await this.ari.answer(channel.id)
       if (session.ended) return
+      await this.findContact(session)
+      if (session.ended) return
+      const flow = await this.flowFor(session.did)
+      if (flow) {
+        session.prompts = flow.prompts
+        const outcome = await runIvr(session, flow.flow, flow.version, {
+          ari: this.ari,
+          clock: this.clock,
+          events: this.events,
+          prompts: flow.prompts,
+          lookupContact: async (s) => (await this.findContact(s)) ?? null,
+        })
+        if (!outcome || session.ended) return
+        return this.afterIvr(session, outcome)
+      }
+      const queue = this.queueForDid(session.did)
       if (!queue) {
         this.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', did: session.did}})
         await this.leaveWithPrompt(session, 'ss-noservice', 'rejected')
@@ -305,6 +360,131 @@ export class Engine {
       if (isNotFound(err) || session.ended) return // the caller hung up while we set up: callerLegGone handles it
       throw err
     }
+  }
+
+  private async refuseListed(session: CallSession, reason: string): Promise<void> {
+    this.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'blacklisted', detail: reason, number: session.caller.number}})
+    if (this.opts.frontDoor?.blacklistMode === 'busy') {
+      session.state = 'leaving'
+      await this.hangup(session.channelId, 'busy')
+      this.endSession(session, 'blacklisted')
+      return
+    }
+    await this.ari.answer(session.channelId)
+    await this.leaveWithPrompt(session, 'ss-noservice', 'blacklisted')
+  }
+
+  /** Screen pop: the caller's contact (CRM or local) goes with the call; a VIP moves up the line. */
+  private async findContact(session: CallSession): Promise<CallerContact | null> {
+    const lookup = this.opts.frontDoor?.lookupContact
+    if (!lookup || !session.caller.number) return null
+    const r = await lookup(session.caller.number).catch((err: unknown) => ({source: 'none', contact: null, error: String(err)}) as ContactLookup)
+    if (!r.contact) {
+      if (r.error) this.events.append({type: 'call.contact', callId: session.id, data: {source: r.source, found: false, error: r.error}})
+      return null
+    }
+    const c = r.contact
+    session.contact = {source: r.source, name: c.name, tier: c.tier, vip: c.vip, notes: c.notes, language: c.language, company: c.company}
+    if (c.vip) session.priority = Math.max(session.priority, this.opts.frontDoor?.vipPriority ?? 10)
+    this.events.append({
+      type: 'call.contact',
+      callId: session.id,
+      data: {source: r.source, found: true, name: c.name, tier: c.tier, vip: c.vip, notes: c.notes, ...(r.error ? {error: r.error} : {})},
+    })
+    return c
+  }
+
+  private readonly flowCache = new Map<string, {version: number; flow: Flow}>()
+
+  /** The flow live for this number (or the default flow), parsed once per deployed version. */
+  private async flowFor(did: string): Promise<{flow: Flow; version: number; prompts: PromptBook} | null> {
+    const door = this.opts.frontDoor
+    if (!door?.flows) return null
+    const deployed = (await door.flows.live(did)) ?? (await door.flows.live('*'))
+    if (!deployed) return null
+    let cached = this.flowCache.get(deployed.did)
+    const prompts = (await door.prompts?.()) ?? new PromptBook([], null)
+    if (!cached || cached.version !== deployed.id) {
+      // Validated at deploy; parse without the prompt check so a removed prompt cannot stop calls.
+      cached = {version: deployed.id, flow: parseFlow(deployed.source, `flow ${deployed.name}`)}
+      this.flowCache.set(deployed.did, cached)
+    }
+    return {...cached, prompts}
+  }
+
+  private afterIvr(session: CallSession, o: IvrOutcome): void {
+    switch (o.action) {
+      case 'queue':
+        session.priority = Math.max(session.priority, o.priority)
+        session.requiredSkills = o.skills
+        session.tags = o.tags
+        if (!this.acd.queues.has(o.queue)) {
+          this.log.warn(`IVR sent a call to queue "${o.queue}", which does not exist`, {call: session.id})
+          this.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', queue: o.queue}})
+          void this.leaveWithPrompt(session, 'ss-noservice', 'rejected')
+          return
+        }
+        this.enqueue(session, o.queue, {})
+        return
+      case 'voicemail':
+        void this.voicemail(session, o.prompt, 'ivr')
+        return
+      case 'transfer':
+        void this.transferToNumber(session, o.number)
+        return
+      case 'hangup':
+        if (o.prompt.length === 0) {
+          session.state = 'leaving'
+          void this.hangup(session.channelId)
+          this.endSession(session, 'ivr-hangup')
+        } else void this.leaveWithPrompt(session, o.prompt, 'ivr-hangup')
+    }
+  }
+
+  /** Sends the caller to an external number through the trunk and bridges them. */
+  private async transferToNumber(session: CallSession, number: string): Promise<void> {
+    session.state = 'transferring'
+    const channelId = `${session.id}.x${session.callbackAttempts + 1}`
+    this.channels.set(channelId, {session, role: 'external'})
+    session.externalChannelId = channelId
+    this.events.append({type: 'call.transferred', callId: session.id, data: {to: number, kind: 'blind'}})
+    try {
+      await this.ari.startMoh(session.channelId).catch(() => undefined)
+      await this.ari.originate({
+        endpoint: dialString(this.opts.dialString ?? 'Local/{number}@callctl-sim-callee', number),
+        app: this.ari.app,
+        appArgs: `external,${session.id}`,
+        callerId: callerIdString(session.caller),
+        timeout: this.opts.customerRingTimeout ?? CUSTOMER_RING_S,
+        channelId,
+      })
+    } catch {
+      this.channels.delete(channelId)
+      void this.leaveWithPrompt(session, 'cannot-complete-as-dialed', 'transfer-failed')
+    }
+  }
+
+  private async onExternalAnswered(channel: Channel): Promise<void> {
+    const session = this.channels.get(channel.id)?.session
+    if (!session || session.state !== 'transferring' || session.externalChannelId !== channel.id) return void this.hangup(channel.id)
+    session.bridgeId = `${session.id}.b`
+    session.connectedAt = this.clock.now()
+    try {
+      await this.ari.createBridge('mixing', session.bridgeId, session.id)
+      await this.ari.stopMoh(session.channelId).catch(() => undefined)
+      await this.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+
+  /** Either side of an external transfer left: the other goes too. */
+  private externalLegGone(session: CallSession, channelId: string): void {
+    if (session.externalChannelId !== channelId || session.ended) return
+    if (!session.connectedAt) return void this.leaveWithPrompt(session, 'number-not-answering', 'transfer-no-answer')
+    void this.hangup(session.channelId)
+    void this.destroyBridge(session)
+    this.endSession(session, 'transferred')
   }
 
   private queueForDid(did: string): string | undefined {
@@ -447,13 +627,14 @@ export class Engine {
   }
 
   /** Plays a prompt, then hangs up; the call ends with `cause` (null: it continues as a callback). */
-  private async leaveWithPrompt(session: CallSession, prompt: string, cause: string | null): Promise<void> {
+  private async leaveWithPrompt(session: CallSession, prompt: string | string[], cause: string | null): Promise<void> {
     if (cause !== null) session.state = 'leaving'
     const playback = session.nextPlaybackId()
     this.leavingPrompts.set(playback, cause)
+    const media = (Array.isArray(prompt) ? prompt : [prompt]).map((p) => (p.startsWith('sound:') ? p : `sound:${p}`))
     try {
       await this.ari.stopMoh(session.channelId).catch(() => undefined)
-      await this.ari.playOnChannel(session.channelId, `sound:${prompt}`, playback)
+      await this.ari.playOnChannel(session.channelId, media.length === 1 ? media[0]! : media, playback)
     } catch {
       this.leavingPrompts.delete(playback)
       void this.hangup(session.channelId)
@@ -470,13 +651,14 @@ export class Engine {
     if (cause !== null) this.endSession(session, cause)
   }
 
-  private async voicemail(session: CallSession, prompt: string, reason: ExitReason): Promise<void> {
+  private async voicemail(session: CallSession, prompt: string | string[], reason: ExitReason | 'ivr'): Promise<void> {
     session.state = 'leaving'
     const name = `voicemail-${session.id}`
     this.voicemails.set(name, session)
     try {
       await this.ari.stopMoh(session.channelId).catch(() => undefined)
-      await this.ari.playOnChannel(session.channelId, `sound:${prompt}`, session.nextPlaybackId())
+      const media = (Array.isArray(prompt) ? prompt : [prompt]).map((p) => (p.startsWith('sound:') ? p : `sound:${p}`))
+      await this.ari.playOnChannel(session.channelId, media.length === 1 ? media[0]! : media, session.nextPlaybackId())
       await this.ari.recordChannel(session.channelId, {name, format: 'wav', maxDurationSeconds: VOICEMAIL_MAX_S, beep: true, ifExists: 'overwrite', terminateOn: '#'})
     } catch (err) {
       this.voicemails.delete(name)
@@ -793,6 +975,18 @@ export class Engine {
       case 'leaving':
         if (!this.voicemails.has(`voicemail-${session.id}`)) this.endSession(session, 'hangup')
         return
+      case 'ivr':
+        session.media?.hangup()
+        this.endSession(session, 'abandoned-in-ivr')
+        return
+      case 'survey':
+        session.media?.hangup()
+        return
+      case 'transferring':
+        void this.hangup(session.externalChannelId)
+        void this.destroyBridge(session)
+        this.endSession(session, session.connectedAt ? 'transferred' : 'abandoned-in-transfer')
+        return
       default:
         this.endSession(session, 'hangup-before-queue')
     }
@@ -829,14 +1023,22 @@ export class Engine {
     const talkMs = now - (session.connectedAt ?? now)
     session.endedBy = by
     this.events.append({type: 'call.completed', callId: session.id, queue: session.queue, agent: agentId, data: {by, talkMs, number: session.isCallback ? session.callbackNumber : session.caller.number}})
-    void this.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
+    const survey = by === 'agent' && !session.isCallback && !session.callerLegGone && session.flow?.survey
+    if (!survey) void this.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
     void this.destroyBridge(session)
     if (session.queue) this.handleTimesOf(session.queue).add(talkMs, session.lastRingMs)
     this.memory.servedBy(session.isCallback ? session.callbackNumber! : session.caller.number, agentId, now)
     const wrapUp = this.acd.callEnded(agentId, talkMs, now)
     if (wrapUp > 0) this.startWrapUpTimer(agentId, wrapUp, session)
-    this.endSession(session, 'completed')
     this.scheduleDispatch()
+    if (!survey) return this.endSession(session, 'completed')
+    // The caller stays on to rate the call; the agent is already in wrap-up.
+    void runSurvey(session, agentId, {ari: this.ari, clock: this.clock, events: this.events, prompts: session.prompts ?? new PromptBook([], null)})
+      .catch((err: unknown) => this.bug('survey', err))
+      .finally(() => {
+        void this.hangup(session.channelId)
+        this.endSession(session, 'completed')
+      })
   }
 
   private startWrapUpTimer(agentId: string, seconds: number, session: CallSession | null): void {
@@ -916,10 +1118,10 @@ export class Engine {
     }
   }
 
-  private async hangup(channelId: string | null): Promise<void> {
+  private async hangup(channelId: string | null, reason?: string): Promise<void> {
     if (!channelId) return
     try {
-      await this.ari.hangup(channelId)
+      await this.ari.hangup(channelId, reason)
     } catch (err) {
       if (!isNotFound(err) && !this.stopped) this.log.warn('hangup failed', {channel: channelId, error: String(err)})
     }

@@ -24,6 +24,15 @@ export const EVENT_TYPES = [
   'callback.retry_scheduled', // {attempt, inMs}
   'callback.failed', // gave up after the last attempt
   'voicemail.left', // {recording, durationSec}
+  'call.contact', // the caller's contact found at the door {source, name, tier, vip}
+  'call.transferred', // sent to an external number {to}
+  'ivr.started', // {flow, version}
+  'ivr.node', // entered a node {flow, node, kind}
+  'ivr.keys', // the key trail {node, keys, result: choice|collected|invalid}
+  'ivr.timeout', // no key in time {node}
+  'ivr.ended', // {action, queue?, keyTrail}
+  'survey.answered', // {score}
+  'survey.skipped',
   // agents
   'agent.added',
   'agent.updated',
