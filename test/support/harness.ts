@@ -4,7 +4,9 @@ import {join} from 'node:path'
 import {inject} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
-import {Engine, type EngineOptions} from '../../src/engine/calls/engine.js'
+import {Engine, type EngineOptions, type FrontDoor} from '../../src/engine/calls/engine.js'
+import {sqliteFrontDoor} from '../../src/engine/front-door.js'
+import {callctlPaths} from '../../src/engine/util/paths.js'
 import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
@@ -44,7 +46,19 @@ export function sandboxCreds(): {url: string; user: string; password: string} {
  * An engine of the test's own (own Stasis app, own SQLite file) on the shared
  * sandbox Asterisk. Simulated callers reach it by setting CALLCTL_APP to `app`.
  */
-export async function startTestEngine(opts: {queues: Record<string, Partial<QueueSettings>>; agents: TestAgent[]; defaultQueue?: string; engine?: Partial<EngineOptions>}): Promise<Harness> {
+/** The test sandbox's CALLCTL_HOME paths (prompts then land inside its chroot). */
+export function sandboxPaths() {
+  return callctlPaths({...process.env, CALLCTL_HOME: inject('sandbox').home})
+}
+
+export async function startTestEngine(opts: {
+  queues: Record<string, Partial<QueueSettings>>
+  agents: TestAgent[]
+  defaultQueue?: string
+  engine?: Partial<EngineOptions>
+  /** Blacklist, IVR flows and prompts from this engine's store (with extra front-door options). */
+  frontDoor?: Partial<FrontDoor> | true
+}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
   const store = new SqliteStore(join(dir, 'callctl.db'))
   for (const [name, settings] of Object.entries(opts.queues)) await addQueue(store, name, settings as Record<string, unknown>)
@@ -56,7 +70,8 @@ export async function startTestEngine(opts: {queues: Record<string, Partial<Queu
   const app = `t${Math.random().toString(36).slice(2, 8)}`
   const log = createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
-  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, ...opts.engine})
+  const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), opts.frontDoor === true ? {} : opts.frontDoor) : undefined
+  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)
   const h: Harness = {

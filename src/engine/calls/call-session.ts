@@ -65,6 +65,8 @@ export class CallSession {
   /** The IVR flow this call runs (kept even if a new version is deployed meanwhile). */
   flow: {name: string; version: number; survey: import('../ivr/flow.js').SurveyConfig | null} | null = null
   readonly keyTrail: KeyPress[] = []
+  /** Keys pressed while the call was being answered, before anything listened. */
+  readonly earlyKeys: string[] = []
   readonly ivrPath: string[] = []
   tags: string[] = []
   contact: {source: string; name: string; tier: string; vip: boolean; notes: string; language: string; company: string} | null = null

@@ -303,6 +303,7 @@ export class Engine {
     if (ref?.role !== 'caller') return
     if (ref.session.media) ref.session.media.onDtmf(e.digit)
     else if (ref.session.state === 'waiting') ref.session.wait?.onDtmf(e.digit)
+    else if (ref.session.state === 'answering' && ref.session.earlyKeys.length < 32) ref.session.earlyKeys.push(e.digit)
   }
 
   private onPlaybackFinished(e: PlaybackEvent): void {

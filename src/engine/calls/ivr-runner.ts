@@ -25,6 +25,8 @@ export async function runIvr(s: CallSession, flow: Flow, version: number, d: Ivr
   s.flow = {name: flow.name, version, survey: flow.survey}
   const media = new CallMedia(d.ari, s.channelId, () => s.nextPlaybackId(), (p, lang) => d.prompts.media(p, lang, flow.language), d.clock)
   s.media = media
+  // Keys pressed before the IVR started (callers type ahead) answer its first question.
+  for (const k of s.earlyKeys.splice(0)) media.onDtmf(k)
   const base = {callId: s.id}
   d.events.append({...base, type: 'ivr.started', data: {flow: flow.name, version, did: s.did}})
   try {
@@ -76,6 +78,8 @@ export async function runSurvey(s: CallSession, agent: string, d: Omit<IvrDeps, 
   const survey = s.flow?.survey
   if (!survey) return
   s.state = 'survey'
+  // Tells a simulated caller the survey has begun (real callers just hear the prompt).
+  await d.ari.setChannelVar(s.channelId, 'CALLCTL_SURVEY', '1').catch(() => undefined)
   const media = new CallMedia(d.ari, s.channelId, () => s.nextPlaybackId(), (p, lang) => d.prompts.media(p, lang, 'en'), d.clock)
   s.media = media
   const lang = s.contact?.language || 'en'

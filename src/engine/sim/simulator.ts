@@ -38,6 +38,8 @@ export interface SimCallerSpec {
   channelId?: string
   /** Queue priority the trunk marks the call with (CALLCTL_PRIORITY), e.g. 10 for a VIP. */
   priority?: number
+  /** Key pressed when asked for a post-call survey. */
+  survey?: string
 }
 
 export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promise<string> {
@@ -46,6 +48,7 @@ export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promis
   if (c.tone) variables.SIM_TONE = c.tone
   if (c.app) variables.CALLCTL_APP = c.app
   if (c.priority) variables.CALLCTL_PRIORITY = String(c.priority)
+  if (c.survey) variables.SIM_SURVEY = c.survey
   const ch = await ari.originate({
     endpoint: `Local/s@${SIM_CALLER_CONTEXT}`,
     context: INBOUND_CONTEXT,
