@@ -1,5 +1,7 @@
 import {SqliteBlacklist} from './blacklist/blacklist.js'
-import type {FrontDoor} from './calls/engine.js'
+import type {ContactLookup, FrontDoor} from './calls/engine.js'
+import {contactDirectory} from './contacts/contact-store.js'
+import {lookupCaller, type LookupOptions} from './contacts/lookup.js'
 import {SqliteFlowRepository} from './ivr/flow-store.js'
 import {promptLocation} from './prompts/locations.js'
 import {PromptBook, SqlitePromptRepository} from './prompts/prompt-store.js'
@@ -11,7 +13,16 @@ export async function loadPromptBook(store: SqliteStore, paths: Paths): Promise<
   return new PromptBook(await new SqlitePromptRepository(store.db).list(), promptLocation(paths).soundsDir)
 }
 
-/** Blacklist, flows and prompts from the embedded store. */
+/** The caller's contact for the engine: CRM first when configured, the local directory otherwise. */
+export function contactLookup(store: SqliteStore, o: Omit<LookupOptions, 'directory'>): (number: string) => Promise<ContactLookup> {
+  const directory = contactDirectory(store)
+  return async (number) => {
+    const r = await lookupCaller(number, {...o, directory})
+    return {source: r.source, contact: r.contact ?? null, ...(r.crmError || r.localError ? {error: r.crmError ?? r.localError} : {})}
+  }
+}
+
+/** Blacklist, flows, prompts and contacts from the embedded store. */
 export function sqliteFrontDoor(store: SqliteStore, paths: Paths, extra: Partial<FrontDoor> = {}): FrontDoor {
   let book: {at: number; book: PromptBook} | null = null
   return {
@@ -22,6 +33,7 @@ export function sqliteFrontDoor(store: SqliteStore, paths: Paths, extra: Partial
       if (!book || Date.now() - book.at > 5000) book = {at: Date.now(), book: await loadPromptBook(store, paths)}
       return book.book
     },
+    lookupContact: contactLookup(store, {defaultCountry: 'CN'}),
     ...extra,
   }
 }

@@ -6,7 +6,7 @@ import {AriAuthError, type AriPort, type ConnectionState} from './ari/port.js'
 import {Engine} from './calls/engine.js'
 import type {EngineConfig} from './config/engine-config.js'
 import {SqliteStore} from './store/sqlite-store.js'
-import {sqliteFrontDoor} from './front-door.js'
+import {contactLookup, sqliteFrontDoor} from './front-door.js'
 import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
@@ -64,7 +64,14 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     defaultQueue: config.defaultQueue,
     dialString: config.outbound.dialString,
     outboundCallerId: config.outbound.callerId,
-    frontDoor: sqliteFrontDoor(store, config.paths),
+    frontDoor: sqliteFrontDoor(store, config.paths, {
+      lookupContact: contactLookup(store, {
+        defaultCountry: config.defaultCountry,
+        crm: config.crm.lookupUrl ? {url: config.crm.lookupUrl, timeoutMs: config.crm.timeoutMs} : null,
+        vipTiers: config.crm.vipTiers,
+        log,
+      }),
+    }),
   })
   await engine.start()
   const api = new ApiServer({

@@ -4,6 +4,8 @@ import {UserError} from '../util/errors.js'
 import {readSecret} from '../util/secrets.js'
 import {errorAt, parseYaml, type LocatedDoc} from './yaml-errors.js'
 import {readSandboxState} from '../sandbox/state.js'
+import {isSupportedCountry, SUPPORTED_COUNTRIES} from '../contacts/phone-number.js'
+import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -16,10 +18,19 @@ export interface EngineConfig {
   api: {host: string; port: number}
   /** Calls to customers (callbacks, click-to-call): {number} in the dial string is replaced. */
   outbound: {dialString: string; callerId: string}
+  /**
+   * ISO 3166 country for numbers written without a country code (caller IDs, contact
+   * files). Default CN: callctl's users are mostly call centers in mainland China.
+   */
+  defaultCountry: string
+  /** Screen pop: optional CRM webhook ({number} becomes the URL-encoded E.164 number) and the tiers that count as VIP. */
+  crm: {lookupUrl: string | null; timeoutMs: number; vipTiers: string[]}
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound'] as const
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'defaultCountry', 'crm'] as const
+const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
+const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId'] as const
 const ARI_KEYS = ['url', 'user', 'password', 'passwordFile', 'app'] as const
 const API_KEYS = ['host', 'port'] as const
@@ -32,6 +43,8 @@ interface RawConfig {
   logLevel?: string
   api?: {host?: string; port?: number}
   outbound?: {dialString?: string; callerId?: string}
+  defaultCountry?: string
+  crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
 }
 
 /**
@@ -85,6 +98,12 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     logLevel: ((env.CALLCTL_LOG_LEVEL as EngineConfig['logLevel']) || raw.logLevel || 'info') as EngineConfig['logLevel'],
     api: {host: env.CALLCTL_API_HOST || raw.api?.host || '127.0.0.1', port},
     outbound: {dialString: env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial, callerId: env.CALLCTL_OUTBOUND_CALLERID || raw.outbound?.callerId || ''},
+    defaultCountry: envCountry(env) ?? raw.defaultCountry?.toUpperCase() ?? 'CN',
+    crm: {
+      lookupUrl: crmLookupUrl(env, raw),
+      timeoutMs: raw.crm?.timeoutMs ?? DEFAULT_CRM_TIMEOUT_MS,
+      vipTiers: raw.crm?.vipTiers ?? [...DEFAULT_VIP_TIERS],
+    },
     paths,
   }
 }
@@ -128,7 +147,55 @@ function validate(d: LocatedDoc): RawConfig {
     }
     if (o.callerId !== undefined && typeof o.callerId !== 'string') throw errorAt(d, ['outbound', 'callerId'], 'outbound.callerId must be a string')
   }
+  validateContactSettings(d, r)
   return r as RawConfig
+}
+
+function validateContactSettings(d: LocatedDoc, r: Record<string, unknown>): void {
+  if (r.defaultCountry !== undefined && (typeof r.defaultCountry !== 'string' || !isSupportedCountry(r.defaultCountry))) {
+    throw errorAt(d, ['defaultCountry'], `defaultCountry ${JSON.stringify(r.defaultCountry)} is not a supported ISO country code`, `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`)
+  }
+  if (r.crm === undefined || r.crm === null) return
+  if (typeof r.crm !== 'object' || Array.isArray(r.crm)) throw errorAt(d, ['crm'], 'crm must be a mapping', `Accepted keys: ${CRM_KEYS.join(', ')}.`)
+  const c = r.crm as Record<string, unknown>
+  checkKeys(d, ['crm'], c, CRM_KEYS)
+  if (c.lookupUrl !== undefined && c.lookupUrl !== null && c.lookupUrl !== '') {
+    const problem = crmUrlProblem(c.lookupUrl)
+    if (problem) throw errorAt(d, ['crm', 'lookupUrl'], `crm.lookupUrl ${problem}`, 'Example: https://crm.example.com/api/callers/{number}')
+  }
+  const [min, max] = CRM_TIMEOUT_RANGE
+  if (c.timeoutMs !== undefined && (!Number.isInteger(c.timeoutMs) || (c.timeoutMs as number) < min || (c.timeoutMs as number) > max)) {
+    throw errorAt(d, ['crm', 'timeoutMs'], `crm.timeoutMs must be an integer from ${min} to ${max} (milliseconds), got ${JSON.stringify(c.timeoutMs)}`)
+  }
+  if (c.vipTiers !== undefined) {
+    if (!Array.isArray(c.vipTiers)) throw errorAt(d, ['crm', 'vipTiers'], 'crm.vipTiers must be a list of tier names', 'Example: vipTiers: [VIP, 贵宾]')
+    c.vipTiers.forEach((t, i) => {
+      if (typeof t !== 'string' || t.trim() === '') throw errorAt(d, ['crm', 'vipTiers', i], `crm.vipTiers[${i}] must be a non-empty tier name`)
+    })
+  }
+}
+
+function crmUrlProblem(v: unknown): string | null {
+  if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+/.test(v)) return `"${String(v)}" is not an http(s) URL`
+  if (!v.includes('{number}')) return 'must contain {number}, where the caller number goes'
+  return null
+}
+
+function envCountry(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.CALLCTL_DEFAULT_COUNTRY
+  if (!v) return undefined
+  if (!isSupportedCountry(v)) throw new UserError(`CALLCTL_DEFAULT_COUNTRY "${v}" is not a supported ISO country code`, {suggestion: `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`, exitCode: 2, code: 'invalid_config'})
+  return v.toUpperCase()
+}
+
+// CALLCTL_CRM_URL="" switches a configured CRM off for one run.
+function crmLookupUrl(env: NodeJS.ProcessEnv, raw: RawConfig): string | null {
+  const v = env.CALLCTL_CRM_URL
+  if (v === undefined) return raw.crm?.lookupUrl || null
+  if (v === '') return null
+  const problem = crmUrlProblem(v)
+  if (problem) throw new UserError(`CALLCTL_CRM_URL ${problem}`, {suggestion: 'Example: https://crm.example.com/api/callers/{number}', exitCode: 2, code: 'invalid_config'})
+  return v
 }
 
 function checkKeys(d: LocatedDoc, path: string[], obj: Record<string, unknown>, accepted: readonly string[]): void {
