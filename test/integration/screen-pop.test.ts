@@ -72,9 +72,11 @@ describe('contacts and screen pop on the real sandbox', () => {
     })
     await new Promise<void>((r) => crm!.listen(0, '127.0.0.1', () => r()))
     const port = (crm.address() as {port: number}).port
-    h = await startTestEngine({queues: {support: {wrapUp: 0}}, agents: [{id: 'p1', ring: 0, talk: {min: 1, max: 1}, queues: ['support']}], frontDoor: true})
-    // The engine's lookup, swapped for one with a CRM in front.
-    h.engine['opts'].frontDoor!.lookupContact = contactLookup(h.store, {defaultCountry: 'CN', crm: {url: `http://127.0.0.1:${port}/callers/{number}`, timeoutMs: 400}})
+    h = await startTestEngine({
+      queues: {support: {wrapUp: 0}},
+      agents: [{id: 'p1', ring: 0, talk: {min: 1, max: 1}, queues: ['support']}],
+      frontDoor: (store) => ({lookupContact: contactLookup(store, {defaultCountry: 'CN', crm: {url: `http://127.0.0.1:${port}/callers/{number}`, timeoutMs: 400}})}),
+    })
     await contactDirectory(h.store).upsertMany([{number: '+8613800000077', name: 'Li Lei', tier: 'Gold', language: '', company: '', notes: ''}])
     await deploy(h)
     await h.call({number: '+8613800000077', did: '100', patience: 30})

@@ -57,7 +57,7 @@ export async function startTestEngine(opts: {
   defaultQueue?: string
   engine?: Partial<EngineOptions>
   /** Blacklist, IVR flows and prompts from this engine's store (with extra front-door options). */
-  frontDoor?: Partial<FrontDoor> | true
+  frontDoor?: Partial<FrontDoor> | ((store: SqliteStore) => Partial<FrontDoor>) | true
 }): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
   const store = new SqliteStore(join(dir, 'callctl.db'))
@@ -70,7 +70,8 @@ export async function startTestEngine(opts: {
   const app = `t${Math.random().toString(36).slice(2, 8)}`
   const log = createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
-  const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), opts.frontDoor === true ? {} : opts.frontDoor) : undefined
+  const extra = opts.frontDoor === true ? {} : typeof opts.frontDoor === 'function' ? opts.frontDoor(store) : opts.frontDoor
+  const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), extra) : undefined
   const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)
