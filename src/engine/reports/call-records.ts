@@ -20,6 +20,8 @@ export interface CallRecord {
   outcome: string
   completedBy: string | null
   ringNoAnswer: number
+  /** Keys pressed in the IVR, as NODE:KEYS in order. */
+  keyTrail: string[]
   /** The call's event types in log order. */
   trail: string[]
 }
@@ -44,6 +46,7 @@ export function foldCall(events: readonly StoredEvent[]): CallRecord | undefined
     outcome: 'live',
     completedBy: null,
     ringNoAnswer: 0,
+    keyTrail: [],
     trail: [],
   }
   for (const e of events) {
@@ -75,6 +78,9 @@ export function foldCall(events: readonly StoredEvent[]): CallRecord | undefined
       case 'call.completed':
         r.talkMs = Number(d.talkMs ?? 0)
         r.completedBy = String(d.by ?? '')
+        break
+      case 'ivr.keys':
+        r.keyTrail.push(`${String(d.node)}:${String(d.keys)}`)
         break
       case 'call.ended':
         r.endedAt = e.ts
