@@ -37,8 +37,9 @@ export async function dryRun(flow: Flow, o: {inputs: string[]; at: Date; caller?
       async readDigits({terminator, max}) {
         const next = inputs.shift()
         if (next === undefined || next === '' || next === '-') return {digits: '', timedOut: true}
-        let digits = next
-        if (terminator && digits.endsWith(terminator)) digits = digits.slice(0, -1)
+        // As on a live call, the terminator ends the entry wherever it comes.
+        const end = terminator ? next.indexOf(terminator) : -1
+        const digits = end >= 0 ? next.slice(0, end) : next
         return {digits: digits.slice(0, max), timedOut: false}
       },
       async lookupContact() {

@@ -99,7 +99,7 @@ export function checkFlow(text: string, file: string, catalog: PromptCatalog = A
   }
 
   const start = typeof r.start === 'string' ? r.start : (fail(['start'], 'the flow needs start: NODE'), '')
-  if (start && Object.keys(nodes).length > 0 && !(start in nodes) && isMap(r.nodes) && !(start in r.nodes)) {
+  if (start && Object.keys(nodes).length > 0 && !Object.hasOwn(nodes, start) && isMap(r.nodes) && !Object.hasOwn(r.nodes, start)) {
     fail(['start'], `start node "${start}" does not exist`, `Nodes: ${Object.keys(r.nodes).join(', ')}`)
   }
 
@@ -248,7 +248,7 @@ function parseNode(raw: unknown, path: Path, fail: FailFn, catalog: PromptCatalo
       break
     case 'hours':
     case 'holiday':
-      if (typeof out.calendar === 'string' && !(out.calendar in calendars)) {
+      if (typeof out.calendar === 'string' && !Object.hasOwn(calendars, out.calendar)) {
         fail([...path, 'calendar'], `calendar "${out.calendar}" is not defined`, `Define it under calendars:${Object.keys(calendars).length ? ` (defined: ${Object.keys(calendars).join(', ')})` : ''}.`)
       }
       break
@@ -273,7 +273,8 @@ function checkPrompt(v: unknown, at: Path, fail: FailFn, catalog: PromptCatalog,
   list.forEach((p: string, i) => {
     const where = Array.isArray(v) ? [...at, i] : at
     if (/^(digits|number):[0-9]{1,20}$/.test(p)) return // ARI says these itself
-    if (!/^(sound:)?[A-Za-z0-9_/-]{1,128}$/.test(p) || p.includes('..')) fail(where, `invalid prompt name "${p}"`, 'A prompt is a name of ours, sound:NAME (Asterisk), digits:123 or number:42.')
+    // No leading slash: a flow must not make Asterisk play any file on the server.
+    if (!/^(sound:)?[A-Za-z0-9_-][A-Za-z0-9_/-]{0,127}$/.test(p) || p.includes('..')) fail(where, `invalid prompt name "${p}"`, 'A prompt is a name of ours, sound:NAME (Asterisk), digits:123 or number:42.')
     else if (!catalog.has(p, language)) {
       fail(where, `prompt "${p}" does not exist`, p.startsWith('sound:') ? 'Check the Asterisk sound name (callctl prompt list --sounds).' : `Add it with: callctl prompt add ${p} FILE, or callctl prompt tts ${p} --lang ${language} TEXT`)
     }
@@ -299,14 +300,15 @@ function parseCalendar(c: unknown, at: Path, defaultTz: string, fail: FailFn): C
       if (!ds) fail([...at, 'open', days], `"${days}" is not a day or day range`, 'Use mon, tue, … sun, ranges like mon-fri, lists like mon,wed, or daily.', true)
       const rs = typeof ranges === 'string' ? parseRanges(ranges) : null
       if (!rs) fail([...at, 'open', days], `"${String(ranges)}" is not a list of hours`, 'Use "09:00-18:00" or "09:00-12:00, 13:00-18:00" or "closed".')
-      if (ds && rs) for (const d of ds) cal.open[d] = [...(cal.open[d] ?? []), ...rs]
+      // "closed" closes the day even if an earlier line opened it; hours otherwise add up.
+      if (ds && rs) for (const d of ds) cal.open[d] = rs.length === 0 ? [] : [...(cal.open[d] ?? []), ...rs]
     }
   }
   if (c.closed !== undefined) {
     if (!Array.isArray(c.closed)) fail([...at, 'closed'], 'closed must be a list of dates (YYYY-MM-DD)')
     else c.closed.forEach((x, i) => {
       const s = x instanceof Date ? x.toISOString().slice(0, 10) : String(x)
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) fail([...at, 'closed', i], `"${s}" is not a date (YYYY-MM-DD)`)
+      if (!isDate(s)) fail([...at, 'closed', i], `"${s}" is not a date (YYYY-MM-DD)`)
       else cal.holidays.add(s)
     })
   }
@@ -314,7 +316,7 @@ function parseCalendar(c: unknown, at: Path, defaultTz: string, fail: FailFn): C
     if (!isMap(c.special)) fail([...at, 'special'], 'special must map dates to hours')
     else for (const [date, ranges] of Object.entries(c.special)) {
       const rs = typeof ranges === 'string' ? parseRanges(ranges) : null
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !rs) fail([...at, 'special', date], `special dates map YYYY-MM-DD to hours like "09:00-12:00"`)
+      if (!isDate(date) || !rs) fail([...at, 'special', date], `special dates map YYYY-MM-DD to hours like "09:00-12:00"`)
       else cal.special.set(date, rs)
     }
   }
@@ -322,7 +324,7 @@ function parseCalendar(c: unknown, at: Path, defaultTz: string, fail: FailFn): C
 }
 
 function checkGraph(nodes: Record<string, IvrNode>, start: string, raw: Raw, fail: FailFn): void {
-  const exists = (t: string) => t === IMPLICIT_HANGUP || t in nodes
+  const exists = (t: string) => t === IMPLICIT_HANGUP || Object.hasOwn(nodes, t)
   for (const [id, n] of Object.entries(nodes)) {
     const fields = Object.entries(raw[id] as Raw)
     for (const t of targets(n)) {
@@ -334,12 +336,12 @@ function checkGraph(nodes: Record<string, IvrNode>, start: string, raw: Raw, fai
       fail(path, `node "${id}" goes to "${t}", which does not exist`, `Nodes: ${Object.keys(nodes).join(', ')}`)
     }
   }
-  if (!(start in nodes)) return
+  if (!Object.hasOwn(nodes, start)) return
   const reachable = new Set<string>()
   const stack = [start]
   while (stack.length) {
     const id = stack.pop()!
-    if (reachable.has(id) || !(id in nodes)) continue
+    if (reachable.has(id) || !Object.hasOwn(nodes, id)) continue
     reachable.add(id)
     stack.push(...targets(nodes[id]!))
   }
@@ -351,7 +353,8 @@ function checkGraph(nodes: Record<string, IvrNode>, start: string, raw: Raw, fai
     changed = false
     for (const [id, n] of Object.entries(nodes)) {
       if (canEnd.has(id)) continue
-      if (TERMINAL.has(n.type) || targets(n).some((t) => t === IMPLICIT_HANGUP || canEnd.has(t))) {
+      // A missing target is reported on its own; it is not also a loop.
+      if (TERMINAL.has(n.type) || targets(n).some((t) => t === IMPLICIT_HANGUP || canEnd.has(t) || !exists(t))) {
         canEnd.add(id)
         changed = true
       }
@@ -360,6 +363,12 @@ function checkGraph(nodes: Record<string, IvrNode>, start: string, raw: Raw, fai
   for (const id of reachable) {
     if (!canEnd.has(id)) fail(['nodes', id], `node "${id}" is in a loop with no way out: the call can never reach a queue, voicemail, transfer or hangup from it`, 'Give the loop an exit (a menu timeout, a branch default, a hangup).', true)
   }
+}
+
+/** A real calendar date: 2026-02-30 and 2026-13-01 are not. */
+function isDate(s: string): boolean {
+  const d = new Date(`${s}T00:00:00Z`)
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s
 }
 
 function isMap(v: unknown): v is Raw {

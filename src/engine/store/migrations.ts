@@ -100,4 +100,57 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'knowledge base with trigram full-text index',
+    sql: `
+      -- tags: JSON array of lower-case strings. The question is the natural key an import updates by.
+      CREATE TABLE kb_entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        question TEXT NOT NULL UNIQUE,
+        answer TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      -- The index sees each text followed by two spaces. A trigram index holds every
+      -- 3-character substring, so it finds terms of 3+ characters; with the padding, every
+      -- occurrence of a 1-2 character term (退款) also starts some indexed trigram, even at the
+      -- very end of a text, and the terms starting with it can be looked up in kb_vocab.
+      CREATE VIEW kb_fts_source AS SELECT id, question || '  ' AS question, answer || '  ' AS answer FROM kb_entries;
+      CREATE VIRTUAL TABLE kb_fts USING fts5(
+        question, answer,
+        content = 'kb_fts_source', content_rowid = 'id',
+        tokenize = 'trigram'
+      );
+      CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');
+      -- ORDER BY rank then means bm25 with a question match weighing five answer matches.
+      INSERT INTO kb_fts (kb_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0)');
+
+      -- Entry count and total length, for ranking the searches bm25() cannot rank.
+      CREATE TABLE kb_stats (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        entries INTEGER NOT NULL,
+        chars INTEGER NOT NULL
+      );
+      INSERT INTO kb_stats (id, entries, chars) VALUES (1, 0, 0);
+
+      CREATE TRIGGER kb_entries_ai AFTER INSERT ON kb_entries BEGIN
+        INSERT INTO kb_fts (rowid, question, answer) VALUES (new.id, new.question || '  ', new.answer || '  ');
+        UPDATE kb_stats SET entries = entries + 1, chars = chars + length(new.question) + length(new.answer);
+      END;
+      CREATE TRIGGER kb_entries_ad AFTER DELETE ON kb_entries BEGIN
+        INSERT INTO kb_fts (kb_fts, rowid, question, answer) VALUES ('delete', old.id, old.question || '  ', old.answer || '  ');
+        UPDATE kb_stats SET entries = entries - 1, chars = chars - length(old.question) - length(old.answer);
+      END;
+      -- Not "UPDATE OF question, answer": that would miss a change of id, and the index must
+      -- be told exactly the old values to remove or it silently drifts.
+      CREATE TRIGGER kb_entries_au AFTER UPDATE ON kb_entries BEGIN
+        INSERT INTO kb_fts (kb_fts, rowid, question, answer) VALUES ('delete', old.id, old.question || '  ', old.answer || '  ');
+        INSERT INTO kb_fts (rowid, question, answer) VALUES (new.id, new.question || '  ', new.answer || '  ');
+        UPDATE kb_stats SET chars = chars - length(old.question) - length(old.answer) + length(new.question) + length(new.answer);
+      END;
+    `,
+  },
 ]
