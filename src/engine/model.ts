@@ -71,6 +71,8 @@ export interface QueueSettings {
   resumeWindow: number
   /** Handle time assumed for the wait estimate before the queue has history (seconds). */
   defaultHandleTime: number
+  /** Record every agent call of this queue. */
+  record: boolean
 }
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -97,6 +99,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   lastAgentWait: 20,
   resumeWindow: 0,
   defaultHandleTime: 180,
+  record: true,
 }
 
 export interface QueueRecord {

@@ -1,4 +1,8 @@
+import {randomBytes} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {EngineClient} from '../../src/engine/api/client.js'
+import {engineHandlers} from '../../src/engine/api/handlers.js'
+import {ApiServer} from '../../src/engine/api/server.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {inject} from 'vitest'
@@ -21,6 +25,8 @@ export interface TestAgent extends SimAgentSpec {
 
 export interface Harness {
   app: string
+  /** The engine API (started with `api: true`): its URL and token. */
+  api: {url: string; token: string; client(): Promise<EngineClient>} | null
   engine: Engine
   ari: AriPort
   rest: AriHttp
@@ -56,6 +62,8 @@ export async function startTestEngine(opts: {
   agents: TestAgent[]
   defaultQueue?: string
   engine?: Partial<EngineOptions>
+  /** Start the engine's WebSocket API on a free loopback port. */
+  api?: boolean
   /** Blacklist, IVR flows and prompts from this engine's store (with extra front-door options). */
   frontDoor?: Partial<FrontDoor> | ((store: SqliteStore) => Partial<FrontDoor>) | true
 }): Promise<Harness> {
@@ -75,8 +83,17 @@ export async function startTestEngine(opts: {
   const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)
+  let api: Harness['api'] = null
+  let server: ApiServer | null = null
+  if (opts.api) {
+    const token = randomBytes(16).toString('hex')
+    server = new ApiServer({host: '127.0.0.1', port: 0, token, handlers: engineHandlers(engine, {app, version: 'test'}), log})
+    const {url} = await server.listen()
+    api = {url, token, client: () => EngineClient.connect(url, token)}
+  }
   const h: Harness = {
     app,
+    api,
     engine,
     ari,
     rest,
@@ -113,6 +130,7 @@ export async function startTestEngine(opts: {
       }, timeoutMs)
     },
     async stop() {
+      await server?.close()
       await engine.stop()
       await ari.close()
       await store.close()

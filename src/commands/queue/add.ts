@@ -33,6 +33,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
     'last-agent-wait': Flags.string({description: 'seconds to hold a returning caller for its last agent'}),
     'resume-window': Flags.string({description: 'seconds within which a caller who hung up keeps its place (0 = off)'}),
     'handle-time': Flags.string({description: 'handle time assumed for wait estimates before there is history'}),
+    record: Flags.boolean({description: 'record agent calls (default on)', allowNo: true}),
     update: Flags.boolean({description: 'change an existing queue instead of failing'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
@@ -63,6 +64,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       lastAgentWait: flags['last-agent-wait'],
       resumeWindow: flags['resume-window'],
       defaultHandleTime: flags['handle-time'],
+      record: flags.record,
     }
     return withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
   }

@@ -78,6 +78,7 @@ const FIELDS: Record<keyof QueueSettings, Field> = {
   lastAgentWait: {check: num(0, 600), accepted: 'seconds from 0 to 600'},
   resumeWindow: {check: num(0, 86_400), accepted: 'seconds from 0 (off) to 86400'},
   defaultHandleTime: {check: num(1, 7200), accepted: 'seconds from 1 to 7200'},
+  record: {check: bool, accepted: 'true or false'},
 }
 
 export const QUEUE_SETTING_NAMES = Object.keys(FIELDS) as (keyof QueueSettings)[]

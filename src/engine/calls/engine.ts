@@ -39,6 +39,8 @@ export interface EngineOptions {
   customerRingTimeout?: number
   /** The front door: blacklist, IVR flows and prompts, contact lookup. All optional. */
   frontDoor?: FrontDoor
+  /** Records connected calls (see recordings/). */
+  recorder?: CallRecorder
   random?: () => number
 }
 
@@ -58,6 +60,15 @@ export interface FrontDoor {
   lookupContact?: (number: string) => Promise<ContactLookup>
   /** Queue priority given to VIP contacts. */
   vipPriority?: number
+}
+
+/** What the engine tells a call recorder. Implementations never throw into the engine. */
+export interface CallRecorder {
+  /** Caller and agent are bridged in `bridgeId` (the queue's `record` setting is on). */
+  callConnected(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): void
+  callEnded(callId: string): void
+  /** A RecordingFinished or RecordingFailed the engine did not start itself. */
+  onRecordingEvent(e: RecordingEvent): void
 }
 
 export interface CallView {
@@ -671,7 +682,7 @@ export class Engine {
 
   private onRecordingDone(e: RecordingEvent): void {
     const session = this.voicemails.get(e.recording.name)
-    if (!session) return
+    if (!session) return this.opts.recorder?.onRecordingEvent(e)
     this.voicemails.delete(e.recording.name)
     this.events.append({
       type: 'voicemail.left',
@@ -720,6 +731,7 @@ export class Engine {
     try {
       await this.ari.stopBridgeMoh(session.bridgeId!).catch(() => undefined)
       await this.ari.addToBridge(session.bridgeId!, [channel.id])
+      this.startRecording(session)
     } catch (err) {
       if (!isNotFound(err)) throw err
     }
@@ -937,7 +949,14 @@ export class Engine {
       if (!isNotFound(err) && !session.ended) throw err
       // One leg vanished while bridging: StasisEnd for it tears the call down.
     }
-    if (session.ended) void this.destroyBridge(session)
+    if (session.ended) return void this.destroyBridge(session)
+    this.startRecording(session)
+  }
+
+  private startRecording(session: CallSession): void {
+    const settings = session.queue ? this.acd.queues.get(session.queue) : undefined
+    if (!this.opts.recorder || !session.bridgeId || settings?.record === false) return
+    this.opts.recorder.callConnected({callId: session.id, bridgeId: session.bridgeId, queue: session.queue, agent: session.agentId, number: session.isCallback ? session.callbackNumber! : session.caller.number})
   }
 
   // ---- teardown ------------------------------------------------------------
@@ -1024,6 +1043,7 @@ export class Engine {
     const talkMs = now - (session.connectedAt ?? now)
     session.endedBy = by
     this.events.append({type: 'call.completed', callId: session.id, queue: session.queue, agent: agentId, data: {by, talkMs, number: session.isCallback ? session.callbackNumber : session.caller.number}})
+    this.opts.recorder?.callEnded(session.id)
     const survey = by === 'agent' && !session.isCallback && !session.callerLegGone && session.flow?.survey
     if (!survey) void this.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
     void this.destroyBridge(session)
