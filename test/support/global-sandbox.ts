@@ -1,4 +1,5 @@
-import {mkdirSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
@@ -6,7 +7,16 @@ import {sandboxDown, sandboxUp} from '../../src/engine/sandbox/sandbox.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 
-export const TEST_PORT = Number(process.env.CALLCTL_TEST_PORT || 18088)
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as {port: number}
+      srv.close(() => resolve(port))
+    })
+  })
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,14 +26,14 @@ declare module 'vitest' {
 
 /**
  * Brings up the real sandbox Asterisk once for the integration suite (building the
- * Debian root if it is not cached yet) in a CALLCTL_HOME of its own, on its own port,
- * so a developer's running demo is left alone.
+ * Debian root if it is not cached yet) in a CALLCTL_HOME of its own, on a free port, so
+ * a developer's running demo, and other test runs at the same time, are left alone.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const home = join(tmpdir(), 'callctl-test-home')
-  mkdirSync(home, {recursive: true})
+  const home = mkdtempSync(join(tmpdir(), 'callctl-test-'))
   const paths = callctlPaths({...process.env, CALLCTL_HOME: home})
-  const up = await sandboxUp(paths, {port: TEST_PORT, log: createLogger({level: 'warn'})})
+  const port = process.env.CALLCTL_TEST_PORT ? Number(process.env.CALLCTL_TEST_PORT) : await freePort()
+  const up = await sandboxUp(paths, {port, log: createLogger({level: 'warn'})})
   project.provide('sandbox', {
     home,
     ariUrl: up.state.ariUrl,
@@ -34,5 +44,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   })
   return async () => {
     await sandboxDown(paths)
+    // The instance directory inside the shared root (config, logs, recordings) and the home.
+    rmSync(join(up.state.root, up.state.instanceDir), {recursive: true, force: true})
+    rmSync(home, {recursive: true, force: true})
   }
 }
