@@ -70,6 +70,15 @@ export class CallSession {
   readonly ivrPath: string[] = []
   tags: string[] = []
   contact: {source: string; name: string; tier: string; vip: boolean; notes: string; language: string; company: string} | null = null
+  direction: 'inbound' | 'outbound' = 'inbound'
+  /** Click-to-call: the customer's number. */
+  outboundNumber: string | null = null
+  /** On hold since (ms), and hold time so far. */
+  heldSince: number | null = null
+  holdMs = 0
+  /** A blind transfer ringing one agent directly. */
+  directChannelId: string | null = null
+  private seq = 0
   /** The prompts this call's flow resolves its prompt names with. */
   prompts: import('../prompts/prompt-store.js').PromptBook | null = null
   /** The far end of a transfer to an external number. */
@@ -93,6 +102,11 @@ export class CallSession {
 
   get isCallback(): boolean {
     return this.callbackNumber !== null
+  }
+
+  /** A fresh number for child channel and bridge ids of this call. */
+  nextSeq(): number {
+    return ++this.seq
   }
 
   nextAttemptChannelId(): string {

@@ -18,6 +18,8 @@ import {parseFlow} from '../ivr/parse-flow.js'
 import {PromptBook} from '../prompts/prompt-store.js'
 import {CallerMemory} from './caller-memory.js'
 import {runIvr, runSurvey} from './ivr-runner.js'
+import {CallControl, type EngineInternals} from './call-control.js'
+import {Supervision} from './supervision.js'
 import {callIdOf, CallSession, type RingAttempt} from './call-session.js'
 import {EventLog} from './event-log.js'
 import {normaliseNumber, QueueWait} from './queue-wait.js'
@@ -131,7 +133,9 @@ export class Engine {
   private readonly clock: Clock
   private readonly sessions = new Map<string, CallSession>()
   /** Channel id → the call it belongs to and its part in it. */
-  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer' | 'external'}>()
+  private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer' | 'external' | 'consult'}>()
+  readonly supervision: Supervision
+  readonly control: CallControl
   private readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
   private readonly handleTimes = new Map<string, HandleTimes>()
   private readonly memory = new CallerMemory()
@@ -151,6 +155,33 @@ export class Engine {
     this.clock = opts.clock ?? systemClock
     this.acd = new Acd({random: opts.random})
     this.events = new EventLog(this.store, this.clock, this.log, this.origin)
+    this.supervision = new Supervision({ari: this.ari, clock: this.clock, log: this.log, events: this.events, ringTimeoutS: 30})
+    this.control = new CallControl(this.internals())
+  }
+
+  /** The engine's insides as call control sees them. */
+  private internals(): EngineInternals {
+    return {
+      ari: this.ari,
+      clock: this.clock,
+      log: this.log,
+      events: this.events,
+      acd: this.acd,
+      supervision: this.supervision,
+      sessions: this.sessions,
+      track: (id, session, role) => void this.channels.set(id, {session, role}),
+      untrack: (id) => void this.channels.delete(id),
+      hangup: (id, reason) => this.hangup(id, reason),
+      destroyBridge: (s) => this.destroyBridge(s),
+      endSession: (s, cause) => this.endSession(s, cause),
+      agentPartDone: (s, by) => this.agentPartDone(s, by),
+      enqueue: (s, q, o) => this.enqueue(s, q, o),
+      scheduleDispatch: () => this.scheduleDispatch(),
+      startRecording: (s) => this.startRecording(s),
+      dialString: (n) => dialString(this.opts.dialString ?? 'Local/{number}@callctl-sim-callee', n),
+      outboundCallerId: this.opts.outboundCallerId ?? '',
+      ringTimeoutS: 30,
+    }
   }
 
   // ---- lifecycle -----------------------------------------------------------
@@ -271,7 +302,9 @@ export class Engine {
   // ---- ARI events ----------------------------------------------------------
 
   private async onStasisStart(e: StasisStartEvent): Promise<void> {
-    const [kind] = e.args
+    const [kind = ''] = e.args
+    if (await this.supervision.onStasisStart(kind, e.channel)) return
+    if (await this.control.onStasisStart(kind, e.channel)) return
     if (kind === 'agent') return this.onAgentAnswered(e.channel)
     if (kind === 'customer') return this.onCustomerAnswered(e.channel)
     if (kind === 'external') return this.onExternalAnswered(e.channel)
@@ -281,6 +314,7 @@ export class Engine {
   }
 
   private onStasisEnd(e: StasisEndEvent): void {
+    if (this.supervision.onChannelGone(e.channel.id)) return
     const ref = this.channels.get(e.channel.id)
     if (!ref) return
     // Asterisk stops sending a channel's events once it leaves the app.
@@ -288,10 +322,11 @@ export class Engine {
     if (ref.role === 'caller') this.callerLegGone(ref.session)
     else if (ref.role === 'customer') this.customerLegGone(ref.session, e.channel.id, 'hangup')
     else if (ref.role === 'external') this.externalLegGone(ref.session, e.channel.id)
-    else this.agentLegGone(ref.session, e.channel.id)
+    else if (!this.control.legGone(ref.session, e.channel.id, ref.role)) this.agentLegGone(ref.session, e.channel.id)
   }
 
   private onChannelDestroyed(e: ChannelDestroyedEvent): void {
+    if (this.supervision.onChannelGone(e.channel.id)) return
     const ref = this.channels.get(e.channel.id)
     if (!ref) return
     this.channels.delete(e.channel.id)
@@ -299,6 +334,7 @@ export class Engine {
     if (ref.role === 'caller') return this.callerLegGone(session)
     if (ref.role === 'customer') return this.customerLegGone(session, e.channel.id, e.cause === 19 ? 'no-answer' : e.cause_txt || `cause ${e.cause}`)
     if (ref.role === 'external') return this.externalLegGone(session, e.channel.id)
+    if (this.control.legGone(session, e.channel.id, ref.role)) return
     const attempt = session.attempts.get(e.channel.id)
     if (attempt && attempt.outcome === null) {
       // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
@@ -510,7 +546,7 @@ export class Engine {
    * Puts the caller in line, honouring the queue's limits. Returns false when the queue
    * turned it away (and the overflow action took over).
    */
-  private enqueue(session: CallSession, queue: string, o: {joinedAt?: number; overflowFrom?: string; musicOn?: boolean}): boolean {
+  private enqueue(session: CallSession, queue: string, o: {joinedAt?: number; overflowFrom?: string; transferFrom?: string; musicOn?: boolean}): boolean {
     const now = this.clock.now()
     const settings = this.acd.queues.get(queue)!
     session.queue = queue
@@ -540,6 +576,7 @@ export class Engine {
         priority: session.priority,
         ...(resumed ? {resumed: true, joinedAt} : {}),
         ...(o.overflowFrom ? {overflowFrom: o.overflowFrom, joinedAt} : {}),
+        ...(o.transferFrom ? {transferFrom: o.transferFrom} : {}),
         ...(lastAgent ? {lastAgent} : {}),
       },
     })
@@ -726,7 +763,10 @@ export class Engine {
       callId: session.id,
       queue: session.queue,
       agent: session.agentId,
-      data: {waitMs: now - (session.joinedAt ?? now), ringMs: session.lastRingMs, callback: true, attempt: session.callbackAttempts, number: session.callbackNumber},
+      data:
+        session.direction === 'outbound'
+          ? {waitMs: 0, ringMs: now - session.startedAt, outbound: true, number: session.outboundNumber}
+          : {waitMs: now - (session.joinedAt ?? now), ringMs: session.lastRingMs, callback: true, attempt: session.callbackAttempts, number: session.callbackNumber},
     })
     try {
       await this.ari.stopBridgeMoh(session.bridgeId!).catch(() => undefined)
@@ -741,6 +781,7 @@ export class Engine {
     if (session.customerChannelId !== channelId) return
     if (session.state === 'connected') return this.completeCall(session, 'caller')
     if (session.state !== 'calling-customer') return
+    if (session.direction === 'outbound') return this.control.outboundFailed(session, reason)
     // The customer did not answer: free the agent and try again later, keeping the place.
     const now = this.clock.now()
     const settings = this.acd.queues.get(session.queue!)
@@ -1003,6 +1044,12 @@ export class Engine {
         session.media?.hangup()
         return
       case 'transferring':
+        if (session.directChannelId) {
+          const ringing = this.acd.agentOfCall(session.id, 'ringing')
+          if (ringing) this.acd.release(ringing, session.id, now)
+          void this.hangup(session.directChannelId)
+          return this.endSession(session, 'abandoned-in-transfer')
+        }
         void this.hangup(session.externalChannelId)
         void this.destroyBridge(session)
         this.endSession(session, session.connectedAt ? 'transferred' : 'abandoned-in-transfer')
@@ -1025,7 +1072,10 @@ export class Engine {
   private agentLegGone(session: CallSession, channelId: string): void {
     if (session.agentChannelId !== channelId) return
     if (session.state === 'connected') this.completeCall(session, 'agent')
-    else if (session.state === 'calling-customer') {
+    else if (session.state === 'calling-customer' && session.direction === 'outbound') {
+      void this.hangup(session.customerChannelId)
+      this.control.outboundFailed(session, 'agent hung up')
+    } else if (session.state === 'calling-customer') {
       // The agent gave up before the customer answered. It counts as an attempt, so a
       // phone that keeps hanging up cannot loop a callback forever.
       const customer = session.customerChannelId
@@ -1038,20 +1088,11 @@ export class Engine {
   }
 
   private completeCall(session: CallSession, by: 'caller' | 'agent' | 'system'): void {
-    const now = this.clock.now()
     const agentId = session.agentId!
-    const talkMs = now - (session.connectedAt ?? now)
-    session.endedBy = by
-    this.events.append({type: 'call.completed', callId: session.id, queue: session.queue, agent: agentId, data: {by, talkMs, number: session.isCallback ? session.callbackNumber : session.caller.number}})
-    this.opts.recorder?.callEnded(session.id)
-    const survey = by === 'agent' && !session.isCallback && !session.callerLegGone && session.flow?.survey
+    this.agentPartDone(session, by)
+    const survey = by === 'agent' && !session.isCallback && !session.callerLegGone && session.direction === 'inbound' && session.flow?.survey
     if (!survey) void this.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
     void this.destroyBridge(session)
-    if (session.queue) this.handleTimesOf(session.queue).add(talkMs, session.lastRingMs)
-    this.memory.servedBy(session.isCallback ? session.callbackNumber! : session.caller.number, agentId, now)
-    const wrapUp = this.acd.callEnded(agentId, talkMs, now)
-    if (wrapUp > 0) this.startWrapUpTimer(agentId, wrapUp, session)
-    this.scheduleDispatch()
     if (!survey) return this.endSession(session, 'completed')
     // The caller stays on to rate the call; the agent is already in wrap-up.
     void runSurvey(session, agentId, {ari: this.ari, clock: this.clock, events: this.events, prompts: session.prompts ?? new PromptBook([], null)})
@@ -1060,6 +1101,33 @@ export class Engine {
         void this.hangup(session.channelId)
         this.endSession(session, 'completed')
       })
+  }
+
+  /** The agent's part of a connected call is over: counted, remembered, wrap-up started. */
+  private agentPartDone(session: CallSession, by: string): void {
+    const now = this.clock.now()
+    const agentId = session.agentId!
+    const talkMs = now - (session.connectedAt ?? now)
+    if (session.heldSince !== null) {
+      session.holdMs += now - session.heldSince
+      session.heldSince = null
+    }
+    const number = session.isCallback ? session.callbackNumber! : session.direction === 'outbound' ? session.outboundNumber! : session.caller.number
+    this.events.append({
+      type: 'call.completed',
+      callId: session.id,
+      queue: session.queue,
+      agent: agentId,
+      data: {by, talkMs, holdMs: session.holdMs, number, ...(session.direction === 'outbound' ? {outbound: true} : {})},
+    })
+    session.endedBy = by === 'caller' || by === 'agent' ? by : 'system'
+    session.holdMs = 0
+    this.opts.recorder?.callEnded(session.id)
+    if (session.queue) this.handleTimesOf(session.queue).add(talkMs, session.lastRingMs)
+    this.memory.servedBy(number, agentId, now)
+    const wrapUp = this.acd.callEnded(agentId, talkMs, now)
+    if (wrapUp > 0) this.startWrapUpTimer(agentId, wrapUp, session)
+    this.scheduleDispatch()
   }
 
   private startWrapUpTimer(agentId: string, seconds: number, session: CallSession | null): void {
@@ -1126,6 +1194,7 @@ export class Engine {
     if (this.acd.waiting.has(session.id)) this.leaveLine(session, cause)
     session.state = 'ended'
     session.endedAt = this.clock.now()
+    void this.supervision.callEnded(session.id)
     this.events.append({type: 'call.ended', callId: session.id, queue: session.queue, agent: session.agentId, data: {cause}})
     this.sessions.delete(session.id)
   }

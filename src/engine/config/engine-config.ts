@@ -18,6 +18,8 @@ export interface EngineConfig {
   api: {host: string; port: number}
   /** Calls to customers (callbacks, click-to-call): {number} in the dial string is replaced. */
   outbound: {dialString: string; callerId: string}
+  /** The supervisor's own phone, used when monitor/whisper/barge get no --from. */
+  supervisor: {endpoint: string | null}
   /**
    * ISO 3166 country for numbers written without a country code (caller IDs, contact
    * files). Default CN: callctl's users are mostly call centers in mainland China.
@@ -28,7 +30,7 @@ export interface EngineConfig {
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'defaultCountry', 'crm'] as const
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId'] as const
@@ -43,6 +45,7 @@ interface RawConfig {
   logLevel?: string
   api?: {host?: string; port?: number}
   outbound?: {dialString?: string; callerId?: string}
+  supervisor?: {endpoint?: string}
   defaultCountry?: string
   crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
 }
@@ -97,6 +100,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     defaultQueue: env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null,
     logLevel: ((env.CALLCTL_LOG_LEVEL as EngineConfig['logLevel']) || raw.logLevel || 'info') as EngineConfig['logLevel'],
     api: {host: env.CALLCTL_API_HOST || raw.api?.host || '127.0.0.1', port},
+    supervisor: {endpoint: env.CALLCTL_SUPERVISOR_ENDPOINT || raw.supervisor?.endpoint || null},
     outbound: {dialString: env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial, callerId: env.CALLCTL_OUTBOUND_CALLERID || raw.outbound?.callerId || ''},
     defaultCountry: envCountry(env) ?? raw.defaultCountry?.toUpperCase() ?? 'CN',
     crm: {
@@ -137,6 +141,14 @@ function validate(d: LocatedDoc): RawConfig {
       throw errorAt(d, ['api', 'port'], `api.port must be an integer from 1 to 65535, got ${JSON.stringify(api.port)}`)
     }
     if (api.host !== undefined && typeof api.host !== 'string') throw errorAt(d, ['api', 'host'], 'api.host must be a string')
+  }
+  if (r.supervisor !== undefined) {
+    if (typeof r.supervisor !== 'object' || r.supervisor === null) throw errorAt(d, ['supervisor'], 'supervisor must be a mapping', 'Accepted keys: endpoint.')
+    const sup = r.supervisor as Record<string, unknown>
+    checkKeys(d, ['supervisor'], sup, ['endpoint'])
+    if (sup.endpoint !== undefined && (typeof sup.endpoint !== 'string' || !/^[A-Za-z0-9]+\/\S+$/.test(sup.endpoint))) {
+      throw errorAt(d, ['supervisor', 'endpoint'], 'supervisor.endpoint must be a dial string', 'Example: PJSIP/2001')
+    }
   }
   if (r.outbound !== undefined) {
     if (typeof r.outbound !== 'object' || r.outbound === null) throw errorAt(d, ['outbound'], 'outbound must be a mapping', `Accepted keys: ${OUTBOUND_KEYS.join(', ')}.`)

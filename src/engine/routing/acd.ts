@@ -678,11 +678,18 @@ export class Acd {
   occupy(agentId: string, callId: string, activity: 'ringing' | 'on-call', now: number): boolean {
     const a = this.agents.get(agentId)
     if (!a || (a.activity !== 'idle' && a.callId !== callId)) return false
+    if (a.activity === 'idle' && a.presence === 'offline') return false
     a.activity = activity
     a.activitySince = now
     a.callId = callId
     this.refreshFree(a)
     return true
+  }
+
+  /** The agent busy with this call in the given activity, if any. */
+  agentOfCall(callId: string, activity: Activity): string | null {
+    for (const a of this.agents.values()) if (a.callId === callId && a.activity === activity) return a.id
+    return null
   }
 
   /** Frees an agent whose ring ended outside queue routing. */

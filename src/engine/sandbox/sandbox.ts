@@ -54,7 +54,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   const instance = createHash('sha1').update(paths.home).digest('hex').slice(0, 10)
   const instanceDir = `/srv/callctl/${instance}`
   const hostDir = join(root, instanceDir)
-  for (const d of ['etc', 'run', 'spool/recording', 'log', 'log/cdr-csv', 'lib', 'cache', 'moh']) mkdirSync(join(hostDir, d), {recursive: true})
+  for (const d of ['etc', 'run', 'spool/recording', 'spool/monitor', 'log', 'log/cdr-csv', 'lib', 'cache', 'moh']) mkdirSync(join(hostDir, d), {recursive: true})
   const password = ensureSecret(paths.ariPasswordFile)
   const app = opts.app ?? 'callctl'
   writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir})

@@ -40,6 +40,8 @@ export interface SimCallerSpec {
   priority?: number
   /** Key pressed when asked for a post-call survey. */
   survey?: string
+  /** Record what this caller hears (monitor/NAME-heard.wav in the sandbox spool). */
+  record?: string
 }
 
 export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promise<string> {
@@ -49,6 +51,7 @@ export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promis
   if (c.app) variables.CALLCTL_APP = c.app
   if (c.priority) variables.CALLCTL_PRIORITY = String(c.priority)
   if (c.survey) variables.SIM_SURVEY = c.survey
+  if (c.record) variables.SIM_RECORD = c.record
   const ch = await ari.originate({
     endpoint: `Local/s@${SIM_CALLER_CONTEXT}`,
     context: INBOUND_CONTEXT,

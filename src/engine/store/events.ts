@@ -25,7 +25,18 @@ export const EVENT_TYPES = [
   'callback.failed', // gave up after the last attempt
   'voicemail.left', // {recording, durationSec}
   'call.contact', // the caller's contact found at the door {source, name, tier, vip}
-  'call.transferred', // sent to an external number {to}
+  'call.transferred', // {kind: blind|consult, to: {agent}|{queue}|{number}, by}
+  'call.transfer_failed', // the target could not be reached {kind, reason}
+  'call.consult_started', // the caller is held while the agent calls the target {to}
+  'call.consult_answered',
+  'call.consult_ended', // canceled or failed {reason}
+  'call.held', // {by}
+  'call.unheld', // {by, holdMs}
+  'call.hangup_requested', // by a supervisor or script {by}
+  'supervise.started', // the audit trail: {supervision, mode, from, by}
+  'supervise.connected',
+  'supervise.mode_changed', // {from, to, by}
+  'supervise.stopped', // {reason, durationMs, by}
   'ivr.started', // {flow, version}
   'ivr.node', // entered a node {flow, node, kind}
   'ivr.keys', // the key trail {node, keys, result: choice|collected|invalid}
