@@ -7,6 +7,8 @@ import {Engine} from './calls/engine.js'
 import type {EngineConfig} from './config/engine-config.js'
 import {SqliteStore} from './store/sqlite-store.js'
 import {contactLookup, sqliteFrontDoor} from './front-door.js'
+import {recordingDir} from './recordings/location.js'
+import {Recorder} from './recordings/recorder.js'
 import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
@@ -57,6 +59,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }
     throw err
   }
+  const recorder = new Recorder({ari, db: store.db, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
   engine = new Engine({
     ari,
     store,
@@ -72,6 +75,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
         log,
       }),
     }),
+    recorder,
   })
   await engine.start()
   const api = new ApiServer({

@@ -55,6 +55,8 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   const instanceDir = `/srv/callctl/${instance}`
   const hostDir = join(root, instanceDir)
   for (const d of ['etc', 'run', 'spool/recording', 'spool/monitor', 'log', 'log/cdr-csv', 'lib', 'cache', 'moh']) mkdirSync(join(hostDir, d), {recursive: true})
+  // Recordings are private: Asterisk writes them 0644 while recording, the directory keeps others out.
+  chmodSync(join(hostDir, 'spool/recording'), 0o750)
   const password = ensureSecret(paths.ariPasswordFile)
   const app = opts.app ?? 'callctl'
   writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir})

@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   'call.held', // {by}
   'call.unheld', // {by, holdMs}
   'call.hangup_requested', // by a supervisor or script {by}
+  'recording.started', // {recording}
+  'recording.finished', // {recording, durationMs, sizeBytes}
+  'recording.failed', // {recording, error}
   'supervise.started', // the audit trail: {supervision, mode, from, by}
   'supervise.connected',
   'supervise.mode_changed', // {from, to, by}

@@ -153,4 +153,30 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    name: 'call recordings',
+    sql: `
+      -- One row per ARI recording (name = the stored recording's name in Asterisk).
+      -- state: recording | done | failed. host_path: the file on this machine, when the
+      -- engine could reach Asterisk's spool; otherwise the file is fetched over ARI.
+      CREATE TABLE recordings (
+        name TEXT PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        queue TEXT,
+        agent TEXT,
+        number TEXT NOT NULL DEFAULT '',
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        duration_ms INTEGER,
+        format TEXT NOT NULL,
+        state TEXT NOT NULL,
+        host_path TEXT,
+        size_bytes INTEGER,
+        error TEXT
+      );
+      CREATE INDEX recordings_started ON recordings(started_at);
+      CREATE INDEX recordings_call ON recordings(call_id);
+    `,
+  },
 ]

@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3'
+import {chmodSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import type {AriRest, RecordingEvent} from '../ari/port.js'
+import type {CallRecorder} from '../calls/engine.js'
+import {wavDurationMs} from '../prompts/audio.js'
+import {errorMessage} from '../util/errors.js'
+import type {EventLog} from '../calls/event-log.js'
+import type {Logger} from '../util/log.js'
+import {SqliteRecordings} from './recording-store.js'
+
+/** Call ids become file names in Asterisk's spool: nothing that could leave the directory. */
+export const SAFE_ID = /^[A-Za-z0-9._-]+$/
+export const FILE_MODE = 0o640
+const DIR_MODE = 0o750
+const FORMAT = 'wav'
+
+export interface RecorderOptions {
+  ari: Pick<AriRest, 'recordBridge'>
+  db: Database.Database
+  log: Logger
+  /** Asterisk's recording spool on this machine (see location.ts), or null. */
+  hostDir?: string | null
+  now?: () => number
+  /** Where recordings are noted in the event log (the engine's, once it exists). */
+  events?: Pick<EventLog, 'append'>
+}
+
+/**
+ * Records each connected call's bridge in Asterisk and keeps a row per recording.
+ * Asterisk ends a bridge recording by itself when the bridge is destroyed or its last
+ * caller leaves, so the end of a call needs no request. Never throws into the engine.
+ */
+export class Recorder implements CallRecorder {
+  private readonly recordings: SqliteRecordings
+  private readonly hostDir: string | null
+  private readonly now: () => number
+
+  constructor(private readonly opts: RecorderOptions) {
+    this.recordings = new SqliteRecordings(opts.db)
+    this.hostDir = opts.hostDir ?? null
+    this.now = opts.now ?? Date.now
+    if (this.hostDir) this.tightenDir(this.hostDir)
+  }
+
+  callConnected(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): void {
+    void this.start(c).catch((err: unknown) => this.opts.log.error('could not start recording', {call: c.callId, error: errorMessage(err)}))
+  }
+
+  callEnded(callId: string): void {
+    try {
+      this.recordings.callEnded(callId, this.now())
+    } catch (err) {
+      this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)})
+    }
+  }
+
+  onRecordingEvent(e: RecordingEvent): void {
+    try {
+      this.settle(e)
+    } catch (err) {
+      this.opts.log.error('could not save a finished recording', {recording: e.recording.name, error: errorMessage(err)})
+    }
+  }
+
+  private async start(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): Promise<void> {
+    if (!SAFE_ID.test(c.callId)) {
+      this.opts.log.error('not recording a call whose id is unsafe as a file name', {call: c.callId})
+      return
+    }
+    // Call ids already read call-…: the recording is named after the call.
+    const name = this.freeName(c.callId)
+    this.recordings.insert({name, callId: c.callId, queue: c.queue, agent: c.agent, number: c.number, startedAt: this.now(), format: FORMAT})
+    try {
+      await this.opts.ari.recordBridge(c.bridgeId, {name, format: FORMAT, ifExists: 'fail', beep: false})
+      this.opts.events?.append({type: 'recording.started', callId: c.callId, queue: c.queue, agent: c.agent, data: {recording: name}})
+    } catch (err) {
+      // Kept as a failed row: a call that should have been recorded and was not must show.
+      this.recordings.fail(name, this.now(), errorMessage(err))
+      this.opts.events?.append({type: 'recording.failed', callId: c.callId, queue: c.queue, agent: c.agent, data: {recording: name, error: errorMessage(err)}})
+      this.opts.log.warn('recording did not start', {call: c.callId, recording: name, error: errorMessage(err)})
+    }
+  }
+
+  /** A call connected a second time (e.g. after a transfer) gets a second recording. */
+  private freeName(base: string): string {
+    let name = base
+    for (let i = 2; this.recordings.exists(name); i++) name = `${base}-${i}`
+    return name
+  }
+
+  private settle(e: RecordingEvent): void {
+    const row = this.recordings.get(e.recording.name)
+    if (!row) return
+    const failed = e.type === 'RecordingFailed'
+    let durationMs = typeof e.recording.duration === 'number' ? e.recording.duration * 1000 : null
+    let hostPath: string | null = null
+    let sizeBytes: number | null = null
+    if (this.hostDir) {
+      // row.name comes from our own table (built from a checked id), never from the event.
+      const file = join(this.hostDir, `${row.name}.${row.format}`)
+      try {
+        chmodSync(file, FILE_MODE)
+        sizeBytes = statSync(file).size
+        hostPath = file
+        if (row.format === 'wav') durationMs = wavDurationMs(file)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (!(failed && code === 'ENOENT')) this.opts.log.warn('recording file not reachable on this machine', {recording: row.name, error: errorMessage(err)})
+      }
+    }
+    this.opts.events?.append({
+      type: failed ? 'recording.failed' : 'recording.finished',
+      callId: row.callId,
+      queue: row.queue,
+      agent: row.agent,
+      data: {recording: row.name, durationMs, sizeBytes, ...(failed ? {error: e.recording.cause ?? 'recording failed'} : {})},
+    })
+    this.recordings.finish(row.name, {
+      state: failed ? 'failed' : 'done',
+      endedAt: this.now(),
+      durationMs,
+      hostPath,
+      sizeBytes,
+      error: failed ? (e.recording.cause ?? 'recording failed') : null,
+    })
+  }
+
+  /** Asterisk creates files readable by all while it records; the directory keeps others out. */
+  private tightenDir(dir: string): void {
+    try {
+      const mode = statSync(dir).mode & 0o777
+      if (mode & 0o007) chmodSync(dir, mode & DIR_MODE)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') this.opts.log.warn('could not restrict the recordings directory', {dir, error: errorMessage(err)})
+    }
+  }
+}
