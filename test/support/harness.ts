@@ -16,7 +16,7 @@ import {callRecords, type CallRecord} from '../../src/engine/reports/call-record
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {createLogger} from '../../src/engine/util/log.js'
+import {createLogger, type Logger} from '../../src/engine/util/log.js'
 
 export interface TestAgent extends SimAgentSpec {
   queues: string[]
@@ -66,6 +66,8 @@ export async function startTestEngine(opts: {
   api?: boolean
   /** Blacklist, IVR flows and prompts from this engine's store (with extra front-door options). */
   frontDoor?: Partial<FrontDoor> | ((store: SqliteStore) => Partial<FrontDoor>) | true
+  /** The logger for the engine, ARI and API (default: warnings and errors on stderr). */
+  log?: Logger
 }): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
   const store = new SqliteStore(join(dir, 'callctl.db'))
@@ -76,7 +78,7 @@ export async function startTestEngine(opts: {
   }
   const creds = sandboxCreds()
   const app = `t${Math.random().toString(36).slice(2, 8)}`
-  const log = createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
+  const log = opts.log ?? createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
   const extra = opts.frontDoor === true ? {} : typeof opts.frontDoor === 'function' ? opts.frontDoor(store) : opts.frontDoor
   const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), extra) : undefined

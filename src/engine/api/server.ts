@@ -25,6 +25,9 @@ export interface ApiServerOptions {
   rateLimit?: number
 }
 
+/** Replies and events a client may leave unread (beyond the kernel's buffers) before it is cut off. */
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024
+
 /** A request the server refuses: code and message go back to the client as they are. */
 export class ApiError extends Error {
   constructor(
@@ -80,7 +83,14 @@ export class ApiServer {
       id: this.nextId++,
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
       send: (msg) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+        if (ws.readyState !== ws.OPEN) return
+        // A client that sends but never reads would otherwise make the engine hold every reply.
+        if (ws.bufferedAmount > MAX_UNREAD_BYTES) {
+          this.o.log.warn('API client is not reading its replies; connection closed', {conn: conn.id, remote: conn.remote, unreadBytes: ws.bufferedAmount})
+          ws.terminate()
+          return
+        }
+        ws.send(JSON.stringify(msg))
       },
       onClose: (fn) => closers.push(fn),
     }
@@ -95,14 +105,18 @@ export class ApiServer {
       if (tokens < 1) {
         refused++
         if (refused === 1 || refused % 1000 === 0) this.o.log.warn('API client is flooding; requests refused', {conn: conn.id, remote: conn.remote, refused})
-        return this.reply(conn, null, {code: 'rate_limited', message: `Too many requests: at most ${rate} per second`})
+        return this.reply(conn, requestIdOf(data, isBinary), {code: 'rate_limited', message: `Too many requests: at most ${rate} per second`})
       }
       tokens--
       void this.handle(conn, isBinary ? null : data.toString())
     })
-    ws.on('error', (err) => this.o.log.warn('API connection error', {conn: conn.id, error: err.message}))
-    ws.on('close', (code) => {
-      if (code === 1009) this.o.log.warn('API client sent an oversized message; connection closed', {conn: conn.id, remote: conn.remote, limit: MAX_MESSAGE_BYTES})
+    ws.on('error', (err: Error & {code?: string}) => {
+      // ws reports an oversized message only here: it closes with 1009 but stops reading, so
+      // the client's close frame never arrives and the close event sees 1006.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.o.log.warn('API client sent an oversized message; connection closed', {conn: conn.id, remote: conn.remote, limit: MAX_MESSAGE_BYTES})
+      else this.o.log.warn('API connection error', {conn: conn.id, error: err.message})
+    })
+    ws.on('close', () => {
       for (const fn of closers) fn()
     })
   }
@@ -163,4 +177,15 @@ export function num(params: Record<string, unknown>, key: string, min: number, m
   const v = params[key]
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ApiError('bad_request', `"${key}" must be a number from ${min} to ${max}`)
   return v
+}
+
+/**
+ * The id of a request we will not parse (rate limited), found cheaply so the client can
+ * fail that request at once instead of waiting for its timeout.
+ */
+function requestIdOf(data: unknown, isBinary: boolean): string | number | null {
+  if (isBinary) return null
+  const m = /"id"\s*:\s*(-?\d{1,15}|"[^"\\]{0,64}")/.exec(String(data).slice(0, 512))
+  if (!m) return null
+  return m[1]!.startsWith('"') ? m[1]!.slice(1, -1) : Number(m[1])
 }

@@ -1,0 +1,285 @@
+import type {ChildProcess} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {AriHttp} from '../../src/engine/ari/index.js'
+import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
+import {runCli, startCli} from '../support/cli.js'
+import {sandboxCreds, startTestEngine} from '../support/harness.js'
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as {port: number}
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
+
+interface EventLine {
+  id: number | null
+  type: string
+  ts: number
+  time: string
+  callId: string | null
+  queue: string | null
+  agent: string | null
+  data: Record<string, unknown>
+  origin: string
+}
+
+const jsonLines = (text: string): EventLine[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EventLine)
+
+// The real binary against an engine started by `callctl engine start` on the sandbox
+// Asterisk: live calls, the live event stream, and what happens when the engine goes.
+describe('callctl calls and events --follow against a running engine', () => {
+  const sandbox = inject('sandbox')
+  const home = mkdtempSync(join(tmpdir(), 'callctl-live-'))
+  const app = `c${Math.random().toString(36).slice(2, 8)}`
+  let env: Record<string, string>
+  let engine: ReturnType<typeof startCli>
+  let rest: AriHttp
+  let port: number
+  let seq = 0
+
+  const caller = (name = 'Live Caller') => {
+    const number = `+1555600${String(++seq).padStart(4, '0')}`
+    return {number, place: () => originateSimCaller(rest, {number, name, did: 'support', patience: 30, app})}
+  }
+
+  beforeAll(async () => {
+    port = await freePort()
+    const creds = sandboxCreds()
+    env = {
+      CALLCTL_HOME: home,
+      CALLCTL_ARI_URL: sandbox.ariUrl,
+      CALLCTL_ARI_USER: sandbox.ariUser,
+      CALLCTL_ARI_PASSWORD: creds.password,
+      CALLCTL_ARI_APP: app,
+      CALLCTL_API_PORT: String(port),
+      // Everything the engine can log, for the check that the API token is not in it.
+      CALLCTL_LOG_LEVEL: 'debug',
+    }
+    rest = new AriHttp(creds)
+    for (const args of [
+      ['queue', 'add', 'support', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
+      // Talks long enough for a few CLI runs to see the call while it is connected.
+      ['agent', 'add', 'a1', '--endpoint', simAgentEndpoint({id: 'a1', ring: 0, talk: {min: 6, max: 6}}), '--queue', 'support'],
+      ['agent', 'login', 'a1'],
+    ]) {
+      const r = await runCli(args, env)
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+    }
+    engine = startCli(['engine', 'start'], env)
+    await until('the engine API to listen', () => {
+      if (engine.child.exitCode !== null) throw new Error(`the engine exited: ${engine.output()}`)
+      return engine.output().includes(`engine API listening on ws://127.0.0.1:${port}/`)
+    })
+  })
+
+  afterAll(async () => {
+    if (engine?.child.exitCode === null) {
+      engine.child.kill('SIGTERM')
+      await exited(engine.child)
+    }
+    rmSync(home, {recursive: true, force: true})
+  })
+
+  it('calls --json lists the live call with caller, queue, agent, state and durations; the table shows it safely', async () => {
+    const empty = await runCli(['calls', '--json'], env)
+    expect(empty.code, empty.stderr).toBe(0)
+    expect(JSON.parse(empty.stdout)).toMatchObject({calls: []})
+
+    // A caller ID name carrying a terminal escape: the table must not pass it through.
+    const c = caller('Evil\u001b[2J Name')
+    await c.place()
+    const listed = await until('calls --json to show the call connected', async () => {
+      const r = await runCli(['calls', '--json'], env)
+      expect(r.code, r.stderr).toBe(0)
+      const out = JSON.parse(r.stdout) as {at: number; calls: Record<string, unknown>[]}
+      return out.calls.find((x) => x.state === 'connected') ? out : undefined
+    })
+    expect(listed.calls).toHaveLength(1)
+    const call = listed.calls[0]!
+    expect(call).toMatchObject({caller: {number: c.number}, queue: 'support', agent: 'a1', state: 'connected', keyTrail: [], contact: null, ringing: []})
+    // The escape reached the engine as it was sent: only the table output is cleaned.
+    expect((call.caller as {name: string}).name).toBe('Evil\u001b[2J Name')
+    expect(call.waitedMs).toBeGreaterThanOrEqual(0)
+    expect(call.waitedMs).toBeLessThan(5000)
+    expect(call.talkMs).toBeGreaterThanOrEqual(0)
+    expect(call.talkMs).toBeLessThan(6000)
+    expect(call.talkMs).toBe(listed.at - (call.connectedAt as number))
+
+    const human = await runCli(['calls'], env)
+    expect(human.code, human.stderr).toBe(0)
+    const [header, row, ...rest] = human.stdout.trimEnd().split('\n')
+    expect(header!.split(/\s{2,}/)).toEqual(['CALL', 'CALLER', 'NAME', 'QUEUE', 'AGENT', 'STATE', 'WAITED', 'TALK', 'KEYS', 'TIER'])
+    expect(rest).toEqual([])
+    expect(row).toContain(call.id as string)
+    expect(row).toContain(c.number)
+    expect(row).toMatch(/Evil.*Name\s+support\s+a1\s+connected\s+0:0\d\s+0:0\d\s+-\s+-$/)
+    expect(human.stdout).not.toContain('\u001b')
+
+    const filtered = await runCli(['calls', '--state', 'waiting', '--json'], env)
+    expect(JSON.parse(filtered.stdout)).toMatchObject({calls: []})
+    const byQueue = await runCli(['calls', '--queue', 'support', '--json'], env)
+    expect((JSON.parse(byQueue.stdout) as {calls: {id: string}[]}).calls.map((x) => x.id)).toEqual([call.id])
+
+    const unknownQueue = await runCli(['calls', '--queue', 'nope'], env)
+    expect(unknownQueue.code).toBe(1)
+    expect(unknownQueue.stderr).toBe('Error: Queue "nope" does not exist. Existing queues: support\n  Try: List queues with: callctl queue list\n')
+    const badState = await runCli(['calls', '--state', 'dancing'], env)
+    expect(badState.code).toBe(2)
+    expect(badState.stderr).toContain('Expected --state=dancing to be one of: answering, ivr, waiting')
+
+    await until('the call to end', async () => JSON.parse((await runCli(['calls', '--json'], env)).stdout).calls.length === 0)
+  })
+
+  it('events --follow --json prints the stored events, then live ones as they happen, each once, until SIGINT', async () => {
+    const follower = startCli(['events', '--follow', '--json', '--since', '10m'], env)
+    const lines = () => jsonLines(follower.output())
+    // The stored part: the engine's start, the first test's call.
+    await until('the stored events', () => lines().some((e) => e.type === 'engine.started'))
+
+    const c = caller()
+    await c.place()
+    const callId = await until('call.started of the new call', () => lines().find((e) => e.type === 'call.started' && e.data.number === c.number)?.callId)
+    await until('call.ended of the new call', () => lines().some((e) => e.type === 'call.ended' && e.callId === callId))
+    // An admin change from another process: the engine does not stream it, the store has it.
+    expect((await runCli(['queue', 'add', 'late'], env)).code).toBe(0)
+    await until('queue.added for "late"', () => lines().some((e) => e.type === 'queue.added' && e.queue === 'late'))
+
+    follower.child.kill('SIGINT')
+    expect(await exited(follower.child)).toBe(0)
+
+    const all = lines()
+    const keys = all.map((e) => JSON.stringify([e.ts, e.type, e.callId, e.agent]))
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(all.filter((e) => e.type === 'engine.started')).toHaveLength(1)
+    expect(all.find((e) => e.type === 'engine.started')!.id).toEqual(expect.any(Number))
+    const trail = all.filter((e) => e.callId === callId)
+    expect(trail.map((e) => e.type).filter((t) => !t.startsWith('agent.'))).toEqual(['call.started', 'queue.entered', 'call.connected', 'call.completed', 'call.ended'])
+    // They came from the engine as they happened, before the store numbered them.
+    expect(trail.every((e) => e.id === null && e.origin.startsWith('engine:'))).toBe(true)
+    expect(trail.find((e) => e.type === 'call.connected')).toMatchObject({queue: 'support', agent: 'a1'})
+    expect(all.filter((e) => e.type === 'queue.added' && e.queue === 'late')).toMatchObject([{origin: 'cli', id: expect.any(Number)}])
+    // The first test's call is in the stored part, numbered, once.
+    const earlier = all.filter((e) => e.type === 'call.started' && e.data.number !== c.number)
+    expect(earlier).toHaveLength(1)
+    expect(earlier[0]!.id).toEqual(expect.any(Number))
+    for (const e of all) expect(new Date(e.ts).toISOString()).toBe(e.time)
+  })
+
+  it('events --follow prints table-like lines, only the asked types, and ends with 0 on SIGTERM', async () => {
+    const follower = startCli(['events', '--follow', '--since', 'now', '--type', 'call.connected', '--type', 'call.ended'], env)
+    await until('the header', () => follower.output().startsWith('TIME'))
+    const c = caller()
+    await c.place()
+    await until('call.ended', () => follower.output().includes('call.ended'))
+    follower.child.kill('SIGTERM')
+    expect(await exited(follower.child)).toBe(0)
+    const [header, ...rows] = follower.output().trimEnd().split('\n')
+    expect(header!.split(/\s{2,}/)).toEqual(['TIME', 'TYPE', 'CALL', 'QUEUE', 'AGENT', 'DATA'])
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  call\.connected\s+call-\S+\s+support\s+a1\s+\{"waitMs":\d+,"ringMs":\d+/)
+    expect(rows[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  call\.ended\s+call-\S+\s+support\s+/)
+    // Columns line up from one line to the next.
+    expect(rows[0]!.indexOf('call-')).toBe(rows[1]!.indexOf('call-'))
+    expect(rows[0]!.indexOf('call-')).toBe(header!.indexOf('CALL'))
+  })
+
+  it('a follower says in one line that the engine went away (exit 1); then commands say it is unreachable', async () => {
+    const follower = startCli(['events', '--follow', '--since', 'now'], env)
+    await until('the header', () => follower.output().startsWith('TIME'))
+    engine.child.kill('SIGINT')
+    expect(await exited(engine.child)).toBe(0)
+    expect(await exited(follower.child)).toBe(1)
+    const errors = follower.output().split('\n').filter((l) => l.startsWith('Error:'))
+    expect(errors).toEqual(['Error: The engine closed the connection; no more events will arrive'])
+    expect(follower.output()).not.toMatch(/at .*\.js:\d+/)
+
+    for (const args of [['events', '--follow'], ['calls']]) {
+      const r = await runCli(args, env)
+      expect(r.code, args.join(' ')).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('Error:'))).toEqual([`Error: Cannot reach the engine at ws://127.0.0.1:${port}/ (ECONNREFUSED)`])
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
+    }
+    const j = await runCli(['events', '--follow', '--json'], env)
+    expect(j.code).toBe(1)
+    expect(JSON.parse(j.stdout)).toMatchObject({error: {code: 'engine_unreachable'}})
+  })
+
+  it('never writes the API token to the engine output', () => {
+    const token = readFileSync(join(home, 'secrets', 'api-token'), 'utf8').trim()
+    expect(token.length).toBeGreaterThanOrEqual(16)
+    expect(engine.output()).toContain('engine API listening on')
+    expect(engine.output()).not.toContain(token)
+  })
+})
+
+// The seam between the stored events and the live stream, under a steady stream of
+// events: a follower started in the middle of it prints every one exactly once.
+describe('events --follow at the seam between the store and the live stream', () => {
+  it('prints each of a continuous stream of events once, with no gap, across the switch to live', async () => {
+    const h = await startTestEngine({queues: {support: {}}, agents: [], api: true})
+    const home = mkdtempSync(join(tmpdir(), 'callctl-seam-'))
+    try {
+      // This CALLCTL_HOME announces the test engine, as `callctl engine start` would.
+      mkdirSync(join(home, 'secrets'), {recursive: true})
+      writeFileSync(join(home, 'secrets', 'api-token'), h.api!.token + '\n', {mode: 0o600})
+      writeFileSync(join(home, 'engine.json'), JSON.stringify({url: h.api!.url, pid: process.pid, app: h.app, startedAt: new Date().toISOString()}))
+      const env = {CALLCTL_HOME: home, CALLCTL_DB: h.store.file}
+
+      let n = 0
+      // Several events per tick, each with its own agent so no two share a dedupe key.
+      const emit = () => {
+        for (let k = 0; k < 3; k++, n++) h.engine.events.append({type: 'agent.wrapup_extended', agent: `x${n}`, data: {n}})
+      }
+      const ticker = setInterval(emit, 2)
+      const follower = startCli(['events', '--follow', '--json', '--since', '10m', '--type', 'agent.wrapup_extended'], env)
+      const lines = () => jsonLines(follower.output())
+      try {
+        await until('live events', () => lines().some((e) => e.id === null))
+        const live = n
+        await until('a second of live events', () => n > live + 1000)
+      } finally {
+        clearInterval(ticker)
+      }
+      const total = n
+      await until('the last event', () => lines().some((e) => e.data.n === total - 1), 10_000)
+      follower.child.kill('SIGINT')
+      expect(await exited(follower.child)).toBe(0)
+
+      const seen = lines().map((e) => e.data.n as number)
+      console.log(`seam: ${total} events, ${lines().filter((e) => e.id !== null).length} from the store, ${lines().filter((e) => e.id === null).length} live`)
+      // In the order they happened, too: the stored part, then the held-back live ones, then the rest.
+      expect(seen).toEqual(Array.from({length: total}, (_, i) => i))
+      expect(lines().filter((e) => e.id !== null).length).toBeGreaterThan(0)
+    } finally {
+      rmSync(home, {recursive: true, force: true})
+      await h.stop()
+    }
+  })
+})
