@@ -73,6 +73,10 @@ export interface QueueSettings {
   defaultHandleTime: number
   /** Record every agent call of this queue. */
   record: boolean
+  /** Service level threshold T (seconds) and formula, and the short-abandon threshold, for reports. */
+  slSeconds: number
+  slFormula: 'default' | 'answered' | 'sl2' | 'answered-abandoned'
+  shortAbandon: number
 }
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -100,6 +104,9 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   resumeWindow: 0,
   defaultHandleTime: 180,
   record: true,
+  slSeconds: 20,
+  slFormula: 'default',
+  shortAbandon: 5,
 }
 
 export interface QueueRecord {

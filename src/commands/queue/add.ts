@@ -34,6 +34,9 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
     'resume-window': Flags.string({description: 'seconds within which a caller who hung up keeps its place (0 = off)'}),
     'handle-time': Flags.string({description: 'handle time assumed for wait estimates before there is history'}),
     record: Flags.boolean({description: 'record agent calls (default on)', allowNo: true}),
+    'sl-seconds': Flags.string({description: 'service level threshold T in seconds (default 20)'}),
+    'sl-formula': Flags.string({description: 'service level formula', options: ['default', 'answered', 'sl2', 'answered-abandoned']}),
+    'short-abandon': Flags.string({description: 'hang-ups sooner than this many seconds are short abandons (default 5)'}),
     update: Flags.boolean({description: 'change an existing queue instead of failing'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
@@ -65,6 +68,9 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       resumeWindow: flags['resume-window'],
       defaultHandleTime: flags['handle-time'],
       record: flags.record,
+      slSeconds: flags['sl-seconds'],
+      slFormula: flags['sl-formula'],
+      shortAbandon: flags['short-abandon'],
     }
     return withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
   }

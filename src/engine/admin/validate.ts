@@ -1,6 +1,7 @@
 import {STRATEGIES, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
 import {parseSkillRequirement, SkillExpressionError} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
+import {SL_FORMULAS, SL_FORMULA_TEXT} from '../reports/metrics.js'
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
@@ -79,6 +80,9 @@ const FIELDS: Record<keyof QueueSettings, Field> = {
   resumeWindow: {check: num(0, 86_400), accepted: 'seconds from 0 (off) to 86400'},
   defaultHandleTime: {check: num(1, 7200), accepted: 'seconds from 1 to 7200'},
   record: {check: bool, accepted: 'true or false'},
+  slSeconds: {check: num(1, 3600), accepted: 'seconds (T in "answered within T"), 1 to 3600'},
+  slFormula: {check: (v) => ((SL_FORMULAS as readonly unknown[]).includes(v) ? v : undefined), accepted: SL_FORMULAS.map((f) => `${f} (${SL_FORMULA_TEXT[f]})`).join('; ')},
+  shortAbandon: {check: num(0, 600), accepted: 'seconds under which a hang-up is a short abandon, 0 to 600'},
 }
 
 export const QUEUE_SETTING_NAMES = Object.keys(FIELDS) as (keyof QueueSettings)[]

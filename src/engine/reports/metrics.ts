@@ -1,0 +1,158 @@
+// The call-center figures, defined once (../shared/PRODUCT.md, "Metric definitions").
+// Reports, dashboards and the engine API all compute them here, from the same counts.
+
+/** How service level is computed; there is no single industry formula. */
+export const SL_FORMULAS = ['default', 'answered', 'sl2', 'answered-abandoned'] as const
+export type SlFormula = (typeof SL_FORMULAS)[number]
+
+export const SL_FORMULA_TEXT: Record<SlFormula, string> = {
+  default: 'answered within T / (answered + abandoned after T)',
+  answered: 'answered within T / answered (Asterisk servicelevel)',
+  sl2: '(answered within T + abandoned within T) / (answered + abandoned) (Asterisk SL2)',
+  'answered-abandoned': 'answered within T / (answered + abandoned)',
+}
+
+export interface SlSettings {
+  /** T, seconds. */
+  seconds: number
+  formula: SlFormula
+  /** Callers who hang up within this many seconds are short abandons, reported apart. */
+  shortAbandonSeconds: number
+}
+
+export const DEFAULT_SL: SlSettings = {seconds: 20, formula: 'default', shortAbandonSeconds: 5}
+
+/** Counts for one queue (or agent) over one interval. All times in milliseconds. */
+export interface Tally {
+  /** Calls that reached the queue. */
+  offered: number
+  /** Connected to an agent. */
+  answered: number
+  /** Hung up while waiting, short abandons included. */
+  abandoned: number
+  shortAbandoned: number
+  answeredWithinT: number
+  /** Abandons (not short) within T, and after T. */
+  abandonedWithinT: number
+  abandonedAfterT: number
+  /** Total wait of answered calls. */
+  answeredWaitMs: number
+  longestWaitMs: number
+  /** Calls an agent finished (talk, hold and wrap-up counted for them). */
+  handled: number
+  talkMs: number
+  holdMs: number
+  wrapUpMs: number
+}
+
+export function emptyTally(): Tally {
+  return {offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, answeredWithinT: 0, abandonedWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, longestWaitMs: 0, handled: 0, talkMs: 0, holdMs: 0, wrapUpMs: 0}
+}
+
+/** A caller reached the queue. */
+export function countOffered(t: Tally): void {
+  t.offered++
+}
+
+export function countAnswered(t: Tally, waitMs: number, sl: SlSettings): void {
+  t.answered++
+  t.answeredWaitMs += waitMs
+  t.longestWaitMs = Math.max(t.longestWaitMs, waitMs)
+  if (waitMs <= sl.seconds * 1000) t.answeredWithinT++
+}
+
+export function countAbandoned(t: Tally, waitMs: number, sl: SlSettings): void {
+  t.abandoned++
+  t.longestWaitMs = Math.max(t.longestWaitMs, waitMs)
+  if (waitMs < sl.shortAbandonSeconds * 1000) t.shortAbandoned++
+  else if (waitMs <= sl.seconds * 1000) t.abandonedWithinT++
+  else t.abandonedAfterT++
+}
+
+export function countHandled(t: Tally, talkMs: number, holdMs: number, wrapUpMs: number): void {
+  t.handled++
+  t.talkMs += talkMs
+  t.holdMs += holdMs
+  t.wrapUpMs += wrapUpMs
+}
+
+export function mergeTally(into: Tally, t: Tally): Tally {
+  for (const k of Object.keys(into) as (keyof Tally)[]) into[k] = k === 'longestWaitMs' ? Math.max(into[k], t[k]) : into[k] + t[k]
+  return into
+}
+
+/** null when the denominator is zero: "no calls" is not 0 %. */
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null
+}
+
+/** Answer rate (接通率) = answered / offered. */
+export function answerRate(t: Tally): number | null {
+  return ratio(t.answered, t.offered)
+}
+
+/** Abandon rate = (abandoned − short abandons) / (offered − short abandons). */
+export function abandonRate(t: Tally): number | null {
+  return ratio(t.abandoned - t.shortAbandoned, t.offered - t.shortAbandoned)
+}
+
+/** Service level at T with the queue's formula. Short abandons never count. */
+export function serviceLevel(t: Tally, formula: SlFormula): number | null {
+  switch (formula) {
+    case 'default':
+      return ratio(t.answeredWithinT, t.answered + t.abandonedAfterT)
+    case 'answered':
+      return ratio(t.answeredWithinT, t.answered)
+    case 'sl2':
+      return ratio(t.answeredWithinT + t.abandonedWithinT, t.answered + t.abandonedWithinT + t.abandonedAfterT)
+    case 'answered-abandoned':
+      return ratio(t.answeredWithinT, t.answered + t.abandonedWithinT + t.abandonedAfterT)
+  }
+}
+
+/** ASA = total wait of answered calls / answered (ms). */
+export function asa(t: Tally): number | null {
+  return ratio(t.answeredWaitMs, t.answered)
+}
+
+/** AHT = (talk + hold + wrap-up) / handled calls (ms). */
+export function aht(t: Tally): number | null {
+  return ratio(t.talkMs + t.holdMs + t.wrapUpMs, t.handled)
+}
+
+/** Occupancy = (talk + hold + wrap-up) / (logged-in − paused). */
+export function occupancy(busyMs: number, loggedInMs: number, pausedMs: number): number | null {
+  return ratio(busyMs, loggedInMs - pausedMs)
+}
+
+/** "SL 20 s (answered within T / (answered + abandoned after T))" — the figure's definition, for headers. */
+export function describeSl(sl: SlSettings): string {
+  return `SL ${sl.seconds} s (${SL_FORMULA_TEXT[sl.formula]}; short abandon < ${sl.shortAbandonSeconds} s excluded)`
+}
+
+// ---- staffing (Erlang C) ------------------------------------------------------
+
+/** Probability a caller waits at all, with `agents` agents and `traffic` Erlangs offered. */
+export function erlangC(agents: number, traffic: number): number {
+  if (agents <= traffic) return 1
+  // Erlang B by its stable recursion, then C from B.
+  let b = 1
+  for (let k = 1; k <= agents; k++) b = (traffic * b) / (k + traffic * b)
+  return (agents * b) / (agents - traffic * (1 - b))
+}
+
+/** Share of calls answered within `targetSeconds` with `agents` agents. */
+export function erlangServiceLevel(agents: number, callsPerHour: number, ahtSeconds: number, targetSeconds: number): number {
+  const traffic = (callsPerHour * ahtSeconds) / 3600
+  if (agents <= traffic) return 0
+  return 1 - erlangC(agents, traffic) * Math.exp((-(agents - traffic) * targetSeconds) / ahtSeconds)
+}
+
+/** Fewest agents reaching the service level target (e.g. 0.8 within 20 s). */
+export function agentsNeeded(callsPerHour: number, ahtSeconds: number, targetSl: number, targetSeconds: number): number {
+  if (callsPerHour <= 0 || ahtSeconds <= 0) return 0
+  const traffic = (callsPerHour * ahtSeconds) / 3600
+  let n = Math.max(1, Math.ceil(traffic))
+  while (erlangServiceLevel(n, callsPerHour, ahtSeconds, targetSeconds) < targetSl && n < 100_000) n++
+  return n
+}
