@@ -19,6 +19,7 @@ import {PromptBook} from '../prompts/prompt-store.js'
 import {CallerMemory} from './caller-memory.js'
 import {runIvr, runSurvey} from './ivr-runner.js'
 import {CallControl, type EngineInternals} from './call-control.js'
+import {LiveStats, type LiveStatsView} from '../reports/live-stats.js'
 import {Supervision} from './supervision.js'
 import {callIdOf, CallSession, type RingAttempt} from './call-session.js'
 import {EventLog} from './event-log.js'
@@ -96,6 +97,8 @@ export interface EngineSnapshot {
   queues: QueueView[]
   agents: AgentView[]
   calls: CallView[]
+  /** Today's figures per queue and agent (metrics.ts definitions). */
+  stats: LiveStatsView
 }
 
 // Extra seconds Asterisk's own originate timeout gets beyond ours: ours decides, its is a backstop.
@@ -136,6 +139,7 @@ export class Engine {
   private readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer' | 'external' | 'consult'}>()
   readonly supervision: Supervision
   readonly control: CallControl
+  private readonly stats: LiveStats
   private readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
   private readonly handleTimes = new Map<string, HandleTimes>()
   private readonly memory = new CallerMemory()
@@ -155,6 +159,8 @@ export class Engine {
     this.clock = opts.clock ?? systemClock
     this.acd = new Acd({random: opts.random})
     this.events = new EventLog(this.store, this.clock, this.log, this.origin)
+    this.stats = new LiveStats((q) => this.acd.queues.get(q))
+    this.events.subscribe((e) => this.stats.apply(e))
     this.supervision = new Supervision({ari: this.ari, clock: this.clock, log: this.log, events: this.events, ringTimeoutS: 30})
     this.control = new CallControl(this.internals())
   }
@@ -193,6 +199,7 @@ export class Engine {
     for (const a of await this.store.listAgents()) this.acd.setAgent(a, now)
     for (const p of await this.store.listPresence()) if (this.acd.agents.has(p.agent)) this.acd.setPresence(p.agent, p.status, p.reason, p.since)
     await this.seedFromLog(now)
+    await this.stats.seed(this.store, now)
 
     this.ari.on('StasisStart', (e) => void this.onStasisStart(e).catch((err) => this.bug('StasisStart', err)))
     this.ari.on('StasisEnd', (e) => this.onStasisEnd(e))
@@ -252,6 +259,7 @@ export class Engine {
       at: this.clock.now(),
       queues: [...this.acd.queues.keys()].sort().map((q) => this.acd.queueView(q)!),
       agents: [...this.acd.agents.values()].sort((a, b) => a.id.localeCompare(b.id)).map((a) => this.acd.agentView(a)),
+      stats: this.stats.view(this.clock.now()),
       calls: [...this.sessions.values()].map((s) => ({
         id: s.id,
         state: s.state,
@@ -1240,6 +1248,7 @@ export class Engine {
   /** Applies an admin change made elsewhere (CLI, another engine). */
   async applyAdminEvent(e: Pick<StoredEvent, 'type' | 'queue' | 'agent' | 'data' | 'ts'>): Promise<void> {
     const now = this.clock.now()
+    this.stats.apply(e as StoredEvent)
     if (e.type.startsWith('queue.') && e.queue) {
       const q = await this.store.getQueue(e.queue)
       if (q) this.acd.setQueue(q.name, q.settings, now)

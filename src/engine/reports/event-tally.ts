@@ -1,0 +1,160 @@
+import type {NewEvent} from '../store/events.js'
+import {countAbandoned, countAnswered, countHandled, countOffered, DEFAULT_SL, emptyTally, type SlSettings, type Tally} from './metrics.js'
+
+/** The SL settings of a queue (T, formula, short abandon), from its configuration. */
+export type SlLookup = (queue: string) => SlSettings
+
+export interface AgentTimes {
+  /** Milliseconds logged in, paused (by reason) and busy, counted as the events go. */
+  loggedInMs: number
+  pausedMs: number
+  pausedByReason: Record<string, number>
+  missedRings: number
+  outbound: number
+}
+
+/**
+ * Folds the event log into per-queue and per-agent tallies, one event at a time, the
+ * same way for a live dashboard and for a report over any period. Which event counts as
+ * what is decided here and only here.
+ */
+export class EventTally {
+  readonly queues = new Map<string, Tally>()
+  readonly agents = new Map<string, Tally>()
+  readonly agentTimes = new Map<string, AgentTimes>()
+  /** Open login / pause / wrap-up spans per agent. */
+  private readonly open = new Map<string, {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null}>()
+
+  constructor(private readonly sl: SlLookup = () => DEFAULT_SL) {}
+
+  queue(name: string): Tally {
+    let t = this.queues.get(name)
+    if (!t) this.queues.set(name, (t = emptyTally()))
+    return t
+  }
+
+  agent(id: string): Tally {
+    let t = this.agents.get(id)
+    if (!t) this.agents.set(id, (t = emptyTally()))
+    return t
+  }
+
+  times(id: string): AgentTimes {
+    let t = this.agentTimes.get(id)
+    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, missedRings: 0, outbound: 0}))
+    return t
+  }
+
+  private spans(id: string) {
+    let s = this.open.get(id)
+    if (!s) this.open.set(id, (s = {loginAt: null, pauseAt: null, reason: null, wrapAt: null, wrapQueue: null}))
+    return s
+  }
+
+  apply(e: Pick<NewEvent, 'type' | 'ts' | 'queue' | 'agent' | 'data'>): void {
+    const d = e.data ?? {}
+    const q = e.queue ?? null
+    const a = e.agent ?? null
+    switch (e.type) {
+      case 'queue.entered':
+        if (q) countOffered(this.queue(q))
+        break
+      case 'call.connected':
+        if (q && d.outbound !== true) countAnswered(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
+        if (a && q) countAnswered(this.agent(a), Number(d.waitMs ?? 0), this.sl(q))
+        break
+      case 'queue.abandoned':
+        if (q) countAbandoned(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
+        break
+      case 'call.completed': {
+        const talk = Number(d.talkMs ?? 0)
+        const hold = Number(d.holdMs ?? 0)
+        if (q) countHandled(this.queue(q), talk, hold, 0)
+        if (a) {
+          countHandled(this.agent(a), talk, hold, 0)
+          if (d.outbound === true) this.times(a).outbound++
+        }
+        break
+      }
+      case 'agent.wrapup_started':
+        if (a) Object.assign(this.spans(a), {wrapAt: e.ts, wrapQueue: q})
+        break
+      case 'agent.wrapup_ended':
+        if (a) this.closeWrapUp(a, e.ts)
+        break
+      case 'agent.ring_noanswer':
+        if (a) this.times(a).missedRings++
+        break
+      case 'agent.login':
+        if (a) this.spans(a).loginAt ??= e.ts
+        break
+      case 'agent.logout':
+        if (a) {
+          this.closePause(a, e.ts)
+          this.closeLogin(a, e.ts)
+        }
+        break
+      case 'agent.paused':
+        if (a) {
+          this.closePause(a, e.ts)
+          const s = this.spans(a)
+          s.loginAt ??= e.ts
+          s.pauseAt = e.ts
+          s.reason = String(d.reason ?? '') || 'unspecified'
+        }
+        break
+      case 'agent.unpaused':
+        if (a) this.closePause(a, e.ts)
+        break
+      default:
+        break
+    }
+  }
+
+  /** Ends the open spans at `at` (the end of a report's period, or now for a live view). */
+  closeAll(at: number): void {
+    for (const id of this.open.keys()) {
+      this.closeWrapUp(id, at)
+      this.closePause(id, at, true)
+      this.closeLogin(id, at, true)
+    }
+  }
+
+  /** Starts the period with spans already open before it (login, pause) at `at`. */
+  openAt(agent: string, at: number, state: {loggedIn: boolean; pausedReason: string | null}): void {
+    const s = this.spans(agent)
+    if (state.loggedIn) s.loginAt = at
+    if (state.pausedReason !== null) {
+      s.pauseAt = at
+      s.reason = state.pausedReason
+    }
+  }
+
+  private closeWrapUp(a: string, at: number): void {
+    const s = this.spans(a)
+    if (s.wrapAt === null) return
+    const ms = Math.max(0, at - s.wrapAt)
+    this.agent(a).wrapUpMs += ms
+    if (s.wrapQueue) this.queue(s.wrapQueue).wrapUpMs += ms
+    s.wrapAt = null
+    s.wrapQueue = null
+  }
+
+  private closePause(a: string, at: number, keepOpen = false): void {
+    const s = this.spans(a)
+    if (s.pauseAt === null) return
+    const ms = Math.max(0, at - s.pauseAt)
+    const t = this.times(a)
+    t.pausedMs += ms
+    const reason = s.reason ?? 'unspecified'
+    t.pausedByReason[reason] = (t.pausedByReason[reason] ?? 0) + ms
+    s.pauseAt = keepOpen ? at : null
+  }
+
+  private closeLogin(a: string, at: number, keepOpen = false): void {
+    const s = this.spans(a)
+    if (s.loginAt === null) return
+    this.times(a).loggedInMs += Math.max(0, at - s.loginAt)
+    s.loginAt = keepOpen ? at : null
+  }
+}
