@@ -331,7 +331,8 @@ describe('engine API security (real engine, real Asterisk)', () => {
     expect(other).toBe(0)
     expect(ok + limited).toBe(sent)
     expect(limited).toBeGreaterThan(0)
-    expect(limitedReplies[0]).toEqual({v: API_VERSION, id: null, ok: false, error: {code: 'rate_limited', message: 'Too many requests: at most 200 per second'}})
+    // Throttled replies carry the request's id, so a client can fail that request at once.
+    expect(limitedReplies[0]).toEqual({v: API_VERSION, id: expect.any(Number), ok: false, error: {code: 'rate_limited', message: 'Too many requests: at most 200 per second'}})
     // The bucket: a burst of 400, then 200 a second while the server works through the flood.
     expect(ok).toBeLessThanOrEqual(400 + 200 * (answeredMs / 1000))
     expect(bystanderMs).toBeLessThan(2000)
