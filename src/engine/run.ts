@@ -31,7 +31,8 @@ export const VERSION = '0.1.0'
  * naming the URL and user, never the password.
  */
 export async function startEngine(config: EngineConfig, log: Logger, opts: {onConnection?: (s: ConnectionState) => void; apiPort?: number} = {}): Promise<RunningEngine> {
-  const store = new SqliteStore(config.database)
+  // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
+  const store = new SqliteStore(config.database, {busyTimeoutMs: 100})
   let engine: Engine | undefined
   const onConnection = (s: ConnectionState) => {
     opts.onConnection?.(s)

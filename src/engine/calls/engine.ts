@@ -20,6 +20,7 @@ import {CallerMemory} from './caller-memory.js'
 import {runIvr, runSurvey} from './ivr-runner.js'
 import {CallControl, type EngineInternals} from './call-control.js'
 import {LiveStats, type LiveStatsView} from '../reports/live-stats.js'
+import {foldHistory, planRecovery, type CallHistory, type RecoveryStep} from './recovery.js'
 import {Supervision} from './supervision.js'
 import {callIdOf, CallSession, type RingAttempt} from './call-session.js'
 import {EventLog} from './event-log.js'
@@ -209,9 +210,206 @@ export class Engine {
     this.ari.on('RecordingFinished', (e) => this.onRecordingDone(e))
     this.ari.on('RecordingFailed', (e) => this.onRecordingDone(e))
 
+    this.ari.onConnection((c) => {
+      if (c.state === 'connected' && !this.stopped) void this.onAriReconnected().catch((err) => this.bug('reconnect', err))
+    })
+
     this.syncTimer = setInterval(() => void this.syncAdminChanges(), this.opts.syncIntervalMs ?? 250)
     this.syncTimer.unref?.()
-    this.events.append({type: 'engine.started', data: {app: this.ari.app, queues: this.acd.queues.size, agents: this.acd.agents.size}})
+    const info = await this.ari.asteriskInfo().catch(() => undefined)
+    this.asteriskStartedAt = info?.status?.startup_time ?? null
+    const recovered = await this.recover()
+    this.events.append({
+      type: 'engine.started',
+      data: {app: this.ari.app, queues: this.acd.queues.size, agents: this.acd.agents.size, asteriskStartedAt: this.asteriskStartedAt, recovered},
+    })
+    this.scheduleDispatch()
+  }
+
+  // ---- recovery after a restart ------------------------------------------------
+
+  private asteriskStartedAt: string | null = null
+
+  /**
+   * Re-adopts the calls Asterisk still has (a channel stays in its Stasis app when the
+   * engine dies) using the log for their history: waiting callers keep their place,
+   * bridged calls keep talking. Calls that ended meanwhile are closed in the log.
+   */
+  private async recover(): Promise<Record<string, number>> {
+    const now = this.clock.now()
+    const histories: CallHistory[] = []
+    for (const id of await this.store.openCallIds(now - 2 * 86_400_000)) {
+      if (this.sessions.has(id)) continue
+      const events = []
+      for await (const e of this.store.events({callId: id})) events.push(e)
+      const h = foldHistory(events)
+      if (h) histories.push(h)
+    }
+    const [channels, bridges, app] = await Promise.all([this.ari.listChannels(), this.ari.listBridges(), this.ari.applicationInfo(this.ari.app).catch(() => ({channel_ids: [] as string[]}))])
+    const known = new Set([...this.channels.keys()])
+    const steps = planRecovery(histories, channels.filter((c) => !known.has(c.id)), bridges, new Set(app.channel_ids))
+    const counts: Record<string, number> = {}
+    for (const step of steps) {
+      counts[step.kind] = (counts[step.kind] ?? 0) + 1
+      await this.applyRecovery(step, now).catch((err: unknown) => this.bug(`recovery (${step.kind})`, err))
+    }
+    await this.recoverWrapUps(now)
+    if (steps.length > 0) this.log.info('recovered calls after a restart', counts)
+    return counts
+  }
+
+  private sessionFrom(h: CallHistory, channelId: string): CallSession {
+    const s = new CallSession(h.callId, channelId, {number: h.number, name: h.name}, h.did, h.startedAt)
+    s.direction = h.direction === 'outbound' ? 'outbound' : 'inbound'
+    s.queue = h.queue
+    s.priority = h.priority
+    s.joinedAt = h.joinedAt
+    s.enteredQueueAt = h.enteredQueueAt
+    s.requiredSkills = h.requiredSkills
+    s.contact = h.contact
+    s.callbackNumber = h.callbackNumber
+    s.callbackAttempts = h.callbackAttempts
+    s.holdMs = h.holdMs
+    if (s.direction === 'outbound') s.outboundNumber = h.number
+    for (const k of h.keyTrail) s.keyTrail.push({node: k.node, keys: k.keys, result: k.result as 'choice', at: k.at})
+    this.sessions.set(s.id, s)
+    return s
+  }
+
+  private async applyRecovery(step: RecoveryStep, now: number): Promise<void> {
+    const readopted = (callId: string, phase: string, extra: Record<string, unknown> = {}) =>
+      this.events.append({type: 'call.readopted', callId, data: {phase, ...extra}})
+    switch (step.kind) {
+      case 'connected': {
+        const h = step.history
+        const s = this.sessionFrom(h, step.customer.id)
+        s.state = 'connected'
+        s.customerChannelId = step.customer.id
+        s.agentId = h.agent
+        s.agentChannelId = step.agentChannel.id
+        s.bridgeId = step.bridge.id
+        s.connectedAt = h.connectedAt
+        this.channels.set(step.customer.id, {session: s, role: h.direction === 'outbound' || h.callbackNumber ? 'customer' : 'caller'})
+        this.channels.set(step.agentChannel.id, {session: s, role: 'agent'})
+        if (h.agent) this.acd.occupy(h.agent, s.id, 'on-call', now, h.queue)
+        readopted(s.id, 'connected', {agent: h.agent})
+        return
+      }
+      case 'waiting': {
+        const h = step.history
+        const s = this.sessionFrom(h, step.caller.id)
+        this.channels.set(step.caller.id, {session: s, role: 'caller'})
+        for (const ring of step.orphanRings) await this.hangup(ring.id)
+        for (const id of h.openRings) this.events.append({type: 'agent.ring_canceled', callId: s.id, queue: h.queue, data: {reason: 'engine-restart', channel: id}})
+        if (!h.queue || !this.acd.queues.has(h.queue)) return void this.leaveWithPrompt(s, 'vm-nobodyavail', 'queue-removed')
+        readopted(s.id, 'waiting', {queue: h.queue, joinedAt: h.joinedAt})
+        this.enqueue(s, h.queue, {joinedAt: h.joinedAt ?? h.startedAt, readopt: true})
+        return
+      }
+      case 'callback': {
+        const h = step.history
+        for (const c of step.stale) await this.hangup(c.id)
+        const s = this.sessionFrom(h, `${h.callId}.gone`)
+        s.callerLegGone = true
+        s.customerChannelId = null
+        s.state = 'callback-pending'
+        if (!h.queue || !this.acd.queues.has(h.queue)) return this.endSession(s, 'queue-removed')
+        this.acd.enqueue({callId: s.id, queue: h.queue, number: h.callbackNumber ?? h.number, priority: h.priority, joinedAt: h.joinedAt ?? h.startedAt, kind: 'callback'}, now)
+        readopted(s.id, 'callback', {queue: h.queue})
+        return
+      }
+      case 'restart-ivr': {
+        const s = this.sessionFrom(step.history, step.caller.id)
+        this.channels.set(step.caller.id, {session: s, role: 'caller'})
+        readopted(s.id, 'ivr-restarted')
+        return this.admit(s, {answered: true, screened: true})
+      }
+      case 'half': {
+        const h = step.history
+        const s = this.sessionFrom(h, step.survivor.id)
+        this.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: step.gone === 'agent' ? 'agent' : 'caller', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
+        await this.hangup(step.survivor.id)
+        return this.endSession(s, 'completed-while-engine-down')
+      }
+      case 'lost': {
+        const h = step.history
+        const s = this.sessionFrom(h, `${h.callId}.gone`)
+        if (h.phase === 'waiting') this.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
+        if (h.phase === 'connected') this.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
+        return this.endSession(s, 'ended-while-engine-down')
+      }
+      case 'new-inbound': {
+        const did = await this.ari.getChannelVar(step.channel.id, 'CALLCTL_DID').catch(() => step.channel.dialplan?.exten ?? '')
+        return this.onInbound(step.channel, did)
+      }
+      case 'stale':
+        return this.hangup(step.channel.id)
+    }
+  }
+
+  /** Agents in wrap-up when the engine stopped finish it on time. */
+  private async recoverWrapUps(now: number): Promise<void> {
+    const open = new Map<string, {ts: number; seconds: number; queue: string | null}>()
+    for await (const e of this.store.events({since: now - 3_600_000, types: ['agent.wrapup_started', 'agent.wrapup_ended', 'agent.wrapup_extended']})) {
+      if (!e.agent) continue
+      if (e.type === 'agent.wrapup_started') open.set(e.agent, {ts: e.ts, seconds: Number(e.data.seconds ?? 0), queue: e.queue})
+      else if (e.type === 'agent.wrapup_extended') {
+        const w = open.get(e.agent)
+        if (w) w.seconds += Number(e.data.seconds ?? 0)
+      } else open.delete(e.agent)
+    }
+    for (const [agent, w] of open) {
+      const left = w.ts + w.seconds * 1000 - now
+      if (left <= 0 || !this.acd.startWrapUp(agent, now)) {
+        this.events.append({type: 'agent.wrapup_ended', agent, data: {how: 'timer', late: true}})
+        continue
+      }
+      this.wrapUpTimers.set(agent, {endsAt: now + left, timer: this.clock.setTimeout(() => this.endWrapUp(agent, 'timer'), left)})
+    }
+  }
+
+  /**
+   * The event socket came back. If Asterisk restarted meanwhile (its startup time
+   * changed) every call it had is gone: close them in the log and carry on with new
+   * calls. Otherwise calls may have ended or arrived while we were away: reconcile.
+   */
+  private async onAriReconnected(): Promise<void> {
+    const info = await this.ari.asteriskInfo()
+    const started = info.status?.startup_time ?? null
+    if (started !== null && this.asteriskStartedAt !== null && started !== this.asteriskStartedAt) {
+      this.asteriskStartedAt = started
+      this.asteriskRestarted()
+      return
+    }
+    this.asteriskStartedAt = started ?? this.asteriskStartedAt
+    const alive = new Set((await this.ari.listChannels()).map((c) => c.id))
+    for (const [id, ref] of [...this.channels]) {
+      if (alive.has(id)) continue
+      this.channels.delete(id)
+      this.onStasisEnd({type: 'StasisEnd', application: this.ari.app, timestamp: '', channel: {id} as Channel})
+      void ref
+    }
+    await this.recover()
+    this.scheduleDispatch()
+  }
+
+  private asteriskRestarted(): void {
+    const now = this.clock.now()
+    this.log.warn('Asterisk restarted: its calls are gone; closing them in the log', {calls: this.sessions.size})
+    for (const s of [...this.sessions.values()]) {
+      s.wait?.stop()
+      s.media?.hangup()
+      s.wait = null
+      for (const a of s.attempts.values()) this.clock.clearTimeout(a.timer)
+      if (s.state === 'connected' && s.agentId) {
+        this.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: now - (s.connectedAt ?? now), number: s.caller.number}})
+      }
+      if (s.state === 'callback-pending') continue // owed to the customer, not tied to a channel
+      this.endSession(s, 'asterisk-restarted')
+    }
+    this.channels.clear()
+    this.acd.resetActivity(now)
+    this.events.append({type: 'engine.asterisk_restarted', data: {at: this.asteriskStartedAt}})
     this.scheduleDispatch()
   }
 
@@ -383,14 +581,22 @@ export class Engine {
       callId: session.id,
       data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id, priority: session.priority},
     })
+    await this.admit(session, {answered: false, screened: false})
+  }
+
+  /** The front door: blacklist, answer, screen pop, then the IVR or straight to a queue. */
+  private async admit(session: CallSession, o: {answered: boolean; screened: boolean}): Promise<void> {
     const door = this.opts.frontDoor
+    const channelId = session.channelId
     try {
-      await this.ari.setChannelVar(channel.id, 'CALLCTL_CALL', session.id)
-      const listed = await door?.blacklist?.match(caller.number, now)
-      if (listed) return await this.refuseListed(session, listed.reason)
-      await this.ari.answer(channel.id)
+      await this.ari.setChannelVar(channelId, 'CALLCTL_CALL', session.id)
+      if (!o.screened) {
+        const listed = await door?.blacklist?.match(session.caller.number, this.clock.now())
+        if (listed) return await this.refuseListed(session, listed.reason)
+      }
+      if (!o.answered) await this.ari.answer(channelId)
       if (session.ended) return
-      await this.findContact(session)
+      if (!o.screened) await this.findContact(session)
       if (session.ended) return
       const flow = await this.flowFor(session.did)
       if (flow) {
@@ -554,10 +760,22 @@ export class Engine {
    * Puts the caller in line, honouring the queue's limits. Returns false when the queue
    * turned it away (and the overflow action took over).
    */
-  private enqueue(session: CallSession, queue: string, o: {joinedAt?: number; overflowFrom?: string; transferFrom?: string; musicOn?: boolean}): boolean {
+  private enqueue(session: CallSession, queue: string, o: {joinedAt?: number; overflowFrom?: string; transferFrom?: string; musicOn?: boolean; readopt?: boolean}): boolean {
     const now = this.clock.now()
     const settings = this.acd.queues.get(queue)!
     session.queue = queue
+    if (o.readopt) {
+      // Back in line after a restart: already counted, already past the queue's limits.
+      session.state = 'waiting'
+      session.joinedAt = o.joinedAt ?? now
+      session.enteredQueueAt ??= now
+      this.acd.enqueue({callId: session.id, queue, number: session.caller.number, priority: session.priority, joinedAt: session.joinedAt, requiredSkills: session.requiredSkills}, now)
+      const wait = new QueueWait(session, settings, this.waitHooks(), false)
+      session.wait = wait
+      wait.start()
+      this.scheduleDispatch()
+      return true
+    }
     if (settings.maxCallers > 0 && this.acd.waitingIn(queue) >= settings.maxCallers) return this.refuse(session, queue, 'full')
     if (!settings.joinEmpty && this.acd.loggedIn(queue) === 0) return this.refuse(session, queue, 'empty')
     let joinedAt = o.joinedAt ?? now
@@ -582,6 +800,7 @@ export class Engine {
       data: {
         position: this.acd.position(session.id),
         priority: session.priority,
+        ...(session.requiredSkills ? {requiredSkills: session.requiredSkills} : {}),
         ...(resumed ? {resumed: true, joinedAt} : {}),
         ...(o.overflowFrom ? {overflowFrom: o.overflowFrom, joinedAt} : {}),
         ...(o.transferFrom ? {transferFrom: o.transferFrom} : {}),

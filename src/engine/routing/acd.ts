@@ -675,15 +675,22 @@ export class Acd {
   }
 
   /** Marks an agent busy with a call that did not come from a queue (outbound, callback agent leg). */
-  occupy(agentId: string, callId: string, activity: 'ringing' | 'on-call', now: number): boolean {
+  occupy(agentId: string, callId: string, activity: 'ringing' | 'on-call', now: number, queue: string | null = null): boolean {
     const a = this.agents.get(agentId)
     if (!a || (a.activity !== 'idle' && a.callId !== callId)) return false
-    if (a.activity === 'idle' && a.presence === 'offline') return false
+    if (a.activity === 'idle' && a.presence === 'offline' && queue === null) return false
     a.activity = activity
     a.activitySince = now
     a.callId = callId
+    if (queue) a.callQueue = queue
     this.refreshFree(a)
     return true
+  }
+
+  /** Asterisk lost every call: nobody waits, rings or talks any more (wrap-up goes on). */
+  resetActivity(now: number): void {
+    for (const w of [...this.waiting.values()]) this.drop(w)
+    for (const a of this.agents.values()) if (a.activity === 'ringing' || a.activity === 'on-call') this.toIdle(a, now)
   }
 
   /** The agent busy with this call in the given activity, if any. */

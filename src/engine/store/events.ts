@@ -65,7 +65,9 @@ export const EVENT_TYPES = [
   'queue.updated',
   'queue.removed',
   // engine
-  'engine.started',
+  'engine.started', // {recovered: counts of calls re-adopted, by kind}
+  'engine.asterisk_restarted', // Asterisk's startup time changed: its calls were lost
+  'call.readopted', // taken back after an engine restart {phase}
   'engine.stopped',
   'ari.connected',
   'ari.disconnected',

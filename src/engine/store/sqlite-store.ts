@@ -14,11 +14,13 @@ export class SqliteStore implements Store {
   readonly db: Database.Database
   private readonly insertEvent: Database.Statement
 
-  constructor(readonly file: string, opts: {readonly?: boolean} = {}) {
+  constructor(readonly file: string, opts: {readonly?: boolean; busyTimeoutMs?: number} = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), {recursive: true})
     this.db = new Database(file, {readonly: opts.readonly ?? false})
-    // Several processes share the file: wait for a writer instead of failing at once.
-    this.db.pragma('busy_timeout = 5000')
+    // Several processes share the file: wait for a writer instead of failing at once. The
+    // engine waits little (its writes are buffered and retried; a long wait would freeze
+    // every call), admin commands longer.
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = NORMAL')
@@ -59,6 +61,22 @@ export class SqliteStore implements Store {
   async lastEventId(): Promise<number> {
     const row = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as {id: number}
     return row.id
+  }
+
+  async openCallIds(since: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT s.call_id AS id FROM events s WHERE s.type = 'call.started' AND s.ts >= ?
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.call_id = s.call_id AND e.type = 'call.ended') ORDER BY s.id`,
+      )
+      .all(since) as {id: string}[]
+    return rows.map((r) => r.id)
+  }
+
+  /** An online, consistent copy of the database (SQLite's backup API), safe while the engine writes. */
+  async backup(file: string): Promise<{pages: number}> {
+    const r = await this.db.backup(file)
+    return {pages: r.totalPages}
   }
 
   async listQueues(): Promise<QueueRecord[]> {

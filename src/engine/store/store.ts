@@ -22,6 +22,8 @@ export interface Store {
   appendEvents(events: readonly NewEvent[]): Promise<void>
   events(query?: EventQuery): AsyncIterable<StoredEvent>
   lastEventId(): Promise<number>
+  /** Calls started since `since` (ms) that have no call.ended yet. */
+  openCallIds(since: number): Promise<string[]>
 
   listQueues(): Promise<QueueRecord[]>
   getQueue(name: string): Promise<QueueRecord | undefined>
