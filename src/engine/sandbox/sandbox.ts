@@ -107,7 +107,24 @@ function writeConfig(etcDir: string, vars: Record<string, string>): void {
   }
 }
 
-async function assertPortFree(port: number): Promise<void> {
+/**
+ * The port must be free. Right after an Asterisk crash its old connections can hold the
+ * port for a few seconds (until clients close their keep-alive sockets), so a busy port
+ * is retried for a while before it is reported.
+ */
+async function assertPortFree(port: number, waitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    try {
+      return await tryListen(port)
+    } catch (err) {
+      if ((err as {code?: string}).code !== 'port_in_use' || Date.now() > deadline) throw err
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+}
+
+async function tryListen(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const srv = createServer()
     srv.once('error', (err: NodeJS.ErrnoException) => {

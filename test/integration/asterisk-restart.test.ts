@@ -1,0 +1,55 @@
+import {afterAll, describe, expect, inject, it} from 'vitest'
+import {isRunning} from '../../src/engine/sandbox/process.js'
+import {sandboxUp} from '../../src/engine/sandbox/sandbox.js'
+import {readSandboxState} from '../../src/engine/sandbox/state.js'
+import {createLogger} from '../../src/engine/util/log.js'
+import {sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+
+// Asterisk crashes and restarts under traffic: the engine notices (Asterisk's startup time changed),
+// closes the calls it lost with that reason, keeps the agents logged in, and serves new
+// calls as soon as Asterisk is back.
+
+describe('Asterisk restart under traffic (real Asterisk)', () => {
+  let h: Harness | undefined
+
+  afterAll(async () => {
+    await h?.stop()
+  })
+
+  it('closes the lost calls, keeps agents logged in, and serves new calls within 10 s', async () => {
+    h = await startTestEngine({
+      queues: {q: {wrapUp: 0, record: false}},
+      agents: [{id: 'a1', ring: 0, talk: {min: 30, max: 30}, queues: ['q']}],
+    })
+    await h.call({number: '+15550800001', did: 'q', patience: 60}) // talking
+    await h.waitFor('the first call connected', () => h!.engine.snapshot().calls.some((c) => c.state === 'connected'))
+    await h.call({number: '+15550800002', did: 'q', patience: 60}) // waiting
+    await h.waitFor('the second caller waiting', () => h!.engine.snapshot().calls.some((c) => c.state === 'waiting'))
+
+    // A crash, not a clean stop: Asterisk sends nothing about the calls it drops.
+    const paths = sandboxPaths()
+    const port = Number(new URL(inject('sandbox').ariUrl).port)
+    const pid = readSandboxState(paths)!.pid
+    process.kill(pid, 'SIGKILL')
+    await h.waitFor('Asterisk gone', () => !isRunning(pid), 10_000)
+    await sandboxUp(paths, {port, log: createLogger({level: 'warn'})})
+    const backAt = Date.now()
+
+    await h.waitFor('the lost calls closed', async () => {
+      const calls = await h!.calls()
+      return calls.length === 2 && calls.every((c) => c.outcome === 'asterisk-restarted')
+    }, 30_000)
+    const snapshot = h.engine.snapshot()
+    expect(snapshot.calls).toEqual([])
+    expect(snapshot.agents[0]).toMatchObject({id: 'a1', state: 'idle'}) // still logged in, free again
+    expect((await h.events()).some((e) => e.type === 'engine.asterisk_restarted')).toBe(true)
+
+    await h.call({number: '+15550800003', did: 'q', patience: 30})
+    const connected = await h.waitFor('a new call connected', async () => (await h!.calls()).find((c) => c.number === '+15550800003' && c.connectedAt), 15_000)
+    const servedIn = connected.connectedAt! - backAt
+    console.log(`new call connected ${servedIn} ms after Asterisk answered again`)
+    expect(servedIn).toBeLessThan(10_000)
+    const first = (await h.calls()).find((c) => c.number === '+15550800001')!
+    expect(first.trail).toEqual(expect.arrayContaining(['call.connected', 'call.completed', 'call.ended']))
+  }, 90_000)
+})
