@@ -70,7 +70,8 @@ export async function startTestEngine(opts: {
   log?: Logger
 }): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
-  const store = new SqliteStore(join(dir, 'callctl.db'))
+  // Like the engine in production: a short busy wait, writes buffered and retried.
+  const store = new SqliteStore(join(dir, 'callctl.db'), {busyTimeoutMs: 100})
   for (const [name, settings] of Object.entries(opts.queues)) await addQueue(store, name, settings as Record<string, unknown>)
   for (const a of opts.agents) {
     await addAgent(store, {id: a.id, endpoint: simAgentEndpoint(a), queues: a.queues})
