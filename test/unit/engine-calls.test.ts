@@ -139,3 +139,29 @@ describe('engine call flow (fake ARI, fake clock)', () => {
     expect(types).toEqual(['call.started', 'call.rejected', 'call.ended'])
   })
 })
+
+describe('hostile caller input (fake ARI)', () => {
+  it('caps a 10 KB caller name full of escapes and broken UTF-16, and it stays inert on screen', async () => {
+    const {safeText} = await import('../../src/engine/util/text.js')
+    const ari = new FakeAri()
+    const clock = new FakeClock()
+    const store = new SqliteStore(':memory:')
+    await addQueue(store, 'sales', {})
+    const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    await engine.start()
+    const name = '\u001b]0;owned\u0007\u001b[2J=HYPERLINK("x")\ud800' + 'A'.repeat(10_000)
+    ari.callerArrives('ch1', '+1555\u001b[31m0001', 'sales', name)
+    await settle()
+    const call = engine.snapshot().calls[0]!
+    expect(call.caller.name.length).toBe(256)
+    const shown = safeText(call.caller.name, 80) + safeText(call.caller.number)
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(shown).not.toMatch(/[\ud800-\udfff]/)
+    await engine.events.flush()
+    const started = []
+    for await (const e of store.events({types: ['call.started']})) started.push(e)
+    expect(String(started[0]!.data.name).length).toBe(256)
+    await engine.stop()
+    await store.close()
+  })
+})

@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {errorAt, parseYaml} from '../config/yaml-errors.js'
+import {errorAt, parseYaml, toJS} from '../config/yaml-errors.js'
 import type {QueueRecord, QueueSettings} from '../model.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
@@ -19,7 +19,7 @@ import {checkName, checkQueueSettings, QueueSettingError} from './validate.js'
  */
 export function parseQueueFile(text: string, file: string): {name: string; settings: Partial<QueueSettings>}[] {
   const d = parseYaml(text, file)
-  const root = d.doc.toJS() as unknown
+  const root = toJS(d) as unknown
   if (typeof root !== 'object' || root === null || Array.isArray(root) || !('queues' in root)) {
     throw errorAt(d, [], 'expected a mapping with "queues:"', 'See: callctl queue apply --help')
   }

@@ -92,7 +92,8 @@ export function checkQueueSettings(input: Record<string, unknown>): Partial<Queu
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue
-    const field = FIELDS[key as keyof QueueSettings]
+    // Own keys only: "toString" or "__proto__" must not find Object's members.
+    const field = Object.hasOwn(FIELDS, key) ? FIELDS[key as keyof QueueSettings] : undefined
     if (!field) throw new QueueSettingError([key], `Unknown queue setting "${key}"`, `Queue settings: ${QUEUE_SETTING_NAMES.join(', ')}.`)
     let ok: unknown
     try {

@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {callctlPaths, type Paths} from '../util/paths.js'
 import {UserError} from '../util/errors.js'
 import {readSecret} from '../util/secrets.js'
-import {errorAt, parseYaml, type LocatedDoc} from './yaml-errors.js'
+import {errorAt, parseYaml, toJS, type LocatedDoc} from './yaml-errors.js'
 import {readSandboxState} from '../sandbox/state.js'
 import {isSupportedCountry, SUPPORTED_COUNTRIES} from '../contacts/phone-number.js'
 import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
@@ -113,7 +113,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
 }
 
 function validate(d: LocatedDoc): RawConfig {
-  const root = d.doc.toJS() as unknown
+  const root = toJS(d) as unknown
   if (root === null || root === undefined) return {}
   if (typeof root !== 'object' || Array.isArray(root)) throw errorAt(d, [], 'the config must be a mapping of settings', `Accepted keys: ${TOP_KEYS.join(', ')}.`)
   const r = root as Record<string, unknown>

@@ -1,4 +1,4 @@
-import {LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node} from 'yaml'
+import {LineCounter, parseDocument, isMap, isScalar, isSeq, visit, type Document, type Node} from 'yaml'
 import {UserError} from '../util/errors.js'
 
 /** A config problem pinned to file:line:column. */
@@ -30,7 +30,29 @@ export function parseYaml(text: string, file: string): LocatedDoc {
     const pos = lines.linePos(first.pos[0])
     throw new ConfigError(file, pos.line, pos.col, first.message.split('\n')[0] ?? 'invalid YAML', 'Check indentation and quoting near that line.')
   }
-  return {file, doc, lines}
+  const located = {file, doc, lines}
+  toJS(located)
+  return located
+}
+
+/**
+ * The document as plain data. An alias without its anchor, or aliases that expand too
+ * far (a "billion laughs" file), are reported at the alias instead of thrown.
+ */
+export function toJS(d: LocatedDoc): unknown {
+  try {
+    return d.doc.toJS({maxAliasCount: 50})
+  } catch (err) {
+    let at = 0
+    visit(d.doc, {
+      Alias(_, node) {
+        at = node.range?.[0] ?? 0
+        return visit.BREAK
+      },
+    })
+    const pos = d.lines.linePos(at)
+    throw new ConfigError(d.file, pos.line, pos.col, err instanceof Error ? err.message.split('\n')[0]! : 'invalid YAML', 'Define an anchor (&name) before using it (*name), and do not nest aliases deeply.')
+  }
 }
 
 /** Position of the node at `path` (or of its nearest existing parent). */

@@ -1,4 +1,4 @@
-import {ConfigError, errorAt, parseYaml, type LocatedDoc} from '../config/yaml-errors.js'
+import {ConfigError, errorAt, parseYaml, toJS, type LocatedDoc} from '../config/yaml-errors.js'
 import {parseSkillRequirement} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
 import {ANY_PROMPT, IMPLICIT_HANGUP, NODE_TYPES, TERMINAL, targets, type Flow, type IvrNode, type NodeType, type PromptCatalog} from './flow.js'
@@ -63,7 +63,7 @@ export function checkFlow(text: string, file: string, catalog: PromptCatalog = A
   }
   const errors: ConfigError[] = []
   const fail = (path: Path, msg: string, suggestion?: string, onKey = false) => errors.push(errorAt(d, path, msg, suggestion, onKey))
-  const root = d.doc.toJS() as unknown
+  const root = toJS(d) as unknown
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     fail([], 'a flow is a mapping with flow, start and nodes', 'See: callctl ivr validate --help')
     return {flow: null, errors}

@@ -2,7 +2,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {extname} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {isMap, isSeq} from 'yaml'
-import {parseYaml, positionOf} from '../config/yaml-errors.js'
+import {parseYaml, positionOf, toJS} from '../config/yaml-errors.js'
 import {UserError} from '../util/errors.js'
 import {safeText} from '../util/text.js'
 import {checkEntry, type KbInput, type KnowledgeBase} from './knowledge-base.js'
@@ -137,7 +137,7 @@ function readYaml(text: string, file: string): Row[] {
   }
   let values: unknown[]
   try {
-    values = d.doc.toJS() as unknown[]
+    values = toJS(d) as unknown[]
   } catch (e) {
     // e.g. aliases expanding into more data than any FAQ file needs
     throw new UserError(`${file}: ${safeText((e as Error).message, 200)}`, {suggestion: 'Write the entries out without YAML aliases', exitCode: 2, code: 'invalid_file'})
