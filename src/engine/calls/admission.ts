@@ -1,0 +1,201 @@
+import type {Channel} from '../ari/port.js'
+import {isNotFound} from '../ari/port.js'
+import {newId} from '../util/ids.js'
+import type {CallerContact, IvrOutcome} from '../ivr/interpreter.js'
+import type {Flow} from '../ivr/flow.js'
+import {parseFlow} from '../ivr/parse-flow.js'
+import {PromptBook} from '../prompts/prompt-store.js'
+import {runIvr} from './ivr-runner.js'
+import {CallSession} from './call-session.js'
+import type {EngineCore} from './core.js'
+import {CUSTOMER_RING_S, type ContactLookup} from './engine-types.js'
+import {callerIdString, cap, clampPriority, dialString} from './caller-id.js'
+import {enqueue, leaveWithPrompt, voicemail} from './queueing.js'
+import {endSession} from './teardown.js'
+
+// The front door: a new call is screened (blacklist, contact), then runs its IVR or goes straight to a queue.
+
+export async function onInbound(core: EngineCore, channel: Channel, did: string): Promise<void> {
+  const now = core.clock.now()
+  const caller = {number: cap(channel.caller?.number ?? ''), name: cap(channel.caller?.name ?? '')}
+  const session = new CallSession(newId('call'), channel.id, caller, cap(did), now)
+  session.priority = clampPriority(channel.channelvars?.CALLCTL_PRIORITY)
+  core.sessions.set(session.id, session)
+  core.channels.set(channel.id, {session, role: 'caller'})
+  core.events.append({
+    type: 'call.started',
+    callId: session.id,
+    data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id, priority: session.priority},
+  })
+  await admit(core, session, {answered: false, screened: false})
+}
+
+/** The front door: blacklist, answer, screen pop, then the IVR or straight to a queue. */
+export async function admit(core: EngineCore, session: CallSession, o: {answered: boolean; screened: boolean}): Promise<void> {
+  const door = core.opts.frontDoor
+  const channelId = session.channelId
+  try {
+    await core.ari.setChannelVar(channelId, 'CALLCTL_CALL', session.id)
+    if (!o.screened) {
+      const listed = await door?.blacklist?.match(session.caller.number, core.clock.now())
+      if (listed) return await refuseListed(core, session, listed.reason)
+    }
+    if (!o.answered) await core.ari.answer(channelId)
+    if (session.ended) return
+    if (!o.screened) await findContact(core, session)
+    if (session.ended) return
+    const flow = await flowFor(core, session.did)
+    if (flow) {
+      session.prompts = flow.prompts
+      const outcome = await runIvr(session, flow.flow, flow.version, {
+        ari: core.ari,
+        clock: core.clock,
+        events: core.events,
+        prompts: flow.prompts,
+        lookupContact: async (s) => (await findContact(core, s)) ?? null,
+      })
+      if (!outcome || session.ended) return
+      return afterIvr(core, session, outcome)
+    }
+    const queue = queueForDid(core, session.did)
+    if (!queue) {
+      core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', did: session.did}})
+      await leaveWithPrompt(core, session, 'ss-noservice', 'rejected')
+      return
+    }
+    enqueue(core, session, queue, {})
+  } catch (err) {
+    if (isNotFound(err) || session.ended) return // the caller hung up while we set up: callerLegGone handles it
+    throw err
+  }
+}
+
+export async function refuseListed(core: EngineCore, session: CallSession, reason: string): Promise<void> {
+  core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'blacklisted', detail: reason, number: session.caller.number}})
+  if (core.opts.frontDoor?.blacklistMode === 'busy') {
+    session.state = 'leaving'
+    await core.hangup(session.channelId, 'busy')
+    endSession(core, session, 'blacklisted')
+    return
+  }
+  await core.ari.answer(session.channelId)
+  await leaveWithPrompt(core, session, 'ss-noservice', 'blacklisted')
+}
+
+/** Screen pop: the caller's contact (CRM or local) goes with the call; a VIP moves up the line. */
+export async function findContact(core: EngineCore, session: CallSession): Promise<CallerContact | null> {
+  const lookup = core.opts.frontDoor?.lookupContact
+  if (!lookup || !session.caller.number) return null
+  const r = await lookup(session.caller.number).catch((err: unknown) => ({source: 'none', contact: null, error: String(err)}) as ContactLookup)
+  if (!r.contact) {
+    if (r.error) core.events.append({type: 'call.contact', callId: session.id, data: {source: r.source, found: false, error: r.error}})
+    return null
+  }
+  const c = r.contact
+  session.contact = {source: r.source, name: c.name, tier: c.tier, vip: c.vip, notes: c.notes, language: c.language, company: c.company}
+  if (c.vip) session.priority = Math.max(session.priority, core.opts.frontDoor?.vipPriority ?? 10)
+  core.events.append({
+    type: 'call.contact',
+    callId: session.id,
+    data: {source: r.source, found: true, name: c.name, tier: c.tier, vip: c.vip, notes: c.notes, ...(r.error ? {error: r.error} : {})},
+  })
+  return c
+}
+
+/** The flow live for this number (or the default flow), parsed once per deployed version. */
+export async function flowFor(core: EngineCore, did: string): Promise<{flow: Flow; version: number; prompts: PromptBook} | null> {
+  const door = core.opts.frontDoor
+  if (!door?.flows) return null
+  const deployed = (await door.flows.live(did)) ?? (await door.flows.live('*'))
+  if (!deployed) return null
+  let cached = core.flowCache.get(deployed.did)
+  const prompts = (await door.prompts?.()) ?? new PromptBook([], null)
+  if (!cached || cached.version !== deployed.id) {
+    // Validated at deploy; parse without the prompt check so a removed prompt cannot stop calls.
+    cached = {version: deployed.id, flow: parseFlow(deployed.source, `flow ${deployed.name}`)}
+    core.flowCache.set(deployed.did, cached)
+  }
+  return {...cached, prompts}
+}
+
+export function afterIvr(core: EngineCore, session: CallSession, o: IvrOutcome): void {
+  switch (o.action) {
+    case 'queue':
+      session.priority = Math.max(session.priority, o.priority)
+      session.requiredSkills = o.skills
+      session.tags = o.tags
+      if (!core.acd.queues.has(o.queue)) {
+        core.log.warn(`IVR sent a call to queue "${o.queue}", which does not exist`, {call: session.id})
+        core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', queue: o.queue}})
+        void leaveWithPrompt(core, session, 'ss-noservice', 'rejected')
+        return
+      }
+      enqueue(core, session, o.queue, {})
+      return
+    case 'voicemail':
+      void voicemail(core, session, o.prompt, 'ivr')
+      return
+    case 'transfer':
+      void transferToNumber(core, session, o.number)
+      return
+    case 'hangup':
+      if (o.prompt.length === 0) {
+        session.state = 'leaving'
+        void core.hangup(session.channelId)
+        endSession(core, session, 'ivr-hangup')
+      } else void leaveWithPrompt(core, session, o.prompt, 'ivr-hangup')
+  }
+}
+
+/** Sends the caller to an external number through the trunk and bridges them. */
+export async function transferToNumber(core: EngineCore, session: CallSession, number: string): Promise<void> {
+  session.state = 'transferring'
+  const channelId = `${session.id}.x${session.callbackAttempts + 1}`
+  core.channels.set(channelId, {session, role: 'external'})
+  session.externalChannelId = channelId
+  core.events.append({type: 'call.transferred', callId: session.id, data: {to: number, kind: 'blind'}})
+  try {
+    await core.ari.startMoh(session.channelId).catch(() => undefined)
+    await core.ari.originate({
+      endpoint: dialString(core.opts.dialString ?? 'Local/{number}@callctl-sim-callee', number),
+      app: core.ari.app,
+      appArgs: `external,${session.id}`,
+      callerId: callerIdString(session.caller),
+      timeout: core.opts.customerRingTimeout ?? CUSTOMER_RING_S,
+      channelId,
+    })
+  } catch {
+    core.channels.delete(channelId)
+    void leaveWithPrompt(core, session, 'cannot-complete-as-dialed', 'transfer-failed')
+  }
+}
+
+export async function onExternalAnswered(core: EngineCore, channel: Channel): Promise<void> {
+  const session = core.channels.get(channel.id)?.session
+  if (!session || session.state !== 'transferring' || session.externalChannelId !== channel.id) return void core.hangup(channel.id)
+  session.bridgeId = `${session.id}.b`
+  session.connectedAt = core.clock.now()
+  try {
+    await core.ari.createBridge('mixing', session.bridgeId, session.id)
+    await core.ari.stopMoh(session.channelId).catch(() => undefined)
+    await core.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+  }
+}
+
+/** Either side of an external transfer left: the other goes too. */
+export function externalLegGone(core: EngineCore, session: CallSession, channelId: string): void {
+  if (session.externalChannelId !== channelId || session.ended) return
+  if (!session.connectedAt) return void leaveWithPrompt(core, session, 'number-not-answering', 'transfer-no-answer')
+  void core.hangup(session.channelId)
+  void core.destroyBridge(session)
+  endSession(core, session, 'transferred')
+}
+
+export function queueForDid(core: EngineCore, did: string): string | undefined {
+  if (core.acd.queues.has(did)) return did
+  for (const [name, settings] of core.acd.queues) if (settings.dids.includes(did)) return name
+  const fallback = core.opts.defaultQueue
+  return fallback && core.acd.queues.has(fallback) ? fallback : undefined
+}

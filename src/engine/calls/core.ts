@@ -1,0 +1,100 @@
+import {hostname} from 'node:os'
+import type {AriPort, Channel} from '../ari/port.js'
+import {isNotFound} from '../ari/port.js'
+import {Acd} from '../routing/acd.js'
+import {HandleTimes} from '../routing/wait-estimate.js'
+import type {Store} from '../store/store.js'
+import {systemClock, type Clock, type TimerHandle} from '../util/clock.js'
+import type {Logger} from '../util/log.js'
+import type {Flow} from '../ivr/flow.js'
+import {CallerMemory} from './caller-memory.js'
+import {CallControl} from './call-control.js'
+import {LiveStats} from '../reports/live-stats.js'
+import {Supervision} from './supervision.js'
+import {CallSession} from './call-session.js'
+import {EventLog} from './event-log.js'
+import type {EngineOptions} from './engine-types.js'
+
+/**
+ * The engine's state and the few primitives every part of it uses. The parts (admission,
+ * queueing, ringing, callbacks, teardown, recovery) are functions over it; Engine is the
+ * face the rest of callctl sees.
+ */
+export class EngineCore {
+  readonly opts: EngineOptions
+  readonly acd: Acd
+  readonly events: EventLog
+  readonly origin = `engine:${hostname()}:${process.pid}`
+  readonly ari: AriPort
+  readonly store: Store
+  readonly log: Logger
+  readonly clock: Clock
+  readonly sessions = new Map<string, CallSession>()
+  /** Channel id → the call it belongs to and its part in it. */
+  readonly channels = new Map<string, {session: CallSession; role: 'caller' | 'agent' | 'customer' | 'external' | 'consult'}>()
+  readonly supervision: Supervision
+  /** Set by Engine right after: call control needs the internals. */
+  control!: CallControl
+  readonly stats: LiveStats
+  readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
+  readonly handleTimes = new Map<string, HandleTimes>()
+  readonly memory = new CallerMemory()
+  /** Voicemail recordings in progress: recording name → call. */
+  readonly voicemails = new Map<string, CallSession>()
+  dispatchQueued = false
+  wakeTimer: {timer: TimerHandle; at: number} | null = null
+  syncTimer: ReturnType<typeof setInterval> | null = null
+  lastEventId = 0
+  syncing = false
+  stopped = false
+  // ---- recovery after a restart ------------------------------------------------
+  
+  asteriskStartedAt: string | null = null
+  readonly flowCache = new Map<string, {version: number; flow: Flow}>()
+  readonly leavingPrompts = new Map<string, string | null>()
+
+  handleTimesOf(queue: string): HandleTimes {
+    let ht = this.handleTimes.get(queue)
+    if (!ht) this.handleTimes.set(queue, (ht = new HandleTimes()))
+    return ht
+  }
+
+
+  async destroyBridge(session: CallSession): Promise<void> {
+    if (!session.bridgeId) return
+    try {
+      await this.ari.destroyBridge(session.bridgeId)
+    } catch (err) {
+      if (!isNotFound(err)) this.log.warn('could not destroy bridge', {bridge: session.bridgeId, error: String(err)})
+    }
+  }
+
+
+  async hangup(channelId: string | null, reason?: string): Promise<void> {
+    if (!channelId) return
+    try {
+      await this.ari.hangup(channelId, reason)
+    } catch (err) {
+      if (!isNotFound(err) && !this.stopped) this.log.warn('hangup failed', {channel: channelId, error: String(err)})
+    }
+  }
+
+
+  bug(where: string, err: unknown): void {
+    this.log.error(`bug in ${where}`, {error: err instanceof Error ? err.stack : String(err)})
+  }
+
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts
+    this.ari = opts.ari
+    this.store = opts.store
+    this.log = opts.log
+    this.clock = opts.clock ?? systemClock
+    this.acd = new Acd({random: opts.random})
+    this.events = new EventLog(this.store, this.clock, this.log, this.origin)
+    this.stats = new LiveStats((q) => this.acd.queues.get(q))
+    this.events.subscribe((e) => this.stats.apply(e))
+    this.supervision = new Supervision({ari: this.ari, clock: this.clock, log: this.log, events: this.events, ringTimeoutS: 30})
+  }
+}

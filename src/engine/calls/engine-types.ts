@@ -1,0 +1,112 @@
+import type {AriPort, RecordingEvent} from '../ari/port.js'
+import {type AgentView, type QueueView} from '../routing/acd.js'
+import type {Store} from '../store/store.js'
+import {type Clock} from '../util/clock.js'
+import type {Logger} from '../util/log.js'
+import type {Blacklist} from '../blacklist/blacklist.js'
+import type {CallerContact} from '../ivr/interpreter.js'
+import type {FlowRepository} from '../ivr/flow-store.js'
+import {PromptBook} from '../prompts/prompt-store.js'
+import {type LiveStatsView} from '../reports/live-stats.js'
+
+export interface EngineOptions {
+  ari: AriPort
+  store: Store
+  log: Logger
+  clock?: Clock
+  /** Queue for calls whose dialled number matches no queue; null rejects them. */
+  defaultQueue?: string | null
+  /** How often admin changes written by other processes are picked up. */
+  syncIntervalMs?: number
+  /** Dial string for customers (callbacks, outbound); {number} is replaced. */
+  dialString?: string
+  /** Caller ID shown to customers we call. */
+  outboundCallerId?: string
+  /** Seconds a customer's phone rings on a callback before the attempt fails. */
+  customerRingTimeout?: number
+  /** The front door: blacklist, IVR flows and prompts, contact lookup. All optional. */
+  frontDoor?: FrontDoor
+  /** Records connected calls (see recordings/). */
+  recorder?: CallRecorder
+  random?: () => number
+}
+
+export interface ContactLookup {
+  source: string
+  contact: (CallerContact & {number?: string}) | null
+  error?: string
+}
+
+export interface FrontDoor {
+  blacklist?: Blacklist
+  /** 'message' answers and plays a refusal; 'busy' does not answer and signals busy. */
+  blacklistMode?: 'message' | 'busy'
+  flows?: FlowRepository
+  /** Current prompts (re-read when a flow is deployed). */
+  prompts?: () => Promise<PromptBook>
+  lookupContact?: (number: string) => Promise<ContactLookup>
+  /** Queue priority given to VIP contacts. */
+  vipPriority?: number
+}
+
+/** What the engine tells a call recorder. Implementations never throw into the engine. */
+export interface CallRecorder {
+  /** Caller and agent are bridged in `bridgeId` (the queue's `record` setting is on). */
+  callConnected(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): void
+  callEnded(callId: string): void
+  /** A RecordingFinished or RecordingFailed the engine did not start itself. */
+  onRecordingEvent(e: RecordingEvent): void
+}
+
+export interface CallView {
+  id: string
+  state: string
+  caller: {number: string; name: string}
+  did: string
+  queue: string | null
+  priority: number
+  agent: string | null
+  startedAt: number
+  joinedAt: number | null
+  enteredQueueAt: number | null
+  connectedAt: number | null
+  ringing: string[]
+  callbackNumber: string | null
+  keyTrail: string[]
+  contact: {name: string; tier: string; vip: boolean} | null
+}
+
+export interface EngineSnapshot {
+  at: number
+  queues: QueueView[]
+  agents: AgentView[]
+  calls: CallView[]
+  /** Today's figures per queue and agent (metrics.ts definitions). */
+  stats: LiveStatsView
+}
+
+// Extra seconds Asterisk's own originate timeout gets beyond ours: ours decides, its is a backstop.
+export const ORIGINATE_GRACE_S = 5
+export const CUSTOMER_RING_S = 30
+export const VOICEMAIL_MAX_S = 120
+export const CONFIG_EVENTS = new Set([
+  'queue.added',
+  'queue.updated',
+  'queue.removed',
+  'agent.added',
+  'agent.updated',
+  'agent.removed',
+  'agent.member_added',
+  'agent.member_removed',
+  'agent.login',
+  'agent.logout',
+  'agent.paused',
+  'agent.unpaused',
+])
+
+export type ExitReason = 'timeout' | 'full' | 'empty'
+
+/**
+ * The headless call engine: takes calls from the Stasis app, queues them, rings agents,
+ * bridges, tears down, and records every step in the event log.
+ */

@@ -1,0 +1,193 @@
+import {channelLeft} from './teardown.js'
+import type {Channel} from '../ari/port.js'
+import {foldHistory, planRecovery, type CallHistory, type RecoveryStep} from './recovery.js'
+import {CallSession} from './call-session.js'
+import type {EngineCore} from './core.js'
+import {admit, onInbound} from './admission.js'
+import {enqueue, leaveWithPrompt} from './queueing.js'
+import {scheduleDispatch} from './ringing.js'
+import {endSession, endWrapUp} from './teardown.js'
+
+// Re-adopting calls after an engine restart or a lost connection to Asterisk (see recovery.ts for the decisions).
+
+/**
+ * Re-adopts the calls Asterisk still has (a channel stays in its Stasis app when the
+ * engine dies) using the log for their history: waiting callers keep their place,
+ * bridged calls keep talking. Calls that ended meanwhile are closed in the log.
+ */
+export async function recover(core: EngineCore): Promise<Record<string, number>> {
+  const now = core.clock.now()
+  const histories: CallHistory[] = []
+  for (const id of await core.store.openCallIds(now - 2 * 86_400_000)) {
+    if (core.sessions.has(id)) continue
+    const events = []
+    for await (const e of core.store.events({callId: id})) events.push(e)
+    const h = foldHistory(events)
+    if (h) histories.push(h)
+  }
+  const [channels, bridges, app] = await Promise.all([core.ari.listChannels(), core.ari.listBridges(), core.ari.applicationInfo(core.ari.app).catch(() => ({channel_ids: [] as string[]}))])
+  const known = new Set([...core.channels.keys()])
+  const steps = planRecovery(histories, channels.filter((c) => !known.has(c.id)), bridges, new Set(app.channel_ids))
+  const counts: Record<string, number> = {}
+  for (const step of steps) {
+    counts[step.kind] = (counts[step.kind] ?? 0) + 1
+    await applyRecovery(core, step, now).catch((err: unknown) => core.bug(`recovery (${step.kind})`, err))
+  }
+  await recoverWrapUps(core, now)
+  if (steps.length > 0) core.log.info('recovered calls after a restart', counts)
+  return counts
+}
+
+export function sessionFrom(core: EngineCore, h: CallHistory, channelId: string): CallSession {
+  const s = new CallSession(h.callId, channelId, {number: h.number, name: h.name}, h.did, h.startedAt)
+  s.direction = h.direction === 'outbound' ? 'outbound' : 'inbound'
+  s.queue = h.queue
+  s.priority = h.priority
+  s.joinedAt = h.joinedAt
+  s.enteredQueueAt = h.enteredQueueAt
+  s.requiredSkills = h.requiredSkills
+  s.contact = h.contact
+  s.callbackNumber = h.callbackNumber
+  s.callbackAttempts = h.callbackAttempts
+  s.holdMs = h.holdMs
+  if (s.direction === 'outbound') s.outboundNumber = h.number
+  for (const k of h.keyTrail) s.keyTrail.push({node: k.node, keys: k.keys, result: k.result as 'choice', at: k.at})
+  core.sessions.set(s.id, s)
+  return s
+}
+
+export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: number): Promise<void> {
+  const readopted = (callId: string, phase: string, extra: Record<string, unknown> = {}) =>
+    core.events.append({type: 'call.readopted', callId, data: {phase, ...extra}})
+  switch (step.kind) {
+    case 'connected': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.customer.id)
+      s.state = 'connected'
+      s.customerChannelId = step.customer.id
+      s.agentId = h.agent
+      s.agentChannelId = step.agentChannel.id
+      s.bridgeId = step.bridge.id
+      s.connectedAt = h.connectedAt
+      core.channels.set(step.customer.id, {session: s, role: h.direction === 'outbound' || h.callbackNumber ? 'customer' : 'caller'})
+      core.channels.set(step.agentChannel.id, {session: s, role: 'agent'})
+      if (h.agent) core.acd.occupy(h.agent, s.id, 'on-call', now, h.queue)
+      readopted(s.id, 'connected', {agent: h.agent})
+      return
+    }
+    case 'waiting': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.caller.id)
+      core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      for (const ring of step.orphanRings) await core.hangup(ring.id)
+      for (const id of h.openRings) core.events.append({type: 'agent.ring_canceled', callId: s.id, queue: h.queue, data: {reason: 'engine-restart', channel: id}})
+      if (!h.queue || !core.acd.queues.has(h.queue)) return void leaveWithPrompt(core, s, 'vm-nobodyavail', 'queue-removed')
+      readopted(s.id, 'waiting', {queue: h.queue, joinedAt: h.joinedAt})
+      enqueue(core, s, h.queue, {joinedAt: h.joinedAt ?? h.startedAt, readopt: true})
+      return
+    }
+    case 'callback': {
+      const h = step.history
+      for (const c of step.stale) await core.hangup(c.id)
+      const s = sessionFrom(core, h, `${h.callId}.gone`)
+      s.callerLegGone = true
+      s.customerChannelId = null
+      s.state = 'callback-pending'
+      if (!h.queue || !core.acd.queues.has(h.queue)) return endSession(core, s, 'queue-removed')
+      core.acd.enqueue({callId: s.id, queue: h.queue, number: h.callbackNumber ?? h.number, priority: h.priority, joinedAt: h.joinedAt ?? h.startedAt, kind: 'callback'}, now)
+      readopted(s.id, 'callback', {queue: h.queue})
+      return
+    }
+    case 'restart-ivr': {
+      const s = sessionFrom(core, step.history, step.caller.id)
+      core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      readopted(s.id, 'ivr-restarted')
+      return admit(core, s, {answered: true, screened: true})
+    }
+    case 'half': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.survivor.id)
+      core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: step.gone === 'agent' ? 'agent' : 'caller', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
+      await core.hangup(step.survivor.id)
+      return endSession(core, s, 'completed-while-engine-down')
+    }
+    case 'lost': {
+      const h = step.history
+      const s = sessionFrom(core, h, `${h.callId}.gone`)
+      if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
+      if (h.phase === 'connected') core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
+      return endSession(core, s, 'ended-while-engine-down')
+    }
+    case 'new-inbound': {
+      const did = await core.ari.getChannelVar(step.channel.id, 'CALLCTL_DID').catch(() => step.channel.dialplan?.exten ?? '')
+      return onInbound(core, step.channel, did)
+    }
+    case 'stale':
+      return core.hangup(step.channel.id)
+  }
+}
+
+/** Agents in wrap-up when the engine stopped finish it on time. */
+export async function recoverWrapUps(core: EngineCore, now: number): Promise<void> {
+  const open = new Map<string, {ts: number; seconds: number; queue: string | null}>()
+  for await (const e of core.store.events({since: now - 3_600_000, types: ['agent.wrapup_started', 'agent.wrapup_ended', 'agent.wrapup_extended']})) {
+    if (!e.agent) continue
+    if (e.type === 'agent.wrapup_started') open.set(e.agent, {ts: e.ts, seconds: Number(e.data.seconds ?? 0), queue: e.queue})
+    else if (e.type === 'agent.wrapup_extended') {
+      const w = open.get(e.agent)
+      if (w) w.seconds += Number(e.data.seconds ?? 0)
+    } else open.delete(e.agent)
+  }
+  for (const [agent, w] of open) {
+    const left = w.ts + w.seconds * 1000 - now
+    if (left <= 0 || !core.acd.startWrapUp(agent, now)) {
+      core.events.append({type: 'agent.wrapup_ended', agent, data: {how: 'timer', late: true}})
+      continue
+    }
+    core.wrapUpTimers.set(agent, {endsAt: now + left, timer: core.clock.setTimeout(() => endWrapUp(core, agent, 'timer'), left)})
+  }
+}
+
+/**
+ * The event socket came back. If Asterisk restarted meanwhile (its startup time
+ * changed) every call it had is gone: close them in the log and carry on with new
+ * calls. Otherwise calls may have ended or arrived while we were away: reconcile.
+ */
+export async function onAriReconnected(core: EngineCore): Promise<void> {
+  const info = await core.ari.asteriskInfo()
+  const started = info.status?.startup_time ?? null
+  if (started !== null && core.asteriskStartedAt !== null && started !== core.asteriskStartedAt) {
+    core.asteriskStartedAt = started
+    asteriskRestarted(core)
+    return
+  }
+  core.asteriskStartedAt = started ?? core.asteriskStartedAt
+  const alive = new Set((await core.ari.listChannels()).map((c) => c.id))
+  for (const [id, ref] of [...core.channels]) {
+    if (alive.has(id)) continue
+    void ref
+    channelLeft(core, id)
+  }
+  await recover(core)
+  scheduleDispatch(core)
+}
+
+export function asteriskRestarted(core: EngineCore): void {
+  const now = core.clock.now()
+  core.log.warn('Asterisk restarted: its calls are gone; closing them in the log', {calls: core.sessions.size})
+  for (const s of [...core.sessions.values()]) {
+    s.wait?.stop()
+    s.media?.hangup()
+    s.wait = null
+    for (const a of s.attempts.values()) core.clock.clearTimeout(a.timer)
+    if (s.state === 'connected' && s.agentId) {
+      core.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: now - (s.connectedAt ?? now), number: s.caller.number}})
+    }
+    if (s.state === 'callback-pending') continue // owed to the customer, not tied to a channel
+    endSession(core, s, 'asterisk-restarted')
+  }
+  core.channels.clear()
+  core.acd.resetActivity(now)
+  core.events.append({type: 'engine.asterisk_restarted', data: {at: core.asteriskStartedAt}})
+  scheduleDispatch(core)
+}

@@ -1,0 +1,172 @@
+import type {Channel} from '../ari/port.js'
+import {isNotFound} from '../ari/port.js'
+import {CallSession, type RingAttempt} from './call-session.js'
+import type {EngineCore} from './core.js'
+import {ORIGINATE_GRACE_S} from './engine-types.js'
+import {callerIdString} from './caller-id.js'
+import {dialCustomer} from './callbacks.js'
+
+// Routing decisions put into effect: ringing agents, ring timeouts, answers, automatic pauses.
+
+/** Batch decisions: many state changes in one tick lead to one dispatch. */
+export function scheduleDispatch(core: EngineCore): void {
+  if (core.dispatchQueued || core.stopped) return
+  core.dispatchQueued = true
+  queueMicrotask(() => {
+    core.dispatchQueued = false
+    if (core.stopped) return
+    const now = core.clock.now()
+    for (const offer of core.acd.dispatch(now)) {
+      const session = core.sessions.get(offer.callId)
+      if (!session || session.ended) {
+        core.acd.ringEnded(offer.callId, offer.agentId, 'canceled', now)
+        continue
+      }
+      ring(core, session, offer.agentId)
+    }
+    scheduleWake(core)
+  })
+}
+
+/** The ACD's own deadlines (sticky holds ending, skills widening, retries) wake a dispatch. */
+export function scheduleWake(core: EngineCore): void {
+  const at = core.acd.nextWakeAt()
+  if (at === null) return
+  if (core.wakeTimer && core.wakeTimer.at <= at) return
+  if (core.wakeTimer) core.clock.clearTimeout(core.wakeTimer.timer)
+  const delay = Math.max(0, at - core.clock.now())
+  core.wakeTimer = {
+    at,
+    timer: core.clock.setTimeout(() => {
+      core.wakeTimer = null
+      scheduleDispatch(core)
+    }, delay),
+  }
+}
+
+export function ring(core: EngineCore, session: CallSession, agentId: string): void {
+  const agent = core.acd.agents.get(agentId)!
+  const settings = core.acd.queues.get(session.queue!)!
+  const channelId = session.nextAttemptChannelId()
+  const attempt: RingAttempt = {channelId, agentId, endpoint: agent.endpoint, startedAt: core.clock.now(), timer: undefined, outcome: null}
+  session.attempts.set(channelId, attempt)
+  core.channels.set(channelId, {session, role: 'agent'})
+  core.events.append({type: 'agent.ringing', callId: session.id, queue: session.queue, agent: agentId, data: {endpoint: agent.endpoint, channel: channelId, callback: session.isCallback}})
+  attempt.timer = core.clock.setTimeout(() => ringTimedOut(core, session, attempt), settings.ringTimeout * 1000)
+  const shown = session.isCallback ? {name: `Callback ${session.caller.name}`.trim(), number: session.callbackNumber!} : session.caller
+  core.ari
+    .originate({
+      endpoint: agent.endpoint,
+      app: core.ari.app,
+      appArgs: `agent,${session.id}`,
+      callerId: callerIdString(shown),
+      timeout: settings.ringTimeout + ORIGINATE_GRACE_S,
+      channelId,
+      variables: {CALLCTL_CALL: session.id, CALLCTL_ROLE: 'agent', CALLCTL_AGENT: agentId},
+    })
+    .then(() => {
+      // The caller left (or the ring timed out) while Asterisk was still dialling.
+      if (attempt.outcome !== null && attempt.outcome !== 'answered') void core.hangup(channelId)
+    })
+    .catch((err: unknown) => {
+      core.log.warn('could not ring agent', {agent: agentId, endpoint: agent.endpoint, error: err instanceof Error ? err.message : String(err)})
+      core.channels.delete(channelId)
+      finishAttempt(core, session, attempt, 'failed', err instanceof Error ? err.message : String(err))
+    })
+}
+
+export function ringTimedOut(core: EngineCore, session: CallSession, attempt: RingAttempt): void {
+  if (attempt.outcome !== null) return
+  finishAttempt(core, session, attempt, 'no-answer', 'timeout')
+  void core.hangup(attempt.channelId)
+}
+
+/** Ends one ring without an answer; the agent is free again at once. */
+export function finishAttempt(core: EngineCore, session: CallSession, attempt: RingAttempt, outcome: 'no-answer' | 'failed' | 'canceled', reason: string): void {
+  if (attempt.outcome !== null) return
+  attempt.outcome = outcome
+  core.clock.clearTimeout(attempt.timer)
+  const now = core.clock.now()
+  core.acd.ringEnded(session.id, attempt.agentId, outcome, now)
+  const ringMs = now - attempt.startedAt
+  if (outcome === 'canceled') {
+    core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs}})
+  } else {
+    core.events.append({type: 'agent.ring_noanswer', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {reason, ringMs, outcome}})
+    maybeAutoPause(core, attempt.agentId, session.queue)
+  }
+  scheduleDispatch(core)
+}
+
+/** After K missed rings in a row the agent is paused with reason "no-answer". */
+export function maybeAutoPause(core: EngineCore, agentId: string, queue: string | null): void {
+  const a = core.acd.agents.get(agentId)
+  const limit = queue ? core.acd.queues.get(queue)?.autoPauseAfter ?? 0 : 0
+  if (!a || limit <= 0 || a.missedRings < limit || a.presence !== 'available') return
+  const now = core.clock.now()
+  core.acd.setPresence(agentId, 'paused', 'no-answer', now)
+  void core.store
+    .setPresence(
+      {agent: agentId, status: 'paused', reason: 'no-answer', since: now},
+      {type: 'agent.paused', ts: now, agent: agentId, queue, origin: core.origin, data: {reason: 'no-answer', auto: true, missedRings: a.missedRings}},
+    )
+    .catch((err: unknown) => core.log.error('could not record an automatic pause', {agent: agentId, error: String(err)}))
+  core.log.warn(`agent ${agentId} paused automatically after ${a.missedRings} missed rings`)
+}
+
+export async function onAgentAnswered(core: EngineCore, channel: Channel): Promise<void> {
+  const ref = core.channels.get(channel.id)
+  const attempt = ref?.session.attempts.get(channel.id)
+  if (!ref || !attempt) {
+    core.log.warn('unknown agent channel entered the app; hanging it up', {channel: channel.id})
+    return void core.hangup(channel.id)
+  }
+  const session = ref.session
+  const live = session.state === 'waiting' || (session.state === 'callback-pending' && session.isCallback)
+  if (attempt.outcome !== null || !live) return void core.hangup(channel.id)
+  const now = core.clock.now()
+  attempt.outcome = 'answered'
+  core.clock.clearTimeout(attempt.timer)
+  const {waitMs, others} = core.acd.answered(session.id, attempt.agentId, now)
+  for (const other of session.liveAttempts()) {
+    if (others.includes(other.agentId)) finishAttempt(core, session, other, 'canceled', 'answered elsewhere')
+    void core.hangup(other.channelId)
+  }
+  session.wait?.stop()
+  session.wait = null
+  session.agentId = attempt.agentId
+  session.agentChannelId = channel.id
+  session.bridgeId = `${session.id}.b`
+  session.lastRingMs = now - attempt.startedAt
+  if (session.isCallback) {
+    if (!session.callerLegGone) void core.hangup(session.channelId)
+    return dialCustomer(core, session)
+  }
+
+  session.state = 'connected'
+  session.connectedAt = now
+  core.events.append({
+    type: 'call.connected',
+    callId: session.id,
+    queue: session.queue,
+    agent: attempt.agentId,
+    data: {waitMs, ringMs: session.lastRingMs, channel: channel.id, number: session.caller.number},
+  })
+  try {
+    await core.ari.createBridge('mixing', session.bridgeId, session.id)
+    await core.ari.stopMoh(session.channelId).catch(() => undefined)
+    await core.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
+    await core.ari.setChannelVar(session.channelId, 'CALLCTL_CONNECTED', '1')
+  } catch (err) {
+    if (!isNotFound(err) && !session.ended) throw err
+    // One leg vanished while bridging: StasisEnd for it tears the call down.
+  }
+  if (session.ended) return void core.destroyBridge(session)
+  startRecording(core, session)
+}
+
+export function startRecording(core: EngineCore, session: CallSession): void {
+  const settings = session.queue ? core.acd.queues.get(session.queue) : undefined
+  if (!core.opts.recorder || !session.bridgeId || settings?.record === false) return
+  core.opts.recorder.callConnected({callId: session.id, bridgeId: session.bridgeId, queue: session.queue, agent: session.agentId, number: session.isCallback ? session.callbackNumber! : session.caller.number})
+}
