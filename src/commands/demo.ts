@@ -1,71 +1,104 @@
+import {appendFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {Flags} from '@oclif/core'
-import chalk from 'chalk'
-import {startDemo} from '../engine/demo.js'
-import type {NewEvent} from '../engine/store/events.js'
+import {pauseAgent, unpauseAgent} from '../engine/admin/admin.js'
+import {connectToEngine} from '../engine/api/connect.js'
+import {withStore} from '../engine/config/open-store.js'
+import {DEMO_DID, startDemo} from '../engine/demo.js'
+import {UserError} from '../engine/util/errors.js'
 import {createLogger} from '../engine/util/log.js'
 import {callctlPaths} from '../engine/util/paths.js'
-import {safeText} from '../engine/util/text.js'
 import {CallctlCommand} from '../ui/command.js'
+import {buildBoard} from '../ui/dashboard/board.js'
+import {summaryLine} from '../ui/dashboard/plain.js'
+import {loadLiveDashboard} from '../ui/dashboard/load.js'
+import {loadThresholds} from '../ui/dashboard/thresholds.js'
+import {whoAmI} from '../ui/who.js'
 
 interface DemoResult {
   calls: number
   connected: number
   abandoned: number
   seconds: number
+  sandbox: 'started' | 'reused' | 'none'
 }
 
+const SUMMARY_EVERY_MS = 5000
+
 export default class Demo extends CallctlCommand<DemoResult> {
-  static summary = 'Everything at once: sandbox Asterisk, engine, simulated agents and callers, live call log'
-  static description = 'Uses the sandbox unless CALLCTL_ARI_URL points at an Asterisk. Ctrl-C stops everything it started.'
-  static examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --duration 60 --rate 1']
+  static summary = 'Everything at once: sandbox Asterisk, engine, IVR, simulated agents and callers, and the live dashboard'
+  static description = `Starts a sandbox Asterisk (unless one is configured: CALLCTL_ARI_URL or ari.url), the engine, three queues (sales, support, billing) with simulated agents, the demo IVR flow on DID ${DEMO_DID} (examples/flows/demo.yaml), contacts with VIP callers, and simulated callers who choose a queue by key, some of them impatient.
+
+It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated supervisor phone on the sandbox) and writes the engine's log to demo.log in the callctl home. q or Ctrl-C stops everything it started, the sandbox included; --duration stops by itself. Without a terminal it prints a summary line every 5 s instead.`
+  static examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --duration 60 --rate 1', '<%= config.bin %> demo --duration 30 > demo.txt']
   static flags = {
-    duration: Flags.integer({description: 'seconds to run (0: until Ctrl-C)', default: 0, min: 0}),
-    rate: Flags.string({description: 'new callers per second', default: '0.7'}),
-    agents: Flags.integer({description: 'simulated agents per queue', default: 3, min: 1, max: 200}),
+    duration: Flags.integer({description: 'seconds to run (0: until q or Ctrl-C)', default: 0, min: 0}),
+    rate: Flags.string({description: 'new callers per second', default: '0.5'}),
+    agents: Flags.integer({description: 'simulated agents in sales (support gets one more, billing one fewer)', default: 3, min: 1, max: 200}),
+    from: Flags.string({description: "your phone's dial string for m/w/b (default: a simulated supervisor phone on the sandbox)"}),
   }
 
   protected async execute(): Promise<DemoResult> {
     const {flags} = await this.parse(Demo)
-    const log = createLogger({level: 'warn'})
+    const rate = Number(flags.rate)
+    if (!Number.isFinite(rate) || rate <= 0 || rate > 50) throw new UserError(`Invalid --rate "${flags.rate}"`, {suggestion: 'Use callers per second, e.g. 0.5 or 2 (at most 50).', exitCode: 2})
+    const paths = callctlPaths()
+    const thresholds = loadThresholds({defaultFile: join(paths.home, 'dashboard.yaml')})
+    const interactive = !this.jsonEnabled() && process.stdout.isTTY === true && process.stdin.isTTY === true
+    const quiet = this.jsonEnabled()
+    // The dashboard owns the screen: the engine's log goes to a file meanwhile.
+    const logFile = join(paths.home, 'demo.log')
+    const log = interactive ? createLogger({level: 'info', write: (line) => appendFileSync(logFile, line + '\n')}) : createLogger({level: 'warn'})
     const started = Date.now()
     const tally = {calls: 0, connected: 0, abandoned: 0}
-    const quiet = this.jsonEnabled()
+    if (!quiet) this.print('Starting the demo: sandbox Asterisk (the first run builds it, about a minute), engine, queues, agents, IVR…')
     const demo = await startDemo({
-      paths: callctlPaths(),
+      paths,
       log,
       duration: flags.duration,
-      rate: Number(flags.rate) || 0.7,
+      rate,
       agentsPerQueue: flags.agents,
       onEvent: (e) => {
         if (e.type === 'call.started') tally.calls++
         if (e.type === 'call.connected') tally.connected++
         if (e.type === 'queue.abandoned') tally.abandoned++
-        const line = quiet ? '' : describe(e)
-        if (line) this.print(line)
       },
     })
-    if (!quiet) this.print(chalk.bold(`Demo running${demo.startedSandbox ? ' on a fresh sandbox Asterisk' : ''}: queues support (DID 100) and sales (DID 200). Ctrl-C stops.`))
-    await Promise.race([demo.done, new Promise<void>((r) => process.once('SIGINT', () => r()))])
-    await demo.stop()
-    return {...tally, seconds: Math.round((Date.now() - started) / 1000)}
+    try {
+      if (interactive) {
+        const {runDashboard} = await loadLiveDashboard()
+        await runDashboard({
+          connect: () => connectToEngine(paths, demo.config.api),
+          thresholds,
+          from: flags.from ?? demo.config.supervisor.endpoint ?? demo.supervisorPhone,
+          by: whoAmI(),
+          pauseReason: 'supervisor',
+          storeFallback: {
+            pause: (agent, reason) => withStore(undefined, (s) => pauseAgent(s, agent, reason)),
+            unpause: (agent) => withStore(undefined, (s) => unpauseAgent(s, agent)),
+          },
+          title: `callctl demo (dial ${DEMO_DID}: 1 sales, 2 support, 3 billing)`,
+          until: demo.done,
+        })
+      } else {
+        if (!quiet) this.print(`Demo running${demo.startedSandbox ? ' on a fresh sandbox Asterisk' : ''}: callers dial ${DEMO_DID} and choose sales, support or billing. Ctrl-C stops.`)
+        const timer = setInterval(() => {
+          if (!quiet) this.print(summaryLine(buildBoard(demo.running.engine.snapshot(), {thresholds})))
+        }, SUMMARY_EVERY_MS)
+        let onSignal!: () => void
+        await Promise.race([demo.done, new Promise<void>((r) => ((onSignal = r), process.once('SIGINT', r), process.once('SIGTERM', r)))])
+        clearInterval(timer)
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    } finally {
+      if (!quiet) this.print(`Stopping: hanging up simulated calls, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
+      await demo.stop()
+    }
+    return {...tally, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
   }
 
   protected render(r: DemoResult): void {
     this.print(`Demo stopped after ${r.seconds} s: ${r.calls} calls, ${r.connected} connected, ${r.abandoned} abandoned.`)
   }
-}
-
-const SHOWN: Partial<Record<NewEvent['type'], (e: NewEvent) => string>> = {
-  'call.started': (e) => `${chalk.dim('call')}      ${safeText(e.data?.name, 30)} <${safeText(e.data?.number, 20)}> dialled ${safeText(e.data?.did)}`,
-  'queue.entered': (e) => `${chalk.dim('queued')}    in ${e.queue} at position ${String(e.data?.position)}`,
-  'call.connected': (e) => `${chalk.green('connected')} to ${e.agent} after ${((Number(e.data?.waitMs) || 0) / 1000).toFixed(1)} s`,
-  'call.completed': (e) => `${chalk.cyan('completed')} ${e.agent}, talked ${((Number(e.data?.talkMs) || 0) / 1000).toFixed(1)} s (${String(e.data?.by)} hung up)`,
-  'queue.abandoned': (e) => `${chalk.red('abandoned')} after ${((Number(e.data?.waitMs) || 0) / 1000).toFixed(1)} s in ${e.queue}`,
-  'agent.ring_noanswer': (e) => `${chalk.yellow('no answer')} from ${e.agent}`,
-}
-
-function describe(e: NewEvent): string {
-  const f = SHOWN[e.type]
-  const time = new Date(e.ts).toISOString().slice(11, 19)
-  return f ? `${chalk.dim(time)} ${chalk.dim((e.callId ?? '').slice(-6))} ${f(e)}` : ''
 }

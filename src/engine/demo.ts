@@ -1,10 +1,21 @@
-import {addQueue} from './admin/admin.js'
+import {existsSync, readFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {fileURLToPath} from 'node:url'
+import {parse as parseYamlText} from 'yaml'
+import {addAgent, addQueue, loginAgent, unpauseAgent} from './admin/admin.js'
 import {AriHttp} from './ari/index.js'
-import {loadEngineConfig} from './config/engine-config.js'
+import {loadEngineConfig, type EngineConfig} from './config/engine-config.js'
+import {contactDirectory} from './contacts/contact-store.js'
+import {loadPromptBook} from './front-door.js'
+import {deployFlow} from './ivr/flow-service.js'
+import {SqliteFlowRepository} from './ivr/flow-store.js'
 import {sandboxDown, sandboxUp} from './sandbox/sandbox.js'
-import {originateSimCaller, planSimulation, prepareSimAgents} from './sim/simulator.js'
+import {readSandboxState} from './sandbox/state.js'
+import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
 import type {NewEvent} from './store/events.js'
+import {SqliteStore} from './store/sqlite-store.js'
+import type {Range} from './util/duration.js'
 import type {Logger} from './util/log.js'
 import type {Paths} from './util/paths.js'
 
@@ -13,71 +24,138 @@ export interface DemoOptions {
   log: Logger
   /** Seconds to run; 0 runs until stop() is called. */
   duration: number
-  /** Callers per second across all queues. */
+  /** Callers per second. */
   rate: number
+  /** Simulated agents in the sales queue; support gets one more, billing one fewer. */
   agentsPerQueue: number
   onEvent?: (e: NewEvent) => void
+  random?: () => number
 }
 
 export interface DemoHandle {
   running: RunningEngine
+  config: EngineConfig
   startedSandbox: boolean
+  /** A simulated supervisor phone on the sandbox (null on a real Asterisk). */
+  supervisorPhone: string | null
+  /** Resolves when --duration is up. */
   done: Promise<void>
   stop(): Promise<void>
 }
 
-const DEMO_QUEUES = [
-  {name: 'support', did: '100', talk: {min: 4, max: 12}},
-  {name: 'sales', did: '200', talk: {min: 3, max: 8}},
+/** Every demo caller dials this number; the demo flow asks them for a queue. */
+export const DEMO_DID = '100'
+
+const DEMO_QUEUES: {name: string; key: string; share: number; talk: Range; agents: (n: number) => number}[] = [
+  {name: 'sales', key: '1', share: 0.35, talk: {min: 5, max: 15}, agents: (n) => n},
+  {name: 'support', key: '2', share: 0.45, talk: {min: 6, max: 24}, agents: (n) => n + 1},
+  {name: 'billing', key: '3', share: 0.15, talk: {min: 4, max: 12}, agents: (n) => Math.max(1, n - 1)},
 ]
 
+const AGENT_NAMES = ['Li Na', 'Wang Fang', 'Zhang Wei', 'Liu Yang', 'Chen Jing', 'Anna Müller', 'James Smith', 'Yang Lei', 'Zhao Min', 'Maria Garcia', 'Ken Tanaka', 'Huang Li']
+const CALLER_NAMES = ['王芳', '李娜', '张伟', '刘洋', '陈静', '杨磊', '赵敏', '周杰', '吴婷', 'Olivia Brown', 'Lucas Martin', 'Sofia Rossi', 'Noah Wilson']
+const CONTACTS = [
+  {number: '+8613900000001', name: '马云飞', tier: 'VIP', company: 'Hangzhou Trading'},
+  {number: '+8613900000002', name: 'Grace Lee', tier: 'VIP', company: 'Lee & Partners'},
+  {number: '+8613900000003', name: '孙丽', tier: 'VIP', company: ''},
+  {number: '+8613900000011', name: '郭强', tier: 'Gold', company: ''},
+  {number: '+8613900000012', name: 'Tom Baker', tier: 'Gold', company: ''},
+  {number: '+8613900000013', name: '何敏', tier: 'Standard', company: ''},
+]
+
+const FLOW_FILE = fileURLToPath(new URL('../../examples/flows/demo.yaml', import.meta.url))
+
 /**
- * The whole product on one machine: a sandbox Asterisk (unless one is configured),
- * the engine, simulated agents in two queues and a steady stream of simulated callers,
- * some of them impatient. Stopping hangs up the simulated calls and the sandbox.
+ * The whole product on one machine: a sandbox Asterisk (unless one is configured), the
+ * engine, simulated agents in three queues, the demo IVR flow on DID 100, contacts (some
+ * VIP), and a steady stream of simulated callers choosing queues, some of them impatient.
+ * Stopping hangs up the simulated calls, stops the engine and the sandbox it started.
  */
 export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
+  const rnd = o.random ?? Math.random
   let startedSandbox = false
-  if (!process.env.CALLCTL_ARI_URL) {
-    const up = await sandboxUp(o.paths, {log: o.log})
+  const onSandbox = !asteriskConfigured(o.paths)
+  if (onSandbox) {
+    // Another callctl home's sandbox may hold the usual port: then take any free one.
+    const running = readSandboxState(o.paths)
+    const up = await sandboxUp(o.paths, {log: o.log, ...(running ? {} : {port: (await portFree(8088)) ? 8088 : await freePort()})})
     startedSandbox = !up.alreadyRunning
   }
-  const config = loadEngineConfig()
-  const running = await startEngine(config, o.log)
-  if (o.onEvent) running.engine.events.subscribe(o.onEvent)
-  const rest = new AriHttp(config.ari)
-  for (const q of DEMO_QUEUES) {
-    const existing = await running.store.getQueue(q.name)
-    if (!existing || !existing.settings.dids.includes(q.did)) {
-      await addQueue(running.store, q.name, {dids: [...new Set([...(existing?.settings.dids ?? []), q.did])], wrapUp: 3, ringTimeout: 10}, {update: true})
-    }
-    const plan = planSimulation({callers: 0, rate: 1, agents: o.agentsPerQueue, talk: q.talk, patience: {min: 5, max: 40}, queue: q.name, agentPrefix: `${q.name}-`})
-    await prepareSimAgents(running.store, plan, q.name)
+  try {
+    const config = loadEngineConfig()
+    await setUp(config, o.paths, o.agentsPerQueue, rnd)
+    const running = await startEngine(config, o.log, {apiPort: (await portFree(config.api.port, config.api.host)) ? config.api.port : 0})
+    if (o.onEvent) running.engine.events.subscribe(o.onEvent)
+    return traffic(o, config, running, startedSandbox, onSandbox, rnd)
+  } catch (err) {
+    if (startedSandbox) await sandboxDown(o.paths)
+    throw err
   }
-  await new Promise((r) => setTimeout(r, 500))
+}
 
+/** Queues, agents, contacts and the flow, written before the engine starts so it sees them at once. */
+async function setUp(config: EngineConfig, paths: Paths, n: number, rnd: () => number): Promise<void> {
+  const store = new SqliteStore(config.database)
+  try {
+    // Recording every demo call would fill the disk for nothing.
+    for (const q of DEMO_QUEUES) await addQueue(store, q.name, {wrapUp: 3, ringTimeout: 10, record: false}, {update: true})
+    let next = 0
+    for (const q of DEMO_QUEUES) {
+      for (let i = 0; i < q.agents(n); i++) {
+        const id = `demo${String(++next).padStart(2, '0')}`
+        const endpoint = simAgentEndpoint({id, ring: 1 + Math.round(rnd() * 2), talk: q.talk})
+        // The first support agent also takes billing, after billing's own agents (penalty 1).
+        const queues = q.name === 'support' && i === 0 ? [q.name, 'billing:1'] : [q.name]
+        await addAgent(store, {id, name: AGENT_NAMES[(next - 1) % AGENT_NAMES.length], endpoint, queues}, {update: true})
+        // Every demo starts with everyone at work, whatever the last one ended with.
+        await loginAgent(store, id)
+        await unpauseAgent(store, id)
+      }
+    }
+    await contactDirectory(store).upsertMany(CONTACTS)
+    await deployFlow(FLOW_FILE, DEMO_DID, new SqliteFlowRepository(store.db), await loadPromptBook(store, paths), store, Date.now())
+  } finally {
+    await store.close()
+  }
+}
+
+function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, startedSandbox: boolean, onSandbox: boolean, rnd: () => number): DemoHandle {
+  const rest = new AriHttp(config.ari)
+  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
   let stopping = false
+  let wake: (() => void) | null = null
+  const sleep = (ms: number) => new Promise<void>((r) => ((wake = r), setTimeout(r, ms)))
   let seq = 0
   const callerLoop = (async () => {
     const started = Date.now()
     while (!stopping && (o.duration === 0 || Date.now() - started < o.duration * 1000)) {
-      const q = DEMO_QUEUES[seq % DEMO_QUEUES.length]!
       seq++
-      const patience = Math.random() < 0.25 ? 3 + Math.random() * 5 : 30 + Math.random() * 60
+      // A contact calls again only once its last call is over.
+      const live = new Set(running.engine.snapshot().calls.map((c) => c.caller.number))
+      const free = CONTACTS.filter((c) => !live.has(c.number))
+      const known = free.length > 0 && rnd() < 0.25 ? pick(free) : null
+      const r = rnd()
+      const queue = DEMO_QUEUES.find((_, i) => r < DEMO_QUEUES.slice(0, i + 1).reduce((s, x) => s + x.share, 0))
+      // One in five callers is impatient: some of them give up before an agent is free.
+      const patience = rnd() < 0.2 ? 5 + rnd() * 15 : 45 + rnd() * 105
       await originateSimCaller(rest, {
-        number: `+8613800${String(100000 + (seq % 900000)).slice(-6)}`,
-        name: seq % 7 === 0 ? '张伟' : `Demo caller ${seq}`,
-        did: q.did,
+        number: known?.number ?? `+86138${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`,
+        name: known?.name ?? pick(CALLER_NAMES),
+        did: DEMO_DID,
+        // No key (5 %): the menu times out to support.
+        dtmf: queue ? `w${queue.key}` : undefined,
         patience,
+        app: config.ari.app,
         channelId: `demo-${Date.now().toString(36)}-${seq}`,
       }).catch((err: unknown) => o.log.warn('could not place demo caller', {error: String(err)}))
-      await new Promise((r) => setTimeout(r, (1000 / o.rate) * (0.5 + Math.random())))
+      await sleep((1000 / o.rate) * (0.5 + rnd()))
     }
   })()
 
   const stop = async () => {
     if (stopping) return
     stopping = true
+    wake?.()
     await callerLoop
     // Hang up simulated calls still up, so nothing is left behind in Asterisk.
     for (const ch of await rest.listChannels().catch(() => [])) if (ch.id.startsWith('demo-') || ch.name.includes('callctl-sim')) await rest.hangup(ch.id).catch(() => undefined)
@@ -85,5 +163,37 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     await running.stop()
     if (startedSandbox) await sandboxDown(o.paths)
   }
-  return {running, startedSandbox, done: callerLoop, stop}
+  return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, done: callerLoop, stop}
+}
+
+/** An Asterisk of the user's own: CALLCTL_ARI_URL, or ari.url in the config file. */
+function asteriskConfigured(paths: Paths): boolean {
+  if (process.env.CALLCTL_ARI_URL) return true
+  if (!existsSync(paths.configFile)) return false
+  try {
+    const raw = parseYamlText(readFileSync(paths.configFile, 'utf8')) as {ari?: {url?: unknown}} | null
+    return typeof raw?.ari?.url === 'string' && raw.ari.url !== ''
+  } catch {
+    // loadEngineConfig reports a broken file with its line and column.
+    return false
+  }
+}
+
+function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, host, () => srv.close(() => resolve(true)))
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as {port: number}
+      srv.close(() => resolve(port))
+    })
+  })
 }

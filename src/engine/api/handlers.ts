@@ -1,3 +1,4 @@
+import {agentHandlers} from './agent-handlers.js'
 import {controlHandlers} from './control-handlers.js'
 import type {CallState} from '../calls/call-session.js'
 import type {CallView, Engine} from '../calls/engine.js'
@@ -8,6 +9,7 @@ import {ApiError, num, str, type Handler} from './server.js'
 export function engineHandlers(engine: Engine, info: {app: string; version: string}): Record<string, Handler> {
   return {
     ...controlHandlers(engine),
+    ...agentHandlers(engine),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
     'events.subscribe': (params, conn) => {

@@ -1,0 +1,27 @@
+import type {AgentState} from '../../engine/model.js'
+import type {AgentRow} from './board.js'
+import {duration} from './format.js'
+import {Pane} from './pane.js'
+import {Table, type Column} from './table.js'
+
+export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green', ringing: 'yellow', 'on-call': 'cyan', 'wrap-up': 'blue', paused: 'magenta', offline: undefined}
+
+const COLUMNS: Column<AgentRow>[] = [
+  {header: 'AGENT', width: 10, cell: (a) => a.id},
+  {header: 'NAME', width: 12, grow: true, max: 24, drop: 2, cell: (a) => a.name},
+  {header: 'STATE', width: 7, cell: (a) => ({text: a.state, color: STATE_COLOR[a.state], dim: a.state === 'offline'})},
+  {header: 'IN STATE', width: 8, align: 'right', cell: (a) => duration(a.inStateMs)},
+  {header: 'CALLER', width: 16, grow: true, max: 36, drop: 1, cell: (a) => (a.caller ? [a.caller.number, a.caller.name].filter(Boolean).join(' ') : '')},
+  {header: 'CALLS', width: 5, align: 'right', cell: (a) => String(a.callsToday)},
+  {header: 'REASON', width: 10, drop: 1, cell: (a) => a.pauseReason ?? ''},
+  {header: 'QUEUES', width: 14, grow: true, max: 30, drop: 3, cell: (a) => a.queues.join(',')},
+]
+
+export function AgentsPane(p: {rows: AgentRow[]; total: number; width: number; height: number; focused: boolean; selected: number}) {
+  const selected = p.focused ? p.selected : null
+  return (
+    <Pane title="AGENTS" focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
+      <Table columns={COLUMNS} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty="No agents" />
+    </Pane>
+  )
+}

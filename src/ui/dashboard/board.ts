@@ -1,0 +1,235 @@
+import type {CallView, EngineSnapshot} from '../../engine/calls/engine.js'
+import type {AgentState} from '../../engine/model.js'
+import {abandonRate, answerRate, emptyTally, mergeTally, serviceLevel, type SlFormula} from '../../engine/reports/metrics.js'
+import {levelOf, worst, type Level, type Thresholds} from './thresholds.js'
+
+// The wallboard as data: what each pane shows, computed from one engine snapshot with
+// no I/O and no clock of its own (durations run to the snapshot's `at`). The Ink panes,
+// `dashboard --once` (plain or --json) and the demo's summaries all read this.
+
+export const AGENT_STATES: readonly AgentState[] = ['idle', 'ringing', 'on-call', 'wrap-up', 'paused', 'offline']
+
+export interface HeaderFigures {
+  agents: Record<AgentState, number>
+  loggedIn: number
+  waiting: number
+  longestWaitMs: number | null
+  offered: number
+  answered: number
+  abandoned: number
+  serviceLevel: number | null
+  /** T in seconds when every queue uses the same; null when they differ. */
+  slSeconds: number | null
+  answerRate: number | null
+  abandonRate: number | null
+  levels: {waiting: Level; longestWait: Level; serviceLevel: Level; answerRate: Level; abandonRate: Level}
+}
+
+export interface QueueRow {
+  name: string
+  waiting: number
+  longestWaitMs: number | null
+  available: number
+  busy: number
+  paused: number
+  loggedIn: number
+  offered: number
+  answered: number
+  abandoned: number
+  serviceLevel: number | null
+  slSeconds: number
+  slFormula: SlFormula
+  answerRate: number | null
+  abandonRate: number | null
+  asaMs: number | null
+  ahtMs: number | null
+  levels: {waiting: Level; longestWait: Level; serviceLevel: Level; abandonRate: Level; asa: Level; aht: Level}
+}
+
+export interface AgentRow {
+  id: string
+  name: string
+  state: AgentState
+  inStateMs: number
+  pauseReason: string | null
+  callId: string | null
+  /** The caller on the agent's current call, when there is one. */
+  caller: {number: string; name: string} | null
+  callsToday: number
+  queues: string[]
+}
+
+export interface CallRow {
+  id: string
+  number: string
+  name: string
+  tier: string | null
+  vip: boolean
+  priority: number
+  queue: string | null
+  agent: string | null
+  ringing: string[]
+  state: string
+  startedAt: number
+  /** In line since joining (across overflow and callbacks) until answered, or until now. */
+  waitMs: number | null
+  talkMs: number | null
+  keys: string[]
+  levels: {wait: Level}
+}
+
+export interface Board {
+  at: number
+  filter: string
+  header: HeaderFigures
+  queues: QueueRow[]
+  agents: AgentRow[]
+  calls: CallRow[]
+  /** Rows before the filter. */
+  totals: {queues: number; agents: number; calls: number}
+}
+
+const IN_LINE = new Set(['waiting', 'callback-pending'])
+
+export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; filter?: string}): Board {
+  const t = o.thresholds
+  const at = snap.at
+  const calls = snap.calls.map((c) => callRow(c, at, t)).sort(byUrgency)
+  const callById = new Map(calls.map((c) => [c.id, c]))
+
+  const queues: QueueRow[] = snap.queues.map((q) => {
+    const s = snap.stats.queues[q.name]
+    const longest = q.waiting.length ? Math.max(...q.waiting.map((w) => at - w.joinedAt)) : null
+    const row = {
+      name: q.name,
+      waiting: q.waiting.length,
+      longestWaitMs: longest,
+      available: q.agents.available,
+      busy: q.agents.busy,
+      paused: q.agents.paused,
+      loggedIn: q.agents.loggedIn,
+      offered: s?.offered ?? 0,
+      answered: s?.answered ?? 0,
+      abandoned: s?.abandoned ?? 0,
+      serviceLevel: s?.serviceLevel ?? null,
+      slSeconds: s?.sl.seconds ?? q.settings.slSeconds,
+      slFormula: s?.sl.formula ?? q.settings.slFormula,
+      answerRate: s?.answerRate ?? null,
+      abandonRate: s?.abandonRate ?? null,
+      asaMs: s?.asaMs ?? null,
+      ahtMs: s?.ahtMs ?? null,
+    }
+    return {
+      ...row,
+      levels: {
+        waiting: levelOf('waiting', row.waiting, t),
+        longestWait: levelOf('longestWait', row.longestWaitMs, t),
+        serviceLevel: levelOf('serviceLevel', row.serviceLevel, t),
+        abandonRate: levelOf('abandonRate', row.abandonRate, t),
+        asa: levelOf('asa', row.asaMs, t),
+        aht: levelOf('aht', row.ahtMs, t),
+      },
+    }
+  })
+
+  const agents: AgentRow[] = snap.agents.map((a) => {
+    const call = a.callId ? callById.get(a.callId) : undefined
+    return {
+      id: a.id,
+      name: a.name,
+      state: a.state,
+      inStateMs: Math.max(0, at - a.since),
+      pauseReason: a.pauseReason,
+      callId: a.callId,
+      caller: call ? {number: call.number, name: call.name} : null,
+      callsToday: a.callsToday,
+      queues: Object.keys(a.queues).sort(),
+    }
+  })
+
+  const filter = (o.filter ?? '').trim()
+  return {
+    at,
+    filter,
+    header: header(snap, queues, agents, t),
+    queues: queues.filter((q) => matches(filter, [q.name])),
+    agents: agents.filter((a) => matches(filter, [a.id, a.name, a.state, a.pauseReason, a.caller?.number, a.caller?.name, ...a.queues])),
+    calls: calls.filter((c) => matches(filter, [c.id, c.number, c.name, c.tier, c.queue, c.agent, c.state])),
+    totals: {queues: queues.length, agents: agents.length, calls: calls.length},
+  }
+}
+
+function callRow(c: CallView, at: number, t: Thresholds): CallRow {
+  const waitMs = c.joinedAt === null ? null : Math.max(0, (c.connectedAt ?? at) - c.joinedAt)
+  return {
+    id: c.id,
+    number: c.caller.number,
+    name: c.contact?.name || c.caller.name,
+    tier: c.contact?.tier || null,
+    vip: c.contact?.vip ?? false,
+    priority: c.priority,
+    queue: c.queue,
+    agent: c.agent,
+    ringing: c.ringing,
+    state: c.state,
+    startedAt: c.startedAt,
+    waitMs,
+    talkMs: c.connectedAt === null ? null : Math.max(0, at - c.connectedAt),
+    keys: c.keyTrail,
+    // Only a caller still in line has a wait worth colouring.
+    levels: {wait: IN_LINE.has(c.state) ? levelOf('longestWait', waitMs, t) : 'none'},
+  }
+}
+
+/** Callers in line first, longest wait first; then the rest, oldest call first. */
+function byUrgency(a: CallRow, b: CallRow): number {
+  const la = IN_LINE.has(a.state) ? 0 : 1
+  const lb = IN_LINE.has(b.state) ? 0 : 1
+  if (la !== lb) return la - lb
+  if (la === 0 && a.waitMs !== b.waitMs) return (b.waitMs ?? 0) - (a.waitMs ?? 0)
+  if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+function header(snap: EngineSnapshot, queues: QueueRow[], agents: AgentRow[], t: Thresholds): HeaderFigures {
+  const byState = Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>
+  for (const a of agents) byState[a.state]++
+  const stats = Object.values(snap.stats.queues)
+  const total = emptyTally()
+  for (const s of stats) mergeTally(total, s)
+  const formulas = new Set(stats.map((s) => s.sl.formula))
+  const seconds = new Set(stats.map((s) => s.sl.seconds))
+  // Each queue counted "answered within T" with its own T; one formula reads them together.
+  const sl = serviceLevel(total, formulas.size === 1 ? [...formulas][0]! : 'default')
+  const waiting = queues.reduce((n, q) => n + q.waiting, 0)
+  const longest = queues.reduce<number | null>((m, q) => (q.longestWaitMs === null ? m : Math.max(m ?? 0, q.longestWaitMs)), null)
+  const ar = answerRate(total)
+  const abr = abandonRate(total)
+  return {
+    agents: byState,
+    loggedIn: agents.length - byState.offline,
+    waiting,
+    longestWaitMs: longest,
+    offered: total.offered,
+    answered: total.answered,
+    abandoned: total.abandoned,
+    serviceLevel: sl,
+    slSeconds: seconds.size === 1 ? [...seconds][0]! : seconds.size === 0 ? (snap.queues[0]?.settings.slSeconds ?? 20) : null,
+    answerRate: ar,
+    abandonRate: abr,
+    levels: {
+      // A total over many queues says little against a per-queue threshold: take the worst queue.
+      waiting: worst(queues.map((q) => q.levels.waiting)),
+      longestWait: levelOf('longestWait', longest, t),
+      serviceLevel: levelOf('serviceLevel', sl, t),
+      answerRate: levelOf('answerRate', ar, t),
+      abandonRate: levelOf('abandonRate', abr, t),
+    },
+  }
+}
+
+function matches(filter: string, fields: readonly (string | null | undefined)[]): boolean {
+  if (!filter) return true
+  const f = filter.toLowerCase()
+  return fields.some((v) => typeof v === 'string' && v.toLowerCase().includes(f))
+}

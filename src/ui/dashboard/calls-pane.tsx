@@ -1,0 +1,27 @@
+import type {CallRow} from './board.js'
+import {duration} from './format.js'
+import {Pane} from './pane.js'
+import {Table, type Column} from './table.js'
+
+const STATE_COLOR: Record<string, string> = {waiting: 'yellow', 'callback-pending': 'yellow', connected: 'cyan', ivr: 'blue', transferring: 'magenta'}
+
+const COLUMNS: Column<CallRow>[] = [
+  {header: 'CALLER', width: 15, cell: (c) => c.number},
+  {header: 'NAME', width: 12, grow: true, max: 24, drop: 1, cell: (c) => c.name},
+  {header: 'TIER', width: 8, drop: 2, cell: (c) => ({text: c.tier ?? (c.priority > 0 ? `p${c.priority}` : ''), color: c.vip ? 'magenta' : undefined})},
+  {header: 'QUEUE', width: 10, grow: true, max: 16, cell: (c) => c.queue ?? ''},
+  {header: 'AGENT', width: 10, cell: (c) => c.agent ?? (c.ringing.length ? `→${c.ringing.join(',')}` : '')},
+  {header: 'STATE', width: 9, cell: (c) => ({text: c.state, color: STATE_COLOR[c.state]})},
+  {header: 'WAIT', width: 6, align: 'right', cell: (c) => ({text: duration(c.waitMs), level: c.levels.wait})},
+  {header: 'TALK', width: 6, align: 'right', cell: (c) => duration(c.talkMs)},
+  {header: 'KEYS', width: 8, grow: true, max: 40, drop: 2, cell: (c) => c.keys.join(' ')},
+]
+
+export function CallsPane(p: {rows: CallRow[]; total: number; width: number; height: number; focused: boolean; selected: number}) {
+  const selected = p.focused ? p.selected : null
+  return (
+    <Pane title="CALLS" focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
+      <Table columns={COLUMNS} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty="No live calls" />
+    </Pane>
+  )
+}

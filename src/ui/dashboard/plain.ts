@@ -1,0 +1,74 @@
+import {fields, table} from '../render.js'
+import {AGENT_STATES, type Board} from './board.js'
+import {clock, duration, percent} from './format.js'
+
+// `dashboard --once`: the same panes as plain text for scripts, logs and pipes.
+
+export function plainBoard(b: Board, timeZone?: string): string {
+  const h = b.header
+  const out = [
+    fields({
+      time: clock(b.at, timeZone),
+      agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline').map((s) => `${h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
+      waiting: `${h.waiting} (longest ${duration(h.longestWaitMs)})`,
+      [`service level${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}`]: percent(h.serviceLevel),
+      'answer rate': percent(h.answerRate),
+      'abandon rate': percent(h.abandonRate),
+      today: `${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned`,
+    }),
+    '',
+    'QUEUES',
+    table(b.queues, [
+      {header: 'QUEUE', get: (q) => q.name},
+      {header: 'WAITING', get: (q) => q.waiting, align: 'right'},
+      {header: 'LONGEST', get: (q) => duration(q.longestWaitMs), align: 'right'},
+      {header: 'AVAIL', get: (q) => q.available, align: 'right'},
+      {header: 'BUSY', get: (q) => q.busy, align: 'right'},
+      {header: 'PAUSED', get: (q) => q.paused, align: 'right'},
+      {header: 'OFFERED', get: (q) => q.offered, align: 'right'},
+      {header: 'ANSWERED', get: (q) => q.answered, align: 'right'},
+      {header: 'ABANDONED', get: (q) => q.abandoned, align: 'right'},
+      {header: 'ABAND%', get: (q) => percent(q.abandonRate), align: 'right'},
+      {header: 'SL (T)', get: (q) => `${percent(q.serviceLevel)} (${q.slSeconds}s)`, align: 'right'},
+      {header: 'ASA', get: (q) => duration(q.asaMs), align: 'right'},
+      {header: 'AHT', get: (q) => duration(q.ahtMs), align: 'right'},
+    ]),
+    '',
+    'AGENTS',
+    table(b.agents, [
+      {header: 'AGENT', get: (a) => a.id},
+      {header: 'NAME', get: (a) => a.name, max: 24},
+      {header: 'STATE', get: (a) => a.state},
+      {header: 'IN STATE', get: (a) => duration(a.inStateMs), align: 'right'},
+      {header: 'CALLER', get: (a) => (a.caller ? [a.caller.number, a.caller.name].filter(Boolean).join(' ') : '-'), max: 40},
+      {header: 'CALLS', get: (a) => a.callsToday, align: 'right'},
+      {header: 'REASON', get: (a) => a.pauseReason ?? '-'},
+    ]),
+    '',
+    'CALLS',
+    b.calls.length === 0
+      ? 'No live calls.'
+      : table(b.calls, [
+          {header: 'CALLER', get: (c) => c.number, max: 24},
+          {header: 'NAME', get: (c) => c.name || '-', max: 24},
+          {header: 'TIER', get: (c) => c.tier ?? '-', max: 12},
+          {header: 'QUEUE', get: (c) => c.queue ?? '-'},
+          {header: 'AGENT', get: (c) => c.agent ?? (c.ringing.length ? `ringing ${c.ringing.join(',')}` : '-'), max: 30},
+          {header: 'STATE', get: (c) => c.state},
+          {header: 'WAIT', get: (c) => duration(c.waitMs), align: 'right'},
+          {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
+          {header: 'KEYS', get: (c) => c.keys.join(' ') || '-', max: 30},
+        ]),
+  ]
+  return out.join('\n')
+}
+
+/** One line for logs (the demo without a terminal prints one every few seconds). */
+export function summaryLine(b: Board, timeZone?: string): string {
+  const h = b.header
+  const busy = h.agents['on-call'] + h.agents.ringing
+  return (
+    `${clock(b.at, timeZone)} waiting ${h.waiting} (longest ${duration(h.longestWaitMs)}) · agents ${busy} on call, ${h.agents.idle} idle, ${h.agents['wrap-up']} wrap-up, ${h.agents.paused} paused` +
+    ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}`
+  )
+}

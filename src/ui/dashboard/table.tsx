@@ -1,0 +1,98 @@
+import chalk, {type ForegroundColorName} from 'chalk'
+import {Box, Text} from 'ink'
+import {fit} from './cells.js'
+import type {Level} from './thresholds.js'
+
+// A table of our own on Ink (a dependency for ~60 lines is not worth it). Each row is
+// one Text line built from fixed-width cells, which keeps a 1,000-agent pane cheap to
+// lay out; only the rows that fit the pane's height are rendered.
+
+export interface Cell {
+  text: string
+  level?: Level
+  color?: string
+  dim?: boolean
+}
+
+export interface Column<R> {
+  header: string
+  width: number
+  /** Takes a share of the width left over once every shown column has its own, up to `max`. */
+  grow?: boolean
+  max?: number
+  align?: 'left' | 'right'
+  /** Narrow terminals drop columns with the highest number first; 0 is never dropped. */
+  drop?: number
+  cell: (row: R) => string | Cell
+}
+
+export const LEVEL_COLOR: Record<Level, string | undefined> = {ok: 'green', warn: 'yellow', alert: 'red', none: undefined}
+
+/** The columns that fit `width`, with their final widths (one space between columns). */
+export function fitColumns<R>(columns: readonly Column<R>[], width: number): {column: Column<R>; width: number}[] {
+  let shown = [...columns]
+  const need = (cs: readonly Column<R>[]) => cs.reduce((n, c) => n + c.width, 0) + Math.max(0, cs.length - 1)
+  while (need(shown) > width && shown.some((c) => (c.drop ?? 0) > 0)) {
+    const victim = shown.reduce((a, b) => ((b.drop ?? 0) >= (a.drop ?? 0) ? b : a))
+    shown = shown.filter((c) => c !== victim)
+  }
+  const widths = new Map(shown.map((c) => [c, c.width]))
+  // Hand out the spare width a column at a time, so a capped column leaves its share to the others.
+  let spare = Math.max(0, width - need(shown))
+  let growers = shown.filter((c) => c.grow)
+  while (spare > 0 && growers.length > 0) {
+    const share = Math.max(1, Math.floor(spare / growers.length))
+    for (const c of growers) {
+      const add = Math.min(share, spare, (c.max ?? Infinity) - widths.get(c)!)
+      widths.set(c, widths.get(c)! + add)
+      spare -= add
+    }
+    growers = growers.filter((c) => widths.get(c)! < (c.max ?? Infinity))
+  }
+  return shown.map((c) => ({column: c, width: widths.get(c)!}))
+}
+
+/** First and last (exclusive) row shown, keeping the selected row in view. */
+export function visibleWindow(count: number, height: number, selected: number | null): {start: number; end: number} {
+  const h = Math.max(0, height)
+  const start = selected === null ? 0 : Math.min(Math.max(0, selected - h + 1), Math.max(0, count - h))
+  return {start, end: Math.min(count, start + h)}
+}
+
+/** A cell as styled text: chalk directly, as Ink's Text would, without an element per cell. */
+function paint(c: Cell, text: string): string {
+  const color = c.color ?? (c.level ? LEVEL_COLOR[c.level] : undefined)
+  let out = text
+  if (color) out = chalk[color as ForegroundColorName](out)
+  if (c.dim) out = chalk.dim(out)
+  if (c.level === 'alert') out = chalk.bold(out)
+  return out
+}
+
+export function Table<R>(p: {columns: readonly Column<R>[]; rows: readonly R[]; width: number; height: number; selected: number | null; empty?: string}) {
+  const cols = fitColumns(p.columns, p.width)
+  const {start, end} = visibleWindow(p.rows.length, p.height, p.selected)
+  const lines = []
+  for (let i = start; i < end; i++) {
+    const row = p.rows[i]!
+    let line = ''
+    cols.forEach(({column, width}, j) => {
+      const v = column.cell(row)
+      const c: Cell = typeof v === 'string' ? {text: v} : v
+      line += paint(c, fit(c.text, width, column.align)) + (j < cols.length - 1 ? ' ' : '')
+    })
+    lines.push(
+      <Text key={i} wrap="truncate-end">
+        {i === p.selected ? chalk.inverse(line) : line.trimEnd()}
+      </Text>,
+    )
+  }
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate-end">
+        {cols.map(({column, width}, j) => fit(column.header, width, column.align) + (j < cols.length - 1 ? ' ' : '')).join('').trimEnd()}
+      </Text>
+      {lines.length ? lines : <Text dimColor>{p.empty ?? '(none)'}</Text>}
+    </Box>
+  )
+}

@@ -1,0 +1,34 @@
+import {describe, expect, it} from 'vitest'
+import {buildBoard} from '../../src/ui/dashboard/board.js'
+import {plainBoard, summaryLine} from '../../src/ui/dashboard/plain.js'
+import {DEFAULT_THRESHOLDS} from '../../src/ui/dashboard/thresholds.js'
+import {fixtureSnapshot} from '../support/dashboard.js'
+
+const board = buildBoard(fixtureSnapshot(), {thresholds: DEFAULT_THRESHOLDS})
+
+describe('dashboard --once and the demo summaries', () => {
+  it('prints the header figures and the three panes as plain tables, with outside text made inert', () => {
+    const text = plainBoard(board, 'UTC')
+    expect(text).not.toMatch(/[\u001b\u0007\u009b]/)
+    const lines = text.split('\n')
+    expect(lines.slice(0, 7)).toEqual([
+      'time                  09:30:00',
+      'agents                4 logged in: 0 idle, 1 ringing, 1 on-call, 1 wrap-up, 1 paused (1 offline)',
+      'waiting               2 (longest 0:45)',
+      'service level (20 s)  56%',
+      'answer rate           70%',
+      'abandon rate          22%',
+      'today                 10 offered, 7 answered, 3 abandoned',
+    ])
+    expect(lines).toContain('QUEUES')
+    expect(lines.find((l) => l.startsWith('sales'))!.split(/\s+/)).toEqual(['sales', '2', '0:45', '1', '2', '1', '10', '7', '3', '22%', '56%', '(20s)', '0:20', '2:40'])
+    expect(lines.find((l) => l.startsWith('a3'))!.split(/\s{2,}/)).toEqual(['a3', 'Zhang Wei', 'paused', '5:00', '-', '2', 'lunch'])
+    expect(lines.find((l) => l.startsWith('+15550000003'))!.split(/\s{2,}/)).toEqual(['+15550000003', 'EvilName', '-', 'sales', 'ringing a1', 'waiting', '0:12', '-', '-'])
+  })
+
+  it('summarises the board in one line for logs', () => {
+    expect(summaryLine(board, 'UTC')).toBe(
+      '09:30:00 waiting 2 (longest 0:45) · agents 2 on call, 0 idle, 1 wrap-up, 1 paused · today 10 offered, 7 answered, 3 abandoned · SL 56% (20 s), answer 70%, abandon 22%',
+    )
+  })
+})
