@@ -1,4 +1,5 @@
 import {EventEmitter} from 'node:events'
+import {prng} from './prng.js'
 import {performance} from 'node:perf_hooks'
 import type {CallView, EngineSnapshot} from '../engine/calls/engine.js'
 import {DEFAULT_QUEUE_SETTINGS, type AgentState} from '../engine/model.js'
@@ -32,16 +33,6 @@ delete process.env.CONTINUOUS_INTEGRATION
 // As the commands run it: React's development build is several times slower.
 process.env.NODE_ENV ??= 'production'
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface SimAgent {
   id: string

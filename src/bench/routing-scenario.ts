@@ -1,4 +1,5 @@
 import {DEFAULT_QUEUE_SETTINGS, type QueueSettings} from '../engine/model.js'
+import {prng} from './prng.js'
 import type {Offer} from '../engine/routing/acd.js'
 
 // The routing benchmark's workload, generated from a seed so every run and both routers
@@ -29,17 +30,7 @@ export interface Router {
   endWrapUp(agentId: string, now: number): boolean
 }
 
-/** mulberry32: tiny, fast, and good enough to spread a workload. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export {prng} from './prng.js'
 
 export interface CallerSpec {
   callId: string

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 // not show in another's RSS. Arguments (e.g. --json) are passed on. Helper modules are
 // listed here so they are not run as benchmarks.
 
-const HELPERS = new Set(['run-all', 'naive-router', 'routing-scenario'])
+const HELPERS = new Set(['run-all', 'naive-router', 'routing-scenario', 'prng'])
 
 const here = dirname(fileURLToPath(import.meta.url))
 const benches = readdirSync(here)

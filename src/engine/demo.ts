@@ -1,4 +1,5 @@
 import {existsSync, readFileSync} from 'node:fs'
+import {freePort} from './util/net.js'
 import {createServer} from 'node:net'
 import {fileURLToPath} from 'node:url'
 import {parse as parseYamlText} from 'yaml'
@@ -187,13 +188,3 @@ function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as {port: number}
-      srv.close(() => resolve(port))
-    })
-  })
-}

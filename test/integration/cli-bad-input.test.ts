@@ -1,18 +1,10 @@
 import {mkdtempSync, readFileSync} from 'node:fs'
+import {freePort} from '../../src/engine/util/net.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, inject, it} from 'vitest'
-import {createServer} from 'node:net'
 import {runCli, startCli} from '../support/cli.js'
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as {port: number}
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 // The real binary against the real sandbox: exit codes, one-line errors, no secrets.
 describe('callctl on bad input', () => {

@@ -1,5 +1,6 @@
 import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {until} from '../support/wait.js'
+import {freePort} from '../../src/engine/util/net.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, inject, it} from 'vitest'
@@ -15,24 +16,7 @@ import {sandboxCreds} from '../support/harness.js'
 // again. Nothing alive may be hung up: the talking calls go on and are logged when they
 // end, the waiting callers keep their place and are served in it.
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as {port: number}
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined && v !== false) return v as T
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 describe('engine restart loses no call (SIGKILL, real Asterisk)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-restart-'))

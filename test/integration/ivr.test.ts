@@ -8,7 +8,7 @@ import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import {loadPromptBook} from '../../src/engine/front-door.js'
 import {ttsPrompt} from '../../src/engine/prompts/prompt-service.js'
 import type {PlaybackEvent} from '../../src/engine/ari/port.js'
-import {leftovers, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+import {finish, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
 
 // The IVR on the real sandbox: simulated callers press keys with SendDTMF, hear real
 // prompts (including espeak-ng ones), and end where the flow says.
@@ -16,10 +16,7 @@ import {leftovers, sandboxPaths, startTestEngine, type Harness} from '../support
 let h: Harness | undefined
 
 afterEach(async () => {
-  if (!h) return
-  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
-  await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
-  await h.stop()
+  await finish(h)
   h = undefined
 })
 

@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import type {StoredEvent} from '../../src/engine/store/events.js'
-import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
+import {finish, startTestEngine, type Harness} from '../support/harness.js'
 
 // Leaving the line without an agent, coming back to it, and being called back, on the
 // real sandbox Asterisk.
@@ -8,10 +8,7 @@ import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
 let h: Harness | undefined
 
 afterEach(async () => {
-  if (!h) return
-  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
-  await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
-  await h.stop()
+  await finish(h)
   h = undefined
 })
 

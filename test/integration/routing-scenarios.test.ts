@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import type {StoredEvent} from '../../src/engine/store/events.js'
-import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
+import {finish, leftovers, startTestEngine, type Harness} from '../support/harness.js'
 
 // Routing on the real sandbox Asterisk: simulated agents are Local channels that ring,
 // answer and talk for real; every expectation is read back from the event log.
@@ -9,11 +9,7 @@ const NEVER = 999
 let h: Harness | undefined
 
 afterEach(async () => {
-  if (!h) return
-  // Hang up whatever a scenario left running, then check Asterisk is clean.
-  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
-  await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
-  await h.stop()
+  await finish(h)
   h = undefined
 })
 

@@ -8,7 +8,7 @@ import {contactLookup, loadPromptBook} from '../../src/engine/front-door.js'
 import {deployFlow} from '../../src/engine/ivr/flow-service.js'
 import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import type {PlaybackEvent} from '../../src/engine/ari/port.js'
-import {leftovers, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+import {finish, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
 
 // Screen pop on the real sandbox: the caller's contact is found at the door, a VIP is
 // greeted by name of tier and jumps the line, and a CRM that hangs does not stop calls.
@@ -20,10 +20,7 @@ afterEach(async () => {
   crm?.closeAllConnections()
   crm?.close()
   crm = undefined
-  if (!h) return
-  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
-  await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
-  await h.stop()
+  await finish(h)
   h = undefined
 })
 

@@ -7,7 +7,7 @@ import {callRecords} from '../../src/engine/reports/call-records.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {runCli} from '../support/cli.js'
-import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
+import {finish, startTestEngine, type Harness} from '../support/harness.js'
 
 // The store fails under the engine (a lock held by another process, a full disk) while
 // calls flow: calls go on, events are buffered and retried, the failure is logged loudly,
@@ -16,10 +16,7 @@ import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
 let h: Harness | undefined
 
 afterEach(async () => {
-  if (!h) return
-  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
-  await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
-  await h.stop()
+  await finish(h)
   h = undefined
 })
 

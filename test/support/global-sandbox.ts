@@ -1,5 +1,5 @@
 import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {freePort} from '../../src/engine/util/net.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
@@ -7,16 +7,6 @@ import {sandboxDown, sandboxUp} from '../../src/engine/sandbox/sandbox.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address() as {port: number}
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 declare module 'vitest' {
   export interface ProvidedContext {

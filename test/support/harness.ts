@@ -147,3 +147,11 @@ export async function startTestEngine(opts: {
 export async function leftovers(rest: AriHttp): Promise<{channels: string[]; bridges: string[]}> {
   return {channels: (await rest.listChannels()).map((c) => c.name), bridges: (await rest.listBridges()).map((b) => b.id)}
 }
+
+/** After a scenario: hang up whatever it left, check Asterisk is clean, stop the engine. */
+export async function finish(h: Harness | undefined): Promise<void> {
+  if (!h) return
+  for (const ch of await h.rest.listChannels()) await h.rest.hangup(ch.id).catch(() => undefined)
+  await h.waitFor('no channels left', async () => (await leftovers(h.rest)).channels.length === 0, 10_000)
+  await h.stop()
+}

@@ -5,20 +5,11 @@ import {parseQueueFile} from '../../src/engine/admin/queue-file.js'
 import {dryRun} from '../../src/engine/ivr/dry-run.js'
 import {checkFlow} from '../../src/engine/ivr/parse-flow.js'
 import {isUserError} from '../../src/engine/util/errors.js'
+import {prng} from '../../src/bench/prng.js'
 
 // Thousands of broken flows and queue files, made by mutating valid ones with a seeded
 // generator: the checks must never crash, and every refusal must say where and what.
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NASTY = [':', '-', '[', ']', '{', '}', '"', "'", '&', '*', '!', '|', '>', '%', '@', '#', '\t', '\n', '  ', '\u0000', '\u001b[2J', '\ud800', '张', '🙂', '..', '/', '\\', '0x', '1e309', '-1', 'null', '~', '<<: *a', '&a', '*a', '!!binary', '? ', '---', '...']
 const VALUES = ['', 'null', '-5', '0', '3.5', '1e309', '[]', '{}', '[1, [2, [3]]]', '"x"', 'true', "'" + 'x'.repeat(10_000) + "'", '{type: play}', '!!str 1', '__proto__', 'constructor', '0123']
