@@ -2,13 +2,14 @@
 # Installs what callctl needs on a fresh Debian 12 machine with Node 20, as root:
 # debootstrap (to build the sandbox's Debian sid root with Asterisk 22), a C++
 # toolchain (better-sqlite3 compiles from source), sox and espeak-ng (prompts and
-# audio checks), tmux (dashboard end-to-end test); then the npm packages and a build.
+# audio checks), tmux (dashboard end-to-end test), sqlite3 (the reports benchmark's
+# baseline); then the npm packages and a build.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux; do
+for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -8,6 +8,7 @@ import type {EngineConfig} from './config/engine-config.js'
 import {SqliteStore} from './store/sqlite-store.js'
 import {contactLookup, sqliteFrontDoor} from './front-door.js'
 import {recordingDir} from './recordings/location.js'
+import {LiveQueueLog} from './reports/queue-log-live.js'
 import {Recorder} from './recordings/recorder.js'
 import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
@@ -78,6 +79,17 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }),
     recorder,
   })
+  // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.
+  let queueLog: LiveQueueLog | null = null
+  if (config.queueLog) {
+    try {
+      queueLog = await LiveQueueLog.start({file: config.queueLog, store, log, source: {events: engine.events, callbackKey: (q) => engine!.acd.queues.get(q)?.callbackKey ?? ''}})
+    } catch (err) {
+      await ari.close()
+      await store.close()
+      throw new UserError(`Cannot write the queue_log ${config.queueLog}: ${(err as Error).message}`, {suggestion: 'Fix queueLog in the config (or CALLCTL_QUEUE_LOG), or leave it out.', exitCode: 2, code: 'queue_log'})
+    }
+  }
   await engine.start()
   const api = new ApiServer({
     host: config.api.host,
@@ -90,6 +102,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
   try {
     apiUrl = (await api.listen()).url
   } catch (err) {
+    await queueLog?.stop()
     await engine.stop()
     await ari.close()
     await store.close()
@@ -112,6 +125,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     async stop() {
       clearEndpoint(config.paths, process.pid)
       await api.close()
+      await queueLog?.stop()
       await engine!.stop()
       await ari.close()
       await store.close()

@@ -27,10 +27,12 @@ export interface EngineConfig {
   defaultCountry: string
   /** Screen pop: optional CRM webhook ({number} becomes the URL-encoded E.164 number) and the tiers that count as VIP. */
   crm: {lookupUrl: string | null; timeoutMs: number; vipTiers: string[]}
+  /** Also write an Asterisk-format queue_log to this file, live (QueueMetrics, Asternic); null = off. */
+  queueLog: string | null
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm'] as const
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId'] as const
@@ -48,6 +50,7 @@ interface RawConfig {
   supervisor?: {endpoint?: string}
   defaultCountry?: string
   crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
+  queueLog?: string | null
 }
 
 /**
@@ -108,6 +111,8 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
       timeoutMs: raw.crm?.timeoutMs ?? DEFAULT_CRM_TIMEOUT_MS,
       vipTiers: raw.crm?.vipTiers ?? [...DEFAULT_VIP_TIERS],
     },
+    // CALLCTL_QUEUE_LOG="" switches a configured queue_log off for one run.
+    queueLog: (env.CALLCTL_QUEUE_LOG ?? raw.queueLog) || null,
     paths,
   }
 }
@@ -129,6 +134,7 @@ function validate(d: LocatedDoc): RawConfig {
     if (typeof ari.app === 'string' && !/^[A-Za-z0-9_.-]+$/.test(ari.app)) throw errorAt(d, ['ari', 'app'], 'ari.app may only contain letters, digits, _ . -')
   }
   if (r.database !== undefined && typeof r.database !== 'string') throw errorAt(d, ['database'], 'database must be a file path')
+  if (r.queueLog !== undefined && r.queueLog !== null && typeof r.queueLog !== 'string') throw errorAt(d, ['queueLog'], 'queueLog must be a file path', 'Example: queueLog: /var/log/asterisk/queue_log')
   if (r.defaultQueue !== undefined && r.defaultQueue !== null && typeof r.defaultQueue !== 'string') throw errorAt(d, ['defaultQueue'], 'defaultQueue must be a queue name')
   if (r.logLevel !== undefined && !LOG_LEVELS.includes(r.logLevel as never)) {
     throw errorAt(d, ['logLevel'], `logLevel "${String(r.logLevel)}" is not one of ${LOG_LEVELS.join(', ')}`)

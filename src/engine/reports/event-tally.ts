@@ -11,7 +11,27 @@ export interface AgentTimes {
   pausedByReason: Record<string, number>
   missedRings: number
   outbound: number
+  /** Post-call survey answers given on this agent's calls, and their scores summed. */
+  surveys: number
+  surveyTotal: number
 }
+
+/** Queue counts beyond the metric tally: callbacks and overflow. */
+export interface QueueExtras {
+  callbacksRequested: number
+  /** Callbacks where the customer was reached and connected to an agent. */
+  callbacksCompleted: number
+  /** Callers sent on to another queue by this queue's overflow, and callers that arrived by one. */
+  overflowedOut: number
+  overflowedIn: number
+}
+
+/** call.completed's talkMs runs from connect to hang-up, hold included; the metrics count hold apart. */
+export function talkWithoutHold(d: Record<string, unknown>): number {
+  return Math.max(0, Number(d.talkMs ?? 0) - Number(d.holdMs ?? 0))
+}
+
+type OpenSpans = {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null}
 
 /**
  * Folds the event log into per-queue and per-agent tallies, one event at a time, the
@@ -22,8 +42,9 @@ export class EventTally {
   readonly queues = new Map<string, Tally>()
   readonly agents = new Map<string, Tally>()
   readonly agentTimes = new Map<string, AgentTimes>()
+  readonly queueExtras = new Map<string, QueueExtras>()
   /** Open login / pause / wrap-up spans per agent. */
-  private readonly open = new Map<string, {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null}>()
+  private readonly open = new Map<string, OpenSpans>()
 
   constructor(private readonly sl: SlLookup = () => DEFAULT_SL) {}
 
@@ -41,8 +62,14 @@ export class EventTally {
 
   times(id: string): AgentTimes {
     let t = this.agentTimes.get(id)
-    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, missedRings: 0, outbound: 0}))
+    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, missedRings: 0, outbound: 0, surveys: 0, surveyTotal: 0}))
     return t
+  }
+
+  extras(queue: string): QueueExtras {
+    let x = this.queueExtras.get(queue)
+    if (!x) this.queueExtras.set(queue, (x = {callbacksRequested: 0, callbacksCompleted: 0, overflowedOut: 0, overflowedIn: 0}))
+    return x
   }
 
   private spans(id: string) {
@@ -58,16 +85,30 @@ export class EventTally {
     switch (e.type) {
       case 'queue.entered':
         if (q) countOffered(this.queue(q))
+        if (q && d.overflowFrom) this.extras(q).overflowedIn++
+        break
+      case 'queue.exited':
+        if (q && d.action === 'queue' && d.to) this.extras(q).overflowedOut++
+        break
+      case 'callback.requested':
+        if (q) this.extras(q).callbacksRequested++
+        break
+      case 'survey.answered':
+        if (a && Number.isFinite(Number(d.score))) {
+          this.times(a).surveys++
+          this.times(a).surveyTotal += Number(d.score)
+        }
         break
       case 'call.connected':
         if (q && d.outbound !== true) countAnswered(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
         if (a && q) countAnswered(this.agent(a), Number(d.waitMs ?? 0), this.sl(q))
+        if (q && d.callback === true) this.extras(q).callbacksCompleted++
         break
       case 'queue.abandoned':
         if (q) countAbandoned(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
         break
       case 'call.completed': {
-        const talk = Number(d.talkMs ?? 0)
+        const talk = talkWithoutHold(d)
         const hold = Number(d.holdMs ?? 0)
         if (q) countHandled(this.queue(q), talk, hold, 0)
         if (a) {
@@ -118,6 +159,29 @@ export class EventTally {
       this.closePause(id, at, true)
       this.closeLogin(id, at, true)
     }
+  }
+
+  /**
+   * Ends this tally's interval at `at` and returns the next interval's tally, the spans
+   * still open (logged in, paused, in wrap-up) carried over: time in a state is split at
+   * interval boundaries, so each interval gets its own share.
+   */
+  split(at: number): EventTally {
+    const next = new EventTally(this.sl)
+    for (const [id, s] of this.open) {
+      const carried: OpenSpans = {
+        loginAt: s.loginAt === null ? null : at,
+        pauseAt: s.pauseAt === null ? null : at,
+        reason: s.reason,
+        wrapAt: s.wrapAt === null ? null : at,
+        wrapQueue: s.wrapQueue,
+      }
+      this.closeWrapUp(id, at)
+      this.closePause(id, at)
+      this.closeLogin(id, at)
+      next.open.set(id, carried)
+    }
+    return next
   }
 
   /** Starts the period with spans already open before it (login, pause) at `at`. */

@@ -1,0 +1,111 @@
+import type Database from 'better-sqlite3'
+import {presenceAt, tallyByInterval} from './interval-tally.js'
+import {emptyTally, occupancy} from './metrics.js'
+import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
+import type {Cell, TableReport} from './report-output.js'
+
+/**
+ * Per agent and interval: time logged in, paused (in total and per reason), idle, talking,
+ * on hold and in wrap-up; calls answered, handled and outbound; missed rings; occupancy;
+ * survey scores. Counted by EventTally, so the figures match the queues report's.
+ */
+export function agentsReport(ctx: ReportContext): TableReport {
+  const reasons = pauseReasons(ctx.db, ctx.period)
+  const reasonCols = columnNames(reasons)
+  return {
+    kind: 'table',
+    type: 'agents',
+    columns: [
+      'interval_start',
+      'interval_end',
+      'agent',
+      'agent_name',
+      'logged_in_s',
+      'paused_s',
+      ...reasons.map((r) => reasonCols.get(r)!),
+      'idle_s',
+      'talk_s',
+      'hold_s',
+      'wrap_up_s',
+      'answered',
+      'handled',
+      'outbound',
+      'missed_rings',
+      'occupancy',
+      'surveys',
+      'avg_survey_score',
+    ],
+    meta: {
+      ...periodMeta(ctx),
+      pauseReasons: Object.fromEntries(reasons.map((r) => [reasonCols.get(r)!, r])),
+      notes: {
+        idle_s: 'logged in, not paused and not busy (talk, hold, wrap-up); ringing counts as idle',
+        occupancy: '(talk + hold + wrap-up) / (logged in - paused), a share from 0 to 1',
+        talk_s: 'connected time without hold; counted in the interval the call ended',
+        intervals: 'logged-in, paused and wrap-up time is split where intervals meet',
+        handled: 'calls the agent finished, outbound included; answered: queue calls connected to the agent',
+      },
+    },
+    rows: rows(ctx, reasons),
+  }
+}
+
+function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
+  const sl = slBook(ctx)
+  const z = ctx.period.zone
+  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q))) {
+    const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys()])
+    for (const a of [...ids].sort()) {
+      if (ctx.agent !== null && a !== ctx.agent) continue
+      const t = tally.agents.get(a) ?? emptyTally()
+      const times = tally.agentTimes.get(a)
+      const logged = times?.loggedInMs ?? 0
+      const paused = times?.pausedMs ?? 0
+      const busy = t.talkMs + t.holdMs + t.wrapUpMs
+      yield [
+        z.format(bucket.start),
+        z.format(bucket.end),
+        a,
+        ctx.agentNames.get(a) ?? '',
+        sec(logged),
+        sec(paused),
+        ...reasons.map((r) => sec(times?.pausedByReason[r] ?? 0)),
+        sec(Math.max(0, logged - paused - busy)),
+        sec(t.talkMs),
+        sec(t.holdMs),
+        sec(t.wrapUpMs),
+        t.answered,
+        t.handled,
+        times?.outbound ?? 0,
+        times?.missedRings ?? 0,
+        share(occupancy(busy, logged, paused)),
+        times?.surveys ?? 0,
+        times && times.surveys > 0 ? Math.round((times.surveyTotal / times.surveys) * 100) / 100 : null,
+      ]
+    }
+  }
+}
+
+/** Pause reasons in use in the period (and by pauses that began before it), sorted. */
+function pauseReasons(db: Database.Database, period: {from: number; to: number}): string[] {
+  const found = new Set<string>()
+  for (const r of db.prepare("SELECT DISTINCT data->>'reason' AS reason FROM events WHERE type = 'agent.paused' AND ts >= ? AND ts < ?").all(period.from, period.to) as {reason: unknown}[]) {
+    found.add(String(r.reason ?? '') || 'unspecified')
+  }
+  for (const s of presenceAt(db, period.from).values()) if (s.pausedReason !== null) found.add(s.pausedReason)
+  return [...found].sort()
+}
+
+/** paused_lunch_s, ...: reasons are short codes, but come from outside, so they are reduced to [a-z0-9_]. */
+function columnNames(reasons: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  const used = new Set<string>()
+  for (const r of reasons) {
+    const base = `paused_${r.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40)}_s`
+    let name = base
+    for (let i = 2; used.has(name); i++) name = `${base.slice(0, -2)}_${i}_s`
+    used.add(name)
+    out.set(r, name)
+  }
+  return out
+}

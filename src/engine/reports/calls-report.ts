@@ -1,0 +1,135 @@
+import type Database from 'better-sqlite3'
+import {disconnectSide, foldCall, type CallRecord} from './call-records.js'
+import {scanCalls} from './call-scan.js'
+import {periodMeta, sec, type ReportContext} from './report-context.js'
+import type {Cell, TableReport} from './report-output.js'
+
+export const CALL_COLUMNS = [
+  'call_id',
+  'started_at',
+  'answered_at',
+  'ended_at',
+  'direction',
+  'caller_number',
+  'caller_name',
+  'did',
+  'ivr_keys',
+  'queue',
+  'queues',
+  'priority',
+  'entry_position',
+  'wait_s',
+  'agents_tried',
+  'agent',
+  'talk_s',
+  'hold_s',
+  'wrap_up_s',
+  'transfers',
+  'outcome',
+  'disconnect',
+  'recording',
+  'survey_score',
+]
+
+const COLUMN_NOTES = {
+  started_at: 'the call reached the engine; answered_at: first agent connected; times in the report zone',
+  ivr_keys: 'NODE:KEYS for each IVR input, space separated',
+  queues: 'every queue the call entered, in order (overflow, transfers)',
+  wait_s: 'seconds in line before an agent answered, or before the caller left the line',
+  agents_tried: 'agents whose phone rang without an answer (ring-no-answer), in order',
+  talk_s: 'connected time summed over agents, hold not included',
+  wrap_up_s: 'after-call work of the agent that ended the call (empty if unknown)',
+  transfers: 'KIND:TARGET_TYPE:TARGET for each transfer',
+  outcome: 'the cause on call.ended (completed, abandoned, exit-timeout, voicemail, ...), or live',
+  disconnect: 'caller | agent | system: who ended the call',
+  recording: 'the recording file (path on this machine when known, else its name in Asterisk)',
+}
+
+// Recordings are looked up a batch of calls at a time: one query per batch, not per call.
+const BATCH = 256
+
+/** One row per call that started in the period, in the order they started. */
+export function callsReport(ctx: ReportContext): TableReport {
+  return {
+    kind: 'table',
+    type: 'calls',
+    columns: CALL_COLUMNS,
+    meta: {...periodMeta(ctx), columns: COLUMN_NOTES},
+    rows: callRows(ctx),
+  }
+}
+
+function* callRows(ctx: ReportContext): Generator<Cell[]> {
+  const z = ctx.period.zone
+  const t = (ms: number | null) => (ms === null ? null : z.format(ms))
+  let batch: CallRecord[] = []
+  const lookup = recordingLookup(ctx.db)
+  const flush = function* (): Generator<Cell[]> {
+    const files = recordingFiles(lookup, batch)
+    for (const r of batch) {
+      const talk = r.talkMs === null ? null : Math.max(0, r.talkMs - r.holdMs)
+      yield [
+        r.callId,
+        t(r.startedAt),
+        t(r.connectedAt),
+        t(r.endedAt),
+        r.direction,
+        r.number,
+        r.name,
+        r.did,
+        r.keyTrail.join(' '),
+        r.queue ?? '',
+        r.queues.join(' '),
+        r.priority,
+        r.entryPosition,
+        sec(r.waitMs),
+        r.agentsTried.join(' '),
+        r.agent ?? '',
+        sec(talk),
+        r.talkMs === null ? null : sec(r.holdMs),
+        sec(r.wrapUpMs),
+        r.transfers.join(' '),
+        r.outcome,
+        disconnectSide(r),
+        files.get(r.callId) ?? '',
+        r.surveyScore,
+      ]
+    }
+    batch = []
+  }
+  for (const events of scanCalls(ctx.db, ctx.period)) {
+    if (ctx.agent !== null && !events.some((e) => e.agent === ctx.agent && (e.type === 'call.connected' || e.type === 'agent.ring_noanswer'))) continue
+    const r = foldCall(events)
+    if (!r || (ctx.queue !== null && !r.queues.includes(ctx.queue))) continue
+    batch.push(r)
+    if (batch.length >= BATCH) yield* flush()
+  }
+  yield* flush()
+}
+
+/**
+ * Call id → its recording files (space separated when a transfer made a second one): the
+ * path on this machine when the engine could see it, else NAME.FORMAT in Asterisk's spool.
+ */
+function recordingFiles(lookup: RecordingLookup, calls: readonly CallRecord[]): Map<string, string> {
+  const out = new Map<string, string>()
+  if (calls.length === 0) return out
+  for (const r of lookup(calls.map((c) => c.callId))) {
+    if (r.state === 'failed') continue
+    const file = r.host_path ?? `${r.name}.${r.format}`
+    out.set(r.call_id, out.has(r.call_id) ? `${out.get(r.call_id)} ${file}` : file)
+  }
+  return out
+}
+
+type RecordingLookup = (callIds: string[]) => {call_id: string; name: string; format: string; state: string; host_path: string | null}[]
+
+/** One prepared statement per batch size (the last batch is smaller): not one per batch. */
+function recordingLookup(db: Database.Database): RecordingLookup {
+  const stmts = new Map<number, Database.Statement>()
+  return (ids) => {
+    let stmt = stmts.get(ids.length)
+    if (!stmt) stmts.set(ids.length, (stmt = db.prepare(`SELECT call_id, name, format, state, host_path FROM recordings WHERE call_id IN (${ids.map(() => '?').join(',')}) ORDER BY started_at, name`)))
+    return stmt.all(...ids) as ReturnType<RecordingLookup>
+  }
+}

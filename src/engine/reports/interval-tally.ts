@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3'
+import type {EventType} from '../store/events.js'
+import {EventTally, type SlLookup} from './event-tally.js'
+import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
+import type {Bucket, Buckets} from './interval.js'
+
+/** The events EventTally counts. */
+export const TALLY_TYPES: readonly EventType[] = [
+  'queue.entered',
+  'queue.exited',
+  'queue.abandoned',
+  'call.connected',
+  'call.completed',
+  'callback.requested',
+  'survey.answered',
+  'agent.ring_noanswer',
+  'agent.wrapup_started',
+  'agent.wrapup_ended',
+  'agent.login',
+  'agent.logout',
+  'agent.paused',
+  'agent.unpaused',
+]
+
+const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
+
+export interface IntervalTally {
+  bucket: Bucket
+  tally: EventTally
+}
+
+/**
+ * The period's events folded by EventTally, one tally per interval, handed out as each
+ * interval ends (every interval of the period, including those without events). Agents
+ * logged in or paused when the period starts are found from their last presence event
+ * before it; time in a state is split where intervals meet (EventTally.split).
+ */
+export function* tallyByInterval(db: Database.Database, buckets: Buckets, period: {from: number; to: number}, sl: SlLookup): Generator<IntervalTally> {
+  let bucket: Bucket | null = buckets.first()
+  let tally = new EventTally(sl)
+  for (const [agent, state] of presenceAt(db, period.from)) tally.openAt(agent, period.from, state)
+  for (const e of scanEvents(db, {afterId: idBefore(db, period.from - CLOCK_SKEW_MS), types: TALLY_TYPES})) {
+    if (e.ts < period.from) continue
+    if (e.ts >= period.to) {
+      if (e.ts >= period.to + CLOCK_SKEW_MS) break
+      continue
+    }
+    while (bucket && e.ts >= bucket.end) {
+      const next: EventTally = tally.split(bucket.end)
+      yield {bucket, tally}
+      bucket = buckets.next(bucket)
+      tally = next
+    }
+    // An event a skewed clock dates before the interval reached is counted in it.
+    tally.apply(bucket && e.ts < bucket.start ? {...e, ts: bucket.start} : e)
+  }
+  while (bucket) {
+    const next = buckets.next(bucket)
+    if (next) {
+      const carried = tally.split(bucket.end)
+      yield {bucket, tally}
+      tally = carried
+    } else {
+      tally.closeAll(bucket.end)
+      yield {bucket, tally}
+    }
+    bucket = next
+  }
+}
+
+/** Each agent's presence at `at`, from its last login/logout/pause/unpause before it. */
+export function presenceAt(db: Database.Database, at: number): Map<string, {loggedIn: boolean; pausedReason: string | null}> {
+  const rows = db
+    .prepare(
+      `SELECT agent, type, data, MAX(id) FROM events WHERE type IN (${PRESENCE.map(() => '?').join(',')}) AND ts < ? AND agent IS NOT NULL GROUP BY agent`,
+    )
+    .all(...PRESENCE, at) as {agent: string; type: EventType; data: string}[]
+  const out = new Map<string, {loggedIn: boolean; pausedReason: string | null}>()
+  for (const r of rows) {
+    if (r.type === 'agent.logout') continue
+    const reason = r.type === 'agent.paused' ? String((JSON.parse(r.data) as {reason?: unknown}).reason ?? '') || 'unspecified' : null
+    out.set(r.agent, {loggedIn: true, pausedReason: reason})
+  }
+  return out
+}

@@ -1,0 +1,75 @@
+import {tallyByInterval} from './interval-tally.js'
+import {abandonRate, aht, answerRate, asa, emptyTally, serviceLevel} from './metrics.js'
+import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
+import type {Cell, TableReport} from './report-output.js'
+import {slColumn} from './sl-columns.js'
+
+const BEFORE_SL = ['interval_start', 'interval_end', 'queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'answer_rate', 'abandon_rate']
+const AFTER_SL = ['asa_s', 'longest_wait_s', 'aht_s', 'handled', 'talk_s', 'hold_s', 'wrap_up_s', 'callbacks_requested', 'callbacks_completed', 'overflowed_out', 'overflowed_in']
+
+/**
+ * Per queue and interval: the metric tally (metrics.ts definitions, via EventTally), with
+ * the service level in the column named after the queue's own T and formula.
+ */
+export function queuesReport(ctx: ReportContext): TableReport {
+  const sl = slBook(ctx)
+  const configured = [...ctx.queues.keys()].filter((q) => ctx.queue === null || q === ctx.queue)
+  // '' stands for queues no longer configured: they are counted with the default settings.
+  const slCols = sl.columns(ctx.queue !== null ? [ctx.queue] : [...configured, ''])
+  return {
+    kind: 'table',
+    type: 'queues',
+    columns: [...BEFORE_SL, ...slCols, ...AFTER_SL],
+    meta: {
+      ...periodMeta(ctx),
+      serviceLevel: sl.definitions(ctx.queue !== null ? [ctx.queue] : configured),
+      notes: {
+        rates: 'shares from 0 to 1; empty when there is nothing to divide by',
+        abandon_rate: '(abandoned - short abandons) / (offered - short abandons)',
+        times: 'seconds; talk excludes hold; AHT = (talk + hold + wrap-up) / handled',
+        intervals:
+          'each count falls in the interval where it happened (offered on entering the queue, answered on connecting, abandoned on hanging up); talk and hold count where the call ended; wrap-up is split where intervals meet',
+        sl: 'each queue has its SL in the column of its own T and formula (see serviceLevel); queues removed since count with the defaults',
+      },
+    },
+    rows: rows(ctx, slCols),
+  }
+}
+
+function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
+  const sl = slBook(ctx)
+  const z = ctx.period.zone
+  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q))) {
+    const names = new Set([...ctx.queues.keys(), ...tally.queues.keys()])
+    for (const q of [...names].sort()) {
+      if (ctx.queue !== null && q !== ctx.queue) continue
+      const t = tally.queues.get(q) ?? emptyTally()
+      const x = tally.queueExtras.get(q)
+      const settings = sl.of(q)
+      const slCells = slCols.map((c) => (c === slColumn(settings) ? share(serviceLevel(t, settings.formula)) : null))
+      yield [
+        z.format(bucket.start),
+        z.format(bucket.end),
+        q,
+        t.offered,
+        t.answered,
+        t.abandoned,
+        t.shortAbandoned,
+        share(answerRate(t)),
+        share(abandonRate(t)),
+        ...slCells,
+        sec(asa(t)),
+        sec(t.longestWaitMs),
+        sec(aht(t)),
+        t.handled,
+        sec(t.talkMs),
+        sec(t.holdMs),
+        sec(t.wrapUpMs),
+        x?.callbacksRequested ?? 0,
+        x?.callbacksCompleted ?? 0,
+        x?.overflowedOut ?? 0,
+        x?.overflowedIn ?? 0,
+      ]
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type Database from 'better-sqlite3'
+import {DEFAULT_QUEUE_SETTINGS, type QueueSettings} from '../model.js'
+import {Buckets, type Interval} from './interval.js'
+import type {Period} from './period.js'
+import {SlBook} from './sl-columns.js'
+
+/** Everything a report needs: the store, the period, the filters, the configuration. */
+export interface ReportContext {
+  db: Database.Database
+  period: Period
+  interval: Interval | null
+  queue: string | null
+  agent: string | null
+  /** Configured queues and their settings (SL threshold and formula, wrap-up, ...). */
+  queues: ReadonlyMap<string, QueueSettings>
+  /** Configured agents' display names. */
+  agentNames: ReadonlyMap<string, string>
+  staffing: {targetSl: number; targetSeconds: number | null}
+  now: number
+}
+
+export function loadContext(db: Database.Database, base: Omit<ReportContext, 'db' | 'queues' | 'agentNames'>): ReportContext {
+  const queues = new Map<string, QueueSettings>()
+  for (const r of db.prepare('SELECT name, settings FROM queues').all() as {name: string; settings: string}[]) queues.set(r.name, {...DEFAULT_QUEUE_SETTINGS, ...(JSON.parse(r.settings) as Partial<QueueSettings>)})
+  const agentNames = new Map<string, string>()
+  for (const r of db.prepare('SELECT id, name FROM agents').all() as {id: string; name: string}[]) agentNames.set(r.id, r.name)
+  return {...base, db, queues, agentNames}
+}
+
+export function slBook(ctx: ReportContext): SlBook {
+  return new SlBook(ctx.queues)
+}
+
+export function buckets(ctx: ReportContext, fallback: Interval | null = null): Buckets {
+  return new Buckets(ctx.period, ctx.interval ?? fallback)
+}
+
+/** The meta block of --format json: the period as asked, in the report's zone. */
+export function periodMeta(ctx: ReportContext): Record<string, unknown> {
+  const z = ctx.period.zone
+  return {
+    from: z.format(ctx.period.from),
+    to: z.format(ctx.period.to),
+    tz: z.name,
+    interval: ctx.interval?.label ?? null,
+    queue: ctx.queue,
+    agent: ctx.agent,
+    generatedAt: z.format(ctx.now),
+  }
+}
+
+/** Milliseconds as seconds with one decimal; null stays empty. */
+export function sec(ms: number | null | undefined): number | null {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? null : Math.round(ms / 100) / 10
+}
+
+/** A share (0..1) to four decimals; null (no denominator) stays empty. */
+export function share(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) ? null : Math.round(v * 10_000) / 10_000
+}

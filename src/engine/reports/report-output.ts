@@ -1,0 +1,211 @@
+import {stringify} from 'csv-stringify'
+import {closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {UserError} from '../util/errors.js'
+import {csvSafe} from '../util/text.js'
+
+export type Cell = string | number | null | undefined
+
+/** A report as columns and rows. Rows are produced as they are written (never all in memory). */
+export interface TableReport {
+  kind: 'table'
+  type: string
+  columns: string[]
+  /** What the figures mean (the SL formula and T per queue, units): the header of --format json. */
+  meta: Record<string, unknown>
+  rows: Iterable<Cell[]>
+}
+
+/** A report in a format of its own, one text line per record (queue_log). */
+export interface LinesReport {
+  kind: 'lines'
+  type: string
+  lines: Iterable<string>
+}
+
+export type Report = TableReport | LinesReport
+export type ReportFormat = 'csv' | 'json'
+
+/** Where report text goes: a file written atomically, or stdout. */
+export interface Sink {
+  write(text: string): Promise<void>
+  /** Everything is written: make it visible (rename into place). */
+  commit(): Promise<void>
+  /** Something failed: leave nothing behind. */
+  abort(): void
+  readonly file: string | null
+}
+
+const FLUSH_AT = 1 << 16
+
+/**
+ * The report file is written under a temporary name in the target's directory and renamed
+ * over the target only when complete, so a reader (or the next cron step) never sees half
+ * a report, and a failure leaves no file. The temporary file is created before any work,
+ * so an unwritable target fails at once.
+ */
+export class AtomicFile implements Sink {
+  readonly file: string
+  private readonly tmp: string
+  private fd: number | null
+
+  constructor(target: string) {
+    this.file = resolve(target)
+    this.tmp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+    try {
+      if (statSync(this.file, {throwIfNoEntry: false})?.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
+      // Reports hold callers' numbers and names: not for every user on the machine.
+      this.fd = openSync(this.tmp, 'wx', 0o640)
+    } catch (err) {
+      throw outputError(this.file, err)
+    }
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.fd === null) throw new Error('report file already closed')
+    try {
+      writeSync(this.fd, text)
+    } catch (err) {
+      throw outputError(this.file, err)
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.fd === null) return
+    try {
+      fsyncSync(this.fd)
+      closeSync(this.fd)
+      this.fd = null
+      renameSync(this.tmp, this.file)
+    } catch (err) {
+      this.abort()
+      throw outputError(this.file, err)
+    }
+  }
+
+  abort(): void {
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd)
+      } catch {
+        // already unusable: the unlink below is what matters
+      }
+      this.fd = null
+    }
+    try {
+      unlinkSync(this.tmp)
+    } catch {
+      // never created, or already renamed
+    }
+  }
+}
+
+/** Standard output, honouring back-pressure (a slow pipe must not fill memory). */
+export class StdoutSink implements Sink {
+  readonly file = null
+  async write(text: string): Promise<void> {
+    if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', r))
+  }
+  async commit(): Promise<void> {}
+  abort(): void {}
+}
+
+function outputError(file: string, err: unknown): UserError {
+  const code = (err as NodeJS.ErrnoException).code
+  const why =
+    code === 'ENOENT' ? `directory ${dirname(file)} does not exist`
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EISDIR' ? 'it is a directory'
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : code === 'EROFS' ? 'read-only file system'
+    : err instanceof Error ? err.message : String(err)
+  return new UserError(`Cannot write the report to ${file}: ${why}`, {suggestion: 'Give --out a file in an existing directory you can write to.', exitCode: 1, code: 'output'})
+}
+
+export interface WriteOptions {
+  format: ReportFormat
+  /** UTF-8 byte order mark first, so Excel reads the file as UTF-8. */
+  bom: boolean
+  /** Called every 1000 rows with the count so far. */
+  progress?: (rows: number) => void
+}
+
+/** Streams the report into the sink; returns the number of rows (lines) written. */
+export async function writeReport(report: Report, sink: Sink, o: WriteOptions): Promise<number> {
+  const out = new Buffered(sink)
+  if (o.bom) await out.write('\ufeff')
+  let rows = 0
+  const tick = () => {
+    rows++
+    if (rows % 1000 === 0) o.progress?.(rows)
+  }
+  if (report.kind === 'lines') {
+    for (const line of report.lines) {
+      await out.write(line + '\n')
+      tick()
+    }
+  } else if (o.format === 'json') {
+    await out.write(`{"report":${JSON.stringify(report.type)},"meta":${JSON.stringify(report.meta)},"columns":${JSON.stringify(report.columns)},"rows":[`)
+    for (const row of report.rows) {
+      const obj: Record<string, Cell> = {}
+      report.columns.forEach((c, i) => (obj[c] = row[i] ?? null))
+      await out.write((rows === 0 ? '\n' : ',\n') + JSON.stringify(obj))
+      tick()
+    }
+    await out.write('\n]}\n')
+  } else {
+    rows = await writeCsv(report, out, tick)
+  }
+  await out.flush()
+  return rows
+}
+
+/** Rows through csv-stringify; every text cell spreadsheet-safe (csvSafe), numbers as numbers. */
+async function writeCsv(report: TableReport, out: Buffered, tick: () => void): Promise<number> {
+  const csv = stringify({header: true, columns: report.columns.map(csvSafe), writableHighWaterMark: 1024})
+  let failed: Error | null = null
+  csv.on('data', (chunk: Buffer | string) => out.push(chunk.toString()))
+  csv.on('error', (err) => (failed = err))
+  let rows = 0
+  for (const row of report.rows) {
+    const cells = row.map((v) => (typeof v === 'string' ? csvSafe(v) : v))
+    if (!csv.write(cells)) await new Promise<void>((r) => csv.once('drain', r))
+    if (failed) throw failed
+    rows++
+    tick()
+    if (out.pending >= FLUSH_AT) await out.flush()
+  }
+  const ended = new Promise<void>((res, rej) => {
+    csv.once('end', res)
+    csv.once('error', rej)
+  })
+  csv.end()
+  await ended
+  return rows
+}
+
+/** Collects small pieces of text and hands the sink large ones. */
+class Buffered {
+  private parts: string[] = []
+  pending = 0
+  constructor(private readonly sink: Sink) {}
+
+  push(text: string): void {
+    this.parts.push(text)
+    this.pending += text.length
+  }
+
+  async write(text: string): Promise<void> {
+    this.push(text)
+    if (this.pending >= FLUSH_AT) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return
+    const text = this.parts.join('')
+    this.parts = []
+    this.pending = 0
+    await this.sink.write(text)
+  }
+}

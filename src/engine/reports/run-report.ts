@@ -1,0 +1,109 @@
+import {Worker} from 'node:worker_threads'
+import {SqliteStore} from '../store/sqlite-store.js'
+import {isUserError, UserError} from '../util/errors.js'
+import {parseInterval} from './interval.js'
+import {loadContext} from './report-context.js'
+import {writeReport, type ReportFormat, type Sink} from './report-output.js'
+import {REPORTS, type ReportName} from './report-types.js'
+import {zone} from './zone.js'
+
+/** A report to make: plain data, so it can cross into the worker thread. */
+export interface ReportJob {
+  type: ReportName
+  database: string
+  from: number
+  to: number
+  tz: string
+  interval: string | null
+  queue: string | null
+  agent: string | null
+  staffing: {targetSl: number; targetSeconds: number | null}
+  format: ReportFormat
+  bom: boolean
+  now: number
+}
+
+/** Builds the report from the store and streams it into the sink; returns the rows written. */
+export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
+  let store: SqliteStore | null = null
+  try {
+    store = new SqliteStore(job.database, {readonly: true})
+    const ctx = loadContext(store.db, {
+      period: {from: job.from, to: job.to, zone: zone(job.tz)},
+      interval: job.interval === null ? null : parseInterval(job.interval),
+      queue: job.queue,
+      agent: job.agent,
+      staffing: job.staffing,
+      now: job.now,
+    })
+    return await writeReport(REPORTS[job.type].build(ctx), sink, {format: job.format, bom: job.bom, progress})
+  } catch (err) {
+    // A damaged or foreign file is the user's to fix, not a bug: one line, exit 1.
+    const code = (err as {code?: unknown}).code
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      throw new UserError(`Cannot read the database ${job.database}: ${(err as Error).message}`, {suggestion: 'Check that it is the callctl database (config database, CALLCTL_DB).', exitCode: 1, code: 'database'})
+    }
+    throw err
+  } finally {
+    await store?.close()
+  }
+}
+
+// The report runs in a worker thread with a bounded heap: the garbage a long scan leaves
+// is collected within these limits instead of growing the process (RSS stays flat however
+// many rows), and the command's own thread stays free to write and to handle signals.
+const WORKER_LIMITS = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8}
+
+export type WorkerMessage =
+  | {chunk: string}
+  | {progress: number}
+  | {done: number}
+  | {error: {message: string; stack?: string; user?: {suggestion?: string; exitCode: number; code: string}}}
+
+/** produceReport in report-worker.js; the text comes back a chunk at a time, each acknowledged once written. */
+export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
+  const worker = new Worker(new URL('./report-worker.js', import.meta.url), {workerData: job, resourceLimits: WORKER_LIMITS})
+  return new Promise<number>((resolve, reject) => {
+    let settled = false
+    const fail = (err: Error) => {
+      if (settled) return
+      settled = true
+      void worker.terminate()
+      reject(err)
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      if ('chunk' in m) {
+        sink.write(m.chunk).then(
+          () => worker.postMessage('ack'),
+          (err: Error) => fail(err),
+        )
+      } else if ('progress' in m) progress?.(m.progress)
+      else if ('done' in m) {
+        settled = true
+        void worker.terminate()
+        resolve(m.done)
+      } else fail(fromWorker(m.error))
+    })
+    worker.on('error', (err: Error & {code?: string}) =>
+      fail(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new UserError(`The ${job.type} report ran out of memory (${WORKER_LIMITS.maxOldGenerationSizeMb} MB)`, {suggestion: 'Report a shorter period; this is a bug worth reporting.', exitCode: 1, code: 'report_memory'})
+          : err,
+      ),
+    )
+    worker.on('exit', (code) => fail(new Error(`the report worker stopped (exit ${code}) before finishing`)))
+  })
+}
+
+export function toWorkerError(err: unknown): WorkerMessage & {error: unknown} {
+  if (isUserError(err)) return {error: {message: err.message, user: {suggestion: err.suggestion, exitCode: err.exitCode, code: err.code}}}
+  const e = err instanceof Error ? err : new Error(String(err))
+  return {error: {message: e.message, stack: e.stack}}
+}
+
+function fromWorker(e: {message: string; stack?: string; user?: {suggestion?: string; exitCode: number; code: string}}): Error {
+  if (e.user) return new UserError(e.message, e.user)
+  const err = new Error(e.message)
+  if (e.stack) err.stack = e.stack
+  return err
+}
