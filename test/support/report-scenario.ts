@@ -33,7 +33,7 @@ export function dayScenario(): Log {
   L.at(120, 'agent.ring_noanswer', {call: 'c1', queue: 'sales', agent: 'a2', data: {reason: 'timeout', ringMs: 15_000}})
   L.at(120, 'agent.ringing', {call: 'c1', queue: 'sales', agent: 'a1'})
   L.at(125, 'call.connected', {call: 'c1', queue: 'sales', agent: 'a1', data: {waitMs: 20_000, ringMs: 5000, channel: 'c1.r2'}})
-  L.at(245, 'call.completed', {call: 'c1', queue: 'sales', agent: 'a1', data: {by: 'caller', talkMs: 120_000, holdMs: 10_000}})
+  L.at(245, 'call.completed', {call: 'c1', queue: 'sales', agent: 'a1', data: {by: 'caller', talkMs: 110_000, holdMs: 10_000}}) // 120 s connected, 10 s of it on hold
   L.at(245, 'agent.wrapup_started', {call: 'c1', queue: 'sales', agent: 'a1', data: {seconds: 10}})
   L.at(250, 'survey.answered', {call: 'c1', queue: 'sales', agent: 'a1', data: {score: 4}})
   L.at(252, 'call.ended', {call: 'c1', queue: 'sales', agent: 'a1', data: {cause: 'completed'}})

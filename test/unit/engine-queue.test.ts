@@ -704,7 +704,7 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
       const [requested] = await find(id, 'callback.requested')
       expect(requested!.data).toEqual({number: '5551000', position: 1, joinedAt: t0})
       const exits = await find(id, 'queue.exited')
-      expect(exits.map((e) => e.data)).toEqual([{reason: 'key', action: 'callback', position: 1, waitMs: 10_000}])
+      expect(exits.map((e) => e.data)).toEqual([{reason: 'key', key: '*', action: 'callback', position: 1, waitMs: 10_000}])
       const thanks = plays('ch1')[1]!
       expect(thanks[1]).toEqual(['sound:auth-thankyou', 'sound:vm-goodbye'])
       expect(hangups()).toEqual([])

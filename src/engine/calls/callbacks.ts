@@ -23,7 +23,7 @@ export function callbackConfirmed(core: EngineCore, session: CallSession, number
   })
   if (!reason) {
     // app_queue's EXITWITHKEY: the caller left the line of live callers by a key.
-    core.events.append({type: 'queue.exited', callId: session.id, queue: session.queue, data: {reason: 'key', action: 'callback', position: core.acd.position(session.id), waitMs: core.clock.now() - (session.enteredQueueAt ?? core.clock.now())}})
+    core.events.append({type: 'queue.exited', callId: session.id, queue: session.queue, data: {reason: 'key', key: core.acd.queues.get(session.queue ?? '')?.callbackKey ?? '', action: 'callback', position: core.acd.position(session.id), waitMs: core.clock.now() - (session.enteredQueueAt ?? core.clock.now())}})
   }
 }
 
@@ -42,7 +42,7 @@ export async function onCustomerAnswered(core: EngineCore, channel: Channel): Pr
     data:
       session.direction === 'outbound'
         ? {waitMs: 0, ringMs: now - session.startedAt, outbound: true, number: session.outboundNumber}
-        : {waitMs: now - (session.joinedAt ?? now), ringMs: session.lastRingMs, callback: true, attempt: session.callbackAttempts, number: session.callbackNumber},
+        : {waitMs: now - (session.joinedAt ?? now), ringMs: session.lastRingMs, callback: true, attempt: session.callbackAttempts, number: session.callbackNumber, channel: session.agentChannelId},
   })
   try {
     await core.ari.stopBridgeMoh(session.bridgeId!).catch(() => undefined)

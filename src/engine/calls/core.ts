@@ -36,7 +36,8 @@ export class EngineCore {
   /** Set by Engine right after: call control needs the internals. */
   control!: CallControl
   readonly stats: LiveStats
-  readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number}>()
+  /** Agents in wrap-up: when it ends, and the call and queue it follows. */
+  readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number; callId?: string | null; queue?: string | null}>()
   readonly handleTimes = new Map<string, HandleTimes>()
   readonly memory = new CallerMemory()
   /** Voicemail recordings in progress: recording name → call. */

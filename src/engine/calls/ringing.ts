@@ -90,7 +90,7 @@ export function finishAttempt(core: EngineCore, session: CallSession, attempt: R
   core.acd.ringEnded(session.id, attempt.agentId, outcome, now)
   const ringMs = now - attempt.startedAt
   if (outcome === 'canceled') {
-    core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs}})
+    core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs, reason}})
   } else {
     core.events.append({type: 'agent.ring_noanswer', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {reason, ringMs, outcome}})
     maybeAutoPause(core, attempt.agentId, session.queue)

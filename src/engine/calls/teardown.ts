@@ -113,11 +113,12 @@ export function completeCall(core: EngineCore, session: CallSession, by: 'caller
 export function agentPartDone(core: EngineCore, session: CallSession, by: string): void {
   const now = core.clock.now()
   const agentId = session.agentId!
-  const talkMs = now - (session.connectedAt ?? now)
   if (session.heldSince !== null) {
     session.holdMs += now - session.heldSince
     session.heldSince = null
   }
+  // Talk excludes hold: AHT adds them up separately (PRODUCT.md).
+  const talkMs = Math.max(0, now - (session.connectedAt ?? now) - session.holdMs)
   const number = session.isCallback ? session.callbackNumber! : session.direction === 'outbound' ? session.outboundNumber! : session.caller.number
   core.events.append({
     type: 'call.completed',
@@ -140,14 +141,15 @@ export function startWrapUpTimer(core: EngineCore, agentId: string, seconds: num
   const endsAt = core.clock.now() + seconds * 1000
   core.events.append({type: 'agent.wrapup_started', callId: session?.id ?? null, queue: session?.queue ?? null, agent: agentId, data: {seconds}})
   core.clock.clearTimeout(core.wrapUpTimers.get(agentId)?.timer)
-  core.wrapUpTimers.set(agentId, {endsAt, timer: core.clock.setTimeout(() => endWrapUp(core, agentId, 'timer'), seconds * 1000)})
+  core.wrapUpTimers.set(agentId, {endsAt, callId: session?.id ?? null, queue: session?.queue ?? null, timer: core.clock.setTimeout(() => endWrapUp(core, agentId, 'timer'), seconds * 1000)})
 }
 
 export function endWrapUp(core: EngineCore, agentId: string, how: 'timer' | 'agent'): boolean {
-  core.clock.clearTimeout(core.wrapUpTimers.get(agentId)?.timer)
+  const w = core.wrapUpTimers.get(agentId)
+  core.clock.clearTimeout(w?.timer)
   core.wrapUpTimers.delete(agentId)
   if (!core.acd.endWrapUp(agentId, core.clock.now())) return false
-  core.events.append({type: 'agent.wrapup_ended', agent: agentId, data: {how}})
+  core.events.append({type: 'agent.wrapup_ended', agent: agentId, callId: w?.callId ?? null, queue: w?.queue ?? null, data: {how}})
   scheduleDispatch(core)
   return true
 }

@@ -67,7 +67,7 @@ function* callRows(ctx: ReportContext): Generator<Cell[]> {
   const flush = function* (): Generator<Cell[]> {
     const files = recordingFiles(lookup, batch)
     for (const r of batch) {
-      const talk = r.talkMs === null ? null : Math.max(0, r.talkMs - r.holdMs)
+      const talk = r.talkMs === null ? null : Math.max(0, r.talkMs)
       yield [
         r.callId,
         t(r.startedAt),

@@ -28,7 +28,8 @@ export interface QueueExtras {
 
 /** call.completed's talkMs runs from connect to hang-up, hold included; the metrics count hold apart. */
 export function talkWithoutHold(d: Record<string, unknown>): number {
-  return Math.max(0, Number(d.talkMs ?? 0) - Number(d.holdMs ?? 0))
+  // The engine's talkMs already leaves hold out.
+  return Math.max(0, Number(d.talkMs ?? 0))
 }
 
 type OpenSpans = {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null}

@@ -153,7 +153,8 @@ export class QueueLogConverter {
         return
       case 'call.completed': {
         if (!q || !e.agent || d.outbound === true) return
-        const talkS = Math.round(Number(d.talkMs ?? 0) / 1000)
+        // app_queue's calltime runs from connect to hangup, hold included; our talkMs leaves hold out.
+        const talkS = Math.round((Number(d.talkMs ?? 0) + Number(d.holdMs ?? 0)) / 1000)
         const orig = c.entered.get(q) ?? 0
         const t = c.transfer
         c.transfer = null
