@@ -14,6 +14,7 @@ import type {Store} from './store/store.js'
 import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
 import {ensureSecret} from './util/secrets.js'
+import {keepCallRows} from './reports/call-rows.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -91,6 +92,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }
   }
   await engine.start()
+  const summary = keepCallRows(store.db, log)
   const api = new ApiServer({
     host: config.api.host,
     port: opts.apiPort ?? config.api.port,
@@ -102,6 +104,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
   try {
     apiUrl = (await api.listen()).url
   } catch (err) {
+    summary.stop()
     await queueLog?.stop()
     await engine.stop()
     await ari.close()
@@ -125,6 +128,7 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     async stop() {
       clearEndpoint(config.paths, process.pid)
       await api.close()
+      summary.stop()
       await queueLog?.stop()
       await engine!.stop()
       await ari.close()

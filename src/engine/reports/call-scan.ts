@@ -37,60 +37,106 @@ interface Pending {
 }
 
 /**
- * The events of each call that started in [from, to), one call at a time, in the order
- * the calls started. The log is read once, in write order; a call is handed out when it
- * has ended and its agent's wrap-up has finished (a wrap-up's end carries no call id: it
- * goes to the call whose wrap-up that agent started). Memory holds the calls in progress
- * at the point the scan has reached, not the period's calls.
+ * Calls in the order they started, fed the log's events in write order. A call is ready
+ * when it has ended and its agent's wrap-up has finished (a wrap-up's end carries no call
+ * id: it goes to the call whose wrap-up that agent started), and leaves the line only
+ * behind every call that started before it. Memory holds the calls in progress at the
+ * point the feed has reached.
  */
-export function* scanCalls(db: Database.Database, period: {from: number; to: number}): Generator<StoredEvent[]> {
-  const line: Pending[] = []
-  let head = 0
-  const open = new Map<string, Pending>()
-  const wrapOf = new Map<string, Pending>()
-  let now = period.from
-  const closeWrap = (agent: string, e: StoredEvent | null) => {
-    const p = wrapOf.get(agent)
+export class CallLine {
+  private line: Pending[] = []
+  private head = 0
+  private readonly open = new Map<string, Pending>()
+  private readonly wrapOf = new Map<string, Pending>()
+
+  /**
+   * @param accepts whether a call.started event opens a call in this line
+   * @param now the clock the line settles by: the latest event time seen
+   * @param stale whether a call that never ended is handed out once stale (a report: yes;
+   *   a summary that must never change once written: no)
+   */
+  constructor(
+    private readonly accepts: (started: StoredEvent) => boolean,
+    public now: number,
+    private readonly stale = true,
+  ) {}
+
+  get waiting(): number {
+    return this.line.length - this.head
+  }
+
+  /** The id of the first event of the oldest call still in the line. */
+  get oldestId(): number | null {
+    return this.head < this.line.length ? this.line[this.head]!.events[0]!.id : null
+  }
+
+  push(e: StoredEvent): void {
+    if (e.ts > this.now) this.now = e.ts
+    if (!e.callId) {
+      // Wrap-ups without a call: an agent's own extra after-call work, or the end of one.
+      if (e.agent && (e.type === 'agent.wrapup_ended' || e.type === 'agent.wrapup_started')) this.closeWrap(e.agent, e.type === 'agent.wrapup_ended' ? e : null)
+      return
+    }
+    let p = this.open.get(e.callId)
+    if (!p && e.type === 'call.started' && this.accepts(e)) {
+      p = {id: e.callId, events: [], last: e.ts, endedAt: null, wrapAgent: null}
+      this.open.set(p.id, p)
+      this.line.push(p)
+    }
     if (!p) return
-    wrapOf.delete(agent)
+    p.events.push(e)
+    p.last = e.ts
+    if (e.type === 'call.ended') p.endedAt = e.ts
+    else if (e.type === 'agent.wrapup_started' && e.agent) {
+      this.closeWrap(e.agent, null)
+      this.wrapOf.set(e.agent, p)
+      p.wrapAgent = e.agent
+    }
+  }
+
+  /** The calls at the head of the line that are ready, in the order they started. */
+  *ready(): Generator<StoredEvent[]> {
+    while (this.head < this.line.length && this.settled(this.line[this.head]!)) yield this.done(this.line[this.head++]!)
+    if (this.head > 4096 && this.head * 2 > this.line.length) this.line.splice(0, this.head), (this.head = 0)
+  }
+
+  /** Every call left, ready or not (the end of a report's period). */
+  *rest(): Generator<StoredEvent[]> {
+    while (this.head < this.line.length) yield this.done(this.line[this.head++]!)
+  }
+
+  private settled(p: Pending): boolean {
+    if (p.endedAt !== null) return p.wrapAgent === null || this.now - p.endedAt > SETTLE_MS
+    return this.stale && this.now - p.last > STALE_MS
+  }
+
+  private closeWrap(agent: string, e: StoredEvent | null): void {
+    const p = this.wrapOf.get(agent)
+    if (!p) return
+    this.wrapOf.delete(agent)
     p.wrapAgent = null
     if (e) p.events.push({id: e.id, ts: e.ts, type: e.type, callId: p.id, queue: e.queue, agent: e.agent, data: {}, origin: e.origin})
   }
-  const settled = (p: Pending) =>
-    p.endedAt !== null ? p.wrapAgent === null || now - p.endedAt > SETTLE_MS : now - p.last > STALE_MS
 
-  for (const e of scanEvents(db, {afterId: idBefore(db, period.from - CLOCK_SKEW_MS), types: CALL_RECORD_TYPES})) {
-    if (e.ts > now) now = e.ts
-    if (!e.callId) {
-      // Wrap-ups without a call: an agent's own extra after-call work, or the end of one.
-      if (e.agent && (e.type === 'agent.wrapup_ended' || e.type === 'agent.wrapup_started')) closeWrap(e.agent, e.type === 'agent.wrapup_ended' ? e : null)
-    } else {
-      let p = open.get(e.callId)
-      if (!p && e.type === 'call.started' && e.ts >= period.from && e.ts < period.to) {
-        p = {id: e.callId, events: [], last: e.ts, endedAt: null, wrapAgent: null}
-        open.set(p.id, p)
-        line.push(p)
-      }
-      if (p) {
-        p.events.push(e)
-        p.last = e.ts
-        if (e.type === 'call.ended') p.endedAt = e.ts
-        else if (e.type === 'agent.wrapup_started' && e.agent) {
-          closeWrap(e.agent, null)
-          wrapOf.set(e.agent, p)
-          p.wrapAgent = e.agent
-        }
-      }
-    }
-    while (head < line.length && settled(line[head]!)) yield done(line[head++]!)
-    if (head > 4096 && head * 2 > line.length) line.splice(0, head), (head = 0)
-    if (head === line.length && now >= period.to + CLOCK_SKEW_MS) return
-  }
-  while (head < line.length) yield done(line[head++]!)
-
-  function done(p: Pending): StoredEvent[] {
-    open.delete(p.id)
-    if (p.wrapAgent !== null && wrapOf.get(p.wrapAgent) === p) wrapOf.delete(p.wrapAgent)
+  private done(p: Pending): StoredEvent[] {
+    this.open.delete(p.id)
+    if (p.wrapAgent !== null && this.wrapOf.get(p.wrapAgent) === p) this.wrapOf.delete(p.wrapAgent)
     return p.events
   }
+}
+
+/**
+ * The events of each call that started in [from, to), one call at a time, in the order
+ * the calls started. The log is read once, in write order, from `afterId` when given (the
+ * calls that started up to it are known elsewhere) or from just before the period.
+ */
+export function* scanCalls(db: Database.Database, period: {from: number; to: number}, o: {afterId?: number} = {}): Generator<StoredEvent[]> {
+  const line = new CallLine((e) => e.ts >= period.from && e.ts < period.to, period.from)
+  const afterId = Math.max(o.afterId ?? 0, idBefore(db, period.from - CLOCK_SKEW_MS))
+  for (const e of scanEvents(db, {afterId, types: CALL_RECORD_TYPES})) {
+    line.push(e)
+    yield* line.ready()
+    if (line.waiting === 0 && line.now >= period.to + CLOCK_SKEW_MS) return
+  }
+  yield* line.rest()
 }

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
-import {disconnectSide, foldCall, type CallRecord} from './call-records.js'
+import {foldCall} from './call-records.js'
 import {scanCalls} from './call-scan.js'
-import {periodMeta, sec, type ReportContext} from './report-context.js'
+import {callAgents, callRow, summarizedRows} from './call-rows.js'
+import {periodMeta, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 
 export const CALL_COLUMNS = [
@@ -47,6 +48,9 @@ const COLUMN_NOTES = {
 
 // Recordings are looked up a batch of calls at a time: one query per batch, not per call.
 const BATCH = 256
+/** Where the three times and the recording sit in a row (callRow). */
+const TIMES = [1, 2, 3] as const
+const RECORDING = CALL_COLUMNS.indexOf('recording')
 
 /** One row per call that started in the period, in the order they started. */
 export function callsReport(ctx: ReportContext): TableReport {
@@ -59,49 +63,34 @@ export function callsReport(ctx: ReportContext): TableReport {
   }
 }
 
+/**
+ * Calls that started up to the summary's checkpoint come from their rows in call_rows;
+ * the rest (recent calls, or all of them when no engine keeps the summary) are folded
+ * from their events here. Both give the same row: callRow made both.
+ */
 function* callRows(ctx: ReportContext): Generator<Cell[]> {
   const z = ctx.period.zone
-  const t = (ms: number | null) => (ms === null ? null : z.format(ms))
-  let batch: CallRecord[] = []
+  let batch: Cell[][] = []
   const lookup = recordingLookup(ctx.db)
   const flush = function* (): Generator<Cell[]> {
-    const files = recordingFiles(lookup, batch)
-    for (const r of batch) {
-      const talk = r.talkMs === null ? null : Math.max(0, r.talkMs)
-      yield [
-        r.callId,
-        t(r.startedAt),
-        t(r.connectedAt),
-        t(r.endedAt),
-        r.direction,
-        r.number,
-        r.name,
-        r.did,
-        r.keyTrail.join(' '),
-        r.queue ?? '',
-        r.queues.join(' '),
-        r.priority,
-        r.entryPosition,
-        sec(r.waitMs),
-        r.agentsTried.join(' '),
-        r.agent ?? '',
-        sec(talk),
-        r.talkMs === null ? null : sec(r.holdMs),
-        sec(r.wrapUpMs),
-        r.transfers.join(' '),
-        r.outcome,
-        disconnectSide(r),
-        files.get(r.callId) ?? '',
-        r.surveyScore,
-      ]
+    const files = recordingFiles(lookup, batch.map((row) => row[0] as string))
+    for (const row of batch) {
+      for (const i of TIMES) row[i] = row[i] === null ? null : z.format(row[i] as number)
+      row[RECORDING] = files.get(row[0] as string) ?? ''
+      yield row
     }
     batch = []
   }
-  for (const events of scanCalls(ctx.db, ctx.period)) {
-    if (ctx.agent !== null && !events.some((e) => e.agent === ctx.agent && (e.type === 'call.connected' || e.type === 'agent.ring_noanswer'))) continue
+  const summarized = summarizedRows(ctx.db, ctx.period, {queue: ctx.queue, agent: ctx.agent})
+  for (const row of summarized.rows) {
+    batch.push(row)
+    if (batch.length >= BATCH) yield* flush()
+  }
+  for (const events of scanCalls(ctx.db, ctx.period, {afterId: summarized.checkpoint})) {
+    if (ctx.agent !== null && !callAgents(events).includes(ctx.agent)) continue
     const r = foldCall(events)
     if (!r || (ctx.queue !== null && !r.queues.includes(ctx.queue))) continue
-    batch.push(r)
+    batch.push(callRow(r))
     if (batch.length >= BATCH) yield* flush()
   }
   yield* flush()
@@ -111,10 +100,10 @@ function* callRows(ctx: ReportContext): Generator<Cell[]> {
  * Call id → its recording files (space separated when a transfer made a second one): the
  * path on this machine when the engine could see it, else NAME.FORMAT in Asterisk's spool.
  */
-function recordingFiles(lookup: RecordingLookup, calls: readonly CallRecord[]): Map<string, string> {
+function recordingFiles(lookup: RecordingLookup, callIds: string[]): Map<string, string> {
   const out = new Map<string, string>()
-  if (calls.length === 0) return out
-  for (const r of lookup(calls.map((c) => c.callId))) {
+  if (callIds.length === 0) return out
+  for (const r of lookup(callIds)) {
     if (r.state === 'failed') continue
     const file = r.host_path ?? `${r.name}.${r.format}`
     out.set(r.call_id, out.has(r.call_id) ? `${out.get(r.call_id)} ${file}` : file)

@@ -179,4 +179,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX recordings_call ON recordings(call_id);
     `,
   },
+  {
+    version: 5,
+    name: 'call summaries',
+    sql: `
+      -- One row per ended call: its line in \`report calls\`, kept as calls end by the engine
+      -- (reports/call-rows.ts) so a report reads a row per call instead of folding its
+      -- events. Derived from the events and rebuildable from them: the checkpoint in
+      -- projections says up to which call.started event (id) every call has its row.
+      -- Times are epoch ms (formatted in the report's zone); durations are seconds.
+      CREATE TABLE call_rows (
+        first_id INTEGER PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        ended_at INTEGER,
+        direction TEXT NOT NULL,
+        caller_number TEXT NOT NULL,
+        caller_name TEXT NOT NULL,
+        did TEXT NOT NULL,
+        ivr_keys TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        queues TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        entry_position INTEGER,
+        wait_s REAL,
+        agents_tried TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        talk_s REAL,
+        hold_s REAL,
+        wrap_up_s REAL,
+        transfers TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        disconnect TEXT,
+        survey_score INTEGER,
+        -- Agents who answered or let it ring (the --agent filter), space separated.
+        agents TEXT NOT NULL
+      );
+      CREATE TABLE projections (
+        name TEXT PRIMARY KEY,
+        checkpoint INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]

@@ -1,0 +1,261 @@
+import type Database from 'better-sqlite3'
+import type {StoredEvent} from '../store/events.js'
+import type {Logger} from '../util/log.js'
+import {disconnectSide, foldCall, type CallRecord} from './call-records.js'
+import {CALL_RECORD_TYPES, CallLine} from './call-scan.js'
+import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
+import {sec} from './report-context.js'
+import type {Cell} from './report-output.js'
+
+// The call summary: one row per ended call in call_rows, in the form `report calls` writes
+// it (times in epoch ms until a zone formats them). Folding a call from its events costs
+// far more than reading a row, so the engine folds each call once, as it ends, and reports
+// read rows up to the checkpoint and fold only the calls after it. The summary is derived
+// from the log: dropping both tables rebuilds it.
+
+const NAME = 'call_rows'
+const COLUMNS = 24
+const PAGE = 5000
+
+/**
+ * A call's row in CALL_COLUMNS order (calls-report.ts), its times still epoch ms and its
+ * recording empty: the form kept in call_rows, finished by the report (zone, recordings).
+ */
+export function callRow(r: CallRecord): Cell[] {
+  const talk = r.talkMs === null ? null : Math.max(0, r.talkMs)
+  return [
+    r.callId,
+    r.startedAt,
+    r.connectedAt,
+    r.endedAt,
+    r.direction,
+    r.number,
+    r.name,
+    r.did,
+    r.keyTrail.join(' '),
+    r.queue ?? '',
+    r.queues.join(' '),
+    r.priority,
+    r.entryPosition,
+    sec(r.waitMs),
+    r.agentsTried.join(' '),
+    r.agent ?? '',
+    sec(talk),
+    r.talkMs === null ? null : sec(r.holdMs),
+    sec(r.wrapUpMs),
+    r.transfers.join(' '),
+    r.outcome,
+    disconnectSide(r),
+    '',
+    r.surveyScore,
+  ]
+}
+
+/** Agents who answered the call or let it ring: whom `--agent` finds it by. */
+export function callAgents(events: readonly StoredEvent[]): string[] {
+  const out = new Set<string>()
+  for (const e of events) if (e.agent && (e.type === 'call.connected' || e.type === 'agent.ring_noanswer')) out.add(e.agent)
+  return [...out]
+}
+
+/** Up to which call.started event (id) every call has its row; 0 when there is no summary. */
+export function summaryCheckpoint(db: Database.Database): number {
+  try {
+    const row = db.prepare('SELECT checkpoint FROM projections WHERE name = ?').get(NAME) as {checkpoint: number} | undefined
+    return row?.checkpoint ?? 0
+  } catch {
+    // A store older than the summary (opened read-only, not migrated): fold everything.
+    return 0
+  }
+}
+
+/**
+ * The summarized calls that started in the period, in the order they started, and the
+ * checkpoint they stop at: the report folds the calls after it from the log.
+ */
+export function summarizedRows(
+  db: Database.Database,
+  period: {from: number; to: number},
+  filter: {queue: string | null; agent: string | null},
+): {checkpoint: number; rows: Iterable<Cell[]>} {
+  const checkpoint = summaryCheckpoint(db)
+  const low = idBefore(db, period.from - CLOCK_SKEW_MS)
+  if (checkpoint <= low) return {checkpoint: 0, rows: []}
+  // A call that started in the period has its call.started before the first event written
+  // a clock skew after the period (the same bound a scan of the log stops at).
+  const high = Math.min(checkpoint, idBefore(db, period.to + CLOCK_SKEW_MS))
+  const where = [
+    'first_id > @after AND first_id <= @high AND started_at >= @from AND started_at < @to',
+    ...(filter.queue !== null ? ["instr(' ' || queues || ' ', ' ' || @queue || ' ') > 0"] : []),
+    ...(filter.agent !== null ? ["instr(' ' || agents || ' ', ' ' || @agent || ' ') > 0"] : []),
+  ].join(' AND ')
+  const stmt = db
+    .prepare(
+      `SELECT call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, '', survey_score, first_id
+       FROM call_rows WHERE ${where} ORDER BY first_id LIMIT ${PAGE}`,
+    )
+    .raw(true)
+  const params: Record<string, string | number> = {after: low, high, from: period.from, to: period.to}
+  if (filter.queue !== null) params.queue = filter.queue
+  if (filter.agent !== null) params.agent = filter.agent
+  function* rows(): Generator<Cell[]> {
+    // Page by page along first_id: no statement stays open while the report is written.
+    for (;;) {
+      const page = stmt.all(params) as Cell[][]
+      if (page.length === 0) return
+      params.after = page[page.length - 1]![COLUMNS] as number
+      for (const row of page) {
+        row.length = COLUMNS
+        yield row
+      }
+      if (page.length < PAGE) return
+    }
+  }
+  return {checkpoint, rows: rows()}
+}
+
+const INSERT = `INSERT OR REPLACE INTO call_rows (first_id, call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, survey_score, agents)
+  VALUES (${Array(25).fill('?').join(', ')})`
+
+/**
+ * Keeps call_rows up to date: reads the log from where it stopped and writes each call
+ * once it has ended, its wrap-up is over and every call that started before it is written,
+ * moving the checkpoint to just before the oldest call still going. A call that never ends
+ * (an engine that died with it, until the next start closes it) holds the summary back
+ * there: reports stay right, folding the calls after it from the log.
+ */
+export class CallRowsProjector {
+  private line!: CallLine
+  private lastId = 0
+  private checkpoint = 0
+  private readonly insert: Database.Statement
+  private readonly save: Database.Statement
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(INSERT)
+    // Two writers (the engine, `db summarize`) may race: the checkpoint never goes back.
+    this.save = db.prepare(
+      'INSERT INTO projections (name, checkpoint, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET checkpoint = MAX(checkpoint, excluded.checkpoint), updated_at = excluded.updated_at',
+    )
+    this.reset()
+  }
+
+  /** Forget what is in memory and start again from the stored checkpoint (after a failed write). */
+  reset(): void {
+    this.checkpoint = summaryCheckpoint(this.db)
+    this.lastId = this.checkpoint
+    this.line = new CallLine(() => true, 0, false)
+  }
+
+  /**
+   * Reads up to `maxEvents` events and writes the calls they finish, in one transaction
+   * with the new checkpoint. Returns how many rows were written and whether the log's end
+   * was reached.
+   */
+  advance(maxEvents = 20_000): {written: number; atEnd: boolean; checkpoint: number} {
+    const rows: unknown[][] = []
+    let read = 0
+    let atEnd = true
+    for (const e of scanEvents(this.db, {afterId: this.lastId, types: CALL_RECORD_TYPES})) {
+      this.line.push(e)
+      this.lastId = e.id
+      for (const events of this.line.ready()) {
+        const r = foldCall(events)
+        if (!r) continue
+        // The recording (cell 22) is not kept: the recordings table has it in its final state.
+        const c = callRow(r)
+        rows.push([events[0]!.id, ...c.slice(0, 22), c[23], callAgents(events).join(' ')])
+      }
+      if (++read >= maxEvents) {
+        atEnd = false
+        break
+      }
+    }
+    const oldest = this.line.oldestId
+    const checkpoint = oldest === null ? this.lastId : oldest - 1
+    if (rows.length > 0 || checkpoint !== this.checkpoint) {
+      this.db.transaction(() => {
+        for (const row of rows) this.insert.run(row)
+        this.save.run(NAME, checkpoint, Date.now())
+      })()
+      this.checkpoint = checkpoint
+    }
+    return {written: rows.length, atEnd, checkpoint}
+  }
+
+  /** Everything up to the log's end, at once (`callctl db summarize`, benchmarks). */
+  catchUp(): {written: number; checkpoint: number} {
+    let written = 0
+    for (;;) {
+      const r = this.advance()
+      written += r.written
+      if (r.atEnd) return {written, checkpoint: r.checkpoint}
+    }
+  }
+}
+
+/** How often the engine brings the summary up to date, and how much it reads per turn of the event loop. */
+const EVERY_MS = 5_000
+const SLICE = 2_000
+
+/**
+ * The engine's side: every few seconds, the summary catches up with the log a slice at a
+ * time (a first start on a large log must not hold up calls). A failed write (disk full,
+ * a locked database) is logged once; the next round starts again from the checkpoint.
+ */
+export function keepCallRows(db: Database.Database, log: Logger, o: {everyMs?: number} = {}): {stop(): void} {
+  const projector = new CallRowsProjector(db)
+  let running = false
+  let stopped = false
+  let failing = false
+  let first = true
+  const round = async () => {
+    if (running || stopped) return
+    running = true
+    let written = 0
+    try {
+      for (;;) {
+        const r = projector.advance(SLICE)
+        written += r.written
+        if (r.atEnd || stopped) break
+        await new Promise((res) => setImmediate(res))
+      }
+      if (failing) log.info('call summary: writing again')
+      failing = false
+      if (first && written > 0) log.info('call summary: caught up with the log', {calls: written})
+      first = false
+    } catch (err) {
+      if (!failing) log.warn('call summary: could not write (reports fold recent calls from the log meanwhile)', {error: String(err)})
+      failing = true
+      projector.reset()
+    } finally {
+      running = false
+    }
+  }
+  const timer = setInterval(() => void round(), o.everyMs ?? EVERY_MS)
+  timer.unref?.()
+  void round()
+  return {
+    stop() {
+      stopped = true
+      clearInterval(timer)
+    },
+  }
+}
+
+export interface SummarizeResult {
+  /** Calls written to the summary in this run. */
+  written: number
+  /** Calls the summary holds in all. */
+  calls: number
+  checkpoint: number
+  seconds: number
+}
+
+/** Brings the call summary up to the log's end now (the engine does it every few seconds). */
+export function summarizeCalls(db: Database.Database): SummarizeResult {
+  const t0 = performance.now()
+  const r = new CallRowsProjector(db).catchUp()
+  const calls = (db.prepare('SELECT COUNT(*) AS n FROM call_rows').get() as {n: number}).n
+  return {written: r.written, calls, checkpoint: r.checkpoint, seconds: (performance.now() - t0) / 1000}
+}

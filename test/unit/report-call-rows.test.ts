@@ -1,0 +1,121 @@
+import {describe, expect, it} from 'vitest'
+import {generateCallLog} from '../../src/bench/report-data/generate.js'
+import {CallRowsProjector, keepCallRows, summarizeCalls, summaryCheckpoint} from '../../src/engine/reports/call-rows.js'
+import {createLogger} from '../../src/engine/util/log.js'
+import {until} from '../support/wait.js'
+import {callsReport} from '../../src/engine/reports/calls-report.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {contextFor, Log, rowsOf, storeWith} from '../support/report-log.js'
+import {dayStore, T0} from '../support/report-scenario.js'
+
+// The call summary must never change a report: every report below is made from the
+// events alone (no summary), then with the summary complete, then with it part-way.
+
+const START = Date.UTC(2026, 10, 2)
+
+function generated(calls: number): SqliteStore {
+  const store = new SqliteStore(':memory:')
+  generateCallLog(store.db, {calls, days: 2, queues: 3, agents: 20, seed: 7, start: START})
+  return store
+}
+
+type Opts = Parameters<typeof contextFor>[1]
+const report = (store: SqliteStore, o: Opts) => rowsOf(callsReport(contextFor(store, o)))
+
+describe('call summary (call_rows)', () => {
+  const cases: Opts[] = [
+    {from: '2026-11-02', to: '2026-11-04'},
+    {from: '2026-11-02T13:00', to: '2026-11-03T02:30', tz: 'Asia/Shanghai'},
+    {from: '2026-11-02', to: '2026-11-04', queue: 'q2'},
+    {from: '2026-11-02', to: '2026-11-04', agent: 'a007'},
+    {from: '2026-11-03', to: '2026-11-03T12:00', tz: 'America/New_York'},
+  ]
+
+  it('gives the same rows as folding the log: whole summary, part of it, none', () => {
+    const store = generated(3000)
+    const plain = cases.map((o) => report(store, o))
+    expect(plain[0]!.length).toBeGreaterThan(2900)
+    expect(plain[2]!.length).toBeGreaterThan(0)
+    expect(plain[3]!.length).toBeGreaterThan(0)
+
+    // Part-way: the projector has read a slice of the log only.
+    const p = new CallRowsProjector(store.db)
+    p.advance(7000)
+    const part = summaryCheckpoint(store.db)
+    expect(part).toBeGreaterThan(0)
+    const partRows = (store.db.prepare('SELECT COUNT(*) AS n FROM call_rows').get() as {n: number}).n
+    expect(partRows).toBeGreaterThan(100)
+    expect(partRows).toBeLessThan(3000)
+    cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+
+    const r = summarizeCalls(store.db)
+    expect(r.calls).toBe(3000)
+    cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+    // Summarizing again finds nothing new and changes nothing.
+    expect(summarizeCalls(store.db).written).toBe(0)
+    cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+  })
+
+  it('agrees with the hand-checked day (wrap-ups after the call, recordings, hostile names)', async () => {
+    const store = await dayStore()
+    const o = {from: '2026-11-23', to: '2026-11-25'}
+    const plain = report(store, o)
+    summarizeCalls(store.db)
+    expect(report(store, o)).toEqual(plain)
+    expect(report(store, {...o, agent: 'a2'})).toEqual(plain.filter((r) => r.call_id === 'c1' || r.call_id === 'c4'))
+  })
+
+  it('is held back by a call still going, and catches up once it ends', async () => {
+    const log = new Log(T0)
+      .at(0, 'call.started', {call: 'x1', data: {number: '1'}})
+      .at(1, 'call.started', {call: 'x2', data: {number: '2'}})
+      .at(2, 'queue.entered', {call: 'x2', queue: 'sales'})
+      .at(3, 'queue.abandoned', {call: 'x2', queue: 'sales', data: {waitMs: 1000}})
+      .at(3, 'call.ended', {call: 'x2', data: {cause: 'abandoned'}})
+    const store = await storeWith({sales: {}}, log)
+    summarizeCalls(store.db)
+    // x1 (still going, started first) holds the summary back before it, x2 with it.
+    const summarized = () => (store.db.prepare('SELECT call_id FROM call_rows ORDER BY first_id').all() as {call_id: string}[]).map((r) => r.call_id)
+    expect(summarized()).toEqual([])
+    const firstId = (store.db.prepare("SELECT MIN(id) AS id FROM events WHERE call_id = 'x1'").get() as {id: number}).id
+    expect(summaryCheckpoint(store.db)).toBe(firstId - 1)
+    const o = {from: '2026-11-23', to: '2026-11-24'}
+    expect(report(store, o).map((r) => [r.call_id, r.outcome])).toEqual([['x1', 'live'], ['x2', 'abandoned']])
+
+    await store.appendEvents([{type: 'call.ended', ts: T0 + 10_000, callId: 'x1', queue: null, agent: null, data: {cause: 'hangup'}, origin: 'test'}])
+    summarizeCalls(store.db)
+    expect(summaryCheckpoint(store.db)).toBeGreaterThan(firstId)
+    expect(summarized()).toEqual(['x1', 'x2'])
+    expect(report(store, o).map((r) => [r.call_id, r.outcome])).toEqual([['x1', 'hangup'], ['x2', 'abandoned']])
+  })
+
+  it('a store that was never summarized reads as before (checkpoint 0)', () => {
+    const store = generated(50)
+    expect(summaryCheckpoint(store.db)).toBe(0)
+    expect(report(store, cases[0]!).length).toBe(50)
+  })
+
+  it('the engine keeps it in slices, and a failed write is retried from the checkpoint', async () => {
+    const store = generated(2000)
+    const lines: string[] = []
+    const log = createLogger({level: 'info', write: (l) => lines.push(l)})
+    // A locked database for the first round: the write fails, is logged once, nothing is half written.
+    store.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON call_rows BEGIN SELECT RAISE(ABORT, \'disk I/O error\'); END')
+    const keeper = keepCallRows(store.db, log, {everyMs: 50})
+    try {
+      await until('the failure logged', () => lines.some((l) => l.includes('call summary: could not write')))
+      expect(summaryCheckpoint(store.db)).toBe(0)
+      store.db.exec('DROP TRIGGER refuse')
+      await until('caught up', () => (store.db.prepare('SELECT COUNT(*) AS n FROM call_rows').get() as {n: number}).n === 2000, 15_000)
+      expect(lines.filter((l) => l.includes('could not write'))).toHaveLength(1)
+      await until('the recovery logged', () => lines.some((l) => l.includes('call summary: writing again')))
+      expect(lines.filter((l) => l.includes('caught up with the log'))).toHaveLength(1)
+    } finally {
+      keeper.stop()
+    }
+    const o = {from: '2026-11-02', to: '2026-11-04'}
+    const withSummary = report(store, o)
+    store.db.exec('DELETE FROM call_rows; DELETE FROM projections')
+    expect(withSummary).toEqual(report(store, o))
+  })
+})
