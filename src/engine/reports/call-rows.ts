@@ -69,8 +69,13 @@ export function summaryCheckpoint(db: Database.Database): number {
   }
 }
 
+// The call's recording files as `report calls` shows them (calls-report.ts recordingFiles):
+// the path on this machine when known, else NAME.FORMAT in Asterisk's spool; failed ones left out.
+const RECORDING_FILES = `COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f FROM recordings r
+  WHERE r.call_id = c.call_id AND r.state != 'failed' ORDER BY started_at, name)), '')`
+
 /**
- * The summarized calls that started in the period, in the order they started, and the
+ * The summarized calls that started in the period (rows complete but for the zone), in the order they started, and the
  * checkpoint they stop at: the report folds the calls after it from the log.
  */
 export function summarizedRows(
@@ -91,8 +96,8 @@ export function summarizedRows(
   ].join(' AND ')
   const stmt = db
     .prepare(
-      `SELECT call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, '', survey_score, first_id
-       FROM call_rows WHERE ${where} ORDER BY first_id LIMIT ${PAGE}`,
+      `SELECT call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, ${RECORDING_FILES}, survey_score, first_id
+       FROM call_rows c WHERE ${where} ORDER BY first_id LIMIT ${PAGE}`,
     )
     .raw(true)
   const params: Record<string, string | number> = {after: low, high, from: period.from, to: period.to}

@@ -83,8 +83,8 @@ function* callRows(ctx: ReportContext): Generator<Cell[]> {
   }
   const summarized = summarizedRows(ctx.db, ctx.period, {queue: ctx.queue, agent: ctx.agent})
   for (const row of summarized.rows) {
-    batch.push(row)
-    if (batch.length >= BATCH) yield* flush()
+    for (const i of TIMES) if (row[i] !== null) row[i] = z.format(row[i] as number)
+    yield row
   }
   for (const events of scanCalls(ctx.db, ctx.period, {afterId: summarized.checkpoint})) {
     if (ctx.agent !== null && !callAgents(events).includes(ctx.agent)) continue
