@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.{ts,tsx}'],
           environment: 'node',
+          // Nothing here asserts timing; the fuzz and report files do real work, and on a
+          // busy 2-core machine (CI, the integration project alongside) 5 s is too tight.
+          testTimeout: 30_000,
         },
       },
       {
