@@ -3,7 +3,7 @@ import type {Interval} from '../../src/engine/reports/interval.js'
 import {parseInterval} from '../../src/engine/reports/interval.js'
 import {reportPeriod} from '../../src/engine/reports/period.js'
 import {loadContext, type ReportContext} from '../../src/engine/reports/report-context.js'
-import type {Cell, Report, TableReport} from '../../src/engine/reports/report-output.js'
+import {writeReport, type Cell, type Report, type TableReport} from '../../src/engine/reports/report-output.js'
 import type {EventType, NewEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 
@@ -50,4 +50,11 @@ export function contextFor(
 export function rowsOf(report: Report): Record<string, Cell>[] {
   const r = report as TableReport
   return [...r.rows].map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i] ?? null])))
+}
+
+/** The report as --format csv writes it. */
+export async function csvOf(report: Report): Promise<string> {
+  let text = ''
+  await writeReport(report, {file: null, write: async (t) => void (text += t), commit: async () => {}, abort: () => {}}, {format: 'csv', bom: false})
+  return text
 }

@@ -5,7 +5,7 @@ import {createLogger} from '../../src/engine/util/log.js'
 import {until} from '../support/wait.js'
 import {callsReport} from '../../src/engine/reports/calls-report.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {contextFor, Log, rowsOf, storeWith} from '../support/report-log.js'
+import {contextFor, csvOf, Log, rowsOf, storeWith} from '../support/report-log.js'
 import {dayStore, T0} from '../support/report-scenario.js'
 
 // The call summary must never change a report: every report below is made from the
@@ -21,6 +21,8 @@ function generated(calls: number): SqliteStore {
 
 type Opts = Parameters<typeof contextFor>[1]
 const report = (store: SqliteStore, o: Opts) => rowsOf(callsReport(contextFor(store, o)))
+// --format csv takes another path (the summary's CSV text): it must give the same bytes.
+const csv = (store: SqliteStore, o: Opts) => csvOf(callsReport(contextFor(store, o)))
 
 describe('call summary (call_rows)', () => {
   const cases: Opts[] = [
@@ -31,9 +33,12 @@ describe('call summary (call_rows)', () => {
     {from: '2026-11-03', to: '2026-11-03T12:00', tz: 'America/New_York'},
   ]
 
-  it('gives the same rows as folding the log: whole summary, part of it, none', () => {
+  it('gives the same rows as folding the log: whole summary, part of it, none', async () => {
     const store = generated(3000)
     const plain = cases.map((o) => report(store, o))
+    const plainCsv = await Promise.all(cases.map((o) => csv(store, o)))
+    expect(plainCsv[0]!.split('\n').length).toBe(plain[0]!.length + 2)
+    const sameCsv = async () => expect(await Promise.all(cases.map((o) => csv(store, o)))).toEqual(plainCsv)
     expect(plain[0]!.length).toBeGreaterThan(2900)
     expect(plain[2]!.length).toBeGreaterThan(0)
     expect(plain[3]!.length).toBeGreaterThan(0)
@@ -47,21 +52,51 @@ describe('call summary (call_rows)', () => {
     expect(partRows).toBeGreaterThan(100)
     expect(partRows).toBeLessThan(3000)
     cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+    await sameCsv()
 
     const r = summarizeCalls(store.db)
     expect(r.calls).toBe(3000)
     cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+    await sameCsv()
     // Summarizing again finds nothing new and changes nothing.
     expect(summarizeCalls(store.db).written).toBe(0)
     cases.forEach((o, i) => expect(report(store, o)).toEqual(plain[i]))
+    await sameCsv()
+  })
+
+  it('shows a recording as it is now: finished, failed or purged after the call was summarized', async () => {
+    const store = generated(200)
+    summarizeCalls(store.db)
+    const o = cases[0]!
+    const rec = store.db.prepare('SELECT name, call_id FROM recordings ORDER BY started_at LIMIT 3').all() as {name: string; call_id: string}[]
+    expect(rec).toHaveLength(3)
+    store.db.prepare("UPDATE recordings SET state = 'failed', host_path = NULL WHERE name = ?").run(rec[0]!.name)
+    store.db.prepare('DELETE FROM recordings WHERE name = ?').run(rec[1]!.name)
+    // A second recording of the same call (a transfer) joins the first, in the order they started.
+    store.db
+      .prepare("INSERT INTO recordings (name, call_id, number, started_at, format, state, host_path) VALUES ('second', ?, '', 9e15, 'wav', 'done', '/rec/second,copy.wav')")
+      .run(rec[2]!.call_id)
+    const rows = report(store, o)
+    const byCall = (id: string) => rows.find((r) => r.call_id === id)!.recording
+    expect(byCall(rec[0]!.call_id)).toBe('')
+    expect(byCall(rec[1]!.call_id)).toBe('')
+    expect(byCall(rec[2]!.call_id)).toMatch(/\.wav \/rec\/second,copy\.wav$/)
+    const summarized = await csv(store, o)
+    expect(summarized).toContain('/rec/second,copy.wav"')
+    // The same as a report made from the log alone.
+    store.db.exec('DELETE FROM call_rows; DELETE FROM projections')
+    expect(report(store, o)).toEqual(rows)
+    expect(await csv(store, o)).toBe(summarized)
   })
 
   it('agrees with the hand-checked day (wrap-ups after the call, recordings, hostile names)', async () => {
     const store = await dayStore()
     const o = {from: '2026-11-23', to: '2026-11-25'}
     const plain = report(store, o)
+    const plainCsv = await csv(store, o)
     summarizeCalls(store.db)
     expect(report(store, o)).toEqual(plain)
+    expect(await csv(store, o)).toBe(plainCsv)
     expect(report(store, {...o, agent: 'a2'})).toEqual(plain.filter((r) => r.call_id === 'c1' || r.call_id === 'c4'))
   })
 

@@ -5,7 +5,9 @@ import {disconnectSide, foldCall, type CallRecord} from './call-records.js'
 import {CALL_RECORD_TYPES, CallLine} from './call-scan.js'
 import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
 import {sec} from './report-context.js'
-import type {Cell} from './report-output.js'
+import type {Cell, CsvText} from './report-output.js'
+import {csvCell, csvCells} from './csv-text.js'
+import type {Zone} from './zone.js'
 
 // The call summary: one row per ended call in call_rows, in the form `report calls` writes
 // it (times in epoch ms until a zone formats them). Folding a call from its events costs
@@ -15,7 +17,9 @@ import type {Cell} from './report-output.js'
 
 const NAME = 'call_rows'
 const COLUMNS = 24
-const PAGE = 5000
+// Rows read per query. Small pages keep a report's garbage young (a page of 5,000 rows
+// and its text outlived the worker's young generation: GC took half the time).
+const PAGE = 500
 
 /**
  * A call's row in CALL_COLUMNS order (calls-report.ts), its times still epoch ms and its
@@ -69,10 +73,44 @@ export function summaryCheckpoint(db: Database.Database): number {
   }
 }
 
-// The call's recording files as `report calls` shows them (calls-report.ts recordingFiles):
-// the path on this machine when known, else NAME.FORMAT in Asterisk's spool; failed ones left out.
-const RECORDING_FILES = `COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f FROM recordings r
-  WHERE r.call_id = c.call_id AND r.state != 'failed' ORDER BY started_at, name)), '')`
+/** The summarized calls in a period: how to page through them, and the checkpoint they stop at. */
+interface SummaryPages {
+  checkpoint: number
+  /** Pages of raw rows in the order the calls started, each row ending with its first_id. */
+  pages(): Generator<unknown[][]>
+}
+
+function summaryPages(db: Database.Database, period: {from: number; to: number}, filter: {queue: string | null; agent: string | null}, select: string): SummaryPages {
+  const checkpoint = summaryCheckpoint(db)
+  const low = idBefore(db, period.from - CLOCK_SKEW_MS)
+  if (checkpoint <= low) return {checkpoint: 0, pages: function* () {}}
+  // A call that started in the period has its call.started before the first event written
+  // a clock skew after the period (the same bound a scan of the log stops at).
+  const high = Math.min(checkpoint, idBefore(db, period.to + CLOCK_SKEW_MS))
+  const where = [
+    'first_id > @after AND first_id <= @high AND started_at >= @from AND started_at < @to',
+    ...(filter.queue !== null ? ["instr(' ' || queues || ' ', ' ' || @queue || ' ') > 0"] : []),
+    ...(filter.agent !== null ? ["instr(' ' || agents || ' ', ' ' || @agent || ' ') > 0"] : []),
+  ].join(' AND ')
+  const stmt = db.prepare(`SELECT ${select}, first_id FROM call_rows WHERE ${where} ORDER BY first_id LIMIT ${PAGE}`).raw(true)
+  const params: Record<string, string | number> = {after: low, high, from: period.from, to: period.to}
+  if (filter.queue !== null) params.queue = filter.queue
+  if (filter.agent !== null) params.agent = filter.agent
+  return {
+    checkpoint,
+    // Page by page along first_id: no statement stays open while the report is written.
+    *pages() {
+      for (;;) {
+        const page = stmt.all(params) as unknown[][]
+        if (page.length === 0) return
+        const last = page[page.length - 1]!
+        params.after = last[last.length - 1] as number
+        yield page
+        if (page.length < PAGE) return
+      }
+    },
+  }
+}
 
 /**
  * The summarized calls that started in the period (rows complete but for the zone), in the order they started, and the
@@ -83,44 +121,57 @@ export function summarizedRows(
   period: {from: number; to: number},
   filter: {queue: string | null; agent: string | null},
 ): {checkpoint: number; rows: Iterable<Cell[]>} {
-  const checkpoint = summaryCheckpoint(db)
-  const low = idBefore(db, period.from - CLOCK_SKEW_MS)
-  if (checkpoint <= low) return {checkpoint: 0, rows: []}
-  // A call that started in the period has its call.started before the first event written
-  // a clock skew after the period (the same bound a scan of the log stops at).
-  const high = Math.min(checkpoint, idBefore(db, period.to + CLOCK_SKEW_MS))
-  const where = [
-    'first_id > @after AND first_id <= @high AND started_at >= @from AND started_at < @to',
-    ...(filter.queue !== null ? ["instr(' ' || queues || ' ', ' ' || @queue || ' ') > 0"] : []),
-    ...(filter.agent !== null ? ["instr(' ' || agents || ' ', ' ' || @agent || ' ') > 0"] : []),
-  ].join(' AND ')
-  const stmt = db
-    .prepare(
-      `SELECT call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, ${RECORDING_FILES}, survey_score, first_id
-       FROM call_rows c WHERE ${where} ORDER BY first_id LIMIT ${PAGE}`,
-    )
-    .raw(true)
-  const params: Record<string, string | number> = {after: low, high, from: period.from, to: period.to}
-  if (filter.queue !== null) params.queue = filter.queue
-  if (filter.agent !== null) params.agent = filter.agent
+  const s = summaryPages(
+    db,
+    period,
+    filter,
+    'call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, recording, survey_score',
+  )
   function* rows(): Generator<Cell[]> {
-    // Page by page along first_id: no statement stays open while the report is written.
-    for (;;) {
-      const page = stmt.all(params) as Cell[][]
-      if (page.length === 0) return
-      params.after = page[page.length - 1]![COLUMNS] as number
+    for (const page of s.pages()) {
       for (const row of page) {
         row.length = COLUMNS
-        yield row
+        yield row as Cell[]
       }
-      if (page.length < PAGE) return
     }
   }
-  return {checkpoint, rows: rows()}
+  return {checkpoint: s.checkpoint, rows: rows()}
 }
 
-const INSERT = `INSERT OR REPLACE INTO call_rows (first_id, call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, survey_score, agents)
-  VALUES (${Array(25).fill('?').join(', ')})`
+/**
+ * The same calls as CSV text, a page of records at a time (each ending in a newline): the
+ * kept text of the fixed cells between the call id, the times in the report's zone and
+ * the recording files, which are encoded here.
+ */
+export function summarizedCsv(
+  db: Database.Database,
+  period: {from: number; to: number},
+  filter: {queue: string | null; agent: string | null},
+  zone: Zone,
+): {checkpoint: number; pages: Iterable<CsvText>} {
+  const s = summaryPages(db, period, filter, 'call_id, started_at, answered_at, ended_at, csv_middle, recording, csv_last')
+  const time = (ms: unknown) => (ms === null ? '' : zone.format(ms as number))
+  function* pages(): Generator<CsvText> {
+    for (const page of s.pages()) {
+      let out = ''
+      for (const r of page) {
+        out += `${csvCell(r[0] as string)},${time(r[1])},${time(r[2])},${time(r[3])},${r[4] as string},${csvCell(r[5] as string)},${r[6] as string}\n`
+      }
+      yield {text: out, rows: page.length}
+    }
+  }
+  return {checkpoint: s.checkpoint, pages: pages()}
+}
+
+// The recording files are read from the recordings table as the row is written; its
+// triggers (migration 6) keep them current from then on.
+const INSERT = `INSERT OR REPLACE INTO call_rows (first_id, call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, survey_score, agents, csv_middle, csv_last, recording)
+  VALUES (${Array(27).fill('?').join(', ')}, COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
+    FROM recordings WHERE call_id = ? AND state != 'failed' ORDER BY started_at, name)), ''))`
+
+/** Where the fixed cells kept as CSV text sit in a row (callRow): direction .. disconnect. */
+const MIDDLE = {from: 4, to: 22}
+const SURVEY = 23
 
 /**
  * Keeps call_rows up to date: reads the log from where it stopped and writes each call
@@ -167,9 +218,8 @@ export class CallRowsProjector {
       for (const events of this.line.ready()) {
         const r = foldCall(events)
         if (!r) continue
-        // The recording (cell 22) is not kept: the recordings table has it in its final state.
         const c = callRow(r)
-        rows.push([events[0]!.id, ...c.slice(0, 22), c[23], callAgents(events).join(' ')])
+        rows.push([events[0]!.id, ...c.slice(0, 22), c[SURVEY], callAgents(events).join(' '), csvCells(c.slice(MIDDLE.from, MIDDLE.to)), csvCells([c[SURVEY]]), r.callId])
       }
       if (++read >= maxEvents) {
         atEnd = false

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3'
 import {foldCall} from './call-records.js'
 import {scanCalls} from './call-scan.js'
-import {callAgents, callRow, summarizedRows} from './call-rows.js'
+import {callAgents, callRow, summarizedCsv, summarizedRows} from './call-rows.js'
 import {periodMeta, type ReportContext} from './report-context.js'
-import type {Cell, TableReport} from './report-output.js'
+import type {Cell, CsvText, TableReport} from './report-output.js'
 
 export const CALL_COLUMNS = [
   'call_id',
@@ -60,6 +60,7 @@ export function callsReport(ctx: ReportContext): TableReport {
     columns: CALL_COLUMNS,
     meta: {...periodMeta(ctx), columns: COLUMN_NOTES},
     rows: callRows(ctx),
+    csv: callCsv(ctx),
   }
 }
 
@@ -69,6 +70,24 @@ export function callsReport(ctx: ReportContext): TableReport {
  * from their events here. Both give the same row: callRow made both.
  */
 function* callRows(ctx: ReportContext): Generator<Cell[]> {
+  const z = ctx.period.zone
+  const summarized = summarizedRows(ctx.db, ctx.period, {queue: ctx.queue, agent: ctx.agent})
+  for (const row of summarized.rows) {
+    for (const i of TIMES) if (row[i] !== null) row[i] = z.format(row[i] as number)
+    yield row
+  }
+  yield* foldedRows(ctx, summarized.checkpoint)
+}
+
+/** The same for --format csv: the summarized calls as the CSV text the summary keeps. */
+function* callCsv(ctx: ReportContext): Generator<CsvText | Cell[]> {
+  const summarized = summarizedCsv(ctx.db, ctx.period, {queue: ctx.queue, agent: ctx.agent}, ctx.period.zone)
+  for (const page of summarized.pages) yield page
+  yield* foldedRows(ctx, summarized.checkpoint)
+}
+
+/** The calls that started after the summary's checkpoint, folded from their events. */
+function* foldedRows(ctx: ReportContext, checkpoint: number): Generator<Cell[]> {
   const z = ctx.period.zone
   let batch: Cell[][] = []
   const lookup = recordingLookup(ctx.db)
@@ -81,12 +100,7 @@ function* callRows(ctx: ReportContext): Generator<Cell[]> {
     }
     batch = []
   }
-  const summarized = summarizedRows(ctx.db, ctx.period, {queue: ctx.queue, agent: ctx.agent})
-  for (const row of summarized.rows) {
-    for (const i of TIMES) if (row[i] !== null) row[i] = z.format(row[i] as number)
-    yield row
-  }
-  for (const events of scanCalls(ctx.db, ctx.period, {afterId: summarized.checkpoint})) {
+  for (const events of scanCalls(ctx.db, ctx.period, {afterId: checkpoint})) {
     if (ctx.agent !== null && !callAgents(events).includes(ctx.agent)) continue
     const r = foldCall(events)
     if (!r || (ctx.queue !== null && !r.queues.includes(ctx.queue))) continue

@@ -4,6 +4,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {UserError} from '../util/errors.js'
 import {csvSafe} from '../util/text.js'
+import {csvCells} from './csv-text.js'
 
 export type Cell = string | number | null | undefined
 
@@ -15,6 +16,17 @@ export interface TableReport {
   /** What the figures mean (the SL formula and T per queue, units): the header of --format json. */
   meta: Record<string, unknown>
   rows: Iterable<Cell[]>
+  /**
+   * The same rows for --format csv, from a report that keeps some of them as CSV text
+   * already (the call summary): text first, then any rows still to encode.
+   */
+  csv?: Iterable<CsvText | Cell[]>
+}
+
+/** Records already encoded as csv-stringify would (csv-text.ts), each ending in a newline. */
+export interface CsvText {
+  text: string
+  rows: number
 }
 
 /** A report in a format of its own, one text line per record (queue_log). */
@@ -136,9 +148,10 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
   const out = new Buffered(sink)
   if (o.bom) await out.write('\ufeff')
   let rows = 0
-  const tick = () => {
-    rows++
-    if (rows % 1000 === 0) o.progress?.(rows)
+  let reported = 0
+  const tick = (n = 1) => {
+    rows += n
+    if (rows - reported >= 1000) o.progress?.((reported = rows - (rows % 1000)))
   }
   if (report.kind === 'lines') {
     for (const line of report.lines) {
@@ -161,28 +174,47 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
   return rows
 }
 
-/** Rows through csv-stringify; every text cell spreadsheet-safe (csvSafe), numbers as numbers. */
-async function writeCsv(report: TableReport, out: Buffered, tick: () => void): Promise<number> {
-  const csv = stringify({header: true, columns: report.columns.map(csvSafe), writableHighWaterMark: 1024})
+/**
+ * Rows through csv-stringify; every text cell spreadsheet-safe (csvSafe), numbers as
+ * numbers. Records a report has as CSV text already go out as they are, ahead of the rest.
+ */
+async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) => void): Promise<number> {
+  out.push(csvCells(report.columns) + '\n')
+  let csv: ReturnType<typeof stringify> | null = null
   let failed: Error | null = null
-  csv.on('data', (chunk: Buffer | string) => out.push(chunk.toString()))
-  csv.on('error', (err) => (failed = err))
   let rows = 0
-  for (const row of report.rows) {
+  for (const row of report.csv ?? report.rows) {
+    if (!Array.isArray(row)) {
+      // The stream may still hold text of earlier rows: this would overtake it.
+      if (csv) throw new Error('CSV text after rows to encode')
+      out.push(row.text)
+      rows += row.rows
+      tick(row.rows)
+      if (out.pending >= FLUSH_AT) await out.flush()
+      continue
+    }
+    if (!csv) {
+      csv = stringify({writableHighWaterMark: 1024})
+      csv.on('data', (chunk: Buffer | string) => out.push(chunk.toString()))
+      csv.on('error', (err) => (failed = err))
+    }
     // In place: a copy of every row is most of a large report's garbage.
     for (let i = 0; i < row.length; i++) if (typeof row[i] === 'string') row[i] = csvSafe(row[i])
-    if (!csv.write(row)) await new Promise<void>((r) => csv.once('drain', r))
+    if (!csv.write(row)) await new Promise<void>((r) => csv!.once('drain', r))
     if (failed) throw failed
     rows++
     tick()
     if (out.pending >= FLUSH_AT) await out.flush()
   }
-  const ended = new Promise<void>((res, rej) => {
-    csv.once('end', res)
-    csv.once('error', rej)
-  })
-  csv.end()
-  await ended
+  if (csv) {
+    const stream = csv
+    const ended = new Promise<void>((res, rej) => {
+      stream.once('end', res)
+      stream.once('error', rej)
+    })
+    stream.end()
+    await ended
+  }
   return rows
 }
 

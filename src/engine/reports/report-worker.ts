@@ -1,22 +1,27 @@
 import {parentPort, workerData} from 'node:worker_threads'
 import type {Sink} from './report-output.js'
-import {produceReport, toWorkerError, type ReportJob, type WorkerMessage} from './run-report.js'
+import {CHUNKS_AHEAD, produceReport, toWorkerError, type ReportJob, type WorkerMessage} from './run-report.js'
 
 // The worker side of runReportInWorker: makes the report and hands its text to the
-// command's thread, waiting for each chunk to be written before making more.
+// command's thread, at most CHUNKS_AHEAD chunks ahead of what is written.
 
 const port = parentPort!
-const acks: (() => void)[] = []
-port.on('message', () => acks.shift()?.())
+let unwritten = 0
+let wake: (() => void) | null = null
+port.on('message', () => {
+  unwritten--
+  wake?.()
+  wake = null
+})
 
 const send = (m: WorkerMessage) => port.postMessage(m)
 
 const toParent: Sink = {
   file: null,
   async write(text: string) {
-    const written = new Promise<void>((r) => acks.push(r))
     send({chunk: text})
-    await written
+    unwritten++
+    while (unwritten >= CHUNKS_AHEAD) await new Promise<void>((r) => (wake = r))
   },
   async commit() {},
   abort() {},

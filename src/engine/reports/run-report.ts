@@ -60,6 +60,12 @@ export type WorkerMessage =
   | {done: number}
   | {error: {message: string; stack?: string; user?: {suggestion?: string; exitCode: number; code: string}}}
 
+/**
+ * How many chunks the worker may send ahead of the writes: it keeps making the next while
+ * the command's thread writes, and memory stays bounded (chunks are about 64 KiB).
+ */
+export const CHUNKS_AHEAD = 4
+
 /** produceReport in report-worker.js; the text comes back a chunk at a time, each acknowledged once written. */
 export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
   const worker = new Worker(new URL('./report-worker.js', import.meta.url), {workerData: job, resourceLimits: WORKER_LIMITS})
@@ -71,17 +77,24 @@ export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: 
       void worker.terminate()
       reject(err)
     }
+    // Writes in the order the chunks came, one after the other.
+    let written = Promise.resolve()
     worker.on('message', (m: WorkerMessage) => {
       if ('chunk' in m) {
-        sink.write(m.chunk).then(
-          () => worker.postMessage('ack'),
-          (err: Error) => fail(err),
-        )
+        written = written.then(async () => {
+          if (settled) return
+          await sink.write(m.chunk)
+          worker.postMessage('ack')
+        })
+        written.catch((err: Error) => fail(err))
       } else if ('progress' in m) progress?.(m.progress)
       else if ('done' in m) {
-        settled = true
-        void worker.terminate()
-        resolve(m.done)
+        written.then(() => {
+          if (settled) return
+          settled = true
+          void worker.terminate()
+          resolve(m.done)
+        }, fail)
       } else fail(fromWorker(m.error))
     })
     worker.on('error', (err: Error & {code?: string}) =>

@@ -13,6 +13,10 @@ export interface Wall {
 // Every real zone changes its offset at a multiple of 15 minutes UTC, so an offset found
 // for one 15-minute slot holds for the whole slot: reports format millions of times.
 const SLOT_MS = 15 * 60_000
+// Slots remembered. A call's start and end often fall in different slots, and rows come in
+// start order: one remembered slot was recomputed (formatToParts, microseconds) every
+// time a call crossed a slot boundary. A week is 672 slots.
+const SLOTS_KEPT = 4096
 
 /**
  * Wall-clock time in an IANA zone (Asia/Shanghai, Europe/Berlin, UTC). Times are stored
@@ -20,8 +24,7 @@ const SLOT_MS = 15 * 60_000
  */
 export class Zone {
   private readonly fmt: Intl.DateTimeFormat | null
-  private slot = Number.NaN
-  private slotOffset = 0
+  private readonly slots = new Map<number, number>()
 
   constructor(readonly name: string) {
     this.fmt =
@@ -34,14 +37,15 @@ export class Zone {
   offsetAt(ms: number): number {
     if (!this.fmt) return 0
     const slot = Math.floor(ms / SLOT_MS)
-    if (slot !== this.slot) {
-      const start = slot * SLOT_MS
-      const p: Record<string, number> = {}
-      for (const part of this.fmt.formatToParts(start)) if (part.type !== 'literal') p[part.type] = Number(part.value)
-      this.slotOffset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - start
-      this.slot = slot
-    }
-    return this.slotOffset
+    const known = this.slots.get(slot)
+    if (known !== undefined) return known
+    const start = slot * SLOT_MS
+    const p: Record<string, number> = {}
+    for (const part of this.fmt.formatToParts(start)) if (part.type !== 'literal') p[part.type] = Number(part.value)
+    const offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - start
+    if (this.slots.size >= SLOTS_KEPT) this.slots.clear()
+    this.slots.set(slot, offset)
+    return offset
   }
 
   wall(ms: number): Wall {

@@ -223,4 +223,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'call summaries as CSV text, with their recordings',
+    sql: `
+      -- The summary again (it is derived: the engine rebuilds it from the log), now with
+      -- the call's cells as CSV text (csv_middle: direction .. disconnect, csv_last: the
+      -- survey score), encoded once when the call is summarized, and its recording files,
+      -- kept current by the triggers below when a recording finishes, fails or is purged.
+      -- \`report calls\` then writes a summarized call as one string plus the cells that
+      -- depend on the report (its zone) instead of encoding 24 cells per row.
+      DROP TABLE call_rows;
+      DELETE FROM projections WHERE name = 'call_rows';
+      CREATE TABLE call_rows (
+        first_id INTEGER PRIMARY KEY,
+        call_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        ended_at INTEGER,
+        direction TEXT NOT NULL,
+        caller_number TEXT NOT NULL,
+        caller_name TEXT NOT NULL,
+        did TEXT NOT NULL,
+        ivr_keys TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        queues TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        entry_position INTEGER,
+        wait_s REAL,
+        agents_tried TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        talk_s REAL,
+        hold_s REAL,
+        wrap_up_s REAL,
+        transfers TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        disconnect TEXT,
+        -- The recording files as the report shows them: the path on this machine when
+        -- known, else NAME.FORMAT in Asterisk's spool; failed ones left out.
+        recording TEXT NOT NULL DEFAULT '',
+        survey_score INTEGER,
+        -- Agents who answered or let it ring (the --agent filter), space separated.
+        agents TEXT NOT NULL,
+        csv_middle TEXT NOT NULL,
+        csv_last TEXT NOT NULL
+      );
+      CREATE INDEX call_rows_call ON call_rows(call_id);
+      CREATE TRIGGER call_rows_recording_added AFTER INSERT ON recordings BEGIN
+        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
+          FROM recordings WHERE call_id = NEW.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = NEW.call_id;
+      END;
+      CREATE TRIGGER call_rows_recording_changed AFTER UPDATE ON recordings BEGIN
+        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
+          FROM recordings WHERE call_id = NEW.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = NEW.call_id;
+      END;
+      CREATE TRIGGER call_rows_recording_removed AFTER DELETE ON recordings BEGIN
+        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
+          FROM recordings WHERE call_id = OLD.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = OLD.call_id;
+      END;
+    `,
+  },
 ]

@@ -20,9 +20,10 @@ export function safeText(input: unknown, maxLength = 200): string {
 /**
  * A CSV cell a spreadsheet will not execute: a leading =, +, -, @, tab or CR turns
  * the cell into a formula in Excel and LibreOffice, so it is prefixed with a quote.
+ * The full-width ＝ ＋ － ＠ count too: Apple Numbers folds them into their ASCII forms.
  */
 export function csvSafe(value: unknown): string {
   if (value === null || value === undefined) return ''
   const s = String(value)
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s
+  return /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(s) ? `'${s}` : s
 }

@@ -1,0 +1,28 @@
+import {stringify} from 'csv-stringify/sync'
+import {csvSafe} from '../util/text.js'
+import type {Cell} from './report-output.js'
+
+// CSV text made ahead of the report. The call summary keeps each call's fixed cells as
+// CSV text, encoded once by csv-stringify when the call is summarized; `report calls`
+// then adds the few cells that depend on the report (times in its zone, recording files)
+// with csvCell, which encodes exactly as csv-stringify does with the report's options
+// (test/unit/csv-text.test.ts holds both to the same bytes on hostile cells).
+
+/** Cells as one CSV record, spreadsheet-safe, without the record delimiter: by csv-stringify. */
+export function csvCells(cells: readonly Cell[]): string {
+  const safe = cells.map((c) => (typeof c === 'string' ? csvSafe(c) : c))
+  return stringify([safe]).slice(0, -1)
+}
+
+/**
+ * One cell as csv-stringify writes it (delimiter `,`, quote `"`, record delimiter `\n`):
+ * numbers as `'' + n`, null and undefined empty, a text quoted when it holds a quote, a
+ * comma or a newline, its quotes doubled. Text is made spreadsheet-safe first (csvSafe).
+ */
+export function csvCell(value: Cell): string {
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'number') return '' + value
+  const s = csvSafe(value)
+  if (s.includes('"')) return `"${s.replaceAll('"', '""')}"`
+  return s.includes(',') || s.includes('\n') ? `"${s}"` : s
+}
