@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     await report('report queues 15m', 'callctl report queues --interval 15m', ['queues', '--interval', '15m'])
     await sql('sqlite3 queues 15m', 'sqlite3 -csv: per queue and 15 min (GROUP BY, json_extract)', queuesSql(START, to, 15))
     const ceiling = await measure(process.execPath, [CEILING, String(calls)], {env})
-    runs.push(summarize('csv output only', 'report calls\' output path alone (no database): csvSafe + csv-stringify', ceiling, calls))
+    runs.push(summarize('csv output only', 'rows encoded at report time alone (no database; calls not yet summarized): csvSafe + csv-stringify', ceiling, calls))
 
     const by = (n: string) => runs.find((r) => r.name === n)!
     const missed: string[] = []

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {runCli, type CliResult} from '../support/cli.js'
+import {runCli, startCli, type CliResult} from '../support/cli.js'
+import {generateCallLog} from '../../src/bench/report-data/generate.js'
 import {dayScenario} from '../support/report-scenario.js'
 
 // The built callctl as cron runs it: no prompt, exit 0 only with the report in place, one
@@ -113,5 +114,24 @@ describe('callctl report from cron', () => {
     const j = await run(['calls', ...DAY, '--json'])
     expect(j.code).toBe(2)
     expect(JSON.parse(j.stdout)).toEqual({error: {code: 'bad_option', message: '--json describes the file written: give --out, or use --format json for the report itself', suggestion: null}})
+  })
+
+  it('a reader that stops early (| head) ends the report quietly with 141, not a hang', async () => {
+    // Enough calls to fill the pipe (about 250 bytes a row), summarized and not: both paths.
+    const big = join(mkdtempSync(join(tmpdir(), 'callctl-rdb-')), 'callctl.db')
+    const store = new SqliteStore(big)
+    generateCallLog(store.db, {calls: 3000, days: 1, queues: 2, agents: 10, seed: 3, start: Date.UTC(2026, 10, 23)})
+    await store.close()
+    for (const summarized of [false, true]) {
+      if (summarized) expect((await runCli(['db', 'summarize'], {CALLCTL_HOME: home(), CALLCTL_DB: big})).code).toBe(0)
+      const {child} = startCli(['report', 'calls', ...DAY], {CALLCTL_HOME: home(), CALLCTL_DB: big})
+      let stderr = ''
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+      // Read the first chunk, then close the pipe as head does.
+      child.stdout!.once('data', () => child.stdout!.destroy())
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect(code, `summarized: ${summarized}`).toBe(141)
+      expect(stderr).toBe('')
+    }
   })
 })

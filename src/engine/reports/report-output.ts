@@ -47,6 +47,32 @@ export interface Sink {
   /** Something failed: leave nothing behind. */
   abort(): void
   readonly file: string | null
+  /** A file descriptor another thread may write the text to itself (then commit here). */
+  readonly direct?: DirectOutput
+}
+
+/** An open file that takes report text: a worker writes to it without a round trip. */
+export interface DirectOutput {
+  fd: number
+  file: string
+}
+
+/** Writes into a file opened elsewhere (the report worker's side of AtomicFile). */
+export class DirectWriter implements Sink {
+  readonly file: string
+  constructor(private readonly out: DirectOutput) {
+    this.file = out.file
+  }
+  async write(text: string): Promise<void> {
+    try {
+      writeSync(this.out.fd, text)
+    } catch (err) {
+      throw outputError(this.file, err)
+    }
+  }
+  // The owner of the file commits or removes it.
+  async commit(): Promise<void> {}
+  abort(): void {}
 }
 
 const FLUSH_AT = 1 << 16
@@ -74,13 +100,13 @@ export class AtomicFile implements Sink {
     }
   }
 
+  get direct(): DirectOutput | undefined {
+    return this.fd === null ? undefined : {fd: this.fd, file: this.file}
+  }
+
   async write(text: string): Promise<void> {
     if (this.fd === null) throw new Error('report file already closed')
-    try {
-      writeSync(this.fd, text)
-    } catch (err) {
-      throw outputError(this.file, err)
-    }
+    await new DirectWriter({fd: this.fd, file: this.file}).write(text)
   }
 
   async commit(): Promise<void> {
@@ -113,14 +139,45 @@ export class AtomicFile implements Sink {
   }
 }
 
-/** Standard output, honouring back-pressure (a slow pipe must not fill memory). */
+/**
+ * Standard output, honouring back-pressure (a slow pipe must not fill memory). A reader
+ * that goes away (`| head`) ends the report with a ClosedOutput error instead of a wait
+ * for a drain that never comes.
+ */
 export class StdoutSink implements Sink {
   readonly file = null
+  private closed: Error | null = null
+  private readonly waiting = new Set<(err: Error) => void>()
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      this.closed = err.code === 'EPIPE' ? new ClosedOutput() : err
+      for (const fail of this.waiting) fail(this.closed)
+    })
+  }
+
   async write(text: string): Promise<void> {
-    if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', r))
+    if (this.closed) throw this.closed
+    if (this.out.write(text)) return
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => reject(err)
+      this.waiting.add(fail)
+      this.out.once('drain', () => {
+        this.waiting.delete(fail)
+        resolve()
+      })
+    })
   }
   async commit(): Promise<void> {}
   abort(): void {}
+}
+
+/** The reader of standard output closed it before the report was complete. */
+export class ClosedOutput extends Error {
+  readonly code = 'EPIPE'
+  constructor() {
+    super('standard output was closed')
+  }
 }
 
 function outputError(file: string, err: unknown): UserError {

@@ -1,9 +1,10 @@
 import {parentPort, workerData} from 'node:worker_threads'
-import type {Sink} from './report-output.js'
+import {DirectWriter, type Sink} from './report-output.js'
 import {CHUNKS_AHEAD, produceReport, toWorkerError, type ReportJob, type WorkerMessage} from './run-report.js'
 
-// The worker side of runReportInWorker: makes the report and hands its text to the
-// command's thread, at most CHUNKS_AHEAD chunks ahead of what is written.
+// The worker side of runReportInWorker: makes the report and writes it into the file the
+// command opened, or hands its text to the command's thread (stdout), at most
+// CHUNKS_AHEAD chunks ahead of what is written.
 
 const port = parentPort!
 let unwritten = 0
@@ -28,7 +29,8 @@ const toParent: Sink = {
 }
 
 try {
-  const rows = await produceReport(workerData as ReportJob, toParent, (n) => send({progress: n}))
+  const job = workerData as ReportJob
+  const rows = await produceReport(job, job.direct ? new DirectWriter(job.direct) : toParent, (n) => send({progress: n}))
   send({done: rows})
 } catch (err) {
   send(toWorkerError(err) as WorkerMessage)

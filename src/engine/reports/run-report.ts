@@ -3,7 +3,7 @@ import {SqliteStore} from '../store/sqlite-store.js'
 import {isUserError, UserError} from '../util/errors.js'
 import {parseInterval} from './interval.js'
 import {loadContext} from './report-context.js'
-import {writeReport, type ReportFormat, type Sink} from './report-output.js'
+import {writeReport, type DirectOutput, type ReportFormat, type Sink} from './report-output.js'
 import {REPORTS, type ReportName} from './report-types.js'
 import {zone} from './zone.js'
 
@@ -21,6 +21,8 @@ export interface ReportJob {
   format: ReportFormat
   bom: boolean
   now: number
+  /** Set by runReportInWorker when the sink is a file the worker can write itself. */
+  direct?: DirectOutput
 }
 
 /** Builds the report from the store and streams it into the sink; returns the rows written. */
@@ -66,9 +68,13 @@ export type WorkerMessage =
  */
 export const CHUNKS_AHEAD = 4
 
-/** produceReport in report-worker.js; the text comes back a chunk at a time, each acknowledged once written. */
+/**
+ * produceReport in report-worker.js. A file (--out) the worker writes itself; other text
+ * (stdout, which may push back) comes back a chunk at a time, each acknowledged once written.
+ */
 export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
-  const worker = new Worker(new URL('./report-worker.js', import.meta.url), {workerData: job, resourceLimits: WORKER_LIMITS})
+  const workerData: ReportJob = sink.direct ? {...job, direct: sink.direct} : job
+  const worker = new Worker(new URL('./report-worker.js', import.meta.url), {workerData, resourceLimits: WORKER_LIMITS})
   return new Promise<number>((resolve, reject) => {
     let settled = false
     const fail = (err: Error) => {
