@@ -35,6 +35,17 @@ WHERE s.type = 'call.started' AND s.ts >= ${from} AND s.ts < ${to}
 GROUP BY s.ts, s.id ORDER BY s.ts, s.id`
 }
 
+/**
+ * The same rows dumped from the call summary (call_rows) as they lie, times formatted in
+ * UTC: what sqlite3 makes of the table `report calls` reads, the fair floor for it.
+ */
+export function summarySql(from: number, to: number): string {
+  const time = (col: string) => `strftime('%Y-%m-%dT%H:%M:%SZ', ${col} / 1000, 'unixepoch') AS ${col}`
+  return `SELECT call_id, ${time('started_at')}, ${time('answered_at')}, ${time('ended_at')}, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority,
+  entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, recording, survey_score
+FROM call_rows WHERE started_at >= ${from} AND started_at < ${to} ORDER BY first_id`
+}
+
 /** The raw events of the same calls, unfolded: the floor for reading them at all. */
 export function callEventsSql(from: number, to: number): string {
   return `SELECT e.id, e.ts, e.type, e.call_id, e.queue, e.agent, e.data FROM events e WHERE e.id >= (SELECT id FROM events WHERE ts >= ${from} ORDER BY ts LIMIT 1) AND e.ts < ${to} + 3600000 AND e.call_id IS NOT NULL ORDER BY e.id`
