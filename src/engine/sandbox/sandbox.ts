@@ -26,6 +26,8 @@ export interface UpOptions {
   port?: number
   rebuild?: boolean
   app?: string
+  /** Channel Event Logging on (asterisk/conf/cel.conf): off unless asked, it costs per event. bench:load asks. */
+  cel?: boolean
   log: Logger
 }
 
@@ -59,7 +61,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   chmodSync(join(hostDir, 'spool/recording'), 0o750)
   const password = ensureSecret(paths.ariPasswordFile)
   const app = opts.app ?? 'callctl'
-  writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir})
+  writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir, CEL: opts.cel ? 'yes' : 'no'})
   writeFileSync(join(hostDir, 'moh', 'callctl-hold.wav'), holdMusicWav())
 
   mkdirSync(paths.sandboxDir, {recursive: true})
