@@ -2,7 +2,7 @@ import ari, {type AriClient} from 'ari-client'
 import type {Logger} from '../util/log.js'
 import {AriHttp} from './http-rest.js'
 import type {AriCredentials, AriEventMap, AriEventType, AriPort, ConnectionState} from './port.js'
-import {ARI_EVENT_TYPES, AriAuthError} from './port.js'
+import {ARI_EVENT_TYPES, AriAuthError, AriTransportError} from './port.js'
 
 // swagger-client 2.0 (inside ari-client) installs a global `log` that prints its
 // "deprecated version of Swagger" notice to stdout, corrupting --json output, and keeps
@@ -170,6 +170,7 @@ class AriClientPort extends AriHttp implements AriPort {
 
 function describe(err: unknown): string {
   if (!err) return 'connection lost'
+  if (err instanceof AriTransportError) return err.reason
   const e = err as {code?: string; cause?: {code?: string; message?: string}; message?: string}
   return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err)
 }

@@ -10,38 +10,69 @@ import type {
   RecordParams,
   SnoopParams,
 } from './port.js'
-import {AriAuthError, AriRequestError} from './port.js'
+import {Agent as HttpAgent, request as httpRequest} from 'node:http'
+import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
+import {AriAuthError, AriRequestError, AriTransportError} from './port.js'
 
 type Query = Record<string, string | number | boolean | undefined>
 
+// Connections to Asterisk at once. Each is an HTTP session there, and its http.conf
+// allows 100 (sessionlimit) for every client together: with a connection per request, a
+// burst of arrivals (25 calls/s in bench:load) held 92 of them and further requests
+// failed. Requests beyond these wait their turn in the agent, in order.
+const MAX_CONNECTIONS = 24
+const TIMEOUT_MS = 10_000
+// An idle connection is closed after this long, before Asterisk closes it on its side
+// (http.conf session_keep_alive, 15 s by default): a request sent as it does would fail.
+const IDLE_MS = 5_000
+
+interface Answer {
+  status: number
+  ok: boolean
+  body: Buffer
+  text(): string
+}
+
 /**
- * ARI's REST half over fetch. ari-client 2.2.0's REST layer (swagger-client 2.0 over
- * shred) turns every non-2xx answer into an Error carrying only the body text, so a
- * 404 (channel already gone: routine in telephony) cannot be told from a 500; it also
- * registers basic auth globally, so two clients in one process share credentials.
+ * ARI's REST half over node:http with one keep-alive agent. ari-client 2.2.0's REST layer
+ * (swagger-client 2.0 over shred) turns every non-2xx answer into an Error carrying only
+ * the body text, so a 404 (channel already gone: routine in telephony) cannot be told
+ * from a 500; it also registers basic auth globally, so two clients in one process share
+ * credentials. fetch() cannot bound its connections without undici's own Agent.
  */
 export class AriHttp implements AriRest {
   private readonly base: string
   private readonly auth: string
+  private readonly agent: HttpAgent
+  private readonly send: typeof httpRequest
 
   constructor(readonly creds: AriCredentials) {
     this.base = creds.url.replace(/\/+$/, '') + '/ari'
     this.auth = 'Basic ' + Buffer.from(`${creds.user}:${creds.password}`).toString('base64')
+    const secure = this.base.startsWith('https:')
+    const o = {keepAlive: true, maxSockets: MAX_CONNECTIONS, maxTotalSockets: MAX_CONNECTIONS, timeout: IDLE_MS}
+    this.agent = secure ? new HttpsAgent(o) : new HttpAgent(o)
+    this.send = secure ? httpsRequest : httpRequest
   }
 
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown, raw = false): Promise<T> {
     const qs = new URLSearchParams()
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v))
     const url = `${this.base}${path}${qs.size ? '?' + qs.toString() : ''}`
-    const res = await fetch(url, {
-      method,
-      headers: {authorization: this.auth, ...(body === undefined ? {} : {'content-type': 'application/json'})},
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    })
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    let res: Answer
+    try {
+      const headers: Record<string, string> = {authorization: this.auth}
+      // An explicit length, empty bodies too: not chunked encoding, which Asterisk's HTTP server need not take.
+      if (payload !== undefined) headers['content-type'] = 'application/json'
+      if (method !== 'GET') headers['content-length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload))
+      res = await this.exchange(method, url, headers, payload)
+    } catch (err) {
+      throw new AriTransportError(`${method} ${path}`, transportReason(err))
+    }
     if (res.status === 401) throw new AriAuthError(this.creds.url, this.creds.user)
     if (!res.ok) {
-      const text = await res.text()
+      const text = res.text()
       let message = text
       try {
         message = (JSON.parse(text) as {message?: string}).message ?? text
@@ -50,9 +81,31 @@ export class AriHttp implements AriRest {
       }
       throw new AriRequestError(res.status, `${method} ${path}`, message)
     }
-    if (raw) return Buffer.from(await res.arrayBuffer()) as T
-    const text = await res.text()
+    if (raw) return res.body as T
+    const text = res.text()
     return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  private exchange(method: string, url: string, headers: Record<string, string>, payload: string | undefined, retried = false): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const req = this.send(url, {method, headers, agent: this.agent, signal: AbortSignal.timeout(TIMEOUT_MS)}, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', reject)
+        res.on('end', () => {
+          const status = res.statusCode ?? 0
+          const body = Buffer.concat(chunks)
+          resolve({status, ok: status >= 200 && status < 300, body, text: () => body.toString('utf8')})
+        })
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept connection the server closed just as this request went out: Asterisk never
+        // read it, so sending it again on a fresh connection is safe (Node's own advice).
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) this.exchange(method, url, headers, payload, true).then(resolve, reject)
+        else reject(err)
+      })
+      req.end(payload)
+    })
   }
 
   private enc(s: string): string {
@@ -167,4 +220,11 @@ export class AriHttp implements AriRest {
   applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}> {
     return this.request('GET', `/applications/${this.enc(app)}`)
   }
+}
+
+/** Why there was no answer, in a word or two: ECONNREFUSED, ECONNRESET, timeout. */
+function transportReason(err: unknown): string {
+  const e = err as {name?: string; code?: string; message?: string}
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return `timeout after ${TIMEOUT_MS / 1000} s`
+  return e.code ?? e.message ?? String(err)
 }

@@ -250,6 +250,17 @@ export class AriRequestError extends Error {
   }
 }
 
+/** The request got no answer: Asterisk unreachable, the connection dropped, or it timed out. */
+export class AriTransportError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+  ) {
+    super(`${operation}: no answer from Asterisk (${reason})`)
+    this.name = 'AriTransportError'
+  }
+}
+
 /** Asterisk refused the user or password. Not worth retrying. */
 export class AriAuthError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 import {hostname} from 'node:os'
 import type {AriPort, Channel} from '../ari/port.js'
-import {isNotFound} from '../ari/port.js'
+import {AriRequestError, AriTransportError, isNotFound} from '../ari/port.js'
 import {Acd} from '../routing/acd.js'
 import {HandleTimes} from '../routing/wait-estimate.js'
 import type {Store} from '../store/store.js'
@@ -82,6 +82,11 @@ export class EngineCore {
 
 
   bug(where: string, err: unknown): void {
+    // Asterisk not answering, or failing on its side, is not a bug of ours: a warning.
+    if (err instanceof AriTransportError || (err instanceof AriRequestError && err.status >= 500)) {
+      this.log.warn(`Asterisk request failed in ${where}`, {error: err.message})
+      return
+    }
     this.log.error(`bug in ${where}`, {error: err instanceof Error ? err.stack : String(err)})
   }
 
