@@ -25,6 +25,7 @@ const TIMEOUT_MS = 10_000
 // An idle connection is closed after this long, before Asterisk closes it on its side
 // (http.conf session_keep_alive, 15 s by default): a request sent as it does would fail.
 const IDLE_MS = 5_000
+const GET_ATTEMPTS = 3
 
 interface Answer {
   status: number
@@ -60,15 +61,21 @@ export class AriHttp implements AriRest {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v))
     const url = `${this.base}${path}${qs.size ? '?' + qs.toString() : ''}`
     const payload = body === undefined ? undefined : JSON.stringify(body)
+    const headers: Record<string, string> = {authorization: this.auth}
+    // An explicit length, empty bodies too: not chunked encoding, which Asterisk's HTTP server need not take.
+    if (payload !== undefined) headers['content-type'] = 'application/json'
+    if (method !== 'GET') headers['content-length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload))
     let res: Answer
-    try {
-      const headers: Record<string, string> = {authorization: this.auth}
-      // An explicit length, empty bodies too: not chunked encoding, which Asterisk's HTTP server need not take.
-      if (payload !== undefined) headers['content-type'] = 'application/json'
-      if (method !== 'GET') headers['content-length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload))
-      res = await this.exchange(method, url, headers, payload)
-    } catch (err) {
-      throw new AriTransportError(`${method} ${path}`, transportReason(err))
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.exchange(method, url, headers, payload)
+        break
+      } catch (err) {
+        const reason = transportReason(err)
+        // A read changes nothing: an overloaded Asterisk that dropped it gets it again, shortly.
+        if (method !== 'GET' || attempt >= GET_ATTEMPTS || reason.startsWith('timeout')) throw new AriTransportError(`${method} ${path}`, reason)
+        await new Promise((r) => setTimeout(r, 200 * 3 ** (attempt - 1)))
+      }
     }
     if (res.status === 401) throw new AriAuthError(this.creds.url, this.creds.user)
     if (!res.ok) {
