@@ -1,6 +1,6 @@
 import type {AriPort, Channel} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
-import type {Clock} from '../util/clock.js'
+import type {Clock, TimerHandle} from '../util/clock.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
@@ -48,6 +48,9 @@ interface SupSession extends SupervisionView {
  * Switching mode rebuilds only the snoop/bridge wiring; the supervisor's phone stays up.
  * Every start, switch and stop is an event in the log (the audit trail).
  */
+// How long a snoop channel may take to enter the app before the wiring gives up (warned).
+const SNOOP_START_MS = 5_000
+
 export class Supervision {
   private readonly sessions = new Map<string, SupSession>()
   private readonly byChannel = new Map<string, SupSession>()
@@ -135,7 +138,11 @@ export class Supervision {
 
   /** StasisStart for a supervisor phone or a snoop channel; false when the channel is not ours. */
   async onStasisStart(kind: string, channel: Channel): Promise<boolean> {
-    if (kind === 'snoop') return true // wired by wire() itself
+    if (kind === 'snoop') {
+      // wire() adds it to the supervisor's bridge once it is here.
+      this.snoopsStarting.get(channel.id)?.()
+      return true
+    }
     if (kind !== 'supervisor') return false
     const s = this.byChannel.get(channel.id)
     if (!s) {
@@ -159,8 +166,31 @@ export class Supervision {
     return true
   }
 
+  /** Snoop channels asked for and not yet in the app: their StasisStart resolves the wait. */
+  private readonly snoopsStarting = new Map<string, () => void>()
+
+  /**
+   * Resolves when the snoop channel has entered the app: ARI answers the snoop request
+   * before that, and a bridge refuses a channel not yet in Stasis (422). Registered
+   * before the request, since the StasisStart may come before its answer.
+   */
+  private snoopStarted(snoopId: string): {started: Promise<void>; cancel(): void} {
+    let timer: TimerHandle | undefined
+    const started = new Promise<void>((resolve, reject) => {
+      this.snoopsStarting.set(snoopId, resolve)
+      timer = this.d.clock.setTimeout(() => reject(new Error(`snoop channel ${snoopId} did not enter the app within ${SNOOP_START_MS} ms`)), SNOOP_START_MS)
+    })
+    const cancel = () => {
+      this.d.clock.clearTimeout(timer)
+      this.snoopsStarting.delete(snoopId)
+    }
+    void started.then(cancel, cancel)
+    return {started, cancel}
+  }
+
   private async wire(s: SupSession): Promise<void> {
     await this.unwire(s)
+    let snoop: {started: Promise<void>; cancel(): void} | null = null
     try {
       if (s.mode === 'barge') {
         await this.d.ari.addToBridge(s.call.bridgeId, [s.supervisorChannelId])
@@ -170,13 +200,17 @@ export class Supervision {
       const snoopId = `${s.id}.n${s.snoopSeq}`
       s.snoopChannelId = snoopId
       this.byChannel.set(snoopId, s)
+      snoop = this.snoopStarted(snoopId)
       await this.d.ari.snoop(s.call.agentChannelId, {spy: 'both', whisper: s.mode === 'whisper' ? 'out' : 'none', app: this.d.ari.app, appArgs: `snoop,${s.id}`, snoopId})
       await this.d.ari.createBridge('mixing', s.supBridgeId, `supervise ${s.id}`).catch((err: unknown) => {
         if (!(err instanceof Error && /already exists|409/.test(err.message))) throw err
       })
+      await snoop.started
       await this.d.ari.addToBridge(s.supBridgeId, [s.supervisorChannelId, snoopId])
     } catch (err) {
       if (!isNotFound(err)) this.d.log.warn('supervision wiring failed', {supervision: s.id, error: String(err)})
+    } finally {
+      snoop?.cancel()
     }
   }
 
