@@ -178,7 +178,7 @@ async function main(): Promise<number> {
         `Load: app_queue (Queue()) and the engine on the same sandbox Asterisk ${version}; ${machine.cpus} × ${machine.model}, node ${machine.node}`,
         `Command: ${command}`,
         ...scenarioLines(s, spacing, waves),
-        'Times from Asterisk CEL: caller entered the queue = APP_START Queue / Stasis; ring = CHAN_START of the agent leg; agent free = its HANGUP.',
+        'Times from Asterisk CEL: caller entered the queue = APP_START Queue / Stasis; ring = CHAN_START of the agent leg; agent free = the first HANGUP of either half of its Local channel.',
         "Asterisk's CPU includes the simulated callers and agents (Local channels and dialplan in the same Asterisk), alike on both paths.",
         '',
         ...table(aq, en, x, s.agents / s.talkS),
