@@ -1,4 +1,9 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
+import {MIGRATIONS} from '../../src/engine/store/migrations.js'
 import {generateCallLog} from '../../src/bench/report-data/generate.js'
 import {CallRowsProjector, keepCallRows, summarizeCalls, summaryCheckpoint} from '../../src/engine/reports/call-rows.js'
 import {createLogger} from '../../src/engine/util/log.js'
@@ -122,6 +127,38 @@ describe('call summary (call_rows)', () => {
     expect(summaryCheckpoint(store.db)).toBeGreaterThan(firstId)
     expect(summarized()).toEqual(['x1', 'x2'])
     expect(report(store, o).map((r) => [r.call_id, r.outcome])).toEqual([['x1', 'hangup'], ['x2', 'abandoned']])
+  })
+
+  it('a store summarized by the previous version (schema 5) is upgraded: the summary is rebuilt from the log, the report unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callctl-v5-'))
+    const file = join(dir, 'callctl.db')
+    try {
+      // Schema 5 as it shipped, with its summary of every call.
+      const old = new Database(file)
+      old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+      for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+        old.exec(m.sql)
+        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+      }
+      generateCallLog(old, {calls: 300, days: 1, queues: 2, agents: 10, seed: 5, start: START})
+      const lastId = (old.prepare('SELECT MAX(id) AS id FROM events').get() as {id: number}).id
+      old.prepare("INSERT INTO call_rows (first_id, call_id, started_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, agents_tried, agent, transfers, outcome, agents) VALUES (1, 'stale', 0, 'inbound', '', '', '', '', '', '', 0, '', '', '', 'completed', '')").run()
+      old.prepare("INSERT INTO projections VALUES ('call_rows', ?, 0)").run(lastId)
+      old.close()
+
+      const store = new SqliteStore(file)
+      expect(summaryCheckpoint(store.db)).toBe(0)
+      const o = {from: '2026-11-02', to: '2026-11-03'}
+      const fromLog = report(store, o)
+      const fromLogCsv = await csv(store, o)
+      expect(fromLog).toHaveLength(300)
+      expect(summarizeCalls(store.db).calls).toBe(300)
+      expect(report(store, o)).toEqual(fromLog)
+      expect(await csv(store, o)).toBe(fromLogCsv)
+      await store.close()
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('a store that was never summarized reads as before (checkpoint 0)', () => {
