@@ -8,6 +8,7 @@ import {sec} from './report-context.js'
 import type {Cell, CsvText} from './report-output.js'
 import {csvCell, csvCells} from './csv-text.js'
 import type {Zone} from './zone.js'
+import {recordingFiles} from '../store/migrations.js'
 
 // The call summary: one row per ended call in call_rows, in the form `report calls` writes
 // it (times in epoch ms until a zone formats them). Folding a call from its events costs
@@ -166,8 +167,7 @@ export function summarizedCsv(
 // The recording files are read from the recordings table as the row is written; its
 // triggers (migration 6) keep them current from then on.
 const INSERT = `INSERT OR REPLACE INTO call_rows (first_id, call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, survey_score, agents, csv_middle, csv_last, recording)
-  VALUES (${Array(27).fill('?').join(', ')}, COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
-    FROM recordings WHERE call_id = ? AND state != 'failed' ORDER BY started_at, name)), ''))`
+  VALUES (${Array(27).fill('?').join(', ')}, ${recordingFiles('?')})`
 
 /** Where the fixed cells kept as CSV text sit in a row (callRow): direction .. disconnect. */
 const MIDDLE = {from: 4, to: 22}

@@ -3,6 +3,7 @@ import {foldCall} from './call-records.js'
 import {scanCalls} from './call-scan.js'
 import {callAgents, callRow, summarizedCsv, summarizedRows} from './call-rows.js'
 import {periodMeta, type ReportContext} from './report-context.js'
+import {recordingFiles} from '../store/migrations.js'
 import type {Cell, CsvText, TableReport} from './report-output.js'
 
 export const CALL_COLUMNS = [
@@ -92,7 +93,7 @@ function* foldedRows(ctx: ReportContext, checkpoint: number): Generator<Cell[]> 
   let batch: Cell[][] = []
   const lookup = recordingLookup(ctx.db)
   const flush = function* (): Generator<Cell[]> {
-    const files = recordingFiles(lookup, batch.map((row) => row[0] as string))
+    const files = lookup(batch.map((row) => row[0] as string))
     for (const row of batch) {
       for (const i of TIMES) row[i] = row[i] === null ? null : z.format(row[i] as number)
       row[RECORDING] = files.get(row[0] as string) ?? ''
@@ -111,28 +112,10 @@ function* foldedRows(ctx: ReportContext, checkpoint: number): Generator<Cell[]> 
 }
 
 /**
- * Call id → its recording files (space separated when a transfer made a second one): the
- * path on this machine when the engine could see it, else NAME.FORMAT in Asterisk's spool.
+ * Call id → its recording files, for a batch of calls in one query, by the same SQL the
+ * summary keeps them with (migration 6).
  */
-function recordingFiles(lookup: RecordingLookup, callIds: string[]): Map<string, string> {
-  const out = new Map<string, string>()
-  if (callIds.length === 0) return out
-  for (const r of lookup(callIds)) {
-    if (r.state === 'failed') continue
-    const file = r.host_path ?? `${r.name}.${r.format}`
-    out.set(r.call_id, out.has(r.call_id) ? `${out.get(r.call_id)} ${file}` : file)
-  }
-  return out
-}
-
-type RecordingLookup = (callIds: string[]) => {call_id: string; name: string; format: string; state: string; host_path: string | null}[]
-
-/** One prepared statement per batch size (the last batch is smaller): not one per batch. */
-function recordingLookup(db: Database.Database): RecordingLookup {
-  const stmts = new Map<number, Database.Statement>()
-  return (ids) => {
-    let stmt = stmts.get(ids.length)
-    if (!stmt) stmts.set(ids.length, (stmt = db.prepare(`SELECT call_id, name, format, state, host_path FROM recordings WHERE call_id IN (${ids.map(() => '?').join(',')}) ORDER BY started_at, name`)))
-    return stmt.all(...ids) as ReturnType<RecordingLookup>
-  }
+function recordingLookup(db: Database.Database): (callIds: string[]) => Map<string, string> {
+  const stmt = db.prepare(`SELECT ids.value AS callId, ${recordingFiles('ids.value')} AS files FROM json_each(?) AS ids`)
+  return (callIds) => new Map((stmt.all(JSON.stringify(callIds)) as {callId: string; files: string}[]).map((r) => [r.callId, r.files]))
 }

@@ -5,6 +5,17 @@ export interface Migration {
   sql: string
 }
 
+/**
+ * A call's recording files as \`report calls\` shows them, space separated in the order
+ * they started: the path on this machine when known, else NAME.FORMAT in Asterisk's
+ * spool; failed ones left out. Kept in call_rows by migration 6's triggers, and read by
+ * the summary as it writes a call (reports/call-rows.ts).
+ */
+export function recordingFiles(callId: string): string {
+  return `COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
+          FROM recordings WHERE call_id = ${callId} AND state != 'failed' ORDER BY started_at, name)), '')`
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -229,57 +240,26 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- The summary again (it is derived: the engine rebuilds it from the log), now with
       -- the call's cells as CSV text (csv_middle: direction .. disconnect, csv_last: the
-      -- survey score), encoded once when the call is summarized, and its recording files,
-      -- kept current by the triggers below when a recording finishes, fails or is purged.
-      -- \`report calls\` then writes a summarized call as one string plus the cells that
-      -- depend on the report (its zone) instead of encoding 24 cells per row.
-      DROP TABLE call_rows;
+      -- survey score), encoded once when the call is summarized, and its recording files
+      -- as the report shows them (the path on this machine when known, else NAME.FORMAT in
+      -- Asterisk's spool; failed ones left out), kept current by the triggers below when a
+      -- recording finishes, fails or is purged. \`report calls\` then writes a summarized
+      -- call as one string plus the cells that depend on the report (its zone) instead of
+      -- encoding 24 cells per row.
+      DELETE FROM call_rows;
       DELETE FROM projections WHERE name = 'call_rows';
-      CREATE TABLE call_rows (
-        first_id INTEGER PRIMARY KEY,
-        call_id TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        answered_at INTEGER,
-        ended_at INTEGER,
-        direction TEXT NOT NULL,
-        caller_number TEXT NOT NULL,
-        caller_name TEXT NOT NULL,
-        did TEXT NOT NULL,
-        ivr_keys TEXT NOT NULL,
-        queue TEXT NOT NULL,
-        queues TEXT NOT NULL,
-        priority INTEGER NOT NULL,
-        entry_position INTEGER,
-        wait_s REAL,
-        agents_tried TEXT NOT NULL,
-        agent TEXT NOT NULL,
-        talk_s REAL,
-        hold_s REAL,
-        wrap_up_s REAL,
-        transfers TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        disconnect TEXT,
-        -- The recording files as the report shows them: the path on this machine when
-        -- known, else NAME.FORMAT in Asterisk's spool; failed ones left out.
-        recording TEXT NOT NULL DEFAULT '',
-        survey_score INTEGER,
-        -- Agents who answered or let it ring (the --agent filter), space separated.
-        agents TEXT NOT NULL,
-        csv_middle TEXT NOT NULL,
-        csv_last TEXT NOT NULL
-      );
+      ALTER TABLE call_rows ADD COLUMN recording TEXT NOT NULL DEFAULT '';
+      ALTER TABLE call_rows ADD COLUMN csv_middle TEXT NOT NULL DEFAULT '';
+      ALTER TABLE call_rows ADD COLUMN csv_last TEXT NOT NULL DEFAULT '';
       CREATE INDEX call_rows_call ON call_rows(call_id);
       CREATE TRIGGER call_rows_recording_added AFTER INSERT ON recordings BEGIN
-        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
-          FROM recordings WHERE call_id = NEW.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = NEW.call_id;
+        UPDATE call_rows SET recording = ${recordingFiles('NEW.call_id')} WHERE call_id = NEW.call_id;
       END;
       CREATE TRIGGER call_rows_recording_changed AFTER UPDATE ON recordings BEGIN
-        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
-          FROM recordings WHERE call_id = NEW.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = NEW.call_id;
+        UPDATE call_rows SET recording = ${recordingFiles('NEW.call_id')} WHERE call_id = NEW.call_id;
       END;
       CREATE TRIGGER call_rows_recording_removed AFTER DELETE ON recordings BEGIN
-        UPDATE call_rows SET recording = COALESCE((SELECT group_concat(f, ' ') FROM (SELECT COALESCE(host_path, name || '.' || format) AS f
-          FROM recordings WHERE call_id = OLD.call_id AND state != 'failed' ORDER BY started_at, name)), '') WHERE call_id = OLD.call_id;
+        UPDATE call_rows SET recording = ${recordingFiles('OLD.call_id')} WHERE call_id = OLD.call_id;
       END;
     `,
   },
