@@ -4,11 +4,11 @@ import {freePort} from '../../src/engine/util/net.js'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {runCli, startCli} from '../support/cli.js'
-import {sandboxCreds, startTestEngine} from '../support/harness.js'
+import {cliEngineEnv, sandboxCreds, startTestEngine} from '../support/harness.js'
 
 
 
@@ -38,7 +38,6 @@ const jsonLines = (text: string): EventLine[] =>
 // The real binary against an engine started by `callctl engine start` on the sandbox
 // Asterisk: live calls, the live event stream, and what happens when the engine goes.
 describe('callctl calls and events --follow against a running engine', () => {
-  const sandbox = inject('sandbox')
   const home = mkdtempSync(join(tmpdir(), 'callctl-live-'))
   const app = `c${Math.random().toString(36).slice(2, 8)}`
   let env: Record<string, string>
@@ -56,12 +55,7 @@ describe('callctl calls and events --follow against a running engine', () => {
     port = await freePort()
     const creds = sandboxCreds()
     env = {
-      CALLCTL_HOME: home,
-      CALLCTL_ARI_URL: sandbox.ariUrl,
-      CALLCTL_ARI_USER: sandbox.ariUser,
-      CALLCTL_ARI_PASSWORD: creds.password,
-      CALLCTL_ARI_APP: app,
-      CALLCTL_API_PORT: String(port),
+      ...cliEngineEnv({home, app, apiPort: port}),
       // Everything the engine can log, for the check that the API token is not in it.
       CALLCTL_LOG_LEVEL: 'debug',
     }

@@ -5,11 +5,11 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {BIN, runCli, startCli} from '../support/cli.js'
-import {sandboxCreds} from '../support/harness.js'
+import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
 const exec = promisify(execFile)
 
@@ -31,7 +31,6 @@ interface AgentJson {
 // The real binary in a real terminal: `callctl dashboard` in tmux against an engine
 // started with `callctl engine start` on the sandbox, with simulated agents and callers.
 describe('callctl dashboard in a terminal (tmux)', () => {
-  const sandbox = inject('sandbox')
   const home = mkdtempSync(join(tmpdir(), 'callctl-dash-'))
   const app = `d${Math.random().toString(36).slice(2, 8)}`
   // A tmux server of this test's own, so nobody else's sessions are touched.
@@ -62,14 +61,7 @@ describe('callctl dashboard in a terminal (tmux)', () => {
   beforeAll(async () => {
     const port = String(await freePort())
     const creds = sandboxCreds()
-    env = {
-      CALLCTL_HOME: home,
-      CALLCTL_ARI_URL: sandbox.ariUrl,
-      CALLCTL_ARI_USER: sandbox.ariUser,
-      CALLCTL_ARI_PASSWORD: creds.password,
-      CALLCTL_ARI_APP: app,
-      CALLCTL_API_PORT: port,
-    }
+    env = cliEngineEnv({home, app, apiPort: port})
     rest = new AriHttp(creds)
     const phone = (id: string) => simAgentEndpoint({id, ring: 0, talk: {min: 90, max: 90}})
     for (const args of [

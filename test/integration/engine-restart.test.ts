@@ -3,14 +3,14 @@ import {until} from '../support/wait.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, inject, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {callRecords} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {runCli, startCli} from '../support/cli.js'
-import {sandboxCreds} from '../support/harness.js'
+import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
 // The engine is killed with SIGKILL while 5 calls talk and 10 callers wait, then started
 // again. Nothing alive may be hung up: the talking calls go on and are logged when they
@@ -21,7 +21,6 @@ import {sandboxCreds} from '../support/harness.js'
 describe('engine restart loses no call (SIGKILL, real Asterisk)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-restart-'))
   const app = `r${Math.random().toString(36).slice(2, 8)}`
-  const sandbox = inject('sandbox')
   let env: Record<string, string>
   let engine: ReturnType<typeof startCli> | undefined
   const numbers = Array.from({length: 15}, (_, i) => `+1555700${String(i).padStart(4, '0')}`)
@@ -42,14 +41,7 @@ describe('engine restart loses no call (SIGKILL, real Asterisk)', () => {
 
   it('re-adopts waiting and talking calls and serves everyone in order', async () => {
     const creds = sandboxCreds()
-    env = {
-      CALLCTL_HOME: home,
-      CALLCTL_ARI_URL: sandbox.ariUrl,
-      CALLCTL_ARI_USER: sandbox.ariUser,
-      CALLCTL_ARI_PASSWORD: creds.password,
-      CALLCTL_ARI_APP: app,
-      CALLCTL_API_PORT: String(await freePort()),
-    }
+    env = cliEngineEnv({home, app, apiPort: await freePort()})
     const rest = new AriHttp(creds)
     expect((await runCli(['queue', 'add', 'q', '--wrap-up', '0', '--no-record'], env)).code).toBe(0)
     for (let i = 1; i <= 5; i++) {

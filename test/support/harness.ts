@@ -48,6 +48,19 @@ export function sandboxCreds(): {url: string; user: string; password: string} {
   return {url: s.ariUrl, user: s.ariUser, password: readFileSync(s.passwordFile, 'utf8').trim()}
 }
 
+/** The environment a `callctl engine start` process of the test's own needs on the shared sandbox. */
+export function cliEngineEnv(o: {home: string; app: string; apiPort: number | string}): Record<string, string> {
+  const creds = sandboxCreds()
+  return {
+    CALLCTL_HOME: o.home,
+    CALLCTL_ARI_URL: creds.url,
+    CALLCTL_ARI_USER: creds.user,
+    CALLCTL_ARI_PASSWORD: creds.password,
+    CALLCTL_ARI_APP: o.app,
+    CALLCTL_API_PORT: String(o.apiPort),
+  }
+}
+
 /**
  * An engine of the test's own (own Stasis app, own SQLite file) on the shared
  * sandbox Asterisk. Simulated callers reach it by setting CALLCTL_APP to `app`.

@@ -64,11 +64,7 @@ export class DirectWriter implements Sink {
     this.file = out.file
   }
   async write(text: string): Promise<void> {
-    try {
-      writeSync(this.out.fd, text)
-    } catch (err) {
-      throw outputError(this.file, err)
-    }
+    writeInto(this.out, text)
   }
   // The owner of the file commits or removes it.
   async commit(): Promise<void> {}
@@ -106,7 +102,7 @@ export class AtomicFile implements Sink {
 
   async write(text: string): Promise<void> {
     if (this.fd === null) throw new Error('report file already closed')
-    await new DirectWriter({fd: this.fd, file: this.file}).write(text)
+    writeInto({fd: this.fd, file: this.file}, text)
   }
 
   async commit(): Promise<void> {
@@ -177,6 +173,14 @@ export class ClosedOutput extends Error {
   readonly code = 'EPIPE'
   constructor() {
     super('standard output was closed')
+  }
+}
+
+function writeInto(out: DirectOutput, text: string): void {
+  try {
+    writeSync(out.fd, text)
+  } catch (err) {
+    throw outputError(out.file, err)
   }
 }
 
