@@ -1,5 +1,5 @@
 import type {Bridge, Channel} from '../ari/port.js'
-import type {StoredEvent} from '../store/events.js'
+import {callStarted, type StoredEvent} from '../store/events.js'
 
 // After a restart the engine knows nothing in memory; Asterisk still has the calls (a
 // channel stays in its Stasis app when the app's socket goes away) and the log has their
@@ -63,12 +63,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     const d = e.data
     switch (e.type) {
       case 'call.started':
-        h.direction = String(d.direction ?? 'inbound')
-        h.number = String(d.number ?? '')
-        h.name = String(d.name ?? '')
-        h.did = String(d.did ?? '')
-        h.priority = Number(d.priority ?? 0)
-        h.startedAt = e.ts
+        Object.assign(h, callStarted(e))
         break
       case 'call.contact':
         if (d.found) h.contact = {source: String(d.source ?? ''), name: String(d.name ?? ''), tier: String(d.tier ?? ''), vip: d.vip === true, notes: String(d.notes ?? ''), language: '', company: ''}

@@ -1,4 +1,4 @@
-import type {StoredEvent} from '../store/events.js'
+import {callStarted, type StoredEvent} from '../store/events.js'
 import type {EventQuery, Store} from '../store/store.js'
 
 /** One call folded from its events. */
@@ -82,12 +82,7 @@ export function foldCall(events: readonly StoredEvent[]): CallRecord | undefined
     const d = e.data
     switch (e.type) {
       case 'call.started':
-        r.number = String(d.number ?? '')
-        r.name = String(d.name ?? '')
-        r.did = String(d.did ?? '')
-        r.direction = String(d.direction ?? 'inbound')
-        r.priority = Number(d.priority ?? 0)
-        r.startedAt = e.ts
+        Object.assign(r, callStarted(e))
         break
       case 'queue.entered':
         r.queue = e.queue

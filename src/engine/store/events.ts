@@ -97,3 +97,16 @@ export interface StoredEvent {
   data: Record<string, unknown>
   origin: string
 }
+
+/** What a call.started event says of the call, with the defaults an older or partial event gets. */
+export function callStarted(e: StoredEvent): {direction: string; number: string; name: string; did: string; priority: number; startedAt: number} {
+  const d = e.data
+  return {
+    direction: String(d.direction ?? 'inbound'),
+    number: String(d.number ?? ''),
+    name: String(d.name ?? ''),
+    did: String(d.did ?? ''),
+    priority: Number(d.priority ?? 0),
+    startedAt: e.ts,
+  }
+}

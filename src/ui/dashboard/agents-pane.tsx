@@ -1,8 +1,8 @@
 import type {AgentState} from '../../engine/model.js'
 import type {AgentRow} from './board.js'
 import {duration} from './format.js'
-import {Pane} from './pane.js'
-import {Table, type Column} from './table.js'
+import {TablePane, type PaneProps} from './pane.js'
+import type {Column} from './table.js'
 
 export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green', ringing: 'yellow', 'on-call': 'cyan', 'wrap-up': 'blue', paused: 'magenta', offline: undefined}
 
@@ -17,11 +17,6 @@ const COLUMNS: Column<AgentRow>[] = [
   {header: 'QUEUES', width: 14, grow: true, max: 30, drop: 3, cell: (a) => a.queues.join(',')},
 ]
 
-export function AgentsPane(p: {rows: AgentRow[]; total: number; width: number; height: number; focused: boolean; selected: number}) {
-  const selected = p.focused ? p.selected : null
-  return (
-    <Pane title="AGENTS" focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
-      <Table columns={COLUMNS} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty="No agents" />
-    </Pane>
-  )
+export function AgentsPane(p: PaneProps<AgentRow>) {
+  return <TablePane {...p} title="AGENTS" columns={COLUMNS} empty="No agents" />
 }

@@ -1,7 +1,7 @@
 import type {CallRow} from './board.js'
 import {duration} from './format.js'
-import {Pane} from './pane.js'
-import {Table, type Column} from './table.js'
+import {TablePane, type PaneProps} from './pane.js'
+import type {Column} from './table.js'
 
 const STATE_COLOR: Record<string, string> = {waiting: 'yellow', 'callback-pending': 'yellow', connected: 'cyan', ivr: 'blue', transferring: 'magenta'}
 
@@ -17,11 +17,6 @@ const COLUMNS: Column<CallRow>[] = [
   {header: 'KEYS', width: 8, grow: true, max: 40, drop: 2, cell: (c) => c.keys.join(' ')},
 ]
 
-export function CallsPane(p: {rows: CallRow[]; total: number; width: number; height: number; focused: boolean; selected: number}) {
-  const selected = p.focused ? p.selected : null
-  return (
-    <Pane title="CALLS" focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
-      <Table columns={COLUMNS} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty="No live calls" />
-    </Pane>
-  )
+export function CallsPane(p: PaneProps<CallRow>) {
+  return <TablePane {...p} title="CALLS" columns={COLUMNS} empty="No live calls" />
 }

@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink'
 import type {ReactNode} from 'react'
-import {visibleWindow} from './table.js'
+import {Table, visibleWindow, type Column} from './table.js'
 
 /** A pane's title line: its name, how many rows pass the filter, and which are shown. */
 export function Pane(p: {title: string; focused: boolean; count: number; total: number; height: number; selected: number | null; width: number; children: ReactNode}) {
@@ -17,5 +17,25 @@ export function Pane(p: {title: string; focused: boolean; count: number; total: 
       </Text>
       {p.children}
     </Box>
+  )
+}
+
+/** What the dashboard gives each of its panes. */
+export interface PaneProps<R> {
+  rows: R[]
+  total: number
+  width: number
+  height: number
+  focused: boolean
+  selected: number
+}
+
+/** A pane holding a table of its rows; the selection shows only while it has the focus. */
+export function TablePane<R>(p: PaneProps<R> & {title: string; columns: readonly Column<R>[]; empty: string}) {
+  const selected = p.focused ? p.selected : null
+  return (
+    <Pane title={p.title} focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
+      <Table columns={p.columns} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty={p.empty} />
+    </Pane>
   )
 }

@@ -1,7 +1,7 @@
 import type {QueueRow} from './board.js'
 import {duration, percent} from './format.js'
-import {Pane} from './pane.js'
-import {Table, type Column} from './table.js'
+import {TablePane, type PaneProps} from './pane.js'
+import type {Column} from './table.js'
 
 const COLUMNS: Column<QueueRow>[] = [
   {header: 'QUEUE', width: 8, grow: true, max: 24, cell: (q) => q.name},
@@ -19,11 +19,6 @@ const COLUMNS: Column<QueueRow>[] = [
   {header: 'AHT', width: 5, align: 'right', drop: 2, cell: (q) => ({text: duration(q.ahtMs), level: q.levels.aht})},
 ]
 
-export function QueuesPane(p: {rows: QueueRow[]; total: number; width: number; height: number; focused: boolean; selected: number}) {
-  const selected = p.focused ? p.selected : null
-  return (
-    <Pane title="QUEUES" focused={p.focused} count={p.rows.length} total={p.total} height={p.height} width={p.width} selected={selected}>
-      <Table columns={COLUMNS} rows={p.rows} width={p.width} height={p.height - 2} selected={selected} empty="No queues (callctl queue add NAME)" />
-    </Pane>
-  )
+export function QueuesPane(p: PaneProps<QueueRow>) {
+  return <TablePane {...p} title="QUEUES" columns={COLUMNS} empty="No queues (callctl queue add NAME)" />
 }
