@@ -1,3 +1,4 @@
+import {numberFlag} from './flags.js'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -160,15 +161,8 @@ async function time(queries: readonly {kind: Kind; q: string}[], run: (q: string
   return Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, stats(v)])) as Record<Kind | 'all', Stats>
 }
 
-function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  const v = i >= 0 ? Number(args[i + 1]) : fallback
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} needs a whole number above 0`)
-  return v
-}
-
 async function run(args: string[]) {
-  const opts = {seed: flag(args, '--seed', 1), entries: flag(args, '--entries', 10_000), searches: flag(args, '--searches', 3000)}
+  const opts = {seed: numberFlag(args, '--seed', 1, {integer: true, min: 1}), entries: numberFlag(args, '--entries', 10_000, {integer: true, min: 1}), searches: numberFlag(args, '--searches', 3000, {integer: true, min: 1})}
   const dir = mkdtempSync(join(tmpdir(), 'callctl-kb-bench-'))
   const store = new SqliteStore(join(dir, 'kb.db'))
   try {

@@ -1,4 +1,5 @@
 import {cpus} from 'node:os'
+import {flag, numberFlag} from './flags.js'
 import {runAppQueue, runEngine, type PathInput} from './load/paths.js'
 import {detailLines, headline, ratios, scenarioLines, searchLines, summarizePath, table, type SearchStep} from './load/report.js'
 import {benchSandbox, type BenchSandbox} from './load/sandbox.js'
@@ -27,20 +28,6 @@ const SEARCH_HEADROOM = 1.5
 const SEARCH_PATIENCE_S = 20
 /** Rings this late mean Asterisk or the engine is falling behind (normal is milliseconds). */
 const SEARCH_MAX_RING_P99_MS = 1000
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
-
-function numberFlag(args: string[], name: string, fallback: number, o: {integer?: boolean; min?: number; max?: number} = {}): number {
-  const raw = flag(args, name)
-  const v = raw === undefined ? fallback : Number(raw)
-  if (!Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || v < (o.min ?? 0) || v > (o.max ?? Infinity)) {
-    throw new Error(`${name} needs ${o.integer ? 'a whole number' : 'a number'}${o.min !== undefined ? ` >= ${o.min}` : ''}${o.max !== undefined ? ` <= ${o.max}` : ''}, got "${raw}"`)
-  }
-  return v
-}
 
 function options(args: string[]) {
   const short = (flag(args, '--short-patience') ?? '1-3').split('-').map(Number)

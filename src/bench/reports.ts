@@ -2,6 +2,7 @@ import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {flag, numberFlag} from './flags.js'
 import {DEFAULT_QUEUE_SETTINGS} from '../engine/model.js'
 import {SqliteStore} from '../engine/store/sqlite-store.js'
 import {callEventsSql, callsSql, queuesSql, summarySql} from './report-data/baseline-sql.js'
@@ -34,11 +35,6 @@ interface Run {
   peakRssMB: number
   ok: boolean
   error?: string
-}
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
 }
 
 function prepare(file: string, calls: number, seed: number): {generatedIn: number | null; events: number} {
@@ -78,8 +74,8 @@ function summarize(name: string, what: string, m: Measured, rows: number, expect
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
-  const calls = Number(flag(args, '--calls') ?? 1_000_000)
-  const seed = Number(flag(args, '--seed') ?? 1)
+  const calls = numberFlag(args, '--calls', 1_000_000, {integer: true, min: 1})
+  const seed = numberFlag(args, '--seed', 1, {integer: true})
   const work = mkdtempSync(join(tmpdir(), 'callctl-bench-reports-'))
   const db = flag(args, '--db') ?? join(work, 'callctl.db')
   const json = args.includes('--json')

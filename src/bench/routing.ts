@@ -1,3 +1,4 @@
+import {numberFlag} from './flags.js'
 import {Acd} from '../engine/routing/acd.js'
 import {NaiveRouter} from './naive-router.js'
 import {buildScenario, prng, SIZE, type CallerSpec, type Router} from './routing-scenario.js'
@@ -153,13 +154,6 @@ function agreement(a: string[], b: string[]): {agree: boolean; compared: number;
   return {agree: true, compared: n, firstMismatch: null}
 }
 
-function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  const v = i >= 0 ? Number(args[i + 1]) : fallback
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} needs a whole number`)
-  return v
-}
-
 type Result = ReturnType<typeof summarize>
 
 function summarize(opts: Options, acd: RunResult, naive: RunResult) {
@@ -215,7 +209,7 @@ function printTable(r: Result): void {
 
 function main(): number {
   const args = process.argv.slice(2)
-  const opts: Options = {seed: flag(args, '--seed', 1), warmup: flag(args, '--warmup', 2000), decisions: flag(args, '--decisions', 20_000), freshCallers: args.includes('--fresh-callers')}
+  const opts: Options = {seed: numberFlag(args, '--seed', 1, {integer: true, min: 0}), warmup: numberFlag(args, '--warmup', 2000, {integer: true, min: 0}), decisions: numberFlag(args, '--decisions', 20_000, {integer: true, min: 0}), freshCallers: args.includes('--fresh-callers')}
 
   collectGarbage()
   const acd = drive(new Acd({random: prng(opts.seed)}), opts)

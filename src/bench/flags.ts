@@ -1,0 +1,17 @@
+// Flags of the benchmark scripts (plain `node dist/bench/X.js --flag value`, not oclif).
+
+/** The value after `name`, if given. */
+export function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+
+/** A number flag, checked against its bounds (min defaults to 0). */
+export function numberFlag(args: string[], name: string, fallback: number, o: {integer?: boolean; min?: number; max?: number} = {}): number {
+  const raw = flag(args, name)
+  const v = raw === undefined ? fallback : Number(raw)
+  if (!Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || v < (o.min ?? 0) || v > (o.max ?? Infinity)) {
+    throw new Error(`${name} needs ${o.integer ? 'a whole number' : 'a number'}${o.min !== undefined ? ` >= ${o.min}` : ''}${o.max !== undefined ? ` <= ${o.max}` : ''}, got "${raw}"`)
+  }
+  return v
+}
