@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
 import {parseInterval} from '../engine/reports/interval.js'
 import {reportPeriod} from '../engine/reports/period.js'
-import {AtomicFile, ClosedOutput, StdoutSink, type ReportFormat, type Sink} from '../engine/reports/report-output.js'
+import {AtomicFile, StdoutSink, type ReportFormat, type Sink} from '../engine/reports/report-output.js'
 import {checkOptions, REPORT_NAMES, REPORTS, reportType} from '../engine/reports/report-types.js'
 import {runReportInWorker} from '../engine/reports/run-report.js'
 import {UserError} from '../engine/util/errors.js'
@@ -103,8 +103,6 @@ lists the definitions).`
       return {report: type, rows, file: sink.file, from: period.zone.format(period.from), to: period.zone.format(period.to), tz: period.zone.name, format: type === 'queue-log' ? 'queue_log' : format}
     } catch (err) {
       sink.abort()
-      // `| head` has what it wanted: end quietly, as a pipe's writer does (128 + SIGPIPE).
-      if (err instanceof ClosedOutput) this.exit(141)
       throw err
     } finally {
       progress.done()

@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core'
-import {isUserError} from '../engine/util/errors.js'
+import {ClosedOutput, isUserError} from '../engine/util/errors.js'
 import {safeText} from '../engine/util/text.js'
 
 /**
@@ -44,6 +44,8 @@ export abstract class CallctlCommand<T> extends Command {
       }
       this.exit(err.exitCode)
     }
+    // `| head` has what it wanted: end quietly, as a pipe's writer does (128 + SIGPIPE).
+    if (err instanceof ClosedOutput) this.exit(141)
     // oclif's own errors (unknown flag, missing argument, exit) keep oclif's handling.
     if (err.oclif) throw err
     process.stderr.write(`callctl bug: ${err.stack ?? err.message}\n`)

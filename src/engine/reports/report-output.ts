@@ -2,7 +2,7 @@ import {stringify} from 'csv-stringify'
 import {closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
-import {UserError} from '../util/errors.js'
+import {ClosedOutput, UserError} from '../util/errors.js'
 import {csvSafe} from '../util/text.js'
 import {csvCells} from './csv-text.js'
 
@@ -166,14 +166,6 @@ export class StdoutSink implements Sink {
   }
   async commit(): Promise<void> {}
   abort(): void {}
-}
-
-/** The reader of standard output closed it before the report was complete. */
-export class ClosedOutput extends Error {
-  readonly code = 'EPIPE'
-  constructor() {
-    super('standard output was closed')
-  }
 }
 
 function writeInto(out: DirectOutput, text: string): void {

@@ -16,6 +16,14 @@ export class UserError extends Error {
   }
 }
 
+/** The reader of standard output closed it (\`| head\`) before the command had written all. */
+export class ClosedOutput extends Error {
+  readonly code = 'EPIPE'
+  constructor() {
+    super('standard output was closed')
+  }
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError
 }
