@@ -20,6 +20,7 @@ describe('supervision wiring (fake ARI, fake clock)', () => {
   let store: SqliteStore
   let lines: string[]
   let sup: Supervision
+  let events: EventLog
 
   beforeEach(() => {
     ari = new FakeAri()
@@ -27,7 +28,8 @@ describe('supervision wiring (fake ARI, fake clock)', () => {
     store = new SqliteStore(':memory:')
     lines = []
     const log = createLogger({level: 'warn', write: (l) => lines.push(l)})
-    sup = new Supervision({ari, clock, log, events: new EventLog(store, clock, log, 'test'), ringTimeoutS: 30})
+    events = new EventLog(store, clock, log, 'test')
+    sup = new Supervision({ari, clock, log, events, ringTimeoutS: 30})
   })
   afterEach(() => store.close())
 
@@ -54,5 +56,20 @@ describe('supervision wiring (fake ARI, fake clock)', () => {
     await wiring
     expect(ari.ops('addToBridge')).toEqual([])
     expect(lines.join('\n')).toMatch(/supervision wiring failed.*did not enter the app within 5000 ms/)
+  })
+
+  it('a stop is logged as stopped by whoever asked, even when the end of the channel arrives before the answer to the hangup', async () => {
+    const view = await sup.start(CALL, 'barge', 'PJSIP/lead', 'lead')
+    await sup.onStasisStart('supervisor', channel(`${view.id}.s`))
+    // Asterisk's event for the hung-up channel comes while the hangup request is in flight.
+    const hangup = ari.hangup.bind(ari)
+    ari.hangup = async (id: string) => {
+      sup.onChannelGone(id)
+      await hangup(id)
+    }
+    await sup.stop(view.id, 'qa-lead')
+    await events.flush()
+    const stopped = (store.db.prepare("SELECT data FROM events WHERE type = 'supervise.stopped'").all()) as {data: string}[]
+    expect(stopped.map((r) => JSON.parse(r.data) as Record<string, unknown>)).toMatchObject([{reason: 'stopped', by: 'qa-lead'}])
   })
 })

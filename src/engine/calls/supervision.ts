@@ -112,8 +112,10 @@ export class Supervision {
 
   async stop(id: string, by: string): Promise<SupervisionView> {
     const s = this.must(id)
-    await this.hangup(s.supervisorChannelId)
+    // Forgotten first: the channel's end can arrive before the hangup's answer, and would
+    // otherwise be logged as the supervisor hanging up.
     this.forget(s, 'stopped', by)
+    await this.hangup(s.supervisorChannelId)
     return view(s)
   }
 
@@ -121,8 +123,8 @@ export class Supervision {
   async callEnded(callId: string): Promise<void> {
     for (const s of [...this.sessions.values()]) {
       if (s.callId !== callId) continue
-      await this.hangup(s.supervisorChannelId)
       this.forget(s, 'call-ended')
+      await this.hangup(s.supervisorChannelId)
     }
   }
 
