@@ -41,6 +41,10 @@ beforeAll(async () => {
     ],
   })
   for (const n of [1, 2, 3]) await h.call({number: number(n), did: 'q', patience: 30})
+  // The caller who gives up comes once t2, t3 and t6 are all talking, so only deaf rings for
+  // it: an agent answering just as it gave up would be an answered leg in the CDR and an
+  // abandoned call in the report, a race rather than a reconciliation.
+  await h.waitFor('three calls connected', async () => (await h.events()).filter((e) => e.type === 'call.connected').length === 3, 20_000)
   await h.call({number: number(4), did: 'q', patience: 1})
   for (const n of [1, 2, 3, 4]) await h.ended(number(n))
   await h.engine.events.flush()
