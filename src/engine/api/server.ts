@@ -49,6 +49,12 @@ export class ApiServer {
   private wss: WebSocketServer | null = null
   private nextId = 1
   private readonly token: Buffer
+  /**
+   * Set while the engine behind the server is not serving yet (the port is bound first,
+   * so a second engine fails before it touches Asterisk): methods not in the handlers
+   * so far answer with this instead of "unknown method".
+   */
+  notReady: ApiErrorBody | null = null
 
   constructor(private readonly o: ApiServerOptions) {
     this.token = Buffer.from(o.token)
@@ -140,6 +146,7 @@ export class ApiServer {
     }
     if (id === null) return this.reply(conn, null, {code: 'bad_request', message: 'A request needs an "id" (string or number)'})
     const handler = typeof req.method === 'string' && Object.hasOwn(this.o.handlers, req.method) ? this.o.handlers[req.method] : undefined
+    if (!handler && this.notReady) return this.reply(conn, id, this.notReady)
     if (!handler) return this.reply(conn, id, {code: 'unknown_method', message: `Unknown method ${JSON.stringify(String(req.method).slice(0, 60))}`, suggestion: `Methods: ${Object.keys(this.o.handlers).join(', ')}`})
     const params = req.params ?? {}
     if (typeof params !== 'object' || params === null || Array.isArray(params)) return this.reply(conn, id, {code: 'bad_request', message: '"params" must be an object'})
