@@ -6,6 +6,7 @@ import {addAgent, addQueue, listAgents, loginAgent, type AgentListing} from '../
 import {agentHandlers} from '../../src/engine/api/agent-handlers.js'
 import {EngineRequestError} from '../../src/engine/api/client.js'
 import type {Connection} from '../../src/engine/api/server.js'
+import {checkParams} from '../../src/engine/api/validate.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {engineActions} from '../../src/ui/dashboard/actions.js'
@@ -31,7 +32,8 @@ describe('agent.pause and agent.unpause API methods', () => {
     for await (const e of store.events({types: ['agent.paused', 'agent.unpaused']})) types.push(`${e.type}:${e.agent}`)
     expect(types).toEqual(['agent.paused:a1', 'agent.unpaused:a1'])
     await expect(h['agent.pause']!({agent: 'nobody'}, conn)).rejects.toThrow('Agent "nobody" does not exist')
-    await expect(h['agent.pause']!({}, conn)).rejects.toThrow('"agent" must be a non-empty string')
+    // A missing agent never reaches the handler: the contract refuses it first.
+    expect(checkParams('agent.pause', {})).toEqual({ok: false, error: {code: 'bad_request', message: 'agent: required, expected string of 1 to 256 characters'}})
     await store.close()
   })
 

@@ -1,16 +1,16 @@
 import {pauseAgent, unpauseAgent} from '../admin/admin.js'
 import type {Engine} from '../calls/engine.js'
 import type {Store} from '../store/store.js'
-import {str, type Handler} from './server.js'
+import type {Handlers} from './server.js'
 
 /**
  * Presence changes over the API (the dashboard's `p`), written through the same admin
  * functions as `callctl agent pause`: the store gets the presence and its event in one
  * transaction, and the engine applies it with every other admin change (within 250 ms).
  */
-export function agentHandlers(engine: Engine, store: Store = engine.core.store): Record<string, Handler> {
+export function agentHandlers(engine: Engine, store: Store = engine.core.store): Pick<Handlers, 'agent.pause' | 'agent.unpause'> {
   return {
-    'agent.pause': async (p) => pauseAgent(store, str(p, 'agent'), str(p, 'reason', {optional: true, max: 32}) || 'break'),
-    'agent.unpause': async (p) => unpauseAgent(store, str(p, 'agent')),
+    'agent.pause': async (p) => pauseAgent(store, p.agent, p.reason ?? 'break'),
+    'agent.unpause': async (p) => unpauseAgent(store, p.agent),
   }
 }

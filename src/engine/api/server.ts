@@ -3,9 +3,20 @@ import type {IncomingMessage} from 'node:http'
 import {WebSocketServer, type WebSocket} from 'ws'
 import {isUserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
+import {isMethod, METHODS, type Method, type ParamsOf, type ResultOf} from './contract.js'
 import {API_VERSION, MAX_MESSAGE_BYTES, type ApiErrorBody, type ApiRequest, type ApiResponse} from './protocol.js'
+import {RefusalLog} from './refusal-log.js'
+import {checkParams} from './validate.js'
 
-export type Handler = (params: Record<string, unknown>, conn: Connection) => unknown | Promise<unknown>
+/** A contract method's handler: gets params already checked against the contract, answers its result type. */
+export type MethodHandler<M extends Method> = (params: ParamsOf<M>, conn: Connection) => ResultOf<M> | Promise<ResultOf<M>>
+/** One handler per contract method. */
+export type Handlers = {[M in Method]: MethodHandler<M>}
+/**
+ * What the server dispatches to. Params are `any` here only because the server checks
+ * them against the contract for the method at hand before the call (see checkParams).
+ */
+export type Handler = (params: any, conn: Connection) => unknown
 
 export interface Connection {
   readonly id: number
@@ -19,10 +30,13 @@ export interface ApiServerOptions {
   host: string
   port: number
   token: string
-  handlers: Record<string, Handler>
+  /** Handlers by method; a method must also be in the contract (contract.ts) to be served. */
+  handlers: Partial<Handlers> | Record<string, Handler>
   log: Logger
   /** Requests per second a connection may make (burst twice that). */
   rateLimit?: number
+  /** Log lines a minute for unauthorized requests, across connections. */
+  refusalLinesPerMinute?: number
 }
 
 /** Replies and events a client may leave unread (beyond the kernel's buffers) before it is cut off. */
@@ -55,9 +69,16 @@ export class ApiServer {
    * so far answer with this instead of "unknown method".
    */
   notReady: ApiErrorBody | null = null
+  private readonly refusals: RefusalLog
 
   constructor(private readonly o: ApiServerOptions) {
     this.token = Buffer.from(o.token)
+    this.refusals = new RefusalLog(o.log, {linesPerMinute: o.refusalLinesPerMinute})
+  }
+
+  /** Unauthorized requests refused since start (logged or not). */
+  get unauthorizedRequests(): number {
+    return this.refusals.total
   }
 
   listen(): Promise<{url: string; port: number}> {
@@ -141,17 +162,22 @@ export class ApiServer {
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.reply(conn, id, {code: 'bad_request', message: 'A request is a JSON object'})
     if (req.v !== API_VERSION) return this.reply(conn, id, {code: 'bad_version', message: `Unsupported API version ${JSON.stringify(req.v)}; this engine speaks v${API_VERSION}`})
     if (!this.authorised(req.token)) {
-      this.o.log.warn('API request refused: missing or wrong token', {conn: conn.id, remote: conn.remote, method: typeof req.method === 'string' ? req.method.slice(0, 40) : null})
+      // Logged once per connection and rate-limited: bad tokens must not be able to flood the log.
+      this.refusals.refused(conn, req.method)
       return this.reply(conn, id, {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from ~/.callctl/secrets/api-token; scripts must send it as "token".'})
     }
     if (id === null) return this.reply(conn, null, {code: 'bad_request', message: 'A request needs an "id" (string or number)'})
-    const handler = typeof req.method === 'string' && Object.hasOwn(this.o.handlers, req.method) ? this.o.handlers[req.method] : undefined
+    const method = req.method
+    if (!isMethod(method)) return this.reply(conn, id, {code: 'unknown_method', message: `Unknown method ${JSON.stringify(String(method).slice(0, 60))}`, suggestion: `Methods: ${METHODS.join(', ')} (callctl api schema)`})
+    const handlers = this.o.handlers as Record<string, Handler>
+    const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined
     if (!handler && this.notReady) return this.reply(conn, id, this.notReady)
-    if (!handler) return this.reply(conn, id, {code: 'unknown_method', message: `Unknown method ${JSON.stringify(String(req.method).slice(0, 60))}`, suggestion: `Methods: ${Object.keys(this.o.handlers).join(', ')}`})
-    const params = req.params ?? {}
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) return this.reply(conn, id, {code: 'bad_request', message: '"params" must be an object'})
+    if (!handler) return this.reply(conn, id, {code: 'unknown_method', message: `Method ${JSON.stringify(method)} is not served by this engine`})
+    // Checked against the contract before the handler runs: a handler never sees a wrong type or an unknown name.
+    const checked = checkParams(method, req.params)
+    if (!checked.ok) return this.reply(conn, id, checked.error)
     try {
-      const result = await handler(params as Record<string, unknown>, conn)
+      const result = await handler(checked.params, conn)
       conn.send({v: API_VERSION, id, ok: true, result: result ?? null} satisfies ApiResponse)
     } catch (err) {
       if (err instanceof ApiError) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
@@ -170,20 +196,6 @@ export class ApiServer {
   private reply(conn: Connection, id: string | number | null, error: ApiErrorBody): void {
     conn.send({v: API_VERSION, id, ok: false, error} satisfies ApiResponse)
   }
-}
-
-/** Parameter helpers: a wrong type is the client's mistake, reported with the field name. */
-export function str(params: Record<string, unknown>, key: string, opts: {optional?: boolean; max?: number} = {}): string {
-  const v = params[key]
-  if (v === undefined && opts.optional) return ''
-  if (typeof v !== 'string' || v.length === 0 || v.length > (opts.max ?? 256)) throw new ApiError('bad_request', `"${key}" must be a non-empty string`)
-  return v
-}
-
-export function num(params: Record<string, unknown>, key: string, min: number, max: number): number {
-  const v = params[key]
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ApiError('bad_request', `"${key}" must be a number from ${min} to ${max}`)
-  return v
 }
 
 /**

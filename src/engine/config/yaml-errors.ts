@@ -1,4 +1,4 @@
-import {LineCounter, parseDocument, isMap, isScalar, isSeq, visit, type Document, type Node} from 'yaml'
+import {CST, LineCounter, Parser, parseDocument, isMap, isScalar, isSeq, visit, type Document, type Node} from 'yaml'
 import {UserError} from '../util/errors.js'
 
 /** A config problem pinned to file:line:column. */
@@ -21,8 +21,16 @@ export interface LocatedDoc {
   lines: LineCounter
 }
 
+/**
+ * Limits on what a config, flow or queue file may be. The yaml library composes nested
+ * collections recursively, so a file nested a few hundred levels deep overflows the stack
+ * (exit 70) before any check of ours runs; no real file comes near either limit.
+ */
+export const YAML_LIMITS = {maxBytes: 1024 * 1024, maxDepth: 64}
+
 /** Parse YAML text, turning syntax errors into ConfigErrors with their position. */
 export function parseYaml(text: string, file: string): LocatedDoc {
+  checkShape(text, file)
   const lines = new LineCounter()
   const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
   const first = doc.errors[0]
@@ -87,4 +95,38 @@ export function errorAt(d: LocatedDoc, path: readonly (string | number)[], detai
 
 function isNode(n: unknown): n is Node {
   return typeof n === 'object' && n !== null && 'range' in n
+}
+
+/**
+ * Refuses a file too big or nested too deep, before composing it. The CST parser keeps
+ * its own stack (it survives any depth), and the walk below is iterative, so this check
+ * cannot overflow where the composer would.
+ */
+function checkShape(text: string, file: string): void {
+  const lines = new LineCounter()
+  const at = (offset: number) => lines.linePos(offset)
+  if (Buffer.byteLength(text, 'utf8') > YAML_LIMITS.maxBytes) {
+    // Position of the first character past the limit (counting characters is close enough for a message).
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
+    const pos = at(Math.min(text.length - 1, YAML_LIMITS.maxBytes))
+    throw new ConfigError(file, pos.line, pos.col, `file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
+  }
+  const stack: {token: CST.Token; depth: number}[] = []
+  for (const token of new Parser(lines.addNewLine).parse(text)) stack.push({token, depth: 0})
+  while (stack.length > 0) {
+    const {token, depth} = stack.pop()!
+    if (token.type === 'document') {
+      if (token.value) stack.push({token: token.value, depth})
+      continue
+    }
+    if (!CST.isCollection(token)) continue
+    if (depth + 1 > YAML_LIMITS.maxDepth) {
+      const pos = at(token.offset)
+      throw new ConfigError(file, pos.line, pos.col, `nested deeper than ${YAML_LIMITS.maxDepth} levels`, 'Flatten the structure; no setting nests this deep.')
+    }
+    for (const item of token.items) {
+      if (item.key) stack.push({token: item.key, depth: depth + 1})
+      if (item.value) stack.push({token: item.value, depth: depth + 1})
+    }
+  }
 }

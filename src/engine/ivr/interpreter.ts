@@ -124,7 +124,8 @@ const STEPS: {[K in IvrNode['type']]: Step<Extract<IvrNode, {type: K}>>} = {
       }
       if (digits.length >= n.min && digits.length <= n.max && /^[0-9*]+$/.test(digits)) {
         env.trace.keys(id, digits, 'collected')
-        env.state.vars[n.var] = digits
+        // A computed key defines an own property even for "__proto__" (plain assignment would set the prototype).
+        env.state.vars = {...env.state.vars, [n.var]: digits}
         return {next: n.next}
       }
       env.trace.keys(id, digits, 'invalid')
@@ -146,7 +147,7 @@ const STEPS: {[K in IvrNode['type']]: Step<Extract<IvrNode, {type: K}>>} = {
     if (n.skills !== undefined) env.state.skills = n.skills
     if (n.language !== undefined) env.state.language = n.language
     for (const t of n.tags) if (!env.state.tags.includes(t)) env.state.tags.push(t)
-    Object.assign(env.state.vars, n.vars)
+    env.state.vars = {...env.state.vars, ...n.vars}
     return {next: n.next}
   },
 
@@ -183,7 +184,7 @@ const STEPS: {[K in IvrNode['type']]: Step<Extract<IvrNode, {type: K}>>} = {
 }
 
 function valueOf(on: string, s: IvrState): string {
-  if (on.startsWith('var.')) return s.vars[on.slice(4)] ?? ''
+  if (on.startsWith('var.')) return Object.hasOwn(s.vars, on.slice(4)) ? s.vars[on.slice(4)]! : ''
   switch (on) {
     case 'contact.tier':
       return s.contact?.tier ?? ''

@@ -79,7 +79,8 @@ export function checkFlow(text: string, file: string, catalog: PromptCatalog = A
     else fail(['timezone'], `unknown time zone ${JSON.stringify(r.timezone)}`, 'Use an IANA zone such as Asia/Shanghai or Europe/London.')
   }
 
-  const calendars: Record<string, Calendar> = {}
+  // Null-prototype maps: a node or calendar may be named __proto__ or constructor like any other.
+  const calendars: Record<string, Calendar> = Object.create(null) as Record<string, Calendar>
   if (r.calendars !== undefined) {
     if (!isMap(r.calendars)) fail(['calendars'], 'calendars must map names to {timezone, open, closed, special}')
     else for (const [cname, c] of Object.entries(r.calendars)) {
@@ -88,7 +89,7 @@ export function checkFlow(text: string, file: string, catalog: PromptCatalog = A
     }
   }
 
-  const nodes: Record<string, IvrNode> = {}
+  const nodes: Record<string, IvrNode> = Object.create(null) as Record<string, IvrNode>
   if (!isMap(r.nodes) || Object.keys(r.nodes).length === 0) fail(r.nodes === undefined ? [] : ['nodes'], 'the flow needs nodes: a mapping of node names to nodes')
   else {
     for (const [id, raw] of Object.entries(r.nodes)) {
@@ -152,7 +153,7 @@ function parseNode(raw: unknown, path: Path, fail: FailFn, catalog: PromptCatalo
   const spec = NODE_FIELDS[type as NodeType]
   const out: Raw = {type}
   for (const k of Object.keys(raw)) {
-    if (k !== 'type' && !(k in spec)) fail([...path, k], `unknown field "${k}" for a ${type} node`, `A ${type} node has: ${Object.keys(spec).join(', ')}.`, true)
+    if (k !== 'type' && !Object.hasOwn(spec, k)) fail([...path, k], `unknown field "${k}" for a ${type} node`, `A ${type} node has: ${Object.keys(spec).join(', ')}.`, true)
   }
   for (const [field, f] of Object.entries(spec)) {
     const v = raw[field]

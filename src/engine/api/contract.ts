@@ -1,0 +1,177 @@
+import {Type, type Static, type TObject, type TProperties, type TSchema} from '@sinclair/typebox'
+import type {AgentListing} from '../admin/admin.js'
+import type {CallState} from '../calls/call-session.js'
+import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
+import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
+import type {AgentState} from '../model.js'
+import type {AgentView, QueueView} from '../routing/acd.js'
+import {API_VERSION} from './protocol.js'
+
+// The engine's API contract: every method the engine serves, with its parameters and
+// result, declared once. The server validates each request against it before a handler
+// runs, handlers and the client take their types from it, and `callctl api schema`
+// prints it as JSON Schema. Commands and dashboards import API views from here only.
+
+export {API_VERSION}
+export type {AgentListing, AgentState, AgentView, CallState, CallView, EngineSnapshot, QueueView, SuperviseMode, SupervisionView}
+
+/** A result the engine sends as it is: typed for TypeScript, named (not spelled out) in the JSON Schema. */
+function view<T>(title: string, description: string) {
+  return Type.Unsafe<T>({title, description})
+}
+
+/** Parameters are an object with no keys beyond the declared ones: a typo is refused, not ignored. */
+function params<P extends TProperties>(properties: P): TObject<P> {
+  return Type.Object(properties, {additionalProperties: false})
+}
+
+const text = (maxLength: number, description: string) => Type.String({minLength: 1, maxLength, description})
+const agent = text(256, 'agent id')
+const call = text(256, 'call id (callctl calls)')
+const by = Type.Optional(text(64, 'who asks, for the audit trail (default "api")'))
+
+// A Record over the CallState union: adding a state to the engine without listing it here fails to compile.
+const CALL_STATE_SET: Record<CallState, true> = {
+  answering: true,
+  ivr: true,
+  waiting: true,
+  'callback-pending': true,
+  'calling-customer': true,
+  connected: true,
+  transferring: true,
+  survey: true,
+  leaving: true,
+  ended: true,
+}
+
+/** Every state a live call can be in (for filters and their error messages). */
+export const CALL_STATES = Object.keys(CALL_STATE_SET) as CallState[]
+
+const MODES: Record<SuperviseMode, true> = {monitor: true, whisper: true, barge: true}
+const mode = Type.Union(
+  (Object.keys(MODES) as SuperviseMode[]).map((m) => Type.Literal(m)),
+  {description: 'monitor (listen), whisper (coach the agent) or barge (join the call)'},
+)
+
+const target = Type.Union(
+  [
+    params({agent: text(256, 'agent id')}),
+    params({queue: text(256, 'queue name')}),
+    params({number: text(32, 'external number, through the trunk')}),
+  ],
+  {description: 'where the call goes'},
+)
+
+const callView = view<CallView>('CallView', 'A live call: id, state, caller, did, queue, agent, times (ms since the epoch), ringing agents, key trail, contact')
+const agentView = view<AgentView>('AgentView', "An agent as the engine sees it: state, since, pause reason, call, queues with penalties, skills, today's counts")
+const agentListing = view<AgentListing>('AgentListing', 'An agent as stored: id, name, endpoint, queues, skills, presence, pause reason')
+const supervisionView = view<SupervisionView>('SupervisionView', 'A supervision: id, callId, agent, mode, from (the phone), by, state (ringing or active), startedAt')
+const callId = Type.Object({callId: Type.String()})
+const moved = Type.Object({callId: Type.String(), to: target})
+
+interface MethodSpec<P extends TObject = TObject, R extends TSchema = TSchema> {
+  /** One line for `callctl api schema`. */
+  summary: string
+  params: P
+  result: R
+}
+
+const method = <P extends TObject, R extends TSchema>(summary: string, p: P, result: R): MethodSpec<P, R> => ({summary, params: p, result})
+
+/** Every method of API_VERSION. Adding one here without a handler (or the other way round) fails a unit test. */
+export const CONTRACT = {
+  'engine.status': method(
+    'The running engine: app, version, origin, live calls, events not yet written',
+    params({}),
+    Type.Object({app: Type.String(), version: Type.String(), origin: Type.String(), liveCalls: Type.Integer(), pendingEvents: Type.Integer()}),
+  ),
+  snapshot: method('Queues, agents, live calls and today\'s figures, at the engine\'s clock', params({}), view<EngineSnapshot>('EngineSnapshot', 'at (engine clock, ms), queues, agents, calls, stats')),
+  'events.subscribe': method(
+    'Push every new event (or only these types) to this connection',
+    params({types: Type.Optional(Type.Array(text(64, 'event type, e.g. call.connected'), {maxItems: 200}))}),
+    Type.Object({subscribed: Type.Boolean()}),
+  ),
+  'events.flush': method('Write buffered events to the store; answers once they are there', params({}), Type.Object({pending: Type.Integer()})),
+  'calls.list': method(
+    'Live calls, optionally of one queue or in one state',
+    params({queue: Type.Optional(text(256, 'queue name')), state: Type.Optional(Type.Union(CALL_STATES.map((s) => Type.Literal(s)), {description: 'call state'}))}),
+    Type.Object({at: Type.Number({description: "the engine's clock, ms"}), calls: Type.Array(callView)}),
+  ),
+  'call.get': method('One live call', params({call}), callView),
+  'agent.ready': method("End an agent's wrap-up early", params({agent}), agentView),
+  'agent.wrapup': method(
+    "Extend an agent's wrap-up (or start one)",
+    params({agent, seconds: Type.Number({minimum: 1, maximum: 3600, description: 'seconds to add'})}),
+    Type.Intersect([agentView, Type.Object({wrapUpEndsAt: Type.Number()})]),
+  ),
+  'agent.pause': method('Pause an agent (presence, written to the store)', params({agent, reason: Type.Optional(text(32, 'pause reason (default break)')), by}), agentListing),
+  'agent.unpause': method('Unpause an agent', params({agent, by}), agentListing),
+  'call.hold': method('Hold a connected call: the caller hears music', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean()})),
+  'call.unhold': method('Take a call off hold', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean(), holdMs: Type.Number()})),
+  'call.hangup': method('Hang up a live call', params({call, by}), callId),
+  'call.transfer': method(
+    'Transfer a connected call to an agent, a queue or a number; consult: talk to the target first',
+    params({call, to: target, consult: Type.Optional(Type.Boolean({description: 'hold the caller and talk to the target first'})), by}),
+    moved,
+  ),
+  'call.transfer.complete': method('Finish a consultative transfer', params({call, by}), moved),
+  'call.transfer.cancel': method('Abandon a consultative transfer and return to the caller', params({call, by}), callId),
+  'call.dial': method("Click-to-call: ring the agent's phone, then the customer", params({number: text(32, 'customer number'), agent, by}), callId),
+  'supervise.start': method(
+    "Monitor, whisper or barge an agent's call (give call or agent); switches mode when this phone already supervises it",
+    params({call: Type.Optional(call), agent: Type.Optional(agent), mode, from: text(256, "the supervisor's phone (dial string)"), by}),
+    Type.Intersect([supervisionView, Type.Object({switched: Type.Boolean()})]),
+  ),
+  'supervise.mode': method('Switch a supervision between monitor, whisper and barge', params({id: text(256, 'supervision id'), mode, by}), supervisionView),
+  'supervise.stop': method(
+    'Stop a supervision (or all of them)',
+    params({id: Type.Optional(text(256, 'supervision id')), all: Type.Optional(Type.Boolean()), by}),
+    Type.Object({stopped: Type.Array(supervisionView)}),
+  ),
+  'supervise.list': method('Supervisions in progress', params({}), Type.Object({supervisions: Type.Array(supervisionView)})),
+} satisfies Record<string, MethodSpec>
+
+export type Contract = typeof CONTRACT
+export type Method = keyof Contract
+export type ParamsOf<M extends Method> = Static<Contract[M]['params']>
+export type ResultOf<M extends Method> = Static<Contract[M]['result']>
+
+/** What calls.list answers: the engine's clock with the calls, so durations need no clock of the client's. */
+export type CallList = ResultOf<'calls.list'>
+/** What supervise.start answers. */
+export type SuperviseResult = ResultOf<'supervise.start'>
+export type EngineStatus = ResultOf<'engine.status'>
+
+export const METHODS = Object.keys(CONTRACT) as Method[]
+
+export function isMethod(name: unknown): name is Method {
+  return typeof name === 'string' && Object.hasOwn(CONTRACT, name)
+}
+
+/** The contract as JSON Schema (draft 2020-12): the request envelope and, per method, params and result. */
+export function contractJsonSchema(): ContractSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'callctl engine API',
+    version: API_VERSION,
+    request: Type.Object(
+      {
+        v: Type.Literal(API_VERSION),
+        id: Type.Union([Type.String(), Type.Number()]),
+        token: Type.String({description: 'the API token (~/.callctl/secrets/api-token)'}),
+        method: Type.Union(METHODS.map((m) => Type.Literal(m))),
+        params: Type.Optional(Type.Object({})),
+      },
+      {additionalProperties: true},
+    ),
+    methods: Object.fromEntries(METHODS.map((m) => [m, {summary: CONTRACT[m].summary, version: API_VERSION, params: CONTRACT[m].params, result: CONTRACT[m].result}])),
+  }
+}
+
+export interface ContractSchema {
+  $schema: string
+  title: string
+  version: number
+  request: TSchema
+  methods: Record<string, {summary: string; version: number; params: TSchema; result: TSchema}>
+}
