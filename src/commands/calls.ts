@@ -5,6 +5,7 @@ import type {CallView, EngineSnapshot} from '../engine/calls/engine.js'
 import {UserError} from '../engine/util/errors.js'
 import {CallctlCommand} from '../ui/command.js'
 import {table} from '../ui/render.js'
+import {duration} from '../ui/dashboard/format.js'
 
 export interface LiveCall extends CallView {
   /** In line since joining (across overflow and callbacks) until an agent answered, or until now. */
@@ -16,6 +17,8 @@ export interface CallsResult {
   /** The engine's clock when it answered; durations are measured to it. */
   at: number
   calls: LiveCall[]
+  /** The engine's link to Asterisk: while it is not connected, these calls may be gone. */
+  link: EngineSnapshot['link'] | null
 }
 
 export default class Calls extends CallctlCommand<CallsResult> {
@@ -47,10 +50,13 @@ export default class Calls extends CallctlCommand<CallsResult> {
         waitedMs: c.joinedAt === null ? null : Math.max(0, (c.connectedAt ?? snap.at) - c.joinedAt),
         talkMs: c.connectedAt === null ? null : Math.max(0, snap.at - c.connectedAt),
       }))
-    return {at: snap.at, calls}
+    return {at: snap.at, calls, link: snap.link ?? null}
   }
 
   protected render(r: CallsResult): void {
+    if (r.link && r.link.state !== 'connected') {
+      this.warn(`Asterisk at ${r.link.url} is ${r.link.state} (for ${duration(r.at - r.link.since)}, ${r.link.attempts} attempts): these calls are the engine's last view and new calls are not answered.`)
+    }
     if (r.calls.length === 0) return this.print('No live calls.')
     this.print(
       table(r.calls, [
@@ -67,10 +73,4 @@ export default class Calls extends CallctlCommand<CallsResult> {
       ]),
     )
   }
-}
-
-function duration(ms: number | null): string {
-  if (ms === null) return '-'
-  const s = Math.floor(ms / 1000)
-  return s < 3600 ? `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`
 }

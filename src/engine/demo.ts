@@ -14,6 +14,7 @@ import {sandboxDown, sandboxUp} from './sandbox/sandbox.js'
 import {readSandboxState} from './sandbox/state.js'
 import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
+import {acquireEngineLock} from './engine-lock.js'
 import type {NewEvent} from './store/events.js'
 import {SqliteStore} from './store/sqlite-store.js'
 import type {Range} from './util/duration.js'
@@ -74,21 +75,25 @@ const FLOW_FILE = fileURLToPath(new URL('../../examples/flows/demo.yaml', import
  */
 export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const rnd = o.random ?? Math.random
+  // Before the sandbox, the setup writes or Asterisk: a demo next to a running engine
+  // refuses here, leaving that engine (and its calls and config) alone.
+  const lock = acquireEngineLock(o.paths, loadEngineConfig({requireAri: false}).ari.app)
   let startedSandbox = false
   const onSandbox = !asteriskConfigured(o.paths)
-  if (onSandbox) {
-    // Another callctl home's sandbox may hold the usual port: then take any free one.
-    const running = readSandboxState(o.paths)
-    const up = await sandboxUp(o.paths, {log: o.log, ...(running ? {} : {port: (await portFree(8088)) ? 8088 : await freePort()})})
-    startedSandbox = !up.alreadyRunning
-  }
   try {
+    if (onSandbox) {
+      // Another callctl home's sandbox may hold the usual port: then take any free one.
+      const running = readSandboxState(o.paths)
+      const up = await sandboxUp(o.paths, {log: o.log, ...(running ? {} : {port: (await portFree(8088)) ? 8088 : await freePort()})})
+      startedSandbox = !up.alreadyRunning
+    }
     const config = loadEngineConfig()
     await setUp(config, o.paths, o.agentsPerQueue, rnd)
-    const running = await startEngine(config, o.log, {apiPort: (await portFree(config.api.port, config.api.host)) ? config.api.port : 0})
+    const running = await startEngine(config, o.log, {lock, apiPort: (await portFree(config.api.port, config.api.host)) ? config.api.port : 0})
     if (o.onEvent) running.engine.events.subscribe(o.onEvent)
     return traffic(o, config, running, startedSandbox, onSandbox, rnd)
   } catch (err) {
+    lock.release()
     if (startedSandbox) await sandboxDown(o.paths)
     throw err
   }

@@ -1,4 +1,7 @@
-import {ApiServer} from './api/server.js'
+import {ApiServer, type Connection, type Handler} from './api/server.js'
+import {AsteriskLink, type AsteriskLinkView} from './asterisk-link.js'
+import {acquireEngineLock, type EngineLock} from './engine-lock.js'
+import {replaySpilledEvents, spillEvents} from './unwritten-events.js'
 import {engineHandlers} from './api/handlers.js'
 import {clearEndpoint, writeEndpoint} from './api/connect.js'
 import {connectAri} from './ari/index.js'
@@ -22,37 +25,115 @@ export interface RunningEngine {
   store: Store
   /** The engine API's WebSocket URL. */
   apiUrl: string
+  link: AsteriskLink
+  status(): EngineStatusView
+  /** Idempotent; bounded in time whatever state Asterisk and the store are in. */
   stop(): Promise<void>
 }
 
 export const VERSION = '0.1.0'
 
+/** The longest a stop waits for the store to take the last events before spilling them to a file. */
+const STOP_WRITE_MS = 5_000
+
+export interface StartOptions {
+  onConnection?: (s: ConnectionState) => void
+  apiPort?: number
+  /** The engine lock, when the caller took it earlier (the demo, before it writes its setup). */
+  lock?: EngineLock
+  /** Stops a start still waiting for Asterisk: startEngine then rejects with ConnectAborted. */
+  abort?: AbortSignal
+}
+
 /**
- * Opens the store, connects to Asterisk (retrying while it is unreachable, reporting
- * each attempt) and starts the engine. A refused ARI password is a user error (exit 2)
- * naming the URL and user, never the password.
+ * Takes the engine's lock and binds its API port, then opens the store, connects to
+ * Asterisk (retrying for as long as it is unreachable) and starts the engine. The lock
+ * and the port come first: a second engine refuses before it touches Asterisk, where
+ * connecting and leaving would have unregistered the app of the engine already
+ * running. A refused ARI password is a user error (exit 2) naming the URL and user,
+ * never the password.
  */
-export async function startEngine(config: EngineConfig, log: Logger, opts: {onConnection?: (s: ConnectionState) => void; apiPort?: number} = {}): Promise<RunningEngine> {
+export async function startEngine(config: EngineConfig, log: Logger, opts: StartOptions = {}): Promise<RunningEngine> {
+  const lock = opts.lock ?? acquireEngineLock(config.paths, config.ari.app)
+  const undo: (() => Promise<void> | void)[] = [() => lock.release()]
+  const unwind = async () => {
+    for (const fn of undo.reverse()) await fn()
+  }
+  try {
+    return await start(config, log, opts, lock, undo)
+  } catch (err) {
+    await unwind()
+    throw err
+  }
+}
+
+async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock: EngineLock, undo: (() => Promise<void> | void)[]): Promise<RunningEngine> {
+  const startedAt = Date.now()
+  const port = opts.apiPort ?? config.api.port
+  // Filled in once the engine runs; until then only engine.status answers.
+  const handlers: Record<string, Handler> = {}
+  const api = new ApiServer({host: config.api.host, port, token: ensureSecret(config.paths.apiTokenFile), handlers, log})
+  api.notReady = {code: 'engine_starting', message: 'The engine is starting (connecting to Asterisk)', suggestion: 'Try again in a moment; callctl engine status shows the link.'}
+  let apiUrl: string
+  try {
+    apiUrl = (await api.listen()).url
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UserError(`The engine API port ${config.api.host}:${port} is in use (another engine?)`, {
+        suggestion: 'Stop the other engine, or set api.port in the config (CALLCTL_API_PORT).',
+        exitCode: 2,
+        code: 'port_in_use',
+      })
+    }
+    throw err
+  }
+  undo.push(() => api.close())
+  writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date(startedAt).toISOString()})
+  undo.push(() => clearEndpoint(config.paths, process.pid))
+
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = new SqliteStore(config.database, {busyTimeoutMs: 100})
+  undo.push(() => store.close())
+  await replaySpilledEvents(config.paths.home, store, log)
+
   let engine: Engine | undefined
-  const onConnection = (s: ConnectionState) => {
-    opts.onConnection?.(s)
-    if (s.state === 'unreachable') {
-      log.warn(`Asterisk at ${config.ari.url} is unreachable (${s.error}); retrying${s.retryInMs ? ` in ${(s.retryInMs / 1000).toFixed(1)} s` : ''}`, {attempt: s.attempt})
-      engine?.events.append({type: 'ari.disconnected', data: {error: s.error}})
-    } else if (s.state === 'connected') {
-      log.info(`connected to Asterisk at ${config.ari.url} as app "${config.ari.app}"`)
-      engine?.events.append({type: 'ari.connected', data: {url: config.ari.url}})
-    } else if (s.state === 'failed') {
-      log.error(`lost Asterisk for good: ${s.error}`)
-    }
-  }
+  const link = new AsteriskLink({
+    url: config.ari.url,
+    log,
+    onOutage: (error) => engine?.events.append({type: 'ari.disconnected', data: {error}}),
+    onBack: (downMs) => engine?.events.append({type: 'ari.connected', data: {url: config.ari.url, downMs}}),
+  })
+  const status = (): EngineStatusView => ({
+    app: config.ari.app,
+    version: VERSION,
+    pid: process.pid,
+    startedAt: new Date(startedAt).toISOString(),
+    uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    api: apiUrl,
+    database: config.database,
+    serving: engine !== undefined && api.notReady === null,
+    link: link.current,
+    origin: engine?.origin ?? null,
+    liveCalls: engine?.liveCalls ?? 0,
+    pendingEvents: engine?.events.pending ?? 0,
+    agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, ready: 0, busy: 0, paused: 0},
+  })
+  handlers['engine.status'] = status
+  log.info(`engine API listening on ${apiUrl}`)
+
   let ari: AriPort
   try {
-    ari = await connectAri({creds: {url: config.ari.url, user: config.ari.user, password: config.ari.password}, app: config.ari.app, log, onConnection})
+    ari = await connectAri({
+      creds: {url: config.ari.url, user: config.ari.user, password: config.ari.password},
+      app: config.ari.app,
+      log,
+      abort: opts.abort,
+      onConnection: (s) => {
+        link.update(s)
+        opts.onConnection?.(s)
+      },
+    })
   } catch (err) {
-    await store.close()
     if (err instanceof AriAuthError) {
       throw new UserError(`Asterisk at ${err.url} refused ARI user "${err.user}": wrong user or password`, {
         suggestion: `Check ari.user and the password (from ${config.ariSource}); the sandbox keeps its password in ${config.paths.ariPasswordFile}.`,
@@ -62,6 +143,8 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }
     throw err
   }
+  undo.push(() => ari.close())
+  log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
   const recorder = new Recorder({ari, db: store.db, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
   engine = new Engine({
     ari,
@@ -80,59 +163,92 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: {onCo
     }),
     recorder,
   })
+  const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.
   let queueLog: LiveQueueLog | null = null
   if (config.queueLog) {
     try {
-      queueLog = await LiveQueueLog.start({file: config.queueLog, store, log, source: {events: engine.events, callbackKey: (q) => engine!.acd.queues.get(q)?.callbackKey ?? ''}})
+      queueLog = await LiveQueueLog.start({file: config.queueLog, store, log, source: {events: engine.events, callbackKey: (q) => running.acd.queues.get(q)?.callbackKey ?? ''}})
     } catch (err) {
-      await ari.close()
-      await store.close()
       throw new UserError(`Cannot write the queue_log ${config.queueLog}: ${(err as Error).message}`, {suggestion: 'Fix queueLog in the config (or CALLCTL_QUEUE_LOG), or leave it out.', exitCode: 2, code: 'queue_log'})
     }
+    undo.push(() => queueLog?.stop())
   }
   await engine.start()
+  undo.push(() => stopEngine(running, config, log))
   const summary = keepCallRows(store.db, log)
-  const api = new ApiServer({
-    host: config.api.host,
-    port: opts.apiPort ?? config.api.port,
-    token: ensureSecret(config.paths.apiTokenFile),
-    handlers: engineHandlers(engine, {app: config.ari.app, version: VERSION}),
-    log,
+  undo.push(() => summary.stop())
+
+  const served = engineHandlers(engine, {app: config.ari.app, version: VERSION})
+  const snapshot = served.snapshot!
+  Object.assign(handlers, served, {
+    'engine.status': status,
+    // The link goes with every snapshot, so `calls` and the dashboard can say Asterisk is away.
+    snapshot: async (params: Record<string, unknown>, conn: Connection) => ({...((await snapshot(params, conn)) as object), link: link.current}),
   })
-  let apiUrl: string
-  try {
-    apiUrl = (await api.listen()).url
-  } catch (err) {
-    summary.stop()
-    await queueLog?.stop()
-    await engine.stop()
-    await ari.close()
-    await store.close()
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UserError(`The engine API port ${config.api.host}:${opts.apiPort ?? config.api.port} is in use (another engine?)`, {
-        suggestion: 'Stop the other engine, or set api.port in the config (CALLCTL_API_PORT).',
-        exitCode: 2,
-        code: 'port_in_use',
-      })
-    }
-    throw err
-  }
-  writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date().toISOString()})
-  log.info(`engine API listening on ${apiUrl}`)
+  api.notReady = null
+
+  let stopping: Promise<void> | null = null
   return {
     engine,
     ari,
     store,
     apiUrl,
-    async stop() {
-      clearEndpoint(config.paths, process.pid)
-      await api.close()
-      summary.stop()
-      await queueLog?.stop()
-      await engine!.stop()
-      await ari.close()
-      await store.close()
+    link,
+    status,
+    stop() {
+      // Once, in reverse order of start: API, summary, engine (last events written or
+      // spilled), queue_log, ARI, store, endpoint file, lock.
+      stopping ??= (async () => {
+        // The API first: clients see the engine go rather than talk to a stopping one.
+        await api.close()
+        clearEndpoint(config.paths, process.pid)
+        for (const fn of undo.reverse()) {
+          try {
+            await fn()
+          } catch (err) {
+            log.error('stop step failed', {error: err instanceof Error ? err.stack : String(err)})
+          }
+        }
+      })()
+      return stopping
     },
   }
+}
+
+/** Stops the engine; events the store would not take in time go to a file the next start replays. */
+async function stopEngine(engine: Engine, config: EngineConfig, log: Logger): Promise<void> {
+  await engine.stop(STOP_WRITE_MS)
+  const left = engine.events.takeUnwritten()
+  if (left.length === 0) return
+  try {
+    const file = spillEvents(config.paths.home, left)
+    log.error(`the store did not take the last ${left.length} events; kept them in ${file} for the next start`)
+  } catch (err) {
+    log.error(`LOST ${left.length} events: the store did not take them and ${config.paths.home} is not writable`, {error: String(err)})
+  }
+}
+
+function agentCounts(engine: Engine): EngineStatusView['agents'] {
+  const agents = engine.snapshot().agents
+  const count = (...states: string[]) => agents.filter((a) => states.includes(a.state)).length
+  return {total: agents.length, loggedIn: agents.length - count('offline'), ready: count('idle'), busy: count('ringing', 'on-call', 'wrap-up'), paused: count('paused')}
+}
+
+/** What `engine status` shows (the API's engine.status). */
+export interface EngineStatusView {
+  app: string
+  version: string
+  pid: number
+  startedAt: string
+  uptimeS: number
+  api: string
+  database: string
+  /** False while the engine is still connecting to Asterisk for the first time. */
+  serving: boolean
+  link: AsteriskLinkView
+  origin: string | null
+  liveCalls: number
+  pendingEvents: number
+  agents: {total: number; loggedIn: number; ready: number; busy: number; paused: number}
 }

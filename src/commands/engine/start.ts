@@ -9,10 +9,16 @@ interface StartResult {
   liveCallsAtStop: number
 }
 
+/** A stop that takes longer than this (a hung Asterisk or disk) ends the process anyway. */
+const STOP_DEADLINE_MS = 15_000
+
 export default class EngineStart extends CallctlCommand<StartResult> {
   static summary = 'Run the call engine in the foreground: answer, queue, route and bridge calls over ARI'
   static description = `Settings come from the YAML config (--config, default ~/.callctl/config.yaml) and CALLCTL_* environment
-variables; with no ARI URL configured it uses the running sandbox. Stops cleanly on SIGINT/SIGTERM.`
+variables; with no ARI URL configured it uses the running sandbox. One engine per Stasis app and callctl home: a
+second one refuses before it connects to Asterisk. While Asterisk is away the engine keeps running and reconnects
+by itself. SIGINT/SIGTERM stop it within 15 s: it stops taking calls (they stay in Asterisk for the next engine),
+writes every buffered event and closes the store last; a second signal ends it at once.`
   static examples = ['<%= config.bin %> engine start', 'CALLCTL_ARI_URL=http://pbx:8088 CALLCTL_ARI_PASSWORD_FILE=/etc/callctl/ari <%= config.bin %> engine start']
   static flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
@@ -24,19 +30,52 @@ variables; with no ARI URL configured it uses the running sandbox. Stops cleanly
     const config = loadEngineConfig({file: flags.config})
     const log = createLogger({level: config.logLevel, json: flags['log-json']})
     log.info(`starting engine`, {ari: config.ari.url, user: config.ari.user, app: config.ari.app, database: config.database, config: config.ariSource})
-    const running = await startEngine(config, log)
+    // A signal while still connecting (Asterisk away at start) stops the start too.
+    let signalled: ((s: string) => void) | null = null
+    const signal = new Promise<string>((resolve) => (signalled = resolve))
+    const onSignal = (name: string) => {
+      if (signalled) {
+        const fire = signalled
+        signalled = null
+        fire(name)
+        return
+      }
+      log.warn(`${name} again: exiting without finishing the stop`)
+      process.exit(130)
+    }
+    process.on('SIGINT', () => onSignal('SIGINT'))
+    process.on('SIGTERM', () => onSignal('SIGTERM'))
+    const abort = new AbortController()
+    const started = startEngine(config, log, {abort: abort.signal})
+    const first = await Promise.race([started.then(() => null), signal])
+    if (first !== null) {
+      // Stopped while still waiting for Asterisk: the start unwinds (lock, API, store).
+      log.info(`stopping (${first}) before the engine was serving`)
+      abort.abort()
+      // Past connecting already (recovering calls): it finishes starting, then stops.
+      const late = await started.catch(() => null)
+      await late?.stop()
+      return {stoppedBy: first, liveCallsAtStop: late?.engine.liveCalls ?? 0}
+    }
+    const running = await started
     log.info('engine running; Ctrl-C stops it')
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'))
-      process.once('SIGTERM', () => resolve('SIGTERM'))
-    })
+    const by = await signal
     const live = running.engine.liveCalls
-    log.info(`stopping (${signal})`, {liveCalls: live})
+    log.info(`stopping (${by})`, {liveCalls: live})
+    const deadline = setTimeout(() => {
+      log.error(`the stop did not finish within ${STOP_DEADLINE_MS / 1000} s; exiting anyway`)
+      process.exit(1)
+    }, STOP_DEADLINE_MS)
+    deadline.unref()
     await running.stop()
-    return {stoppedBy: signal, liveCallsAtStop: live}
+    clearTimeout(deadline)
+    // Nothing of the engine's may keep the process alive after a stop (a socket or
+    // timer of a library): what is left has a second to finish, then the process ends.
+    setTimeout(() => process.exit(0), 1000).unref()
+    return {stoppedBy: by, liveCallsAtStop: live}
   }
 
   protected render(r: StartResult): void {
-    this.print(`Engine stopped by ${r.stoppedBy}.`)
+    this.print(`Engine stopped by ${r.stoppedBy}${r.liveCallsAtStop ? ` (${r.liveCallsAtStop} live calls left in Asterisk for the next engine)` : ''}.`)
   }
 }

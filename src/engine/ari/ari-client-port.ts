@@ -10,7 +10,10 @@ import {ARI_EVENT_TYPES, AriAuthError, AriTransportError} from './port.js'
 const quiet = Object.assign(() => {}, {history: [] as unknown[]})
 ;(globalThis as Record<string, unknown>).log = quiet
 
-const MAX_BACKOFF_MS = 10_000
+// Reconnecting: fast enough to serve again within 2 s of Asterisk's return, slow
+// enough that a dead Asterisk costs one cheap HTTP request a second.
+const FIRST_BACKOFF_MS = 250
+const MAX_BACKOFF_MS = 1_000
 const PING_EVERY_MS = 15_000
 
 export interface ConnectOptions {
@@ -20,19 +23,41 @@ export interface ConnectOptions {
   /** Receive events for every channel and bridge, not only this app's (supervision tools). */
   subscribeAll?: boolean
   onConnection?: (s: ConnectionState) => void
+  /** Gives up connecting (a stop while Asterisk is still away): connectAri rejects with ConnectAborted. */
+  abort?: AbortSignal
+}
+
+/** connectAri was stopped by its abort signal before it connected. */
+export class ConnectAborted extends Error {
+  constructor() {
+    super('stopped before Asterisk was reached')
+  }
 }
 
 /**
  * Connects to Asterisk and resolves once the app's event socket is open. While
- * Asterisk is unreachable it keeps trying with capped backoff (reporting each attempt);
- * a refused password rejects at once with AriAuthError. After a connection is lost
- * the port reconnects forever: ari-client gives up after about ten tries, so a fresh
- * client is made each time it does.
+ * Asterisk is unreachable it keeps trying forever with capped backoff (reporting each
+ * attempt with a counter that counts); a refused password rejects at once with
+ * AriAuthError. After a connection is lost the port reconnects by itself, for as long
+ * as it takes: ari-client's own reconnect (a backoff that gives up after about ten
+ * tries, and that let a ping on the closed socket throw out of a timer and kill the
+ * process) is cut off at its first sign, and a fresh client is made each attempt, so
+ * an Asterisk that restarted meanwhile is loaded anew.
  */
 export async function connectAri(opts: ConnectOptions): Promise<AriPort> {
   const port = new AriClientPort(opts)
   if (opts.onConnection) port.onConnection(opts.onConnection)
-  await port.connect()
+  const abort = () => void port.close()
+  opts.abort?.addEventListener('abort', abort, {once: true})
+  try {
+    await port.connect()
+  } finally {
+    opts.abort?.removeEventListener('abort', abort)
+  }
+  if (opts.abort?.aborted) {
+    await port.close()
+    throw new ConnectAborted()
+  }
   return port
 }
 
@@ -44,7 +69,9 @@ class AriClientPort extends AriHttp implements AriPort {
   private closed = false
   private pingTimer: NodeJS.Timeout | undefined
   private awaitingPong = false
-  private reconnecting = false
+  private reconnecting: Promise<void> | null = null
+  private wake: (() => void) | null = null
+  private starting: ((err: Error) => void) | null = null
 
   constructor(private readonly opts: ConnectOptions) {
     super(opts.creds)
@@ -62,7 +89,13 @@ class AriClientPort extends AriHttp implements AriPort {
   }
 
   private emitState(s: ConnectionState): void {
-    for (const h of this.connectionHandlers) h(s)
+    for (const h of this.connectionHandlers) {
+      try {
+        h(s)
+      } catch (err) {
+        this.opts.log.error('connection state handler failed', {error: err instanceof Error ? err.stack : String(err)})
+      }
+    }
   }
 
   private dispatch(type: AriEventType, event: unknown): void {
@@ -77,29 +110,43 @@ class AriClientPort extends AriHttp implements AriPort {
     }
   }
 
+  /** Tries until connected (or closed); attempts count from 1 and across the whole outage. */
   async connect(): Promise<void> {
     for (let attempt = 1; !this.closed; attempt++) {
       this.emitState({state: 'connecting', attempt})
+      let client: AriClient | undefined
       try {
         // A plain request first: it tells a refused password (final) from an
         // unreachable server (retry), which ari-client's swagger loading does not.
         await this.asteriskInfo()
-        const client = await ari.connect(this.opts.creds.url, this.opts.creds.user, this.opts.creds.password)
-        this.attach(client)
-        await client.start(this.app, this.opts.subscribeAll)
-        if (this.closed) {
-          this.detach(client)
-          return
+        client = await ari.connect(this.opts.creds.url, this.opts.creds.user, this.opts.creds.password)
+        if (this.closed) return quietStop(client)
+        const c = client
+        await new Promise<void>((resolve, reject) => {
+          // A socket that fails before it opens is reported here, not by a reconnect loop.
+          this.starting = reject
+          this.attach(c)
+          c.start(this.app, this.opts.subscribeAll).then(resolve, reject)
+        }).finally(() => (this.starting = null))
+        if (this.closed || this.client !== client) {
+          // Closed meanwhile, or the socket dropped before start() resolved: try again.
+          if (this.closed) return this.detach(client)
+          throw new Error('event socket closed while starting')
         }
         this.emitState({state: 'connected'})
         this.startPings()
         return
       } catch (err) {
         if (err instanceof AriAuthError) throw err
-        if (this.client) this.detach(this.client)
-        const retryInMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 8))
+        if (client) this.detach(client)
+        if (this.closed) return
+        const retryInMs = Math.round(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4))
         this.emitState({state: 'unreachable', attempt, retryInMs, error: describe(err)})
-        await new Promise((r) => setTimeout(r, retryInMs))
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, retryInMs)
+          this.wake = () => (clearTimeout(t), r())
+        })
+        this.wake = null
       }
     }
   }
@@ -109,63 +156,94 @@ class AriClientPort extends AriHttp implements AriPort {
     client.setMaxListeners(0)
     // One listener per event type on the client: per-channel instance listeners leak in 2.2.0.
     for (const type of ARI_EVENT_TYPES) client.on(type, (event: unknown) => this.client === client && this.dispatch(type, event))
-    client.on('WebSocketReconnecting', (err: Error | undefined) => {
-      if (this.client === client) this.emitState({state: 'unreachable', attempt: 0, retryInMs: 0, error: describe(err)})
-    })
-    // The first open is reported by connect(); this one is ari-client's own reconnect.
-    let opened = false
-    client.on('WebSocketConnected', () => {
-      if (this.client === client && opened) this.emitState({state: 'connected'})
-      opened = true
-    })
-    client.on('WebSocketMaxRetries', () => {
-      if (this.client !== client || this.reconnecting) return
+    // The socket closed or failed: ari-client would now reconnect on its own schedule.
+    // Take over instead (one loop, our backoff, a counter that counts).
+    const lost = () => {
+      if (this.client !== client) return
       this.detach(client)
-      this.reconnecting = true
-      this.connect()
+      if (this.starting) return this.starting(new Error('event socket closed while starting'))
+      if (this.closed || this.reconnecting) return
+      this.reconnecting = this.connect()
         .catch((err: unknown) => this.emitState({state: 'failed', error: describe(err)}))
-        .finally(() => (this.reconnecting = false))
-    })
+        .finally(() => (this.reconnecting = null))
+    }
+    client.on('WebSocketReconnecting', lost)
+    client.on('WebSocketMaxRetries', lost)
     client.on('pong', () => (this.awaitingPong = false))
   }
 
   private detach(client: AriClient): void {
-    if (this.client === client) this.client = undefined
-    if (this.pingTimer) clearInterval(this.pingTimer)
-    client.removeAllListeners()
-    // Swallow late socket errors from a client we no longer use.
-    client.on('error', () => {})
-    try {
-      client.stop()
-    } catch {
-      // never started: nothing to stop
+    if (this.client === client) {
+      this.client = undefined
+      if (this.pingTimer) clearInterval(this.pingTimer)
+      this.pingTimer = undefined
     }
+    quietStop(client)
   }
 
   // A socket to a frozen or partitioned Asterisk never closes by itself: ping it and
-  // drop it when a pong does not come back, so ari-client's reconnect kicks in.
+  // drop it when a pong does not come back, so the reconnect kicks in.
   private startPings(): void {
     if (this.pingTimer) clearInterval(this.pingTimer)
     this.awaitingPong = false
+    const client = this.client
     this.pingTimer = setInterval(() => {
-      const client = this.client
-      if (!client) return
+      if (!client || this.client !== client) return
+      const ws = client._ws
+      if (!ws || ws.readyState !== 1 /* OPEN */) return
       if (this.awaitingPong) {
         this.awaitingPong = false
-        client._ws?.terminate()
+        ws.terminate()
         return
       }
       this.awaitingPong = true
-      client.ping()
+      try {
+        client.ping()
+      } catch {
+        // closing under us: its close event starts the reconnect
+      }
     }, PING_EVERY_MS)
     this.pingTimer.unref()
   }
 
   async close(): Promise<void> {
     this.closed = true
+    this.wake?.()
     if (this.client) this.detach(this.client)
+    await this.reconnecting
     this.emitState({state: 'closed'})
   }
+}
+
+/** Stops a client we no longer use, swallowing its late socket errors and reconnect attempts. */
+function quietStop(client: AriClient): void {
+  client.removeAllListeners()
+  client.on('error', () => {})
+  try {
+    // stop() marks the close as wanted, so ari-client does not reconnect this one.
+    if (client._ws) client.stop()
+  } catch {
+    // never started: nothing to stop
+  }
+  // ari-client may already have a reconnect scheduled (its backoff timer cannot be
+  // cancelled): a socket it opens from now on is cut before it connects, or it would
+  // subscribe to the app beside ours and split the events between two sockets.
+  const c = client as unknown as {_ws?: SocketLike}
+  let current = c._ws
+  Object.defineProperty(c, '_ws', {
+    configurable: true,
+    get: () => current,
+    set: (ws: SocketLike) => {
+      current = ws
+      ws.on('error', () => {})
+      ws.terminate()
+    },
+  })
+}
+
+interface SocketLike {
+  on(event: 'error', fn: () => void): void
+  terminate(): void
 }
 
 function describe(err: unknown): string {

@@ -1,4 +1,4 @@
 // The only door into Asterisk. Nothing outside src/engine/ari imports ari-client.
-export {connectAri, type ConnectOptions} from './ari-client-port.js'
+export {ConnectAborted, connectAri, type ConnectOptions} from './ari-client-port.js'
 export {AriHttp} from './http-rest.js'
 export * from './port.js'

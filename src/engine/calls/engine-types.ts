@@ -1,3 +1,4 @@
+import type {AsteriskLinkView} from '../asterisk-link.js'
 import type {AriPort, RecordingEvent} from '../ari/port.js'
 import {type AgentView, type QueueView} from '../routing/acd.js'
 import type {Store} from '../store/store.js'
@@ -83,6 +84,8 @@ export interface EngineSnapshot {
   calls: CallView[]
   /** Today's figures per queue and agent (metrics.ts definitions). */
   stats: LiveStatsView
+  /** The engine's link to Asterisk (added by the engine's API; absent in an engine without one). */
+  link?: AsteriskLinkView
 }
 
 // Extra seconds Asterisk's own originate timeout gets beyond ours: ours decides, its is a backstop.

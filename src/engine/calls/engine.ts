@@ -144,7 +144,8 @@ export class Engine {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops taking calls (they stay in Asterisk for the next engine) and writes the last events, trying for at most `writeWithinMs`. */
+  async stop(writeWithinMs?: number): Promise<void> {
     if (this.core.stopped) return
     this.core.stopped = true
     if (this.core.syncTimer) clearInterval(this.core.syncTimer)
@@ -155,7 +156,7 @@ export class Engine {
       for (const a of s.attempts.values()) this.core.clock.clearTimeout(a.timer)
     }
     this.core.events.append({type: 'engine.stopped', data: {liveCalls: this.core.sessions.size}})
-    await this.core.events.close()
+    await this.core.events.close(writeWithinMs)
   }
 
   snapshot(): EngineSnapshot {

@@ -16,6 +16,7 @@ export class EventLog {
   private flushing: Promise<void> | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
   private failures = 0
+  private closing = false
   private readonly listeners = new Set<EventListener>()
 
   constructor(
@@ -49,7 +50,7 @@ export class EventLog {
   }
 
   private schedule(ms: number): void {
-    if (this.timer || this.flushing) return
+    if (this.timer || this.flushing || this.closing) return
     this.timer = setTimeout(() => {
       this.timer = null
       void this.flush()
@@ -82,9 +83,28 @@ export class EventLog {
     if (this.buffer.length > 0) this.schedule(this.failures === 0 ? 0 : Math.min(5000, 100 * 2 ** this.failures))
   }
 
-  async close(): Promise<void> {
+  /**
+   * Writes what is buffered and stops retrying in the background: a stopped engine
+   * wrote to a store it had already closed, every 5 s, for as long as it was left
+   * running. Tries for at most `withinMs`; what could not be written stays for
+   * `takeUnwritten()` (the engine spills it to a file the next start replays).
+   */
+  async close(withinMs = 5_000): Promise<void> {
+    this.closing = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    await this.flush()
+    const deadline = Date.now() + withinMs
+    for (let attempt = 0; ; attempt++) {
+      await this.flush()
+      if (this.buffer.length === 0 || Date.now() >= deadline) return
+      await new Promise((r) => setTimeout(r, Math.min(500, 50 * 2 ** attempt, Math.max(0, deadline - Date.now()))))
+    }
+  }
+
+  /** The events close() could not write, handed over once. */
+  takeUnwritten(): NewEvent[] {
+    const left = this.buffer
+    this.buffer = []
+    return left
   }
 }

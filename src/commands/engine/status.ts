@@ -1,0 +1,48 @@
+import {Flags} from '@oclif/core'
+import {engineStatus, type EngineStatusResult} from '../../engine/engine-status.js'
+import {CallctlCommand} from '../../ui/command.js'
+import {fields} from '../../ui/render.js'
+import {duration} from '../../ui/dashboard/format.js'
+
+export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
+  static summary = 'Show the running engine: pid, uptime, its link to Asterisk, calls, agents and API address'
+  static description = 'Exit code 0 when an engine answers, 3 when none runs (like sandbox status), so scripts and health checks can test it.'
+  static examples = ['<%= config.bin %> engine status', '<%= config.bin %> engine status --json']
+  static flags = {
+    config: Flags.string({char: 'c', description: 'config file (YAML)'}),
+  }
+
+  protected async execute(): Promise<EngineStatusResult> {
+    const {flags} = await this.parse(EngineStatus)
+    const s = await engineStatus(flags.config)
+    if (!s.running) process.exitCode = 3
+    return s
+  }
+
+  protected render(s: EngineStatusResult): void {
+    if (!s.running) {
+      this.print(fields({running: 'no', app: s.app, why: s.reason, ...(s.lockedBy ? {'lock held by pid': s.lockedBy} : {})}))
+      return
+    }
+    const l = s.link
+    const link =
+      l.state === 'connected'
+        ? `connected to ${l.url} for ${duration(Date.now() - l.since)}`
+        : `${l.state.toUpperCase()}: ${l.url} ${l.state === 'unreachable' ? `for ${duration(Date.now() - l.since)}, ${l.attempts} attempts (${l.error ?? 'no answer'})` : ''}`.trim()
+    this.print(
+      fields({
+        running: s.serving ? 'yes' : 'starting (waiting for Asterisk)',
+        pid: s.pid,
+        uptime: duration(s.uptimeS * 1000),
+        asterisk: link,
+        app: s.app,
+        api: s.api,
+        database: s.database,
+        calls: s.liveCalls,
+        agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.ready} ready, ${s.agents.busy} busy, ${s.agents.paused} paused`,
+        'unwritten events': s.pendingEvents,
+        version: s.version,
+      }),
+    )
+  }
+}
