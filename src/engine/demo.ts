@@ -94,7 +94,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     return traffic(o, config, running, startedSandbox, onSandbox, rnd)
   } catch (err) {
     lock.release()
-    if (startedSandbox) await sandboxDown(o.paths)
+    if (startedSandbox) await sandboxDown(o.paths, {force: true})
     throw err
   }
 }
@@ -167,7 +167,7 @@ function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, s
     for (const ch of await rest.listChannels().catch(() => [])) if (ch.id.startsWith('demo-') || ch.name.includes('callctl-sim')) await rest.hangup(ch.id).catch(() => undefined)
     await new Promise((r) => setTimeout(r, 500))
     await running.stop()
-    if (startedSandbox) await sandboxDown(o.paths)
+    if (startedSandbox) await sandboxDown(o.paths, {force: true})
   }
   return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, done: callerLoop, stop}
 }

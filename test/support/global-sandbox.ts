@@ -33,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     instanceDir: up.state.instanceDir,
   })
   return async () => {
-    await sandboxDown(paths)
+    await sandboxDown(paths, {force: true})
     // The instance directory inside the shared root (config, logs, recordings) and the home.
     rmSync(join(up.state.root, up.state.instanceDir), {recursive: true, force: true})
     rmSync(home, {recursive: true, force: true})

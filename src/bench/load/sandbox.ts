@@ -44,7 +44,7 @@ export async function benchSandbox(): Promise<BenchSandbox> {
     celFile: join(logDir, 'cel.csv'),
     queueLogFile: join(logDir, 'queue_log'),
     async down() {
-      await sandboxDown(paths)
+      await sandboxDown(paths, {force: true})
       rmSync(instance, {recursive: true, force: true})
       rmSync(home, {recursive: true, force: true})
     },

@@ -1,14 +1,19 @@
+import {Flags} from '@oclif/core'
 import {sandboxDown, type DownResult} from '../../engine/sandbox/sandbox.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class SandboxDown extends CallctlCommand<DownResult> {
   static summary = 'Stop the sandbox Asterisk started by `sandbox up` (by its recorded PID)'
-  static examples = ['<%= config.bin %> sandbox down']
+  static description = 'Refuses while an engine is connected to the sandbox (its calls would be lost) unless --force.'
+  static examples = ['<%= config.bin %> sandbox down', '<%= config.bin %> sandbox down --force']
+  static flags = {
+    force: Flags.boolean({description: 'stop it even while an engine is connected'}),
+  }
 
   protected async execute(): Promise<DownResult> {
-    await this.parse(SandboxDown)
-    return sandboxDown(callctlPaths())
+    const {flags} = await this.parse(SandboxDown)
+    return sandboxDown(callctlPaths(), {force: flags.force})
   }
 
   protected render(r: DownResult): void {

@@ -12,14 +12,15 @@ The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.
 kept in a 0600 file. Must run as root.`
   static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --port 18088 --json', '<%= config.bin %> sandbox up --rebuild']
   static flags = {
-    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1', default: 8088, min: 1, max: 65535}),
+    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default 8088; a running sandbox keeps its own)', min: 1, max: 65535}),
     rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached'}),
     app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
+    force: Flags.boolean({description: 'restart a running sandbox (new --port, --rebuild) even while an engine is connected'}),
   }
 
   protected async execute(): Promise<UpResult> {
     const {flags} = await this.parse(SandboxUp)
-    return sandboxUp(callctlPaths(), {port: flags.port, rebuild: flags.rebuild, app: flags.app, log: createLogger()})
+    return sandboxUp(callctlPaths(), {port: flags.port, rebuild: flags.rebuild, app: flags.app, force: flags.force, log: createLogger()})
   }
 
   protected render(r: UpResult): void {

@@ -9,6 +9,7 @@ import {UserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
 import type {Paths} from '../util/paths.js'
 import {ensureSecret} from '../util/secrets.js'
+import {lockHolder} from '../engine-lock.js'
 import {holdMusicWav} from './moh.js'
 import {isOurAsterisk, isRunning, stopProcess} from './process.js'
 import {ensureAsteriskRoot, requireRoot, rootIsComplete} from './root.js'
@@ -28,6 +29,8 @@ export interface UpOptions {
   app?: string
   /** Channel Event Logging on (asterisk/conf/cel.conf): off unless asked, it costs per event. bench:load asks. */
   cel?: boolean
+  /** Restart a running sandbox (new port, --rebuild) even while an engine is connected to it. */
+  force?: boolean
   log: Logger
 }
 
@@ -46,6 +49,10 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
     if (!opts.rebuild && (opts.port === undefined || opts.port === existing.httpPort)) {
       return {state: existing, alreadyRunning: true, rootBuilt: false, rootBuildSeconds: 0, startSeconds: 0}
     }
+    // Everything that can refuse comes before the running sandbox is stopped: a taken
+    // port used to be found only after it, leaving no sandbox at all.
+    if (opts.port !== undefined && opts.port !== existing.httpPort) await assertPortFree(opts.port, 0)
+    if (!opts.force) await refuseWhileEngineConnected(paths, existing, opts.rebuild ? 'rebuild and restart' : `move to port ${opts.port}`)
     await stopProcess(existing.pid)
   }
   const root = paths.asteriskRoot
@@ -168,13 +175,40 @@ export interface DownResult {
   how: 'stopped' | 'killed' | 'gone' | 'not-running'
 }
 
-export async function sandboxDown(paths: Paths): Promise<DownResult> {
+/** Stops the sandbox; refuses while an engine is connected to it unless `force` (the demo and the tests stopping their own). */
+export async function sandboxDown(paths: Paths, opts: {force?: boolean} = {}): Promise<DownResult> {
   const state = readSandboxState(paths)
   if (!state) return {stopped: false, pid: null, how: 'not-running'}
   let how: DownResult['how'] = 'gone'
-  if (isRunning(state.pid) && isOurAsterisk(state.pid, state.root)) how = await stopProcess(state.pid)
+  if (isRunning(state.pid) && isOurAsterisk(state.pid, state.root)) {
+    if (!opts.force) await refuseWhileEngineConnected(paths, state, 'stop')
+    how = await stopProcess(state.pid)
+  }
   clearSandboxState(paths)
   return {stopped: how === 'stopped' || how === 'killed', pid: state.pid, how}
+}
+
+/**
+ * An engine connected to the sandbox would lose every call it holds: refuse, naming it.
+ * Two signs, either enough: this home's engine lock is held by a live process, or
+ * Asterisk has a Stasis app registered (an engine of another home, or a test's).
+ */
+async function refuseWhileEngineConnected(paths: Paths, state: SandboxState, what: string): Promise<void> {
+  const local = lockHolder(paths, state.app)
+  let apps: string[] = []
+  try {
+    const rest = new AriHttp({url: state.ariUrl, user: state.ariUser, password: readFileSync(state.passwordFile, 'utf8').trim()})
+    apps = (await rest.request<{name: string}[]>('GET', '/applications')).map((a) => a.name)
+  } catch {
+    // Asterisk not answering: only the lock can tell
+  }
+  if (!local && apps.length === 0) return
+  const who = [local ? `engine pid ${local.pid} (app "${state.app}")` : null, apps.length ? `Stasis app${apps.length > 1 ? 's' : ''} ${apps.map((a) => `"${a}"`).join(', ')} registered` : null].filter(Boolean).join('; ')
+  throw new UserError(`Refusing to ${what} the sandbox Asterisk (pid ${state.pid}, port ${state.httpPort}): an engine is connected to it (${who}) and would lose its calls`, {
+    suggestion: 'Stop the engine first, or add --force to do it anyway.',
+    exitCode: 1,
+    code: 'engine_connected',
+  })
 }
 
 export interface StatusResult {
