@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {withEngine} from '../engine/api/connect.js'
-import {CALL_STATES} from '../engine/api/handlers.js'
-import type {CallView, EngineSnapshot} from '../engine/calls/engine.js'
+import {CALL_STATES, type CallView, type EngineSnapshot} from '../engine/api/contract.js'
 import {UserError} from '../engine/util/errors.js'
 import {CallctlCommand} from '../ui/command.js'
 import {table} from '../ui/render.js'
@@ -34,7 +33,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
   protected async execute(): Promise<CallsResult> {
     const {flags} = await this.parse(Calls)
     // The whole snapshot rather than calls.list: its queue list tells a misspelt queue from an empty one.
-    const snap = await withEngine(flags.config, (c) => c.request<EngineSnapshot>('snapshot'))
+    const snap = await withEngine(flags.config, (c) => c.request('snapshot'))
     if (flags.queue && !snap.queues.some((q) => q.name === flags.queue)) {
       const names = snap.queues.map((q) => q.name)
       throw new UserError(`Queue "${flags.queue}" does not exist. Existing queues: ${names.length ? names.join(', ') : '(none)'}`, {

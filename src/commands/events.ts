@@ -132,7 +132,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
         stop()
       })
       store = new SqliteStore(config.database)
-      const {origin} = await client.request<{origin: string}>('engine.status')
+      const {origin} = await client.request('engine.status')
 
       // Anything the store numbers beyond this was written after the subscription began,
       // so it is the only part of the stored history the live stream can repeat.

@@ -12,7 +12,7 @@ export type EngineStatusResult =
 export async function engineStatus(configFile?: string): Promise<EngineStatusResult> {
   const config = loadEngineConfig({file: configFile, requireAri: false})
   try {
-    const s = await withEngine(configFile, (c) => c.request<EngineStatusView>('engine.status', {}))
+    const s = await withEngine(configFile, async (c) => (await c.request('engine.status')) as EngineStatusView)
     return {running: true, ...s}
   } catch (err) {
     if (!isUserError(err)) throw err

@@ -1,4 +1,4 @@
-import type {AgentListing} from '../engine/admin/admin.js'
+import type {AgentListing} from '../engine/api/contract.js'
 import {safeText} from '../engine/util/text.js'
 
 export function describePresence(a: AgentListing): string {

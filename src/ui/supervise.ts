@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../engine/api/connect.js'
-import type {SuperviseMode, SupervisionView} from '../engine/calls/supervision.js'
+import type {SuperviseMode, SuperviseResult} from '../engine/api/contract.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
 import {UserError} from '../engine/util/errors.js'
 import {safeText} from '../engine/util/text.js'
 import {whoAmI} from './who.js'
 
-export type SuperviseResult = SupervisionView & {switched: boolean}
+export type {SuperviseResult}
 
 export const superviseArgs = {target: Args.string({description: 'agent id, or a call id (call-…)', required: true})}
 export const superviseFlags = {
@@ -19,7 +19,7 @@ export async function supervise(mode: SuperviseMode, target: string, from: strin
   const endpoint = from ?? loadEngineConfig({file: configFile, requireAri: false}).supervisor.endpoint
   if (!endpoint) throw new UserError('Which phone should ring for you?', {suggestion: 'Pass --from PJSIP/2001, or set supervisor.endpoint in the config (CALLCTL_SUPERVISOR_ENDPOINT).', exitCode: 2})
   const params = target.startsWith('call-') ? {call: target} : {agent: target}
-  return withEngine(configFile, (c) => c.request<SuperviseResult>('supervise.start', {...params, mode, from: endpoint, by: whoAmI()}))
+  return withEngine(configFile, (c) => c.request('supervise.start', {...params, mode, from: endpoint, by: whoAmI()}))
 }
 
 export function describeSupervision(r: SuperviseResult): string {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
-import type {AgentView} from '../../engine/routing/acd.js'
+import type {AgentView} from '../../engine/api/contract.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {safeText} from '../../engine/util/text.js'
 
@@ -12,7 +12,7 @@ export default class AgentReady extends CallctlCommand<AgentView> {
 
   protected async execute(): Promise<AgentView> {
     const {args, flags} = await this.parse(AgentReady)
-    return withEngine(flags.config, (c) => c.request<AgentView>('agent.ready', {agent: args.id}))
+    return withEngine(flags.config, (c) => c.request('agent.ready', {agent: args.id}))
   }
 
   protected render(a: AgentView): void {

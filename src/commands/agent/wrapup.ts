@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
-import type {AgentView} from '../../engine/routing/acd.js'
+import type {ResultOf} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 
-type Result = AgentView & {wrapUpEndsAt: number}
+type Result = ResultOf<'agent.wrapup'>
 
 export default class AgentWrapup extends CallctlCommand<Result> {
   static summary = 'Give an agent more after-call work: extends its wrap-up, or starts one if it is idle'
@@ -17,7 +17,7 @@ export default class AgentWrapup extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(AgentWrapup)
-    return withEngine(flags.config, (c) => c.request<Result>('agent.wrapup', {agent: args.id, seconds: flags.seconds}))
+    return withEngine(flags.config, (c) => c.request('agent.wrapup', {agent: args.id, seconds: flags.seconds}))
   }
 
   protected render(a: Result): void {

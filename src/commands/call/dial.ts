@@ -14,7 +14,7 @@ export default class CallDial extends CallctlCommand<{callId: string}> {
 
   protected async execute(): Promise<{callId: string}> {
     const {args, flags} = await this.parse(CallDial)
-    return withEngine(flags.config, (c) => c.request<{callId: string}>('call.dial', {number: args.number, agent: flags.agent, by: whoAmI()}))
+    return withEngine(flags.config, (c) => c.request('call.dial', {number: args.number, agent: flags.agent, by: whoAmI()}))
   }
 
   protected render(r: {callId: string}): void {

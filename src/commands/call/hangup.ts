@@ -1,9 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
+import type {ResultOf} from '../../engine/api/contract.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {whoAmI} from '../../ui/who.js'
 
-type Result = {callId: string} & Record<string, unknown>
+type Result = ResultOf<'call.hangup'>
 
 export default class CallHangup extends CallctlCommand<Result> {
   static summary = 'Hang up a live call (the caller\x27s leg; the rest follows)'
@@ -13,7 +14,7 @@ export default class CallHangup extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(CallHangup)
-    return withEngine(flags.config, (c) => c.request<Result>('call.hangup', {call: args.call, by: whoAmI()}))
+    return withEngine(flags.config, (c) => c.request('call.hangup', {call: args.call, by: whoAmI()}))
   }
 
   protected render(r: Result): void {

@@ -1,9 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
+import type {ResultOf} from '../../engine/api/contract.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {whoAmI} from '../../ui/who.js'
 
-type Result = {callId: string} & Record<string, unknown>
+type Result = ResultOf<'call.hold'>
 
 export default class CallHold extends CallctlCommand<Result> {
   static summary = 'Put a connected call on hold: the caller hears music, the agent is free to talk'
@@ -13,7 +14,7 @@ export default class CallHold extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(CallHold)
-    return withEngine(flags.config, (c) => c.request<Result>('call.hold', {call: args.call, by: whoAmI()}))
+    return withEngine(flags.config, (c) => c.request('call.hold', {call: args.call, by: whoAmI()}))
   }
 
   protected render(r: Result): void {

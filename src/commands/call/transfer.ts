@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
+import type {ResultOf} from '../../engine/api/contract.js'
 import {UserError} from '../../engine/util/errors.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {whoAmI} from '../../ui/who.js'
 
-type Result = {callId: string; to?: Record<string, string>}
+type Result = ResultOf<'call.transfer'> | ResultOf<'call.transfer.cancel'>
 
 export default class CallTransfer extends CallctlCommand<Result> {
   static summary = 'Transfer a connected call to an agent, a queue or a number, blind or after consulting'
@@ -31,14 +32,14 @@ export default class CallTransfer extends CallctlCommand<Result> {
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(CallTransfer)
     const by = whoAmI()
-    if (flags.complete) return withEngine(flags.config, (c) => c.request<Result>('call.transfer.complete', {call: args.call, by}))
-    if (flags.cancel) return withEngine(flags.config, (c) => c.request<Result>('call.transfer.cancel', {call: args.call, by}))
+    if (flags.complete) return withEngine(flags.config, (c) => c.request('call.transfer.complete', {call: args.call, by}))
+    if (flags.cancel) return withEngine(flags.config, (c) => c.request('call.transfer.cancel', {call: args.call, by}))
     const to = flags['to-agent'] ? {agent: flags['to-agent']} : flags['to-queue'] ? {queue: flags['to-queue']} : flags['to-number'] ? {number: flags['to-number']} : null
     if (!to) throw new UserError('Say where to: --to-agent, --to-queue or --to-number (or --complete / --cancel)', {exitCode: 2})
-    return withEngine(flags.config, (c) => c.request<Result>('call.transfer', {call: args.call, to, consult: flags.consult, by}))
+    return withEngine(flags.config, (c) => c.request('call.transfer', {call: args.call, to, consult: flags.consult, by}))
   }
 
   protected render(r: Result): void {
-    this.print(r.to ? `Call ${safeText(r.callId)} goes to ${safeText(Object.entries(r.to).map(([k, v]) => `${k} ${v}`).join(''))}.` : `Consultation on call ${safeText(r.callId)} ended; the caller is back with the agent.`)
+    this.print('to' in r ? `Call ${safeText(r.callId)} goes to ${safeText(Object.entries(r.to).map(([k, v]) => `${k} ${v}`).join(''))}.` : `Consultation on call ${safeText(r.callId)} ended; the caller is back with the agent.`)
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
-import type {SupervisionView} from '../../engine/calls/supervision.js'
+import type {SupervisionView} from '../../engine/api/contract.js'
 import {formatDuration} from '../../engine/util/duration.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'

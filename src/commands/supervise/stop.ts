@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {withEngine} from '../../engine/api/connect.js'
-import type {SupervisionView} from '../../engine/calls/supervision.js'
+import type {SupervisionView} from '../../engine/api/contract.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {whoAmI} from '../../ui/who.js'
@@ -17,7 +17,7 @@ export default class SuperviseStop extends CallctlCommand<{stopped: SupervisionV
   protected async execute(): Promise<{stopped: SupervisionView[]}> {
     const {args, flags} = await this.parse(SuperviseStop)
     if (!args.id && !flags.all) throw new UserError('Say which supervision to stop, or --all', {suggestion: 'See: callctl supervise list', exitCode: 2})
-    return withEngine(flags.config, (c) => c.request('supervise.stop', flags.all ? {all: true, by: whoAmI()} : {id: args.id, by: whoAmI()}))
+    return withEngine(flags.config, (c) => c.request('supervise.stop', flags.all ? {all: true, by: whoAmI()} : {id: args.id!, by: whoAmI()}))
   }
 
   protected render(r: {stopped: SupervisionView[]}): void {

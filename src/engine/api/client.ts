@@ -1,5 +1,6 @@
 import {WebSocket} from 'ws'
 import {UserError} from '../util/errors.js'
+import type {Method, ParamsArg, ResultOf} from './contract.js'
 import {API_VERSION, type ApiErrorBody, type ApiResponse} from './protocol.js'
 
 /** An error the engine answered with; commands show it like any user error. */
@@ -58,9 +59,11 @@ export class EngineClient {
     })
   }
 
-  request<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Calls a contract method: params and result are typed by the method's name (contract.ts). */
+  request<M extends Method>(method: M, ...args: ParamsArg<M>): Promise<ResultOf<M>> {
+    const params = args[0] ?? {}
     const id = ++this.seq
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResultOf<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(new UserError(`The engine did not answer ${method} within ${this.timeoutMs / 1000} s`, {code: 'timeout'}))

@@ -81,9 +81,35 @@ const method = <P extends TObject, R extends TSchema>(summary: string, p: P, res
 /** Every method of API_VERSION. Adding one here without a handler (or the other way round) fails a unit test. */
 export const CONTRACT = {
   'engine.status': method(
-    'The running engine: app, version, origin, live calls, events not yet written',
+    'The running engine: app, version, origin, live calls, events not yet written (and, from callctl engine start, pid, uptime, API, Asterisk link, agents)',
     params({}),
-    Type.Object({app: Type.String(), version: Type.String(), origin: Type.String(), liveCalls: Type.Integer(), pendingEvents: Type.Integer()}),
+    Type.Object({
+      app: Type.String(),
+      version: Type.String(),
+      origin: Type.Union([Type.String(), Type.Null()], {description: 'this engine run (null until it serves)'}),
+      liveCalls: Type.Integer(),
+      pendingEvents: Type.Integer(),
+      // What the engine process adds (callctl engine start); an engine embedded in a test has only the above.
+      pid: Type.Optional(Type.Integer()),
+      startedAt: Type.Optional(Type.String({description: 'ISO 8601'})),
+      uptimeS: Type.Optional(Type.Number()),
+      api: Type.Optional(Type.String({description: 'the API URL'})),
+      database: Type.Optional(Type.String()),
+      serving: Type.Optional(Type.Boolean({description: 'false while the engine first connects to Asterisk'})),
+      link: Type.Optional(
+        Type.Object(
+          {
+            state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('closed')]),
+            since: Type.Number({description: 'ms since the epoch the link entered this state'}),
+            attempts: Type.Integer({description: 'connection attempts in the current outage'}),
+            error: Type.Optional(Type.String()),
+            url: Type.String(),
+          },
+          {description: 'the link to Asterisk'},
+        ),
+      ),
+      agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), ready: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
+    }),
   ),
   snapshot: method('Queues, agents, live calls and today\'s figures, at the engine\'s clock', params({}), view<EngineSnapshot>('EngineSnapshot', 'at (engine clock, ms), queues, agents, calls, stats')),
   'events.subscribe': method(
@@ -135,6 +161,8 @@ export type Contract = typeof CONTRACT
 export type Method = keyof Contract
 export type ParamsOf<M extends Method> = Static<Contract[M]['params']>
 export type ResultOf<M extends Method> = Static<Contract[M]['result']>
+/** A method's params as call arguments: optional when every param of the method is. */
+export type ParamsArg<M extends Method> = Record<string, never> extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>]
 
 /** What calls.list answers: the engine's clock with the calls, so durations need no clock of the client's. */
 export type CallList = ResultOf<'calls.list'>

@@ -1,8 +1,7 @@
-import type {SuperviseMode} from '../../engine/calls/supervision.js'
-import type {AgentListing} from '../../engine/admin/admin.js'
+import type {AgentListing, Method, ParamsArg, ResultOf, SuperviseMode} from '../../engine/api/contract.js'
 import {isUserError} from '../../engine/util/errors.js'
 import {describePresence} from '../presence.js'
-import {describeSupervision, type SuperviseResult} from '../supervise.js'
+import {describeSupervision} from '../supervise.js'
 
 /** What the dashboard's keys do to the engine; each answers with a line for the status bar. */
 export interface DashboardActions {
@@ -12,7 +11,7 @@ export interface DashboardActions {
 }
 
 export interface ActionDeps {
-  request<T>(method: string, params: Record<string, unknown>): Promise<T>
+  request<M extends Method>(method: M, ...args: ParamsArg<M>): Promise<ResultOf<M>>
   /** The supervisor's phone; null when neither --from nor supervisor.endpoint is set. */
   from: string | null
   /** Who the supervisor is, for the audit trail. */
@@ -25,7 +24,7 @@ export interface ActionDeps {
 export function engineActions(d: ActionDeps): DashboardActions {
   const presence = async (method: 'agent.pause' | 'agent.unpause', agent: string): Promise<string> => {
     try {
-      return describePresence(await d.request<AgentListing>(method, method === 'agent.pause' ? {agent, reason: d.pauseReason, by: d.by} : {agent, by: d.by}))
+      return describePresence(method === 'agent.pause' ? await d.request('agent.pause', {agent, reason: d.pauseReason, by: d.by}) : await d.request('agent.unpause', {agent, by: d.by}))
     } catch (err) {
       if (!d.storeFallback || !isUserError(err) || err.code !== 'unknown_method') throw err
       // The running engine picks the store's change up within 250 ms.
@@ -35,7 +34,7 @@ export function engineActions(d: ActionDeps): DashboardActions {
   return {
     async supervise(mode, agent, call) {
       if (!d.from) throw new Error('No supervisor phone: restart with --from PJSIP/2001, or set supervisor.endpoint in the config')
-      const r = await d.request<SuperviseResult>('supervise.start', {...(call ? {call} : {agent}), mode, from: d.from, by: d.by})
+      const r = await d.request('supervise.start', {...(call ? {call} : {agent}), mode, from: d.from, by: d.by})
       return describeSupervision(r)
     },
     pause: (agent) => presence('agent.pause', agent),

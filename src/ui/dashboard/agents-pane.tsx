@@ -1,4 +1,4 @@
-import type {AgentState} from '../../engine/model.js'
+import type {AgentState} from '../../engine/api/contract.js'
 import type {AgentRow} from './board.js'
 import {duration} from './format.js'
 import {TablePane, type PaneProps} from './pane.js'

@@ -1,5 +1,4 @@
-import type {CallView, EngineSnapshot} from '../../engine/calls/engine.js'
-import type {AgentState} from '../../engine/model.js'
+import type {AgentState, CallView, EngineSnapshot} from '../../engine/api/contract.js'
 import {abandonRate, answerRate, emptyTally, mergeTally, serviceLevel, type SlFormula} from '../../engine/reports/metrics.js'
 import {levelOf, worst, type Level, type Thresholds} from './thresholds.js'
 

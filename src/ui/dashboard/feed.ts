@@ -1,4 +1,4 @@
-import type {EngineSnapshot} from '../../engine/calls/engine.js'
+import type {EngineSnapshot, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
 import {errorMessage} from '../../engine/util/errors.js'
 
 // Keeps the dashboard's copy of the engine's state: a snapshot every second, sooner
@@ -7,7 +7,7 @@ import {errorMessage} from '../../engine/util/errors.js'
 
 /** What the feed needs of a connection (EngineClient has it). */
 export interface FeedConnection {
-  request<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>
+  request<M extends Method>(method: M, ...args: ParamsArg<M>): Promise<ResultOf<M>>
   onEvent(fn: (event: unknown) => void): () => void
   onClose(fn: () => void): void
   close(): void
@@ -92,9 +92,9 @@ export class EngineFeed {
   }
 
   /** A request on the live connection (pause, supervise...). */
-  async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  async request<M extends Method>(method: M, ...args: ParamsArg<M>): Promise<ResultOf<M>> {
     if (!this.conn) throw new Error(this.current.error ? `The engine is unreachable: ${this.current.error}` : 'Not connected to the engine yet')
-    return this.conn.request<T>(method, params)
+    return this.conn.request(method, ...args)
   }
 
   /** Asks for a snapshot now (after an action, so its effect shows at once). */
@@ -142,7 +142,7 @@ export class EngineFeed {
     this.inFlight = true
     this.lastAsked = this.now()
     try {
-      const snapshot = await conn.request<EngineSnapshot>('snapshot')
+      const snapshot = await conn.request('snapshot')
       if (conn !== this.conn || this.stopped) return
       this.attempts = 0
       // Listeners render synchronously, so this measures the whole update.

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink'
-import type {AgentState} from '../../engine/model.js'
+import type {AgentState} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
 import {STATE_COLOR} from './agents-pane.js'
 import type {HeaderFigures} from './board.js'

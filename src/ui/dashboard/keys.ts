@@ -1,4 +1,4 @@
-import type {SuperviseMode} from '../../engine/calls/supervision.js'
+import type {SuperviseMode} from '../../engine/api/contract.js'
 import type {Board} from './board.js'
 
 // What a key press does, as a pure function of the screen's state: the Ink app only

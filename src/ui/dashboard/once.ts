@@ -1,4 +1,3 @@
-import type {EngineSnapshot} from '../../engine/calls/engine.js'
 import {buildBoard, type Board} from './board.js'
 import type {FeedConnection} from './feed.js'
 import type {Thresholds} from './thresholds.js'
@@ -7,7 +6,7 @@ import type {Thresholds} from './thresholds.js'
 export async function fetchBoard(connect: () => Promise<FeedConnection>, thresholds: Thresholds): Promise<Board> {
   const conn = await connect()
   try {
-    return buildBoard(await conn.request<EngineSnapshot>('snapshot'), {thresholds})
+    return buildBoard(await conn.request('snapshot'), {thresholds})
   } finally {
     conn.close()
   }

@@ -1,5 +1,5 @@
 import {render} from 'ink'
-import type {AgentListing} from '../../engine/admin/admin.js'
+import type {AgentListing} from '../../engine/api/contract.js'
 import {engineActions} from './actions.js'
 import {Dashboard} from './dashboard.js'
 import {EngineFeed, type FeedConnection} from './feed.js'
@@ -27,7 +27,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 export async function runDashboard(o: RunDashboardOptions): Promise<'quit' | 'stopped'> {
   const stdout = process.stdout
   const feed = new EngineFeed(o.connect)
-  const actions = engineActions({request: (m, params) => feed.request(m, params), from: o.from, by: o.by, pauseReason: o.pauseReason, storeFallback: o.storeFallback})
+  const actions = engineActions({request: (m, ...args) => feed.request(m, ...args), from: o.from, by: o.by, pauseReason: o.pauseReason, storeFallback: o.storeFallback})
   let quit!: (how: 'quit' | 'stopped') => void
   const done = new Promise<'quit' | 'stopped'>((r) => (quit = r))
   const restore = () => stdout.write(LEAVE_ALT)
