@@ -13,12 +13,17 @@ function ev(type: NewEvent['type'], fields: Partial<NewEvent> = {}): NewEvent {
   return {type, ts: Date.now(), origin: ORIGIN, ...fields}
 }
 
-export async function addQueue(store: Store, name: string, settings: Record<string, unknown>, opts: {update?: boolean} = {}): Promise<QueueRecord> {
+export async function addQueue(store: Store, name: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean} = {}): Promise<QueueRecord> {
   checkName('queue', name)
   const checked = checkQueueSettings(settings)
   const existing = await store.getQueue(name)
   if (existing && !opts.update) {
     throw new UserError(`Queue "${name}" already exists`, {suggestion: `Change it with: callctl queue add ${name} --update ...`, exitCode: 1, code: 'exists'})
+  }
+  if (checked.dids && !opts.didsChecked) {
+    const owners = didOwners(await store.listQueues(), name)
+    const taken = checked.dids.find((d) => owners.has(d))
+    if (taken !== undefined) throw didTaken(taken, owners.get(taken)!)
   }
   const record: QueueRecord = {
     name,
@@ -27,6 +32,22 @@ export async function addQueue(store: Store, name: string, settings: Record<stri
   }
   await store.saveQueue(record, ev(existing ? 'queue.updated' : 'queue.added', {queue: name, data: {settings: record.settings}}))
   return record
+}
+
+/** Which queue each DID belongs to, leaving out the queue being changed. */
+export function didOwners(queues: readonly QueueRecord[], except?: string): Map<string, string> {
+  const owners = new Map<string, string>()
+  for (const q of queues) if (q.name !== except) for (const d of q.settings.dids) owners.set(d, q.name)
+  return owners
+}
+
+/** A DID routes calls to one queue: a second claim would never receive a call. */
+export function didTaken(did: string, owner: string, where = ''): UserError {
+  return new UserError(`${where}DID ${did} already belongs to queue "${owner}"`, {
+    suggestion: `A DID routes to one queue. Take it off "${owner}" first (callctl queue add ${owner} --update --did ...), or use another number.`,
+    exitCode: 1,
+    code: 'did_taken',
+  })
 }
 
 export async function removeQueue(store: Store, name: string): Promise<QueueRecord> {
@@ -155,7 +176,7 @@ export async function loginAgent(store: Store, id: string, queues: string[] = []
 export async function logoutAgent(store: Store, id: string, queue?: string): Promise<AgentListing> {
   const agent = await mustAgent(store, id)
   if (queue) {
-    if (!(queue in agent.queues)) {
+    if (!Object.hasOwn(agent.queues, queue)) {
       throw new UserError(`Agent "${id}" is not a member of queue "${queue}". Its queues: ${Object.keys(agent.queues).join(', ') || '(none)'}`, {exitCode: 1})
     }
     await store.removeMembership(id, queue, ev('agent.member_removed', {agent: id, queue}))

@@ -3,7 +3,7 @@ import {errorAt, parseYaml, toJS} from '../config/yaml-errors.js'
 import type {QueueRecord, QueueSettings} from '../model.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
-import {addQueue} from './admin.js'
+import {addQueue, didOwners, didTaken} from './admin.js'
 import {checkName, checkQueueSettings, QueueSettingError} from './validate.js'
 
 /**
@@ -42,10 +42,16 @@ export function parseQueueFile(text: string, file: string): {name: string; setti
       throw err
     }
   }
+  // Two queues of the file claiming one DID: refused at the second claim.
+  const claimed = new Map<string, string>()
   for (const q of out) {
-    const target = q.settings.overflow?.queue
-    if (target && !out.some((o) => o.name === target)) {
-      // Allowed: it may already exist in the store. applyQueueFile checks.
+    for (const [i, did] of (q.settings.dids ?? []).entries()) {
+      const owner = claimed.get(did)
+      if (owner !== undefined && owner !== q.name) {
+        const e = didTaken(did, owner)
+        throw errorAt(d, ['queues', q.name, 'dids', i], `queue ${q.name}: ${e.message}`, e.suggestion)
+      }
+      claimed.set(did, q.name)
     }
   }
   return out
@@ -67,8 +73,17 @@ export async function applyQueueFile(store: Store, file: string, opts: {dryRun?:
       throw new UserError(`${file}: queue ${q.name} overflows to queue "${target}", which does not exist`, {suggestion: `Define ${target} in the file or create it first.`, exitCode: 2})
     }
   }
+  // DIDs as they will be once the file is applied: a queue of the file that lists dids replaces its own.
+  const inFile = new Set(parsed.map((q) => q.name))
+  const owners = didOwners((await store.listQueues()).map((q) => (inFile.has(q.name) && parsed.find((p) => p.name === q.name)!.settings.dids ? {...q, settings: {...q.settings, dids: []}} : q)))
+  for (const q of parsed) {
+    for (const did of q.settings.dids ?? []) {
+      const owner = owners.get(did)
+      if (owner !== undefined && owner !== q.name) throw didTaken(did, owner, `${file}: queue ${q.name}: `)
+    }
+  }
   if (opts.dryRun) return parsed.map((q) => ({name: q.name, settings: q.settings as QueueSettings, createdAt: 0}))
   const saved: QueueRecord[] = []
-  for (const q of parsed) saved.push(await addQueue(store, q.name, q.settings as Record<string, unknown>, {update: true}))
+  for (const q of parsed) saved.push(await addQueue(store, q.name, q.settings as Record<string, unknown>, {update: true, didsChecked: true}))
   return saved
 }

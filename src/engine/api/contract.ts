@@ -81,7 +81,7 @@ const method = <P extends TObject, R extends TSchema>(summary: string, p: P, res
 /** Every method of API_VERSION. Adding one here without a handler (or the other way round) fails a unit test. */
 export const CONTRACT = {
   'engine.status': method(
-    'The running engine: app, version, origin, live calls, events not yet written (and, from callctl engine start, pid, uptime, API, Asterisk link, agents)',
+    'The running engine: app, version, live calls, unwritten events; pid, uptime, Asterisk link, agents',
     params({}),
     Type.Object({
       app: Type.String(),
@@ -132,6 +132,11 @@ export const CONTRACT = {
   ),
   'agent.pause': method('Pause an agent (presence, written to the store)', params({agent, reason: Type.Optional(text(32, 'pause reason (default break)')), by}), agentListing),
   'agent.unpause': method('Unpause an agent', params({agent, by}), agentListing),
+  'agent.logout': method(
+    'Log an agent out (or out of one queue): no call is offered, and its rings in flight are hung up, once this answers',
+    params({agent, queue: Type.Optional(text(256, 'leave only this queue')), by}),
+    agentListing,
+  ),
   'call.hold': method('Hold a connected call: the caller hears music', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean()})),
   'call.unhold': method('Take a call off hold', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean(), holdMs: Type.Number()})),
   'call.hangup': method('Hang up a live call', params({call, by}), callId),
