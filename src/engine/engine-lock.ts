@@ -4,6 +4,7 @@ import {endpointFile} from './api/connect.js'
 import type {EngineEndpoint} from './api/protocol.js'
 import {UserError} from './util/errors.js'
 import type {Paths} from './util/paths.js'
+import {isRunning} from './sandbox/process.js'
 
 // One engine per Stasis app, decided before anything touches Asterisk. A second
 // engine that connected to ARI and then gave up took the app over and, on its way
@@ -38,7 +39,8 @@ export function acquireEngineLock(paths: Paths, app: string, pid = process.pid):
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const holder = readLock(file)
-      if (holder && holder.pid !== pid && pidAlive(holder.pid)) throw alreadyRunning(paths, app, holder)
+      // A zombie (exited, not yet reaped) holds nothing: isRunning, not a bare kill(pid, 0).
+      if (holder && holder.pid !== pid && isRunning(holder.pid)) throw alreadyRunning(paths, app, holder)
       // Stale (its process is gone) or unreadable (a crash mid-write): take it over.
       rmSync(file, {force: true})
       continue
@@ -62,7 +64,7 @@ export function acquireEngineLock(paths: Paths, app: string, pid = process.pid):
 /** The engine holding the lock for `app` in this home, if one is running. */
 export function lockHolder(paths: Paths, app: string): LockBody | null {
   const holder = readLock(engineLockFile(paths, app))
-  return holder && pidAlive(holder.pid) ? holder : null
+  return holder && isRunning(holder.pid) ? holder : null
 }
 
 function readLock(file: string): LockBody | null {
@@ -71,16 +73,6 @@ function readLock(file: string): LockBody | null {
     return typeof body.pid === 'number' ? {pid: body.pid, app: String(body.app ?? ''), startedAt: String(body.startedAt ?? '')} : null
   } catch {
     return null
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: alive, owned by another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

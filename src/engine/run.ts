@@ -119,7 +119,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, ready: 0, busy: 0, paused: 0},
   })
   handlers['engine.status'] = status
-  log.info(`engine API listening on ${apiUrl}`)
+  log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
 
   let ari: AriPort
   try {
@@ -187,6 +187,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     snapshot: async (params: Record<string, unknown>, conn: Connection) => ({...((await snapshot(params, conn)) as object), link: link.current}),
   })
   api.notReady = null
+  // Said once the engine serves (tests and scripts wait for this line).
+  log.info(`engine API listening on ${apiUrl}`)
 
   let stopping: Promise<void> | null = null
   return {
