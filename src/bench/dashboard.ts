@@ -142,7 +142,7 @@ class World {
         agents: {available: members.filter((a) => a.state === 'idle').length, busy: members.filter((a) => a.state !== 'idle' && a.state !== 'paused').length, paused: members.filter((a) => a.state === 'paused').length, loggedIn: members.length},
       }
     })
-    const agents: AgentView[] = this.agents.map((a) => ({id: a.id, name: a.name, endpoint: `PJSIP/${a.id}`, state: a.state, since: a.since, pauseReason: a.pauseReason, callId: a.callId, queues: a.queues, skills: {}, callsTaken: a.callsToday, callsToday: a.callsToday, talkMs: 0, missedRings: 0}))
+    const agents: AgentView[] = this.agents.map((a) => ({id: a.id, name: a.name, endpoint: `PJSIP/${a.id}`, state: a.state, since: a.since, pauseReason: a.pauseReason, callId: a.callId, queues: a.queues, skills: {}, callsTaken: a.callsToday, callsToday: a.callsToday, talkMs: 0, missedRings: 0, backoffUntil: null, why: null}))
     const calls: CallView[] = this.calls.map((c) => ({
       id: c.id,
       state: c.connectedAt === null ? 'waiting' : 'connected',

@@ -1,11 +1,15 @@
 import {Args, Flags} from '@oclif/core'
 import {logoutAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {withEngine} from '../../engine/api/connect.js'
 import {withStore} from '../../engine/config/open-store.js'
+import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence} from '../../ui/presence.js'
 
 export default class AgentLogout extends CallctlCommand<AgentListing> {
   static summary = 'Log an agent out, or with --queue take it out of one queue'
+  static description = `With an engine running, the logout goes through it: when this returns, the agent is offered
+no call and none of its rings is left. Without one, only the store changes.`
   static examples = ['<%= config.bin %> agent logout 1001', '<%= config.bin %> agent logout 1001 --queue sales']
   static args = {id: Args.string({description: 'agent id', required: true})}
   static flags = {
@@ -15,7 +19,13 @@ export default class AgentLogout extends CallctlCommand<AgentListing> {
 
   protected async execute(): Promise<AgentListing> {
     const {args, flags} = await this.parse(AgentLogout)
-    return withStore(flags.config, (store) => logoutAgent(store, args.id, flags.queue))
+    try {
+      return await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(flags.queue ? {queue: flags.queue} : {}), by: 'cli'}))
+    } catch (err) {
+      // No engine: nothing can ring the agent, the store is all there is to change.
+      if (!(err instanceof UserError) || err.code !== 'engine_unreachable') throw err
+      return withStore(flags.config, (store) => logoutAgent(store, args.id, flags.queue))
+    }
   }
 
   protected render(a: AgentListing): void {

@@ -1,4 +1,4 @@
-import {pauseAgent, unpauseAgent} from '../admin/admin.js'
+import {logoutAgent, pauseAgent, unpauseAgent} from '../admin/admin.js'
 import type {Engine} from '../calls/engine.js'
 import type {Store} from '../store/store.js'
 import type {Handlers} from './server.js'
@@ -8,9 +8,19 @@ import type {Handlers} from './server.js'
  * functions as `callctl agent pause`: the store gets the presence and its event in one
  * transaction, and the engine applies it with every other admin change (within 250 ms).
  */
-export function agentHandlers(engine: Engine, store: Store = engine.core.store): Pick<Handlers, 'agent.pause' | 'agent.unpause'> {
+export function agentHandlers(engine: Engine, store: Store = engine.core.store): Pick<Handlers, 'agent.pause' | 'agent.unpause' | 'agent.logout'> {
   return {
     'agent.pause': async (p) => pauseAgent(store, p.agent, p.reason ?? 'break'),
     'agent.unpause': async (p) => unpauseAgent(store, p.agent),
+    // Not left to the 250 ms sync: an agent was rung 159 ms after `agent logout` said
+    // "logged out". The engine stops offering calls first, the store records it, and the
+    // answer waits until no ring of the agent's is left.
+    'agent.logout': async (p) => {
+      if (p.queue) return logoutAgent(store, p.agent, p.queue)
+      const settled = engine.logoutNow(p.agent)
+      const listing = await logoutAgent(store, p.agent)
+      await settled
+      return listing
+    },
   }
 }

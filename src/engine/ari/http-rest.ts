@@ -13,6 +13,7 @@ import type {
 import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 import {AriAuthError, AriRequestError, AriTransportError} from './port.js'
+import {AriPressure} from './pressure.js'
 
 type Query = Record<string, string | number | boolean | undefined>
 
@@ -46,6 +47,8 @@ export class AriHttp implements AriRest {
   private readonly auth: string
   private readonly agent: HttpAgent
   private readonly send: typeof httpRequest
+  /** Answer times and failures: the engine backs off and sheds load from these. */
+  readonly pressure = new AriPressure()
 
   constructor(readonly creds: AriCredentials) {
     this.base = creds.url.replace(/\/+$/, '') + '/ari'
@@ -67,10 +70,13 @@ export class AriHttp implements AriRest {
     if (method !== 'GET') headers['content-length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload))
     let res: Answer
     for (let attempt = 1; ; attempt++) {
+      const done = this.pressure.begin()
       try {
         res = await this.exchange(method, url, headers, payload)
+        done(res.status < 500)
         break
       } catch (err) {
+        done(false)
         const reason = transportReason(err)
         // A read changes nothing: an overloaded Asterisk that dropped it gets it again, shortly.
         if (method !== 'GET' || attempt >= GET_ATTEMPTS || reason.startsWith('timeout')) throw new AriTransportError(`${method} ${path}`, reason)
@@ -137,7 +143,14 @@ export class AriHttp implements AriRest {
   }
   originate(p: OriginateParams): Promise<Channel> {
     const {variables, ...q} = p
-    return this.request('POST', '/channels', {...q} as Query, variables ? {variables} : undefined)
+    // Without formats ARI gives a new Local channel every audio format, and it picks
+    // slin192: each 20 ms of 8 kHz music, tone or speech through it is resampled 24-fold
+    // and back. In the issue-12 overload codec_resample took about 85 % of Asterisk's CPU
+    // and Asterisk stopped answering. 8 kHz signed linear is what the sandbox's files,
+    // tones and recordings are: no translation at all. Other technologies keep their
+    // own negotiation (a phone's allowed codecs).
+    const formats = q.formats ?? (q.endpoint.startsWith('Local/') ? 'slin' : undefined)
+    return this.request('POST', '/channels', {...q, formats} as Query, variables ? {variables} : undefined)
   }
   async answer(id: string): Promise<void> {
     await this.request('POST', `/channels/${this.enc(id)}/answer`)

@@ -1,3 +1,5 @@
+import type {AriPressureView} from './pressure.js'
+
 // The engine's view of Asterisk's REST Interface. Only this folder knows ari-client
 // exists; the engine, the simulator and the tests see these plain types.
 
@@ -155,6 +157,8 @@ export interface OriginateParams {
   timeout?: number
   channelId?: string
   otherChannelId?: string
+  /** Audio formats the new channel may use, e.g. "slin" or "ulaw,alaw" (Local channels default to slin in AriHttp). */
+  formats?: string
   variables?: Record<string, string>
 }
 
@@ -222,6 +226,14 @@ export interface AriRest {
   /** Bytes of a finished recording (fetched over HTTP; ari-client 2.2.0 cannot). */
   downloadStoredRecording(name: string): Promise<Buffer>
   applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}>
+  /** How hard Asterisk is pressed (answer times, failures, back-off); absent in fakes that do not model it. */
+  readonly pressure?: AriPressureLike
+}
+
+/** The part of ari/pressure.ts's AriPressure the engine reads. */
+export interface AriPressureLike {
+  view(): AriPressureView
+  onChange(fn: (v: AriPressureView) => void): () => void
 }
 
 /** A live connection to one Stasis app: REST plus its event stream. */

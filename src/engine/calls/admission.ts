@@ -12,6 +12,7 @@ import {CUSTOMER_RING_S, type ContactLookup} from './engine-types.js'
 import {callerIdString, cap, clampPriority, dialString} from './caller-id.js'
 import {enqueue, leaveWithPrompt, voicemail} from './queueing.js'
 import {endSession} from './teardown.js'
+import {shedIfOverloaded} from './overload.js'
 
 // The front door: a new call is screened (blacklist, contact), then runs its IVR or goes straight to a queue.
 
@@ -27,6 +28,7 @@ export async function onInbound(core: EngineCore, channel: Channel, did: string)
     callId: session.id,
     data: {direction: 'inbound', number: caller.number, name: caller.name, did: session.did, channel: channel.id, priority: session.priority},
   })
+  if (await shedIfOverloaded(core, session)) return
   await admit(core, session, {answered: false, screened: false})
 }
 

@@ -13,7 +13,8 @@ import {externalLegGone, onExternalAnswered, onInbound} from './admission.js'
 import {customerLegGone, onCustomerAnswered} from './callbacks.js'
 import {afterLeavingPrompt, enqueue, exitQueue, leaveWithPrompt, onRecordingDone} from './queueing.js'
 import {onAriReconnected, recover} from './recovery-runner.js'
-import {finishAttempt, onAgentAnswered, scheduleDispatch, startRecording} from './ringing.js'
+import {cancelAgentRings, finishAttempt, hangUpIfStray, onAgentAnswered, scheduleDispatch, startRecording} from './ringing.js'
+import {overloadView, stopWatching, watchOverload} from './overload.js'
 import {agentLegGone, agentPartDone, callerLegGone, endSession, endWrapUp, startWrapUpTimer} from './teardown.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
@@ -100,6 +101,8 @@ export class Engine {
     this.core.ari.on('StasisStart', (e) => void this.onStasisStart(e).catch((err) => this.core.bug('StasisStart', err)))
     this.core.ari.on('StasisEnd', (e) => this.onStasisEnd(e))
     this.core.ari.on('ChannelDestroyed', (e) => this.onChannelDestroyed(e))
+    // A ring the engine gave up on (no answer to its originate) shows itself ringing: hang it up.
+    this.core.ari.on('ChannelStateChange', (e) => void hangUpIfStray(this.core, e.channel.id))
     this.core.ari.on('ChannelDtmfReceived', (e) => this.onDtmf(e))
     this.core.ari.on('PlaybackFinished', (e) => this.onPlaybackFinished(e))
     this.core.ari.on('RecordingFinished', (e) => onRecordingDone(this.core, e))
@@ -111,6 +114,7 @@ export class Engine {
 
     this.core.syncTimer = setInterval(() => void this.syncAdminChanges(), this.core.opts.syncIntervalMs ?? 250)
     this.core.syncTimer.unref?.()
+    watchOverload(this.core)
     const info = await this.core.ari.asteriskInfo().catch(() => undefined)
     this.core.asteriskStartedAt = info?.status?.startup_time ?? null
     const recovered = await recover(this.core)
@@ -148,6 +152,7 @@ export class Engine {
   async stop(writeWithinMs?: number): Promise<void> {
     if (this.core.stopped) return
     this.core.stopped = true
+    stopWatching(this.core)
     if (this.core.syncTimer) clearInterval(this.core.syncTimer)
     if (this.core.wakeTimer) this.core.clock.clearTimeout(this.core.wakeTimer.timer)
     for (const t of this.core.wrapUpTimers.values()) this.core.clock.clearTimeout(t.timer)
@@ -165,6 +170,7 @@ export class Engine {
       queues: [...this.core.acd.queues.keys()].sort().map((q) => this.core.acd.queueView(q)!),
       agents: [...this.core.acd.agents.values()].sort((a, b) => a.id.localeCompare(b.id)).map((a) => this.core.acd.agentView(a)),
       stats: this.core.stats.view(this.core.clock.now()),
+      overload: overloadView(this.core),
       calls: [...this.core.sessions.values()].map((s) => ({
         id: s.id,
         state: s.state,
@@ -246,6 +252,19 @@ export class Engine {
     else session.wait?.onPlaybackFinished(e.playback.id)
   }
 
+  /**
+   * Logout takes effect before the command returns: the agent is offered nothing more,
+   * and every ring of theirs ends (those Asterisk is still creating are hung up as it
+   * answers). The store's logout event, read later, then changes nothing.
+   */
+  async logoutNow(agentId: string): Promise<number> {
+    if (!this.core.acd.agents.has(agentId)) return 0
+    this.core.acd.setPresence(agentId, 'offline', null, this.core.clock.now())
+    const canceled = cancelAgentRings(this.core, agentId, 'logged out')
+    this.leaveEmptyQueues()
+    return canceled
+  }
+
   /** The agent ends its wrap-up early. */
   agentReady(agentId: string): AgentView {
     const a = this.mustAgent(agentId)
@@ -322,7 +341,10 @@ export class Engine {
     }
     this.core.acd.setAgent(a, now)
     if (e.type === 'agent.login' || e.type === 'agent.unpaused') this.core.acd.setPresence(a.id, 'available', null, e.ts)
-    else if (e.type === 'agent.logout') this.core.acd.setPresence(a.id, 'offline', null, e.ts)
+    else if (e.type === 'agent.logout') {
+      this.core.acd.setPresence(a.id, 'offline', null, e.ts)
+      void cancelAgentRings(this.core, a.id, 'logged out')
+    }
     else if (e.type === 'agent.paused') this.core.acd.setPresence(a.id, 'paused', String(e.data.reason ?? '') || null, e.ts)
     if (e.type === 'agent.logout' || e.type === 'agent.member_removed') this.leaveEmptyQueues()
     this.core.log.info(`agent ${a.id}: ${e.type.slice('agent.'.length)}`)

@@ -1,5 +1,5 @@
 import type {Channel} from '../ari/port.js'
-import {isNotFound} from '../ari/port.js'
+import {AriTransportError, isNotFound} from '../ari/port.js'
 import {CallSession, type RingAttempt} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {ORIGINATE_GRACE_S} from './engine-types.js'
@@ -8,6 +8,13 @@ import {dialCustomer} from './callbacks.js'
 
 // Routing decisions put into effect: ringing agents, ring timeouts, answers, automatic pauses.
 
+/** Originates still waiting for Asterisk's answer: a logout waits for them to settle. */
+const originating = new WeakMap<RingAttempt, Promise<void>>()
+/** Rings the engine gave up on without an answer from Asterisk, which may still create them. */
+const strays = new WeakMap<EngineCore, Map<string, number>>()
+/** Dispatch held back while Asterisk's answers fail (the REST client's back-off). */
+const heldBack = new WeakMap<EngineCore, ReturnType<typeof setTimeout>>()
+
 /** Batch decisions: many state changes in one tick lead to one dispatch. */
 export function scheduleDispatch(core: EngineCore): void {
   if (core.dispatchQueued || core.stopped) return
@@ -15,6 +22,21 @@ export function scheduleDispatch(core: EngineCore): void {
   queueMicrotask(() => {
     core.dispatchQueued = false
     if (core.stopped) return
+    // A request to Asterisk just failed or timed out: no new rings until the back-off
+    // ends (the REST client's, doubled per failure, with jitter). The callers keep their
+    // places; what piled up meanwhile goes out in one dispatch.
+    const backoffUntil = core.ari.pressure?.view().backoffUntil ?? 0
+    if (backoffUntil > Date.now()) {
+      if (!heldBack.has(core)) {
+        const t = setTimeout(() => {
+          heldBack.delete(core)
+          scheduleDispatch(core)
+        }, backoffUntil - Date.now())
+        t.unref?.()
+        heldBack.set(core, t)
+      }
+      return
+    }
     const now = core.clock.now()
     for (const offer of core.acd.dispatch(now)) {
       const session = core.sessions.get(offer.callId)
@@ -54,7 +76,7 @@ export function ring(core: EngineCore, session: CallSession, agentId: string): v
   core.events.append({type: 'agent.ringing', callId: session.id, queue: session.queue, agent: agentId, data: {endpoint: agent.endpoint, channel: channelId, callback: session.isCallback}})
   attempt.timer = core.clock.setTimeout(() => ringTimedOut(core, session, attempt), settings.ringTimeout * 1000)
   const shown = session.isCallback ? {name: `Callback ${session.caller.name}`.trim(), number: session.callbackNumber!} : session.caller
-  core.ari
+  const sent = core.ari
     .originate({
       endpoint: agent.endpoint,
       app: core.ari.app,
@@ -66,13 +88,74 @@ export function ring(core: EngineCore, session: CallSession, agentId: string): v
     })
     .then(() => {
       // The caller left (or the ring timed out) while Asterisk was still dialling.
-      if (attempt.outcome !== null && attempt.outcome !== 'answered') void core.hangup(channelId)
+      if (attempt.outcome !== null && attempt.outcome !== 'answered') return core.hangup(channelId)
     })
     .catch((err: unknown) => {
-      core.log.warn('could not ring agent', {agent: agentId, endpoint: agent.endpoint, error: err instanceof Error ? err.message : String(err)})
+      const reason = err instanceof Error ? err.message : String(err)
+      core.log.warn('could not ring agent', {agent: agentId, endpoint: agent.endpoint, error: reason})
       core.channels.delete(channelId)
-      finishAttempt(core, session, attempt, 'failed', err instanceof Error ? err.message : String(err))
+      // No answer is not no channel: Asterisk may still make it, and ring a phone for a
+      // call the engine has given up on. Hang it up the moment it shows itself.
+      if (err instanceof AriTransportError) stray(core, channelId, settings.ringTimeout + ORIGINATE_GRACE_S)
+      finishAttempt(core, session, attempt, 'failed', shortReason(reason))
     })
+    .finally(() => originating.delete(attempt))
+  originating.set(attempt, sent)
+}
+
+/** Asterisk's words for why a ring failed, without the request in front ("POST /channels: 500 Allocation failed"). */
+function shortReason(message: string): string {
+  return message.replace(/^[A-Z]+ \/[^:]*: (\d{3} )?/, '').slice(0, 80)
+}
+
+function stray(core: EngineCore, channelId: string, forS: number): void {
+  let m = strays.get(core)
+  if (!m) strays.set(core, (m = new Map()))
+  const now = Date.now()
+  for (const [id, until] of m) if (until < now) m.delete(id)
+  m.set(channelId, now + forS * 1000)
+  // It may already exist (the answer was lost, not the request).
+  void core.hangup(channelId)
+}
+
+/**
+ * A channel Asterisk reports (created, ringing, entering the app) that the engine gave
+ * up on: hung up at once. Returns whether it was one.
+ */
+export function hangUpIfStray(core: EngineCore, channelId: string): boolean {
+  const m = strays.get(core)
+  if (!m?.has(channelId)) return false
+  m.delete(channelId)
+  core.log.info('hanging up a ring Asterisk made after the engine gave up on it', {channel: channelId})
+  void core.hangup(channelId)
+  return true
+}
+
+/**
+ * The agent logged out: every ring of theirs ends now, and rings whose originate is
+ * still on its way are hung up as soon as Asterisk answers it. Resolves when none of
+ * their channels can still ring (or after timeoutMs).
+ */
+export async function cancelAgentRings(core: EngineCore, agentId: string, reason: string, timeoutMs = 11_000): Promise<number> {
+  const pending: Promise<void>[] = []
+  let n = 0
+  for (const session of core.sessions.values()) {
+    for (const attempt of session.liveAttempts()) {
+      if (attempt.agentId !== agentId) continue
+      n++
+      finishAttempt(core, session, attempt, 'canceled', reason)
+      const inFlight = originating.get(attempt)
+      // The originate's own .then hangs up a canceled ring once Asterisk has made it.
+      if (inFlight) pending.push(inFlight)
+      else pending.push(core.hangup(attempt.channelId))
+    }
+  }
+  if (pending.length > 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, timeoutMs)))])
+    clearTimeout(timer)
+  }
+  return n
 }
 
 export function ringTimedOut(core: EngineCore, session: CallSession, attempt: RingAttempt): void {
@@ -87,7 +170,7 @@ export function finishAttempt(core: EngineCore, session: CallSession, attempt: R
   attempt.outcome = outcome
   core.clock.clearTimeout(attempt.timer)
   const now = core.clock.now()
-  core.acd.ringEnded(session.id, attempt.agentId, outcome, now)
+  core.acd.ringEnded(session.id, attempt.agentId, outcome, now, reason)
   const ringMs = now - attempt.startedAt
   if (outcome === 'canceled') {
     core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs, reason}})
@@ -115,6 +198,7 @@ export function maybeAutoPause(core: EngineCore, agentId: string, queue: string 
 }
 
 export async function onAgentAnswered(core: EngineCore, channel: Channel): Promise<void> {
+  if (hangUpIfStray(core, channel.id)) return
   const ref = core.channels.get(channel.id)
   const attempt = ref?.session.attempts.get(channel.id)
   if (!ref || !attempt) {

@@ -38,8 +38,14 @@ export interface AgentRuntime {
   day: number
   callsToday: number
   talkMsToday: number
-  /** Rings missed in a row; reset by an answered call. */
+  /** Rings missed in a row (unanswered or failed at once); reset by an answered call. */
   missedRings: number
+  /** Rings in a row that failed at once (phone unreachable, busy, Asterisk not answering). */
+  failedRings: number
+  /** Not offered calls before this time (backing off a failing phone); null when not backing off. */
+  backoffUntil: number | null
+  /** Why the last ring failed, shown while backing off. */
+  backoffReason: string | null
 }
 
 export interface WaitingCaller extends HeapItem {
@@ -112,6 +118,10 @@ export interface AgentView {
   callsToday: number
   talkMs: number
   missedRings: number
+  /** Backing off a phone whose rings fail at once: no call is offered before this time. */
+  backoffUntil: number | null
+  /** Why the agent gets no calls, when that is not plain from its state (backoff, automatic pause). */
+  why: string | null
 }
 
 export interface QueueView {
@@ -124,10 +134,25 @@ export interface QueueView {
 /** Seconds a missed agent is skipped for the same caller (app_queue's "retry"). */
 const RETRY_SAME_AGENT_MS = 5000
 
+// A ring that fails at once (allocation failed, busy, unreachable, Asterisk not answering)
+// frees the agent at once: without a pause, a dead phone was rung again within
+// milliseconds, about twice a second for as long as callers waited. Each failure in a row
+// doubles the agent's pause from offers, up to a minute, with jitter so agents that failed
+// together (Asterisk overloaded) do not all come back in the same instant.
+export const FAILED_RING_BACKOFF_MS = 1000
+export const FAILED_RING_BACKOFF_MAX_MS = 60_000
+
+/** The back-off after the n-th failed ring in a row (n >= 1), jitter from random() in [0, 1). */
+export function failedRingBackoffMs(n: number, random: () => number): number {
+  const base = Math.min(FAILED_RING_BACKOFF_MAX_MS, FAILED_RING_BACKOFF_MS * 2 ** Math.min(20, n - 1))
+  return Math.round(base * (0.8 + 0.4 * random()))
+}
+
 interface Wake extends HeapItem {
   at: number
-  caller: WaitingCaller
-  kind: 'sticky' | 'step' | 'tried' | 'retry'
+  caller: WaitingCaller | null
+  agent?: AgentRuntime
+  kind: 'sticky' | 'step' | 'tried' | 'retry' | 'backoff'
 }
 
 export interface AcdOptions {
@@ -222,6 +247,9 @@ export class Acd {
         callsToday: 0,
         talkMsToday: 0,
         missedRings: 0,
+        failedRings: 0,
+        backoffUntil: null,
+        backoffReason: null,
       }
       this.agents.set(a.id, rt)
     }
@@ -280,6 +308,8 @@ export class Acd {
       a.idleSince = now
       a.activitySince = now
     }
+    // A person logging in or unpausing has looked at the phone: offer it a call again now.
+    if (presence === 'available') this.clearBackoff(a)
     this.refreshFree(a)
   }
 
@@ -293,7 +323,7 @@ export class Acd {
   }
 
   private refreshFree(a: AgentRuntime): void {
-    const isFree = a.presence === 'available' && a.activity === 'idle' && this.agents.get(a.id) === a
+    const isFree = a.presence === 'available' && a.activity === 'idle' && a.backoffUntil === null && this.agents.get(a.id) === a
     if (isFree) {
       this.free.add(a)
       this.newlyFree.add(a)
@@ -416,6 +446,12 @@ export class Acd {
     this.wakes.push({heapIndex: -1, at, caller, kind})
   }
 
+  private clearBackoff(a: AgentRuntime): void {
+    a.failedRings = 0
+    a.backoffUntil = null
+    a.backoffReason = null
+  }
+
   /** When the ACD next needs to look again by itself (sticky hold ends, skills widen, a retry). */
   nextWakeAt(): number | null {
     return this.wakes.peek()?.at ?? null
@@ -424,7 +460,15 @@ export class Acd {
   private processWakes(now: number): void {
     for (let top = this.wakes.peek(); top && top.at <= now; top = this.wakes.peek()) {
       this.wakes.pop()
-      const w = top.caller
+      if (top.kind === 'backoff') {
+        const a = top.agent!
+        if (a.backoffUntil !== null && a.backoffUntil <= now) {
+          a.backoffUntil = null
+          this.refreshFree(a)
+        }
+        continue
+      }
+      const w = top.caller!
       if (this.waiting.get(w.callId) !== w) continue
       const q = this.qs.get(w.queue)
       if (!q) continue
@@ -593,14 +637,29 @@ export class Acd {
     a.activitySince = now
     a.callId = callId
     a.missedRings = 0
+    this.clearBackoff(a)
     return {waitMs: now - w.joinedAt, others}
   }
 
-  /** A ring ended without an answer. The agent is free again; the caller keeps its place. */
-  ringEnded(callId: string, agentId: string, outcome: RingOutcome, now: number): void {
+  /**
+   * A ring ended without an answer. The agent is free again (after its back-off, when the
+   * ring failed at once); the caller keeps its place. A failed ring counts as missed.
+   */
+  ringEnded(callId: string, agentId: string, outcome: RingOutcome, now: number, reason?: string): void {
     const a = this.agents.get(agentId)
     if (a && a.activity === 'ringing' && a.callId === callId) {
-      if (outcome === 'no-answer') a.missedRings++
+      if (outcome === 'no-answer') {
+        a.missedRings++
+        // The phone rang: it is reachable, whatever failed before.
+        a.failedRings = 0
+        a.backoffReason = null
+      } else if (outcome === 'failed') {
+        a.missedRings++
+        a.failedRings++
+        a.backoffUntil = now + failedRingBackoffMs(a.failedRings, this.random)
+        a.backoffReason = reason ?? 'ring failed'
+        this.wakes.push({heapIndex: -1, at: a.backoffUntil, caller: null, agent: a, kind: 'backoff'})
+      }
       this.toIdle(a, now)
     }
     const w = this.waiting.get(callId)
@@ -760,7 +819,16 @@ export class Acd {
       callsToday: a.callsToday,
       talkMs: a.talkMs,
       missedRings: a.missedRings,
+      backoffUntil: a.backoffUntil,
+      why: this.why(a),
     }
+  }
+
+  /** Why the agent is not offered calls, when its state alone does not say. */
+  why(a: AgentRuntime): string | null {
+    if (a.presence === 'paused' && a.pauseReason === 'no-answer') return `auto-paused: ${a.missedRings} missed rings${a.backoffReason ? ` (${a.backoffReason})` : ''}`
+    if (a.presence !== 'offline' && a.backoffUntil !== null) return `backoff until ${new Date(a.backoffUntil).toISOString().slice(11, 19)}: ${a.backoffReason ?? 'ring failed'}`
+    return null
   }
 
   queueView(name: string): QueueView | undefined {

@@ -6,6 +6,7 @@ export const EVENT_TYPES = [
   // calls
   'call.started', // a caller entered the engine {direction, number, name, did, channel}
   'call.rejected', // refused before queueing {reason}
+  'call.shed', // refused at the door while Asterisk is overloaded {number, did, p90Ms}
   'queue.entered', // {priority, position}
   'queue.abandoned', // caller hung up while waiting {waitMs, position}
   'agent.ringing', // one ring attempt {endpoint, attempt}
@@ -69,6 +70,7 @@ export const EVENT_TYPES = [
   'engine.asterisk_restarted', // Asterisk's startup time changed: its calls were lost
   'call.readopted', // taken back after an engine restart {phase}
   'engine.stopped',
+  'engine.overloaded', // Asterisk's answers slowed past the threshold (on) or came back (off) {on, p90Ms, shed}
   'ari.connected',
   'ari.disconnected',
 ] as const
