@@ -16,6 +16,7 @@ export class RefusalLog {
   /** Unauthorized requests refused since the server started. */
   total = 0
   private unlogged = 0
+  /** Lines available, in 1/60000ths of a line (whole numbers: the refill is exact). */
   private budget: number
   private last: number
   private readonly perConnection = new WeakMap<object, number>()
@@ -28,7 +29,7 @@ export class RefusalLog {
   ) {
     this.rate = o.linesPerMinute ?? 10
     this.now = o.now ?? Date.now
-    this.budget = this.rate
+    this.budget = this.rate * 60_000
     this.last = this.now()
   }
 
@@ -37,13 +38,13 @@ export class RefusalLog {
     const n = (this.perConnection.get(conn) ?? 0) + 1
     this.perConnection.set(conn, n)
     const now = this.now()
-    this.budget = Math.min(this.rate, this.budget + ((now - this.last) / 60_000) * this.rate)
+    this.budget = Math.min(this.rate * 60_000, this.budget + Math.max(0, now - this.last) * this.rate)
     this.last = now
-    if (n > 1 || this.budget < 1) {
+    if (n > 1 || this.budget < 60_000) {
       this.unlogged++
       return
     }
-    this.budget--
+    this.budget -= 60_000
     this.log.warn('API request refused: missing or wrong token (further ones on this connection are counted, not logged)', {
       conn: conn.id,
       remote: conn.remote,

@@ -1,0 +1,98 @@
+import {describe, expect, it} from 'vitest'
+import {CALL_STATES, CONTRACT, contractJsonSchema, METHODS} from '../../src/engine/api/contract.js'
+import {engineHandlers} from '../../src/engine/api/handlers.js'
+import {checkParams} from '../../src/engine/api/validate.js'
+import type {Engine} from '../../src/engine/calls/engine.js'
+
+// The API contract is the one list of methods: the engine serves exactly these, and every
+// request's params are checked against it before a handler runs.
+
+/** Enough of an engine for engineHandlers to build its table (no method is called). */
+const engine = {control: {}, supervision: {}, core: {store: {}}, events: {}} as unknown as Engine
+
+describe('API contract', () => {
+  it('every handler the engine serves is in the contract, and every contract method has a handler', () => {
+    const served = Object.keys(engineHandlers(engine, {app: 'callctl', version: 'test'})).sort()
+    expect(served).toEqual([...METHODS].sort())
+    expect(METHODS.length).toBeGreaterThanOrEqual(21)
+  })
+
+  it('each method declares object params that refuse unknown keys, a result and a summary', () => {
+    for (const m of METHODS) {
+      const spec = CONTRACT[m]
+      expect(spec.params.type, m).toBe('object')
+      expect(spec.params.additionalProperties, m).toBe(false)
+      expect(spec.result, m).toBeTruthy()
+      expect(spec.summary.length, m).toBeGreaterThan(10)
+    }
+  })
+
+  it.each([
+    // [method, params, message]
+    ['call.transfer', {call: 'c1', to: {agent: '1002'}, consult: 'true'}, 'consult: expected boolean, got string'],
+    ['call.transfer', {call: 'c1', to: {agent: '1002'}, consult: 1}, 'consult: expected boolean, got number'],
+    ['call.transfer', {call: 'c1', to: 'agent 1002'}, 'to: expected {agent} or {queue} or {number}, got string'],
+    ['call.transfer', {call: 'c1', to: {agent: ''}}, 'to: expected {agent} or {queue} or {number}, got object'],
+    ['call.transfer', {call: 'c1'}, 'to: required, expected {agent} or {queue} or {number}'],
+    ['agent.wrapup', {agent: '1001', seconds: '30'}, 'seconds: expected number from 1 to 3600, got string'],
+    ['agent.wrapup', {agent: '1001', seconds: 0}, 'seconds: expected number from 1 to 3600, got 0'],
+    ['agent.wrapup', {agent: '1001', seconds: 7200}, 'seconds: expected number from 1 to 3600, got 7200'],
+    ['agent.ready', {agent: null}, 'agent: expected string of 1 to 256 characters, got null'],
+    ['agent.ready', {agent: 'x'.repeat(300)}, 'agent: expected string of 1 to 256 characters, got 300 characters'],
+    ['agent.pause', {agent: '1001', reason: 'a'.repeat(33)}, 'reason: expected string of 1 to 32 characters, got 33 characters'],
+    ['call.dial', {number: ['+1555'], agent: '1001'}, 'number: expected string of 1 to 32 characters, got a list'],
+    ['calls.list', {state: 'dancing'}, `state: expected one of ${CALL_STATES.join(', ')}, got "dancing"`],
+    ['supervise.start', {agent: '1001', mode: 'spy', from: 'PJSIP/2001'}, 'mode: expected one of monitor, whisper, barge, got "spy"'],
+    ['supervise.stop', {all: 'yes'}, 'all: expected boolean, got string'],
+    ['events.subscribe', {types: ['call.started', 7]}, 'types.1: expected string of 1 to 64 characters, got number'],
+    ['events.subscribe', {types: 'call.started'}, 'types: expected list of string of 1 to 64 characters (at most 200), got string'],
+  ] as const)('%s %j → bad_request "%s"', (method, params, message) => {
+    expect(checkParams(method, params)).toEqual({ok: false, error: {code: 'bad_request', message}})
+  })
+
+  it('unknown params are refused by name, with the params the method takes', () => {
+    expect(checkParams('agent.ready', {agent: '1001', seconds: 5})).toEqual({ok: false, error: {code: 'bad_request', message: 'seconds: unknown parameter', suggestion: 'agent.ready takes: agent'}})
+    expect(checkParams('snapshot', {verbose: true})).toEqual({ok: false, error: {code: 'bad_request', message: 'verbose: unknown parameter', suggestion: 'snapshot takes no parameters'}})
+    // A misspelt name is reported as unknown rather than as the required one it leaves out.
+    expect(checkParams('call.hold', {cal: 'c1'})).toMatchObject({ok: false, error: {message: 'cal: unknown parameter', suggestion: 'call.hold takes: call, by'}})
+    expect(checkParams('call.transfer', {call: 'c1', to: {agent: '1', extension: '2'}})).toMatchObject({ok: false, error: {code: 'bad_request'}})
+    expect(checkParams('call.hold', JSON.parse('{"call":"c1","constructor":1}'))).toMatchObject({ok: false, error: {message: 'constructor: unknown parameter'}})
+  })
+
+  it('params must be an object; none at all is an empty object', () => {
+    expect(checkParams('snapshot', [1, 2])).toEqual({ok: false, error: {code: 'bad_request', message: '"params" must be an object'}})
+    expect(checkParams('snapshot', undefined)).toEqual({ok: true, params: {}})
+  })
+
+  it('accepts what the commands and the dashboard send', () => {
+    const ok = (method: Parameters<typeof checkParams>[0], params: object) => expect(checkParams(method, params), method).toEqual({ok: true, params})
+    ok('call.transfer', {call: 'c1', to: {queue: 'billing'}, consult: false, by: 'li'})
+    ok('call.transfer', {call: 'c1', to: {number: '+8613800138000'}, by: 'li'})
+    ok('agent.wrapup', {agent: '1001', seconds: 30})
+    ok('agent.pause', {agent: '1001', reason: 'supervisor', by: 'li'})
+    ok('supervise.start', {call: 'call-1', mode: 'whisper', from: 'PJSIP/2001', by: 'li'})
+    ok('supervise.stop', {all: true, by: 'li'})
+    ok('events.subscribe', {types: ['call.started']})
+    ok('calls.list', {queue: 'sales', state: 'waiting'})
+    ok('engine.status', {})
+  })
+})
+
+describe('API contract as JSON Schema', () => {
+  it('is plain JSON that covers every method with params, result, summary and version', () => {
+    const text = JSON.stringify(contractJsonSchema())
+    const s = JSON.parse(text) as {$schema: string; version: number; request: {properties: {method: {anyOf: {const: string}[]}}}; methods: Record<string, {summary: string; version: number; params: {type: string; properties: Record<string, unknown>; required?: string[]; additionalProperties: boolean}; result: object}>}
+    expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema')
+    expect(Object.keys(s.methods).sort()).toEqual([...METHODS].sort())
+    expect(s.request.properties.method.anyOf.map((m) => m.const).sort()).toEqual([...METHODS].sort())
+    for (const [name, m] of Object.entries(s.methods)) {
+      expect(m.version, name).toBe(s.version)
+      expect(m.params.type, name).toBe('object')
+      expect(m.params.additionalProperties, name).toBe(false)
+      expect(Object.keys(m.params.properties).sort(), name).toEqual(Object.keys(CONTRACT[name as keyof typeof CONTRACT].params.properties).sort())
+      expect(Object.keys(m.result).length, name).toBeGreaterThan(0)
+    }
+    expect(s.methods['call.transfer']!.params.properties.consult).toEqual({description: 'hold the caller and talk to the target first', type: 'boolean'})
+    expect(s.methods['call.transfer']!.params.required).toEqual(['call', 'to'])
+  })
+})
