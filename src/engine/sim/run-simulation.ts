@@ -1,4 +1,4 @@
-import type {AriRest} from '../ari/port.js'
+import {AriTransportError, type AriRest} from '../ari/port.js'
 import {callRecords, type CallRecord} from '../reports/call-records.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
@@ -30,6 +30,7 @@ export async function runSimulation(
   opts: SimulationOptions & {wait?: boolean; onPlaced?: (plan: SimulationPlan) => void},
 ): Promise<SimulationSummary> {
   const plan = planSimulation(opts)
+  await reachable(deps.ari)
   // The engine polls the store for admin changes (every 250 ms): give it time to see them.
   if (await prepareSimAgents(deps.store, plan, opts.queue)) await new Promise((r) => setTimeout(r, 1000))
   const since = Date.now() - 1000
@@ -41,7 +42,10 @@ export async function runSimulation(
   let finished = false
   if (opts.wait !== false) {
     const maxCall = opts.patience.max + (opts.ring?.max ?? 1) + opts.talk.max + 30
-    finished = await waitForCallers(deps.ari, plan, maxCall * 1000)
+    finished = await waitForCallers(deps.ari, plan, maxCall * 1000).catch((err: unknown) => {
+      if (err instanceof AriTransportError) throw unreachable(err)
+      throw err
+    })
   }
   await new Promise((r) => setTimeout(r, 500)) // let the engine flush its last events
   const byNumber = new Map(plan.callers.map((c) => [c.number, c]))
@@ -72,4 +76,22 @@ export async function runSimulation(
       patience: byNumber.get(r.number)!.patience,
     })),
   }
+}
+
+/** One line for an Asterisk that does not answer, before anything is created. */
+async function reachable(ari: AriRest): Promise<void> {
+  try {
+    await ari.asteriskInfo()
+  } catch (err) {
+    if (err instanceof AriTransportError) throw unreachable(err)
+    throw err
+  }
+}
+
+function unreachable(err: AriTransportError): UserError {
+  return new UserError(`Asterisk does not answer (${err.reason})`, {
+    suggestion: 'Is the sandbox running? Check: callctl sandbox status (or start it: callctl sandbox up)',
+    exitCode: 1,
+    code: 'asterisk_unreachable',
+  })
 }

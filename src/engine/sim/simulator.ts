@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {addAgent, addQueue, loginAgent} from '../admin/admin.js'
-import type {AriRest} from '../ari/port.js'
+import {AriTransportError, type AriRest} from '../ari/port.js'
 import type {Store} from '../store/store.js'
 import type {Range} from '../util/duration.js'
 import type {Logger} from '../util/log.js'
@@ -161,14 +161,32 @@ export async function placeCallers(ari: AriRest, plan: SimulationPlan, log: Logg
   return {run: plan.run, originated, failed: errors.length, errors: [...new Set(errors)]}
 }
 
-/** Waits until none of the plan's caller channels is left in Asterisk. */
+/** Asterisk did not answer the simulator for this long: it is reported unreachable. */
+const UNREACHABLE_AFTER_MS = 30_000
+
+/**
+ * Waits until none of the plan's caller channels is left in Asterisk. Looks once a
+ * second, and less often while Asterisk is slow to answer: listing hundreds of channels
+ * is work for an Asterisk that may be the one overloaded. A request that gets no answer
+ * is tried again; Asterisk silent for 30 s throws AriTransportError.
+ */
 export async function waitForCallers(ari: AriRest, plan: SimulationPlan, timeoutMs: number): Promise<boolean> {
   const ids = new Set(plan.callers.map((c) => c.channelId))
   const deadline = Date.now() + timeoutMs
+  let silentSince: number | null = null
   while (Date.now() < deadline) {
-    const live = (await ari.listChannels()).filter((ch) => ids.has(ch.id))
-    if (live.length === 0) return true
-    await new Promise((r) => setTimeout(r, 250))
+    const asked = Date.now()
+    try {
+      const live = (await ari.listChannels()).filter((ch) => ids.has(ch.id))
+      silentSince = null
+      if (live.length === 0) return true
+    } catch (err) {
+      if (!(err instanceof AriTransportError)) throw err
+      silentSince ??= asked
+      if (Date.now() - silentSince >= UNREACHABLE_AFTER_MS) throw err
+    }
+    const took = Date.now() - asked
+    await new Promise((r) => setTimeout(r, Math.min(10_000, Math.max(1000, took * 4))))
   }
   return false
 }
