@@ -107,6 +107,7 @@ function checkShape(text: string, file: string): void {
   const at = (offset: number) => lines.linePos(offset)
   if (Buffer.byteLength(text, 'utf8') > YAML_LIMITS.maxBytes) {
     // Position of the first character past the limit (counting characters is close enough for a message).
+    lines.addNewLine(0)
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
     const pos = at(Math.min(text.length - 1, YAML_LIMITS.maxBytes))
     throw new ConfigError(file, pos.line, pos.col, `file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
