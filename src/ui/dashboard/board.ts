@@ -86,6 +86,8 @@ export interface Board {
   calls: CallRow[]
   /** Rows before the filter. */
   totals: {queues: number; agents: number; calls: number}
+  /** The engine's link to Asterisk, when the engine says. */
+  asterisk: EngineSnapshot['link'] | null
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -155,6 +157,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     agents: agents.filter((a) => matches(filter, [a.id, a.name, a.state, a.pauseReason, a.caller?.number, a.caller?.name, ...a.queues])),
     calls: calls.filter((c) => matches(filter, [c.id, c.number, c.name, c.tier, c.queue, c.agent, c.state])),
     totals: {queues: queues.length, agents: agents.length, calls: calls.length},
+    asterisk: snap.link ?? null,
   }
 }
 

@@ -7,7 +7,7 @@ import {AgentsPane} from './agents-pane.js'
 import {buildBoard} from './board.js'
 import {CallsPane} from './calls-pane.js'
 import type {FeedState} from './feed.js'
-import {clock} from './format.js'
+import {clock, duration} from './format.js'
 import {Header} from './header.js'
 import {Help} from './help.js'
 import {INITIAL_UI, onKey, selectedIndex, type Action, type KeyPress, type UiState} from './keys.js'
@@ -49,7 +49,8 @@ export function Dashboard(p: DashboardProps) {
 
   const live = state.status === 'live'
   const rows = Math.max(6, size.rows - 1) // a full-height frame makes Ink clear the screen on every update
-  const banner = state.status === 'unreachable' ? 2 : 0
+  const asterisk = live && state.snapshot?.link && state.snapshot.link.state !== 'connected' ? state.snapshot.link : null
+  const banner = state.status === 'unreachable' ? 2 : asterisk ? 1 : 0
   const paneLines = Math.max(0, rows - 3 - 1 - banner)
   const heights = paneHeights(paneLines, {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}, ui.focus)
 
@@ -107,7 +108,7 @@ export function Dashboard(p: DashboardProps) {
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} />
-      {banner ? <Banner state={state} timeZone={p.timeZone} /> : null}
+      {state.status === 'unreachable' ? <Banner state={state} timeZone={p.timeZone} /> : asterisk ? <AsteriskBanner link={asterisk} at={state.snapshot!.at} /> : null}
       {ui.help ? (
         <Help thresholds={p.thresholds} from={p.from ?? null} height={paneLines} width={width} />
       ) : board ? (
@@ -124,6 +125,16 @@ export function Dashboard(p: DashboardProps) {
       )}
       <StatusLine filter={ui.filter} editing={ui.editingFilter} message={message} />
     </Box>
+  )
+}
+
+/** One line: the engine runs but has lost Asterisk; what is shown are its last calls, and no new call is answered. */
+function AsteriskBanner(p: {link: NonNullable<FeedState['snapshot']>['link'] & object; at: number}) {
+  const l = p.link
+  return (
+    <Text wrap="truncate-end" color="red" bold inverse>
+      {` ASTERISK ${l.state.toUpperCase()} for ${duration(p.at - l.since)} · ${l.attempts} attempts${l.error ? ` (${safeText(l.error, 60)})` : ''} · no new calls answered `}
+    </Text>
   )
 }
 

@@ -9,6 +9,9 @@ export function plainBoard(b: Board, timeZone?: string): string {
   const out = [
     fields({
       time: clock(b.at, timeZone),
+      ...(b.asterisk && b.asterisk.state !== 'connected'
+        ? {asterisk: `${b.asterisk.state.toUpperCase()} for ${duration(b.at - b.asterisk.since)} (${b.asterisk.attempts} attempts; ${b.asterisk.error ?? 'no answer'}): no new calls answered`}
+        : {}),
       agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline').map((s) => `${h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
       waiting: `${h.waiting} (longest ${duration(h.longestWaitMs)})`,
       [`service level${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}`]: percent(h.serviceLevel),
