@@ -15,6 +15,9 @@ export interface OverloadView {
   p90Ms: number
   /** Callers refused since this engine started. */
   shed: number
+  /** Requests sent to Asterisk, and those that got no answer or a 5xx, since the engine started. */
+  requests: number
+  failures: number
 }
 
 interface State {
@@ -74,7 +77,8 @@ function changed(core: EngineCore, v: AriPressureView): void {
 
 export function overloadView(core: EngineCore): OverloadView {
   const s = stateOf(core)
-  return {overloaded: s.overloaded, since: s.since, p90Ms: core.ari.pressure?.view().p90Ms ?? 0, shed: s.shed}
+  const p = core.ari.pressure?.view()
+  return {overloaded: s.overloaded, since: s.since, p90Ms: p?.p90Ms ?? 0, shed: s.shed, requests: p?.requests ?? 0, failures: p?.failures ?? 0}
 }
 
 /** Refuses a new caller while overloaded; returns whether it did. */
