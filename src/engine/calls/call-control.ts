@@ -107,6 +107,29 @@ export class CallControl {
     if (!s) throw new UserError(`No live call "${callId}"`, {suggestion: 'List live calls with: callctl calls', code: 'unknown_call'})
     this.e.events.append({type: 'call.hangup_requested', callId, queue: s.queue, agent: s.agentId, data: {by}})
     // Hanging up the customer's leg runs the normal teardown (completed, abandoned...).
+    // A click-to-call still ringing its agent has no customer leg yet: the agent's ring ends it.
+    if (s.direction === 'outbound' && s.state === 'answering') {
+      const ring = s.agentChannelId
+      this.e.untrack(ring ?? '')
+      if (s.agentId) this.e.acd.release(s.agentId, s.id, this.e.clock.now())
+      this.e.endSession(s, 'hung-up-by-supervisor')
+      await this.e.hangup(ring)
+      this.e.scheduleDispatch()
+      return {callId}
+    }
+    if (s.state === 'calling-customer') {
+      // The customer is still being dialled: a retry would call again, so the whole call ends here.
+      const customer = s.customerChannelId
+      this.e.untrack(customer ?? '')
+      this.e.untrack(s.agentChannelId ?? '')
+      if (s.agentId) this.e.acd.callEnded(s.agentId, 0, this.e.clock.now(), {wrapUp: false})
+      this.e.endSession(s, 'hung-up-by-supervisor')
+      await this.e.hangup(customer)
+      await this.e.hangup(s.agentChannelId)
+      await this.e.destroyBridge(s)
+      this.e.scheduleDispatch()
+      return {callId}
+    }
     await this.e.hangup(s.customerChannelId ?? s.channelId)
     if (s.state === 'callback-pending') this.e.endSession(s, 'hung-up-by-supervisor')
     return {callId}
@@ -180,6 +203,28 @@ export class CallControl {
     if (!c) throw new UserError(`Call "${callId}" is not in a consultation`, {code: 'no_consult'})
     await this.endConsult(s, c, 'canceled', by)
     return {callId}
+  }
+
+  /**
+   * After an engine restart: the consultation the log shows open, with its leg in Asterisk
+   * (or null when the leg ended while no engine listened). Completion and cancel work as before.
+   */
+  async readoptConsult(s: CallSession, h: {target: TransferTarget; agent: string | null; answered: boolean; startedAt: number}, leg: Channel | null, now: number): Promise<void> {
+    if (!leg) {
+      this.e.events.append({type: 'call.consult_ended', callId: s.id, queue: s.queue, agent: s.agentId, data: {reason: 'ended-while-engine-down', by: 'system', to: h.target}})
+      await this.unhold(s.id, 'system').catch(() => undefined)
+      return
+    }
+    const c: Consult = {channelId: leg.id, target: h.target, agent: h.agent, startedAt: h.startedAt, answered: h.answered, timer: undefined}
+    this.consults.set(s.id, c)
+    this.e.track(leg.id, s, 'consult')
+    // The consulted agent is on this call (ringing or talking), never free for a queue call.
+    if (c.agent) this.e.acd.occupy(c.agent, s.id, c.answered ? 'on-call' : 'ringing', now)
+    if (!c.answered) {
+      // Its ring ends when no engine is around to hear it, so the timeout closes it here.
+      const left = Math.max(1000, h.startedAt + this.e.ringTimeoutS * 1000 - now)
+      c.timer = this.e.clock.setTimeout(() => void this.endConsult(s, c, 'no-answer', 'system'), left)
+    }
   }
 
   private async endConsult(s: CallSession, c: Consult, reason: string, by: string): Promise<void> {

@@ -109,6 +109,12 @@ export class CallSession {
     return ++this.seq
   }
 
+  /** After a restart: ids the previous engine gave this call's channels are not handed out again. */
+  skipIds(rings: number, seq: number): void {
+    this.attemptSeq = Math.max(this.attemptSeq, rings)
+    this.seq = Math.max(this.seq, seq)
+  }
+
   nextAttemptChannelId(): string {
     this.attemptSeq++
     return `${this.id}.r${this.attemptSeq}`

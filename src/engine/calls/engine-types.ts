@@ -56,8 +56,10 @@ export interface CallRecorder {
   /** Caller and agent are bridged in `bridgeId` (the queue's `record` setting is on). */
   callConnected(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): void
   callEnded(callId: string): void
-  /** A RecordingFinished or RecordingFailed the engine did not start itself. */
+  /** A RecordingFinished or RecordingFailed (of a call's recording, or a voicemail's file). */
   onRecordingEvent(e: RecordingEvent): void
+  /** After a restart: recordings still open whose call is not in `live` are closed from what Asterisk has. */
+  reconcile?(live: ReadonlySet<string>): Promise<void>
 }
 
 export interface CallView {

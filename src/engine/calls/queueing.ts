@@ -200,6 +200,7 @@ export function onRecordingDone(core: EngineCore, e: RecordingEvent): void {
   const session = core.voicemails.get(e.recording.name)
   if (!session) return core.opts.recorder?.onRecordingEvent(e)
   core.voicemails.delete(e.recording.name)
+  core.opts.recorder?.onRecordingEvent(e) // the voicemail's file is made 0640 like a call's
   core.events.append({
     type: 'voicemail.left',
     callId: session.id,

@@ -1,5 +1,6 @@
 import {channelLeft} from './teardown.js'
-import type {Channel} from '../ari/port.js'
+import type {Bridge, Channel} from '../ari/port.js'
+import type {SupervisionView, SuperviseMode} from './supervision.js'
 import {foldHistory, planRecovery, type CallHistory, type RecoveryStep} from './recovery.js'
 import {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
@@ -7,6 +8,8 @@ import {admit, onInbound} from './admission.js'
 import {enqueue, leaveWithPrompt} from './queueing.js'
 import {scheduleDispatch} from './ringing.js'
 import {endSession, endWrapUp} from './teardown.js'
+import {customerLegGone} from './callbacks.js'
+import {CUSTOMER_RING_S} from './engine-types.js'
 
 // Re-adopting calls after an engine restart or a lost connection to Asterisk (see recovery.ts for the decisions).
 
@@ -34,6 +37,9 @@ export async function recover(core: EngineCore): Promise<Record<string, number>>
     await applyRecovery(core, step, now).catch((err: unknown) => core.bug(`recovery (${step.kind})`, err))
   }
   await recoverWrapUps(core, now)
+  const supervisions = await recoverSupervisions(core, channels, bridges, now)
+  if (supervisions > 0) counts.supervisions = supervisions
+  await core.opts.recorder?.reconcile?.(new Set(core.sessions.keys())).catch((err: unknown) => core.bug('recovery (recordings)', err))
   if (steps.length > 0) core.log.info('recovered calls after a restart', counts)
   return counts
 }
@@ -50,6 +56,8 @@ export function sessionFrom(core: EngineCore, h: CallHistory, channelId: string)
   s.callbackNumber = h.callbackNumber
   s.callbackAttempts = h.callbackAttempts
   s.holdMs = h.holdMs
+  // The previous engine's ring channels may still be going away: new ones get new ids.
+  s.skipIds(h.usedIds.rings, h.usedIds.seq)
   if (s.direction === 'outbound') s.outboundNumber = h.number
   for (const k of h.keyTrail) s.keyTrail.push({node: k.node, keys: k.keys, result: k.result as 'choice', at: k.at})
   core.sessions.set(s.id, s)
@@ -69,11 +77,57 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       s.agentChannelId = step.agentChannel.id
       s.bridgeId = step.bridge.id
       s.connectedAt = h.connectedAt
+      // Held since before the restart: the hold time counts from then, not from now.
+      s.heldSince = h.heldSince
       core.channels.set(step.customer.id, {session: s, role: h.direction === 'outbound' || h.callbackNumber ? 'customer' : 'caller'})
       core.channels.set(step.agentChannel.id, {session: s, role: 'agent'})
       if (h.agent) core.acd.occupy(h.agent, s.id, 'on-call', now, h.queue)
-      readopted(s.id, 'connected', {agent: h.agent})
+      for (const c of step.stale) await core.hangup(c.id)
+      readopted(s.id, 'connected', {agent: h.agent, ...(h.heldSince !== null ? {held: true} : {}), ...(h.consult ? {consult: step.consult ? (h.consult.answered ? 'talking' : 'ringing') : 'gone'} : {})})
+      if (h.consult) await core.control.readoptConsult(s, h.consult, step.consult, now)
       return
+    }
+    case 'transferring': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.caller.id)
+      core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      for (const c of step.stale) await core.hangup(c.id)
+      core.events.append({type: 'call.transfer_failed', callId: s.id, queue: h.queue, data: {kind: 'direct', reason: 'engine-restart'}})
+      readopted(s.id, 'transferring', {queue: h.queue})
+      if (!h.queue || !core.acd.queues.has(h.queue)) return void leaveWithPrompt(core, s, 'vm-nobodyavail', 'queue-removed')
+      enqueue(core, s, h.queue, {joinedAt: h.joinedAt ?? h.startedAt, musicOn: true})
+      return
+    }
+    case 'dialling': {
+      const h = step.history
+      const s = sessionFrom(core, h, h.direction === 'outbound' ? step.customer.id : `${h.callId}.gone`)
+      s.callerLegGone = h.direction !== 'outbound'
+      s.state = 'calling-customer'
+      s.agentId = h.dialling?.agent ?? h.agent
+      s.agentChannelId = step.agentChannel.id
+      s.bridgeId = step.bridge.id
+      s.customerChannelId = step.customer.id
+      core.channels.set(step.customer.id, {session: s, role: 'customer'})
+      core.channels.set(step.agentChannel.id, {session: s, role: 'agent'})
+      if (s.agentId) core.acd.occupy(s.agentId, s.id, 'on-call', now, h.queue)
+      readopted(s.id, 'dialling', {agent: s.agentId, customer: step.customer.id})
+      // The customer's ring ends by its originate timeout; the end may come while no socket listened.
+      const left = Math.max(1000, (h.dialling?.at ?? now) + (CUSTOMER_RING_S + 5) * 1000 - now)
+      core.clock.setTimeout(() => {
+        if (s.state !== 'calling-customer' || s.customerChannelId !== step.customer.id) return
+        core.channels.delete(step.customer.id)
+        void core.hangup(step.customer.id)
+        customerLegGone(core, s, step.customer.id, 'no-answer')
+      }, left)
+      return
+    }
+    case 'outbound-dropped': {
+      const h = step.history
+      const s = sessionFrom(core, h, `${h.callId}.gone`)
+      for (const c of step.stale) await core.hangup(c.id)
+      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      core.events.append({type: 'callback.attempt_failed', callId: s.id, agent: h.agent, data: {attempt: 1, reason: 'engine-restart', outbound: true}})
+      return endSession(core, s, 'engine-restart')
     }
     case 'waiting': {
       const h = step.history
@@ -89,6 +143,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
     case 'callback': {
       const h = step.history
       for (const c of step.stale) await core.hangup(c.id)
+      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
       const s = sessionFrom(core, h, `${h.callId}.gone`)
       s.callerLegGone = true
       s.customerChannelId = null
@@ -102,29 +157,57 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const s = sessionFrom(core, step.history, step.caller.id)
       core.channels.set(step.caller.id, {session: s, role: 'caller'})
       readopted(s.id, 'ivr-restarted')
-      return admit(core, s, {answered: true, screened: true})
+      // Not awaited: the flow runs as long as the caller stays in it, and recovery goes on.
+      void admit(core, s, {answered: true, screened: true}).catch((err: unknown) => core.bug('recovery (ivr)', err))
+      return
     }
     case 'half': {
       const h = step.history
       const s = sessionFrom(core, h, step.survivor.id)
       core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: step.gone === 'agent' ? 'agent' : 'caller', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
-      await core.hangup(step.survivor.id)
+      for (const c of step.stale) await core.hangup(c.id)
+      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
       return endSession(core, s, 'completed-while-engine-down')
     }
     case 'lost': {
       const h = step.history
       const s = sessionFrom(core, h, `${h.callId}.gone`)
+      // Legs that outlived the call's customer (an agent ringing, a consulted party) go too.
+      for (const c of step.stale) await core.hangup(c.id)
+      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
       if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
       if (h.phase === 'connected') core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
       return endSession(core, s, 'ended-while-engine-down')
     }
     case 'new-inbound': {
       const did = await core.ari.getChannelVar(step.channel.id, 'CALLCTL_DID').catch(() => step.channel.dialplan?.exten ?? '')
-      return onInbound(core, step.channel, did)
+      void onInbound(core, step.channel, did).catch((err: unknown) => core.bug('recovery (new-inbound)', err))
+      return
     }
     case 'stale':
       return core.hangup(step.channel.id)
   }
+}
+
+/** Supervisions open in the log are closed with an event; their snoops, phones and bridges go. */
+export async function recoverSupervisions(core: EngineCore, channels: Channel[], bridges: Bridge[], now: number): Promise<number> {
+  const open = new Map<string, SupervisionView>()
+  const known = new Set<string>()
+  for await (const e of core.store.events({since: now - 2 * 86_400_000, types: ['supervise.started', 'supervise.mode_changed', 'supervise.stopped']})) {
+    const id = String(e.data.supervision ?? '')
+    if (!id) continue
+    known.add(id)
+    if (e.type === 'supervise.stopped') open.delete(id)
+    else if (e.type === 'supervise.mode_changed') {
+      const s = open.get(id)
+      if (s) s.mode = e.data.to as SuperviseMode
+    }
+    else if (!core.supervision.list().some((s) => s.id === id)) {
+      open.set(id, {id, callId: e.callId ?? '', agent: e.agent ?? '', mode: e.data.mode as SuperviseMode, from: String(e.data.from ?? ''), by: String(e.data.by ?? ''), state: 'active', startedAt: e.ts})
+    }
+  }
+  await core.supervision.closeAfterRestart([...open.values()], known, channels, bridges)
+  return open.size
 }
 
 /** Agents in wrap-up when the engine stopped finish it on time. */

@@ -19,7 +19,7 @@ export interface CallHistory {
   enteredQueueAt: number | null
   requiredSkills: string | null
   /** The last phase the log saw the call in. */
-  phase: 'ivr' | 'waiting' | 'callback' | 'connected' | 'other'
+  phase: 'ivr' | 'waiting' | 'callback' | 'connected' | 'transferring' | 'outbound' | 'other'
   agent: string | null
   connectedAt: number | null
   callbackNumber: string | null
@@ -29,7 +29,27 @@ export interface CallHistory {
   /** Ring attempts the log shows as still ringing: they died with the engine. */
   openRings: string[]
   holdMs: number
+  /** On hold since (the caller is out of the bridge, hearing music). */
+  heldSince: number | null
+  /** The connected agent's leg, when the log names it. */
+  agentChannel: string | null
+  /** A consultation under way: the first agent talks to the target while the caller is held. */
+  consult: ConsultHistory | null
+  /** A blind transfer ringing one agent. */
+  direct: {agent: string; channel: string} | null
+  /** A callback or click-to-call whose agent answered and whose customer is being dialled. */
+  dialling: {agent: string | null; at: number} | null
   flow: {name: string; version: number} | null
+  /** The highest ring (`.rN`) and other child (`.kN`, `.dN`, `.bN`) numbers the log shows in use. */
+  usedIds: {rings: number; seq: number}
+}
+
+export interface ConsultHistory {
+  target: {agent: string} | {number: string}
+  agent: string | null
+  channel: string | null
+  answered: boolean
+  startedAt: number
 }
 
 export function foldHistory(events: readonly StoredEvent[]): CallHistory | null {
@@ -56,9 +76,16 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     keyTrail: [],
     openRings: [],
     holdMs: 0,
+    heldSince: null,
+    agentChannel: null,
+    consult: null,
+    direct: null,
+    dialling: null,
     flow: null,
+    usedIds: {rings: 0, seq: 0},
   }
   const rings = new Set<string>()
+  const lastRingOf = new Map<string, string>()
   for (const e of events) {
     const d = e.data
     switch (e.type) {
@@ -84,7 +111,21 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         h.requiredSkills = typeof d.requiredSkills === 'string' ? d.requiredSkills : null
         break
       case 'agent.ringing':
-        if (typeof d.channel === 'string') rings.add(d.channel)
+        if (typeof d.channel !== 'string') break
+        noteId(h, d.channel)
+        if (d.transfer === 'consult') {
+          if (h.consult) h.consult.channel = d.channel
+        } else if (d.transfer === 'direct') {
+          h.phase = 'transferring'
+          h.direct = {agent: e.agent ?? '', channel: d.channel}
+        } else if (d.outbound) {
+          h.phase = 'outbound'
+          h.agent = e.agent
+          h.agentChannel = d.channel
+        } else {
+          rings.add(d.channel)
+          if (e.agent) lastRingOf.set(e.agent, d.channel)
+        }
         break
       case 'agent.ring_noanswer':
       case 'agent.ring_canceled':
@@ -94,24 +135,59 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         h.phase = 'connected'
         h.agent = e.agent
         h.connectedAt = e.ts
+        h.agentChannel =
+          typeof d.channel === 'string' ? d.channel : d.transfer === 'consult' ? (h.consult?.channel ?? null) : d.transfer === 'blind' ? (h.direct?.channel ?? null) : h.agentChannel
+        h.consult = null
+        h.direct = null
+        h.dialling = null
         rings.clear()
         break
       case 'call.completed':
         h.holdMs = 0
+        h.heldSince = null
         h.phase = 'other'
+        break
+      case 'call.transfer_failed':
+        h.direct = null
         break
       case 'callback.requested':
         h.phase = 'callback'
         h.callbackNumber = String(d.number ?? '')
         break
       case 'callback.attempt':
-        h.callbackAttempts = Number(d.attempt ?? h.callbackAttempts)
+        if (!d.outbound) h.callbackAttempts = Number(d.attempt ?? h.callbackAttempts)
+        h.dialling = {agent: e.agent, at: e.ts}
+        if (e.agent && !d.outbound) h.agentChannel = lastRingOf.get(e.agent) ?? null
+        rings.clear()
+        break
+      case 'callback.attempt_failed':
+        h.dialling = null
         break
       case 'callback.retry_scheduled':
         h.phase = 'callback'
+        h.dialling = null
+        break
+      case 'call.held':
+        h.heldSince = e.ts
         break
       case 'call.unheld':
         h.holdMs += Number(d.holdMs ?? 0)
+        h.heldSince = null
+        break
+      case 'call.consult_started': {
+        const to = (d.to ?? {}) as Record<string, unknown>
+        const agent = typeof to.agent === 'string' ? to.agent : null
+        h.consult = {target: agent !== null ? {agent} : {number: String(to.number ?? '')}, agent, channel: null, answered: false, startedAt: e.ts}
+        break
+      }
+      case 'call.consult_answered':
+        if (h.consult) h.consult.answered = true
+        break
+      case 'call.consult_ended':
+        h.consult = null
+        break
+      case 'call.transferred':
+        h.consult = d.kind === 'consult' ? h.consult : null
         break
       default:
         break
@@ -122,15 +198,22 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
 }
 
 export type RecoveryStep =
-  | {kind: 'connected'; history: CallHistory; customer: Channel; agentChannel: Channel; bridge: Bridge}
+  /** Talking (maybe held, maybe consulting: `consult` is the consultation's leg, gone when null). */
+  | {kind: 'connected'; history: CallHistory; customer: Channel; agentChannel: Channel; bridge: Bridge; consult: Channel | null; stale: Channel[]}
+  /** A blind transfer was ringing an agent: the ring is over, the caller goes back in line. */
+  | {kind: 'transferring'; history: CallHistory; caller: Channel; stale: Channel[]}
+  /** The customer of a callback or click-to-call is being dialled, the agent waiting in the bridge. */
+  | {kind: 'dialling'; history: CallHistory; agentChannel: Channel; customer: Channel; bridge: Bridge}
+  /** A click-to-call that had not reached the customer: its legs are hung up and it ends. */
+  | {kind: 'outbound-dropped'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   | {kind: 'waiting'; history: CallHistory; caller: Channel; orphanRings: Channel[]}
   /** A callback still owed; legs of an attempt that was under way are hung up and it starts over. */
-  | {kind: 'callback'; history: CallHistory; stale: Channel[]}
+  | {kind: 'callback'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   | {kind: 'restart-ivr'; history: CallHistory; caller: Channel}
   /** One leg of a connected call left while the engine was away: the call is over. */
-  | {kind: 'half'; history: CallHistory; survivor: Channel; gone: 'agent' | 'customer'}
+  | {kind: 'half'; history: CallHistory; survivor: Channel; gone: 'agent' | 'customer'; stale: Channel[]; bridges: Bridge[]}
   /** Nothing of the call is left in Asterisk. */
-  | {kind: 'lost'; history: CallHistory}
+  | {kind: 'lost'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   /** In our app with no call of ours: it arrived while the engine was away. */
   | {kind: 'new-inbound'; channel: Channel}
   /** A supervisor or snoop channel: supervision does not survive a restart. */
@@ -142,6 +225,17 @@ function callOf(ch: Channel): string | null {
   if (v) return v
   const m = /^(call-[a-z0-9]+-[0-9a-f]+)\.[a-z]\d+$/.exec(ch.id)
   return m ? m[1]! : null
+}
+
+function noteId(h: CallHistory, channelId: string): void {
+  const m = /\.([a-z])(\d+)$/.exec(channelId)
+  if (!m) return
+  if (m[1] === 'r') h.usedIds.rings = Math.max(h.usedIds.rings, Number(m[2]))
+  else h.usedIds.seq = Math.max(h.usedIds.seq, Number(m[2]))
+}
+
+function inStasis(ch: Channel): boolean {
+  return ch.dialplan?.app_name === undefined || ch.dialplan.app_name.toLowerCase() === 'stasis'
 }
 
 function legOf(ch: Channel, callId: string): 'caller' | 'agent' | 'customer' | 'external' | 'other' {
@@ -159,6 +253,9 @@ function legOf(ch: Channel, callId: string): 'caller' | 'agent' | 'customer' | '
 export function planRecovery(open: CallHistory[], channels: Channel[], bridges: Bridge[], inApp: Set<string>): RecoveryStep[] {
   const byCall = new Map<string, Channel[]>()
   const claimed = new Set<string>()
+  // The far half (;2) of a Local channel the engine placed is subscribed to the app (so it is
+  // in channel_ids) but never in Stasis: it is no leg of ours, and goes when its ;1 half does.
+  channels = channels.filter((ch) => !/;\d+$/.test(ch.id))
   for (const ch of channels) {
     const id = callOf(ch)
     if (!id) continue
@@ -173,30 +270,42 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
     const legs = (kind: string) => chans.filter((c) => legOf(c, h.callId) === kind)
     const customer = (h.direction === 'outbound' || h.callbackNumber ? legs('customer')[0] : legs('caller')[0]) ?? legs('caller')[0] ?? legs('customer')[0]
     const bridge = bridges.find((b) => b.name === h.callId)
+    const ownBridges = bridges.filter((b) => b.name === h.callId)
+    const lost = () => steps.push({kind: 'lost', history: h, stale: chans, bridges: ownBridges})
     if (h.phase === 'connected') {
-      const agentChannel = bridge ? legs('agent').find((c) => bridge.channels.includes(c.id)) : undefined
-      if (customer && agentChannel && bridge) steps.push({kind: 'connected', history: h, customer, agentChannel, bridge})
-      else if (customer) steps.push({kind: 'half', history: h, survivor: customer, gone: 'agent'})
-      else if (agentChannel ?? legs('agent')[0]) steps.push({kind: 'half', history: h, survivor: (agentChannel ?? legs('agent')[0])!, gone: 'customer'})
-      else steps.push({kind: 'lost', history: h})
+      const consultLeg = h.consult ? (chans.find((c) => c.id === h.consult!.channel) ?? chans.filter((c) => c.id.startsWith(`${h.callId}.k`)).at(-1) ?? null) : null
+      const agentLegs = legs('agent').filter((c) => c !== consultLeg)
+      const agentChannel = bridge ? (agentLegs.find((c) => c.id === h.agentChannel && bridge.channels.includes(c.id)) ?? agentLegs.find((c) => bridge.channels.includes(c.id))) : undefined
+      const stale = chans.filter((c) => c !== customer && c !== agentChannel && c !== consultLeg && legOf(c, h.callId) !== 'caller')
+      if (customer && agentChannel && bridge) steps.push({kind: 'connected', history: h, customer, agentChannel, bridge, consult: consultLeg, stale})
+      else if (customer) steps.push({kind: 'half', history: h, survivor: customer, gone: 'agent', stale: chans, bridges: ownBridges})
+      else if (agentChannel ?? agentLegs[0]) steps.push({kind: 'half', history: h, survivor: (agentChannel ?? agentLegs[0])!, gone: 'customer', stale: chans, bridges: ownBridges})
+      else lost()
       continue
     }
-    if (h.phase === 'callback') {
-      steps.push({kind: 'callback', history: h, stale: chans})
+    if (h.phase === 'callback' || h.phase === 'outbound') {
+      const agentChannel = chans.find((c) => c.id === h.agentChannel)
+      const dialled = h.dialling && bridge && agentChannel && bridge.channels.includes(agentChannel.id) ? legs('customer').at(-1) : undefined
+      if (h.dialling && dialled && agentChannel && bridge) steps.push({kind: 'dialling', history: h, agentChannel, customer: dialled, bridge})
+      else if (h.phase === 'callback') steps.push({kind: 'callback', history: h, stale: chans, bridges: ownBridges})
+      else steps.push({kind: 'outbound-dropped', history: h, stale: chans, bridges: ownBridges})
       continue
     }
     const caller = legs('caller')[0]
     if (!caller || !inApp.has(caller.id)) {
-      steps.push({kind: 'lost', history: h})
+      lost()
       continue
     }
-    if (h.phase === 'waiting') steps.push({kind: 'waiting', history: h, caller, orphanRings: legs('agent')})
+    if (h.phase === 'transferring') steps.push({kind: 'transferring', history: h, caller, stale: chans.filter((c) => c !== caller)})
+    else if (h.phase === 'waiting') steps.push({kind: 'waiting', history: h, caller, orphanRings: legs('agent')})
     else steps.push({kind: 'restart-ivr', history: h, caller})
   }
   for (const ch of channels) {
     if (claimed.has(ch.id) || !inApp.has(ch.id)) continue
     if (ch.id.startsWith('sup-')) steps.push({kind: 'stale', channel: ch})
-    else if (callOf(ch) === null) steps.push({kind: 'new-inbound', channel: ch})
+    // Only a channel sitting in Stasis is a call that arrived meanwhile; the app is also
+    // subscribed to channels it merely placed.
+    else if (callOf(ch) === null && inStasis(ch)) steps.push({kind: 'new-inbound', channel: ch})
   }
   return steps
 }

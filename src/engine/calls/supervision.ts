@@ -1,4 +1,4 @@
-import type {AriPort, Channel} from '../ari/port.js'
+import type {AriPort, Bridge, Channel} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
 import type {Clock, TimerHandle} from '../util/clock.js'
 import {UserError} from '../util/errors.js'
@@ -136,6 +136,41 @@ export class Supervision {
       s.agent = to.agent
       if (s.state === 'active') await this.wire(s)
     }
+  }
+
+  /**
+   * After an engine restart. A supervision's wiring (snoop, its bridge, the supervisor's
+   * phone) lives in Asterisk but its session died with the old engine, so it is closed:
+   * `supervise.stopped` (reason engine-restart) for each one the log shows open, and every
+   * channel and bridge of a supervision in the log hung up and destroyed. The supervisor
+   * starts again from the dashboard or `callctl monitor` if the call goes on.
+   */
+  async closeAfterRestart(open: SupervisionView[], known: ReadonlySet<string>, channels: Channel[], bridges: Bridge[]): Promise<number> {
+    const now = this.d.clock.now()
+    const supervisionOf = (id: string) => {
+      const dot = id.indexOf('.')
+      return dot > 0 ? id.slice(0, dot) : id
+    }
+    for (const s of open) {
+      this.d.events.append({
+        type: 'supervise.stopped',
+        callId: s.callId,
+        agent: s.agent,
+        data: {supervision: s.id, reason: 'engine-restart', mode: s.mode, from: s.from, by: 'system', durationMs: now - s.startedAt},
+      })
+    }
+    let removed = 0
+    for (const ch of channels) {
+      if (!known.has(supervisionOf(ch.id)) || this.sessions.has(supervisionOf(ch.id))) continue
+      await this.hangup(ch.id)
+      removed++
+    }
+    for (const b of bridges) {
+      if (!known.has(supervisionOf(b.id)) || this.sessions.has(supervisionOf(b.id))) continue
+      await this.d.ari.destroyBridge(b.id).catch(() => undefined)
+      removed++
+    }
+    return removed
   }
 
   /** StasisStart for a supervisor phone or a snoop channel; false when the channel is not ours. */

@@ -78,7 +78,12 @@ export function leaveLine(core: EngineCore, session: CallSession, why: string): 
 export function agentLegGone(core: EngineCore, session: CallSession, channelId: string): void {
   if (session.agentChannelId !== channelId) return
   if (session.state === 'connected') completeCall(core, session, 'agent')
-  else if (session.state === 'calling-customer' && session.direction === 'outbound') {
+  else if (session.state === 'answering' && session.direction === 'outbound') {
+    // A click-to-call whose agent never answered: nothing else will end it.
+    if (session.agentId) core.acd.release(session.agentId, session.id, core.clock.now())
+    endSession(core, session, 'agent-no-answer')
+    scheduleDispatch(core)
+  } else if (session.state === 'calling-customer' && session.direction === 'outbound') {
     void core.hangup(session.customerChannelId)
     core.control.outboundFailed(session, 'agent hung up')
   } else if (session.state === 'calling-customer') {

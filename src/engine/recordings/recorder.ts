@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import {chmodSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import type {AriRest, RecordingEvent} from '../ari/port.js'
+import {isNotFound, type AriRest, type RecordingEvent} from '../ari/port.js'
 import type {CallRecorder} from '../calls/engine.js'
 import {wavDurationMs} from '../prompts/audio.js'
 import {errorMessage} from '../util/errors.js'
@@ -15,8 +15,11 @@ export const FILE_MODE = 0o640
 const DIR_MODE = 0o750
 const FORMAT = 'wav'
 
+/** After a call ends, how long Asterisk has to report its recording before the recorder asks. */
+export const SETTLE_GRACE_MS = 5_000
+
 export interface RecorderOptions {
-  ari: Pick<AriRest, 'recordBridge'>
+  ari: Pick<AriRest, 'recordBridge' | 'stopRecording' | 'downloadStoredRecording'>
   db: Database.Database
   log: Logger
   /** Asterisk's recording spool on this machine (see location.ts), or null. */
@@ -24,6 +27,8 @@ export interface RecorderOptions {
   now?: () => number
   /** Where recordings are noted in the event log (the engine's, once it exists). */
   events?: Pick<EventLog, 'append'>
+  /** Runs `fn` after `ms` (tests pass a fake clock's). */
+  setTimer?: (fn: () => void, ms: number) => void
 }
 
 /**
@@ -53,6 +58,58 @@ export class Recorder implements CallRecorder {
     } catch (err) {
       this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)})
     }
+    // Asterisk's RecordingFinished is sent to apps subscribed to the bridge; a bridge
+    // destroyed as the call ends can take that subscription (and the event) with it. A
+    // recording still open a little later is asked about instead of left open for ever.
+    const later = this.opts.setTimer ?? ((fn: () => void, ms: number) => void setTimeout(fn, ms).unref())
+    later(() => void this.settleOpen((r) => r.callId === callId), SETTLE_GRACE_MS)
+  }
+
+  /**
+   * Closes every recording still open whose call is not live (after an engine restart, or
+   * when Asterisk's end-of-recording event was lost): one Asterisk still records is stopped,
+   * then a stored file makes it finished, no file makes it failed. Each ends exactly once.
+   */
+  async settleOpen(which: (r: {callId: string; name: string}) => boolean): Promise<number> {
+    let n = 0
+    for (const row of this.recordings.open()) {
+      if (!which(row)) continue
+      try {
+        await this.settleFromAsterisk(row.name)
+        n++
+      } catch (err) {
+        this.opts.log.warn('could not settle an open recording', {recording: row.name, error: errorMessage(err)})
+      }
+    }
+    return n
+  }
+
+  /** Recordings open in the table whose call is not among `live` are settled from Asterisk. */
+  async reconcile(live: ReadonlySet<string>): Promise<void> {
+    await this.settleOpen((r) => !live.has(r.callId))
+  }
+
+  private async settleFromAsterisk(name: string): Promise<void> {
+    // Still being recorded (its bridge outlived the call): stop it, so Asterisk stores it.
+    const stopped = await this.opts.ari.stopRecording(name).then(
+      () => true,
+      (err: unknown) => {
+        if (isNotFound(err)) return false
+        throw err
+      },
+    )
+    if (stopped) await new Promise((r) => setTimeout(r, 500))
+    if (this.recordings.get(name)?.state !== 'recording') return // its event came meanwhile
+    let stored = true
+    try {
+      await this.opts.ari.downloadStoredRecording(name)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+      stored = false
+    }
+    if (this.recordings.get(name)?.state !== 'recording') return
+    const recording = {name, format: FORMAT, state: stored ? 'done' : 'failed', target_uri: '', ...(stored ? {} : {cause: 'lost: Asterisk has no such recording'})}
+    this.settle({type: stored ? 'RecordingFinished' : 'RecordingFailed', recording} as RecordingEvent)
   }
 
   onRecordingEvent(e: RecordingEvent): void {
@@ -91,7 +148,9 @@ export class Recorder implements CallRecorder {
 
   private settle(e: RecordingEvent): void {
     const row = this.recordings.get(e.recording.name)
-    if (!row) return
+    if (!row) return this.tightenFile(e.recording.name, e.recording.format)
+    // Settled already (its event and the recorder's own check can both arrive): once only.
+    if (row.state !== 'recording') return
     const failed = e.type === 'RecordingFailed'
     let durationMs = typeof e.recording.duration === 'number' ? e.recording.duration * 1000 : null
     let hostPath: string | null = null
@@ -124,6 +183,16 @@ export class Recorder implements CallRecorder {
       sizeBytes,
       error: failed ? (e.recording.cause ?? 'recording failed') : null,
     })
+  }
+
+  /** A recording that is not a call's (a voicemail) is in the same spool: its file too is 0640. */
+  private tightenFile(name: string, format: string | undefined): void {
+    if (!this.hostDir || !SAFE_ID.test(name) || !/^[a-z0-9]+$/.test(format ?? FORMAT)) return
+    try {
+      chmodSync(join(this.hostDir, `${name}.${format ?? FORMAT}`), FILE_MODE)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.log.warn('could not restrict a recording file', {recording: name, error: errorMessage(err)})
+    }
   }
 
   /** Asterisk creates files readable by all while it records; the directory keeps others out. */

@@ -106,6 +106,11 @@ export class SqliteRecordings {
     return (this.db.prepare(sql).all(...args) as Row[]).map(toRow)
   }
 
+  /** Recordings not yet finished or failed. */
+  open(): RecordingRow[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM recordings WHERE state = 'recording' ORDER BY started_at`).all() as Row[]).map(toRow)
+  }
+
   startedBefore(cutoff: number): RecordingRow[] {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM recordings WHERE started_at < ? ORDER BY started_at`).all(cutoff) as Row[]).map(toRow)
   }
