@@ -83,6 +83,23 @@ export class AriPressure {
     }
   }
 
+  /**
+   * Forgets the past: the link to Asterisk is new (reconnected after an outage). The
+   * outage's refused connections say Asterisk was away, not slow; counted as pressure
+   * they kept new callers shed and rings held back for up to 30 s after its return.
+   */
+  reset(): void {
+    this.samples = []
+    this.failuresInRow = 0
+    this.lastFailureAt = 0
+    this.backoffUntil = 0
+    if (this.over) {
+      this.over = false
+      const v = this.snapshot()
+      for (const fn of this.listeners) fn(v)
+    }
+  }
+
   onChange(fn: (v: AriPressureView) => void): () => void {
     this.listeners.add(fn)
     return () => void this.listeners.delete(fn)
@@ -102,12 +119,20 @@ export class AriPressure {
     if (drop) this.samples = this.samples.slice(drop)
     const p90 = this.p90(now)
     const failing = this.lastFailureAt > 0 && now - this.lastFailureAt < this.calmMs
-    const next = this.over ? p90 >= this.lowMs || failing : (p90 >= this.highMs && this.countNow() >= MIN_SAMPLES) || this.failuresInRow >= 2
+    // A request unanswered for twice the threshold says enough by itself (Asterisk stalled).
+    const stalled = this.oldestInFlight(now) >= 2 * this.highMs
+    const next = this.over ? p90 >= this.lowMs || failing || stalled : (p90 >= this.highMs && this.countNow() >= MIN_SAMPLES) || stalled || this.failuresInRow >= 2
     if (next !== this.over) {
       this.over = next
       const v = this.snapshot()
       for (const fn of this.listeners) fn(v)
     }
+  }
+
+  private oldestInFlight(now: number): number {
+    let oldest = 0
+    for (const at of this.started.values()) oldest = Math.max(oldest, now - at)
+    return oldest
   }
 
   private countNow(): number {
