@@ -2,6 +2,7 @@ import {ApiServer, type Connection, type Handler} from './api/server.js'
 import {AsteriskLink, type AsteriskLinkView} from './asterisk-link.js'
 import {acquireEngineLock, type EngineLock} from './engine-lock.js'
 import {replaySpilledEvents, spillEvents} from './unwritten-events.js'
+import {watchStore, type StoreLoss} from './store-watch.js'
 import {engineHandlers} from './api/handlers.js'
 import {clearEndpoint, writeEndpoint} from './api/connect.js'
 import {connectAri} from './ari/index.js'
@@ -29,6 +30,8 @@ export interface RunningEngine {
   status(): EngineStatusView
   /** Idempotent; bounded in time whatever state Asterisk and the store are in. */
   stop(): Promise<void>
+  /** Resolves if the database file is removed or replaced under the engine: stop it, then start again. */
+  storeLost: Promise<StoreLoss>
 }
 
 export const VERSION = '0.1.0'
@@ -94,6 +97,14 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = new SqliteStore(config.database, {busyTimeoutMs: 100})
   undo.push(() => store.close())
+  const watch = config.database === ':memory:' ? null : watchStore(store, log)
+  if (watch) {
+    // Last before the store closes: what the engine wrote is saved back to the path.
+    undo.push(async () => {
+      watch.stop()
+      await watch.saveIfLost()
+    })
+  }
   await replaySpilledEvents(config.paths.home, store, log)
 
   let engine: Engine | undefined
@@ -198,6 +209,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     apiUrl,
     link,
     status,
+    storeLost: watch?.lost ?? new Promise<StoreLoss>(() => {}),
     stop() {
       // Once, in reverse order of start: API, summary, engine (last events written or
       // spilled), queue_log, ARI, store, endpoint file, lock.

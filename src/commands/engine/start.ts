@@ -57,9 +57,21 @@ writes every buffered event and closes the store last; a second signal ends it a
       await late?.stop()
       return {stoppedBy: first, liveCallsAtStop: late?.engine.liveCalls ?? 0}
     }
-    const running = await started
+    let running = await started
     log.info('engine running; Ctrl-C stops it')
-    const by = await signal
+    let by: string
+    for (;;) {
+      const next = await Promise.race([signal, running.storeLost.then((loss) => ({loss}))])
+      if (typeof next === 'string') {
+        by = next
+        break
+      }
+      // The database file went away under the engine: its content is saved back on the
+      // way out, and a new engine on it re-adopts the calls (they stayed in Asterisk).
+      log.warn(`restarting the engine: its database file was ${next.loss}`)
+      await running.stop()
+      running = await startEngine(config, log)
+    }
     const live = running.engine.liveCalls
     log.info(`stopping (${by})`, {liveCalls: live})
     const deadline = setTimeout(() => {

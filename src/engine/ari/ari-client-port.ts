@@ -133,6 +133,8 @@ class AriClientPort extends AriHttp implements AriPort {
           if (this.closed) return this.detach(client)
           throw new Error('event socket closed while starting')
         }
+        // The refused attempts of an outage are not Asterisk being slow.
+        this.pressure.reset()
         this.emitState({state: 'connected'})
         this.startPings()
         return
