@@ -161,8 +161,9 @@ describe('engine API security (real engine, real Asterisk)', () => {
 
   it('closes the connection on a message over 64 KiB (code 1009) and accepts one of exactly 64 KiB', async () => {
     const pad = (size: number) => {
-      const base = JSON.stringify(request('snapshot', {pad: ''}))
-      const text = JSON.stringify(request('snapshot', {pad: 'x'.repeat(size - base.length)}))
+      // Padded outside params: an unknown param would be refused by the contract.
+      const base = JSON.stringify(request('snapshot', {}, {pad: ''}))
+      const text = JSON.stringify(request('snapshot', {}, {pad: 'x'.repeat(size - base.length)}))
       expect(Buffer.byteLength(text)).toBe(size)
       return text
     }
@@ -254,9 +255,9 @@ describe('engine API security (real engine, real Asterisk)', () => {
       ok: false,
       error: {code: 'unknown_call', message: 'No live call "call-nope-0000000000"', suggestion: 'List live calls with: callctl calls'},
     })
-    expect(await raw.request(request('call.get', {}))).toMatchObject({ok: false, error: {code: 'bad_request', message: '"call" must be a non-empty string'}})
-    expect(await raw.request(request('call.get', {call: 7}))).toMatchObject({ok: false, error: {code: 'bad_request', message: '"call" must be a non-empty string'}})
-    expect(await raw.request(request('calls.list', {state: 'dancing'}))).toMatchObject({ok: false, error: {code: 'bad_request', message: 'Unknown call state "dancing"'}})
+    expect(await raw.request(request('call.get', {}))).toMatchObject({ok: false, error: {code: 'bad_request', message: 'call: required, expected string of 1 to 256 characters'}})
+    expect(await raw.request(request('call.get', {call: 7}))).toMatchObject({ok: false, error: {code: 'bad_request', message: 'call: expected string of 1 to 256 characters, got number'}})
+    expect(await raw.request(request('calls.list', {state: 'dancing'}))).toMatchObject({ok: false, error: {code: 'bad_request', message: expect.stringMatching(/^state: expected one of answering, ivr, waiting, .*, got "dancing"$/)}})
     await connectionStillServes(raw)
     raw.close()
     await engineStillServes()
@@ -276,6 +277,11 @@ describe('engine API security (real engine, real Asterisk)', () => {
       expect((await c.request('calls.list', {queue: 'long'})).calls.map((x) => x.id)).toEqual([listed.id])
       expect((await c.request('calls.list', {queue: 'support'})).calls).toEqual([])
       expect((await c.request('calls.list', {state: 'waiting'})).calls).toEqual([])
+      // consult must be a boolean: "true" is refused, and the call stays with its agent (it was a blind transfer before the contract).
+      const rc = await RawClient.open(url)
+      const refused = await rc.request(request('call.transfer', {call: listed.id, to: {agent: 'a1'}, consult: 'true'}))
+      rc.close()
+      expect(refused).toMatchObject({ok: false, error: {code: 'bad_request', message: 'consult: expected boolean, got string'}})
       expect(await c.request('call.get', {call: listed.id})).toEqual(listed)
       await h.ended(number, 20_000)
       await expect(c.request('call.get', {call: listed.id})).rejects.toMatchObject({body: {code: 'unknown_call', message: `No live call "${listed.id}"`}})
