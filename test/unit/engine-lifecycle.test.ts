@@ -13,6 +13,8 @@ import {replaySpilledEvents, spillEvents} from '../../src/engine/unwritten-event
 import {createLogger, type Logger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {UserError} from '../../src/engine/util/errors.js'
+import {AriHttp} from '../../src/engine/ari/index.js'
+import {freePort} from '../../src/engine/util/net.js'
 import {renderDashboard, liveState, fixtureSnapshot} from '../support/dashboard.js'
 import {plainBoard} from '../../src/ui/dashboard/plain.js'
 import {buildBoard} from '../../src/ui/dashboard/board.js'
@@ -174,5 +176,14 @@ describe('a stop is a stop: the last events are written or kept, never retried f
     } finally {
       await store.close()
     }
+  })
+})
+
+describe('an Asterisk that does not answer is the world, not a bug', () => {
+  it('is a one-line user error (exit 3, code asterisk_unreachable) wherever it surfaces', async () => {
+    const port = await freePort()
+    const err = await new AriHttp({url: `http://127.0.0.1:${port}`, user: 'u', password: 'p'}).listChannels().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect(err).toMatchObject({exitCode: 3, code: 'asterisk_unreachable', message: expect.stringMatching(/no answer from Asterisk \(ECONNREFUSED\)/)})
   })
 })

@@ -1,3 +1,4 @@
+import {UserError} from '../util/errors.js'
 import type {AriPressureView} from './pressure.js'
 
 // The engine's view of Asterisk's REST Interface. Only this folder knows ari-client
@@ -263,12 +264,18 @@ export class AriRequestError extends Error {
 }
 
 /** The request got no answer: Asterisk unreachable, the connection dropped, or it timed out. */
-export class AriTransportError extends Error {
+// Not a bug of ours but the world's: a UserError, so any command that meets it says so
+// in one line (exit 3) instead of a stack trace and exit 70, and an API client gets its code.
+export class AriTransportError extends UserError {
   constructor(
     readonly operation: string,
     readonly reason: string,
   ) {
-    super(`${operation}: no answer from Asterisk (${reason})`)
+    super(`${operation}: no answer from Asterisk (${reason})`, {
+      suggestion: 'Check that Asterisk runs and answers on its ARI URL (callctl sandbox status; ari.url in the config).',
+      exitCode: 3,
+      code: 'asterisk_unreachable',
+    })
     this.name = 'AriTransportError'
   }
 }
