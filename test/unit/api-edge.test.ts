@@ -1,7 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {WebSocket} from 'ws'
 import {controlHandlers} from '../../src/engine/api/control-handlers.js'
-import {RefusalLog} from '../../src/engine/api/refusal-log.js'
 import {ApiServer} from '../../src/engine/api/server.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
 import {createLogger} from '../../src/engine/util/log.js'
@@ -110,23 +109,5 @@ describe('unauthorized requests in the log', () => {
     // The last line written says how many refusals it stands for.
     expect(refusedLines()[9]).toContain('refusedTotal=309')
     expect(refusedLines()[1]).toContain('notLogged=299')
-  })
-})
-
-describe('RefusalLog budget', () => {
-  it('refills over time: after the burst, one line per 6 s at 10 a minute', () => {
-    const lines: string[] = []
-    let now = 0
-    const r = new RefusalLog(createLogger({write: (l) => lines.push(l)}), {linesPerMinute: 10, now: () => now})
-    for (let i = 0; i < 25; i++) r.refused({id: i, remote: 'x'}, 'snapshot')
-    expect(lines).toHaveLength(10)
-    now += 5_000
-    r.refused({id: 100, remote: 'x'}, 'snapshot')
-    expect(lines).toHaveLength(10)
-    now += 1_000
-    r.refused({id: 101, remote: 'x'}, 'snapshot')
-    expect(lines).toHaveLength(11)
-    expect(lines[10]).toContain('notLogged=16')
-    expect(r.total).toBe(27)
   })
 })
