@@ -7,6 +7,8 @@ import {loadEngineConfig} from '../../src/engine/config/engine-config.js'
 import {ConfigError, parseYaml} from '../../src/engine/config/yaml-errors.js'
 import {dryRun} from '../../src/engine/ivr/dry-run.js'
 import {checkFlow} from '../../src/engine/ivr/parse-flow.js'
+import {DEFAULT_QUEUE_SETTINGS} from '../../src/engine/model.js'
+import {Acd} from '../../src/engine/routing/acd.js'
 
 // Input the engine must refuse at the edge, in one clear line: YAML nested too deep or too
 // big (a stack overflow, exit 70, before), and names that happen to be Object.prototype's.
@@ -101,5 +103,18 @@ describe('names that are Object.prototype members are plain names', () => {
     expect(r.errors).toEqual([])
     const out = await dryRun(r.flow!, {inputs: ['12'], at: new Date('2026-03-02T10:00:00Z')})
     expect(out.outcome).toMatchObject({action: 'queue', queue: 'sales'})
+  })
+})
+
+describe('a queue named like a prototype member', () => {
+  it('an agent taken out of queue "constructor" leaves it in the ACD', () => {
+    const acd = new Acd()
+    acd.setQueue('constructor', {...DEFAULT_QUEUE_SETTINGS}, 0)
+    acd.setQueue('sales', {...DEFAULT_QUEUE_SETTINGS}, 0)
+    const a = {id: 'a1', name: 'a1', endpoint: 'PJSIP/a1', skills: {}}
+    acd.setAgent({...a, queues: {constructor: 0, sales: 0}}, 0)
+    expect([...acd.agents.get('a1')!.queues.keys()]).toEqual(['constructor', 'sales'])
+    acd.setAgent({...a, queues: {sales: 0}}, 1)
+    expect([...acd.agents.get('a1')!.queues.keys()]).toEqual(['sales'])
   })
 })

@@ -257,7 +257,7 @@ export class Acd {
     rt.endpoint = a.endpoint
     rt.skills = {...a.skills}
     for (const name of [...rt.queues.keys()]) {
-      if (!(name in a.queues)) {
+      if (!Object.hasOwn(a.queues, name)) {
         rt.queues.delete(name)
         const q = this.qs.get(name)
         if (q) {
