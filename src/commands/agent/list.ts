@@ -1,25 +1,36 @@
 import {Flags} from '@oclif/core'
 import {listAgents, type AgentListing} from '../../engine/admin/admin.js'
+import {withEngine} from '../../engine/api/connect.js'
 import {withStore} from '../../engine/config/open-store.js'
+import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
-export default class AgentList extends CallctlCommand<{agents: AgentListing[]}> {
+/** An agent as stored, with why the running engine offers it no call (backoff, automatic pause), when it says. */
+export type AgentListRow = AgentListing & {why: string | null}
+
+export default class AgentList extends CallctlCommand<{agents: AgentListRow[]}> {
   static summary = 'List agents with their endpoint, queues, skills and login state'
+  static description = `With an engine running, WHY says why an agent gets no calls when its login state does not:
+a phone whose rings fail is backed off ("backoff until 10:31:05: Allocation failed"), or was paused
+automatically ("auto-paused: 3 missed rings").`
   static examples = ['<%= config.bin %> agent list', '<%= config.bin %> agent list --queue sales --json']
   static flags = {
     queue: Flags.string({description: 'only members of this queue'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
-  protected async execute(): Promise<{agents: AgentListing[]}> {
+  protected async execute(): Promise<{agents: AgentListRow[]}> {
     const {flags} = await this.parse(AgentList)
     const agents = await withStore(flags.config, listAgents)
-    return {agents: flags.queue ? agents.filter((a) => flags.queue! in a.queues) : agents}
+    const why = await engineReasons(flags.config)
+    const rows = agents.map((a) => ({...a, why: why.get(a.id) ?? null}))
+    return {agents: flags.queue ? rows.filter((a) => Object.hasOwn(a.queues, flags.queue!)) : rows}
   }
 
-  protected render(r: {agents: AgentListing[]}): void {
+  protected render(r: {agents: AgentListRow[]}): void {
     if (r.agents.length === 0) return this.print('No agents. Add one with: callctl agent add ID --endpoint PJSIP/ID')
+    const anyWhy = r.agents.some((a) => a.why)
     this.print(
       table(r.agents, [
         {header: 'AGENT', get: (a) => a.id},
@@ -28,7 +39,19 @@ export default class AgentList extends CallctlCommand<{agents: AgentListing[]}> 
         {header: 'LOGIN', get: (a) => (a.presence === 'paused' ? `paused (${a.pauseReason})` : a.presence)},
         {header: 'QUEUES', get: (a) => Object.entries(a.queues).map(([q, p]) => (p ? `${q}:${p}` : q)).join(',')},
         {header: 'SKILLS', get: (a) => Object.entries(a.skills).map(([s, l]) => `${s}:${l}`).join(' ')},
+        ...(anyWhy ? [{header: 'WHY', get: (a: AgentListRow) => a.why ?? ''}] : []),
       ]),
     )
+  }
+}
+
+/** Agent id → why, from the running engine; none when no engine runs (the store has no such thing). */
+async function engineReasons(config: string | undefined): Promise<Map<string, string>> {
+  try {
+    const snap = await withEngine(config, (c) => c.request('snapshot'))
+    return new Map(snap.agents.filter((a) => a.why).map((a) => [a.id, a.why!]))
+  } catch (err) {
+    if (err instanceof UserError && (err.code === 'engine_unreachable' || err.code === 'disconnected')) return new Map()
+    throw err
   }
 }

@@ -51,6 +51,10 @@ export interface AgentRow {
   state: AgentState
   inStateMs: number
   pauseReason: string | null
+  /** Why the agent gets no calls when its state does not say (a failing phone's back-off, an automatic pause). */
+  why: string | null
+  /** A failing phone's back-off: how long until it is offered calls again. */
+  backoffLeftMs: number | null
   callId: string | null
   /** The caller on the agent's current call, when there is one. */
   caller: {number: string; name: string} | null
@@ -88,6 +92,8 @@ export interface Board {
   totals: {queues: number; agents: number; calls: number}
   /** The engine's link to Asterisk, when the engine says. */
   asterisk: EngineSnapshot['link'] | null
+  /** Load shedding: Asterisk answers slowly and new callers are refused. */
+  overload: EngineSnapshot['overload'] | null
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -141,6 +147,8 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       state: a.state,
       inStateMs: Math.max(0, at - a.since),
       pauseReason: a.pauseReason,
+      why: a.why ?? null,
+      backoffLeftMs: a.backoffUntil != null && a.backoffUntil > at && a.state !== 'offline' ? a.backoffUntil - at : null,
       callId: a.callId,
       caller: call ? {number: call.number, name: call.name} : null,
       callsToday: a.callsToday,
@@ -158,6 +166,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     calls: calls.filter((c) => matches(filter, [c.id, c.number, c.name, c.tier, c.queue, c.agent, c.state])),
     totals: {queues: queues.length, agents: agents.length, calls: calls.length},
     asterisk: snap.link ?? null,
+    overload: snap.overload ?? null,
   }
 }
 

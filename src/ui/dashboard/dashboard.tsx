@@ -50,7 +50,8 @@ export function Dashboard(p: DashboardProps) {
   const live = state.status === 'live'
   const rows = Math.max(6, size.rows - 1) // a full-height frame makes Ink clear the screen on every update
   const asterisk = live && state.snapshot?.link && state.snapshot.link.state !== 'connected' ? state.snapshot.link : null
-  const banner = state.status === 'unreachable' ? 2 : asterisk ? 1 : 0
+  const overload = live && !asterisk && state.snapshot?.overload?.overloaded ? state.snapshot.overload : null
+  const banner = state.status === 'unreachable' ? 2 : asterisk || overload ? 1 : 0
   const paneLines = Math.max(0, rows - 3 - 1 - banner)
   const heights = paneHeights(paneLines, {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}, ui.focus)
 
@@ -108,7 +109,13 @@ export function Dashboard(p: DashboardProps) {
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} />
-      {state.status === 'unreachable' ? <Banner state={state} timeZone={p.timeZone} /> : asterisk ? <AsteriskBanner link={asterisk} at={state.snapshot!.at} /> : null}
+      {state.status === 'unreachable' ? (
+        <Banner state={state} timeZone={p.timeZone} />
+      ) : asterisk ? (
+        <AsteriskBanner link={asterisk} at={state.snapshot!.at} />
+      ) : overload ? (
+        <OverloadBanner overload={overload} at={state.snapshot!.at} />
+      ) : null}
       {ui.help ? (
         <Help thresholds={p.thresholds} from={p.from ?? null} height={paneLines} width={width} />
       ) : board ? (
@@ -134,6 +141,16 @@ function AsteriskBanner(p: {link: NonNullable<FeedState['snapshot']>['link'] & o
   return (
     <Text wrap="truncate-end" color="red" bold inverse>
       {` ASTERISK ${l.state.toUpperCase()} for ${duration(p.at - l.since)} · ${l.attempts} attempts${l.error ? ` (${safeText(l.error, 60)})` : ''} · no new calls answered `}
+    </Text>
+  )
+}
+
+/** One line: Asterisk answers slowly, so the engine refuses new callers until it recovers. */
+function OverloadBanner(p: {overload: NonNullable<FeedState['snapshot']>['overload'] & object; at: number}) {
+  const o = p.overload
+  return (
+    <Text wrap="truncate-end" color="yellow" bold inverse>
+      {` OVERLOADED for ${duration(p.at - (o.since ?? p.at))} · Asterisk answers in ${o.p90Ms} ms (p90) · new callers refused: ${o.shed} `}
     </Text>
   )
 }

@@ -12,6 +12,9 @@ export function plainBoard(b: Board, timeZone?: string): string {
       ...(b.asterisk && b.asterisk.state !== 'connected'
         ? {asterisk: `${b.asterisk.state.toUpperCase()} for ${duration(b.at - b.asterisk.since)} (${b.asterisk.attempts} attempts; ${b.asterisk.error ?? 'no answer'}): no new calls answered`}
         : {}),
+      ...(b.overload?.overloaded
+        ? {overload: `Asterisk answers slowly (p90 ${b.overload.p90Ms} ms) for ${duration(b.at - (b.overload.since ?? b.at))}: new callers refused (${b.overload.shed} so far)`}
+        : {}),
       agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline').map((s) => `${h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
       waiting: `${h.waiting} (longest ${duration(h.longestWaitMs)})`,
       [`service level${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}`]: percent(h.serviceLevel),
@@ -45,7 +48,7 @@ export function plainBoard(b: Board, timeZone?: string): string {
       {header: 'IN STATE', get: (a) => duration(a.inStateMs), align: 'right'},
       {header: 'CALLER', get: (a) => (a.caller ? [a.caller.number, a.caller.name].filter(Boolean).join(' ') : '-'), max: 40},
       {header: 'CALLS', get: (a) => a.callsToday, align: 'right'},
-      {header: 'REASON', get: (a) => a.pauseReason ?? '-'},
+      {header: 'REASON', get: (a) => a.why ?? a.pauseReason ?? '-'},
     ]),
     '',
     'CALLS',
