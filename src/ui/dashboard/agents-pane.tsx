@@ -13,8 +13,8 @@ const COLUMNS: Column<AgentRow>[] = [
   {header: 'IN STATE', width: 8, align: 'right', cell: (a) => duration(a.inStateMs)},
   {header: 'CALLER', width: 16, grow: true, max: 36, drop: 1, cell: (a) => (a.caller ? [a.caller.number, a.caller.name].filter(Boolean).join(' ') : '')},
   {header: 'CALLS', width: 5, align: 'right', cell: (a) => String(a.callsToday)},
-  // A failing phone backed off shows so (the full why is in dashboard --once and agent list); an automatic pause reads no-answer.
-  {header: 'REASON', width: 10, drop: 1, cell: (a) => (a.backoffLeftMs !== null ? {text: `backoff ${Math.ceil(a.backoffLeftMs / 1000)}s`, color: 'yellow'} : a.pauseReason ?? '')},
+  // A failing phone backed off shows when it is tried again (the full why is in dashboard --once and agent list); an automatic pause reads no-answer.
+  {header: 'REASON', width: 10, drop: 1, cell: (a) => (a.backoffLeftMs !== null ? {text: `retry ${Math.ceil(a.backoffLeftMs / 1000)}s`, color: 'yellow'} : a.pauseReason ?? '')},
   {header: 'QUEUES', width: 14, grow: true, max: 30, drop: 3, cell: (a) => a.queues.join(',')},
 ]
 
