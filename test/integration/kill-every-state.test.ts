@@ -4,8 +4,8 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, inject, it} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {EngineClient} from '../../src/engine/api/client.js'
+import type {ResultOf} from '../../src/engine/api/contract.js'
 import {AriHttp} from '../../src/engine/ari/index.js'
-import type {Channel} from '../../src/engine/ari/port.js'
 import {SqliteRecordings} from '../../src/engine/recordings/recording-store.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
@@ -43,6 +43,8 @@ interface Row {
   late?: boolean
   /** Agents logged in only by the setup. */
   loginLater?: boolean
+  /** Hung up while no engine runs (between the kill and the restart): 'caller' or 'agent'. */
+  whileDown?: 'caller' | 'agent'
   /** What must be true after the restart, and what the test does then. */
   after?: (c: Ctx) => Promise<void>
   finish: Finish
@@ -56,12 +58,7 @@ interface Ctx {
   events(): Promise<StoredEvent[]>
   callId: string
   api: EngineClient
-  snapshot(): Promise<Snapshot>
-}
-
-interface Snapshot {
-  agents: {id: string; state: string; callId: string | null}[]
-  calls: {id: string; state: string; agent: string | null}[]
+  snapshot(): Promise<ResultOf<'snapshot'>>
 }
 
 const rows: Row[] = [
@@ -76,12 +73,27 @@ const rows: Row[] = [
     agents: [['h1', 0, LONG, true]],
     setup: async (c) => void (await c.api.request('call.hold', {call: c.callId, by: 'test'})),
     after: async (c) => {
-      const r = await c.api.request<{holdMs: number}>('call.unhold', {call: c.callId, by: 'test'})
+      const r = await c.api.request('call.unhold', {call: c.callId, by: 'test'})
       // Held since before the kill: the hold time survives the restart.
       expect(r.holdMs, 'hold time kept across the restart').toBeGreaterThan(4000)
     },
     finish: 'caller',
   },
+  // Calls that end while no engine listens: their end (and their recording's) must still be logged, once.
+  {state: 'talking, agent hangs up while the engine is down', queue: 'kt2', number: '+15558100050', agents: [['t2', 0, LONG, true]], whileDown: 'agent', hangupAgent: 't2', finish: 'none'},
+  {
+    state: 'consult-talking, caller hangs up while the engine is down',
+    queue: 'kk2',
+    number: '+15558100051',
+    agents: [['k3', 0, LONG, true], ['k4', 0, LONG, false]],
+    setup: async (c) => {
+      await c.api.request('call.transfer', {call: c.callId, to: {agent: 'k4'}, consult: true, by: 'test'})
+      await until('k4 on the consultation', async () => (await c.snapshot()).agents.find((a) => a.id === 'k4')?.state === 'on-call')
+    },
+    whileDown: 'caller',
+    finish: 'none',
+  },
+  {state: 'waiting, caller hangs up while the engine is down', queue: 'kw2', number: '+15558100052', agents: [], whileDown: 'caller', finish: 'none'},
   {state: 'wrap-up', queue: 'ku', number: '+15558100006', agents: [['u1', 0, 1, true]], queueSettings: {wrapUp: 300}, finish: 'none'},
   {
     state: 'consult-ringing',
@@ -139,7 +151,7 @@ const rows: Row[] = [
       agents: [[`s${i}`, 0, LONG, true]],
       setup: async (c) => {
         await c.api.request('supervise.start', {call: c.callId, mode, from: SUPERVISOR(`sup${i}`), by: 'test'})
-        await until('the supervisor connected', async () => ((await c.api.request<{supervisions: {callId: string; state: string}[]}>('supervise.list')).supervisions.some((s) => s.callId === c.callId && s.state === 'active')))
+        await until('the supervisor connected', async () => ((await c.api.request('supervise.list')).supervisions.some((s) => s.callId === c.callId && s.state === 'active')))
       },
       finish: 'agent',
       hangupAgent: `s${i}`,
@@ -191,7 +203,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
   let dump = async () => ''
 
   afterAll(async () => {
-    if (process.env.KILL_TABLE_DEBUG) console.log(engine?.output().slice(-6000), await dump().catch(String))
+    if (process.env.KILL_TABLE_DEBUG) console.log(engine?.output().slice(-6000))
     api?.close()
     engine?.child.kill('SIGTERM')
     rmSync(home, {recursive: true, force: true})
@@ -234,7 +246,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const connect = async () => EngineClient.connect(`ws://127.0.0.1:${apiPort}/`, (await import('node:fs')).readFileSync(token(), 'utf8').trim())
     engine = await startEngine()
     api = await connect()
-    const snapshot = () => api!.request<Snapshot>('snapshot')
+    const snapshot = () => api!.request('snapshot')
     const events = async (): Promise<StoredEvent[]> => {
       const out: StoredEvent[] = []
       for await (const e of store.events()) out.push(e)
@@ -243,7 +255,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
 
     const trails = async () => {
       const by = new Map<string, string[]>()
-      for (const e of await events()) if (e.callId) by.set(e.callId, [...(by.get(e.callId) ?? []), `${e.type}${e.agent ? `(${e.agent})` : ''}${e.type === 'call.ended' ? `:${String(e.data.cause)}` : ''}${e.data.reason ? `:${String(e.data.reason)}` : ''}@${e.ts % 100_000}`])
+      for (const e of await events()) if (e.callId) by.set(e.callId, [...(by.get(e.callId) ?? []), `${e.type}${e.agent ? `(${e.agent})` : ''}${e.data.checked ? '[checked]' : ''}${e.type === 'call.ended' ? `:${String(e.data.cause)}` : ''}${e.data.reason ? `:${String(e.data.reason)}` : ''}@${e.ts % 100_000}`])
       return rows.map((r) => `${r.state} ${callOf.get(r)}: ${(by.get(callOf.get(r) ?? '') ?? []).join(' ')}`).join('\n')
     }
     dump = trails
@@ -265,7 +277,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     }
     for (const row of rows.filter((r) => r.late)) {
       if (row.outbound) {
-        const r = await api.request<{callId: string}>('call.dial', {number: row.number, agent: row.agents[0]![0], by: 'test'})
+        const r = await api.request('call.dial', {number: row.number, agent: row.agents[0]![0], by: 'test'})
         callOf.set(row, r.callId)
         continue
       }
@@ -301,6 +313,15 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     api.close()
     engine.child.kill('SIGKILL')
     await new Promise<void>((r) => engine!.child.once('exit', () => r()))
+    const phoneOf = async (row: Row, side: 'caller' | 'agent') =>
+      (await rest.listChannels())
+        .filter((c) => c.name.endsWith(';2') && (side === 'caller' ? c.name.includes('@callctl-sim-caller') && c.caller.number === row.number : c.name.includes(`-${row.hangupAgent}@callctl-sim-agent`)))
+        .map((c) => c.id)
+    for (const row of rows.filter((r) => r.whileDown)) {
+      const ids = await phoneOf(row, row.whileDown!)
+      expect(ids.length, `${row.state}: a phone to hang up`).toBeGreaterThan(0)
+      for (const id of ids) await rest.hangup(id).catch(() => undefined)
+    }
     await new Promise((r) => setTimeout(r, 2000))
     engine = await startEngine()
     api = await connect()
@@ -324,14 +345,10 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const phantoms = snapAfter.calls.filter((c) => ![...callOf.values()].includes(c.id)).map((c) => `${c.id} ${c.state}`)
 
     // ---- each call finishes -------------------------------------------------------------
-    const phone = (chans: Channel[], pred: (c: Channel) => boolean) => chans.filter(pred).map((c) => c.id)
     for (const row of rows) {
       await row.after?.(ctx(row))
-      const chans = await rest.listChannels()
-      let ids: string[] = []
-      if (row.finish === 'caller') ids = phone(chans, (c) => c.name.includes('@callctl-sim-caller') && c.name.endsWith(';2') && c.caller.number === row.number)
-      if (row.finish === 'agent') ids = phone(chans, (c) => c.name.includes(`-${row.hangupAgent}@callctl-sim-agent`) && c.name.endsWith(';2'))
-      if (row.finish === 'api' && (await snapshot()).calls.some((c) => c.id === callOf.get(row))) await api.request('call.hangup', {call: callOf.get(row), by: 'test'})
+      const ids = row.finish === 'caller' || row.finish === 'agent' ? await phoneOf(row, row.finish) : []
+      if (row.finish === 'api' && (await snapshot()).calls.some((c) => c.id === callOf.get(row))) await api.request('call.hangup', {call: callOf.get(row)!, by: 'test'})
       for (const id of ids) await rest.hangup(id).catch(() => undefined)
       if (row.finish === 'caller' || row.finish === 'agent') expect(ids.length, `${row.state}: a phone to hang up`).toBeGreaterThan(0)
     }
@@ -377,8 +394,9 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     console.log(
       `kill-every-state: states covered ${statesCovered.length} (${statesCovered.join(', ')}), calls ${ids.length}, ended twice ${twice.length}, ended never ${never.length}, ` +
         `orphan channels ${orphans.channels.length}, orphan bridges ${orphans.bridges.length}, agents in wrong state ${agentsWrong.length}, ` +
-        `recordings ${recordings.length} (open ${openRecordings.length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}`,
+        `recordings ${recordings.length} (open ${openRecordings.length}, ended by the recorder's own check ${log.filter((e) => e.type.startsWith('recording.') && e.data.checked).length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}`,
     )
+    if (process.env.KILL_TABLE_DEBUG) console.log(await dump())
     expect({twice, never}).toEqual({twice: [], never: []})
     expect(agentsWrong).toEqual([])
     expect(orphans).toEqual({channels: [], bridges: []})

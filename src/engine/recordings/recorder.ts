@@ -109,7 +109,7 @@ export class Recorder implements CallRecorder {
     }
     if (this.recordings.get(name)?.state !== 'recording') return
     const recording = {name, format: FORMAT, state: stored ? 'done' : 'failed', target_uri: '', ...(stored ? {} : {cause: 'lost: Asterisk has no such recording'})}
-    this.settle({type: stored ? 'RecordingFinished' : 'RecordingFailed', recording} as RecordingEvent)
+    this.settle({type: stored ? 'RecordingFinished' : 'RecordingFailed', recording} as RecordingEvent, true)
   }
 
   onRecordingEvent(e: RecordingEvent): void {
@@ -146,7 +146,8 @@ export class Recorder implements CallRecorder {
     return name
   }
 
-  private settle(e: RecordingEvent): void {
+  /** `checked`: Asterisk never reported the end; the recorder asked it (the event says so). */
+  private settle(e: RecordingEvent, checked = false): void {
     const row = this.recordings.get(e.recording.name)
     if (!row) return this.tightenFile(e.recording.name, e.recording.format)
     // Settled already (its event and the recorder's own check can both arrive): once only.
@@ -173,7 +174,7 @@ export class Recorder implements CallRecorder {
       callId: row.callId,
       queue: row.queue,
       agent: row.agent,
-      data: {recording: row.name, durationMs, sizeBytes, ...(failed ? {error: e.recording.cause ?? 'recording failed'} : {})},
+      data: {recording: row.name, durationMs, sizeBytes, ...(failed ? {error: e.recording.cause ?? 'recording failed'} : {}), ...(checked ? {checked: true} : {})},
     })
     this.recordings.finish(row.name, {
       state: failed ? 'failed' : 'done',
