@@ -345,8 +345,10 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const phantoms = snapAfter.calls.filter((c) => ![...callOf.values()].includes(c.id)).map((c) => `${c.id} ${c.state}`)
 
     // ---- each call finishes -------------------------------------------------------------
+    // What the restarted engine refuses (a consultation it lost...) is counted, not thrown, so the table is complete.
+    const refused: string[] = []
     for (const row of rows) {
-      await row.after?.(ctx(row))
+      await row.after?.(ctx(row)).catch((err: Error) => refused.push(`${row.state}: ${err.message}`))
       const ids = row.finish === 'caller' || row.finish === 'agent' ? await phoneOf(row, row.finish) : []
       if (row.finish === 'api' && (await snapshot()).calls.some((c) => c.id === callOf.get(row))) await api.request('call.hangup', {call: callOf.get(row)!, by: 'test'})
       for (const id of ids) await rest.hangup(id).catch(() => undefined)
@@ -355,7 +357,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     await until('every call ended', async () => {
       const ended = new Set((await events()).filter((e) => e.type === 'call.ended').map((e) => e.callId))
       return [...callOf.values()].every((id) => ended.has(id))
-    }, 60_000)
+    }, 60_000).catch(() => undefined)
     // Let late teardown (hangups, bridge destruction) land before counting what is left.
     let orphans = {channels: [] as string[], bridges: [] as string[]}
     await until('Asterisk clean', async () => {
@@ -389,18 +391,19 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const supStopped = new Set(log.filter((e) => e.type === 'supervise.stopped').map((e) => String(e.data.supervision)))
     const supervisionsNotClosed = supStarted.filter((id) => !supStopped.has(id))
     const engineOutput = engine.output()
-    const bugs = engineOutput.split('\n').filter((l) => /bug in|Error:/.test(l))
+    const bugs = engineOutput.split('\n').filter((l) => /bug in|uncaught/i.test(l))
     const agentsWrong = [...wrongAfterRestart.map((w) => `after restart: ${w}`), ...wrongAtEnd.map((w) => `at the end: ${w}`)]
     console.log(
       `kill-every-state: states covered ${statesCovered.length} (${statesCovered.join(', ')}), calls ${ids.length}, ended twice ${twice.length}, ended never ${never.length}, ` +
         `orphan channels ${orphans.channels.length}, orphan bridges ${orphans.bridges.length}, agents in wrong state ${agentsWrong.length}, ` +
-        `recordings ${recordings.length} (open ${openRecordings.length}, ended by the recorder's own check ${log.filter((e) => e.type.startsWith('recording.') && e.data.checked).length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}`,
+        `recordings ${recordings.length} (open ${openRecordings.length}, ended by the recorder's own check ${log.filter((e) => e.type.startsWith('recording.') && e.data.checked).length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}, actions refused after the restart ${refused.length}, engine bugs logged ${bugs.length}`,
     )
     if (process.env.KILL_TABLE_DEBUG) console.log(await dump())
     expect({twice, never}).toEqual({twice: [], never: []})
     expect(agentsWrong).toEqual([])
     expect(orphans).toEqual({channels: [], bridges: []})
     expect(phantoms).toEqual([])
+    expect(refused).toEqual([])
     expect(supervisionsNotClosed).toEqual([])
     expect({openRecordings, recordingsNotEndedOnce, badModes}).toEqual({openRecordings: [], recordingsNotEndedOnce: [], badModes: []})
     expect(bugs).toEqual([])
