@@ -208,11 +208,24 @@ class AriClientPort extends AriHttp implements AriPort {
     this.pingTimer.unref()
   }
 
+  /**
+   * Closes the event socket and resolves once Asterisk has seen it close (at most 2 s,
+   * then it is cut): Asterisk unregisters the app when the socket closes, so an engine
+   * started right after this one (a restart in place) must not register first and then
+   * lose the app to this socket's late close.
+   */
   async close(): Promise<void> {
     this.closed = true
     this.wake?.()
+    const ws = (this.client as unknown as {_ws?: ClosingSocket} | undefined)?._ws
     if (this.client) this.detach(this.client)
     await this.reconnecting
+    if (ws && ws.readyState !== 3 /* CLOSED */) {
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(() => (ws.terminate(), resolve()), 2_000)
+        ws.once('close', () => (clearTimeout(cut), resolve()))
+      })
+    }
     this.emitState({state: 'closed'})
   }
 }
@@ -241,6 +254,12 @@ function quietStop(client: AriClient): void {
       ws.terminate()
     },
   })
+}
+
+interface ClosingSocket {
+  readyState: number
+  once(event: 'close', fn: () => void): void
+  terminate(): void
 }
 
 interface SocketLike {
