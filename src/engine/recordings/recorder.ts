@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import {chmodSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isNotFound, type AriRest, type RecordingEvent} from '../ari/port.js'
 import type {CallRecorder} from '../calls/engine.js'
@@ -100,12 +100,15 @@ export class Recorder implements CallRecorder {
     )
     if (stopped) await new Promise((r) => setTimeout(r, 500))
     if (this.recordings.get(name)?.state !== 'recording') return // its event came meanwhile
-    let stored = true
-    try {
-      await this.opts.ari.downloadStoredRecording(name)
-    } catch (err) {
-      if (!isNotFound(err)) throw err
-      stored = false
+    // Stored: its file is in the spool here, or Asterisk has it (ARI has no HEAD: the bytes come too).
+    let stored = this.hostDir !== null && existsSync(join(this.hostDir, `${name}.${FORMAT}`))
+    if (!stored) {
+      try {
+        await this.opts.ari.downloadStoredRecording(name)
+        stored = true
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
     }
     if (this.recordings.get(name)?.state !== 'recording') return
     const recording = {name, format: FORMAT, state: stored ? 'done' : 'failed', target_uri: '', ...(stored ? {} : {cause: 'lost: Asterisk has no such recording'})}
