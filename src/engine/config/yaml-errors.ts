@@ -1,4 +1,4 @@
-import {CST, LineCounter, Parser, parseDocument, isMap, isScalar, isSeq, visit, type Document, type Node} from 'yaml'
+import {Composer, CST, LineCounter, Parser, YAMLParseError, isMap, isScalar, isSeq, visit, type Document, type Node} from 'yaml'
 import {UserError} from '../util/errors.js'
 
 /** A config problem pinned to file:line:column. */
@@ -30,9 +30,21 @@ export const YAML_LIMITS = {maxBytes: 1024 * 1024, maxDepth: 64}
 
 /** Parse YAML text, turning syntax errors into ConfigErrors with their position. */
 export function parseYaml(text: string, file: string): LocatedDoc {
-  checkShape(text, file)
+  checkSize(text, file)
+  // What yaml's parseDocument does, with the depth checked between the (stack-safe) CST
+  // parse and the (recursive) composer, so the text is parsed once.
   const lines = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+  const tokens = [...new Parser(lines.addNewLine).parse(text)]
+  checkDepth(tokens, file, lines)
+  let doc: Document.Parsed | null = null
+  for (const d of new Composer({uniqueKeys: true}).compose(tokens, true, text.length)) {
+    if (!doc) doc = d
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'))
+      break
+    }
+  }
+  if (!doc) throw new ConfigError(file, 1, 1, 'invalid YAML')
   const first = doc.errors[0]
   if (first) {
     const pos = lines.linePos(first.pos[0])
@@ -97,23 +109,24 @@ function isNode(n: unknown): n is Node {
   return typeof n === 'object' && n !== null && 'range' in n
 }
 
-/**
- * Refuses a file too big or nested too deep, before composing it. The CST parser keeps
- * its own stack (it survives any depth), and the walk below is iterative, so this check
- * cannot overflow where the composer would.
- */
-function checkShape(text: string, file: string): void {
+/** Refuses a file too big before parsing it. */
+function checkSize(text: string, file: string): void {
+  if (Buffer.byteLength(text, 'utf8') <= YAML_LIMITS.maxBytes) return
+  // Position of the first character past the limit (counting characters is close enough for a message).
   const lines = new LineCounter()
-  const at = (offset: number) => lines.linePos(offset)
-  if (Buffer.byteLength(text, 'utf8') > YAML_LIMITS.maxBytes) {
-    // Position of the first character past the limit (counting characters is close enough for a message).
-    lines.addNewLine(0)
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
-    const pos = at(Math.min(text.length - 1, YAML_LIMITS.maxBytes))
-    throw new ConfigError(file, pos.line, pos.col, `file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
-  }
-  const stack: {token: CST.Token; depth: number}[] = []
-  for (const token of new Parser(lines.addNewLine).parse(text)) stack.push({token, depth: 0})
+  lines.addNewLine(0)
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
+  const pos = lines.linePos(Math.min(text.length - 1, YAML_LIMITS.maxBytes))
+  throw new ConfigError(file, pos.line, pos.col, `file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
+}
+
+/**
+ * Refuses a file nested too deep, before composing it. The CST parser keeps its own
+ * stack (it survives any depth), and this walk is iterative, so the check cannot
+ * overflow where the composer would.
+ */
+function checkDepth(tokens: readonly CST.Token[], file: string, lines: LineCounter): void {
+  const stack: {token: CST.Token; depth: number}[] = tokens.map((token) => ({token, depth: 0}))
   while (stack.length > 0) {
     const {token, depth} = stack.pop()!
     if (token.type === 'document') {
@@ -122,7 +135,7 @@ function checkShape(text: string, file: string): void {
     }
     if (!CST.isCollection(token)) continue
     if (depth + 1 > YAML_LIMITS.maxDepth) {
-      const pos = at(token.offset)
+      const pos = lines.linePos(token.offset)
       throw new ConfigError(file, pos.line, pos.col, `nested deeper than ${YAML_LIMITS.maxDepth} levels`, 'Flatten the structure; no setting nests this deep.')
     }
     for (const item of token.items) {
