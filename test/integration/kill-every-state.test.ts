@@ -22,6 +22,7 @@ import {until} from '../support/wait.js'
 // Each call is then finished from the caller's or the agent's side (or by the API where
 // nobody is on the line), and the table checks: every call ends exactly once, every agent's
 // state matches its phone in Asterisk, and Asterisk is left with nothing no call owns.
+// KILL_TABLE_DEBUG=1 prints each call's event trail and the restarted engine's log.
 
 const LONG = 900
 const SUPERVISOR = (tag: string) => `Local/2000-${tag}@callctl-sim-supervisor`
