@@ -103,7 +103,8 @@ export async function startTestEngine(opts: {
   let server: ApiServer | null = null
   if (opts.api) {
     const token = randomBytes(16).toString('hex')
-    server = new ApiServer({host: '127.0.0.1', port: 0, token, handlers: engineHandlers(engine, {app, version: 'test'}), log})
+    // Results checked against the contract as well: a handler drifting from it fails the test.
+    server = new ApiServer({host: '127.0.0.1', port: 0, token, handlers: engineHandlers(engine, {app, version: 'test'}), log, checkResults: true})
     const {url} = await server.listen()
     api = {url, token, client: () => EngineClient.connect(url, token)}
   }

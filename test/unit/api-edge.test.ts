@@ -111,3 +111,18 @@ describe('unauthorized requests in the log', () => {
     expect(refusedLines()[1]).toContain('notLogged=299')
   })
 })
+
+describe('results checked against the contract (the test harness turns this on)', () => {
+  it('a handler answering another shape than the contract declares is an internal error, logged with the field', async () => {
+    const lines: string[] = []
+    const log = createLogger({write: (l) => lines.push(l)})
+    const handlers = {'call.hold': () => ({callId: 'call-1', held: 'yes'}), 'call.hangup': () => ({callId: 'call-1'})}
+    const strict = new ApiServer({host: '127.0.0.1', port: 0, token: TOKEN, handlers, log, checkResults: true})
+    servers.push(strict)
+    const c = await client((await strict.listen()).url)
+    expect(await c.ask({v: 1, id: 1, token: TOKEN, method: 'call.hold', params: {call: 'call-1'}})).toMatchObject({ok: false, error: {code: 'internal'}})
+    expect(lines.join('\n')).toContain('The result of call.hold does not match the contract: held: expected boolean, got string')
+    expect(await c.ask({v: 1, id: 2, token: TOKEN, method: 'call.hangup', params: {call: 'call-1'}})).toEqual({v: 1, id: 2, ok: true, result: {callId: 'call-1'}})
+    c.close()
+  })
+})

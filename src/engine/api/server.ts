@@ -6,7 +6,7 @@ import type {Logger} from '../util/log.js'
 import {isMethod, METHODS, type Method, type ParamsOf, type ResultOf} from './contract.js'
 import {API_VERSION, MAX_MESSAGE_BYTES, type ApiErrorBody, type ApiRequest, type ApiResponse} from './protocol.js'
 import {RefusalLog} from './refusal-log.js'
-import {checkParams} from './validate.js'
+import {checkParams, resultProblem} from './validate.js'
 
 /** A contract method's handler: gets params already checked against the contract, answers its result type. */
 export type MethodHandler<M extends Method> = (params: ParamsOf<M>, conn: Connection) => ResultOf<M> | Promise<ResultOf<M>>
@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   rateLimit?: number
   /** Log lines a minute for unauthorized requests, across connections. */
   refusalLinesPerMinute?: number
+  /** Check every result against the contract too (tests): a mismatch is a bug, answered as internal. */
+  checkResults?: boolean
 }
 
 /** Replies and events a client may leave unread (beyond the kernel's buffers) before it is cut off. */
@@ -178,6 +180,8 @@ export class ApiServer {
     if (!checked.ok) return this.reply(conn, id, checked.error)
     try {
       const result = await handler(checked.params, conn)
+      const problem = this.o.checkResults ? resultProblem(method, result ?? null) : null
+      if (problem) throw new Error(`The result of ${method} does not match the contract: ${problem}`)
       conn.send({v: API_VERSION, id, ok: true, result: result ?? null} satisfies ApiResponse)
     } catch (err) {
       if (err instanceof ApiError) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})

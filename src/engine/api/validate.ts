@@ -1,4 +1,4 @@
-import type {TSchema} from '@sinclair/typebox'
+import {TypeRegistry, type TSchema} from '@sinclair/typebox'
 import {Value, ValueErrorType, type ValueError} from '@sinclair/typebox/value'
 import {CONTRACT, type Method, type ParamsOf} from './contract.js'
 import type {ApiErrorBody} from './protocol.js'
@@ -27,6 +27,19 @@ export function checkParams<M extends Method>(method: M, raw: unknown): ParamChe
     return {ok: false, error: {code: 'bad_request', message: `${field}: required, expected ${describe(first.schema)}`}}
   }
   return {ok: false, error: {code: 'bad_request', message: `${field}: expected ${describe(first.schema)}, got ${got(first)}`}}
+}
+
+/**
+ * Why a handler's result does not match the method's declared result, or null. Views
+ * (Type.Unsafe: typed for TypeScript, named but not spelled out in the schema) accept
+ * anything here. Used where a mismatch should be caught: the test harness's server.
+ */
+export function resultProblem(method: Method, result: unknown): string | null {
+  if (!TypeRegistry.Has('Unsafe')) TypeRegistry.Set('Unsafe', () => true)
+  const schema = CONTRACT[method].result
+  if (Value.Check(schema, result)) return null
+  const e = Value.Errors(schema, result).First()
+  return e ? `${e.path.slice(1).split('/').join('.') || 'result'}: expected ${describe(e.schema)}, got ${got(e)}` : 'does not match'
 }
 
 /** What a schema accepts, in a few words. */
