@@ -112,6 +112,17 @@ describe('recordings whose end Asterisk never reported', () => {
     expect(ends()).toHaveLength(1)
   })
 
+  it('a check due after the store closed (the engine stopped) does nothing and throws nothing', async () => {
+    const r = recorder()
+    r.callConnected(call)
+    await settle()
+    r.callEnded(call.callId)
+    await store.close()
+    await expect(r.settleOpen(() => true)).resolves.toBe(0)
+    await runTimers()
+    store = new SqliteStore(':memory:')
+  })
+
   it('a voicemail recording in the same spool is made 0640 too', () => {
     const file = spoolFile('voicemail-call-x')
     recorder().onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', recording: {name: 'voicemail-call-x', format: 'wav', state: 'done', target_uri: 'channel:c'}})

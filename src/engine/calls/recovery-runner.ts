@@ -114,7 +114,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       // The customer's ring ends by its originate timeout; the end may come while no socket listened.
       const left = Math.max(1000, (h.dialling?.at ?? now) + (CUSTOMER_RING_S + 5) * 1000 - now)
       core.clock.setTimeout(() => {
-        if (s.state !== 'calling-customer' || s.customerChannelId !== step.customer.id) return
+        if (core.stopped || s.state !== 'calling-customer' || s.customerChannelId !== step.customer.id) return
         core.channels.delete(step.customer.id)
         void core.hangup(step.customer.id)
         customerLegGone(core, s, step.customer.id, 'no-answer')

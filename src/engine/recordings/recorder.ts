@@ -71,8 +71,16 @@ export class Recorder implements CallRecorder {
    * then a stored file makes it finished, no file makes it failed. Each ends exactly once.
    */
   async settleOpen(which: (r: {callId: string; name: string}) => boolean): Promise<number> {
+    let open: ReturnType<SqliteRecordings['open']>
+    try {
+      open = this.recordings.open()
+    } catch (err) {
+      // Runs from a timer: a store closed meanwhile (the engine stopped) is no reason to crash.
+      this.opts.log.warn('could not read open recordings', {error: errorMessage(err)})
+      return 0
+    }
     let n = 0
-    for (const row of this.recordings.open()) {
+    for (const row of open) {
       if (!which(row)) continue
       try {
         await this.settleFromAsterisk(row.name)
