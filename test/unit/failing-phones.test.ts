@@ -2,7 +2,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {addAgent, addQueue, loginAgent, logoutAgent} from '../../src/engine/admin/admin.js'
 import {agentHandlers} from '../../src/engine/api/agent-handlers.js'
 import type {Connection} from '../../src/engine/api/server.js'
-import type {Channel, OriginateParams} from '../../src/engine/ari/port.js'
+import {AriTransportError, type Channel, type OriginateParams} from '../../src/engine/ari/port.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
@@ -14,12 +14,17 @@ import {FakeClock} from '../support/fake-clock.js'
 // about twice a second and never auto-paused; an agent was rung 159 ms after
 // `agent logout` said "logged out". Fake ARI and a fake clock: the decisions, not Asterisk.
 
-/** Originates wait until the test lets them through, like an Asterisk slow to answer. */
+/** Originates wait until the test lets them through, like an Asterisk slow to answer; or get no answer at all. */
 class SlowAri extends FakeAri {
   held: {p: OriginateParams; go: () => void}[] = []
   slow = false
+  silent = false
   override async originate(p: OriginateParams): Promise<Channel> {
     if (this.slow) await new Promise<void>((go) => this.held.push({p, go}))
+    if (this.silent) {
+      this.requests.push({op: 'originate', args: [p]})
+      throw new AriTransportError('POST /channels', 'timeout after 10 s')
+    }
     return super.originate(p)
   }
 }
@@ -100,6 +105,27 @@ describe('failing phones (fake ARI, fake clock)', () => {
     await settle()
     const after = engine.snapshot().agents.find((x) => x.id === 'a1')!
     expect([after.state, after.backoffUntil, after.why, after.missedRings]).toEqual(['on-call', null, null, 0])
+  })
+
+  it('Asterisk not answering backs the agent off but is not its missed ring (no auto-pause); the channel, when it shows, is hung up', async () => {
+    await boot({autoPauseAfter: 3, ringTimeout: 15}, ['a1'])
+    ari.silent = true
+    for (let i = 1; i <= 4; i++) ari.callerArrives(`ch${i}`, `555100${i}`, 'sales')
+    await settle()
+    const first = ringsTo('a1')[0]!.channelId!
+    await advance(60_000)
+    expect(ringsTo('a1').length).toBeLessThanOrEqual(7)
+    const a1 = engine.snapshot().agents.find((a) => a.id === 'a1')!
+    expect([a1.state, a1.missedRings]).toEqual(['idle', 0])
+    const canceled = (await events()).filter((e) => e.type === 'agent.ring_canceled' && e.agent === 'a1')
+    expect(canceled.length).toBe(ringsTo('a1').length)
+    expect(String(canceled[0]!.data.reason)).toBe('Asterisk did not answer (timeout after 10 s)')
+    expect((await events()).filter((e) => e.type === 'agent.paused')).toEqual([])
+    // Asterisk made the channel after all: it is hung up the moment it shows itself.
+    const before = ari.ops('hangup').filter((a) => a[0] === first).length
+    ari.emit('ChannelStateChange', {channel: {id: first, name: 'Local/x', state: 'Ringing', caller: {number: '', name: ''}, connected: {number: '', name: ''}, creationtime: ''}})
+    await settle()
+    expect(ari.ops('hangup').filter((a) => a[0] === first).length).toBe(before + 1)
   })
 
   it('another agent takes the callers while the failing one backs off', async () => {

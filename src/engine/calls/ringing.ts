@@ -96,8 +96,12 @@ export function ring(core: EngineCore, session: CallSession, agentId: string): v
       core.channels.delete(channelId)
       // No answer is not no channel: Asterisk may still make it, and ring a phone for a
       // call the engine has given up on. Hang it up the moment it shows itself.
-      if (err instanceof AriTransportError) stray(core, channelId, settings.ringTimeout + ORIGINATE_GRACE_S)
-      finishAttempt(core, session, attempt, 'failed', shortReason(reason))
+      // Asterisk itself not answering is not the agent's miss: back off, but no auto-pause
+      // (a stalled Asterisk would otherwise pause every agent after three rings).
+      const asteriskFault = err instanceof AriTransportError
+      if (asteriskFault) stray(core, channelId, settings.ringTimeout + ORIGINATE_GRACE_S)
+      const why = asteriskFault ? `Asterisk did not answer (${err.reason})` : shortReason(reason)
+      finishAttempt(core, session, attempt, 'failed', why, {missed: !asteriskFault})
     })
     .finally(() => originating.delete(attempt))
   originating.set(attempt, sent)
@@ -164,15 +168,20 @@ export function ringTimedOut(core: EngineCore, session: CallSession, attempt: Ri
   void core.hangup(attempt.channelId)
 }
 
-/** Ends one ring without an answer; the agent is free again at once. */
-export function finishAttempt(core: EngineCore, session: CallSession, attempt: RingAttempt, outcome: 'no-answer' | 'failed' | 'canceled', reason: string): void {
+/**
+ * Ends one ring without an answer; the agent is free again at once, or after its back-off
+ * when the ring failed. A failure that is Asterisk's (missed: false) backs off without
+ * counting as the agent's missed ring.
+ */
+export function finishAttempt(core: EngineCore, session: CallSession, attempt: RingAttempt, outcome: 'no-answer' | 'failed' | 'canceled', reason: string, o: {missed?: boolean} = {}): void {
   if (attempt.outcome !== null) return
   attempt.outcome = outcome
   core.clock.clearTimeout(attempt.timer)
   const now = core.clock.now()
-  core.acd.ringEnded(session.id, attempt.agentId, outcome, now, reason)
+  const missed = o.missed ?? true
+  core.acd.ringEnded(session.id, attempt.agentId, outcome, now, reason, missed)
   const ringMs = now - attempt.startedAt
-  if (outcome === 'canceled') {
+  if (outcome === 'canceled' || !missed) {
     core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs, reason}})
   } else {
     core.events.append({type: 'agent.ring_noanswer', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {reason, ringMs, outcome}})

@@ -645,7 +645,7 @@ export class Acd {
    * A ring ended without an answer. The agent is free again (after its back-off, when the
    * ring failed at once); the caller keeps its place. A failed ring counts as missed.
    */
-  ringEnded(callId: string, agentId: string, outcome: RingOutcome, now: number, reason?: string): void {
+  ringEnded(callId: string, agentId: string, outcome: RingOutcome, now: number, reason?: string, missed = true): void {
     const a = this.agents.get(agentId)
     if (a && a.activity === 'ringing' && a.callId === callId) {
       if (outcome === 'no-answer') {
@@ -654,7 +654,7 @@ export class Acd {
         a.failedRings = 0
         a.backoffReason = null
       } else if (outcome === 'failed') {
-        a.missedRings++
+        if (missed) a.missedRings++
         a.failedRings++
         a.backoffUntil = now + failedRingBackoffMs(a.failedRings, this.random)
         a.backoffReason = reason ?? 'ring failed'
@@ -826,7 +826,8 @@ export class Acd {
 
   /** Why the agent is not offered calls, when its state alone does not say. */
   why(a: AgentRuntime): string | null {
-    if (a.presence === 'paused' && a.pauseReason === 'no-answer') return `auto-paused: ${a.missedRings} missed rings${a.backoffReason ? ` (${a.backoffReason})` : ''}`
+    // After a restart the count is gone (it lives in memory); the pause is still automatic.
+    if (a.presence === 'paused' && a.pauseReason === 'no-answer') return `auto-paused: ${a.missedRings || 'after'} missed rings${a.backoffReason ? ` (${a.backoffReason})` : ''}`
     if (a.presence !== 'offline' && a.backoffUntil !== null) return `backoff until ${new Date(a.backoffUntil).toISOString().slice(11, 19)}: ${a.backoffReason ?? 'ring failed'}`
     return null
   }
