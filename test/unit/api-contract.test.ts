@@ -3,6 +3,7 @@ import {CALL_STATES, CONTRACT, contractJsonSchema, METHODS} from '../../src/engi
 import {engineHandlers} from '../../src/engine/api/handlers.js'
 import {checkParams} from '../../src/engine/api/validate.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
+import {prng} from '../../src/bench/prng.js'
 
 // The API contract is the one list of methods: the engine serves exactly these, and every
 // request's params are checked against it before a handler runs.
@@ -94,5 +95,42 @@ describe('API contract as JSON Schema', () => {
     }
     expect(s.methods['call.transfer']!.params.properties.consult).toEqual({description: 'hold the caller and talk to the target first', type: 'boolean'})
     expect(s.methods['call.transfer']!.params.required).toEqual(['call', 'to'])
+  })
+})
+
+describe('fuzzed params never crash the check', () => {
+  it('20,000 random params over every method: accepted as they are, or bad_request naming a field', () => {
+    const rnd = prng(12)
+    const pick = <T,>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!
+    const KEYS = ['call', 'agent', 'to', 'consult', 'by', 'mode', 'from', 'id', 'all', 'types', 'queue', 'state', 'seconds', 'reason', 'number', '__proto__', 'constructor', 'toString', '']
+    const value = (depth: number): unknown => {
+      switch (Math.floor(rnd() * 9)) {
+        case 0: return null
+        case 1: return rnd() < 0.5
+        case 2: return pick([0, -1, 1.5, 3600, 3601, 1e308, Number.MAX_SAFE_INTEGER])
+        case 3: return pick(['', 'x', 'true', 'monitor', 'waiting', 'call-1', 'x'.repeat(300), '\u0000', '🙂'])
+        case 4: return depth > 2 ? [] : Array.from({length: Math.floor(rnd() * 3)}, () => value(depth + 1))
+        case 5: return depth > 2 ? {} : {[pick(['agent', 'queue', 'number', 'x'])]: value(depth + 1)}
+        default: return undefined
+      }
+    }
+    let accepted = 0
+    for (let i = 0; i < 20_000; i++) {
+      const method = pick(METHODS)
+      // JSON round trip: what a client can actually send (an own "__proto__" key included).
+      const entries = Array.from({length: Math.floor(rnd() * 4)}, () => `${JSON.stringify(pick(KEYS))}:${JSON.stringify(value(0)) ?? 'null'}`)
+      const params: unknown = JSON.parse(`{${entries.join(',')}}`)
+      const r = checkParams(method, params)
+      if (r.ok) {
+        accepted++
+        expect(r.params).toBe(params)
+      } else {
+        expect(r.error.code).toBe('bad_request')
+        expect(r.error.message).toMatch(/^([A-Za-z_]+(\.\d+)?|params|"params" must be an object): /)
+      }
+    }
+    // The generator reaches both outcomes.
+    expect(accepted).toBeGreaterThan(100)
+    expect(accepted).toBeLessThan(20_000)
   })
 })
