@@ -14,7 +14,7 @@ describe('callctl on bad input', () => {
   it('a wrong ARI password exits 2 naming the URL and user, never a password', async () => {
     const wrong = 'not-the-password-4f7a'
     const real = readFileSync(sandbox.passwordFile, 'utf8').trim()
-    const r = await runCli(['engine', 'start'], {CALLCTL_HOME: home(), CALLCTL_ARI_URL: sandbox.ariUrl, CALLCTL_ARI_USER: 'callctl', CALLCTL_ARI_PASSWORD: wrong})
+    const r = await runCli(['engine', 'start'], {CALLCTL_HOME: home(), CALLCTL_ARI_URL: sandbox.ariUrl, CALLCTL_ARI_USER: 'callctl', CALLCTL_ARI_PASSWORD: wrong, CALLCTL_API_PORT: String(await freePort())})
     expect(r.code).toBe(2)
     const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('Error:'))
     expect(errorLines).toEqual([`Error: Asterisk at ${sandbox.ariUrl} refused ARI user "callctl": wrong user or password`])
@@ -22,13 +22,22 @@ describe('callctl on bad input', () => {
     expect(r.stdout + r.stderr).not.toContain(real)
   })
 
-  it('an unreachable Asterisk shows a retrying status instead of crashing', async () => {
+  it('an unreachable Asterisk: the engine keeps trying, says so once, and engine status counts the attempts', async () => {
     const port = await freePort()
-    const {child, output} = startCli(['engine', 'start'], {CALLCTL_HOME: home(), CALLCTL_ARI_URL: `http://127.0.0.1:${port}`, CALLCTL_ARI_PASSWORD: 'x'})
+    const env = {CALLCTL_HOME: home(), CALLCTL_ARI_URL: `http://127.0.0.1:${port}`, CALLCTL_ARI_PASSWORD: 'x', CALLCTL_API_PORT: String(await freePort())}
+    const {child, output} = startCli(['engine', 'start'], env)
     const deadline = Date.now() + 15_000
-    while ((output().match(/unreachable/g) ?? []).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    let attempts = 0
+    while (attempts < 5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500))
+      const s = await runCli(['engine', 'status', '--json'], env)
+      if (s.code === 0) attempts = (JSON.parse(s.stdout) as {link: {attempts: number}}).link.attempts
+    }
     expect(child.exitCode).toBeNull() // still running, still trying
-    expect(output()).toContain(`Asterisk at http://127.0.0.1:${port} is unreachable (ECONNREFUSED); retrying in`)
+    expect(attempts).toBeGreaterThanOrEqual(5)
+    expect(output()).toContain(`Asterisk at http://127.0.0.1:${port} is unreachable (ECONNREFUSED); retrying every second or so`)
+    // Once, not a line per attempt.
+    expect(output().match(/unreachable/g)).toHaveLength(1)
     expect(output()).not.toMatch(/at .*\.js:\d+/) // no stack trace
     child.kill('SIGTERM')
   })
