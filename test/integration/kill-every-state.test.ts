@@ -55,6 +55,7 @@ interface Row {
 
 interface Ctx {
   row: Row
+  rest: AriHttp
   store: SqliteStore
   events(): Promise<StoredEvent[]>
   callId: string
@@ -143,6 +144,30 @@ const rows: Row[] = [
     late: true,
     setup: async (c) => void (await c.api.request('call.transfer', {call: c.callId, to: {agent: 'q2'}, by: 'test'})),
     finish: 'caller',
+  },
+  {
+    state: 'blind-transfer to a number, talking',
+    queue: 'ke',
+    number: '+15558100060',
+    agents: [['e1', 0, LONG, true]],
+    setup: async (c) => {
+      await c.api.request('call.transfer', {call: c.callId, to: {number: '+15559990060'}, by: 'test'})
+      await until('the caller bridged with the number', async () => (await c.rest.listBridges()).some((b) => b.name === c.callId && b.channels.length === 2))
+    },
+    finish: 'caller',
+  },
+  {
+    state: 'consult to a number, talking (canceled after)',
+    queue: 'kn',
+    number: '+15558100061',
+    agents: [['n1', 0, LONG, true]],
+    setup: async (c) => {
+      await c.api.request('call.transfer', {call: c.callId, to: {number: '+15559990061'}, consult: true, by: 'test'})
+      await until('the number answered', async () => (await c.events()).some((e) => e.type === 'call.consult_answered' && e.callId === c.callId))
+    },
+    after: async (c) => void (await c.api.request('call.transfer.cancel', {call: c.callId, by: 'test'})),
+    finish: 'agent',
+    hangupAgent: 'n1',
   },
   ...(['monitor', 'whisper', 'barge'] as const).map(
     (mode, i): Row => ({
@@ -262,7 +287,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     dump = trails
     // ---- every state at once ----------------------------------------------------
     const callOf = new Map<Row, string>()
-    const ctx = (row: Row): Ctx => ({row, callId: callOf.get(row)!, api: api!, snapshot, store, events})
+    const ctx = (row: Row): Ctx => ({row, callId: callOf.get(row)!, api: api!, snapshot, store, events, rest})
     const callIdOfNumber = async (n: string) => (await events()).find((e) => e.type === 'call.started' && e.data.number === n)?.callId ?? undefined
     // Callbacks first (they take longest to set up), the short talk for the wrap-up early.
     const order = [...rows].sort((a, b) => Number(!!b.dtmf) - Number(!!a.dtmf))

@@ -94,8 +94,22 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       for (const c of step.stale) await core.hangup(c.id)
       core.events.append({type: 'call.transfer_failed', callId: s.id, queue: h.queue, data: {kind: 'direct', reason: 'engine-restart'}})
       readopted(s.id, 'transferring', {queue: h.queue})
+      if (h.external && !h.queue) return void leaveWithPrompt(core, s, 'number-not-answering', 'transfer-no-answer')
       if (!h.queue || !core.acd.queues.has(h.queue)) return void leaveWithPrompt(core, s, 'vm-nobodyavail', 'queue-removed')
       enqueue(core, s, h.queue, {joinedAt: h.joinedAt ?? h.startedAt, musicOn: true})
+      return
+    }
+    case 'external': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.caller.id)
+      s.state = 'transferring'
+      s.externalChannelId = step.external.id
+      s.bridgeId = step.bridge.id
+      // Answered before the restart (the log has no time for it): either side leaving ends the call.
+      s.connectedAt = now
+      core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      core.channels.set(step.external.id, {session: s, role: 'external'})
+      readopted(s.id, 'external', {external: step.external.id})
       return
     }
     case 'dialling': {

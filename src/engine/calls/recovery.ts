@@ -37,6 +37,8 @@ export interface CallHistory {
   consult: ConsultHistory | null
   /** A blind transfer ringing one agent. */
   direct: {agent: string; channel: string} | null
+  /** A blind transfer to an outside number (from an agent or the IVR): the caller goes out through the trunk. */
+  external: boolean
   /** A callback or click-to-call whose agent answered and whose customer is being dialled. */
   dialling: {agent: string | null; at: number} | null
   flow: {name: string; version: number} | null
@@ -80,6 +82,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     agentChannel: null,
     consult: null,
     direct: null,
+    external: false,
     dialling: null,
     flow: null,
     usedIds: {rings: 0, seq: 0},
@@ -104,6 +107,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         break
       case 'queue.entered':
         h.phase = 'waiting'
+        h.external = false
         h.queue = e.queue
         h.priority = Number(d.priority ?? h.priority)
         h.enteredQueueAt = e.ts
@@ -139,13 +143,15 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
           typeof d.channel === 'string' ? d.channel : d.transfer === 'consult' ? (h.consult?.channel ?? null) : d.transfer === 'blind' ? (h.direct?.channel ?? null) : h.agentChannel
         h.consult = null
         h.direct = null
+        h.external = false
         h.dialling = null
         rings.clear()
         break
       case 'call.completed':
         h.holdMs = 0
         h.heldSince = null
-        h.phase = 'other'
+        // A blind transfer logs its agent's part as completed right after the transfer.
+        h.phase = h.external ? 'transferring' : 'other'
         break
       case 'call.transfer_failed':
         h.direct = null
@@ -188,6 +194,10 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         break
       case 'call.transferred':
         h.consult = d.kind === 'consult' ? h.consult : null
+        if (d.kind === 'blind' && (typeof d.to === 'string' || typeof (d.to as Record<string, unknown> | undefined)?.number === 'string')) {
+          h.phase = 'transferring'
+          h.external = true
+        }
         break
       default:
         break
@@ -200,8 +210,10 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
 export type RecoveryStep =
   /** Talking (maybe held, maybe consulting: `consult` is the consultation's leg, gone when null). */
   | {kind: 'connected'; history: CallHistory; customer: Channel; agentChannel: Channel; bridge: Bridge; consult: Channel | null; stale: Channel[]}
-  /** A blind transfer was ringing an agent: the ring is over, the caller goes back in line. */
+  /** A blind transfer was ringing an agent or a number: the ring is over, the caller goes back in line. */
   | {kind: 'transferring'; history: CallHistory; caller: Channel; stale: Channel[]}
+  /** The caller talks to an outside number it was transferred to, in the call's bridge. */
+  | {kind: 'external'; history: CallHistory; caller: Channel; external: Channel; bridge: Bridge}
   /** The customer of a callback or click-to-call is being dialled, the agent waiting in the bridge. */
   | {kind: 'dialling'; history: CallHistory; agentChannel: Channel; customer: Channel; bridge: Bridge}
   /** A click-to-call that had not reached the customer: its legs are hung up and it ends. */
@@ -296,7 +308,10 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
       lost()
       continue
     }
-    if (h.phase === 'transferring') steps.push({kind: 'transferring', history: h, caller, stale: chans.filter((c) => c !== caller)})
+    const external = h.external ? legs('external').at(-1) : undefined
+    if (h.phase === 'transferring' && external && bridge?.channels.includes(external.id) && bridge.channels.includes(caller.id)) {
+      steps.push({kind: 'external', history: h, caller, external, bridge})
+    } else if (h.phase === 'transferring') steps.push({kind: 'transferring', history: h, caller, stale: chans.filter((c) => c !== caller)})
     else if (h.phase === 'waiting') steps.push({kind: 'waiting', history: h, caller, orphanRings: legs('agent')})
     else steps.push({kind: 'restart-ivr', history: h, caller})
   }
