@@ -96,6 +96,9 @@ const rows: Row[] = [
     finish: 'none',
   },
   {state: 'waiting, caller hangs up while the engine is down', queue: 'kw2', number: '+15558100052', agents: [], whileDown: 'caller', finish: 'none'},
+  // Over but for the caller: rating the call (the agent hung up first), or leaving a voicemail.
+  {state: 'survey', queue: 'ksv', number: '+15558100070', agents: [['v1', 0, 2, true]], finish: 'none'},
+  {state: 'voicemail (leaving)', queue: 'kvm', number: '+15558100071', agents: [], queueSettings: {maxWait: 1, overflow: {action: 'voicemail'}}, finish: 'none'},
   {state: 'wrap-up', queue: 'ku', number: '+15558100006', agents: [['u1', 0, 1, true]], queueSettings: {wrapUp: 300}, finish: 'none'},
   {
     state: 'consult-ringing',
@@ -204,6 +207,19 @@ const rows: Row[] = [
   {state: 'outbound-dialling-customer', queue: 'ko2', number: '+9995558100041', agents: [['o2', 0, LONG, false]], outbound: true, late: true, finish: 'api'},
 ]
 
+// The survey's flow sends its caller straight to the queue; nobody presses a key, so it waits.
+const SURVEY_FLOW = `flow: kill-survey
+language: en
+start: q
+survey:
+  prompt: [sound:hello-world]
+  timeout: 30
+nodes:
+  q:
+    type: queue
+    queue: ksv
+`
+
 const IVR_FLOW = `flow: kill-ivr
 language: en
 start: menu
@@ -258,6 +274,10 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     writeFileSync(flowFile, IVR_FLOW)
     const deployed = await runCli(['ivr', 'deploy', flowFile, '--did', 'kivr'], env)
     expect(deployed.code, deployed.stderr).toBe(0)
+    const surveyFile = join(home, 'survey.yaml')
+    writeFileSync(surveyFile, SURVEY_FLOW)
+    const surveyed = await runCli(['ivr', 'deploy', surveyFile, '--did', 'ksv'], env)
+    expect(surveyed.code, surveyed.stderr).toBe(0)
 
     const startEngine = async () => {
       const e = startCli(['engine', 'start'], env)
@@ -320,6 +340,8 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
         ['waiting', call('waiting'), 'waiting'],
         ['r1', agent('r1'), 'ringing'],
         ['u1', agent('u1'), 'wrap-up'],
+        ['survey', call('survey'), 'survey'],
+        ['voicemail', call('voicemail (leaving)'), 'leaving'],
         ['b1', agent('b1'), 'ringing'],
         ['callback customer', call('callback-dialling-customer'), 'calling-customer'],
         ['outbound customer', call('outbound-dialling-customer'), 'calling-customer'],

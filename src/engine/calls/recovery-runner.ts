@@ -183,6 +183,15 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
       return endSession(core, s, 'completed-while-engine-down')
     }
+    case 'closing': {
+      const h = step.history
+      const s = sessionFrom(core, h, `${h.callId}.gone`)
+      // What the caller was hearing (a survey, a message, a voicemail prompt) died with the
+      // old engine; starting the IVR or the queue again would serve a finished call twice.
+      for (const c of step.stale) await core.hangup(c.id)
+      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      return endSession(core, s, h.phase === 'after-call' ? 'completed' : 'engine-restart')
+    }
     case 'lost': {
       const h = step.history
       const s = sessionFrom(core, h, `${h.callId}.gone`)

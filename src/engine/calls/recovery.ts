@@ -19,7 +19,7 @@ export interface CallHistory {
   enteredQueueAt: number | null
   requiredSkills: string | null
   /** The last phase the log saw the call in. */
-  phase: 'ivr' | 'waiting' | 'callback' | 'connected' | 'transferring' | 'outbound' | 'other'
+  phase: 'ivr' | 'waiting' | 'callback' | 'connected' | 'transferring' | 'outbound' | 'after-call' | 'leaving' | 'other'
   agent: string | null
   connectedAt: number | null
   callbackNumber: string | null
@@ -39,6 +39,8 @@ export interface CallHistory {
   direct: {agent: string; channel: string} | null
   /** A blind transfer to an outside number (from an agent or the IVR): the caller goes out through the trunk. */
   external: boolean
+  /** A transfer was just logged: the call.completed that follows is the first agent's part only. */
+  transferred: boolean
   /** A callback or click-to-call whose agent answered and whose customer is being dialled. */
   dialling: {agent: string | null; at: number} | null
   flow: {name: string; version: number} | null
@@ -83,6 +85,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     consult: null,
     direct: null,
     external: false,
+    transferred: false,
     dialling: null,
     flow: null,
     usedIds: {rings: 0, seq: 0},
@@ -108,6 +111,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
       case 'queue.entered':
         h.phase = 'waiting'
         h.external = false
+        h.transferred = false
         h.queue = e.queue
         h.priority = Number(d.priority ?? h.priority)
         h.enteredQueueAt = e.ts
@@ -144,14 +148,16 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         h.consult = null
         h.direct = null
         h.external = false
+        h.transferred = false
         h.dialling = null
         rings.clear()
         break
       case 'call.completed':
         h.holdMs = 0
         h.heldSince = null
-        // A blind transfer logs its agent's part as completed right after the transfer.
-        h.phase = h.external ? 'transferring' : 'other'
+        // A transfer logs its agent's part as completed right after the transfer. Otherwise
+        // the call is over but for the caller rating it (the survey) or hanging up.
+        h.phase = h.external ? 'transferring' : h.transferred ? 'other' : 'after-call'
         break
       case 'call.transfer_failed':
         h.direct = null
@@ -180,6 +186,13 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         h.holdMs += Number(d.holdMs ?? 0)
         h.heldSince = null
         break
+      case 'queue.exited':
+        // Sent on to voicemail, a message or a hang-up (another queue and a callback log their own next step).
+        if (d.action === 'voicemail' || d.action === 'message' || d.action === 'hangup') h.phase = 'leaving'
+        break
+      case 'call.rejected':
+        h.phase = 'leaving'
+        break
       case 'call.consult_started': {
         const to = (d.to ?? {}) as Record<string, unknown>
         const agent = typeof to.agent === 'string' ? to.agent : null
@@ -193,6 +206,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
         h.consult = null
         break
       case 'call.transferred':
+        h.transferred = true
         h.consult = d.kind === 'consult' ? h.consult : null
         if (d.kind === 'blind' && (typeof d.to === 'string' || typeof (d.to as Record<string, unknown> | undefined)?.number === 'string')) {
           h.phase = 'transferring'
@@ -224,6 +238,8 @@ export type RecoveryStep =
   | {kind: 'restart-ivr'; history: CallHistory; caller: Channel}
   /** One leg of a connected call left while the engine was away: the call is over. */
   | {kind: 'half'; history: CallHistory; survivor: Channel; gone: 'agent' | 'customer'; stale: Channel[]; bridges: Bridge[]}
+  /** The call was over but for its caller (a survey, a closing message, a voicemail): it ends now. */
+  | {kind: 'closing'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   /** Nothing of the call is left in Asterisk. */
   | {kind: 'lost'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   /** In our app with no call of ours: it arrived while the engine was away. */
@@ -301,6 +317,10 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
       if (h.dialling && dialled && agentChannel && bridge) steps.push({kind: 'dialling', history: h, agentChannel, customer: dialled, bridge})
       else if (h.phase === 'callback') steps.push({kind: 'callback', history: h, stale: chans, bridges: ownBridges})
       else steps.push({kind: 'outbound-dropped', history: h, stale: chans, bridges: ownBridges})
+      continue
+    }
+    if (h.phase === 'after-call' || h.phase === 'leaving') {
+      steps.push({kind: 'closing', history: h, stale: chans, bridges: ownBridges})
       continue
     }
     const caller = legs('caller')[0]
