@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {CALL_STATES, CONTRACT, contractJsonSchema, METHODS} from '../../src/engine/api/contract.js'
 import {engineHandlers} from '../../src/engine/api/handlers.js'
-import {checkParams} from '../../src/engine/api/validate.js'
+import {checkParams, resultProblem} from '../../src/engine/api/validate.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
 import {prng} from '../../src/bench/prng.js'
 
@@ -95,6 +95,20 @@ describe('API contract as JSON Schema', () => {
     }
     expect(s.methods['call.transfer']!.params.properties.consult).toEqual({description: 'hold the caller and talk to the target first', type: 'boolean'})
     expect(s.methods['call.transfer']!.params.required).toEqual(['call', 'to'])
+    // Views are spelled out: a script can see what an agent in a snapshot has.
+    const snapshot = s.methods.snapshot!.result as {properties: {agents: {items: {title: string; properties: Record<string, unknown>}}}}
+    expect(snapshot.properties.agents.items.title).toBe('AgentView')
+    expect(Object.keys(snapshot.properties.agents.items.properties)).toEqual(expect.arrayContaining(['id', 'state', 'callId', 'backoffUntil', 'why']))
+  })
+
+  it('results are checked against the declared views (what the test harness does with every answer)', () => {
+    const agent = {id: 'a1', name: 'A', endpoint: 'PJSIP/a1', state: 'idle', since: 1, pauseReason: null, callId: null, queues: {sales: 0}, skills: {}, callsTaken: 0, callsToday: 0, talkMs: 0, missedRings: 0, backoffUntil: null, why: null}
+    expect(resultProblem('agent.ready', agent)).toBeNull()
+    expect(resultProblem('agent.ready', {...agent, state: 'napping'})).toBe('state: expected one of offline, idle, ringing, on-call, wrap-up, paused, got "napping"')
+    expect(resultProblem('agent.wrapup', {...agent, wrapUpEndsAt: 'soon'})).toMatch(/^wrapUpEndsAt: expected number, got string$/)
+    expect(resultProblem('call.hold', {callId: 'c1', held: true})).toBeNull()
+    expect(resultProblem('snapshot', {at: 1, queues: [{name: 'sales'}], agents: [agent], calls: [], stats: {}})).toBeNull()
+    expect(resultProblem('snapshot', {at: 1, queues: [], agents: [{...agent, callsTaken: '3'}], calls: [], stats: {}})).toBe('agents.0.callsTaken: expected number, got string')
   })
 })
 

@@ -6,6 +6,7 @@ import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
 import {API_VERSION} from './protocol.js'
+import {agentListing, agentView, callView, linkView, snapshotView, supervisionView} from './views.js'
 
 // The engine's API contract: every method the engine serves, with its parameters and
 // result, declared once. The server validates each request against it before a handler
@@ -14,11 +15,6 @@ import {API_VERSION} from './protocol.js'
 
 export {API_VERSION}
 export type {AgentListing, AgentState, AgentView, CallState, CallView, EngineSnapshot, QueueView, SuperviseMode, SupervisionView}
-
-/** A result the engine sends as it is: typed for TypeScript, named (not spelled out) in the JSON Schema. */
-function view<T>(title: string, description: string) {
-  return Type.Unsafe<T>({title, description})
-}
 
 /** Parameters are an object with no keys beyond the declared ones: a typo is refused, not ignored. */
 function params<P extends TProperties>(properties: P): TObject<P> {
@@ -62,10 +58,6 @@ const target = Type.Union(
   {description: 'where the call goes'},
 )
 
-const callView = view<CallView>('CallView', 'A live call: id, state, caller, did, queue, agent, times (ms since the epoch), ringing agents, key trail, contact')
-const agentView = view<AgentView>('AgentView', "An agent as the engine sees it: state, since, pause reason, call, queues with penalties, skills, today's counts")
-const agentListing = view<AgentListing>('AgentListing', 'An agent as stored: id, name, endpoint, queues, skills, presence, pause reason')
-const supervisionView = view<SupervisionView>('SupervisionView', 'A supervision: id, callId, agent, mode, from (the phone), by, state (ringing or active), startedAt')
 const callId = Type.Object({callId: Type.String()})
 const moved = Type.Object({callId: Type.String(), to: target})
 
@@ -96,22 +88,11 @@ export const CONTRACT = {
       api: Type.Optional(Type.String({description: 'the API URL'})),
       database: Type.Optional(Type.String()),
       serving: Type.Optional(Type.Boolean({description: 'false while the engine first connects to Asterisk'})),
-      link: Type.Optional(
-        Type.Object(
-          {
-            state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('closed')]),
-            since: Type.Number({description: 'ms since the epoch the link entered this state'}),
-            attempts: Type.Integer({description: 'connection attempts in the current outage'}),
-            error: Type.Optional(Type.String()),
-            url: Type.String(),
-          },
-          {description: 'the link to Asterisk'},
-        ),
-      ),
+      link: Type.Optional(linkView),
       agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), ready: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
     }),
   ),
-  snapshot: method('Queues, agents, live calls and today\'s figures, at the engine\'s clock', params({}), view<EngineSnapshot>('EngineSnapshot', 'at (engine clock, ms), queues, agents, calls, stats')),
+  snapshot: method("Queues, agents, live calls and today's figures, at the engine's clock", params({}), snapshotView),
   'events.subscribe': method(
     'Push every new event (or only these types) to this connection',
     params({types: Type.Optional(Type.Array(text(64, 'event type, e.g. call.connected'), {maxItems: 200}))}),

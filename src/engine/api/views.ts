@@ -1,0 +1,137 @@
+import {Type, type Static, type TSchema, type TUnsafe} from '@sinclair/typebox'
+import type {AgentListing} from '../admin/admin.js'
+import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
+import type {SupervisionView} from '../calls/supervision.js'
+import type {AgentState, PresenceStatus} from '../model.js'
+import type {AgentView, QueueView} from '../routing/acd.js'
+
+// The views the API answers with, as JSON Schema for `callctl api schema` and for the
+// result checks of the test harness. Each is typed as the engine's own interface, and
+// the compiler checks that interface against the schema: a field renamed or retyped in
+// the engine fails to compile here (a field added is allowed; list it here too).
+
+/**
+ * The schema, typed as T for TypeScript. Compiles only when every T fits the schema
+ * ("not assignable to never" below means the engine's T and this schema disagree).
+ */
+function shaped<T>() {
+  return <S extends TSchema>(schema: S & ([T] extends [Static<S>] ? unknown : never)): TUnsafe<T> => schema as unknown as TUnsafe<T>
+}
+
+/** A result the engine sends as it is: typed for TypeScript, named (not spelled out) in the JSON Schema. */
+export function view<T>(title: string, description: string) {
+  return Type.Unsafe<T>({title, description})
+}
+
+const nullable = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()])
+const ms = (description: string) => Type.Number({description: `${description} (ms since the epoch)`})
+const counts = Type.Record(Type.String(), Type.Number())
+const literals = <L extends string>(values: Record<L, true>, description: string) => Type.Union((Object.keys(values) as L[]).map((v) => Type.Literal(v)), {description})
+
+const AGENT_STATES: Record<AgentState, true> = {offline: true, idle: true, ringing: true, 'on-call': true, 'wrap-up': true, paused: true}
+const PRESENCE: Record<PresenceStatus, true> = {offline: true, available: true, paused: true}
+
+export const callView = shaped<CallView>()(
+  Type.Object(
+    {
+      id: Type.String(),
+      state: Type.String({description: 'answering, ivr, waiting, callback-pending, calling-customer, connected, transferring, survey, leaving or ended'}),
+      caller: Type.Object({number: Type.String(), name: Type.String()}),
+      did: Type.String(),
+      queue: nullable(Type.String()),
+      priority: Type.Number(),
+      agent: nullable(Type.String()),
+      startedAt: ms('call arrived'),
+      joinedAt: nullable(ms('first joined a queue')),
+      enteredQueueAt: nullable(ms('entered its current queue')),
+      connectedAt: nullable(ms('an agent answered')),
+      ringing: Type.Array(Type.String(), {description: 'agents being rung for it'}),
+      callbackNumber: nullable(Type.String()),
+      keyTrail: Type.Array(Type.String()),
+      contact: nullable(Type.Object({name: Type.String(), tier: Type.String(), vip: Type.Boolean()})),
+    },
+    {title: 'CallView', description: 'A live call'},
+  ),
+)
+
+export const agentView = shaped<AgentView>()(
+  Type.Object(
+    {
+      id: Type.String(),
+      name: Type.String(),
+      endpoint: Type.String(),
+      state: literals(AGENT_STATES, 'agent state'),
+      since: ms('in this state since'),
+      pauseReason: nullable(Type.String()),
+      callId: nullable(Type.String()),
+      queues: Type.Record(Type.String(), Type.Number(), {description: 'queue → penalty'}),
+      skills: Type.Record(Type.String(), Type.Number(), {description: 'skill → level'}),
+      callsTaken: Type.Number(),
+      callsToday: Type.Number(),
+      talkMs: Type.Number(),
+      missedRings: Type.Number(),
+      backoffUntil: nullable(ms('no call offered before')),
+      why: nullable(Type.String({description: 'why it gets no calls (backoff, automatic pause), when the state does not say'})),
+    },
+    {title: 'AgentView', description: 'An agent as the engine sees it'},
+  ),
+)
+
+export const agentListing = shaped<AgentListing>()(
+  Type.Object(
+    {
+      id: Type.String(),
+      name: Type.String(),
+      endpoint: Type.String(),
+      skills: counts,
+      queues: counts,
+      createdAt: ms('added'),
+      presence: literals(PRESENCE, 'presence'),
+      pauseReason: nullable(Type.String()),
+      presenceSince: nullable(ms('presence since')),
+    },
+    {title: 'AgentListing', description: 'An agent as stored, with its presence'},
+  ),
+)
+
+export const supervisionView = shaped<SupervisionView>()(
+  Type.Object(
+    {
+      id: Type.String(),
+      callId: Type.String(),
+      agent: Type.String(),
+      mode: Type.Union([Type.Literal('monitor'), Type.Literal('whisper'), Type.Literal('barge')]),
+      from: Type.String({description: "the supervisor's phone"}),
+      by: Type.String(),
+      state: Type.Union([Type.Literal('ringing'), Type.Literal('active')]),
+      startedAt: ms('started'),
+    },
+    {title: 'SupervisionView', description: 'A supervision in progress'},
+  ),
+)
+
+export const linkView = Type.Object(
+  {
+    state: Type.Union([Type.Literal('connecting'), Type.Literal('connected'), Type.Literal('unreachable'), Type.Literal('closed')]),
+    since: ms('the link entered this state'),
+    attempts: Type.Integer({description: 'connection attempts in the current outage'}),
+    error: Type.Optional(Type.String()),
+    url: Type.String(),
+  },
+  {title: 'AsteriskLinkView', description: 'The link to Asterisk'},
+)
+
+export const snapshotView = shaped<EngineSnapshot>()(
+  Type.Object(
+    {
+      at: Type.Number({description: "the engine's clock (ms since the epoch)"}),
+      queues: Type.Array(view<QueueView>('QueueView', 'A queue: name, settings, waiting callers, agent counts')),
+      agents: Type.Array(agentView),
+      calls: Type.Array(callView),
+      stats: view<EngineSnapshot['stats']>('LiveStatsView', "Today's figures per queue and agent"),
+      overload: Type.Optional(view<NonNullable<EngineSnapshot['overload']>>('OverloadView', 'Load shedding while Asterisk answers slowly')),
+      link: Type.Optional(linkView),
+    },
+    {title: 'EngineSnapshot', description: "Queues, agents, live calls and today's figures, at the engine's clock"},
+  ),
+)
