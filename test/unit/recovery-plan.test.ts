@@ -66,6 +66,28 @@ describe('foldHistory', () => {
   })
 })
 
+describe('foldHistory: calls over but for the caller, and transfers out', () => {
+  const connected = [ev('call.started', 0, {number: '+15550001'}), ev('queue.entered', 10), ev('call.connected', 30, {channel: `${CALL}.r1`}, 'a1')]
+
+  it('a completed call (the caller rating it) is after-call; a transfer’s completed part is not', () => {
+    expect(foldHistory([...connected, ev('call.completed', 90, {by: 'agent'}, 'a1')])!.phase).toBe('after-call')
+    const toQueue = foldHistory([...connected, ev('call.transferred', 90, {kind: 'blind', to: {queue: 'b'}}, 'a1'), ev('call.completed', 90, {}, 'a1'), ev('queue.entered', 91)])!
+    expect(toQueue.phase).toBe('waiting')
+  })
+
+  it('a blind transfer to a number (from an agent, or from the IVR) is transferring out', () => {
+    const byAgent = foldHistory([...connected, ev('call.transferred', 90, {kind: 'blind', to: {number: '+15559990000'}}, 'a1'), ev('call.completed', 90, {}, 'a1')])!
+    expect(byAgent).toMatchObject({phase: 'transferring', external: true})
+    const byIvr = foldHistory([ev('call.started', 0, {number: '+15550001'}), ev('ivr.started', 1, {flow: 'f', version: 1}), ev('call.transferred', 5, {kind: 'blind', to: '+15559990000'})])!
+    expect(byIvr).toMatchObject({phase: 'transferring', external: true})
+  })
+
+  it('sent from the queue to voicemail or a message is leaving; to another queue or a callback is not', () => {
+    const exited = (action: string) => foldHistory([...connected.slice(0, 2), ev('queue.exited', 50, {reason: 'timeout', action})])!.phase
+    expect(['voicemail', 'message', 'hangup', 'queue', 'callback'].map(exited)).toEqual(['leaving', 'leaving', 'leaving', 'waiting', 'waiting'])
+  })
+})
+
 describe('planRecovery', () => {
   const caller = chan('1733.42', {channelvars: {CALLCTL_CALL: CALL}})
 
