@@ -6,14 +6,14 @@ import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
 import {API_VERSION} from './protocol.js'
-import {agentListing, agentView, callView, linkView, snapshotView, supervisionView} from './views.js'
+import {agentListing, agentView, CALL_STATES, callView, linkView, snapshotView, supervisionView} from './views.js'
 
 // The engine's API contract: every method the engine serves, with its parameters and
 // result, declared once. The server validates each request against it before a handler
 // runs, handlers and the client take their types from it, and `callctl api schema`
 // prints it as JSON Schema. Commands and dashboards import API views from here only.
 
-export {API_VERSION}
+export {API_VERSION, CALL_STATES}
 export type {AgentListing, AgentState, AgentView, CallState, CallView, EngineSnapshot, QueueView, SuperviseMode, SupervisionView}
 
 /** Parameters are an object with no keys beyond the declared ones: a typo is refused, not ignored. */
@@ -25,23 +25,6 @@ const text = (maxLength: number, description: string) => Type.String({minLength:
 const agent = text(256, 'agent id')
 const call = text(256, 'call id (callctl calls)')
 const by = Type.Optional(text(64, 'who asks, for the audit trail (default "api")'))
-
-// A Record over the CallState union: adding a state to the engine without listing it here fails to compile.
-const CALL_STATE_SET: Record<CallState, true> = {
-  answering: true,
-  ivr: true,
-  waiting: true,
-  'callback-pending': true,
-  'calling-customer': true,
-  connected: true,
-  transferring: true,
-  survey: true,
-  leaving: true,
-  ended: true,
-}
-
-/** Every state a live call can be in (for filters and their error messages). */
-export const CALL_STATES = Object.keys(CALL_STATE_SET) as CallState[]
 
 const MODES: Record<SuperviseMode, true> = {monitor: true, whisper: true, barge: true}
 const mode = Type.Union(

@@ -1,5 +1,6 @@
 import {Type, type Static, type TSchema, type TUnsafe} from '@sinclair/typebox'
 import type {AgentListing} from '../admin/admin.js'
+import type {CallState} from '../calls/call-session.js'
 import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
 import type {SupervisionView} from '../calls/supervision.js'
 import type {AgentState, PresenceStatus} from '../model.js'
@@ -28,6 +29,23 @@ const ms = (description: string) => Type.Number({description: `${description} (m
 const counts = Type.Record(Type.String(), Type.Number())
 const literals = <L extends string>(values: Record<L, true>, description: string) => Type.Union((Object.keys(values) as L[]).map((v) => Type.Literal(v)), {description})
 
+// A Record over the CallState union: adding a state to the engine without listing it here fails to compile.
+const CALL_STATE_SET: Record<CallState, true> = {
+  answering: true,
+  ivr: true,
+  waiting: true,
+  'callback-pending': true,
+  'calling-customer': true,
+  connected: true,
+  transferring: true,
+  survey: true,
+  leaving: true,
+  ended: true,
+}
+
+/** Every state a live call can be in (for filters and their error messages). */
+export const CALL_STATES = Object.keys(CALL_STATE_SET) as CallState[]
+
 const AGENT_STATES: Record<AgentState, true> = {offline: true, idle: true, ringing: true, 'on-call': true, 'wrap-up': true, paused: true}
 const PRESENCE: Record<PresenceStatus, true> = {offline: true, available: true, paused: true}
 
@@ -35,7 +53,7 @@ export const callView = shaped<CallView>()(
   Type.Object(
     {
       id: Type.String(),
-      state: Type.String({description: 'answering, ivr, waiting, callback-pending, calling-customer, connected, transferring, survey, leaving or ended'}),
+      state: Type.String({description: `one of ${CALL_STATES.join(', ')}`}),
       caller: Type.Object({number: Type.String(), name: Type.String()}),
       did: Type.String(),
       queue: nullable(Type.String()),
