@@ -140,11 +140,21 @@ describe('fuzzed params never crash the check', () => {
         expect(r.params).toBe(params)
       } else {
         expect(r.error.code).toBe('bad_request')
-        expect(r.error.message).toMatch(/^([A-Za-z_]+(\.\d+)?|params|"params" must be an object): /)
+        // A field path: plain names joined by dots, any other name as a JSON string.
+        expect(r.error.message).toMatch(/^(?:"params" must be an object|(?:"(?:[^"\\]|\\.)*"|[\w$-]+)(?:\.(?:"(?:[^"\\]|\\.)*"|[\w$-]+))*): /)
       }
     }
     // The generator reaches both outcomes.
     expect(accepted).toBeGreaterThan(100)
     expect(accepted).toBeLessThan(20_000)
+  })
+})
+
+describe('field names in refusals', () => {
+  it('a name that is not a plain word is quoted and cut to 64 characters; JSON pointer escapes are undone', () => {
+    expect(checkParams('snapshot', {'a/b~c': 1})).toMatchObject({error: {message: '"a/b~c": unknown parameter'}})
+    expect(checkParams('snapshot', {'\u001b[2J': 1})).toMatchObject({error: {message: '"\\u001b[2J": unknown parameter'}})
+    expect(checkParams('snapshot', {['x'.repeat(5000)]: 1})).toMatchObject({error: {message: `"${'x'.repeat(64)}": unknown parameter`}})
+    expect(checkParams('snapshot', {'': 1})).toMatchObject({error: {message: '"": unknown parameter'}})
   })
 })

@@ -18,7 +18,7 @@ export function checkParams<M extends Method>(method: M, raw: unknown): ParamChe
   // A misspelt name usually also leaves a required one missing: the unknown name explains both.
   const first = errors.find((e) => e.type === ValueErrorType.ObjectAdditionalProperties) ?? errors[0]
   if (!first) return {ok: false, error: {code: 'bad_request', message: 'params do not match the contract'}}
-  const field = first.path.slice(1).split('/').join('.') || 'params'
+  const field = fieldOf(first)
   const takes = Object.keys(schema.properties)
   if (first.type === ValueErrorType.ObjectAdditionalProperties) {
     return {ok: false, error: {code: 'bad_request', message: `${field}: unknown parameter`, suggestion: takes.length ? `${method} takes: ${takes.join(', ')}` : `${method} takes no parameters`}}
@@ -39,7 +39,7 @@ export function resultProblem(method: Method, result: unknown): string | null {
   const schema = CONTRACT[method].result
   if (Value.Check(schema, result)) return null
   const e = Value.Errors(schema, result).First()
-  return e ? `${e.path.slice(1).split('/').join('.') || 'result'}: expected ${describe(e.schema)}, got ${got(e)}` : 'does not match'
+  return e ? `${fieldOf(e, 'result')}: expected ${describe(e.schema)}, got ${got(e)}` : 'does not match'
 }
 
 /** What a schema accepts, in a few words. */
@@ -63,6 +63,16 @@ export function describe(s: TSchema): string {
     default:
       return typeof s.type === 'string' ? s.type : 'a value'
   }
+}
+
+/**
+ * The field an error is about, as a.b.0 (from its JSON pointer). A name that is not a
+ * plain word is quoted and cut short: it comes from the client and goes into a message.
+ */
+function fieldOf(e: ValueError, whole = 'params'): string {
+  const parts = e.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (parts.length === 0) return whole
+  return parts.map((p) => (/^[A-Za-z0-9_$-]{1,64}$/.test(p) ? p : JSON.stringify(p.slice(0, 64)))).join('.')
 }
 
 /** What the client sent instead, without echoing more than a short value. */
