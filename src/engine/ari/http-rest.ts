@@ -80,7 +80,8 @@ export class AriHttp implements AriRest {
         const reason = transportReason(err)
         // A read changes nothing: an overloaded Asterisk that dropped it gets it again, shortly.
         if (method !== 'GET' || attempt >= GET_ATTEMPTS || reason.startsWith('timeout')) throw new AriTransportError(`${method} ${path}`, reason)
-        await new Promise((r) => setTimeout(r, 200 * 3 ** (attempt - 1)))
+        // With jitter: reads that failed together (an Asterisk that stalled) do not all come back at once.
+        await new Promise((r) => setTimeout(r, 200 * 3 ** (attempt - 1) * (0.5 + Math.random())))
       }
     }
     if (res.status === 401) throw new AriAuthError(this.creds.url, this.creds.user)
