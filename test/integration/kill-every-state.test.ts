@@ -400,7 +400,8 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
       const ids = row.finish === 'caller' || row.finish === 'agent' ? await phoneOf(row, row.finish) : []
       if (row.finish === 'api' && (await snapshot()).calls.some((c) => c.id === callOf.get(row))) await api.request('call.hangup', {call: callOf.get(row)!, by: 'test'})
       for (const id of ids) await rest.hangup(id).catch(() => undefined)
-      if (row.finish === 'caller' || row.finish === 'agent') expect(ids.length, `${row.state}: a phone to hang up`).toBeGreaterThan(0)
+      // No phone left to hang up: the restart ended a call that should have gone on.
+      if ((row.finish === 'caller' || row.finish === 'agent') && ids.length === 0) refused.push(`${row.state}: no ${row.finish} phone left after the restart`)
     }
     await until('every call ended', async () => {
       const ended = new Set((await events()).filter((e) => e.type === 'call.ended').map((e) => e.callId))
@@ -444,7 +445,7 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     console.log(
       `kill-every-state: states covered ${statesCovered.length} (${statesCovered.join(', ')}), calls ${ids.length}, ended twice ${twice.length}, ended never ${never.length}, ` +
         `orphan channels ${orphans.channels.length}, orphan bridges ${orphans.bridges.length}, agents in wrong state ${agentsWrong.length}, ` +
-        `recordings ${recordings.length} (open ${openRecordings.length}, ended by the recorder's own check ${log.filter((e) => e.type.startsWith('recording.') && e.data.checked).length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}, actions refused after the restart ${refused.length}, engine bugs logged ${bugs.length}`,
+        `recordings ${recordings.length} (open ${openRecordings.length}, ended by the recorder's own check ${log.filter((e) => e.type.startsWith('recording.') && e.data.checked).length}), supervisions not closed ${supervisionsNotClosed.length}, phantom calls ${phantoms.length}, actions refused or calls dropped after the restart ${refused.length}, engine bugs logged ${bugs.length}`,
     )
     if (process.env.KILL_TABLE_DEBUG) console.log(await dump())
     expect({twice, never}).toEqual({twice: [], never: []})

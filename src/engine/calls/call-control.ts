@@ -1,5 +1,5 @@
 import type {AriPort, Channel} from '../ari/port.js'
-import {isNotFound} from '../ari/port.js'
+import {AriRequestError, isNotFound} from '../ari/port.js'
 import type {Acd} from '../routing/acd.js'
 import type {Clock, TimerHandle} from '../util/clock.js'
 import {UserError} from '../util/errors.js'
@@ -77,7 +77,10 @@ export class CallControl {
     const s = this.connected(callId)
     if (s.heldSince !== null) return {callId, held: true}
     s.heldSince = this.e.clock.now()
-    await this.e.ari.removeFromBridge(s.bridgeId!, [s.customerChannelId!]).catch(ignore404)
+    await this.outOfBridge(s).catch((err: unknown) => {
+      s.heldSince = null
+      throw err
+    })
     await this.e.ari.startMoh(s.customerChannelId!).catch(ignore404)
     this.e.events.append({type: 'call.held', callId, queue: s.queue, agent: s.agentId, data: {by}})
     return {callId, held: true}
@@ -92,6 +95,23 @@ export class CallControl {
     await this.e.ari.addToBridge(s.bridgeId!, [s.customerChannelId!]).catch(ignore404)
     this.e.events.append({type: 'call.unheld', callId, queue: s.queue, agent: s.agentId, data: {by, holdMs}})
     return {callId, held: false, holdMs}
+  }
+
+  /**
+   * Takes the customer out of the call's bridge. A call is shown connected as soon as the
+   * agent answers, while the engine is still adding the caller to the bridge (422 until
+   * then): a hold asked for in that moment waits for it, rather than failing.
+   */
+  private async outOfBridge(s: CallSession): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.e.ari.removeFromBridge(s.bridgeId!, [s.customerChannelId!])
+      } catch (err) {
+        if (isNotFound(err)) return
+        if (!(err instanceof AriRequestError && err.status === 422) || attempt >= 20) throw err
+        await new Promise<void>((r) => this.e.clock.setTimeout(r, 100))
+      }
+    }
   }
 
   private takeHold(s: CallSession): number {
