@@ -28,9 +28,9 @@ export interface LocatedDoc {
  */
 export const YAML_LIMITS = {maxBytes: 1024 * 1024, maxDepth: 64}
 
-/** Parse YAML text, turning syntax errors into ConfigErrors with their position. */
-export function parseYaml(text: string, file: string): LocatedDoc {
-  checkSize(text, file)
+/** Parse YAML text, turning syntax errors into ConfigErrors with their position. Data files (the KB) may pass a larger maxBytes. */
+export function parseYaml(text: string, file: string, limits: {maxBytes: number} = YAML_LIMITS): LocatedDoc {
+  checkSize(text, file, limits.maxBytes)
   // What yaml's parseDocument does, with the depth checked between the (stack-safe) CST
   // parse and the (recursive) composer, so the text is parsed once.
   const lines = new LineCounter()
@@ -110,14 +110,14 @@ function isNode(n: unknown): n is Node {
 }
 
 /** Refuses a file too big before parsing it. */
-function checkSize(text: string, file: string): void {
-  if (Buffer.byteLength(text, 'utf8') <= YAML_LIMITS.maxBytes) return
+function checkSize(text: string, file: string, maxBytes: number): void {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return
   // Position of the first character past the limit (counting characters is close enough for a message).
   const lines = new LineCounter()
   lines.addNewLine(0)
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
-  const pos = lines.linePos(Math.min(text.length - 1, YAML_LIMITS.maxBytes))
-  throw new ConfigError(file, pos.line, pos.col, `file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
+  const pos = lines.linePos(Math.min(text.length - 1, maxBytes))
+  throw new ConfigError(file, pos.line, pos.col, `file is larger than ${maxBytes / 1024} KiB`, 'Split it into smaller files; no flow, queue file or config needs to be this big.')
 }
 
 /**

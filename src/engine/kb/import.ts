@@ -129,7 +129,8 @@ function startLine(r: {raw: string; info: {lines: number}}): number {
 }
 
 function readYaml(text: string, file: string): Row[] {
-  const d = parseYaml(text, file)
+  // A knowledge base is data, not configuration: the file-size cap above applies, not the config files' 1 MiB.
+  const d = parseYaml(text, file, {maxBytes: MAX_FILE_BYTES})
   const top = d.doc.contents
   if (top === null) return checkRows([], file)
   if (!isSeq(top)) {
