@@ -317,8 +317,11 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     }
     for (const row of rows) if (!row.outbound) callOf.set(row, await until(`the call of ${row.state}`, () => callIdOfNumber(row.number)))
     const stateOf = async (row: Row) => (await snapshot()).calls.find((c) => c.id === callOf.get(row))?.state
+    // Connected, and the caller in the agent's bridge (the engine shows the call connected a moment before).
+    const bridged = (row: Row) => until(`${row.state}: bridged`, async () => (await rest.listBridges()).some((b) => b.name === callOf.get(row) && b.channels.length >= 2))
     for (const row of rows.filter((r) => r.setup && !r.late)) {
       await until(`${row.state}: connected`, async () => (await stateOf(row)) === 'connected')
+      await bridged(row)
       await row.setup!(ctx(row))
     }
     for (const row of rows.filter((r) => r.late)) {
@@ -327,7 +330,10 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
         callOf.set(row, r.callId)
         continue
       }
-      if (!row.loginLater) await until(`${row.state}: connected`, async () => (await stateOf(row)) === 'connected')
+      if (!row.loginLater) {
+        await until(`${row.state}: connected`, async () => (await stateOf(row)) === 'connected')
+        await bridged(row)
+      }
       await row.setup!(ctx(row))
     }
     let unmet: string[] = []
