@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
-import {runCli, startCli} from '../support/cli.js'
+import {runAll, runCli, startCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds, startTestEngine} from '../support/harness.js'
 
 
@@ -60,15 +60,15 @@ describe('callctl calls and events --follow against a running engine', () => {
       CALLCTL_LOG_LEVEL: 'debug',
     }
     rest = new AriHttp(creds)
-    for (const args of [
-      ['queue', 'add', 'support', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
-      // Talks long enough for a few CLI runs to see the call while it is connected.
-      ['agent', 'add', 'a1', '--endpoint', simAgentEndpoint({id: 'a1', ring: 0, talk: {min: 6, max: 6}}), '--queue', 'support'],
-      ['agent', 'login', 'a1'],
-    ]) {
-      const r = await runCli(args, env)
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
-    }
+    await runAll(
+      [
+        ['queue', 'add', 'support', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
+        // Talks long enough for a few CLI runs to see the call while it is connected.
+        ['agent', 'add', 'a1', '--endpoint', simAgentEndpoint({id: 'a1', ring: 0, talk: {min: 6, max: 6}}), '--queue', 'support'],
+        ['agent', 'login', 'a1'],
+      ],
+      env,
+    )
     engine = startCli(['engine', 'start'], env)
     await until('the engine API to listen', () => {
       if (engine.child.exitCode !== null) throw new Error(`the engine exited: ${engine.output()}`)

@@ -9,7 +9,7 @@ import {callRecords} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {runCli, startCli} from '../support/cli.js'
+import {runCli, startCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
 // The engine is killed with SIGKILL while 5 calls talk and 10 callers wait, then started
@@ -30,14 +30,7 @@ describe('engine restart loses no call (SIGKILL, real Asterisk)', () => {
     rmSync(home, {recursive: true, force: true})
   })
 
-  async function startEngine(): Promise<ReturnType<typeof startCli>> {
-    const e = startCli(['engine', 'start'], env)
-    await until('the engine API to listen', () => {
-      if (e.child.exitCode !== null) throw new Error(`the engine exited: ${e.output()}`)
-      return e.output().includes('engine API listening')
-    })
-    return e
-  }
+  const startEngine = () => startEngineCli(env)
 
   it('re-adopts waiting and talking calls and serves everyone in order', async () => {
     const creds = sandboxCreds()

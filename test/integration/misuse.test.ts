@@ -13,7 +13,7 @@ import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runCli, startCli} from '../support/cli.js'
+import {runAll, runCli, startCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds, sandboxPaths} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -55,26 +55,19 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     for (const e of await events('call.started')) callNumbers.set(e.callId!, String(e.data.number))
   }
 
-  async function startEngine(): Promise<ReturnType<typeof startCli>> {
-    const e = startCli(['engine', 'start'], env)
-    await until('the engine to serve', () => {
-      if (e.child.exitCode !== null) throw new Error(`the engine exited: ${e.output()}`)
-      return e.output().includes('engine API listening')
-    })
-    return e
-  }
+  const startEngine = () => startEngineCli(env)
 
   beforeAll(async () => {
     env = cliEngineEnv({home, app, apiPort: await freePort()})
     rest = new AriHttp(sandboxCreds())
-    for (const args of [
-      ['queue', 'add', 'q', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
-      ['agent', 'add', 'a1', '--endpoint', simAgentEndpoint({id: 'a1', ring: 0, talk: {min: 2, max: 2}}), '--queue', 'q'],
-      ['agent', 'login', 'a1'],
-    ]) {
-      const r = await runCli(args, env)
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
-    }
+    await runAll(
+      [
+        ['queue', 'add', 'q', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
+        ['agent', 'add', 'a1', '--endpoint', simAgentEndpoint({id: 'a1', ring: 0, talk: {min: 2, max: 2}}), '--queue', 'q'],
+        ['agent', 'login', 'a1'],
+      ],
+      env,
+    )
     store = new SqliteStore(join(home, 'callctl.db'))
     engine = await startEngine()
   })

@@ -34,3 +34,23 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()))
   return {child, output: () => out}
 }
+
+/** `callctl engine start` in the background, resolved once the engine serves (its API listening). */
+export async function startEngineCli(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<{child: ChildProcess; output: () => string}> {
+  const e = startCli(['engine', 'start'], env)
+  const deadline = Date.now() + timeoutMs
+  while (!e.output().includes('engine API listening')) {
+    if (e.child.exitCode !== null) throw new Error(`the engine exited: ${e.output()}`)
+    if (Date.now() > deadline) throw new Error(`the engine did not serve within ${timeoutMs} ms: ${e.output()}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return e
+}
+
+/** Runs each command in turn and fails on the first that does not exit 0, with its stderr. */
+export async function runAll(commands: string[][], env: Record<string, string | undefined>): Promise<void> {
+  for (const args of commands) {
+    const r = await runCli(args, env)
+    if (r.code !== 0) throw new Error(`callctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  }
+}
