@@ -1,4 +1,4 @@
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {addAgent, addQueue, loginAgent, logoutAgent} from '../../src/engine/admin/admin.js'
 import {agentHandlers} from '../../src/engine/api/agent-handlers.js'
 import type {Connection} from '../../src/engine/api/server.js'
@@ -126,6 +126,30 @@ describe('failing phones (fake ARI, fake clock)', () => {
     ari.emit('ChannelStateChange', {channel: {id: first, name: 'Local/x', state: 'Ringing', caller: {number: '', name: ''}, connected: {number: '', name: ''}, creationtime: ''}})
     await settle()
     expect(ari.ops('hangup').filter((a) => a[0] === first).length).toBe(before + 1)
+  })
+
+  it('a hangup Asterisk did not answer is tried again until it is answered (a shed caller is not left in Stasis)', async () => {
+    await boot({}, [])
+    vi.useFakeTimers({toFake: ['setTimeout']})
+    try {
+      let silentFor = 3
+      const hangup = ari.hangup.bind(ari)
+      ari.hangup = async (id: string) => {
+        if (silentFor-- > 0) {
+          ari.requests.push({op: 'hangup', args: [id]})
+          throw new AriTransportError(`DELETE /channels/${id}`, 'ECONNRESET')
+        }
+        return hangup(id)
+      }
+      await engine.core.hangup('stuck')
+      for (let i = 0; i < 10; i++) {
+        await vi.advanceTimersByTimeAsync(5000)
+      }
+      // Three got no answer, the fourth was answered (404: already gone counts as done); nothing after it.
+      expect(ari.ops('hangup').filter((a) => a[0] === 'stuck').length).toBe(4)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('another agent takes the callers while the failing one backs off', async () => {

@@ -15,6 +15,8 @@ import {CallSession} from './call-session.js'
 import {EventLog} from './event-log.js'
 import type {EngineOptions} from './engine-types.js'
 
+const HANGUP_ATTEMPTS = 6
+
 /**
  * The engine's state and the few primitives every part of it uses. The parts (admission,
  * queueing, ringing, callbacks, teardown, recovery) are functions over it; Engine is the
@@ -71,12 +73,23 @@ export class EngineCore {
   }
 
 
-  async hangup(channelId: string | null, reason?: string): Promise<void> {
+  async hangup(channelId: string | null, reason?: string, attempt = 1): Promise<void> {
     if (!channelId) return
     try {
       await this.ari.hangup(channelId, reason)
     } catch (err) {
-      if (!isNotFound(err) && !this.stopped) this.log.warn('hangup failed', {channel: channelId, error: String(err)})
+      if (isNotFound(err) || this.stopped) return
+      // Asterisk did not answer: the channel may well still be up, and once the engine has
+      // let go of its call nothing else would end it (an overload run left callers in
+      // Stasis for good). Hanging up again changes nothing if it is gone: try again,
+      // 1 s, 2 s ... 16 s apart with jitter, about half a minute in all.
+      if (err instanceof AriTransportError && attempt < HANGUP_ATTEMPTS) {
+        const t = setTimeout(() => void this.hangup(channelId, reason, attempt + 1), 1000 * 2 ** (attempt - 1) * (0.75 + Math.random() / 2))
+        t.unref?.()
+        if (attempt === 1) this.log.warn('hangup got no answer; trying again', {channel: channelId, error: String(err)})
+        return
+      }
+      this.log.warn('hangup failed', {channel: channelId, error: String(err), attempts: attempt})
     }
   }
 
