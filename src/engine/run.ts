@@ -127,6 +127,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     origin: engine?.origin ?? null,
     liveCalls: engine?.liveCalls ?? 0,
     pendingEvents: engine?.events.pending ?? 0,
+    unauthorizedRequests: api.unauthorizedRequests,
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, ready: 0, busy: 0, paused: 0},
   })
   handlers['engine.status'] = status
@@ -264,5 +265,7 @@ export interface EngineStatusView {
   origin: string | null
   liveCalls: number
   pendingEvents: number
+  /** API requests refused for a missing or wrong token since start (the log has one line per connection, at most 10 a minute). */
+  unauthorizedRequests: number
   agents: {total: number; loggedIn: number; ready: number; busy: number; paused: number}
 }

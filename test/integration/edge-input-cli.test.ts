@@ -1,11 +1,14 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {runCli} from '../support/cli.js'
+import {WebSocket} from 'ws'
+import {freePort} from '../../src/engine/util/net.js'
+import {runCli, startEngineCli} from '../support/cli.js'
+import {cliEngineEnv} from '../support/harness.js'
 
 // The real binary on input it must refuse at the edge: one "Error:" line with a hint and
-// a non-zero exit, never a stack trace (exit 70). None of these needs Asterisk.
+// a non-zero exit, never a stack trace (exit 70). Only the last one needs Asterisk.
 
 const home = () => mkdtempSync(join(tmpdir(), 'callctl-edge-'))
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('Error:'))
@@ -95,5 +98,47 @@ describe('callctl api schema', () => {
     expect(lines[0]).toMatch(/^callctl engine API, version 1 \(\d+ methods; --json for the JSON Schema\)$/)
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0]).sort()).toEqual([...(await methods())].sort())
     expect(r.stdout).toMatch(/call\.transfer\s+call, to, consult\?, by\?\s+Transfer a connected call/)
+  })
+})
+
+describe('the real engine (callctl engine start) at its API edge', () => {
+  it('refuses consult: "true", logs a flood of bad tokens in a few lines, and counts them in engine status', async () => {
+    const dir = home()
+    const env = cliEngineEnv({home: dir, app: `e${Math.random().toString(36).slice(2, 8)}`, apiPort: await freePort()})
+    const engine = await startEngineCli(env)
+    try {
+      const {url} = JSON.parse(readFileSync(join(dir, 'engine.json'), 'utf8')) as {url: string}
+      const token = readFileSync(join(dir, 'secrets', 'api-token'), 'utf8').trim()
+      const ask = (ws: WebSocket, msg: object) =>
+        new Promise<Record<string, unknown>>((resolve) => {
+          ws.once('message', (d) => resolve(JSON.parse(d.toString()) as Record<string, unknown>))
+          ws.send(JSON.stringify(msg))
+        })
+      const open = () => new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(url)
+        ws.once('open', () => resolve(ws))
+        ws.once('error', reject)
+      })
+      const good = await open()
+      expect(await ask(good, {v: 1, id: 1, token, method: 'call.transfer', params: {call: 'call-x', to: {agent: 'a1'}, consult: 'true'}})).toEqual({
+        v: 1,
+        id: 1,
+        ok: false,
+        error: {code: 'bad_request', message: 'consult: expected boolean, got string'},
+      })
+      good.close()
+      // 20 clients, 50 bad tokens each.
+      for (let c = 0; c < 20; c++) {
+        const ws = await open()
+        for (let i = 0; i < 50; i++) expect(await ask(ws, {v: 1, id: i, token: 'wrong', method: 'snapshot'})).toMatchObject({ok: false, error: {code: 'unauthorized'}})
+        ws.close()
+      }
+      const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {running: boolean; unauthorizedRequests: number}
+      expect(status).toMatchObject({running: true, unauthorizedRequests: 1000})
+      expect(engine.output().split('\n').filter((l) => l.includes('missing or wrong token'))).toHaveLength(10)
+    } finally {
+      engine.child.kill('SIGTERM')
+      await new Promise((r) => engine.child.once('exit', r))
+    }
   })
 })

@@ -71,6 +71,7 @@ export const CONTRACT = {
       api: Type.Optional(Type.String({description: 'the API URL'})),
       database: Type.Optional(Type.String()),
       serving: Type.Optional(Type.Boolean({description: 'false while the engine first connects to Asterisk'})),
+      unauthorizedRequests: Type.Optional(Type.Integer({description: 'API requests refused for a missing or wrong token since start'})),
       link: Type.Optional(linkView),
       agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), ready: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
     }),
