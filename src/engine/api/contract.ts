@@ -98,7 +98,7 @@ export const CONTRACT = {
   'agent.pause': method('Pause an agent (presence, written to the store)', params({agent, reason: Type.Optional(text(32, 'pause reason (default break)')), by}), agentListing),
   'agent.unpause': method('Unpause an agent', params({agent, by}), agentListing),
   'agent.logout': method(
-    'Log an agent out (or out of one queue): no call is offered, and its rings in flight are hung up, once this answers',
+    'Log an agent out (or out of one queue); its rings in flight are hung up before this answers',
     params({agent, queue: Type.Optional(text(256, 'leave only this queue')), by}),
     agentListing,
   ),
@@ -114,7 +114,7 @@ export const CONTRACT = {
   'call.transfer.cancel': method('Abandon a consultative transfer and return to the caller', params({call, by}), callId),
   'call.dial': method("Click-to-call: ring the agent's phone, then the customer", params({number: text(32, 'customer number'), agent, by}), callId),
   'supervise.start': method(
-    "Monitor, whisper or barge an agent's call (give call or agent); switches mode when this phone already supervises it",
+    'Monitor, whisper or barge a call (by call or agent); the same phone on the same call switches mode',
     params({call: Type.Optional(call), agent: Type.Optional(agent), mode, from: text(256, "the supervisor's phone (dial string)"), by}),
     Type.Intersect([supervisionView, Type.Object({switched: Type.Boolean()})]),
   ),
