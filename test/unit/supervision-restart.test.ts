@@ -1,11 +1,14 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {Bridge, Channel} from '../../src/engine/ari/port.js'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import {Engine} from '../../src/engine/calls/engine.js'
 import {EventLog} from '../../src/engine/calls/event-log.js'
+import {onAriReconnected} from '../../src/engine/calls/recovery-runner.js'
 import {Supervision} from '../../src/engine/calls/supervision.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
-import {FakeAri} from '../support/fake-ari.js'
+import {FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
 // A supervision does not survive the engine (its session, the snoop's wiring): after a
@@ -45,5 +48,31 @@ describe('supervisions after an engine restart (fake ARI)', () => {
     for await (const e of store.events()) logged.push(e)
     expect(logged.map((e) => [e.type, e.callId, e.agent, e.data.supervision, e.data.reason, e.data.mode, e.data.durationMs])).toEqual([['supervise.stopped', 'call-1', 'a1', 'sup-1', 'engine-restart', 'whisper', 60_000]])
     expect(sup.list()).toEqual([])
+  })
+})
+
+describe('a reconnect to the same Asterisk (fake ARI)', () => {
+  it('keeps a live supervision: its supervisor’s phone is no leftover to hang up', async () => {
+    const ari = new FakeAri()
+    const clock = new FakeClock()
+    const store = new SqliteStore(':memory:')
+    await addQueue(store, 'sales', {wrapUp: 0})
+    await addAgent(store, {id: 'a1', endpoint: 'PJSIP/a1', queues: ['sales']})
+    await loginAgent(store, 'a1')
+    const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    await engine.start()
+    ari.callerArrives('ch1', '5551000', 'sales')
+    await settle()
+    const ring = ari.originated()[0]!
+    const callId = ring.appArgs!.split(',')[1]!
+    ari.agentAnswers(ring.channelId!, callId)
+    await settle()
+    const view = await engine.supervision.start(engine.control.supervised(engine.control.connected(callId)), 'monitor', 'PJSIP/lead', 'lead')
+    await onAriReconnected(engine.core)
+    await settle()
+    expect(ari.ops('hangup').map((a) => a[0])).not.toContain(`${view.id}.s`)
+    expect(engine.supervision.list().map((s) => s.id)).toEqual([view.id])
+    await engine.stop()
+    await store.close()
   })
 })

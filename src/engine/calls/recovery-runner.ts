@@ -29,8 +29,9 @@ export async function recover(core: EngineCore): Promise<Record<string, number>>
     if (h) histories.push(h)
   }
   const [channels, bridges, app] = await Promise.all([core.ari.listChannels(), core.ari.listBridges(), core.ari.applicationInfo(core.ari.app).catch(() => ({channel_ids: [] as string[]}))])
+  // Channels the engine already knows, including a live supervision's (after a reconnect), are no leftovers.
   const known = new Set([...core.channels.keys()])
-  const steps = planRecovery(histories, channels.filter((c) => !known.has(c.id)), bridges, new Set(app.channel_ids))
+  const steps = planRecovery(histories, channels.filter((c) => !known.has(c.id) && !core.supervision.owns(c.id)), bridges, new Set(app.channel_ids))
   const counts: Record<string, number> = {}
   for (const step of steps) {
     counts[step.kind] = (counts[step.kind] ?? 0) + 1

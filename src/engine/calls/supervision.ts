@@ -59,6 +59,11 @@ export class Supervision {
     private readonly d: {ari: AriPort; clock: Clock; log: Logger; events: EventLog; ringTimeoutS: number},
   ) {}
 
+  /** A channel of a live supervision (its supervisor's phone or snoop). */
+  owns(channelId: string): boolean {
+    return this.byChannel.has(channelId)
+  }
+
   list(): SupervisionView[] {
     return [...this.sessions.values()].map(view)
   }
