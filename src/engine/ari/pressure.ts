@@ -30,7 +30,7 @@ export interface PressureOptions {
 }
 
 const FIRST_BACKOFF_MS = 250
-const MAX_BACKOFF_MS = 30_000
+const MAX_BACKOFF_MS = 10_000
 // Fewer answers than this in the window say nothing about a trend (one slow playback start).
 const MIN_SAMPLES = 5
 
