@@ -98,7 +98,7 @@ const rows: Row[] = [
   {state: 'waiting, caller hangs up while the engine is down', queue: 'kw2', number: '+15558100052', agents: [], whileDown: 'caller', finish: 'none'},
   // Over but for the caller: rating the call (the agent hung up first), or leaving a voicemail.
   {state: 'survey', queue: 'ksv', number: '+15558100070', agents: [['v1', 0, 2, true]], finish: 'none'},
-  {state: 'voicemail (leaving)', queue: 'kvm', number: '+15558100071', agents: [], queueSettings: {maxWait: 1, overflow: {action: 'voicemail'}}, finish: 'none'},
+  {state: 'voicemail (leaving)', queue: 'kvm', number: '+15558100071', agents: [], queueSettings: {maxWait: 1, overflow: {action: 'voicemail'}}, finish: 'caller'},
   {state: 'wrap-up', queue: 'ku', number: '+15558100006', agents: [['u1', 0, 1, true]], queueSettings: {wrapUp: 300}, finish: 'none'},
   {
     state: 'consult-ringing',
@@ -441,7 +441,9 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const recEnds = new Map<string, number>()
     for (const e of log) if ((e.type === 'recording.finished' || e.type === 'recording.failed') && typeof e.data.recording === 'string') recEnds.set(e.data.recording, (recEnds.get(e.data.recording) ?? 0) + 1)
     const recordingsNotEndedOnce = recordings.filter((r) => recEnds.get(r.name) !== 1).map((r) => `${r.name} ×${recEnds.get(r.name) ?? 0}`)
-    const badModes = recordings.filter((r) => r.hostPath && (statSync(r.hostPath).mode & 0o777) !== 0o640).map((r) => r.name)
+    // Voicemails are recorded into the same spool: their files are 0640 too.
+    const voicemails = log.filter((e) => e.type === 'voicemail.left').map((e) => join(spool, `${String(e.data.recording)}.wav`))
+    const badModes = [...recordings.filter((r) => r.hostPath).map((r) => r.hostPath!), ...voicemails].filter((f) => (statSync(f).mode & 0o777) !== 0o640)
     const supStarted = log.filter((e) => e.type === 'supervise.started').map((e) => String(e.data.supervision))
     const supStopped = new Set(log.filter((e) => e.type === 'supervise.stopped').map((e) => String(e.data.supervision)))
     const supervisionsNotClosed = supStarted.filter((id) => !supStopped.has(id))

@@ -9,7 +9,8 @@ import {enqueue, leaveWithPrompt} from './queueing.js'
 import {scheduleDispatch} from './ringing.js'
 import {endSession, endWrapUp} from './teardown.js'
 import {customerLegGone} from './callbacks.js'
-import {CUSTOMER_RING_S} from './engine-types.js'
+import {CUSTOMER_RING_S, VOICEMAIL_MAX_S} from './engine-types.js'
+import {AriRequestError} from '../ari/port.js'
 
 // Re-adopting calls after an engine restart or a lost connection to Asterisk (see recovery.ts for the decisions).
 
@@ -192,6 +193,33 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       for (const c of step.stale) await core.hangup(c.id)
       for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
       return endSession(core, s, h.phase === 'after-call' ? 'completed' : 'engine-restart')
+    }
+    case 'voicemail': {
+      const h = step.history
+      const s = sessionFrom(core, h, step.caller.id)
+      s.state = 'leaving'
+      const name = `voicemail-${s.id}`
+      core.voicemails.set(name, s)
+      core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      readopted(s.id, 'voicemail')
+      // Still recording: Asterisk refuses a second recording of that name, and the first one's
+      // end (the caller's # or hang-up) logs the voicemail. Not yet recording (its prompt was
+      // playing): it starts now, with the beep.
+      await core.ari
+        .recordChannel(step.caller.id, {name, format: 'wav', maxDurationSeconds: VOICEMAIL_MAX_S, beep: true, ifExists: 'fail', terminateOn: '#'})
+        .catch((err: unknown) => {
+          if (err instanceof AriRequestError && (err.status === 409 || err.status === 422)) return
+          core.voicemails.delete(name)
+          void core.hangup(step.caller.id)
+          endSession(core, s, 'engine-restart')
+        })
+      // Its end could also have come while no engine listened: the longest recording bounds the wait.
+      core.clock.setTimeout(() => {
+        if (core.stopped || s.ended || !core.voicemails.delete(name)) return
+        void core.hangup(step.caller.id)
+        endSession(core, s, 'voicemail')
+      }, (VOICEMAIL_MAX_S + 10) * 1000)
+      return
     }
     case 'lost': {
       const h = step.history

@@ -41,6 +41,8 @@ export interface CallHistory {
   external: boolean
   /** A transfer was just logged: the call.completed that follows is the first agent's part only. */
   transferred: boolean
+  /** Leaving by voicemail (from the queue's overflow or the IVR): the caller may be recording. */
+  voicemail: boolean
   /** A callback or click-to-call whose agent answered and whose customer is being dialled. */
   dialling: {agent: string | null; at: number} | null
   flow: {name: string; version: number} | null
@@ -86,6 +88,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     direct: null,
     external: false,
     transferred: false,
+    voicemail: false,
     dialling: null,
     flow: null,
     usedIds: {rings: 0, seq: 0},
@@ -189,6 +192,13 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
       case 'queue.exited':
         // Sent on to voicemail, a message or a hang-up (another queue and a callback log their own next step).
         if (d.action === 'voicemail' || d.action === 'message' || d.action === 'hangup') h.phase = 'leaving'
+        h.voicemail = d.action === 'voicemail'
+        break
+      case 'ivr.ended':
+        if (d.action === 'voicemail') {
+          h.phase = 'leaving'
+          h.voicemail = true
+        }
         break
       case 'call.rejected':
         h.phase = 'leaving'
@@ -238,8 +248,10 @@ export type RecoveryStep =
   | {kind: 'restart-ivr'; history: CallHistory; caller: Channel}
   /** One leg of a connected call left while the engine was away: the call is over. */
   | {kind: 'half'; history: CallHistory; survivor: Channel; gone: 'agent' | 'customer'; stale: Channel[]; bridges: Bridge[]}
-  /** The call was over but for its caller (a survey, a closing message, a voicemail): it ends now. */
+  /** The call was over but for its caller (a survey, a closing message): it ends now. */
   | {kind: 'closing'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
+  /** The caller is leaving a voicemail (or about to): it goes on. */
+  | {kind: 'voicemail'; history: CallHistory; caller: Channel}
   /** Nothing of the call is left in Asterisk. */
   | {kind: 'lost'; history: CallHistory; stale: Channel[]; bridges: Bridge[]}
   /** In our app with no call of ours: it arrived while the engine was away. */
@@ -317,6 +329,11 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
       if (h.dialling && dialled && agentChannel && bridge) steps.push({kind: 'dialling', history: h, agentChannel, customer: dialled, bridge})
       else if (h.phase === 'callback') steps.push({kind: 'callback', history: h, stale: chans, bridges: ownBridges})
       else steps.push({kind: 'outbound-dropped', history: h, stale: chans, bridges: ownBridges})
+      continue
+    }
+    const inStasisCaller = legs('caller').find((c) => inApp.has(c.id))
+    if (h.phase === 'leaving' && h.voicemail && inStasisCaller) {
+      steps.push({kind: 'voicemail', history: h, caller: inStasisCaller})
       continue
     }
     if (h.phase === 'after-call' || h.phase === 'leaving') {
