@@ -86,6 +86,15 @@ describe('foldHistory: calls over but for the caller, and transfers out', () => 
     const exited = (action: string) => foldHistory([...connected.slice(0, 2), ev('queue.exited', 50, {reason: 'timeout', action})])!.phase
     expect(['voicemail', 'message', 'hangup', 'queue', 'callback'].map(exited)).toEqual(['leaving', 'leaving', 'leaving', 'waiting', 'waiting'])
   })
+
+  it('a caller leaving a voicemail (queue overflow or IVR) goes on; one hearing a closing message is let go', () => {
+    const caller = chan('1733.5', {channelvars: {CALLCTL_CALL: CALL}})
+    const plan = (events: StoredEvent[]) => planRecovery([foldHistory(events)!], [caller], [], new Set([caller.id])).map((s) => s.kind)
+    const started = ev('call.started', 0, {number: '+15550001'})
+    expect(plan([started, ev('queue.entered', 10), ev('queue.exited', 50, {reason: 'timeout', action: 'voicemail'})])).toEqual(['voicemail'])
+    expect(plan([started, ev('ivr.started', 1, {flow: 'f', version: 1}), ev('ivr.ended', 5, {flow: 'f', action: 'voicemail'})])).toEqual(['voicemail'])
+    expect(plan([started, ev('queue.entered', 10), ev('queue.exited', 50, {reason: 'full', action: 'message'})])).toEqual(['closing'])
+  })
 })
 
 describe('planRecovery', () => {
