@@ -94,16 +94,19 @@ describe('overload degrades, never spirals (real sandbox)', () => {
     const events = await h.events()
     const overloaded = events.filter((e) => e.type === 'engine.overloaded')
     const shed = events.filter((e) => e.type === 'call.shed')
-    // Requests per second, over 1 s windows from the stall until the end.
+    // Requests per second over 1 s windows while the engine saw Asterisk slow (overloaded),
+    // and on average over that time.
     const window = samples.filter((s) => s.at >= stallStart)
     let maxRate = 0
     for (let i = 0, j = 0; i < window.length; i++) {
       while (window[i]!.at - window[j]!.at > 1000) j++
       const span = (window[i]!.at - window[j]!.at) / 1000
-      if (span >= 0.75) maxRate = Math.max(maxRate, (window[i]!.requests - window[j]!.requests) / span)
+      if (span >= 0.75 && window[j]!.overloaded) maxRate = Math.max(maxRate, (window[i]!.requests - window[j]!.requests) / span)
     }
+    const slow = window.filter((s) => s.overloaded)
+    const meanRate = slow.length > 1 ? (slow.at(-1)!.requests - slow[0]!.requests) / ((slow.at(-1)!.at - slow[0]!.at) / 1000) : 0
     const failures = pressure.view().failures
-    const report = {maxRate: Math.round(maxRate), failures, shed: shed.length, overloadedEvents: overloaded.map((e) => e.data.on), idleAfterMs, asteriskCpu: Math.round(asteriskCpu * 100)}
+    const report = {maxRate: Math.round(maxRate), meanRate: Math.round(meanRate), slowForMs: slow.length ? slow.at(-1)!.at - slow[0]!.at : 0, failures, shed: shed.length, overloadedEvents: overloaded.map((e) => e.data.on), idleAfterMs, asteriskCpu: Math.round(asteriskCpu * 100)}
     console.log('overload run:', JSON.stringify(report))
 
     expect(overloaded.length, 'engine.overloaded on and off').toBeGreaterThanOrEqual(2)
@@ -115,7 +118,9 @@ describe('overload degrades, never spirals (real sandbox)', () => {
     const ended = new Map(events.filter((e) => e.type === 'call.ended').map((e) => [e.callId, e.data.cause]))
     for (const e of shed) expect(ended.get(e.callId)).toBe('shed')
     // No retry storm: the old engine sent hundreds of failed originates a second.
+    expect(slow.length, 'samples while overloaded').toBeGreaterThan(4)
     expect(maxRate).toBeLessThanOrEqual(100)
+    expect(meanRate).toBeLessThanOrEqual(30)
     expect(failures).toBeLessThanOrEqual(40)
     expect(idleAfterMs).toBeLessThanOrEqual(60_000)
     expect(engine.liveCalls).toBe(0)
