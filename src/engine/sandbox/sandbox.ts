@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -191,24 +191,33 @@ export async function sandboxDown(paths: Paths, opts: {force?: boolean} = {}): P
 /**
  * An engine connected to the sandbox would lose every call it holds: refuse, naming it.
  * Two signs, either enough: this home's engine lock is held by a live process, or
- * Asterisk has a Stasis app registered (an engine of another home, or a test's).
+ * Asterisk has an ARI event socket open (an engine of another home, or a test's).
+ * Asterisk's own console says which sockets are up; the list of Stasis apps does not
+ * do, since an app outlives its engine while calls stay in it.
  */
 async function refuseWhileEngineConnected(paths: Paths, state: SandboxState, what: string): Promise<void> {
   const local = lockHolder(paths, state.app)
-  let apps: string[] = []
-  try {
-    const rest = new AriHttp({url: state.ariUrl, user: state.ariUser, password: readFileSync(state.passwordFile, 'utf8').trim()})
-    apps = (await rest.request<{name: string}[]>('GET', '/applications')).map((a) => a.name)
-  } catch {
-    // Asterisk not answering: only the lock can tell
-  }
+  const apps = eventSocketApps(state)
   if (!local && apps.length === 0) return
-  const who = [local ? `engine pid ${local.pid} (app "${state.app}")` : null, apps.length ? `Stasis app${apps.length > 1 ? 's' : ''} ${apps.map((a) => `"${a}"`).join(', ')} registered` : null].filter(Boolean).join('; ')
+  const who = [local ? `engine pid ${local.pid} (app "${state.app}")` : null, apps.length ? `ARI event socket${apps.length > 1 ? 's' : ''} open for ${apps.map((a) => `"${a}"`).join(', ')}` : null].filter(Boolean).join('; ')
   throw new UserError(`Refusing to ${what} the sandbox Asterisk (pid ${state.pid}, port ${state.httpPort}): an engine is connected to it (${who}) and would lose its calls`, {
     suggestion: 'Stop the engine first, or add --force to do it anyway.',
     exitCode: 1,
     code: 'engine_connected',
   })
+}
+
+/** The apps of the ARI event sockets open on the sandbox (`ari show websocket sessions`). */
+function eventSocketApps(state: SandboxState): string[] {
+  const r = spawnSync('chroot', [state.root, '/usr/sbin/asterisk', '-C', `${state.instanceDir}/etc/asterisk.conf`, '-rx', 'ari show websocket sessions'], {encoding: 'utf8', timeout: 5_000})
+  if (r.status !== 0 || typeof r.stdout !== 'string') return []
+  const apps: string[] = []
+  // Connection ID  Type  RemoteAddr  State  Apps
+  for (const line of r.stdout.split('\n')) {
+    const cols = line.trim().split(/\s+/)
+    if (cols.length >= 5 && cols[3] === 'Up') apps.push(...cols.slice(4).join(' ').split(',').filter(Boolean))
+  }
+  return [...new Set(apps)]
 }
 
 export interface StatusResult {
