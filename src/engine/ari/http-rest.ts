@@ -79,7 +79,9 @@ export class AriHttp implements AriRest {
         done(false)
         const reason = transportReason(err)
         // A read changes nothing: an overloaded Asterisk that dropped it gets it again, shortly.
-        if (method !== 'GET' || attempt >= GET_ATTEMPTS || reason.startsWith('timeout')) throw new AriTransportError(`${method} ${path}`, reason)
+        // A refused connection is no overload: nothing listens (Asterisk is down), and the
+        // caller (the reconnect loop) has its own pace.
+        if (method !== 'GET' || attempt >= GET_ATTEMPTS || reason.startsWith('timeout') || reason === 'ECONNREFUSED') throw new AriTransportError(`${method} ${path}`, reason)
         // With jitter: reads that failed together (an Asterisk that stalled) do not all come back at once.
         await new Promise((r) => setTimeout(r, 200 * 3 ** (attempt - 1) * (0.5 + Math.random())))
       }
