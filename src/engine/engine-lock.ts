@@ -1,4 +1,4 @@
-import {closeSync, existsSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {endpointFile} from './api/connect.js'
 import type {EngineEndpoint} from './api/protocol.js'
@@ -32,6 +32,8 @@ export function engineLockFile(paths: Paths, app: string): string {
 /** Takes the lock for `app` in this callctl home, or refuses naming the engine that holds it. */
 export function acquireEngineLock(paths: Paths, app: string, pid = process.pid): EngineLock {
   const file = engineLockFile(paths, app)
+  // The first command of a new user: the home does not exist yet.
+  mkdirSync(paths.home, {recursive: true, mode: 0o700})
   for (let tries = 0; tries < 3; tries++) {
     let fd: number
     try {

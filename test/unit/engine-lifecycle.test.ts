@@ -84,6 +84,12 @@ describe('the engine lock: one engine per app, decided before Asterisk', () => {
     expect(readdirSync(paths.home)).toContain('engine-callctl.lock')
   })
 
+  it('works in a callctl home that does not exist yet (a new user\'s first demo)', () => {
+    const paths = callctlPaths({CALLCTL_HOME: join(home().home, 'new', 'home')})
+    acquireEngineLock(paths, 'callctl').release()
+    expect(readdirSync(paths.home)).toEqual([])
+  })
+
   it('keeps app names with odd characters to a safe file name', () => {
     const paths = home()
     expect(engineLockFile(paths, '../客服 app')).toBe(join(paths.home, 'engine-..____app.lock'))
