@@ -26,7 +26,7 @@ function figures(t: Partial<Tally>, sl = {seconds: 20, formula: 'default' as con
 }
 
 function agent(id: string, name: string, state: AgentState, sinceSecondsAgo: number, extra: Partial<AgentView> = {}): AgentView {
-  return {id, name, endpoint: `PJSIP/${id}`, state, since: AT - sinceSecondsAgo * 1000, pauseReason: null, callId: null, queues: {sales: 0}, skills: {}, callsTaken: 0, callsToday: 0, talkMs: 0, missedRings: 0, ...extra}
+  return {id, name, endpoint: `PJSIP/${id}`, state, since: AT - sinceSecondsAgo * 1000, pauseReason: null, callId: null, queues: {sales: 0}, skills: {}, callsTaken: 0, callsToday: 0, talkMs: 0, missedRings: 0, backoffUntil: null, why: null, ...extra} as AgentView
 }
 
 function call(id: string, c: Partial<CallView> & {caller: CallView['caller']}): CallView {
