@@ -51,6 +51,13 @@ interface Row {
   finish: Finish
   /** The agent whose phone hangs up when finish is 'agent'. */
   hangupAgent?: string
+  /**
+   * The caller talks (the simulated caller's tone) from the start, as someone leaving a
+   * message does. A simulated caller otherwise sends no audio at all, and Asterisk's
+   * recorder gives up after 4 s without a frame ("No audio available"): the voicemail
+   * would end by itself 4 s after the beep, before the test hangs up when the machine is slow.
+   */
+  talks?: boolean
 }
 
 interface Ctx {
@@ -98,7 +105,7 @@ const rows: Row[] = [
   {state: 'waiting, caller hangs up while the engine is down', queue: 'kw2', number: '+15558100052', agents: [], whileDown: 'caller', finish: 'none'},
   // Over but for the caller: rating the call (the agent hung up first), or leaving a voicemail.
   {state: 'survey', queue: 'ksv', number: '+15558100070', agents: [['v1', 0, 2, true]], finish: 'none'},
-  {state: 'voicemail (leaving)', queue: 'kvm', number: '+15558100071', agents: [], queueSettings: {maxWait: 1, overflow: {action: 'voicemail'}}, finish: 'caller'},
+  {state: 'voicemail (leaving)', queue: 'kvm', number: '+15558100071', agents: [], queueSettings: {maxWait: 1, overflow: {action: 'voicemail'}}, talks: true, finish: 'caller'},
   {state: 'wrap-up', queue: 'ku', number: '+15558100006', agents: [['u1', 0, 1, true]], queueSettings: {wrapUp: 300}, finish: 'none'},
   {
     state: 'consult-ringing',
@@ -316,6 +323,11 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
       await originateSimCaller(rest, {number: row.number, name: row.state, did: row.queue, patience: LONG, dtmf: row.dtmf, app})
     }
     for (const row of rows) if (!row.outbound) callOf.set(row, await until(`the call of ${row.state}`, () => callIdOfNumber(row.number)))
+    // The simulated caller's dialplan plays its tone once CALLCTL_CONNECTED is set on its Stasis half.
+    for (const row of rows.filter((r) => r.talks)) {
+      const channel = (await events()).find((e) => e.type === 'call.started' && e.callId === callOf.get(row))!.data.channel
+      await rest.setChannelVar(String(channel), 'CALLCTL_CONNECTED', '1')
+    }
     const stateOf = async (row: Row) => (await snapshot()).calls.find((c) => c.id === callOf.get(row))?.state
     // Connected, and the caller in the agent's bridge (the engine shows the call connected a moment before).
     const bridged = (row: Row) => until(`${row.state}: bridged`, async () => (await rest.listBridges()).some((b) => b.name === callOf.get(row) && b.channels.length >= 2))

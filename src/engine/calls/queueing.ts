@@ -196,9 +196,33 @@ export async function voicemail(core: EngineCore, session: CallSession, prompt: 
   }
 }
 
+/**
+ * Ends of voicemail recordings no call claimed. After a restart the new socket can bring a
+ * voicemail's end (its 4 s without audio, the caller's #) before recovery re-adopts the
+ * call; recovery takes it from here instead of waiting for an end that already came.
+ */
+const unclaimedVoicemailEnds = new WeakMap<EngineCore, Map<string, RecordingEvent>>()
+const UNCLAIMED_KEPT = 100
+
+/** The end of voicemail recording `name` if it came while no call was waiting for it (once). */
+export function takeUnclaimedVoicemailEnd(core: EngineCore, name: string): RecordingEvent | undefined {
+  const ends = unclaimedVoicemailEnds.get(core)
+  const e = ends?.get(name)
+  ends?.delete(name)
+  return e
+}
+
 export function onRecordingDone(core: EngineCore, e: RecordingEvent): void {
   const session = core.voicemails.get(e.recording.name)
-  if (!session) return core.opts.recorder?.onRecordingEvent(e)
+  if (!session) {
+    if (e.recording.name.startsWith('voicemail-')) {
+      let ends = unclaimedVoicemailEnds.get(core)
+      if (!ends) unclaimedVoicemailEnds.set(core, (ends = new Map()))
+      ends.set(e.recording.name, e)
+      if (ends.size > UNCLAIMED_KEPT) ends.delete(ends.keys().next().value!)
+    }
+    return core.opts.recorder?.onRecordingEvent(e)
+  }
   core.voicemails.delete(e.recording.name)
   core.opts.recorder?.onRecordingEvent(e) // the voicemail's file is made 0640 like a call's
   core.events.append({

@@ -5,7 +5,7 @@ import {foldHistory, planRecovery, type CallHistory, type RecoveryStep} from './
 import {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {admit, onInbound} from './admission.js'
-import {enqueue, leaveWithPrompt} from './queueing.js'
+import {enqueue, leaveWithPrompt, onRecordingDone, takeUnclaimedVoicemailEnd} from './queueing.js'
 import {scheduleDispatch} from './ringing.js'
 import {endSession, endWrapUp} from './teardown.js'
 import {customerLegGone} from './callbacks.js'
@@ -202,6 +202,9 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       core.voicemails.set(name, s)
       core.channels.set(step.caller.id, {session: s, role: 'caller'})
       readopted(s.id, 'voicemail')
+      // Its end came on the new socket while recovery was still getting to it: the voicemail is over.
+      const ended = takeUnclaimedVoicemailEnd(core, name)
+      if (ended) return onRecordingDone(core, ended)
       // Still recording: Asterisk refuses a second recording of that name, and the first one's
       // end (the caller's # or hang-up) logs the voicemail. Not yet recording (its prompt was
       // playing): it starts now, with the beep.
