@@ -199,3 +199,14 @@ const op404 = 'fake'
 export async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r))
 }
+
+/** A caller arrives on `did`, the engine rings its first agent, the agent answers: the call id. */
+export async function connectFirstCaller(ari: FakeAri, channel: string, number: string, did: string): Promise<string> {
+  ari.callerArrives(channel, number, did)
+  await settle()
+  const ring = ari.originated()[0]!
+  const callId = ring.appArgs!.split(',')[1]!
+  ari.agentAnswers(ring.channelId!, callId)
+  await settle()
+  return callId
+}

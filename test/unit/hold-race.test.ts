@@ -4,7 +4,7 @@ import {AriRequestError} from '../../src/engine/ari/port.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
-import {FakeAri, settle} from '../support/fake-ari.js'
+import {connectFirstCaller, FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
 // A call shows connected as soon as the agent answers, while the engine is still adding
@@ -32,12 +32,7 @@ afterEach(async () => {
 })
 
 it('a hold asked for while the caller is still being bridged waits for it instead of failing', async () => {
-  ari.callerArrives('ch1', '5551000', 'sales')
-  await settle()
-  const ring = ari.originated()[0]!
-  const callId = ring.appArgs!.split(',')[1]!
-  ari.agentAnswers(ring.channelId!, callId)
-  await settle()
+  const callId = await connectFirstCaller(ari, 'ch1', '5551000', 'sales')
   // Asterisk has not put the caller in the bridge yet: twice 422, then it is there.
   let refusals = 2
   const remove = ari.removeFromBridge.bind(ari)

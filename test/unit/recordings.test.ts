@@ -15,7 +15,7 @@ import {UserError} from '../../src/engine/util/errors.js'
 import {silentLogger, type Logger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {encodeWav, parseWav, tones} from '../support/audio.js'
-import {FakeAri, settle} from '../support/fake-ari.js'
+import {connectFirstCaller, FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
 /** Asterisk's stored recordings, for export and purge. */
@@ -166,12 +166,7 @@ describe('the engine and the recorder', () => {
     await loginAgent(store, 'a1')
     const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, recorder: new Recorder({ari, db: store.db, log: silentLogger, now: () => clock.now()})})
     await engine.start()
-    ari.callerArrives('ch1', '5551000', 'sales')
-    await settle()
-    const ring = ari.originated()[0]!
-    const callId = ring.appArgs!.split(',')[1]!
-    ari.agentAnswers(ring.channelId!, callId)
-    await settle()
+    const callId = await connectFirstCaller(ari, 'ch1', '5551000', 'sales')
     return {engine, callId}
   }
 

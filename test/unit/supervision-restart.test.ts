@@ -8,7 +8,7 @@ import {Supervision} from '../../src/engine/calls/supervision.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
-import {FakeAri, settle} from '../support/fake-ari.js'
+import {connectFirstCaller, FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
 // A supervision does not survive the engine (its session, the snoop's wiring): after a
@@ -61,12 +61,7 @@ describe('a reconnect to the same Asterisk (fake ARI)', () => {
     await loginAgent(store, 'a1')
     const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
     await engine.start()
-    ari.callerArrives('ch1', '5551000', 'sales')
-    await settle()
-    const ring = ari.originated()[0]!
-    const callId = ring.appArgs!.split(',')[1]!
-    ari.agentAnswers(ring.channelId!, callId)
-    await settle()
+    const callId = await connectFirstCaller(ari, 'ch1', '5551000', 'sales')
     const view = await engine.supervision.start(engine.control.supervised(engine.control.connected(callId)), 'monitor', 'PJSIP/lead', 'lead')
     await onAriReconnected(engine.core)
     await settle()
