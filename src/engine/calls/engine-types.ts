@@ -9,7 +9,6 @@ import type {CallerContact} from '../ivr/interpreter.js'
 import type {FlowRepository} from '../ivr/flow-store.js'
 import {PromptBook} from '../prompts/prompt-store.js'
 import {type LiveStatsView} from '../reports/live-stats.js'
-import type {OverloadView} from './overload.js'
 
 export interface EngineOptions {
   ari: AriPort
@@ -78,6 +77,18 @@ export interface CallView {
   callbackNumber: string | null
   keyTrail: string[]
   contact: {name: string; tier: string; vip: boolean} | null
+}
+
+/** Load shedding as clients see it (calls/overload.ts keeps it). */
+export interface OverloadView {
+  overloaded: boolean
+  since: number | null
+  p90Ms: number
+  /** Callers refused since this engine started. */
+  shed: number
+  /** Requests sent to Asterisk, and those that got no answer or a 5xx, since the engine started. */
+  requests: number
+  failures: number
 }
 
 export interface EngineSnapshot {

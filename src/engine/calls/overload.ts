@@ -1,6 +1,7 @@
 import type {AriPressureView} from '../ari/pressure.js'
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
+import type {OverloadView} from './engine-types.js'
 import {endSession} from './teardown.js'
 
 // Load shedding. When Asterisk's answers slow down past the threshold (ari/pressure.ts)
@@ -8,17 +9,6 @@ import {endSession} from './teardown.js'
 // keep up (answer, variables, music, rings): the issue-12 run queued ~600 channels and
 // never recovered. While overloaded, a new caller is refused at the door with one request
 // (hangup, congestion) and a call.shed event; callers already in line keep their place.
-
-export interface OverloadView {
-  overloaded: boolean
-  since: number | null
-  p90Ms: number
-  /** Callers refused since this engine started. */
-  shed: number
-  /** Requests sent to Asterisk, and those that got no answer or a 5xx, since the engine started. */
-  requests: number
-  failures: number
-}
 
 interface State {
   overloaded: boolean
