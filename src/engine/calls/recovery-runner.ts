@@ -140,8 +140,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
     case 'outbound-dropped': {
       const h = step.history
       const s = sessionFrom(core, h, `${h.callId}.gone`)
-      for (const c of step.stale) await core.hangup(c.id)
-      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      await clearLeftovers(core, step)
       core.events.append({type: 'callback.attempt_failed', callId: s.id, agent: h.agent, data: {attempt: 1, reason: 'engine-restart', outbound: true}})
       return endSession(core, s, 'engine-restart')
     }
@@ -158,8 +157,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
     }
     case 'callback': {
       const h = step.history
-      for (const c of step.stale) await core.hangup(c.id)
-      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      await clearLeftovers(core, step)
       const s = sessionFrom(core, h, `${h.callId}.gone`)
       s.callerLegGone = true
       s.customerChannelId = null
@@ -181,8 +179,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const h = step.history
       const s = sessionFrom(core, h, step.survivor.id)
       core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: step.gone === 'agent' ? 'agent' : 'caller', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
-      for (const c of step.stale) await core.hangup(c.id)
-      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      await clearLeftovers(core, step)
       return endSession(core, s, 'completed-while-engine-down')
     }
     case 'closing': {
@@ -190,8 +187,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const s = sessionFrom(core, h, `${h.callId}.gone`)
       // What the caller was hearing (a survey, a message, a voicemail prompt) died with the
       // old engine; starting the IVR or the queue again would serve a finished call twice.
-      for (const c of step.stale) await core.hangup(c.id)
-      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      await clearLeftovers(core, step)
       return endSession(core, s, h.phase === 'after-call' ? 'completed' : 'engine-restart')
     }
     case 'voicemail': {
@@ -228,8 +224,7 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const h = step.history
       const s = sessionFrom(core, h, `${h.callId}.gone`)
       // Legs that outlived the call's customer (an agent ringing, a consulted party) go too.
-      for (const c of step.stale) await core.hangup(c.id)
-      for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
+      await clearLeftovers(core, step)
       if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
       if (h.phase === 'connected') core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
       return endSession(core, s, 'ended-while-engine-down')
@@ -328,4 +323,10 @@ export function asteriskRestarted(core: EngineCore): void {
   core.acd.resetActivity(now)
   core.events.append({type: 'engine.asterisk_restarted', data: {at: core.asteriskStartedAt}})
   scheduleDispatch(core)
+}
+
+/** Legs that outlived their call (an agent ringing, a consulted party) and its bridges: gone. */
+async function clearLeftovers(core: EngineCore, step: {stale: readonly Channel[]; bridges: readonly Bridge[]}): Promise<void> {
+  for (const c of step.stale) await core.hangup(c.id)
+  for (const b of step.bridges) await core.ari.destroyBridge(b.id).catch(() => undefined)
 }
