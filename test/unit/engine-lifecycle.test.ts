@@ -130,10 +130,14 @@ describe('the Asterisk link: one view, logged once and then every minute', () =>
     const snap = {...fixtureSnapshot(), link: {state: 'unreachable' as const, since: fixtureSnapshot().at - 65_000, attempts: 64, error: 'ECONNREFUSED', url: 'http://127.0.0.1:8088'}}
     const r = renderDashboard({state: liveState(snap)})
     const frame = r.frame()
-    expect(frame.split('\n')[3]!.trimEnd()).toBe(' ASTERISK UNREACHABLE for 1:05 · 64 attempts (ECONNREFUSED) · no new calls answered')
+    expect(frame.split('\n')[3]!.trimEnd()).toBe(' ASTERISK UNREACHABLE 1:05 · no new calls answered · 64 attempts · ECONNREFUSED')
     // The status line with the keys still fits in the frame.
     expect(frame.split('\n')).toHaveLength(29)
     r.unmount()
+    // At 80 x 24 (found in tmux: the end of the line was cut) what matters still shows.
+    const narrow = renderDashboard({state: liveState(snap), props: {size: {columns: 80, rows: 24}}})
+    expect(narrow.frame()).toMatch(/ ASTERISK UNREACHABLE 1:05 · no new calls answered · 64 attempts/)
+    narrow.unmount()
     const text = plainBoard(buildBoard(snap, {thresholds: DEFAULT_THRESHOLDS}), 'UTC')
     expect(text).toMatch(/asterisk +UNREACHABLE for 1:05 \(64 attempts; ECONNREFUSED\): no new calls answered/)
     // Connected: nothing extra.

@@ -135,12 +135,12 @@ export function Dashboard(p: DashboardProps) {
   )
 }
 
-/** One line: the engine runs but has lost Asterisk; what is shown are its last calls, and no new call is answered. */
+/** One line: the engine runs but has lost Asterisk; what is shown are its last calls, and no new call is answered. Most telling first: at 80 columns the error is what gets cut. */
 function AsteriskBanner(p: {link: NonNullable<FeedState['snapshot']>['link'] & object; at: number}) {
   const l = p.link
   return (
     <Text wrap="truncate-end" color="red" bold inverse>
-      {` ASTERISK ${l.state.toUpperCase()} for ${duration(p.at - l.since)} · ${l.attempts} attempts${l.error ? ` (${safeText(l.error, 60)})` : ''} · no new calls answered `}
+      {` ASTERISK ${l.state.toUpperCase()} ${duration(p.at - l.since)} · no new calls answered · ${l.attempts} attempts${l.error ? ` · ${safeText(l.error, 60)}` : ''} `}
     </Text>
   )
 }
