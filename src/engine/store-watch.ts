@@ -1,4 +1,5 @@
-import {existsSync, renameSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, renameSync, statSync} from 'node:fs'
+import {dirname} from 'node:path'
 import type {SqliteStore} from './store/sqlite-store.js'
 import type {Logger} from './util/log.js'
 
@@ -52,6 +53,8 @@ export function watchStore(store: SqliteStore, log: Logger): StoreWatch {
         renameSync(file, aside)
         for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext)
       }
+      // The whole directory may have gone with it (rm -rf of the callctl home).
+      mkdirSync(dirname(file), {recursive: true, mode: 0o700})
       await store.backup(file)
       log.error(`saved the engine's database back to ${file}${aside ? `; the file that had taken its place is now ${aside}` : ''}`)
       return file

@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {NewEvent} from './store/events.js'
 import type {Store} from './store/store.js'
@@ -14,6 +14,7 @@ const PREFIX = 'unwritten-events-'
 /** Writes events to a new spill file in `dir` (0600); returns its path. */
 export function spillEvents(dir: string, events: readonly NewEvent[], pid = process.pid): string {
   const file = join(dir, `${PREFIX}${Date.now()}-${pid}.jsonl`)
+  mkdirSync(dir, {recursive: true, mode: 0o700})
   writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n', {mode: 0o600})
   return file
 }

@@ -10,6 +10,7 @@ import {acquireEngineLock, engineLockFile, lockHolder} from '../../src/engine/en
 import type {NewEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {replaySpilledEvents, spillEvents} from '../../src/engine/unwritten-events.js'
+import {watchStore} from '../../src/engine/store-watch.js'
 import {createLogger, type Logger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {UserError} from '../../src/engine/util/errors.js'
@@ -195,5 +196,36 @@ describe('an Asterisk that does not answer is the world, not a bug', () => {
     const err = await new AriHttp({url: `http://127.0.0.1:${port}`, user: 'u', password: 'p'}).listChannels().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UserError)
     expect(err).toMatchObject({exitCode: 3, code: 'asterisk_unreachable', message: expect.stringMatching(/no answer from Asterisk \(ECONNREFUSED\)/)})
+  })
+})
+
+describe('the database file taken away under the engine', () => {
+  it('is saved back from the open handle even when its whole directory was removed', async () => {
+    const dir = join(home().home, 'gone-with-it')
+    const file = join(dir, 'callctl.db')
+    const store = new SqliteStore(file)
+    await store.appendEvents([{type: 'agent.login', ts: 1, agent: 'a1', origin: 't'}])
+    const watch = watchStore(store, recordingLog())
+    try {
+      rmSync(dir, {recursive: true, force: true})
+      expect(await watch.lost).toBe('removed')
+      expect(await watch.saveIfLost()).toBe(file)
+    } finally {
+      watch.stop()
+      await store.close()
+    }
+    const back = new SqliteStore(file)
+    try {
+      const got: string[] = []
+      for await (const e of back.events()) got.push(e.agent!)
+      expect(got).toEqual(['a1'])
+    } finally {
+      await back.close()
+    }
+  })
+
+  it('spills events into a home that is gone', () => {
+    const dir = join(home().home, 'no', 'such')
+    expect(readdirSync(join(spillEvents(dir, [{type: 'agent.login', ts: 1, agent: 'a1'}]), '..'))).toHaveLength(1)
   })
 })
