@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {endpointFile} from './api/connect.js'
@@ -25,8 +26,10 @@ interface LockBody {
 }
 
 export function engineLockFile(paths: Paths, app: string): string {
-  // App names are ARI identifiers; keep the file name to what a file system takes.
-  return join(paths.home, `engine-${app.replace(/[^A-Za-z0-9._-]/g, '_')}.lock`)
+  // Keep the file name to what a file system takes; a name that had to change gets a
+  // hash of the real one, or "客服" and "售后" would share one lock ("engine-__.lock").
+  const safe = app.replace(/[^A-Za-z0-9._-]/g, '_')
+  return join(paths.home, `engine-${safe === app ? safe : `${safe}-${createHash('sha1').update(app).digest('hex').slice(0, 8)}`}.lock`)
 }
 
 /** Takes the lock for `app` in this callctl home, or refuses naming the engine that holds it. */
