@@ -93,7 +93,21 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
       }
     } finally {
       if (!quiet) this.print(`Stopping: hanging up simulated calls, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
-      await demo.stop()
+      // An impatient second Ctrl-C used to kill the demo mid-stop, leaving the sandbox
+      // Asterisk and its calls running: it now only says what is happening; a third exits.
+      let presses = 0
+      const impatient = () => {
+        if (++presses === 1) process.stderr.write('Still stopping, a few seconds more; Ctrl-C once more exits at once and leaves the sandbox and its calls running.\n')
+        else process.exit(130)
+      }
+      process.on('SIGINT', impatient)
+      process.on('SIGTERM', impatient)
+      try {
+        await demo.stop()
+      } finally {
+        process.off('SIGINT', impatient)
+        process.off('SIGTERM', impatient)
+      }
     }
     return {...tally, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
   }

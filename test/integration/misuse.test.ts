@@ -249,6 +249,26 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     await connected(next)
   }, 90_000)
 
+  it('an impatient second Ctrl-C while the demo stops still lets it finish the stop', async () => {
+    const demoHome = mkdtempSync(join(tmpdir(), 'callctl-demo-twice-'))
+    const demoApp = `t${Math.random().toString(36).slice(2, 8)}`
+    try {
+      const demoEnv = cliEngineEnv({home: demoHome, app: demoApp, apiPort: await freePort()})
+      const demo = startCli(['demo', '--rate', '2'], demoEnv)
+      await until('the demo to run', () => (demo.child.exitCode === null ? demo.output().includes('Demo running') : Promise.reject(new Error(demo.output()))), 60_000)
+      await until('a demo caller in', async () => (await rest.listChannels()).some((c) => c.id.startsWith('demo-')), 30_000)
+      demo.child.kill('SIGINT')
+      await until('the stop to begin', () => demo.output().includes('Stopping'), 10_000)
+      demo.child.kill('SIGINT')
+      expect(await exited(demo.child)).toBe(0)
+      expect(demo.output()).toContain('Still stopping')
+      await until('no demo channel left in Asterisk', async () => !(await rest.listChannels()).some((c) => c.id.startsWith('demo-')), 15_000)
+      expect(readdirSync(demoHome).filter((n) => n.endsWith('.lock') || n === 'engine.json')).toEqual([])
+    } finally {
+      rmSync(demoHome, {recursive: true, force: true})
+    }
+  }, 120_000)
+
   it('Ctrl-C in the middle of the demo stops everything it started', async () => {
     const demoHome = mkdtempSync(join(tmpdir(), 'callctl-demo-int-'))
     const demoApp = `d${Math.random().toString(36).slice(2, 8)}`
