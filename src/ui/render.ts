@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import {safeText} from '../engine/util/text.js'
+import {displayWidth} from './text-width.js'
 
 // The one place human output is formatted. Everything printed passes through safeText:
 // caller names and other outside text must not reach the terminal as escape sequences.
@@ -13,7 +14,7 @@ export interface Column<T> {
 
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => safeText(c.get(r), c.max ?? 60)))
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => width(row[i]!))))
+  const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))))
   const line = (values: string[], style: (s: string) => string = (s) => s) =>
     values
       .map((v, i) => {
@@ -40,14 +41,9 @@ function format(v: unknown): string {
   return String(v)
 }
 
-// East Asian wide characters take two columns (caller names and queue names can be Chinese).
+// Measured as Ink measures (string-width): CJK and emoji take two columns, combining marks none.
 function width(s: string): number {
-  let w = 0
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!
-    w += cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)) ? 2 : 1
-  }
-  return w
+  return displayWidth(s)
 }
 
 export function stateColor(state: string): string {
