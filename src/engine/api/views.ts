@@ -146,7 +146,11 @@ export const snapshotView = shaped<EngineSnapshot>()(
       queues: Type.Array(view<QueueView>('QueueView', 'A queue: name, settings, waiting callers, agent counts')),
       agents: Type.Array(agentView),
       calls: Type.Array(callView),
-      stats: view<EngineSnapshot['stats']>('LiveStatsView', "Today's figures per queue and agent"),
+      stats: view<EngineSnapshot['stats']>(
+        'LiveStatsView',
+        "Today's figures per queue and agent (an agent's talkTodayMs and occupancy count its call in progress and open spans to now), and lastHour: callers offered per queue in 5-minute buckets",
+      ),
+      supervisions: Type.Optional(Type.Array(supervisionView, {description: 'supervisions in progress'})),
       overload: Type.Optional(view<NonNullable<EngineSnapshot['overload']>>('OverloadView', 'Load shedding while Asterisk answers slowly')),
       link: Type.Optional(linkView),
     },

@@ -9,6 +9,7 @@ import type {CallerContact} from '../ivr/interpreter.js'
 import type {FlowRepository} from '../ivr/flow-store.js'
 import {PromptBook} from '../prompts/prompt-store.js'
 import {type LiveStatsView} from '../reports/live-stats.js'
+import type {SupervisionView} from './supervision.js'
 
 export interface EngineOptions {
   ari: AriPort
@@ -98,6 +99,8 @@ export interface EngineSnapshot {
   calls: CallView[]
   /** Today's figures per queue and agent (metrics.ts definitions). */
   stats: LiveStatsView
+  /** Supervisions in progress (the wallboard marks the agents they listen to). */
+  supervisions?: SupervisionView[]
   /** Load shedding: overloaded while Asterisk answers slowly (the dashboard's banner), callers shed. */
   overload?: OverloadView
   /** The engine's link to Asterisk (added by the engine's API; absent in an engine without one). */

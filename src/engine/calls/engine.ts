@@ -94,9 +94,14 @@ export class Engine {
     const now = this.core.clock.now()
     for (const q of await this.core.store.listQueues()) this.core.acd.setQueue(q.name, q.settings, now)
     for (const a of await this.core.store.listAgents()) this.core.acd.setAgent(a, now)
-    for (const p of await this.core.store.listPresence()) if (this.core.acd.agents.has(p.agent)) this.core.acd.setPresence(p.agent, p.status, p.reason, p.since)
+    const presence = (await this.core.store.listPresence()).filter((p) => this.core.acd.agents.has(p.agent))
+    for (const p of presence) this.core.acd.setPresence(p.agent, p.status, p.reason, p.since)
     await this.seedFromLog(now)
-    await this.core.stats.seed(this.core.store, now)
+    await this.core.stats.seed(
+      this.core.store,
+      now,
+      presence.map((p) => ({agent: p.agent, loggedIn: p.status !== 'offline', pausedReason: p.status === 'paused' ? (p.reason ?? 'unspecified') : null, since: p.since})),
+    )
 
     this.core.ari.on('StasisStart', (e) => void this.onStasisStart(e).catch((err) => this.core.bug('StasisStart', err)))
     this.core.ari.on('StasisEnd', (e) => this.onStasisEnd(e))
@@ -165,11 +170,16 @@ export class Engine {
   }
 
   snapshot(): EngineSnapshot {
+    const at = this.core.clock.now()
+    const agents = [...this.core.acd.agents.values()].sort((a, b) => a.id.localeCompare(b.id)).map((a) => this.core.acd.agentView(a))
+    // A call in progress is in no event yet; today's talk and occupancy count it to now.
+    const inCallMs = Object.fromEntries(agents.filter((a) => a.state === 'on-call').map((a) => [a.id, at - a.since]))
     return {
-      at: this.core.clock.now(),
+      at,
       queues: [...this.core.acd.queues.keys()].sort().map((q) => this.core.acd.queueView(q)!),
-      agents: [...this.core.acd.agents.values()].sort((a, b) => a.id.localeCompare(b.id)).map((a) => this.core.acd.agentView(a)),
-      stats: this.core.stats.view(this.core.clock.now()),
+      agents,
+      stats: this.core.stats.view(at, inCallMs),
+      supervisions: this.core.supervision.list(),
       overload: overloadView(this.core),
       calls: [...this.core.sessions.values()].map((s) => ({
         id: s.id,

@@ -2,7 +2,8 @@ import type {QueueSettings} from '../model.js'
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import {EventTally} from './event-tally.js'
-import {abandonRate, aht, answerRate, asa, serviceLevel, type SlSettings, type Tally} from './metrics.js'
+import {LastHour, type LastHourView} from './last-hour.js'
+import {abandonRate, aht, answerRate, asa, occupancy, serviceLevel, type SlSettings, type Tally, emptyTally} from './metrics.js'
 
 export interface QueueFigures extends Tally {
   answerRate: number | null
@@ -17,7 +18,19 @@ export interface LiveStatsView {
   /** Start of the period (midnight UTC). */
   since: number
   queues: Record<string, QueueFigures>
-  agents: Record<string, Tally & {ahtMs: number | null; loggedInMs: number; pausedMs: number; missedRings: number}>
+  /** loggedInMs, pausedMs and wrapUpMs count the spans still open up to now. */
+  agents: Record<string, Tally & {ahtMs: number | null; loggedInMs: number; pausedMs: number; missedRings: number; talkTodayMs: number; occupancy: number | null}>
+  /** Callers offered per queue over the last hour, in 5-minute buckets (the wallboard's sparklines). */
+  lastHour?: LastHourView
+}
+
+/** An agent logged in (and maybe paused) when the engine starts, as its presence says. */
+export interface PresenceAtStart {
+  agent: string
+  loggedIn: boolean
+  pausedReason: string | null
+  /** Presence since (ms since the epoch). */
+  since: number
 }
 
 export function slOf(settings: QueueSettings | undefined): SlSettings {
@@ -31,6 +44,7 @@ export function slOf(settings: QueueSettings | undefined): SlSettings {
 export class LiveStats {
   private tally: EventTally
   private since: number
+  private readonly lastHour = new LastHour()
 
   constructor(private readonly settings: (queue: string) => QueueSettings | undefined) {
     this.since = 0
@@ -41,33 +55,74 @@ export class LiveStats {
     return new EventTally((q) => slOf(this.settings(q)))
   }
 
-  async seed(store: Store, now: number): Promise<void> {
+  /**
+   * Today's events, and the last hour's for the sparklines (before 01:00 it began
+   * yesterday). Agents logged in or paused since before midnight have no login or pause
+   * event today: `presence` opens their spans at midnight, or the day's figures would
+   * count them neither logged in nor paused.
+   */
+  async seed(store: Store, now: number, presence: readonly PresenceAtStart[] = []): Promise<void> {
     this.since = midnight(now)
     this.tally = this.fresh()
-    for await (const e of store.events({since: this.since})) this.tally.apply(e)
+    for await (const e of store.events({since: Math.min(this.since, now - 3_600_000)})) {
+      if (e.ts >= this.since) this.tally.apply(e)
+      this.noteRecent(e)
+    }
+    for (const p of presence) {
+      const open = this.tally.openSpans(p.agent)
+      const loggedIn = p.loggedIn && (open?.loginAt ?? null) === null
+      const pausedReason = open?.pauseAt == null ? p.pausedReason : null
+      if (loggedIn || pausedReason !== null) this.tally.openAt(p.agent, Math.max(this.since, Math.min(p.since, now)), {loggedIn, pausedReason})
+    }
   }
 
   apply(e: NewEvent): void {
     if (e.ts >= this.since + 86_400_000) {
       this.since = midnight(e.ts)
-      this.tally = this.fresh()
+      // Agents logged in across midnight stay logged in: their open spans carry over.
+      this.tally = this.tally.split(this.since)
     }
     this.tally.apply(e)
+    this.noteRecent(e)
   }
 
-  view(now: number): LiveStatsView {
+  private noteRecent(e: Pick<NewEvent, 'type' | 'ts' | 'queue'>): void {
+    if (e.type === 'queue.entered' && e.queue) this.lastHour.offered(e.queue, e.ts)
+  }
+
+  /**
+   * `inCallMs`: how long each agent has been on its current call, which no event has
+   * counted yet; it is part of today's talk and of occupancy.
+   */
+  view(now: number, inCallMs: Readonly<Record<string, number>> = {}): LiveStatsView {
     const queues: LiveStatsView['queues'] = {}
     for (const [name, t] of this.tally.queues) {
       const sl = slOf(this.settings(name))
       queues[name] = {...t, answerRate: answerRate(t), abandonRate: abandonRate(t), serviceLevel: serviceLevel(t, sl.formula), sl, asaMs: asa(t), ahtMs: aht(t)}
     }
     const agents: LiveStatsView['agents'] = {}
-    for (const [id, t] of this.tally.agents) {
+    const ids = new Set([...this.tally.agents.keys(), ...this.tally.agentTimes.keys(), ...this.tally.openAgents(), ...Object.keys(inCallMs)])
+    for (const id of ids) {
+      const t = this.tally.agents.get(id) ?? emptyTally()
       const times = this.tally.agentTimes.get(id)
-      agents[id] = {...t, ahtMs: aht(t), loggedInMs: times?.loggedInMs ?? 0, pausedMs: times?.pausedMs ?? 0, missedRings: times?.missedRings ?? 0}
+      const open = this.tally.openSpans(id)
+      const upToNow = (from: number | null | undefined) => (from == null ? 0 : Math.max(0, now - from))
+      const loggedInMs = (times?.loggedInMs ?? 0) + upToNow(open?.loginAt)
+      const pausedMs = (times?.pausedMs ?? 0) + upToNow(open?.pauseAt)
+      const wrapUpMs = t.wrapUpMs + upToNow(open?.wrapAt)
+      const inCall = Math.max(0, inCallMs[id] ?? 0)
+      agents[id] = {
+        ...t,
+        wrapUpMs,
+        ahtMs: aht(t),
+        loggedInMs,
+        pausedMs,
+        missedRings: times?.missedRings ?? 0,
+        talkTodayMs: t.talkMs + inCall,
+        occupancy: occupancy(t.talkMs + t.holdMs + wrapUpMs + inCall, loggedInMs, pausedMs),
+      }
     }
-    void now
-    return {since: this.since, queues, agents}
+    return {since: this.since, queues, agents, lastHour: this.lastHour.view(now)}
   }
 }
 
