@@ -7,6 +7,7 @@ import {withStore} from '../engine/config/open-store.js'
 import {EVENT_TYPES, type EventType, type NewEvent, type StoredEvent} from '../engine/store/events.js'
 import {SqliteStore} from '../engine/store/sqlite-store.js'
 import {isUserError, UserError} from '../engine/util/errors.js'
+import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
 import {parseTimeInput} from '../engine/util/time-input.js'
 import {CallctlCommand} from '../ui/command.js'
@@ -84,7 +85,8 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
         {header: 'CALL', get: (e) => e.callId ?? ''},
         {header: 'QUEUE', get: (e) => e.queue ?? ''},
         {header: 'AGENT', get: (e) => e.agent ?? ''},
-        {header: 'DATA', get: (e) => (Object.keys(e.data).length ? JSON.stringify(e.data) : ''), max: 80},
+        // The data as JSON, its hidden characters as \u escapes: a supervisor sees an override was there.
+        {header: 'DATA', get: (e) => (Object.keys(e.data).length ? jsonText(e.data) : ''), max: 80},
       ]),
     )
   }
@@ -115,7 +117,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
     const json = this.jsonEnabled()
     const emit = (e: FollowedEvent) => {
       if (stopping) return
-      if (json) process.stdout.write(JSON.stringify({...e, time: new Date(e.ts).toISOString()}) + '\n')
+      if (json) process.stdout.write(jsonText({...e, time: new Date(e.ts).toISOString()}) + '\n')
       else process.stdout.write(line(e) + '\n')
     }
 
@@ -252,7 +254,7 @@ function header(): string {
 }
 
 function line(e: FollowedEvent): string {
-  return cells([timeOf(e.ts), e.type, e.callId ?? '', e.queue ?? '', e.agent ?? '', Object.keys(e.data).length ? JSON.stringify(e.data) : ''])
+  return cells([timeOf(e.ts), e.type, e.callId ?? '', e.queue ?? '', e.agent ?? '', Object.keys(e.data).length ? jsonText(e.data) : ''])
 }
 
 function cells(values: string[]): string {

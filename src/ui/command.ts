@@ -1,5 +1,6 @@
 import {Command} from '@oclif/core'
 import {ClosedOutput, isUserError} from '../engine/util/errors.js'
+import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
 
 /**
@@ -26,8 +27,13 @@ export abstract class CallctlCommand<T> extends Command {
     }
     const lines = this.jsonLines(result)
     if (!lines) return result
-    for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n')
+    for (const l of lines) process.stdout.write(jsonText(l) + '\n')
     return undefined as T
+  }
+
+  /** oclif prints the --json result here: through jsonText, so caller text stays inert (no raw C1 or bidi). */
+  protected override logJson(json: unknown): void {
+    process.stdout.write(jsonText(json, 2) + '\n')
   }
 
   protected print(text: string): void {
@@ -37,7 +43,7 @@ export abstract class CallctlCommand<T> extends Command {
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (isUserError(err)) {
       if (this.jsonEnabled()) {
-        process.stdout.write(JSON.stringify({error: {code: err.code, message: err.message, suggestion: err.suggestion ?? null}}) + '\n')
+        process.stdout.write(jsonText({error: {code: err.code, message: err.message, suggestion: err.suggestion ?? null}}) + '\n')
       } else {
         process.stderr.write(`Error: ${safeText(err.message, 2000)}\n`)
         if (err.suggestion) process.stderr.write(`  Try: ${safeText(err.suggestion, 2000)}\n`)

@@ -1,4 +1,5 @@
 import chalk from 'chalk'
+import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
 import {displayWidth} from './text-width.js'
 
@@ -37,7 +38,7 @@ export function fields(obj: Record<string, unknown>): string {
 function format(v: unknown): string {
   if (v === null || v === undefined) return '-'
   if (Array.isArray(v)) return v.join(', ')
-  if (typeof v === 'object') return JSON.stringify(v)
+  if (typeof v === 'object') return jsonText(v)
   return String(v)
 }
 

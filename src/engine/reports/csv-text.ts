@@ -1,5 +1,6 @@
+import {parse} from 'csv-parse/sync'
 import {stringify} from 'csv-stringify/sync'
-import {csvSafe} from '../util/text.js'
+import {csvSafe, safeText} from '../util/text.js'
 import type {Cell} from './report-output.js'
 
 // CSV text made ahead of the report. The call summary keeps each call's fixed cells as
@@ -25,4 +26,19 @@ export function csvCell(value: Cell): string {
   const s = csvSafe(value)
   if (s.includes('"')) return `"${s.replaceAll('"', '""')}"`
   return s.includes(',') || s.includes('\n') ? `"${s}"` : s
+}
+
+/**
+ * CSV text (whole records) as a terminal may show it: each cell through safeText, so no
+ * escape sequence, control or bidi override in it acts, and no line break inside a quoted
+ * cell starts what looks like a row of its own. Cells safeText leaves alone are written
+ * back as they were (numbers stay numbers: they were not guarded, and need not be); a cell
+ * it changed is guarded again, since what is left may now start with =.
+ */
+export function inertCsvText(text: string): string {
+  const records = parse(text, {relax_column_count: true}) as string[][]
+  return stringify(records.map((r) => r.map((cell) => {
+    const inert = safeText(cell, Infinity)
+    return inert === cell ? cell : csvSafe(inert)
+  })))
 }

@@ -3,8 +3,9 @@ import {closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeS
 import {basename, dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {ClosedOutput, UserError} from '../util/errors.js'
-import {csvSafe} from '../util/text.js'
-import {csvCells} from './csv-text.js'
+import {jsonText} from '../util/json-text.js'
+import {csvSafe, safeText} from '../util/text.js'
+import {csvCells, inertCsvText} from './csv-text.js'
 
 export type Cell = string | number | null | undefined
 
@@ -49,6 +50,8 @@ export interface Sink {
   readonly file: string | null
   /** A file descriptor another thread may write the text to itself (then commit here). */
   readonly direct?: DirectOutput
+  /** The text goes to a terminal a person reads: caller text is made inert on the way (safeText). */
+  readonly terminal?: boolean
 }
 
 /** An open file that takes report text: a worker writes to it without a round trip. */
@@ -142,10 +145,12 @@ export class AtomicFile implements Sink {
  */
 export class StdoutSink implements Sink {
   readonly file = null
+  readonly terminal: boolean
   private closed: Error | null = null
   private readonly waiting = new Set<(err: Error) => void>()
 
   constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
+    this.terminal = out.isTTY === true
     out.on('error', (err: NodeJS.ErrnoException) => {
       this.closed = err.code === 'EPIPE' ? new ClosedOutput() : err
       for (const fail of this.waiting) fail(this.closed)
@@ -194,6 +199,12 @@ export interface WriteOptions {
   bom: boolean
   /** Called every 1000 rows with the count so far. */
   progress?: (rows: number) => void
+  /**
+   * The report is read on a terminal (stdout is one): every text cell and queue_log line goes
+   * through safeText, so an escape sequence or bidi override in a caller's name cannot act.
+   * A file keeps the cells as they came (see writeCsv).
+   */
+  terminal?: boolean
 }
 
 /** Streams the report into the sink; returns the number of rows (lines) written. */
@@ -208,20 +219,21 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
   }
   if (report.kind === 'lines') {
     for (const line of report.lines) {
-      await out.write(line + '\n')
+      await out.write((o.terminal ? safeText(line, Infinity) : line) + '\n')
       tick()
     }
   } else if (o.format === 'json') {
-    await out.write(`{"report":${JSON.stringify(report.type)},"meta":${JSON.stringify(report.meta)},"columns":${JSON.stringify(report.columns)},"rows":[`)
+    // jsonText: lossless for a program, inert on a terminal, file or not.
+    await out.write(`{"report":${jsonText(report.type)},"meta":${jsonText(report.meta)},"columns":${jsonText(report.columns)},"rows":[`)
     for (const row of report.rows) {
       const obj: Record<string, Cell> = {}
       report.columns.forEach((c, i) => (obj[c] = row[i] ?? null))
-      await out.write((rows === 0 ? '\n' : ',\n') + JSON.stringify(obj))
+      await out.write((rows === 0 ? '\n' : ',\n') + jsonText(obj))
       tick()
     }
     await out.write('\n]}\n')
   } else {
-    rows = await writeCsv(report, out, tick)
+    rows = await writeCsv(report, out, tick, o.terminal === true)
   }
   await out.flush()
   return rows
@@ -230,8 +242,15 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
 /**
  * Rows through csv-stringify; every text cell spreadsheet-safe (csvSafe), numbers as
  * numbers. Records a report has as CSV text already go out as they are, ahead of the rest.
+ *
+ * To a terminal, text cells go through safeText first (and CSV text is re-encoded the same
+ * way, inertCsvText). To a file they keep their content: CSV has no escape, so stripping
+ * would lose what the caller ID really said, and the file is data for other programs (a
+ * CRM import, matching against the carrier's records); a spreadsheet shows a control as a
+ * box, it does not act on it. Only the formula guard applies there, which is about what a
+ * spreadsheet executes.
  */
-async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) => void): Promise<number> {
+async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) => void, terminal: boolean): Promise<number> {
   out.push(csvCells(report.columns) + '\n')
   let csv: ReturnType<typeof stringify> | null = null
   let failed: Error | null = null
@@ -240,7 +259,7 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
     if (!Array.isArray(row)) {
       // The stream may still hold text of earlier rows: this would overtake it.
       if (csv) throw new Error('CSV text after rows to encode')
-      out.push(row.text)
+      out.push(terminal ? inertCsvText(row.text) : row.text)
       rows += row.rows
       tick(row.rows)
       if (out.pending >= FLUSH_AT) await out.flush()
@@ -252,7 +271,8 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
       csv.on('error', (err) => (failed = err))
     }
     // In place: a copy of every row is most of a large report's garbage.
-    for (let i = 0; i < row.length; i++) if (typeof row[i] === 'string') row[i] = csvSafe(row[i])
+    // Made inert before the formula guard: removing an override could uncover a leading =.
+    for (let i = 0; i < row.length; i++) if (typeof row[i] === 'string') row[i] = csvSafe(terminal ? safeText(row[i], Infinity) : row[i])
     if (!csv.write(row)) await new Promise<void>((r) => csv!.once('drain', r))
     if (failed) throw failed
     rows++

@@ -23,6 +23,8 @@ export interface ReportJob {
   now: number
   /** Set by runReportInWorker when the sink is a file the worker can write itself. */
   direct?: DirectOutput
+  /** Set by runReportInWorker when the text goes to a terminal (made inert there). */
+  terminal?: boolean
 }
 
 /** Builds the report from the store and streams it into the sink; returns the rows written. */
@@ -38,7 +40,7 @@ export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows
       staffing: job.staffing,
       now: job.now,
     })
-    return await writeReport(REPORTS[job.type].build(ctx), sink, {format: job.format, bom: job.bom, progress})
+    return await writeReport(REPORTS[job.type].build(ctx), sink, {format: job.format, bom: job.bom, progress, terminal: job.terminal ?? sink.terminal})
   } catch (err) {
     // A damaged or foreign file is the user's to fix, not a bug: one line, exit 1.
     const code = (err as {code?: unknown}).code
@@ -73,7 +75,7 @@ export const CHUNKS_AHEAD = 4
  * (stdout, which may push back) comes back a chunk at a time, each acknowledged once written.
  */
 export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
-  const workerData: ReportJob = sink.direct ? {...job, direct: sink.direct} : job
+  const workerData: ReportJob = {...job, terminal: sink.terminal === true, ...(sink.direct ? {direct: sink.direct} : {})}
   const worker = new Worker(new URL('./report-worker.js', import.meta.url), {workerData, resourceLimits: WORKER_LIMITS})
   return new Promise<number>((resolve, reject) => {
     let settled = false
