@@ -1,9 +1,9 @@
-import {createHash} from 'node:crypto'
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {endpointFile} from './api/connect.js'
 import type {EngineEndpoint} from './api/protocol.js'
 import {UserError} from './util/errors.js'
+import {safeId} from './util/ids.js'
 import type {Paths} from './util/paths.js'
 import {isRunning} from './sandbox/process.js'
 
@@ -27,9 +27,8 @@ interface LockBody {
 
 export function engineLockFile(paths: Paths, app: string): string {
   // Keep the file name to what a file system takes; a name that had to change gets a
-  // hash of the real one, or "客服" and "售后" would share one lock ("engine-__.lock").
-  const safe = app.replace(/[^A-Za-z0-9._-]/g, '_')
-  return join(paths.home, `engine-${safe === app ? safe : `${safe}-${createHash('sha1').update(app).digest('hex').slice(0, 8)}`}.lock`)
+  // hash of the real one, or "客服" and "售后" would share one lock.
+  return join(paths.home, `engine-${safeId(app)}.lock`)
 }
 
 /** Takes the lock for `app` in this callctl home, or refuses naming the engine that holds it. */

@@ -127,7 +127,7 @@ describe('fuzzed configuration never crashes the checks', () => {
       const text = mutate(QUEUES, rnd)
       try {
         const queues = parseQueueFile(text, 'queues.yaml')
-        for (const q of queues) expect(q.name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+        for (const q of queues) expect(q.name).toMatch(/^[\p{L}\p{N}][\p{L}\p{M}\p{N}_.-]{0,63}$/u)
       } catch (err) {
         refused++
         expect(isUserError(err), `${String(err)}\n${text}`).toBe(true)

@@ -6,18 +6,19 @@ import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
 export default class AgentAdd extends CallctlCommand<AgentRecord> {
-  static summary = 'Add an agent (its phone endpoint, queues and skills), or change one with --update'
+  static summary = 'Add an agent (its phone endpoint, queues and skills), or change one with --update (only the fields given change)'
   static examples = [
     '<%= config.bin %> agent add 1001 --name "Li Na" --endpoint PJSIP/1001 --queue sales --queue support:1 --skills "billing:3 english:1"',
     '<%= config.bin %> agent add 1001 --update --endpoint PJSIP/1001-desk',
+    '<%= config.bin %> agent add 1002 --name 王芳 --endpoint PJSIP/1002 --queue 客服 --skills "粤语:3 英语:1"',
   ]
   static args = {id: Args.string({description: 'agent id', required: true})}
   static flags = {
-    endpoint: Flags.string({description: 'Asterisk dial string of the phone, e.g. PJSIP/1001', required: true}),
-    name: Flags.string({description: 'display name'}),
+    endpoint: Flags.string({description: 'Asterisk dial string of the phone, e.g. PJSIP/1001 (required for a new agent)'}),
+    name: Flags.string({description: 'display name, in any script (李娜)'}),
     queue: Flags.string({description: 'QUEUE or QUEUE:PENALTY (repeatable)', multiple: true}),
     skills: Flags.string({description: 'skills with levels, e.g. "billing:3 english:1"'}),
-    update: Flags.boolean({description: 'change an existing agent instead of failing'}),
+    update: Flags.boolean({description: 'change an existing agent instead of failing; fields not given stay as they are'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 

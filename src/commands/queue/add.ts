@@ -2,13 +2,14 @@ import {Args, Flags} from '@oclif/core'
 import {addQueue} from '../../engine/admin/admin.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {STRATEGIES, type QueueRecord} from '../../engine/model.js'
+import {safeId} from '../../engine/util/ids.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
 export default class QueueAdd extends CallctlCommand<QueueRecord> {
   static summary = 'Create a queue (or change one with --update); a running engine picks it up at once'
-  static examples = ['<%= config.bin %> queue add sales --did 100 --wrap-up 10', '<%= config.bin %> queue add support --update --ring-timeout 20']
-  static args = {name: Args.string({description: 'queue name', required: true})}
+  static examples = ['<%= config.bin %> queue add sales --did 100 --wrap-up 10', '<%= config.bin %> queue add support --update --ring-timeout 20', '<%= config.bin %> queue add 客服 --did 4008 --skills "粤语>=2 | 普通话"']
+  static args = {name: Args.string({description: 'queue name, in any script (sales, 客服)', required: true})}
   static flags = {
     strategy: Flags.string({description: 'how agents are chosen', options: [...STRATEGIES]}),
     'ring-timeout': Flags.string({description: 'seconds an agent rings before the next is tried (default 15)'}),
@@ -88,6 +89,8 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
         announcements: s.announceEvery ? `every ${s.announceEvery} s` : 'none',
         callback: s.callbackKey ? `press ${s.callbackKey}` : 'not offered',
         dids: s.dids,
+        // Callers reach the queue by its Asterisk id too (the inbound dialplan takes ASCII only).
+        ...(safeId(q.name) === q.name ? {} : {'asterisk id': safeId(q.name)}),
       }),
     )
   }

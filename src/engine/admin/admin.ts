@@ -2,7 +2,10 @@ import {DEFAULT_QUEUE_SETTINGS, type AgentRecord, type Presence, type PresenceSt
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
-import {checkEndpoint, checkName, checkQueueSettings} from './validate.js'
+import {SKILL_NAME, skillKey} from '../routing/skills.js'
+import {safeId} from '../util/ids.js'
+import {nameKey} from '../util/names.js'
+import {checkEndpoint, checkLabel, checkName, checkPauseReason, checkQueueSettings} from './validate.js'
 
 // Configuration changes made by admins (CLI, scripts). Each writes the record and its
 // event in one transaction; a running engine picks the event up and applies it.
@@ -13,15 +16,26 @@ function ev(type: NewEvent['type'], fields: Partial<NewEvent> = {}): NewEvent {
   return {type, ts: Date.now(), origin: ORIGIN, ...fields}
 }
 
-export async function addQueue(store: Store, name: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean} = {}): Promise<QueueRecord> {
-  checkName('queue', name)
+export async function addQueue(store: Store, typed: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean} = {}): Promise<QueueRecord> {
+  const checkedName = checkName('queue', typed)
   const checked = checkQueueSettings(settings)
-  const existing = await store.getQueue(name)
+  const queues = await store.listQueues()
+  const existing = sameQueue(queues, checkedName)
+  // The name as first created: 客服１ typed later changes the queue 客服1, it does not rename it.
+  const name = existing?.name ?? checkedName
   if (existing && !opts.update) {
-    throw new UserError(`Queue "${name}" already exists`, {suggestion: `Change it with: callctl queue add ${name} --update ...`, exitCode: 1, code: 'exists'})
+    const spelled = existing.name === checkedName ? '' : ` (you typed "${typed}", which is the same name)`
+    throw new UserError(`Queue "${name}" already exists${spelled}`, {suggestion: `Change it with: callctl queue add ${name} --update ...`, exitCode: 1, code: 'exists'})
+  }
+  if (!existing) {
+    // Two names with one Asterisk id would take each other's calls (the id is the dialplan extension).
+    const clash = queues.find((q) => safeId(q.name) === safeId(name))
+    if (clash) {
+      throw new UserError(`Queue name "${name}" would share the Asterisk id "${safeId(name)}" with queue "${clash.name}"`, {suggestion: 'Choose another name.', exitCode: 1, code: 'exists'})
+    }
   }
   if (checked.dids && !opts.didsChecked) {
-    const owners = didOwners(await store.listQueues(), name)
+    const owners = didOwners(queues, name)
     const taken = checked.dids.find((d) => owners.has(d))
     if (taken !== undefined) throw didTaken(taken, owners.get(taken)!)
   }
@@ -56,8 +70,14 @@ export async function removeQueue(store: Store, name: string): Promise<QueueReco
   return q
 }
 
+/** The queue a typed name means: the same text, or the same name in another normal form (NFC/NFKC). */
+function sameQueue(queues: readonly QueueRecord[], name: string): QueueRecord | undefined {
+  const key = nameKey(name)
+  return queues.find((q) => q.name === name) ?? queues.find((q) => nameKey(q.name) === key)
+}
+
 export async function mustQueue(store: Store, name: string): Promise<QueueRecord> {
-  const q = await store.getQueue(name)
+  const q = (await store.getQueue(name)) ?? sameQueue(await store.listQueues(), name)
   if (q) return q
   const names = (await store.listQueues()).map((x) => x.name)
   throw new UserError(`Queue "${name}" does not exist. Existing queues: ${names.length ? names.join(', ') : '(none)'}`, {
@@ -85,13 +105,16 @@ export function parseMembership(spec: string): [string, number] {
   return [m[1]!, m[2] === undefined ? 0 : Number(m[2])]
 }
 
-/** "billing:3 english:1" or "billing:3,english" → {billing: 3, english: 1}. */
+const SKILL_ITEM = new RegExp(`${SKILL_NAME.source}(?::(\\d{1,2}))?$`, 'u')
+
+/** "billing:3 english:1", "billing:3,english" or "粤语:3，英语" → {billing: 3, english: 1}. */
 export function parseSkills(spec: string): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const part of spec.split(/[\s,]+/).filter(Boolean)) {
-    const m = /^([A-Za-z][A-Za-z0-9_-]{0,31})(?::(\d{1,2}))?$/.exec(part)
-    if (!m) throw new UserError(`Invalid skill "${part}"`, {suggestion: 'Use NAME:LEVEL with LEVEL 1-99, e.g. billing:3 english:1', exitCode: 2})
-    out[m[1]!] = m[2] === undefined ? 1 : Number(m[2])
+  // NFKC: the full-width comma, colon and space of a Chinese input method are separators too.
+  for (const part of skillKey(spec).split(/[\s,]+/).filter(Boolean)) {
+    const m = SKILL_ITEM.exec(part)
+    if (!m) throw new UserError(`Invalid skill "${part}"`, {suggestion: 'Use NAME:LEVEL with LEVEL 1-99, e.g. billing:3 english:1 粤语:2', exitCode: 2, code: 'invalid_skills'})
+    out[part.slice(0, part.length - (m[1] === undefined ? 0 : m[1].length + 1))] = m[1] === undefined ? 1 : Number(m[1])
   }
   return out
 }
@@ -99,28 +122,37 @@ export function parseSkills(spec: string): Record<string, number> {
 export interface AgentInput {
   id: string
   name?: string
-  endpoint: string
+  /** Required for a new agent; left out on --update, the phone stays as it was. */
+  endpoint?: string
   queues?: string[]
   skills?: string
 }
 
+/**
+ * Adds an agent, or with `update` changes the fields given and only those: --name alone
+ * keeps the phone, queues and skills as they were.
+ */
 export async function addAgent(store: Store, input: AgentInput, opts: {update?: boolean} = {}): Promise<AgentRecord> {
   checkName('agent', input.id)
-  checkEndpoint(input.endpoint)
+  if (input.endpoint !== undefined) checkEndpoint(input.endpoint)
+  const name = input.name === undefined ? undefined : checkLabel('agent name', input.name, 100)
   const existing = await store.getAgent(input.id)
   if (existing && !opts.update) {
     throw new UserError(`Agent "${input.id}" already exists`, {suggestion: `Change it with: callctl agent add ${input.id} --update ...`, exitCode: 1, code: 'exists'})
   }
+  const endpoint = input.endpoint ?? existing?.endpoint
+  if (endpoint === undefined) {
+    throw new UserError(`Agent "${input.id}" needs a phone`, {suggestion: `Give its dial string: callctl agent add ${input.id} --endpoint PJSIP/${input.id}`, exitCode: 2, code: 'missing_endpoint'})
+  }
   const queues: Record<string, number> = input.queues === undefined ? {...(existing?.queues ?? {})} : {}
   for (const spec of input.queues ?? []) {
     const [q, penalty] = parseMembership(spec)
-    await mustQueue(store, q)
-    queues[q] = penalty
+    queues[(await mustQueue(store, q)).name] = penalty
   }
   const record: AgentRecord = {
     id: input.id,
-    name: input.name ?? existing?.name ?? input.id,
-    endpoint: input.endpoint,
+    name: name ?? existing?.name ?? input.id,
+    endpoint,
     skills: input.skills === undefined ? existing?.skills ?? {} : parseSkills(input.skills),
     queues,
     createdAt: existing?.createdAt ?? Date.now(),
@@ -159,8 +191,7 @@ export async function loginAgent(store: Store, id: string, queues: string[] = []
   const members: [string, number][] = []
   for (const spec of queues) {
     const [q, penalty] = parseMembership(spec)
-    await mustQueue(store, q)
-    members.push([q, penalty])
+    members.push([(await mustQueue(store, q)).name, penalty])
   }
   for (const [q, penalty] of members) {
     if (agent.queues[q] !== penalty) await store.setMembership(id, q, penalty, ev('agent.member_added', {agent: id, queue: q, data: {penalty}}))
@@ -173,9 +204,10 @@ export async function loginAgent(store: Store, id: string, queues: string[] = []
   return mustListing(store, id)
 }
 
-export async function logoutAgent(store: Store, id: string, queue?: string): Promise<AgentListing> {
+export async function logoutAgent(store: Store, id: string, typedQueue?: string): Promise<AgentListing> {
   const agent = await mustAgent(store, id)
-  if (queue) {
+  if (typedQueue) {
+    const queue = Object.keys(agent.queues).find((q) => nameKey(q) === nameKey(typedQueue)) ?? typedQueue
     if (!Object.hasOwn(agent.queues, queue)) {
       throw new UserError(`Agent "${id}" is not a member of queue "${queue}". Its queues: ${Object.keys(agent.queues).join(', ') || '(none)'}`, {exitCode: 1})
     }
@@ -189,13 +221,13 @@ export async function logoutAgent(store: Store, id: string, queue?: string): Pro
   return mustListing(store, id)
 }
 
-export async function pauseAgent(store: Store, id: string, reason: string): Promise<AgentListing> {
+export async function pauseAgent(store: Store, id: string, typedReason: string): Promise<AgentListing> {
   await mustAgent(store, id)
   const p = await currentPresence(store, id)
   if (!p || p.status === 'offline') {
     throw new UserError(`Agent "${id}" is logged out, so it cannot be paused`, {suggestion: `Log it in first: callctl agent login ${id}`, exitCode: 1, code: 'offline'})
   }
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(reason)) throw new UserError(`Invalid pause reason "${reason}"`, {suggestion: 'Use a short code such as break, lunch, training, meeting.', exitCode: 2})
+  const reason = checkPauseReason(typedReason)
   if (p.status !== 'paused' || p.reason !== reason) {
     await store.setPresence({agent: id, status: 'paused', reason, since: Date.now()}, ev('agent.paused', {agent: id, data: {reason}}))
   }

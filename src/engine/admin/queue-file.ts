@@ -17,7 +17,7 @@ import {checkName, checkQueueSettings, QueueSettingError} from './validate.js'
  *
  * Every problem is reported as file:line:column with the accepted values.
  */
-export function parseQueueFile(text: string, file: string): {name: string; settings: Partial<QueueSettings>}[] {
+export function parseQueueFile(text: string, file: string): {name: string; key: string; settings: Partial<QueueSettings>}[] {
   const d = parseYaml(text, file)
   const root = toJS(d) as unknown
   if (typeof root !== 'object' || root === null || Array.isArray(root) || !('queues' in root)) {
@@ -27,18 +27,20 @@ export function parseQueueFile(text: string, file: string): {name: string; setti
   if (extra) throw errorAt(d, [extra], `unknown top-level key "${extra}"`, 'Only "queues" is accepted here.', true)
   const queues = (root as {queues: unknown}).queues
   if (typeof queues !== 'object' || queues === null || Array.isArray(queues)) throw errorAt(d, ['queues'], '"queues" must map queue names to their settings')
-  const out: {name: string; settings: Partial<QueueSettings>}[] = []
-  for (const [name, raw] of Object.entries(queues)) {
+  const out: {name: string; key: string; settings: Partial<QueueSettings>}[] = []
+  for (const [key, raw] of Object.entries(queues)) {
+    let name: string
     try {
-      checkName('queue', name)
+      // Stored as checkName returns it (NFC), like a name typed on the command line.
+      name = checkName('queue', key)
     } catch (err) {
-      throw errorAt(d, ['queues', name], (err as UserError).message, (err as UserError).suggestion, true)
+      throw errorAt(d, ['queues', key], (err as UserError).message, (err as UserError).suggestion, true)
     }
-    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw errorAt(d, ['queues', name], `the settings of queue "${name}" must be a mapping`)
+    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw errorAt(d, ['queues', key], `the settings of queue "${name}" must be a mapping`)
     try {
-      out.push({name, settings: checkQueueSettings((raw ?? {}) as Record<string, unknown>)})
+      out.push({name, key, settings: checkQueueSettings((raw ?? {}) as Record<string, unknown>)})
     } catch (err) {
-      if (err instanceof QueueSettingError) throw errorAt(d, ['queues', name, ...err.path], `queue ${name}: ${err.message}`, err.suggestion, err.message.startsWith('Unknown'))
+      if (err instanceof QueueSettingError) throw errorAt(d, ['queues', key, ...err.path], `queue ${name}: ${err.message}`, err.suggestion, err.message.startsWith('Unknown'))
       throw err
     }
   }
@@ -49,7 +51,7 @@ export function parseQueueFile(text: string, file: string): {name: string; setti
       const owner = claimed.get(did)
       if (owner !== undefined && owner !== q.name) {
         const e = didTaken(did, owner)
-        throw errorAt(d, ['queues', q.name, 'dids', i], `queue ${q.name}: ${e.message}`, e.suggestion)
+        throw errorAt(d, ['queues', q.key, 'dids', i], `queue ${q.name}: ${e.message}`, e.suggestion)
       }
       claimed.set(did, q.name)
     }

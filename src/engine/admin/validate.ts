@@ -1,19 +1,55 @@
 import {STRATEGIES, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
 import {parseSkillRequirement, SkillExpressionError} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
+import {canonicalName, IDENTIFIER_PART, IDENTIFIER_START, nameProblem, shownName} from '../util/names.js'
 import {SL_FORMULAS, SL_FORMULA_TEXT} from '../reports/metrics.js'
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+// Agent ids stay ASCII: they are phone-like ids that go into dial strings (Local/…-ID@…)
+// and queue_log's agent field; the agent's name (--name) is free text in any script.
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+// Queue names, pause reasons: any script (客服, 午饭); no spaces or the separators
+// ":" (QUEUE:PENALTY, queue:NAME) and "|" (queue_log).
+const NAME = new RegExp(`^[${IDENTIFIER_START}][${IDENTIFIER_PART}]*$`, 'u')
+const NAME_MAX = 64
 
+/** The name in its stored form (NFC), or a UserError saying what is wrong with it. */
 export function checkName(kind: 'queue' | 'agent', name: string): string {
-  if (!NAME.test(name)) {
-    throw new UserError(`Invalid ${kind} name "${name}"`, {
-      suggestion: `Use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit.`,
+  if (kind === 'agent') {
+    if (!AGENT_ID.test(name)) {
+      throw new UserError(`Invalid agent id "${name}"`, {
+        suggestion: `Use 1-64 ASCII letters, digits, "_", "." or "-" (e.g. 1001); give the person's name in any script with --name.`,
+        exitCode: 2,
+        code: 'invalid_name',
+      })
+    }
+    return name
+  }
+  return checkWord('queue name', name, NAME_MAX, 'invalid_name')
+}
+
+/** A pause reason: a short word in any script (lunch, 午饭). */
+export function checkPauseReason(reason: string): string {
+  return checkWord('pause reason', reason, 32, 'invalid_reason', 'Use a short word such as break, lunch, 午饭, training.')
+}
+
+function checkWord(kind: string, raw: string, max: number, code: string, example = `Use up to ${max} letters (any script), digits, "_", "." or "-", e.g. sales or 客服.`): string {
+  const problem = nameProblem(raw, max)
+  const name = canonicalName(raw)
+  if (problem || !NAME.test(name)) {
+    throw new UserError(`Invalid ${kind} "${shownName(raw)}"`, {
+      suggestion: problem ? `The ${kind} ${problem}. ${example}` : `${example} Spaces, ":" and "|" are not allowed.`,
       exitCode: 2,
-      code: 'invalid_name',
+      code,
     })
   }
   return name
+}
+
+/** Free text a person reads (an agent's display name): any script, nothing hidden. */
+export function checkLabel(kind: string, raw: string, max: number): string {
+  const problem = nameProblem(raw, max)
+  if (problem) throw new UserError(`Invalid ${kind} "${shownName(raw)}"`, {suggestion: `The ${kind} ${problem}. Use up to ${max} visible characters.`, exitCode: 2, code: 'invalid_name'})
+  return canonicalName(raw)
 }
 
 /** Asterisk dial strings: TECH/resource, e.g. PJSIP/1001, Local/1001@agents, PJSIP/0123@trunk. */
@@ -165,8 +201,8 @@ function overflow(v: unknown, path: (string | number)[] = []): OverflowAction | 
   }
   const out: OverflowAction = {action: action as OverflowAction['action']}
   if (action === 'queue') {
-    if (typeof queue !== 'string' || !NAME.test(queue)) throw new QueueSettingError([...path, 'queue'], 'overflow to a queue needs the queue name', 'Example: {action: queue, queue: sales}, or --overflow queue:sales')
-    out.queue = queue
+    if (typeof queue !== 'string' || nameProblem(queue, NAME_MAX) || !NAME.test(canonicalName(queue))) throw new QueueSettingError([...path, 'queue'], 'overflow to a queue needs the queue name', 'Example: {action: queue, queue: sales}, or --overflow queue:sales')
+    out.queue = canonicalName(queue)
   }
   if (prompt !== undefined) {
     if (typeof prompt !== 'string' || !PROMPT.test(prompt)) throw new QueueSettingError([...path, 'prompt'], `Invalid overflow prompt ${JSON.stringify(prompt)}`, 'A prompt is an Asterisk sound name such as vm-nobodyavail.')

@@ -1,6 +1,7 @@
 import type {Channel} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
-import {newId} from '../util/ids.js'
+import {newId, safeId} from '../util/ids.js'
+import {nameKey} from '../util/names.js'
 import type {CallerContact, IvrOutcome} from '../ivr/interpreter.js'
 import type {Flow} from '../ivr/flow.js'
 import {parseFlow} from '../ivr/parse-flow.js'
@@ -126,13 +127,15 @@ export function afterIvr(core: EngineCore, session: CallSession, o: IvrOutcome):
       session.priority = Math.max(session.priority, o.priority)
       session.requiredSkills = o.skills
       session.tags = o.tags
-      if (!core.acd.queues.has(o.queue)) {
+      // A flow file may spell 客服 in another normal form than the queue was created with.
+      const queue = core.acd.queues.has(o.queue) ? o.queue : [...core.acd.queues.keys()].find((q) => nameKey(q) === nameKey(o.queue))
+      if (!queue) {
         core.log.warn(`IVR sent a call to queue "${o.queue}", which does not exist`, {call: session.id})
         core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', queue: o.queue}})
         void leaveWithPrompt(core, session, 'ss-noservice', 'rejected')
         return
       }
-      enqueue(core, session, o.queue, {})
+      enqueue(core, session, queue, {})
       return
     case 'voicemail':
       void voicemail(core, session, o.prompt, 'ivr')
@@ -198,6 +201,8 @@ export function externalLegGone(core: EngineCore, session: CallSession, channelI
 export function queueForDid(core: EngineCore, did: string): string | undefined {
   if (core.acd.queues.has(did)) return did
   for (const [name, settings] of core.acd.queues) if (settings.dids.includes(did)) return name
+  // A queue named 客服 is dialled by its ASCII id (the dialplan's extensions are ASCII).
+  for (const name of core.acd.queues.keys()) if (safeId(name) === did) return name
   const fallback = core.opts.defaultQueue
   return fallback && core.acd.queues.has(fallback) ? fallback : undefined
 }

@@ -62,6 +62,8 @@ export function enqueue(core: EngineCore, session: CallSession, queue: string, o
       ...(lastAgent ? {lastAgent} : {}),
     },
   })
+  // The name as people write it: a channel variable's value is UTF-8 text to Asterisk
+  // (unlike an extension), and nothing in the dialplan builds a dial string from it.
   void core.ari.setChannelVar(session.channelId, 'CALLCTL_QUEUE', queue).catch(() => undefined)
   const wait = new QueueWait(session, settings, waitHooks(core), o.musicOn ?? false)
   session.wait = wait

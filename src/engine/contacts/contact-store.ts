@@ -113,7 +113,8 @@ export function contactDirectory(store: {db: Database.Database}): ContactDirecto
 
 function filter(query: Pick<ContactQuery, 'tier'>): {where: string; args: unknown[]} {
   if (query.tier === undefined) return {where: '', args: []}
-  return {where: ' WHERE tier = ? COLLATE NOCASE', args: [query.tier]}
+  // Stored tiers are NFC (import.ts); 贵宾 typed in another normal form finds them.
+  return {where: ' WHERE tier = ? COLLATE NOCASE', args: [query.tier.normalize('NFC')]}
 }
 
 function toContact(r: Row): Contact {

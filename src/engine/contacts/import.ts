@@ -2,6 +2,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {parse} from 'csv-parse/sync'
 import iconv from 'iconv-lite'
 import {UserError} from '../util/errors.js'
+import {canonicalName, nameProblem, shownName} from '../util/names.js'
 import {safeText} from '../util/text.js'
 import type {ContactDirectory, ContactInput} from './contact-store.js'
 import {normaliseNumber} from './phone-number.js'
@@ -15,6 +16,11 @@ export type TextEncodingName = 'utf8' | 'gbk'
 
 /** Tiers written in any case are stored in this spelling, so VIP matching does not depend on typing. */
 export const KNOWN_TIERS = ['VIP', 'gold', 'silver', 'bronze', 'standard'] as const
+
+/** Tiers are compared in this form: case aside, and full-width or other compatibility forms aside. */
+export function tierKey(tier: string): string {
+  return tier.normalize('NFKC').toLowerCase()
+}
 
 const LIMITS = {name: 100, tier: 32, company: 200, notes: 2000} as const
 const MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -182,12 +188,15 @@ function checkRow(value: (f: ContactField) => string | undefined, country: strin
     else c[f] = v
   }
   const tier = value('tier')
-  if (tier !== undefined) {
-    const known = KNOWN_TIERS.find((t) => t.toLowerCase() === tier.toLowerCase())
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(tier)) reasons.push('tier contains a control character')
-    else if (tier.length > LIMITS.tier) reasons.push(`tier "${safeText(tier, 40)}" is longer than ${LIMITS.tier} characters`)
-    else c.tier = known ?? tier
-  }
+  if (tier !== undefined && tier !== '') {
+    // Any script (贵宾, 金卡); nothing hidden (a bidi override or zero-width space would make
+    // two tiers that look alike differ), and ＶＩＰ from a full-width input method is VIP.
+    const problem = nameProblem(tier, LIMITS.tier)
+    const known = KNOWN_TIERS.find((t) => tierKey(t) === tierKey(tier))
+    if ([...tier].length > LIMITS.tier) reasons.push(`tier "${shownName(tier, 40)}" is longer than ${LIMITS.tier} characters`)
+    else if (problem) reasons.push(`tier "${shownName(tier, 40)}" ${problem}`)
+    else c.tier = known ?? canonicalName(tier)
+  } else if (tier === '') c.tier = ''
   const language = value('language')
   if (language !== undefined) {
     const code = LANGUAGE_NAMES[language] ?? language

@@ -2,6 +2,7 @@ import {errorMessage} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
 import {safeText} from '../util/text.js'
 import type {Contact, ContactDirectory} from './contact-store.js'
+import {tierKey} from './import.js'
 import {normaliseNumber} from './phone-number.js'
 
 // Screen pop runs while the caller waits: the CRM gets a short, fixed time, its answer
@@ -90,9 +91,9 @@ export async function lookupCaller(rawNumber: string, opts: LookupOptions): Prom
     notes: local?.notes ?? '',
     ...crm,
   }
-  const vipTiers = (opts.vipTiers ?? DEFAULT_VIP_TIERS).map((t) => t.toLowerCase())
+  const vipTiers = (opts.vipTiers ?? DEFAULT_VIP_TIERS).map(tierKey)
   result.source = crm ? 'crm' : 'local'
-  result.contact = {number, ...merged, vip: merged.tier !== '' && vipTiers.includes(merged.tier.toLowerCase())}
+  result.contact = {number, ...merged, vip: merged.tier !== '' && vipTiers.includes(tierKey(merged.tier))}
   return result
 }
 

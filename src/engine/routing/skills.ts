@@ -1,10 +1,23 @@
 import {UserError} from '../util/errors.js'
+import {IDENTIFIER_PART} from '../util/names.js'
 
 // Skill requirements, e.g. `billing>=2 & (english | mandarin) & !trainee`.
 //   term:   name            the agent has the skill (level 1 or more)
 //           name>=N name:N  at least level N (also >, =, <=, <)
 //   and:    &  or  ,        or:  |        not:  !        grouping: ( )
 // An empty expression requires nothing.
+// Skill names are letters of any script (粤语>=2 & 英语), digits, "_", "." and "-": none
+// of them is an operator character, so names and operators never run into each other.
+// The text is read in NFKC, so a skill typed once as 粤语 and once through a full-width
+// input method (粤语＆英语, ｅｎｇｌｉｓｈ) is the same skill with the same operators.
+
+/** One skill name: starts with a letter of any script, at most 32 code points. */
+export const SKILL_NAME = new RegExp(`^\\p{L}[${IDENTIFIER_PART}]{0,31}`, 'u')
+
+/** A skill name in the form agents' skills and requirements are compared in. */
+export function skillKey(name: string): string {
+  return name.normalize('NFKC')
+}
 
 export type Skills = Readonly<Record<string, number>>
 
@@ -41,7 +54,7 @@ export const NO_REQUIREMENT: SkillRequirement = {key: '', skills: [], matches: (
 const cache = new Map<string, SkillRequirement>()
 
 export function parseSkillRequirement(text: string | undefined | null): SkillRequirement {
-  const src = (text ?? '').trim()
+  const src = skillKey(text ?? '').trim()
   if (src === '') return NO_REQUIREMENT
   const hit = cache.get(src)
   if (hit) return hit
@@ -151,7 +164,7 @@ class Parser {
   parse(): Node {
     const n = this.or()
     this.ws()
-    if (this.i < this.s.length) this.fail(`unexpected "${this.s[this.i]}"`)
+    if (this.i < this.s.length) this.fail(`unexpected "${String.fromCodePoint(this.s.codePointAt(this.i)!)}"`)
     return n
   }
 
@@ -179,8 +192,8 @@ class Parser {
 
   private term(): Node {
     this.ws()
-    const m = /^[A-Za-z][A-Za-z0-9_-]{0,31}/.exec(this.s.slice(this.i))
-    if (!m) this.fail(this.i >= this.s.length ? 'expected a skill name, found the end' : `expected a skill name, found "${this.s[this.i]}"`)
+    const m = SKILL_NAME.exec(this.s.slice(this.i))
+    if (!m) this.fail(this.i >= this.s.length ? 'expected a skill name, found the end' : `expected a skill name, found "${String.fromCodePoint(this.s.codePointAt(this.i)!)}"`)
     this.i += m![0].length
     this.ws()
     const opm = /^(>=|<=|>|<|=|:)/.exec(this.s.slice(this.i))

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {safeId} from '../util/ids.js'
 import {addAgent, addQueue, loginAgent} from '../admin/admin.js'
 import {AriTransportError, type AriRest} from '../ari/port.js'
 import type {Store} from '../store/store.js'
@@ -55,7 +56,8 @@ export async function originateSimCaller(ari: AriRest, c: SimCallerSpec): Promis
   const ch = await ari.originate({
     endpoint: `Local/s@${SIM_CALLER_CONTEXT}`,
     context: INBOUND_CONTEXT,
-    extension: c.did,
+    // A queue name in any script dials as its ASCII id; digits and ASCII names are unchanged.
+    extension: safeId(c.did),
     priority: 1,
     callerId: `"${c.name.replace(/"/g, '')}" <${c.number}>`,
     channelId: c.channelId,
