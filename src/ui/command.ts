@@ -1,7 +1,8 @@
-import {Command} from '@oclif/core'
+import {Command, type Interfaces} from '@oclif/core'
 import {ClosedOutput, isUserError} from '../engine/util/errors.js'
 import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
+import {isParseError, usageError} from './usage-error.js'
 
 /**
  * Every callctl command: `execute` returns a typed result, `--json` prints it as is,
@@ -36,6 +37,15 @@ export abstract class CallctlCommand<T> extends Command {
     process.stdout.write(jsonText(json, 2) + '\n')
   }
 
+  /** A missing or extra argument, an unknown flag, a bad value: one line with the usage, not the whole help. */
+  protected override async parse<F extends {[name: string]: any}, B extends {[name: string]: any}, A extends {[name: string]: any}>(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv)
+    } catch (err) {
+      throw isParseError(err) ? usageError(err, this) : err
+    }
+  }
+
   protected print(text: string): void {
     this.log(text)
   }
@@ -52,7 +62,7 @@ export abstract class CallctlCommand<T> extends Command {
     }
     // `| head` has what it wanted: end quietly, as a pipe's writer does (128 + SIGPIPE).
     if (err instanceof ClosedOutput) this.exit(141)
-    // oclif's own errors (unknown flag, missing argument, exit) keep oclif's handling.
+    // oclif's own other errors (exit, --help) keep oclif's handling.
     if (err.oclif) throw err
     process.stderr.write(`callctl bug: ${err.stack ?? err.message}\n`)
     this.exit(70)

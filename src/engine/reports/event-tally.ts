@@ -1,5 +1,5 @@
 import type {NewEvent} from '../store/events.js'
-import {countAbandoned, countAnswered, countHandled, countOffered, DEFAULT_SL, emptyTally, type SlSettings, type Tally} from './metrics.js'
+import {countAbandoned, countAnswered, countExited, countHandled, countOffered, countSystemEnded, DEFAULT_SL, emptyTally, type SlSettings, type Tally} from './metrics.js'
 
 /** The SL settings of a queue (T, formula, short abandon), from its configuration. */
 export type SlLookup = (queue: string) => SlSettings
@@ -46,6 +46,8 @@ export class EventTally {
   readonly queueExtras = new Map<string, QueueExtras>()
   /** Open login / pause / wrap-up spans per agent. */
   private readonly open = new Map<string, OpenSpans>()
+  /** Queue visits still in line (call id → queue), seen entering in this tally or carried into it. */
+  private readonly inLine = new Map<string, string>()
 
   constructor(private readonly sl: SlLookup = () => DEFAULT_SL) {}
 
@@ -79,20 +81,41 @@ export class EventTally {
     return s
   }
 
-  apply(e: Pick<NewEvent, 'type' | 'ts' | 'queue' | 'agent' | 'data'>): void {
+  apply(e: Pick<NewEvent, 'type' | 'ts' | 'queue' | 'agent' | 'data'> & {callId?: string | null}): void {
     const d = e.data ?? {}
     const q = e.queue ?? null
     const a = e.agent ?? null
+    const id = e.callId ?? null
     switch (e.type) {
       case 'queue.entered':
+        // A call entering a queue while still in another's line has left that one.
+        if (id && this.inLine.has(id)) this.leaveLine(id, 'exited')
         if (q) countOffered(this.queue(q))
+        if (q && id) this.joinLine(id, q)
         if (q && d.overflowFrom) this.extras(q).overflowedIn++
         break
       case 'queue.exited':
         if (q && d.action === 'queue' && d.to) this.extras(q).overflowedOut++
+        // A callback keeps the caller's place: the visit goes on until the callback connects or fails.
+        if (d.action === 'callback') break
+        // Turned away at the door (position 0) is no visit: it was never offered.
+        if (id && this.inLine.get(id) === q) this.leaveLine(id, 'exited')
+        else if (q && Number(d.position ?? 0) > 0) countExited(this.queue(q))
         break
       case 'callback.requested':
         if (q) this.extras(q).callbacksRequested++
+        break
+      case 'callback.failed':
+        if (id && this.inLine.has(id)) this.leaveLine(id, 'exited')
+        else if (q) countExited(this.queue(q))
+        break
+      case 'queue.system_ended':
+        if (id && this.inLine.has(id)) this.leaveLine(id, 'system')
+        else if (q) countSystemEnded(this.queue(q))
+        break
+      case 'call.ended':
+        // Any other way out of the line (the caller left the engine some other way) is an exit.
+        if (id && this.inLine.has(id)) this.leaveLine(id, 'exited')
         break
       case 'survey.answered':
         if (a && Number.isFinite(Number(d.score))) {
@@ -101,11 +124,16 @@ export class EventTally {
         }
         break
       case 'call.connected':
-        if (q && d.outbound !== true) countAnswered(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
+        // A transfer's connect is the same visit's second agent: the queue answered it once.
+        if (q && d.outbound !== true && d.transfer === undefined) {
+          if (id) this.leaveLine(id, null)
+          countAnswered(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
+        }
         if (a && q) countAnswered(this.agent(a), Number(d.waitMs ?? 0), this.sl(q))
         if (q && d.callback === true) this.extras(q).callbacksCompleted++
         break
       case 'queue.abandoned':
+        if (id) this.leaveLine(id, null)
         if (q) countAbandoned(this.queue(q), Number(d.waitMs ?? 0), this.sl(q))
         break
       case 'call.completed': {
@@ -182,17 +210,25 @@ export class EventTally {
       this.closeLogin(id, at)
       next.open.set(id, carried)
     }
+    // Callers in line at the split stay in this tally's `waiting` and are waiting in the next.
+    for (const [id, q] of this.inLine) next.joinLine(id, q)
     return next
   }
 
-  /** An agent's spans still open (logged in, paused, in wrap-up): a live view counts them up to now. */
-  openSpans(agent: string): Readonly<{loginAt: number | null; pauseAt: number | null; wrapAt: number | null}> | undefined {
-    return this.open.get(agent)
+  private joinLine(id: string, q: string): void {
+    this.inLine.set(id, q)
+    this.queue(q).waiting++
   }
 
-  /** Agents with a span open. */
-  openAgents(): string[] {
-    return [...this.open].filter(([, s]) => s.loginAt !== null || s.pauseAt !== null || s.wrapAt !== null).map(([id]) => id)
+  /** The visit leaves the line; `as` counts how it finished (null: the caller counts it itself). */
+  private leaveLine(id: string, as: 'exited' | 'system' | null): void {
+    const q = this.inLine.get(id)
+    if (q === undefined) return
+    this.inLine.delete(id)
+    const t = this.queue(q)
+    t.waiting--
+    if (as === 'exited') countExited(t)
+    else if (as === 'system') countSystemEnded(t)
   }
 
   /** Starts the period with spans already open before it (login, pause) at `at`. */
