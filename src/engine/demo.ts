@@ -71,7 +71,7 @@ const FLOW_FILE = fileURLToPath(new URL('../../examples/flows/demo.yaml', import
  * The whole product on one machine: a sandbox Asterisk (unless one is configured), the
  * engine, simulated agents in three queues, the demo IVR flow on DID 100, contacts (some
  * VIP), and a steady stream of simulated callers choosing queues, some of them impatient.
- * Stopping hangs up the simulated calls, stops the engine and the sandbox it started.
+ * Stopping ends the calls (system-ended, never abandoned), stops the engine and the sandbox it started.
  */
 export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const rnd = o.random ?? Math.random
@@ -163,10 +163,12 @@ function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, s
     stopping = true
     wake?.()
     await callerLoop
-    // Hang up simulated calls still up, so nothing is left behind in Asterisk.
+    // The engine ends its calls itself, as the system's doing: a caller still in line is
+    // system-ended, not abandoned (hanging the callers up first made the engine log each
+    // as an abandon, and the next demo opened at "abandon 13 %").
+    await running.stop({endCalls: 'demo-stopped'})
+    // Then whatever simulated leg is still up, so nothing is left behind in Asterisk.
     for (const ch of await rest.listChannels().catch(() => [])) if (ch.id.startsWith('demo-') || ch.name.includes('callctl-sim')) await rest.hangup(ch.id).catch(() => undefined)
-    await new Promise((r) => setTimeout(r, 500))
-    await running.stop()
     if (startedSandbox) await sandboxDown(o.paths, {force: true})
   }
   return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, done: callerLoop, stop}

@@ -28,8 +28,11 @@ export interface RunningEngine {
   apiUrl: string
   link: AsteriskLink
   status(): EngineStatusView
-  /** Idempotent; bounded in time whatever state Asterisk and the store are in. */
-  stop(): Promise<void>
+  /**
+   * Idempotent; bounded in time whatever state Asterisk and the store are in. Calls stay
+   * in Asterisk for the next engine, unless `endCalls` says why to end them (system-ended).
+   */
+  stop(o?: {endCalls?: string}): Promise<void>
   /** Resolves if the database file is removed or replaced under the engine: stop it, then start again. */
   storeLost: Promise<StoreLoss>
 }
@@ -71,6 +74,8 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: Start
 }
 
 async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock: EngineLock, undo: (() => Promise<void> | void)[]): Promise<RunningEngine> {
+  /** Set by a stop that ends the calls (the demo's): why they were ended. */
+  let endCalls: string | undefined
   const startedAt = Date.now()
   const port = opts.apiPort ?? config.api.port
   // Filled in once the engine runs; until then only engine.status answers.
@@ -187,7 +192,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     undo.push(() => queueLog?.stop())
   }
   await engine.start()
-  undo.push(() => stopEngine(running, config, log))
+  undo.push(() => stopEngine(running, config, log, endCalls))
   const summary = keepCallRows(store.db, log)
   undo.push(() => summary.stop())
 
@@ -211,7 +216,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     link,
     status,
     storeLost: watch?.lost ?? new Promise<StoreLoss>(() => {}),
-    stop() {
+    stop(o = {}) {
+      endCalls ??= o.endCalls
       // Once, in reverse order of start: API, summary, engine (last events written or
       // spilled), queue_log, ARI, store, endpoint file, lock.
       stopping ??= (async () => {
@@ -232,8 +238,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
 }
 
 /** Stops the engine; events the store would not take in time go to a file the next start replays. */
-async function stopEngine(engine: Engine, config: EngineConfig, log: Logger): Promise<void> {
-  await engine.stop(STOP_WRITE_MS)
+async function stopEngine(engine: Engine, config: EngineConfig, log: Logger, endCalls: string | undefined): Promise<void> {
+  await engine.stop(STOP_WRITE_MS, {endCalls})
   const left = engine.events.takeUnwritten()
   if (left.length === 0) return
   try {

@@ -23,7 +23,9 @@ describe('report queues', () => {
     const sales = rows.find((r) => r.queue === 'sales')!
     // Each thing counts when it happened. sales: offered c1, c2, c3 (c0 entered the day before);
     //   c1 answered after 20 s (within T); abandoned: c0 at 00:00:30 after 89 s, c2 after 3 s
-    //   (short), c3 after 40 s. answer rate 1/3; abandon rate (3 - 1)/(3 - 1);
+    //   (short), c3 after 40 s. Rates count the visits that finished today, c0 included:
+    //   answered + abandoned + exited = 1 + 3 + 0 = 4; answer rate 1/4; abandon rate
+    //   (3 - 1)/(4 - 1) (counting c0's abandon over today's offers only gave 100 %);
     //   SL default = 1 / (1 answered + 2 abandoned after T); ASA 20 s; longest wait 89 s (c0);
     //   AHT = (110 talk + 10 hold + 10 wrap-up) / 1.
     expect(sales).toEqual({
@@ -34,8 +36,11 @@ describe('report queues', () => {
       answered: 1,
       abandoned: 3,
       short_abandoned: 1,
-      answer_rate: 0.3333,
-      abandon_rate: 1,
+      exited: 0,
+      system_ended: 0,
+      waiting: 0,
+      answer_rate: 0.25,
+      abandon_rate: 0.6667,
       sl_20s_default: 0.3333,
       sl_30s_answered: null,
       asa_s: 20,
@@ -50,8 +55,8 @@ describe('report queues', () => {
       overflowed_out: 0,
       overflowed_in: 0,
     })
-    // support: c4 answered after 25 s (≤ 30), c5 left on timeout (not an abandon). SL answered = 1/1.
-    expect(rows.find((r) => r.queue === 'support')).toMatchObject({offered: 2, answered: 1, abandoned: 0, answer_rate: 0.5, abandon_rate: 0, sl_30s_answered: 1, sl_20s_default: null, asa_s: 25, longest_wait_s: 25, aht_s: 65, talk_s: 60, wrap_up_s: 5})
+    // support: c4 answered after 25 s (≤ 30), c5 left on timeout (not an abandon, an exit). SL answered = 1/1.
+    expect(rows.find((r) => r.queue === 'support')).toMatchObject({offered: 2, answered: 1, abandoned: 0, exited: 1, answer_rate: 0.5, abandon_rate: 0, sl_30s_answered: 1, sl_20s_default: null, asa_s: 25, longest_wait_s: 25, aht_s: 65, talk_s: 60, wrap_up_s: 5})
     // night: c6 answered before midnight, finished after: no handled call in this day.
     expect(rows.find((r) => r.queue === 'night')).toMatchObject({offered: 1, answered: 1, handled: 0, aht_s: null, sl_20s_default: 1})
   })

@@ -15,6 +15,7 @@ import {afterLeavingPrompt, enqueue, exitQueue, leaveWithPrompt, onRecordingDone
 import {onAriReconnected, recover} from './recovery-runner.js'
 import {cancelAgentRings, finishAttempt, hangUpIfStray, onAgentAnswered, scheduleDispatch, startRecording} from './ringing.js'
 import {overloadView, stopWatching, watchOverload} from './overload.js'
+import {endAllCalls} from './shutdown.js'
 import {agentLegGone, agentPartDone, callerLegGone, endSession, endWrapUp, startWrapUpTimer} from './teardown.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
@@ -153,10 +154,15 @@ export class Engine {
     }
   }
 
-  /** Stops taking calls (they stay in Asterisk for the next engine) and writes the last events, trying for at most `writeWithinMs`. */
-  async stop(writeWithinMs?: number): Promise<void> {
+  /**
+   * Stops taking calls and writes the last events, trying for at most `writeWithinMs`.
+   * Calls stay in Asterisk for the next engine, unless `endCalls` gives the reason to end
+   * them (a deliberate shutdown, like the demo's): then they are logged system-ended.
+   */
+  async stop(writeWithinMs?: number, o: {endCalls?: string} = {}): Promise<void> {
     if (this.core.stopped) return
     this.core.stopped = true
+    if (o.endCalls) await endAllCalls(this.core, o.endCalls).catch((err: unknown) => this.core.bug('ending calls at stop', err))
     stopWatching(this.core)
     if (this.core.syncTimer) clearInterval(this.core.syncTimer)
     if (this.core.wakeTimer) this.core.clock.clearTimeout(this.core.wakeTimer.timer)

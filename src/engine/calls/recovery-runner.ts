@@ -11,6 +11,7 @@ import {endSession, endWrapUp} from './teardown.js'
 import {customerLegGone} from './callbacks.js'
 import {CUSTOMER_RING_S, VOICEMAIL_MAX_S} from './engine-types.js'
 import {AriRequestError} from '../ari/port.js'
+import {inQueueVisit, systemEndVisit} from './shutdown.js'
 
 // Re-adopting calls after an engine restart or a lost connection to Asterisk (see recovery.ts for the decisions).
 
@@ -34,9 +35,10 @@ export async function recover(core: EngineCore): Promise<Record<string, number>>
   const known = new Set([...core.channels.keys()])
   const steps = planRecovery(histories, channels.filter((c) => !known.has(c.id) && !core.supervision.owns(c.id)), bridges, new Set(app.channel_ids))
   const counts: Record<string, number> = {}
+  const restarted = steps.some((st) => st.kind === 'lost' && st.history.phase === 'waiting') && (await asteriskRestartedSinceLastEngine(core, now))
   for (const step of steps) {
     counts[step.kind] = (counts[step.kind] ?? 0) + 1
-    await applyRecovery(core, step, now).catch((err: unknown) => core.bug(`recovery (${step.kind})`, err))
+    await applyRecovery(core, step, now, {asteriskRestarted: restarted}).catch((err: unknown) => core.bug(`recovery (${step.kind})`, err))
   }
   await recoverWrapUps(core, now)
   const supervisions = await recoverSupervisions(core, channels, bridges, now)
@@ -66,7 +68,17 @@ export function sessionFrom(core: EngineCore, h: CallHistory, channelId: string)
   return s
 }
 
-export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: number): Promise<void> {
+/**
+ * Asterisk started again since the last engine ran (its startup time differs from the one
+ * that engine logged): the calls it lost went with Asterisk, no caller hung up.
+ */
+async function asteriskRestartedSinceLastEngine(core: EngineCore, now: number): Promise<boolean> {
+  let last: unknown = null
+  for await (const e of core.store.events({since: now - 2 * 86_400_000, types: ['engine.started']})) last = e.data.asteriskStartedAt ?? null
+  return typeof last === 'string' && core.asteriskStartedAt !== null && last !== core.asteriskStartedAt
+}
+
+export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: number, o: {asteriskRestarted?: boolean} = {}): Promise<void> {
   const readopted = (callId: string, phase: string, extra: Record<string, unknown> = {}) =>
     core.events.append({type: 'call.readopted', callId, data: {phase, ...extra}})
   switch (step.kind) {
@@ -225,9 +237,11 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const s = sessionFrom(core, h, `${h.callId}.gone`)
       // Legs that outlived the call's customer (an agent ringing, a consulted party) go too.
       await clearLeftovers(core, step)
-      if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
+      // A caller gone from the line while no engine listened hung up, unless Asterisk itself went down meanwhile.
+      if (h.phase === 'waiting' && o.asteriskRestarted) core.events.append({type: 'queue.system_ended', callId: s.id, queue: h.queue, data: {reason: 'asterisk-restarted', waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
+      else if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
       if (h.phase === 'connected') core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
-      return endSession(core, s, 'ended-while-engine-down')
+      return endSession(core, s, h.phase === 'waiting' && o.asteriskRestarted ? 'system-ended' : 'ended-while-engine-down')
     }
     case 'new-inbound': {
       const did = await core.ari.getChannelVar(step.channel.id, 'CALLCTL_DID').catch(() => step.channel.dialplan?.exten ?? '')
@@ -317,6 +331,8 @@ export function asteriskRestarted(core: EngineCore): void {
       core.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: now - (s.connectedAt ?? now), number: s.caller.number}})
     }
     if (s.state === 'callback-pending') continue // owed to the customer, not tied to a channel
+    // Nobody gave up: the caller's line went down with Asterisk.
+    if (inQueueVisit(s)) systemEndVisit(core, s, 'asterisk-restarted')
     endSession(core, s, 'asterisk-restarted')
   }
   core.channels.clear()

@@ -102,6 +102,7 @@ export function foldCall(events: readonly StoredEvent[]): CallRecord | undefined
         if (d.transfer === undefined) r.waitMs = Number(d.waitMs ?? 0)
         break
       case 'queue.abandoned':
+      case 'queue.system_ended':
       case 'queue.exited':
         r.waitMs = Number(d.waitMs ?? 0)
         r.exitPosition = numberOrNull(d.position)

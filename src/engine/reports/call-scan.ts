@@ -12,6 +12,7 @@ export const CALL_RECORD_TYPES: readonly EventType[] = [
   'agent.ring_noanswer',
   'call.connected',
   'queue.abandoned',
+  'queue.system_ended',
   'queue.exited',
   'call.completed',
   'call.transferred',

@@ -42,7 +42,7 @@ const COLUMN_NOTES = {
   talk_s: 'connected time summed over agents, hold not included',
   wrap_up_s: 'after-call work of the agent that ended the call (empty if unknown)',
   transfers: 'KIND:TARGET_TYPE:TARGET for each transfer',
-  outcome: 'the cause on call.ended (completed, abandoned, exit-timeout, voicemail, ...), or live',
+  outcome: 'the cause on call.ended (completed, abandoned, exit-timeout, voicemail, system-ended: ended by a shutdown, never an abandon, ...), or live',
   disconnect: 'caller | agent | system: who ended the call',
   recording: 'the recording file (path on this machine when known, else its name in Asterisk)',
 }

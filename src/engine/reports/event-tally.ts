@@ -231,6 +231,16 @@ export class EventTally {
     else if (as === 'system') countSystemEnded(t)
   }
 
+  /** An agent's spans still open (logged in, paused, in wrap-up): a live view counts them up to now. */
+  openSpans(agent: string): Readonly<{loginAt: number | null; pauseAt: number | null; wrapAt: number | null}> | undefined {
+    return this.open.get(agent)
+  }
+
+  /** Agents with a span open. */
+  openAgents(): string[] {
+    return [...this.open].filter(([, s]) => s.loginAt !== null || s.pauseAt !== null || s.wrapAt !== null).map(([id]) => id)
+  }
+
   /** Starts the period with spans already open before it (login, pause) at `at`. */
   openAt(agent: string, at: number, state: {loggedIn: boolean; pausedReason: string | null}): void {
     const s = this.spans(agent)

@@ -12,17 +12,20 @@ export function hourlyReport(ctx: ReportContext): TableReport {
   return {
     kind: 'table',
     type: 'hourly',
-    columns: ['hour', 'offered', 'answered', 'abandoned', 'short_abandoned', 'answer_rate', 'abandon_rate', 'days'],
-    meta: {...periodMeta(ctx), notes: {hour: 'hour of the day in the report zone, all days of the period together', days: 'days of the period that have this hour'}},
+    columns: ['hour', 'offered', 'answered', 'abandoned', 'short_abandoned', 'system_ended', 'answer_rate', 'abandon_rate', 'days'],
+    meta: {...periodMeta(ctx), notes: {hour: 'hour of the day in the report zone, all days of the period together', days: 'days of the period that have this hour', system_ended: 'queue visits the system ended (a shutdown, Asterisk restarting): in no rate'}},
     rows: rows(ctx),
   }
 }
+
+/** Offers, and every way a queue visit finishes (the rates' denominators, metrics.ts). */
+const HOURLY_TYPES = ['queue.entered', 'call.connected', 'queue.abandoned', 'queue.exited', 'callback.failed', 'queue.system_ended', 'call.ended'] as const
 
 function* rows(ctx: ReportContext): Generator<Cell[]> {
   const sl = slBook(ctx)
   const {from, to, zone} = ctx.period
   const hours = Array.from({length: 24}, () => new EventTally((q) => sl.of(q)))
-  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: ['queue.entered', 'call.connected', 'queue.abandoned']})) {
+  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: HOURLY_TYPES})) {
     if (e.ts >= to + CLOCK_SKEW_MS) break
     if (e.ts < from || e.ts >= to || (ctx.queue !== null && e.queue !== ctx.queue)) continue
     hours[zone.wall(e.ts).hour]!.apply(e)
@@ -31,7 +34,7 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
   for (let h = 0; h < 24; h++) {
     const t = emptyTally()
     for (const q of hours[h]!.queues.values()) mergeTally(t, q)
-    yield [String(h).padStart(2, '0'), t.offered, t.answered, t.abandoned, t.shortAbandoned, share(answerRate(t)), share(abandonRate(t)), days[h]!]
+    yield [String(h).padStart(2, '0'), t.offered, t.answered, t.abandoned, t.shortAbandoned, t.systemEnded, share(answerRate(t)), share(abandonRate(t)), days[h]!]
   }
 }
 

@@ -9,9 +9,13 @@ export const TALLY_TYPES: readonly EventType[] = [
   'queue.entered',
   'queue.exited',
   'queue.abandoned',
+  'queue.system_ended',
   'call.connected',
   'call.completed',
   'callback.requested',
+  'callback.failed',
+  // Closes a queue visit that left the line no other way (EventTally's catch-all).
+  'call.ended',
   'survey.answered',
   'agent.ring_noanswer',
   'agent.wrapup_started',
@@ -52,7 +56,8 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
       tally = next
     }
     // An event a skewed clock dates before the interval reached is counted in it.
-    tally.apply(bucket && e.ts < bucket.start ? {...e, ts: bucket.start} : e)
+    // (data is a getter on a scanned event: a spread would leave it out.)
+    tally.apply(bucket && e.ts < bucket.start ? {type: e.type, ts: bucket.start, callId: e.callId, queue: e.queue, agent: e.agent, data: e.data} : e)
   }
   while (bucket) {
     const next = buckets.next(bucket)

@@ -22,7 +22,15 @@ export interface SlSettings {
 
 export const DEFAULT_SL: SlSettings = {seconds: 20, formula: 'default', shortAbandonSeconds: 5}
 
-/** Counts for one queue (or agent) over one interval. All times in milliseconds. */
+/**
+ * Counts for one queue (or agent) over one interval. All times in milliseconds.
+ *
+ * A queue visit is counted offered when it enters the queue, and once more when it
+ * finishes, in the interval where that happens: answered, abandoned, or exited (left
+ * without an agent). Every ratio divides by finished visits only (finishedOffered):
+ * callers still waiting are counted apart (`waiting`), and so are visits the system
+ * ended (`systemEnded`: the engine or the demo shutting down, Asterisk restarting).
+ */
 export interface Tally {
   /** Calls that reached the queue. */
   offered: number
@@ -31,6 +39,12 @@ export interface Tally {
   /** Hung up while waiting, short abandons included. */
   abandoned: number
   shortAbandoned: number
+  /** Left the queue without an agent and without hanging up: max wait, a key, no agents, a callback that failed. */
+  exited: number
+  /** Ended by the system (shutdown, Asterisk restart): neither answered nor abandoned, and in no ratio. */
+  systemEnded: number
+  /** Callers still in line when the interval ended (or now): in no ratio until they leave it. */
+  waiting: number
   answeredWithinT: number
   /** Abandons (not short) within T, and after T. */
   abandonedWithinT: number
@@ -46,7 +60,7 @@ export interface Tally {
 }
 
 export function emptyTally(): Tally {
-  return {offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, answeredWithinT: 0, abandonedWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, longestWaitMs: 0, handled: 0, talkMs: 0, holdMs: 0, wrapUpMs: 0}
+  return {offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, exited: 0, systemEnded: 0, waiting: 0, answeredWithinT: 0, abandonedWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, longestWaitMs: 0, handled: 0, talkMs: 0, holdMs: 0, wrapUpMs: 0}
 }
 
 /** A caller reached the queue. */
@@ -69,6 +83,16 @@ export function countAbandoned(t: Tally, waitMs: number, sl: SlSettings): void {
   else t.abandonedAfterT++
 }
 
+/** The caller left the line without an agent and without hanging up (timeout, key, empty, failed callback). */
+export function countExited(t: Tally): void {
+  t.exited++
+}
+
+/** The system ended the caller's wait (shutdown, Asterisk restart): apart from every ratio. */
+export function countSystemEnded(t: Tally): void {
+  t.systemEnded++
+}
+
 export function countHandled(t: Tally, talkMs: number, holdMs: number, wrapUpMs: number): void {
   t.handled++
   t.talkMs += talkMs
@@ -77,7 +101,8 @@ export function countHandled(t: Tally, talkMs: number, holdMs: number, wrapUpMs:
 }
 
 export function mergeTally(into: Tally, t: Tally): Tally {
-  for (const k of Object.keys(into) as (keyof Tally)[]) into[k] = k === 'longestWaitMs' ? Math.max(into[k], t[k]) : into[k] + t[k]
+  // A count missing from `t` (a snapshot from an engine before the count existed) adds nothing.
+  for (const k of Object.keys(into) as (keyof Tally)[]) into[k] = k === 'longestWaitMs' ? Math.max(into[k], t[k] ?? 0) : into[k] + (t[k] ?? 0)
   return into
 }
 
@@ -86,17 +111,39 @@ function ratio(n: number, d: number): number | null {
   return d > 0 ? n / d : null
 }
 
-/** Answer rate (接通率) = answered / offered. */
+/**
+ * Finished offered calls: visits that left the queue by an answer, an abandon or an exit
+ * without an agent. Callers still waiting and visits the system ended are not among
+ * them. Over a span that holds whole visits this is offered − waiting − system-ended;
+ * a visit crossing an interval's end counts where it finishes.
+ */
+export function finishedOffered(t: Tally): number {
+  return t.answered + t.abandoned + t.exited
+}
+
+/**
+ * Answer rate (接通率) = answered / finished offered.
+ * Denominator: answered + abandoned (short ones too) + exited without an agent; not
+ * callers still waiting, not system-ended visits.
+ */
 export function answerRate(t: Tally): number | null {
-  return ratio(t.answered, t.offered)
+  return ratio(t.answered, finishedOffered(t))
 }
 
-/** Abandon rate = (abandoned − short abandons) / (offered − short abandons). */
+/**
+ * Abandon rate = (abandoned − short abandons) / (finished offered − short abandons).
+ * Denominator: answered + abandons after the short threshold + exited without an agent;
+ * not short abandons, callers still waiting or system-ended visits.
+ */
 export function abandonRate(t: Tally): number | null {
-  return ratio(t.abandoned - t.shortAbandoned, t.offered - t.shortAbandoned)
+  return ratio(t.abandoned - t.shortAbandoned, finishedOffered(t) - t.shortAbandoned)
 }
 
-/** Service level at T with the queue's formula. Short abandons never count. */
+/**
+ * Service level at T with the queue's formula. Denominators hold answered calls and,
+ * as the formula says, abandons; never short abandons, exits without an agent, callers
+ * still waiting or system-ended visits (a shutdown is no caller giving up).
+ */
 export function serviceLevel(t: Tally, formula: SlFormula): number | null {
   switch (formula) {
     case 'default':

@@ -1,4 +1,5 @@
 import type {EventType, NewEvent} from '../store/events.js'
+import {wholeSeconds} from './rounding.js'
 
 // The event log as Asterisk's queue_log, so QueueMetrics, Asternic and qpanel read our
 // calls: epoch|callid|queue|agent|EVENT|data1|data2|..., with app_queue's event names and
@@ -9,6 +10,8 @@ import type {EventType, NewEvent} from '../store/events.js'
 //   CONNECT         holdtime|bridged channel uniqueid|ringtime (s)
 //   COMPLETECALLER / COMPLETEAGENT  holdtime|calltime|origposition
 //   ABANDON, EXITWITHTIMEOUT, EXITEMPTY  position|origposition|waittime
+//     (queue.system_ended, a visit a shutdown or an Asterisk restart ended, is written as
+//     EXITEMPTY: see callLines)
 //   EXITWITHKEY     key|position|origposition|waittime
 //   BLINDTRANSFER   extension|context|holdtime|calltime|origposition
 //   ATTENDEDTRANSFER BRIDGE|bridge id|holdtime|calltime|origposition
@@ -26,6 +29,7 @@ export const QUEUE_LOG_TYPES: readonly EventType[] = [
   'call.transferred',
   'call.completed',
   'queue.abandoned',
+  'queue.system_ended',
   'queue.exited',
   'call.ended',
   'agent.added',
@@ -129,7 +133,7 @@ export class QueueLogConverter {
     const id = e.callId!
     const q = e.queue ?? null
     const position = Number(d.position ?? 0)
-    const waitS = Math.round(Number(d.waitMs ?? 0) / 1000)
+    const waitS = wholeSeconds(Number(d.waitMs ?? 0))
     switch (e.type) {
       case 'call.started':
         c.number = String(d.number ?? '')
@@ -147,14 +151,14 @@ export class QueueLogConverter {
       case 'call.connected':
         if (!q || !e.agent || d.outbound === true || d.transfer !== undefined) return
         c.holdS = waitS
-        return line(id, q, e.agent, 'CONNECT', waitS, String(d.channel ?? ''), Math.round(Number(d.ringMs ?? 0) / 1000))
+        return line(id, q, e.agent, 'CONNECT', waitS, String(d.channel ?? ''), wholeSeconds(Number(d.ringMs ?? 0)))
       case 'call.transferred':
         c.transfer = {kind: String(d.kind ?? 'blind'), to: d.to}
         return
       case 'call.completed': {
         if (!q || !e.agent || d.outbound === true) return
         // app_queue's calltime runs from connect to hangup, hold included; our talkMs leaves hold out.
-        const talkS = Math.round((Number(d.talkMs ?? 0) + Number(d.holdMs ?? 0)) / 1000)
+        const talkS = wholeSeconds(Number(d.talkMs ?? 0) + Number(d.holdMs ?? 0))
         const orig = c.entered.get(q) ?? 0
         const t = c.transfer
         c.transfer = null
@@ -167,6 +171,14 @@ export class QueueLogConverter {
       }
       case 'queue.abandoned':
         if (q) line(id, q, 'NONE', 'ABANDON', position, c.entered.get(q) ?? position, waitS)
+        return
+      case 'queue.system_ended':
+        // app_queue has no event for "the system ended the wait". EXITEMPTY is what it
+        // writes when it sends a caller out because no member can take the call (leavewhenempty):
+        // the queue, not the caller, ended the wait, and QueueMetrics and Asternic count it as
+        // unanswered, never as an abandon. EXITWITHTIMEOUT would claim the queue's max wait
+        // was reached and skew the timeout figures; ABANDON is the very thing a shutdown is not.
+        if (q) line(id, q, 'NONE', 'EXITEMPTY', position, c.entered.get(q) ?? position, waitS)
         return
       case 'queue.exited': {
         // Turned away at the door (full, no agents): app_queue never let it join, and logs nothing.

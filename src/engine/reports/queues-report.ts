@@ -4,7 +4,7 @@ import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './rep
 import type {Cell, TableReport} from './report-output.js'
 import {slColumn} from './sl-columns.js'
 
-const BEFORE_SL = ['interval_start', 'interval_end', 'queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'answer_rate', 'abandon_rate']
+const BEFORE_SL = ['interval_start', 'interval_end', 'queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'system_ended', 'waiting', 'answer_rate', 'abandon_rate']
 const AFTER_SL = ['asa_s', 'longest_wait_s', 'aht_s', 'handled', 'talk_s', 'hold_s', 'wrap_up_s', 'callbacks_requested', 'callbacks_completed', 'overflowed_out', 'overflowed_in']
 
 /**
@@ -24,11 +24,15 @@ export function queuesReport(ctx: ReportContext): TableReport {
       ...periodMeta(ctx),
       serviceLevel: sl.definitions(ctx.queue !== null ? [ctx.queue] : configured),
       notes: {
-        rates: 'shares from 0 to 1; empty when there is nothing to divide by',
-        abandon_rate: '(abandoned - short abandons) / (offered - short abandons)',
+        rates: 'shares from 0 to 1; empty when there is nothing to divide by; they count finished queue visits only (answered + abandoned + exited), never callers still waiting or system-ended visits',
+        answer_rate: 'answered / (answered + abandoned + exited)',
+        abandon_rate: '(abandoned - short abandons) / (answered + abandoned + exited - short abandons)',
+        exited: 'left the queue without an agent and without hanging up (max wait, a key, no agents, a callback that failed)',
+        system_ended: 'queue visits the system ended (the engine or the demo shutting down, Asterisk restarting): neither answered nor abandoned, in no rate',
+        waiting: 'callers still in line at the end of the interval (entered within the period)',
         times: 'seconds; talk excludes hold; AHT = (talk + hold + wrap-up) / handled',
         intervals:
-          'each count falls in the interval where it happened (offered on entering the queue, answered on connecting, abandoned on hanging up); talk and hold count where the call ended; wrap-up is split where intervals meet',
+          'each count falls in the interval where it happened (offered on entering the queue, answered on connecting, abandoned on hanging up, exited and system-ended on leaving); talk and hold count where the call ended; wrap-up is split where intervals meet',
         sl: 'each queue has its SL in the column of its own T and formula (see serviceLevel); queues removed since count with the defaults',
       },
     },
@@ -55,6 +59,9 @@ function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
         t.answered,
         t.abandoned,
         t.shortAbandoned,
+        t.exited,
+        t.systemEnded,
+        t.waiting,
         share(answerRate(t)),
         share(abandonRate(t)),
         ...slCells,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import {DEFAULT_QUEUE_SETTINGS, type QueueSettings} from '../model.js'
 import {Buckets, type Interval} from './interval.js'
 import type {Period} from './period.js'
+import {shareOf, tenthsOfSecond} from './rounding.js'
 import {SlBook} from './sl-columns.js'
 
 /** Everything a report needs: the store, the period, the filters, the configuration. */
@@ -49,12 +50,12 @@ export function periodMeta(ctx: ReportContext): Record<string, unknown> {
   }
 }
 
-/** Milliseconds as seconds with one decimal; null stays empty. */
+/** Milliseconds as seconds with one decimal (rounding.ts: half up); null stays empty. */
 export function sec(ms: number | null | undefined): number | null {
-  return ms === null || ms === undefined || !Number.isFinite(ms) ? null : Math.round(ms / 100) / 10
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? null : tenthsOfSecond(ms)
 }
 
-/** A share (0..1) to four decimals; null (no denominator) stays empty. */
+/** A share (0..1) to four decimals (rounding.ts: half up); null (no denominator) stays empty. */
 export function share(v: number | null): number | null {
-  return v === null || !Number.isFinite(v) ? null : Math.round(v * 10_000) / 10_000
+  return v === null || !Number.isFinite(v) ? null : shareOf(v)
 }

@@ -3,6 +3,7 @@ import {tallyByInterval} from './interval-tally.js'
 import {agentsNeeded, aht, emptyTally} from './metrics.js'
 import {buckets, periodMeta, sec, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
+import {roundHalfUp} from './rounding.js'
 
 const COLUMNS = ['interval_start', 'interval_end', 'queue', 'offered', 'calls_per_hour', 'aht_s', 'aht_source', 'traffic_erlangs', 'target_sl', 'target_s', 'agents_needed']
 
@@ -53,10 +54,10 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
         z.format(bucket.end),
         q,
         t.offered,
-        Math.round(perHour * 100) / 100,
+        roundHalfUp(perHour, 2),
         sec(ahtMs),
         measured === null ? 'configured' : 'measured',
-        Math.round(((perHour * ahtMs) / 3_600_000) * 1000) / 1000,
+        roundHalfUp((perHour * ahtMs) / 3_600_000, 3),
         targetSl,
         targetS,
         agentsNeeded(perHour, ahtMs / 1000, targetSl, targetS),

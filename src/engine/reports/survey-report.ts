@@ -1,6 +1,7 @@
 import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
 import {periodMeta, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
+import {roundHalfUp} from './rounding.js'
 
 interface Scores {
   answered: number
@@ -52,6 +53,6 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
   const sorted = [...by.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   for (const [key, s] of sorted) {
     const [queue, agent] = key.split('\u0000') as [string, string]
-    yield [queue, agent, s.answered, s.skipped, ...s.byScore.slice(1), s.answered > 0 ? Math.round((s.total / s.answered) * 100) / 100 : null]
+    yield [queue, agent, s.answered, s.skipped, ...s.byScore.slice(1), s.answered > 0 ? roundHalfUp(s.total / s.answered, 2) : null]
   }
 }

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'call.shed', // refused at the door while Asterisk is overloaded {number, did, p90Ms}
   'queue.entered', // {priority, position}
   'queue.abandoned', // caller hung up while waiting {waitMs, position}
+  'queue.system_ended', // the system ended the caller's queue visit, not the caller: a deliberate shutdown (engine or demo) or Asterisk restarting {reason, waitMs, position}; never an abandon
   'agent.ringing', // one ring attempt {endpoint, attempt}
   'agent.ring_noanswer', // {reason: timeout|failed|busy, ringMs}
   'agent.ring_canceled', // the caller left while the agent's phone rang {ringMs}

@@ -1,19 +1,23 @@
-// How the dashboard writes its figures. Shared by the Ink panes, the plain --once
-// rendering and the demo's one-line summaries, so all three read the same.
+import {wholePercent, wholeSeconds} from '../../engine/reports/rounding.js'
 
-/** 0:42, 12:05, 1:02:03; '-' when there is no figure. */
+// How the dashboard writes its figures. Shared by the Ink panes, the plain --once
+// rendering and the demo's one-line summaries, so all three read the same. Rounding is
+// the reports' own rule (engine/reports/rounding.ts), so a figure here is the report's
+// column rounded half up.
+
+/** 0:42, 12:05, 1:02:03 (whole seconds, half up); '-' when there is no figure. */
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-'
-  const s = Math.max(0, Math.floor(ms / 1000))
+  const s = Math.max(0, wholeSeconds(ms))
   const two = (n: number) => String(n).padStart(2, '0')
   if (s < 3600) return `${Math.floor(s / 60)}:${two(s % 60)}`
   return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`
 }
 
-/** A ratio as a whole percent; '-' when there were no calls (no calls is not 0 %). */
+/** A ratio as a whole percent (half up); '-' when there were no calls (no calls is not 0 %). */
 export function percent(ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '-'
-  return `${Math.round(ratio * 100)}%`
+  return `${wholePercent(ratio)}%`
 }
 
 /** Wall-clock time of the engine's snapshot, in the given (or the local) time zone. */
