@@ -3,7 +3,6 @@ import {presenceAt, tallyByInterval} from './interval-tally.js'
 import {emptyTally, occupancy} from './metrics.js'
 import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
-import {roundHalfUp} from './rounding.js'
 
 /**
  * Per agent and interval: time logged in, paused (in total and per reason), idle, talking,
@@ -81,7 +80,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         times?.missedRings ?? 0,
         share(occupancy(busy, logged, paused)),
         times?.surveys ?? 0,
-        times && times.surveys > 0 ? roundHalfUp(times.surveyTotal / times.surveys, 2) : null,
+        times && times.surveys > 0 ? Math.round((times.surveyTotal / times.surveys) * 100) / 100 : null,
       ]
     }
   }
@@ -102,7 +101,8 @@ function columnNames(reasons: string[]): Map<string, string> {
   const out = new Map<string, string>()
   const used = new Set<string>()
   for (const r of reasons) {
-    const base = `paused_${r.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40)}_s`
+    // Letters of any script stay: a 午饭 column is paused_午饭_s, not paused___s.
+    const base = `paused_${r.toLowerCase().replace(/[^\p{L}\p{M}\p{N}_]+/gu, '_').slice(0, 40)}_s`
     let name = base
     for (let i = 2; used.has(name); i++) name = `${base.slice(0, -2)}_${i}_s`
     used.add(name)
