@@ -3,6 +3,7 @@ import {presenceAt, tallyByInterval} from './interval-tally.js'
 import {emptyTally, occupancy} from './metrics.js'
 import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
+import {roundHalfUp} from './rounding.js'
 
 /**
  * Per agent and interval: time logged in, paused (in total and per reason), idle, talking,
@@ -80,7 +81,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         times?.missedRings ?? 0,
         share(occupancy(busy, logged, paused)),
         times?.surveys ?? 0,
-        times && times.surveys > 0 ? Math.round((times.surveyTotal / times.surveys) * 100) / 100 : null,
+        times && times.surveys > 0 ? roundHalfUp(times.surveyTotal / times.surveys, 2) : null,
       ]
     }
   }
