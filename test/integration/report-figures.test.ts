@@ -20,7 +20,8 @@ import {leftovers, startTestEngine, type Harness} from '../support/harness.js'
 //   C: patience 8 s: hangs up after ≈ 8 s (after T).
 //   then ok1 comes back:
 //   D: ok1 rings 1 s: wait ≈ 1 s; talk 4 s; wrap-up 3 s. Then ok1 logs out.
-// Queue:  offered 4, answered 2, abandoned 2, short 0; answer rate 2/4; abandon rate 2/4;
+// Queue:  offered 4, answered 2, abandoned 2, short 0, none exited, system-ended or still
+//         waiting; answer rate 2/4; abandon rate 2/4;
 //         SL = answered within 5 s (A, D) / (answered 2 + abandoned after 5 s (C)) = 2/3;
 //         ASA ≈ (3 + 1)/2 = 2 s; longest wait ≈ 8 s (C); handled 2; talk ≈ 4 + 4; hold 0;
 //         wrap-up 3 + 3; AHT ≈ (8 + 6)/2 = 7 s.
@@ -104,7 +105,7 @@ describe('report figures on known traffic (real sandbox)', () => {
   it('queue q: every figure as worked out by hand', () => {
     expect(queues).toHaveLength(1)
     const q = queues[0]!
-    expect(q).toMatchObject({queue: 'q', offered: 4, answered: 2, abandoned: 2, short_abandoned: 0, answer_rate: 0.5, abandon_rate: 0.5, sl_5s_default: 0.6667, handled: 2, hold_s: 0, callbacks_requested: 0, callbacks_completed: 0, overflowed_out: 0, overflowed_in: 0})
+    expect(q).toMatchObject({queue: 'q', offered: 4, answered: 2, abandoned: 2, short_abandoned: 0, exited: 0, system_ended: 0, waiting: 0, answer_rate: 0.5, abandon_rate: 0.5, sl_5s_default: 0.6667, handled: 2, hold_s: 0, callbacks_requested: 0, callbacks_completed: 0, overflowed_out: 0, overflowed_in: 0})
     near(q.asa_s, 2, 0.6)
     near(q.longest_wait_s, 8, 0.8)
     near(q.talk_s, 8, 1)
