@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {addAgent, addQueue, loginAgent, logoutAgent, mustQueue, parseSkills, pauseAgent} from '../../src/engine/admin/admin.js'
+import {addAgent, addQueue, loginAgent, logoutAgent, mustQueue, parseSkills, pauseAgent, removeQueue} from '../../src/engine/admin/admin.js'
 import {parseQueueFile} from '../../src/engine/admin/queue-file.js'
 import {contactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {importContacts} from '../../src/engine/contacts/import.js'
@@ -83,6 +83,8 @@ describe('queue names in any script', () => {
     expect((await addQueue(s, '客服１', {wrapUp: 30}, {update: true})).name).toBe('客服1')
     expect((await mustQueue(s, SANGDAM_NFD)).name).toBe(SANGDAM_NFC)
     expect((await s.listQueues()).map((q) => q.name).sort()).toEqual(['客服1', SANGDAM_NFC].sort())
+    await removeQueue(s, SANGDAM_NFD)
+    expect((await s.listQueues()).map((q) => q.name)).toEqual(['客服1'])
   })
 
   it('agents join 客服 by any spelling and are members of the queue as created', async () => {

@@ -66,7 +66,8 @@ export function didTaken(did: string, owner: string, where = ''): UserError {
 
 export async function removeQueue(store: Store, name: string): Promise<QueueRecord> {
   const q = await mustQueue(store, name)
-  await store.removeQueue(name, ev('queue.removed', {queue: name}))
+  // q.name: the queue as created, whichever normal form the name was typed in.
+  await store.removeQueue(q.name, ev('queue.removed', {queue: q.name}))
   return q
 }
 
