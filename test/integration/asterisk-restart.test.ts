@@ -6,7 +6,7 @@ import {createLogger} from '../../src/engine/util/log.js'
 import {finish, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
 
 // Asterisk crashes and restarts under traffic: the engine notices (Asterisk's startup time changed),
-// closes the calls it lost with that reason, keeps the agents logged in, and serves new
+// closes the calls it lost with that reason (a caller in line is system-ended, not abandoned), keeps the agents logged in, and serves new
 // calls as soon as Asterisk is back.
 
 describe('Asterisk restart under traffic (real Asterisk)', () => {
@@ -52,5 +52,9 @@ describe('Asterisk restart under traffic (real Asterisk)', () => {
     expect(servedIn).toBeLessThan(10_000)
     const first = (await h.calls()).find((c) => c.number === '+15550800001')!
     expect(first.trail).toEqual(expect.arrayContaining(['call.connected', 'call.completed', 'call.ended']))
+    // The caller in line gave up nothing: its wait ended with Asterisk, counted apart from abandons.
+    const second = (await h.calls()).find((c) => c.number === '+15550800002')!
+    expect(second.trail).toContain('queue.system_ended')
+    expect(second.trail).not.toContain('queue.abandoned')
   }, 90_000)
 })

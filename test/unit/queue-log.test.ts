@@ -58,6 +58,14 @@ describe('queue_log lines (Asterisk app_queue format)', () => {
     ])
   })
 
+  it('a visit the system ended (a shutdown) is EXITEMPTY position|origposition|waittime: unanswered, never an ABANDON', () => {
+    const L = new Log(T0)
+    L.at(0, 'queue.entered', {call: 'g', queue: 'q', data: {position: 2}})
+    L.at(42, 'queue.system_ended', {call: 'g', queue: 'q', data: {reason: 'demo-stopped', position: 1, waitMs: 41_600}})
+    L.at(42, 'call.ended', {call: 'g', queue: 'q', data: {cause: 'system-ended'}})
+    expect(convert(L).map((l) => l.split('|').slice(1).join('|'))).toEqual(['g|q|NONE|ENTERQUEUE|||2', 'g|q|NONE|EXITEMPTY|1|2|42'])
+  })
+
   it('a canceled ring is RINGCANCELED when the caller hung up, RINGNOANSWER when the queue timed out, nothing when another agent answered', () => {
     const L = new Log(T0)
     const ring = (call: string, at: number, agent: string) => L.at(at, 'agent.ring_canceled', {call, queue: 'q', agent, data: {ringMs: 3000}})
