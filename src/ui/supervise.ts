@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {checkNamesIn} from '../engine/admin/known-names.js'
 import {withEngine} from '../engine/api/connect.js'
 import type {SuperviseMode, SuperviseResult} from '../engine/api/contract.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
@@ -19,6 +20,7 @@ export async function supervise(mode: SuperviseMode, target: string, from: strin
   const endpoint = from ?? loadEngineConfig({file: configFile, requireAri: false}).supervisor.endpoint
   if (!endpoint) throw new UserError('Which phone should ring for you?', {suggestion: 'Pass --from PJSIP/2001, or set supervisor.endpoint in the config (CALLCTL_SUPERVISOR_ENDPOINT).', exitCode: 2})
   const params = target.startsWith('call-') ? {call: target} : {agent: target}
+  await checkNamesIn(configFile, {agent: params.agent})
   return withEngine(configFile, (c) => c.request('supervise.start', {...params, mode, from: endpoint, by: whoAmI()}))
 }
 

@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -59,5 +59,54 @@ describe('callctl conventions', () => {
       const r = await runCli(args, env())
       expect({args, code: r.code, stderr: r.stderr}).toEqual({args, code: 2, stderr})
     }
+  })
+
+  it('an unknown --queue or --agent is an error naming the known ones, exit 1, in every command that takes one', async () => {
+    const e = env()
+    for (const args of [['queue', 'add', 'sales'], ['queue', 'add', 'support'], ['agent', 'add', '1001', '--endpoint', 'PJSIP/1001', '--queue', 'sales']]) expect((await runCli(args, e)).code).toBe(0)
+    const queue = (name: string, near = '') => `Error: Queue "${name}" does not exist. Existing queues: sales, support\n  Try: ${near}List queues with: callctl queue list\n`
+    const agent = (name: string, history = '') => `Error: Agent "${name}" does not exist${history}. Existing agents: 1001\n  Try: List agents with: callctl agent list\n`
+    const cases: [string[], string][] = [
+      [['agent', 'list', '--queue', 'salse'], queue('salse', 'Did you mean "sales"? ')],
+      [['recordings', 'list', '--queue', 'nosuch'], queue('nosuch').replace('exist.', 'exist (nor in the event log).')],
+      [['recordings', 'list', '--agent', '1002', '--since', '1h'], agent('1002', ' (nor in the event log for that period)')],
+      // These talk to the engine, none runs here: the name is checked first, with the list.
+      [['agent', 'ready', '1002'], agent('1002')],
+      [['agent', 'wrapup', '1002'], agent('1002')],
+      [['agent', 'logout', '1001', '--queue', 'nosuch'], queue('nosuch')],
+      [['call', 'dial', '+8613800138000', '--agent', '1002'], agent('1002')],
+      [['call', 'transfer', 'call-x', '--to-queue', 'suport'], queue('suport', 'Did you mean "support"? ')],
+      [['monitor', '1002', '--from', 'PJSIP/2001'], agent('1002')],
+    ]
+    for (const [args, stderr] of cases) {
+      const r = await runCli(args, e)
+      expect({args, code: r.code, stderr: r.stderr}).toEqual({args, code: 1, stderr})
+    }
+    const j = await runCli(['agent', 'list', '--queue', 'nosuch', '--json'], e)
+    expect(j.code).toBe(1)
+    expect(JSON.parse(j.stdout)).toMatchObject({error: {code: 'unknown_queue'}})
+  })
+
+  it('a report for an unknown queue or agent exits 1 before writing a file; a queue removed since still reports the period it was in the log', async () => {
+    const e = env()
+    const out = mkdtempSync(join(tmpdir(), 'callctl-conv-out-'))
+    expect((await runCli(['queue', 'add', 'sales'], e)).code).toBe(0)
+    const q = await runCli(['report', 'queues', '--from', 'today', '--to', 'now', '--queue', 'salse', '--out', join(out, 'q.csv')], e)
+    expect(q.code).toBe(1)
+    expect(q.stderr).toBe('Error: Queue "salse" does not exist (nor in the event log for that period). Existing queues: sales\n  Try: Did you mean "sales"? List queues with: callctl queue list\n')
+    const a = await runCli(['report', 'agents', '--from', 'today', '--to', 'now', '--agent', '1001'], e)
+    expect(a.code).toBe(1)
+    expect(a.stdout).toBe('')
+    expect(a.stderr).toContain('Error: Agent "1001" does not exist (nor in the event log for that period). Existing agents: (none)')
+    expect(readdirSync(out)).toEqual([])
+    // Removed today: its events are today's, so today's report runs; a year it never saw does not.
+    expect((await runCli(['queue', 'add', 'old'], e)).code).toBe(0)
+    expect((await runCli(['queue', 'remove', 'old'], e)).code).toBe(0)
+    const past = await runCli(['report', 'queues', '--from', 'today', '--to', 'now', '--queue', 'old', '--out', join(out, 'old.csv')], e)
+    expect(past.code).toBe(0)
+    expect(existsSync(join(out, 'old.csv'))).toBe(true)
+    const before = await runCli(['report', 'queues', '--from', '2020-01-01', '--to', '2020-01-02', '--queue', 'old'], e)
+    expect(before.code).toBe(1)
+    expect(before.stderr).toContain('Error: Queue "old" does not exist (nor in the event log for that period). Existing queues: sales')
   })
 })

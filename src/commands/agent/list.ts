@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {listAgents, type AgentListing} from '../../engine/admin/admin.js'
 import {withEngine} from '../../engine/api/connect.js'
+import {checkKnownNames} from '../../engine/admin/known-names.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -22,7 +23,10 @@ automatically ("auto-paused: 3 missed rings").`
 
   protected async execute(): Promise<{agents: AgentListRow[]}> {
     const {flags} = await this.parse(AgentList)
-    const agents = await withStore(flags.config, listAgents)
+    const agents = await withStore(flags.config, async (store) => {
+      await checkKnownNames(store, {queue: flags.queue})
+      return listAgents(store)
+    })
     const why = await engineReasons(flags.config)
     const rows = agents.map((a) => ({...a, why: why.get(a.id) ?? null}))
     return {agents: flags.queue ? rows.filter((a) => Object.hasOwn(a.queues, flags.queue!)) : rows}

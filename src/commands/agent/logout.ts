@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {logoutAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -19,6 +20,7 @@ no call and none of its rings is left. Without one, only the store changes.`
 
   protected async execute(): Promise<AgentListing> {
     const {args, flags} = await this.parse(AgentLogout)
+    await checkNamesIn(flags.config, {agent: args.id, queue: flags.queue})
     try {
       return await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(flags.queue ? {queue: flags.queue} : {}), by: 'cli'}))
     } catch (err) {

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import type {AgentView} from '../../engine/api/contract.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -12,6 +13,7 @@ export default class AgentReady extends CallctlCommand<AgentView> {
 
   protected async execute(): Promise<AgentView> {
     const {args, flags} = await this.parse(AgentReady)
+    await checkNamesIn(flags.config, {agent: args.id})
     return withEngine(flags.config, (c) => c.request('agent.ready', {agent: args.id}))
   }
 

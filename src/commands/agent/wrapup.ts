@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import type {ResultOf} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
@@ -17,6 +18,7 @@ export default class AgentWrapup extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(AgentWrapup)
+    await checkNamesIn(flags.config, {agent: args.id})
     return withEngine(flags.config, (c) => c.request('agent.wrapup', {agent: args.id, seconds: flags.seconds}))
   }
 

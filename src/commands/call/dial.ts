@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {whoAmI} from '../../ui/who.js'
@@ -14,6 +15,7 @@ export default class CallDial extends CallctlCommand<{callId: string}> {
 
   protected async execute(): Promise<{callId: string}> {
     const {args, flags} = await this.parse(CallDial)
+    await checkNamesIn(flags.config, {agent: flags.agent})
     return withEngine(flags.config, (c) => c.request('call.dial', {number: args.number, agent: flags.agent, by: whoAmI()}))
   }
 

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import type {ResultOf} from '../../engine/api/contract.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -36,6 +37,7 @@ export default class CallTransfer extends CallctlCommand<Result> {
     if (flags.cancel) return withEngine(flags.config, (c) => c.request('call.transfer.cancel', {call: args.call, by}))
     const to = flags['to-agent'] ? {agent: flags['to-agent']} : flags['to-queue'] ? {queue: flags['to-queue']} : flags['to-number'] ? {number: flags['to-number']} : null
     if (!to) throw new UserError('Say where to: --to-agent, --to-queue or --to-number (or --complete / --cancel)', {exitCode: 2})
+    await checkNamesIn(flags.config, {agent: flags['to-agent'], queue: flags['to-queue']})
     return withEngine(flags.config, (c) => c.request('call.transfer', {call: args.call, to, consult: flags.consult, by}))
   }
 

@@ -73,6 +73,12 @@ export class SqliteStore implements Store {
     return rows.map((r) => r.id)
   }
 
+  async seenInEvents(kind: 'queue' | 'agent', name: string, range: {since?: number | undefined; until?: number | undefined}): Promise<boolean> {
+    const column = kind === 'queue' ? 'queue' : 'agent'
+    const row = this.db.prepare(`SELECT 1 FROM events WHERE ${column} = ? AND ts >= ? AND ts < ? LIMIT 1`).get(name, range.since ?? 0, range.until ?? Number.MAX_SAFE_INTEGER)
+    return row !== undefined
+  }
+
   /** An online, consistent copy of the database (SQLite's backup API), safe while the engine writes. */
   async backup(file: string): Promise<{pages: number}> {
     const r = await this.db.backup(file)

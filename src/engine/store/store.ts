@@ -25,6 +25,9 @@ export interface Store {
   /** Calls started since `since` (ms) that have no call.ended yet. */
   openCallIds(since: number): Promise<string[]>
 
+  /** Whether any event in [since, until) names this queue or agent: one known from the past though removed since. */
+  seenInEvents(kind: 'queue' | 'agent', name: string, range: {since?: number | undefined; until?: number | undefined}): Promise<boolean>
+
   listQueues(): Promise<QueueRecord[]>
   getQueue(name: string): Promise<QueueRecord | undefined>
   saveQueue(queue: QueueRecord, event: NewEvent): Promise<void>
