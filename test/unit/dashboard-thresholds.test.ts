@@ -42,8 +42,8 @@ describe('threshold levels', () => {
   it('documents the defaults', () => {
     expect(describeThresholds()).toEqual([
       "serviceLevel warn below 80%, alert below 60% (today's service level (each queue's T and formula))",
-      'answerRate   warn below 90%, alert below 80% (answered / offered today)',
-      'abandonRate  warn from 5%, alert from 10% ((abandoned − short) / (offered − short) today)',
+      'answerRate   warn below 90%, alert below 80% (answered / finished calls today (callers still waiting and system-ended ones apart))',
+      'abandonRate  warn from 5%, alert from 10% ((abandoned − short) / (finished calls − short) today)',
       'longestWait  warn from 30 s, alert from 60 s (the longest wait of a caller in line now)',
       'waiting      warn from 5 callers, alert from 10 callers (callers in line now, per queue)',
       'asa          warn from 20 s, alert from 40 s (average speed of answer today)',

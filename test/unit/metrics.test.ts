@@ -12,11 +12,11 @@ function scenario() {
 }
 
 describe('metric definitions (PRODUCT.md)', () => {
-  it('answer rate = answered / offered', () => {
+  it('answer rate = answered / finished offered (here every call offered finished)', () => {
     expect(answerRate(scenario())).toBeCloseTo(6 / 10)
   })
 
-  it('abandon rate = (abandoned − short) / (offered − short)', () => {
+  it('abandon rate = (abandoned − short) / (finished offered − short)', () => {
     expect(abandonRate(scenario())).toBeCloseTo((4 - 1) / (10 - 1))
   })
 

@@ -21,8 +21,8 @@ interface Spec {
 
 const SPEC: Record<Metric, Spec> = {
   serviceLevel: {worse: 'lower', unit: '%', text: "today's service level (each queue's T and formula)"},
-  answerRate: {worse: 'lower', unit: '%', text: 'answered / offered today'},
-  abandonRate: {worse: 'higher', unit: '%', text: '(abandoned − short) / (offered − short) today'},
+  answerRate: {worse: 'lower', unit: '%', text: 'answered / finished calls today (callers still waiting and system-ended ones apart)'},
+  abandonRate: {worse: 'higher', unit: '%', text: '(abandoned − short) / (finished calls − short) today'},
   longestWait: {worse: 'higher', unit: 's', text: 'the longest wait of a caller in line now'},
   waiting: {worse: 'higher', unit: 'callers', text: 'callers in line now, per queue'},
   asa: {worse: 'higher', unit: 's', text: 'average speed of answer today'},
