@@ -107,7 +107,7 @@ describe('queue names in any script', () => {
 describe('skills in any script', () => {
   it('parses 粤语>=3 & 英语 and matches agents by those skills', () => {
     const r = parseSkillRequirement('粤语>=3 & (英语 | 普通话) & !实习生')
-    expect(r.skills.sort()).toEqual(['实习生', '普通话', '粤语', '英语'].sort())
+    expect([...r.skills].sort()).toEqual(['实习生', '普通话', '粤语', '英语'].sort())
     expect(r.matches({粤语: 3, 英语: 1})).toBe(true)
     expect(r.matches({粤语: 2, 英语: 1})).toBe(false)
     expect(r.matches({粤语: 3, 普通话: 1, 实习生: 1})).toBe(false)
