@@ -80,7 +80,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   const port = opts.apiPort ?? config.api.port
   // Filled in once the engine runs; until then only engine.status answers.
   const handlers: Record<string, Handler> = {}
-  const api = new ApiServer({host: config.api.host, port, token: ensureSecret(config.paths.apiTokenFile), handlers, log})
+  const api = new ApiServer({host: config.api.host, port, token: ensureSecret(config.paths.apiTokenFile), tokenFile: config.paths.apiTokenFile, handlers, log})
   api.notReady = {code: 'engine_starting', message: 'The engine is starting (connecting to Asterisk)', suggestion: 'Try again in a moment; callctl engine status shows the link.'}
   let apiUrl: string
   try {

@@ -1,4 +1,5 @@
-import {existsSync, mkdtempSync, readdirSync} from 'node:fs'
+import Database from 'better-sqlite3'
+import {chmodSync, existsSync, mkdtempSync, readdirSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -108,5 +109,40 @@ describe('callctl conventions', () => {
     const before = await runCli(['report', 'queues', '--from', '2020-01-01', '--to', '2020-01-02', '--queue', 'old'], e)
     expect(before.code).toBe(1)
     expect(before.stderr).toContain('Error: Queue "old" does not exist (nor in the event log for that period). Existing queues: sales')
+  })
+
+  it('help names the files under CALLCTL_HOME, not the default ~/.callctl', async () => {
+    const h = home()
+    const start = await runCli(['engine', 'start', '--help'], {CALLCTL_HOME: h})
+    expect(start.code).toBe(0)
+    expect(start.stdout.replace(/\s+/g, ' ')).toContain(`default ${h}/config.yaml`)
+    expect(start.stdout).not.toContain('~/.callctl')
+    const board = await runCli(['dashboard', '--help'], {CALLCTL_HOME: h})
+    expect(board.stdout.replace(/\s+/g, ' ')).toContain(`${h}/dashboard.yaml`)
+  })
+
+  it('the database, its WAL and shared-memory files and its backups are 0640 under umask 022; an old 0644 one loses the world bit', async () => {
+    const e = env()
+    const db = join(e.CALLCTL_HOME, 'callctl.db')
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8)
+    const old = process.umask(0o022) // the CLI inherits it
+    try {
+      expect((await runCli(['queue', 'add', 'sales'], e)).code).toBe(0)
+      expect(mode(db)).toBe('640')
+      // Open as the engine keeps it: SQLite makes -wal and -shm with the database's mode.
+      const open = new Database(db)
+      open.pragma('journal_mode = WAL')
+      open.prepare("INSERT INTO events (ts, type) VALUES (1, 'queue.added')").run()
+      expect([mode(`${db}-wal`), mode(`${db}-shm`)]).toEqual(['640', '640'])
+      open.close()
+      const backup = join(e.CALLCTL_HOME, 'copy.db')
+      expect((await runCli(['db', 'backup', backup], e)).code).toBe(0)
+      expect(mode(backup)).toBe('640')
+      chmodSync(db, 0o644)
+      expect((await runCli(['queue', 'list'], e)).code).toBe(0)
+      expect(mode(db)).toBe('640')
+    } finally {
+      process.umask(old)
+    }
   })
 })

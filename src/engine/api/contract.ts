@@ -156,7 +156,7 @@ export function contractJsonSchema(): ContractSchema {
       {
         v: Type.Literal(API_VERSION),
         id: Type.Union([Type.String(), Type.Number()]),
-        token: Type.String({description: 'the API token (~/.callctl/secrets/api-token)'}),
+        token: Type.String({description: 'the API token: the file secrets/api-token in the callctl home (CALLCTL_HOME)'}),
         method: Type.Union(METHODS.map((m) => Type.Literal(m))),
         params: Type.Optional(Type.Object({})),
       },

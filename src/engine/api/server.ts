@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   host: string
   port: number
   token: string
+  /** Where the token is kept, for the hint to a client that lacks it. */
+  tokenFile?: string
   /** Handlers by method; a method must also be in the contract (contract.ts) to be served. */
   handlers: Partial<Handlers> | Record<string, Handler>
   log: Logger
@@ -166,7 +168,7 @@ export class ApiServer {
     if (!this.authorised(req.token)) {
       // Logged once per connection and rate-limited: bad tokens must not be able to flood the log.
       this.refusals.refused(conn, req.method)
-      return this.reply(conn, id, {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from ~/.callctl/secrets/api-token; scripts must send it as "token".'})
+      return this.reply(conn, id, {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: `callctl reads the token from ${this.o.tokenFile ?? 'secrets/api-token in the callctl home'}; scripts must send it as "token".`})
     }
     if (id === null) return this.reply(conn, null, {code: 'bad_request', message: 'A request needs an "id" (string or number)'})
     const method = req.method

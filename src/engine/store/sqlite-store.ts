@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import {mkdirSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 import type {AgentRecord, Presence, PresenceStatus, QueueRecord, QueueSettings} from '../model.js'
 import {DEFAULT_QUEUE_SETTINGS} from '../model.js'
@@ -16,6 +16,7 @@ export class SqliteStore implements Store {
 
   constructor(readonly file: string, opts: {readonly?: boolean; busyTimeoutMs?: number} = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), {recursive: true})
+    if (file !== ':memory:' && !opts.readonly) createPrivate(file)
     this.db = new Database(file, {readonly: opts.readonly ?? false})
     // Several processes share the file: wait for a writer instead of failing at once. The
     // engine waits little (its writes are buffered and retried; a long wait would freeze
@@ -81,6 +82,7 @@ export class SqliteStore implements Store {
 
   /** An online, consistent copy of the database (SQLite's backup API), safe while the engine writes. */
   async backup(file: string): Promise<{pages: number}> {
+    createPrivate(file)
     const r = await this.db.backup(file)
     return {pages: r.totalPages}
   }
@@ -201,6 +203,32 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close()
+  }
+}
+
+/**
+ * The database holds callers' numbers, names and call history: readable by its owner and
+ * group (a backup or reporting account), never by every user on the host. SQLite would
+ * create it 0644 under the usual umask 022, so it is created here first, 0640; SQLite
+ * gives the -wal and -shm files the database's mode. A file made world-readable by an
+ * older callctl loses the world bits when opened.
+ */
+function createPrivate(file: string): void {
+  if (!existsSync(file)) {
+    const fd = openSync(file, 'a', 0o640)
+    try {
+      fchmodSync(fd, 0o640) // whatever the umask
+    } finally {
+      closeSync(fd)
+    }
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      const mode = statSync(f).mode & 0o777
+      if (mode & 0o007) chmodSync(f, mode & ~0o007)
+    } catch {
+      // Absent (no WAL yet) or not ours to change (another user's file, read-only media): leave it.
+    }
   }
 }
 

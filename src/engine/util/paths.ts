@@ -35,3 +35,13 @@ export function callctlPaths(env: NodeJS.ProcessEnv = process.env): Paths {
     asteriskRoot: env.CALLCTL_ASTERISK_ROOT || join(cacheDir, 'asterisk-root'),
   }
 }
+
+/**
+ * A path as help and messages show it: under the user's home as ~/…, so the default reads
+ * as it always did, while CALLCTL_HOME=/srv/callctl shows /srv/callctl/… — the file callctl
+ * will really use, not the default it won't.
+ */
+export function displayPath(path: string): string {
+  const home = homedir()
+  return home && home !== '/' && path.startsWith(home + '/') ? '~' + path.slice(home.length) : path
+}
