@@ -3,6 +3,8 @@ import {addAgent, addQueue, loginAgent, logoutAgent, mustQueue, parseSkills, pau
 import {parseQueueFile} from '../../src/engine/admin/queue-file.js'
 import {contactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {importContacts} from '../../src/engine/contacts/import.js'
+import {dryRun} from '../../src/engine/ivr/dry-run.js'
+import {parseFlow} from '../../src/engine/ivr/parse-flow.js'
 import {lookupCaller} from '../../src/engine/contacts/lookup.js'
 import {parseSkillRequirement} from '../../src/engine/routing/skills.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
@@ -160,5 +162,17 @@ describe('contact tiers in any script', () => {
     await dir.upsertMany([{number: '+8613800000009', name: 'Zoé', tier: 'Privile\u0301gie\u0301'}])
     const r = await lookupCaller('13800000009', {directory: dir, defaultCountry: 'CN', vipTiers: ['Privilégié'.normalize('NFC'), '贵宾']})
     expect(r.contact?.vip).toBe(true)
+  })
+
+  it('an IVR branch on contact.tier matches 贵宾 and VIP in any normal form or width', async () => {
+    const f = parseFlow('flow: t\nstart: tier\nnodes:\n  tier: {type: branch, on: contact.tier, cases: {贵宾: vip, VIP: vip, Privilégié: vip}, default: q}\n  vip: {type: queue, queue: 贵宾专线}\n  q: {type: queue, queue: 客服}\n', 't.yaml')
+    const route = async (tier: string) => {
+      const r = await dryRun(f, {inputs: [], at: new Date('2026-03-02T04:00:00Z'), contact: {name: '王芳', tier, vip: false, language: '', company: '', notes: ''}})
+      return r.outcome?.action === 'queue' ? r.outcome.queue : null
+    }
+    expect(await route('贵宾')).toBe('贵宾专线')
+    expect(await route('ＶＩＰ')).toBe('贵宾专线')
+    expect(await route('Privile\u0301gie\u0301')).toBe('贵宾专线')
+    expect(await route('金卡')).toBe('客服')
   })
 })

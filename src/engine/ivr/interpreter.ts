@@ -158,7 +158,10 @@ const STEPS: {[K in IvrNode['type']]: Step<Extract<IvrNode, {type: K}>>} = {
 
   async branch(n, _id, env) {
     const v = valueOf(n.on, env.state)
-    return {next: Object.hasOwn(n.cases, v) ? n.cases[v]! : (Object.entries(n.cases).find(([k]) => k.toLowerCase() === v.toLowerCase())?.[1] ?? n.default)}
+    // Case aside and normal form aside (NFKC): a flow's 贵宾 or VIP matches the tier a CRM or
+    // a full-width input method wrote as 贵宾 in another form or as ＶＩＰ.
+    const key = (x: string) => x.normalize('NFKC').toLowerCase()
+    return {next: Object.hasOwn(n.cases, v) ? n.cases[v]! : (Object.entries(n.cases).find(([k]) => key(k) === key(v))?.[1] ?? n.default)}
   },
 
   async queue(n, _id, env) {
