@@ -25,6 +25,11 @@ function figures(t: Partial<Tally>, sl = {seconds: 20, formula: 'default' as con
   return {...tally, answerRate: answerRate(tally), abandonRate: abandonRate(tally), serviceLevel: serviceLevel(tally, sl.formula), sl, asaMs: asa(tally), ahtMs: aht(tally)}
 }
 
+function agentFigures(t: Partial<Tally>, talkTodayMs: number, occupancy: number): EngineSnapshot['stats']['agents'][string] {
+  const tally = {...emptyTally(), ...t}
+  return {...tally, ahtMs: aht(tally), loggedInMs: 3_600_000, pausedMs: 0, missedRings: 0, talkTodayMs, occupancy}
+}
+
 function agent(id: string, name: string, state: AgentState, sinceSecondsAgo: number, extra: Partial<AgentView> = {}): AgentView {
   return {id, name, endpoint: `PJSIP/${id}`, state, since: AT - sinceSecondsAgo * 1000, pauseReason: null, callId: null, queues: {sales: 0}, skills: {}, callsTaken: 0, callsToday: 0, talkMs: 0, missedRings: 0, backoffUntil: null, why: null, ...extra} as AgentView
 }
@@ -66,7 +71,10 @@ export function fixtureSnapshot(): EngineSnapshot {
       since: AT - (AT % 86_400_000),
       // sales: 10 offered, 7 answered (5 within T, 140 s of waits), 3 abandoned (1 short, 2 after T).
       queues: {sales: figures({offered: 10, answered: 7, answeredWithinT: 5, answeredWaitMs: 140_000, abandoned: 3, shortAbandoned: 1, abandonedAfterT: 2, handled: 6, talkMs: 900_000, wrapUpMs: 60_000})},
-      agents: {},
+      // a2: 25 min of talk today (its call in progress included), 62 % occupied.
+      agents: {a2: agentFigures({handled: 6, talkMs: 1_405_000}, 1_500_000, 0.62)},
+      // sales: callers offered per 5 minutes over the last hour, the last bucket still filling.
+      lastHour: {bucketMs: 300_000, until: AT + 300_000, offered: {sales: [0, 1, 2, 4, 8, 6, 3, 0, 0, 2, 5, 1]}},
     },
   }
 }

@@ -17,7 +17,9 @@ describe('the dashboard model', () => {
     expect(h.slSeconds).toBe(20)
     expect(h.answerRate).toBeCloseTo(0.7)
     expect(h.abandonRate).toBeCloseTo(2 / 9) // (abandoned − short) / (offered − short)
-    expect(h.levels).toEqual({waiting: 'ok', longestWait: 'warn', serviceLevel: 'alert', answerRate: 'alert', abandonRate: 'alert'})
+    expect(h.paused).toBe(1)
+    expect(h.ahtMs).toBe(160_000) // (talk + hold + wrap-up) / handled over every queue
+    expect(h.levels).toEqual({waiting: 'ok', longestWait: 'warn', serviceLevel: 'alert', answerRate: 'alert', abandonRate: 'alert', aht: 'ok'})
   })
 
   it('header SL over queues with different T says so (slSeconds null) and sums their counts', () => {
@@ -42,15 +44,15 @@ describe('the dashboard model', () => {
   it('agent rows: time in state to the snapshot, the caller on the current call, calls today, pause reason', () => {
     const agents = board().agents
     expect(agents.map((a) => [a.id, a.state, a.inStateMs])).toEqual([
-      ['a1', 'ringing', 2000],
       ['a2', 'on-call', 95_000],
+      ['a1', 'ringing', 2000],
+      ['a5', 'wrap-up', 3000],
       ['a3', 'paused', 300_000],
       ['a4', 'offline', 3_600_000],
-      ['a5', 'wrap-up', 3000],
     ])
-    expect(agents[1]).toMatchObject({caller: {number: '+8613800000002', name: 'Zhou Min'}, callsToday: 7, pauseReason: null})
-    expect(agents[2]).toMatchObject({caller: null, pauseReason: 'lunch'})
-    expect(agents[4]!.queues).toEqual(['sales', 'support'])
+    expect(agents[0]).toMatchObject({caller: {number: '+8613800000002', name: 'Zhou Min'}, callsToday: 7, pauseReason: null, talkTodayMs: 1_500_000, occupancy: 0.62})
+    expect(agents[3]).toMatchObject({caller: null, pauseReason: 'lunch', paused: true})
+    expect(agents[2]!.queues).toEqual(['sales', 'support'])
   })
 
   it('call rows: callers in line first (longest wait first), contact name and tier, wait and talk times', () => {
@@ -75,7 +77,7 @@ describe('the dashboard model', () => {
     expect(board('+86138').calls.map((c) => c.id)).toEqual(['call-vip', 'call-talk'])
     expect(board('+86138').agents.map((a) => a.id)).toEqual(['a2']) // by its caller's number
     expect(board('黄').calls.map((c) => c.id)).toEqual(['call-vip'])
-    expect(board('support').agents.map((a) => a.id)).toEqual(['a4', 'a5'])
+    expect(board('support').agents.map((a) => a.id)).toEqual(['a5', 'a4'])
     expect(board('  ').agents).toHaveLength(5)
   })
 })

@@ -11,16 +11,17 @@ describe('what a key does', () => {
   it('selection stops at the first and last rows; PgDn, Home and End jump', () => {
     let ui = onKey(agents, '', {upArrow: true}, board, 3).ui
     expect(selectedIndex(board, ui)).toBe(0)
+    // Agents by state: a2 on-call, a1 ringing, a5 wrap-up, a3 paused, a4 offline.
+    ui = onKey(ui, '', {pageDown: true}, board, 3).ui
+    expect(ui.selected.agents).toBe('a3')
     ui = onKey(ui, '', {pageDown: true}, board, 3).ui
     expect(ui.selected.agents).toBe('a4')
-    ui = onKey(ui, '', {pageDown: true}, board, 3).ui
-    expect(ui.selected.agents).toBe('a5')
     ui = onKey(ui, '', {home: true}, board, 3).ui
-    expect(ui.selected.agents).toBe('a1')
-    ui = onKey(ui, 'j', {}, board, 3).ui
     expect(ui.selected.agents).toBe('a2')
+    ui = onKey(ui, 'j', {}, board, 3).ui
+    expect(ui.selected.agents).toBe('a1')
     ui = onKey(ui, '', {end: true}, board, 3).ui
-    expect(ui.selected.agents).toBe('a5')
+    expect(ui.selected.agents).toBe('a4')
     // Each pane keeps its own selection.
     expect(ui.selected.queues).toBeNull()
   })

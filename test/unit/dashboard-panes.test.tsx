@@ -20,8 +20,8 @@ describe('dashboard panes at 100 columns', () => {
     const b = board()
     const {lastFrame} = render(<Header title="callctl dashboard" at={b.at} figures={b.header} timeZone="UTC" live width={100} />)
     expect(lastFrame()).toMatchInlineSnapshot(`
-      "callctl dashboard   09:30:00   live   Today: 10 offered, 7 answered, 3 abandoned
-      Agents 4 logged in: 0 idle · 1 ringing · 1 on-call · 1 wrap-up · 1 paused   (1 offline)
+      "callctl dashboard   09:30:00   live   Today 10 offered · 7 answered · 3 abandoned · AHT 2:40
+      Agents 4 logged in: 1 on-call · 1 ringing · 1 wrap-up · 0 idle · 1 paused · 1 offline
       Waiting 2   Longest wait 0:45   SL (20 s) 56%   Answer rate 70%   Abandon rate 22%"
     `)
   })
@@ -44,12 +44,12 @@ describe('dashboard panes at 100 columns', () => {
     const {lastFrame} = render(<AgentsPane rows={b.agents} total={5} width={SIZE.columns} height={8} focused={false} selected={0} />)
     expect(lastFrame()).toMatchInlineSnapshot(`
       " AGENTS  5
-      AGENT      NAME             STATE   IN STATE CALLER               CALLS REASON     QUEUES
-      a1         Li Na            ringing     0:02 +15550000003 EvilNa…     4            sales
-      a2         Wang Fang        on-call     1:35 +8613800000002 Zhou…     7            sales
-      a3         Zhang Wei        paused      5:00                          2 lunch      sales
-      a4         Chen Jie         offline  1:00:00                          0            support
-      a5         Liu Yang         wrap-up     0:03                          5            sales,support
+      AGENT      NAME              STATE   IN STATE CALLER               CALLS    TALK  OCC NOTE
+      a2         Wang Fang         on-call     1:35 +8613800000002 Zhou…     7   25:00  62%
+      a1         Li Na             ringing     0:02 +15550000003 Evilame     4    0:00    -
+      a5         Liu Yang          wrap-up     0:03                          5    0:00    -
+      a3         Zhang Wei         paused      5:00                          2    0:00    - lunch
+      a4         Chen Jie          offline  1:00:00                          0    0:00    -
       "
     `)
   })
@@ -72,7 +72,7 @@ describe('dashboard panes at 100 columns', () => {
     const {lastFrame} = render(<AgentsPane rows={b.agents} total={5} width={SIZE.columns} height={4} focused selected={3} />)
     const lines = lastFrame()!.split('\n')
     expect(lines[0]).toBe(' AGENTS  5 · 3-4')
-    expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['a3', 'a4'])
+    expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['a5', 'a3'])
   })
 
   it('a narrow pane drops the least important columns first and keeps the key ones', () => {

@@ -1,5 +1,5 @@
-import type {AgentState, CallView, EngineSnapshot} from '../../engine/api/contract.js'
-import {abandonRate, answerRate, emptyTally, mergeTally, serviceLevel, type SlFormula} from '../../engine/reports/metrics.js'
+import type {AgentState, CallView, EngineSnapshot, SuperviseMode} from '../../engine/api/contract.js'
+import {abandonRate, aht, answerRate, emptyTally, mergeTally, serviceLevel, type SlFormula} from '../../engine/reports/metrics.js'
 import {levelOf, worst, type Level, type Thresholds} from './thresholds.js'
 
 // The wallboard as data: what each pane shows, computed from one engine snapshot with
@@ -8,9 +8,17 @@ import {levelOf, worst, type Level, type Thresholds} from './thresholds.js'
 
 export const AGENT_STATES: readonly AgentState[] = ['idle', 'ringing', 'on-call', 'wrap-up', 'paused', 'offline']
 
+/** The agents pane's order: who is busy with a caller first, who could take one next, offline last. */
+export const AGENT_ORDER: readonly AgentState[] = ['on-call', 'ringing', 'wrap-up', 'idle', 'paused', 'offline']
+
 export interface HeaderFigures {
   agents: Record<AgentState, number>
   loggedIn: number
+  /** Agents paused, those paused during a call included (their state is still on-call). */
+  paused: number
+  /** Callers in the IVR now, and callers waiting for a callback. */
+  inIvr: number
+  callbacksPending: number
   waiting: number
   longestWaitMs: number | null
   offered: number
@@ -21,7 +29,9 @@ export interface HeaderFigures {
   slSeconds: number | null
   answerRate: number | null
   abandonRate: number | null
-  levels: {waiting: Level; longestWait: Level; serviceLevel: Level; answerRate: Level; abandonRate: Level}
+  /** Average handle time today over every queue. */
+  ahtMs: number | null
+  levels: {waiting: Level; longestWait: Level; serviceLevel: Level; answerRate: Level; abandonRate: Level; aht: Level}
 }
 
 export interface QueueRow {
@@ -42,6 +52,9 @@ export interface QueueRow {
   abandonRate: number | null
   asaMs: number | null
   ahtMs: number | null
+  callbacksPending: number
+  /** Callers offered per 5 minutes over the last hour, oldest first; null when the engine does not say. */
+  recentOffered: number[] | null
   levels: {waiting: Level; longestWait: Level; serviceLevel: Level; abandonRate: Level; asa: Level; aht: Level}
 }
 
@@ -60,6 +73,13 @@ export interface AgentRow {
   caller: {number: string; name: string} | null
   callsToday: number
   queues: string[]
+  /** Paused: in the paused state, or paused during a call (it ends the call first). */
+  paused: boolean
+  /** A supervisor listening, whispering or barging in on the agent's call. */
+  supervision: {mode: SuperviseMode; from: string} | null
+  /** Talk today, the call in progress included; occupancy today (null before any logged-in time). */
+  talkTodayMs: number
+  occupancy: number | null
 }
 
 export interface CallRow {
@@ -94,6 +114,8 @@ export interface Board {
   asterisk: EngineSnapshot['link'] | null
   /** Load shedding: Asterisk answers slowly and new callers are refused. */
   overload: EngineSnapshot['overload'] | null
+  /** The largest count in any queue's recentOffered, so every sparkline has one scale. */
+  recentPeak: number
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -104,6 +126,12 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
   const calls = snap.calls.map((c) => callRow(c, at, t)).sort(byUrgency)
   const callById = new Map(calls.map((c) => [c.id, c]))
 
+  const callbacks = new Map<string, number>()
+  for (const c of snap.calls) if (c.state === 'callback-pending' && c.queue) callbacks.set(c.queue, (callbacks.get(c.queue) ?? 0) + 1)
+  // Paused during a call counts as paused, here as in the header.
+  const pausedIn = new Map<string, number>()
+  for (const a of snap.agents) if (a.pauseReason !== null && a.state !== 'offline') for (const q of Object.keys(a.queues)) pausedIn.set(q, (pausedIn.get(q) ?? 0) + 1)
+
   const queues: QueueRow[] = snap.queues.map((q) => {
     const s = snap.stats.queues[q.name]
     const longest = q.waiting.length ? Math.max(...q.waiting.map((w) => at - w.joinedAt)) : null
@@ -113,7 +141,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       longestWaitMs: longest,
       available: q.agents.available,
       busy: q.agents.busy,
-      paused: q.agents.paused,
+      paused: pausedIn.get(q.name) ?? 0,
       loggedIn: q.agents.loggedIn,
       offered: s?.offered ?? 0,
       answered: s?.answered ?? 0,
@@ -125,6 +153,8 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       abandonRate: s?.abandonRate ?? null,
       asaMs: s?.asaMs ?? null,
       ahtMs: s?.ahtMs ?? null,
+      callbacksPending: callbacks.get(q.name) ?? 0,
+      recentOffered: recentOf(snap, q.name),
     }
     return {
       ...row,
@@ -138,9 +168,14 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       },
     }
   })
+  queues.sort(byQueueUrgency)
+
+  const supervised = new Map<string, {mode: SuperviseMode; from: string}>()
+  for (const s of snap.supervisions ?? []) supervised.set(s.agent, {mode: s.mode, from: s.from})
 
   const agents: AgentRow[] = snap.agents.map((a) => {
     const call = a.callId ? callById.get(a.callId) : undefined
+    const today = snap.stats.agents[a.id]
     return {
       id: a.id,
       name: a.name,
@@ -153,8 +188,14 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       caller: call ? {number: call.number, name: call.name} : null,
       callsToday: a.callsToday,
       queues: Object.keys(a.queues).sort(),
+      paused: a.state !== 'offline' && (a.state === 'paused' || a.pauseReason !== null),
+      supervision: supervised.get(a.id) ?? null,
+      // No figures yet today: no talk yet.
+      talkTodayMs: today ? (today.talkTodayMs ?? today.talkMs) : 0,
+      occupancy: today?.occupancy ?? null,
     }
   })
+  agents.sort(byAgentState)
 
   const filter = (o.filter ?? '').trim()
   return {
@@ -167,7 +208,40 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     totals: {queues: queues.length, agents: agents.length, calls: calls.length},
     asterisk: snap.link ?? null,
     overload: snap.overload ?? null,
+    recentPeak: Math.max(0, ...queues.map((q) => Math.max(0, ...(q.recentOffered ?? [])))),
   }
+}
+
+/** A queue's last hour; a queue nobody called in it has a series of zeros. */
+function recentOf(snap: EngineSnapshot, queue: string): number[] | null {
+  const h = snap.stats.lastHour
+  if (!h) return null
+  return h.offered[queue] ?? Array<number>(Object.values(h.offered)[0]?.length ?? 12).fill(0)
+}
+
+const LEVEL_RANK: Record<Level, number> = {alert: 0, warn: 1, ok: 2, none: 2}
+
+/**
+ * Queues by urgency: a live breach first (too many waiting, or waiting too long), then
+ * any queue with callers in line, then today's breaches (SL, abandon rate, ASA); among
+ * equals the longer line and the longer wait first. Name last, so the order is stable.
+ */
+function byQueueUrgency(a: QueueRow, b: QueueRow): number {
+  const live = (q: QueueRow) => LEVEL_RANK[worst([q.levels.waiting, q.levels.longestWait])]
+  const today = (q: QueueRow) => LEVEL_RANK[worst([q.levels.serviceLevel, q.levels.abandonRate, q.levels.asa])]
+  return (
+    live(a) - live(b) ||
+    (a.waiting > 0 ? 0 : 1) - (b.waiting > 0 ? 0 : 1) ||
+    today(a) - today(b) ||
+    b.waiting - a.waiting ||
+    (b.longestWaitMs ?? -1) - (a.longestWaitMs ?? -1) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  )
+}
+
+/** Agents by state (AGENT_ORDER), the longest in that state first: the longest call, the longest idle, the longest break. */
+function byAgentState(a: AgentRow, b: AgentRow): number {
+  return AGENT_ORDER.indexOf(a.state) - AGENT_ORDER.indexOf(b.state) || b.inStateMs - a.inStateMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 function callRow(c: CallView, at: number, t: Thresholds): CallRow {
@@ -216,9 +290,13 @@ function header(snap: EngineSnapshot, queues: QueueRow[], agents: AgentRow[], t:
   const longest = queues.reduce<number | null>((m, q) => (q.longestWaitMs === null ? m : Math.max(m ?? 0, q.longestWaitMs)), null)
   const ar = answerRate(total)
   const abr = abandonRate(total)
+  const ahtMs = aht(total)
   return {
     agents: byState,
     loggedIn: agents.length - byState.offline,
+    paused: agents.filter((a) => a.paused).length,
+    inIvr: snap.calls.filter((c) => c.state === 'ivr').length,
+    callbacksPending: snap.calls.filter((c) => c.state === 'callback-pending').length,
     waiting,
     longestWaitMs: longest,
     offered: total.offered,
@@ -228,6 +306,7 @@ function header(snap: EngineSnapshot, queues: QueueRow[], agents: AgentRow[], t:
     slSeconds: seconds.size === 1 ? [...seconds][0]! : seconds.size === 0 ? (snap.queues[0]?.settings.slSeconds ?? 20) : null,
     answerRate: ar,
     abandonRate: abr,
+    ahtMs,
     levels: {
       // A total over many queues says little against a per-queue threshold: take the worst queue.
       waiting: worst(queues.map((q) => q.levels.waiting)),
@@ -235,6 +314,7 @@ function header(snap: EngineSnapshot, queues: QueueRow[], agents: AgentRow[], t:
       serviceLevel: levelOf('serviceLevel', sl, t),
       answerRate: levelOf('answerRate', ar, t),
       abandonRate: levelOf('abandonRate', abr, t),
+      aht: levelOf('aht', ahtMs, t),
     },
   }
 }

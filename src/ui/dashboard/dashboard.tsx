@@ -6,6 +6,7 @@ import type {DashboardActions} from './actions.js'
 import {AgentsPane} from './agents-pane.js'
 import {buildBoard} from './board.js'
 import {CallsPane} from './calls-pane.js'
+import {ColourContext, honourNoColor} from './color.js'
 import type {FeedState} from './feed.js'
 import {clock, duration} from './format.js'
 import {Header} from './header.js'
@@ -40,6 +41,8 @@ export interface DashboardProps {
 const MESSAGE_MS = 10_000
 
 export function Dashboard(p: DashboardProps) {
+  // Before anything is drawn: NO_COLOR holds for every pane (see color.ts).
+  const [colour] = useState(() => honourNoColor())
   const state = useSyncExternalStore(p.feed.subscribe, p.feed.getState)
   const size = useTerminalSize(p.size)
   const [ui, setUi] = useState<UiState>(INITIAL_UI)
@@ -107,31 +110,33 @@ export function Dashboard(p: DashboardProps) {
 
   const width = size.columns
   return (
-    <Box flexDirection="column" width={width} height={rows}>
-      <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} />
-      {state.status === 'unreachable' ? (
-        <Banner state={state} timeZone={p.timeZone} />
-      ) : asterisk ? (
-        <AsteriskBanner link={asterisk} at={state.snapshot!.at} />
-      ) : overload ? (
-        <OverloadBanner overload={overload} at={state.snapshot!.at} />
-      ) : null}
-      {ui.help ? (
-        <Help thresholds={p.thresholds} from={p.from ?? null} height={paneLines} width={width} />
-      ) : board ? (
-        <Box flexDirection="column" height={paneLines}>
-          {heights.queues > 0 ? <QueuesPane rows={board.queues} total={board.totals.queues} width={width} height={heights.queues} focused={ui.focus === 'queues'} selected={selectedIndex(board, ui, 'queues')} /> : null}
-          {heights.agents > 0 ? <AgentsPane rows={board.agents} total={board.totals.agents} width={width} height={heights.agents} focused={ui.focus === 'agents'} selected={selectedIndex(board, ui, 'agents')} /> : null}
-          {heights.calls > 0 ? <CallsPane rows={board.calls} total={board.totals.calls} width={width} height={heights.calls} focused={ui.focus === 'calls'} selected={selectedIndex(board, ui, 'calls')} /> : null}
-        </Box>
-      ) : (
-        <Box height={paneLines} flexDirection="column" justifyContent="center" alignItems="center">
-          <Text>{state.status === 'connecting' ? 'Connecting to the engine…' : 'No data from the engine yet.'}</Text>
-          <Text dimColor>Is it running? Start it with: callctl engine start</Text>
-        </Box>
-      )}
-      <StatusLine filter={ui.filter} editing={ui.editingFilter} message={message} />
-    </Box>
+    <ColourContext.Provider value={colour}>
+      <Box flexDirection="column" width={width} height={rows}>
+        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} />
+        {state.status === 'unreachable' ? (
+          <Banner state={state} timeZone={p.timeZone} />
+        ) : asterisk ? (
+          <AsteriskBanner link={asterisk} at={state.snapshot!.at} />
+        ) : overload ? (
+          <OverloadBanner overload={overload} at={state.snapshot!.at} />
+        ) : null}
+        {ui.help ? (
+          <Help thresholds={p.thresholds} from={p.from ?? null} height={paneLines} width={width} />
+        ) : board ? (
+          <Box flexDirection="column" height={paneLines}>
+            {heights.queues > 0 ? <QueuesPane recentPeak={board.recentPeak} rows={board.queues} total={board.totals.queues} width={width} height={heights.queues} focused={ui.focus === 'queues'} selected={selectedIndex(board, ui, 'queues')} /> : null}
+            {heights.agents > 0 ? <AgentsPane rows={board.agents} total={board.totals.agents} width={width} height={heights.agents} focused={ui.focus === 'agents'} selected={selectedIndex(board, ui, 'agents')} /> : null}
+            {heights.calls > 0 ? <CallsPane rows={board.calls} total={board.totals.calls} width={width} height={heights.calls} focused={ui.focus === 'calls'} selected={selectedIndex(board, ui, 'calls')} /> : null}
+          </Box>
+        ) : (
+          <Box height={paneLines} flexDirection="column" justifyContent="center" alignItems="center">
+            <Text>{state.status === 'connecting' ? 'Connecting to the engine…' : 'No data from the engine yet.'}</Text>
+            <Text dimColor>Is it running? Start it with: callctl engine start</Text>
+          </Box>
+        )}
+        <StatusLine filter={ui.filter} editing={ui.editingFilter} message={message} width={width} />
+      </Box>
+    </ColourContext.Provider>
   )
 }
 

@@ -2,60 +2,81 @@ import {Box, Text} from 'ink'
 import type {AgentState} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
 import {STATE_COLOR} from './agents-pane.js'
-import type {HeaderFigures} from './board.js'
+import {AGENT_ORDER, type HeaderFigures} from './board.js'
+import {marked, useColour} from './color.js'
 import {clock, duration, percent} from './format.js'
 import {LEVEL_COLOR} from './table.js'
 import type {Level} from './thresholds.js'
 
-const SHOWN_STATES: readonly AgentState[] = ['idle', 'ringing', 'on-call', 'wrap-up', 'paused']
+// States shown by count on the agents line; paused has its own count (paused during a call included).
+const COUNTED: readonly AgentState[] = AGENT_ORDER.filter((s) => s !== 'paused' && s !== 'offline')
 
 function Figure(p: {label: string; value: string; level?: Level; last?: boolean}) {
+  const colour = useColour()
   return (
     <Text>
       <Text dimColor>{p.label} </Text>
       <Text bold color={p.level ? LEVEL_COLOR[p.level] : undefined}>
-        {p.value}
+        {marked(p.value, p.level, colour)}
       </Text>
       {p.last ? '' : '   '}
     </Text>
   )
 }
 
-// Below this width the figures' labels shorten so all five fit on one line.
-const COMPACT_BELOW = 90
+// Below this width labels shorten and the title gives way: at 80 columns today's
+// totals, AHT and the paused count must stay on screen (the title is the window's).
+const COMPACT_BELOW = 100
+// From this width the line of figures also has callers in the IVR and callbacks pending.
+const WIDE_FROM = 120
 
-/** Three lines: title and time; agents by state; the figures a supervisor watches. */
+/** Three lines: time and today's totals; agents by state; the figures a supervisor watches. */
 export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number}) {
   const f = p.figures
   const short = p.width < COMPACT_BELOW
   const sl = !f ? 'SL' : f.slSeconds === null ? 'SL (per-queue T)' : short ? `SL ${f.slSeconds}s` : `SL (${f.slSeconds} s)`
+  const pausedOnCall = f ? f.paused - f.agents.paused : 0
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text bold>{safeText(p.title, 60)}</Text>
-        <Text dimColor>{'   '}</Text>
+        {short ? null : <Text bold>{`${safeText(p.title, 60)}   `}</Text>}
         <Text bold>{p.at === null ? '--:--:--' : clock(p.at, p.timeZone)}</Text>
         <Text dimColor>{p.live ? '   live' : '   not live'}</Text>
-        <Text dimColor>{f ? `   Today: ${f.offered} offered, ${f.answered} answered, ${f.abandoned} abandoned` : ''}</Text>
+        <Text dimColor>{'   Today '}</Text>
+        <Text bold>{f ? String(f.offered) : '-'}</Text>
+        <Text dimColor> offered · </Text>
+        <Text bold>{f ? String(f.answered) : '-'}</Text>
+        <Text dimColor> answered · </Text>
+        <Text bold>{f ? String(f.abandoned) : '-'}</Text>
+        <Text dimColor> abandoned · </Text>
+        <Figure label="AHT" value={duration(f?.ahtMs)} level={f?.levels.aht} last />
       </Text>
       <Text wrap="truncate-end">
         <Text dimColor>Agents </Text>
         <Text bold>{f ? f.loggedIn : '-'}</Text>
-        <Text dimColor> logged in: </Text>
-        {SHOWN_STATES.map((s, i) => (
+        <Text dimColor>{short ? ': ' : ' logged in: '}</Text>
+        {COUNTED.map((s) => (
           <Text key={s}>
-            {i > 0 ? <Text dimColor> · </Text> : null}
             <Text color={STATE_COLOR[s]}>{`${f ? f.agents[s] : '-'} ${s}`}</Text>
+            <Text dimColor> · </Text>
           </Text>
         ))}
-        <Text dimColor>{f ? `   (${f.agents.offline} offline)` : ''}</Text>
+        <Text color={STATE_COLOR.paused}>{`${f ? f.paused : '-'} paused`}</Text>
+        <Text dimColor>{pausedOnCall > 0 ? ` (${pausedOnCall} on a call)` : ''}</Text>
+        <Text dimColor>{f ? ` · ${f.agents.offline} offline` : ''}</Text>
       </Text>
       <Text wrap="truncate-end">
         <Figure label="Waiting" value={f ? String(f.waiting) : '-'} level={f?.levels.waiting} />
         <Figure label={short ? 'Longest' : 'Longest wait'} value={duration(f?.longestWaitMs)} level={f?.levels.longestWait} />
         <Figure label={sl} value={percent(f?.serviceLevel)} level={f?.levels.serviceLevel} />
         <Figure label={short ? 'Answered' : 'Answer rate'} value={percent(f?.answerRate)} level={f?.levels.answerRate} />
-        <Figure label={short ? 'Abandoned' : 'Abandon rate'} value={percent(f?.abandonRate)} level={f?.levels.abandonRate} last />
+        <Figure label={short ? 'Abandoned' : 'Abandon rate'} value={percent(f?.abandonRate)} level={f?.levels.abandonRate} last={p.width < WIDE_FROM} />
+        {p.width >= WIDE_FROM ? (
+          <>
+            <Figure label="In IVR" value={f ? String(f.inIvr) : '-'} />
+            <Figure label="Callbacks pending" value={f ? String(f.callbacksPending) : '-'} last />
+          </>
+        ) : null}
       </Text>
     </Box>
   )

@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink'
+import {LEVEL_MARK, useColour} from './color.js'
 import {describeThresholds, type Thresholds} from './thresholds.js'
 
 const KEYS: [string, string][] = [
@@ -12,6 +13,7 @@ const KEYS: [string, string][] = [
 ]
 
 export function Help(p: {thresholds: Thresholds; from: string | null; height: number; width: number}) {
+  const colour = useColour()
   return (
     <Box flexDirection="column" height={p.height} width={p.width}>
       <Text bold inverse color="cyan">
@@ -27,7 +29,7 @@ export function Help(p: {thresholds: Thresholds; from: string | null; height: nu
         {p.from ? `Supervision rings ${p.from}.` : 'No supervisor phone: start with --from PJSIP/2001 or set supervisor.endpoint in the config.'}
       </Text>
       <Text> </Text>
-      <Text bold>Thresholds (yellow = warn, red = alert; dashboard.yaml or --threshold NAME=WARN,ALERT)</Text>
+      <Text bold>{`Thresholds (${colour ? 'yellow = warn, red = alert' : `${LEVEL_MARK.warn} = warn, ${LEVEL_MARK.alert} = alert`}; dashboard.yaml or --threshold NAME=WARN,ALERT)`}</Text>
       {describeThresholds(p.thresholds).map((l) => (
         <Text key={l} wrap="truncate-end">
           {l}

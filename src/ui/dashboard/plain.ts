@@ -15,7 +15,7 @@ export function plainBoard(b: Board, timeZone?: string): string {
       ...(b.overload?.overloaded
         ? {overload: `Asterisk answers slowly (p90 ${b.overload.p90Ms} ms) for ${duration(b.at - (b.overload.since ?? b.at))}: new callers refused (${b.overload.shed} so far)`}
         : {}),
-      agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline').map((s) => `${h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
+      agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline').map((s) => `${s === 'paused' ? h.paused : h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
       waiting: `${h.waiting} (longest ${duration(h.longestWaitMs)})`,
       [`service level${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}`]: percent(h.serviceLevel),
       'answer rate': percent(h.answerRate),
@@ -74,7 +74,7 @@ export function summaryLine(b: Board, timeZone?: string): string {
   const h = b.header
   const busy = h.agents['on-call'] + h.agents.ringing
   return (
-    `${clock(b.at, timeZone)} waiting ${h.waiting} (longest ${duration(h.longestWaitMs)}) · agents ${busy} on call, ${h.agents.idle} idle, ${h.agents['wrap-up']} wrap-up, ${h.agents.paused} paused` +
+    `${clock(b.at, timeZone)} waiting ${h.waiting} (longest ${duration(h.longestWaitMs)}) · agents ${busy} on call, ${h.agents.idle} idle, ${h.agents['wrap-up']} wrap-up, ${h.paused} paused` +
     ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}`
   )
 }

@@ -1,6 +1,7 @@
 import chalk, {type ForegroundColorName} from 'chalk'
 import {Box, Text} from 'ink'
 import {fit} from './cells.js'
+import {marked, useColour} from './color.js'
 import type {Level} from './thresholds.js'
 
 // A table of our own on Ink (a dependency for ~60 lines is not worth it). Each row is
@@ -70,27 +71,30 @@ function paint(c: Cell, text: string): string {
 }
 
 export function Table<R>(p: {columns: readonly Column<R>[]; rows: readonly R[]; width: number; height: number; selected: number | null; empty?: string}) {
-  const cols = fitColumns(p.columns, p.width)
+  // Without colour the selection cannot be inverse: a "> " gutter points at it instead.
+  const colour = useColour()
+  const gutter = p.selected !== null && !colour ? 2 : 0
+  const cols = fitColumns(p.columns, p.width - gutter)
   const {start, end} = visibleWindow(p.rows.length, p.height, p.selected)
   const lines = []
   for (let i = start; i < end; i++) {
     const row = p.rows[i]!
-    let line = ''
+    let line = gutter ? (i === p.selected ? '> ' : '  ') : ''
     cols.forEach(({column, width}, j) => {
       const v = column.cell(row)
       const c: Cell = typeof v === 'string' ? {text: v} : v
-      line += paint(c, fit(c.text, width, column.align)) + (j < cols.length - 1 ? ' ' : '')
+      line += paint(c, fit(marked(c.text, c.level, colour), width, column.align)) + (j < cols.length - 1 ? ' ' : '')
     })
     lines.push(
       <Text key={i} wrap="truncate-end">
-        {i === p.selected ? chalk.inverse(line) : line.trimEnd()}
+        {i === p.selected && !gutter ? chalk.inverse(line) : line.trimEnd()}
       </Text>,
     )
   }
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        {cols.map(({column, width}, j) => fit(column.header, width, column.align) + (j < cols.length - 1 ? ' ' : '')).join('').trimEnd()}
+        {' '.repeat(gutter) + cols.map(({column, width}, j) => fit(column.header, width, column.align) + (j < cols.length - 1 ? ' ' : '')).join('').trimEnd()}
       </Text>
       {lines.length ? lines : <Text dimColor>{p.empty ?? '(none)'}</Text>}
     </Box>
