@@ -1,5 +1,5 @@
 import {UserError} from '../util/errors.js'
-import {IDENTIFIER_PART} from '../util/names.js'
+import {IDENTIFIER_PART, shownName} from '../util/names.js'
 
 // Skill requirements, e.g. `billing>=2 & (english | mandarin) & !trainee`.
 //   term:   name            the agent has the skill (level 1 or more)
@@ -41,7 +41,8 @@ export class SkillExpressionError extends UserError {
     readonly column: number,
     detail: string,
   ) {
-    super(`Invalid skill expression "${expression}" at column ${column}: ${detail}`, {
+    // shownName: a bidi override or zero-width character in the text is shown as \u202E, not obeyed.
+    super(`Invalid skill expression "${shownName(expression, 200)}" at column ${column}: ${shownName(detail, 200)}`, {
       suggestion: 'Write skills like billing>=2 & (english | mandarin) & !trainee; levels are whole numbers.',
       exitCode: 2,
       code: 'invalid_skills',
