@@ -2,6 +2,7 @@ import {SqliteBlacklist} from './blacklist/blacklist.js'
 import type {ContactLookup, FrontDoor} from './calls/engine.js'
 import {contactDirectory} from './contacts/contact-store.js'
 import {lookupCaller, type LookupOptions} from './contacts/lookup.js'
+import {loadNumberingPlans} from './contacts/phone-number.js'
 import {SqliteFlowRepository} from './ivr/flow-store.js'
 import {promptLocation} from './prompts/locations.js'
 import {PromptBook, SqlitePromptRepository} from './prompts/prompt-store.js'
@@ -16,6 +17,7 @@ export async function loadPromptBook(store: SqliteStore, paths: Paths): Promise<
 /** The caller's contact for the engine: CRM first when configured, the local directory otherwise. */
 export function contactLookup(store: SqliteStore, o: Omit<LookupOptions, 'directory'>): (number: string) => Promise<ContactLookup> {
   const directory = contactDirectory(store)
+  loadNumberingPlans()
   return async (number) => {
     const r = await lookupCaller(number, {...o, directory})
     return {source: r.source, contact: r.contact ?? null, ...(r.crmError || r.localError ? {error: r.crmError ?? r.localError} : {})}

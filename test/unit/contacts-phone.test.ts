@@ -22,7 +22,8 @@ describe('normaliseNumber', () => {
     ['400-812-3123', 'CN', '+864008123123'],
     ['+1 415 555 0100', 'CN', '+14155550100'],
     ['020 7946 0958', 'GB', '+442079460958'],
-    ['07700 900123', 'GB', '+447700900123'],
+    // 07700 900xxx is Ofcom's range for TV drama, never assigned: a real mobile range instead.
+    ['07400 123456', 'GB', '+447400123456'],
     ['+44 (0)20 7946 0958', 'GB', '+442079460958'],
     ['(415) 555-0100', 'US', '+14155550100'],
     ['1-415-555-0100', 'US', '+14155550100'],
@@ -43,6 +44,10 @@ describe('normaliseNumber', () => {
     ['0011 86 13812345678', 'AU', '+8613812345678'],
     ['+855 12 345 678', 'CN', '+85512345678'],
     ['13812345678', 'cn', '+8613812345678'],
+    // Countries the hand-made table did not know: a default country is any ISO code.
+    ['0301 2345678', 'PK', '+923012345678'],
+    ['0803 123 4567', 'NG', '+2348031234567'],
+    ['0912 345 678', 'VN', '+84912345678'],
   ])('%s in %s → %s', (input, country, e164) => {
     expect(normaliseNumber(input, country)).toBe(e164)
   })
@@ -59,6 +64,9 @@ describe('normaliseNumber', () => {
     ['++8613812345678', 'CN', 'two plus signs'],
     ['138+12345678', 'CN', 'a plus sign in the middle'],
     ['13812345678', 'XX', 'a national number for an unknown country'],
+    // The hand-made table checked lengths only, and outside its 30 countries not even the calling code.
+    ['+999 123 4567', 'CN', 'calling code 999 is not assigned'],
+    ['07700 900123', 'GB', "Ofcom's drama range, never assigned"],
   ])('rejects %s (%s): %s', (input, country) => {
     expect(normaliseNumber(input, country)).toBeNull()
   })
@@ -90,6 +98,9 @@ describe('normaliseNumber', () => {
     expect(isSupportedCountry('CN')).toBe(true)
     expect(isSupportedCountry('gb')).toBe(true)
     expect(isSupportedCountry('XX')).toBe(false)
+    // Every country with a numbering plan, not only the 30 in a table of our own.
+    expect(isSupportedCountry('PK')).toBe(true)
+    expect(isSupportedCountry('ng')).toBe(true)
     expect(isSupportedCountry('toString')).toBe(false)
   })
 })

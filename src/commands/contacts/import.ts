@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {contactDirectory} from '../../engine/contacts/contact-store.js'
 import {CONTACT_FIELDS, importContactsFile, type ImportEncoding, type ImportReport} from '../../engine/contacts/import.js'
-import {isSupportedCountry, SUPPORTED_COUNTRIES} from '../../engine/contacts/phone-number.js'
+import {COUNTRY_HINT, isSupportedCountry} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -40,7 +40,7 @@ other headers, e.g. --map number=电话,name=姓名,tier=等级,notes=备注.`
     const {args, flags} = await this.parse(ContactsImport)
     const defaultCountry = flags.country ?? loadEngineConfig({file: flags.config, requireAri: false}).defaultCountry
     if (!isSupportedCountry(defaultCountry)) {
-      throw new UserError(`--country "${defaultCountry}" is not a supported ISO country code`, {suggestion: `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`, exitCode: 2})
+      throw new UserError(`--country "${defaultCountry}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     }
     const report = await withStore(flags.config, (store) =>
       importContactsFile(contactDirectory(store), args.file, {

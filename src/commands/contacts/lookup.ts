@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {contactDirectory} from '../../engine/contacts/contact-store.js'
 import {lookupCaller, type CallerLookup} from '../../engine/contacts/lookup.js'
-import {isSupportedCountry, normaliseNumber, SUPPORTED_COUNTRIES} from '../../engine/contacts/phone-number.js'
+import {COUNTRY_HINT, isSupportedCountry, normaliseNumber} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -28,7 +28,7 @@ export default class ContactsLookup extends CallctlCommand<Result> {
     const {args, flags} = await this.parse(ContactsLookup)
     const cfg = loadEngineConfig({file: flags.config, requireAri: false})
     const country = (flags.country ?? cfg.defaultCountry).toUpperCase()
-    if (!isSupportedCountry(country)) throw new UserError(`--country "${country}" is not a supported ISO country code`, {suggestion: `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`, exitCode: 2})
+    if (!isSupportedCountry(country)) throw new UserError(`--country "${country}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     if (!normaliseNumber(args.number, country)) {
       throw new UserError(`"${args.number}" is not a phone number (default country ${country})`, {suggestion: 'Give it as dialled in that country, or in E.164 (+8613812345678).', exitCode: 2})
     }

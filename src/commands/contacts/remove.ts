@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {contactDirectory, type Contact} from '../../engine/contacts/contact-store.js'
-import {isSupportedCountry, normaliseNumber, SUPPORTED_COUNTRIES} from '../../engine/contacts/phone-number.js'
+import {COUNTRY_HINT, isSupportedCountry, normaliseNumber} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -19,7 +19,7 @@ export default class ContactsRemove extends CallctlCommand<Contact> {
   protected async execute(): Promise<Contact> {
     const {args, flags} = await this.parse(ContactsRemove)
     const country = (flags.country ?? loadEngineConfig({file: flags.config, requireAri: false}).defaultCountry).toUpperCase()
-    if (!isSupportedCountry(country)) throw new UserError(`--country "${country}" is not a supported ISO country code`, {suggestion: `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`, exitCode: 2})
+    if (!isSupportedCountry(country)) throw new UserError(`--country "${country}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     const number = normaliseNumber(args.number, country)
     if (!number) throw new UserError(`"${args.number}" is not a phone number (default country ${country})`, {exitCode: 2})
     return withStore(flags.config, async (store) => {

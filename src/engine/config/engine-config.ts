@@ -4,7 +4,7 @@ import {UserError} from '../util/errors.js'
 import {readSecret} from '../util/secrets.js'
 import {errorAt, parseYaml, toJS, type LocatedDoc} from './yaml-errors.js'
 import {readSandboxState} from '../sandbox/state.js'
-import {isSupportedCountry, SUPPORTED_COUNTRIES} from '../contacts/phone-number.js'
+import {COUNTRY_HINT, isSupportedCountry} from '../contacts/phone-number.js'
 import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
 
 export interface EngineConfig {
@@ -171,7 +171,7 @@ function validate(d: LocatedDoc): RawConfig {
 
 function validateContactSettings(d: LocatedDoc, r: Record<string, unknown>): void {
   if (r.defaultCountry !== undefined && (typeof r.defaultCountry !== 'string' || !isSupportedCountry(r.defaultCountry))) {
-    throw errorAt(d, ['defaultCountry'], `defaultCountry ${JSON.stringify(r.defaultCountry)} is not a supported ISO country code`, `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`)
+    throw errorAt(d, ['defaultCountry'], `defaultCountry ${JSON.stringify(r.defaultCountry)} is not a supported ISO country code`, COUNTRY_HINT)
   }
   if (r.crm === undefined || r.crm === null) return
   if (typeof r.crm !== 'object' || Array.isArray(r.crm)) throw errorAt(d, ['crm'], 'crm must be a mapping', `Accepted keys: ${CRM_KEYS.join(', ')}.`)
@@ -202,7 +202,7 @@ function crmUrlProblem(v: unknown): string | null {
 function envCountry(env: NodeJS.ProcessEnv): string | undefined {
   const v = env.CALLCTL_DEFAULT_COUNTRY
   if (!v) return undefined
-  if (!isSupportedCountry(v)) throw new UserError(`CALLCTL_DEFAULT_COUNTRY "${v}" is not a supported ISO country code`, {suggestion: `Supported: ${SUPPORTED_COUNTRIES.join(', ')}.`, exitCode: 2, code: 'invalid_config'})
+  if (!isSupportedCountry(v)) throw new UserError(`CALLCTL_DEFAULT_COUNTRY "${v}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2, code: 'invalid_config'})
   return v.toUpperCase()
 }
 

@@ -1,69 +1,48 @@
+import {createRequire} from 'node:module'
+import type {CountryCode, parsePhoneNumberFromString as Parse} from 'libphonenumber-js/max'
+
 // Caller IDs arrive as whatever the trunk sends ("013812345678", "8613812345678",
 // "+86 138 1234 5678") and contact files hold whatever people typed. Both must meet
 // on one key, E.164, or a VIP calling from their mobile is not recognised.
+//
+// Numbering plans are libphonenumber-js's (Google's metadata for every country, kept up
+// to date by its releases) instead of a table of our own: ours knew 30 countries by their
+// lengths only, and let through numbers no operator assigns. It takes the "max" metadata:
+// with "min", validity is the country's general pattern only, and a Chinese mobile number
+// a digit short (1381234567) passes as valid.
+//
+// Loaded on first use, with require (its CommonJS build): its modules take ~100 ms to load,
+// and every command reads the configuration that imports this file; only those that
+// normalise a number (contacts, the engine's screen pop) should pay for it.
 
-interface NumberingPlan {
-  /** Country calling code. */
-  cc: string
-  /** National trunk prefix, dialled before the area code inside the country but never part of E.164. */
-  trunk?: string
-  /** International prefixes other than the common "00", longest first. */
-  idd?: readonly string[]
-  /** Length range of the national significant number (after the calling code). */
-  nsn: readonly [number, number]
-  pattern?: RegExp
+const require = createRequire(import.meta.url)
+let parser: typeof Parse | undefined
+let countries: ReadonlySet<string> | undefined
+
+/** Loads the numbering plans now: the engine does, so its first caller's screen pop does not wait for them. */
+export function loadNumberingPlans(): void {
+  parse()
 }
 
-const NANP: NumberingPlan = {cc: '1', trunk: '1', idd: ['011'], nsn: [10, 10], pattern: /^[2-9]\d{2}[2-9]\d{6}$/}
-
-const PLANS: Readonly<Record<string, NumberingPlan>> = {
-  // Mobiles (1[3-9]) are dialled without the trunk 0; Beijing's area code is 10.
-  CN: {cc: '86', trunk: '0', nsn: [10, 11], pattern: /^(?:1[3-9]\d{9}|10\d{8}|[2-9]\d{9,10})$/},
-  US: NANP,
-  CA: NANP,
-  GB: {cc: '44', trunk: '0', nsn: [9, 10]},
-  DE: {cc: '49', trunk: '0', nsn: [6, 13]},
-  FR: {cc: '33', trunk: '0', nsn: [9, 9]},
-  // Italian landline numbers keep their leading 0 in E.164: Italy has no trunk prefix.
-  IT: {cc: '39', nsn: [6, 11]},
-  ES: {cc: '34', nsn: [9, 9]},
-  NL: {cc: '31', trunk: '0', nsn: [9, 9]},
-  CH: {cc: '41', trunk: '0', nsn: [9, 9]},
-  SE: {cc: '46', trunk: '0', nsn: [7, 13]},
-  RU: {cc: '7', trunk: '8', idd: ['810'], nsn: [10, 10]},
-  JP: {cc: '81', trunk: '0', idd: ['010'], nsn: [9, 10]},
-  KR: {cc: '82', trunk: '0', idd: ['00700', '001', '002'], nsn: [8, 10]},
-  HK: {cc: '852', idd: ['001'], nsn: [8, 8]},
-  MO: {cc: '853', nsn: [8, 8]},
-  TW: {cc: '886', trunk: '0', idd: ['002'], nsn: [8, 9]},
-  SG: {cc: '65', idd: ['000', '001'], nsn: [8, 8]},
-  MY: {cc: '60', trunk: '0', nsn: [9, 10]},
-  TH: {cc: '66', trunk: '0', idd: ['001'], nsn: [8, 9]},
-  VN: {cc: '84', trunk: '0', nsn: [9, 10]},
-  PH: {cc: '63', trunk: '0', nsn: [8, 10]},
-  ID: {cc: '62', trunk: '0', nsn: [8, 12]},
-  IN: {cc: '91', trunk: '0', nsn: [10, 10]},
-  AU: {cc: '61', trunk: '0', idd: ['0011'], nsn: [9, 9]},
-  NZ: {cc: '64', trunk: '0', nsn: [8, 10]},
-  BR: {cc: '55', trunk: '0', nsn: [10, 11]},
-  MX: {cc: '52', nsn: [10, 10]},
-  AE: {cc: '971', trunk: '0', nsn: [8, 9]},
+function parse(): typeof Parse {
+  return (parser ??= (require('libphonenumber-js/max') as {parsePhoneNumberFromString: typeof Parse}).parsePhoneNumberFromString)
 }
 
-const BY_CALLING_CODE = new Map<string, NumberingPlan>(Object.values(PLANS).map((p) => [p.cc, p]))
+/** What an unknown default country is told instead of the list (some 245 codes). */
+export const COUNTRY_HINT = 'Use an ISO 3166 alpha-2 country code, e.g. CN, HK, TW, SG, US, GB, DE, JP.'
 
-export const SUPPORTED_COUNTRIES: readonly string[] = Object.keys(PLANS)
-
+/** Every ISO 3166 alpha-2 code with a numbering plan may be a default country. */
 export function isSupportedCountry(code: string): boolean {
-  return Object.hasOwn(PLANS, code.toUpperCase())
+  // The metadata alone (a JSON file, not the parser): config checks use this.
+  countries ??= new Set(Object.keys((require('libphonenumber-js/max/metadata') as {countries: Record<string, unknown>}).countries))
+  return countries.has(code.toUpperCase())
 }
 
-const E164_MAX_DIGITS = 15
-// Shortest real international numbers (small island states) have 7 digits with the code.
-const E164_MIN_DIGITS = 7
 // Anything longer is not a phone number, however it is formatted.
 const MAX_INPUT = 64
-// NFKC has already turned full-width digits, brackets and spaces into ASCII.
+// NFKC has already turned full-width digits, brackets and spaces into ASCII. The library
+// would read digits out of letters and escapes ("138abc45678"); a caller ID with those
+// is not a number, so they are refused before it sees them.
 const ALLOWED = /^\+?[0-9 ().\-/\u2010-\u2015]+$/
 
 /**
@@ -77,45 +56,26 @@ export function normaliseNumber(raw: unknown, defaultCountry: string): string | 
   // "+44 (0)20 …": the bracketed trunk digit is only dialled from inside the country.
   s = s.replace(/\(0\)/, '')
   if (!ALLOWED.test(s)) return null
+  // "+0086 …": a calling code never starts with 0 (the library would drop the zeros).
+  if (/^\+[\s().\-/\u2010-\u2015]*0/.test(s)) return null
+  const country = defaultCountry.toUpperCase()
   const international = s.startsWith('+')
-  const digits = s.replace(/\D/g, '')
-  if (digits.length === 0 || digits.length > E164_MAX_DIGITS + 5) return null
-  if (international) return fromInternational(digits)
-  const plan = PLANS[defaultCountry.toUpperCase()]
-  const exit = [...(plan?.idd ?? []), '00'].find((p) => digits.startsWith(p))
-  if (exit) return fromInternational(digits.slice(exit.length))
-  return plan ? fromNational(digits, plan) : null
-}
-
-function fromInternational(digits: string): string | null {
-  if (!/^[1-9]/.test(digits) || digits.length > E164_MAX_DIGITS || digits.length < E164_MIN_DIGITS) return null
-  for (const len of [1, 2, 3]) {
-    const plan = BY_CALLING_CODE.get(digits.slice(0, len))
-    if (!plan) continue
-    let nsn = digits.slice(len)
-    // "+86 010 …": people keep the trunk prefix after the country code.
-    if (plan.trunk && nsn.startsWith(plan.trunk) && !validNsn(plan, nsn)) nsn = nsn.slice(plan.trunk.length)
-    return validNsn(plan, nsn) ? `+${plan.cc}${nsn}` : null
+  if (!international && !isSupportedCountry(country)) return null
+  const found = valid(s, international ? undefined : (country as CountryCode))
+  if (found) return found
+  // "+86 010 …": people keep the trunk 0 after the country code; the plan never has it there.
+  if (international) {
+    const digits = s.replace(/\D/g, '')
+    for (let len = 1; len <= 3; len++) {
+      if (digits[len] !== '0') continue
+      const retry = valid(`+${digits.slice(0, len)}${digits.slice(len + 1)}`, undefined)
+      if (retry) return retry
+    }
   }
-  // A calling code outside our table: only the E.164 length rules can be checked.
-  return `+${digits}`
+  return null
 }
 
-function fromNational(digits: string, plan: NumberingPlan): string | null {
-  const candidates = [
-    plan.trunk && digits.startsWith(plan.trunk) ? digits.slice(plan.trunk.length) : null,
-    digits,
-    // Trunks often deliver the country code without "+" (8613812345678).
-    digits.startsWith(plan.cc) ? digits.slice(plan.cc.length) : null,
-  ]
-  const nsn = candidates.find((c) => c !== null && validNsn(plan, c))
-  return nsn ? `+${plan.cc}${nsn}` : null
-}
-
-function validNsn(plan: NumberingPlan, nsn: string): boolean {
-  if (nsn.length < plan.nsn[0] || nsn.length > plan.nsn[1]) return false
-  if (plan.cc.length + nsn.length > E164_MAX_DIGITS) return false
-  // The trunk 0 is never the first digit of a national significant number.
-  if (plan.trunk === '0' && nsn.startsWith('0')) return false
-  return plan.pattern ? plan.pattern.test(nsn) : true
+function valid(text: string, country: CountryCode | undefined): string | null {
+  const n = parse()(text, country ? {defaultCountry: country} : undefined)
+  return n && n.isValid() ? n.number : null
 }
