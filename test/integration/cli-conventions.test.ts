@@ -145,4 +145,28 @@ describe('callctl conventions', () => {
       process.umask(old)
     }
   })
+
+  it('help descriptions read whole: no line ends where the next word would still have fit (a sentence cut at a source line)', async () => {
+    // Every command whose description spans several source lines.
+    const commands = ['engine start', 'report', 'contacts import', 'sandbox up', 'recordings purge', 'events', 'agent list', 'simulate', 'recordings export', 'kb import', 'call transfer', 'api schema', 'agent logout']
+    const width = 80 // oclif's width when stdout is not a terminal
+    for (const c of commands) {
+      const r = await runCli([...c.split(' '), '--help'], env())
+      expect(r.code).toBe(0)
+      const section = r.stdout.split('\nDESCRIPTION\n')[1]!.split(/\n(?=[A-Z]+\n)/)[0]!
+      const lines = section.split('\n')
+      const cut: string[] = []
+      for (let i = 1; i < lines.length; i++) {
+        const [prev, line] = [lines[i - 1]!, lines[i]!]
+        // Indented lines (a file shown as an example, a table of report types) are lines of their own.
+        const own = (l: string) => /^ {3,}/.test(l)
+        if (!prev.trim() || !line.trim() || own(prev) || own(line)) continue
+        const word = line.trim().split(' ')[0]!
+        if (prev.length + 1 + word.length <= width) cut.push(`${c}: "${prev.trim()}" / "${line.trim()}"`)
+      }
+      expect(cut).toEqual([])
+      // The YAML example keeps the indentation that makes it YAML.
+      if (c === 'kb import') expect(r.stdout).toContain('    - question: How do I reset my password?\n      answer: Use Forgot password')
+    }
+  })
 })
