@@ -136,7 +136,7 @@ describe('engine API security (real engine, real Asterisk)', () => {
       v: API_VERSION,
       id: 'no-token',
       ok: false,
-      error: {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from ~/.callctl/secrets/api-token; scripts must send it as "token".'},
+      error: {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from secrets/api-token in the callctl home; scripts must send it as "token".'},
     })
     // Subscribing is refused the same way: no events leak to a client without the token.
     const s = await raw.request({v: API_VERSION, id: 2, method: 'events.subscribe', token: null})
