@@ -85,8 +85,9 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
         {header: 'CALL', get: (e) => e.callId ?? ''},
         {header: 'QUEUE', get: (e) => e.queue ?? ''},
         {header: 'AGENT', get: (e) => e.agent ?? ''},
-        // The data as JSON, its hidden characters as \u escapes: a supervisor sees an override was there.
-        {header: 'DATA', get: (e) => (Object.keys(e.data).length ? jsonText(e.data) : ''), max: 80},
+        // JSON.stringify, not jsonText: the table's safeText removes what it leaves raw, and keeps
+        // the joiners of an emoji name that jsonText would show as \u200d.
+        {header: 'DATA', get: (e) => (Object.keys(e.data).length ? JSON.stringify(e.data) : ''), max: 80},
       ]),
     )
   }
@@ -254,7 +255,7 @@ function header(): string {
 }
 
 function line(e: FollowedEvent): string {
-  return cells([timeOf(e.ts), e.type, e.callId ?? '', e.queue ?? '', e.agent ?? '', Object.keys(e.data).length ? jsonText(e.data) : ''])
+  return cells([timeOf(e.ts), e.type, e.callId ?? '', e.queue ?? '', e.agent ?? '', Object.keys(e.data).length ? JSON.stringify(e.data) : ''])
 }
 
 function cells(values: string[]): string {

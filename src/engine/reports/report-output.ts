@@ -219,7 +219,7 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
   }
   if (report.kind === 'lines') {
     for (const line of report.lines) {
-      await out.write((o.terminal ? safeText(line, Infinity) : line) + '\n')
+      await out.write((o.terminal ? inertLine(line) : line) + '\n')
       tick()
     }
   } else if (o.format === 'json') {
@@ -237,6 +237,18 @@ export async function writeReport(report: Report, sink: Sink, o: WriteOptions): 
   }
   await out.flush()
   return rows
+}
+
+/**
+ * A queue_log line (the one lines report) for a terminal: its fields are '|'-separated and
+ * hold no '|' of their own (queue-log.ts), so each is made inert alone; an unterminated
+ * escape sequence in the caller ID then cannot swallow the fields after it.
+ */
+function inertLine(line: string): string {
+  return line
+    .split('|')
+    .map((f) => safeText(f, Infinity))
+    .join('|')
 }
 
 /**
