@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {existsSync} from 'node:fs'
-import {checkKnownNames} from '../engine/admin/known-names.js'
+import {checkNamesIn} from '../engine/admin/known-names.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
-import {withStore} from '../engine/config/open-store.js'
 import {parseInterval} from '../engine/reports/interval.js'
 import {reportPeriod} from '../engine/reports/period.js'
 import {AtomicFile, StdoutSink, type ReportFormat, type Sink} from '../engine/reports/report-output.js'
@@ -74,7 +73,7 @@ lists the definitions).`
     if (!existsSync(database)) throw new UserError(`No database at ${database}`, {suggestion: 'Check --config / CALLCTL_DB, or CALLCTL_HOME.', exitCode: 1, code: 'no_database'})
     // A misspelt --queue from cron must fail, not write an empty report; a queue removed
     // since the period still counts, its calls are in the log.
-    await withStore(flags.config, (store) => checkKnownNames(store, {queue: flags.queue, agent: flags.agent, history: {since: period.from, until: period.to}}))
+    await checkNamesIn(flags.config, {queue: flags.queue, agent: flags.agent, history: {since: period.from, until: period.to}})
 
     // The output first: an unwritable --out fails before any work.
     const sink: Sink = flags.out ? new AtomicFile(flags.out) : new StdoutSink()
