@@ -30,15 +30,15 @@ describe('the dashboard screen (100 x 30)', () => {
       +8613800000001  黄磊            VIP      sales                    waiting     0:45      - menu:1
       +15550000003    EvilName                 sales         →a1        waiting     0:12      -
       +8613800000002  Zhou Min                 sales         a2         connected   0:08   1:35 menu:1
-
-
-
-
-
-
-
-
-
+       LAST HOUR  callers offered per 5 minutes, and in the hour
+                                           █████
+                                           █████ ▄▄▄▄▄
+                                           █████ █████                         ▆▆▆▆▆
+                                     █████ █████ █████ ▂▂▂▂▂                   █████
+                               ▄▄▄▄▄ █████ █████ █████ █████             ▄▄▄▄▄ █████
+      sales              ▆▆▆▆▆ █████ █████ █████ █████ █████             █████ █████ ▆▆▆▆▆  32
+      support                                                                               0
+                   -60 min                                                             now
       Tab pane · ↑↓ select · / filter · m w b monitor/whisper/barge · p pause · ? help · q quit"
     `)
     // One line short of the terminal: a full-height frame makes Ink clear the screen on every update.

@@ -100,6 +100,20 @@ describe('the room at 200x50', () => {
     expect(frame).toMatch(/^a2 .*on-call .* 7 +25:00 +62% /m)
   })
 
+  it('draws the last hour large in the lines the panes leave, instead of leaving them blank', () => {
+    const frame = renderDashboard({props: {size: {columns: 200, rows: 50}}}).frame()
+    const all = lines(frame)
+    const chart = all.findIndex((l) => l.startsWith(' LAST HOUR '))
+    expect(chart).toBeGreaterThan(all.findIndex((l) => l.startsWith(' CALLS ')))
+    // sales: bars several lines high, the busiest 5 minutes (8 callers) full height, 32 callers in the hour.
+    const sales = all.findIndex((l) => /^sales +[ ▁▂▃▄▅▆▇█]+ 32$/.test(l))
+    expect(sales).toBeGreaterThan(chart + 1)
+    expect(all.slice(chart + 1, sales).every((l) => /^ +[ ▁▂▃▄▅▆▇█]+$/.test(l))).toBe(true)
+    expect(all.find((l) => l.includes('-60 min'))).toMatch(/-60 min +now$/)
+    // At most a few lines stay blank (the frame is one line short of the screen).
+    expect(all.filter((l) => l.trim() === '').length).toBeLessThanOrEqual(4)
+  })
+
   it('marks an agent under supervision, with the mode, in every width', () => {
     const snap = fixtureSnapshot()
     snap.supervisions = [{id: 'sup-1', callId: 'call-talk', agent: 'a2', mode: 'whisper', from: 'PJSIP/2001', by: 'dashboard', state: 'active', startedAt: AT - 20_000}]

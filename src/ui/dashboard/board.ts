@@ -116,6 +116,8 @@ export interface Board {
   overload: EngineSnapshot['overload'] | null
   /** The largest count in any queue's recentOffered, so every sparkline has one scale. */
   recentPeak: number
+  /** The span of each recentOffered count; null when the engine sends no last hour. */
+  recentBucketMs: number | null
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -209,6 +211,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     asterisk: snap.link ?? null,
     overload: snap.overload ?? null,
     recentPeak: Math.max(0, ...queues.map((q) => Math.max(0, ...(q.recentOffered ?? [])))),
+    recentBucketMs: snap.stats.lastHour?.bucketMs ?? null,
   }
 }
 

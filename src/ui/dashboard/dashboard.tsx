@@ -6,13 +6,14 @@ import type {DashboardActions} from './actions.js'
 import {AgentsPane} from './agents-pane.js'
 import {buildBoard} from './board.js'
 import {CallsPane} from './calls-pane.js'
+import {ChartPane} from './chart-pane.js'
 import {ColourContext, honourNoColor} from './color.js'
 import type {FeedState} from './feed.js'
 import {clock, duration} from './format.js'
 import {Header} from './header.js'
 import {Help} from './help.js'
 import {INITIAL_UI, onKey, selectedIndex, type Action, type KeyPress, type UiState} from './keys.js'
-import {paneHeights} from './layout.js'
+import {chartLines, paneHeights} from './layout.js'
 import {QueuesPane} from './queues-pane.js'
 import {StatusLine, type Message} from './status-line.js'
 import type {Thresholds} from './thresholds.js'
@@ -56,7 +57,10 @@ export function Dashboard(p: DashboardProps) {
   const overload = live && !asterisk && state.snapshot?.overload?.overloaded ? state.snapshot.overload : null
   const banner = state.status === 'unreachable' ? 2 : asterisk || overload ? 1 : 0
   const paneLines = Math.max(0, rows - 3 - 1 - banner)
-  const heights = paneHeights(paneLines, {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}, ui.focus)
+  const counts = {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}
+  // Lines the panes would leave blank hold the last hour, drawn large.
+  const chart = board && board.recentBucketMs !== null && board.queues.length > 0 ? chartLines(paneLines, counts) : 0
+  const heights = paneHeights(paneLines - chart, counts, ui.focus)
 
   // The retry countdown moves while the engine is away.
   useEffect(() => {
@@ -127,6 +131,7 @@ export function Dashboard(p: DashboardProps) {
             {heights.queues > 0 ? <QueuesPane recentPeak={board.recentPeak} rows={board.queues} total={board.totals.queues} width={width} height={heights.queues} focused={ui.focus === 'queues'} selected={selectedIndex(board, ui, 'queues')} /> : null}
             {heights.agents > 0 ? <AgentsPane rows={board.agents} total={board.totals.agents} width={width} height={heights.agents} focused={ui.focus === 'agents'} selected={selectedIndex(board, ui, 'agents')} /> : null}
             {heights.calls > 0 ? <CallsPane rows={board.calls} total={board.totals.calls} width={width} height={heights.calls} focused={ui.focus === 'calls'} selected={selectedIndex(board, ui, 'calls')} /> : null}
+            {chart > 0 ? <ChartPane queues={board.queues} peak={board.recentPeak} bucketMinutes={Math.round((board.recentBucketMs ?? 300_000) / 60_000)} width={width} height={chart} /> : null}
           </Box>
         ) : (
           <Box height={paneLines} flexDirection="column" justifyContent="center" alignItems="center">

@@ -13,6 +13,8 @@ const MIN = CHROME + 1
 export function paneHeights(lines: number, counts: Record<Pane, number>, focus: Pane): Record<Pane, number> {
   if (lines < MIN * 3) return {queues: 0, agents: 0, calls: 0, [focus]: Math.max(0, lines)}
   const need = (p: Pane) => Math.max(MIN, counts[p] + CHROME)
+  // Room for every row: each pane gets all of its own, the calls pane what is left.
+  if (need('queues') + need('agents') + need('calls') <= lines) return {queues: need('queues'), agents: need('agents'), calls: lines - need('queues') - need('agents')}
   const queues = Math.min(need('queues'), Math.max(MIN, Math.floor(lines * 0.4)))
   const rest = lines - queues
   const half = Math.floor(rest / 2)
@@ -22,4 +24,17 @@ export function paneHeights(lines: number, counts: Record<Pane, number>, focus: 
   else if (need('agents') < half) agents = need('agents')
   else agents = half
   return {queues, agents, calls: rest - agents}
+}
+
+/** Spare lines below this (a title, the time axis and two queues) are not worth a chart. */
+const CHART_MIN = 4
+
+/**
+ * Lines the panes leave empty when every row of theirs is shown (a tall screen, a
+ * quiet hour): the wallboard draws the last hour there rather than leave them blank.
+ */
+export function chartLines(lines: number, counts: Record<Pane, number>): number {
+  if (lines < MIN * 3) return 0
+  const spare = lines - (['queues', 'agents', 'calls'] as const).reduce((n, p) => n + Math.max(MIN, counts[p] + CHROME), 0)
+  return spare >= CHART_MIN ? spare : 0
 }
