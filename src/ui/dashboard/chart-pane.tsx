@@ -8,6 +8,8 @@ import {fit} from './cells.js'
 
 const EIGHTHS = ' ▁▂▃▄▅▆▇█'
 const LABEL = 12
+/** Lines of bars per queue at most: taller bars say no more, and a few callers would fill a screen. */
+const MAX_ROWS = 8
 
 /** Bars `rows` lines high, top line first, one character per value (eighths of a line). */
 export function barRows(values: readonly number[], peak: number, rows: number): string[] {
@@ -25,7 +27,7 @@ export function ChartPane(p: {queues: readonly QueueRow[]; peak: number; bucketM
   // Title and time axis take two lines; a queue nobody called takes one, the others share the rest.
   const room = p.height - 2
   const quiet = series.filter((q) => total(q) === 0).length
-  const rows = Math.max(1, Math.floor((room - quiet) / Math.max(1, series.length - quiet)))
+  const rows = Math.max(1, Math.min(MAX_ROWS, Math.floor((room - quiet) / Math.max(1, series.length - quiet))))
   const step = Math.max(2, Math.floor((p.width - LABEL - 8) / buckets))
   const widen = (line: string) => [...line].map((c) => c.repeat(step - 1) + ' ').join('')
   const lines: string[] = []
