@@ -39,12 +39,12 @@ describe('reports written to a terminal', () => {
       await writeReport(table(csvText), tty, {format: 'csv', bom: false, terminal: true})
       expect(rawForbidden(tty.text())).toEqual([])
       expect(tty.text()).not.toContain('\r')
-      const shown = parse(tty.text(), {columns: true}) as Record<string, string>[]
+      const shown = parse(tty.text(), {columns: true}) as {name: string; n: string}[]
       // One record per caller: no line break inside a cell starts a row of its own on screen.
       expect(tty.text().trimEnd().split('\n')).toHaveLength(names.length + 1)
       HOSTILE_STRINGS.forEach((h, i) => {
         const guarded = /^[=@]/.test(h.shows) ? `'${h.shows}` : h.shows
-        if (h.text.length > 2000) expect(shown[i]!.name.startsWith(h.shows), h.id).toBe(true)
+        if (h.text.length > 2000) expect(shown[i]!.name!.startsWith(h.shows), h.id).toBe(true)
         else expect(shown[i]!.name, h.id).toBe(h.benign ? h.text : guarded)
         if (h.hides) expect(shown[i]!.name, h.id).not.toContain(h.hides)
         expect(shown[i]!.n).toBe(String(-i))
@@ -77,6 +77,9 @@ describe('reports written to a terminal', () => {
     expect(rawForbidden(tty.text())).toEqual([])
     expect(tty.text().split('\n')).toHaveLength(names.length + 1)
     expect(tty.text()).toContain('|Wiped|1\n')
+    // An unterminated OSC in the caller ID ends with its field: the position after it stays.
+    expect(tty.text()).toContain('|Clip|1\n')
+    for (const line of tty.text().trimEnd().split('\n')) expect(line.split('|')).toHaveLength(8)
     const file = collect(false)
     await writeReport(lines(), file, {format: 'csv', bom: false})
     expect(file.text()).toContain('\u001b[2J')
