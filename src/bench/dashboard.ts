@@ -139,7 +139,7 @@ class World {
         name,
         settings: DEFAULT_QUEUE_SETTINGS,
         waiting: this.calls.filter((c) => c.queue === name && c.connectedAt === null).map((c) => ({callId: c.id, number: c.number, priority: c.vip ? 10 : 0, joinedAt: c.joinedAt, kind: 'caller', ringing: []})),
-        agents: {available: members.filter((a) => a.state === 'idle').length, busy: members.filter((a) => a.state !== 'idle' && a.state !== 'paused').length, paused: members.filter((a) => a.state === 'paused').length, loggedIn: members.length},
+        agents: {idle: members.filter((a) => a.state === 'idle').length, busy: members.filter((a) => a.state !== 'idle' && a.state !== 'paused').length, paused: members.filter((a) => a.state === 'paused').length, loggedIn: members.length},
       }
     })
     const agents: AgentView[] = this.agents.map((a) => ({id: a.id, name: a.name, endpoint: `PJSIP/${a.id}`, state: a.state, since: a.since, pauseReason: a.pauseReason, callId: a.callId, queues: a.queues, skills: {}, callsTaken: a.callsToday, callsToday: a.callsToday, talkMs: 0, missedRings: 0, backoffUntil: null, why: null}))

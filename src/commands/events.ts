@@ -11,6 +11,7 @@ import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
 import {parseTimeInput} from '../engine/util/time-input.js'
 import {CallctlCommand} from '../ui/command.js'
+import {toJsonContract} from '../ui/json-contract.js'
 import {table} from '../ui/render.js'
 
 /** An event as --follow prints it: live events have no id yet (the store numbers them when it writes them). */
@@ -72,7 +73,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
   }
 
   protected override jsonLines(events: StoredEvent[]): readonly unknown[] {
-    return events.map((e) => ({...e, time: new Date(e.ts).toISOString()}))
+    return events
   }
 
   protected render(events: StoredEvent[]): void {
@@ -118,7 +119,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
     const json = this.jsonEnabled()
     const emit = (e: FollowedEvent) => {
       if (stopping) return
-      if (json) process.stdout.write(jsonText({...e, time: new Date(e.ts).toISOString()}) + '\n')
+      if (json) process.stdout.write(jsonText(toJsonContract(e)) + '\n')
       else process.stdout.write(line(e) + '\n')
     }
 

@@ -133,7 +133,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     liveCalls: engine?.liveCalls ?? 0,
     pendingEvents: engine?.events.pending ?? 0,
     unauthorizedRequests: api.unauthorizedRequests,
-    agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, ready: 0, busy: 0, paused: 0},
+    agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, idle: 0, busy: 0, paused: 0},
   })
   handlers['engine.status'] = status
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
@@ -253,7 +253,7 @@ async function stopEngine(engine: Engine, config: EngineConfig, log: Logger, end
 function agentCounts(engine: Engine): EngineStatusView['agents'] {
   const agents = engine.snapshot().agents
   const count = (...states: string[]) => agents.filter((a) => states.includes(a.state)).length
-  return {total: agents.length, loggedIn: agents.length - count('offline'), ready: count('idle'), busy: count('ringing', 'on-call', 'wrap-up'), paused: count('paused')}
+  return {total: agents.length, loggedIn: agents.length - count('offline'), idle: count('idle'), busy: count('ringing', 'on-call', 'wrap-up'), paused: count('paused')}
 }
 
 /** What `engine status` shows (the API's engine.status). */
@@ -273,5 +273,5 @@ export interface EngineStatusView {
   pendingEvents: number
   /** API requests refused for a missing or wrong token since start (the log has one line per connection, at most 10 a minute). */
   unauthorizedRequests: number
-  agents: {total: number; loggedIn: number; ready: number; busy: number; paused: number}
+  agents: {total: number; loggedIn: number; idle: number; busy: number; paused: number}
 }

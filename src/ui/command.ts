@@ -2,12 +2,14 @@ import {Command, type Interfaces} from '@oclif/core'
 import {ClosedOutput, isUserError} from '../engine/util/errors.js'
 import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
+import {toJsonContract} from './json-contract.js'
 import {isParseError, usageError} from './usage-error.js'
 
 /**
- * Every callctl command: `execute` returns a typed result, `--json` prints it as is,
- * otherwise `render` prints it for people. A UserError becomes one line plus a hint
- * and its exit code; anything else is a bug and keeps its stack trace.
+ * Every callctl command: `execute` returns a typed result, `--json` prints it in the one
+ * JSON contract of docs/json.md (json-contract.ts), otherwise `render` prints it for
+ * people. A UserError becomes one line plus a hint and its exit code; anything else is
+ * a bug and keeps its stack trace.
  */
 export abstract class CallctlCommand<T> extends Command {
   static enableJsonFlag = true
@@ -28,8 +30,13 @@ export abstract class CallctlCommand<T> extends Command {
     }
     const lines = this.jsonLines(result)
     if (!lines) return result
-    for (const l of lines) process.stdout.write(jsonText(l) + '\n')
+    for (const l of lines) process.stdout.write(jsonText(toJsonContract(l)) + '\n')
     return undefined as T
+  }
+
+  /** What oclif prints for --json: the result in the one contract (snake_case, seconds, ISO times). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return toJsonContract(result)
   }
 
   /** oclif prints the --json result here: through jsonText, so caller text stays inert (no raw C1 or bidi). */

@@ -1,8 +1,24 @@
-import type {AgentListing} from '../engine/api/contract.js'
+import type {AgentListing, AgentState} from '../engine/api/contract.js'
 import {safeText} from '../engine/util/text.js'
 
-export function describePresence(a: AgentListing): string {
+/**
+ * An agent as the CLI prints it. The store keeps a login presence (offline / available /
+ * paused); people read one set of agent states on every screen and in every --json
+ * (docs/json.md), so a logged-in agent is "idle" here as on the wallboard, or what the
+ * running engine says it is doing (ringing, on-call, wrap-up).
+ */
+export type ListedAgent = Omit<AgentListing, 'presence' | 'presenceSince'> & {state: AgentState; since: number | null}
+
+export function listedAgent(a: AgentListing, live?: AgentState): ListedAgent {
+  const {presence, presenceSince, ...rest} = a
+  const state: AgentState = presence === 'available' ? 'idle' : presence
+  // The engine's state wins only where the store cannot know it (a call in progress).
+  return {...rest, state: live && presence !== 'offline' ? live : state, since: presenceSince}
+}
+
+export function describePresence(agent: AgentListing | ListedAgent): string {
+  const a = 'presence' in agent ? listedAgent(agent) : agent
   const queues = Object.keys(a.queues)
-  const state = a.presence === 'paused' ? `paused (${a.pauseReason})` : a.presence === 'available' ? 'logged in' : 'logged out'
+  const state = a.state === 'paused' ? `paused (${a.pauseReason})` : a.state === 'offline' ? 'logged out' : 'logged in'
   return `Agent ${safeText(a.id)} is ${state}${queues.length ? `; queues: ${queues.map((q) => safeText(q)).join(', ')}` : ''}.`
 }

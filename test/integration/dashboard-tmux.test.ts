@@ -22,10 +22,11 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
+/** An agent as `agent list --json` prints it (docs/json.md). */
 interface AgentJson {
   id: string
-  presence: string
-  pauseReason: string | null
+  state: string
+  pause_reason: string | null
 }
 
 // The real binary in a real terminal: `callctl dashboard` in tmux against an engine
@@ -194,12 +195,12 @@ describe('callctl dashboard in a terminal (tmux)', () => {
     await keys('Down')
     await keys('Down') // dash-a3
     await keys('p')
-    const paused = await until('dash-a3 paused in the store', async () => (await agents()).find((a) => a.id === 'dash-a3' && a.presence === 'paused'))
-    expect(paused.pauseReason).toBe('supervisor')
+    const paused = await until('dash-a3 paused in the store', async () => (await agents()).find((a) => a.id === 'dash-a3' && a.state === 'paused'))
+    expect(paused.pause_reason).toBe('supervisor')
     // The engine itself has it: its snapshot (dashboard --once) shows the agent paused.
     await until('the engine to show dash-a3 paused', async () => {
       const r = await runCli(['dashboard', '--once', '--json'], env)
-      return (JSON.parse(r.stdout) as {agents: {id: string; state: string; pauseReason: string | null}[]}).agents.some((a) => a.id === 'dash-a3' && a.state === 'paused' && a.pauseReason === 'supervisor')
+      return (JSON.parse(r.stdout) as {agents: {id: string; state: string; pause_reason: string | null}[]}).agents.some((a) => a.id === 'dash-a3' && a.state === 'paused' && a.pause_reason === 'supervisor')
     })
     const s = await until('the screen to show dash-a3 paused', async () => {
       const s = await screen()
@@ -207,7 +208,7 @@ describe('callctl dashboard in a terminal (tmux)', () => {
     })
     expect(s).toContain('Agent dash-a3 is paused (supervisor); queues: quiet.')
     await keys('p')
-    await until('dash-a3 available again', async () => (await agents()).find((a) => a.id === 'dash-a3' && a.presence === 'available'))
+    await until('dash-a3 idle again', async () => (await agents()).find((a) => a.id === 'dash-a3' && a.state === 'idle'))
     await until('the screen to show dash-a3 idle', async () => /^dash-a3\s+Zhang Wei\s+idle /m.test(await screen()))
   })
 

@@ -133,8 +133,8 @@ describe('the real engine (callctl engine start) at its API edge', () => {
         for (let i = 0; i < 50; i++) expect(await ask(ws, {v: 1, id: i, token: 'wrong', method: 'snapshot'})).toMatchObject({ok: false, error: {code: 'unauthorized'}})
         ws.close()
       }
-      const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {running: boolean; unauthorizedRequests: number}
-      expect(status).toMatchObject({running: true, unauthorizedRequests: 1000})
+      const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {running: boolean; unauthorized_requests: number}
+      expect(status).toMatchObject({running: true, unauthorized_requests: 1000})
       expect(engine.output().split('\n').filter((l) => l.includes('missing or wrong token'))).toHaveLength(10)
     } finally {
       engine.child.kill('SIGTERM')

@@ -200,7 +200,7 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
       checks++
     }
     expect(checks).toBeGreaterThanOrEqual(5)
-    const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {link: {state: string; attempts: number; since: number}}
+    const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {link: {state: string; attempts: number; since: string}}
     expect(status.link.state).toBe('unreachable')
     // The counter counts: about one attempt a second for two minutes.
     expect(status.link.attempts).toBeGreaterThan(60)

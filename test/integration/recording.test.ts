@@ -9,6 +9,7 @@ import {exportRecordings, listRecordings} from '../../src/engine/recordings/reco
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {mono, parseWav, rms, toneShare} from '../support/audio.js'
+import {toJsonContract} from '../../src/ui/json-contract.js'
 import {runCli} from '../support/cli.js'
 import {leftovers, sandboxCreds, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
 
@@ -92,18 +93,19 @@ describe('call recording on the real sandbox', () => {
     db.prepare('UPDATE recordings SET host_path = ? WHERE name = ?').run(file, row.name)
     const listed = await runCli(['recordings', 'list', '--call', call.callId, '--json'], cliEnv)
     expect(listed.code).toBe(0)
-    expect(JSON.parse(listed.stdout)).toEqual({recordings: [{...row, hostPath: file}]})
+    // The stored row as --json prints it: the one contract (docs/json.md).
+    expect(JSON.parse(listed.stdout)).toEqual(toJsonContract({recordings: [{...row, hostPath: file}]}))
     const cliFile = join(out!, 'cli.wav')
     const cliExport = await runCli(['recordings', 'export', '--call', call.callId, '--out', cliFile], cliEnv)
     expect(cliExport).toMatchObject({code: 0, stderr: ''})
     expect(readFileSync(cliFile)).toEqual(readFileSync(exported!.file))
     expect(mode(cliFile)).toBe(0o640)
     const dry = await runCli(['recordings', 'purge', '--older-than', '1s', '--dry-run', '--json'], cliEnv)
-    expect(JSON.parse(dry.stdout)).toMatchObject({dryRun: true, matched: 1, deleted: 0, names: [row.name]})
+    expect(JSON.parse(dry.stdout)).toMatchObject({dry_run: true, matched: 1, deleted: 0, names: [row.name]})
     expect(existsSync(file)).toBe(true)
     const purged = await runCli(['recordings', 'purge', '--older-than', '1s', '--json'], cliEnv)
     expect(purged.code).toBe(0)
-    expect(JSON.parse(purged.stdout)).toMatchObject({matched: 1, deleted: 1, alreadyGone: 0, failed: []})
+    expect(JSON.parse(purged.stdout)).toMatchObject({matched: 1, deleted: 1, already_gone: 0, failed: []})
     expect(existsSync(file)).toBe(false)
     expect(listRecordings(db, {})).toEqual([])
     const gone = await rest.downloadStoredRecording(row.name).then(() => null, (err: unknown) => err)

@@ -47,8 +47,8 @@ export function fixtureSnapshot(): EngineSnapshot {
     {name: 'sales', settings: DEFAULT_QUEUE_SETTINGS, waiting: [
       {callId: 'call-vip', number: '+8613800000001', priority: 10, joinedAt: AT - 45_000, kind: 'caller', ringing: []},
       {callId: 'call-evil', number: '+15550000003', priority: 0, joinedAt: AT - 12_000, kind: 'caller', ringing: ['a1']},
-    ], agents: {available: 1, busy: 2, paused: 1, loggedIn: 4}},
-    {name: 'support', settings: {...DEFAULT_QUEUE_SETTINGS, slSeconds: 30}, waiting: [], agents: {available: 0, busy: 0, paused: 0, loggedIn: 0}},
+    ], agents: {idle: 1, busy: 2, paused: 1, loggedIn: 4}},
+    {name: 'support', settings: {...DEFAULT_QUEUE_SETTINGS, slSeconds: 30}, waiting: [], agents: {idle: 0, busy: 0, paused: 0, loggedIn: 0}},
   ]
   const agents = [
     agent('a1', 'Li Na', 'ringing', 2, {callId: 'call-evil', callsToday: 4}),

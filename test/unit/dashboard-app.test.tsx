@@ -15,7 +15,7 @@ describe('the dashboard screen (100 x 30)', () => {
       Agents 4 logged in: 1 on-call · 1 ringing · 1 wrap-up · 0 idle · 1 paused · 1 offline
       Waiting 2   Longest wait 0:45   SL (20 s) 56%   Answer rate 70%   Abandon rate 22%
        QUEUES  2
-      QUEUE     WAITING LONGEST AVAIL BUSY PAUSED OFFERED ANSWERED ABANDONED ABAND%     SL (T)   ASA   AHT
+      QUEUE     WAITING LONGEST  IDLE BUSY PAUSED OFFERED ANSWERED ABANDONED ABAND%     SL (T)   ASA   AHT
       sales           2    0:45     1    2      1      10        7         3    22%  56% (20s)  0:20  2:40
       support         0       -     0    0      0       0        0         0      -    - (30s)     -     -
        AGENTS  5

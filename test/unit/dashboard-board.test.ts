@@ -34,7 +34,7 @@ describe('the dashboard model', () => {
 
   it('queue rows: waiting and longest wait from the line, agents, the day’s counts and SL with its T', () => {
     const [sales, support] = board().queues
-    expect(sales).toMatchObject({name: 'sales', waiting: 2, longestWaitMs: 45_000, available: 1, busy: 2, paused: 1, offered: 10, answered: 7, abandoned: 3, slSeconds: 20, asaMs: 20_000, ahtMs: 160_000})
+    expect(sales).toMatchObject({name: 'sales', waiting: 2, longestWaitMs: 45_000, idle: 1, busy: 2, paused: 1, offered: 10, answered: 7, abandoned: 3, slSeconds: 20, asaMs: 20_000, ahtMs: 160_000})
     expect(sales!.levels).toEqual({waiting: 'ok', longestWait: 'warn', serviceLevel: 'alert', abandonRate: 'alert', asa: 'warn', aht: 'ok'})
     // No calls today: no figures (not 0 %), and the queue's own T.
     expect(support).toMatchObject({waiting: 0, longestWaitMs: null, offered: 0, serviceLevel: null, answerRate: null, asaMs: null, slSeconds: 30})

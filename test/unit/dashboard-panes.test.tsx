@@ -31,7 +31,7 @@ describe('dashboard panes at 100 columns', () => {
     const {lastFrame} = render(<QueuesPane rows={b.queues} total={2} width={SIZE.columns} height={6} focused selected={0} />)
     expect(lastFrame()).toMatchInlineSnapshot(`
       " QUEUES  2
-      QUEUE     WAITING LONGEST AVAIL BUSY PAUSED OFFERED ANSWERED ABANDONED ABAND%     SL (T)   ASA   AHT
+      QUEUE     WAITING LONGEST  IDLE BUSY PAUSED OFFERED ANSWERED ABANDONED ABAND%     SL (T)   ASA   AHT
       sales           2    0:45     1    2      1      10        7         3    22%  56% (20s)  0:20  2:40
       support         0       -     0    0      0       0        0         0      -    - (30s)     -     -
 
@@ -79,7 +79,7 @@ describe('dashboard panes at 100 columns', () => {
     const b = board()
     const {lastFrame} = render(<QueuesPane rows={b.queues} total={2} width={60} height={4} focused selected={0} />)
     const header = lastFrame()!.split('\n')[1]!.trim().split(/\s+(?=[A-Z])/)
-    expect(header).toEqual(['QUEUE', 'WAITING', 'LONGEST', 'AVAIL', 'BUSY', 'OFFERED', 'SL (T)'])
+    expect(header).toEqual(['QUEUE', 'WAITING', 'LONGEST', 'IDLE', 'BUSY', 'OFFERED', 'SL (T)'])
     for (const line of lastFrame()!.split('\n')) expect(line.length).toBeLessThanOrEqual(60)
   })
 })

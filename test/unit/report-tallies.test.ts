@@ -14,9 +14,9 @@ describe('report queues', () => {
     const report = queuesReport(contextFor(await dayStore(), DAY))
     expect(report.columns).toContain('sl_20s_default')
     expect(report.columns).toContain('sl_30s_answered')
-    expect(report.meta.serviceLevel).toMatchObject({
-      sales: {column: 'sl_20s_default', seconds: 20, shortAbandonSeconds: 5},
-      support: {column: 'sl_30s_answered', seconds: 30, formula: 'answered: answered within T / answered (Asterisk servicelevel)'},
+    expect(report.meta.service_level).toMatchObject({
+      sales: {column: 'sl_20s_default', threshold_s: 20, short_abandon_s: 5},
+      support: {column: 'sl_30s_answered', threshold_s: 30, formula: 'answered: answered within T / answered (Asterisk servicelevel)'},
     })
     const rows = rowsOf(report)
     expect(rows.map((r) => r.queue)).toEqual(['night', 'sales', 'support'])

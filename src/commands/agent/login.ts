@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {loginAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {loginAgent} from '../../engine/admin/admin.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {CallctlCommand} from '../../ui/command.js'
-import {describePresence} from '../../ui/presence.js'
+import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
-export default class AgentLogin extends CallctlCommand<AgentListing> {
+export default class AgentLogin extends CallctlCommand<ListedAgent> {
   static summary = 'Log an agent in; with --queue it also joins those queues'
   static examples = ['<%= config.bin %> agent login 1001', '<%= config.bin %> agent login 1001 --queue sales --queue support:2']
   static args = {id: Args.string({description: 'agent id', required: true})}
@@ -13,12 +13,12 @@ export default class AgentLogin extends CallctlCommand<AgentListing> {
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
-  protected async execute(): Promise<AgentListing> {
+  protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentLogin)
-    return withStore(flags.config, (store) => loginAgent(store, args.id, flags.queue ?? []))
+    return listedAgent(await withStore(flags.config, (store) => loginAgent(store, args.id, flags.queue ?? [])))
   }
 
-  protected render(a: AgentListing): void {
+  protected render(a: ListedAgent): void {
     this.print(describePresence(a))
   }
 }

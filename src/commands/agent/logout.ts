@@ -1,13 +1,13 @@
 import {Args, Flags} from '@oclif/core'
-import {logoutAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {logoutAgent} from '../../engine/admin/admin.js'
 import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
-import {describePresence} from '../../ui/presence.js'
+import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
-export default class AgentLogout extends CallctlCommand<AgentListing> {
+export default class AgentLogout extends CallctlCommand<ListedAgent> {
   static summary = 'Log an agent out, or with --queue take it out of one queue'
   static description = `With an engine running, the logout goes through it: when this returns, the agent is offered
 no call and none of its rings is left. Without one, only the store changes.`
@@ -18,19 +18,19 @@ no call and none of its rings is left. Without one, only the store changes.`
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
-  protected async execute(): Promise<AgentListing> {
+  protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentLogout)
     await checkNamesIn(flags.config, {agent: args.id, queue: flags.queue})
     try {
-      return await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(flags.queue ? {queue: flags.queue} : {}), by: 'cli'}))
+      return listedAgent(await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(flags.queue ? {queue: flags.queue} : {}), by: 'cli'})))
     } catch (err) {
       // No engine: nothing can ring the agent, the store is all there is to change.
       if (!(err instanceof UserError) || err.code !== 'engine_unreachable') throw err
-      return withStore(flags.config, (store) => logoutAgent(store, args.id, flags.queue))
+      return listedAgent(await withStore(flags.config, (store) => logoutAgent(store, args.id, flags.queue)))
     }
   }
 
-  protected render(a: AgentListing): void {
+  protected render(a: ListedAgent): void {
     this.print(describePresence(a))
   }
 }

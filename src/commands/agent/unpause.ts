@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {unpauseAgent, type AgentListing} from '../../engine/admin/admin.js'
+import {unpauseAgent} from '../../engine/admin/admin.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {CallctlCommand} from '../../ui/command.js'
-import {describePresence} from '../../ui/presence.js'
+import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
-export default class AgentUnpause extends CallctlCommand<AgentListing> {
+export default class AgentUnpause extends CallctlCommand<ListedAgent> {
   static summary = 'Unpause an agent: it is offered calls again'
   static examples = ['<%= config.bin %> agent unpause 1001']
   static args = {id: Args.string({description: 'agent id', required: true})}
@@ -12,12 +12,12 @@ export default class AgentUnpause extends CallctlCommand<AgentListing> {
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
-  protected async execute(): Promise<AgentListing> {
+  protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentUnpause)
-    return withStore(flags.config, (store) => unpauseAgent(store, args.id))
+    return listedAgent(await withStore(flags.config, (store) => unpauseAgent(store, args.id)))
   }
 
-  protected render(a: AgentListing): void {
+  protected render(a: ListedAgent): void {
     this.print(describePresence(a))
   }
 }

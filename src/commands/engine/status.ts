@@ -39,7 +39,7 @@ export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
         api: s.api,
         database: s.database,
         calls: s.liveCalls,
-        agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.ready} ready, ${s.agents.busy} busy, ${s.agents.paused} paused`,
+        agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`,
         'unwritten events': s.pendingEvents,
         'refused API requests': s.unauthorizedRequests,
         version: s.version,

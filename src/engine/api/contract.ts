@@ -73,7 +73,7 @@ export const CONTRACT = {
       serving: Type.Optional(Type.Boolean({description: 'false while the engine first connects to Asterisk'})),
       unauthorizedRequests: Type.Optional(Type.Integer({description: 'API requests refused for a missing or wrong token since start'})),
       link: Type.Optional(linkView),
-      agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), ready: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
+      agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), idle: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
     }),
   ),
   snapshot: method("Queues, agents, live calls and today's figures, at the engine's clock", params({}), snapshotView),

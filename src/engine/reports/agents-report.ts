@@ -38,7 +38,7 @@ export function agentsReport(ctx: ReportContext): TableReport {
     ],
     meta: {
       ...periodMeta(ctx),
-      pauseReasons: Object.fromEntries(reasons.map((r) => [reasonCols.get(r)!, r])),
+      pause_reasons: Object.fromEntries(reasons.map((r) => [reasonCols.get(r)!, r])),
       notes: {
         idle_s: 'logged in, not paused and not busy (talk, hold, wrap-up); ringing counts as idle',
         occupancy: '(talk + hold + wrap-up) / (logged in - paused), a share from 0 to 1',

@@ -22,7 +22,7 @@ export function queuesReport(ctx: ReportContext): TableReport {
     columns: [...BEFORE_SL, ...slCols, ...AFTER_SL],
     meta: {
       ...periodMeta(ctx),
-      serviceLevel: sl.definitions(ctx.queue !== null ? [ctx.queue] : configured),
+      service_level: sl.definitions(ctx.queue !== null ? [ctx.queue] : configured),
       notes: {
         rates: 'shares from 0 to 1; empty when there is nothing to divide by; they count finished queue visits only (answered + abandoned + exited), never callers still waiting or system-ended visits',
         answer_rate: 'answered / (answered + abandoned + exited)',

@@ -46,7 +46,7 @@ export function periodMeta(ctx: ReportContext): Record<string, unknown> {
     interval: ctx.interval?.label ?? null,
     queue: ctx.queue,
     agent: ctx.agent,
-    generatedAt: z.format(ctx.now),
+    generated_at: z.format(ctx.now),
   }
 }
 

@@ -11,16 +11,17 @@ export function slColumn(sl: SlSettings): string {
   return `sl_${sl.seconds}s_${sl.formula.replace(/-/g, '_')}`
 }
 
+/** As --format json prints it, in the one JSON contract (docs/json.md): snake_case, seconds as *_s. */
 export interface SlDefinition {
   column: string
-  seconds: number
+  threshold_s: number
   formula: string
   definition: string
-  shortAbandonSeconds: number
+  short_abandon_s: number
 }
 
 export function slDefinition(sl: SlSettings): SlDefinition {
-  return {column: slColumn(sl), seconds: sl.seconds, formula: `${sl.formula}: ${SL_FORMULA_TEXT[sl.formula]}`, definition: describeSl(sl), shortAbandonSeconds: sl.shortAbandonSeconds}
+  return {column: slColumn(sl), threshold_s: sl.seconds, formula: `${sl.formula}: ${SL_FORMULA_TEXT[sl.formula]}`, definition: describeSl(sl), short_abandon_s: sl.shortAbandonSeconds}
 }
 
 /** SL settings per queue name; queues no longer configured get the defaults. */

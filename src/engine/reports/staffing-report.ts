@@ -22,9 +22,10 @@ export function staffingReport(ctx: ReportContext): TableReport {
     meta: {
       ...periodMeta(ctx),
       interval: (ctx.interval ?? parseInterval('1h')).label,
-      targetServiceLevel: ctx.staffing.targetSl,
-      targetSeconds: ctx.staffing.targetSeconds ?? 'each queue its own T',
-      serviceLevel: slBook(ctx).definitions(queues),
+      target_service_level: ctx.staffing.targetSl,
+      // null: each queue its own T (service_level below); a number, as the contract has seconds (docs/json.md).
+      target_s: ctx.staffing.targetSeconds,
+      service_level: slBook(ctx).definitions(queues),
       notes: {
         agents_needed: 'Erlang C (metrics.ts agentsNeeded): fewest agents so that target_sl of calls wait at most target_s',
         traffic_erlangs: 'calls_per_hour * aht_s / 3600',

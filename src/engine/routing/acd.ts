@@ -128,7 +128,8 @@ export interface QueueView {
   name: string
   settings: QueueSettings
   waiting: {callId: string; number: string; priority: number; joinedAt: number; kind: string; ringing: string[]}[]
-  agents: {available: number; busy: number; paused: number; loggedIn: number}
+  /** Logged-in members by state: idle (free for a call), busy (ringing, on a call, in wrap-up), paused. */
+  agents: {idle: number; busy: number; paused: number; loggedIn: number}
 }
 
 /** Seconds a missed agent is skipped for the same caller (app_queue's "retry"). */
@@ -839,7 +840,7 @@ export class Acd {
       .filter((w) => w.queue === name)
       .sort((a, b) => (before(a, b) ? -1 : 1))
       .map((w) => ({callId: w.callId, number: w.number, priority: w.priority, joinedAt: w.joinedAt, kind: w.kind, ringing: [...w.ringing]}))
-    let available = 0
+    let idle = 0
     let busy = 0
     let paused = 0
     let loggedIn = 0
@@ -849,9 +850,9 @@ export class Acd {
       loggedIn++
       if (a.activity !== 'idle') busy++
       else if (a.presence === 'paused') paused++
-      else available++
+      else idle++
     }
-    return {name, settings: q.settings, waiting, agents: {available, busy, paused, loggedIn}}
+    return {name, settings: q.settings, waiting, agents: {idle, busy, paused, loggedIn}}
   }
 
   /** Agents of a queue that are working (logged in and not paused), for the wait estimate. */

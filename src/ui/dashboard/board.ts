@@ -38,7 +38,7 @@ export interface QueueRow {
   name: string
   waiting: number
   longestWaitMs: number | null
-  available: number
+  idle: number
   busy: number
   paused: number
   loggedIn: number
@@ -141,7 +141,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       name: q.name,
       waiting: q.waiting.length,
       longestWaitMs: longest,
-      available: q.agents.available,
+      idle: q.agents.idle,
       busy: q.agents.busy,
       paused: pausedIn.get(q.name) ?? 0,
       loggedIn: q.agents.loggedIn,

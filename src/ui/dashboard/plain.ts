@@ -28,7 +28,7 @@ export function plainBoard(b: Board, timeZone?: string): string {
       {header: 'QUEUE', get: (q) => q.name},
       {header: 'WAITING', get: (q) => q.waiting, align: 'right'},
       {header: 'LONGEST', get: (q) => duration(q.longestWaitMs), align: 'right'},
-      {header: 'AVAIL', get: (q) => q.available, align: 'right'},
+      {header: 'IDLE', get: (q) => q.idle, align: 'right'},
       {header: 'BUSY', get: (q) => q.busy, align: 'right'},
       {header: 'PAUSED', get: (q) => q.paused, align: 'right'},
       {header: 'OFFERED', get: (q) => q.offered, align: 'right'},

@@ -16,7 +16,7 @@ const columns = (peak: number, mark: number): Column<QueueRow>[] => [
   {header: 'QUEUE', width: 8, grow: true, max: 24, cell: (q) => q.name},
   {header: 'WAITING', width: 7, align: 'right', cell: (q) => ({text: String(q.waiting), level: q.levels.waiting})},
   {header: 'LONGEST', width: 7, align: 'right', cell: (q) => ({text: duration(q.longestWaitMs), level: q.levels.longestWait})},
-  {header: 'AVAIL', width: 5, align: 'right', cell: (q) => String(q.available)},
+  {header: 'IDLE', width: 5, align: 'right', cell: (q) => String(q.idle)},
   {header: 'BUSY', width: 4, align: 'right', cell: (q) => String(q.busy)},
   {header: 'PAUSED', width: 6, align: 'right', drop: 3, cell: (q) => String(q.paused)},
   {header: 'OFFERED', width: 7, align: 'right', cell: (q) => String(q.offered)},
