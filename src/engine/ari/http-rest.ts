@@ -1,3 +1,10 @@
+// Hand-written, not ari-client's REST layer or an HTTP client package: ari-client 2.2.0
+// (swagger-client 2.0) turns every non-2xx answer into an Error with only the body text, so
+// a 404 (the channel already hung up, routine in telephony) looks like a 500, and it
+// registers basic auth globally (two engines in one process share credentials); fetch()
+// cannot cap its connections without undici's Agent, and Asterisk allows 100 HTTP
+// sessions in all. node:http with one keep-alive agent does all three in ~250 lines.
+// ari-client still carries the event WebSocket (ari-client-port.ts).
 import type {
   AriCredentials,
   AriRest,

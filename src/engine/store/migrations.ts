@@ -1,3 +1,9 @@
+// Hand-written, not a migration tool (knex, umzug, db-migrate): the schema is one list of
+// SQL strings compiled into the binary, applied by sqlite-store.ts at open, each in one
+// transaction with its row in schema_migrations. A tool would add migration files on disk
+// to ship and find, and a dependency, for a runner of ~15 lines.
+// PostgreSQL (PRODUCT.md tier 4) will take the same list through its own runner.
+
 /** Versioned schema changes, applied in order, each in its own transaction. Never edit a shipped one. */
 export interface Migration {
   version: number
