@@ -61,7 +61,7 @@ describe('dashboard panes at 100 columns', () => {
       " CALLS  3
       CALLER          NAME            TIER     QUEUE         AGENT      STATE       WAIT   TALK KEYS
       +8613800000001  黄磊            VIP      sales                    waiting     0:45      - menu:1
-      +15550000003    EvilName                 sales         →a1        waiting     0:12      -
+      +15550000003    Evilame                  sales         →a1        waiting     0:12      -
       +8613800000002  Zhou Min                 sales         a2         connected   0:08   1:35 menu:1
       "
     `)

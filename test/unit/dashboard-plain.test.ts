@@ -23,7 +23,7 @@ describe('dashboard --once and the demo summaries', () => {
     expect(lines).toContain('QUEUES')
     expect(lines.find((l) => l.startsWith('sales'))!.split(/\s+/)).toEqual(['sales', '2', '0:45', '1', '2', '1', '10', '7', '3', '22%', '56%', '(20s)', '0:20', '2:40'])
     expect(lines.find((l) => l.startsWith('a3'))!.split(/\s{2,}/)).toEqual(['a3', 'Zhang Wei', 'paused', '5:00', '-', '2', 'lunch'])
-    expect(lines.find((l) => l.startsWith('+15550000003'))!.split(/\s{2,}/)).toEqual(['+15550000003', 'EvilName', '-', 'sales', 'ringing a1', 'waiting', '0:12', '-', '-'])
+    expect(lines.find((l) => l.startsWith('+15550000003'))!.split(/\s{2,}/)).toEqual(['+15550000003', 'Evilame', '-', 'sales', 'ringing a1', 'waiting', '0:12', '-', '-'])
   })
 
   it('summarises the board in one line for logs', () => {
