@@ -41,7 +41,8 @@ export abstract class CallctlCommand<T> extends Command {
 
   /** oclif prints the --json result here: through jsonText, so caller text stays inert (no raw C1 or bidi). */
   protected override logJson(json: unknown): void {
-    process.stdout.write(jsonText(json, 2) + '\n')
+    // console.log, as oclif's own logJson writes (a closed pipe is not an error there).
+    console.log(jsonText(json, 2))
   }
 
   /** A missing or extra argument, an unknown flag, a bad value: one line with the usage, not the whole help. */
