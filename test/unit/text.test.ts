@@ -50,6 +50,9 @@ describe('hostile text', () => {
     expect(safeText('ab😀😀', 4)).toBe('ab…')
     expect(safeText('a👨\u200d👩\u200d👧', 5)).toBe('a…')
     expect(safeText('张'.repeat(300))).toHaveLength(200)
+    // A flag is two regional indicators, é may be e and a combining accent: kept whole or left out.
+    expect(safeText('x'.repeat(18) + '🇨🇳🇨🇳', 21)).toBe('x'.repeat(18) + '…')
+    expect(safeText('e\u0301'.repeat(20), 10)).toBe('e\u0301'.repeat(4) + '…')
   })
   it('caps long text', () => {
     expect(safeText('x'.repeat(10_000), 20)).toHaveLength(20)
