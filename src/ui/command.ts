@@ -13,6 +13,11 @@ import {isParseError, usageError} from './usage-error.js'
  */
 export abstract class CallctlCommand<T> extends Command {
   static enableJsonFlag = true
+  /**
+   * The result is a document in a format of its own (JSON Schema), printed as it is: the
+   * one JSON contract of docs/json.md would rename its keywords (additionalProperties).
+   */
+  static ownJsonFormat = false
 
   protected abstract execute(): Promise<T>
   protected abstract render(result: T): void
@@ -36,7 +41,7 @@ export abstract class CallctlCommand<T> extends Command {
 
   /** What oclif prints for --json: the result in the one contract (snake_case, seconds, ISO times). */
   protected override toSuccessJson(result: unknown): unknown {
-    return toJsonContract(result)
+    return (this.constructor as typeof CallctlCommand).ownJsonFormat ? result : toJsonContract(result)
   }
 
   /** oclif prints the --json result here: through jsonText, so caller text stays inert (no raw C1 or bidi). */

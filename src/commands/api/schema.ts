@@ -7,6 +7,8 @@ export default class ApiSchema extends CallctlCommand<ContractSchema> {
   static description = `Every request is checked against this contract before the engine acts on it: a wrong type,
 a missing or an unknown parameter is answered with bad_request naming the field.`
   static examples = ['<%= config.bin %> api schema', '<%= config.bin %> api schema --json > callctl-api.schema.json']
+  // JSON Schema of the engine's own API: its keywords and the API's camelCase names stay as they are.
+  static override ownJsonFormat = true
 
   protected async execute(): Promise<ContractSchema> {
     await this.parse(ApiSchema)
