@@ -19,6 +19,9 @@ describe('callctl conventions', () => {
       expect(r.stdout).toBe('')
       expect(r.stderr).toBe('Error: "agnet list" is not a callctl command. Did you mean "agent list"?\n  Try: callctl agent list --help\n')
     }
+    const j = await runCli(['agnet', 'list', '--json'], env(), 15_000)
+    expect(j.code).toBe(127)
+    expect(JSON.parse(j.stdout)).toEqual({error: {code: 'command_not_found', message: '"agnet list" is not a callctl command. Did you mean "agent list"?', suggestion: 'callctl agent list --help'}})
     const far = await runCli(['frobnicate'], env(), 15_000)
     expect(far.code).toBe(127)
     expect(far.stderr).toBe('Error: "frobnicate" is not a callctl command.\n  Try: callctl help\n')

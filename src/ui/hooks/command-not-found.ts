@@ -1,6 +1,7 @@
 import {toConfiguredId, type Hook} from '@oclif/core'
 import askDidYouMean from '@oclif/plugin-not-found'
 import {closest} from '../../engine/util/closest.js'
+import {jsonText} from '../../engine/util/json-text.js'
 import {safeText} from '../../engine/util/text.js'
 
 /**
@@ -18,7 +19,7 @@ const hook: Hook.CommandNotFound = async function (opts) {
   const suggestion = closest(opts.id, [...visible, ...topics])
   const typed = safeText(toConfiguredId(opts.id, config))
   const topic = opts.id.split(':')[0]!
-  let line = `Error: "${typed}" is not a ${config.bin} command.`
+  let line = `"${typed}" is not a ${config.bin} command.`
   let hint = `${config.bin} help`
   if (suggestion !== undefined) {
     const readable = toConfiguredId(suggestion, config)
@@ -27,7 +28,9 @@ const hook: Hook.CommandNotFound = async function (opts) {
   } else if (config.findTopic(topic)) {
     hint = `${config.bin} help ${topic}`
   }
-  process.stderr.write(`${line}\n  Try: ${hint}\n`)
+  // A script that asked for --json reads the error as every other command gives it.
+  if (process.argv.slice(2).includes('--json')) process.stdout.write(jsonText({error: {code: 'command_not_found', message: line, suggestion: hint}}) + '\n')
+  else process.stderr.write(`Error: ${line}\n  Try: ${hint}\n`)
   this.exit(127)
 }
 
