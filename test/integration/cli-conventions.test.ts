@@ -34,6 +34,10 @@ describe('callctl conventions', () => {
     const one = await runCli(['help', 'agent', 'add'], env())
     expect(one.code).toBe(0)
     expect(one.stdout).toContain('$ callctl agent add ID')
+    // -h as well as --help (it was an unknown flag, answered with the whole help on stderr).
+    const short = await runCli(['queue', 'add', '-h'], env())
+    expect(short.code).toBe(0)
+    expect(short.stdout).toContain('$ callctl queue add NAME')
     const bash = await runCli(['autocomplete', 'bash'], env())
     expect(bash.code).toBe(0)
     expect(bash.stdout).toContain('callctl autocomplete script bash')
