@@ -1,4 +1,5 @@
-import {CommandHelp, Help, type Command} from '@oclif/core'
+import {CommandHelp, Errors, Help, type Command} from '@oclif/core'
+import {notACommand} from './not-a-command.js'
 
 /**
  * oclif's help with descriptions that read whole. Descriptions are written as wrapped
@@ -11,6 +12,19 @@ import {CommandHelp, Help, type Command} from '@oclif/core'
  */
 export default class CallctlHelp extends Help {
   protected override CommandHelpClass = DescriptionHelp
+
+  /** `callctl help agnet list`: the one-line "did you mean" of a mistyped command, not oclif's "Command agnet:list not found.". */
+  override async showHelp(argv: string[]): Promise<void> {
+    try {
+      await super.showHelp(argv)
+    } catch (err) {
+      const id = err instanceof Error ? /^Command (\S+) not found\.$/.exec(err.message)?.[1] : undefined
+      if (id === undefined) throw err
+      const {line, suggested} = notACommand(this.config, id)
+      process.stderr.write(`Error: ${line}\n  Try: ${this.config.bin} help${suggested === undefined ? '' : ` ${suggested}`}\n`)
+      Errors.exit(2)
+    }
+  }
 
   override formatCommand(command: Command.Loadable): string {
     return super.formatCommand({...command, description: reflow(command.description)} as Command.Loadable)
