@@ -10,7 +10,7 @@ import {plainBoard} from '../ui/dashboard/plain.js'
 import {loadLiveDashboard} from '../ui/dashboard/load.js'
 import {fetchBoard} from '../ui/dashboard/once.js'
 import {loadThresholds, summarizeThresholds} from '../ui/dashboard/thresholds.js'
-import {callctlPaths, displayPath} from '../engine/util/paths.js'
+import {HELP_PATH} from '../engine/util/paths.js'
 import {whoAmI} from '../ui/who.js'
 
 export default class Dashboard extends CallctlCommand<Board | null> {
@@ -19,7 +19,7 @@ export default class Dashboard extends CallctlCommand<Board | null> {
 
 With --once, --json, or when stdout is not a terminal, it prints one snapshot and exits.
 
-Thresholds (warn/alert) colour figures yellow and red. Defaults: ${summarizeThresholds()}. Change them in ${displayPath(join(callctlPaths().home, 'dashboard.yaml'))} (or --thresholds FILE), e.g. "thresholds: {serviceLevel: {warn: 85, alert: 70}, aht: off}", or per run with --threshold serviceLevel=85,70.`
+Thresholds (warn/alert) colour figures yellow and red. Defaults: ${summarizeThresholds()}. Change them in ${HELP_PATH.home}/dashboard.yaml (or --thresholds FILE), e.g. "thresholds: {serviceLevel: {warn: 85, alert: 70}, aht: off}", or per run with --threshold serviceLevel=85,70.`
   static examples = [
     '<%= config.bin %> dashboard',
     '<%= config.bin %> dashboard --from PJSIP/2001 --threshold longestWait=20,45',
@@ -29,7 +29,7 @@ Thresholds (warn/alert) colour figures yellow and red. Defaults: ${summarizeThre
   static flags = {
     once: Flags.boolean({description: 'print one snapshot and exit'}),
     from: Flags.string({description: "your phone's dial string for m/w/b (default: supervisor.endpoint in the config)"}),
-    thresholds: Flags.string({description: `thresholds file (YAML; default: ${displayPath(join(callctlPaths().home, 'dashboard.yaml'))}, when present)`}),
+    thresholds: Flags.string({description: `thresholds file (YAML; default: ${HELP_PATH.home}/dashboard.yaml, when present)`}),
     threshold: Flags.string({description: 'NAME=WARN,ALERT or NAME=off (repeatable)', multiple: true}),
     'pause-reason': Flags.string({description: 'reason code p pauses an agent with', default: 'supervisor'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),

@@ -7,7 +7,7 @@ import {withStore} from '../engine/config/open-store.js'
 import {DEMO_DID, startDemo} from '../engine/demo.js'
 import {UserError} from '../engine/util/errors.js'
 import {createLogger} from '../engine/util/log.js'
-import {callctlPaths, displayPath} from '../engine/util/paths.js'
+import {callctlPaths, HELP_PATH} from '../engine/util/paths.js'
 import {CallctlCommand} from '../ui/command.js'
 import {buildBoard} from '../ui/dashboard/board.js'
 import {summaryLine} from '../ui/dashboard/plain.js'
@@ -29,7 +29,7 @@ export default class Demo extends CallctlCommand<DemoResult> {
   static summary = 'Everything at once: sandbox Asterisk, engine, IVR, simulated agents and callers, and the live dashboard'
   static description = `Starts a sandbox Asterisk (unless one is configured: CALLCTL_ARI_URL or ari.url), the engine, three queues (sales, support, billing) with simulated agents, the demo IVR flow on DID ${DEMO_DID} (examples/flows/demo.yaml), contacts with VIP callers, and simulated callers who choose a queue by key, some of them impatient.
 
-It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated supervisor phone on the sandbox) and writes the engine's log to ${displayPath(join(callctlPaths().home, 'demo.log'))}. q or Ctrl-C stops everything it started, the sandbox included; --duration stops by itself. Without a terminal it prints a summary line every 5 s instead.`
+It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated supervisor phone on the sandbox) and writes the engine's log to ${HELP_PATH.home}/demo.log. q or Ctrl-C stops everything it started, the sandbox included; --duration stops by itself. Without a terminal it prints a summary line every 5 s instead.`
   static examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --duration 60 --rate 1', '<%= config.bin %> demo --duration 30 > demo.txt']
   static flags = {
     duration: Flags.integer({description: 'seconds to run (0: until q or Ctrl-C)', default: 0, min: 0}),
@@ -100,14 +100,12 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
         if (++presses === 1) process.stderr.write('Still stopping, a few seconds more; Ctrl-C once more exits at once and leaves the sandbox and its calls running.\n')
         else process.exit(130)
       }
+      // Kept until the process exits: the stop now takes about a second, and a press that
+      // came after it but before oclif's exit found no handler and killed the demo (exit by
+      // signal, so a script saw a failure after a clean stop).
       process.on('SIGINT', impatient)
       process.on('SIGTERM', impatient)
-      try {
-        await demo.stop()
-      } finally {
-        process.off('SIGINT', impatient)
-        process.off('SIGTERM', impatient)
-      }
+      await demo.stop()
     }
     return {...tally, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
   }

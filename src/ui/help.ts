@@ -1,4 +1,5 @@
 import {CommandHelp, Errors, Help, type Command} from '@oclif/core'
+import {expandHelpPaths} from '../engine/util/paths.js'
 import {notACommand} from './not-a-command.js'
 
 /**
@@ -27,7 +28,11 @@ export default class CallctlHelp extends Help {
   }
 
   override formatCommand(command: Command.Loadable): string {
-    return super.formatCommand({...command, description: reflow(command.description)} as Command.Loadable)
+    return super.formatCommand(withPaths({...command, description: reflow(command.description)} as Command.Loadable))
+  }
+
+  protected override summary(command: Command.Loadable): string | undefined {
+    return super.summary(withPaths(command))
   }
 }
 
@@ -66,4 +71,11 @@ export function reflow(text: string | undefined): string | undefined {
     else out.push(line)
   }
   return out.join('\n')
+}
+
+/** The command's help texts with the paths of this run (CALLCTL_HOME…) in place of their tokens. */
+function withPaths(command: Command.Loadable): Command.Loadable {
+  const fill = (t: string | undefined) => (t === undefined ? undefined : expandHelpPaths(t))
+  const flags = Object.fromEntries(Object.entries(command.flags ?? {}).map(([k, f]) => [k, {...f, description: fill(f.description), summary: fill(f.summary)}]))
+  return {...command, summary: fill(command.summary), description: fill(command.description), flags} as Command.Loadable
 }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
 import {startEngine} from '../../engine/run.js'
 import {createLogger} from '../../engine/util/log.js'
-import {callctlPaths, displayPath} from '../../engine/util/paths.js'
+import {HELP_PATH} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 interface StartResult {
@@ -15,7 +15,7 @@ const STOP_DEADLINE_MS = 15_000
 
 export default class EngineStart extends CallctlCommand<StartResult> {
   static summary = 'Run the call engine in the foreground: answer, queue, route and bridge calls over ARI'
-  static description = `Settings come from the YAML config (--config, default ${displayPath(callctlPaths().configFile)}) and CALLCTL_* environment
+  static description = `Settings come from the YAML config (--config, default ${HELP_PATH.config}) and CALLCTL_* environment
 variables; with no ARI URL configured it uses the running sandbox. One engine per Stasis app and callctl home: a
 second one refuses before it connects to Asterisk. While Asterisk is away the engine keeps running and reconnects
 by itself. SIGINT/SIGTERM stop it within 15 s: it stops taking calls (they stay in Asterisk for the next engine),

@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 import {sandboxUp, type UpResult} from '../../engine/sandbox/sandbox.js'
 import {createLogger} from '../../engine/util/log.js'
-import {callctlPaths, displayPath} from '../../engine/util/paths.js'
+import {callctlPaths, HELP_PATH} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
 export default class SandboxUp extends CallctlCommand<UpResult> {
   static summary = 'Start a sandbox Asterisk 22 (Debian sid root under chroot), building the root on first use'
-  static description = `The root is built once with debootstrap (about a minute) and cached in ${displayPath(callctlPaths().asteriskRoot)}.
+  static description = `The root is built once with debootstrap (about a minute) and cached in ${HELP_PATH.asteriskRoot}.
 The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.1 only, with a generated password
 kept in a 0600 file. Must run as root.`
   static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --port 18088 --json', '<%= config.bin %> sandbox up --rebuild']

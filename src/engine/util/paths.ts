@@ -45,3 +45,19 @@ export function displayPath(path: string): string {
   const home = homedir()
   return home && home !== '/' && path.startsWith(home + '/') ? '~' + path.slice(home.length) : path
 }
+
+/**
+ * Paths in help text, written as tokens and filled in when help is shown. Help comes from
+ * oclif's manifest, built once at build time: a path computed when the command file loads
+ * would name the build machine's home, not the CALLCTL_HOME of the person asking.
+ */
+export const HELP_PATH = {home: '{callctl-home}', config: '{callctl-config}', asteriskRoot: '{callctl-asterisk-root}'} as const
+
+/** Help text with its path tokens replaced by the paths callctl will really use now. */
+export function expandHelpPaths(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const p = callctlPaths(env)
+  return text
+    .replaceAll(HELP_PATH.home, displayPath(p.home))
+    .replaceAll(HELP_PATH.config, displayPath(p.configFile))
+    .replaceAll(HELP_PATH.asteriskRoot, displayPath(p.asteriskRoot))
+}
