@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {withEngine} from '../engine/api/connect.js'
 import {CALL_STATES, type CallView, type EngineSnapshot} from '../engine/api/contract.js'
-import {unknownName} from '../engine/admin/known-names.js'
+import {findName, unknownName} from '../engine/admin/known-names.js'
 import {CallctlCommand} from '../ui/command.js'
 import {table} from '../ui/render.js'
 import {duration} from '../ui/dashboard/format.js'
@@ -34,9 +34,11 @@ export default class Calls extends CallctlCommand<CallsResult> {
     const {flags} = await this.parse(Calls)
     // The whole snapshot rather than calls.list: its queue list tells a misspelt queue from an empty one.
     const snap = await withEngine(flags.config, (c) => c.request('snapshot'))
-    if (flags.queue && !snap.queues.some((q) => q.name === flags.queue)) throw unknownName('queue', flags.queue, snap.queues.map((q) => q.name))
+    const names = snap.queues.map((q) => q.name)
+    const queue = flags.queue === undefined ? undefined : findName(names, flags.queue)
+    if (flags.queue !== undefined && queue === undefined) throw unknownName('queue', flags.queue, names)
     const calls = snap.calls
-      .filter((c) => (!flags.queue || c.queue === flags.queue) && (!flags.state || c.state === flags.state))
+      .filter((c) => (!queue || c.queue === queue) && (!flags.state || c.state === flags.state))
       .sort((a, b) => a.startedAt - b.startedAt)
       .map((c) => ({
         ...c,

@@ -73,7 +73,7 @@ lists the definitions).`
     if (!existsSync(database)) throw new UserError(`No database at ${database}`, {suggestion: 'Check --config / CALLCTL_DB, or CALLCTL_HOME.', exitCode: 1, code: 'no_database'})
     // A misspelt --queue from cron must fail, not write an empty report; a queue removed
     // since the period still counts, its calls are in the log.
-    await checkNamesIn(flags.config, {queue: flags.queue, agent: flags.agent, history: {since: period.from, until: period.to}})
+    const named = await checkNamesIn(flags.config, {queue: flags.queue, agent: flags.agent, history: {since: period.from, until: period.to}})
 
     // The output first: an unwritable --out fails before any work.
     const sink: Sink = flags.out ? new AtomicFile(flags.out) : new StdoutSink()
@@ -93,8 +93,8 @@ lists the definitions).`
           to: period.to,
           tz: period.zone.name,
           interval: interval?.label ?? null,
-          queue: flags.queue ?? null,
-          agent: flags.agent ?? null,
+          queue: named.queue ?? null,
+          agent: named.agent ?? null,
           staffing: {targetSl, targetSeconds: flags['target-seconds'] ?? null},
           format,
           bom: flags.bom,

@@ -28,13 +28,13 @@ automatically ("auto-paused: 3 missed rings").`
 
   protected async execute(): Promise<{agents: AgentListRow[]}> {
     const {flags} = await this.parse(AgentList)
-    const agents = await withStore(flags.config, async (store) => {
-      await checkKnownNames(store, {queue: flags.queue})
-      return listAgents(store)
+    const {agents, queue} = await withStore(flags.config, async (store) => {
+      const named = await checkKnownNames(store, {queue: flags.queue})
+      return {agents: await listAgents(store), queue: named.queue}
     })
     const live = await engineAgents(flags.config)
     const rows = agents.map((a) => ({...listedAgent(a, live.get(a.id)?.state), why: live.get(a.id)?.why ?? null}))
-    return {agents: flags.queue ? rows.filter((a) => Object.hasOwn(a.queues, flags.queue!)) : rows}
+    return {agents: queue ? rows.filter((a) => Object.hasOwn(a.queues, queue)) : rows}
   }
 
   protected render(r: {agents: AgentListRow[]}): void {

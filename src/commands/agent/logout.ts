@@ -20,13 +20,13 @@ no call and none of its rings is left. Without one, only the store changes.`
 
   protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentLogout)
-    await checkNamesIn(flags.config, {agent: args.id, queue: flags.queue})
+    const {queue} = await checkNamesIn(flags.config, {agent: args.id, queue: flags.queue})
     try {
-      return listedAgent(await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(flags.queue ? {queue: flags.queue} : {}), by: 'cli'})))
+      return listedAgent(await withEngine(flags.config, (c) => c.request('agent.logout', {agent: args.id, ...(queue ? {queue} : {}), by: 'cli'})))
     } catch (err) {
       // No engine: nothing can ring the agent, the store is all there is to change.
       if (!(err instanceof UserError) || err.code !== 'engine_unreachable') throw err
-      return listedAgent(await withStore(flags.config, (store) => logoutAgent(store, args.id, flags.queue)))
+      return listedAgent(await withStore(flags.config, (store) => logoutAgent(store, args.id, queue)))
     }
   }
 

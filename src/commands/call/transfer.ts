@@ -35,9 +35,9 @@ export default class CallTransfer extends CallctlCommand<Result> {
     const by = whoAmI()
     if (flags.complete) return withEngine(flags.config, (c) => c.request('call.transfer.complete', {call: args.call, by}))
     if (flags.cancel) return withEngine(flags.config, (c) => c.request('call.transfer.cancel', {call: args.call, by}))
-    const to = flags['to-agent'] ? {agent: flags['to-agent']} : flags['to-queue'] ? {queue: flags['to-queue']} : flags['to-number'] ? {number: flags['to-number']} : null
-    if (!to) throw new UserError('Say where to: --to-agent, --to-queue or --to-number (or --complete / --cancel)', {exitCode: 2})
-    await checkNamesIn(flags.config, {agent: flags['to-agent'], queue: flags['to-queue']})
+    if (!flags['to-agent'] && !flags['to-queue'] && !flags['to-number']) throw new UserError('Say where to: --to-agent, --to-queue or --to-number (or --complete / --cancel)', {exitCode: 2})
+    const named = await checkNamesIn(flags.config, {agent: flags['to-agent'], queue: flags['to-queue']})
+    const to = named.agent ? {agent: named.agent} : named.queue ? {queue: named.queue} : {number: flags['to-number']!}
     return withEngine(flags.config, (c) => c.request('call.transfer', {call: args.call, to, consult: flags.consult, by}))
   }
 

@@ -34,8 +34,8 @@ export default class RecordingsList extends CallctlCommand<{recordings: Recordin
     if (since !== undefined && until !== undefined && until <= since) throw new UserError('--until is not after --since', {suggestion: 'Swap them, or leave out --until.', exitCode: 2})
     return withStore(flags.config, async (store) => {
       // Recordings outlive their queue: a name the log has in the window is known too.
-      await checkKnownNames(store, {queue: flags.queue, agent: flags.agent, history: {since, until}})
-      return {recordings: listRecordings(store.db, {since, until, queue: flags.queue, agent: flags.agent, callId: flags.call, number: flags.number, limit: flags.limit})}
+      const named = await checkKnownNames(store, {queue: flags.queue, agent: flags.agent, history: {since, until}})
+      return {recordings: listRecordings(store.db, {since, until, queue: named.queue, agent: named.agent, callId: flags.call, number: flags.number, limit: flags.limit})}
     })
   }
 

@@ -4,6 +4,7 @@ import {withStore} from '../config/open-store.js'
 import type {Store} from '../store/store.js'
 import {closest} from '../util/closest.js'
 import {UserError} from '../util/errors.js'
+import {canonicalName, nameKey} from '../util/names.js'
 
 // A queue or agent named on the command line that does not exist is a mistake to say,
 // never a filter that quietly matches nothing: `report queues --queue salse` from cron
@@ -22,19 +23,40 @@ export interface NamesToCheck {
   history?: {since?: number | undefined; until?: number | undefined}
 }
 
-/** Throws the one "does not exist" error for the first queue or agent that is neither configured nor (with history) in the log. */
-export async function checkKnownNames(store: Store, names: NamesToCheck): Promise<void> {
+/** `name` as one of `known` spells it: exactly, else the one equal under NFKC (客服１ is 客服1). */
+export function findName(known: readonly string[], name: string): string | undefined {
+  return known.includes(name) ? name : known.find((k) => nameKey(k) === nameKey(name))
+}
+
+/** The names as given, each replaced by the name as configured (or as the log has it). */
+export type KnownNames<N extends NamesToCheck> = {queue: N['queue']; agent: N['agent']}
+
+/**
+ * Throws the one "does not exist" error for the first queue or agent that is neither
+ * configured nor (with history) in the log; otherwise gives each name back as configured.
+ * A queue typed in another normal form ("客服１" for 客服1, decomposed accents) is the
+ * queue, and what the command filters by must be its configured spelling, or a report
+ * would match nothing after the check said the queue exists.
+ */
+export async function checkKnownNames<N extends NamesToCheck>(store: Store, names: N): Promise<KnownNames<N>> {
+  const out = {queue: names.queue, agent: names.agent} as KnownNames<N>
   for (const kind of ['queue', 'agent'] as const) {
-    const wanted = [names[kind] ?? []].flat()
-    if (wanted.length === 0) continue
+    const given = names[kind]
+    if (given === undefined || (Array.isArray(given) && given.length === 0)) continue
     const known = kind === 'queue' ? (await store.listQueues()).map((q) => q.name) : (await store.listAgents()).map((a) => a.id)
-    for (const name of wanted) {
-      if (known.includes(name)) continue
-      if (names.history && (await store.seenInEvents(kind, name, names.history))) continue
+    const resolve = async (name: string): Promise<string> => {
+      const configured = findName(known, name)
+      if (configured !== undefined) return configured
+      if (names.history) {
+        for (const spelling of new Set([name, canonicalName(name)])) if (await store.seenInEvents(kind, spelling, names.history)) return spelling
+      }
       const h = names.history
       throw unknownName(kind, name, known, {history: h === undefined ? undefined : h.since === undefined && h.until === undefined ? 'in the event log' : 'in the event log for that period'})
     }
+    const resolved = typeof given === 'string' ? await resolve(given) : await Promise.all((given as readonly string[]).map(resolve))
+    ;(out as Record<NameKind, unknown>)[kind] = resolved
   }
+  return out
 }
 
 /**
@@ -43,16 +65,16 @@ export async function checkKnownNames(store: Store, names: NamesToCheck): Promis
  * runs, and with the list of names the engine's own error lacks. No database yet means no
  * names, and none is created for asking.
  */
-export async function checkNamesIn(configFile: string | undefined, names: NamesToCheck): Promise<void> {
-  if (names.queue === undefined && names.agent === undefined) return
+export async function checkNamesIn<N extends NamesToCheck>(configFile: string | undefined, names: N): Promise<KnownNames<N>> {
+  if (names.queue === undefined && names.agent === undefined) return {queue: names.queue, agent: names.agent} as KnownNames<N>
   if (!existsSync(loadEngineConfig({file: configFile, requireAri: false}).database)) {
     for (const kind of ['queue', 'agent'] as const) {
       const first = [names[kind] ?? []].flat()[0]
       if (first !== undefined) throw unknownName(kind, first, [])
     }
-    return
+    return {queue: names.queue, agent: names.agent} as KnownNames<N>
   }
-  await withStore(configFile, (store) => checkKnownNames(store, names))
+  return withStore(configFile, (store) => checkKnownNames(store, names))
 }
 
 /** 'Queue "salse" does not exist. Existing queues: sales, support', and the nearest name when one is a slip away. */
