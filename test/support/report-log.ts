@@ -33,7 +33,7 @@ export async function storeWith(queues: Record<string, Partial<QueueSettings>>, 
 
 export function contextFor(
   store: SqliteStore,
-  o: {from: string; to: string; tz?: string; interval?: string; queue?: string; agent?: string; targetSl?: number; targetSeconds?: number},
+  o: {from: string; to: string; tz?: string; interval?: string; queue?: string; agent?: string; targetSl?: number; targetSeconds?: number; now?: number},
 ): ReportContext {
   const interval: Interval | null = o.interval ? parseInterval(o.interval) : null
   return loadContext(store.db, {
@@ -42,7 +42,7 @@ export function contextFor(
     queue: o.queue ?? null,
     agent: o.agent ?? null,
     staffing: {targetSl: o.targetSl ?? 0.8, targetSeconds: o.targetSeconds ?? null},
-    now: Date.UTC(2026, 10, 25),
+    now: o.now ?? Date.UTC(2026, 10, 25),
   })
 }
 

@@ -54,7 +54,7 @@ export function agentsReport(ctx: ReportContext): TableReport {
 function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
   const sl = slBook(ctx)
   const z = ctx.period.zone
-  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q))) {
+  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
     const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys()])
     for (const a of [...ids].sort()) {
       if (ctx.agent !== null && a !== ctx.agent) continue

@@ -152,6 +152,12 @@ export class EventTally {
       case 'agent.wrapup_ended':
         if (a) this.closeWrapUp(a, e.ts)
         break
+      case 'engine.stopped':
+        // Nobody times a wrap-up while no engine runs, and no wrapup_ended follows for it:
+        // the demo's stop left its agents "in wrap-up" until the report's end (20 h of
+        // wrap-up, AHT 71,915 s). Logins and pauses stay open: they outlive the engine.
+        for (const id of this.open.keys()) this.closeWrapUp(id, e.ts)
+        break
       case 'agent.ring_noanswer':
         if (a) this.times(a).missedRings++
         break

@@ -24,6 +24,8 @@ export const TALLY_TYPES: readonly EventType[] = [
   'agent.logout',
   'agent.paused',
   'agent.unpaused',
+  // A stopped engine times no wrap-up: it ends the wrap-ups still open.
+  'engine.stopped',
 ]
 
 const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
@@ -37,9 +39,11 @@ export interface IntervalTally {
  * The period's events folded by EventTally, one tally per interval, handed out as each
  * interval ends (every interval of the period, including those without events). Agents
  * logged in or paused when the period starts are found from their last presence event
- * before it; time in a state is split where intervals meet (EventTally.split).
+ * before it; time in a state is split where intervals meet (EventTally.split). Nothing is
+ * counted past `now`: a report for today, run at 04:00 with --to tomorrow, counted an agent
+ * still logged in (or in wrap-up) until midnight, hours that had not happened.
  */
-export function* tallyByInterval(db: Database.Database, buckets: Buckets, period: {from: number; to: number}, sl: SlLookup): Generator<IntervalTally> {
+export function* tallyByInterval(db: Database.Database, buckets: Buckets, period: {from: number; to: number}, sl: SlLookup, now: number): Generator<IntervalTally> {
   let bucket: Bucket | null = buckets.first()
   let tally = new EventTally(sl)
   for (const [agent, state] of presenceAt(db, period.from)) tally.openAt(agent, period.from, state)
@@ -61,12 +65,14 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
   }
   while (bucket) {
     const next = buckets.next(bucket)
+    // Spans carried into a later interval start at `until`: past now they add nothing.
+    const until = Math.min(bucket.end, now)
     if (next) {
-      const carried = tally.split(bucket.end)
+      const carried = tally.split(until)
       yield {bucket, tally}
       tally = carried
     } else {
-      tally.closeAll(bucket.end)
+      tally.closeAll(until)
       yield {bucket, tally}
     }
     bucket = next

@@ -43,7 +43,7 @@ export function queuesReport(ctx: ReportContext): TableReport {
 function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
   const sl = slBook(ctx)
   const z = ctx.period.zone
-  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q))) {
+  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
     const names = new Set([...ctx.queues.keys(), ...tally.queues.keys()])
     for (const q of [...names].sort()) {
       if (ctx.queue !== null && q !== ctx.queue) continue

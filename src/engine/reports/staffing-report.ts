@@ -40,7 +40,7 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
   const sl = slBook(ctx)
   const z = ctx.period.zone
   const targetSl = ctx.staffing.targetSl
-  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx, parseInterval('1h')), ctx.period, (q) => sl.of(q))) {
+  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx, parseInterval('1h')), ctx.period, (q) => sl.of(q), ctx.now)) {
     const hours = (bucket.end - bucket.start) / 3_600_000
     const names = new Set([...ctx.queues.keys(), ...tally.queues.keys()])
     for (const q of [...names].sort()) {
