@@ -1,3 +1,5 @@
+import {HIDDEN_CHAR_CLASS} from './text.js'
+
 // JSON output is read by programs and, as often, by people in a terminal (`callctl calls
 // --json`, `report --format json` to stdout). JSON.stringify escapes C0 controls but writes
 // DEL, the C1 controls (U+009B is a CSI to many terminals), bidi overrides (U+202E) and
@@ -5,12 +7,11 @@
 // any JSON parser (nothing is lost, unlike safeText), and inert on a terminal.
 
 // Outside JSON strings the text is ASCII punctuation, digits and letters, so a replacement
-// over the whole serialized text can only touch string contents. The set is safeText's:
-// DEL and C1; ALM, LRM, RLM; zero-width space, ZWNJ, ZWJ; line and paragraph separators
-// (raw, they end a line in JavaScript and some terminals); bidi embeddings, overrides and
-// isolates; word joiner and invisible operators; Mongolian vowel separator; byte order
-// mark; interlinear annotations; Hangul fillers; tag characters.
-const NOT_RAW = /[\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/g
+// over the whole serialized text can only touch string contents. The set is safeText's
+// (HIDDEN_CHAR_CLASS: bidi, invisible characters, joiners), plus DEL and C1, the line and
+// paragraph separators (raw, they end a line in JavaScript and some terminals) and the tag
+// characters (U+E0000-E007F, as UTF-16 code units: this expression has no u flag).
+const NOT_RAW = new RegExp(`[\\u007f-\\u009f\\u2028\\u2029${HIDDEN_CHAR_CLASS}]|\\udb40[\\udc00-\\udc7f]`, 'g')
 
 const escape = (s: string): string => {
   let out = ''

@@ -30,13 +30,15 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
 // (U+2066-2069), the marks LRM RLM ALM. An RLO shows "moc.evil" as "live.com" and makes a
 // terminal lay the rest of the line out right to left; none is needed to show a name, the
 // terminal's own bidi handling (if any) shows Arabic and Hebrew as they are.
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const BIDI_CHARS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069'
+const BIDI = new RegExp(`[${BIDI_CHARS}]`, 'g')
 
 // Invisible characters with no job in a name shown on a terminal, used to make two names
 // look alike or to hide text: zero-width space, word joiner and the invisible operators
 // (U+2060-2064), the byte order mark / zero-width no-break space, the Mongolian vowel
 // separator, interlinear annotation marks, the Hangul fillers that show as a blank name.
-const INVISIBLE = /[\u200b\u2060-\u2064\ufeff\u180e\ufff9-\ufffb\u3164\uffa0]/g
+const INVISIBLE_CHARS = '\\u200b\\u2060-\\u2064\\ufeff\\u180e\\ufff9-\\ufffb\\u3164\\uffa0'
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARS}]`, 'g')
 
 // Tag characters (U+E0000-E007F) are invisible ASCII look-alikes ("ASCII smuggling"); their
 // one use in text is the subdivision flags (🏴 + tags + cancel tag, e.g. Scotland), kept.
@@ -46,7 +48,14 @@ const TAG = /(?<!\u{1f3f4}[\u{e0020}-\u{e007e}]*)[\u{e0000}-\u{e007f}]/gu
 // (between Latin letters they only make "Alice" and "Al‍ice" different strings that look
 // the same): ZWJ joins emoji into one picture (👨‍👩‍👧, 👩🏽‍💻, 🏳️‍🌈), and ZWJ and ZWNJ choose
 // the letter forms of Arabic-script and Indic names (Persian می‌خواهم, Devanagari क्‍ष).
-const JOINER = /[\u200c\u200d]/g
+const JOINER_CHARS = '\\u200c\\u200d'
+const JOINER = new RegExp(`[${JOINER_CHARS}]`, 'g')
+
+/**
+ * Every character safeText drops or decides on besides escapes and controls (bidi, invisible,
+ * joiners), as a character-class body: json-text.ts escapes the same set, from this one list.
+ */
+export const HIDDEN_CHAR_CLASS = BIDI_CHARS + INVISIBLE_CHARS + JOINER_CHARS
 const EMOJI_BEFORE = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u
 const EMOJI_AFTER = /^\p{Extended_Pictographic}/u
 const JOINING_SCRIPT =
