@@ -2,6 +2,7 @@ import {sandboxStatus, type StatusResult} from '../../engine/sandbox/sandbox.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
+import {sipFields} from '../../ui/sip-fields.js'
 
 export default class SandboxStatus extends CallctlCommand<StatusResult> {
   static summary = 'Show whether the sandbox Asterisk runs, its ARI URL, user and password file'
@@ -25,6 +26,7 @@ export default class SandboxStatus extends CallctlCommand<StatusResult> {
         app: s.app,
         asterisk: s.asteriskVersion,
         channels: s.channels,
+        ...sipFields(s.sip ?? undefined),
         root: `${s.root}${s.rootReady ? '' : ' (not built yet)'}`,
       }),
     )

@@ -4,6 +4,7 @@ import {createLogger} from '../../engine/util/log.js'
 import {callctlPaths, HELP_PATH} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
+import {sipFields} from '../../ui/sip-fields.js'
 
 export default class SandboxUp extends CallctlCommand<UpResult> {
   static summary = 'Start a sandbox Asterisk 22 (Debian sid root under chroot), building the root on first use'
@@ -13,6 +14,7 @@ kept in a 0600 file. Must run as root.`
   static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --port 18088 --json', '<%= config.bin %> sandbox up --rebuild']
   static flags = {
     port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default 8088; a running sandbox keeps its own)', min: 1, max: 65535}),
+    'sip-port': Flags.integer({description: 'SIP port on 127.0.0.1, UDP and TCP; the carrier is the next port (default 5060, or the one it had)', min: 1, max: 65534}),
     rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached'}),
     app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
     force: Flags.boolean({description: 'restart a running sandbox (new --port, --rebuild) even while an engine is connected'}),
@@ -20,11 +22,11 @@ kept in a 0600 file. Must run as root.`
 
   protected async execute(): Promise<UpResult> {
     const {flags} = await this.parse(SandboxUp)
-    return sandboxUp(callctlPaths(), {port: flags.port, rebuild: flags.rebuild, app: flags.app, force: flags.force, log: createLogger()})
+    return sandboxUp(callctlPaths(), {port: flags.port, sipPort: flags['sip-port'], rebuild: flags.rebuild, app: flags.app, force: flags.force, log: createLogger()})
   }
 
   protected render(r: UpResult): void {
     this.print(r.alreadyRunning ? 'Sandbox Asterisk is already running.' : `Sandbox Asterisk started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
-    this.print(fields({pid: r.state.pid, ari: r.state.ariUrl, user: r.state.ariUser, 'password file': r.state.passwordFile, app: r.state.app}))
+    this.print(fields({pid: r.state.pid, ari: r.state.ariUrl, user: r.state.ariUser, 'password file': r.state.passwordFile, app: r.state.app, ...sipFields(r.state.sip)}))
   }
 }

@@ -13,7 +13,8 @@ import {lockHolder} from '../engine-lock.js'
 import {holdMusicWav} from './moh.js'
 import {isOurAsterisk, isRunning, stopProcess} from './process.js'
 import {ensureAsteriskRoot, requireRoot, rootIsComplete} from './root.js'
-import {clearSandboxState, readSandboxState, writeSandboxState, type SandboxState} from './state.js'
+import {DEFAULT_SIP_PORT, freeSipPort, rtpRange, sipPortFree} from './sip-ports.js'
+import {clearSandboxState, readSandboxState, writeSandboxState, type SandboxSip, type SandboxState} from './state.js'
 
 export const DEFAULT_HTTP_PORT = 8088
 export const ARI_USER = 'callctl'
@@ -25,6 +26,8 @@ export function templateDir(): string {
 
 export interface UpOptions {
   port?: number
+  /** SIP port on 127.0.0.1, UDP and TCP (default 5060 with the default HTTP port, else a free one); the carrier is the next port. */
+  sipPort?: number
   rebuild?: boolean
   app?: string
   /** Channel Event Logging on (asterisk/conf/cel.conf): off unless asked, it costs per event. bench:load asks. */
@@ -46,7 +49,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   requireRoot('start Asterisk')
   const existing = readSandboxState(paths)
   if (existing && isRunning(existing.pid) && isOurAsterisk(existing.pid, existing.root)) {
-    if (!opts.rebuild && (opts.port === undefined || opts.port === existing.httpPort)) {
+    if (!opts.rebuild && (opts.port === undefined || opts.port === existing.httpPort) && (opts.sipPort === undefined || opts.sipPort === existing.sip?.port)) {
       return {state: existing, alreadyRunning: true, rootBuilt: false, rootBuildSeconds: 0, startSeconds: 0}
     }
     // Everything that can refuse comes before the running sandbox is stopped: a taken
@@ -60,15 +63,32 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   const port = opts.port ?? DEFAULT_HTTP_PORT
   await assertPortFree(port)
 
+  const sipPort = opts.sipPort ?? (await defaultSipPort(port, existing?.sip?.port))
+  await assertSipPortsFree(sipPort)
+
   const instance = createHash('sha1').update(paths.home).digest('hex').slice(0, 10)
   const instanceDir = `/srv/callctl/${instance}`
+  const rtp = rtpRange(root, instanceDir)
+  const sip: SandboxSip = {host: '127.0.0.1', port: sipPort, transports: ['udp', 'tcp'], carrier: {host: '127.0.0.1', port: sipPort + 1}, rtp}
   const hostDir = join(root, instanceDir)
   for (const d of ['etc', 'run', 'spool/recording', 'spool/monitor', 'log', 'log/cdr-csv', 'lib', 'cache', 'moh']) mkdirSync(join(hostDir, d), {recursive: true})
   // Recordings are private: Asterisk writes them 0644 while recording, the directory keeps others out.
   chmodSync(join(hostDir, 'spool/recording'), 0o750)
   const password = ensureSecret(paths.ariPasswordFile)
   const app = opts.app ?? 'callctl'
-  writeConfig(join(hostDir, 'etc'), {HTTP_PORT: String(port), ARI_USER, ARI_PASSWORD: password, APP: app, INSTANCE_DIR: instanceDir, CEL: opts.cel ? 'yes' : 'no'})
+  writeConfig(join(hostDir, 'etc'), {
+    HTTP_PORT: String(port),
+    ARI_USER,
+    ARI_PASSWORD: password,
+    APP: app,
+    INSTANCE_DIR: instanceDir,
+    CEL: opts.cel ? 'yes' : 'no',
+    SIP_PORT: String(sip.port),
+    CARRIER_HOST: sip.carrier.host,
+    CARRIER_PORT: String(sip.carrier.port),
+    RTP_START: String(rtp.start),
+    RTP_END: String(rtp.end),
+  })
   writeFileSync(join(hostDir, 'moh', 'callctl-hold.wav'), holdMusicWav())
 
   mkdirSync(paths.sandboxDir, {recursive: true})
@@ -95,6 +115,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
     ariUser: ARI_USER,
     passwordFile: paths.ariPasswordFile,
     app,
+    sip,
     startedAt: new Date().toISOString(),
   }
   writeSandboxState(paths, state)
@@ -130,6 +151,33 @@ async function assertPortFree(port: number, waitMs = 10_000): Promise<void> {
       if ((err as {code?: string}).code !== 'port_in_use' || Date.now() > deadline) throw err
       await new Promise((r) => setTimeout(r, 250))
     }
+  }
+}
+
+/**
+ * Without --sip-port: the port this home's sandbox had before (registered phones keep
+ * working across a restart), else 5060 beside the default HTTP port, else a free one
+ * (a test run beside a demo). `sandbox status` and the demo print which.
+ */
+async function defaultSipPort(httpPort: number, before: number | undefined): Promise<number> {
+  if (before !== undefined && (await sipPortFree(before)) && (await sipPortFree(before + 1))) return before
+  if (httpPort === DEFAULT_HTTP_PORT && (await sipPortFree(DEFAULT_SIP_PORT)) && (await sipPortFree(DEFAULT_SIP_PORT + 1))) return DEFAULT_SIP_PORT
+  return freeSipPort()
+}
+
+/** SIP listens on UDP and TCP, and the carrier (SIPp in tests, a second box in production) on the next port. */
+async function assertSipPortsFree(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    if (await sipPortFree(port)) return
+    if (Date.now() > deadline) {
+      throw new UserError(`SIP port ${port} on 127.0.0.1 is already in use (UDP or TCP)`, {
+        suggestion: `Stop the program using it, or pick another: callctl sandbox up --sip-port ${port === DEFAULT_SIP_PORT ? 5070 : DEFAULT_SIP_PORT}`,
+        exitCode: 2,
+        code: 'port_in_use',
+      })
+    }
+    await new Promise((r) => setTimeout(r, 250))
   }
 }
 
@@ -233,6 +281,8 @@ export interface StatusResult {
   asteriskVersion: string | null
   startedAt: string | null
   channels: number | null
+  /** Where phones register and the carrier sends calls; null before a sandbox has run with SIP. */
+  sip: SandboxSip | null
 }
 
 export async function sandboxStatus(paths: Paths): Promise<StatusResult> {
@@ -262,6 +312,7 @@ export async function sandboxStatus(paths: Paths): Promise<StatusResult> {
     asteriskVersion: version,
     startedAt: state?.startedAt ?? null,
     channels,
+    sip: state?.sip ?? null,
   }
 }
 

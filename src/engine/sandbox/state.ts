@@ -14,7 +14,19 @@ export interface SandboxState {
   ariUser: string
   passwordFile: string
   app: string
+  /** Absent in the state of a sandbox started before SIP was part of it. */
+  sip?: SandboxSip
   startedAt: string
+}
+
+/** The sandbox's SIP side: where phones register, where the carrier is, its RTP ports. */
+export interface SandboxSip {
+  host: string
+  port: number
+  transports: Array<'udp' | 'tcp'>
+  /** The carrier endpoint is identified by this address and port (SIPp in tests); outbound calls go to it. */
+  carrier: {host: string; port: number}
+  rtp: {start: number; end: number}
 }
 
 export function sandboxStateFile(paths: Paths): string {
