@@ -11,8 +11,9 @@ import {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {CUSTOMER_RING_S, type ContactLookup} from './engine-types.js'
 import {callerIdString, cap, clampPriority, dialString} from './caller-id.js'
-import {enqueue, leaveWithPrompt, voicemail} from './queueing.js'
-import {endSession} from './teardown.js'
+import {enqueue, voicemail} from './queueing.js'
+import {endSession} from './call-end.js'
+import {leaveWithPrompt} from './leaving-prompt.js'
 import {shedIfOverloaded} from './overload.js'
 
 // The front door: a new call is screened (blacklist, contact), then runs its IVR or goes straight to a queue.

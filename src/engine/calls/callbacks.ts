@@ -4,8 +4,9 @@ import {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {CUSTOMER_RING_S} from './engine-types.js'
 import {dialString} from './caller-id.js'
-import {scheduleDispatch, startRecording} from './ringing.js'
-import {completeCall, endSession} from './teardown.js'
+import {completeCall, endSession} from './call-end.js'
+import {scheduleDispatch} from './dispatch.js'
+import {startRecording} from './start-recording.js'
 
 // Virtual hold: a caller who asked to be called back keeps its place; the agent is rung first, then the customer.
 

@@ -1,5 +1,5 @@
 import {hostname} from 'node:os'
-import type {AriPort, Channel} from '../ari/port.js'
+import type {AriPort} from '../ari/port.js'
 import {AriRequestError, AriTransportError, isNotFound} from '../ari/port.js'
 import {Acd} from '../routing/acd.js'
 import {HandleTimes} from '../routing/wait-estimate.js'
@@ -21,6 +21,20 @@ const HANGUP_ATTEMPTS = 6
  * The engine's state and the few primitives every part of it uses. The parts (admission,
  * queueing, ringing, callbacks, teardown, recovery) are functions over it; Engine is the
  * face the rest of callctl sees.
+ *
+ * The parts import one way, so each can be read without following a circle back to
+ * itself (test/unit/import-structure.test.ts holds it). Each line imports only from
+ * the lines below it, and within a line along its arrows:
+ *   engine
+ *   recovery-runner
+ *   channel-left (a departing channel, routed to its leg's phase)
+ *   admission → queueing, overload
+ *   teardown, ringing, shutdown
+ *   callbacks
+ *   leaving-prompt → call-end → ring-attempts, wrap-up → dispatch; start-recording
+ *   core and the state it holds (call-session, call-control, supervision, event-log, ...)
+ * The steps at the bottom import no phase; the one call back up (dispatch ringing an
+ * agent) goes through ringAgent below.
  */
 export class EngineCore {
   readonly opts: EngineOptions
@@ -37,6 +51,11 @@ export class EngineCore {
   readonly supervision: Supervision
   /** Set by Engine right after: call control needs the internals. */
   control!: CallControl
+  /**
+   * Rings an agent for a call: the ringing phase's work, given at construction so the
+   * bottom steps (dispatch.ts) can start a ring without importing the phase above them.
+   */
+  readonly ringAgent: (session: CallSession, agentId: string) => void
   readonly stats: LiveStats
   /** Agents in wrap-up: when it ends, and the call and queue it follows. */
   readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number; callId?: string | null; queue?: string | null}>()
@@ -104,8 +123,9 @@ export class EngineCore {
   }
 
 
-  constructor(opts: EngineOptions) {
+  constructor(opts: EngineOptions, phases: {ringAgent: (core: EngineCore, session: CallSession, agentId: string) => void}) {
     this.opts = opts
+    this.ringAgent = (session, agentId) => phases.ringAgent(this, session, agentId)
     this.ari = opts.ari
     this.store = opts.store
     this.log = opts.log

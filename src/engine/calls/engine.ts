@@ -1,22 +1,26 @@
 import type {ChannelDestroyedEvent, ChannelDtmfReceivedEvent, PlaybackEvent, StasisEndEvent, StasisStartEvent} from '../ari/port.js'
 import type {AgentRecord} from '../model.js'
 import {type AgentView} from '../routing/acd.js'
-import {estimateWait} from '../routing/wait-estimate.js'
 import type {StoredEvent} from '../store/events.js'
 import {UserError} from '../util/errors.js'
 import {CallControl, type EngineInternals} from './call-control.js'
 import {callIdOf} from './call-session.js'
 import {EngineCore} from './core.js'
-import {channelLeft} from './teardown.js'
-import {expectedWait} from './queueing.js'
+import {channelLeft} from './channel-left.js'
 import {externalLegGone, onExternalAnswered, onInbound} from './admission.js'
 import {customerLegGone, onCustomerAnswered} from './callbacks.js'
-import {afterLeavingPrompt, enqueue, exitQueue, leaveWithPrompt, onRecordingDone} from './queueing.js'
+import {enqueue, exitQueue, expectedWait, onRecordingDone} from './queueing.js'
 import {onAriReconnected, recover} from './recovery-runner.js'
-import {cancelAgentRings, finishAttempt, hangUpIfStray, onAgentAnswered, scheduleDispatch, startRecording} from './ringing.js'
+import {cancelAgentRings, hangUpIfStray, onAgentAnswered, ring} from './ringing.js'
 import {overloadView, stopWatching, watchOverload} from './overload.js'
 import {endAllCalls} from './shutdown.js'
-import {agentLegGone, agentPartDone, callerLegGone, endSession, endWrapUp, startWrapUpTimer} from './teardown.js'
+import {agentPartDone, endSession} from './call-end.js'
+import {agentLegGone, callerLegGone} from './teardown.js'
+import {scheduleDispatch} from './dispatch.js'
+import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
+import {finishAttempt} from './ring-attempts.js'
+import {startRecording} from './start-recording.js'
+import {endWrapUp, startWrapUpTimer} from './wrap-up.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
 
@@ -32,7 +36,7 @@ export class Engine {
   readonly core: EngineCore
 
   constructor(private readonly opts: EngineOptions) {
-    this.core = new EngineCore(opts)
+    this.core = new EngineCore(opts, {ringAgent: ring})
     this.core.control = new CallControl(this.internals())
   }
 

@@ -2,7 +2,7 @@ import type {AriPressureView} from '../ari/pressure.js'
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import type {OverloadView} from './engine-types.js'
-import {endSession} from './teardown.js'
+import {endSession} from './call-end.js'
 
 // Load shedding. When Asterisk's answers slow down past the threshold (ari/pressure.ts)
 // every caller the engine takes costs more requests to an Asterisk that already cannot

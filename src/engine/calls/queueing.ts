@@ -6,8 +6,9 @@ import {normaliseNumber, QueueWait} from './queue-wait.js'
 import type {EngineCore} from './core.js'
 import {type ExitReason, VOICEMAIL_MAX_S} from './engine-types.js'
 import {callbackConfirmed} from './callbacks.js'
-import {scheduleDispatch} from './ringing.js'
-import {endSession, leaveLine} from './teardown.js'
+import {endSession, leaveLine} from './call-end.js'
+import {scheduleDispatch} from './dispatch.js'
+import {leaveWithPrompt} from './leaving-prompt.js'
 
 // Callers in line: joining a queue within its limits, and leaving it without an agent (overflow, message, voicemail).
 
@@ -155,30 +156,6 @@ export function overflow(core: EngineCore, session: CallSession, from: string, r
       void core.hangup(session.channelId)
       endSession(core, session, `exit-${reason}`)
   }
-}
-
-/** Plays a prompt, then hangs up; the call ends with `cause` (null: it continues as a callback). */
-export async function leaveWithPrompt(core: EngineCore, session: CallSession, prompt: string | string[], cause: string | null): Promise<void> {
-  if (cause !== null) session.state = 'leaving'
-  const playback = session.nextPlaybackId()
-  core.leavingPrompts.set(playback, cause)
-  const media = (Array.isArray(prompt) ? prompt : [prompt]).map((p) => (p.startsWith('sound:') ? p : `sound:${p}`))
-  try {
-    await core.ari.stopMoh(session.channelId).catch(() => undefined)
-    await core.ari.playOnChannel(session.channelId, media.length === 1 ? media[0]! : media, playback)
-  } catch {
-    core.leavingPrompts.delete(playback)
-    void core.hangup(session.channelId)
-    if (cause !== null) endSession(core, session, cause)
-  }
-}
-
-export function afterLeavingPrompt(core: EngineCore, session: CallSession, playbackId: string): void {
-  if (!core.leavingPrompts.has(playbackId)) return
-  const cause = core.leavingPrompts.get(playbackId)!
-  core.leavingPrompts.delete(playbackId)
-  void core.hangup(session.channelId)
-  if (cause !== null) endSession(core, session, cause)
 }
 
 export async function voicemail(core: EngineCore, session: CallSession, prompt: string | string[], reason: ExitReason | 'ivr'): Promise<void> {

@@ -1,70 +1,20 @@
 import type {Channel} from '../ari/port.js'
 import {AriRequestError, AriTransportError, isNotFound} from '../ari/port.js'
-import {CallSession, type RingAttempt} from './call-session.js'
+import type {CallSession, RingAttempt} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {ORIGINATE_GRACE_S} from './engine-types.js'
 import {callerIdString} from './caller-id.js'
 import {dialCustomer} from './callbacks.js'
+import {finishAttempt} from './ring-attempts.js'
+import {startRecording} from './start-recording.js'
 
-// Routing decisions put into effect: ringing agents, ring timeouts, answers, automatic pauses.
+// Ringing agents: the ring itself (core.ringAgent, which dispatch.ts calls), ring timeouts,
+// rings Asterisk made after the engine gave up on them, and an agent answering.
 
 /** Originates still waiting for Asterisk's answer: a logout waits for them to settle. */
 const originating = new WeakMap<RingAttempt, Promise<void>>()
 /** Rings the engine gave up on without an answer from Asterisk, which may still create them. */
 const strays = new WeakMap<EngineCore, Map<string, number>>()
-/** Dispatch held back while Asterisk's answers fail (the REST client's back-off). */
-const heldBack = new WeakMap<EngineCore, ReturnType<typeof setTimeout>>()
-
-/** Batch decisions: many state changes in one tick lead to one dispatch. */
-export function scheduleDispatch(core: EngineCore): void {
-  if (core.dispatchQueued || core.stopped) return
-  core.dispatchQueued = true
-  queueMicrotask(() => {
-    core.dispatchQueued = false
-    if (core.stopped) return
-    // A request to Asterisk just failed or timed out: no new rings until the back-off
-    // ends (the REST client's, doubled per failure, with jitter). The callers keep their
-    // places; what piled up meanwhile goes out in one dispatch.
-    const backoffUntil = core.ari.pressure?.view().backoffUntil ?? 0
-    if (backoffUntil > Date.now()) {
-      if (!heldBack.has(core)) {
-        const t = setTimeout(() => {
-          heldBack.delete(core)
-          scheduleDispatch(core)
-        }, backoffUntil - Date.now())
-        t.unref?.()
-        heldBack.set(core, t)
-      }
-      return
-    }
-    const now = core.clock.now()
-    for (const offer of core.acd.dispatch(now)) {
-      const session = core.sessions.get(offer.callId)
-      if (!session || session.ended) {
-        core.acd.ringEnded(offer.callId, offer.agentId, 'canceled', now)
-        continue
-      }
-      ring(core, session, offer.agentId)
-    }
-    scheduleWake(core)
-  })
-}
-
-/** The ACD's own deadlines (sticky holds ending, skills widening, retries) wake a dispatch. */
-export function scheduleWake(core: EngineCore): void {
-  const at = core.acd.nextWakeAt()
-  if (at === null) return
-  if (core.wakeTimer && core.wakeTimer.at <= at) return
-  if (core.wakeTimer) core.clock.clearTimeout(core.wakeTimer.timer)
-  const delay = Math.max(0, at - core.clock.now())
-  core.wakeTimer = {
-    at,
-    timer: core.clock.setTimeout(() => {
-      core.wakeTimer = null
-      scheduleDispatch(core)
-    }, delay),
-  }
-}
 
 export function ring(core: EngineCore, session: CallSession, agentId: string): void {
   const agent = core.acd.agents.get(agentId)!
@@ -168,44 +118,6 @@ export function ringTimedOut(core: EngineCore, session: CallSession, attempt: Ri
   void core.hangup(attempt.channelId)
 }
 
-/**
- * Ends one ring without an answer; the agent is free again at once, or after its back-off
- * when the ring failed. A failure that is Asterisk's (missed: false) backs off without
- * counting as the agent's missed ring.
- */
-export function finishAttempt(core: EngineCore, session: CallSession, attempt: RingAttempt, outcome: 'no-answer' | 'failed' | 'canceled', reason: string, o: {missed?: boolean} = {}): void {
-  if (attempt.outcome !== null) return
-  attempt.outcome = outcome
-  core.clock.clearTimeout(attempt.timer)
-  const now = core.clock.now()
-  const missed = o.missed ?? true
-  core.acd.ringEnded(session.id, attempt.agentId, outcome, now, reason, missed)
-  const ringMs = now - attempt.startedAt
-  if (outcome === 'canceled' || !missed) {
-    core.events.append({type: 'agent.ring_canceled', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {ringMs, reason}})
-  } else {
-    core.events.append({type: 'agent.ring_noanswer', callId: session.id, queue: session.queue, agent: attempt.agentId, data: {reason, ringMs, outcome}})
-    maybeAutoPause(core, attempt.agentId, session.queue)
-  }
-  scheduleDispatch(core)
-}
-
-/** After K missed rings in a row the agent is paused with reason "no-answer". */
-export function maybeAutoPause(core: EngineCore, agentId: string, queue: string | null): void {
-  const a = core.acd.agents.get(agentId)
-  const limit = queue ? core.acd.queues.get(queue)?.autoPauseAfter ?? 0 : 0
-  if (!a || limit <= 0 || a.missedRings < limit || a.presence !== 'available') return
-  const now = core.clock.now()
-  core.acd.setPresence(agentId, 'paused', 'no-answer', now)
-  void core.store
-    .setPresence(
-      {agent: agentId, status: 'paused', reason: 'no-answer', since: now},
-      {type: 'agent.paused', ts: now, agent: agentId, queue, origin: core.origin, data: {reason: 'no-answer', auto: true, missedRings: a.missedRings}},
-    )
-    .catch((err: unknown) => core.log.error('could not record an automatic pause', {agent: agentId, error: String(err)}))
-  core.log.warn(`agent ${agentId} paused automatically after ${a.missedRings} missed rings`)
-}
-
 export async function onAgentAnswered(core: EngineCore, channel: Channel): Promise<void> {
   if (hangUpIfStray(core, channel.id)) return
   const ref = core.channels.get(channel.id)
@@ -265,10 +177,4 @@ export async function onAgentAnswered(core: EngineCore, channel: Channel): Promi
  */
 function legVanished(err: unknown): boolean {
   return isNotFound(err) || (err instanceof AriRequestError && (err.status === 422 || (err.status === 400 && /not found/i.test(err.message))))
-}
-
-export function startRecording(core: EngineCore, session: CallSession): void {
-  const settings = session.queue ? core.acd.queues.get(session.queue) : undefined
-  if (!core.opts.recorder || !session.bridgeId || settings?.record === false) return
-  core.opts.recorder.callConnected({callId: session.id, bridgeId: session.bridgeId, queue: session.queue, agent: session.agentId, number: session.isCallback ? session.callbackNumber! : session.caller.number})
 }

@@ -1,6 +1,6 @@
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
-import {agentPartDone, endSession, leaveLine} from './teardown.js'
+import {agentPartDone, endSession, leaveLine} from './call-end.js'
 
 // A deliberate stop that ends the calls with the engine (the demo stopping: its Asterisk
 // goes down with it). A plain stop or a kill leaves calls in Asterisk for the next engine
