@@ -1,20 +1,44 @@
+import type {ChannelDestroyedEvent} from '../ari/port.js'
 import {externalLegGone} from './admission.js'
 import {customerLegGone} from './callbacks.js'
 import type {EngineCore} from './core.js'
+import {finishAttempt} from './ring-attempts.js'
 import {agentLegGone, callerLegGone} from './teardown.js'
 
-// Routing a departing channel to its leg's phase sits above those phases (it was in
-// teardown, which then imported admission and callbacks, and they imported teardown).
+// The one way a departing channel is handled, whatever told the engine it left: StasisEnd,
+// ChannelDestroyed, or a reconnect finding it gone. Two copies of this routing had
+// drifted apart (only one knew Asterisk's hang-up cause); this module is above the phases
+// it routes to, and the engine and recovery call it.
 
-/** A channel left the app (hung up, or gone while we were away): its part of the call ends. */
-export function channelLeft(core: EngineCore, channelId: string): void {
+/** What ChannelDestroyed says about how the channel went: decides a ring's or a callback's outcome. */
+export type HangupCause = Pick<ChannelDestroyedEvent, 'cause' | 'cause_txt'>
+
+/**
+ * A channel left the app (hung up, or gone while we were away): its part of the call ends.
+ * `destroyed` is Asterisk's cause when the channel was destroyed; without it the channel
+ * just left (StasisEnd, or missing after a reconnect).
+ */
+export function channelLeft(core: EngineCore, channelId: string, destroyed?: HangupCause): void {
   if (core.supervision.onChannelGone(channelId)) return
   const ref = core.channels.get(channelId)
   if (!ref) return
   // Asterisk stops sending a channel's events once it leaves the app.
   core.channels.delete(channelId)
-  if (ref.role === 'caller') callerLegGone(core, ref.session)
-  else if (ref.role === 'customer') customerLegGone(core, ref.session, channelId, 'hangup')
-  else if (ref.role === 'external') externalLegGone(core, ref.session, channelId)
-  else if (!core.control.legGone(ref.session, channelId, ref.role)) agentLegGone(core, ref.session, channelId)
+  const {session} = ref
+  if (ref.role === 'caller') return callerLegGone(core, session)
+  if (ref.role === 'customer') return customerLegGone(core, session, channelId, destroyed ? (destroyed.cause === 19 ? 'no-answer' : causeText(destroyed)) : 'hangup')
+  if (ref.role === 'external') return externalLegGone(core, session, channelId)
+  if (core.control.legGone(session, channelId, ref.role)) return
+  const attempt = session.attempts.get(channelId)
+  if (destroyed && attempt && attempt.outcome === null) {
+    // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
+    // unroutable and the like mean the phone could not ring at all.
+    const outcome = destroyed.cause === 19 ? 'no-answer' : 'failed'
+    finishAttempt(core, session, attempt, outcome, causeText(destroyed))
+  }
+  agentLegGone(core, session, channelId)
+}
+
+function causeText(c: HangupCause): string {
+  return c.cause_txt || `cause ${c.cause}`
 }

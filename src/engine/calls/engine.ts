@@ -7,15 +7,14 @@ import {CallControl, type EngineInternals} from './call-control.js'
 import {callIdOf} from './call-session.js'
 import {EngineCore} from './core.js'
 import {channelLeft} from './channel-left.js'
-import {externalLegGone, onExternalAnswered, onInbound} from './admission.js'
-import {customerLegGone, onCustomerAnswered} from './callbacks.js'
+import {onExternalAnswered, onInbound} from './admission.js'
+import {onCustomerAnswered} from './callbacks.js'
 import {enqueue, exitQueue, expectedWait, onRecordingDone} from './queueing.js'
 import {onAriReconnected, recover} from './recovery-runner.js'
 import {cancelAgentRings, hangUpIfStray, onAgentAnswered, ring} from './ringing.js'
 import {overloadView, stopWatching, watchOverload} from './overload.js'
 import {endAllCalls} from './shutdown.js'
 import {agentPartDone, endSession} from './call-end.js'
-import {agentLegGone, callerLegGone} from './teardown.js'
 import {scheduleDispatch} from './dispatch.js'
 import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
 import {finishAttempt} from './ring-attempts.js'
@@ -237,23 +236,7 @@ export class Engine {
   }
 
   private onChannelDestroyed(e: ChannelDestroyedEvent): void {
-    if (this.core.supervision.onChannelGone(e.channel.id)) return
-    const ref = this.core.channels.get(e.channel.id)
-    if (!ref) return
-    this.core.channels.delete(e.channel.id)
-    const {session} = ref
-    if (ref.role === 'caller') return callerLegGone(this.core, session)
-    if (ref.role === 'customer') return customerLegGone(this.core, session, e.channel.id, e.cause === 19 ? 'no-answer' : e.cause_txt || `cause ${e.cause}`)
-    if (ref.role === 'external') return externalLegGone(this.core, session, e.channel.id)
-    if (this.core.control.legGone(session, e.channel.id, ref.role)) return
-    const attempt = session.attempts.get(e.channel.id)
-    if (attempt && attempt.outcome === null) {
-      // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
-      // unroutable and the like mean the phone could not ring at all.
-      const outcome = e.cause === 19 ? 'no-answer' : 'failed'
-      finishAttempt(this.core, session, attempt, outcome, e.cause_txt || `cause ${e.cause}`)
-    }
-    agentLegGone(this.core, session, e.channel.id)
+    channelLeft(this.core, e.channel.id, e)
   }
 
   private onDtmf(e: ChannelDtmfReceivedEvent): void {
