@@ -594,7 +594,7 @@ export class Acd {
 
   private agentsFor(w: WaitingCaller, now: number): AgentRuntime[] {
     const q = this.qs.get(w.queue)!
-    const candidates: Candidate[] = []
+    const candidates: Candidate<AgentRuntime>[] = []
     const today = dayOf(now)
     for (const a of q.free) {
       if (!w.requirement.matches(a.skills) || !untried(w, a, now)) continue

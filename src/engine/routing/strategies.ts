@@ -1,8 +1,17 @@
 import type {Strategy} from '../model.js'
-import type {AgentRuntime} from './acd.js'
 
-export interface Candidate {
-  agent: AgentRuntime
+/**
+ * What the strategies read of an agent. Declared here rather than importing the ACD's
+ * AgentRuntime, so the ACD imports its strategies and not the other way round.
+ */
+export interface StrategyAgent {
+  idleSince: number
+  callsToday: number
+  talkMsToday: number
+}
+
+export interface Candidate<A extends StrategyAgent = StrategyAgent> {
+  agent: A
   /** The agent's penalty in this queue: lower tiers are tried first. */
   penalty: number
   /** The order the agent joined the queue: linear and round-robin follow it. */
@@ -16,7 +25,7 @@ export interface Candidate {
  * lowest penalty tier, then the best skill score in it, then break ties their own way.
  * ring-all rings everyone left; the others ring one agent.
  */
-export function chooseAgents(strategy: Strategy, candidates: Candidate[], ctx: {rrLast: number; random: () => number}): AgentRuntime[] {
+export function chooseAgents<A extends StrategyAgent>(strategy: Strategy, candidates: Candidate<A>[], ctx: {rrLast: number; random: () => number}): A[] {
   if (candidates.length === 0) return []
   if (strategy === 'weighted-random') return [weightedByPenalty(candidates, ctx.random).agent]
   let tier = lowest(candidates, (c) => c.penalty)
@@ -42,19 +51,19 @@ export function chooseAgents(strategy: Strategy, candidates: Candidate[], ctx: {
   }
 }
 
-function lowest(cs: Candidate[], key: (c: Candidate) => number): Candidate[] {
+function lowest<C extends Candidate>(cs: C[], key: (c: C) => number): C[] {
   let best = Infinity
   for (const c of cs) best = Math.min(best, key(c))
   return cs.filter((c) => key(c) === best)
 }
 
-function highest(cs: Candidate[], key: (c: Candidate) => number): Candidate[] {
+function highest<C extends Candidate>(cs: C[], key: (c: C) => number): C[] {
   let best = -Infinity
   for (const c of cs) best = Math.max(best, key(c))
   return cs.filter((c) => key(c) === best)
 }
 
-function min(cs: Candidate[], key: (c: Candidate) => number, tie: (c: Candidate) => number = (c) => c.order): Candidate {
+function min<C extends Candidate>(cs: C[], key: (c: C) => number, tie: (c: C) => number = (c) => c.order): C {
   let best = cs[0]!
   for (const c of cs) {
     const k = key(c)
@@ -65,7 +74,7 @@ function min(cs: Candidate[], key: (c: Candidate) => number, tie: (c: Candidate)
 }
 
 /** Chance proportional to 1 / (1 + penalty): penalty 0 twice as likely as penalty 1. */
-function weightedByPenalty(cs: Candidate[], random: () => number): Candidate {
+function weightedByPenalty<C extends Candidate>(cs: C[], random: () => number): C {
   const weights = cs.map((c) => 1 / (1 + Math.max(0, c.penalty)))
   const total = weights.reduce((a, b) => a + b, 0)
   let r = random() * total
