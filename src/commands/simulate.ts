@@ -1,11 +1,8 @@
 import {Flags} from '@oclif/core'
-import {AriHttp} from '../engine/ari/index.js'
-import {loadEngineConfig} from '../engine/config/engine-config.js'
-import {runSimulation, type SimulationSummary} from '../engine/sim/run-simulation.js'
-import {SqliteStore} from '../engine/store/sqlite-store.js'
+import {runConfiguredSimulation} from '../engine/sim/configured-simulation.js'
+import type {SimulationSummary} from '../engine/sim/run-simulation.js'
 import {parseRange} from '../engine/util/duration.js'
 import {UserError} from '../engine/util/errors.js'
-import {createLogger} from '../engine/util/log.js'
 import {CallctlCommand} from '../ui/command.js'
 import {fields} from '../ui/render.js'
 
@@ -38,30 +35,20 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
     const rate = Number(flags.rate)
     if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UserError(`Invalid --rate "${flags.rate}"`, {suggestion: 'Use callers per second, e.g. 0.5 or 2 (at most 1000).', exitCode: 2})
     if (flags.dtmf && !/^[0-9*#A-Dw]+$/.test(flags.dtmf)) throw new UserError(`Invalid --dtmf "${flags.dtmf}"`, {suggestion: 'Use digits 0-9, *, #, A-D and w for a half-second pause.', exitCode: 2})
-    const config = loadEngineConfig({file: flags.config})
-    const log = createLogger({level: config.logLevel})
-    const store = new SqliteStore(config.database)
-    try {
-      return await runSimulation(
-        {ari: new AriHttp(config.ari), store, log},
-        {
-          callers: flags.callers,
-          rate,
-          agents: flags.agents,
-          talk: parseRange(flags.talk, '--talk'),
-          patience: parseRange(flags.patience, '--patience'),
-          ring: parseRange(flags.ring, '--ring'),
-          dtmf: flags.dtmf,
-          queue: flags.queue,
-          did: flags.did,
-          agentPrefix: flags['agent-prefix'],
-          vipShare: Math.min(1, Math.max(0, Number(flags.vip) || 0)),
-          wait: !flags['no-wait'],
-        },
-      )
-    } finally {
-      await store.close()
-    }
+    return runConfiguredSimulation(flags.config, {
+      callers: flags.callers,
+      rate,
+      agents: flags.agents,
+      talk: parseRange(flags.talk, '--talk'),
+      patience: parseRange(flags.patience, '--patience'),
+      ring: parseRange(flags.ring, '--ring'),
+      dtmf: flags.dtmf,
+      queue: flags.queue,
+      did: flags.did,
+      agentPrefix: flags['agent-prefix'],
+      vipShare: Math.min(1, Math.max(0, Number(flags.vip) || 0)),
+      wait: !flags['no-wait'],
+    })
   }
 
   protected render(s: SimulationSummary): void {

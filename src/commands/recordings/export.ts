@@ -1,8 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {AriHttp} from '../../engine/ari/index.js'
-import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withStore} from '../../engine/config/open-store.js'
-import {exportRecordings, type ExportedRecording} from '../../engine/recordings/recordings.js'
+import {exportConfiguredRecordings} from '../../engine/recordings/configured-recordings.js'
+import type {ExportedRecording} from '../../engine/recordings/recordings.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -25,9 +23,7 @@ file is written under a temporary name, renamed when complete, and is mode 0640.
     const {args, flags} = await this.parse(RecordingsExport)
     if (!!args.name === !!flags.call) throw new UserError('Give a recording NAME or --call CALL (one of them)', {suggestion: 'See the names with: callctl recordings list', exitCode: 2})
     const target = args.name ? {name: args.name} : {callId: flags.call}
-    return withStore(flags.config, async (store) => ({
-      exported: await exportRecordings(store.db, target, flags.out, () => new AriHttp(loadEngineConfig({file: flags.config}).ari)),
-    }))
+    return {exported: await exportConfiguredRecordings(flags.config, target, flags.out)}
   }
 
   protected render(r: {exported: ExportedRecording[]}): void {

@@ -1,8 +1,6 @@
 import {Flags} from '@oclif/core'
-import {AriHttp} from '../../engine/ari/index.js'
-import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withStore} from '../../engine/config/open-store.js'
-import {parseRetention, purgeRecordings, type PurgeResult} from '../../engine/recordings/recordings.js'
+import {purgeConfiguredRecordings} from '../../engine/recordings/configured-recordings.js'
+import {parseRetention, type PurgeResult} from '../../engine/recordings/recordings.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
@@ -22,9 +20,7 @@ could not be deleted (it stays listed and is tried again next time).`
     const {flags} = await this.parse(RecordingsPurge)
     const now = Date.now()
     const olderThanMs = parseRetention(flags['older-than'], now)
-    const res = await withStore(flags.config, (store) =>
-      purgeRecordings(store.db, {olderThanMs, now, dryRun: flags['dry-run'], ari: () => new AriHttp(loadEngineConfig({file: flags.config}).ari)}),
-    )
+    const res = await purgeConfiguredRecordings(flags.config, {olderThanMs, now, dryRun: flags['dry-run']})
     if (res.failed.length > 0) process.exitCode = 1
     return res
   }
