@@ -1,4 +1,4 @@
-import type {AriEventMap, AriEventType, AriPort, Bridge, Channel, ConnectionState, OriginateParams} from '../../src/engine/ari/port.js'
+import type {AriEventMap, AriEventType, AriPort, Bridge, Channel, ConfigTuple, ConnectionState, Endpoint, OriginateParams} from '../../src/engine/ari/port.js'
 import {AriRequestError} from '../../src/engine/ari/port.js'
 
 export interface RecordedRequest {
@@ -190,6 +190,35 @@ export class FakeAri implements AriPort {
   }
   async applicationInfo(app: string) {
     return {name: app, channel_ids: [...this.channels.keys()], bridge_ids: [...this.bridges.keys()]}
+  }
+  /** Endpoint states a test sets (PJSIP/1001 → offline); unset ones read online. */
+  readonly endpointStates = new Map<string, Endpoint['state']>()
+  /** Device states a test sets (PJSIP/1001 → INUSE); unset ones read NOT_INUSE. */
+  readonly deviceStates = new Map<string, string>()
+  readonly configObjects = new Map<string, ConfigTuple[]>()
+  async subscribe(app: string, sources: string[]): Promise<void> {
+    this.requests.push({op: 'subscribe', args: [app, sources]})
+  }
+  async unsubscribe(app: string, sources: string[]): Promise<void> {
+    this.requests.push({op: 'unsubscribe', args: [app, sources]})
+  }
+  async getEndpoint(technology: string, resource: string): Promise<Endpoint> {
+    return {technology, resource, state: this.endpointStates.get(`${technology}/${resource}`) ?? 'online', channel_ids: []}
+  }
+  async getDeviceState(name: string): Promise<string> {
+    return this.deviceStates.get(name) ?? 'NOT_INUSE'
+  }
+  async putConfigObject(configClass: string, objectType: string, id: string, fields: ConfigTuple[]): Promise<ConfigTuple[]> {
+    this.configObjects.set(`${configClass}/${objectType}/${id}`, fields)
+    return fields
+  }
+  async getConfigObject(configClass: string, objectType: string, id: string): Promise<ConfigTuple[]> {
+    const o = this.configObjects.get(`${configClass}/${objectType}/${id}`)
+    if (!o) throw new AriRequestError(404, 'getConfigObject', 'not found')
+    return o
+  }
+  async deleteConfigObject(configClass: string, objectType: string, id: string): Promise<void> {
+    this.configObjects.delete(`${configClass}/${objectType}/${id}`)
   }
 }
 

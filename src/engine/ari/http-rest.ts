@@ -11,6 +11,8 @@ import type {
   AsteriskInfo,
   Bridge,
   Channel,
+  ConfigTuple,
+  Endpoint,
   LiveRecording,
   OriginateParams,
   Playback,
@@ -249,7 +251,28 @@ export class AriHttp implements AriRest {
   }
   applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}> {
     return this.request('GET', `/applications/${this.enc(app)}`)
+  }  async subscribe(app: string, sources: string[]): Promise<void> {
+    await this.request('POST', `/applications/${this.enc(app)}/subscription`, {eventSource: sources.join(',')})
   }
+  async unsubscribe(app: string, sources: string[]): Promise<void> {
+    await this.request('DELETE', `/applications/${this.enc(app)}/subscription`, {eventSource: sources.join(',')})
+  }
+  getEndpoint(technology: string, resource: string): Promise<Endpoint> {
+    return this.request('GET', `/endpoints/${this.enc(technology)}/${this.enc(resource)}`)
+  }
+  async getDeviceState(name: string): Promise<string> {
+    return (await this.request<{state: string}>('GET', `/deviceStates/${this.enc(name)}`)).state
+  }
+  putConfigObject(configClass: string, objectType: string, id: string, fields: ConfigTuple[]): Promise<ConfigTuple[]> {
+    return this.request('PUT', `/asterisk/config/dynamic/${this.enc(configClass)}/${this.enc(objectType)}/${this.enc(id)}`, {}, {fields})
+  }
+  getConfigObject(configClass: string, objectType: string, id: string): Promise<ConfigTuple[]> {
+    return this.request('GET', `/asterisk/config/dynamic/${this.enc(configClass)}/${this.enc(objectType)}/${this.enc(id)}`)
+  }
+  async deleteConfigObject(configClass: string, objectType: string, id: string): Promise<void> {
+    await this.request('DELETE', `/asterisk/config/dynamic/${this.enc(configClass)}/${this.enc(objectType)}/${this.enc(id)}`)
+  }
+
 }
 
 /** Why there was no answer, in a word or two: ECONNREFUSED, ECONNRESET, timeout. */

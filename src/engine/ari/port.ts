@@ -110,6 +110,35 @@ export interface ChannelBridgeEvent extends EventBase {
   channel: Channel
 }
 
+/** An endpoint (a phone, the carrier) as ARI reports it: online once registered and reachable. */
+export interface Endpoint {
+  technology: string
+  resource: string
+  state?: 'unknown' | 'offline' | 'online'
+  channel_ids: string[]
+}
+export interface EndpointStateChangeEvent extends EventBase {
+  type: 'EndpointStateChange'
+  endpoint: Endpoint
+}
+/** A phone's registration (contact) appeared, answered a qualify, stopped answering, or left. */
+export interface ContactStatusChangeEvent extends EventBase {
+  type: 'ContactStatusChange'
+  endpoint: Endpoint
+  contact_info: {uri: string; contact_status: 'Unreachable' | 'Reachable' | 'Unknown' | 'NonQualified' | 'Removed' | 'Created' | 'Updated'; aor: string; roundtrip_usec?: string}
+}
+/** A device's state (PJSIP/1001: NOT_INUSE, INUSE, RINGING, UNAVAILABLE, ...), the state app_queue reads for its members. */
+export interface DeviceStateChangedEvent extends EventBase {
+  type: 'DeviceStateChanged'
+  device_state: {name: string; state: string}
+}
+
+/** One attribute of a sorcery object (ARI push configuration). */
+export interface ConfigTuple {
+  attribute: string
+  value: string
+}
+
 export interface AriEventMap {
   StasisStart: StasisStartEvent
   StasisEnd: StasisEndEvent
@@ -125,6 +154,9 @@ export interface AriEventMap {
   BridgeDestroyed: BridgeDestroyedEvent
   ChannelEnteredBridge: ChannelBridgeEvent
   ChannelLeftBridge: ChannelBridgeEvent
+  EndpointStateChange: EndpointStateChangeEvent
+  ContactStatusChange: ContactStatusChangeEvent
+  DeviceStateChanged: DeviceStateChangedEvent
 }
 export type AriEventType = keyof AriEventMap
 export const ARI_EVENT_TYPES: readonly AriEventType[] = [
@@ -142,6 +174,9 @@ export const ARI_EVENT_TYPES: readonly AriEventType[] = [
   'BridgeDestroyed',
   'ChannelEnteredBridge',
   'ChannelLeftBridge',
+  'EndpointStateChange',
+  'ContactStatusChange',
+  'DeviceStateChanged',
 ]
 
 export interface OriginateParams {
@@ -227,6 +262,16 @@ export interface AriRest {
   /** Bytes of a finished recording (fetched over HTTP; ari-client 2.2.0 cannot). */
   downloadStoredRecording(name: string): Promise<Buffer>
   applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}>
+  /** Adds event sources (endpoint:PJSIP/1001, deviceState:PJSIP/1001) to an app: ARI sends endpoint and device events only for what the app subscribed to. */
+  subscribe(app: string, sources: string[]): Promise<void>
+  unsubscribe(app: string, sources: string[]): Promise<void>
+  getEndpoint(technology: string, resource: string): Promise<Endpoint>
+  /** A device's state as app_queue sees it (PJSIP/1001 → NOT_INUSE, INUSE, RINGING, UNAVAILABLE, ...). */
+  getDeviceState(name: string): Promise<string>
+  /** ARI push configuration: create or replace a sorcery object (res_pjsip endpoint, auth, aor, identify). */
+  putConfigObject(configClass: string, objectType: string, id: string, fields: ConfigTuple[]): Promise<ConfigTuple[]>
+  getConfigObject(configClass: string, objectType: string, id: string): Promise<ConfigTuple[]>
+  deleteConfigObject(configClass: string, objectType: string, id: string): Promise<void>
   /** How hard Asterisk is pressed (answer times, failures, back-off); absent in fakes that do not model it. */
   readonly pressure?: AriPressureLike
 }

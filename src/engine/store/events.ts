@@ -62,6 +62,22 @@ export const EVENT_TYPES = [
   'agent.wrapup_started', // {seconds}
   'agent.wrapup_ended', // {how: timer|agent}
   'agent.wrapup_extended', // {seconds}
+  'agent.unreachable', // the agent's phone is not registered or does not answer qualify pings {phone, reason, contact?}
+  'agent.reachable', // the phone is back {phone, unreachableMs}
+  'agent.other_call', // the phone is in use on a call the engine did not place, or rings elsewhere {phone, device}
+  'agent.other_call_ended', // {phone, durationMs}
+  'agent.autopaused', // paused by the engine after a ring failed {reason: busy|unavailable, cause}
+  // phones and SIP
+  'phone.added', // provisioned in the store (and pushed to Asterisk) {agent, transport}
+  'phone.updated', // {agent, transport}
+  'phone.removed',
+  'phone.secret_reset',
+  'phone.registered', // a contact appeared or answered {phone, contact, userAgent?, rttMs?}
+  'phone.unregistered', // {phone, contact, how: removed|unreachable}
+  'sip.auth_failed', // Asterisk's security log: a failed registration or call {address, account, event}
+  'sip.blocked', // an address refused for a while after repeated failures {address, failures, untilTs}
+  'sip.unblocked', // {address, by: expiry|admin}
+  'call.outbound_refused', // a number not allowed by the outbound patterns {number, by, rule}
   // queues
   'queue.added',
   'queue.updated',

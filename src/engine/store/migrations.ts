@@ -269,4 +269,20 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    name: 'SIP phones provisioned by callctl',
+    sql: `
+      -- The phones callctl provisions into Asterisk (PJSIP endpoint, auth and AOR of the
+      -- same id). The password is not here: it is a 0600 secret file beside the other
+      -- secrets, so a copy of the database does not carry it.
+      CREATE TABLE phones (
+        id TEXT PRIMARY KEY,
+        agent TEXT,
+        transport TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]
