@@ -63,6 +63,10 @@ export interface QueueSettings {
   callbackRetryDelay: number
   /** Missed rings in a row before an agent is paused with reason "no-answer"; 0 = never. */
   autoPauseAfter: number
+  /** Pause an agent whose phone answered a ring with busy (app_queue's autopausebusy). */
+  autoPauseBusy: boolean
+  /** Pause an agent whose phone could not be reached for a ring (app_queue's autopauseunavail). */
+  autoPauseUnavailable: boolean
   /** A caller who called within this many seconds is offered to its last agent first; 0 = off. */
   lastAgentWindow: number
   /** Seconds to hold such a caller for that agent before normal routing. */
@@ -99,6 +103,8 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   callbackAttempts: 3,
   callbackRetryDelay: 60,
   autoPauseAfter: 3,
+  autoPauseBusy: false,
+  autoPauseUnavailable: false,
   lastAgentWindow: 0,
   lastAgentWait: 20,
   resumeWindow: 0,
@@ -137,4 +143,9 @@ export interface Presence {
 }
 
 /** What an agent is doing, as shown to supervisors. */
-export type AgentState = 'offline' | 'idle' | 'ringing' | 'on-call' | 'wrap-up' | 'paused'
+/**
+ * unreachable: logged in, but the phone is not registered or does not answer qualify
+ * pings; other-call: the phone is busy on a call the engine did not place. Neither is
+ * offered a call.
+ */
+export type AgentState = 'offline' | 'idle' | 'ringing' | 'on-call' | 'wrap-up' | 'paused' | 'unreachable' | 'other-call'

@@ -19,6 +19,8 @@ import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
 import {ensureSecret} from './util/secrets.js'
 import {keepCallRows} from './reports/call-rows.js'
+import {PhoneStore} from './phones/phone-store.js'
+import {applyAllPhones} from './phones/phones.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -179,6 +181,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
       }),
     }),
     recorder,
+    phones: {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (rest) => applyAllPhones(store, config.paths, rest)},
   })
   const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.

@@ -59,6 +59,10 @@ export function stateColor(state: string): string {
       return chalk.blue(state)
     case 'paused':
       return chalk.magenta(state)
+    case 'unreachable':
+      return chalk.red(state)
+    case 'other-call':
+      return chalk.yellow(state)
     default:
       return chalk.dim(state)
   }

@@ -104,7 +104,7 @@ describe('API contract as JSON Schema', () => {
   it('results are checked against the declared views (what the test harness does with every answer)', () => {
     const agent = {id: 'a1', name: 'A', endpoint: 'PJSIP/a1', state: 'idle', since: 1, pauseReason: null, callId: null, queues: {sales: 0}, skills: {}, callsTaken: 0, callsToday: 0, talkMs: 0, missedRings: 0, backoffUntil: null, why: null}
     expect(resultProblem('agent.ready', agent)).toBeNull()
-    expect(resultProblem('agent.ready', {...agent, state: 'napping'})).toBe('state: expected one of offline, idle, ringing, on-call, wrap-up, paused, got "napping"')
+    expect(resultProblem('agent.ready', {...agent, state: 'napping'})).toBe('state: expected one of offline, idle, ringing, on-call, wrap-up, paused, unreachable, other-call, got "napping"')
     expect(resultProblem('agent.wrapup', {...agent, wrapUpEndsAt: 'soon'})).toMatch(/^wrapUpEndsAt: expected number, got string$/)
     expect(resultProblem('call.hold', {callId: 'c1', held: true})).toBeNull()
     expect(resultProblem('snapshot', {at: 1, queues: [{name: 'sales'}], agents: [agent], calls: [], stats: {}})).toBeNull()

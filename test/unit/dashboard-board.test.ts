@@ -8,7 +8,7 @@ const board = (filter?: string) => buildBoard(fixtureSnapshot(), {thresholds: DE
 describe('the dashboard model', () => {
   it('header: agents by state, callers waiting, longest wait and the day’s figures (metrics.ts definitions)', () => {
     const h = board().header
-    expect(h.agents).toEqual({idle: 0, ringing: 1, 'on-call': 1, 'wrap-up': 1, paused: 1, offline: 1})
+    expect(h.agents).toEqual({idle: 0, ringing: 1, 'on-call': 1, 'wrap-up': 1, paused: 1, unreachable: 0, 'other-call': 0, offline: 1})
     expect(h.loggedIn).toBe(4)
     expect(h.waiting).toBe(2)
     expect(h.longestWaitMs).toBe(45_000)

@@ -111,6 +111,8 @@ const FIELDS: Record<keyof QueueSettings, Field> = {
   callbackAttempts: {check: num(1, 10, true), accepted: 'a whole number from 1 to 10'},
   callbackRetryDelay: {check: num(5, 86_400), accepted: 'seconds from 5 to 86400'},
   autoPauseAfter: {check: num(0, 100, true), accepted: 'missed rings in a row, 0 to never pause'},
+  autoPauseBusy: {check: bool, accepted: 'true or false'},
+  autoPauseUnavailable: {check: bool, accepted: 'true or false'},
   lastAgentWindow: {check: num(0, 30 * 86_400), accepted: 'seconds from 0 (off) to 2592000 (30 days)'},
   lastAgentWait: {check: num(0, 600), accepted: 'seconds from 0 to 600'},
   resumeWindow: {check: num(0, 86_400), accepted: 'seconds from 0 (off) to 86400'},

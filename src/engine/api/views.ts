@@ -46,7 +46,7 @@ const CALL_STATE_SET: Record<CallState, true> = {
 /** Every state a live call can be in (for filters and their error messages). */
 export const CALL_STATES = Object.keys(CALL_STATE_SET) as CallState[]
 
-const AGENT_STATES: Record<AgentState, true> = {offline: true, idle: true, ringing: true, 'on-call': true, 'wrap-up': true, paused: true}
+const AGENT_STATES: Record<AgentState, true> = {offline: true, idle: true, ringing: true, 'on-call': true, 'wrap-up': true, paused: true, unreachable: true, 'other-call': true}
 const PRESENCE: Record<PresenceStatus, true> = {offline: true, available: true, paused: true}
 
 export const callView = shaped<CallView>()(

@@ -2,7 +2,7 @@ import type {ChannelDestroyedEvent} from '../ari/port.js'
 import {externalLegGone} from './admission.js'
 import {customerLegGone} from './callbacks.js'
 import type {EngineCore} from './core.js'
-import {finishAttempt} from './ring-attempts.js'
+import {ringFailed, ringFailure} from './ring-attempts.js'
 import {agentLegGone, callerLegGone} from './teardown.js'
 
 // The one way a departing channel is handled, whatever told the engine it left: StasisEnd,
@@ -31,10 +31,8 @@ export function channelLeft(core: EngineCore, channelId: string, destroyed?: Han
   if (core.control.legGone(session, channelId, ref.role)) return
   const attempt = session.attempts.get(channelId)
   if (destroyed && attempt && attempt.outcome === null) {
-    // Destroyed before it answered: 19 is "no answer"; busy (17), rejected (21),
-    // unroutable and the like mean the phone could not ring at all.
-    const outcome = destroyed.cause === 19 ? 'no-answer' : 'failed'
-    finishAttempt(core, session, attempt, outcome, causeText(destroyed))
+    // Destroyed before it answered: the cause says which path (ring-attempts.ts).
+    ringFailed(core, session, attempt, ringFailure(destroyed.cause), causeText(destroyed), destroyed.cause)
   }
   agentLegGone(core, session, channelId)
 }

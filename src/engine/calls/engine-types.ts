@@ -1,5 +1,5 @@
 import type {AsteriskLinkView} from '../asterisk-link.js'
-import type {AriPort, RecordingEvent} from '../ari/port.js'
+import type {AriPort, AriRest, RecordingEvent} from '../ari/port.js'
 import {type AgentView, type QueueView} from '../routing/acd.js'
 import type {Store} from '../store/store.js'
 import {type Clock} from '../util/clock.js'
@@ -31,6 +31,15 @@ export interface EngineOptions {
   /** Records connected calls (see recordings/). */
   recorder?: CallRecorder
   random?: () => number
+  /** Phones callctl provisions (phones/): pushed to Asterisk whenever the engine connects, and watched for presence. */
+  phones?: PhoneBook
+}
+
+/** The store's phones as the engine needs them, given by run.ts (the phones table is SQLite's). */
+export interface PhoneBook {
+  ids(): string[]
+  /** Pushes every phone into Asterisk (idempotent): converges after an Asterisk restart or wipe. */
+  apply(rest: AriRest): Promise<{applied: number; failed: {id: string; error: string}[]}>
 }
 
 export interface ContactLookup {
@@ -124,6 +133,10 @@ export const CONFIG_EVENTS = new Set([
   'agent.logout',
   'agent.paused',
   'agent.unpaused',
+  'phone.added',
+  'phone.updated',
+  'phone.removed',
+  'phone.secret_reset',
 ])
 
 export type ExitReason = 'timeout' | 'full' | 'empty'

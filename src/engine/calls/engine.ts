@@ -20,6 +20,7 @@ import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
 import {finishAttempt} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
 import {endWrapUp, startWrapUpTimer} from './wrap-up.js'
+import {PhonePresence, type PhoneContact} from './phone-presence.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
 
@@ -33,10 +34,18 @@ export type {QueueSettings} from '../model.js'
  */
 export class Engine {
   readonly core: EngineCore
+  /** Agents' phones as Asterisk reports them (registration, device state). */
+  private readonly presence: PhonePresence
 
   constructor(private readonly opts: EngineOptions) {
     this.core = new EngineCore(opts, {ringAgent: ring})
     this.core.control = new CallControl(this.internals())
+    this.presence = new PhonePresence(this.core)
+  }
+
+  /** Phones as the engine last heard from Asterisk (phone list, the API). */
+  phoneContacts(): PhoneContact[] {
+    return [...this.presence.contacts.values()]
   }
 
   get acd() {
@@ -117,13 +126,20 @@ export class Engine {
     this.core.ari.on('RecordingFinished', (e) => onRecordingDone(this.core, e))
     this.core.ari.on('RecordingFailed', (e) => onRecordingDone(this.core, e))
 
+    this.presence.attach()
     this.core.ari.onConnection((c) => {
-      if (c.state === 'connected' && !this.core.stopped) void onAriReconnected(this.core).catch((err) => this.core.bug('reconnect', err))
+      if (c.state !== 'connected' || this.core.stopped) return
+      void onAriReconnected(this.core).catch((err) => this.core.bug('reconnect', err))
+      // Asterisk may have restarted (subscriptions gone, astdb perhaps wiped) and phones
+      // changed while the engine was away: push them again, then read every state afresh.
+      void this.applyPhones().then(() => this.presence.sync({fresh: true}))
     })
 
     this.core.syncTimer = setInterval(() => void this.syncAdminChanges(), this.core.opts.syncIntervalMs ?? 250)
     this.core.syncTimer.unref?.()
     watchOverload(this.core)
+    await this.applyPhones()
+    await this.presence.sync({fresh: true})
     const info = await this.core.ari.asteriskInfo().catch(() => undefined)
     this.core.asteriskStartedAt = info?.status?.startup_time ?? null
     const recovered = await recover(this.core)
@@ -132,6 +148,20 @@ export class Engine {
       data: {app: this.core.ari.app, queues: this.core.acd.queues.size, agents: this.core.acd.agents.size, asteriskStartedAt: this.core.asteriskStartedAt, recovered},
     })
     scheduleDispatch(this.core)
+  }
+
+  /** Pushes the store's phones into Asterisk; a failure is logged, the engine goes on (Asterisk may be down: the next connect tries again). */
+  private async applyPhones(): Promise<void> {
+    const phones = this.core.opts.phones
+    if (!phones) return
+    this.presence.setExtraPhones(phones.ids())
+    try {
+      const r = await phones.apply(this.core.ari)
+      for (const f of r.failed) this.core.log.warn(`phone ${f.id} could not be pushed to Asterisk`, {error: f.error})
+      if (r.applied > 0) this.core.log.info(`phones pushed to Asterisk: ${r.applied}`)
+    } catch (err) {
+      this.core.log.warn('could not push phones to Asterisk', {error: String(err)})
+    }
   }
 
   /** Today's counters, recent handle times and caller memories come back from the log. */
@@ -329,6 +359,11 @@ export class Engine {
   async applyAdminEvent(e: Pick<StoredEvent, 'type' | 'queue' | 'agent' | 'data' | 'ts'>): Promise<void> {
     const now = this.core.clock.now()
     this.core.stats.apply(e as StoredEvent)
+    if (e.type.startsWith('phone.')) {
+      await this.applyPhones()
+      await this.presence.sync()
+      return
+    }
     if (e.type.startsWith('queue.') && e.queue) {
       const q = await this.core.store.getQueue(e.queue)
       if (q) this.core.acd.setQueue(q.name, q.settings, now)
@@ -340,9 +375,12 @@ export class Engine {
     const a: AgentRecord | undefined = await this.core.store.getAgent(e.agent)
     if (!a) {
       this.core.acd.removeAgent(e.agent)
+      void this.presence.sync()
       return
     }
+    const endpointBefore = this.core.acd.agents.get(a.id)?.endpoint
     this.core.acd.setAgent(a, now)
+    if (endpointBefore !== a.endpoint) void this.presence.sync()
     if (e.type === 'agent.login' || e.type === 'agent.unpaused') this.core.acd.setPresence(a.id, 'available', null, e.ts)
     else if (e.type === 'agent.logout') {
       this.core.acd.setPresence(a.id, 'offline', null, e.ts)

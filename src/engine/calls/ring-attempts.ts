@@ -32,13 +32,44 @@ export function maybeAutoPause(core: EngineCore, agentId: string, queue: string 
   const a = core.acd.agents.get(agentId)
   const limit = queue ? core.acd.queues.get(queue)?.autoPauseAfter ?? 0 : 0
   if (!a || limit <= 0 || a.missedRings < limit || a.presence !== 'available') return
+  autoPause(core, agentId, queue, 'no-answer', {missedRings: a.missedRings})
+}
+
+/**
+ * How a ring ended that Asterisk destroyed before it was answered, by hang-up cause
+ * (Q.850), each with its own path as app_queue has them:
+ *   no-answer   19 no answer, 18 no user responding, 21 rejected: the phone rang, a missed ring;
+ *   busy        17: the phone is on another call: skipped (not missed), tried again shortly;
+ *   unavailable 20 absent, 1/3 no route, 27 out of order: the phone could not ring: backed off;
+ *   congestion  34/38/41/42/44/47: Asterisk or the network: not the agent's miss, retried shortly.
+ */
+export type RingFailure = 'no-answer' | 'busy' | 'unavailable' | 'congestion' | 'failed'
+
+export function ringFailure(cause: number): RingFailure {
+  if (cause === 19 || cause === 18 || cause === 21) return 'no-answer'
+  if (cause === 17) return 'busy'
+  if (cause === 20 || cause === 1 || cause === 3 || cause === 27 || cause === 2) return 'unavailable'
+  if ([34, 38, 41, 42, 44, 47].includes(cause)) return 'congestion'
+  return 'failed'
+}
+
+/** Ends a ring that failed (see RingFailure), pausing the agent when its queue says so (autoPauseBusy, autoPauseUnavailable). */
+export function ringFailed(core: EngineCore, session: CallSession, attempt: RingAttempt, kind: RingFailure, reason: string, cause?: number): void {
+  if (kind === 'no-answer') return finishAttempt(core, session, attempt, 'no-answer', reason)
+  // Asterisk's cause text says which ("User busy", "Subscriber absent"); the kind decides the path.
+  finishAttempt(core, session, attempt, 'failed', reason, {missed: kind === 'unavailable' || kind === 'failed'})
+  const settings = session.queue ? core.acd.queues.get(session.queue) : undefined
+  if ((kind === 'busy' && settings?.autoPauseBusy) || (kind === 'unavailable' && settings?.autoPauseUnavailable)) autoPause(core, attempt.agentId, session.queue, kind, {cause: cause ?? null})
+}
+
+/** The engine pauses an available agent with a reason a supervisor reads (no-answer, busy, unavailable). */
+function autoPause(core: EngineCore, agentId: string, queue: string | null, reason: string, data: Record<string, unknown>): void {
+  const a = core.acd.agents.get(agentId)
+  if (!a || a.presence !== 'available') return
   const now = core.clock.now()
-  core.acd.setPresence(agentId, 'paused', 'no-answer', now)
+  core.acd.setPresence(agentId, 'paused', reason, now)
   void core.store
-    .setPresence(
-      {agent: agentId, status: 'paused', reason: 'no-answer', since: now},
-      {type: 'agent.paused', ts: now, agent: agentId, queue, origin: core.origin, data: {reason: 'no-answer', auto: true, missedRings: a.missedRings}},
-    )
+    .setPresence({agent: agentId, status: 'paused', reason, since: now}, {type: 'agent.paused', ts: now, agent: agentId, queue, origin: core.origin, data: {reason, auto: true, ...data}})
     .catch((err: unknown) => core.log.error('could not record an automatic pause', {agent: agentId, error: String(err)}))
-  core.log.warn(`agent ${agentId} paused automatically after ${a.missedRings} missed rings`)
+  core.log.warn(`agent ${agentId} paused automatically (${reason})`)
 }

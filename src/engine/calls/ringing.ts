@@ -5,7 +5,7 @@ import type {EngineCore} from './core.js'
 import {ORIGINATE_GRACE_S} from './engine-types.js'
 import {callerIdString} from './caller-id.js'
 import {dialCustomer} from './callbacks.js'
-import {finishAttempt} from './ring-attempts.js'
+import {finishAttempt, ringFailed} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
 
 // Ringing agents: the ring itself (core.ringAgent, which dispatch.ts calls), ring timeouts,
@@ -51,7 +51,9 @@ export function ring(core: EngineCore, session: CallSession, agentId: string): v
       const asteriskFault = err instanceof AriTransportError
       if (asteriskFault) stray(core, channelId, settings.ringTimeout + ORIGINATE_GRACE_S)
       const why = asteriskFault ? `Asterisk did not answer (${err.reason})` : shortReason(reason)
-      finishAttempt(core, session, attempt, 'failed', why, {missed: !asteriskFault})
+      // Refused at once ("500 Allocation failed": a phone with no registration) is unavailable.
+      if (asteriskFault) finishAttempt(core, session, attempt, 'failed', why, {missed: false})
+      else ringFailed(core, session, attempt, 'unavailable', why)
     })
     .finally(() => originating.delete(attempt))
   originating.set(attempt, sent)

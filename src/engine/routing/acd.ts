@@ -46,6 +46,18 @@ export interface AgentRuntime {
   backoffUntil: number | null
   /** Why the last ring failed, shown while backing off. */
   backoffReason: string | null
+  /**
+   * The phone as Asterisk reports it (agents on SIP phones; simulated ones are always
+   * reachable): unreachable when not registered or not answering qualify pings. Never
+   * offered a call then, like app_queue skipping an unavailable member.
+   */
+  reachable: boolean
+  /** Why unreachable ("not registered", "no answer to qualify"), and since when. */
+  unreachableReason: string | null
+  reachSince: number
+  /** The phone is on a call the engine did not place, or rings elsewhere (app_queue's ringinuse=no). */
+  otherCall: boolean
+  otherCallSince: number
 }
 
 export interface WaitingCaller extends HeapItem {
@@ -251,6 +263,11 @@ export class Acd {
         failedRings: 0,
         backoffUntil: null,
         backoffReason: null,
+        reachable: true,
+        unreachableReason: null,
+        reachSince: now,
+        otherCall: false,
+        otherCallSince: now,
       }
       this.agents.set(a.id, rt)
     }
@@ -314,6 +331,28 @@ export class Acd {
     this.refreshFree(a)
   }
 
+  /** The phone's registration changed; returns whether anything did. Back to reachable clears a failing phone's back-off. */
+  setReachable(id: string, reachable: boolean, reason: string | null, now: number): boolean {
+    const a = this.agents.get(id)
+    if (!a || (a.reachable === reachable && a.unreachableReason === (reachable ? null : reason))) return false
+    if (a.reachable !== reachable) a.reachSince = now
+    a.reachable = reachable
+    a.unreachableReason = reachable ? null : reason
+    if (reachable) this.clearBackoff(a)
+    this.refreshFree(a)
+    return true
+  }
+
+  /** The phone is busy on a call the engine did not place (or not any more); returns whether it changed. */
+  setOtherCall(id: string, inUse: boolean, now: number): boolean {
+    const a = this.agents.get(id)
+    if (!a || a.otherCall === inUse) return false
+    a.otherCall = inUse
+    a.otherCallSince = now
+    this.refreshFree(a)
+    return true
+  }
+
   /** Agents logged in (available or paused) to the queue. */
   loggedIn(queue: string): number {
     const q = this.qs.get(queue)
@@ -324,7 +363,7 @@ export class Acd {
   }
 
   private refreshFree(a: AgentRuntime): void {
-    const isFree = a.presence === 'available' && a.activity === 'idle' && a.backoffUntil === null && this.agents.get(a.id) === a
+    const isFree = a.presence === 'available' && a.activity === 'idle' && a.backoffUntil === null && a.reachable && !a.otherCall && this.agents.get(a.id) === a
     if (isFree) {
       this.free.add(a)
       this.newlyFree.add(a)
@@ -801,7 +840,9 @@ export class Acd {
   agentState(a: AgentRuntime): AgentState {
     if (a.activity !== 'idle') return a.activity
     if (a.presence === 'offline') return 'offline'
+    if (!a.reachable) return 'unreachable'
     if (a.presence === 'paused') return 'paused'
+    if (a.otherCall) return 'other-call'
     return 'idle'
   }
 
@@ -811,7 +852,7 @@ export class Acd {
       name: a.name,
       endpoint: a.endpoint,
       state: this.agentState(a),
-      since: a.activity !== 'idle' ? a.activitySince : Math.max(a.presenceSince, a.activitySince),
+      since: a.activity !== 'idle' ? a.activitySince : Math.max(a.presenceSince, a.activitySince, a.presence !== 'offline' && !a.reachable ? a.reachSince : 0, a.otherCall ? a.otherCallSince : 0),
       pauseReason: a.pauseReason,
       callId: a.callId,
       queues: Object.fromEntries(a.queues),
@@ -827,6 +868,8 @@ export class Acd {
 
   /** Why the agent is not offered calls, when its state alone does not say. */
   why(a: AgentRuntime): string | null {
+    if (a.presence !== 'offline' && !a.reachable) return `phone unreachable since ${new Date(a.reachSince).toISOString().slice(11, 19)}: ${a.unreachableReason ?? 'not registered'}`
+    if (a.presence !== 'offline' && a.otherCall && a.activity === 'idle') return `busy on another call since ${new Date(a.otherCallSince).toISOString().slice(11, 19)}`
     // After a restart the count is gone (it lives in memory); the pause is still automatic.
     if (a.presence === 'paused' && a.pauseReason === 'no-answer') return `auto-paused: ${a.missedRings || 'after'} missed rings${a.backoffReason ? ` (${a.backoffReason})` : ''}`
     if (a.presence !== 'offline' && a.backoffUntil !== null) return `backoff until ${new Date(a.backoffUntil).toISOString().slice(11, 19)}: ${a.backoffReason ?? 'ring failed'}`

@@ -66,7 +66,6 @@ export const EVENT_TYPES = [
   'agent.reachable', // the phone is back {phone, unreachableMs}
   'agent.other_call', // the phone is in use on a call the engine did not place, or rings elsewhere {phone, device}
   'agent.other_call_ended', // {phone, durationMs}
-  'agent.autopaused', // paused by the engine after a ring failed {reason: busy|unavailable, cause}
   // phones and SIP
   'phone.added', // provisioned in the store (and pushed to Asterisk) {agent, transport}
   'phone.updated', // {agent, transport}

@@ -4,7 +4,7 @@ import {duration, percent} from './format.js'
 import {TablePane, type PaneProps} from './pane.js'
 import type {Cell, Column} from './table.js'
 
-export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green', ringing: 'yellow', 'on-call': 'cyan', 'wrap-up': 'blue', paused: 'magenta', offline: undefined}
+export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green', ringing: 'yellow', 'on-call': 'cyan', 'wrap-up': 'blue', paused: 'magenta', unreachable: 'red', 'other-call': 'yellow', offline: undefined}
 
 /**
  * What the supervisor should know beyond the state, most telling first: a supervision

@@ -6,10 +6,10 @@ import {levelOf, worst, type Level, type Thresholds} from './thresholds.js'
 // no I/O and no clock of its own (durations run to the snapshot's `at`). The Ink panes,
 // `dashboard --once` (plain or --json) and the demo's summaries all read this.
 
-export const AGENT_STATES: readonly AgentState[] = ['idle', 'ringing', 'on-call', 'wrap-up', 'paused', 'offline']
+export const AGENT_STATES: readonly AgentState[] = ['idle', 'ringing', 'on-call', 'wrap-up', 'other-call', 'paused', 'unreachable', 'offline']
 
 /** The agents pane's order: who is busy with a caller first, who could take one next, offline last. */
-export const AGENT_ORDER: readonly AgentState[] = ['on-call', 'ringing', 'wrap-up', 'idle', 'paused', 'offline']
+export const AGENT_ORDER: readonly AgentState[] = ['on-call', 'ringing', 'wrap-up', 'other-call', 'idle', 'paused', 'unreachable', 'offline']
 
 export interface HeaderFigures {
   agents: Record<AgentState, number>

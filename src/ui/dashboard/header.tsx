@@ -9,7 +9,10 @@ import {LEVEL_COLOR} from './table.js'
 import type {Level} from './thresholds.js'
 
 // States shown by count on the agents line; paused has its own count (paused during a call included).
-const COUNTED: readonly AgentState[] = AGENT_ORDER.filter((s) => s !== 'paused' && s !== 'offline')
+// A phone problem (unreachable, busy on another call) shows only when an agent has one:
+// at 80 columns the line has no room for two zeros.
+const ALERTS: readonly AgentState[] = ['unreachable', 'other-call']
+const COUNTED: readonly AgentState[] = AGENT_ORDER.filter((s) => s !== 'paused' && s !== 'offline' && !ALERTS.includes(s))
 
 function Figure(p: {label: string; value: string; level?: Level; last?: boolean}) {
   const colour = useColour()
@@ -58,6 +61,12 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
         {COUNTED.map((s) => (
           <Text key={s}>
             <Text color={STATE_COLOR[s]}>{`${f ? f.agents[s] : '-'} ${s}`}</Text>
+            <Text dimColor> · </Text>
+          </Text>
+        ))}
+        {ALERTS.filter((s) => f && f.agents[s] > 0).map((s) => (
+          <Text key={s}>
+            <Text bold color={STATE_COLOR[s]}>{`${f!.agents[s]} ${s}`}</Text>
             <Text dimColor> · </Text>
           </Text>
         ))}

@@ -1,0 +1,243 @@
+import {AriTransportError, isNotFound, type ContactStatusChangeEvent, type DeviceStateChangedEvent, type EndpointStateChangeEvent} from '../ari/port.js'
+import type {EngineCore} from './core.js'
+import {scheduleDispatch} from './dispatch.js'
+
+// Agent presence from the phone itself, as app_queue has it from device state: the
+// engine subscribes its app to the endpoint and the device of every agent's SIP phone
+// (ARI sends endpoint and device events only for what an app subscribed to) and
+//   - an unregistered phone, or one that stops answering qualify pings, makes its agent
+//     unreachable: offered nothing until the phone is back;
+//   - a phone in use on a call the engine did not place (a direct call, a call it made
+//     itself) or ringing for one is busy on another call (app_queue's ringinuse=no).
+// Simulated agents (Local channels) have no such state and are always reachable.
+
+/** A phone's registration as the engine last heard it (phone list, the API). */
+export interface PhoneContact {
+  /** PJSIP/1001 */
+  endpoint: string
+  state: 'online' | 'offline' | 'unknown' | 'missing'
+  contact: string | null
+  userAgent: string | null
+  rttMs: number | null
+  /** Contact status: Reachable, Unreachable, NonQualified, Removed, ... */
+  status: string | null
+  since: number
+}
+
+/** Device states in which the phone has a call up or ringing. */
+const IN_USE = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD'])
+
+/** The phone an agent's endpoint names, when it is one the engine can watch: PJSIP/1001, not PJSIP/123@trunk nor Local/... */
+export function watchedPhone(endpoint: string): string | null {
+  const m = /^PJSIP\/([A-Za-z0-9_.-]+)$/.exec(endpoint)
+  return m ? `PJSIP/${m[1]}` : null
+}
+
+export class PhonePresence {
+  /** PJSIP/1001 → agents ringing on it (usually one). */
+  private readonly agentsOf = new Map<string, Set<string>>()
+  /** Extra phones to watch that ring for no agent (a supervisor's): phone list shows them too. */
+  private readonly extra = new Set<string>()
+  private readonly subscribed = new Set<string>()
+  readonly contacts = new Map<string, PhoneContact>()
+  private syncing: Promise<void> = Promise.resolve()
+
+  constructor(private readonly core: EngineCore) {}
+
+  attach(): void {
+    this.core.ari.on('EndpointStateChange', (e) => this.onEndpoint(e))
+    this.core.ari.on('ContactStatusChange', (e) => this.onContact(e))
+    this.core.ari.on('DeviceStateChanged', (e) => this.onDevice(e))
+  }
+
+  /** Watch these phones besides the agents' (the store's phones). */
+  setExtraPhones(ids: readonly string[]): void {
+    this.extra.clear()
+    for (const id of ids) this.extra.add(`PJSIP/${id}`)
+  }
+
+  /**
+   * Subscribes to every watched phone not yet subscribed and reads its state now (at
+   * start, after an admin change, and after every reconnect: Asterisk forgets an app's
+   * subscriptions when it restarts, and states changed while the engine was away).
+   * Runs one at a time; a call while one runs runs again after it.
+   */
+  sync(o: {fresh?: boolean} = {}): Promise<void> {
+    this.syncing = this.syncing.then(() => this.syncNow(o.fresh ?? false)).catch((err: unknown) => {
+      if (err instanceof AriTransportError) this.core.log.warn('could not read phone states; trying at the next reconnect', {error: err.message})
+      else this.core.bug('phone presence sync', err)
+    })
+    return this.syncing
+  }
+
+  private async syncNow(fresh: boolean): Promise<void> {
+    if (fresh) this.subscribed.clear()
+    this.agentsOf.clear()
+    for (const a of this.core.acd.agents.values()) {
+      const phone = watchedPhone(a.endpoint)
+      if (!phone) {
+        // No longer on a phone the engine watches: it is what the ring says it is.
+        this.core.acd.setReachable(a.id, true, null, this.core.clock.now())
+        this.core.acd.setOtherCall(a.id, false, this.core.clock.now())
+        continue
+      }
+      let set = this.agentsOf.get(phone)
+      if (!set) this.agentsOf.set(phone, (set = new Set()))
+      set.add(a.id)
+    }
+    const wanted = new Set([...this.agentsOf.keys(), ...this.extra])
+    const gone = [...this.subscribed].filter((p) => !wanted.has(p))
+    const added = [...wanted].filter((p) => !this.subscribed.has(p))
+    if (gone.length > 0) {
+      await this.core.ari.unsubscribe(this.core.ari.app, gone.flatMap(sources)).catch(() => undefined)
+      for (const p of gone) {
+        this.subscribed.delete(p)
+        this.contacts.delete(p)
+      }
+    }
+    if (added.length > 0) {
+      // Subscribe first, then read: a change between the two is then never lost.
+      await this.core.ari.subscribe(this.core.ari.app, added.flatMap(sources))
+      for (const p of added) this.subscribed.add(p)
+    }
+    await Promise.all((fresh ? [...wanted] : added).map((p) => this.readState(p)))
+    scheduleDispatch(this.core)
+  }
+
+  private async readState(phone: string): Promise<void> {
+    const resource = phone.slice('PJSIP/'.length)
+    const now = this.core.clock.now()
+    let state: PhoneContact['state']
+    try {
+      state = (await this.core.ari.getEndpoint('PJSIP', resource)).state ?? 'unknown'
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+      state = 'missing'
+    }
+    const c = this.contactOf(phone, now)
+    if (c.state !== state) Object.assign(c, {state, since: now})
+    this.setReach(phone, state === 'online' || state === 'unknown', state === 'missing' ? 'no such phone in Asterisk' : 'not registered')
+    if (state === 'online') {
+      const device = await this.core.ari.getDeviceState(phone).catch(() => 'UNKNOWN')
+      this.setDevice(phone, device)
+    }
+  }
+
+  private onEndpoint(e: EndpointStateChangeEvent): void {
+    const phone = `${e.endpoint.technology}/${e.endpoint.resource}`
+    if (!this.subscribed.has(phone)) return
+    const now = this.core.clock.now()
+    const c = this.contactOf(phone, now)
+    const state = e.endpoint.state ?? 'unknown'
+    if (c.state !== state) Object.assign(c, {state, since: now})
+    if (state === 'offline') this.setReach(phone, false, c.status === 'Unreachable' ? 'no answer to qualify' : 'not registered')
+    else if (state === 'online') this.setReach(phone, true, null)
+  }
+
+  private onContact(e: ContactStatusChangeEvent): void {
+    const phone = `${e.endpoint.technology}/${e.endpoint.resource}`
+    if (!this.subscribed.has(phone)) return
+    const now = this.core.clock.now()
+    const c = this.contactOf(phone, now)
+    const info = e.contact_info
+    const rtt = info.roundtrip_usec ? Number(info.roundtrip_usec) / 1000 : null
+    const before = c.contact
+    Object.assign(c, {contact: info.contact_status === 'Removed' ? null : info.uri, status: info.contact_status, rttMs: rtt !== null && Number.isFinite(rtt) && rtt > 0 ? rtt : c.rttMs, since: now})
+    switch (info.contact_status) {
+      case 'Removed':
+        c.userAgent = null
+        this.setReach(phone, false, 'unregistered')
+        this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'removed'})
+        break
+      case 'Unreachable':
+        this.setReach(phone, false, 'no answer to qualify')
+        this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'unreachable'})
+        break
+      case 'Reachable':
+      case 'NonQualified':
+      case 'Created':
+      case 'Updated':
+        this.setReach(phone, true, null)
+        if (before !== info.uri || info.contact_status === 'Created') {
+          this.logPhone('phone.registered', phone, {contact: info.uri, rttMs: c.rttMs})
+          void this.readUserAgent(phone, info.aor, info.uri)
+        }
+        break
+    }
+  }
+
+  /** The contact's User-Agent, which the event does not carry: the contact object's id is AOR;@md5(uri). */
+  private async readUserAgent(phone: string, aor: string, uri: string): Promise<void> {
+    try {
+      const {createHash} = await import('node:crypto')
+      const id = `${aor};@${createHash('md5').update(uri).digest('hex')}`
+      const fields = await this.core.ari.getConfigObject('res_pjsip', 'contact', id)
+      const ua = fields.find((f) => f.attribute === 'user_agent')?.value ?? null
+      const c = this.contacts.get(phone)
+      if (c && c.contact === uri) c.userAgent = ua || null
+    } catch {
+      // Only for display: an Asterisk that keeps contacts elsewhere leaves it empty.
+    }
+  }
+
+  private onDevice(e: DeviceStateChangedEvent): void {
+    if (!this.subscribed.has(e.device_state.name)) return
+    this.setDevice(e.device_state.name, e.device_state.state)
+  }
+
+  /**
+   * In use while the agent is idle means a call the engine did not place. While the
+   * engine rings the agent or the agent talks on its call, the phone is in use because
+   * of the engine: ignored. Once the engine's call has ended, the next device event
+   * (NOT_INUSE) clears any doubt.
+   */
+  private setDevice(phone: string, device: string): void {
+    const now = this.core.clock.now()
+    const inUse = IN_USE.has(device)
+    for (const id of this.agentsOf.get(phone) ?? []) {
+      const a = this.core.acd.agents.get(id)
+      if (!a) continue
+      if (inUse && a.activity !== 'idle') continue
+      const was = a.otherCall
+      if (!this.core.acd.setOtherCall(id, inUse, now)) continue
+      if (inUse) this.core.events.append({type: 'agent.other_call', agent: id, data: {phone, device}})
+      else {
+        this.core.events.append({type: 'agent.other_call_ended', agent: id, data: {phone, durationMs: was ? now - a.otherCallSince : 0}})
+        scheduleDispatch(this.core)
+      }
+    }
+  }
+
+  private setReach(phone: string, reachable: boolean, reason: string | null): void {
+    const now = this.core.clock.now()
+    for (const id of this.agentsOf.get(phone) ?? []) {
+      const a = this.core.acd.agents.get(id)
+      if (!a) continue
+      const since = a.reachSince
+      const wasReachable = a.reachable
+      this.core.acd.setReachable(id, reachable, reason, now)
+      if (wasReachable === reachable) continue
+      if (reachable) {
+        this.core.events.append({type: 'agent.reachable', agent: id, data: {phone, unreachableMs: now - since}})
+        scheduleDispatch(this.core)
+      } else {
+        this.core.events.append({type: 'agent.unreachable', agent: id, data: {phone, reason}})
+        this.core.log.warn(`agent ${id}: phone ${phone} unreachable (${reason})`)
+      }
+    }
+  }
+
+  private logPhone(type: 'phone.registered' | 'phone.unregistered', phone: string, data: Record<string, unknown>): void {
+    this.core.events.append({type, data: {phone, ...data}})
+  }
+
+  private contactOf(phone: string, now: number): PhoneContact {
+    let c = this.contacts.get(phone)
+    if (!c) this.contacts.set(phone, (c = {endpoint: phone, state: 'unknown', contact: null, userAgent: null, rttMs: null, status: null, since: now}))
+    return c
+  }
+}
+
+function sources(phone: string): string[] {
+  return [`endpoint:${phone}`, `deviceState:${phone}`]
+}
