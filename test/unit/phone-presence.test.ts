@@ -1,0 +1,156 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import {Engine} from '../../src/engine/calls/engine.js'
+import {watchedPhone} from '../../src/engine/calls/phone-presence.js'
+import {ringFailure} from '../../src/engine/calls/ring-attempts.js'
+import type {StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {silentLogger} from '../../src/engine/util/log.js'
+import {FakeAri, settle} from '../support/fake-ari.js'
+import {FakeClock} from '../support/fake-clock.js'
+
+// Issue 14, part 3: presence from the phone. The decisions with a fake ARI and a fake
+// clock; test/integration/sip-presence.test.ts shows the same on real registrations.
+
+describe('agent presence from the phone (fake ARI, fake clock)', () => {
+  let ari: FakeAri
+  let clock: FakeClock
+  let store: SqliteStore
+  let engine: Engine
+
+  beforeEach(() => {
+    ari = new FakeAri()
+    clock = new FakeClock()
+    store = new SqliteStore(':memory:')
+  })
+  afterEach(async () => {
+    await engine.stop()
+    await store.close()
+  })
+
+  async function boot(settings: Record<string, unknown>, agents: string[]): Promise<void> {
+    await addQueue(store, 'sales', settings)
+    for (const id of agents) {
+      await addAgent(store, {id, endpoint: `PJSIP/${id}`, queues: ['sales']})
+      await loginAgent(store, id)
+    }
+    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    await engine.start()
+  }
+  const ringsTo = (agent: string) => ari.originated().filter((p) => p.endpoint === `PJSIP/${agent}`)
+  const stateOf = (agent: string) => engine.snapshot().agents.find((a) => a.id === agent)!
+  const endpoint = (id: string, state: 'online' | 'offline') => ari.emit('EndpointStateChange', {endpoint: {technology: 'PJSIP', resource: id, state, channel_ids: []}})
+  const device = (id: string, state: string) => ari.emit('DeviceStateChanged', {device_state: {name: `PJSIP/${id}`, state}})
+  async function events(): Promise<StoredEvent[]> {
+    await engine.events.flush()
+    const out: StoredEvent[] = []
+    for await (const e of store.events({})) out.push(e)
+    return out
+  }
+
+  it('subscribes to the endpoint and device of every agent phone, and reads their state at start', async () => {
+    ari.endpointStates.set('PJSIP/a2', 'offline')
+    await boot({}, ['a1', 'a2'])
+    const sources = ari.ops('subscribe').flatMap((a) => a[1] as string[])
+    expect(sources.sort()).toEqual(['deviceState:PJSIP/a1', 'deviceState:PJSIP/a2', 'endpoint:PJSIP/a1', 'endpoint:PJSIP/a2'])
+    expect(stateOf('a1').state).toBe('idle')
+    expect(stateOf('a2').state).toBe('unreachable')
+    expect(stateOf('a2').why).toMatch(/^phone unreachable since \d\d:\d\d:\d\d: not registered$/)
+  })
+
+  it('an unreachable phone is never offered a call; the caller goes to it the moment the phone is back', async () => {
+    ari.endpointStates.set('PJSIP/a1', 'offline')
+    await boot({}, ['a1'])
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    clock.advance(30_000)
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(0)
+    endpoint('a1', 'online')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(1)
+    const ev = await events()
+    const back = ev.find((e) => e.type === 'agent.reachable')!
+    expect(back.agent).toBe('a1')
+    expect(back.data.unreachableMs).toBe(30_000)
+  })
+
+  it('a phone that unregisters while the agent is idle makes it unreachable, with an event that says why', async () => {
+    await boot({}, ['a1'])
+    ari.emit('ContactStatusChange', {endpoint: {technology: 'PJSIP', resource: 'a1', state: 'offline', channel_ids: []}, contact_info: {uri: 'sip:a1@127.0.0.1:5999', contact_status: 'Removed', aor: 'a1'}})
+    endpoint('a1', 'offline')
+    await settle()
+    expect(stateOf('a1').state).toBe('unreachable')
+    const ev = (await events()).filter((e) => e.type === 'agent.unreachable')
+    expect(ev).toHaveLength(1)
+    expect(ev[0]!.data).toMatchObject({phone: 'PJSIP/a1', reason: 'unregistered'})
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(0)
+  })
+
+  it('a phone in use on a call the engine did not place is busy on another call: not offered until it hangs up', async () => {
+    await boot({}, ['a1', 'a2'])
+    device('a1', 'INUSE')
+    await settle()
+    expect(stateOf('a1').state).toBe('other-call')
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(0)
+    expect(ringsTo('a2')).toHaveLength(1)
+    device('a1', 'NOT_INUSE')
+    await settle()
+    expect(stateOf('a1').state).toBe('idle')
+    ari.callerArrives('c2', '5551002', 'sales')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(1)
+    const types = (await events()).map((e) => e.type)
+    expect(types).toContain('agent.other_call')
+    expect(types).toContain('agent.other_call_ended')
+  })
+
+  it("the engine's own ring and call do not count as another call", async () => {
+    await boot({wrapUp: 0}, ['a1'])
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    const ring = ringsTo('a1')[0]!
+    device('a1', 'RINGING')
+    ari.agentAnswers(ring.channelId!, ari.originated()[0]!.appArgs!.split(',')[1]!)
+    device('a1', 'INUSE')
+    await settle()
+    expect(stateOf('a1').state).toBe('on-call')
+    ari.hangsUp(ring.channelId!)
+    device('a1', 'NOT_INUSE')
+    await settle()
+    expect(stateOf('a1').state).toBe('idle')
+    expect((await events()).some((e) => e.type === 'agent.other_call')).toBe(false)
+  })
+
+  it('a ring refused busy is skipped, not a missed ring; with autoPauseBusy the agent is paused "busy"', async () => {
+    await boot({autoPauseAfter: 1}, ['a1'])
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    ari.ringFails(ringsTo('a1')[0]!.channelId!, 17)
+    await settle()
+    // autoPauseAfter 1 would have paused it for a missed ring: busy is not one.
+    expect(stateOf('a1').state).not.toBe('paused')
+    expect(engine.acd.agents.get('a1')!.missedRings).toBe(0)
+
+    await addQueue(store, 'sales', {autoPauseBusy: true}, {update: true})
+    await engine.applyAdminEvent({type: 'queue.updated', queue: 'sales', data: {}, ts: clock.now()})
+    clock.advance(60_000)
+    await settle()
+    const second = ringsTo('a1')[1]!
+    ari.ringFails(second.channelId!, 17)
+    await settle()
+    expect(stateOf('a1').state).toBe('paused')
+    expect(stateOf('a1').pauseReason).toBe('busy')
+  })
+
+  it('maps hang-up causes to their paths, and only watches phones it can', () => {
+    expect([19, 18, 21, 17, 20, 3, 27, 34, 42, 16].map(ringFailure)).toEqual(['no-answer', 'no-answer', 'no-answer', 'busy', 'unavailable', 'unavailable', 'unavailable', 'congestion', 'congestion', 'failed'])
+    expect(watchedPhone('PJSIP/1001')).toBe('PJSIP/1001')
+    expect(watchedPhone('PJSIP/123@carrier')).toBeNull()
+    expect(watchedPhone('Local/1001@agents')).toBeNull()
+  })
+})
