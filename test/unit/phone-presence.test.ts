@@ -137,7 +137,7 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(engine.acd.agents.get('a1')!.missedRings).toBe(0)
 
     await addQueue(store, 'sales', {autoPauseBusy: true}, {update: true})
-    await engine.applyAdminEvent({type: 'queue.updated', queue: 'sales', data: {}, ts: clock.now()})
+    await engine.applyAdminEvent({type: 'queue.updated', queue: 'sales', agent: null, data: {}, ts: clock.now()})
     clock.advance(60_000)
     await settle()
     const second = ringsTo('a1')[1]!

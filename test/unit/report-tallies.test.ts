@@ -105,6 +105,7 @@ describe('report agents', () => {
       logged_in_s: 3600,
       paused_s: 0,
       paused_lunch_s: 0,
+      unreachable_s: 0,
       idle_s: 3470,
       talk_s: 110,
       hold_s: 10,
@@ -134,6 +135,24 @@ describe('report agents', () => {
     expect(rows.map((r) => [r.interval_start, r.logged_in_s, r.paused_break_s, r.idle_s])).toEqual([
       ['2026-11-23T09:00:00Z', 3600, 1800, 1800],
       ['2026-11-23T10:00:00Z', 1800, 900, 900],
+    ])
+  })
+
+  it("counts time the agent's phone was unreachable apart from pauses, only while logged in and not paused, across intervals", async () => {
+    const L = new Log(T0)
+    // The phone was already down before the period; the agent logs in at 09:10.
+    L.at(-600, 'agent.unreachable', {agent: 'u1', data: {phone: 'PJSIP/u1', reason: 'not registered'}})
+    L.at(600, 'agent.login', {agent: 'u1'})
+    L.at(1200, 'agent.paused', {agent: 'u1', data: {reason: 'break'}})
+    L.at(1500, 'agent.unpaused', {agent: 'u1'})
+    L.at(2400, 'agent.reachable', {agent: 'u1', data: {phone: 'PJSIP/u1', unreachableMs: 3_000_000}})
+    L.at(3000, 'agent.unreachable', {agent: 'u1', data: {phone: 'PJSIP/u1', reason: 'no answer to qualify'}})
+    L.at(4200, 'agent.logout', {agent: 'u1'})
+    const rows = rowsOf(agentsReport(contextFor(await storeWith({}, L), {from: '2026-11-23T09:00Z', to: '2026-11-23T11:00Z', interval: '1h'})))
+    // 09:10-09:20 and 09:25-09:40 unreachable (the pause between is a pause), 09:50-10:10 again, split at 10:00.
+    expect(rows.map((r) => [r.interval_start, r.logged_in_s, r.paused_s, r.unreachable_s, r.idle_s])).toEqual([
+      ['2026-11-23T09:00:00Z', 3000, 300, 600 + 900 + 600, 600],
+      ['2026-11-23T10:00:00Z', 600, 0, 600, 0],
     ])
   })
 })

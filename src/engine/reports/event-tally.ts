@@ -9,6 +9,11 @@ export interface AgentTimes {
   loggedInMs: number
   pausedMs: number
   pausedByReason: Record<string, number>
+  /**
+   * Logged in and not paused, but the phone unregistered or not answering: offered no
+   * call through no choice of the agent's. Counted apart from pauses (a pause is chosen).
+   */
+  unreachableMs: number
   missedRings: number
   outbound: number
   /** Post-call survey answers given on this agent's calls, and their scores summed. */
@@ -32,7 +37,7 @@ export function talkWithoutHold(d: Record<string, unknown>): number {
   return Math.max(0, Number(d.talkMs ?? 0))
 }
 
-type OpenSpans = {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null}
+type OpenSpans = {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null; phoneDown: boolean; unreachAt: number | null}
 
 /**
  * Folds the event log into per-queue and per-agent tallies, one event at a time, the
@@ -65,7 +70,7 @@ export class EventTally {
 
   times(id: string): AgentTimes {
     let t = this.agentTimes.get(id)
-    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, missedRings: 0, outbound: 0, surveys: 0, surveyTotal: 0}))
+    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, unreachableMs: 0, missedRings: 0, outbound: 0, surveys: 0, surveyTotal: 0}))
     return t
   }
 
@@ -77,7 +82,7 @@ export class EventTally {
 
   private spans(id: string) {
     let s = this.open.get(id)
-    if (!s) this.open.set(id, (s = {loginAt: null, pauseAt: null, reason: null, wrapAt: null, wrapQueue: null}))
+    if (!s) this.open.set(id, (s = {loginAt: null, pauseAt: null, reason: null, wrapAt: null, wrapQueue: null, phoneDown: false, unreachAt: null}))
     return s
   }
 
@@ -162,12 +167,16 @@ export class EventTally {
         if (a) this.times(a).missedRings++
         break
       case 'agent.login':
-        if (a) this.spans(a).loginAt ??= e.ts
+        if (a) {
+          this.spans(a).loginAt ??= e.ts
+          this.unreachable(a, e.ts)
+        }
         break
       case 'agent.logout':
         if (a) {
           this.closePause(a, e.ts)
           this.closeLogin(a, e.ts)
+          this.unreachable(a, e.ts)
         }
         break
       case 'agent.paused':
@@ -177,19 +186,41 @@ export class EventTally {
           s.loginAt ??= e.ts
           s.pauseAt = e.ts
           s.reason = String(d.reason ?? '') || 'unspecified'
+          this.unreachable(a, e.ts)
         }
         break
       case 'agent.unpaused':
-        if (a) this.closePause(a, e.ts)
+        if (a) {
+          this.closePause(a, e.ts)
+          this.unreachable(a, e.ts)
+        }
+        break
+      case 'agent.unreachable':
+      case 'agent.reachable':
+        if (a) {
+          this.spans(a).phoneDown = e.type === 'agent.unreachable'
+          this.unreachable(a, e.ts)
+        }
         break
       default:
         break
     }
   }
 
+  /** Opens or closes the agent's unreachable span: it runs while logged in, not paused, and the phone is down. */
+  private unreachable(a: string, at: number, keepOpen = false): void {
+    const s = this.spans(a)
+    const down = s.loginAt !== null && s.pauseAt === null && s.phoneDown
+    if (s.unreachAt !== null && (!down || keepOpen)) {
+      this.times(a).unreachableMs += Math.max(0, at - s.unreachAt)
+      s.unreachAt = down && keepOpen ? at : null
+    } else if (s.unreachAt === null && down) s.unreachAt = at
+  }
+
   /** Ends the open spans at `at` (the end of a report's period, or now for a live view). */
   closeAll(at: number): void {
     for (const id of this.open.keys()) {
+      this.unreachable(id, at, true)
       this.closeWrapUp(id, at)
       this.closePause(id, at, true)
       this.closeLogin(id, at, true)
@@ -210,7 +241,10 @@ export class EventTally {
         reason: s.reason,
         wrapAt: s.wrapAt === null ? null : at,
         wrapQueue: s.wrapQueue,
+        phoneDown: s.phoneDown,
+        unreachAt: s.unreachAt === null ? null : at,
       }
+      if (s.unreachAt !== null) this.times(id).unreachableMs += Math.max(0, at - s.unreachAt)
       this.closeWrapUp(id, at)
       this.closePause(id, at)
       this.closeLogin(id, at)
@@ -248,13 +282,15 @@ export class EventTally {
   }
 
   /** Starts the period with spans already open before it (login, pause) at `at`. */
-  openAt(agent: string, at: number, state: {loggedIn: boolean; pausedReason: string | null}): void {
+  openAt(agent: string, at: number, state: {loggedIn: boolean; pausedReason: string | null; phoneDown?: boolean}): void {
     const s = this.spans(agent)
     if (state.loggedIn) s.loginAt = at
     if (state.pausedReason !== null) {
       s.pauseAt = at
       s.reason = state.pausedReason
     }
+    s.phoneDown = state.phoneDown ?? false
+    this.unreachable(agent, at)
   }
 
   private closeWrapUp(a: string, at: number): void {

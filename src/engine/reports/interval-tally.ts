@@ -24,6 +24,9 @@ export const TALLY_TYPES: readonly EventType[] = [
   'agent.logout',
   'agent.paused',
   'agent.unpaused',
+  // The agent's phone down or back: unreachable time, apart from pauses.
+  'agent.unreachable',
+  'agent.reachable',
   // A stopped engine times no wrap-up: it ends the wrap-ups still open.
   'engine.stopped',
 ]
@@ -80,17 +83,27 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
 }
 
 /** Each agent's presence at `at`, from its last login/logout/pause/unpause before it. */
-export function presenceAt(db: Database.Database, at: number): Map<string, {loggedIn: boolean; pausedReason: string | null}> {
+export function presenceAt(db: Database.Database, at: number): Map<string, {loggedIn: boolean; pausedReason: string | null; phoneDown?: boolean}> {
   const rows = db
     .prepare(
       `SELECT agent, type, data, MAX(id) FROM events WHERE type IN (${PRESENCE.map(() => '?').join(',')}) AND ts < ? AND agent IS NOT NULL GROUP BY agent`,
     )
     .all(...PRESENCE, at) as {agent: string; type: EventType; data: string}[]
-  const out = new Map<string, {loggedIn: boolean; pausedReason: string | null}>()
+  const out = new Map<string, {loggedIn: boolean; pausedReason: string | null; phoneDown?: boolean}>()
   for (const r of rows) {
     if (r.type === 'agent.logout') continue
     const reason = r.type === 'agent.paused' ? String((JSON.parse(r.data) as {reason?: unknown}).reason ?? '') || 'unspecified' : null
     out.set(r.agent, {loggedIn: true, pausedReason: reason})
+  }
+  // The phone's state at `at`: its last unreachable or reachable event before then.
+  for (const r of db
+    .prepare(`SELECT agent, type, MAX(id) FROM events WHERE type IN ('agent.unreachable', 'agent.reachable') AND ts < ? AND agent IS NOT NULL GROUP BY agent`)
+    .all(at) as {agent: string; type: EventType}[]) {
+    if (r.type !== 'agent.unreachable') continue
+    // Known even for an agent who logs in later in the period: the phone is down from its login.
+    const p = out.get(r.agent)
+    if (p) p.phoneDown = true
+    else out.set(r.agent, {loggedIn: false, pausedReason: null, phoneDown: true})
   }
   return out
 }
