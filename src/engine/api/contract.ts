@@ -2,11 +2,12 @@ import {Type, type Static, type TObject, type TProperties, type TSchema} from '@
 import type {AgentListing} from '../admin/admin.js'
 import type {CallState} from '../calls/call-session.js'
 import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
+import type {PhoneContact} from '../calls/phone-presence.js'
 import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
 import {API_VERSION} from './protocol.js'
-import {agentListing, agentView, CALL_STATES, callView, linkView, snapshotView, supervisionView} from './views.js'
+import {agentListing, agentView, CALL_STATES, callView, linkView, phoneContactView, snapshotView, supervisionView} from './views.js'
 
 // The engine's API contract: every method the engine serves, with its parameters and
 // result, declared once. The server validates each request against it before a handler
@@ -14,7 +15,7 @@ import {agentListing, agentView, CALL_STATES, callView, linkView, snapshotView, 
 // prints it as JSON Schema. Commands and dashboards import API views from here only.
 
 export {API_VERSION, CALL_STATES}
-export type {AgentListing, AgentState, AgentView, CallState, CallView, EngineSnapshot, QueueView, SuperviseMode, SupervisionView}
+export type {AgentListing, AgentState, AgentView, CallState, CallView, EngineSnapshot, PhoneContact, QueueView, SuperviseMode, SupervisionView}
 
 /** Parameters are an object with no keys beyond the declared ones: a typo is refused, not ignored. */
 function params<P extends TProperties>(properties: P): TObject<P> {
@@ -77,6 +78,7 @@ export const CONTRACT = {
     }),
   ),
   snapshot: method("Queues, agents, live calls and today's figures, at the engine's clock", params({}), snapshotView),
+  'phones.status': method("Agents' and provisioned phones as Asterisk last reported them: registration, contact, user agent, qualify RTT", params({}), Type.Array(phoneContactView)),
   'events.subscribe': method(
     'Push every new event (or only these types) to this connection',
     params({types: Type.Optional(Type.Array(text(64, 'event type, e.g. call.connected'), {maxItems: 200}))}),

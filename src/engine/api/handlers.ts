@@ -13,6 +13,7 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
     ...agentHandlers(engine),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
+    'phones.status': () => engine.phoneContacts(),
     'events.subscribe': (params, conn) => {
       const only = params.types ? new Set(params.types) : null
       const off = engine.events.subscribe((event: NewEvent) => {

@@ -3,6 +3,7 @@ import type {AgentListing} from '../admin/admin.js'
 import type {CallState} from '../calls/call-session.js'
 import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
 import type {SupervisionView} from '../calls/supervision.js'
+import type {PhoneContact} from '../calls/phone-presence.js'
 import type {AgentState, PresenceStatus} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
 
@@ -137,6 +138,22 @@ export const linkView = Type.Object(
     url: Type.String(),
   },
   {title: 'AsteriskLinkView', description: 'The link to Asterisk'},
+)
+
+/** A phone's registration as the engine last heard it from Asterisk (phone list). */
+export const phoneContactView = shaped<PhoneContact>()(
+  Type.Object(
+    {
+      endpoint: Type.String({description: 'PJSIP/1001'}),
+      state: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown'), Type.Literal('missing')]),
+      contact: nullable(Type.String({description: 'the registered contact URI'})),
+      userAgent: nullable(Type.String()),
+      rttMs: nullable(Type.Number({description: 'qualify round trip'})),
+      status: nullable(Type.String({description: 'contact status: Reachable, Unreachable, NonQualified, Removed, ...'})),
+      since: ms('the phone entered this state'),
+    },
+    {title: 'PhoneContact'},
+  ),
 )
 
 export const snapshotView = shaped<EngineSnapshot>()(

@@ -119,9 +119,25 @@ export async function removePhone(ctx: PhoneContext, id: string, now = Date.now(
 export interface PhoneRow extends PhoneRecord {
   /** Asterisk's view of the endpoint: online once registered and answering; null when Asterisk was not asked or not reachable. */
   state: 'online' | 'offline' | 'unknown' | 'missing' | null
+  /** From a running engine (it hears registrations as they happen); null without one. */
+  contact: string | null
+  userAgent: string | null
+  rttMs: number | null
+  /** When the phone entered its state, as the engine saw it. */
+  since: number | null
 }
 
-export async function listPhones(ctx: PhoneContext): Promise<PhoneRow[]> {
+/** What a running engine knows of a phone's registration (the API's phones.status). */
+export interface LiveContact {
+  endpoint: string
+  state: PhoneRow['state']
+  contact: string | null
+  userAgent: string | null
+  rttMs: number | null
+  since: number
+}
+
+export async function listPhones(ctx: PhoneContext, live: readonly LiveContact[] = []): Promise<PhoneRow[]> {
   const rows = new PhoneStore(ctx.store).list()
   const rest = ctx.ari()
   const states = new Map<string, PhoneRow['state']>()
@@ -141,7 +157,11 @@ export async function listPhones(ctx: PhoneContext): Promise<PhoneRow[]> {
       if (!(err instanceof AriTransportError)) throw err
     }
   }
-  return rows.map((p) => ({...p, state: states.get(p.id) ?? null}))
+  const heard = new Map(live.map((c) => [c.endpoint, c]))
+  return rows.map((p) => {
+    const c = heard.get(`PJSIP/${p.id}`)
+    return {...p, state: states.get(p.id) ?? c?.state ?? null, contact: c?.contact ?? null, userAgent: c?.userAgent ?? null, rttMs: c?.rttMs ?? null, since: c?.since ?? null}
+  })
 }
 
 export function showPhone(ctx: PhoneContext, id: string, opts: {showSecret?: boolean} = {}): PhoneResult {
