@@ -4,13 +4,23 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
 import {sandboxDown, sandboxUp} from '../../src/engine/sandbox/sandbox.js'
+import type {SandboxSip} from '../../src/engine/sandbox/state.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    sandbox: {home: string; ariUrl: string; ariUser: string; passwordFile: string; root: string; instanceDir: string}
+    sandbox: {
+      home: string
+      ariUrl: string
+      ariUser: string
+      passwordFile: string
+      root: string
+      instanceDir: string
+      /** Where phones register and where the carrier must send from (test/support/sip). */
+      sip: SandboxSip
+    }
   }
 }
 
@@ -31,6 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     passwordFile: up.state.passwordFile,
     root: up.state.root,
     instanceDir: up.state.instanceDir,
+    sip: sipOf(up.state.sip),
   })
   return async () => {
     await sandboxDown(paths, {force: true})
@@ -38,4 +49,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(join(up.state.root, up.state.instanceDir), {recursive: true, force: true})
     rmSync(home, {recursive: true, force: true})
   }
+}
+
+function sipOf(sip: SandboxSip | undefined): SandboxSip {
+  // sandboxUp always configures SIP; a state without it is a sandbox from before SIP.
+  if (!sip) throw new Error('the sandbox state has no sip section: rebuild it (sandbox down, then up)')
+  return sip
 }
