@@ -20,6 +20,8 @@
 // - SIPp opens a UDP remote-control socket (8888 and up, 10 tries): each process here
 //   gets its own -cp port so any number can run at once.
 // - SIPp binds its media port (-mp) and that port + 2; never leave it at 6000.
+// - SIGTERM ends SIPp at once (exit 0) without running the rest of the scenario: a
+//   registered phone's contact stays, hence SippPhone.stop() unregisters afterwards.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
