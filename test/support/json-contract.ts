@@ -5,7 +5,7 @@ import {isDataMap} from '../../src/ui/json-contract.js'
 // (a new epoch-ms time, a duration in ms, a seconds field without _s) is caught here.
 
 /** The agent states people read, on every screen and in every output (PRODUCT.md). */
-export const AGENT_STATE_NAMES = ['offline', 'idle', 'ringing', 'on-call', 'wrap-up', 'paused'] as const
+export const AGENT_STATE_NAMES = ['offline', 'idle', 'ringing', 'on-call', 'wrap-up', 'paused', 'unreachable', 'other-call'] as const
 
 const SNAKE = /^[a-z0-9]+(_[a-z0-9]+)*$/
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)$/

@@ -36,6 +36,17 @@ export async function freeSipPort(): Promise<number> {
   throw new Error('no free SIP port found on 127.0.0.1')
 }
 
+function instanceRunning(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(dir, 'run', 'asterisk.pid'), 'utf8').trim())
+    if (!Number.isInteger(pid) || pid <= 0) return false
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * The RTP range for an instance: a slot no other instance in the shared root has
  * claimed (their rtp.conf says which), so a demo and a test run never collide.
@@ -47,7 +58,9 @@ export function rtpRange(root: string, instanceDir: string): {start: number; end
     for (const other of readdirSync(base)) {
       if (join('/srv/callctl', other) === instanceDir) continue
       const file = join(base, other, 'etc', 'rtp.conf')
-      if (!existsSync(file)) continue
+      // Only a running instance holds its ports: a directory left by a crashed or
+      // killed run (tests remove theirs, a kill -9 does not) claims nothing.
+      if (!existsSync(file) || !instanceRunning(join(base, other))) continue
       const m = /rtpstart\s*=\s*(\d+)/.exec(readFileSync(file, 'utf8'))
       if (m) taken.add(Number(m[1]))
     }
