@@ -96,8 +96,9 @@ export class FakeAri implements AriPort {
     this.rec('answer', id)
     this.mustChannel(id)
   }
-  async hangup(id: string) {
-    this.rec('hangup', id)
+  async hangup(id: string, reason?: string) {
+    if (reason === undefined) this.rec('hangup', id)
+    else this.rec('hangup', id, reason)
     this.mustChannel(id)
   }
   async ring(id: string) {

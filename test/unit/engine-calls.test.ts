@@ -127,16 +127,15 @@ describe('engine call flow (fake ARI, fake clock)', () => {
     expect(clock.pendingTimers).toBe(0)
   })
 
-  it('a number that matches no queue is rejected with a message', async () => {
+  it('a number that matches no queue is refused unanswered (a trunk bills from the answer): unallocated, no prompt', async () => {
     ari.callerArrives('ch1', '5551000', '999')
     await settle()
-    const [channel, media, playbackId] = ari.ops('playOnChannel')[0] as [string, string, string]
-    expect([channel, media]).toEqual(['ch1', 'sound:ss-noservice'])
-    ari.emit('PlaybackFinished', {playback: {id: playbackId, media_uri: media, target_uri: 'channel:ch1', state: 'done'}})
-    await settle()
-    expect(ari.ops('hangup')).toEqual([['ch1']])
-    const types = (await events()).map((e) => e.type)
-    expect(types).toEqual(['call.started', 'call.rejected', 'call.ended'])
+    expect(ari.ops('answer')).toEqual([])
+    expect(ari.ops('playOnChannel')).toEqual([])
+    expect(ari.ops('hangup')).toEqual([['ch1', 'unallocated']])
+    const ev = await events()
+    expect(ev.map((e) => e.type)).toEqual(['call.started', 'call.rejected', 'call.ended'])
+    expect(ev[1]!.data).toMatchObject({reason: 'no-queue', did: '999'})
   })
 })
 

@@ -34,7 +34,12 @@ export async function onInbound(core: EngineCore, channel: Channel, did: string)
   await admit(core, session, {answered: false, screened: false})
 }
 
-/** The front door: blacklist, answer, screen pop, then the IVR or straight to a queue. */
+/**
+ * The front door: blacklist, routing decision, answer, screen pop, then the IVR or
+ * straight to a queue. The call is answered only once it is known to go somewhere that
+ * needs media: on a real trunk a call is billed from its answer, so a number nobody
+ * serves is refused unanswered (unallocated: SIP 404 to the carrier), not told so.
+ */
 export async function admit(core: EngineCore, session: CallSession, o: {answered: boolean; screened: boolean}): Promise<void> {
   const door = core.opts.frontDoor
   const channelId = session.channelId
@@ -44,11 +49,20 @@ export async function admit(core: EngineCore, session: CallSession, o: {answered
       const listed = await door?.blacklist?.match(session.caller.number, core.clock.now())
       if (listed) return await refuseListed(core, session, listed.reason)
     }
+    const flow = await flowFor(core, session.did)
+    const queue = flow ? null : queueForDid(core, session.did)
+    if (!flow && !queue) {
+      core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', did: session.did}})
+      if (o.answered) return await leaveWithPrompt(core, session, 'ss-noservice', 'rejected')
+      session.state = 'leaving'
+      await core.hangup(channelId, 'unallocated')
+      endSession(core, session, 'rejected')
+      return
+    }
     if (!o.answered) await core.ari.answer(channelId)
     if (session.ended) return
     if (!o.screened) await findContact(core, session)
     if (session.ended) return
-    const flow = await flowFor(core, session.did)
     if (flow) {
       session.prompts = flow.prompts
       const outcome = await runIvr(session, flow.flow, flow.version, {
@@ -61,13 +75,7 @@ export async function admit(core: EngineCore, session: CallSession, o: {answered
       if (!outcome || session.ended) return
       return afterIvr(core, session, outcome)
     }
-    const queue = queueForDid(core, session.did)
-    if (!queue) {
-      core.events.append({type: 'call.rejected', callId: session.id, data: {reason: 'no-queue', did: session.did}})
-      await leaveWithPrompt(core, session, 'ss-noservice', 'rejected')
-      return
-    }
-    enqueue(core, session, queue, {})
+    enqueue(core, session, queue!, {})
   } catch (err) {
     if (isNotFound(err) || session.ended) return // the caller hung up while we set up: callerLegGone handles it
     throw err
