@@ -93,9 +93,9 @@ describe('the contract check', () => {
 
   it('catches agent state synonyms and times that are not ISO-8601', () => {
     expect(contractBreaches({agents: [{state: 'available'}], engine: {ready: 2}, started_at: '2026-12-07 02:15:04'})).toEqual([
-      'agents.state: agent state "available" is not one of offline, idle, ringing, on-call, wrap-up, paused',
-      'agents.state: state "available" (use offline / idle / ringing / on-call / wrap-up / paused)',
-      'engine.ready: agent state named "ready" (use offline / idle / ringing / on-call / wrap-up / paused)',
+      'agents.state: agent state "available" is not one of offline, idle, ringing, on-call, wrap-up, paused, unreachable, other-call',
+      'agents.state: state "available" (use offline / idle / ringing / on-call / wrap-up / paused / unreachable / other-call)',
+      'engine.ready: agent state named "ready" (use offline / idle / ringing / on-call / wrap-up / paused / unreachable / other-call)',
       'started_at: a time must be an ISO-8601 string, got "2026-12-07 02:15:04"',
       'started_at: "2026-12-07 02:15:04" is a time but not ISO-8601 with a zone',
     ])
