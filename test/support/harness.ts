@@ -10,7 +10,9 @@ import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
 import {Engine, type EngineOptions, type FrontDoor} from '../../src/engine/calls/engine.js'
 import {sqliteFrontDoor} from '../../src/engine/front-door.js'
-import {callctlPaths} from '../../src/engine/util/paths.js'
+import {callctlPaths, type Paths} from '../../src/engine/util/paths.js'
+import {PhoneStore} from '../../src/engine/phones/phone-store.js'
+import {applyAllPhones} from '../../src/engine/phones/phones.js'
 import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
@@ -81,6 +83,10 @@ export async function startTestEngine(opts: {
   frontDoor?: Partial<FrontDoor> | ((store: SqliteStore) => Partial<FrontDoor>) | true
   /** The logger for the engine, ARI and API (default: warnings and errors on stderr). */
   log?: Logger
+  /** Runs on the fresh store after queues and agents are added and before the engine starts (e.g. addPhone, which turns an agent's endpoint into PJSIP/ID). */
+  beforeStart?: (store: SqliteStore) => Promise<void> | void
+  /** The store's phones as the engine's PhoneBook, as run.ts wires it (secrets under these paths): pushed on connect and watched. */
+  phones?: {paths: Paths}
 }): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-it-'))
   // Like the engine in production: a short busy wait, writes buffered and retried.
@@ -90,13 +96,16 @@ export async function startTestEngine(opts: {
     await addAgent(store, {id: a.id, endpoint: simAgentEndpoint(a), queues: a.queues})
     if (a.loggedIn !== false) await loginAgent(store, a.id)
   }
+  await opts.beforeStart?.(store)
   const creds = sandboxCreds()
   const app = `t${Math.random().toString(36).slice(2, 8)}`
   const log = opts.log ?? createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
   const extra = opts.frontDoor === true ? {} : typeof opts.frontDoor === 'function' ? opts.frontDoor(store) : opts.frontDoor
   const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), extra) : undefined
-  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...opts.engine})
+  const phonePaths = opts.phones?.paths
+  const phones = phonePaths ? {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (r: Parameters<typeof applyAllPhones>[2]) => applyAllPhones(store, phonePaths, r)} : undefined
+  const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...(phones ? {phones} : {}), ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)
   let api: Harness['api'] = null
