@@ -64,6 +64,8 @@ export interface QueueSettings {
   /** Missed rings in a row before an agent is paused with reason "no-answer"; 0 = never. */
   autoPauseAfter: number
   /** Pause an agent whose phone answered a ring with busy (app_queue's autopausebusy). */
+  /** Rules for the numbers calls of this queue may go out to (transfers, callbacks); empty: the config's outbound.allow (outbound-policy.ts). */
+  outboundAllow: string[]
   autoPauseBusy: boolean
   /** Pause an agent whose phone could not be reached for a ring (app_queue's autopauseunavail). */
   autoPauseUnavailable: boolean
@@ -103,6 +105,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   callbackAttempts: 3,
   callbackRetryDelay: 60,
   autoPauseAfter: 3,
+  outboundAllow: [],
   autoPauseBusy: false,
   autoPauseUnavailable: false,
   lastAgentWindow: 0,

@@ -21,6 +21,7 @@ import {ensureSecret} from './util/secrets.js'
 import {keepCallRows} from './reports/call-rows.js'
 import {PhoneStore} from './phones/phone-store.js'
 import {applyAllPhones} from './phones/phones.js'
+import {SipGuard} from './sip/sip-guard.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -172,6 +173,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     defaultQueue: config.defaultQueue,
     dialString: config.outbound.dialString,
     outboundCallerId: config.outbound.callerId,
+    outbound: {allow: config.outbound.allow, defaultCountry: config.defaultCountry},
     frontDoor: sqliteFrontDoor(store, config.paths, {
       lookupContact: contactLookup(store, {
         defaultCountry: config.defaultCountry,
@@ -198,6 +200,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   undo.push(() => stopEngine(running, config, log, endCalls))
   const summary = keepCallRows(store.db, log)
   undo.push(() => summary.stop())
+  const guard = new SipGuard({settings: config.sip, rest: ari, store, append: (e) => running.events.append(e), log})
+  await guard.start().catch((err: unknown) => log.warn('could not start watching SIP security events', {error: String(err)}))
+  undo.push(() => guard.stop())
 
   const served = engineHandlers(engine, {app: config.ari.app, version: VERSION})
   const snapshot = served.snapshot!

@@ -180,6 +180,7 @@ describe('one JSON contract for every --json output', () => {
     expect((await json(['phone', 'show', 'jp1', '--show-secret'])).password).toBe(phone.password)
     expect((await json(['phone', 'show', 'jp1'])).password).toBeNull()
     await json(['phone', 'remove', 'jp1'])
+    expect(await json(['sip', 'blocked'])).toEqual({blocks: [], cleared: [], asterisk: 'nothing to do'})
     await json(['blacklist', 'add', '+15550109999', '--until', '30d'])
     await json(['blacklist', 'list'])
     await json(['blacklist', 'remove', '+15550109999'])

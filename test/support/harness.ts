@@ -60,6 +60,9 @@ export function cliEngineEnv(o: {home: string; app: string; apiPort: number | st
     CALLCTL_ARI_PASSWORD: creds.password,
     CALLCTL_ARI_APP: o.app,
     CALLCTL_API_PORT: String(o.apiPort),
+    // The tests' customers are fictional +1555 numbers on no real trunk: the outbound
+    // policy (national numbers by default) would refuse them; sip-security tests set their own.
+    CALLCTL_OUTBOUND_ALLOW: 'any',
   }
 }
 

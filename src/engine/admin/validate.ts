@@ -1,3 +1,4 @@
+import {checkOutboundRule, OUTBOUND_RULE_HINT} from '../calls/outbound-policy.js'
 import {STRATEGIES, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
 import {parseSkillRequirement, SkillExpressionError} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
@@ -112,6 +113,7 @@ const FIELDS: Record<keyof QueueSettings, Field> = {
   callbackRetryDelay: {check: num(5, 86_400), accepted: 'seconds from 5 to 86400'},
   autoPauseAfter: {check: num(0, 100, true), accepted: 'missed rings in a row, 0 to never pause'},
   autoPauseBusy: {check: bool, accepted: 'true or false'},
+  outboundAllow: {check: (v) => (Array.isArray(v) && v.every((r) => checkOutboundRule(r) === null) ? v : undefined), accepted: OUTBOUND_RULE_HINT},
   autoPauseUnavailable: {check: bool, accepted: 'true or false'},
   lastAgentWindow: {check: num(0, 30 * 86_400), accepted: 'seconds from 0 (off) to 2592000 (30 days)'},
   lastAgentWait: {check: num(0, 600), accepted: 'seconds from 0 to 600'},

@@ -15,6 +15,7 @@ import {enqueue, voicemail} from './queueing.js'
 import {endSession} from './call-end.js'
 import {leaveWithPrompt} from './leaving-prompt.js'
 import {shedIfOverloaded} from './overload.js'
+import {outboundAllowed} from './outbound-check.js'
 
 // The front door: a new call is screened (blacklist, contact), then runs its IVR or goes straight to a queue.
 
@@ -163,6 +164,7 @@ export function afterIvr(core: EngineCore, session: CallSession, o: IvrOutcome):
 
 /** Sends the caller to an external number through the trunk and bridges them. */
 export async function transferToNumber(core: EngineCore, session: CallSession, number: string): Promise<void> {
+  if (!outboundAllowed(core, session.queue, number, {callId: session.id, by: 'ivr'})) return void leaveWithPrompt(core, session, 'cannot-complete-as-dialed', 'transfer-refused')
   session.state = 'transferring'
   const channelId = `${session.id}.x${session.callbackAttempts + 1}`
   core.channels.set(channelId, {session, role: 'external'})

@@ -1,3 +1,4 @@
+import type {OutboundVerdict} from './outbound-policy.js'
 import type {AriPort, Channel} from '../ari/port.js'
 import {AriRequestError, isNotFound} from '../ari/port.js'
 import type {Acd} from '../routing/acd.js'
@@ -29,6 +30,8 @@ export interface EngineInternals {
   scheduleDispatch(): void
   startRecording(session: CallSession): void
   dialString(number: string): string
+  /** The outbound policy for a number (logged when refused). */
+  outboundCheck(queue: string | null, number: string, who: {callId?: string | null; agent?: string | null; by: string}): OutboundVerdict
   outboundCallerId: string
   ringTimeoutS: number
 }
@@ -266,6 +269,7 @@ export class CallControl {
     if (!/^\+?[0-9]{3,20}$/.test(n)) throw new UserError(`Invalid number "${number}"`, {suggestion: 'Digits with an optional leading +, e.g. +8613800138000.', exitCode: 2})
     const agent = this.e.acd.agents.get(agentId)
     if (!agent) throw new UserError(`Agent "${agentId}" does not exist`, {suggestion: 'See callctl agent list.', code: 'unknown_agent'})
+    refuseOutbound(this.e.outboundCheck(null, n, {agent: agentId, by}), n)
     const id = newId('call')
     if (!this.e.acd.occupy(agentId, id, 'ringing', this.e.clock.now())) {
       throw new UserError(`Agent "${agentId}" is ${this.e.acd.agentState(agent)}`, {suggestion: 'Click-to-call needs an idle agent (pause it first to keep queue calls away).', code: 'busy'})
@@ -487,6 +491,7 @@ export class CallControl {
       if (this.e.acd.agentState(a) !== 'idle') throw new UserError(`Agent "${target.agent}" is ${this.e.acd.agentState(a)}`, {suggestion: 'Transfer to an idle agent, or to its queue.', code: 'busy'})
     }
     if ('number' in target && !/^\+?[0-9]{3,20}$/.test(target.number)) throw new UserError(`Invalid number "${target.number}"`, {exitCode: 2})
+    if ('number' in target) refuseOutbound(this.e.outboundCheck(s.queue, target.number, {callId: s.id, agent: s.agentId, by: 'transfer'}), target.number)
   }
 
   private releaseAgent(agentId: string, callId: string, answered: boolean): void {
@@ -498,4 +503,14 @@ export class CallControl {
 
 function ignore404(err: unknown): void {
   if (!isNotFound(err)) throw err
+}
+
+/** A number the outbound policy does not allow: one line with the reason and where it is allowed. */
+function refuseOutbound(v: OutboundVerdict, number: string): void {
+  if (v.allowed) return
+  throw new UserError(`Calling ${number} is not allowed: ${v.why}`, {
+    suggestion: "An admin allows numbers with outbound.allow in the config, or a queue's outboundAllow (callctl queue add Q --update --outbound-allow RULE).",
+    exitCode: 1,
+    code: 'outbound_refused',
+  })
 }

@@ -2,6 +2,7 @@ import type {Channel} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
 import {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
+import {outboundAllowed} from './outbound-check.js'
 import {CUSTOMER_RING_S} from './engine-types.js'
 import {dialString} from './caller-id.js'
 import {completeCall, endSession} from './call-end.js'
@@ -90,6 +91,11 @@ export async function dialCustomer(core: EngineCore, session: CallSession): Prom
   session.customerChannelId = channelId
   core.channels.set(channelId, {session, role: 'customer'})
   const number = session.callbackNumber!
+  // Checked when the caller asked; again here for callbacks owed from before a policy change.
+  if (!outboundAllowed(core, session.queue, number, {callId: session.id, agent: session.agentId, by: 'callback'})) {
+    core.channels.delete(channelId)
+    return customerLegGone(core, session, channelId, 'number not allowed by the outbound policy')
+  }
   core.events.append({type: 'callback.attempt', callId: session.id, queue: session.queue, agent: session.agentId, data: {attempt: session.callbackAttempts, number}})
   try {
     await core.ari.createBridge('mixing', session.bridgeId!, session.id)

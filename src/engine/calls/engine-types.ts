@@ -31,6 +31,8 @@ export interface EngineOptions {
   /** Records connected calls (see recordings/). */
   recorder?: CallRecorder
   random?: () => number
+  /** Which numbers calls may go out to (outbound-policy.ts); absent: any. */
+  outbound?: {allow: readonly string[]; defaultCountry: string}
   /** Phones callctl provisions (phones/): pushed to Asterisk whenever the engine connects, and watched for presence. */
   phones?: PhoneBook
 }

@@ -21,6 +21,7 @@ import {finishAttempt} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
 import {endWrapUp, startWrapUpTimer} from './wrap-up.js'
 import {PhonePresence, type PhoneContact} from './phone-presence.js'
+import {outboundCheck} from './outbound-check.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
 
@@ -97,6 +98,7 @@ export class Engine {
       scheduleDispatch: () => scheduleDispatch(this.core),
       startRecording: (s) => startRecording(this.core, s),
       dialString: (n) => dialString(this.core.opts.dialString ?? 'Local/{number}@callctl-sim-callee', n),
+      outboundCheck: (queue, number, who) => outboundCheck(this.core, queue, number, who),
       outboundCallerId: this.core.opts.outboundCallerId ?? '',
       ringTimeoutS: 30,
     }

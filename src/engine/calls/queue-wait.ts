@@ -18,6 +18,8 @@ export interface WaitHooks {
   maxWaitReached(s: CallSession): void
   /** The caller confirmed a number to be called back on. */
   callbackConfirmed(s: CallSession, number: string): void
+  /** Whether the center may call this number back (outbound-policy.ts); a caller ID spoofed to a premium number is not. */
+  outboundAllowed(s: CallSession, number: string): boolean
 }
 
 const DIALOG_TIMEOUT_MS = 10_000
@@ -172,6 +174,7 @@ export class QueueWait implements WaitActivity {
   }
 
   private confirm(number: string): void {
+    if (!this.h.outboundAllowed(this.s, number)) return this.cancelDialog('number-not-allowed')
     this.h.clock.clearTimeout(this.dialogTimer)
     this.h.clock.clearTimeout(this.announceTimer)
     this.stopMaxWait()

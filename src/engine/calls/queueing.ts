@@ -1,3 +1,4 @@
+import {outboundAllowed} from './outbound-check.js'
 import {estimateWait} from '../routing/wait-estimate.js'
 import type {RecordingEvent} from '../ari/port.js'
 import {isNotFound} from '../ari/port.js'
@@ -83,6 +84,7 @@ export function waitHooks(core: EngineCore) {
     expectedWait: (id: string) => expectedWait(core, id),
     maxWaitReached: (s: CallSession) => exitQueue(core, s, 'timeout'),
     callbackConfirmed: (s: CallSession, number: string) => callbackConfirmed(core, s, number),
+    outboundAllowed: (s: CallSession, number: string) => outboundAllowed(core, s.queue, number, {callId: s.id, by: 'callback'}),
   }
 }
 

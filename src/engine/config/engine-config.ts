@@ -6,6 +6,9 @@ import {errorAt, parseYaml, toJS, type LocatedDoc} from './yaml-errors.js'
 import {readSandboxState} from '../sandbox/state.js'
 import {COUNTRY_HINT, isSupportedCountry} from '../contacts/phone-number.js'
 import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
+import {defaultOutboundRules} from '../calls/outbound-policy.js'
+import type {GuardSettings} from '../sip/sip-guard.js'
+import {sipSettings, validateSipSettings, type RawSip} from './sip-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -17,7 +20,9 @@ export interface EngineConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   api: {host: string; port: number}
   /** Calls to customers (callbacks, click-to-call): {number} in the dial string is replaced. */
-  outbound: {dialString: string; callerId: string}
+  outbound: {dialString: string; callerId: string; allow: string[]}
+  /** The security of a real SIP box: failed registrations watched, repeat offenders blocked. */
+  sip: GuardSettings
   /** The supervisor's own phone, used when monitor/whisper/barge get no --from. */
   supervisor: {endpoint: string | null}
   /**
@@ -32,10 +37,10 @@ export interface EngineConfig {
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog'] as const
+const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
-const OUTBOUND_KEYS = ['dialString', 'callerId'] as const
+const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
 const ARI_KEYS = ['url', 'user', 'password', 'passwordFile', 'app'] as const
 const API_KEYS = ['host', 'port'] as const
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -46,7 +51,8 @@ interface RawConfig {
   defaultQueue?: string | null
   logLevel?: string
   api?: {host?: string; port?: number}
-  outbound?: {dialString?: string; callerId?: string}
+  outbound?: {dialString?: string; callerId?: string; allow?: string[]}
+  sip?: RawSip
   supervisor?: {endpoint?: string}
   defaultCountry?: string
   crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
@@ -96,6 +102,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
   }
   const port = Number(env.CALLCTL_API_PORT || raw.api?.port || 8089)
   const sandboxDial = source.startsWith('sandbox') ? 'Local/{number}@callctl-sim-callee' : 'PJSIP/{number}@trunk'
+  const dialString = env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial
   return {
     ari: {url, user, password: password ?? '', app: env.CALLCTL_ARI_APP || raw.ari?.app || 'callctl'},
     ariSource: source,
@@ -104,7 +111,8 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     logLevel: ((env.CALLCTL_LOG_LEVEL as EngineConfig['logLevel']) || raw.logLevel || 'info') as EngineConfig['logLevel'],
     api: {host: env.CALLCTL_API_HOST || raw.api?.host || '127.0.0.1', port},
     supervisor: {endpoint: env.CALLCTL_SUPERVISOR_ENDPOINT || raw.supervisor?.endpoint || null},
-    outbound: {dialString: env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial, callerId: env.CALLCTL_OUTBOUND_CALLERID || raw.outbound?.callerId || ''},
+    outbound: {dialString, callerId: env.CALLCTL_OUTBOUND_CALLERID || raw.outbound?.callerId || '', allow: env.CALLCTL_OUTBOUND_ALLOW?.split(',').map((r) => r.trim()).filter(Boolean) ?? raw.outbound?.allow ?? defaultOutboundRules(dialString)},
+    sip: sipSettings(raw.sip, source.startsWith('sandbox') ? (readSandboxState(paths) ?? undefined) : undefined, env),
     defaultCountry: envCountry(env) ?? raw.defaultCountry?.toUpperCase() ?? 'CN',
     crm: {
       lookupUrl: crmLookupUrl(env, raw),
@@ -166,6 +174,7 @@ function validate(d: LocatedDoc): RawConfig {
     if (o.callerId !== undefined && typeof o.callerId !== 'string') throw errorAt(d, ['outbound', 'callerId'], 'outbound.callerId must be a string')
   }
   validateContactSettings(d, r)
+  validateSipSettings(d, r, checkKeys)
   return r as RawConfig
 }
 

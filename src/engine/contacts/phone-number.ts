@@ -79,3 +79,11 @@ function valid(text: string, country: CountryCode | undefined): string | null {
   const n = parse()(text, country ? {defaultCountry: country} : undefined)
   return n && n.isValid() ? n.number : null
 }
+
+/** What kind of number it is, for the outbound policy: its country and type (MOBILE, PREMIUM_RATE, ...); null when not a valid number. */
+export function classifyNumber(raw: string, defaultCountry: string): {e164: string; country: string | null; type: string | null} | null {
+  const e164 = normaliseNumber(raw, defaultCountry)
+  if (!e164) return null
+  const n = parse()(e164)
+  return n ? {e164, country: n.country ?? null, type: n.getType() ?? null} : null
+}
