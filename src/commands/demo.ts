@@ -8,6 +8,7 @@ import {DEMO_DID, startDemo} from '../engine/demo.js'
 import {UserError} from '../engine/util/errors.js'
 import {createLogger} from '../engine/util/log.js'
 import {callctlPaths, HELP_PATH} from '../engine/util/paths.js'
+import type {SandboxSip} from '../engine/sandbox/state.js'
 import {CallctlCommand} from '../ui/command.js'
 import {buildBoard} from '../ui/dashboard/board.js'
 import {summaryLine} from '../ui/dashboard/plain.js'
@@ -64,6 +65,8 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
         if (e.type === 'queue.abandoned') tally.abandoned++
       },
     })
+    // A real phone can join: said before the dashboard takes the screen, and in the log.
+    if (!quiet && demo.sip) this.print(sipInvite(demo.sip))
     try {
       if (interactive) {
         const {runDashboard} = await loadLiveDashboard()
@@ -113,4 +116,13 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
   protected render(r: DemoResult): void {
     this.print(`Demo stopped after ${r.seconds} s: ${r.calls} calls, ${r.connected} connected, ${r.abandoned} abandoned.`)
   }
+}
+
+/** How a person joins the demo with a softphone (README: "A real softphone"). */
+function sipInvite(sip: SandboxSip): string {
+  return [
+    `SIP: softphones register to ${sip.host}:${sip.port} (UDP or TCP). In another terminal:`,
+    `  callctl agent add me --name "Your Name" --sip --queue sales && callctl agent login me   # prints your SIP password`,
+    `  then callers who press 1 ring your phone; a second phone (callctl phone add 2002) can dial ${DEMO_DID}.`,
+  ].join('\n')
 }

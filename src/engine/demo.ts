@@ -11,7 +11,7 @@ import {loadPromptBook} from './front-door.js'
 import {deployFlow} from './ivr/flow-service.js'
 import {SqliteFlowRepository} from './ivr/flow-store.js'
 import {sandboxDown, sandboxUp} from './sandbox/sandbox.js'
-import {readSandboxState} from './sandbox/state.js'
+import {readSandboxState, type SandboxSip} from './sandbox/state.js'
 import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
 import {acquireEngineLock} from './engine-lock.js'
@@ -40,6 +40,8 @@ export interface DemoHandle {
   startedSandbox: boolean
   /** A simulated supervisor phone on the sandbox (null on a real Asterisk). */
   supervisorPhone: string | null
+  /** Where a softphone registers, when the demo runs on a sandbox with SIP. */
+  sip: SandboxSip | null
   /** Resolves when --duration is up. */
   done: Promise<void>
   stop(): Promise<void>
@@ -171,7 +173,8 @@ function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, s
     for (const ch of await rest.listChannels().catch(() => [])) if (ch.id.startsWith('demo-') || ch.name.includes('callctl-sim')) await rest.hangup(ch.id).catch(() => undefined)
     if (startedSandbox) await sandboxDown(o.paths, {force: true})
   }
-  return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, done: callerLoop, stop}
+  const sip = onSandbox ? (readSandboxState(o.paths)?.sip ?? null) : null
+  return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, sip, done: callerLoop, stop}
 }
 
 /** An Asterisk of the user's own: CALLCTL_ARI_URL, or ari.url in the config file. */
