@@ -75,6 +75,9 @@ export function summaryLine(b: Board, timeZone?: string): string {
   const busy = h.agents['on-call'] + h.agents.ringing
   return (
     `${clock(b.at, timeZone)} waiting ${h.waiting} (longest ${duration(h.longestWaitMs)}) · agents ${busy} on call, ${h.agents.idle} idle, ${h.agents['wrap-up']} wrap-up, ${h.paused} paused` +
+    // Phone problems only when there are some (the line is read in CI logs and cron mail).
+    (h.agents.unreachable > 0 ? `, ${h.agents.unreachable} unreachable` : '') +
+    (h.agents['other-call'] > 0 ? `, ${h.agents['other-call']} on other calls` : '') +
     ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}`
   )
 }
