@@ -28,13 +28,22 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     await store.close()
   })
 
-  async function boot(settings: Record<string, unknown>, agents: string[]): Promise<void> {
+  const applied: string[] = []
+  async function boot(settings: Record<string, unknown>, agents: string[], phones: string[] = []): Promise<void> {
     await addQueue(store, 'sales', settings)
     for (const id of agents) {
       await addAgent(store, {id, endpoint: `PJSIP/${id}`, queues: ['sales']})
       await loginAgent(store, id)
     }
-    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    applied.length = 0
+    const phoneBook = {
+      ids: () => phones,
+      apply: async () => {
+        applied.push(...phones)
+        return {applied: phones.length, failed: []}
+      },
+    }
+    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, phones: phoneBook})
     await engine.start()
   }
   const ringsTo = (agent: string) => ari.originated().filter((p) => p.endpoint === `PJSIP/${agent}`)
@@ -145,6 +154,17 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     await settle()
     expect(stateOf('a1').state).toBe('paused')
     expect(stateOf('a1').pauseReason).toBe('busy')
+  })
+
+  it("pushes the store's phones to Asterisk at start and on a phone change, and watches phones that ring for no agent", async () => {
+    await boot({}, ['a1'], ['a1', 'sup1'])
+    expect(applied).toEqual(['a1', 'sup1'])
+    const sources = ari.ops('subscribe').flatMap((a) => a[1] as string[])
+    expect(sources).toContain('endpoint:PJSIP/sup1')
+    await engine.applyAdminEvent({type: 'phone.added', agent: null, queue: null, data: {phone: 'sup1'}, ts: clock.now()})
+    expect(applied).toEqual(['a1', 'sup1', 'a1', 'sup1'])
+    ari.emit('ContactStatusChange', {endpoint: {technology: 'PJSIP', resource: 'sup1', state: 'online', channel_ids: []}, contact_info: {uri: 'sip:sup1@127.0.0.1:5999', contact_status: 'Reachable', aor: 'sup1', roundtrip_usec: '2500'}})
+    expect(engine.phoneContacts().find((c) => c.endpoint === 'PJSIP/sup1')).toMatchObject({contact: 'sip:sup1@127.0.0.1:5999', rttMs: 2.5, status: 'Reachable'})
   })
 
   it('maps hang-up causes to their paths, and only watches phones it can', () => {
