@@ -107,6 +107,9 @@ describe('real SIP calls through the engine (SIPp and baresip on the sandbox)', 
     if (h) await removePhones(h.store, home.paths, rest, PHONES.map((p) => p.id))
     await finish(h)
     home.remove()
+    // The shared sandbox keeps none of these phones for the next file.
+    const left = await Promise.all(PHONES.map(async (p) => ((await rest.getEndpoint('PJSIP', p.id).then(() => true, () => false)) ? p.id : null)))
+    expect(left.filter(Boolean)).toEqual([])
   })
 
   it('carrier callers press 1 (RFC 4733) in the IVR, reach sales agents on registered SIP phones, and the calls end cleanly from either side', async () => {
