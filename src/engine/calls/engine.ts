@@ -199,6 +199,7 @@ export class Engine {
     this.core.stopped = true
     if (o.endCalls) await endAllCalls(this.core, o.endCalls).catch((err: unknown) => this.core.bug('ending calls at stop', err))
     stopWatching(this.core)
+    this.presence.stop()
     if (this.core.syncTimer) clearInterval(this.core.syncTimer)
     if (this.core.wakeTimer) this.core.clock.clearTimeout(this.core.wakeTimer.timer)
     for (const t of this.core.wrapUpTimers.values()) this.core.clock.clearTimeout(t.timer)

@@ -24,6 +24,9 @@ export interface PhoneContact {
   since: number
 }
 
+/** How long an "offline" waits for the contact event that says why (it follows within milliseconds). */
+const OFFLINE_REASON_WAIT_MS = 100
+
 /** Device states in which the phone has a call up or ringing. */
 const IN_USE = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD'])
 
@@ -39,6 +42,8 @@ export class PhonePresence {
   /** Extra phones to watch that ring for no agent (a supervisor's): phone list shows them too. */
   private readonly extra = new Set<string>()
   private readonly subscribed = new Set<string>()
+  /** Phones Asterisk said went offline, while the engine waits an instant for why. */
+  private readonly pendingOffline = new Map<string, ReturnType<typeof setTimeout>>()
   readonly contacts = new Map<string, PhoneContact>()
   private syncing: Promise<void> = Promise.resolve()
 
@@ -48,6 +53,11 @@ export class PhonePresence {
     this.core.ari.on('EndpointStateChange', (e) => this.onEndpoint(e))
     this.core.ari.on('ContactStatusChange', (e) => this.onContact(e))
     this.core.ari.on('DeviceStateChanged', (e) => this.onDevice(e))
+  }
+
+  stop(): void {
+    for (const t of this.pendingOffline.values()) clearTimeout(t)
+    this.pendingOffline.clear()
   }
 
   /** Watch these phones besides the agents' (the store's phones). */
@@ -130,8 +140,26 @@ export class PhonePresence {
     const c = this.contactOf(phone, now)
     const state = e.endpoint.state ?? 'unknown'
     if (c.state !== state) Object.assign(c, {state, since: now})
-    if (state === 'offline') this.setReach(phone, false, c.status === 'Unreachable' ? 'no answer to qualify' : 'not registered')
-    else if (state === 'online') this.setReach(phone, true, null)
+    if (state === 'offline') {
+      // Asterisk says offline first and why (contact removed, or no answer to qualify)
+      // an instant later: wait for the why, briefly, so the event names the right one.
+      if (this.pendingOffline.has(phone)) return
+      const t = setTimeout(() => {
+        this.pendingOffline.delete(phone)
+        const now2 = this.contactOf(phone, this.core.clock.now())
+        if (now2.state === 'offline') this.setReach(phone, false, now2.status === 'Unreachable' ? 'no answer to qualify' : 'not registered')
+      }, OFFLINE_REASON_WAIT_MS)
+      t.unref?.()
+      this.pendingOffline.set(phone, t)
+    } else if (state === 'online') {
+      this.clearPending(phone)
+      this.setReach(phone, true, null)
+    }
+  }
+
+  private clearPending(phone: string): void {
+    clearTimeout(this.pendingOffline.get(phone))
+    this.pendingOffline.delete(phone)
   }
 
   private onContact(e: ContactStatusChangeEvent): void {
@@ -146,10 +174,12 @@ export class PhonePresence {
     switch (info.contact_status) {
       case 'Removed':
         c.userAgent = null
+        this.clearPending(phone)
         this.setReach(phone, false, 'unregistered')
         this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'removed'})
         break
       case 'Unreachable':
+        this.clearPending(phone)
         this.setReach(phone, false, 'no answer to qualify')
         this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'unreachable'})
         break
@@ -198,11 +228,11 @@ export class PhonePresence {
       const a = this.core.acd.agents.get(id)
       if (!a) continue
       if (inUse && a.activity !== 'idle') continue
-      const was = a.otherCall
+      const since = a.otherCallSince
       if (!this.core.acd.setOtherCall(id, inUse, now)) continue
       if (inUse) this.core.events.append({type: 'agent.other_call', agent: id, data: {phone, device}})
       else {
-        this.core.events.append({type: 'agent.other_call_ended', agent: id, data: {phone, durationMs: was ? now - a.otherCallSince : 0}})
+        this.core.events.append({type: 'agent.other_call_ended', agent: id, data: {phone, durationMs: now - since}})
         scheduleDispatch(this.core)
       }
     }
