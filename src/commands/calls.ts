@@ -18,6 +18,8 @@ export interface CallsResult {
   calls: LiveCall[]
   /** The engine's link to Asterisk: while it is not connected, these calls may be gone. */
   link: EngineSnapshot['link'] | null
+  /** Logged-in agents offered no call because of their phone (unreachable, or on a call the engine did not place): why the line may not move. */
+  phoneProblems: {agent: string; state: 'unreachable' | 'other-call'; since: number; why: string | null}[]
 }
 
 export default class Calls extends CallctlCommand<CallsResult> {
@@ -45,12 +47,19 @@ export default class Calls extends CallctlCommand<CallsResult> {
         waitedMs: c.joinedAt === null ? null : Math.max(0, (c.connectedAt ?? snap.at) - c.joinedAt),
         talkMs: c.connectedAt === null ? null : Math.max(0, snap.at - c.connectedAt),
       }))
-    return {at: snap.at, calls, link: snap.link ?? null}
+    const phoneProblems = snap.agents
+      .filter((a) => (a.state === 'unreachable' || a.state === 'other-call') && (!queue || Object.hasOwn(a.queues, queue)))
+      .map((a) => ({agent: a.id, state: a.state as 'unreachable' | 'other-call', since: a.since, why: a.why ?? null}))
+    return {at: snap.at, calls, link: snap.link ?? null, phoneProblems}
   }
 
   protected render(r: CallsResult): void {
     if (r.link && r.link.state !== 'connected') {
       this.warn(`Asterisk at ${r.link.url} is ${r.link.state} (for ${duration(r.at - r.link.since)}, ${r.link.attempts} attempts): these calls are the engine's last view and new calls are not answered.`)
+    }
+    if (r.phoneProblems.length > 0) {
+      const list = r.phoneProblems.map((p) => `${p.agent} ${p.state === 'unreachable' ? 'unreachable' : 'on another call'} ${duration(r.at - p.since)}`).join(', ')
+      this.warn(`Agents offered no calls because of their phone: ${list} (callctl agent list says why)`)
     }
     if (r.calls.length === 0) return this.print('No live calls.')
     this.print(
