@@ -1,8 +1,9 @@
 import ari, {type AriClient} from 'ari-client'
 import type {Logger} from '../util/log.js'
-import {AriHttp} from './http-rest.js'
+import {AriHttp, REST_TIMEOUT_MS} from './http-rest.js'
 import type {AriCredentials, AriEventMap, AriEventType, AriPort, ConnectionState} from './port.js'
 import {ARI_EVENT_TYPES, AriAuthError, AriTransportError} from './port.js'
+import {restTransportFrom, SocketRest, type RestTransport} from './ws-rest.js'
 
 // swagger-client 2.0 (inside ari-client) installs a global `log` that prints its
 // "deprecated version of Swagger" notice to stdout, corrupting --json output, and keeps
@@ -25,6 +26,8 @@ export interface ConnectOptions {
   onConnection?: (s: ConnectionState) => void
   /** Gives up connecting (a stop while Asterisk is still away): connectAri rejects with ConnectAborted. */
   abort?: AbortSignal
+  /** How REST requests travel while the event socket is up; CALLCTL_ARI_REST (http or websocket) when absent. */
+  rest?: RestTransport
 }
 
 /** connectAri was stopped by its abort signal before it connected. */
@@ -76,6 +79,7 @@ class AriClientPort extends AriHttp implements AriPort {
   constructor(private readonly opts: ConnectOptions) {
     super(opts.creds)
     this.app = opts.app
+    if ((opts.rest ?? restTransportFrom(process.env)) === 'websocket') this.socketRest = new SocketRest(REST_TIMEOUT_MS)
   }
 
   on<K extends AriEventType>(type: K, handler: (event: AriEventMap[K]) => void): void {
@@ -133,6 +137,8 @@ class AriClientPort extends AriHttp implements AriPort {
           if (this.closed) return this.detach(client)
           throw new Error('event socket closed while starting')
         }
+        // REST over the event socket from now on (when so configured), until it closes.
+        if (this.socketRest && client._ws) this.socketRest.attach(client._ws)
         // The refused attempts of an outage are not Asterisk being slow.
         this.pressure.reset()
         this.emitState({state: 'connected'})
@@ -172,11 +178,15 @@ class AriClientPort extends AriHttp implements AriPort {
     client.on('WebSocketReconnecting', lost)
     client.on('WebSocketMaxRetries', lost)
     client.on('pong', () => (this.awaitingPong = false))
+    // Answers to REST over the socket: events to ari-client, never to the engine.
+    if (this.socketRest) client.on('RESTResponse', (event: unknown) => this.client === client && this.socketRest?.receive(event))
   }
 
   private detach(client: AriClient): void {
     if (this.client === client) {
       this.client = undefined
+      // Requests waiting on this socket get no answer; new ones go over HTTP until the next one opens.
+      this.socketRest?.detach('event socket closed')
       if (this.pingTimer) clearInterval(this.pingTimer)
       this.pingTimer = undefined
     }
@@ -217,6 +227,8 @@ class AriClientPort extends AriHttp implements AriPort {
   async close(): Promise<void> {
     this.closed = true
     this.wake?.()
+    // Requests already on the socket get their answers (as they would over HTTP); new ones go over HTTP.
+    await this.socketRest?.drain(2_000)
     const ws = (this.client as unknown as {_ws?: ClosingSocket} | undefined)?._ws
     if (this.client) this.detach(this.client)
     await this.reconnecting

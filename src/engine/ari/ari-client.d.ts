@@ -5,7 +5,7 @@ declare module 'ari-client' {
     start(apps: string | string[], subscribeAll?: boolean): Promise<void>
     stop(): void
     ping(): void
-    _ws?: {terminate(): void; readyState: number}
+    _ws?: {terminate(): void; readyState: number; send(data: string, cb?: (err?: Error) => void): void}
   }
   const ari: {connect(url: string, user: string, password: string): Promise<AriClient>}
   export default ari

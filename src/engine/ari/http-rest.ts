@@ -23,6 +23,8 @@ import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 import {AriAuthError, AriRequestError, AriTransportError} from './port.js'
 import {AriPressure} from './pressure.js'
+import {restCounter} from './rest-count.js'
+import {SocketRestFailure, type SocketRest} from './ws-rest.js'
 
 type Query = Record<string, string | number | boolean | undefined>
 
@@ -31,7 +33,9 @@ type Query = Record<string, string | number | boolean | undefined>
 // burst of arrivals (25 calls/s in bench:load) held 92 of them and further requests
 // failed. Requests beyond these wait their turn in the agent, in order.
 const MAX_CONNECTIONS = 24
-const TIMEOUT_MS = 10_000
+/** How long a request may go unanswered, over HTTP or the event socket. */
+export const REST_TIMEOUT_MS = 10_000
+const TIMEOUT_MS = REST_TIMEOUT_MS
 // An idle connection is closed after this long, before Asterisk closes it on its side
 // (http.conf session_keep_alive, 15 s by default): a request sent as it does would fail.
 const IDLE_MS = 5_000
@@ -59,6 +63,12 @@ export class AriHttp implements AriRest {
   /** Answer times and failures: the engine backs off and sheds load from these. */
   readonly pressure = new AriPressure()
 
+  /**
+   * Set by the event-socket port (CALLCTL_ARI_REST=websocket): while its socket is open,
+   * requests go over it; binary answers and everything while it is down go over HTTP.
+   */
+  protected socketRest: SocketRest | null = null
+
   constructor(readonly creds: AriCredentials) {
     this.base = creds.url.replace(/\/+$/, '') + '/ari'
     this.auth = 'Basic ' + Buffer.from(`${creds.user}:${creds.password}`).toString('base64')
@@ -69,6 +79,12 @@ export class AriHttp implements AriRest {
   }
 
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown, raw = false): Promise<T> {
+    // The event socket carries text only: a recording's bytes always come over HTTP.
+    if (!raw && this.socketRest?.open) {
+      const answer = await this.overSocket(this.socketRest, method, path, query, body)
+      if (answer) return answerOf<T>(answer.status, answer.body, method, path)
+    }
+    if (restCounter.enabled) restCounter.count('http', method, path)
     const qs = new URLSearchParams()
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v))
     const url = `${this.base}${path}${qs.size ? '?' + qs.toString() : ''}`
@@ -96,19 +112,32 @@ export class AriHttp implements AriRest {
       }
     }
     if (res.status === 401) throw new AriAuthError(this.creds.url, this.creds.user)
-    if (!res.ok) {
-      const text = res.text()
-      let message = text
-      try {
-        message = (JSON.parse(text) as {message?: string}).message ?? text
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new AriRequestError(res.status, `${method} ${path}`, message)
+    if (raw && res.ok) return res.body as T
+    return answerOf<T>(res.status, res.text(), method, path)
+  }
+
+  /**
+   * One request over the event socket: its answer, or undefined when it must go over HTTP
+   * instead (the socket closed before Asterisk could have seen it, or under a read).
+   * Errors as over HTTP: AriTransportError when no answer came (timeout, socket lost).
+   */
+  private async overSocket(socket: SocketRest, method: string, path: string, query: Query, body: unknown): Promise<{status: number; body: string} | undefined> {
+    const qs: [string, string][] = []
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.push([k, String(v)])
+    const done = this.pressure.begin()
+    try {
+      const answer = await socket.send(method, path, qs, body === undefined ? undefined : JSON.stringify(body))
+      done(answer.status < 500)
+      if (restCounter.enabled) restCounter.count('websocket', method, path)
+      return answer
+    } catch (err) {
+      const f = err instanceof SocketRestFailure ? err : new SocketRestFailure(String(err), true)
+      // Never sent: not Asterisk's doing, so no sample and no back-off.
+      done(f.sent ? false : null)
+      // A read is safe to send again; a change Asterisk may have made is not (as over HTTP).
+      if (!f.sent || (method === 'GET' && !f.reason.startsWith('timeout'))) return undefined
+      throw new AriTransportError(`${method} ${path}`, f.reason)
     }
-    if (raw) return res.body as T
-    const text = res.text()
-    return (text ? JSON.parse(text) : undefined) as T
   }
 
   private exchange(method: string, url: string, headers: Record<string, string>, payload: string | undefined, retried = false): Promise<Answer> {
@@ -273,6 +302,20 @@ export class AriHttp implements AriRest {
     await this.request('DELETE', `/asterisk/config/dynamic/${this.enc(configClass)}/${this.enc(objectType)}/${this.enc(id)}`)
   }
 
+}
+
+/** A text answer as the engine sees it: parsed JSON, or AriRequestError on a non-2xx status. */
+function answerOf<T>(status: number, text: string, method: string, path: string): T {
+  if (status < 200 || status >= 300) {
+    let message = text
+    try {
+      message = (JSON.parse(text) as {message?: string}).message ?? text
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new AriRequestError(status, `${method} ${path}`, message)
+  }
+  return (text ? JSON.parse(text) : undefined) as T
 }
 
 /** Why there was no answer, in a word or two: ECONNREFUSED, ECONNRESET, timeout. */
