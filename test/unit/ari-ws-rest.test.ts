@@ -185,6 +185,20 @@ describe('ARI REST over the event WebSocket', () => {
     expect(rest.inFlight).toBe(0)
   })
 
+  it('probe: an Asterisk that answers on the socket gets the requests; one that ignores the frame (before 22) leaves REST on HTTP', async () => {
+    let answering = true
+    const {ari, rest, client, frames, httpSeen} = await fakeAsterisk((_f, answer) => answering && answer(200, {ping: 'pong'}))
+    expect(await rest.probe(client, 500)).toBe(true)
+    expect(frames.at(-1)).toMatchObject({method: 'GET', uri: 'asterisk/ping'})
+    answering = false
+    const t = Date.now()
+    expect(await rest.probe(client, 100)).toBe(false)
+    expect(Date.now() - t).toBeLessThan(1_000)
+    expect(rest.open).toBe(false)
+    await ari.answer('x')
+    expect(httpSeen).toEqual(['POST /ari/channels/x/answer'])
+  })
+
   it('CALLCTL_ARI_REST picks the transport, http by default; anything else is refused', () => {
     expect(restTransportFrom({})).toBe('http')
     expect(restTransportFrom({CALLCTL_ARI_REST: 'WebSocket'})).toBe('websocket')

@@ -82,6 +82,22 @@ export class SocketRest {
     this.socket = socket
   }
 
+  /**
+   * Attaches the socket if Asterisk answers a request on it within `ms` (any status will
+   * do): an Asterisk before REST over WebSocket ignores the frame, and every request would
+   * then wait out its timeout. False (and detached): REST stays on HTTP.
+   */
+  async probe(socket: RestSocket, ms: number): Promise<boolean> {
+    this.attach(socket)
+    try {
+      await this.send('GET', '/asterisk/ping', [], undefined, ms)
+      return true
+    } catch {
+      if (this.socket === socket) this.detach('no REST over the event socket')
+      return false
+    }
+  }
+
   /** The socket is gone: requests still waiting get no answer, new ones go over HTTP. */
   detach(reason: string): void {
     this.socket = null
@@ -97,7 +113,7 @@ export class SocketRest {
    * Sends one request; `path` as AriHttp has it ("/channels/ID/answer", ids encoded),
    * `query` already without undefined values, `payload` a JSON text or undefined.
    */
-  send(method: string, path: string, query: [string, string][], payload: string | undefined): Promise<SocketAnswer> {
+  send(method: string, path: string, query: [string, string][], payload: string | undefined, timeoutMs = this.timeoutMs): Promise<SocketAnswer> {
     const socket = this.socket
     if (!socket || socket.readyState !== OPEN || this.draining) return Promise.reject(new SocketRestFailure('event socket not open', false))
     const id = String(++this.seq)
@@ -110,8 +126,8 @@ export class SocketRest {
     const text = JSON.stringify(frame)
     return new Promise<SocketAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        if (this.pending.delete(id)) reject(new SocketRestFailure(`timeout after ${this.timeoutMs / 1000} s`, true))
-      }, this.timeoutMs)
+        if (this.pending.delete(id)) reject(new SocketRestFailure(`timeout after ${timeoutMs / 1000} s`, true))
+      }, timeoutMs)
       this.pending.set(id, {resolve, reject, timer})
       const unsent = (err: unknown) => {
         // The frame never reached the kernel: Asterisk did not see it, so any method may go again over HTTP.
