@@ -150,3 +150,23 @@ describe('SIPp trace', () => {
     expect(registerOkAt('')).toBeNull()
   })
 })
+
+describe('engine windows that match no flap', () => {
+  it('a blip opening after the phone is back is not the flap being noticed', async () => {
+    const {matchedWindow, unmatchedWindows} = await import('../../src/bench/presence/count.js')
+    const w = engineWindows([
+      ev('agent.unreachable', 'k', 900, {reason: 'not registered'}, 1),
+      ev('agent.reachable', 'k', 950, {}, 2),
+      ev('agent.unreachable', 'k', 13_000, {reason: 'no answer to qualify'}, 3),
+      ev('agent.reachable', 'k', 20_001, {}, 4),
+      ev('agent.unreachable', 'k', 20_003, {reason: 'unregistered'}, 5),
+      ev('agent.reachable', 'k', 20_004, {}, 6),
+    ])
+    const downs: TruthDown[] = [{agent: 'k', kind: 'kill', goneAt: 1000, downAt: 1000, upAt: 20_000}]
+    expect(matchedWindow(downs[0]!, w)?.startId).toBe(3)
+    // Id 1 is before the run (start-up); id 5 is the blip.
+    expect(unmatchedWindows(downs, w, 2).map((x) => x.startId)).toEqual([5])
+    const slow: TruthDown = {agent: 'k', kind: 'kill', goneAt: 14_000, downAt: 14_000, upAt: 20_000}
+    expect(matchedWindow(slow, w)).toBeUndefined()
+  })
+})

@@ -178,13 +178,24 @@ export interface FlapTiming {
 }
 
 /**
- * Matches each flap to the engine's view: its unreachable window is the first that
- * opened after the phone went (goneAt) and before it came back plus `backMs` (a silent
- * phone that comes back before qualify noticed has none).
+ * A flap's window in the engine: the first unreachable window that opened after the
+ * phone went (goneAt) and before it was back (a window opening after the return is
+ * not the engine noticing this flap: see unmatchedWindows).
  */
+export function matchedWindow(d: TruthDown, engine: readonly EngineWindow[]): EngineWindow | undefined {
+  return engine.find((x) => x.kind === 'unreachable' && x.agent === d.agent && x.startTs >= d.goneAt && (d.upAt === null || x.startTs < d.upAt))
+}
+
+/** Unreachable windows of the engine that match no flap (opened at start-up excluded by `fromId`): the engine saw a phone go that had not. */
+export function unmatchedWindows(downs: readonly TruthDown[], engine: readonly EngineWindow[], fromId: number): EngineWindow[] {
+  const matched = new Set(downs.map((d) => matchedWindow(d, engine)).filter((w): w is EngineWindow => w !== undefined))
+  return engine.filter((w) => w.kind === 'unreachable' && w.startId > fromId && !matched.has(w))
+}
+
+/** Matches each flap to the engine's view (matchedWindow); its times from the truth's. */
 export function flapTimings(downs: readonly TruthDown[], engine: readonly EngineWindow[], rings: readonly Ring[], o: {graceMs: number; endOfLog: number; stuckMs: number}): FlapTiming[] {
   return downs.map((d) => {
-    const w = engine.find((x) => x.kind === 'unreachable' && x.agent === d.agent && x.startTs >= d.goneAt && (d.upAt === null || x.startTs < d.upAt + o.stuckMs))
+    const w = matchedWindow(d, engine)
     const next = d.upAt === null ? undefined : rings.find((r) => r.agent === d.agent && r.ts >= d.upAt! - o.graceMs)
     const reachableAfter = w && w.endTs !== null && d.upAt !== null ? w.endTs - d.upAt : null
     const stuck = d.upAt !== null && w !== undefined && (w.endTs === null ? o.endOfLog - d.upAt > o.stuckMs : w.endTs - d.upAt > o.stuckMs)
