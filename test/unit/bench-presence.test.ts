@@ -170,3 +170,18 @@ describe('engine windows that match no flap', () => {
     expect(matchedWindow(slow, w)).toBeUndefined()
   })
 })
+
+describe('rings outliving the engine knowing', () => {
+  it('a ring placed before agent.unreachable and ended by its timeout after it: the overhang from the engine knowing', async () => {
+    const {ringOverhangs} = await import('../../src/bench/presence/count.js')
+    const events = [
+      ev('agent.ringing', 'k', 1000, {}, 1),
+      ev('agent.unreachable', 'k', 4000, {reason: 'no answer to qualify'}, 2),
+      ev('agent.reachable', 'k', 7000, {}, 3),
+      {...ev('agent.ring_noanswer', 'k', 16_000, {reason: 'timeout'}, 4), callId: 'c1'},
+      ev('agent.ringing', 'b', 17_000, {}, 5),
+      {...ev('call.connected', 'b', 17_300, {}, 6), callId: 'c5'},
+    ]
+    expect(ringOverhangs(ringsOf(events), events, engineWindows(events))).toEqual([{ringId: 1, agent: 'k', callId: 'c1', overhangMs: 12_000, endedBy: 'no answer (timeout)'}])
+  })
+})

@@ -233,6 +233,32 @@ export function busyTimings(busy: readonly TruthBusy[], engine: readonly EngineW
   })
 }
 
+/**
+ * Rings that went on after the engine had marked their agent unreachable: the ring
+ * was placed before the engine knew (a silent phone, a race), and ended only by its
+ * own timeout (agent.ring_noanswer) or the caller leaving, while the engine already
+ * knew the phone was gone. `overhangMs` is how long the caller waited on it after that.
+ */
+export interface RingOverhang {
+  ringId: number
+  agent: string
+  callId: string | null
+  overhangMs: number
+  endedBy: string
+}
+
+export function ringOverhangs(rings: readonly Ring[], events: readonly StoredEvent[], engine: readonly EngineWindow[]): RingOverhang[] {
+  const out: RingOverhang[] = []
+  const ends = events.filter((e) => e.type === 'agent.ring_noanswer' || e.type === 'agent.ring_canceled' || e.type === 'call.connected')
+  for (const r of rings) {
+    const end = ends.find((e) => e.id > r.id && e.callId === r.callId && e.agent === r.agent)
+    if (!end) continue
+    const w = engine.find((x) => x.kind === 'unreachable' && x.agent === r.agent && x.startId > r.id && x.startId < end.id)
+    if (w) out.push({ringId: r.id, agent: r.agent, callId: r.callId, overhangMs: end.ts - w.startTs, endedBy: end.type === 'agent.ring_noanswer' ? `no answer (${String(end.data.reason ?? '?')})` : end.type})
+  }
+  return out
+}
+
 export type RingCounts = Record<RingClass, number>
 
 export function countRings(rings: readonly ClassifiedRing[]): RingCounts {
