@@ -4,6 +4,7 @@ import {runAppQueue, runEngine, type PathInput} from './load/paths.js'
 import {detailLines, headline, ratios, scenarioLines, searchLines, summarizePath, table, type SearchStep} from './load/report.js'
 import {benchSandbox, type BenchSandbox} from './load/sandbox.js'
 import {planCallers, waveSpacingMs, type LoadScenario} from './load/scenario.js'
+import {sipMain} from './load/sip.js'
 
 // Load benchmark: the same callers and agents through Asterisk's own app_queue (Queue())
 // and through the engine, one after the other on a sandbox Asterisk of the bench's own,
@@ -17,6 +18,9 @@ import {planCallers, waveSpacingMs, type LoadScenario} from './load/scenario.js'
 // Absolute figures depend on the machine; the engine/app_queue ratios of the same run are
 // the result to compare. app_queue runs first, the engine second, each after a few
 // unmeasured warm-up calls.
+//
+// With --sip, the same over real SIP (SIPp callers and registered SIPp phones, both
+// routers laddered): see load/sip.ts. Without it, Local channels as below.
 //
 // Flags: --callers N, --agents N, --talk S, --rate R, --wave N, --abandon-share X,
 // --short-patience MIN-MAX, --seed N, --warmup N, --rates R,R,... ("" skips the search),
@@ -124,6 +128,7 @@ async function rateSearch(sb: BenchSandbox, o: Options, progress: (s: string) =>
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
+  if (args.includes('--sip')) return sipMain(args)
   const o = options(args)
   const s = o.scenario
   const progress = (line: string) => console.error(`bench:load: ${line}`)

@@ -32,7 +32,8 @@ export async function prepareEngineStore(file: string, queue: string, settings: 
   }
 }
 
-export async function startEngineChild(o: {home: string; db: string; app: string}): Promise<EngineChild> {
+/** `env`: more variables for the engine (bench:load --sip asks it to count its REST requests). */
+export async function startEngineChild(o: {home: string; db: string; app: string; env?: Record<string, string>}): Promise<EngineChild> {
   const env = {
     ...process.env,
     CALLCTL_HOME: o.home,
@@ -43,6 +44,7 @@ export async function startEngineChild(o: {home: string; db: string; app: string
     // Nothing beyond the routing both paths share: no queue_log writer, no CRM look-up.
     CALLCTL_QUEUE_LOG: '',
     CALLCTL_CRM_URL: '',
+    ...o.env,
   }
   const child = spawn(process.execPath, [BIN, 'engine', 'start', '--log-json'], {env, stdio: ['ignore', 'ignore', 'pipe']})
   const errors: string[] = []

@@ -48,9 +48,15 @@ export interface RunSpec {
   originateErrors: Map<string, string>
   /** Channels the bench hung up because they were still up at its deadline. */
   forced: Set<string>
-  /** Dial-string extension of each agent of this run (Local/EXTEN@callctl-sim-agent) → agent id. */
+  /** Dial-string extension of each agent of this run (Local/EXTEN@callctl-sim-agent) → agent id; with `agentLeg`, its key. */
   agents: Map<string, string>
   talkS: number
+  /**
+   * Which agent leg a channel name is: `pair` names the leg (both halves of a Local pair),
+   * `key` is looked up in `agents`. Default: the simulated agents' Local pairs. SIP agents
+   * are one channel each (PJSIP/<phone>-<seq>), see sipAgentLeg.
+   */
+  agentLeg?: (channel: string) => {pair: string; key: string} | null
 }
 
 export interface Quantiles {
@@ -79,10 +85,25 @@ export interface RunMetrics {
   drain: {seconds: number; busyAgents: number; perSec: number; idealPerSec: number; ratio: number}
   /** Rings to an agent whose previous leg was still up (a router ringing a busy agent). */
   doubleBooked: number
+  /** Most caller–agent calls connected at once: agent legs bridged with their caller, answer to hangup. */
+  peakConnected: number
+  /** Connected callers' wait, entry → their agent's answer. */
+  waitMs: Quantiles
 }
 
 /** An agent's Local pair: the name without ;1 / ;2 (unique per pair), and the dialled extension. */
 const AGENT_LEG = /^(Local\/([^@;]+)@callctl-sim-agent-[0-9a-f]+);[12]$/
+
+function localAgentLeg(channel: string): {pair: string; key: string} | null {
+  const m = AGENT_LEG.exec(channel)
+  return m ? {pair: m[1]!, key: m[2]!} : null
+}
+
+/** A SIP phone's channel, PJSIP/<phone>-<sequence>: one channel per leg, keyed by the phone. */
+export function sipAgentLeg(channel: string): {pair: string; key: string} | null {
+  const m = /^PJSIP\/(.+)-[0-9a-f]{8}$/.exec(channel)
+  return m ? {pair: channel, key: m[1]!} : null
+}
 /** The sim caller hangs up after waiting ticks of 0.2 s, never before its patience. */
 const PATIENCE_SLACK_US = 250_000
 const TALK_SLACK_US = 500_000
@@ -130,11 +151,11 @@ function collect(events: CelEvent[], spec: RunSpec) {
       if (b) caller.bridges.add(b)
       continue
     }
-    const m = AGENT_LEG.exec(e.channel)
-    const agent = m ? spec.agents.get(m[2]!) : undefined
+    const m = (spec.agentLeg ?? localAgentLeg)(e.channel)
+    const agent = m ? spec.agents.get(m.key) : undefined
     if (!agent) continue
-    let leg = legs.get(m![1]!)
-    if (!leg) legs.set(m![1]!, (leg = {ids: new Set(), agent, startUs: null, answerUs: null, hangupUs: null, caller: null, bridges: new Set()}))
+    let leg = legs.get(m!.pair)
+    if (!leg) legs.set(m!.pair, (leg = {ids: new Set(), agent, startUs: null, answerUs: null, hangupUs: null, caller: null, bridges: new Set()}))
     leg.ids.add(e.uniqueId)
     if (e.type === 'CHAN_START') leg.startUs ??= e.us
     else if (e.type === 'ANSWER') leg.answerUs ??= e.us
@@ -149,6 +170,29 @@ function collect(events: CelEvent[], spec: RunSpec) {
 /** The caller hung up when its patience ran out (not earlier). */
 function gaveUp(c: CallerState): boolean {
   return c.enteredUs !== null && c.hangupUs !== null && c.hangupUs - c.enteredUs >= c.spec.patienceS * 1e6 - PATIENCE_SLACK_US
+}
+
+/** The most intervals open at once (an interval ending where another starts does not overlap it). */
+export function peakOverlap(intervals: Array<{from: number; to: number}>): number {
+  const edges = intervals.flatMap((i) => [{at: i.from, d: 1}, {at: i.to, d: -1}])
+  edges.sort((a, b) => a.at - b.at || a.d - b.d)
+  let open = 0
+  let peak = 0
+  for (const e of edges) peak = Math.max(peak, (open += e.d))
+  return peak
+}
+
+/** Agent legs bridged with their caller: the call from the agent's answer to its hangup, and the caller's wait. */
+function connections(callers: Map<string, CallerState>, legs: AgentLeg[]) {
+  const calls: Array<{from: number; to: number}> = []
+  const waits: number[] = []
+  for (const l of legs) {
+    const c = l.caller === null ? undefined : callers.get(l.caller)
+    if (!c || l.answerUs === null || ![...l.bridges].some((b) => c.bridges.has(b))) continue
+    calls.push({from: l.answerUs, to: l.hangupUs ?? Number.MAX_SAFE_INTEGER})
+    if (c.enteredUs !== null) waits.push((l.answerUs - c.enteredUs) / 1000)
+  }
+  return {peak: peakOverlap(calls), waitMs: quantiles(waits)}
 }
 
 function outcomes(spec: RunSpec, callers: Map<string, CallerState>, legs: AgentLeg[]) {
@@ -268,6 +312,7 @@ export function runMetrics(events: CelEvent[], spec: RunSpec): RunMetrics {
   const busyAgents = seconds > 0 ? r.backlog.busyUs / r.backlog.us : NaN
   const perSec = busyAgents / spec.talkS
   const idealPerSec = agents / spec.talkS
+  const conn = connections(callers, legs)
   return {
     placed: spec.callers.size,
     ...out,
@@ -276,5 +321,7 @@ export function runMetrics(events: CelEvent[], spec: RunSpec): RunMetrics {
     freeToRingMs: quantiles(r.freeMs),
     drain: {seconds, busyAgents, perSec, idealPerSec, ratio: perSec / idealPerSec},
     doubleBooked: r.doubleBooked,
+    peakConnected: conn.peak,
+    waitMs: conn.waitMs,
   }
 }

@@ -25,8 +25,8 @@ import type {PlannedCaller} from './scenario.js'
 export const AQ_QUEUE = 'aq-load'
 /** The routing policy of both paths, as the report names it. */
 export const STRATEGY_LABEL = 'longest idle first (engine longest-idle, app_queue leastrecent)'
-const ENGINE_QUEUE = 'load'
-const ENGINE_SETTINGS: Partial<QueueSettings> = {
+export const ENGINE_QUEUE = 'load'
+export const ENGINE_SETTINGS: Partial<QueueSettings> = {
   strategy: 'longest-idle',
   ringTimeout: 15,
   wrapUp: 0,
@@ -60,7 +60,7 @@ export interface PathResult {
   engineWarnings: string[]
 }
 
-interface Agent {
+export interface Agent {
   id: string
   ext: string
   endpoint: string
@@ -92,7 +92,7 @@ function metricsOf(p: PathInput, enterApp: 'Queue' | 'Stasis', agents: Agent[], 
   })
 }
 
-async function appQueueMembers(sb: BenchSandbox, op: 'add' | 'remove', agents: Agent[]): Promise<void> {
+export async function appQueueMembers(sb: BenchSandbox, op: 'add' | 'remove', agents: Agent[]): Promise<void> {
   for (const a of agents) {
     await sb.rest.originate({
       endpoint: `Local/${op}@callctl-appqueue-member`,
