@@ -1,11 +1,13 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {freePort} from '../../src/engine/util/net.js'
 import {runAll, runCli, startEngineCli} from '../support/cli.js'
-import {cliEngineEnv} from '../support/harness.js'
-import {killAllSipAgents, registerSipp} from '../support/sip/sipp.js'
+import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
+import {AriHttp} from '../../src/engine/ari/index.js'
+import {routeCarrierTo} from '../support/sip/engine-phones.js'
+import {killAllSipAgents, registerSipp, startCaller} from '../support/sip/sipp.js'
 import {until} from '../support/wait.js'
 
 // Issue 14 part 4 on the real sandbox, through the real binary: an address that keeps
@@ -14,6 +16,9 @@ import {until} from '../support/wait.js'
 // international number the rules do not allow.
 
 const ATTACKER = '127.0.0.9'
+const HOSTILE_DID = '7000401'
+/** A From display name an attacker controls: a spreadsheet formula, a bidi override, a zero-width space. */
+const HOSTILE_NAME = '=1+2 张三\u202e\u200bx'
 const PHONE = 'sec7001'
 
 describe('security of a real SIP box (real binary, real Asterisk, SIPp)', () => {
@@ -42,7 +47,7 @@ describe('security of a real SIP box (real binary, real Asterisk, SIPp)', () => 
       CALLCTL_SIP_SECURITY_LOG: join(sb.root, sb.instanceDir, 'log', 'security.log'),
     }
     writeFileSync(join(home, 'config.yaml'), 'defaultCountry: CN\nsip:\n  blockAfter: 4\n  blockSeconds: 120\n  neverBlock: [127.0.0.1]\n')
-    await runAll([['agent', 'add', 'sa1', '--endpoint', 'Local/1-1-1-sa1@callctl-sim-agent']], env)
+    await runAll([['agent', 'add', 'sa1', '--endpoint', 'Local/1-1-1-sa1@callctl-sim-agent'], ['queue', 'add', 'secq', '--did', HOSTILE_DID]], env)
     const added = await runCli(['phone', 'add', PHONE, '--json'], env)
     expect(added.code, added.stderr).toBe(0)
     password = (JSON.parse(added.stdout) as {password: string}).password
@@ -92,6 +97,33 @@ describe('security of a real SIP box (real binary, real Asterisk, SIPp)', () => 
     const again = await runCli(['sip', 'blocked', '--clear', ATTACKER], env)
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('is not blocked')
+  })
+
+  it("a caller name from a SIP From header is hostile text: no bidi or invisible characters in the terminal, no formula in the CSV", async () => {
+    const restore = await routeCarrierTo(new AriHttp(sandboxCreds()), app)
+    try {
+      const caller = await startCaller({sip, calls: {did: HOSTILE_DID, from: '13900001111', name: HOSTILE_NAME}, holdMs: 6_000})
+      const shown = await until('the caller waits in secq', async () => {
+        const r = await runCli(['calls'], env)
+        return r.stdout.includes('13900001111') ? r.stdout : undefined
+      }, 15_000)
+      expect(shown).toContain('=1+2 张三')
+      expect(shown).not.toMatch(/[\u202e\u200b]/)
+      const json = JSON.parse((await runCli(['calls', '--json'], env)).stdout) as {calls: {caller: {name: string}}[]}
+      // The API keeps what Asterisk said, escaped in JSON: a script sees the real bytes, not a terminal.
+      expect(json.calls[0]!.caller.name).toBe(HOSTILE_NAME)
+      await caller.done
+      caller.cleanup()
+      const csv = join(home, 'calls.csv')
+      const rep = await runCli(['report', 'calls', '--from', 'today', '--to', 'now', '--out', csv], env)
+      expect(rep.code, rep.stderr).toBe(0)
+      const row = readFileSync(csv, 'utf8').split('\n').find((l) => l.includes('13900001111'))!
+      // A file keeps what the caller ID said; only the formula guard changes the cell.
+      expect(row).not.toMatch(/(^|,)"?=/)
+      expect(row).toContain(`'${HOSTILE_NAME}`)
+    } finally {
+      await restore()
+    }
   })
 
   it('an agent cannot call a premium-rate or an international number the rules do not allow', async () => {

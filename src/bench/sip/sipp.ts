@@ -302,6 +302,8 @@ export interface CarrierCall {
   did: string
   /** The caller's number. Default 0611000000 + the call's index. */
   from?: string
+  /** The From display name (hostile-text tests). Default: the number. No ; or line breaks (SIPp's injection file), no " (the header's quotes). */
+  name?: string
 }
 
 export interface CallerOptions {
@@ -339,7 +341,11 @@ export async function startCaller(o: CallerOptions): Promise<Sipp> {
     calls: calls.length,
     rate: o.rate ?? 10,
     limit: o.limit,
-    injection: calls.map((c, i) => [c.did, c.from ?? String(611_000_000 + i).padStart(10, '0')]),
+    injection: calls.map((c, i) => {
+      const from = c.from ?? String(611_000_000 + i).padStart(10, '0')
+      if (c.name !== undefined && /[;"\r\n]/.test(c.name)) throw new Error(`a caller name for SIPp may not contain ; " or line breaks: ${JSON.stringify(c.name)}`)
+      return [c.did, from, c.name ?? from]
+    }),
     vars: {dtmf_ms: o.dtmfMs ?? 0, hold_ms: o.holdMs ?? 30_000},
     timeoutMs: o.timeoutMs,
     traceMessages: o.traceMessages,
