@@ -167,6 +167,37 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(engine.phoneContacts().find((c) => c.endpoint === 'PJSIP/sup1')).toMatchObject({contact: 'sip:sup1@127.0.0.1:5999', rttMs: 2.5, status: 'Reachable'})
   })
 
+  it('a phone found unreachable mid-ring ends that ring at once: its caller is offered to the next agent', async () => {
+    await boot({ringTimeout: 15}, ['a1', 'a2'])
+    ari.deviceStates.set('PJSIP/a2', 'INUSE')
+    device('a2', 'INUSE')
+    ari.callerArrives('c1', '5551001', 'sales')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(1)
+    endpoint('a1', 'offline')
+    ari.emit('ContactStatusChange', {endpoint: {technology: 'PJSIP', resource: 'a1', state: 'offline', channel_ids: []}, contact_info: {uri: 'sip:a1@127.0.0.1:5999', contact_status: 'Unreachable', aor: 'a1'}})
+    await settle()
+    expect(stateOf('a1').state).toBe('unreachable')
+    const canceled = (await events()).filter((e) => e.type === 'agent.ring_canceled')
+    expect(canceled.map((e) => e.data.reason)).toEqual(['phone unreachable (no answer to qualify)'])
+    device('a2', 'NOT_INUSE')
+    await settle()
+    expect(ringsTo('a2')).toHaveLength(1)
+  })
+
+  it("a dead contact dropped after the phone registered again says nothing about the phone", async () => {
+    await boot({}, ['a1'])
+    const contact = (uri: string, status: 'Created' | 'Removed') =>
+      ari.emit('ContactStatusChange', {endpoint: {technology: 'PJSIP', resource: 'a1', state: 'online', channel_ids: []}, contact_info: {uri, contact_status: status, aor: 'a1'}})
+    contact('sip:a1@127.0.0.1:6001', 'Created')
+    contact('sip:a1@127.0.0.1:6002', 'Created')
+    contact('sip:a1@127.0.0.1:6001', 'Removed')
+    await settle()
+    expect(stateOf('a1').state).toBe('idle')
+    expect((await events()).some((e) => e.type === 'agent.unreachable')).toBe(false)
+    expect(engine.phoneContacts()[0]).toMatchObject({contact: 'sip:a1@127.0.0.1:6002'})
+  })
+
   it('maps hang-up causes to their paths, and only watches phones it can', () => {
     expect([19, 18, 21, 17, 20, 3, 27, 34, 42, 16].map(ringFailure)).toEqual(['no-answer', 'no-answer', 'no-answer', 'busy', 'unavailable', 'unavailable', 'unavailable', 'congestion', 'congestion', 'failed'])
     expect(watchedPhone('PJSIP/1001')).toBe('PJSIP/1001')

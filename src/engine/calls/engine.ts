@@ -41,7 +41,7 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.core = new EngineCore(opts, {ringAgent: ring})
     this.core.control = new CallControl(this.internals())
-    this.presence = new PhonePresence(this.core)
+    this.presence = new PhonePresence(this.core, (agentId, reason) => void cancelAgentRings(this.core, agentId, reason))
   }
 
   /** Phones as the engine last heard from Asterisk (phone list, the API). */

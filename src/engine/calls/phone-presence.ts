@@ -47,7 +47,14 @@ export class PhonePresence {
   readonly contacts = new Map<string, PhoneContact>()
   private syncing: Promise<void> = Promise.resolve()
 
-  constructor(private readonly core: EngineCore) {}
+  /**
+   * `cancelRings` ends the agent's rings in progress (ringing.ts, given by the engine: a
+   * phone found gone mid-ring would otherwise hold its caller until the ring timeout).
+   */
+  constructor(
+    private readonly core: EngineCore,
+    private readonly cancelRings: (agentId: string, reason: string) => void,
+  ) {}
 
   attach(): void {
     this.core.ari.on('EndpointStateChange', (e) => this.onEndpoint(e))
@@ -173,15 +180,17 @@ export class PhonePresence {
     Object.assign(c, {contact: info.contact_status === 'Removed' ? null : info.uri, status: info.contact_status, rttMs: rtt !== null && Number.isFinite(rtt) && rtt > 0 ? rtt : c.rttMs, since: now})
     switch (info.contact_status) {
       case 'Removed':
-        c.userAgent = null
-        this.clearPending(phone)
-        this.setReach(phone, false, 'unregistered')
-        this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'removed'})
-        break
       case 'Unreachable':
+        // A contact the phone has already replaced (it re-registered after it died, and
+        // Asterisk drops the dead one just after) says nothing about the phone now.
+        if (before !== null && before !== info.uri) {
+          Object.assign(c, {contact: before, status: 'Reachable'})
+          break
+        }
+        if (info.contact_status === 'Removed') c.userAgent = null
         this.clearPending(phone)
-        this.setReach(phone, false, 'no answer to qualify')
-        this.logPhone('phone.unregistered', phone, {contact: info.uri, how: 'unreachable'})
+        this.setReach(phone, false, info.contact_status === 'Removed' ? 'unregistered' : 'no answer to qualify')
+        this.logPhone('phone.unregistered', phone, {contact: info.uri, how: info.contact_status === 'Removed' ? 'removed' : 'unreachable'})
         break
       case 'Reachable':
       case 'NonQualified':
@@ -253,6 +262,8 @@ export class PhonePresence {
       } else {
         this.core.events.append({type: 'agent.unreachable', agent: id, data: {phone, reason}})
         this.core.log.warn(`agent ${id}: phone ${phone} unreachable (${reason})`)
+        // A ring already on its way to a phone found gone ends now: its caller is offered again.
+        if (a.activity === 'ringing') this.cancelRings(id, `phone unreachable (${reason})`)
       }
     }
   }

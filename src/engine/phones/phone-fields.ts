@@ -48,6 +48,10 @@ export function endpointFields(p: PhoneSpec): ConfigTuple[] {
     force_rport: 'yes',
     rewrite_contact: 'yes',
     dtmf_mode: 'rfc4733',
+    // A phone that dies mid-call (network gone) would hold its call until the caller
+    // gives up: no RTP from it for a minute ends the call; on hold phones send none, so longer.
+    rtp_timeout: '60',
+    rtp_timeout_hold: '600',
     // The device reads BUSY with one call up, so its state tells a direct call apart (app_queue's ringinuse=no reads it too).
     device_state_busy_at: '1',
     allow_subscribe: 'no',
