@@ -63,10 +63,16 @@ export interface SipPathResult extends PathResult {
   restPerCall: {total: number; byKind: Record<string, number>} | null
 }
 
-/** The trunk the app_queue path's callers come in by, identified by their address and port like the carrier. */
+/**
+ * The trunk the app_queue path's callers come in by, identified by their address and port
+ * like the carrier. trust_id_inbound: an endpoint pushed over ARI has a caller ID of its own
+ * stored (probed: every caller's number read "unknown" in CEL), and PJSIP then ignores the
+ * From header; with trust_id_inbound it takes the caller's number from the
+ * P-Asserted-Identity bench-caller.xml sends (the carrier, from pjsip.conf, reads From).
+ */
 export async function pushAppQueueTrunk(sb: BenchSandbox, from: SipAddress): Promise<void> {
   const f = (o: Record<string, string>) => Object.entries(o).map(([attribute, value]) => ({attribute, value}))
-  await sb.rest.putConfigObject('res_pjsip', 'endpoint', AQ_TRUNK, f({context: 'callctl-appqueue', transport: 'transport-udp', disallow: 'all', allow: 'ulaw,alaw', direct_media: 'no', rtp_symmetric: 'yes', dtmf_mode: 'rfc4733'}))
+  await sb.rest.putConfigObject('res_pjsip', 'endpoint', AQ_TRUNK, f({context: 'callctl-appqueue', transport: 'transport-udp', disallow: 'all', allow: 'ulaw,alaw', direct_media: 'no', rtp_symmetric: 'yes', dtmf_mode: 'rfc4733', trust_id_inbound: 'yes'}))
   await sb.rest.putConfigObject('res_pjsip', 'identify', AQ_TRUNK, f({endpoint: AQ_TRUNK, match: `${from.host}:${from.port}`}))
 }
 
