@@ -178,8 +178,11 @@ describe('real SIP calls through the engine (SIPp and baresip on the sandbox)', 
   })
 
   it('audio flows both ways on a connected SIP call: the agent hears the caller’s tone, the caller hears the agent’s', async () => {
-    const agentPhone = await baresip('8204', AGENT_TONE)
-    const callerPhone = await baresip('8203', CALLER_TONE)
+    // Different codecs: baresip 1.0 sometimes records silence after the stream it hears
+    // changes source (hold music, then the agent), seen here 1 run in 3 under load
+    // (baresipPassword says why transcoding avoids it).
+    const agentPhone = await baresip('8204', AGENT_TONE, 'PCMU')
+    const callerPhone = await baresip('8203', CALLER_TONE, 'PCMA')
     await waitAgentState(h, 'au1', 'idle')
     const after = await lastEventId(h)
     const aFrom = agentPhone.events.length
