@@ -11,17 +11,18 @@
 // and a request/response round on a pooled connection on ours. Over the socket a request is
 // one JSON frame each way: in a micro-benchmark (4,000 variable sets, 16 at a time) Asterisk
 // spent 25-32 µs per request instead of 42-75, the engine 54-112 µs instead of 216-371, and
-// under bench:load the engine's CPU per call fell by ~40 %.
+// under bench:load the engine's CPU per call fell by a third to 40 %.
 //
 // Why it is not the default (CALLCTL_ARI_REST=http unless set): Asterisk handles a socket's
 // requests one after another on that socket's thread (ari_websockets.c reads, processes,
 // answers, then reads the next), and most channel operations (answer, moh, variable,
 // addChannel) wait there until the channel's own thread has run them. Over 24 HTTP
-// connections those waits overlap; over one socket they queue. Under bench:load at 35
-// calls/s the ring latency went from p50 5 ms / p99 12 ms over HTTP to 70 / 500 ms over the
-// socket. Spreading requests over several sockets would need one Stasis app per socket (see
-// above), which is left for later.
-//
+// connections those waits overlap; over one socket they queue. In one of two bench:load
+// runs the ring latency at 35 calls/s went from p50 5 ms / p99 12 ms over HTTP to 70 / 500
+// ms over the socket (the other run matched HTTP): not worth the risk to the ring times for
+// CPU alone. Spreading requests over several sockets would need one Stasis app per socket
+// (see above), which is left for later.
+
 // Probed on Asterisk 22.10 (issue 14 part 6): uri is relative to /ari without a leading
 // slash ("/channels" answers 405), percent-encoded ids are decoded like HTTP's; query
 // string values go unencoded in query_strings; a message_body needs a content_type or it
