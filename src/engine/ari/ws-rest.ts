@@ -29,6 +29,8 @@
 // is refused (400); a 204 answer has no message_body; a frame that is not a RESTRequest
 // with its ids gets no answer at all (hence the timeout).
 
+import {UserError} from '../util/errors.js'
+
 /** What of a ws socket (ari-client's ws 6, or ws 8 in tests) this needs. */
 export interface RestSocket {
   readonly readyState: number
@@ -173,5 +175,6 @@ export function restTransportFrom(env: NodeJS.ProcessEnv): RestTransport {
   const v = (env.CALLCTL_ARI_REST ?? '').trim().toLowerCase()
   if (v === '') return DEFAULT_REST_TRANSPORT
   if (v === 'http' || v === 'websocket') return v
-  throw new Error(`CALLCTL_ARI_REST must be http or websocket, not "${env.CALLCTL_ARI_REST}"`)
+  // A setting's mistake: one line and exit 1, not a stack trace.
+  throw new UserError(`CALLCTL_ARI_REST must be http or websocket, not "${env.CALLCTL_ARI_REST}"`, {suggestion: 'Unset it for HTTP, the default.'})
 }
