@@ -95,6 +95,10 @@ function step(path: PathName, value: number, input: Omit<SipRunInput, 'numberPre
   return {path, value, callers: input.callers, agents: input.phones.length, run, sippFailed: r.sippFailed, sippErrorSample: r.sippErrorSample, peakConnected: r.metrics.peakConnected, waitP99Ms: r.metrics.waitMs.p99, asteriskCores: r.asteriskCpuS / wall, engineCores: (r.engineCpuS ?? 0) / wall, restPerCall: r.restPerCall?.total ?? null, ok: verdict.ok, why: verdict.why}
 }
 
+function emptySummary(): PathSummary {
+  return {completed: 0, failed: 0, abandoned: 0, failures: {}, ringP50: NaN, ringP99: NaN, ringSamples: 0, ringMissed: 0, freeP50: NaN, freeP99: NaN, freeSamples: 0, drainPerSec: NaN, drainBusyAgents: NaN, drainSeconds: 0, drainOfIdeal: NaN, asteriskCpuPer100: NaN, engineCpuPer100: null, totalCpuPer100: NaN, doubleBooked: 0, wallS: 0, engineErrors: 0, engineErrorSample: null, engineWarnings: 0, engineWarningSample: null}
+}
+
 /** Both paths up one ladder, in turn at each rung, each until its own end (ladderNext). */
 async function ladder(c: Ctx, values: number[], refine: number, rung: (path: PathName, value: number) => Promise<SipStep>): Promise<Record<PathName, SipStep[]>> {
   const steps: Record<PathName, SipStep[]> = {app_queue: [], engine: []}
@@ -102,7 +106,18 @@ async function ladder(c: Ctx, values: number[], refine: number, rung: (path: Pat
   for (;;) {
     const next = PATHS.map((p) => [p, ladderNext(values, refine, tried(p))] as const).filter(([, v]) => v !== null)
     if (next.length === 0) return steps
-    for (const [p, v] of next) steps[p].push(await rung(p, v!))
+    for (const [p, v] of next) {
+      let s: SipStep
+      try {
+        s = await rung(p, v!)
+      } catch (err) {
+        // The bench's own trouble (a phone that would not register, SIPp stuck): the rung
+        // counts as not held, with the reason shown, and the other results are kept.
+        s = {path: p, value: v!, callers: 0, agents: 0, run: emptySummary(), sippFailed: 0, sippErrorSample: null, peakConnected: 0, waitP99Ms: NaN, asteriskCores: NaN, engineCores: NaN, restPerCall: null, ok: false, why: [`bench error: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`]}
+      }
+      steps[p].push(s)
+      c.progress(`  ${p} at ${v}: ${s.ok ? 'holds' : `fails (${s.why.join('; ')})`}; ring p50/p99 ${s.run.ringP50.toFixed(1)}/${s.run.ringP99.toFixed(1)} ms`)
+    }
   }
 }
 
