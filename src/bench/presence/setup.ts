@@ -5,11 +5,10 @@
 // the engine as the built CLI (`callctl engine start`), as deployed. Small equivalents
 // of bench/load's sandbox.ts and engine-child.ts, which are being changed for
 // bench:load --sip.
-import {spawn} from 'node:child_process'
+import {startEngineChild, type EngineChild} from '../load/engine-child.js'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {addAgent, addQueue, loginAgent} from '../../engine/admin/admin.js'
 import {AriHttp} from '../../engine/ari/index.js'
 import type {QueueSettings} from '../../engine/model.js'
@@ -22,7 +21,6 @@ import {createLogger} from '../../engine/util/log.js'
 import {freePort} from '../../engine/util/net.js'
 import {callctlPaths, type Paths} from '../../engine/util/paths.js'
 
-const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
 
 export const QUEUE = 'presence'
 /**
@@ -110,75 +108,11 @@ export async function provision(sb: PresenceSandbox, n: number): Promise<BenchAg
   return agents
 }
 
-export interface EngineChild {
-  pid: number
-  errors: string[]
-  warnings: string[]
-  stop(): Promise<void>
-}
+export type {EngineChild}
 
 /** `callctl engine start` on the sandbox's home (its ARI and its app, which the carrier's calls enter), database and phone secrets. */
-export async function startEngine(sb: PresenceSandbox): Promise<EngineChild> {
-  const env = {
-    ...process.env,
-    CALLCTL_HOME: sb.home,
-    CALLCTL_API_PORT: String(await freePort()),
-    CALLCTL_LOG_LEVEL: 'info',
-    CALLCTL_QUEUE_LOG: '',
-    CALLCTL_CRM_URL: '',
-  }
-  const child = spawn(process.execPath, [BIN, 'engine', 'start', '--log-json'], {env, stdio: ['ignore', 'ignore', 'pipe']})
-  const errors: string[] = []
-  const warnings: string[] = []
-  let tail: string[] = []
-  let partial = ''
-  let onReady: (() => void) | undefined
-  child.stderr!.on('data', (b: Buffer) => {
-    const lines = (partial + b.toString()).split('\n')
-    partial = lines.pop()!
-    for (const line of lines) {
-      tail = [...tail.slice(-9), line]
-      let level = 'error' // not a JSON log line: a crash trace
-      let msg = line
-      try {
-        const j = JSON.parse(line) as {level?: string; msg?: string}
-        level = j.level ?? ''
-        msg = j.msg ?? line
-      } catch {
-        // keep 'error'
-      }
-      if (level === 'error') errors.push(line)
-      // The engine warns for every unreachable phone: expected here by the hundred; kept for the report's sample.
-      else if (level === 'warn') warnings.push(line)
-      if (msg.startsWith('engine running')) onReady?.()
-    }
-  })
-  const orphan = () => void child.kill('SIGKILL')
-  process.once('exit', orphan)
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      process.off('exit', orphan)
-      resolve()
-    }),
-  )
-  const ready = new Promise<void>((resolve) => (onReady = resolve))
-  const first = await Promise.race([ready.then(() => 'ready' as const), exited.then(() => 'exited' as const), sleep(30_000).then(() => 'timeout' as const)])
-  if (first !== 'ready') {
-    child.kill('SIGKILL')
-    throw new Error(`the engine did not start (${first}): ${tail.join(' | ')}`)
-  }
-  return {
-    pid: child.pid!,
-    errors,
-    warnings,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(t)
-    },
-  }
+export function startEngine(sb: PresenceSandbox): Promise<EngineChild> {
+  return startEngineChild({home: sb.home, db: sb.paths.database, app: sb.state.app})
 }
 
 export function sleep(ms: number): Promise<void> {
