@@ -13,9 +13,9 @@ import {deployFlow} from '../../src/engine/ivr/flow-service.js'
 import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {mono, parseWav, slice} from '../support/audio.js'
-import {finish, leftovers, sandboxCreds, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+import {leftovers, sandboxCreds, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
-import {addPhones, baresipPassword, lastEventId, phoneHome, removePhones, routeCarrierTo, waitAgentState, waitEvent} from '../support/sip/engine-phones.js'
+import {addPhones, baresipPassword, finishSipFile, lastEventId, phoneHome, routeCarrierTo, waitAgentState, waitEvent} from '../support/sip/engine-phones.js'
 import {bandShare} from '../support/sip/tone-band.js'
 import {killAllSipAgents, startCaller, startSippPhone} from '../support/sip/sipp.js'
 
@@ -102,14 +102,7 @@ describe('real SIP calls through the engine (SIPp and baresip on the sandbox)', 
   })
 
   afterAll(async () => {
-    await killAllSipAgents()
-    await restoreApp?.()
-    if (h) await removePhones(h.store, home.paths, rest, PHONES.map((p) => p.id))
-    await finish(h)
-    home.remove()
-    // The shared sandbox keeps none of these phones for the next file.
-    const left = await Promise.all(PHONES.map(async (p) => ((await rest.getEndpoint('PJSIP', p.id).then(() => true, () => false)) ? p.id : null)))
-    expect(left.filter(Boolean)).toEqual([])
+    expect(await finishSipFile({h, rest, home, phones: PHONES.map((p) => p.id), restoreApp})).toEqual([])
   })
 
   it('carrier callers press 1 (RFC 4733) in the IVR, reach sales agents on registered SIP phones, and the calls end cleanly from either side', async () => {

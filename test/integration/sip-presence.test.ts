@@ -7,9 +7,9 @@ import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, inject, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {QUALIFY_SECONDS, QUALIFY_TIMEOUT_SECONDS} from '../../src/engine/phones/phone-fields.js'
-import {finish, leftovers, sandboxCreds, startTestEngine, type Harness} from '../support/harness.js'
+import {leftovers, sandboxCreds, startTestEngine, type Harness} from '../support/harness.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
-import {addPhones, agentState, lastEventId, phoneHome, removePhones, routeCarrierTo, waitAgentState, waitEvent} from '../support/sip/engine-phones.js'
+import {addPhones, agentState, finishSipFile, lastEventId, phoneHome, routeCarrierTo, waitAgentState, waitEvent} from '../support/sip/engine-phones.js'
 import {killAllSipAgents, startCaller, startSippPhone, unregisterSipp, type SippPhone} from '../support/sip/sipp.js'
 
 const PHONES = [
@@ -63,14 +63,7 @@ describe('agent presence from real SIP phones', () => {
   })
 
   afterAll(async () => {
-    await killAllSipAgents()
-    await restoreApp?.()
-    if (h) await removePhones(h.store, home.paths, rest, PHONES.map((p) => p.id))
-    await finish(h)
-    home.remove()
-    // The shared sandbox keeps none of these phones for the next file.
-    const left = await Promise.all(PHONES.map(async (p) => ((await rest.getEndpoint('PJSIP', p.id).then(() => true, () => false)) ? p.id : null)))
-    expect(left.filter(Boolean)).toEqual([])
+    expect(await finishSipFile({h, rest, home, phones: PHONES.map((p) => p.id), restoreApp})).toEqual([])
   })
 
   async function sippPhone(user: string, o: {talkMs?: number; traceMessages?: boolean} = {}): Promise<SippPhone> {

@@ -11,7 +11,8 @@ import {readPhoneSecret} from '../../../src/engine/phones/phone-secret.js'
 import type {StoredEvent} from '../../../src/engine/store/events.js'
 import type {SqliteStore} from '../../../src/engine/store/sqlite-store.js'
 import {callctlPaths, type Paths} from '../../../src/engine/util/paths.js'
-import type {Harness} from '../harness.js'
+import {finish, type Harness} from '../harness.js'
+import {killAllSipAgents} from './sipp.js'
 
 /** A CALLCTL_HOME of the test's own: addPhone keeps each phone's password in its secrets/phones/. */
 export function phoneHome(): {paths: Paths; remove(): void} {
@@ -100,4 +101,19 @@ export async function waitAgentState(h: Harness, id: string, state: string, time
  */
 export function baresipPassword(password: string, params: Record<string, string>): string {
   return [password, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)].join(';')
+}
+
+/**
+ * The end of a SIP test file: every UA gone, the carrier routed back, the phones
+ * removed with the product's removePhone, the engine stopped; and the shared sandbox
+ * keeps none of these phones for the next file. Returns the phones still in Asterisk.
+ */
+export async function finishSipFile(o: {h: Harness | undefined; rest: AriHttp; home: {paths: Paths; remove(): void}; phones: string[]; restoreApp?: () => Promise<void>}): Promise<string[]> {
+  await killAllSipAgents()
+  await o.restoreApp?.()
+  if (o.h) await removePhones(o.h.store, o.home.paths, o.rest, o.phones)
+  await finish(o.h)
+  o.home.remove()
+  const left = await Promise.all(o.phones.map(async (id) => ((await o.rest.getEndpoint('PJSIP', id).then(() => true, () => false)) ? id : null)))
+  return left.filter((id): id is string => id !== null)
 }
