@@ -65,7 +65,7 @@ export function sipLadderLines(title: string, unit: string, steps: Record<'app_q
   for (const s of rows) {
     const r = s.run
     out.push(
-      `  ${String(s.value).padStart(4)} ${unit} ${s.path.padEnd(9)}: ${s.callers} callers, ${s.agents} phones: completed ${r.completed}, failed ${r.failed}, SIPp failed ${s.sippFailed}; ring p50/p99 ${num(r.ringP50, 1)}/${num(r.ringP99, 1)} ms; wait p99 ${num(s.waitP99Ms, 0)} ms; most connected at once ${s.peakConnected}; CPU s/100 calls Asterisk ${num(r.asteriskCpuPer100, 2)}, engine ${num(r.engineCpuPer100, 2)} (cores busy ${num(s.asteriskCores, 2)} / ${num(s.engineCores, 2)})${s.restPerCall !== null ? `; REST/call ${s.restPerCall.toFixed(1)}` : ''}; ${s.ok ? 'holds' : `FAILS (${s.why.join('; ')})`}`,
+      `  ${String(s.value).padStart(4)} ${unit} ${s.path.padEnd(9)}: ${s.callers} callers, ${s.agents} phones: completed ${r.completed}, failed ${r.failed}, SIPp failed ${s.sippFailed}; ring p50/p99 ${num(r.ringP50, 1)}/${num(r.ringP99, 1)} ms; wait p99 ${num(s.waitP99Ms, 0)} ms; most connected at once ${s.peakConnected}; CPU s/100 calls Asterisk ${num(r.asteriskCpuPer100, 2)}, engine ${num(r.engineCpuPer100, 2)} (cores busy ${num(s.asteriskCores, 2)} / ${num(s.engineCores, 2)})${s.restPerCall !== null ? `; REST/call ${s.restPerCall.toFixed(1)}` : ''}; ${s.ok ? 'holds' : `FAILS (${s.why.join('; ')})`}${r.engineErrorSample ? `; first engine error: ${r.engineErrorSample.slice(0, 200)}` : ''}${!s.ok && s.sippErrorSample ? `; SIPp: ${s.sippErrorSample.slice(0, 160)}` : ''}`,
     )
   }
   return out
