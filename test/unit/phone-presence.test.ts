@@ -198,6 +198,14 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(engine.phoneContacts()[0]).toMatchObject({contact: 'sip:a1@127.0.0.1:6002'})
   })
 
+  it('subscribes many phones in batches (75 phones in one query string were refused by Asterisk with 400)', async () => {
+    const ids = Array.from({length: 75}, (_, i) => `p${i}`)
+    await boot({}, ids)
+    const calls = ari.ops('subscribe').map((a) => a[1] as string[])
+    expect(calls.map((c) => c.length)).toEqual([40, 40, 40, 30])
+    expect(new Set(calls.flat()).size).toBe(150)
+  })
+
   it('maps hang-up causes to their paths, and only watches phones it can', () => {
     expect([19, 18, 21, 17, 20, 3, 27, 34, 42, 16].map(ringFailure)).toEqual(['no-answer', 'no-answer', 'no-answer', 'busy', 'unavailable', 'unavailable', 'unavailable', 'congestion', 'congestion', 'failed'])
     expect(watchedPhone('PJSIP/1001')).toBe('PJSIP/1001')
