@@ -183,7 +183,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
       }),
     }),
     recorder,
-    phones: {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (rest) => applyAllPhones(store, config.paths, rest)},
+    phones: {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (rest, only) => applyAllPhones(store, config.paths, rest, only)},
   })
   const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.

@@ -29,6 +29,8 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
   })
 
   const applied: string[] = []
+  /** What each push asked for: '*' every phone, else the one phone. */
+  const asked: string[] = []
   async function boot(settings: Record<string, unknown>, agents: string[], phones: string[] = []): Promise<void> {
     await addQueue(store, 'sales', settings)
     for (const id of agents) {
@@ -36,9 +38,11 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
       await loginAgent(store, id)
     }
     applied.length = 0
+    asked.length = 0
     const phoneBook = {
       ids: () => phones,
-      apply: async () => {
+      apply: async (_rest: unknown, only?: string) => {
+        asked.push(only ?? '*')
         applied.push(...phones)
         return {applied: phones.length, failed: []}
       },
@@ -163,6 +167,8 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(sources).toContain('endpoint:PJSIP/sup1')
     await engine.applyAdminEvent({type: 'phone.added', agent: null, queue: null, data: {phone: 'sup1'}, ts: clock.now()})
     expect(applied).toEqual(['a1', 'sup1', 'a1', 'sup1'])
+    // At start every phone; on a change only the phone that changed.
+    expect(asked.slice(-2)).toEqual(['*', 'sup1'])
     ari.emit('ContactStatusChange', {endpoint: {technology: 'PJSIP', resource: 'sup1', state: 'online', channel_ids: []}, contact_info: {uri: 'sip:sup1@127.0.0.1:5999', contact_status: 'Reachable', aor: 'sup1', roundtrip_usec: '2500'}})
     expect(engine.phoneContacts().find((c) => c.endpoint === 'PJSIP/sup1')).toMatchObject({contact: 'sip:sup1@127.0.0.1:5999', rttMs: 2.5, status: 'Reachable'})
   })

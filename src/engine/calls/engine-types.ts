@@ -40,8 +40,8 @@ export interface EngineOptions {
 /** The store's phones as the engine needs them, given by run.ts (the phones table is SQLite's). */
 export interface PhoneBook {
   ids(): string[]
-  /** Pushes every phone into Asterisk (idempotent): converges after an Asterisk restart or wipe. */
-  apply(rest: AriRest): Promise<{applied: number; failed: {id: string; error: string}[]}>
+  /** Pushes every phone (or only `only`) into Asterisk, idempotently: converges after an Asterisk restart or wipe. */
+  apply(rest: AriRest, only?: string): Promise<{applied: number; failed: {id: string; error: string}[]}>
 }
 
 export interface ContactLookup {

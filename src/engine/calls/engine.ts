@@ -153,12 +153,12 @@ export class Engine {
   }
 
   /** Pushes the store's phones into Asterisk; a failure is logged, the engine goes on (Asterisk may be down: the next connect tries again). */
-  private async applyPhones(): Promise<void> {
+  private async applyPhones(only?: string): Promise<void> {
     const phones = this.core.opts.phones
     if (!phones) return
     this.presence.setExtraPhones(phones.ids())
     try {
-      const r = await phones.apply(this.core.ari)
+      const r = await phones.apply(this.core.ari, only)
       for (const f of r.failed) this.core.log.warn(`phone ${f.id} could not be pushed to Asterisk`, {error: f.error})
       if (r.applied > 0) this.core.log.info(`phones pushed to Asterisk: ${r.applied}`)
     } catch (err) {
@@ -363,7 +363,8 @@ export class Engine {
     const now = this.core.clock.now()
     this.core.stats.apply(e as StoredEvent)
     if (e.type.startsWith('phone.')) {
-      await this.applyPhones()
+      // The one phone that changed: pushing all of them per change was N×3 requests for each of N phones added.
+      await this.applyPhones(typeof e.data.phone === 'string' ? e.data.phone : undefined)
       await this.presence.sync()
       return
     }

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {AriTransportError, isNotFound, type ContactStatusChangeEvent, type DeviceStateChangedEvent, type EndpointStateChangeEvent} from '../ari/port.js'
 import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
@@ -208,7 +209,6 @@ export class PhonePresence {
   /** The contact's User-Agent, which the event does not carry: the contact object's id is AOR;@md5(uri). */
   private async readUserAgent(phone: string, aor: string, uri: string): Promise<void> {
     try {
-      const {createHash} = await import('node:crypto')
       const id = `${aor};@${createHash('md5').update(uri).digest('hex')}`
       const fields = await this.core.ari.getConfigObject('res_pjsip', 'contact', id)
       const ua = fields.find((f) => f.attribute === 'user_agent')?.value ?? null

@@ -166,15 +166,17 @@ export async function listPhones(ctx: PhoneContext, live: readonly LiveContact[]
 
 export function showPhone(ctx: PhoneContext, id: string, opts: {showSecret?: boolean} = {}): PhoneResult {
   const p = mustPhone(new PhoneStore(ctx.store), id)
-  return {phone: p, created: false, password: opts.showSecret ? readPhoneSecret(ctx.paths, p.id) : null, username: p.id, server: sipServer(ctx.paths), asterisk: 'applied', asteriskError: null}
+  // show reads the store only: it does not say Asterisk has the phone (phone list asks it).
+  return {phone: p, created: false, password: opts.showSecret ? readPhoneSecret(ctx.paths, p.id) : null, username: p.id, server: sipServer(ctx.paths), asterisk: 'not asked', asteriskError: null}
 }
 
 /** Every phone in the store, pushed again (the engine on connect: converges after an Asterisk restart or wipe). */
-export async function applyAllPhones(store: SqliteStore, paths: Paths, rest: AriRest): Promise<{applied: number; failed: {id: string; error: string}[]}> {
+export async function applyAllPhones(store: SqliteStore, paths: Paths, rest: AriRest, only?: string): Promise<{applied: number; failed: {id: string; error: string}[]}> {
   const failed: {id: string; error: string}[] = []
   let applied = 0
   const agents = new Map((await store.listAgents()).map((a) => [a.id, a]))
   for (const p of new PhoneStore(store).list()) {
+    if (only !== undefined && p.id !== only) continue
     const password = readPhoneSecret(paths, p.id)
     if (!password) {
       failed.push({id: p.id, error: 'its secret file is missing (reset it: callctl phone add ' + p.id + ' --reset-secret)'})
