@@ -59,4 +59,17 @@ describe('outbound calls over the carrier (real binary, real Asterisk, SIPp as t
     // The carrier saw the BYE: the call ended on its side too.
     await until('the carrier got the BYE', () => /BYE sip:/.test(carrierMessages()), 10_000)
   })
+
+  it('agent add --sip with an id no SIP user name can be (a.b) refuses before saving anything, instead of leaving the agent on a phone that does not exist', async () => {
+    const r = await runCli(['agent', 'add', 'a.b', '--sip'], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('Invalid phone id "a.b"')
+    const agents = JSON.parse((await runCli(['agent', 'list', '--json'], env)).stdout) as {agents: {id: string}[]}
+    expect(agents.agents.map((a) => a.id)).not.toContain('a.b')
+    // phone show reads the store only: it does not claim Asterisk has the phone.
+    const added = await runCli(['phone', 'add', 'shw1', '--json'], env)
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse((await runCli(['phone', 'show', 'shw1', '--json'], env)).stdout)).toMatchObject({asterisk: 'not asked'})
+    await runCli(['phone', 'remove', 'shw1'], env)
+  })
 })

@@ -3,7 +3,7 @@ import {addAgent} from '../../engine/admin/admin.js'
 import {withStore} from '../../engine/config/open-store.js'
 import type {AgentRecord} from '../../engine/model.js'
 import {configuredAri} from '../../engine/config/configured-ari.js'
-import {addPhone, type PhoneResult} from '../../engine/phones/phones.js'
+import {addPhone, checkPhoneId, type PhoneResult} from '../../engine/phones/phones.js'
 import {UserError} from '../../engine/util/errors.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -37,6 +37,9 @@ export default class AgentAdd extends CallctlCommand<AgentAddResult> {
     if (flags.sip && flags.endpoint && flags.endpoint !== `PJSIP/${args.id}`) {
       throw new UserError('--sip gives the agent its own phone PJSIP/' + args.id + ', so --endpoint cannot name another', {suggestion: 'Leave out --endpoint, or leave out --sip.', exitCode: 2, code: 'conflicting_flags'})
     }
+    // The phone's id is checked before the agent is saved: "a.b" is a fine agent id but no
+    // SIP user name, and the agent used to be left on PJSIP/a.b with no phone behind it.
+    if (flags.sip) checkPhoneId(args.id)
     return withStore(flags.config, async (store) => {
       const endpoint = flags.sip ? `PJSIP/${args.id}` : flags.endpoint
       const agent = await addAgent(store, {id: args.id, name: flags.name, endpoint, queues: flags.queue, skills: flags.skills}, {update: flags.update})

@@ -27,7 +27,7 @@ export interface SipServer {
 }
 
 /** Whether Asterisk has the phone now: applied, or why not (the engine applies it when it connects). */
-export type Applied = 'applied' | 'asterisk unreachable' | 'no asterisk configured' | 'refused by asterisk'
+export type Applied = 'applied' | 'asterisk unreachable' | 'no asterisk configured' | 'refused by asterisk' | 'not asked'
 
 export interface PhoneResult {
   phone: PhoneRecord
