@@ -54,6 +54,17 @@ describe('dashboard panes at 100 columns', () => {
     `)
   })
 
+  it('agents at 80 columns: a phone problem fits the state column and says what it is in the note', () => {
+    const snap = fixtureSnapshot()
+    snap.agents[0] = {...snap.agents[0]!, state: 'unreachable', callId: null}
+    snap.agents[1] = {...snap.agents[1]!, state: 'other-call', callId: null}
+    const b = buildBoard(snap, {thresholds: DEFAULT_THRESHOLDS})
+    const frame = render(<AgentsPane rows={b.agents} total={5} width={80} height={8} focused={false} selected={0} />).lastFrame()!
+    expect(frame).toMatch(/unreach +[0-9:]+ .*phone down/)
+    expect(frame).toMatch(/in-use +[0-9:]+ .*other call/)
+    expect(frame).not.toContain('unreac…')
+  })
+
   it('calls: caller number, name and tier, queue, agent, state, wait and talk, key trail; callers in line first', () => {
     const b = board()
     const {lastFrame} = render(<CallsPane rows={b.calls} total={3} width={SIZE.columns} height={6} focused={false} selected={0} />)

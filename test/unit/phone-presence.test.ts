@@ -69,6 +69,11 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(stateOf('a1').state).toBe('idle')
     expect(stateOf('a2').state).toBe('unreachable')
     expect(stateOf('a2').why).toMatch(/^phone unreachable since \d\d:\d\d:\d\d: not registered$/)
+    // The queue's idle count means free for a call: the unreachable agent is not one (the wallboard said 1 idle for it).
+    expect(engine.snapshot().queues[0]!.agents).toEqual({idle: 1, busy: 0, paused: 0, loggedIn: 2})
+    device('a1', 'INUSE')
+    await settle()
+    expect(engine.snapshot().queues[0]!.agents).toEqual({idle: 0, busy: 1, paused: 0, loggedIn: 2})
   })
 
   it('an unreachable phone is never offered a call; the caller goes to it the moment the phone is back', async () => {

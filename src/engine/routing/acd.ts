@@ -891,9 +891,10 @@ export class Acd {
       const a = this.agents.get(id)
       if (!a || a.presence === 'offline') continue
       loggedIn++
-      if (a.activity !== 'idle') busy++
+      // Idle means free for a call: a phone on another call is busy, an unreachable one neither.
+      if (a.activity !== 'idle' || (a.otherCall && a.reachable && a.presence === 'available')) busy++
       else if (a.presence === 'paused') paused++
-      else idle++
+      else if (a.reachable) idle++
     }
     return {name, settings: q.settings, waiting, agents: {idle, busy, paused, loggedIn}}
   }

@@ -6,6 +6,9 @@ import type {Cell, Column} from './table.js'
 
 export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green', ringing: 'yellow', 'on-call': 'cyan', 'wrap-up': 'blue', paused: 'magenta', unreachable: 'red', 'other-call': 'yellow', offline: undefined}
 
+/** The two phone states in the column's 7 characters ("unreac…" said nothing at 80x24); the note says the rest. */
+const SHORT_STATE: Partial<Record<AgentState, string>> = {unreachable: 'unreach', 'other-call': 'in-use'}
+
 /**
  * What the supervisor should know beyond the state, most telling first: a supervision
  * on the call (in capitals, a word and not only a colour), a pause taken during a call
@@ -14,6 +17,8 @@ export const STATE_COLOR: Record<AgentState, string | undefined> = {idle: 'green
 function note(a: AgentRow): Cell {
   const parts: string[] = []
   if (a.supervision) parts.push(a.supervision.mode.toUpperCase())
+  if (a.state === 'unreachable') parts.push('phone down')
+  if (a.state === 'other-call') parts.push('other call')
   if (a.paused && a.state !== 'paused') parts.push(`paused: ${a.pauseReason ?? ''}`)
   else if (a.pauseReason) parts.push(a.pauseReason)
   // A failing phone backed off shows when it is tried again (the full why is in dashboard --once and agent list).
@@ -24,7 +29,7 @@ function note(a: AgentRow): Cell {
 const COLUMNS: Column<AgentRow>[] = [
   {header: 'AGENT', width: 10, cell: (a) => a.id},
   {header: 'NAME', width: 12, grow: true, max: 24, drop: 2, cell: (a) => a.name},
-  {header: 'STATE', width: 7, cell: (a) => ({text: a.state, color: STATE_COLOR[a.state], dim: a.state === 'offline'})},
+  {header: 'STATE', width: 7, cell: (a) => ({text: SHORT_STATE[a.state] ?? a.state, color: STATE_COLOR[a.state], dim: a.state === 'offline'})},
   {header: 'IN STATE', width: 8, align: 'right', cell: (a) => duration(a.inStateMs)},
   {header: 'CALLER', width: 16, grow: true, max: 36, drop: 1, cell: (a) => (a.caller ? [a.caller.number, a.caller.name].filter(Boolean).join(' ') : '')},
   {header: 'CALLS', width: 5, align: 'right', cell: (a) => String(a.callsToday)},
