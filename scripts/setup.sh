@@ -4,13 +4,15 @@
 # toolchain (better-sqlite3 compiles from source), sox and espeak-ng (prompts and
 # audio checks), tmux (dashboard end-to-end test), sqlite3 (the reports benchmark's
 # baseline), SIPp (Debian's sip-tester) and baresip (real SIP callers, agents and a
-# supervisor phone in the SIP tests and bench:load --sip); then the npm packages and a build.
+# supervisor phone in the SIP tests and bench:load --sip), PostgreSQL 15 (the store
+# contract tests and standby engines start their own throwaway cluster with its
+# binaries; nothing is configured system-wide); then the npm packages and a build.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip; do
+for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip postgresql-15; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
