@@ -204,8 +204,10 @@ describe('a real call into queue 客服 (skill 粤语) while an agent is paused 
       return calls.find((c) => c.state === 'connected')
     })
     expect(live).toMatchObject({queue: '客服', agent: 'n1', did: safeId('客服')})
-    // Asterisk holds the queue's real name on the caller's channel (ARI variables are UTF-8).
-    expect(await rest.getChannelVar(channelId, 'CALLCTL_QUEUE')).toBe('客服')
+    // The log holds the queue's real name (the engine no longer copies it into a channel
+    // variable: one request per call to Asterisk that nothing read).
+    const entered = (await runCli(['events', '--since', '1h', '--type', 'queue.entered', '--json'], env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as {queue: string})
+    expect(entered.map((e) => e.queue)).toContain('客服')
 
     const board = await runCli(['dashboard', '--once'], env)
     expect(board.code, board.stderr).toBe(0)

@@ -33,8 +33,10 @@ export class FakeAri implements AriPort {
   }
 
   /** A caller dials in: the channel enters the app like the inbound dialplan sends it. */
-  callerArrives(id: string, number: string, did: string, name = ''): Channel {
+  /** `channelName`: Asterisk's name for it ("Local/…" for the simulator's callers). */
+  callerArrives(id: string, number: string, did: string, name = '', channelName?: string): Channel {
     const ch = this.channel(id, number, name)
+    if (channelName) ch.name = channelName
     this.emit('StasisStart', {args: ['inbound', did], channel: ch})
     return ch
   }

@@ -42,14 +42,63 @@ describe('engine call flow (fake ARI, fake clock)', () => {
     return out
   }
 
-  it('answers, plays music, queues and rings the longest-idle agent with a ring timeout', async () => {
+  it('rings the longest-idle agent at once, leaving the caller unanswered (ringing) with no hold music', async () => {
+    ari.requests.length = 0
     ari.callerArrives('ch1', '5551000', 'sales', 'Alice')
     await settle()
-    expect(ari.ops('answer')).toEqual([['ch1']])
-    expect(ari.ops('startMoh')).toEqual([['ch1', 'default']])
     const [orig] = ari.originated()
     expect(orig).toMatchObject({endpoint: 'PJSIP/a1', app: 'fake', timeout: 20, callerId: '"Alice" <5551000>'})
     expect(orig!.appArgs).toMatch(/^agent,call-/)
+    // app_queue's way: nothing is answered or played while an idle agent's phone rings,
+    // and the ring is the engine's first request (no variable set on the caller first).
+    expect(ari.ops('answer')).toEqual([])
+    expect(ari.ops('startMoh')).toEqual([])
+    expect(ari.ops('setChannelVar')).toEqual([])
+    expect(ari.requests.filter((r) => r.op !== 'subscribe')[0]!.op).toBe('originate')
+  })
+
+  it('a caller nobody can ring for is answered and hears hold music at once', async () => {
+    for (const id of ['a1', 'a2']) await engine.applyAdminEvent({type: 'agent.paused', agent: id, queue: null, data: {reason: 'break'}, ts: clock.now()})
+    ari.callerArrives('ch1', '5551000', 'sales')
+    await settle()
+    expect(ari.originated()).toEqual([])
+    expect(ari.ops('answer')).toEqual([['ch1']])
+    expect(ari.ops('startMoh')).toEqual([['ch1', 'default']])
+  })
+
+  it('when the only ring ends unanswered the caller is answered with music; when a ring goes on to the next agent it is not', async () => {
+    ari.callerArrives('ch1', '5551000', 'sales')
+    await settle()
+    // a2 is busy with another caller: after a1's ring times out nobody rings for ch1.
+    ari.callerArrives('ch2', '5552000', 'sales')
+    await settle()
+    expect(ari.originated().map((o) => o.endpoint)).toEqual(['PJSIP/a1', 'PJSIP/a2'])
+    expect(ari.ops('answer')).toEqual([])
+    const ring2 = ari.originated()[1]!
+    ari.agentAnswers(ring2.channelId!, ring2.appArgs!.split(',')[1]!)
+    await settle()
+    expect(ari.ops('answer')).toEqual([['ch2']])
+    clock.advance(15_000)
+    await settle()
+    // a1 rang out; a1 is tried again only after its back-off, so ch1 waits answered, with music.
+    expect(ari.ops('answer')).toEqual([['ch2'], ['ch1']])
+    expect(ari.ops('startMoh')).toEqual([['ch1', 'default']])
+  })
+
+  it('a simulated (Local) caller is told it is connected; a SIP caller is not sent the variable', async () => {
+    ari.callerArrives('ch1', '5551000', 'sales', '', 'Local/100@callctl-sim-0000001;2')
+    await settle()
+    const ring = ari.originated()[0]!
+    ari.agentAnswers(ring.channelId!, ring.appArgs!.split(',')[1]!)
+    await settle()
+    expect(ari.ops('setChannelVar')).toEqual([['ch1', 'CALLCTL_CONNECTED', '1']])
+    ari.callerArrives('ch2', '5552000', 'sales', '', 'PJSIP/carrier-00000001')
+    await settle()
+    const ring2 = ari.originated()[1]!
+    ari.agentAnswers(ring2.channelId!, ring2.appArgs!.split(',')[1]!)
+    await settle()
+    expect(ari.ops('setChannelVar')).toEqual([['ch1', 'CALLCTL_CONNECTED', '1']])
+    expect(ari.ops('addToBridge').map((a) => (a[1] as string[])[0])).toEqual(['ch1', 'ch2'])
   })
 
   it('a ring timeout hangs up that phone and rings the next agent', async () => {
@@ -83,7 +132,9 @@ describe('engine call flow (fake ARI, fake clock)', () => {
     ari.agentAnswers(ring.channelId!, callId)
     await settle()
     expect(ari.ops('createBridge')[0]).toEqual(['mixing', `${callId}.b`, callId])
-    expect(ari.ops('stopMoh')).toEqual([['ch1']])
+    // Answered only now, with the agent (it heard ringing, no music to stop).
+    expect(ari.ops('answer')).toEqual([['ch1']])
+    expect(ari.ops('stopMoh')).toEqual([])
     expect(ari.ops('addToBridge')).toEqual([[`${callId}.b`, ['ch1', ring.channelId]]])
     expect(engine.acd.agentView(engine.acd.agents.get('a1')!).state).toBe('on-call')
 

@@ -70,9 +70,10 @@ describe('engine queue decisions (fake ARI, fake clock)', () => {
   async function arrive(ch: string, number = '5551000', did = 'sales', name = ''): Promise<string> {
     ari.callerArrives(ch, number, did, name)
     await settle()
-    const set = ari.ops('setChannelVar').find((a) => a[0] === ch && a[1] === 'CALLCTL_CALL')
-    expect(set, `call id for ${ch}`).toBeDefined()
-    return set![2] as string
+    // The engine names the call in call.started (no channel variable is set on the caller).
+    const started = (await events()).filter((e) => e.type === 'call.started' && e.data.channel === ch).at(-1)
+    expect(started, `call id for ${ch}`).toBeDefined()
+    return started!.callId!
   }
   async function advance(ms: number): Promise<void> {
     clock.advance(ms)

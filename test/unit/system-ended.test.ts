@@ -60,8 +60,9 @@ describe('system-ended queue visits', () => {
   async function callerInLine(ch: string): Promise<string> {
     ari.callerArrives(ch, '5551000', 'sales')
     await settle()
-    const set = ari.ops('setChannelVar').find((a) => a[0] === ch && a[1] === 'CALLCTL_CALL')
-    return set![2] as string
+    await engine!.events.flush()
+    const started = (await events()).filter((e) => e.type === 'call.started' && e.data.channel === ch).at(-1)
+    return started!.callId!
   }
 
   it('a stop that ends the calls logs the caller in line system-ended, hangs it up, and its hang-up coming back is no abandon', async () => {

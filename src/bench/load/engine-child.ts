@@ -46,7 +46,9 @@ export async function startEngineChild(o: {home: string; db: string; app: string
     CALLCTL_CRM_URL: '',
     ...o.env,
   }
-  const child = spawn(process.execPath, [BIN, 'engine', 'start', '--log-json'], {env, stdio: ['ignore', 'ignore', 'pipe']})
+  // CALLCTL_BENCH_ENGINE_PROFILE=DIR: the engine writes a V8 CPU profile there (where its time goes).
+  const profile = process.env.CALLCTL_BENCH_ENGINE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CALLCTL_BENCH_ENGINE_PROFILE}`] : []
+  const child = spawn(process.execPath, [...profile, BIN, 'engine', 'start', '--log-json'], {env, stdio: ['ignore', 'ignore', 'pipe']})
   const errors: string[] = []
   const warnings: string[] = []
   let tail: string[] = []

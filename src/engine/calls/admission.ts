@@ -24,6 +24,7 @@ export async function onInbound(core: EngineCore, channel: Channel, did: string)
   const caller = {number: cap(channel.caller?.number ?? ''), name: cap(channel.caller?.name ?? '')}
   const session = new CallSession(newId('call'), channel.id, caller, cap(did), now)
   session.priority = clampPriority(channel.channelvars?.CALLCTL_PRIORITY)
+  session.localCaller = (channel.name ?? '').startsWith('Local/')
   core.sessions.set(session.id, session)
   core.channels.set(channel.id, {session, role: 'caller'})
   core.events.append({
@@ -45,7 +46,6 @@ export async function admit(core: EngineCore, session: CallSession, o: {answered
   const door = core.opts.frontDoor
   const channelId = session.channelId
   try {
-    await core.ari.setChannelVar(channelId, 'CALLCTL_CALL', session.id)
     if (!o.screened) {
       const listed = await door?.blacklist?.match(session.caller.number, core.clock.now())
       if (listed) return await refuseListed(core, session, listed.reason)
@@ -60,7 +60,9 @@ export async function admit(core: EngineCore, session: CallSession, o: {answered
       endSession(core, session, 'rejected')
       return
     }
-    if (!o.answered) await core.ari.answer(channelId)
+    // Straight to a queue: answered late (caller-line.ts); an IVR talks at once.
+    if (!o.answered && flow) await core.ari.answer(channelId)
+    else if (!o.answered) session.unanswered = true
     if (session.ended) return
     if (!o.screened) await findContact(core, session)
     if (session.ended) return

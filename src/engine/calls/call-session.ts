@@ -26,6 +26,8 @@ export interface RingAttempt {
 export interface WaitActivity {
   onDtmf(digit: string): void
   onPlaybackFinished(playbackId: string): void
+  /** The caller's line was answered late (caller-line.ts): hold music starts now. */
+  lineAnswered?(): void
   stop(): void
 }
 
@@ -51,6 +53,14 @@ export class CallSession {
   customerChannelId: string | null
   /** The inbound leg is gone (the caller hung up after asking for a callback). */
   callerLegGone = false
+  /**
+   * The inbound leg is not answered yet: a caller going straight to a queue is answered
+   * only when it must hear something from us (caller-line.ts), so a caller an idle agent
+   * takes at once hears ringing, as with app_queue, and costs no answer and hold music.
+   */
+  unanswered = false
+  /** The caller is a Local channel (the simulator): its far half waits for CALLCTL_CONNECTED. */
+  localCaller = false
   wait: WaitActivity | null = null
   readonly attempts = new Map<string, RingAttempt>()
   private attemptSeq = 0

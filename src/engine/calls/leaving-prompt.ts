@@ -1,6 +1,7 @@
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {endSession} from './call-end.js'
+import {answerCaller} from './caller-line.js'
 
 // Sending a caller off with a message (no service, nobody available, a failed transfer):
 // the front door, the queue and recovery all do it.
@@ -12,7 +13,8 @@ export async function leaveWithPrompt(core: EngineCore, session: CallSession, pr
   core.leavingPrompts.set(playback, cause)
   const media = (Array.isArray(prompt) ? prompt : [prompt]).map((p) => (p.startsWith('sound:') ? p : `sound:${p}`))
   try {
-    await core.ari.stopMoh(session.channelId).catch(() => undefined)
+    if (session.unanswered) await answerCaller(core, session)
+    else await core.ari.stopMoh(session.channelId).catch(() => undefined)
     await core.ari.playOnChannel(session.channelId, media.length === 1 ? media[0]! : media, playback)
   } catch {
     core.leavingPrompts.delete(playback)

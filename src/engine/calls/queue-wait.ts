@@ -59,7 +59,12 @@ export class QueueWait implements WaitActivity {
       const waited = this.h.clock.now() - (this.s.enteredQueueAt ?? this.h.clock.now())
       this.maxWaitTimer = this.h.clock.setTimeout(() => !this.stopped && this.h.maxWaitReached(this.s), Math.max(0, this.settings.maxWait * 1000 - waited))
     }
-    if (!this.musicOn) void this.music(true)
+    // A caller not answered yet (caller-line.ts) hears ringing: music once answered.
+    if (!this.musicOn && !this.s.unanswered) void this.music(true)
+  }
+
+  lineAnswered(): void {
+    if (!this.stopped && !this.playing) void this.music(true)
   }
 
   stop(): void {
@@ -114,6 +119,8 @@ export class QueueWait implements WaitActivity {
 
   private async announce(): Promise<void> {
     if (this.stopped || this.dialog || this.playing) return
+    // Still ringing an agent, unanswered: nothing to announce over ringing; try next time.
+    if (this.s.unanswered) return this.scheduleAnnouncement()
     const position = this.h.position(this.s.id)
     const waitMs = this.h.expectedWait(this.s.id)
     const media: string[] = []

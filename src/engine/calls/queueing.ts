@@ -10,6 +10,7 @@ import {callbackConfirmed} from './callbacks.js'
 import {endSession, leaveLine} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 import {leaveWithPrompt} from './leaving-prompt.js'
+import {answerCaller, holdTheLineSoon} from './caller-line.js'
 
 // Callers in line: joining a queue within its limits, and leaving it without an agent (overflow, message, voicemail).
 
@@ -31,6 +32,7 @@ export function enqueue(core: EngineCore, session: CallSession, queue: string, o
     session.wait = wait
     wait.start()
     scheduleDispatch(core)
+    holdTheLineSoon(core, session)
     return true
   }
   if (settings.maxCallers > 0 && core.acd.waitingIn(queue) >= settings.maxCallers) return refuse(core, session, queue, 'full')
@@ -64,13 +66,11 @@ export function enqueue(core: EngineCore, session: CallSession, queue: string, o
       ...(lastAgent ? {lastAgent} : {}),
     },
   })
-  // The name as people write it: a channel variable's value is UTF-8 text to Asterisk
-  // (unlike an extension), and nothing in the dialplan builds a dial string from it.
-  void core.ari.setChannelVar(session.channelId, 'CALLCTL_QUEUE', queue).catch(() => undefined)
   const wait = new QueueWait(session, settings, waitHooks(core), o.musicOn ?? false)
   session.wait = wait
   wait.start()
   scheduleDispatch(core)
+  holdTheLineSoon(core, session)
   return true
 }
 
@@ -165,7 +165,8 @@ export async function voicemail(core: EngineCore, session: CallSession, prompt: 
   const name = `voicemail-${session.id}`
   core.voicemails.set(name, session)
   try {
-    await core.ari.stopMoh(session.channelId).catch(() => undefined)
+    if (session.unanswered) await answerCaller(core, session)
+    else await core.ari.stopMoh(session.channelId).catch(() => undefined)
     const media = (Array.isArray(prompt) ? prompt : [prompt]).map((p) => (p.startsWith('sound:') ? p : `sound:${p}`))
     await core.ari.playOnChannel(session.channelId, media.length === 1 ? media[0]! : media, session.nextPlaybackId())
     await core.ari.recordChannel(session.channelId, {name, format: 'wav', maxDurationSeconds: VOICEMAIL_MAX_S, beep: true, ifExists: 'overwrite', terminateOn: '#'})

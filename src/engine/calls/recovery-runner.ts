@@ -162,6 +162,9 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       const h = step.history
       const s = sessionFrom(core, h, step.caller.id)
       core.channels.set(step.caller.id, {session: s, role: 'caller'})
+      // Still ringing when the last engine went: answered late, as at the door (caller-line.ts).
+      s.unanswered = step.caller.state !== 'Up'
+      s.localCaller = (step.caller.name ?? '').startsWith('Local/')
       for (const ring of step.orphanRings) await core.hangup(ring.id)
       for (const id of h.openRings) core.events.append({type: 'agent.ring_canceled', callId: s.id, queue: h.queue, data: {reason: 'engine-restart', channel: id}})
       if (!h.queue || !core.acd.queues.has(h.queue)) return void leaveWithPrompt(core, s, 'vm-nobodyavail', 'queue-removed')

@@ -8,6 +8,8 @@ import {callStarted, type StoredEvent} from '../store/events.js'
 /** What the log says about a call that has not ended. */
 export interface CallHistory {
   callId: string
+  /** The inbound caller's channel, as call.started logged it (the engine sets no variable on it). */
+  callerChannel?: string
   direction: string
   number: string
   name: string
@@ -100,6 +102,7 @@ export function foldHistory(events: readonly StoredEvent[]): CallHistory | null 
     switch (e.type) {
       case 'call.started':
         Object.assign(h, callStarted(e))
+        if (typeof d.channel === 'string') h.callerChannel = d.channel
         break
       case 'call.contact':
         if (d.found) h.contact = {source: String(d.source ?? ''), name: String(d.name ?? ''), tier: String(d.tier ?? ''), vip: d.vip === true, notes: String(d.notes ?? ''), language: '', company: ''}
@@ -259,9 +262,13 @@ export type RecoveryStep =
   /** A supervisor or snoop channel: supervision does not survive a restart. */
   | {kind: 'stale'; channel: Channel}
 
-/** Our channels are named after their call: CALL.rN (agent ring), CALL.cN (customer), … */
-function callOf(ch: Channel): string | null {
-  const v = ch.channelvars?.CALLCTL_CALL
+/**
+ * Our channels are named after their call: CALL.rN (agent ring), CALL.cN (customer), …; an
+ * inbound caller's channel is Asterisk's, found by the id call.started logged (or by
+ * CALLCTL_CALL, which engines before 2026-12 set on it: one REST request per call saved).
+ */
+function callOf(ch: Channel, callers: ReadonlyMap<string, string>): string | null {
+  const v = callers.get(ch.id) ?? ch.channelvars?.CALLCTL_CALL
   if (v) return v
   const m = /^(call-[a-z0-9]+-[0-9a-f]+)\.[a-z]\d+$/.exec(ch.id)
   return m ? m[1]! : null
@@ -278,12 +285,12 @@ function inStasis(ch: Channel): boolean {
   return ch.dialplan?.app_name === undefined || ch.dialplan.app_name.toLowerCase() === 'stasis'
 }
 
-function legOf(ch: Channel, callId: string): 'caller' | 'agent' | 'customer' | 'external' | 'other' {
+function legOf(ch: Channel, callId: string, callers: ReadonlyMap<string, string>): 'caller' | 'agent' | 'customer' | 'external' | 'other' {
   if (ch.id.startsWith(`${callId}.`)) {
     const kind = ch.id.slice(callId.length + 1, callId.length + 2)
     return kind === 'r' || kind === 'd' || kind === 'k' ? 'agent' : kind === 'c' ? 'customer' : kind === 'x' ? 'external' : 'other'
   }
-  return ch.channelvars?.CALLCTL_CALL === callId ? 'caller' : 'other'
+  return (callers.get(ch.id) ?? ch.channelvars?.CALLCTL_CALL) === callId ? 'caller' : 'other'
 }
 
 /**
@@ -296,8 +303,10 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
   // The far half (;2) of a Local channel the engine placed is subscribed to the app (so it is
   // in channel_ids) but never in Stasis: it is no leg of ours, and goes when its ;1 half does.
   channels = channels.filter((ch) => !/;\d+$/.test(ch.id))
+  const callers = new Map<string, string>()
+  for (const h of open) if (h.callerChannel) callers.set(h.callerChannel, h.callId)
   for (const ch of channels) {
-    const id = callOf(ch)
+    const id = callOf(ch, callers)
     if (!id) continue
     let list = byCall.get(id)
     if (!list) byCall.set(id, (list = []))
@@ -307,7 +316,7 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
   for (const h of open) {
     const chans = byCall.get(h.callId) ?? []
     for (const c of chans) claimed.add(c.id)
-    const legs = (kind: string) => chans.filter((c) => legOf(c, h.callId) === kind)
+    const legs = (kind: string) => chans.filter((c) => legOf(c, h.callId, callers) === kind)
     const customer = (h.direction === 'outbound' || h.callbackNumber ? legs('customer')[0] : legs('caller')[0]) ?? legs('caller')[0] ?? legs('customer')[0]
     const bridge = bridges.find((b) => b.name === h.callId)
     const ownBridges = bridges.filter((b) => b.name === h.callId)
@@ -316,7 +325,7 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
       const consultLeg = h.consult ? (chans.find((c) => c.id === h.consult!.channel) ?? chans.filter((c) => c.id.startsWith(`${h.callId}.k`)).at(-1) ?? null) : null
       const agentLegs = legs('agent').filter((c) => c !== consultLeg)
       const agentChannel = bridge ? (agentLegs.find((c) => c.id === h.agentChannel && bridge.channels.includes(c.id)) ?? agentLegs.find((c) => bridge.channels.includes(c.id))) : undefined
-      const stale = chans.filter((c) => c !== customer && c !== agentChannel && c !== consultLeg && legOf(c, h.callId) !== 'caller')
+      const stale = chans.filter((c) => c !== customer && c !== agentChannel && c !== consultLeg && legOf(c, h.callId, callers) !== 'caller')
       if (customer && agentChannel && bridge) steps.push({kind: 'connected', history: h, customer, agentChannel, bridge, consult: consultLeg, stale})
       else if (customer) steps.push({kind: 'half', history: h, survivor: customer, gone: 'agent', stale: chans, bridges: ownBridges})
       else if (agentChannel ?? agentLegs[0]) steps.push({kind: 'half', history: h, survivor: (agentChannel ?? agentLegs[0])!, gone: 'customer', stale: chans, bridges: ownBridges})
@@ -357,7 +366,7 @@ export function planRecovery(open: CallHistory[], channels: Channel[], bridges: 
     if (ch.id.startsWith('sup-')) steps.push({kind: 'stale', channel: ch})
     // Only a channel sitting in Stasis is a call that arrived meanwhile; the app is also
     // subscribed to channels it merely placed.
-    else if (callOf(ch) === null && inStasis(ch)) steps.push({kind: 'new-inbound', channel: ch})
+    else if (callOf(ch, callers) === null && inStasis(ch)) steps.push({kind: 'new-inbound', channel: ch})
   }
   return steps
 }

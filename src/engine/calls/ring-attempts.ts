@@ -1,6 +1,7 @@
 import type {CallSession, RingAttempt} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
+import {holdTheLineSoon} from './caller-line.js'
 
 // The end of one ring without an answer, and the automatic pause that misses lead to.
 // Ringing, teardown and the channel-left path all end rings, so it sits below them.
@@ -25,6 +26,8 @@ export function finishAttempt(core: EngineCore, session: CallSession, attempt: R
     maybeAutoPause(core, attempt.agentId, session.queue)
   }
   scheduleDispatch(core)
+  // Nobody rings for an unanswered caller now: answered, with music, unless the dispatch rings another.
+  holdTheLineSoon(core, session)
 }
 
 /** After K missed rings in a row the agent is paused with reason "no-answer". */

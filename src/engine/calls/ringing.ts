@@ -7,6 +7,7 @@ import {callerIdString} from './caller-id.js'
 import {dialCustomer} from './callbacks.js'
 import {finishAttempt, ringFailed} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
+import {answerCaller} from './caller-line.js'
 
 // Ringing agents: the ring itself (core.ringAgent, which dispatch.ts calls), ring timeouts,
 // rings Asterisk made after the engine gave up on them, and an agent answering.
@@ -160,10 +161,14 @@ export async function onAgentAnswered(core: EngineCore, channel: Channel): Promi
     data: {waitMs, ringMs: session.lastRingMs, channel: channel.id, number: session.caller.number},
   })
   try {
-    await core.ari.createBridge('mixing', session.bridgeId, session.id)
-    await core.ari.stopMoh(session.channelId).catch(() => undefined)
+    // A caller still ringing (caller-line.ts) is answered now, with the bridge made meanwhile;
+    // one on hold music leaves it.
+    const line = session.unanswered ? answerCaller(core, session) : core.ari.stopMoh(session.channelId).catch(() => undefined)
+    const made = core.ari.createBridge('mixing', session.bridgeId, session.id)
+    await Promise.all([line, made])
     await core.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
-    await core.ari.setChannelVar(session.channelId, 'CALLCTL_CONNECTED', '1')
+    // Only the simulator's Local caller listens for it (its far half plays its tone once set).
+    if (session.localCaller) await core.ari.setChannelVar(session.channelId, 'CALLCTL_CONNECTED', '1')
   } catch (err) {
     if (!legVanished(err) && !session.ended) throw err
     // One leg vanished while bridging: StasisEnd for it tears the call down.
