@@ -5,7 +5,8 @@ import {connectToEngine} from '../engine/api/connect.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
 import {withStore} from '../engine/config/open-store.js'
 import {EVENT_TYPES, type EventType, type NewEvent, type StoredEvent} from '../engine/store/events.js'
-import {SqliteStore} from '../engine/store/sqlite-store.js'
+import {openStore} from '../engine/store/open-store.js'
+import type {Store} from '../engine/store/store.js'
 import {isUserError, UserError} from '../engine/util/errors.js'
 import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
@@ -125,7 +126,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
 
     const config = loadEngineConfig({file: configFile, requireAri: false})
     let client: EngineClient | null = null
-    let store: SqliteStore | null = null
+    let store: Store | null = null
     let tail: ReturnType<typeof setInterval> | null = null
     const ended: {lost?: UserError} = {}
     try {
@@ -135,7 +136,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
         ended.lost = new UserError('The engine closed the connection; no more events will arrive', {suggestion: 'Check the engine log, then run callctl events --follow again.', code: 'disconnected'})
         stop()
       })
-      store = new SqliteStore(config.database)
+      store = await openStore(config.database)
       const {origin} = await client.request('engine.status')
 
       // Anything the store numbers beyond this was written after the subscription began,

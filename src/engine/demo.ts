@@ -16,7 +16,8 @@ import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
 import {acquireEngineLock} from './engine-lock.js'
 import type {NewEvent} from './store/events.js'
-import {SqliteStore} from './store/sqlite-store.js'
+import {isPostgresUrl} from './store/database-url.js'
+import {notOnPostgres, openStore, sqliteOnly} from './store/open-store.js'
 import type {Range} from './util/duration.js'
 import type {Logger} from './util/log.js'
 import type {Paths} from './util/paths.js'
@@ -79,7 +80,10 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const rnd = o.random ?? Math.random
   // Before the sandbox, the setup writes or Asterisk: a demo next to a running engine
   // refuses here, leaving that engine (and its calls and config) alone.
-  const lock = acquireEngineLock(o.paths, loadEngineConfig({requireAri: false}).ari.app)
+  const early = loadEngineConfig({requireAri: false})
+  // Before the sandbox starts: the demo's flow and contacts need the SQLite store.
+  if (isPostgresUrl(early.database)) throw notOnPostgres('the demo (its IVR flow and contacts)', early.database)
+  const lock = acquireEngineLock(o.paths, early.ari.app)
   let startedSandbox = false
   const onSandbox = !asteriskConfigured(o.paths)
   try {
@@ -103,8 +107,9 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
 
 /** Queues, agents, contacts and the flow, written before the engine starts so it sees them at once. */
 async function setUp(config: EngineConfig, paths: Paths, n: number, rnd: () => number): Promise<void> {
-  const store = new SqliteStore(config.database)
+  const store = await openStore(config.database)
   try {
+    const sqlite = sqliteOnly(store, 'the demo (its IVR flow and contacts)')
     // Recording every demo call would fill the disk for nothing.
     for (const q of DEMO_QUEUES) await addQueue(store, q.name, {wrapUp: 3, ringTimeout: 10, record: false}, {update: true})
     let next = 0
@@ -120,8 +125,8 @@ async function setUp(config: EngineConfig, paths: Paths, n: number, rnd: () => n
         await unpauseAgent(store, id)
       }
     }
-    await contactDirectory(store).upsertMany(CONTACTS)
-    await deployFlow(FLOW_FILE, DEMO_DID, new SqliteFlowRepository(store.db), await loadPromptBook(store, paths), store, Date.now())
+    await contactDirectory(sqlite).upsertMany(CONTACTS)
+    await deployFlow(FLOW_FILE, DEMO_DID, new SqliteFlowRepository(sqlite.db), await loadPromptBook(sqlite, paths), sqlite, Date.now())
   } finally {
     await store.close()
   }

@@ -9,6 +9,8 @@ import {connectAri} from './ari/index.js'
 import {AriAuthError, type AriPort, type ConnectionState} from './ari/port.js'
 import {Engine} from './calls/engine.js'
 import type {EngineConfig} from './config/engine-config.js'
+import {maskDatabase} from './store/database-url.js'
+import {openStore} from './store/open-store.js'
 import {SqliteStore} from './store/sqlite-store.js'
 import {contactLookup, sqliteFrontDoor} from './front-door.js'
 import {recordingDir} from './recordings/location.js'
@@ -103,9 +105,15 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   undo.push(() => clearEndpoint(config.paths, process.pid))
 
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
-  const store = new SqliteStore(config.database, {busyTimeoutMs: 100})
+  const store = await openStore(config.database, {busyTimeoutMs: 100, log})
   undo.push(() => store.close())
-  const watch = config.database === ':memory:' ? null : watchStore(store, log)
+  // What only the SQLite store has yet; on PostgreSQL the engine runs without it (the
+  // repositories are being ported): no IVR flows, blacklist, contact lookup, recordings,
+  // SIP phones or call summary.
+  const sqlite = store instanceof SqliteStore ? store : null
+  if (!sqlite) log.warn(`PostgreSQL store ${maskDatabase(config.database)}: IVR flows, blacklist, contacts, recordings, SIP phones and the call summary are not yet available on PostgreSQL; calls go straight to their queues`)
+  // A file removed under the engine: SQLite only (a PostgreSQL database is not a path).
+  const watch = sqlite && config.database !== ':memory:' ? watchStore(sqlite, log) : null
   if (watch) {
     // Last before the store closes: what the engine wrote is saved back to the path.
     undo.push(async () => {
@@ -129,7 +137,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     startedAt: new Date(startedAt).toISOString(),
     uptimeS: Math.round((Date.now() - startedAt) / 1000),
     api: apiUrl,
-    database: config.database,
+    database: maskDatabase(config.database),
     serving: engine !== undefined && api.notReady === null,
     link: link.current,
     origin: engine?.origin ?? null,
@@ -165,7 +173,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   }
   undo.push(() => ari.close())
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
-  const recorder = new Recorder({ari, db: store.db, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
+  const recorder = sqlite ? new Recorder({ari, db: sqlite.db, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}}) : undefined
   engine = new Engine({
     ari,
     store,
@@ -174,16 +182,18 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     dialString: config.outbound.dialString,
     outboundCallerId: config.outbound.callerId,
     outbound: {allow: config.outbound.allow, defaultCountry: config.defaultCountry},
-    frontDoor: sqliteFrontDoor(store, config.paths, {
-      lookupContact: contactLookup(store, {
-        defaultCountry: config.defaultCountry,
-        crm: config.crm.lookupUrl ? {url: config.crm.lookupUrl, timeoutMs: config.crm.timeoutMs} : null,
-        vipTiers: config.crm.vipTiers,
-        log,
-      }),
-    }),
+    frontDoor: sqlite
+      ? sqliteFrontDoor(sqlite, config.paths, {
+          lookupContact: contactLookup(sqlite, {
+            defaultCountry: config.defaultCountry,
+            crm: config.crm.lookupUrl ? {url: config.crm.lookupUrl, timeoutMs: config.crm.timeoutMs} : null,
+            vipTiers: config.crm.vipTiers,
+            log,
+          }),
+        })
+      : undefined,
     recorder,
-    phones: {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (rest, only) => applyAllPhones(store, config.paths, rest, only)},
+    phones: sqlite ? {ids: () => new PhoneStore(sqlite).list().map((p) => p.id), apply: (rest, only) => applyAllPhones(sqlite, config.paths, rest, only)} : undefined,
   })
   const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.
@@ -198,8 +208,10 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   }
   await engine.start()
   undo.push(() => stopEngine(running, config, log, endCalls))
-  const summary = keepCallRows(store.db, log)
-  undo.push(() => summary.stop())
+  if (sqlite) {
+    const summary = keepCallRows(sqlite.db, log)
+    undo.push(() => summary.stop())
+  }
   const guard = new SipGuard({settings: config.sip, rest: ari, store, append: (e) => running.events.append(e), log})
   await guard.start().catch((err: unknown) => log.warn('could not start watching SIP security events', {error: String(err)}))
   undo.push(() => guard.stop())

@@ -3,7 +3,7 @@ import {contactDirectory} from '../../engine/contacts/contact-store.js'
 import {CONTACT_FIELDS, importContactsFile, type ImportEncoding, type ImportReport} from '../../engine/contacts/import.js'
 import {COUNTRY_HINT, isSupportedCountry} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
@@ -42,7 +42,7 @@ other headers, e.g. --map number=电话,name=姓名,tier=等级,notes=备注.`
     if (!isSupportedCountry(defaultCountry)) {
       throw new UserError(`--country "${defaultCountry}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     }
-    const report = await withStore(flags.config, (store) =>
+    const report = await withSqliteStore(flags.config, 'contacts', (store) =>
       importContactsFile(contactDirectory(store), args.file, {
         defaultCountry: defaultCountry.toUpperCase(),
         map: flags.map,

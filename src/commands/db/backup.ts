@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {existsSync, renameSync, rmSync, statSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
-import {openConfiguredStore} from '../../engine/config/open-store.js'
+import {openConfiguredSqliteStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -26,7 +26,7 @@ export default class DbBackup extends CallctlCommand<BackupResult> {
     const file = resolve(args.file)
     if (existsSync(file) && !flags.force) throw new UserError(`${file} exists`, {suggestion: 'Pick another name, or pass --force to replace it.', exitCode: 2})
     if (!existsSync(dirname(file))) throw new UserError(`Directory ${dirname(file)} does not exist`, {exitCode: 2})
-    const store = openConfiguredStore(flags.config)
+    const store = await openConfiguredSqliteStore(flags.config, 'db backup (use pg_dump)')
     const tmp = `${file}.partial-${process.pid}`
     const started = Date.now()
     try {

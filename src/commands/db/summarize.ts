@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {summarizeCalls, type SummarizeResult} from '../../engine/reports/call-rows.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -14,7 +14,7 @@ export default class DbSummarize extends CallctlCommand<SummarizeResult> {
 
   protected async execute(): Promise<SummarizeResult> {
     const {flags} = await this.parse(DbSummarize)
-    return withStore(flags.config, async (store) => summarizeCalls(store.db))
+    return withSqliteStore(flags.config, 'the call summary (db summarize)', async (store) => summarizeCalls(store.db))
   }
 
   protected render(r: SummarizeResult): void {

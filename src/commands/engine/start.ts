@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
 import {startEngine} from '../../engine/run.js'
+import {maskDatabase} from '../../engine/store/database-url.js'
 import {createLogger} from '../../engine/util/log.js'
 import {HELP_PATH} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -30,7 +31,7 @@ writes every buffered event and closes the store last; a second signal ends it a
     const {flags} = await this.parse(EngineStart)
     const config = loadEngineConfig({file: flags.config})
     const log = createLogger({level: config.logLevel, json: flags['log-json']})
-    log.info(`starting engine`, {ari: config.ari.url, user: config.ari.user, app: config.ari.app, database: config.database, config: config.ariSource})
+    log.info(`starting engine`, {ari: config.ari.url, user: config.ari.user, app: config.ari.app, database: maskDatabase(config.database), config: config.ariSource})
     // A signal while still connecting (Asterisk away at start) stops the start too.
     let signalled: ((s: string) => void) | null = null
     const signal = new Promise<string>((resolve) => (signalled = resolve))

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {loadPromptBook} from '../../engine/front-door.js'
 import {deployFlow} from '../../engine/ivr/flow-service.js'
 import type {DeployedFlow} from '../../engine/ivr/flow-store.js'
@@ -20,7 +20,7 @@ export default class IvrDeploy extends CallctlCommand<Omit<DeployedFlow, 'source
   protected async execute(): Promise<Omit<DeployedFlow, 'source'>> {
     const {args, flags} = await this.parse(IvrDeploy)
     const paths = callctlPaths()
-    const d = await withStore(flags.config, async (store) => deployFlow(args.file, flags.did, new SqliteFlowRepository(store.db), await loadPromptBook(store, paths), store, Date.now()))
+    const d = await withSqliteStore(flags.config, 'IVR flows', async (store) => deployFlow(args.file, flags.did, new SqliteFlowRepository(store.db), await loadPromptBook(store, paths), store, Date.now()))
     const {source: _source, ...rest} = d
     return rest
   }

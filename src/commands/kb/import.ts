@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {importKbFile, type KbImportReport} from '../../engine/kb/import.js'
 import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {safeText} from '../../engine/util/text.js'
@@ -29,7 +29,7 @@ If any row is bad, nothing is imported and every bad row is listed with its line
 
   protected async execute(): Promise<KbImportReport> {
     const {args, flags} = await this.parse(KbImport)
-    return withStore(flags.config, (store) => importKbFile(new SqliteKnowledgeBase(store.db), args.file, {dryRun: flags['dry-run']}))
+    return withSqliteStore(flags.config, 'the knowledge base', (store) => importKbFile(new SqliteKnowledgeBase(store.db), args.file, {dryRun: flags['dry-run']}))
   }
 
   protected render(r: KbImportReport): void {

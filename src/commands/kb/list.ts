@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import type {KbEntry} from '../../engine/kb/knowledge-base.js'
 import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -21,7 +21,7 @@ export default class KbList extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {flags} = await this.parse(KbList)
-    return withStore(flags.config, async (store) => {
+    return withSqliteStore(flags.config, 'the knowledge base', async (store) => {
       const kb = new SqliteKnowledgeBase(store.db)
       return {entries: await kb.list({tag: flags.tag, limit: flags.limit}), total: await kb.count({tag: flags.tag})}
     })

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {parseEntryId, type KbEntry} from '../../engine/kb/knowledge-base.js'
 import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {safeText} from '../../engine/util/text.js'
@@ -14,7 +14,7 @@ export default class KbRemove extends CallctlCommand<KbEntry> {
   protected async execute(): Promise<KbEntry> {
     const {args, flags} = await this.parse(KbRemove)
     const id = parseEntryId(args.id)
-    return withStore(flags.config, (store) => new SqliteKnowledgeBase(store.db).remove(id))
+    return withSqliteStore(flags.config, 'the knowledge base', (store) => new SqliteKnowledgeBase(store.db).remove(id))
   }
 
   protected render(e: KbEntry): void {

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {withStore} from '../../engine/config/open-store.js'
+import {withSqliteStore} from '../../engine/config/open-store.js'
 import {SqlitePromptRepository, type PromptRecord} from '../../engine/prompts/prompt-store.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
@@ -11,7 +11,7 @@ export default class PromptList extends CallctlCommand<{prompts: PromptRecord[]}
 
   protected async execute(): Promise<{prompts: PromptRecord[]}> {
     const {flags} = await this.parse(PromptList)
-    return {prompts: await withStore(flags.config, (store) => new SqlitePromptRepository(store.db).list())}
+    return {prompts: await withSqliteStore(flags.config, 'prompts', (store) => new SqlitePromptRepository(store.db).list())}
   }
 
   protected render(r: {prompts: PromptRecord[]}): void {

@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs'
 import {loadEngineConfig} from '../config/engine-config.js'
 import {withStore} from '../config/open-store.js'
+import {isPostgresUrl} from '../store/database-url.js'
 import type {Store} from '../store/store.js'
 import {closest} from '../util/closest.js'
 import {UserError} from '../util/errors.js'
@@ -67,7 +68,8 @@ export async function checkKnownNames<N extends NamesToCheck>(store: Store, name
  */
 export async function checkNamesIn<N extends NamesToCheck>(configFile: string | undefined, names: N): Promise<KnownNames<N>> {
   if (names.queue === undefined && names.agent === undefined) return {queue: names.queue, agent: names.agent} as KnownNames<N>
-  if (!existsSync(loadEngineConfig({file: configFile, requireAri: false}).database)) {
+  const database = loadEngineConfig({file: configFile, requireAri: false}).database
+  if (!isPostgresUrl(database) && !existsSync(database)) {
     for (const kind of ['queue', 'agent'] as const) {
       const first = [names[kind] ?? []].flat()[0]
       if (first !== undefined) throw unknownName(kind, first, [])

@@ -141,7 +141,7 @@ function validate(d: LocatedDoc): RawConfig {
     }
     if (typeof ari.app === 'string' && !/^[A-Za-z0-9_.-]+$/.test(ari.app)) throw errorAt(d, ['ari', 'app'], 'ari.app may only contain letters, digits, _ . -')
   }
-  if (r.database !== undefined && typeof r.database !== 'string') throw errorAt(d, ['database'], 'database must be a file path')
+  if (r.database !== undefined && typeof r.database !== 'string') throw errorAt(d, ['database'], 'database must be a file path or a postgres:// URL')
   if (r.queueLog !== undefined && r.queueLog !== null && typeof r.queueLog !== 'string') throw errorAt(d, ['queueLog'], 'queueLog must be a file path', 'Example: queueLog: /var/log/asterisk/queue_log')
   if (r.defaultQueue !== undefined && r.defaultQueue !== null && typeof r.defaultQueue !== 'string') throw errorAt(d, ['defaultQueue'], 'defaultQueue must be a queue name')
   if (r.logLevel !== undefined && !LOG_LEVELS.includes(r.logLevel as never)) {

@@ -1,4 +1,6 @@
 import {Worker} from 'node:worker_threads'
+import {isPostgresUrl} from '../store/database-url.js'
+import {notOnPostgres} from '../store/open-store.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import {isUserError, UserError} from '../util/errors.js'
 import {parseInterval} from './interval.js'
@@ -31,6 +33,8 @@ export interface ReportJob {
 export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
   let store: SqliteStore | null = null
   try {
+    // The report queries are SQLite's; checked here too for callers other than `report`.
+    if (isPostgresUrl(job.database)) throw notOnPostgres('reports', job.database)
     store = new SqliteStore(job.database, {readonly: true})
     const ctx = loadContext(store.db, {
       period: {from: job.from, to: job.to, zone: zone(job.tz)},

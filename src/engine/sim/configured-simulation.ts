@@ -1,6 +1,6 @@
 import {AriHttp} from '../ari/index.js'
 import {loadEngineConfig} from '../config/engine-config.js'
-import {SqliteStore} from '../store/sqlite-store.js'
+import {openStore} from '../store/open-store.js'
 import {createLogger} from '../util/log.js'
 import {runSimulation, type SimulationSummary} from './run-simulation.js'
 import type {SimulationOptions} from './simulator.js'
@@ -11,7 +11,7 @@ import type {SimulationOptions} from './simulator.js'
 export async function runConfiguredSimulation(configFile: string | undefined, opts: SimulationOptions & {wait?: boolean}): Promise<SimulationSummary> {
   const config = loadEngineConfig({file: configFile})
   const log = createLogger({level: config.logLevel})
-  const store = new SqliteStore(config.database)
+  const store = await openStore(config.database, {log})
   try {
     return await runSimulation({ari: new AriHttp(config.ari), store, log}, opts)
   } finally {

@@ -1,13 +1,11 @@
 import Database from 'better-sqlite3'
 import {chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
-import type {AgentRecord, Presence, PresenceStatus, QueueRecord, QueueSettings} from '../model.js'
-import {DEFAULT_QUEUE_SETTINGS} from '../model.js'
-import type {EventType, NewEvent, StoredEvent} from './events.js'
+import type {AgentRecord, Presence, PresenceStatus, QueueRecord} from '../model.js'
+import type {NewEvent, StoredEvent} from './events.js'
 import {MIGRATIONS} from './migrations.js'
+import {toAgent, toEvent, toQueue, type Row} from './rows.js'
 import type {EventQuery, Store} from './store.js'
-
-type Row = Record<string, unknown>
 
 /** The embedded store: one SQLite file in WAL mode, shared by the engine and CLI processes. */
 export class SqliteStore implements Store {
@@ -247,38 +245,4 @@ function migrate(db: Database.Database): void {
 export function schemaVersion(db: Database.Database): number {
   const row = db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as {v: number}
   return row.v
-}
-
-function toEvent(r: Row): StoredEvent {
-  return {
-    id: r.id as number,
-    ts: r.ts as number,
-    type: r.type as EventType,
-    callId: (r.call_id as string | null) ?? null,
-    queue: (r.queue as string | null) ?? null,
-    agent: (r.agent as string | null) ?? null,
-    data: JSON.parse(r.data as string) as Record<string, unknown>,
-    origin: r.origin as string,
-  }
-}
-
-function toQueue(r: Row): QueueRecord {
-  // Settings written by an older version lack newer fields: defaults fill them in.
-  const settings = {...DEFAULT_QUEUE_SETTINGS, ...(JSON.parse(r.settings as string) as Partial<QueueSettings>)}
-  return {name: r.name as string, settings, createdAt: r.created_at as number}
-}
-
-function toAgent(r: Row, queues: Record<string, number>): AgentRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    endpoint: r.endpoint as string,
-    skills: JSON.parse(r.skills as string) as Record<string, number>,
-    queues,
-    createdAt: r.created_at as number,
-  }
-}
-
-export function openStore(file: string): SqliteStore {
-  return new SqliteStore(file)
 }
