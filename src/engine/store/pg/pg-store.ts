@@ -111,9 +111,20 @@ export class PgStore implements Store {
     }
   }
 
+  /**
+   * The engine's hot path, in one statement (one round trip, its own transaction): the
+   * fence check, the events lock and the insert that write() would do in five.
+   */
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return
-    await this.write((w) => w.appendEvents(events))
+    const fence = this.fence
+    const {rows} = await this.pool.query<{epoch: number | null}>({
+      name: 'callctl_append_events',
+      text: APPEND_EVENTS,
+      values: [...eventColumns(events), LOCK_SPACE, LOCK.events, fence?.key ?? null, fence?.epoch ?? null],
+    })
+    const current = rows[0]?.epoch ?? null
+    if (fence && current !== fence.epoch) throw new FencedError(fence, current)
   }
 
   /** Reads in batches by id (keyset): a long log streams, and no transaction stays open while the caller consumes. */
@@ -300,23 +311,49 @@ async function checkFence(client: pg.PoolClient, fence: Fence): Promise<void> {
   if (current !== fence.epoch) throw new FencedError(fence, current)
 }
 
+const UNNEST_EVENTS = `unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+  WITH ORDINALITY AS e(ts, type, call_id, queue, agent, data, origin, n)`
+
+/**
+ * appendEvents as one statement. `fence` reads the leadership row FOR SHARE (no row when
+ * unfenced: $10 is null); `allowed` takes the events lock only when the epoch matches, after
+ * the row lock (the order every write takes them in); the insert draws its ids from rows
+ * joined to `allowed`, so after the lock, and draws none when fenced. Both locks last
+ * until the statement's transaction commits. The caller compares the epoch returned.
+ */
+const APPEND_EVENTS = `
+  WITH fence AS MATERIALIZED (
+    SELECT epoch FROM leadership WHERE key = $10::text FOR SHARE
+  ), allowed AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock($8, $9) WHERE $10::text IS NULL OR EXISTS (SELECT 1 FROM fence WHERE epoch = $11::bigint)
+  ), appended AS (
+    INSERT INTO events (ts, type, call_id, queue, agent, data, origin)
+    SELECT e.ts, e.type, e.call_id, e.queue, e.agent, e.data, e.origin FROM allowed, ${UNNEST_EVENTS}
+    ORDER BY e.n
+    RETURNING 1
+  )
+  SELECT (SELECT epoch FROM fence) AS epoch, (SELECT count(*) FROM appended) AS appended`
+
 /** One statement for any batch; WITH ORDINALITY keeps the batch's order in its ids. Prepared once per connection. */
 async function insertEvents(client: pg.PoolClient, events: readonly NewEvent[]): Promise<void> {
   await client.query({
     name: 'callctl_insert_events',
     text: `INSERT INTO events (ts, type, call_id, queue, agent, data, origin)
-      SELECT ts, type, call_id, queue, agent, data, origin
-      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-        WITH ORDINALITY AS e(ts, type, call_id, queue, agent, data, origin, n)
-      ORDER BY n`,
-    values: [
-      events.map((e) => e.ts),
-      events.map((e) => e.type),
-      events.map((e) => e.callId ?? null),
-      events.map((e) => e.queue ?? null),
-      events.map((e) => e.agent ?? null),
-      events.map((e) => JSON.stringify(e.data ?? {})),
-      events.map((e) => e.origin ?? ''),
-    ],
+      SELECT e.ts, e.type, e.call_id, e.queue, e.agent, e.data, e.origin FROM ${UNNEST_EVENTS}
+      ORDER BY e.n`,
+    values: eventColumns(events),
   })
+}
+
+/** The events as the seven arrays $1..$7 of UNNEST_EVENTS. */
+function eventColumns(events: readonly NewEvent[]): unknown[] {
+  return [
+    events.map((e) => e.ts),
+    events.map((e) => e.type),
+    events.map((e) => e.callId ?? null),
+    events.map((e) => e.queue ?? null),
+    events.map((e) => e.agent ?? null),
+    events.map((e) => JSON.stringify(e.data ?? {})),
+    events.map((e) => e.origin ?? ''),
+  ]
 }
