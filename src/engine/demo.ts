@@ -6,18 +6,16 @@ import {parse as parseYamlText} from 'yaml'
 import {addAgent, addQueue, loginAgent, unpauseAgent} from './admin/admin.js'
 import {AriHttp} from './ari/index.js'
 import {loadEngineConfig, type EngineConfig} from './config/engine-config.js'
-import {contactDirectory} from './contacts/contact-store.js'
 import {loadPromptBook} from './front-door.js'
 import {deployFlow} from './ivr/flow-service.js'
-import {SqliteFlowRepository} from './ivr/flow-store.js'
 import {sandboxDown, sandboxUp} from './sandbox/sandbox.js'
 import {readSandboxState, type SandboxSip} from './sandbox/state.js'
 import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
 import {acquireEngineLock} from './engine-lock.js'
 import type {NewEvent} from './store/events.js'
-import {isPostgresUrl} from './store/database-url.js'
-import {notOnPostgres, openStore, sqliteOnly} from './store/open-store.js'
+import {openStore} from './store/open-store.js'
+import {repositoriesOf} from './store/repositories.js'
 import type {Range} from './util/duration.js'
 import type {Logger} from './util/log.js'
 import type {Paths} from './util/paths.js'
@@ -80,10 +78,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const rnd = o.random ?? Math.random
   // Before the sandbox, the setup writes or Asterisk: a demo next to a running engine
   // refuses here, leaving that engine (and its calls and config) alone.
-  const early = loadEngineConfig({requireAri: false})
-  // Before the sandbox starts: the demo's flow and contacts need the SQLite store.
-  if (isPostgresUrl(early.database)) throw notOnPostgres('the demo (its IVR flow and contacts)', early.database)
-  const lock = acquireEngineLock(o.paths, early.ari.app)
+  const lock = acquireEngineLock(o.paths, loadEngineConfig({requireAri: false}).ari.app)
   let startedSandbox = false
   const onSandbox = !asteriskConfigured(o.paths)
   try {
@@ -109,7 +104,6 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
 async function setUp(config: EngineConfig, paths: Paths, n: number, rnd: () => number): Promise<void> {
   const store = await openStore(config.database)
   try {
-    const sqlite = sqliteOnly(store, 'the demo (its IVR flow and contacts)')
     // Recording every demo call would fill the disk for nothing.
     for (const q of DEMO_QUEUES) await addQueue(store, q.name, {wrapUp: 3, ringTimeout: 10, record: false}, {update: true})
     let next = 0
@@ -125,8 +119,9 @@ async function setUp(config: EngineConfig, paths: Paths, n: number, rnd: () => n
         await unpauseAgent(store, id)
       }
     }
-    await contactDirectory(sqlite).upsertMany(CONTACTS)
-    await deployFlow(FLOW_FILE, DEMO_DID, new SqliteFlowRepository(sqlite.db), await loadPromptBook(sqlite, paths), sqlite, Date.now())
+    const repos = repositoriesOf(store)
+    await repos.contacts.upsertMany(CONTACTS)
+    await deployFlow(FLOW_FILE, DEMO_DID, repos.flows, await loadPromptBook(store, paths), store, Date.now())
   } finally {
     await store.close()
   }

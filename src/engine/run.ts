@@ -12,7 +12,7 @@ import type {EngineConfig} from './config/engine-config.js'
 import {maskDatabase} from './store/database-url.js'
 import {openStore} from './store/open-store.js'
 import {SqliteStore} from './store/sqlite-store.js'
-import {contactLookup, sqliteFrontDoor} from './front-door.js'
+import {contactLookup, storeFrontDoor} from './front-door.js'
 import {recordingDir} from './recordings/location.js'
 import {LiveQueueLog} from './reports/queue-log-live.js'
 import {Recorder} from './recordings/recorder.js'
@@ -21,8 +21,8 @@ import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
 import {ensureSecret} from './util/secrets.js'
 import {keepCallRows} from './reports/call-rows.js'
-import {PhoneStore} from './phones/phone-store.js'
-import {applyAllPhones} from './phones/phones.js'
+import {phoneBook} from './phones/phones.js'
+import {repositoriesOf} from './store/repositories.js'
 import {SipGuard} from './sip/sip-guard.js'
 
 export interface RunningEngine {
@@ -107,11 +107,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = await openStore(config.database, {busyTimeoutMs: 100, log})
   undo.push(() => store.close())
-  // What only the SQLite store has yet; on PostgreSQL the engine runs without it (the
-  // repositories are being ported): no IVR flows, blacklist, contact lookup, recordings,
-  // SIP phones or call summary.
+  // What only the SQLite store has yet; on PostgreSQL the engine runs without it: no call summary.
   const sqlite = store instanceof SqliteStore ? store : null
-  if (!sqlite) log.warn(`PostgreSQL store ${maskDatabase(config.database)}: IVR flows, blacklist, contacts, recordings, SIP phones and the call summary are not yet available on PostgreSQL; calls go straight to their queues`)
+  if (!sqlite) log.warn(`PostgreSQL store ${maskDatabase(config.database)}: the call summary is not yet available on PostgreSQL`)
   // A file removed under the engine: SQLite only (a PostgreSQL database is not a path).
   const watch = sqlite && config.database !== ':memory:' ? watchStore(sqlite, log) : null
   if (watch) {
@@ -173,7 +171,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   }
   undo.push(() => ari.close())
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
-  const recorder = sqlite ? new Recorder({ari, db: sqlite.db, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}}) : undefined
+  const recorder = new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
   engine = new Engine({
     ari,
     store,
@@ -182,18 +180,16 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     dialString: config.outbound.dialString,
     outboundCallerId: config.outbound.callerId,
     outbound: {allow: config.outbound.allow, defaultCountry: config.defaultCountry},
-    frontDoor: sqlite
-      ? sqliteFrontDoor(sqlite, config.paths, {
-          lookupContact: contactLookup(sqlite, {
-            defaultCountry: config.defaultCountry,
-            crm: config.crm.lookupUrl ? {url: config.crm.lookupUrl, timeoutMs: config.crm.timeoutMs} : null,
-            vipTiers: config.crm.vipTiers,
-            log,
-          }),
-        })
-      : undefined,
+    frontDoor: storeFrontDoor(store, config.paths, {
+      lookupContact: contactLookup(store, {
+        defaultCountry: config.defaultCountry,
+        crm: config.crm.lookupUrl ? {url: config.crm.lookupUrl, timeoutMs: config.crm.timeoutMs} : null,
+        vipTiers: config.crm.vipTiers,
+        log,
+      }),
+    }),
     recorder,
-    phones: sqlite ? {ids: () => new PhoneStore(sqlite).list().map((p) => p.id), apply: (rest, only) => applyAllPhones(sqlite, config.paths, rest, only)} : undefined,
+    phones: await phoneBook(store, config.paths),
   })
   const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.

@@ -6,9 +6,6 @@ import {join} from 'node:path'
 import stringWidth from 'string-width'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
-import {SqliteBlacklist} from '../../src/engine/blacklist/blacklist.js'
-import {contactDirectory} from '../../src/engine/contacts/contact-store.js'
-import {SqliteKnowledgeBase} from '../../src/engine/kb/sqlite-kb.js'
 import {DEFAULT_QUEUE_SETTINGS} from '../../src/engine/model.js'
 import {originateSimCaller} from '../../src/engine/sim/simulator.js'
 import type {NewEvent} from '../../src/engine/store/events.js'
@@ -18,6 +15,7 @@ import {HOSTILE_STRINGS, rawForbidden, type HostileString} from '../fixtures/hos
 import {BIN, runCli, startCli, startEngineCli, type CliResult} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {until} from '../support/wait.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 // The hostile-string corpus in every place a caller (or a contact record about one) puts
 // text, and every command that prints it, as people see it (a pipe and a pseudo-terminal)
@@ -139,8 +137,7 @@ describe('hostile caller text through every command that prints it', () => {
     const store = new SqliteStore(join(home, 'callctl.db'))
     await store.saveQueue({name: 'sales', settings: {...DEFAULT_QUEUE_SETTINGS}, createdAt: 0}, {type: 'queue.added', ts: 0, queue: 'sales'})
     const events: NewEvent[] = []
-    const kb = new SqliteKnowledgeBase(store.db)
-    const blacklist = new SqliteBlacklist(store.db)
+    const {kb, blacklist, contacts} = repositoriesOf(store)
     const at = (sec: number) => T0 + sec * 1000
     for (const [i, h] of HOSTILE_STRINGS.entries()) {
       const call = `h${i}`
@@ -160,7 +157,7 @@ describe('hostile caller text through every command that prints it', () => {
         .prepare("INSERT INTO recordings (name, call_id, queue, agent, number, started_at, format, state, error) VALUES (?, ?, 'sales', 'a1', ?, ?, 'wav', 'failed', ?)")
         .run(`rec-h${i}`, call, number, at(t), h.text)
     }
-    await contactDirectory(store).upsertMany(HOSTILE_STRINGS.map((h, i) => ({number: marker(i), name: h.text, tier: h.text, language: 'zh-CN', company: h.text, notes: h.text})))
+    await contacts.upsertMany(HOSTILE_STRINGS.map((h, i) => ({number: marker(i), name: h.text, tier: h.text, language: 'zh-CN', company: h.text, notes: h.text})))
     await store.appendEvents(events)
     await store.close()
   })
@@ -304,7 +301,7 @@ describe('hostile caller ID names on live calls: calls and dashboard --once', ()
     const store = new SqliteStore(join(home, 'callctl.db'))
     await store.saveQueue({name: 'hq', settings: {...DEFAULT_QUEUE_SETTINGS}, createdAt: 0}, {type: 'queue.added', ts: 0, queue: 'hq'})
     // Each caller a contact too: the tier column carries contact text.
-    await contactDirectory(store).upsertMany(HOSTILE_STRINGS.map((h, i) => ({number: marker(i), name: h.text, tier: h.text.slice(0, 40), language: 'zh'})))
+    await repositoriesOf(store).contacts.upsertMany(HOSTILE_STRINGS.map((h, i) => ({number: marker(i), name: h.text, tier: h.text.slice(0, 40), language: 'zh'})))
     await store.close()
     engine = await startEngineCli(env)
     // Callers wait in the queue (no agent): long patience, hung up at the end.

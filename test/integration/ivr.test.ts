@@ -2,13 +2,12 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {SqliteBlacklist} from '../../src/engine/blacklist/blacklist.js'
 import {deployFlow} from '../../src/engine/ivr/flow-service.js'
-import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import {loadPromptBook} from '../../src/engine/front-door.js'
 import {ttsPrompt} from '../../src/engine/prompts/prompt-service.js'
 import type {PlaybackEvent} from '../../src/engine/ari/port.js'
 import {finish, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 // The IVR on the real sandbox: simulated callers press keys with SendDTMF, hear real
 // prompts (including espeak-ng ones), and end where the flow says.
@@ -23,7 +22,7 @@ afterEach(async () => {
 async function deploy(h: Harness, yaml: string, did = '*'): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'callctl-flow-')), 'flow.yaml')
   writeFileSync(file, yaml)
-  await deployFlow(file, did, new SqliteFlowRepository(h.store.db), await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
+  await deployFlow(file, did, repositoriesOf(h.store).flows, await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
 }
 
 const today = new Date().toISOString().slice(0, 10)
@@ -93,7 +92,7 @@ describe('IVR on the real sandbox', () => {
   it('refuses a blacklisted caller before the IVR', async () => {
     h = await startTestEngine({queues: {sales: {}, support: {}}, agents, frontDoor: true})
     await deploy(h, MENU)
-    await new SqliteBlacklist(h.store.db).add({number: '+15550400020', reason: 'abuse', until: null}, Date.now())
+    await repositoriesOf(h.store).blacklist.add({number: '+15550400020', reason: 'abuse', until: null}, Date.now())
     await h.call({number: '+15550400020', did: '100', patience: 30, dtmf: 'ww1'})
     const c = await h.ended('+15550400020')
     expect(c.outcome).toBe('blacklisted')

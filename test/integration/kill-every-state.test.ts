@@ -445,10 +445,10 @@ describe('SIGKILL of the engine in every call state, then restart (real Asterisk
     const twice = ids.filter((id) => (endedCount.get(id) ?? 0) > 1)
     const never = ids.filter((id) => (endedCount.get(id) ?? 0) === 0)
     // A recording ends when Asterisk reports it, or when the recorder asks a few seconds after its call.
-    await until('every recording closed', () => new SqliteRecordings(store.db).list({}).every((r) => r.state !== 'recording'), 20_000).catch(() => undefined)
+    await until('every recording closed', async () => (await new SqliteRecordings(store.db).list({})).every((r) => r.state !== 'recording'), 20_000).catch(() => undefined)
     await api.request('events.flush')
     log.splice(0, log.length, ...(await events()))
-    const recordings = new SqliteRecordings(store.db).list({})
+    const recordings = await new SqliteRecordings(store.db).list({})
     const openRecordings = recordings.filter((r) => r.state === 'recording').map((r) => r.name)
     const recEnds = new Map<string, number>()
     for (const e of log) if ((e.type === 'recording.finished' || e.type === 'recording.failed') && typeof e.data.recording === 'string') recEnds.set(e.data.recording, (recEnds.get(e.data.recording) ?? 0) + 1)

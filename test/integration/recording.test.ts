@@ -6,6 +6,7 @@ import {AriHttp, isNotFound} from '../../src/engine/ari/index.js'
 import {recordingDir} from '../../src/engine/recordings/location.js'
 import {Recorder} from '../../src/engine/recordings/recorder.js'
 import {exportRecordings, listRecordings} from '../../src/engine/recordings/recordings.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {mono, parseWav, rms, toneShare} from '../support/audio.js'
@@ -42,7 +43,7 @@ async function recordingEngine(record: boolean): Promise<{h: Harness; rest: AriH
   out = mkdtempSync(join(tmpdir(), 'callctl-rec-out-'))
   const dbFile = join(out, 'recordings.db')
   recStore = new SqliteStore(dbFile)
-  const recorder = new Recorder({ari: rest, db: recStore.db, log: createLogger({level: 'warn'}), hostDir: spool})
+  const recorder = new Recorder({ari: rest, recordings: repositoriesOf(recStore).recordings, log: createLogger({level: 'warn'}), hostDir: spool})
   h = await startTestEngine({
     queues: {rec: {record, wrapUp: 0}},
     agents: [{id: 'a1', ring: 0, talk: {min: 4, max: 4}, queues: ['rec']}],
@@ -62,14 +63,15 @@ describe('call recording on the real sandbox', () => {
     expect(talkMs).toBeGreaterThan(3000)
 
     const db = recStore!.db
-    const row = await h.waitFor('the recording to be saved', () => listRecordings(db, {callId: call.callId}).find((r) => r.state !== 'recording'), 10_000)
+    const recordings = repositoriesOf(recStore!).recordings
+    const row = await h.waitFor('the recording to be saved', async () => (await listRecordings(recordings, {callId: call.callId})).find((r) => r.state !== 'recording'), 10_000)
     const file = join(spool, `${call.callId}.wav`)
     expect(row).toMatchObject({name: `${call.callId}`, queue: 'rec', agent: 'a1', number: '+15550200001', state: 'done', format: 'wav', hostPath: file, sizeBytes: statSync(file).size})
     expect(mode(file)).toBe(0o640)
     expect(mode(spool) & 0o007).toBe(0)
     expect(Math.abs(row.durationMs! - talkMs)).toBeLessThanOrEqual(1000)
 
-    const [exported] = await exportRecordings(db, {callId: call.callId}, out!, () => rest)
+    const [exported] = await exportRecordings(recordings, {callId: call.callId}, out!, () => rest)
     expect(exported).toMatchObject({file: join(out!, `${call.callId}.wav`), from: 'spool'})
     expect(mode(exported!.file)).toBe(0o640)
     const wav = parseWav(readFileSync(exported!.file))
@@ -84,7 +86,7 @@ describe('call recording on the real sandbox', () => {
 
     // From another machine (no spool path) the same file comes over ARI.
     db.prepare('UPDATE recordings SET host_path = NULL WHERE name = ?').run(row.name)
-    const [downloaded] = await exportRecordings(db, {name: row.name}, join(out!, 'over-ari.wav'), () => rest)
+    const [downloaded] = await exportRecordings(recordings, {name: row.name}, join(out!, 'over-ari.wav'), () => rest)
     expect(downloaded).toMatchObject({from: 'asterisk'})
     expect(readFileSync(downloaded!.file)).toEqual(readFileSync(exported!.file))
     expect(mode(downloaded!.file)).toBe(0o640)
@@ -107,7 +109,7 @@ describe('call recording on the real sandbox', () => {
     expect(purged.code).toBe(0)
     expect(JSON.parse(purged.stdout)).toMatchObject({matched: 1, deleted: 1, already_gone: 0, failed: []})
     expect(existsSync(file)).toBe(false)
-    expect(listRecordings(db, {})).toEqual([])
+    expect(await listRecordings(recordings, {})).toEqual([])
     const gone = await rest.downloadStoredRecording(row.name).then(() => null, (err: unknown) => err)
     expect(isNotFound(gone)).toBe(true)
   })
@@ -119,7 +121,7 @@ describe('call recording on the real sandbox', () => {
     expect(call.outcome).toBe('completed')
     expect(call.connectedAt).not.toBeNull()
     await new Promise((r) => setTimeout(r, 500))
-    expect(listRecordings(recStore!.db, {})).toEqual([])
+    expect(await listRecordings(repositoriesOf(recStore!).recordings, {})).toEqual([])
     expect(readdirSync(spool).filter((f) => f.includes(call.callId))).toEqual([])
   })
 })

@@ -3,12 +3,11 @@ import {createServer, type Server} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {contactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {contactLookup, loadPromptBook} from '../../src/engine/front-door.js'
 import {deployFlow} from '../../src/engine/ivr/flow-service.js'
-import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import type {PlaybackEvent} from '../../src/engine/ari/port.js'
 import {finish, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 // Screen pop on the real sandbox: the caller's contact is found at the door, a VIP is
 // greeted by name of tier and jumps the line, and a CRM that hangs does not stop calls.
@@ -36,13 +35,13 @@ nodes:
 async function deploy(h: Harness): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'callctl-flow-')), 'flow.yaml')
   writeFileSync(file, FLOW)
-  await deployFlow(file, '*', new SqliteFlowRepository(h.store.db), await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
+  await deployFlow(file, '*', repositoriesOf(h.store).flows, await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
 }
 
 describe('contacts and screen pop on the real sandbox', () => {
   it('greets a VIP contact and serves it before callers who came earlier', async () => {
     h = await startTestEngine({queues: {support: {wrapUp: 0}}, agents: [{id: 'p1', ring: 0, talk: {min: 3, max: 3}, queues: ['support']}], frontDoor: true})
-    await contactDirectory(h.store).upsertMany([{number: '+8613800000099', name: '王芳', tier: 'VIP', language: '', company: 'Acme', notes: 'key account'}])
+    await repositoriesOf(h.store).contacts.upsertMany([{number: '+8613800000099', name: '王芳', tier: 'VIP', language: '', company: 'Acme', notes: 'key account'}])
     await deploy(h)
     const played: PlaybackEvent[] = []
     h.ari.on('PlaybackFinished', (e) => played.push(e))
@@ -74,7 +73,7 @@ describe('contacts and screen pop on the real sandbox', () => {
       agents: [{id: 'p1', ring: 0, talk: {min: 1, max: 1}, queues: ['support']}],
       frontDoor: (store) => ({lookupContact: contactLookup(store, {defaultCountry: 'CN', crm: {url: `http://127.0.0.1:${port}/callers/{number}`, timeoutMs: 400}})}),
     })
-    await contactDirectory(h.store).upsertMany([{number: '+8613800000077', name: 'Li Lei', tier: 'Gold', language: '', company: '', notes: ''}])
+    await repositoriesOf(h.store).contacts.upsertMany([{number: '+8613800000077', name: 'Li Lei', tier: 'Gold', language: '', company: '', notes: ''}])
     await deploy(h)
     await h.call({number: '+8613800000077', did: '100', patience: 30})
     const c = await h.ended('+8613800000077')

@@ -10,7 +10,6 @@ import {afterAll, afterEach, beforeAll, describe, expect, inject, it} from 'vite
 import {AriHttp, type StasisStartEvent} from '../../src/engine/ari/index.js'
 import {loadPromptBook} from '../../src/engine/front-door.js'
 import {deployFlow} from '../../src/engine/ivr/flow-service.js'
-import {SqliteFlowRepository} from '../../src/engine/ivr/flow-store.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {mono, parseWav, slice} from '../support/audio.js'
 import {leftovers, sandboxCreds, sandboxPaths, startTestEngine, type Harness} from '../support/harness.js'
@@ -18,6 +17,7 @@ import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
 import {addPhones, baresipPassword, finishSipFile, lastEventId, phoneHome, routeCarrierTo, waitAgentState, waitEvent} from '../support/sip/engine-phones.js'
 import {bandShare} from '../support/sip/tone-band.js'
 import {killAllSipAgents, startCaller, startSippPhone} from '../support/sip/sipp.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 const IVR_DID = '7000301'
 const CALLER_TONE = 440
@@ -87,7 +87,7 @@ describe('real SIP calls through the engine (SIPp and baresip on the sandbox)', 
     restoreApp = await routeCarrierTo(h.rest, h.app)
     const file = join(mkdtempSync(join(tmpdir(), 'callctl-flow-')), 'flow.yaml')
     writeFileSync(file, MENU)
-    await deployFlow(file, IVR_DID, new SqliteFlowRepository(h.store.db), await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
+    await deployFlow(file, IVR_DID, repositoriesOf(h.store).flows, await loadPromptBook(h.store, sandboxPaths()), h.store, Date.now())
     rmSync(join(file, '..'), {recursive: true, force: true})
   })
 

@@ -9,10 +9,9 @@ import {inject} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {AriHttp, connectAri, type AriPort} from '../../src/engine/ari/index.js'
 import {Engine, type EngineOptions, type FrontDoor} from '../../src/engine/calls/engine.js'
-import {sqliteFrontDoor} from '../../src/engine/front-door.js'
+import {storeFrontDoor} from '../../src/engine/front-door.js'
 import {callctlPaths, type Paths} from '../../src/engine/util/paths.js'
-import {PhoneStore} from '../../src/engine/phones/phone-store.js'
-import {applyAllPhones} from '../../src/engine/phones/phones.js'
+import {phoneBook} from '../../src/engine/phones/phones.js'
 import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
@@ -105,9 +104,9 @@ export async function startTestEngine(opts: {
   const log = opts.log ?? createLogger({level: (process.env.CALLCTL_TEST_LOG as 'debug') ?? 'warn'})
   const ari = await connectAri({creds, app, log})
   const extra = opts.frontDoor === true ? {} : typeof opts.frontDoor === 'function' ? opts.frontDoor(store) : opts.frontDoor
-  const frontDoor = opts.frontDoor ? sqliteFrontDoor(store, sandboxPaths(), extra) : undefined
+  const frontDoor = opts.frontDoor ? storeFrontDoor(store, sandboxPaths(), extra) : undefined
   const phonePaths = opts.phones?.paths
-  const phones = phonePaths ? {ids: () => new PhoneStore(store).list().map((p) => p.id), apply: (r: Parameters<typeof applyAllPhones>[2]) => applyAllPhones(store, phonePaths, r)} : undefined
+  const phones = phonePaths ? await phoneBook(store, phonePaths) : undefined
   const engine = new Engine({ari, store, log, defaultQueue: opts.defaultQueue ?? null, syncIntervalMs: 100, frontDoor, ...(phones ? {phones} : {}), ...opts.engine})
   await engine.start()
   const rest = new AriHttp(creds)

@@ -1,7 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {addAgent, addQueue, loginAgent, logoutAgent, mustQueue, parseSkills, pauseAgent, removeQueue} from '../../src/engine/admin/admin.js'
 import {parseQueueFile} from '../../src/engine/admin/queue-file.js'
-import {contactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {importContacts} from '../../src/engine/contacts/import.js'
 import {dryRun} from '../../src/engine/ivr/dry-run.js'
 import {parseFlow} from '../../src/engine/ivr/parse-flow.js'
@@ -9,6 +8,7 @@ import {lookupCaller} from '../../src/engine/contacts/lookup.js'
 import {parseSkillRequirement} from '../../src/engine/routing/skills.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {UserError} from '../../src/engine/util/errors.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 // Issue 13: names a person types — queues, skills, pause reasons, contact tiers — in any
 // script, and the same name typed in another Unicode normal form is the same name.
@@ -150,7 +150,7 @@ describe('pause reasons in any script', () => {
 
 describe('contact tiers in any script', () => {
   it('imports 贵宾 and stores ＶＩＰ from a full-width input method as VIP; refuses hidden characters', async () => {
-    const dir = contactDirectory(store())
+    const dir = repositoriesOf(store()).contacts
     const csv = ['number,name,tier', '13800000001,王芳,贵宾', '13800000002,李娜,ＶＩＰ', '13800000003,张伟,贵\u202e宾', ''].join('\n')
     const r = await importContacts(dir, Buffer.from(csv), {defaultCountry: 'CN', file: 'c.csv', skipBad: true})
     expect(r.bad).toEqual([{line: 4, reason: 'tier "贵\\u202E宾" contains the invisible or control character U+202E'}])
@@ -159,7 +159,7 @@ describe('contact tiers in any script', () => {
   })
 
   it('a VIP tier matches whatever normal form the contact and the configuration were written in', async () => {
-    const dir = contactDirectory(store())
+    const dir = repositoriesOf(store()).contacts
     await dir.upsertMany([{number: '+8613800000009', name: 'Zoé', tier: 'Privile\u0301gie\u0301'}])
     const r = await lookupCaller('13800000009', {directory: dir, defaultCountry: 'CN', vipTiers: ['Privilégié'.normalize('NFC'), '贵宾']})
     expect(r.contact?.vip).toBe(true)

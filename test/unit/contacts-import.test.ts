@@ -3,10 +3,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import iconv from 'iconv-lite'
 import {afterEach, describe, expect, it} from 'vitest'
-import {contactDirectory, type ContactDirectory} from '../../src/engine/contacts/contact-store.js'
+import type {ContactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {importContacts, importContactsFile, parseColumnMap, type ImportOptions} from '../../src/engine/contacts/import.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {UserError} from '../../src/engine/util/errors.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8')
 const gbk = (s: string) => iconv.encode(s, 'gbk')
@@ -18,7 +19,7 @@ describe('contacts CSV import', () => {
   const directory = (): ContactDirectory => {
     const s = new SqliteStore(':memory:')
     stores.push(s)
-    return contactDirectory(s)
+    return repositoriesOf(s).contacts
   }
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close()

@@ -1,10 +1,11 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
-import {contactDirectory, type ContactDirectory} from '../../src/engine/contacts/contact-store.js'
+import type {ContactDirectory} from '../../src/engine/contacts/contact-store.js'
 import {lookupCaller, type LookupOptions} from '../../src/engine/contacts/lookup.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import type {Logger} from '../../src/engine/util/log.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 interface Crm {
   url: string
@@ -39,7 +40,7 @@ describe('caller lookup (screen pop)', () => {
   const directory = async (): Promise<ContactDirectory> => {
     const s = new SqliteStore(':memory:')
     stores.push(s)
-    const dir = contactDirectory(s)
+    const dir = repositoriesOf(s).contacts
     await dir.upsertMany([{number: '+8613812345678', name: '张三', tier: 'VIP', language: 'zh', company: 'ACME', notes: 'local note'}])
     return dir
   }

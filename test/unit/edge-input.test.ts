@@ -10,8 +10,8 @@ import {checkFlow} from '../../src/engine/ivr/parse-flow.js'
 import {DEFAULT_QUEUE_SETTINGS} from '../../src/engine/model.js'
 import {Acd} from '../../src/engine/routing/acd.js'
 import {importKb} from '../../src/engine/kb/import.js'
-import {SqliteKnowledgeBase} from '../../src/engine/kb/sqlite-kb.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 
 // Input the engine must refuse at the edge, in one clear line: YAML nested too deep or too
 // big (a stack overflow, exit 70, before), and names that happen to be Object.prototype's.
@@ -125,7 +125,7 @@ describe('a queue named like a prototype member', () => {
 describe('the size limit is for configuration, not data', () => {
   it('a 2 MiB knowledge-base YAML still imports (its own 50 MB cap applies)', async () => {
     const store = new SqliteStore(':memory:')
-    const kb = new SqliteKnowledgeBase(store.db)
+    const kb = repositoriesOf(store).kb
     const entry = (i: number) => `- question: How do I reset password number ${i}?\n  answer: ${'Open settings, choose security, then reset. '.repeat(8)}\n  tags: [account]\n`
     const text = Array.from({length: 5000}, (_, i) => entry(i)).join('')
     expect(Buffer.byteLength(text)).toBeGreaterThan(2 * 1024 * 1024)

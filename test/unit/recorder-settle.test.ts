@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {AriRequestError} from '../../src/engine/ari/port.js'
 import {Recorder} from '../../src/engine/recordings/recorder.js'
-import {SqliteRecordings} from '../../src/engine/recordings/recording-store.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
 import {encodeWav, tones} from '../support/audio.js'
@@ -53,8 +53,8 @@ afterEach(async () => {
 })
 
 const recorder = () =>
-  new Recorder({ari, db: store.db, log: silentLogger, hostDir: spool, events: {append: (e) => (events.push(e as never), e as never)}, setTimer: (fn) => void timers.push(fn)})
-const rows = () => new SqliteRecordings(store.db).list()
+  new Recorder({ari, recordings: repositoriesOf(store).recordings, log: silentLogger, hostDir: spool, events: {append: (e) => (events.push(e as never), e as never)}, setTimer: (fn) => void timers.push(fn)})
+const rows = () => repositoriesOf(store).recordings.list()
 const ends = () => events.filter((e) => e.type === 'recording.finished' || e.type === 'recording.failed')
 
 /** Runs the recorder's pending checks and waits for them. */
@@ -78,9 +78,9 @@ describe('recordings whose end Asterisk never reported', () => {
     const file = spoolFile(call.callId)
     ari.stored.add(call.callId)
     r.callEnded(call.callId)
-    expect(rows()[0]!.state).toBe('recording')
+    expect((await rows())[0]!.state).toBe('recording')
     await runTimers()
-    expect(rows()[0]).toMatchObject({state: 'done', hostPath: file, durationMs: 1500})
+    expect((await rows())[0]).toMatchObject({state: 'done', hostPath: file, durationMs: 1500})
     expect(mode(file)).toBe(0o640)
     expect(ends()).toEqual([expect.objectContaining({type: 'recording.finished', callId: call.callId, data: expect.objectContaining({recording: call.callId, checked: true})})])
   })
@@ -93,7 +93,7 @@ describe('recordings whose end Asterisk never reported', () => {
     ari.live.add(call.callId)
     await r.reconcile(new Set())
     expect(ari.ops('stopRecording')).toEqual([[call.callId], ['call-other-1']])
-    expect(rows().map((x) => [x.name, x.state])).toEqual([
+    expect((await rows()).map((x) => [x.name, x.state])).toEqual([
       ['call-other-1', 'failed'],
       [call.callId, 'done'],
     ])
@@ -106,9 +106,10 @@ describe('recordings whose end Asterisk never reported', () => {
     await settle()
     ari.stored.add(call.callId)
     await r.reconcile(new Set([call.callId]))
-    expect(rows()[0]!.state).toBe('recording')
+    expect((await rows())[0]!.state).toBe('recording')
     await r.reconcile(new Set())
     r.onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', recording: {name: call.callId, format: 'wav', state: 'done', target_uri: 'bridge:b', duration: 3}})
+    await settle()
     expect(ends()).toHaveLength(1)
   })
 
@@ -123,10 +124,11 @@ describe('recordings whose end Asterisk never reported', () => {
     store = new SqliteStore(':memory:')
   })
 
-  it('a voicemail recording in the same spool is made 0640 too', () => {
+  it('a voicemail recording in the same spool is made 0640 too', async () => {
     const file = spoolFile('voicemail-call-x')
     recorder().onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', recording: {name: 'voicemail-call-x', format: 'wav', state: 'done', target_uri: 'channel:c'}})
+    await settle()
     expect(mode(file)).toBe(0o640)
-    expect(rows()).toEqual([])
+    expect(await rows()).toEqual([])
   })
 })

@@ -7,9 +7,9 @@ import {AriRequestError} from '../../src/engine/ari/port.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import {recordingDir} from '../../src/engine/recordings/location.js'
 import {Recorder} from '../../src/engine/recordings/recorder.js'
-import {SqliteRecordings} from '../../src/engine/recordings/recording-store.js'
 import {exportRecordings, listRecordings, parseRetention, purgeRecordings} from '../../src/engine/recordings/recordings.js'
 import {writeSandboxState} from '../../src/engine/sandbox/state.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {UserError} from '../../src/engine/util/errors.js'
 import {silentLogger, type Logger} from '../../src/engine/util/log.js'
@@ -63,8 +63,8 @@ afterEach(async () => {
 describe('Recorder', () => {
   let spool: string
   let log: ReturnType<typeof capturingLog>
-  const recorder = (hostDir: string | null = spool) => new Recorder({ari, db: store.db, log, hostDir, now: () => clock.now()})
-  const rows = () => new SqliteRecordings(store.db).list()
+  const recorder = (hostDir: string | null = spool) => new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir, now: () => clock.now()})
+  const rows = () => repositoriesOf(store).recordings.list()
   const call = {callId: 'call-m3x1k-0a1b2c3d4e', bridgeId: 'call-m3x1k-0a1b2c3d4e.b', queue: 'sales', agent: 'a1', number: '+8613800138000'}
 
   beforeEach(() => {
@@ -78,7 +78,7 @@ describe('Recorder', () => {
     recorder().callConnected(call)
     await settle()
     expect(ari.ops('recordBridge')).toEqual([[call.bridgeId, {name: `${call.callId}`, format: 'wav', ifExists: 'fail', beep: false}]])
-    expect(rows()).toEqual([
+    expect(await rows()).toEqual([
       {name: `${call.callId}`, callId: call.callId, queue: 'sales', agent: 'a1', number: '+8613800138000', startedAt: clock.now(), endedAt: null, durationMs: null, format: 'wav', state: 'recording', hostPath: null, sizeBytes: null, error: null},
     ])
   })
@@ -92,11 +92,13 @@ describe('Recorder', () => {
     chmodSync(file, 0o644)
     clock.advance(3000)
     r.callEnded(call.callId)
-    expect(rows()[0]).toMatchObject({state: 'recording', endedAt: clock.now()})
+    await settle()
+    expect((await rows())[0]).toMatchObject({state: 'recording', endedAt: clock.now()})
     clock.advance(100)
     r.onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', ...finished(`${call.callId}`)})
+    await settle()
     expect(mode(file)).toBe(0o640)
-    expect(rows()[0]).toMatchObject({state: 'done', durationMs: 2500, hostPath: file, sizeBytes: statSync(file).size, endedAt: clock.now(), error: null})
+    expect((await rows())[0]).toMatchObject({state: 'done', durationMs: 2500, hostPath: file, sizeBytes: statSync(file).size, endedAt: clock.now(), error: null})
   })
 
   it('without a spool on this machine, keeps Asterisk’s duration and no path', async () => {
@@ -104,7 +106,8 @@ describe('Recorder', () => {
     r.callConnected(call)
     await settle()
     r.onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', ...finished(`${call.callId}`, 7)})
-    expect(rows()[0]).toMatchObject({state: 'done', durationMs: 7000, hostPath: null, sizeBytes: null})
+    await settle()
+    expect((await rows())[0]).toMatchObject({state: 'done', durationMs: 7000, hostPath: null, sizeBytes: null})
   })
 
   it('a failed recording is kept as failed, with Asterisk’s cause', async () => {
@@ -112,7 +115,8 @@ describe('Recorder', () => {
     r.callConnected(call)
     await settle()
     r.onRecordingEvent({type: 'RecordingFailed', application: 'fake', timestamp: '', recording: {name: `${call.callId}`, format: 'wav', state: 'failed', target_uri: 'bridge:b', cause: 'disk full'}})
-    expect(rows()[0]).toMatchObject({state: 'failed', error: 'disk full', hostPath: null})
+    await settle()
+    expect((await rows())[0]).toMatchObject({state: 'failed', error: 'disk full', hostPath: null})
     expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([])
   })
 
@@ -122,7 +126,7 @@ describe('Recorder', () => {
     }
     expect(() => recorder().callConnected(call)).not.toThrow()
     await settle()
-    expect(rows()[0]).toMatchObject({state: 'failed', error: 'POST /bridges/x/record: 404 Bridge not found'})
+    expect((await rows())[0]).toMatchObject({state: 'failed', error: 'POST /bridges/x/record: 404 Bridge not found'})
     expect(log.lines.some((l) => l.startsWith('warn recording did not start'))).toBe(true)
   })
 
@@ -130,7 +134,7 @@ describe('Recorder', () => {
     recorder().callConnected({...call, callId: '../../etc/cron.d/x'})
     await settle()
     expect(ari.ops('recordBridge')).toEqual([])
-    expect(rows()).toEqual([])
+    expect(await rows()).toEqual([])
     expect(log.lines.some((l) => l.startsWith('error not recording a call whose id is unsafe'))).toBe(true)
   })
 
@@ -142,7 +146,8 @@ describe('Recorder', () => {
     await settle()
     expect(ari.ops('recordBridge').map((a) => (a[1] as {name: string}).name)).toEqual([`${call.callId}`, `${call.callId}-2`])
     r.onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', ...finished('voicemail-somebody')})
-    expect(rows().map((x) => [x.name, x.agent, x.state])).toEqual([
+    await settle()
+    expect((await rows()).map((x) => [x.name, x.agent, x.state])).toEqual([
       [`${call.callId}-2`, 'a2', 'recording'],
       [`${call.callId}`, 'a1', 'recording'],
     ])
@@ -154,6 +159,7 @@ describe('Recorder', () => {
     await store.close()
     expect(() => r.onRecordingEvent({type: 'RecordingFinished', application: 'fake', timestamp: '', ...finished('call-x')})).not.toThrow()
     expect(() => r.callEnded('x')).not.toThrow()
+    await settle()
     expect(log.lines.filter((l) => l.startsWith('error'))).toHaveLength(2)
     store = new SqliteStore(':memory:')
   })
@@ -164,7 +170,7 @@ describe('the engine and the recorder', () => {
     await addQueue(store, 'sales', {record, wrapUp: 0})
     await addAgent(store, {id: 'a1', endpoint: 'PJSIP/a1', queues: ['sales']})
     await loginAgent(store, 'a1')
-    const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, recorder: new Recorder({ari, db: store.db, log: silentLogger, now: () => clock.now()})})
+    const engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, recorder: new Recorder({ari, recordings: repositoriesOf(store).recordings, log: silentLogger, now: () => clock.now()})})
     await engine.start()
     const callId = await connectFirstCaller(ari, 'ch1', '5551000', 'sales')
     return {engine, callId}
@@ -181,7 +187,8 @@ describe('the engine and the recorder', () => {
     // Destroying the bridge ends the recording in Asterisk: no stop request is needed.
     expect(ari.ops('stopRecording')).toEqual([])
     ari.emit('RecordingFinished', finished(`${callId}`, 4))
-    expect(listRecordings(store.db, {callId})).toMatchObject([{queue: 'sales', agent: 'a1', number: '5551000', state: 'done', durationMs: 4000, endedAt: clock.now()}])
+    await settle()
+    expect(await listRecordings(repositoriesOf(store).recordings, {callId})).toMatchObject([{queue: 'sales', agent: 'a1', number: '5551000', state: 'done', durationMs: 4000, endedAt: clock.now()}])
     await engine.stop()
   })
 
@@ -189,16 +196,16 @@ describe('the engine and the recorder', () => {
     const {engine} = await connectedCall(false)
     expect(ari.ops('addToBridge')).toHaveLength(1)
     expect(ari.ops('recordBridge')).toEqual([])
-    expect(listRecordings(store.db, {})).toEqual([])
+    expect(await listRecordings(repositoriesOf(store).recordings, {})).toEqual([])
     await engine.stop()
   })
 })
 
 describe('recording services', () => {
-  const repo = () => new SqliteRecordings(store.db)
+  const repo = () => repositoriesOf(store).recordings
   const T = Date.UTC(2026, 10, 23, 9, 0, 0)
-  function add(name: string, o: {callId?: string; queue?: string; agent?: string; number?: string; at?: number; state?: 'done' | 'failed' | 'recording'; file?: Buffer | null; stored?: Buffer | null} = {}) {
-    repo().insert({name, callId: o.callId ?? name.replace(/^call-/, ''), queue: o.queue ?? 'sales', agent: o.agent ?? 'a1', number: o.number ?? '+861', startedAt: o.at ?? T, format: 'wav'})
+  async function add(name: string, o: {callId?: string; queue?: string; agent?: string; number?: string; at?: number; state?: 'done' | 'failed' | 'recording'; file?: Buffer | null; stored?: Buffer | null} = {}) {
+    await repo().insert({name, callId: o.callId ?? name.replace(/^call-/, ''), queue: o.queue ?? 'sales', agent: o.agent ?? 'a1', number: o.number ?? '+861', startedAt: o.at ?? T, format: 'wav'})
     let hostPath: string | null = null
     if (o.file) {
       hostPath = join(dir, `${name}.wav`)
@@ -206,31 +213,31 @@ describe('recording services', () => {
     }
     if (o.stored) ari.stored.set(name, o.stored)
     const state = o.state ?? 'done'
-    if (state === 'failed') repo().fail(name, T + 1000, 'bridge gone')
-    else if (state === 'done') repo().finish(name, {state, endedAt: (o.at ?? T) + 5000, durationMs: 5000, hostPath, sizeBytes: o.file?.length ?? null, error: null})
+    if (state === 'failed') await repo().fail(name, T + 1000, 'bridge gone')
+    else if (state === 'done') await repo().finish(name, {state, endedAt: (o.at ?? T) + 5000, durationMs: 5000, hostPath, sizeBytes: o.file?.length ?? null, error: null})
   }
 
-  it('lists newest first, filtered by time, queue, agent, call and number', () => {
-    add('call-1', {at: T, queue: 'sales', agent: 'a1', number: '+8611'})
-    add('call-2', {at: T + 60_000, queue: 'support', agent: 'a2', number: '+8622'})
-    add('call-3', {at: T + 120_000, queue: 'sales', agent: 'a2', number: '+8611'})
-    const names = (q: Parameters<typeof listRecordings>[1]) => listRecordings(store.db, q).map((r) => r.name)
-    expect(names({})).toEqual(['call-3', 'call-2', 'call-1'])
-    expect(names({since: T + 60_000})).toEqual(['call-3', 'call-2'])
-    expect(names({until: T + 60_000})).toEqual(['call-1'])
-    expect(names({queue: 'sales'})).toEqual(['call-3', 'call-1'])
-    expect(names({agent: 'a2', queue: 'sales'})).toEqual(['call-3'])
-    expect(names({callId: '2'})).toEqual(['call-2'])
-    expect(names({number: '+8611'})).toEqual(['call-3', 'call-1'])
-    expect(names({limit: 1})).toEqual(['call-3'])
+  it('lists newest first, filtered by time, queue, agent, call and number', async () => {
+    await add('call-1', {at: T, queue: 'sales', agent: 'a1', number: '+8611'})
+    await add('call-2', {at: T + 60_000, queue: 'support', agent: 'a2', number: '+8622'})
+    await add('call-3', {at: T + 120_000, queue: 'sales', agent: 'a2', number: '+8611'})
+    const names = async (q: Parameters<typeof listRecordings>[1]) => (await listRecordings(repo(), q)).map((r) => r.name)
+    expect(await names({})).toEqual(['call-3', 'call-2', 'call-1'])
+    expect(await names({since: T + 60_000})).toEqual(['call-3', 'call-2'])
+    expect(await names({until: T + 60_000})).toEqual(['call-1'])
+    expect(await names({queue: 'sales'})).toEqual(['call-3', 'call-1'])
+    expect(await names({agent: 'a2', queue: 'sales'})).toEqual(['call-3'])
+    expect(await names({callId: '2'})).toEqual(['call-2'])
+    expect(await names({number: '+8611'})).toEqual(['call-3', 'call-1'])
+    expect(await names({limit: 1})).toEqual(['call-3'])
   })
 
   it('exports from the spool into a directory, mode 0640, leaving no temporary file', async () => {
     const audio = wav(1000)
-    add('call-a', {file: audio})
+    await add('call-a', {file: audio})
     const out = join(dir, 'out')
     mkdirSync(out)
-    const [e] = await exportRecordings(store.db, {name: 'call-a'}, out, () => ari)
+    const [e] = await exportRecordings(repo(), {name: 'call-a'}, out, () => ari)
     expect(e).toEqual({name: 'call-a', callId: 'a', file: join(out, 'call-a.wav'), bytes: audio.length, from: 'spool'})
     expect(readFileSync(e!.file)).toEqual(audio)
     expect(mode(e!.file)).toBe(0o640)
@@ -240,21 +247,21 @@ describe('recording services', () => {
 
   it('downloads over ARI when the file is not on this machine, to a file path', async () => {
     const audio = wav(800)
-    add('call-b', {stored: audio})
+    await add('call-b', {stored: audio})
     const target = join(dir, 'b.wav')
     writeFileSync(target, 'old content')
-    const [e] = await exportRecordings(store.db, {name: 'call-b'}, target, () => ari)
+    const [e] = await exportRecordings(repo(), {name: 'call-b'}, target, () => ari)
     expect(e).toMatchObject({file: target, from: 'asterisk', bytes: audio.length})
     expect(parseWav(readFileSync(target)).durationMs).toBe(800)
     expect(mode(target)).toBe(0o640)
   })
 
   it('exports every recording of a call, which needs a directory', async () => {
-    add('call-c', {callId: 'c', at: T, file: wav(100)})
-    add('call-c-2', {callId: 'c', at: T + 10_000, stored: wav(200)})
-    add('call-c-3', {callId: 'c', at: T + 20_000, state: 'failed'})
-    await expect(exportRecordings(store.db, {callId: 'c'}, join(dir, 'c.wav'), () => ari)).rejects.toThrow(/has 2 recordings; --out must be a directory/)
-    const out = await exportRecordings(store.db, {callId: 'c'}, dir, () => ari)
+    await add('call-c', {callId: 'c', at: T, file: wav(100)})
+    await add('call-c-2', {callId: 'c', at: T + 10_000, stored: wav(200)})
+    await add('call-c-3', {callId: 'c', at: T + 20_000, state: 'failed'})
+    await expect(exportRecordings(repo(), {callId: 'c'}, join(dir, 'c.wav'), () => ari)).rejects.toThrow(/has 2 recordings; --out must be a directory/)
+    const out = await exportRecordings(repo(), {callId: 'c'}, dir, () => ari)
     expect(out.map((e) => [e.name, e.from])).toEqual([
       ['call-c', 'spool'],
       ['call-c-2', 'asterisk'],
@@ -262,67 +269,67 @@ describe('recording services', () => {
   })
 
   it('says clearly what cannot be exported', async () => {
-    add('call-f', {state: 'failed'})
-    add('call-g', {})
-    add('call-live', {state: 'recording'})
+    await add('call-f', {state: 'failed'})
+    await add('call-g', {})
+    await add('call-live', {state: 'recording'})
     const err = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as UserError)
-    expect(await err(exportRecordings(store.db, {name: '../../etc/passwd'}, dir, () => ari))).toMatchObject({code: 'not_found', exitCode: 1})
-    expect(await err(exportRecordings(store.db, {name: 'call-nope'}, dir, () => ari))).toMatchObject({message: 'No recording named "call-nope"'})
-    expect(await err(exportRecordings(store.db, {name: 'call-f'}, dir, () => ari))).toMatchObject({message: 'Recording call-f failed: bridge gone'})
-    expect(await err(exportRecordings(store.db, {callId: 'f'}, dir, () => ari))).toMatchObject({message: 'Call f: its recording failed (bridge gone)'})
-    expect(await err(exportRecordings(store.db, {callId: 'zzz'}, dir, () => ari))).toMatchObject({message: 'Call zzz: it has no recording'})
-    expect(await err(exportRecordings(store.db, {name: 'call-g'}, dir, () => ari))).toMatchObject({message: 'Asterisk has no stored recording call-g (it was deleted there)'})
-    expect(await err(exportRecordings(store.db, {name: 'call-live'}, dir, () => ari))).toMatchObject({message: expect.stringContaining('still being recorded')})
-    expect(await err(exportRecordings(store.db, {name: 'call-g'}, join(dir, 'no/such/dir/x.wav'), () => ari))).toMatchObject({exitCode: 2, message: expect.stringContaining('does not exist')})
+    expect(await err(exportRecordings(repo(), {name: '../../etc/passwd'}, dir, () => ari))).toMatchObject({code: 'not_found', exitCode: 1})
+    expect(await err(exportRecordings(repo(), {name: 'call-nope'}, dir, () => ari))).toMatchObject({message: 'No recording named "call-nope"'})
+    expect(await err(exportRecordings(repo(), {name: 'call-f'}, dir, () => ari))).toMatchObject({message: 'Recording call-f failed: bridge gone'})
+    expect(await err(exportRecordings(repo(), {callId: 'f'}, dir, () => ari))).toMatchObject({message: 'Call f: its recording failed (bridge gone)'})
+    expect(await err(exportRecordings(repo(), {callId: 'zzz'}, dir, () => ari))).toMatchObject({message: 'Call zzz: it has no recording'})
+    expect(await err(exportRecordings(repo(), {name: 'call-g'}, dir, () => ari))).toMatchObject({message: 'Asterisk has no stored recording call-g (it was deleted there)'})
+    expect(await err(exportRecordings(repo(), {name: 'call-live'}, dir, () => ari))).toMatchObject({message: expect.stringContaining('still being recorded')})
+    expect(await err(exportRecordings(repo(), {name: 'call-g'}, join(dir, 'no/such/dir/x.wav'), () => ari))).toMatchObject({exitCode: 2, message: expect.stringContaining('does not exist')})
     expect(readdirSync(dir)).toEqual([])
   })
 
   it('purges what is older than the retention from Asterisk, disk and list, and reports counts', async () => {
     const day = 86_400_000
-    add('call-old1', {at: T - 100 * day, file: wav(100), stored: wav(100)})
-    add('call-old2', {at: T - 95 * day}) // Asterisk lost it already: a 404 is fine
-    add('call-new', {at: T - 10 * day, stored: wav(100)})
+    await add('call-old1', {at: T - 100 * day, file: wav(100), stored: wav(100)})
+    await add('call-old2', {at: T - 95 * day}) // Asterisk lost it already: a 404 is fine
+    await add('call-new', {at: T - 10 * day, stored: wav(100)})
     const file = join(dir, 'call-old1.wav')
-    const dry = await purgeRecordings(store.db, {olderThanMs: 90 * day, now: T, dryRun: true, ari: () => ari})
+    const dry = await purgeRecordings(repo(), {olderThanMs: 90 * day, now: T, dryRun: true, ari: () => ari})
     expect(dry).toMatchObject({dryRun: true, matched: 2, deleted: 0, names: ['call-old1', 'call-old2']})
     expect(ari.ops('deleteStoredRecording')).toEqual([])
 
-    const res = await purgeRecordings(store.db, {olderThanMs: 90 * day, now: T, ari: () => ari})
+    const res = await purgeRecordings(repo(), {olderThanMs: 90 * day, now: T, ari: () => ari})
     expect(res).toEqual({cutoff: T - 90 * day, dryRun: false, matched: 2, deleted: 2, alreadyGone: 1, skipped: 0, failed: [], names: ['call-old1', 'call-old2']})
     expect(ari.ops('deleteStoredRecording')).toEqual([['call-old1'], ['call-old2']])
     expect(existsSync(file)).toBe(false)
-    expect(listRecordings(store.db, {}).map((r) => r.name)).toEqual(['call-new'])
+    expect((await listRecordings(repo(), {})).map((r) => r.name)).toEqual(['call-new'])
     expect([...ari.stored.keys()]).toEqual(['call-new'])
   })
 
   it('keeps a recording Asterisk would not delete (unless its file is here), and one still recording', async () => {
     const day = 86_400_000
-    add('call-remote', {at: T - 10 * day, stored: wav(100)})
-    add('call-local', {at: T - 10 * day, file: wav(100), stored: wav(100)})
-    add('call-live', {at: T - 60_000, state: 'recording'})
+    await add('call-remote', {at: T - 10 * day, stored: wav(100)})
+    await add('call-local', {at: T - 10 * day, file: wav(100), stored: wav(100)})
+    await add('call-live', {at: T - 60_000, state: 'recording'})
     ari.failDeletes = true
-    const res = await purgeRecordings(store.db, {olderThanMs: 1000, now: T, ari: () => ari})
+    const res = await purgeRecordings(repo(), {olderThanMs: 1000, now: T, ari: () => ari})
     expect(res).toMatchObject({matched: 3, deleted: 1, skipped: 1, failed: [{name: 'call-remote', error: 'DELETE /recordings/stored: 500 Internal error'}], names: ['call-local']})
     expect(existsSync(join(dir, 'call-local.wav'))).toBe(false)
-    expect(listRecordings(store.db, {}).map((r) => r.name).sort()).toEqual(['call-live', 'call-remote'])
+    expect((await listRecordings(repo(), {})).map((r) => r.name).sort()).toEqual(['call-live', 'call-remote'])
   })
 
   it('without a usable ARI, a purge stops at once and an export says why, deleting and writing nothing', async () => {
-    add('call-p', {at: T - 10_000, stored: wav(100)})
-    add('call-q', {at: T - 10_000, stored: wav(100)})
+    await add('call-p', {at: T - 10_000, stored: wav(100)})
+    await add('call-q', {at: T - 10_000, stored: wav(100)})
     let asked = 0
     const unconfigured = () => {
       asked++
       throw new UserError('No ARI password')
     }
-    await expect(purgeRecordings(store.db, {olderThanMs: 1000, now: T, ari: unconfigured})).rejects.toThrow('No ARI password')
+    await expect(purgeRecordings(repo(), {olderThanMs: 1000, now: T, ari: unconfigured})).rejects.toThrow('No ARI password')
     expect(asked).toBe(1)
-    expect(listRecordings(store.db, {})).toHaveLength(2)
+    expect(await listRecordings(repo(), {})).toHaveLength(2)
     const unreachable = Object.assign(new TypeError('fetch failed'), {cause: {code: 'ECONNREFUSED'}})
     ari.downloadStoredRecording = async () => {
       throw unreachable
     }
-    await expect(exportRecordings(store.db, {name: 'call-p'}, dir, () => ari)).rejects.toMatchObject({message: 'Could not download call-p from Asterisk: fetch failed (ECONNREFUSED)', exitCode: 1})
+    await expect(exportRecordings(repo(), {name: 'call-p'}, dir, () => ari)).rejects.toMatchObject({message: 'Could not download call-p from Asterisk: fetch failed (ECONNREFUSED)', exitCode: 1})
     expect(readdirSync(dir)).toEqual([])
   })
 

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {addAgent} from '../../engine/admin/admin.js'
 import {withStore} from '../../engine/config/open-store.js'
-import {sqliteOnly} from '../../engine/store/open-store.js'
 import type {AgentRecord} from '../../engine/model.js'
 import {configuredAri} from '../../engine/config/configured-ari.js'
 import {addPhone, checkPhoneId, type PhoneResult} from '../../engine/phones/phones.js'
@@ -44,7 +43,7 @@ export default class AgentAdd extends CallctlCommand<AgentAddResult> {
     return withStore(flags.config, async (store) => {
       const endpoint = flags.sip ? `PJSIP/${args.id}` : flags.endpoint
       const agent = await addAgent(store, {id: args.id, name: flags.name, endpoint, queues: flags.queue, skills: flags.skills}, {update: flags.update})
-      const phone = flags.sip ? await addPhone({store: sqliteOnly(store, 'SIP phones (agent add --sip)'), paths: callctlPaths(), ari: () => configuredAri(flags.config)}, {id: args.id, agent: args.id}) : null
+      const phone = flags.sip ? await addPhone({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, {id: args.id, agent: args.id}) : null
       if (phone?.asterisk === 'refused by asterisk') process.exitCode = 1
       return {...agent, phone}
     })

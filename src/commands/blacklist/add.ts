@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {SqliteBlacklist, type BlacklistEntry} from '../../engine/blacklist/blacklist.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import type {BlacklistEntry} from '../../engine/blacklist/blacklist.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {parseTimeInput} from '../../engine/util/time-input.js'
 import {UserError} from '../../engine/util/errors.js'
 import {parseDuration} from '../../engine/util/duration.js'
@@ -25,7 +26,7 @@ export default class BlacklistAdd extends CallctlCommand<BlacklistEntry> {
       if (until <= now) throw new UserError('--until is in the past', {suggestion: 'Give a future time or a duration such as 30d.', exitCode: 2})
     }
     if (flags.reason.length > 200) throw new UserError('--reason is longer than 200 characters', {exitCode: 2})
-    return withSqliteStore(flags.config, 'the blacklist', (store) => new SqliteBlacklist(store.db).add({number: args.number, reason: flags.reason, until}, now))
+    return withStore(flags.config, (store) => repositoriesOf(store).blacklist.add({number: args.number, reason: flags.reason, until}, now))
   }
 
   protected render(e: BlacklistEntry): void {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
-import {SqliteBlacklist, type BlacklistEntry} from '../../engine/blacklist/blacklist.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import type {BlacklistEntry} from '../../engine/blacklist/blacklist.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
@@ -11,7 +12,7 @@ export default class BlacklistList extends CallctlCommand<{entries: BlacklistEnt
 
   protected async execute(): Promise<{entries: BlacklistEntry[]}> {
     const {flags} = await this.parse(BlacklistList)
-    return {entries: await withSqliteStore(flags.config, 'the blacklist', (store) => new SqliteBlacklist(store.db).list(Date.now()))}
+    return {entries: await withStore(flags.config, (store) => repositoriesOf(store).blacklist.list(Date.now()))}
   }
 
   protected render(r: {entries: BlacklistEntry[]}): void {

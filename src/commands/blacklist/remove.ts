@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {SqliteBlacklist} from '../../engine/blacklist/blacklist.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -12,7 +12,7 @@ export default class BlacklistRemove extends CallctlCommand<{number: string; rem
 
   protected async execute(): Promise<{number: string; removed: boolean}> {
     const {args, flags} = await this.parse(BlacklistRemove)
-    const removed = await withSqliteStore(flags.config, 'the blacklist', (store) => new SqliteBlacklist(store.db).remove(args.number))
+    const removed = await withStore(flags.config, (store) => repositoriesOf(store).blacklist.remove(args.number))
     if (!removed) throw new UserError(`${args.number} is not on the blacklist`, {suggestion: 'See: callctl blacklist list', exitCode: 1, code: 'not_found'})
     return {number: args.number, removed}
   }

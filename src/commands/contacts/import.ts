@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {contactDirectory} from '../../engine/contacts/contact-store.js'
 import {CONTACT_FIELDS, importContactsFile, type ImportEncoding, type ImportReport} from '../../engine/contacts/import.js'
 import {COUNTRY_HINT, isSupportedCountry} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
@@ -42,8 +42,8 @@ other headers, e.g. --map number=电话,name=姓名,tier=等级,notes=备注.`
     if (!isSupportedCountry(defaultCountry)) {
       throw new UserError(`--country "${defaultCountry}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     }
-    const report = await withSqliteStore(flags.config, 'contacts', (store) =>
-      importContactsFile(contactDirectory(store), args.file, {
+    const report = await withStore(flags.config, (store) =>
+      importContactsFile(repositoriesOf(store).contacts, args.file, {
         defaultCountry: defaultCountry.toUpperCase(),
         map: flags.map,
         encoding: flags.encoding as ImportEncoding,

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
-import {contactDirectory, type Contact} from '../../engine/contacts/contact-store.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import type {Contact} from '../../engine/contacts/contact-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
@@ -21,8 +22,8 @@ export default class ContactsList extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {flags} = await this.parse(ContactsList)
-    return withSqliteStore(flags.config, 'contacts', async (store) => {
-      const dir = contactDirectory(store)
+    return withStore(flags.config, async (store) => {
+      const dir = repositoriesOf(store).contacts
       return {contacts: await dir.list({tier: flags.tier, limit: flags.limit}), total: await dir.count({tier: flags.tier})}
     })
   }

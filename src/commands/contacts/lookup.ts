@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {contactDirectory} from '../../engine/contacts/contact-store.js'
 import {lookupCaller, type CallerLookup} from '../../engine/contacts/lookup.js'
 import {COUNTRY_HINT, isSupportedCountry, normaliseNumber} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
@@ -33,9 +33,9 @@ export default class ContactsLookup extends CallctlCommand<Result> {
       throw new UserError(`"${args.number}" is not a phone number (default country ${country})`, {suggestion: 'Give it as dialled in that country, or in E.164 (+8613812345678).', exitCode: 2})
     }
     const url = flags.local ? null : cfg.crm.lookupUrl
-    const result = await withSqliteStore(flags.config, 'contacts', (store) =>
+    const result = await withStore(flags.config, (store) =>
       lookupCaller(args.number, {
-        directory: contactDirectory(store),
+        directory: repositoriesOf(store).contacts,
         crm: url ? {url, timeoutMs: flags.timeout ?? cfg.crm.timeoutMs} : null,
         defaultCountry: country,
         vipTiers: cfg.crm.vipTiers,

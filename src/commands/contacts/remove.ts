@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {contactDirectory, type Contact} from '../../engine/contacts/contact-store.js'
+import type {Contact} from '../../engine/contacts/contact-store.js'
 import {COUNTRY_HINT, isSupportedCountry, normaliseNumber} from '../../engine/contacts/phone-number.js'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {UserError} from '../../engine/util/errors.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -22,8 +23,8 @@ export default class ContactsRemove extends CallctlCommand<Contact> {
     if (!isSupportedCountry(country)) throw new UserError(`--country "${country}" is not a supported ISO country code`, {suggestion: COUNTRY_HINT, exitCode: 2})
     const number = normaliseNumber(args.number, country)
     if (!number) throw new UserError(`"${args.number}" is not a phone number (default country ${country})`, {exitCode: 2})
-    return withSqliteStore(flags.config, 'contacts', async (store) => {
-      const dir = contactDirectory(store)
+    return withStore(flags.config, async (store) => {
+      const dir = repositoriesOf(store).contacts
       const contact = await dir.get(number)
       if (!contact || !(await dir.remove(number))) {
         throw new UserError(`No contact with number ${number}`, {suggestion: 'See them with: callctl contacts list', exitCode: 1, code: 'not_found'})

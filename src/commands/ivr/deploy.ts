@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {loadPromptBook} from '../../engine/front-door.js'
 import {deployFlow} from '../../engine/ivr/flow-service.js'
 import type {DeployedFlow} from '../../engine/ivr/flow-store.js'
-import {SqliteFlowRepository} from '../../engine/ivr/flow-store.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -20,7 +20,7 @@ export default class IvrDeploy extends CallctlCommand<Omit<DeployedFlow, 'source
   protected async execute(): Promise<Omit<DeployedFlow, 'source'>> {
     const {args, flags} = await this.parse(IvrDeploy)
     const paths = callctlPaths()
-    const d = await withSqliteStore(flags.config, 'IVR flows', async (store) => deployFlow(args.file, flags.did, new SqliteFlowRepository(store.db), await loadPromptBook(store, paths), store, Date.now()))
+    const d = await withStore(flags.config, async (store) => deployFlow(args.file, flags.did, repositoriesOf(store).flows, await loadPromptBook(store, paths), store, Date.now()))
     const {source: _source, ...rest} = d
     return rest
   }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
-import {SqliteFlowRepository} from '../../engine/ivr/flow-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
@@ -13,7 +13,7 @@ export default class IvrList extends CallctlCommand<{flows: Row[]}> {
 
   protected async execute(): Promise<{flows: Row[]}> {
     const {flags} = await this.parse(IvrList)
-    const flows = await withSqliteStore(flags.config, 'IVR flows', (store) => new SqliteFlowRepository(store.db).list())
+    const flows = await withStore(flags.config, (store) => repositoriesOf(store).flows.list())
     return {flows: flows.map((f) => ({did: f.did, name: f.name, version: f.id, deployedAt: new Date(f.deployedAt).toISOString()}))}
   }
 

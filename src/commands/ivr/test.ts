@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {loadPromptBook} from '../../engine/front-door.js'
 import {dryRun, type DryRunResult} from '../../engine/ivr/dry-run.js'
 import {validateFlowFile} from '../../engine/ivr/flow-service.js'
@@ -33,7 +33,7 @@ export default class IvrTest extends CallctlCommand<DryRunResult> {
     const at = flags.at ? new Date(flags.at) : new Date()
     if (Number.isNaN(at.getTime())) throw new UserError(`Invalid --at "${flags.at}"`, {suggestion: 'Use ISO 8601 with an offset, e.g. 2026-11-23T20:00+08:00', exitCode: 2})
     if (flags.dtmf && !/^[0-9*#,\- ]*$/.test(flags.dtmf)) throw new UserError(`Invalid --dtmf "${flags.dtmf}"`, {suggestion: 'Keys 0-9 * #, comma between questions, - for silence.', exitCode: 2})
-    const {flow, report} = await withSqliteStore(flags.config, 'IVR flows', async (store) => validateFlowFile(args.file, await loadPromptBook(store, callctlPaths()), store))
+    const {flow, report} = await withStore(flags.config, async (store) => validateFlowFile(args.file, await loadPromptBook(store, callctlPaths()), store))
     if (!flow) throw new FlowInvalidError(report.errors.map((e) => new ConfigError(args.file, e.line, e.column, e.message, e.suggestion ?? undefined)))
     const contact = flags.tier || flags.language ? {name: 'Test Caller', tier: flags.tier ?? '', vip: /^vip$/i.test(flags.tier ?? ''), language: flags.language ?? '', company: '', notes: ''} : null
     return dryRun(flow, {inputs: flags.dtmf ? flags.dtmf.split(',').map((s) => s.trim()) : [], at, caller: {number: flags.caller, name: ''}, did: flags.did, contact})

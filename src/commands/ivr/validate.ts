@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {loadPromptBook} from '../../engine/front-door.js'
 import {validateFlowFile, type ValidationReport} from '../../engine/ivr/flow-service.js'
 import {callctlPaths} from '../../engine/util/paths.js'
@@ -33,7 +33,7 @@ Node types: play, menu, collect, hours, holiday, set, lookup, branch, queue, voi
 
   protected async execute(): Promise<ValidationReport> {
     const {args, flags} = await this.parse(IvrValidate)
-    const {report} = await withSqliteStore(flags.config, 'IVR flows', async (store) => validateFlowFile(args.file, await loadPromptBook(store, callctlPaths()), store))
+    const {report} = await withStore(flags.config, async (store) => validateFlowFile(args.file, await loadPromptBook(store, callctlPaths()), store))
     if (!report.valid) process.exitCode = 2
     return report
   }

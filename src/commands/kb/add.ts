@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import type {KbEntry} from '../../engine/kb/knowledge-base.js'
-import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
@@ -20,7 +20,7 @@ export default class KbAdd extends CallctlCommand<KbEntry> {
 
   protected async execute(): Promise<KbEntry> {
     const {flags} = await this.parse(KbAdd)
-    return withSqliteStore(flags.config, 'the knowledge base', (store) => new SqliteKnowledgeBase(store.db).add({question: flags.question, answer: flags.answer, tags: flags.tags}))
+    return withStore(flags.config, (store) => repositoriesOf(store).kb.add({question: flags.question, answer: flags.answer, tags: flags.tags}))
   }
 
   protected render(e: KbEntry): void {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {importKbFile, type KbImportReport} from '../../engine/kb/import.js'
-import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -29,7 +29,7 @@ If any row is bad, nothing is imported and every bad row is listed with its line
 
   protected async execute(): Promise<KbImportReport> {
     const {args, flags} = await this.parse(KbImport)
-    return withSqliteStore(flags.config, 'the knowledge base', (store) => importKbFile(new SqliteKnowledgeBase(store.db), args.file, {dryRun: flags['dry-run']}))
+    return withStore(flags.config, (store) => importKbFile(repositoriesOf(store).kb, args.file, {dryRun: flags['dry-run']}))
   }
 
   protected render(r: KbImportReport): void {

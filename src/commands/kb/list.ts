@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import type {KbEntry} from '../../engine/kb/knowledge-base.js'
-import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
@@ -21,8 +21,8 @@ export default class KbList extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {flags} = await this.parse(KbList)
-    return withSqliteStore(flags.config, 'the knowledge base', async (store) => {
-      const kb = new SqliteKnowledgeBase(store.db)
+    return withStore(flags.config, async (store) => {
+      const kb = repositoriesOf(store).kb
       return {entries: await kb.list({tag: flags.tag, limit: flags.limit}), total: await kb.count({tag: flags.tag})}
     })
   }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {parseEntryId, type KbEntry} from '../../engine/kb/knowledge-base.js'
-import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -14,7 +14,7 @@ export default class KbRemove extends CallctlCommand<KbEntry> {
   protected async execute(): Promise<KbEntry> {
     const {args, flags} = await this.parse(KbRemove)
     const id = parseEntryId(args.id)
-    return withSqliteStore(flags.config, 'the knowledge base', (store) => new SqliteKnowledgeBase(store.db).remove(id))
+    return withStore(flags.config, (store) => repositoriesOf(store).kb.remove(id))
   }
 
   protected render(e: KbEntry): void {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {DEFAULT_LIMIT, MAX_LIMIT, type KbHit} from '../../engine/kb/knowledge-base.js'
-import {SqliteKnowledgeBase} from '../../engine/kb/sqlite-kb.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
@@ -24,7 +24,7 @@ export default class KbSearch extends CallctlCommand<Result> {
 
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(KbSearch)
-    const hits = await withSqliteStore(flags.config, 'the knowledge base', (store) => new SqliteKnowledgeBase(store.db).search(args.query, {limit: flags.limit, tag: flags.tag}))
+    const hits = await withStore(flags.config, (store) => repositoriesOf(store).kb.search(args.query, {limit: flags.limit, tag: flags.tag}))
     return {query: args.query, hits}
   }
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {configuredAri} from '../../engine/config/configured-ari.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {addPhone, type PhoneResult} from '../../engine/phones/phones.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -24,7 +24,7 @@ If Asterisk is not reachable the phone is kept and the engine pushes it when it 
 
   protected async execute(): Promise<PhoneResult> {
     const {args, flags} = await this.parse(PhoneAdd)
-    const r = await withSqliteStore(flags.config, 'SIP phones', (store) =>
+    const r = await withStore(flags.config, (store) =>
       addPhone({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, {id: args.id, agent: flags.agent, transport: flags.transport as 'udp' | 'tcp' | undefined, resetSecret: flags['reset-secret']}),
     )
     if (r.asterisk === 'refused by asterisk') process.exitCode = 1

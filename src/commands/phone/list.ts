@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {configuredAri} from '../../engine/config/configured-ari.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {withEngine} from '../../engine/api/connect.js'
 import {listPhones, type LiveContact, type PhoneRow} from '../../engine/phones/phones.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -16,7 +16,7 @@ export default class PhoneList extends CallctlCommand<{phones: PhoneRow[]}> {
   protected async execute(): Promise<{phones: PhoneRow[]}> {
     const {flags} = await this.parse(PhoneList)
     const live = await engineContacts(flags.config)
-    return {phones: await withSqliteStore(flags.config, 'SIP phones', (store) => listPhones({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, live))}
+    return {phones: await withStore(flags.config, (store) => listPhones({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, live))}
   }
 
   protected render(r: {phones: PhoneRow[]}): void {

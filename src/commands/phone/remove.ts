@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {configuredAri} from '../../engine/config/configured-ari.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {removePhone, type PhoneResult} from '../../engine/phones/phones.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -13,7 +13,7 @@ export default class PhoneRemove extends CallctlCommand<PhoneResult> {
 
   protected async execute(): Promise<PhoneResult> {
     const {args, flags} = await this.parse(PhoneRemove)
-    const r = await withSqliteStore(flags.config, 'SIP phones', (store) => removePhone({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, args.id))
+    const r = await withStore(flags.config, (store) => removePhone({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, args.id))
     if (r.asterisk === 'refused by asterisk') process.exitCode = 1
     return r
   }

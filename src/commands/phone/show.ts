@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {showPhone, type PhoneResult} from '../../engine/phones/phones.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -16,7 +16,7 @@ export default class PhoneShow extends CallctlCommand<PhoneResult> {
 
   protected async execute(): Promise<PhoneResult> {
     const {args, flags} = await this.parse(PhoneShow)
-    return withSqliteStore(flags.config, 'SIP phones', async (store) => showPhone({store, paths: callctlPaths(), ari: () => null}, args.id, {showSecret: flags['show-secret']}))
+    return withStore(flags.config, async (store) => showPhone({store, paths: callctlPaths(), ari: () => null}, args.id, {showSecret: flags['show-secret']}))
   }
 
   protected render(r: PhoneResult): void {

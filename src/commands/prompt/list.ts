@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
-import {SqlitePromptRepository, type PromptRecord} from '../../engine/prompts/prompt-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
+import type {PromptRecord} from '../../engine/prompts/prompt-store.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {table} from '../../ui/render.js'
 
@@ -11,7 +12,7 @@ export default class PromptList extends CallctlCommand<{prompts: PromptRecord[]}
 
   protected async execute(): Promise<{prompts: PromptRecord[]}> {
     const {flags} = await this.parse(PromptList)
-    return {prompts: await withSqliteStore(flags.config, 'prompts', (store) => new SqlitePromptRepository(store.db).list())}
+    return {prompts: await withStore(flags.config, (store) => repositoriesOf(store).prompts.list())}
   }
 
   protected render(r: {prompts: PromptRecord[]}): void {

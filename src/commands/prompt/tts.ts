@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {ttsPrompt} from '../../engine/prompts/prompt-service.js'
 import type {PromptRecord} from '../../engine/prompts/prompt-store.js'
 import {callctlPaths} from '../../engine/util/paths.js'
@@ -16,7 +16,7 @@ export default class PromptTts extends CallctlCommand<PromptRecord> {
 
   protected async execute(): Promise<PromptRecord> {
     const {args, flags} = await this.parse(PromptTts)
-    return withSqliteStore(flags.config, 'prompts', (store) => ttsPrompt(store, callctlPaths(), args.name, args.text, flags.lang))
+    return withStore(flags.config, (store) => ttsPrompt(store, callctlPaths(), args.name, args.text, flags.lang))
   }
 
   protected render(p: PromptRecord): void {

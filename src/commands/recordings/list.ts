@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {checkKnownNames} from '../../engine/admin/known-names.js'
-import {withSqliteStore} from '../../engine/config/open-store.js'
+import {withStore} from '../../engine/config/open-store.js'
+import {repositoriesOf} from '../../engine/store/repositories.js'
 import {listRecordings, type RecordingRow} from '../../engine/recordings/recordings.js'
 import {formatDuration} from '../../engine/util/duration.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -32,10 +33,10 @@ export default class RecordingsList extends CallctlCommand<{recordings: Recordin
     const since = flags.since ? parseTimeInput(flags.since, now, '--since') : undefined
     const until = flags.until ? parseTimeInput(flags.until, now, '--until') : undefined
     if (since !== undefined && until !== undefined && until <= since) throw new UserError('--until is not after --since', {suggestion: 'Swap them, or leave out --until.', exitCode: 2})
-    return withSqliteStore(flags.config, 'recordings', async (store) => {
+    return withStore(flags.config, async (store) => {
       // Recordings outlive their queue: a name the log has in the window is known too.
       const named = await checkKnownNames(store, {queue: flags.queue, agent: flags.agent, history: {since, until}})
-      return {recordings: listRecordings(store.db, {since, until, queue: named.queue, agent: named.agent, callId: flags.call, number: flags.number, limit: flags.limit})}
+      return {recordings: await listRecordings(repositoriesOf(store).recordings, {since, until, queue: named.queue, agent: named.agent, callId: flags.call, number: flags.number, limit: flags.limit})}
     })
   }
 

@@ -22,8 +22,7 @@ export class SqliteBlacklist implements Blacklist {
   constructor(private readonly db: Database.Database) {}
 
   async add(e: Omit<BlacklistEntry, 'createdAt'>, at: number): Promise<BlacklistEntry> {
-    const number = canonical(e.number)
-    if (!number) throw new UserError(`Invalid number "${e.number}"`, {suggestion: 'Use digits with an optional leading +, e.g. +8613800138000.', exitCode: 2})
+    const number = mustListable(e.number)
     this.db
       .prepare('INSERT INTO blacklist (number, reason, until, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(number) DO UPDATE SET reason = excluded.reason, until = excluded.until')
       .run(number, e.reason, e.until, at)
@@ -41,19 +40,32 @@ export class SqliteBlacklist implements Blacklist {
   async match(number: string, now: number): Promise<BlacklistEntry | undefined> {
     const n = canonical(number)
     if (!n) return undefined
-    // The same caller may arrive as +8613800138000 or 13800138000: compare the last digits too.
-    const rows = this.db.prepare('SELECT number, reason, until, created_at FROM blacklist WHERE (number = ? OR number = ? OR ? LIKE \'%\' || ltrim(number, \'+0\')) AND (until IS NULL OR until > ?)').all(n, `+${n.replace(/^\+/, '')}`, n, now) as Record<string, unknown>[]
+    // The same caller may arrive as +8613800138000 or 13800138000, and be listed in either
+    // form: compare the last digits both ways (sameSubscriber decides).
+    const rows = this.db
+      .prepare(
+        `SELECT number, reason, until, created_at FROM blacklist
+         WHERE (number = @n OR number = @plus OR @n LIKE '%' || ltrim(number, '+0') OR number LIKE '%' || ltrim(@n, '+0')) AND (until IS NULL OR until > @now) ORDER BY number`,
+      )
+      .all({n, plus: `+${n.replace(/^\+/, '')}`, now}) as Record<string, unknown>[]
     return rows.map(toEntry).find((e) => sameSubscriber(e.number, n))
   }
 }
 
-function canonical(raw: string): string | null {
+/** The number as listed, or a UserError saying what a number may be. */
+export function mustListable(raw: string): string {
+  const number = canonical(raw)
+  if (!number) throw new UserError(`Invalid number "${raw}"`, {suggestion: 'Use digits with an optional leading +, e.g. +8613800138000.', exitCode: 2})
+  return number
+}
+
+export function canonical(raw: string): string | null {
   const n = raw.replace(/[\s().-]/g, '')
   return /^\+?[0-9]{3,20}$/.test(n) ? n : null
 }
 
 /** +8613800138000 and 13800138000 (national form) are the same line; short numbers must match whole. */
-function sameSubscriber(listed: string, caller: string): boolean {
+export function sameSubscriber(listed: string, caller: string): boolean {
   if (listed === caller) return true
   const a = listed.replace(/^\+/, '').replace(/^0+/, '')
   const b = caller.replace(/^\+/, '').replace(/^0+/, '')
@@ -62,6 +74,6 @@ function sameSubscriber(listed: string, caller: string): boolean {
   return short.length >= 7 && long.endsWith(short)
 }
 
-function toEntry(r: Record<string, unknown>): BlacklistEntry {
-  return {number: r.number as string, reason: r.reason as string, until: (r.until as number | null) ?? null, createdAt: r.created_at as number}
+export function toEntry(r: Record<string, unknown>): BlacklistEntry {
+  return {number: r.number as string, reason: r.reason as string, until: r.until === null || r.until === undefined ? null : Number(r.until), createdAt: Number(r.created_at)}
 }

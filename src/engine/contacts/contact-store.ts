@@ -42,6 +42,13 @@ export interface ContactDirectory {
 type Row = Record<string, unknown>
 
 const E164 = /^\+[1-9]\d{6,14}$/
+
+/** A caller that skipped normalisation would store a key no caller ID ever matches. */
+export function mustBeE164(contacts: readonly ContactInput[]): void {
+  const bad = contacts.find((c) => !E164.test(c.number))
+  if (bad) throw new Error(`contact number ${JSON.stringify(bad.number)} is not E.164`)
+}
+
 const COLUMNS = 'number, name, tier, language, company, notes, extra, updated_at'
 
 export class SqliteContactDirectory implements ContactDirectory {
@@ -51,9 +58,7 @@ export class SqliteContactDirectory implements ContactDirectory {
   ) {}
 
   async upsertMany(contacts: readonly ContactInput[]): Promise<{inserted: number; updated: number}> {
-    // A caller that skipped normalisation would store a key no caller ID ever matches.
-    const bad = contacts.find((c) => !E164.test(c.number))
-    if (bad) throw new Error(`contact number ${JSON.stringify(bad.number)} is not E.164`)
+    mustBeE164(contacts)
     const select = this.db.prepare(`SELECT ${COLUMNS} FROM contacts WHERE number = ?`)
     const write = this.db.prepare(
       `INSERT INTO contacts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -106,18 +111,13 @@ export class SqliteContactDirectory implements ContactDirectory {
   }
 }
 
-/** The directory over a store's database (SqliteStore exposes it as `.db`). */
-export function contactDirectory(store: {db: Database.Database}): ContactDirectory {
-  return new SqliteContactDirectory(store.db)
-}
-
 function filter(query: Pick<ContactQuery, 'tier'>): {where: string; args: unknown[]} {
   if (query.tier === undefined) return {where: '', args: []}
   // Stored tiers are NFC (import.ts); 贵宾 typed in another normal form finds them.
   return {where: ' WHERE tier = ? COLLATE NOCASE', args: [query.tier.normalize('NFC')]}
 }
 
-function toContact(r: Row): Contact {
+export function toContact(r: Row): Contact {
   return {
     number: r.number as string,
     name: r.name as string,
@@ -126,7 +126,7 @@ function toContact(r: Row): Contact {
     company: r.company as string,
     notes: r.notes as string,
     extra: parseExtra(r.extra as string),
-    updatedAt: r.updated_at as number,
+    updatedAt: Number(r.updated_at),
   }
 }
 

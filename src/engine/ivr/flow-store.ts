@@ -38,6 +38,6 @@ export class SqliteFlowRepository implements FlowRepository {
   }
 }
 
-function toFlow(r: Record<string, unknown>): DeployedFlow {
-  return {id: r.id as number, did: r.did as string, name: r.name as string, source: r.source as string, deployedAt: r.deployed_at as number}
+export function toFlow(r: Record<string, unknown>): DeployedFlow {
+  return {id: Number(r.id), did: r.did as string, name: r.name as string, source: r.source as string, deployedAt: Number(r.deployed_at)}
 }

@@ -1,6 +1,6 @@
 import {UserError} from '../util/errors.js'
 
-// The knowledge base as the rest of callctl sees it. Only sqlite-kb.ts knows SQL; the rules
+// The knowledge base as the rest of callctl sees it. Only sqlite-kb.ts and pg-kb.ts know SQL; the rules
 // here (what an entry may hold, how a query splits into terms, what a snippet looks like)
 // are shared so another backend (PostgreSQL) answers the same way.
 
@@ -130,6 +130,14 @@ export function unknownEntry(id: number): UserError {
   return new UserError(`Knowledge base entry ${id} does not exist`, {suggestion: 'See the entries with: callctl kb list', exitCode: 1, code: 'unknown_entry'})
 }
 
+export function questionExists(id: number): UserError {
+  return new UserError(`Knowledge base entry ${id} already has this question`, {
+    suggestion: `Remove it first (callctl kb remove ${id}), or import a file with the new answer: an import updates entries by question`,
+    exitCode: 1,
+    code: 'exists',
+  })
+}
+
 export function checkLimit(limit: number | undefined): number {
   const n = limit ?? DEFAULT_LIMIT
   if (Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT) return n
@@ -167,6 +175,25 @@ export function foldCase(s: string): string {
     out += lower.length === ch.length ? lower : ch
   }
   return out
+}
+
+/**
+ * Ranking where the store computes bm25 itself: a term's frequency is its occurrences in
+ * the question times QUESTION_WEIGHT plus those in the answer, the length is the entry's
+ * characters. The same formula and weights as SQLite's bm25(5.0, 1.0) over trigrams.
+ */
+export const BM25 = {questionWeight: 5, answerWeight: 1, k1: 1.2, b: 0.75} as const
+
+/** bm25's idf for a term in `df` of `entries` entries; a term in most entries still counts a little. */
+export function bm25Idf(entries: number, df: number): number {
+  return Math.max(1e-6, Math.log((entries - df + 0.5) / (df + 0.5)))
+}
+
+/** A search hit: the snippet comes from the answer when a term is there, else from the question. */
+export function toHit(e: {id: number; question: string; answer: string; tags: string[]}, terms: readonly string[], score: number): KbHit {
+  const answer = foldCase(e.answer)
+  const inAnswer = terms.some((t) => answer.includes(t))
+  return {id: e.id, question: e.question, tags: e.tags, snippet: makeSnippet(inAnswer ? e.answer : e.question, terms), score}
 }
 
 const SNIPPET_WIDTH = 72

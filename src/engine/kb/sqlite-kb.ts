@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3'
-import {UserError} from '../util/errors.js'
 import {
+  BM25,
+  bm25Idf,
   checkLimit,
   foldCase,
   isIndexedTerm,
-  makeSnippet,
   mustEntry,
   normalizeTag,
   queryTerms,
+  questionExists,
+  toHit,
   unknownEntry,
   type KbEntry,
   type KbHit,
@@ -24,10 +26,6 @@ import {
 // it (the index pads every text so there always is one), which gives the candidates, and they
 // are ranked here with the same bm25 formula over substring counts.
 
-const QUESTION_WEIGHT = 5
-const ANSWER_WEIGHT = 1
-const K1 = 1.2
-const B = 0.75
 /** A short term starting more trigrams than this (a single common letter) is matched by scanning. */
 const MAX_TRIGRAMS_PER_TERM = 64
 
@@ -118,10 +116,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     const rows = new Map((this.sql('SELECT * FROM kb_entries WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ranked.map((r) => r.id))) as Row[]).map((r) => [r.id, r]))
     return ranked.flatMap(({id, score}) => {
       const row = rows.get(id)
-      if (!row) return []
-      const answer = foldCase(row.answer)
-      const inAnswer = terms.some((t) => answer.includes(t))
-      return [{id, question: row.question, tags: JSON.parse(row.tags) as string[], snippet: makeSnippet(inAnswer ? row.answer : row.question, terms), score}]
+      return row ? [toHit(toEntry(row), terms, score)] : []
     })
   }
 
@@ -153,14 +148,14 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       if (terms.length === 1 && tag === null) return rows.length
       return g ? (this.sql('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(anyOf(g)) as {n: number}).n : stats.entries
     })
-    const idf = df.map((d) => Math.max(1e-6, Math.log((stats.entries - d + 0.5) / (d + 0.5))))
+    const idf = df.map((d) => bm25Idf(stats.entries, d))
     const avgLen = stats.chars / stats.entries || 1
     return rows
       .map((r) => {
         let score = 0
         for (let i = 0; i < terms.length; i++) {
-          const f = QUESTION_WEIGHT * r[2 + 2 * i]! + ANSWER_WEIGHT * r[3 + 2 * i]!
-          score += (idf[i]! * f * (K1 + 1)) / (f + K1 * (1 - B + (B * r[1]!) / avgLen))
+          const f = BM25.questionWeight * r[2 + 2 * i]! + BM25.answerWeight * r[3 + 2 * i]!
+          score += (idf[i]! * f * (BM25.k1 + 1)) / (f + BM25.k1 * (1 - BM25.b + (BM25.b * r[1]!) / avgLen))
         }
         return {id: r[0]!, score}
       })
@@ -183,12 +178,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
 
   private mustBeNew(question: string, except?: number): void {
     const other = this.sql('SELECT id FROM kb_entries WHERE question = ? AND id IS NOT ?').get(question, except ?? null) as {id: number} | undefined
-    if (!other) return
-    throw new UserError(`Knowledge base entry ${other.id} already has this question`, {
-      suggestion: `Remove it first (callctl kb remove ${other.id}), or import a file with the new answer: an import updates entries by question`,
-      exitCode: 1,
-      code: 'exists',
-    })
+    if (other) throw questionExists(other.id)
   }
 
   private must(id: number): KbEntry {

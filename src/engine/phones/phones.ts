@@ -1,11 +1,13 @@
 import {addAgent} from '../admin/admin.js'
 import {AriTransportError, AriRequestError, type AriRest} from '../ari/port.js'
+import type {PhoneBook} from '../calls/engine-types.js'
 import {readSandboxState} from '../sandbox/state.js'
-import type {SqliteStore} from '../store/sqlite-store.js'
+import {repositoriesOf} from '../store/repositories.js'
+import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
 import type {Paths} from '../util/paths.js'
 import {newPhonePassword, readPhoneSecret, removePhoneSecret, writePhoneSecret} from './phone-secret.js'
-import {PhoneStore, type PhoneRecord} from './phone-store.js'
+import type {PhoneRecord, PhoneRepository} from './phone-store.js'
 import {applyPhone, unapplyPhone} from './provision.js'
 
 // `callctl phone add|list|show|remove`: the phone in the store (with its 0600 secret) and
@@ -13,7 +15,7 @@ import {applyPhone, unapplyPhone} from './provision.js'
 // store is the truth, and the engine pushes every phone again whenever it connects.
 
 export interface PhoneContext {
-  store: SqliteStore
+  store: Store
   paths: Paths
   /** The configured Asterisk's REST interface, or null when none is configured. */
   ari: () => AriRest | null
@@ -65,13 +67,13 @@ export interface AddPhoneInput {
 
 export async function addPhone(ctx: PhoneContext, input: AddPhoneInput, now = Date.now()): Promise<PhoneResult> {
   const id = checkPhoneId(input.id)
-  const phones = new PhoneStore(ctx.store)
-  const existing = phones.get(id)
+  const phones = repositoriesOf(ctx.store).phones
+  const existing = await phones.get(id)
   let agent = existing?.agent ?? null
   if (input.agent !== undefined) {
     const a = await ctx.store.getAgent(input.agent)
     if (!a) throw new UserError(`Agent "${input.agent}" does not exist`, {suggestion: `Add it first: callctl agent add ${input.agent} --sip`, exitCode: 1, code: 'not_found'})
-    const other = phones.byAgent(a.id)
+    const other = await phones.byAgent(a.id)
     if (other && other.id !== id) {
       throw new UserError(`Agent "${a.id}" already has phone ${other.id}`, {suggestion: `Remove it first (callctl phone remove ${other.id}), or use that phone.`, exitCode: 1, code: 'exists'})
     }
@@ -86,8 +88,8 @@ export async function addPhone(ctx: PhoneContext, input: AddPhoneInput, now = Da
     shown = password
   }
   const changed = !existing || existing.agent !== record.agent || existing.transport !== record.transport
-  if (changed) phones.save(record, {type: existing ? 'phone.updated' : 'phone.added', ts: now, origin: 'cli', agent: record.agent ?? undefined, data: {phone: id, agent: record.agent, transport: record.transport}})
-  if (existing && input.resetSecret) phones.event({type: 'phone.secret_reset', ts: now, origin: 'cli', data: {phone: id}})
+  if (changed) await phones.save(record, {type: existing ? 'phone.updated' : 'phone.added', ts: now, origin: 'cli', agent: record.agent ?? undefined, data: {phone: id, agent: record.agent, transport: record.transport}})
+  if (existing && input.resetSecret) await phones.event({type: 'phone.secret_reset', ts: now, origin: 'cli', data: {phone: id}})
   // The agent rings on this phone from now on.
   if (agent) {
     const a = await ctx.store.getAgent(agent)
@@ -98,8 +100,8 @@ export async function addPhone(ctx: PhoneContext, input: AddPhoneInput, now = Da
 }
 
 export async function removePhone(ctx: PhoneContext, id: string, now = Date.now()): Promise<PhoneResult> {
-  const phones = new PhoneStore(ctx.store)
-  const existing = mustPhone(phones, id)
+  const phones = repositoriesOf(ctx.store).phones
+  const existing = await mustPhone(phones, id)
   let asterisk: Applied = 'applied'
   let asteriskError: string | null = null
   const rest = ctx.ari()
@@ -111,7 +113,7 @@ export async function removePhone(ctx: PhoneContext, id: string, now = Date.now(
       ;({asterisk, asteriskError} = failure(err))
     }
   }
-  phones.remove(existing.id, {type: 'phone.removed', ts: now, origin: 'cli', agent: existing.agent ?? undefined, data: {phone: existing.id, agent: existing.agent}})
+  await phones.remove(existing.id, {type: 'phone.removed', ts: now, origin: 'cli', agent: existing.agent ?? undefined, data: {phone: existing.id, agent: existing.agent}})
   removePhoneSecret(ctx.paths, existing.id)
   return {phone: existing, created: false, password: null, username: existing.id, server: sipServer(ctx.paths), asterisk, asteriskError}
 }
@@ -138,7 +140,7 @@ export interface LiveContact {
 }
 
 export async function listPhones(ctx: PhoneContext, live: readonly LiveContact[] = []): Promise<PhoneRow[]> {
-  const rows = new PhoneStore(ctx.store).list()
+  const rows = await repositoriesOf(ctx.store).phones.list()
   const rest = ctx.ari()
   const states = new Map<string, PhoneRow['state']>()
   if (rest) {
@@ -164,18 +166,18 @@ export async function listPhones(ctx: PhoneContext, live: readonly LiveContact[]
   })
 }
 
-export function showPhone(ctx: PhoneContext, id: string, opts: {showSecret?: boolean} = {}): PhoneResult {
-  const p = mustPhone(new PhoneStore(ctx.store), id)
+export async function showPhone(ctx: PhoneContext, id: string, opts: {showSecret?: boolean} = {}): Promise<PhoneResult> {
+  const p = await mustPhone(repositoriesOf(ctx.store).phones, id)
   // show reads the store only: it does not say Asterisk has the phone (phone list asks it).
   return {phone: p, created: false, password: opts.showSecret ? readPhoneSecret(ctx.paths, p.id) : null, username: p.id, server: sipServer(ctx.paths), asterisk: 'not asked', asteriskError: null}
 }
 
 /** Every phone in the store, pushed again (the engine on connect: converges after an Asterisk restart or wipe). */
-export async function applyAllPhones(store: SqliteStore, paths: Paths, rest: AriRest, only?: string): Promise<{applied: number; failed: {id: string; error: string}[]}> {
+export async function applyAllPhones(store: Store, paths: Paths, rest: AriRest, only?: string): Promise<{applied: number; failed: {id: string; error: string}[]}> {
   const failed: {id: string; error: string}[] = []
   let applied = 0
   const agents = new Map((await store.listAgents()).map((a) => [a.id, a]))
-  for (const p of new PhoneStore(store).list()) {
+  for (const p of await repositoriesOf(store).phones.list()) {
     if (only !== undefined && p.id !== only) continue
     const password = readPhoneSecret(paths, p.id)
     if (!password) {
@@ -193,8 +195,26 @@ export async function applyAllPhones(store: SqliteStore, paths: Paths, rest: Ari
   return {applied, failed}
 }
 
-function mustPhone(phones: PhoneStore, id: string): PhoneRecord {
-  const p = phones.get(id)
+/**
+ * The store's phones as the engine uses them. The engine asks ids() synchronously, just
+ * before apply(): it answers with the ids read at start or by the last apply(), which reads
+ * them again. A phone of no agent added while the engine runs is therefore watched from the
+ * next phone change or reconnect on (an agent's phone is watched through its agent at once).
+ */
+export async function phoneBook(store: Store, paths: Paths): Promise<PhoneBook> {
+  const phones = repositoriesOf(store).phones
+  let ids = (await phones.list()).map((p) => p.id)
+  return {
+    ids: () => ids,
+    apply: async (rest, only) => {
+      ids = (await phones.list()).map((p) => p.id)
+      return applyAllPhones(store, paths, rest, only)
+    },
+  }
+}
+
+async function mustPhone(phones: PhoneRepository, id: string): Promise<PhoneRecord> {
+  const p = await phones.get(id)
   if (!p) throw new UserError(`Phone "${id}" does not exist`, {suggestion: 'See the phones with: callctl phone list', exitCode: 1, code: 'not_found'})
   return p
 }

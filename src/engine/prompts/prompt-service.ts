@@ -1,12 +1,13 @@
 import {chmodSync, mkdirSync, renameSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import type {SqliteStore} from '../store/sqlite-store.js'
+import {repositoriesOf} from '../store/repositories.js'
+import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
 import type {Paths} from '../util/paths.js'
 import {convertForAsterisk, synthesize, wavDurationMs} from './audio.js'
 import {promptLocation} from './locations.js'
-import {SqlitePromptRepository, type PromptRecord} from './prompt-store.js'
+import type {PromptRecord} from './prompt-store.js'
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/
 const LANG = /^[a-z]{2,3}(-[A-Za-z]{2,4})?$/
@@ -21,7 +22,7 @@ function check(name: string, language: string): void {
  * never built from anything a caller or a file controls. Written to a temporary name
  * and renamed, so Asterisk never plays half a file.
  */
-async function store(store: SqliteStore, paths: Paths, name: string, language: string, source: PromptRecord['source'], text: string | null, produce: (out: string) => Promise<void>): Promise<PromptRecord> {
+async function store(store: Store, paths: Paths, name: string, language: string, source: PromptRecord['source'], text: string | null, produce: (out: string) => Promise<void>): Promise<PromptRecord> {
   const loc = promptLocation(paths)
   const dir = join(loc.hostDir, language)
   mkdirSync(dir, {recursive: true})
@@ -35,16 +36,16 @@ async function store(store: SqliteStore, paths: Paths, name: string, language: s
     rmSync(tmp, {force: true})
   }
   const record: PromptRecord = {name, language, file: `${loc.asteriskDir}/${language}/${name}`, source, text, durationMs: wavDurationMs(final), createdAt: Date.now()}
-  await new SqlitePromptRepository(store.db).save(record)
+  await repositoriesOf(store).prompts.save(record)
   return record
 }
 
-export function addPrompt(s: SqliteStore, paths: Paths, name: string, file: string, language: string): Promise<PromptRecord> {
+export function addPrompt(s: Store, paths: Paths, name: string, file: string, language: string): Promise<PromptRecord> {
   check(name, language)
   return store(s, paths, name, language, 'upload', null, (out) => convertForAsterisk(file, out))
 }
 
-export function ttsPrompt(s: SqliteStore, paths: Paths, name: string, text: string, language: string): Promise<PromptRecord> {
+export function ttsPrompt(s: Store, paths: Paths, name: string, text: string, language: string): Promise<PromptRecord> {
   check(name, language)
   if (!text.trim() || text.length > 2000) throw new UserError('The text must be 1 to 2000 characters', {exitCode: 2})
   const raw = join(tmpdir(), `callctl-tts-${process.pid}-${Date.now()}.wav`)

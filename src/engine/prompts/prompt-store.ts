@@ -33,21 +33,25 @@ export class SqlitePromptRepository implements PromptRepository {
   }
 
   async list(): Promise<PromptRecord[]> {
-    return (this.db.prepare('SELECT name, language, file, source, text, duration_ms, created_at FROM prompts ORDER BY name, language').all() as Record<string, unknown>[]).map((r) => ({
-      name: r.name as string,
-      language: r.language as string,
-      file: r.file as string,
-      source: r.source as 'upload' | 'tts',
-      text: (r.text as string | null) ?? null,
-      durationMs: (r.duration_ms as number | null) ?? null,
-      createdAt: r.created_at as number,
-    }))
+    return (this.db.prepare('SELECT name, language, file, source, text, duration_ms, created_at FROM prompts ORDER BY name, language').all() as Record<string, unknown>[]).map(toPrompt)
   }
 
   async remove(name: string, language?: string): Promise<number> {
     return language
       ? this.db.prepare('DELETE FROM prompts WHERE name = ? AND language = ?').run(name, language).changes
       : this.db.prepare('DELETE FROM prompts WHERE name = ?').run(name).changes
+  }
+}
+
+export function toPrompt(r: Record<string, unknown>): PromptRecord {
+  return {
+    name: r.name as string,
+    language: r.language as string,
+    file: r.file as string,
+    source: r.source as 'upload' | 'tts',
+    text: (r.text as string | null) ?? null,
+    durationMs: r.duration_ms === null || r.duration_ms === undefined ? null : Number(r.duration_ms),
+    createdAt: Number(r.created_at),
   }
 }
 

@@ -1,6 +1,7 @@
 import {AriHttp} from '../ari/index.js'
 import {loadEngineConfig} from '../config/engine-config.js'
-import {withSqliteStore} from '../config/open-store.js'
+import {withStore} from '../config/open-store.js'
+import {repositoriesOf} from '../store/repositories.js'
 import {exportRecordings, purgeRecordings, type AriSource, type ExportedRecording, type PurgeResult} from './recordings.js'
 
 // The recordings commands' work against the configured store and Asterisk, so the
@@ -13,10 +14,10 @@ function configuredAri(configFile: string | undefined): AriSource {
 
 /** Copies a recording, or every recording of a call, to `out` (a file or an existing directory). */
 export function exportConfiguredRecordings(configFile: string | undefined, target: {name?: string; callId?: string}, out: string): Promise<ExportedRecording[]> {
-  return withSqliteStore(configFile, 'recordings', (store) => exportRecordings(store.db, target, out, configuredAri(configFile)))
+  return withStore(configFile, (store) => exportRecordings(repositoriesOf(store).recordings, target, out, configuredAri(configFile)))
 }
 
 /** Deletes recordings that started before `now - olderThanMs`, from Asterisk and the list (or only counts them). */
 export function purgeConfiguredRecordings(configFile: string | undefined, o: {olderThanMs: number; now: number; dryRun?: boolean}): Promise<PurgeResult> {
-  return withSqliteStore(configFile, 'recordings', (store) => purgeRecordings(store.db, {...o, ari: configuredAri(configFile)}))
+  return withStore(configFile, (store) => purgeRecordings(repositoriesOf(store).recordings, {...o, ari: configuredAri(configFile)}))
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3'
 import {chmodSync, existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isNotFound, type AriRest, type RecordingEvent} from '../ari/port.js'
@@ -7,7 +6,7 @@ import {wavDurationMs} from '../prompts/audio.js'
 import {errorMessage} from '../util/errors.js'
 import type {EventLog} from '../calls/event-log.js'
 import type {Logger} from '../util/log.js'
-import {SqliteRecordings} from './recording-store.js'
+import type {RecordingRepository, RecordingRow} from './recording-store.js'
 
 /** Call ids become file names in Asterisk's spool: nothing that could leave the directory. */
 export const SAFE_ID = /^[A-Za-z0-9._-]+$/
@@ -20,7 +19,7 @@ export const SETTLE_GRACE_MS = 5_000
 
 export interface RecorderOptions {
   ari: Pick<AriRest, 'recordBridge' | 'stopRecording' | 'downloadStoredRecording'>
-  db: Database.Database
+  recordings: RecordingRepository
   log: Logger
   /** Asterisk's recording spool on this machine (see location.ts), or null. */
   hostDir?: string | null
@@ -37,12 +36,12 @@ export interface RecorderOptions {
  * caller leaves, so the end of a call needs no request. Never throws into the engine.
  */
 export class Recorder implements CallRecorder {
-  private readonly recordings: SqliteRecordings
+  private readonly recordings: RecordingRepository
   private readonly hostDir: string | null
   private readonly now: () => number
 
   constructor(private readonly opts: RecorderOptions) {
-    this.recordings = new SqliteRecordings(opts.db)
+    this.recordings = opts.recordings
     this.hostDir = opts.hostDir ?? null
     this.now = opts.now ?? Date.now
     if (this.hostDir) this.tightenDir(this.hostDir)
@@ -53,11 +52,7 @@ export class Recorder implements CallRecorder {
   }
 
   callEnded(callId: string): void {
-    try {
-      this.recordings.callEnded(callId, this.now())
-    } catch (err) {
-      this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)})
-    }
+    void this.recordings.callEnded(callId, this.now()).catch((err: unknown) => this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)}))
     // Asterisk's RecordingFinished is sent to apps subscribed to the bridge; a bridge
     // destroyed as the call ends can take that subscription (and the event) with it. A
     // recording still open a little later is asked about instead of left open for ever.
@@ -71,9 +66,9 @@ export class Recorder implements CallRecorder {
    * then a stored file makes it finished, no file makes it failed. Each ends exactly once.
    */
   async settleOpen(which: (r: {callId: string; name: string}) => boolean): Promise<number> {
-    let open: ReturnType<SqliteRecordings['open']>
+    let open: RecordingRow[]
     try {
-      open = this.recordings.open()
+      open = await this.recordings.open()
     } catch (err) {
       // Runs from a timer: a store closed meanwhile (the engine stopped) is no reason to crash.
       this.opts.log.warn('could not read open recordings', {error: errorMessage(err)})
@@ -107,7 +102,7 @@ export class Recorder implements CallRecorder {
       },
     )
     if (stopped) await new Promise((r) => setTimeout(r, 500))
-    if (this.recordings.get(name)?.state !== 'recording') return // its event came meanwhile
+    if ((await this.recordings.get(name))?.state !== 'recording') return // its event came meanwhile
     // Stored: its file is in the spool here, or Asterisk has it (ARI has no HEAD: the bytes come too).
     let stored = this.hostDir !== null && existsSync(join(this.hostDir, `${name}.${FORMAT}`))
     if (!stored) {
@@ -118,17 +113,13 @@ export class Recorder implements CallRecorder {
         if (!isNotFound(err)) throw err
       }
     }
-    if (this.recordings.get(name)?.state !== 'recording') return
+    if ((await this.recordings.get(name))?.state !== 'recording') return
     const recording = {name, format: FORMAT, state: stored ? 'done' : 'failed', target_uri: '', ...(stored ? {} : {cause: 'lost: Asterisk has no such recording'})}
-    this.settle({type: stored ? 'RecordingFinished' : 'RecordingFailed', recording} as RecordingEvent, true)
+    await this.settle({type: stored ? 'RecordingFinished' : 'RecordingFailed', recording} as RecordingEvent, true)
   }
 
   onRecordingEvent(e: RecordingEvent): void {
-    try {
-      this.settle(e)
-    } catch (err) {
-      this.opts.log.error('could not save a finished recording', {recording: e.recording.name, error: errorMessage(err)})
-    }
+    void this.settle(e).catch((err: unknown) => this.opts.log.error('could not save a finished recording', {recording: e.recording.name, error: errorMessage(err)}))
   }
 
   private async start(c: {callId: string; bridgeId: string; queue: string | null; agent: string | null; number: string}): Promise<void> {
@@ -136,30 +127,25 @@ export class Recorder implements CallRecorder {
       this.opts.log.error('not recording a call whose id is unsafe as a file name', {call: c.callId})
       return
     }
-    // Call ids already read call-…: the recording is named after the call.
-    const name = this.freeName(c.callId)
-    this.recordings.insert({name, callId: c.callId, queue: c.queue, agent: c.agent, number: c.number, startedAt: this.now(), format: FORMAT})
+    // Call ids already read call-…: the recording is named after the call; a call connected
+    // a second time (e.g. after a transfer) gets a second recording.
+    const row = {callId: c.callId, queue: c.queue, agent: c.agent, number: c.number, startedAt: this.now(), format: FORMAT}
+    let name = c.callId
+    for (let i = 2; !(await this.recordings.insert({...row, name})); i++) name = `${c.callId}-${i}`
     try {
       await this.opts.ari.recordBridge(c.bridgeId, {name, format: FORMAT, ifExists: 'fail', beep: false})
       this.opts.events?.append({type: 'recording.started', callId: c.callId, queue: c.queue, agent: c.agent, data: {recording: name}})
     } catch (err) {
       // Kept as a failed row: a call that should have been recorded and was not must show.
-      this.recordings.fail(name, this.now(), errorMessage(err))
+      await this.recordings.fail(name, this.now(), errorMessage(err))
       this.opts.events?.append({type: 'recording.failed', callId: c.callId, queue: c.queue, agent: c.agent, data: {recording: name, error: errorMessage(err)}})
       this.opts.log.warn('recording did not start', {call: c.callId, recording: name, error: errorMessage(err)})
     }
   }
 
-  /** A call connected a second time (e.g. after a transfer) gets a second recording. */
-  private freeName(base: string): string {
-    let name = base
-    for (let i = 2; this.recordings.exists(name); i++) name = `${base}-${i}`
-    return name
-  }
-
   /** `checked`: Asterisk never reported the end; the recorder asked it (the event says so). */
-  private settle(e: RecordingEvent, checked = false): void {
-    const row = this.recordings.get(e.recording.name)
+  private async settle(e: RecordingEvent, checked = false): Promise<void> {
+    const row = await this.recordings.get(e.recording.name)
     if (!row) return this.tightenFile(e.recording.name, e.recording.format)
     // Settled already (its event and the recorder's own check can both arrive): once only.
     if (row.state !== 'recording') return
@@ -180,20 +166,15 @@ export class Recorder implements CallRecorder {
         if (!(failed && code === 'ENOENT')) this.opts.log.warn('recording file not reachable on this machine', {recording: row.name, error: errorMessage(err)})
       }
     }
+    const error = failed ? (e.recording.cause ?? 'recording failed') : null
+    // Settled meanwhile by the other path (its event and the recorder's own check): once only.
+    if (!(await this.recordings.finish(row.name, {state: failed ? 'failed' : 'done', endedAt: this.now(), durationMs, hostPath, sizeBytes, error}))) return
     this.opts.events?.append({
       type: failed ? 'recording.failed' : 'recording.finished',
       callId: row.callId,
       queue: row.queue,
       agent: row.agent,
-      data: {recording: row.name, durationMs, sizeBytes, ...(failed ? {error: e.recording.cause ?? 'recording failed'} : {}), ...(checked ? {checked: true} : {})},
-    })
-    this.recordings.finish(row.name, {
-      state: failed ? 'failed' : 'done',
-      endedAt: this.now(),
-      durationMs,
-      hostPath,
-      sizeBytes,
-      error: failed ? (e.recording.cause ?? 'recording failed') : null,
+      data: {recording: row.name, durationMs, sizeBytes, ...(failed ? {error} : {}), ...(checked ? {checked: true} : {})},
     })
   }
 

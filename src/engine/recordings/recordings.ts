@@ -1,19 +1,18 @@
-import type Database from 'better-sqlite3'
 import {chmodSync, copyFileSync, constants, existsSync, rmSync, statSync, writeFileSync, renameSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {isNotFound, type AriRest} from '../ari/port.js'
 import {parseDuration} from '../util/duration.js'
 import {errorMessage, UserError} from '../util/errors.js'
 import {FILE_MODE, SAFE_ID} from './recorder.js'
-import {SqliteRecordings, type RecordingQuery, type RecordingRow} from './recording-store.js'
+import type {RecordingQuery, RecordingRepository, RecordingRow} from './recording-store.js'
 
 export type {RecordingQuery, RecordingRow} from './recording-store.js'
 
 /** Asterisk is only asked when a file is not on this machine (so listing never needs it). */
 export type AriSource = () => Pick<AriRest, 'downloadStoredRecording' | 'deleteStoredRecording'>
 
-export function listRecordings(db: Database.Database, q: RecordingQuery): RecordingRow[] {
-  return new SqliteRecordings(db).list(q)
+export function listRecordings(recordings: RecordingRepository, q: RecordingQuery): Promise<RecordingRow[]> {
+  return recordings.list(q)
 }
 
 export interface ExportedRecording {
@@ -30,8 +29,8 @@ export interface ExportedRecording {
  * recording, a file path. Each file is written under a temporary name and renamed, so a
  * cron job never sees half a file, and is readable by its owner and group only.
  */
-export async function exportRecordings(db: Database.Database, target: {name?: string; callId?: string}, out: string, ari: AriSource): Promise<ExportedRecording[]> {
-  const rows = pick(new SqliteRecordings(db), target)
+export async function exportRecordings(recordings: RecordingRepository, target: {name?: string; callId?: string}, out: string, ari: AriSource): Promise<ExportedRecording[]> {
+  const rows = await pick(recordings, target)
   const toDir = existsSync(out) && statSync(out).isDirectory()
   if (!toDir && rows.length > 1) {
     throw new UserError(`Call ${target.callId} has ${rows.length} recordings; --out must be a directory`, {suggestion: `Create the directory first: mkdir -p ${out}`, exitCode: 2})
@@ -45,15 +44,15 @@ export async function exportRecordings(db: Database.Database, target: {name?: st
   return done
 }
 
-function pick(recordings: SqliteRecordings, target: {name?: string; callId?: string}): RecordingRow[] {
+async function pick(recordings: RecordingRepository, target: {name?: string; callId?: string}): Promise<RecordingRow[]> {
   if (target.name !== undefined) {
-    const r = SAFE_ID.test(target.name) ? recordings.get(target.name) : undefined
+    const r = SAFE_ID.test(target.name) ? await recordings.get(target.name) : undefined
     if (!r) throw new UserError(`No recording named "${target.name}"`, {suggestion: 'See the names with: callctl recordings list', exitCode: 1, code: 'not_found'})
     if (r.state === 'failed') throw new UserError(`Recording ${r.name} failed: ${r.error ?? 'unknown error'}`, {exitCode: 1, code: 'recording_failed'})
     return [r]
   }
   if (target.callId === undefined) throw new UserError('Say which recording: a name or a call id', {exitCode: 2})
-  const all = recordings.list({callId: target.callId}).reverse()
+  const all = (await recordings.list({callId: target.callId})).reverse()
   const rows = all.filter((r) => r.state !== 'failed')
   if (rows.length === 0) {
     const why = all.length ? `its recording failed (${all[0]!.error ?? 'unknown error'})` : 'it has no recording'
@@ -122,13 +121,12 @@ const LIVE_GRACE_MS = 86_400_000
  * and from the table. A row whose file Asterisk could not delete is kept, so it can be
  * tried again. Nothing is purged unless asked: the retention default is none.
  */
-export async function purgeRecordings(db: Database.Database, o: {olderThanMs: number; now?: number; dryRun?: boolean; ari: AriSource}): Promise<PurgeResult> {
-  const recordings = new SqliteRecordings(db)
+export async function purgeRecordings(recordings: RecordingRepository, o: {olderThanMs: number; now?: number; dryRun?: boolean; ari: AriSource}): Promise<PurgeResult> {
   const now = o.now ?? Date.now()
   let client: ReturnType<AriSource> | undefined
   const ari: AriSource = () => (client ??= o.ari())
   const cutoff = now - o.olderThanMs
-  const rows = recordings.startedBefore(cutoff)
+  const rows = await recordings.startedBefore(cutoff)
   const res: PurgeResult = {cutoff, dryRun: !!o.dryRun, matched: rows.length, deleted: 0, alreadyGone: 0, skipped: 0, failed: [], names: []}
   for (const r of rows) {
     if (r.state === 'recording' && r.startedAt > now - LIVE_GRACE_MS) {
@@ -145,7 +143,7 @@ export async function purgeRecordings(db: Database.Database, o: {olderThanMs: nu
       continue
     }
     if (r.hostPath) rmSync(r.hostPath, {force: true})
-    recordings.delete(r.name)
+    await recordings.delete(r.name)
     res.names.push(r.name)
     res.deleted++
     if (gone === 'absent') res.alreadyGone++
