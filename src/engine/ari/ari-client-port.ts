@@ -3,7 +3,8 @@ import type {Logger} from '../util/log.js'
 import {AriHttp, REST_TIMEOUT_MS} from './http-rest.js'
 import type {AriCredentials, AriEventMap, AriEventType, AriPort, ConnectionState} from './port.js'
 import {ARI_EVENT_TYPES, AriAuthError, AriTransportError} from './port.js'
-import {restTransportFrom, SocketRest, type RestTransport} from './ws-rest.js'
+import {restTransportFrom, type RestTransport} from './ws-rest.js'
+import {extraLanesFrom, RestLanes} from './rest-lanes.js'
 
 // swagger-client 2.0 (inside ari-client) installs a global `log` that prints its
 // "deprecated version of Swagger" notice to stdout, corrupting --json output, and keeps
@@ -82,7 +83,10 @@ class AriClientPort extends AriHttp implements AriPort {
   constructor(private readonly opts: ConnectOptions) {
     super(opts.creds)
     this.app = opts.app
-    if ((opts.rest ?? restTransportFrom(process.env)) === 'websocket') this.socketRest = new SocketRest(REST_TIMEOUT_MS)
+    if ((opts.rest ?? restTransportFrom(process.env)) === 'websocket') {
+      this.restLanes = new RestLanes(REST_TIMEOUT_MS, extraLanesFrom(process.env))
+      this.socketRest = this.restLanes.main
+    }
   }
 
   on<K extends AriEventType>(type: K, handler: (event: AriEventMap[K]) => void): void {
@@ -142,10 +146,12 @@ class AriClientPort extends AriHttp implements AriPort {
         }
         leanEvents(client)
         // REST over the event socket from now on (when so configured and Asterisk takes it), until it closes.
-        if (this.socketRest && client._ws && !(await this.socketRest.probe(client._ws, PROBE_MS)) && this.client === client && !this.warnedNoSocketRest) {
+        const overSocket = this.socketRest && client._ws ? await this.socketRest.probe(client._ws, PROBE_MS) : false
+        if (this.socketRest && !overSocket && this.client === client && !this.warnedNoSocketRest) {
           this.warnedNoSocketRest = true
           this.opts.log.warn('Asterisk does not answer REST over its event WebSocket (Asterisk 22 does): REST stays on HTTP', {url: this.opts.creds.url})
         }
+        if (overSocket && this.client === client) this.restLanes?.openExtras(this.opts.creds, this.app, PROBE_MS)
         if (this.closed) return this.detach(client)
         if (this.client !== client) throw new Error('event socket closed while starting')
         // The refused attempts of an outage are not Asterisk being slow.
@@ -196,6 +202,7 @@ class AriClientPort extends AriHttp implements AriPort {
       this.client = undefined
       // Requests waiting on this socket get no answer; new ones go over HTTP until the next one opens.
       this.socketRest?.detach('event socket closed')
+      this.restLanes?.closeExtras('event socket closed')
       if (this.pingTimer) clearInterval(this.pingTimer)
       this.pingTimer = undefined
     }
@@ -237,7 +244,9 @@ class AriClientPort extends AriHttp implements AriPort {
     this.closed = true
     this.wake?.()
     // Requests already on the socket get their answers (as they would over HTTP); new ones go over HTTP.
-    await this.socketRest?.drain(2_000)
+    if (this.restLanes) await this.restLanes.drain(2_000)
+    else await this.socketRest?.drain(2_000)
+    this.restLanes?.closeExtras('closing')
     const ws = (this.client as unknown as {_ws?: ClosingSocket} | undefined)?._ws
     if (this.client) this.detach(this.client)
     await this.reconnecting

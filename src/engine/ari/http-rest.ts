@@ -25,6 +25,7 @@ import {AriAuthError, AriRequestError, AriTransportError} from './port.js'
 import {AriPressure} from './pressure.js'
 import {restCounter} from './rest-count.js'
 import {SocketRestFailure, type SocketRest} from './ws-rest.js'
+import type {RestLanes} from './rest-lanes.js'
 
 type Query = Record<string, string | number | boolean | undefined>
 
@@ -68,6 +69,8 @@ export class AriHttp implements AriRest {
    * requests go over it; binary answers and everything while it is down go over HTTP.
    */
   protected socketRest: SocketRest | null = null
+  /** Several sockets (rest-lanes.ts), when the port opened them; preferred over socketRest. */
+  protected restLanes: RestLanes | null = null
 
   constructor(readonly creds: AriCredentials) {
     this.base = creds.url.replace(/\/+$/, '') + '/ari'
@@ -80,8 +83,9 @@ export class AriHttp implements AriRest {
 
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown, raw = false): Promise<T> {
     // The event socket carries text only: a recording's bytes always come over HTTP.
-    if (!raw && this.socketRest?.open) {
-      const answer = await this.overSocket(this.socketRest, method, path, query, body)
+    const lane = raw ? null : this.restLanes ? this.restLanes.pick(path, query) : this.socketRest?.open ? this.socketRest : null
+    if (lane) {
+      const answer = await this.overSocket(lane, method, path, query, body)
       if (answer) return answerOf<T>(answer.status, answer.body, method, path)
     }
     if (restCounter.enabled) restCounter.count('http', method, path)
