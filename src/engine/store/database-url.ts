@@ -9,18 +9,18 @@ export function isPostgresUrl(database: string): boolean {
 /**
  * The database as it may be shown: a PostgreSQL URL with its password (in the user part
  * or a `password=` parameter) replaced by ***; a file path as it is. Works on text that is
- * not a valid URL too, so a typo is never printed with the secret in it.
+ * not a valid URL too (a password with an unescaped @, / or ?): everything between the
+ * first : of the user part and the last @ is masked, so a typo is never printed with the
+ * secret in it, at worst with more masked than needed.
  */
 export function maskDatabase(database: string): string {
   if (!isPostgresUrl(database)) return database
   const start = database.indexOf('//') + 2
-  const end = database.slice(start).search(/[/?#]/)
-  const authority = end < 0 ? database.slice(start) : database.slice(start, start + end)
-  // The user part ends at the last @ of the authority (a password may hold an unescaped @).
-  const at = authority.lastIndexOf('@')
-  const colon = at < 0 ? -1 : authority.slice(0, at).indexOf(':')
-  const masked = colon < 0 ? authority : `${authority.slice(0, colon)}:***${authority.slice(at)}`
-  return (database.slice(0, start) + masked + database.slice(start + authority.length)).replace(/([?&]password=)[^&#]*/gi, '$1***')
+  const rest = database.slice(start)
+  const at = rest.lastIndexOf('@')
+  const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':')
+  const masked = colon < 0 ? rest : `${rest.slice(0, colon)}:***${rest.slice(at)}`
+  return (database.slice(0, start) + masked).replace(/([?&]password=)[^&#]*/gi, '$1***')
 }
 
 /** host:port/database of a PostgreSQL URL, for messages about reaching it. */
