@@ -488,6 +488,30 @@ describe('PostgreSQL store', () => {
     expect((await collect(old)).map((e) => e.type)).toEqual(['agent.login'])
   })
 
+  it('makes an append that waited for a takeover see the new epoch, and write nothing', async () => {
+    const url = postgres.fresh()
+    const name = new URL(url).pathname.slice(1)
+    const old = await PgStore.open(url, {fence: {key: 'engine', epoch: 1}})
+    opened.push(old)
+    cluster.psql(`INSERT INTO leadership (key, epoch) VALUES ('engine', 1)`, name)
+    const takeover = new pg.Client({connectionString: url})
+    await takeover.connect()
+    try {
+      await takeover.query('BEGIN')
+      await takeover.query(`SELECT epoch FROM leadership WHERE key = 'engine' FOR UPDATE`)
+      // The old leader's append (one statement) queues behind the takeover's row lock...
+      const append = old.appendEvents([{type: 'agent.login', ts: 1, agent: 'x'}]).catch((e: unknown) => e)
+      await until('the append waits for the takeover', () => waiting(name).some((w) => w === 'transactionid' || w === 'tuple'))
+      // ...which raises the epoch and commits: the append reads the new row, and stops.
+      await takeover.query(`UPDATE leadership SET epoch = 2 WHERE key = 'engine'`)
+      await takeover.query('COMMIT')
+      expect(await append).toMatchObject({name: 'FencedError', current: 2})
+    } finally {
+      await takeover.end()
+    }
+    expect(await old.lastEventId()).toBe(0)
+  })
+
   it('migrates an empty database once when several engines start on it at the same moment', async () => {
     const url = postgres.fresh()
     const name = new URL(url).pathname.slice(1)
