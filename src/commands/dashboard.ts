@@ -39,7 +39,7 @@ Thresholds (warn/alert) colour figures yellow and red. Defaults: ${summarizeThre
     const {flags} = await this.parse(Dashboard)
     const config = loadEngineConfig({file: flags.config, requireAri: false})
     const thresholds = loadThresholds({file: flags.thresholds, defaultFile: join(config.paths.home, 'dashboard.yaml'), flags: flags.threshold})
-    const connect = () => connectToEngine(config.paths, config.api)
+    const connect = () => connectToEngine(config.paths, config.api, {database: config.database, app: config.ari.app})
     if (flags.once || this.jsonEnabled() || !process.stdout.isTTY || !process.stdin.isTTY) return fetchBoard(connect, thresholds)
     const {runDashboard} = await loadLiveDashboard()
     await runDashboard({

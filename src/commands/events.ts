@@ -130,7 +130,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
     let tail: ReturnType<typeof setInterval> | null = null
     const ended: {lost?: UserError} = {}
     try {
-      client = await connectToEngine(config.paths, config.api)
+      client = await connectToEngine(config.paths, config.api, {database: config.database, app: config.ari.app})
       client.onClose(() => {
         if (stopping) return
         ended.lost = new UserError('The engine closed the connection; no more events will arrive', {suggestion: 'Check the engine log, then run callctl events --follow again.', code: 'disconnected'})

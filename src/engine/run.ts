@@ -24,6 +24,11 @@ import {keepCallRows} from './reports/call-rows.js'
 import {phoneBook} from './phones/phones.js'
 import {repositoriesOf} from './store/repositories.js'
 import {SipGuard} from './sip/sip-guard.js'
+import {hostname} from 'node:os'
+import {isPostgresUrl} from './store/database-url.js'
+import {PgStore} from './store/pg/pg-store.js'
+import {holderName, Lease, type LeaderView} from './leadership/lease.js'
+import {DEFAULT_LEASE_MS, Leadership, waitToLead} from './leadership/leadership.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -37,9 +42,15 @@ export interface RunningEngine {
    * Idempotent; bounded in time whatever state Asterisk and the store are in. Calls stay
    * in Asterisk for the next engine, unless `endCalls` says why to end them (system-ended).
    */
-  stop(o?: {endCalls?: string}): Promise<void>
+  stop(o?: {endCalls?: string; stepDown?: boolean}): Promise<void>
   /** Resolves if the database file is removed or replaced under the engine: stop it, then start again. */
   storeLost: Promise<StoreLoss>
+  /**
+   * Resolves (with why) when an engine on a shared PostgreSQL store stops leading: stop it
+   * with `stepDown` (its unwritten events are the old leader's view and are dropped, not
+   * kept for a replay), then start again, to stand by.
+   */
+  leadershipLost: Promise<string>
 }
 
 export const VERSION = '0.1.0'
@@ -52,8 +63,10 @@ export interface StartOptions {
   apiPort?: number
   /** The engine lock, when the caller took it earlier (the demo, before it writes its setup). */
   lock?: EngineLock
-  /** Stops a start still waiting for Asterisk: startEngine then rejects with ConnectAborted. */
+  /** Stops a start still waiting for Asterisk (or standing by): startEngine then rejects. */
   abort?: AbortSignal
+  /** How long a leader's lease lasts without renewal (shared PostgreSQL store); CALLCTL_LEASE_MS. */
+  leaseMs?: number
 }
 
 /**
@@ -65,7 +78,9 @@ export interface StartOptions {
  * never the password.
  */
 export async function startEngine(config: EngineConfig, log: Logger, opts: StartOptions = {}): Promise<RunningEngine> {
-  const lock = opts.lock ?? acquireEngineLock(config.paths, config.ari.app)
+  // On a shared PostgreSQL store the leadership row decides who touches Asterisk (a
+  // second engine stands by), not a file in one machine's callctl home.
+  const lock = opts.lock ?? (isPostgresUrl(config.database) ? {file: '', release() {}} : acquireEngineLock(config.paths, config.ari.app))
   const undo: (() => Promise<void> | void)[] = [() => lock.release()]
   const unwind = async () => {
     for (const fn of undo.reverse()) await fn()
@@ -81,6 +96,8 @@ export async function startEngine(config: EngineConfig, log: Logger, opts: Start
 async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock: EngineLock, undo: (() => Promise<void> | void)[]): Promise<RunningEngine> {
   /** Set by a stop that ends the calls (the demo's): why they were ended. */
   let endCalls: string | undefined
+  /** Set by a stop after the lead was lost. */
+  let stepDown = false
   const startedAt = Date.now()
   const port = opts.apiPort ?? config.api.port
   // Filled in once the engine runs; until then only engine.status answers.
@@ -101,8 +118,12 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     throw err
   }
   undo.push(() => api.close())
-  writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date(startedAt).toISOString()})
-  undo.push(() => clearEndpoint(config.paths, process.pid))
+  const announce = () => {
+    writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date(startedAt).toISOString()})
+    undo.push(() => clearEndpoint(config.paths, process.pid))
+  }
+  // A standby does not announce itself: clients of this home would reach it instead of the leader.
+  if (!isPostgresUrl(config.database)) announce()
 
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = await openStore(config.database, {busyTimeoutMs: 100, log})
@@ -118,6 +139,26 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
       watch.stop()
       await watch.saveIfLost()
     })
+  }
+  // Several engines on one PostgreSQL store: stand by until this one leads.
+  let leadership: Leadership | null = null
+  let leaderSeen: LeaderView | null = null
+  if (store instanceof PgStore) {
+    const leaseMs = opts.leaseMs ?? (Number(process.env.CALLCTL_LEASE_MS) || DEFAULT_LEASE_MS)
+    const lease = new Lease({url: config.database, key: config.ari.app, holder: holderName(hostname(), process.pid), leaseMs})
+    undo.push(() => lease.close())
+    api.notReady = {code: 'standby', message: 'This engine stands by: another engine leads', suggestion: 'callctl engine status names the leader; clients find it by themselves.'}
+    handlers['engine.status'] = () => ({...status(), role: 'standby', leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live}})
+    const claim = await waitToLead({lease, log, apiUrl, abort: opts.abort, onLeader: (v) => (leaderSeen = v)})
+    store.setFence(claim.fence)
+    const lead = new Leadership({lease, claim, log, apiUrl, leaseMs})
+    leadership = lead
+    store.onFenced = (err) => lead.lose(err.message)
+    // Last on the way out (undo runs in reverse): the lease ends once this engine has stopped acting.
+    undo.push(() => lead.release())
+    api.notReady = {code: 'engine_starting', message: 'The engine is starting (connecting to Asterisk)', suggestion: 'Try again in a moment; callctl engine status shows the link.'}
+    announce()
+    log.info(`leading app "${config.ari.app}" (epoch ${claim.fence.epoch}); connecting to Asterisk`)
   }
   await replaySpilledEvents(config.paths.home, store, log)
 
@@ -144,7 +185,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     unauthorizedRequests: api.unauthorizedRequests,
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, idle: 0, busy: 0, paused: 0},
   })
-  handlers['engine.status'] = status
+  handlers['engine.status'] = () => ({...status(), ...(leadership ? {role: 'leader', epoch: leadership.epoch} : {})})
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
 
   let ari: AriPort
@@ -154,6 +195,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
       app: config.ari.app,
       log,
       abort: opts.abort,
+      ...(leadership ? {gate: () => leadership.refusal()} : {}),
       onConnection: (s) => {
         link.update(s)
         opts.onConnection?.(s)
@@ -203,7 +245,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     undo.push(() => queueLog?.stop())
   }
   await engine.start()
-  undo.push(() => stopEngine(running, config, log, endCalls))
+  undo.push(() => stopEngine(running, config, log, endCalls, stepDown))
   if (sqlite) {
     const summary = keepCallRows(sqlite.db, log)
     undo.push(() => summary.stop())
@@ -215,7 +257,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   const served = engineHandlers(engine, {app: config.ari.app, version: VERSION})
   const snapshot = served.snapshot!
   Object.assign(handlers, served, {
-    'engine.status': status,
+    'engine.status': handlers['engine.status'],
     // The link goes with every snapshot, so `calls` and the dashboard can say Asterisk is away.
     snapshot: async (params: Record<string, unknown>, conn: Connection) => ({...((await snapshot(params, conn)) as object), link: link.current}),
   })
@@ -232,8 +274,10 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     link,
     status,
     storeLost: watch?.lost ?? new Promise<StoreLoss>(() => {}),
+    leadershipLost: leadership?.lost ?? new Promise<string>(() => {}),
     stop(o = {}) {
       endCalls ??= o.endCalls
+      stepDown ||= o.stepDown === true
       // Once, in reverse order of start: API, summary, engine (last events written or
       // spilled), queue_log, ARI, store, endpoint file, lock.
       stopping ??= (async () => {
@@ -254,10 +298,16 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
 }
 
 /** Stops the engine; events the store would not take in time go to a file the next start replays. */
-async function stopEngine(engine: Engine, config: EngineConfig, log: Logger, endCalls: string | undefined): Promise<void> {
-  await engine.stop(STOP_WRITE_MS, {endCalls})
+async function stopEngine(engine: Engine, config: EngineConfig, log: Logger, endCalls: string | undefined, stepDown: boolean): Promise<void> {
+  // Stepping down: the store refuses this engine's writes, so none is waited for.
+  await engine.stop(stepDown ? 0 : STOP_WRITE_MS, {endCalls})
   const left = engine.events.takeUnwritten()
   if (left.length === 0) return
+  if (stepDown) {
+    // What this engine saw after it lost the lead is not the log's: the new leader's is.
+    log.warn(`dropped ${left.length} events this engine could not write before stepping down (the new leader recovers the calls from Asterisk and the log)`)
+    return
+  }
   try {
     const file = spillEvents(config.paths.home, left)
     log.error(`the store did not take the last ${left.length} events; kept them in ${file} for the next start`)

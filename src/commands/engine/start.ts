@@ -18,7 +18,8 @@ export default class EngineStart extends CallctlCommand<StartResult> {
   static summary = 'Run the call engine in the foreground: answer, queue, route and bridge calls over ARI'
   static description = `Settings come from the YAML config (--config, default ${HELP_PATH.config}) and CALLCTL_* environment
 variables; with no ARI URL configured it uses the running sandbox. One engine per Stasis app and callctl home: a
-second one refuses before it connects to Asterisk. While Asterisk is away the engine keeps running and reconnects
+second one refuses before it connects to Asterisk. On a PostgreSQL store (database: postgres://…) several engines
+share the work instead: one leads, the others stand by and take over within seconds if it dies or freezes. While Asterisk is away the engine keeps running and reconnects
 by itself. SIGINT/SIGTERM stop it within 15 s: it stops taking calls (they stay in Asterisk for the next engine),
 writes every buffered event and closes the store last; a second signal ends it at once.`
   static examples = ['<%= config.bin %> engine start', 'CALLCTL_ARI_URL=http://pbx:8088 CALLCTL_ARI_PASSWORD_FILE=/etc/callctl/ari <%= config.bin %> engine start']
@@ -63,16 +64,33 @@ writes every buffered event and closes the store last; a second signal ends it a
     log.info('engine running; Ctrl-C stops it')
     let by: string
     for (;;) {
-      const next = await Promise.race([signal, running.storeLost.then((loss) => ({loss}))])
+      const next = await Promise.race([signal, running.storeLost.then((loss) => ({loss})), running.leadershipLost.then((lost) => ({lost}))])
       if (typeof next === 'string') {
         by = next
         break
       }
-      // The database file went away under the engine: its content is saved back on the
-      // way out, and a new engine on it re-adopts the calls (they stayed in Asterisk).
-      log.warn(`restarting the engine: its database file was ${next.loss}`)
-      await running.stop()
-      running = await startEngine(config, log)
+      if ('loss' in next) {
+        // The database file went away under the engine: its content is saved back on the
+        // way out, and a new engine on it re-adopts the calls (they stayed in Asterisk).
+        log.warn(`restarting the engine: its database file was ${next.loss}`)
+        await running.stop()
+        running = await startEngine(config, log)
+        continue
+      }
+      // Another engine leads now (this one was frozen, cut off, or its lease connection
+      // killed): stop acting, leave the calls to the leader, and stand by again.
+      log.warn(`stepping down (${next.lost}); standing by again`)
+      await running.stop({stepDown: true})
+      const again = new AbortController()
+      const restarted = startEngine(config, log, {abort: again.signal})
+      const r = await Promise.race([restarted, signal])
+      if (typeof r === 'string') {
+        log.info(`stopping (${r}) while standing by`)
+        again.abort()
+        await (await restarted.catch(() => null))?.stop()
+        return {stoppedBy: r, liveCallsAtStop: 0}
+      }
+      running = r
     }
     const live = running.engine.liveCalls
     log.info(`stopping (${by})`, {liveCalls: live})

@@ -4,6 +4,8 @@ import {UserError} from '../util/errors.js'
 import type {Paths} from '../util/paths.js'
 import {EngineClient} from './client.js'
 import type {EngineEndpoint} from './protocol.js'
+import {findLeader} from '../leadership/lease.js'
+import {isPostgresUrl} from '../store/database-url.js'
 
 export function endpointFile(paths: Paths): string {
   return join(paths.home, 'engine.json')
@@ -24,11 +26,17 @@ export function clearEndpoint(paths: Paths, pid: number): void {
   }
 }
 
-/** Connects to the engine this CALLCTL_HOME's engine announced, or to the configured address. */
-export async function connectToEngine(paths: Paths, fallback: {host: string; port: number}): Promise<EngineClient> {
+/**
+ * Connects to the engine: on a shared PostgreSQL store the leader registered there (so a
+ * client follows a takeover by connecting again); otherwise the engine this
+ * CALLCTL_HOME's engine announced, or the configured address.
+ */
+export async function connectToEngine(paths: Paths, fallback: {host: string; port: number}, shared?: {database: string; app: string}): Promise<EngineClient> {
   let url = `ws://${fallback.host}:${fallback.port}/`
+  const leader = shared && isPostgresUrl(shared.database) ? await findLeader(shared.database, shared.app).catch(() => null) : null
   const f = endpointFile(paths)
-  if (existsSync(f)) {
+  if (leader?.live && leader.apiUrl) url = leader.apiUrl
+  else if (existsSync(f)) {
     try {
       url = (JSON.parse(readFileSync(f, 'utf8')) as EngineEndpoint).url
     } catch {
@@ -48,7 +56,7 @@ export async function connectToEngine(paths: Paths, fallback: {host: string; por
 export async function withEngine<T>(configFile: string | undefined, fn: (client: EngineClient) => Promise<T>): Promise<T> {
   const {loadEngineConfig} = await import('../config/engine-config.js')
   const config = loadEngineConfig({file: configFile, requireAri: false})
-  const client = await connectToEngine(config.paths, config.api)
+  const client = await connectToEngine(config.paths, config.api, {database: config.database, app: config.ari.app})
   try {
     return await fn(client)
   } finally {

@@ -31,6 +31,8 @@ export interface ConnectOptions {
   abort?: AbortSignal
   /** How REST requests travel while the event socket is up; CALLCTL_ARI_REST (http or websocket) when absent. */
   rest?: RestTransport
+  /** A reason to send no request at all (AriHttp.gate): set from the start, connecting included. */
+  gate?: () => string | null
 }
 
 /** connectAri was stopped by its abort signal before it connected. */
@@ -83,6 +85,7 @@ class AriClientPort extends AriHttp implements AriPort {
   constructor(private readonly opts: ConnectOptions) {
     super(opts.creds)
     this.app = opts.app
+    this.gate = opts.gate ?? null
     if ((opts.rest ?? restTransportFrom(process.env)) === 'websocket') {
       this.restLanes = new RestLanes(REST_TIMEOUT_MS, extraLanesFrom(process.env))
       this.socketRest = this.restLanes.main

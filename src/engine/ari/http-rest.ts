@@ -81,7 +81,16 @@ export class AriHttp implements AriRest {
     this.send = secure ? httpsRequest : httpRequest
   }
 
+  /**
+   * Asked before every request: a reason to send nothing, or null. Engines sharing a store
+   * (standby engines) set it to their leadership's: a leader frozen and woken after another
+   * took over must not act on Asterisk, not even once.
+   */
+  gate: (() => string | null) | null = null
+
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown, raw = false): Promise<T> {
+    const refused = this.gate?.()
+    if (refused) throw new AriTransportError(`${method} ${path}`, refused)
     // The event socket carries text only: a recording's bytes always come over HTTP.
     const lane = raw ? null : this.restLanes ? this.restLanes.pick(path, query) : this.socketRest?.open ? this.socketRest : null
     if (lane) {

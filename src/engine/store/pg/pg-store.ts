@@ -82,6 +82,13 @@ export class PgStore implements Store {
     return this.fence
   }
 
+  /** Told of every write refused by the fence: the engine steps down at once, not at its next renewal. */
+  onFenced: ((err: FencedError) => void) | null = null
+
+  private fenced(err: unknown): void {
+    if (err instanceof FencedError) this.onFenced?.(err)
+  }
+
   /** Runs fn in one transaction, fenced when a fence is set; commits when fn resolves. */
   async write<T>(fn: (w: PgWrite) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
@@ -105,6 +112,7 @@ export class PgStore implements Store {
       return result
     } catch (err) {
       broken = !(await rollback(client))
+      this.fenced(err)
       throw err
     } finally {
       client.release(broken)
@@ -124,7 +132,11 @@ export class PgStore implements Store {
       values: [...eventColumns(events), LOCK_SPACE, LOCK.events, fence?.key ?? null, fence?.epoch ?? null],
     })
     const current = rows[0]?.epoch ?? null
-    if (fence && current !== fence.epoch) throw new FencedError(fence, current)
+    if (fence && current !== fence.epoch) {
+      const err = new FencedError(fence, current)
+      this.fenced(err)
+      throw err
+    }
   }
 
   /** Reads in batches by id (keyset): a long log streams, and no transaction stays open while the caller consumes. */
