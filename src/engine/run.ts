@@ -126,7 +126,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   if (!isPostgresUrl(config.database)) announce()
 
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
-  const store = await openStore(config.database, {busyTimeoutMs: 100, log})
+  const store = await openStore(config.database, {busyTimeoutMs: 100, log, applicationName: `callctl-engine:${holderName(hostname(), process.pid)}`.slice(0, 63)})
   undo.push(() => store.close())
   // What only the SQLite store has yet; on PostgreSQL the engine runs without it: no call summary.
   const sqlite = store instanceof SqliteStore ? store : null
@@ -214,6 +214,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   undo.push(() => ari.close())
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
   const recorder = new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
+  undo.push(() => recorder.stop())
   engine = new Engine({
     ari,
     store,

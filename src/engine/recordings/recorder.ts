@@ -39,6 +39,8 @@ export class Recorder implements CallRecorder {
   private readonly recordings: RecordingRepository
   private readonly hostDir: string | null
   private readonly now: () => number
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private stopped = false
 
   constructor(private readonly opts: RecorderOptions) {
     this.recordings = opts.recordings
@@ -56,8 +58,20 @@ export class Recorder implements CallRecorder {
     // Asterisk's RecordingFinished is sent to apps subscribed to the bridge; a bridge
     // destroyed as the call ends can take that subscription (and the event) with it. A
     // recording still open a little later is asked about instead of left open for ever.
-    const later = this.opts.setTimer ?? ((fn: () => void, ms: number) => void setTimeout(fn, ms).unref())
-    later(() => void this.settleOpen((r) => r.callId === callId), SETTLE_GRACE_MS)
+    const later =
+      this.opts.setTimer ??
+      ((fn: () => void, ms: number) => {
+        const t = setTimeout(() => (this.timers.delete(t), fn()), ms).unref()
+        this.timers.add(t)
+      })
+    later(() => !this.stopped && void this.settleOpen((r) => r.callId === callId), SETTLE_GRACE_MS)
+  }
+
+  /** The engine stopped: no settling later over a store about to close (a standby steps down and starts over). */
+  stop(): void {
+    this.stopped = true
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
   }
 
   /**

@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
   poolSize?: number
   /** PostgreSQL: where a lost connection is reported. */
   log?: Logger
+  /** PostgreSQL: the pool's name in pg_stat_activity (an engine names itself, so an operator can tell engines apart). */
+  applicationName?: string
 }
 
 /**
@@ -21,7 +23,7 @@ export interface OpenStoreOptions {
  * postgresql:// URL. Either is migrated to the newest schema before it is returned.
  */
 export async function openStore(database: string, o: OpenStoreOptions = {}): Promise<SqliteStore | PgStore> {
-  if (isPostgresUrl(database)) return PgStore.open(database, {poolSize: o.poolSize, log: o.log})
+  if (isPostgresUrl(database)) return PgStore.open(database, {poolSize: o.poolSize, log: o.log, applicationName: o.applicationName})
   return new SqliteStore(database, {readonly: o.readonly, busyTimeoutMs: o.busyTimeoutMs})
 }
 
