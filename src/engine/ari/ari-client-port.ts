@@ -152,7 +152,7 @@ class AriClientPort extends AriHttp implements AriPort {
         const overSocket = this.socketRest && client._ws ? await this.socketRest.probe(client._ws, PROBE_MS) : false
         if (this.socketRest && !overSocket && this.client === client && !this.warnedNoSocketRest) {
           this.warnedNoSocketRest = true
-          this.opts.log.warn('Asterisk does not answer REST over its event WebSocket (Asterisk 22 does): REST stays on HTTP', {url: this.opts.creds.url})
+          this.opts.log.info('Asterisk does not answer REST over its event WebSocket (Asterisk 22 does): REST goes over HTTP', {url: this.opts.creds.url})
         }
         if (overSocket && this.client === client) this.restLanes?.openExtras(this.opts.creds, this.app, PROBE_MS)
         if (this.closed) return this.detach(client)

@@ -13,15 +13,16 @@
 // spent 25-32 µs per request instead of 42-75, the engine 54-112 µs instead of 216-371, and
 // under bench:load the engine's CPU per call fell by a third to 40 %.
 //
-// Why it is not the default (CALLCTL_ARI_REST=http unless set): Asterisk handles a socket's
-// requests one after another on that socket's thread (ari_websockets.c reads, processes,
-// answers, then reads the next), and most channel operations (answer, moh, variable,
-// addChannel) wait there until the channel's own thread has run them. Over 24 HTTP
-// connections those waits overlap; over one socket they queue. In one of two bench:load
-// runs the ring latency at 35 calls/s went from p50 5 ms / p99 12 ms over HTTP to 70 / 500
-// ms over the socket (the other run matched HTTP): not worth the risk to the ring times for
-// CPU alone. Spreading requests over several sockets would need one Stasis app per socket
-// (see above), which is left for later.
+// The default since 2026-12-07 (CALLCTL_ARI_REST=http to turn it off), over several sockets:
+// Asterisk handles a socket's requests one after another on that socket's thread
+// (ari_websockets.c reads, processes, answers, then reads the next), and most channel
+// operations (answer, moh, variable, addChannel) wait there until the channel's own thread
+// has run them. Over one socket they queued: in one of two bench:load runs the ring latency
+// at 35 calls/s went from p50 5 ms / p99 12 ms over HTTP to 70 / 500 ms. rest-lanes.ts
+// spreads calls over four sockets; in bench:load's rate search (20 to 40 calls/s) ring p99
+// was then 11–17 ms against 21–141 ms over HTTP, with 0.52–0.59 s of engine CPU per 100
+// calls against 0.69–0.77. An Asterisk that does not take REST over its socket (before 22)
+// is found by a probe at connect, and REST stays on HTTP.
 
 // Probed on Asterisk 22.10 (issue 14 part 6): uri is relative to /ari without a leading
 // slash ("/channels" answers 405), percent-encoded ids are decoded like HTTP's; query
@@ -169,12 +170,12 @@ export class SocketRest {
 /** CALLCTL_ARI_REST: how REST requests travel while the event socket is up. */
 export type RestTransport = 'http' | 'websocket'
 
-export const DEFAULT_REST_TRANSPORT: RestTransport = 'http'
+export const DEFAULT_REST_TRANSPORT: RestTransport = 'websocket'
 
 export function restTransportFrom(env: NodeJS.ProcessEnv): RestTransport {
   const v = (env.CALLCTL_ARI_REST ?? '').trim().toLowerCase()
   if (v === '') return DEFAULT_REST_TRANSPORT
   if (v === 'http' || v === 'websocket') return v
   // A setting's mistake: one line and exit 1, not a stack trace.
-  throw new UserError(`CALLCTL_ARI_REST must be http or websocket, not "${env.CALLCTL_ARI_REST}"`, {suggestion: 'Unset it for HTTP, the default.'})
+  throw new UserError(`CALLCTL_ARI_REST must be http or websocket, not "${env.CALLCTL_ARI_REST}"`, {suggestion: 'Unset it for the default (websocket), or set http.'})
 }
