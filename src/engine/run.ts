@@ -148,7 +148,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     const lease = new Lease({url: config.database, key: config.ari.app, holder: holderName(hostname(), process.pid), leaseMs})
     undo.push(() => lease.close())
     api.notReady = {code: 'standby', message: 'This engine stands by: another engine leads', suggestion: 'callctl engine status names the leader; clients find it by themselves.'}
-    handlers['engine.status'] = () => ({...status(), role: 'standby', leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live}})
+    handlers['engine.status'] = (): EngineStatusView => ({...status(), role: 'standby', leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live}})
     const claim = await waitToLead({lease, log, apiUrl, abort: opts.abort, onLeader: (v) => (leaderSeen = v)})
     store.setFence(claim.fence)
     const lead = new Leadership({lease, claim, log, apiUrl, leaseMs})
@@ -185,7 +185,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     unauthorizedRequests: api.unauthorizedRequests,
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, idle: 0, busy: 0, paused: 0},
   })
-  handlers['engine.status'] = () => ({...status(), ...(leadership ? {role: 'leader', epoch: leadership.epoch} : {})})
+  handlers['engine.status'] = (): EngineStatusView => ({...status(), ...(leadership ? {role: 'leader' as const, epoch: leadership.epoch} : {})})
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
 
   let ari: AriPort
@@ -341,4 +341,9 @@ export interface EngineStatusView {
   /** API requests refused for a missing or wrong token since start (the log has one line per connection, at most 10 a minute). */
   unauthorizedRequests: number
   agents: {total: number; loggedIn: number; idle: number; busy: number; paused: number}
+  /** On a shared PostgreSQL store: whether this engine leads or stands by, and the leadership's epoch. */
+  role?: 'leader' | 'standby'
+  epoch?: number
+  /** A standby's view of who leads. */
+  leader?: {holder: string | null; api: string | null; epoch: number; live: boolean} | null
 }

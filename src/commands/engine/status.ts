@@ -32,6 +32,7 @@ export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
     this.print(
       fields({
         running: s.serving ? 'yes' : 'starting (waiting for Asterisk)',
+        ...(s.role ? {role: s.role === 'leader' ? `leader (epoch ${s.epoch})` : `standby${s.leader ? `, ${s.leader.holder} leads at ${s.leader.api}` : ''}`} : {}),
         pid: s.pid,
         uptime: duration(s.uptimeS * 1000),
         asterisk: link,
