@@ -149,7 +149,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     undo.push(() => lease.close())
     api.notReady = {code: 'standby', message: 'This engine stands by: another engine leads', suggestion: 'callctl engine status names the leader; clients find it by themselves.'}
     handlers['engine.status'] = (): EngineStatusView => ({...status(), role: 'standby', leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live}})
-    const claim = await waitToLead({lease, log, apiUrl, abort: opts.abort, onLeader: (v) => (leaderSeen = v)})
+    const claim = await waitToLead({lease, log, apiUrl, leaseMs, abort: opts.abort, onLeader: (v) => (leaderSeen = v)})
     store.setFence(claim.fence)
     const lead = new Leadership({lease, claim, log, apiUrl, leaseMs})
     leadership = lead
@@ -212,6 +212,11 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     throw err
   }
   undo.push(() => ari.close())
+  // Another WebSocket took our Stasis app: its calls no longer reach this engine.
+  ari.on('ApplicationReplaced', () => {
+    if (leadership) return leadership.lose(`Asterisk gave app "${config.ari.app}" to another connection (another engine leads)`)
+    log.error(`Asterisk gave app "${config.ari.app}" to another connection: this engine receives no new calls. Another engine (another host or CALLCTL_HOME) runs the same app; stop it, then restart this one.`)
+  })
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
   const recorder = new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
   undo.push(() => recorder.stop())

@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core'
 import {loadEngineConfig} from '../../engine/config/engine-config.js'
-import {startEngine} from '../../engine/run.js'
+import {startEngine, type RunningEngine} from '../../engine/run.js'
+import type {EngineConfig} from '../../engine/config/engine-config.js'
+import {isUserError} from '../../engine/util/errors.js'
+import type {Logger} from '../../engine/util/log.js'
 import {maskDatabase} from '../../engine/store/database-url.js'
 import {createLogger} from '../../engine/util/log.js'
 import {HELP_PATH} from '../../engine/util/paths.js'
@@ -9,6 +12,24 @@ import {CallctlCommand} from '../../ui/command.js'
 interface StartResult {
   stoppedBy: string
   liveCallsAtStop: number
+}
+
+/**
+ * Starts again after stepping down, for as long as it takes: the database may be what went
+ * away (a restart, a network cut), and a standby that exits on it is no standby.
+ */
+async function standByAgain(config: EngineConfig, log: Logger, abort: AbortSignal): Promise<RunningEngine> {
+  let said = ''
+  for (;;) {
+    try {
+      return await startEngine(config, log, {abort})
+    } catch (err) {
+      if (abort.aborted || !isUserError(err)) throw err
+      if (err.message !== said) log.warn(`cannot stand by yet (${err.message}); trying again every 2 s`)
+      said = err.message
+      await new Promise((r) => setTimeout(r, 2_000))
+    }
+  }
 }
 
 /** A stop that takes longer than this (a hung Asterisk or disk) ends the process anyway. */
@@ -82,7 +103,7 @@ writes every buffered event and closes the store last; a second signal ends it a
       log.warn(`stepping down (${next.lost}); standing by again`)
       await running.stop({stepDown: true})
       const again = new AbortController()
-      const restarted = startEngine(config, log, {abort: again.signal})
+      const restarted = standByAgain(config, log, again.signal)
       const r = await Promise.race([restarted, signal])
       if (typeof r === 'string') {
         log.info(`stopping (${r}) while standing by`)

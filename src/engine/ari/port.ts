@@ -133,6 +133,11 @@ export interface DeviceStateChangedEvent extends EventBase {
   device_state: {name: string; state: string}
 }
 
+/** Another WebSocket registered this app: Asterisk sends its events there from now on. */
+export interface ApplicationReplacedEvent extends EventBase {
+  type: 'ApplicationReplaced'
+}
+
 /** One attribute of a sorcery object (ARI push configuration). */
 export interface ConfigTuple {
   attribute: string
@@ -157,6 +162,7 @@ export interface AriEventMap {
   EndpointStateChange: EndpointStateChangeEvent
   ContactStatusChange: ContactStatusChangeEvent
   DeviceStateChanged: DeviceStateChangedEvent
+  ApplicationReplaced: ApplicationReplacedEvent
 }
 export type AriEventType = keyof AriEventMap
 export const ARI_EVENT_TYPES: readonly AriEventType[] = [
@@ -177,6 +183,7 @@ export const ARI_EVENT_TYPES: readonly AriEventType[] = [
   'EndpointStateChange',
   'ContactStatusChange',
   'DeviceStateChanged',
+  'ApplicationReplaced',
 ]
 
 export interface OriginateParams {

@@ -47,7 +47,8 @@ export async function admit(core: EngineCore, session: CallSession, o: {answered
   const channelId = session.channelId
   try {
     if (!o.screened) {
-      const listed = await door?.blacklist?.match(session.caller.number, core.clock.now())
+      // The store away (a PostgreSQL outage) lets a caller in unscreened rather than drop the call.
+      const listed = await door?.blacklist?.match(session.caller.number, core.clock.now()).catch((err: unknown) => storeAway(core, 'the blacklist', err))
       if (listed) return await refuseListed(core, session, listed.reason)
     }
     const flow = await flowFor(core, session.did)
@@ -121,16 +122,39 @@ export async function findContact(core: EngineCore, session: CallSession): Promi
 export async function flowFor(core: EngineCore, did: string): Promise<{flow: Flow; version: number; prompts: PromptBook} | null> {
   const door = core.opts.frontDoor
   if (!door?.flows) return null
-  const deployed = (await door.flows.live(did)) ?? (await door.flows.live('*'))
+  let deployed: Awaited<ReturnType<typeof door.flows.live>>
+  try {
+    deployed = (await door.flows.live(did)) ?? (await door.flows.live('*'))
+  } catch (err) {
+    // The store away: the flow this number ran last (parsed and kept), else straight to its queue.
+    storeAway(core, 'the IVR flows', err)
+    const kept = core.flowCache.get(did) ?? core.flowCache.get('*')
+    return kept ? {...kept, prompts: lastPrompts.get(core) ?? new PromptBook([], null)} : null
+  }
   if (!deployed) return null
   let cached = core.flowCache.get(deployed.did)
   const prompts = (await door.prompts?.()) ?? new PromptBook([], null)
+  lastPrompts.set(core, prompts)
   if (!cached || cached.version !== deployed.id) {
     // Validated at deploy; parse without the prompt check so a removed prompt cannot stop calls.
     cached = {version: deployed.id, flow: parseFlow(deployed.source, `flow ${deployed.name}`)}
     core.flowCache.set(deployed.did, cached)
   }
   return {...cached, prompts}
+}
+
+/** The prompts the last flow ran with: kept for calls while the store is away. */
+const lastPrompts = new WeakMap<EngineCore, PromptBook>()
+
+/** A read the front door could not make: logged once a minute at most, the call goes on without it. */
+const storeAwaySaid = new WeakMap<EngineCore, number>()
+function storeAway(core: EngineCore, what: string, err: unknown): null {
+  const now = Date.now()
+  if ((storeAwaySaid.get(core) ?? 0) + 60_000 < now) {
+    storeAwaySaid.set(core, now)
+    core.log.warn(`cannot read ${what} from the store; calls go on without it until it answers`, {error: err instanceof Error ? err.message : String(err)})
+  }
+  return null
 }
 
 export function afterIvr(core: EngineCore, session: CallSession, o: IvrOutcome): void {

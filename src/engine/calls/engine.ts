@@ -34,6 +34,8 @@ export type {QueueSettings} from '../model.js'
  * bridges, tears down, and records every step in the event log.
  */
 export class Engine {
+  /** The last failure of the admin sync, while it keeps failing. */
+  private syncFailing: string | null = null
   readonly core: EngineCore
   /** Agents' phones as Asterisk reports them (registration, device state). */
   private readonly presence: PhonePresence
@@ -351,8 +353,13 @@ export class Engine {
       }
       for (const e of changed) await this.applyAdminEvent(e)
       if (changed.length > 0) scheduleDispatch(this.core)
+      if (this.syncFailing) this.core.log.info('reading admin changes from the store again', {after: this.syncFailing})
+      this.syncFailing = null
     } catch (err) {
-      this.core.log.warn('could not read admin changes from the store', {error: String(err)})
+      // Four times a second: said once per kind of failure, not for every attempt of an outage.
+      const text = String(err)
+      if (this.syncFailing !== text) this.core.log.warn('could not read admin changes from the store (retrying)', {error: text})
+      this.syncFailing = text
     } finally {
       this.core.syncing = false
     }

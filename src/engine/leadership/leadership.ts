@@ -2,12 +2,21 @@ import type {Logger} from '../util/log.js'
 import type {Claim, LeaderView, Lease} from './lease.js'
 
 // Standing by and leading, for engines that share a PostgreSQL store (lease.ts holds the
-// row). A standby asks for the lead every poll; the leader renews it every renewal and
-// may act (ARI requests, store writes) only while its claim is valid on its own monotonic
-// clock. That clock is the fence on the Asterisk side: a leader frozen by SIGSTOP wakes
-// with its claim expired and refuses every request before its timers can send one, while
-// the store refuses its writes by epoch. Local validity is 80 % of the lease, counted from
-// when the renewal was sent, so it ends before the database's own expiry does.
+// row). A standby asks for the lead every poll; the leader renews it every sixth of the
+// lease and may act (ARI requests, store writes) only while its claim is valid on its own
+// monotonic clock. That clock is the fence on the Asterisk side: a leader frozen by
+// SIGSTOP wakes with its claim expired and refuses every request until a renewal answers,
+// which tells it another engine leads; the store refuses its writes by epoch meanwhile.
+// Local validity is 80 % of the lease, counted from when the renewal was sent, so it ends
+// before the database's own expiry does.
+//
+// The database away is not another engine leading. A leader whose renewals fail for want
+// of a connection leads on (its events wait in memory, as on SQLite with the file
+// locked): with the database down for everyone nobody can take over, and calls should not
+// stop with it. If only this engine lost the database (a partition) and a standby takes
+// over, the standby registers the Stasis app and Asterisk tells this engine so at once
+// (ApplicationReplaced): it stops then. Once the database answers again, a renewal either
+// extends the claim (nobody took over) or tells it to stand by.
 
 export const DEFAULT_LEASE_MS = 3_000
 const LOCAL_SHARE = 0.8
@@ -23,26 +32,57 @@ export interface StandbyOptions {
   onLeader?: (view: LeaderView | null) => void
 }
 
-/** Stands by until this engine takes the lead; rejects if aborted. */
-export async function waitToLead(o: StandbyOptions): Promise<Claim> {
+/**
+ * Stands by until this engine takes the lead; rejects if aborted. It takes over when the
+ * leader released the lead (a clean stop), when it saw no renewal for a whole lease while
+ * itself connected (a frozen or cut-off leader), or when the leader's lease session is gone
+ * while the server ran on and this standby had been watching for a lease (a dead leader).
+ * Never on the lease's expiry alone: see lease.ts.
+ */
+export async function waitToLead(o: StandbyOptions & {leaseMs?: number}): Promise<Claim> {
   const pollMs = o.pollMs ?? 250
+  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS
   let lastSeen = ''
   let lastError = ''
+  /** Since when this standby's polls have all succeeded (null: the last one failed). */
+  let connectedSince: number | null = null
+  /** The renewal last seen and when it was first seen (this standby's clock). */
+  let renewal: {epoch: number; renewed: string | null; since: number} | null = null
   for (;;) {
     if (o.abort?.aborted) throw new Error('stopped while standing by')
     try {
-      const claim = await o.lease.tryAcquire(o.apiUrl)
-      if (claim) return claim
       const view = await o.lease.view()
-      const seen = view ? `${view.holder} ${view.apiUrl} ${view.epoch}` : ''
-      if (seen !== lastSeen) {
-        lastSeen = seen
-        o.log.info(`standing by: ${view?.holder ?? 'nobody'} leads${view?.apiUrl ? ` (API ${view.apiUrl})` : ''}, epoch ${view?.epoch ?? 0}`)
-        o.onLeader?.(view)
+      const now = performance.now()
+      connectedSince ??= now
+      if (!view) {
+        const first = await o.lease.tryFirst(o.apiUrl)
+        if (first) return first
+      } else {
+        if (!renewal || renewal.epoch !== view.epoch || renewal.renewed !== view.renewed) renewal = {epoch: view.epoch, renewed: view.renewed, since: now}
+        const watched = now - connectedSince >= leaseMs
+        const released = view.renewed === null
+        const silent = now - renewal.since >= leaseMs
+        const dead = view.backendGone && !view.restartedSince && watched
+        if (released || silent || dead) {
+          const claim = await o.lease.takeOver(view, o.apiUrl)
+          if (claim) {
+            o.log.info(`taking the lead from ${view.holder ?? 'nobody'} (epoch ${view.epoch}): ${released ? 'it released it' : dead ? 'its lease session is gone' : `no renewal for ${Math.round(now - renewal.since)} ms`}`)
+            return claim
+          }
+        }
+        const seen = `${view.holder} ${view.apiUrl} ${view.epoch}`
+        if (seen !== lastSeen) {
+          lastSeen = seen
+          o.log.info(`standing by: ${view.holder ?? 'nobody'} leads${view.apiUrl ? ` (API ${view.apiUrl})` : ''}, epoch ${view.epoch}`)
+          o.onLeader?.(view)
+        }
       }
       lastError = ''
     } catch (err) {
-      // The database away: keep standing by, say so once per kind of failure.
+      // The database away: keep standing by, say so once per kind of failure; what was
+      // watched before it went counts for nothing after.
+      connectedSince = null
+      renewal = null
       const text = err instanceof Error ? err.message : String(err)
       if (text !== lastError) o.log.warn('standing by: cannot reach the database to ask for the lead', {error: text})
       lastError = text
@@ -66,6 +106,8 @@ export class Leadership {
   private lostReason: string | null = null
   private timer: NodeJS.Timeout | undefined
   private renewing = false
+  /** performance.now() when renewals started failing for want of the database; null while it answers. */
+  private unreachableSince: number | null = null
   private reportLost!: (reason: string) => void
   /** Resolves (with why) when this engine stops leading; never on a release. */
   readonly lost = new Promise<string>((r) => (this.reportLost = r))
@@ -91,7 +133,7 @@ export class Leadership {
    */
   refusal(): string | null {
     if (this.lostReason) return `not the leader (${this.lostReason})`
-    if (performance.now() > this.claim.validUntil) {
+    if (performance.now() > this.claim.validUntil && this.unreachableSince === null) {
       // Frozen, or the database slow to answer renewals: ask now, refuse meanwhile.
       void this.renew()
       return 'not the leader (lease not renewed in time)'
@@ -115,10 +157,14 @@ export class Leadership {
       const next = await this.o.lease.renew(this.claim, this.o.apiUrl)
       if (!next) return this.lose(`another engine took the lead (epoch ${this.claim.fence.epoch} is over)`)
       this.claim = local(next, this.o.leaseMs ?? DEFAULT_LEASE_MS)
+      if (this.unreachableSince !== null) this.o.log.info(`the database answers again after ${Math.round((performance.now() - this.unreachableSince) / 1000)} s: still the leader (epoch ${this.claim.fence.epoch})`)
+      this.unreachableSince = null
     } catch (err) {
-      // A lost lease connection is a lost lead: the standby saw its backend go and may
-      // already be taking over.
-      this.lose(`the lease's database connection failed (${err instanceof Error ? err.message : String(err)})`)
+      // Unreachable is not overtaken (see the top): lead on until a renewal or Asterisk says otherwise.
+      if (this.unreachableSince === null) {
+        this.unreachableSince = performance.now()
+        this.o.log.warn('cannot renew the lead: the database does not answer; leading on until it does, or until Asterisk says another engine took the app', {error: err instanceof Error ? err.message : String(err)})
+      }
     } finally {
       this.renewing = false
     }

@@ -6,14 +6,18 @@ import type {Fence} from '../store/fencing.js'
 // the store), the holder, its API address (clients find the leader there), and a lease
 // that the leader renews.
 //
-// Why a lease row and not only a session advisory lock: a lock lasts as long as its
-// connection, and the connection of a leader frozen by SIGSTOP (or stuck in a long GC, or
-// on the far side of a partition that keeps its TCP session half-open) stays open: the
-// standby would wait forever. The lease expires on the database's clock instead.
-// Why also the holder's backend: a leader that died (SIGKILL, a crash, its connection
-// killed) loses its backend within milliseconds, long before its lease runs out; the
-// standby sees the backend gone from pg_stat_activity and takes over at once. Backends are
-// matched by pid *and* application name, so a recycled pid is no false sign of life.
+// Why a lease row and not a session advisory lock: a lock lasts as long as its connection,
+// and the connection of a leader frozen by SIGSTOP (or stuck in a long GC, or on the far
+// side of a partition that keeps its TCP session half-open) stays open: the standby would
+// wait forever. Why not the lease's expiry alone: a database that was away (restarted, cut
+// off) lets every lease expire meanwhile, though the leader is alive and about to renew;
+// a standby taking over then would re-adopt calls from a log missing the leader's last
+// events, which the leader could then never write. So a standby decides on what it saw
+// itself (leadership.ts): no renewal for a whole lease while it was connected, or the
+// holder's lease session gone from pg_stat_activity while the server kept running (a dead
+// process, not a restart). It then takes over by compare-and-set on the epoch and the
+// renewal it saw, so a renewal that lands meanwhile wins. Backends are matched by pid *and*
+// application name, so a recycled pid is no false sign of life.
 
 export interface LeaseOptions {
   url: string
@@ -30,9 +34,15 @@ export interface LeaderView {
   epoch: number
   holder: string | null
   apiUrl: string | null
-  /** The lease is current and its holder's connection is alive. */
+  /** The lease is held and not expired. */
   live: boolean
   expiresInMs: number | null
+  /** The last renewal, as the database wrote it (compared, never parsed); null: released. */
+  renewed: string | null
+  /** The holder's lease session is not in pg_stat_activity... */
+  backendGone: boolean
+  /** ...and the server started after the last renewal (so that says nothing of the holder). */
+  restartedSince: boolean
 }
 
 /** The leader's claim as held: its fence, and until when (this process's monotonic clock) it may act on it. */
@@ -52,24 +62,30 @@ export function holderName(host: string, pid: number): string {
   return `${host.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}:${pid}`
 }
 
-const ACQUIRE = `
-  INSERT INTO leadership AS l (key, epoch, holder, api_url, backend_pid, renewed_at, expires_at)
+const INSERT_FIRST = `
+  INSERT INTO leadership (key, epoch, holder, api_url, backend_pid, renewed_at, expires_at)
   VALUES ($1, 1, $2, $3, pg_backend_pid(), now(), now() + make_interval(secs => $4::float8 / 1000))
-  ON CONFLICT (key) DO UPDATE SET
-    epoch = l.epoch + 1, holder = EXCLUDED.holder, api_url = EXCLUDED.api_url,
-    backend_pid = EXCLUDED.backend_pid, renewed_at = now(), expires_at = EXCLUDED.expires_at
-  WHERE l.expires_at IS NULL OR l.expires_at < now()
-     OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND a.application_name = left('callctl-lease:' || l.holder, 63))
+  ON CONFLICT (key) DO NOTHING
   RETURNING epoch`
 
+const TAKE_OVER = `
+  UPDATE leadership SET epoch = epoch + 1, holder = $2, api_url = $3, backend_pid = pg_backend_pid(),
+    renewed_at = now(), expires_at = now() + make_interval(secs => $4::float8 / 1000)
+  WHERE key = $1 AND epoch = $5 AND renewed_at::text IS NOT DISTINCT FROM $6::text
+  RETURNING epoch`
+
+// The epoch alone says whether this engine still leads. A lease connection that was lost
+// and made again (a database restart) renews from its new backend, which the row then names.
 const RENEW = `
-  UPDATE leadership SET renewed_at = now(), expires_at = now() + make_interval(secs => $3::float8 / 1000), api_url = COALESCE($4, api_url)
-  WHERE key = $1 AND epoch = $2 AND backend_pid = pg_backend_pid()
+  UPDATE leadership SET renewed_at = now(), expires_at = now() + make_interval(secs => $3::float8 / 1000), api_url = COALESCE($4, api_url), backend_pid = pg_backend_pid()
+  WHERE key = $1 AND epoch = $2
   RETURNING epoch`
 
 const VIEW = `
-  SELECT l.epoch, l.holder, l.api_url,
-         (l.expires_at > now() AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND a.application_name = left('callctl-lease:' || l.holder, 63))) AS live,
+  SELECT l.epoch, l.holder, l.api_url, l.renewed_at::text AS renewed,
+         (l.renewed_at IS NOT NULL AND l.expires_at > now()) AS live,
+         NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND a.application_name = left('callctl-lease:' || l.holder, 63)) AS backend_gone,
+         COALESCE(pg_postmaster_start_time() > l.renewed_at, true) AS restarted_since,
          EXTRACT(EPOCH FROM (l.expires_at - now())) * 1000 AS expires_in_ms
   FROM leadership l WHERE l.key = $1`
 
@@ -99,18 +115,24 @@ export class Lease {
     return c
   }
 
-  /** Takes the lead if nobody holds it (lease expired, or holder's connection gone): the claim, or null. */
-  async tryAcquire(apiUrl: string | null): Promise<Claim | null> {
+  /** Takes the lead if nobody ever held it (no row yet): the claim, or null. */
+  async tryFirst(apiUrl: string | null): Promise<Claim | null> {
     const c = await this.connection()
     const sent = performance.now()
-    const r = await c.query<{epoch: number | string}>(ACQUIRE, [this.o.key, this.o.holder, apiUrl, this.o.leaseMs])
-    if (r.rows.length === 0) return null
-    return {fence: {key: this.o.key, epoch: Number(r.rows[0]!.epoch)}, validUntil: sent + this.o.leaseMs}
+    const r = await c.query<{epoch: number | string}>(INSERT_FIRST, [this.o.key, this.o.holder, apiUrl, this.o.leaseMs])
+    return r.rows.length === 0 ? null : {fence: {key: this.o.key, epoch: Number(r.rows[0]!.epoch)}, validUntil: sent + this.o.leaseMs}
+  }
+
+  /** Takes over from the leader seen in `seen`, unless it renewed (or another took over) meanwhile. */
+  async takeOver(seen: LeaderView, apiUrl: string | null): Promise<Claim | null> {
+    const c = await this.connection()
+    const sent = performance.now()
+    const r = await c.query<{epoch: number | string}>(TAKE_OVER, [this.o.key, this.o.holder, apiUrl, this.o.leaseMs, seen.epoch, seen.renewed])
+    return r.rows.length === 0 ? null : {fence: {key: this.o.key, epoch: Number(r.rows[0]!.epoch)}, validUntil: sent + this.o.leaseMs}
   }
 
   /**
-   * Extends the claim; null when it is lost (another engine took over, or this lease's
-   * connection was replaced, which a takeover may have seen as death). Validity counts
+   * Extends the claim; null when it is lost (another engine took over). Validity counts
    * from when the renewal was sent, not answered: a slow answer shortens it, never lengthens it.
    */
   async renew(claim: Claim, apiUrl: string | null = null): Promise<Claim | null> {
@@ -124,15 +146,25 @@ export class Lease {
   /** A clean stop: the lease ends now, so a standby need not wait for it to run out. */
   async release(claim: Claim): Promise<void> {
     const c = await this.connection()
-    await c.query('UPDATE leadership SET expires_at = now() - interval \'1 second\' WHERE key = $1 AND epoch = $2', [claim.fence.key, claim.fence.epoch])
+    await c.query('UPDATE leadership SET renewed_at = NULL, expires_at = now() WHERE key = $1 AND epoch = $2', [claim.fence.key, claim.fence.epoch])
   }
 
   async view(): Promise<LeaderView | null> {
     const c = await this.connection()
-    const r = await c.query<{epoch: number | string; holder: string | null; api_url: string | null; live: boolean | null; expires_in_ms: number | string | null}>(VIEW, [this.o.key])
+    const r = await c.query<{epoch: number | string; holder: string | null; api_url: string | null; renewed: string | null; live: boolean | null; backend_gone: boolean | null; restarted_since: boolean | null; expires_in_ms: number | string | null}>(VIEW, [this.o.key])
     const row = r.rows[0]
     if (!row) return null
-    return {key: this.o.key, epoch: Number(row.epoch), holder: row.holder, apiUrl: row.api_url, live: row.live === true, expiresInMs: row.expires_in_ms === null ? null : Number(row.expires_in_ms)}
+    return {
+      key: this.o.key,
+      epoch: Number(row.epoch),
+      holder: row.holder,
+      apiUrl: row.api_url,
+      live: row.live === true,
+      expiresInMs: row.expires_in_ms === null ? null : Number(row.expires_in_ms),
+      renewed: row.renewed,
+      backendGone: row.backend_gone === true,
+      restartedSince: row.restarted_since === true,
+    }
   }
 
   async close(): Promise<void> {
