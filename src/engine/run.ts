@@ -24,6 +24,8 @@ import {keepCallRows} from './reports/call-rows.js'
 import {phoneBook} from './phones/phones.js'
 import {repositoriesOf} from './store/repositories.js'
 import {SipGuard} from './sip/sip-guard.js'
+import {connectBoxes} from './boxes/connect-boxes.js'
+import {BoxRouter} from './boxes/box-router.js'
 import {hostname} from 'node:os'
 import {isPostgresUrl} from './store/database-url.js'
 import {PgStore} from './store/pg/pg-store.js'
@@ -169,6 +171,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     onOutage: (error) => engine?.events.append({type: 'ari.disconnected', data: {error}}),
     onBack: (downMs) => engine?.events.append({type: 'ari.connected', data: {url: config.ari.url, downMs}}),
   })
+  /** Several boxes: their states for engine status (set once connected). */
+  let boxStates: (() => NonNullable<EngineStatusView['boxes']>) | null = null
   const status = (): EngineStatusView => ({
     app: config.ari.app,
     version: VERSION,
@@ -184,23 +188,37 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     pendingEvents: engine?.events.pending ?? 0,
     unauthorizedRequests: api.unauthorizedRequests,
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, idle: 0, busy: 0, paused: 0},
+    ...(boxStates ? {boxes: boxStates()} : {}),
   })
   handlers['engine.status'] = (): EngineStatusView => ({...status(), ...(leadership ? {role: 'leader' as const, epoch: leadership.epoch} : {})})
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
 
   let ari: AriPort
   try {
-    ari = await connectAri({
-      creds: {url: config.ari.url, user: config.ari.user, password: config.ari.password},
+    const common = {
       app: config.ari.app,
       log,
       abort: opts.abort,
       ...(leadership ? {gate: () => leadership.refusal()} : {}),
-      onConnection: (s) => {
+      onConnection: (s: ConnectionState) => {
         link.update(s)
         opts.onConnection?.(s)
       },
-    })
+    }
+    // Several boxes: one queue line over all of them (boxes/box-router.ts).
+    ari =
+      config.boxes.length > 1
+        ? await connectBoxes(config.boxes, {...common, onConnection: undefined})
+        : await connectAri({...common, creds: {url: config.ari.url, user: config.ari.user, password: config.ari.password}})
+    if (ari instanceof BoxRouter) {
+      const router = ari
+      link.update({state: 'connected'})
+      router.onConnection((s) => {
+        link.update(s)
+        opts.onConnection?.(s)
+      })
+      boxStates = () => router.boxStates()
+    }
   } catch (err) {
     if (err instanceof AriAuthError) {
       throw new UserError(`Asterisk at ${err.url} refused ARI user "${err.user}": wrong user or password`, {
@@ -351,4 +369,6 @@ export interface EngineStatusView {
   epoch?: number
   /** A standby's view of who leads. */
   leader?: {holder: string | null; api: string | null; epoch: number; live: boolean} | null
+  /** Several Asterisk boxes: each and whether it serves. */
+  boxes?: {name: string; up: boolean; downSince: number | null}[]
 }

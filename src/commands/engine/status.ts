@@ -36,6 +36,7 @@ export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
         pid: s.pid,
         uptime: duration(s.uptimeS * 1000),
         asterisk: link,
+        ...(s.boxes ? {boxes: s.boxes.map((b) => `${b.name} ${b.up ? 'up' : `DOWN for ${duration(Date.now() - (b.downSince ?? Date.now()))}`}`).join(', ')} : {}),
         app: s.app,
         api: s.api,
         database: s.database,

@@ -295,6 +295,10 @@ export interface AriPort extends AriRest {
   on<K extends AriEventType>(type: K, handler: (event: AriEventMap[K]) => void): void
   onConnection(handler: (s: ConnectionState) => void): void
   close(): Promise<void>
+  /** Several boxes (boxes/box-router.ts): the legs of call `callId` go where `channelId` is. */
+  bindCall?(callId: string, channelId: string): void
+  /** Several boxes: one was away too long, and these channels went with it. */
+  onBoxLost?(fn: (box: string, channels: string[]) => void): void
 }
 
 export interface AriCredentials {

@@ -27,6 +27,7 @@ export async function onInbound(core: EngineCore, channel: Channel, did: string)
   session.localCaller = (channel.name ?? '').startsWith('Local/')
   core.sessions.set(session.id, session)
   core.channels.set(channel.id, {session, role: 'caller'})
+  core.ari.bindCall?.(session.id, channel.id)
   core.events.append({
     type: 'call.started',
     callId: session.id,

@@ -10,7 +10,7 @@ import {channelLeft} from './channel-left.js'
 import {onExternalAnswered, onInbound} from './admission.js'
 import {onCustomerAnswered} from './callbacks.js'
 import {enqueue, exitQueue, expectedWait, onRecordingDone} from './queueing.js'
-import {onAriReconnected, recover} from './recovery-runner.js'
+import {boxLost, onAriReconnected, recover} from './recovery-runner.js'
 import {cancelAgentRings, hangUpIfStray, onAgentAnswered, ring} from './ringing.js'
 import {overloadView, stopWatching, watchOverload} from './overload.js'
 import {endAllCalls} from './shutdown.js'
@@ -131,6 +131,7 @@ export class Engine {
     this.core.ari.on('RecordingFailed', (e) => onRecordingDone(this.core, e))
 
     this.presence.attach()
+    this.core.ari.onBoxLost?.((box, channels) => boxLost(this.core, box, channels))
     this.core.ari.onConnection((c) => {
       if (c.state !== 'connected' || this.core.stopped) return
       void onAriReconnected(this.core).catch((err) => this.core.bug('reconnect', err))

@@ -14,6 +14,7 @@ import {customerLegGone} from './callbacks.js'
 import {CUSTOMER_RING_S, VOICEMAIL_MAX_S} from './engine-types.js'
 import {AriRequestError} from '../ari/port.js'
 import {inQueueVisit, systemEndVisit} from './shutdown.js'
+import {finishAttempt} from './ring-attempts.js'
 
 // Re-adopting calls after an engine restart or a lost connection to Asterisk (see recovery.ts for the decisions).
 
@@ -52,6 +53,7 @@ export async function recover(core: EngineCore): Promise<Record<string, number>>
 
 export function sessionFrom(core: EngineCore, h: CallHistory, channelId: string): CallSession {
   const s = new CallSession(h.callId, channelId, {number: h.number, name: h.name}, h.did, h.startedAt)
+  core.ari.bindCall?.(h.callId, channelId)
   s.direction = h.direction === 'outbound' ? 'outbound' : 'inbound'
   s.queue = h.queue
   s.priority = h.priority
@@ -325,25 +327,48 @@ export async function onAriReconnected(core: EngineCore): Promise<void> {
 }
 
 export function asteriskRestarted(core: EngineCore): void {
-  const now = core.clock.now()
   core.log.warn('Asterisk restarted: its calls are gone; closing them in the log', {calls: core.sessions.size})
+  closeCalls(core, () => true, 'asterisk-restarted')
+  core.channels.clear()
+  core.acd.resetActivity(core.clock.now())
+  core.events.append({type: 'engine.asterisk_restarted', data: {at: core.asteriskStartedAt}})
+  scheduleDispatch(core)
+}
+
+/**
+ * One of several Asterisk boxes is lost (boxes/box-router.ts): the calls whose caller was
+ * on it are gone with it and end with that reason; every other call goes on.
+ */
+export function boxLost(core: EngineCore, box: string, channels: readonly string[]): void {
+  const gone = new Set(channels)
+  const hit = [...core.sessions.values()].filter((s) => gone.has(s.channelId) || (s.customerChannelId !== null && gone.has(s.customerChannelId)) || (s.bridgeId !== null && gone.has(s.bridgeId)))
+  core.log.warn(`Asterisk box ${box} is lost: closing its ${hit.length} calls`, {box})
+  const ids = new Set(hit.map((s) => s.id))
+  closeCalls(core, (s) => ids.has(s.id), 'box-lost', {releaseAgents: true})
+  for (const id of gone) core.channels.delete(id)
+  core.events.append({type: 'engine.box_lost', data: {box, calls: hit.length}})
+  scheduleDispatch(core)
+}
+
+/** Ends the sessions `which` picks, whose channels went with Asterisk: nobody gave up. */
+function closeCalls(core: EngineCore, which: (s: CallSession) => boolean, reason: string, o: {releaseAgents?: boolean} = {}): void {
+  const now = core.clock.now()
   for (const s of [...core.sessions.values()]) {
+    if (!which(s)) continue
     s.wait?.stop()
     s.media?.hangup()
     s.wait = null
+    // After a restart every agent's activity is reset at once; a lost box frees only its calls' agents.
+    if (o.releaseAgents) for (const a of s.liveAttempts()) finishAttempt(core, s, a, 'canceled', reason)
     for (const a of s.attempts.values()) core.clock.clearTimeout(a.timer)
     if (s.state === 'connected' && s.agentId) {
       core.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: now - (s.connectedAt ?? now), number: s.caller.number}})
+      if (o.releaseAgents) core.acd.callEnded(s.agentId, 0, now, {wrapUp: false})
     }
     if (s.state === 'callback-pending') continue // owed to the customer, not tied to a channel
-    // Nobody gave up: the caller's line went down with Asterisk.
-    if (inQueueVisit(s)) systemEndVisit(core, s, 'asterisk-restarted')
-    endSession(core, s, 'asterisk-restarted')
+    if (inQueueVisit(s)) systemEndVisit(core, s, reason)
+    endSession(core, s, reason)
   }
-  core.channels.clear()
-  core.acd.resetActivity(now)
-  core.events.append({type: 'engine.asterisk_restarted', data: {at: core.asteriskStartedAt}})
-  scheduleDispatch(core)
 }
 
 /** Legs that outlived their call (an agent ringing, a consulted party) and its bridges: gone. */

@@ -9,9 +9,12 @@ import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
 import {defaultOutboundRules} from '../calls/outbound-policy.js'
 import type {GuardSettings} from '../sip/sip-guard.js'
 import {sipSettings, validateSipSettings, type RawSip} from './sip-config.js'
+import {resolveBoxes, validateBoxes, type BoxConfig, type RawBox} from './boxes-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
+  /** The Asterisk boxes the engine drives: the `asterisk:` list, else the one box of `ari`. */
+  boxes: BoxConfig[]
   /** Where the ARI settings came from, for messages (never includes the password). */
   ariSource: string
   database: string
@@ -37,7 +40,7 @@ export interface EngineConfig {
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip'] as const
+const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
@@ -47,6 +50,7 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 interface RawConfig {
   ari?: {url?: string; user?: string; password?: string; passwordFile?: string; app?: string}
+  asterisk?: RawBox[]
   database?: string
   defaultQueue?: string | null
   logLevel?: string
@@ -103,8 +107,10 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
   const port = Number(env.CALLCTL_API_PORT || raw.api?.port || 8089)
   const sandboxDial = source.startsWith('sandbox') ? 'Local/{number}@callctl-sim-callee' : 'PJSIP/{number}@trunk'
   const dialString = env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial
+  const sandboxSip = source.startsWith('sandbox') ? readSandboxState(paths)?.sip : undefined
   return {
     ari: {url, user, password: password ?? '', app: env.CALLCTL_ARI_APP || raw.ari?.app || 'callctl'},
+    boxes: resolveBoxes(raw.asterisk, {url, user, password: password ?? '', sip: sandboxSip ? {host: sandboxSip.host, port: sandboxSip.port} : null}, passwordFile ?? paths.ariPasswordFile),
     ariSource: source,
     database: env.CALLCTL_DB || raw.database || paths.database,
     defaultQueue: env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null,
@@ -175,6 +181,7 @@ function validate(d: LocatedDoc): RawConfig {
   }
   validateContactSettings(d, r)
   validateSipSettings(d, r, checkKeys)
+  validateBoxes(d, r, checkKeys)
   return r as RawConfig
 }
 
@@ -225,7 +232,7 @@ function crmLookupUrl(env: NodeJS.ProcessEnv, raw: RawConfig): string | null {
   return v
 }
 
-function checkKeys(d: LocatedDoc, path: string[], obj: Record<string, unknown>, accepted: readonly string[]): void {
+function checkKeys(d: LocatedDoc, path: (string | number)[], obj: Record<string, unknown>, accepted: readonly string[]): void {
   for (const k of Object.keys(obj)) {
     if (!accepted.includes(k)) {
       const where = [...path, k].join('.')

@@ -84,6 +84,7 @@ export const EVENT_TYPES = [
   // engine
   'engine.started', // {recovered: counts of calls re-adopted, by kind}
   'engine.asterisk_restarted', // Asterisk's startup time changed: its calls were lost
+  'engine.box_lost', // one of several Asterisk boxes was away too long: its calls were closed
   'call.readopted', // taken back after an engine restart {phase}
   'engine.stopped',
   'engine.overloaded', // Asterisk's answers slowed past the threshold (on) or came back (off) {on, p90Ms, shed}

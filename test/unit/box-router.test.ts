@@ -1,0 +1,238 @@
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import type {ConnectionState} from '../../src/engine/ari/port.js'
+import {BOX_LOST_MS, BoxRouter} from '../../src/engine/boxes/box-router.js'
+import {Engine} from '../../src/engine/calls/engine.js'
+import type {StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {silentLogger} from '../../src/engine/util/log.js'
+import {FakeAri, settle} from '../support/fake-ari.js'
+import {FakeClock} from '../support/fake-clock.js'
+
+// Several Asterisk boxes behind one port (boxes/box-router.ts), with two recorded fake
+// boxes: where each request goes, what the boxes' phone states merge into, and what the
+// engine does with a call whose box is lost. Real boxes and the proxy: the integration suite.
+
+class FakeBox extends FakeAri {
+  private readonly conn: ((s: ConnectionState) => void)[] = []
+  startup = '2026-12-07T08:00:00.000+0000'
+  override onConnection(h: (s: ConnectionState) => void): void {
+    this.conn.push(h)
+  }
+  override async asteriskInfo() {
+    return {system: {version: 'fake', entity_id: 'x'}, status: {startup_time: this.startup, last_reload_time: this.startup}}
+  }
+  state(s: ConnectionState): void {
+    for (const h of this.conn) h(s)
+  }
+  phone(id: string, state: 'online' | 'offline', device = state === 'online' ? 'NOT_INUSE' : 'UNAVAILABLE'): void {
+    this.emit('EndpointStateChange', {endpoint: {technology: 'PJSIP', resource: id, state, channel_ids: []}})
+    this.emit('DeviceStateChanged', {device_state: {name: `PJSIP/${id}`, state: device}})
+  }
+}
+
+function boxes() {
+  const b1 = new FakeBox()
+  const b2 = new FakeBox()
+  const router = new BoxRouter([
+    {name: 'box1', port: b1, sip: {host: '127.0.0.1', port: 5060}},
+    {name: 'box2', port: b2, sip: {host: '127.0.0.1', port: 5070}},
+  ])
+  return {b1, b2, router}
+}
+
+describe('box router', () => {
+  it('sends every request about a call to the box its caller is on', async () => {
+    const {b1, b2, router} = boxes()
+    router.on('StasisStart', () => {})
+    b2.callerArrives('box2-1.1', '5551000', 'sales')
+    router.bindCall('call-abc-0a1b', 'box2-1.1')
+    await router.answer('box2-1.1')
+    await router.originate({endpoint: 'PJSIP/9', channelId: 'call-abc-0a1b.r1', app: 'fake'})
+    await router.createBridge('mixing', 'call-abc-0a1b.b', 'call-abc-0a1b')
+    await router.addToBridge('call-abc-0a1b.b', ['box2-1.1', 'call-abc-0a1b.r1'])
+    await router.playOnBridge('call-abc-0a1b.b', 'sound:x', 'call-abc-0a1b.p1')
+    await router.stopPlayback('call-abc-0a1b.p1')
+    expect(b1.requests.filter((r) => r.op !== 'subscribe')).toEqual([])
+    expect(b2.requests.map((r) => r.op)).toEqual(['answer', 'originate', 'createBridge', 'addToBridge', 'playOnBridge', 'stopPlayback'])
+    // A call with no caller channel (a callback) takes a box at its first leg, and keeps it.
+    await router.originate({endpoint: 'PJSIP/9', channelId: 'call-cb-99.r1', app: 'fake'})
+    const first = b1.ops('originate').length === 1 ? b1 : b2
+    await router.originate({endpoint: 'Local/5@x', channelId: 'call-cb-99.c1', app: 'fake'})
+    expect(first.ops('originate').filter((a) => String((a[0] as {channelId: string}).channelId).startsWith('call-cb-99'))).toHaveLength(2)
+  })
+
+  it('merges phone states: online where registered, offline only when offline everywhere, told once', () => {
+    const {b1, b2, router} = boxes()
+    const seen: string[] = []
+    router.on('EndpointStateChange', (e) => seen.push(`${e.endpoint.resource} ${e.endpoint.state}`))
+    router.on('DeviceStateChanged', (e) => seen.push(`${e.device_state.name} ${e.device_state.state}`))
+    b1.phone('1001', 'offline')
+    b2.phone('1001', 'online')
+    b1.phone('1001', 'offline') // box1 repeating itself changes nothing
+    b2.emit('DeviceStateChanged', {device_state: {name: 'PJSIP/1001', state: 'INUSE'}})
+    b1.emit('DeviceStateChanged', {device_state: {name: 'PJSIP/1001', state: 'UNAVAILABLE'}})
+    expect(seen).toEqual(['1001 offline', 'PJSIP/1001 UNAVAILABLE', '1001 online', 'PJSIP/1001 NOT_INUSE', 'PJSIP/1001 INUSE'])
+  })
+
+  it('rings a phone registered on the other box over the trunk between boxes, and a local phone directly', async () => {
+    const {b1, b2, router} = boxes()
+    router.on('StasisStart', () => {})
+    b1.phone('1001', 'online')
+    b2.phone('1001', 'offline')
+    b2.callerArrives('box2-1.1', '5551000', 'sales')
+    router.bindCall('call-x-01', 'box2-1.1')
+    await router.originate({endpoint: 'PJSIP/1001', channelId: 'call-x-01.r1', app: 'fake'})
+    expect(b2.originated()[0]!.endpoint).toBe('PJSIP/interbox/sip:1001@127.0.0.1:5060')
+    b1.callerArrives('box1-1.1', '5552000', 'sales')
+    router.bindCall('call-y-02', 'box1-1.1')
+    await router.originate({endpoint: 'PJSIP/1001', channelId: 'call-y-02.r1', app: 'fake'})
+    expect(b1.originated()[0]!.endpoint).toBe('PJSIP/1001')
+    // Not a phone of ours: left as given.
+    await router.originate({endpoint: 'PJSIP/+15551234@carrier', channelId: 'call-y-02.x1', app: 'fake'})
+    expect(b1.originated()[1]!.endpoint).toBe('PJSIP/+15551234@carrier')
+  })
+
+  it('pushes phone configuration to every box, and lists channels from all of them', async () => {
+    const {b1, b2, router} = boxes()
+    router.on('StasisStart', () => {})
+    await router.putConfigObject('res_pjsip', 'endpoint', '1001', [{attribute: 'context', value: 'x'}])
+    expect(b1.configObjects.has('res_pjsip/endpoint/1001')).toBe(true)
+    expect(b2.configObjects.has('res_pjsip/endpoint/1001')).toBe(true)
+    b1.callerArrives('box1-1.1', '1', 'q')
+    b2.callerArrives('box2-1.1', '2', 'q')
+    expect((await router.listChannels()).map((c) => c.id).sort()).toEqual(['box1-1.1', 'box2-1.1'])
+  })
+
+  describe('a box lost', () => {
+    beforeEach(() => vi.useFakeTimers())
+    afterEach(() => vi.useRealTimers())
+
+    it('is lost after BOX_LOST_MS away: its channels are reported, its phones go offline; back, it is told as a reconnect', async () => {
+      const {b1, b2, router} = boxes()
+      const lost: [string, string[]][] = []
+      const links: string[] = []
+      const phones: string[] = []
+      router.on('StasisStart', () => {})
+      router.on('EndpointStateChange', (e) => phones.push(`${e.endpoint.resource} ${e.endpoint.state}`))
+      router.onBoxLost((box, ch) => lost.push([box, ch.sort()]))
+      router.onConnection((s) => links.push(s.state))
+      await router.asteriskInfo()
+      b1.callerArrives('box1-1.1', '1', 'q')
+      b2.callerArrives('box2-1.1', '2', 'q')
+      b2.phone('2002', 'online')
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      vi.advanceTimersByTime(BOX_LOST_MS - 1)
+      expect(lost).toEqual([])
+      vi.advanceTimersByTime(1)
+      expect(lost).toEqual([['box2', ['box2-1.1']]])
+      expect(phones).toEqual(['2002 online', '2002 offline'])
+      expect(links).toEqual([]) // box1 served all along
+      // New calls of no box go to the box that is up.
+      await router.originate({endpoint: 'PJSIP/9', channelId: 'call-n-01.r1', app: 'fake'})
+      await router.originate({endpoint: 'PJSIP/9', channelId: 'call-n-02.r1', app: 'fake'})
+      expect(b1.ops('originate')).toHaveLength(2)
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      expect(links).toEqual(['connected'])
+    })
+
+    it('a box back with a new startup time restarted: its calls are reported lost at once', async () => {
+      const {b2, router} = boxes()
+      const lost: string[] = []
+      router.on('StasisStart', () => {})
+      router.onBoxLost((box) => lost.push(box))
+      await router.asteriskInfo()
+      b2.callerArrives('box2-1.1', '2', 'q')
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      b2.startup = '2026-12-07T08:01:00.000+0000'
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      expect(lost).toEqual(['box2'])
+      // The engine is told one steady startup time: no box's restart is taken for all of them.
+      expect((await router.asteriskInfo()).status!.startup_time).toBe((await router.asteriskInfo()).status!.startup_time)
+    })
+  })
+})
+
+describe('the engine on two boxes', () => {
+  let clock: FakeClock
+  let store: SqliteStore
+  let engine: Engine
+  let b1: FakeBox
+  let b2: FakeBox
+
+  beforeEach(async () => {
+    clock = new FakeClock()
+    store = new SqliteStore(':memory:')
+    await addQueue(store, 'sales', {ringTimeout: 15, wrapUp: 0})
+    for (const id of ['a1', 'a2']) {
+      await addAgent(store, {id, endpoint: `PJSIP/${id}`, queues: ['sales']})
+      await loginAgent(store, id)
+    }
+    const r = boxes()
+    b1 = r.b1
+    b2 = r.b2
+    engine = new Engine({ari: r.router, store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    await engine.start()
+    b1.phone('a1', 'online')
+    b2.phone('a1', 'offline')
+    b1.phone('a2', 'offline')
+    b2.phone('a2', 'online')
+    engine.acd.agents.get('a1')!.idleSince = clock.now() - 60_000
+    await settle()
+  })
+
+  afterEach(async () => {
+    await engine.stop()
+    await store.close()
+  })
+
+  async function events(): Promise<StoredEvent[]> {
+    await engine.events.flush()
+    const out: StoredEvent[] = []
+    for await (const e of store.events({})) out.push(e)
+    return out
+  }
+
+  it('serves a caller on box2 with an agent registered on box1: the ring crosses the trunk, the bridge is on box2', async () => {
+    b2.callerArrives('box2-1.1', '5551000', 'sales')
+    await settle()
+    const ring = b2.originated()[0]!
+    expect(ring.endpoint).toBe('PJSIP/interbox/sip:a1@127.0.0.1:5060')
+    const callId = ring.appArgs!.split(',')[1]!
+    b2.agentAnswers(ring.channelId!, callId)
+    await settle()
+    expect(b2.ops('createBridge')).toHaveLength(1)
+    expect(b2.ops('addToBridge')).toEqual([[`${callId}.b`, ['box2-1.1', ring.channelId]]])
+    expect(b1.ops('originate')).toEqual([])
+  })
+
+  it('a lost box closes only its calls (box-lost) and frees their agents; calls on the other box go on', async () => {
+    b1.callerArrives('box1-1.1', '5551000', 'sales')
+    await settle()
+    b2.callerArrives('box2-1.1', '5552000', 'sales')
+    await settle()
+    const r1 = b1.originated()[0]!
+    const r2 = b2.originated()[0]!
+    b1.agentAnswers(r1.channelId!, r1.appArgs!.split(',')[1]!)
+    b2.agentAnswers(r2.channelId!, r2.appArgs!.split(',')[1]!)
+    await settle()
+    vi.useFakeTimers()
+    try {
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      vi.advanceTimersByTime(BOX_LOST_MS)
+    } finally {
+      vi.useRealTimers()
+    }
+    await settle()
+    const all = await events()
+    const ended = all.filter((e) => e.type === 'call.ended')
+    expect(ended.map((e) => e.data.cause)).toEqual(['box-lost'])
+    expect(ended[0]!.callId).toBe(r2.appArgs!.split(',')[1])
+    expect(all.some((e) => e.type === 'engine.box_lost' && e.data.box === 'box2')).toBe(true)
+    const states = Object.fromEntries(engine.snapshot().agents.map((a) => [a.id, a.state]))
+    expect(states.a1).toBe('on-call')
+    expect(states.a2).not.toBe('on-call')
+  })
+})
