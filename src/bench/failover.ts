@@ -28,11 +28,13 @@ import {DEFAULT_LEASE_MS} from '../engine/leadership/leadership.js'
 import {simAgentEndpoint} from '../engine/sim/simulator.js'
 import type {StoredEvent} from '../engine/store/events.js'
 import {PgStore} from '../engine/store/pg/pg-store.js'
-import {checkCalls, firstRingByAnother, spread, writesAfter} from './failover/check.js'
+import {checkCalls, firstRingByAnother, spread, trails, writesAfter} from './failover/check.js'
+import {explainLost} from './failover/explain.js'
 import {EngineProcess, SERVING, STANDING_BY, STEPPING_DOWN} from './failover/engines.js'
 import {missed, table, type FailoverFacts, type Takeover} from './failover/report.js'
 import {SteadyCallers} from './failover/traffic.js'
 import {flag, numberFlag} from './flags.js'
+import {celSize, readCelSince} from './load/cel.js'
 import {waitQuiet} from './load/drive.js'
 import {ENGINE_SETTINGS} from './load/paths.js'
 import {benchSandbox, type BenchSandbox} from './load/sandbox.js'
@@ -157,7 +159,7 @@ class Bench {
     const signalledAt = Date.now()
     old.signal(kind === 'kill' ? 'SIGKILL' : 'SIGSTOP')
     const ring = await this.tail.until(afterId, ['agent.ringing'], (ev) => firstRingByAnother(ev, old.origin, signalledAt), TAKEOVER_WAIT_MS)
-    const t: Takeover = {n, kind, ms: ring ? ring.ts - signalledAt : null, from: old.name, to: ring ? (ring.origin === next.origin ? next.name : ring.origin) : null}
+    const t: Takeover = {n, kind, at: signalledAt, ms: ring ? ring.ts - signalledAt : null, from: old.name, to: ring ? (ring.origin === next.origin ? next.name : ring.origin) : null}
     this.takeovers.push(t)
     await this.expectLine(next, SERVING, 'serve after the takeover', servingFrom)
     if (kind === 'freeze') {
@@ -239,6 +241,7 @@ async function main(args: string[]): Promise<number> {
     bench = new Bench(o, env, logDir, pg.url, new Tail(s), progress)
     progress('starting the leader and a standby ...')
     await bench.firstPair()
+    const celFrom = celSize(sb.celFile)
     traffic = new SteadyCallers(sb.rest, {app: APP, queue: QUEUE, rate: o.rate, patienceS: o.patienceS, seed: o.seed, numberPrefix: '1556'})
     traffic.start()
     // The line fills up to its steady state: every agent's first call over, at least.
@@ -270,7 +273,17 @@ async function main(args: string[]): Promise<number> {
     for await (const e of s.events()) events.push(e)
     writeFileSync(join(logDir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n')
     const placed = traffic.placed.filter((c) => c.error === null)
-    const calls = checkCalls(events, placed.map((c) => c.number))
+    const checked = checkCalls(events, placed.map((c) => c.number))
+    // Where each lost call fell, and what Asterisk saw of the caller (its CEL).
+    const calls = {
+      ...checked,
+      lostCalls: explainLost(checked.lostCalls, {
+        placedAt: new Map(placed.map((c) => [c.number, c.at])),
+        lastEventTs: new Map([...trails(events)].map(([id, t]) => [id, t.at(-1)!.ts])),
+        signals: bench.takeovers.map((t) => ({kind: t.kind, n: t.n, at: t.at, takeoverMs: t.ms})),
+        cel: readCelSince(sb.celFile, celFrom),
+      }),
+    }
     const ms = (kind: 'kill' | 'freeze') => bench!.takeovers.filter((t) => t.kind === kind && t.ms !== null).map((t) => t.ms!)
     const command = `npm run bench:failover${args.length > 0 ? ` -- ${args.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`
     const facts: FailoverFacts = {

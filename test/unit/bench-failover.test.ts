@@ -3,7 +3,9 @@
 // from a list of events as the store returns them.
 import {describe, expect, it} from 'vitest'
 import {checkCalls, firstRingByAnother, percentile, spread, stableJson, writesAfter} from '../../src/bench/failover/check.js'
+import {afterSignal, celStory, explainLost, type Signal} from '../../src/bench/failover/explain.js'
 import {missed, rows, type FailoverFacts} from '../../src/bench/failover/report.js'
+import type {CelEvent} from '../../src/bench/load/cel.js'
 import type {EventType, StoredEvent} from '../../src/engine/store/events.js'
 
 let nextId = 1
@@ -169,15 +171,39 @@ describe('calls lost, events duplicated and lost', () => {
   })
 })
 
+describe('explaining a lost call', () => {
+  const signals: Signal[] = [
+    {kind: 'kill', n: 1, at: 10_000, takeoverMs: 400},
+    {kind: 'freeze', n: 1, at: 30_000, takeoverMs: 3500},
+  ]
+  const cel = (type: string, ms: number, app = '', extra = ''): CelEvent => ({type, us: ms * 1000, channel: 'Local/s@callctl-sim-caller-1;1', uniqueId: 'u1', linkedId: 'u1', app, callerNumber: '+9', extra})
+
+  it('names the last signal before a moment, within a minute', () => {
+    expect(afterSignal(10_120, signals)).toBe('120 ms after kill 1 (takeover 400 ms)')
+    expect(afterSignal(31_000, signals)).toBe('1000 ms after freeze 1 (takeover 3500 ms)')
+    expect(afterSignal(9_000, signals)).toBeNull()
+    expect(afterSignal(95_000, signals)).toBeNull()
+  })
+
+  it("tells the caller's story from CEL: Stasis with no engine, the busy message, the hangup", () => {
+    const events = [cel('CHAN_START', 10_100), cel('APP_START', 10_150, 'Stasis'), cel('ANSWER', 10_160), cel('HANGUP', 12_400, '', '{"hangupcause":16,"dialstatus":""}'), cel('CHAN_END', 12_401)]
+    expect(celStory(events, '+9', signals)).toBe('CEL: reached Stasis 150 ms after kill 1 (takeover 400 ms), answered +10 ms, hung up +2250 ms (cause 16)')
+    expect(celStory(events.slice(0, 1), '+9', signals)).toBe('CEL: never reached Stasis')
+    expect(celStory(events, '+8', signals)).toBeNull()
+    const lost = explainLost([{callId: null, number: '+9', problem: 'no call.started for this caller', count: 1}], {placedAt: new Map([['+9', 10_090]]), lastEventTs: new Map(), signals, cel: events})
+    expect(lost[0]!.problem).toBe('no call.started for this caller; placed 90 ms after kill 1 (takeover 400 ms); CEL: reached Stasis 150 ms after kill 1 (takeover 400 ms), answered +10 ms, hung up +2250 ms (cause 16)')
+  })
+})
+
 describe('targets', () => {
   const facts = (over: Partial<FailoverFacts> = {}): FailoverFacts => ({
     command: 'npm run bench:failover',
     machine: {cpus: 2, model: 'x', node: 'v20', asterisk: '22', postgres: '15', loadavgBefore: [0, 0, 0], loadavgAfter: [0, 0, 0]},
     settings: {kills: 2, freezes: 1, rate: 3, talkS: {min: 4, max: 8}, agents: 27, patienceS: 180, settleS: 5, leaseMs: 3000, seed: 1},
     takeovers: [
-      {n: 1, kind: 'kill', ms: 400, from: 'e1', to: 'e2'},
-      {n: 2, kind: 'kill', ms: 600, from: 'e2', to: 'e3'},
-      {n: 1, kind: 'freeze', ms: 3500, from: 'e3', to: 'e4', steppedDown: true, writesAfterTakeover: 0},
+      {n: 1, kind: 'kill', at: 1000, ms: 400, from: 'e1', to: 'e2'},
+      {n: 2, kind: 'kill', at: 20_000, ms: 600, from: 'e2', to: 'e3'},
+      {n: 1, kind: 'freeze', at: 40_000, ms: 3500, from: 'e3', to: 'e4', steppedDown: true, writesAfterTakeover: 0},
     ],
     kills: spread([400, 600]),
     freezes: spread([3500]),
@@ -200,9 +226,9 @@ describe('targets', () => {
   it('misses: a slow takeover, one that never came, a woken leader that wrote, a lost call', () => {
     const f = facts({
       takeovers: [
-        {n: 1, kind: 'kill', ms: 5200, from: 'e1', to: 'e2'},
-        {n: 2, kind: 'kill', ms: null, from: 'e2', to: null},
-        {n: 1, kind: 'freeze', ms: 3500, from: 'e3', to: 'e4', steppedDown: false, writesAfterTakeover: 2},
+        {n: 1, kind: 'kill', at: 1000, ms: 5200, from: 'e1', to: 'e2'},
+        {n: 2, kind: 'kill', at: 20_000, ms: null, from: 'e2', to: null},
+        {n: 1, kind: 'freeze', at: 40_000, ms: 3500, from: 'e3', to: 'e4', steppedDown: false, writesAfterTakeover: 2},
       ],
       kills: spread([5200]),
       calls: checkCalls([], ['+1']),

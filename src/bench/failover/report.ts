@@ -10,6 +10,8 @@ export interface Takeover {
   /** 1-based, per kind. */
   n: number
   kind: 'kill' | 'freeze'
+  /** Bench clock (ms) of the signal. */
+  at: number
   /** Milliseconds from the signal to the first agent ring by the new leader; null: none came. */
   ms: number | null
   from: string
@@ -67,7 +69,9 @@ export function rows(f: FailoverFacts): Row[] {
   }
   const c = f.calls
   out.push({figure: 'calls offered', value: String(c.offered), target: '', met: null})
-  out.push({figure: 'calls completed', value: `${c.completed}${c.completedWhileNoLeader ? ` (${c.completedWhileNoLeader} ended while no engine led)` : ''}`, target: '', met: null})
+  out.push({figure: 'calls completed', value: String(c.completed), target: '', met: null})
+  // Served, but their end fell in a takeover: the new leader closed them, talk time estimated.
+  out.push({figure: '  of which ended while no engine led', value: String(c.completedWhileNoLeader), target: '', met: null})
   out.push({figure: 'calls abandoned by the caller', value: String(c.abandoned), target: '', met: null})
   out.push({figure: 'calls lost', value: String(c.lost), target: '0', met: c.lost === 0})
   out.push({figure: 'duplicated events', value: String(c.duplicated), target: '0', met: c.duplicated === 0})
