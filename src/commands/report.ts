@@ -8,7 +8,6 @@ import {AtomicFile, StdoutSink, type ReportFormat, type Sink} from '../engine/re
 import {checkOptions, REPORT_NAMES, REPORTS, reportType} from '../engine/reports/report-types.js'
 import {runReportInWorker} from '../engine/reports/run-report.js'
 import {isPostgresUrl} from '../engine/store/database-url.js'
-import {notOnPostgres} from '../engine/store/open-store.js'
 import {UserError} from '../engine/util/errors.js'
 import {CallctlCommand} from '../ui/command.js'
 
@@ -72,8 +71,7 @@ lists the definitions).`
       throw new UserError('--json describes the file written: give --out, or use --format json for the report itself', {exitCode: 2, code: 'bad_option'})
     }
     const database = loadEngineConfig({file: flags.config, requireAri: false}).database
-    if (isPostgresUrl(database)) throw notOnPostgres('reports', database)
-    if (!existsSync(database)) throw new UserError(`No database at ${database}`, {suggestion: 'Check --config / CALLCTL_DB, or CALLCTL_HOME.', exitCode: 1, code: 'no_database'})
+    if (!isPostgresUrl(database) && !existsSync(database)) throw new UserError(`No database at ${database}`, {suggestion: 'Check --config / CALLCTL_DB, or CALLCTL_HOME.', exitCode: 1, code: 'no_database'})
     // A misspelt --queue from cron must fail, not write an empty report; a queue removed
     // since the period still counts, its calls are in the log.
     const named = await checkNamesIn(flags.config, {queue: flags.queue, agent: flags.agent, history: {since: period.from, until: period.to}})

@@ -130,9 +130,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = await openStore(config.database, {busyTimeoutMs: 100, log, applicationName: `callctl-engine:${holderName(hostname(), process.pid)}`.slice(0, 63)})
   undo.push(() => store.close())
-  // What only the SQLite store has yet; on PostgreSQL the engine runs without it: no call summary.
   const sqlite = store instanceof SqliteStore ? store : null
-  if (!sqlite) log.warn(`PostgreSQL store ${maskDatabase(config.database)}: the call summary is not yet available on PostgreSQL`)
   // A file removed under the engine: SQLite only (a PostgreSQL database is not a path).
   const watch = sqlite && config.database !== ':memory:' ? watchStore(sqlite, log) : null
   if (watch) {
@@ -270,10 +268,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   }
   await engine.start()
   undo.push(() => stopEngine(running, config, log, endCalls, stepDown))
-  if (sqlite) {
-    const summary = keepCallRows(sqlite.db, log)
-    undo.push(() => summary.stop())
-  }
+  const summary = keepCallRows(store, log)
+  undo.push(() => summary.stop())
   const guard = new SipGuard({settings: config.sip, rest: ari, store, append: (e) => running.events.append(e), log})
   await guard.start().catch((err: unknown) => log.warn('could not start watching SIP security events', {error: String(err)}))
   undo.push(() => guard.stop())

@@ -6,7 +6,10 @@ const COLUMNS = ['abandoned_at', 'call_id', 'caller_number', 'caller_name', 'que
 
 // A caller who hung up before its call started is not in the report; one whose call
 // started up to this long before the period is (its number and name are read from there).
-const LOOKBACK_MS = 6 * 3_600_000
+export const LOOKBACK_MS = 6 * 3_600_000
+
+/** The events the report reads. */
+export const ABANDONED_TYPES = ['call.started', 'queue.entered', 'queue.abandoned', 'call.ended'] as const
 
 /** Each caller who hung up while waiting in a queue: wait, position when leaving, position on arrival. */
 export function abandonedReport(ctx: ReportContext): TableReport {
@@ -30,8 +33,7 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
   const sl = slBook(ctx)
   const {from, to, zone} = ctx.period
   const calls = new Map<string, {number: string; name: string; entry: Map<string, number>}>()
-  const types = ['call.started', 'queue.entered', 'queue.abandoned', 'call.ended'] as const
-  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - LOOKBACK_MS), types})) {
+  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - LOOKBACK_MS), types: ABANDONED_TYPES})) {
     if (e.ts >= to + CLOCK_SKEW_MS) break
     if (!e.callId) continue
     const d = e.data

@@ -1,14 +1,14 @@
 import type Database from 'better-sqlite3'
-import type {StoredEvent} from '../store/events.js'
 import type {Logger} from '../util/log.js'
-import {disconnectSide, foldCall, type CallRecord} from './call-records.js'
-import {CALL_RECORD_TYPES, CallLine} from './call-scan.js'
+import {CALL_RECORD_TYPES} from './call-scan.js'
 import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
-import {sec} from './report-context.js'
 import type {Cell, CsvText} from './report-output.js'
-import {csvCell, csvCells} from './csv-text.js'
+import {SUMMARY_CSV_COLUMNS, summaryCsvRecord, SummaryFold} from './summary-fold.js'
 import type {Zone} from './zone.js'
 import {recordingFiles} from '../store/migrations.js'
+import {PgStore} from '../store/pg/pg-store.js'
+import {SqliteStore} from '../store/sqlite-store.js'
+import {PgCallRowsProjector} from './pg-call-rows.js'
 
 // The call summary: one row per ended call in call_rows, in the form `report calls` writes
 // it (times in epoch ms until a zone formats them). Folding a call from its events costs
@@ -22,46 +22,7 @@ const COLUMNS = 24
 // and its text outlived the worker's young generation: GC took half the time).
 const PAGE = 500
 
-/**
- * A call's row in CALL_COLUMNS order (calls-report.ts), its times still epoch ms and its
- * recording empty: the form kept in call_rows, finished by the report (zone, recordings).
- */
-export function callRow(r: CallRecord): Cell[] {
-  const talk = r.talkMs === null ? null : Math.max(0, r.talkMs)
-  return [
-    r.callId,
-    r.startedAt,
-    r.connectedAt,
-    r.endedAt,
-    r.direction,
-    r.number,
-    r.name,
-    r.did,
-    r.keyTrail.join(' '),
-    r.queue ?? '',
-    r.queues.join(' '),
-    r.priority,
-    r.entryPosition,
-    sec(r.waitMs),
-    r.agentsTried.join(' '),
-    r.agent ?? '',
-    sec(talk),
-    r.talkMs === null ? null : sec(r.holdMs),
-    sec(r.wrapUpMs),
-    r.transfers.join(' '),
-    r.outcome,
-    disconnectSide(r),
-    '',
-    r.surveyScore,
-  ]
-}
-
-/** Agents who answered the call or let it ring: whom `--agent` finds it by. */
-export function callAgents(events: readonly StoredEvent[]): string[] {
-  const out = new Set<string>()
-  for (const e of events) if (e.agent && (e.type === 'call.connected' || e.type === 'agent.ring_noanswer')) out.add(e.agent)
-  return [...out]
-}
+export {callAgents, callRow} from './summary-fold.js'
 
 /** Up to which call.started event (id) every call has its row; 0 when there is no summary. */
 export function summaryCheckpoint(db: Database.Database): number {
@@ -150,14 +111,12 @@ export function summarizedCsv(
   filter: {queue: string | null; agent: string | null},
   zone: Zone,
 ): {checkpoint: number; pages: Iterable<CsvText>} {
-  const s = summaryPages(db, period, filter, 'call_id, started_at, answered_at, ended_at, csv_middle, recording, csv_last')
-  const time = (ms: unknown) => (ms === null ? '' : zone.format(ms as number))
+  const s = summaryPages(db, period, filter, SUMMARY_CSV_COLUMNS)
+  const record = summaryCsvRecord(zone)
   function* pages(): Generator<CsvText> {
     for (const page of s.pages()) {
       let out = ''
-      for (const r of page) {
-        out += `${csvCell(r[0] as string)},${time(r[1])},${time(r[2])},${time(r[3])},${r[4] as string},${csvCell(r[5] as string)},${r[6] as string}\n`
-      }
+      for (const r of page) out += record(r)
       yield {text: out, rows: page.length}
     }
   }
@@ -169,20 +128,9 @@ export function summarizedCsv(
 const INSERT = `INSERT OR REPLACE INTO call_rows (first_id, call_id, started_at, answered_at, ended_at, direction, caller_number, caller_name, did, ivr_keys, queue, queues, priority, entry_position, wait_s, agents_tried, agent, talk_s, hold_s, wrap_up_s, transfers, outcome, disconnect, survey_score, agents, csv_middle, csv_last, recording)
   VALUES (${Array(27).fill('?').join(', ')}, ${recordingFiles('?')})`
 
-/** Where the fixed cells kept as CSV text sit in a row (callRow): direction .. disconnect. */
-const MIDDLE = {from: 4, to: 22}
-const SURVEY = 23
-
-/**
- * Keeps call_rows up to date: reads the log from where it stopped and writes each call
- * once it has ended, its wrap-up is over and every call that started before it is written,
- * moving the checkpoint to just before the oldest call still going. A call that never ends
- * (an engine that died with it, until the next start closes it) holds the summary back
- * there: reports stay right, folding the calls after it from the log.
- */
+/** Keeps call_rows up to date in a SQLite store: reads the log from where it stopped and writes what SummaryFold completes. */
 export class CallRowsProjector {
-  private line!: CallLine
-  private lastId = 0
+  private fold!: SummaryFold
   private checkpoint = 0
   private readonly insert: Database.Statement
   private readonly save: Database.Statement
@@ -199,8 +147,7 @@ export class CallRowsProjector {
   /** Forget what is in memory and start again from the stored checkpoint (after a failed write). */
   reset(): void {
     this.checkpoint = summaryCheckpoint(this.db)
-    this.lastId = this.checkpoint
-    this.line = new CallLine(() => true, 0, false)
+    this.fold = new SummaryFold(this.checkpoint)
   }
 
   /**
@@ -212,22 +159,14 @@ export class CallRowsProjector {
     const rows: unknown[][] = []
     let read = 0
     let atEnd = true
-    for (const e of scanEvents(this.db, {afterId: this.lastId, types: CALL_RECORD_TYPES})) {
-      this.line.push(e)
-      this.lastId = e.id
-      for (const events of this.line.ready()) {
-        const r = foldCall(events)
-        if (!r) continue
-        const c = callRow(r)
-        rows.push([events[0]!.id, ...c.slice(0, 22), c[SURVEY], callAgents(events).join(' '), csvCells(c.slice(MIDDLE.from, MIDDLE.to)), csvCells([c[SURVEY]]), r.callId])
-      }
+    for (const e of scanEvents(this.db, {afterId: this.fold.lastId, types: CALL_RECORD_TYPES})) {
+      this.fold.push(e, rows)
       if (++read >= maxEvents) {
         atEnd = false
         break
       }
     }
-    const oldest = this.line.oldestId
-    const checkpoint = oldest === null ? this.lastId : oldest - 1
+    const checkpoint = this.fold.checkpoint
     if (rows.length > 0 || checkpoint !== this.checkpoint) {
       this.db.transaction(() => {
         for (const row of rows) this.insert.run(row)
@@ -253,13 +192,17 @@ export class CallRowsProjector {
 const EVERY_MS = 5_000
 const SLICE = 2_000
 
+/** Where the engine keeps the summary: a SQLite database (or store), or a PostgreSQL store. */
+export type SummaryTarget = Database.Database | SqliteStore | PgStore
+
 /**
  * The engine's side: every few seconds, the summary catches up with the log a slice at a
  * time (a first start on a large log must not hold up calls). A failed write (disk full,
- * a locked database) is logged once; the next round starts again from the checkpoint.
+ * a locked database, a PostgreSQL store that refused a fenced write) is logged once; the
+ * next round starts again from the checkpoint.
  */
-export function keepCallRows(db: Database.Database, log: Logger, o: {everyMs?: number} = {}): {stop(): void} {
-  const projector = new CallRowsProjector(db)
+export function keepCallRows(target: SummaryTarget, log: Logger, o: {everyMs?: number} = {}): {stop(): void} {
+  const projector = projectorFor(target)
   let running = false
   let stopped = false
   let failing = false
@@ -270,7 +213,7 @@ export function keepCallRows(db: Database.Database, log: Logger, o: {everyMs?: n
     let written = 0
     try {
       for (;;) {
-        const r = projector.advance(SLICE)
+        const r = await projector.advance(SLICE)
         written += r.written
         if (r.atEnd || stopped) break
         await new Promise((res) => setImmediate(res))
@@ -280,9 +223,12 @@ export function keepCallRows(db: Database.Database, log: Logger, o: {everyMs?: n
       if (first && written > 0) log.info('call summary: caught up with the log', {calls: written})
       first = false
     } catch (err) {
-      if (!failing) log.warn('call summary: could not write (reports fold recent calls from the log meanwhile)', {error: String(err)})
+      if (!failing && !stopped) log.warn('call summary: could not write (reports fold recent calls from the log meanwhile)', {error: String(err)})
       failing = true
-      projector.reset()
+      // Reading the checkpoint may fail too (PostgreSQL gone): the next round tries again.
+      try {
+        await projector.reset()
+      } catch {}
     } finally {
       running = false
     }
@@ -296,6 +242,16 @@ export function keepCallRows(db: Database.Database, log: Logger, o: {everyMs?: n
       clearInterval(timer)
     },
   }
+}
+
+interface Projector {
+  advance(maxEvents: number): {written: number; atEnd: boolean; checkpoint: number} | Promise<{written: number; atEnd: boolean; checkpoint: number}>
+  reset(): void | Promise<void>
+}
+
+function projectorFor(target: SummaryTarget): Projector {
+  if (target instanceof PgStore) return new PgCallRowsProjector(target)
+  return new CallRowsProjector(target instanceof SqliteStore ? target.db : target)
 }
 
 export interface SummarizeResult {
@@ -313,4 +269,13 @@ export function summarizeCalls(db: Database.Database): SummarizeResult {
   const r = new CallRowsProjector(db).catchUp()
   const calls = (db.prepare('SELECT COUNT(*) AS n FROM call_rows').get() as {n: number}).n
   return {written: r.written, calls, checkpoint: r.checkpoint, seconds: (performance.now() - t0) / 1000}
+}
+
+/** summarizeCalls for either store (`callctl db summarize`). */
+export async function summarizeStore(store: SqliteStore | PgStore): Promise<SummarizeResult> {
+  if (store instanceof SqliteStore) return summarizeCalls(store.db)
+  const t0 = performance.now()
+  const r = await new PgCallRowsProjector(store).catchUp()
+  const {rows} = await store.pool.query<{n: number}>('SELECT count(*)::int AS n FROM call_rows')
+  return {written: r.written, calls: rows[0]!.n, checkpoint: r.checkpoint, seconds: (performance.now() - t0) / 1000}
 }

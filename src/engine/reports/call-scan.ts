@@ -127,17 +127,46 @@ export class CallLine {
 }
 
 /**
+ * The calls report's walk along the log, one event at a time: a CallLine of the calls that
+ * started in the period, and when it has read enough (no call of the period still open,
+ * and the log past the period's end). scanCalls drives it; a copy of the log for a report
+ * on PostgreSQL (pg-report-copy.ts) drives it too, to stop where the scan will stop.
+ */
+export class CallScan {
+  private readonly line: CallLine
+
+  constructor(private readonly period: {from: number; to: number}) {
+    this.line = new CallLine((e) => e.ts >= period.from && e.ts < period.to, period.from)
+  }
+
+  /** Takes the next event; the calls it completes, in the order they started. */
+  *push(e: StoredEvent): Generator<StoredEvent[]> {
+    this.line.push(e)
+    yield* this.line.ready()
+  }
+
+  /** Whether the scan has what it needs (checked after the calls push gave are taken). */
+  get done(): boolean {
+    return this.line.waiting === 0 && this.line.now >= this.period.to + CLOCK_SKEW_MS
+  }
+
+  /** Every call left, at the end of the log. */
+  rest(): Generator<StoredEvent[]> {
+    return this.line.rest()
+  }
+}
+
+/**
  * The events of each call that started in [from, to), one call at a time, in the order
  * the calls started. The log is read once, in write order, from `afterId` when given (the
  * calls that started up to it are known elsewhere) or from just before the period.
  */
 export function* scanCalls(db: Database.Database, period: {from: number; to: number}, o: {afterId?: number} = {}): Generator<StoredEvent[]> {
-  const line = new CallLine((e) => e.ts >= period.from && e.ts < period.to, period.from)
+  const scan = new CallScan(period)
   const afterId = Math.max(o.afterId ?? 0, idBefore(db, period.from - CLOCK_SKEW_MS))
   for (const e of scanEvents(db, {afterId, types: CALL_RECORD_TYPES})) {
-    line.push(e)
-    yield* line.ready()
-    if (line.waiting === 0 && line.now >= period.to + CLOCK_SKEW_MS) return
+    yield* scan.push(e)
+    if (scan.done) return
   }
-  yield* line.rest()
+  yield* scan.rest()
 }

@@ -28,7 +28,7 @@ export interface ScanOptions {
  * A scanned event. Its data is parsed the first time it is read: a report reads the
  * data of few event types, and parsing is most of the cost of a row.
  */
-class ScannedEvent implements StoredEvent {
+export class ScannedEvent implements StoredEvent {
   private parsed: Record<string, unknown> | null = null
   readonly origin = ''
   constructor(

@@ -19,7 +19,7 @@ export function hourlyReport(ctx: ReportContext): TableReport {
 }
 
 /** Offers, and every way a queue visit finishes (the rates' denominators, metrics.ts). */
-const HOURLY_TYPES = ['queue.entered', 'call.connected', 'queue.abandoned', 'queue.exited', 'callback.failed', 'queue.system_ended', 'call.ended'] as const
+export const HOURLY_TYPES = ['queue.entered', 'call.connected', 'queue.abandoned', 'queue.exited', 'callback.failed', 'queue.system_ended', 'call.ended'] as const
 
 function* rows(ctx: ReportContext): Generator<Cell[]> {
   const sl = slBook(ctx)

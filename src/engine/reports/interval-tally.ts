@@ -31,7 +31,10 @@ export const TALLY_TYPES: readonly EventType[] = [
   'engine.stopped',
 ]
 
-const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
+/** An agent's presence at a time is its last of these before it (presenceAt). */
+export const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
+/** Its phone's state is its last of these. */
+export const PHONE_STATE: readonly EventType[] = ['agent.unreachable', 'agent.reachable']
 
 export interface IntervalTally {
   bucket: Bucket
@@ -97,8 +100,8 @@ export function presenceAt(db: Database.Database, at: number): Map<string, {logg
   }
   // The phone's state at `at`: its last unreachable or reachable event before then.
   for (const r of db
-    .prepare(`SELECT agent, type, MAX(id) FROM events WHERE type IN ('agent.unreachable', 'agent.reachable') AND ts < ? AND agent IS NOT NULL GROUP BY agent`)
-    .all(at) as {agent: string; type: EventType}[]) {
+    .prepare(`SELECT agent, type, MAX(id) FROM events WHERE type IN (${PHONE_STATE.map(() => '?').join(',')}) AND ts < ? AND agent IS NOT NULL GROUP BY agent`)
+    .all(...PHONE_STATE, at) as {agent: string; type: EventType}[]) {
     if (r.type !== 'agent.unreachable') continue
     // Known even for an agent who logs in later in the period: the phone is down from its login.
     const p = out.get(r.agent)

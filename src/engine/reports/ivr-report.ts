@@ -2,6 +2,9 @@ import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
 import {periodMeta, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 
+/** The events the report reads. */
+export const IVR_TYPES = ['ivr.node', 'ivr.keys', 'ivr.timeout'] as const
+
 const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'] as const
 const KEY_COLUMNS = KEYS.map((k) => `key_${k === '*' ? 'star' : k === '#' ? 'hash' : k}`)
 
@@ -37,7 +40,7 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
     if (!n) nodes.set(k, (n = {kind: '', entries: 0, keys: KEYS.map(() => 0), collected: 0, invalid: 0, timeouts: 0}))
     return n
   }
-  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: ['ivr.node', 'ivr.keys', 'ivr.timeout']})) {
+  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: IVR_TYPES})) {
     if (e.ts >= to + CLOCK_SKEW_MS) break
     if (e.ts < from || e.ts >= to) continue
     const d = e.data

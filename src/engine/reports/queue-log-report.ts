@@ -6,7 +6,7 @@ import type {LinesReport} from './report-output.js'
 
 // Calls that started up to this long before the period are followed from their start,
 // so their lines in the period carry the caller's number and entry position.
-const LOOKBACK_MS = 6 * 3_600_000
+export const LOOKBACK_MS = 6 * 3_600_000
 
 /** The period's events as an Asterisk queue_log (see queue-log.ts), for QueueMetrics and the like. */
 export function queueLogReport(ctx: ReportContext): LinesReport {

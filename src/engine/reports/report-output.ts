@@ -19,9 +19,10 @@ export interface TableReport {
   rows: Iterable<Cell[]>
   /**
    * The same rows for --format csv, from a report that keeps some of them as CSV text
-   * already (the call summary): text first, then any rows still to encode.
+   * already (the call summary): text first, then any rows still to encode. Asynchronous
+   * when the text streams from another database (a PostgreSQL store's summary, pg-report.ts).
    */
-  csv?: Iterable<CsvText | Cell[]>
+  csv?: Iterable<CsvText | Cell[]> | AsyncIterable<CsvText | Cell[]>
 }
 
 /** Records already encoded as csv-stringify would (csv-text.ts), each ending in a newline. */
@@ -267,7 +268,7 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
   let csv: ReturnType<typeof stringify> | null = null
   let failed: Error | null = null
   let rows = 0
-  for (const row of report.csv ?? report.rows) {
+  const put = async (row: CsvText | Cell[]): Promise<void> => {
     if (!Array.isArray(row)) {
       // The stream may still hold text of earlier rows: this would overtake it.
       if (csv) throw new Error('CSV text after rows to encode')
@@ -275,7 +276,7 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
       rows += row.rows
       tick(row.rows)
       if (out.pending >= FLUSH_AT) await out.flush()
-      continue
+      return
     }
     if (!csv) {
       csv = stringify({writableHighWaterMark: 1024})
@@ -291,8 +292,11 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
     tick()
     if (out.pending >= FLUSH_AT) await out.flush()
   }
+  const source = report.csv ?? report.rows
+  if (Symbol.asyncIterator in source) for await (const row of source) await put(row)
+  else for (const row of source) await put(row)
   if (csv) {
-    const stream = csv
+    const stream: ReturnType<typeof stringify> = csv
     const ended = new Promise<void>((res, rej) => {
       stream.once('end', res)
       stream.once('error', rej)

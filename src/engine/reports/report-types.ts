@@ -7,12 +7,15 @@ import {ivrReport} from './ivr-report.js'
 import {queueLogReport} from './queue-log-report.js'
 import {queuesReport} from './queues-report.js'
 import type {ReportContext} from './report-context.js'
+import {ABANDONED_INPUTS, AGENTS_INPUTS, CALLS_INPUTS, HOURLY_INPUTS, IVR_INPUTS, QUEUE_LOG_INPUTS, SURVEY_INPUTS, TALLY_INPUTS, type ReportInputs} from './report-inputs.js'
 import type {Report, ReportFormat} from './report-output.js'
 import {staffingReport} from './staffing-report.js'
 import {surveyReport} from './survey-report.js'
 
 interface ReportType {
   build: (ctx: ReportContext) => Report
+  /** What it reads of the store (a report on PostgreSQL copies exactly that). */
+  reads: ReportInputs
   summary: string
   /** Which options mean something for it. */
   queue: boolean
@@ -25,15 +28,15 @@ interface ReportType {
 const TABLE = ['csv', 'json'] as const
 
 export const REPORTS = {
-  calls: {build: callsReport, summary: 'one row per call', queue: true, agent: true, interval: false, formats: TABLE},
-  queues: {build: queuesReport, summary: 'per queue and interval', queue: true, agent: false, interval: true, formats: TABLE},
-  agents: {build: agentsReport, summary: 'per agent and interval', queue: false, agent: true, interval: true, formats: TABLE},
-  hourly: {build: hourlyReport, summary: 'by hour of the day', queue: true, agent: false, interval: false, formats: TABLE},
-  abandoned: {build: abandonedReport, summary: 'each abandoned call', queue: true, agent: false, interval: false, formats: TABLE},
-  ivr: {build: ivrReport, summary: 'per IVR flow node', queue: false, agent: false, interval: false, formats: TABLE},
-  survey: {build: surveyReport, summary: 'survey scores per queue and agent', queue: true, agent: true, interval: false, formats: TABLE},
-  staffing: {build: staffingReport, summary: 'Erlang C agents needed per interval', queue: true, agent: false, interval: true, formats: TABLE},
-  'queue-log': {build: queueLogReport, summary: 'Asterisk queue_log lines', queue: true, agent: true, interval: false, formats: null},
+  calls: {build: callsReport, reads: CALLS_INPUTS, summary: 'one row per call', queue: true, agent: true, interval: false, formats: TABLE},
+  queues: {build: queuesReport, reads: TALLY_INPUTS, summary: 'per queue and interval', queue: true, agent: false, interval: true, formats: TABLE},
+  agents: {build: agentsReport, reads: AGENTS_INPUTS, summary: 'per agent and interval', queue: false, agent: true, interval: true, formats: TABLE},
+  hourly: {build: hourlyReport, reads: HOURLY_INPUTS, summary: 'by hour of the day', queue: true, agent: false, interval: false, formats: TABLE},
+  abandoned: {build: abandonedReport, reads: ABANDONED_INPUTS, summary: 'each abandoned call', queue: true, agent: false, interval: false, formats: TABLE},
+  ivr: {build: ivrReport, reads: IVR_INPUTS, summary: 'per IVR flow node', queue: false, agent: false, interval: false, formats: TABLE},
+  survey: {build: surveyReport, reads: SURVEY_INPUTS, summary: 'survey scores per queue and agent', queue: true, agent: true, interval: false, formats: TABLE},
+  staffing: {build: staffingReport, reads: TALLY_INPUTS, summary: 'Erlang C agents needed per interval', queue: true, agent: false, interval: true, formats: TABLE},
+  'queue-log': {build: queueLogReport, reads: QUEUE_LOG_INPUTS, summary: 'Asterisk queue_log lines', queue: true, agent: true, interval: false, formats: null},
 } satisfies Record<string, ReportType>
 
 export type ReportName = keyof typeof REPORTS

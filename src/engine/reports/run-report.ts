@@ -1,13 +1,11 @@
 import {Worker} from 'node:worker_threads'
 import {isPostgresUrl} from '../store/database-url.js'
-import {notOnPostgres} from '../store/open-store.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import {isUserError, UserError} from '../util/errors.js'
-import {parseInterval} from './interval.js'
-import {loadContext} from './report-context.js'
-import {writeReport, type DirectOutput, type ReportFormat, type Sink} from './report-output.js'
-import {REPORTS, type ReportName} from './report-types.js'
-import {zone} from './zone.js'
+import {pgReport} from './pg-report.js'
+import {reportFrom} from './report-from.js'
+import type {DirectOutput, ReportFormat, Sink} from './report-output.js'
+import type {ReportName} from './report-types.js'
 
 /** A report to make: plain data, so it can cross into the worker thread. */
 export interface ReportJob {
@@ -31,20 +29,12 @@ export interface ReportJob {
 
 /** Builds the report from the store and streams it into the sink; returns the rows written. */
 export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {
+  // Its inputs copied into a local SQLite first, then made by the same code (pg-report-copy.ts says why).
+  if (isPostgresUrl(job.database)) return pgReport(job.database, job, sink, progress)
   let store: SqliteStore | null = null
   try {
-    // The report queries are SQLite's; checked here too for callers other than `report`.
-    if (isPostgresUrl(job.database)) throw notOnPostgres('reports', job.database)
     store = new SqliteStore(job.database, {readonly: true})
-    const ctx = loadContext(store.db, {
-      period: {from: job.from, to: job.to, zone: zone(job.tz)},
-      interval: job.interval === null ? null : parseInterval(job.interval),
-      queue: job.queue,
-      agent: job.agent,
-      staffing: job.staffing,
-      now: job.now,
-    })
-    return await writeReport(REPORTS[job.type].build(ctx), sink, {format: job.format, bom: job.bom, progress, terminal: job.terminal ?? sink.terminal})
+    return await reportFrom(store.db, job, sink, progress)
   } catch (err) {
     // A damaged or foreign file is the user's to fix, not a bug: one line, exit 1.
     const code = (err as {code?: unknown}).code

@@ -3,6 +3,9 @@ import {periodMeta, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 import {roundHalfUp} from './rounding.js'
 
+/** The events the report reads. */
+export const SURVEY_TYPES = ['survey.answered', 'survey.skipped'] as const
+
 interface Scores {
   answered: number
   skipped: number
@@ -38,7 +41,7 @@ function* rows(ctx: ReportContext): Generator<Cell[]> {
       s.byScore[score]!++
     }
   }
-  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: ['survey.answered', 'survey.skipped']})) {
+  for (const e of scanEvents(ctx.db, {afterId: idBefore(ctx.db, from - CLOCK_SKEW_MS), types: SURVEY_TYPES})) {
     if (e.ts >= to + CLOCK_SKEW_MS) break
     if (e.ts < from || e.ts >= to) continue
     const queue = e.queue ?? ''

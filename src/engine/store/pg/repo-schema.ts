@@ -11,7 +11,7 @@ export interface PgMigration {
  * (version 1, pg-migrations.ts), in order.
  *
  * Versions 2..5 hold what SQLite migrations 2, 3, 4 and 7 hold; the call summary (SQLite
- * 5-6, with its triggers on recordings) comes after them. Types follow the SQLite columns so
+ * 5-6, with its triggers on recordings) is version 6. Types follow the SQLite columns so
  * a copy from SQLite is row for row: times are epoch ms in bigint, ids are identities BY
  * DEFAULT (a copy may insert its ids, then must move the sequence past them). Text that is
  * sorted or compared as a key is COLLATE "C": byte order of UTF-8 is code point order, which
@@ -158,6 +158,73 @@ export const REPO_MIGRATIONS: PgMigration[] = [
         updated_at bigint NOT NULL
       );
       CREATE INDEX phones_agent ON phones(agent);
+    `,
+  },
+  {
+    version: 6,
+    name: 'call summaries, with their recordings',
+    sql: `
+      -- SQLite's call_rows and projections (its migrations 5 and 6), column for column: one
+      -- row per ended call as \`report calls\` writes it, kept by the engine that leads
+      -- (reports/pg-call-rows.ts), derived from the log and rebuildable from it. Numbers a
+      -- call's events supplied (priority, positions, score) are float8, not integer: SQLite
+      -- keeps whatever number the fold gave, and so must this copy of it.
+      CREATE TABLE call_rows (
+        first_id bigint PRIMARY KEY,
+        call_id text COLLATE "C" NOT NULL,
+        started_at bigint NOT NULL,
+        answered_at bigint,
+        ended_at bigint,
+        direction text NOT NULL,
+        caller_number text NOT NULL,
+        caller_name text NOT NULL,
+        did text NOT NULL,
+        ivr_keys text NOT NULL,
+        queue text NOT NULL,
+        queues text NOT NULL,
+        priority float8 NOT NULL,
+        entry_position float8,
+        wait_s float8,
+        agents_tried text NOT NULL,
+        agent text NOT NULL,
+        talk_s float8,
+        hold_s float8,
+        wrap_up_s float8,
+        transfers text NOT NULL,
+        outcome text NOT NULL,
+        disconnect text,
+        survey_score float8,
+        agents text NOT NULL,
+        recording text NOT NULL DEFAULT '',
+        csv_middle text NOT NULL DEFAULT '',
+        csv_last text NOT NULL DEFAULT ''
+      );
+      CREATE INDEX call_rows_call ON call_rows(call_id);
+      CREATE TABLE projections (
+        name text PRIMARY KEY,
+        checkpoint bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+
+      -- A call's recording files as the report shows them: SQLite's recordingFiles()
+      -- (store/migrations.ts), the same order (started_at, then name in byte order).
+      CREATE FUNCTION call_recording_files(of_call text) RETURNS text LANGUAGE sql STABLE AS $$
+        SELECT coalesce(string_agg(coalesce(host_path, name || '.' || format), ' ' ORDER BY started_at, name), '')
+        FROM recordings WHERE call_id = of_call AND state <> 'failed'
+      $$;
+      -- SQLite's three triggers of migration 6: the new row's call on insert and update, the
+      -- old row's on delete.
+      CREATE FUNCTION call_rows_recording() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          UPDATE call_rows SET recording = call_recording_files(OLD.call_id) WHERE call_id = OLD.call_id;
+        ELSE
+          UPDATE call_rows SET recording = call_recording_files(NEW.call_id) WHERE call_id = NEW.call_id;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER call_rows_recording AFTER INSERT OR UPDATE OR DELETE ON recordings
+        FOR EACH ROW EXECUTE FUNCTION call_rows_recording();
     `,
   },
 ]

@@ -1,0 +1,255 @@
+import type Database from 'better-sqlite3'
+import type pg from 'pg'
+import type {CopyColumn, CopyValue} from '../store/pg/copy-binary.js'
+import {copyOut} from '../store/pg/copy-stream.js'
+import type {StoredEvent, EventType} from '../store/events.js'
+import {CallScan} from './call-scan.js'
+import {CLOCK_SKEW_MS} from './event-scan.js'
+import {PHONE_STATE, PRESENCE} from './interval-tally.js'
+import type {ReportInputs} from './report-inputs.js'
+
+// A report on a PostgreSQL store runs the SQLite report code, unchanged, on a local SQLite
+// database holding what that report reads, copied from PostgreSQL first. Why not report
+// in PostgreSQL's SQL: the reports are a few thousand lines that read the log in write
+// order and fold it in JavaScript, and `report calls` from either store must be byte for
+// byte the same file. Ported queries would be a second implementation to keep identical
+// forever (collations, NULL ordering, float formatting, json ->>, GROUP BY's bare columns);
+// one implementation fed the same rows gives the same bytes by construction. The copy reads
+// one snapshot (REPEATABLE READ), with binary COPY (copy-binary.ts), and writes through
+// prepared inserts in one SQLite transaction: far cheaper per row than the report itself.
+//
+// What is copied, for the report's declared inputs (report-inputs.ts):
+// - the configuration: queues, agents, memberships;
+// - the events of its types from where its walk starts to where it stops (that is found by
+//   copying: a 'period' walk stops at its first event dated CLOCK_SKEW_MS past the period, a
+//   'calls' walk when CallScan, fed the same events, says it has every call of the period);
+// - for each time idBefore() is asked about, the event it answers with (the first at or
+//   after that time, by time then id; the log's last when there is none), so idBefore gives
+//   the same id on the copy as on PostgreSQL;
+// - for presenceAt(t), each agent's last presence and phone-state event before t;
+// - the agents report's pause reasons: agent.paused events dated in the period;
+// - the calls report: the summary's checkpoint, the call_rows it reads (columns the format
+//   reads; the others hold placeholders it never reads), and the recordings of the calls it
+//   folds from the log, copied before call_rows so SQLite's triggers on recordings change
+//   no copied row.
+// Events come back with their ids, so everything that depends on ids (idBefore, presenceAt's
+// MAX(id), paging) behaves as on the original.
+
+// Not the origin: no report reads it (scanEvents gives ''), and it is a string per event.
+const EVENT_COLUMNS = ['id', 'ts', 'type', 'call_id', 'queue', 'agent', 'data'] as const
+const EVENT_KINDS: CopyColumn[] = ['int8', 'int8', 'text', 'text', 'text', 'text', 'text']
+const EVENTS_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM events`
+
+/** call_rows columns by kind; for CSV only those summarizedCsv reads (and the --queue / --agent filters). */
+const CALL_ROW_COLUMNS: Record<string, CopyColumn> = {
+  first_id: 'int8',
+  call_id: 'text',
+  started_at: 'int8',
+  answered_at: 'int8',
+  ended_at: 'int8',
+  direction: 'text',
+  caller_number: 'text',
+  caller_name: 'text',
+  did: 'text',
+  ivr_keys: 'text',
+  queue: 'text',
+  queues: 'text',
+  priority: 'float8',
+  entry_position: 'float8',
+  wait_s: 'float8',
+  agents_tried: 'text',
+  agent: 'text',
+  talk_s: 'float8',
+  hold_s: 'float8',
+  wrap_up_s: 'float8',
+  transfers: 'text',
+  outcome: 'text',
+  disconnect: 'text',
+  survey_score: 'float8',
+  agents: 'text',
+  recording: 'text',
+  csv_middle: 'text',
+  csv_last: 'text',
+}
+const CSV_CALL_ROW_COLUMNS = ['first_id', 'call_id', 'started_at', 'answered_at', 'ended_at', 'csv_middle', 'recording', 'csv_last', 'queues', 'agents']
+/** What NOT NULL columns left out of a CSV copy hold (the CSV path never reads them). */
+const PLACEHOLDERS: Record<string, string> = {direction: "''", caller_number: "''", caller_name: "''", did: "''", ivr_keys: "''", queue: "''", priority: '0', agents_tried: "''", agent: "''", transfers: "''", outcome: "''"}
+
+const RECORDING_COLUMNS: Record<string, CopyColumn> = {
+  name: 'text',
+  call_id: 'text',
+  queue: 'text',
+  agent: 'text',
+  number: 'text',
+  started_at: 'int8',
+  ended_at: 'int8',
+  duration_ms: 'int8',
+  format: 'text',
+  state: 'text',
+  host_path: 'text',
+  size_bytes: 'int8',
+  error: 'text',
+}
+
+/** First batch of the walk past the period, in ids; each next one is 4 times longer. */
+const FIRST_STEP = 2_000
+
+export interface ReportCopyJob {
+  from: number
+  to: number
+  format: 'csv' | 'json'
+  inputs: ReportInputs
+  /** Leave the summarized calls out of the copy: the caller streams them (pgSummarizedCsv). */
+  streamSummary?: boolean
+}
+
+export interface ReportCopyStats {
+  events: number
+  callRows: number
+  recordings: number
+  /** The summarized calls' range along first_id that the report reads, or null when it reads none. */
+  summary: {low: number; high: number} | null
+}
+
+/**
+ * Copies what the report reads from PostgreSQL (`client`, inside a REPEATABLE READ
+ * transaction the caller opened: one snapshot) into `db`, a SQLite database with the
+ * store's schema and nothing in it.
+ */
+export async function copyReportInputs(client: pg.ClientBase, db: Database.Database, job: ReportCopyJob): Promise<ReportCopyStats> {
+  const {from, to, inputs} = job
+  const stats: ReportCopyStats = {events: 0, callRows: 0, recordings: 0, summary: null}
+  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`)
+  const addEvent = (row: CopyValue[]) => void (stats.events += insertEvent.run(row).changes)
+  const events = (where: string) => copyOut(client, `${EVENTS_SELECT} WHERE ${where}`, EVENT_KINDS, addEvent)
+
+  db.exec('BEGIN')
+  try {
+    await copyTable(client, db, 'queues', {name: 'text', settings: 'text', created_at: 'int8', updated_at: 'int8'})
+    await copyTable(client, db, 'agents', {id: 'text', name: 'text', endpoint: 'text', skills: 'text', created_at: 'int8', updated_at: 'int8'})
+    await copyTable(client, db, 'agent_queues', {agent: 'text', queue: 'text', penalty: 'int4'})
+
+    const maxId = Number((await client.query<{id: string | number}>('SELECT COALESCE(MAX(id), 0) AS id FROM events')).rows[0]!.id)
+    if (maxId > 0) await events(`id = ${maxId}`)
+    // The event idBefore(ts) answers with, copied; its answer on PostgreSQL returned.
+    const idBefore = async (ts: number): Promise<number> => {
+      let first: number | null = null
+      await copyOut(client, `${EVENTS_SELECT} WHERE ts >= ${int(ts)} ORDER BY ts, id LIMIT 1`, EVENT_KINDS, (row) => {
+        first = row[0] as number
+        addEvent(row)
+      })
+      return first === null ? maxId : first - 1
+    }
+
+    for (const offset of inputs.presenceAt) {
+      const at = int(from + offset)
+      for (const types of [PRESENCE, PHONE_STATE]) {
+        await events(`id IN (SELECT DISTINCT ON (agent) id FROM events WHERE type IN (${typeList(types)}) AND ts < ${at} AND agent IS NOT NULL ORDER BY agent, id DESC)`)
+      }
+    }
+    if (inputs.pausesInPeriod) await events(`type = 'agent.paused' AND ts >= ${int(from)} AND ts < ${int(to)}`)
+
+    let start = await idBefore(from - inputs.lookbackMs)
+    const afterPeriod = await idBefore(to + CLOCK_SKEW_MS)
+    if (inputs.summary) {
+      const low = await idBefore(from - CLOCK_SKEW_MS)
+      const checkpoint = await copyCheckpoint(client, db)
+      // summarizedRows reads the summary only past `low`, up to the checkpoint; the scan
+      // of the log starts at the later of the two.
+      if (checkpoint > low) stats.summary = {low, high: Math.min(checkpoint, afterPeriod)}
+      start = Math.max(checkpoint, start)
+    }
+
+    // The walk: batches along the ids until it would stop, each copied whole (what follows
+    // the stop in a batch is never read).
+    const stop = walkEnd(inputs, {from, to})
+    const types = typeList(inputs.types)
+    let after = start
+    let upTo = Math.max(afterPeriod + 1, start)
+    let step = FIRST_STEP
+    for (;;) {
+      let stopped = false
+      await copyOut(client, `${EVENTS_SELECT} WHERE id > ${int(after)} AND id <= ${int(upTo)} AND type IN (${types}) ORDER BY id`, EVENT_KINDS, (row) => {
+        addEvent(row)
+        if (!stopped) stopped = stop(row)
+      })
+      if (stopped || upTo >= maxId) break
+      after = upTo
+      upTo = Math.min(maxId, after + step)
+      step *= 4
+    }
+
+    if (inputs.summary) {
+      // The calls the report may fold: those whose call.started it copied, dated in the period.
+      stats.recordings = await copyRows(
+        client,
+        db,
+        'recordings',
+        RECORDING_COLUMNS,
+        // Materialized: the calls along the copied ids first (a range of the primary key),
+        // not every call.started of the period joined to the recordings.
+        `call_id IN (SELECT call_id FROM (SELECT call_id FROM events WHERE id > ${int(start)} AND id <= ${int(upTo)} AND type = 'call.started' AND ts >= ${int(from)} AND ts < ${int(to)} OFFSET 0) AS c)`,
+      )
+      const summary = stats.summary
+      if (summary && !job.streamSummary) {
+        const columns = job.format === 'csv' ? CSV_CALL_ROW_COLUMNS : Object.keys(CALL_ROW_COLUMNS)
+        stats.callRows = await copyRows(
+          client,
+          db,
+          'call_rows',
+          Object.fromEntries(columns.map((c) => [c, CALL_ROW_COLUMNS[c]!])),
+          `first_id > ${int(summary.low)} AND first_id <= ${int(summary.high)} AND started_at >= ${int(from)} AND started_at < ${int(to)} ORDER BY first_id`,
+          columns.length < Object.keys(CALL_ROW_COLUMNS).length ? PLACEHOLDERS : {},
+        )
+      }
+    }
+    db.exec('COMMIT')
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK')
+    throw err
+  }
+  return stats
+}
+
+/** A predicate told each event of the walk in id order: true once the report's walk would stop there. */
+function walkEnd(inputs: ReportInputs, period: {from: number; to: number}): (row: CopyValue[]) => boolean {
+  if (inputs.until === 'period') return (row) => (row[1] as number) >= period.to + CLOCK_SKEW_MS
+  const scan = new CallScan(period)
+  return (row) => {
+    // The fields CallLine reads; the data is parsed only if a fold asks for it.
+    const e = {id: row[0] as number, ts: row[1] as number, type: row[2] as EventType, callId: row[3] as string | null, queue: row[4] as string | null, agent: row[5] as string | null, data: {}, origin: ''} satisfies StoredEvent
+    for (const _ of scan.push(e));
+    return scan.done
+  }
+}
+
+async function copyCheckpoint(client: pg.ClientBase, db: Database.Database): Promise<number> {
+  const {rows} = await client.query<{name: string; checkpoint: string | number; updated_at: string | number}>("SELECT name, checkpoint, updated_at FROM projections WHERE name = 'call_rows'")
+  const row = rows[0]
+  if (!row) return 0
+  db.prepare('INSERT INTO projections (name, checkpoint, updated_at) VALUES (?, ?, ?)').run(row.name, Number(row.checkpoint), Number(row.updated_at))
+  return Number(row.checkpoint)
+}
+
+async function copyTable(client: pg.ClientBase, db: Database.Database, table: string, columns: Record<string, CopyColumn>): Promise<number> {
+  return copyRows(client, db, table, columns, 'true')
+}
+
+/** Rows of `table` matching `where` (SQL after WHERE), the named columns, plus constants for others. */
+async function copyRows(client: pg.ClientBase, db: Database.Database, table: string, columns: Record<string, CopyColumn>, where: string, constants: Record<string, string> = {}): Promise<number> {
+  const names = Object.keys(columns)
+  const extra = Object.keys(constants)
+  const insert = db.prepare(`INSERT INTO ${table} (${[...names, ...extra].join(', ')}) VALUES (${[...names.map(() => '?'), ...extra.map((c) => constants[c])].join(', ')})`)
+  const cast = names.map((n) => `${n}${columns[n] === 'int4' ? '::int4' : ''}`)
+  return copyOut(client, `SELECT ${cast.join(', ')} FROM ${table} WHERE ${where}`, Object.values(columns), (row) => void insert.run(row))
+}
+
+function typeList(types: readonly string[]): string {
+  return types.map((t) => `'${t.replace(/'/g, "''")}'`).join(', ')
+}
+
+/** A number written into SQL: only ever a whole number (ids, epoch ms). */
+function int(v: number): string {
+  if (!Number.isSafeInteger(v)) throw new Error(`not a whole number: ${v}`)
+  return String(v)
+}
