@@ -6,13 +6,15 @@
 # baseline), SIPp (Debian's sip-tester) and baresip (real SIP callers, agents and a
 # supervisor phone in the SIP tests and bench:load --sip), PostgreSQL 15 (the store
 # contract tests and standby engines start their own throwaway cluster with its
-# binaries; nothing is configured system-wide); then the npm packages and a build.
+# binaries; nothing is configured system-wide), Kamailio (the SIP proxy of
+# `sandbox up --proxy`, run by the sandbox as its own child, never as the system
+# service); then the npm packages and a build.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip postgresql-15; do
+for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip postgresql-15 kamailio; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -23,6 +25,12 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+# Debian enables and starts the kamailio service on install, on every address's port
+# 5060, the sandbox's default SIP port: the sandbox runs its own Kamailio, so the
+# system's is switched off (where systemd runs at all).
+if [ "$(id -u)" -eq 0 ] && [ -d /run/systemd/system ] && systemctl is-enabled --quiet kamailio 2>/dev/null; then
+  systemctl disable --now kamailio
 fi
 
 # Build native modules against the headers of the Node that runs them (no download).

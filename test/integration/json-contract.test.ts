@@ -40,6 +40,8 @@ function commandIds(): string[] {
 const NOT_RUN: Record<string, string> = {
   demo: 'brings up a sandbox Asterisk of its own and runs for minutes; its summary prints through the same toSuccessJson',
   'sandbox up': 'would start a second Asterisk; its result prints through the same toSuccessJson',
+  'sandbox kill-box': "would kill the suite's sandbox Asterisk; proxy-kit.test.ts runs it on a sandbox of its own, through the same toSuccessJson",
+  'sandbox start-box': 'starts a box kill-box killed; proxy-kit.test.ts runs it on a sandbox of its own, through the same toSuccessJson',
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -375,6 +375,12 @@ export interface SippPhoneOptions {
   talkMs?: number
   /** Expires asked for in the REGISTER. Default 3600 (no refresh: SIPp would not re-register). */
   expires?: number
+  /**
+   * Register again every this many seconds (register-refresh.xml): for a phone behind
+   * the sandbox's proxy, which caps registrations short, so the phone stays registered
+   * and moves to another box when its box dies. Default: never.
+   */
+  refreshS?: number
   localIp?: string
   localPort?: number
   mediaPort?: number
@@ -445,8 +451,9 @@ export class SippPhone {
 }
 
 export async function startSippPhone(o: SippPhoneOptions): Promise<SippPhone> {
+  const refresh = o.refreshS !== undefined && o.refreshS > 0
   const sipp = await startSipp({
-    scenario: 'register',
+    scenario: refresh ? 'register-refresh' : 'register',
     outOfCallScenario: 'agent-uas',
     remote: o.sip,
     localIp: o.localIp,
@@ -454,7 +461,13 @@ export async function startSippPhone(o: SippPhoneOptions): Promise<SippPhone> {
     mediaPort: o.mediaPort,
     calls: 1,
     auth: {username: o.user, password: o.password},
-    vars: {user: o.user, expires: o.expires ?? 3600, stay_ms: 86_400_000, ring_ms: o.ringMs ?? 300, talk_ms: o.talkMs ?? 0},
+    vars: {
+      user: o.user,
+      expires: o.expires ?? 3600,
+      ...(refresh ? {refresh_ms: Math.round(o.refreshS! * 1000)} : {stay_ms: 86_400_000}),
+      ring_ms: o.ringMs ?? 300,
+      talk_ms: o.talkMs ?? 0,
+    },
     traceMessages: o.traceMessages,
     keepDir: o.keepDir,
   })

@@ -5,7 +5,7 @@ import {CallctlCommand} from '../../ui/command.js'
 
 export default class SandboxDown extends CallctlCommand<DownResult> {
   static summary = 'Stop the sandbox Asterisk started by `sandbox up` (by its recorded PID)'
-  static description = 'Refuses while an engine is connected to the sandbox (its calls would be lost) unless --force.'
+  static description = 'Stops every box and the proxy. Refuses while an engine is connected to the sandbox (its calls would be lost) unless --force.'
   static examples = ['<%= config.bin %> sandbox down', '<%= config.bin %> sandbox down --force']
   static flags = {
     force: Flags.boolean({description: 'stop it even while an engine is connected'}),
@@ -18,7 +18,12 @@ export default class SandboxDown extends CallctlCommand<DownResult> {
 
   protected render(r: DownResult): void {
     if (r.how === 'not-running') this.print('No sandbox is running.')
-    else if (r.how === 'gone') this.print(`Sandbox Asterisk (pid ${r.pid}) had already stopped.`)
-    else this.print(`Sandbox Asterisk (pid ${r.pid}) ${r.how}.`)
+    else if (r.boxes.length <= 1 && !r.proxy) {
+      if (r.how === 'gone') this.print(`Sandbox Asterisk (pid ${r.pid}) had already stopped.`)
+      else this.print(`Sandbox Asterisk (pid ${r.pid}) ${r.how}.`)
+    } else {
+      for (const b of r.boxes) this.print(`${b.name} (pid ${b.pid}) ${b.how === 'gone' ? 'had already stopped' : b.how}.`)
+      if (r.proxy) this.print(`proxy (pid ${r.proxy.pid}) ${r.proxy.how === 'gone' ? 'had already stopped' : r.proxy.how}.`)
+    }
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {createReadStream, existsSync, statSync, watchFile} from 'node:fs'
-import {sandboxLogFile, tailLines} from '../../engine/sandbox/sandbox.js'
+import {proxyLog, sandboxLogFile, tailLines} from '../../engine/sandbox/sandbox.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -13,15 +13,17 @@ interface LogsResult {
 
 export default class SandboxLogs extends CallctlCommand<LogsResult> {
   static summary = "Print the sandbox Asterisk's log (messages.log)"
-  static examples = ['<%= config.bin %> sandbox logs -n 50', '<%= config.bin %> sandbox logs --follow']
+  static examples = ['<%= config.bin %> sandbox logs -n 50', '<%= config.bin %> sandbox logs --follow', '<%= config.bin %> sandbox logs --box box2', '<%= config.bin %> sandbox logs --proxy']
   static flags = {
     lines: Flags.integer({char: 'n', description: 'number of lines', default: 40, min: 1}),
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines'}),
+    box: Flags.string({description: 'which box (default box1)', default: 'box1'}),
+    proxy: Flags.boolean({description: "the proxy's log (Kamailio) instead", exclusive: ['box']}),
   }
 
   protected async execute(): Promise<LogsResult> {
     const {flags} = await this.parse(SandboxLogs)
-    const file = sandboxLogFile(callctlPaths())
+    const file = flags.proxy ? proxyLog(callctlPaths()) : sandboxLogFile(callctlPaths(), flags.box)
     const lines = tailLines(file, flags.lines)
     if (flags.follow && !this.jsonEnabled()) {
       for (const l of lines) this.print(safeText(l, 4000))

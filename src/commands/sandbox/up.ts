@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {sandboxUp, type UpResult} from '../../engine/sandbox/sandbox.js'
+import {boxesOf} from '../../engine/sandbox/state.js'
 import {createLogger} from '../../engine/util/log.js'
 import {callctlPaths, HELP_PATH} from '../../engine/util/paths.js'
 import {CallctlCommand} from '../../ui/command.js'
@@ -10,23 +11,50 @@ export default class SandboxUp extends CallctlCommand<UpResult> {
   static summary = 'Start a sandbox Asterisk 22 (Debian sid root under chroot), building the root on first use'
   static description = `The root is built once with debootstrap (about a minute) and cached in ${HELP_PATH.asteriskRoot}.
 The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.1 only, with a generated password
-kept in a 0600 file. Must run as root.`
-  static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --port 18088 --json', '<%= config.bin %> sandbox up --rebuild']
+kept in a 0600 file. Must run as root.
+
+--boxes N starts N Asterisk boxes from the same root (HTTP ports from --port on, SIP ports in one block from
+--sip-port, see sandbox status); --proxy puts Kamailio (Debian's kamailio package) in front of them: phones register
+and call at its address, the carrier sends calls to its carrier port, and it spreads both over the boxes.`
+  static examples = [
+    '<%= config.bin %> sandbox up',
+    '<%= config.bin %> sandbox up --port 18088 --json',
+    '<%= config.bin %> sandbox up --rebuild',
+    '<%= config.bin %> sandbox up --boxes 2 --proxy',
+  ]
   static flags = {
-    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default 8088; a running sandbox keeps its own)', min: 1, max: 65535}),
+    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default 8088; a running sandbox keeps its own); more boxes take the next ports', min: 1, max: 65535}),
     'sip-port': Flags.integer({description: 'SIP port on 127.0.0.1, UDP and TCP; the carrier is the next port (default 5060, or the one it had)', min: 1, max: 65534}),
     rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached'}),
     app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
     force: Flags.boolean({description: 'restart a running sandbox (new --port, --rebuild) even while an engine is connected'}),
+    boxes: Flags.integer({description: 'how many Asterisk boxes (1-4; default: as the sandbox has, else 1)', min: 1, max: 4}),
+    proxy: Flags.boolean({description: 'Kamailio in front of the boxes (default: as the sandbox has)', allowNo: true}),
   }
 
   protected async execute(): Promise<UpResult> {
     const {flags} = await this.parse(SandboxUp)
-    return sandboxUp(callctlPaths(), {port: flags.port, sipPort: flags['sip-port'], rebuild: flags.rebuild, app: flags.app, force: flags.force, log: createLogger()})
+    return sandboxUp(callctlPaths(), {
+      port: flags.port,
+      sipPort: flags['sip-port'],
+      rebuild: flags.rebuild,
+      app: flags.app,
+      force: flags.force,
+      boxes: flags.boxes,
+      proxy: flags.proxy,
+      log: createLogger(),
+    })
   }
 
   protected render(r: UpResult): void {
-    this.print(r.alreadyRunning ? 'Sandbox Asterisk is already running.' : `Sandbox Asterisk started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
+    const boxes = boxesOf(r.state)
+    const what = boxes.length > 1 ? `${boxes.length} sandbox Asterisk boxes` : 'Sandbox Asterisk'
+    this.print(r.alreadyRunning ? `${what} ${boxes.length > 1 ? 'are' : 'is'} already running.` : `${what} started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
     this.print(fields({pid: r.state.pid, ari: r.state.ariUrl, user: r.state.ariUser, 'password file': r.state.passwordFile, app: r.state.app, ...sipFields(r.state.sip)}))
+    if (boxes.length > 1 || r.state.proxy) {
+      for (const b of boxes.slice(1)) this.print(fields({[b.name]: `pid ${b.pid}, ari ${b.ariUrl}, sip ${b.sip.host}:${b.sip.port}`}))
+      const p = r.state.proxy
+      if (p) this.print(fields({proxy: `pid ${p.pid}: phones register at ${p.host}:${p.port}, the carrier sends to ${p.host}:${p.carrierPort} from ${p.carrier.host}:${p.carrier.port}`}))
+    }
   }
 }

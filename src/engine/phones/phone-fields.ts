@@ -9,6 +9,8 @@ import type {ConfigTuple} from '../ari/port.js'
 /** How often Asterisk pings a registered phone (OPTIONS); a silent phone is unreachable after at most this plus the timeout. */
 export const QUALIFY_SECONDS = 10
 export const QUALIFY_TIMEOUT_SECONDS = 3
+/** The shortest registration a phone's AOR accepts. */
+export const MIN_REGISTRATION_SECONDS = 10
 
 export interface PhoneSpec {
   id: string
@@ -30,6 +32,12 @@ export function aorFields(): ConfigTuple[] {
     remove_existing: 'yes',
     qualify_frequency: String(QUALIFY_SECONDS),
     qualify_timeout: String(QUALIFY_TIMEOUT_SECONDS),
+    // Behind a SIP proxy (several boxes): keep the Path of the registration and reach the
+    // phone back through the proxy; a phone registering directly sends none.
+    support_path: 'yes',
+    // The proxy caps registrations short (10 s in the sandbox) so a phone moves off a dead
+    // box within seconds; Asterisk's default minimum (60 s) would refuse that with 423.
+    minimum_expiration: String(MIN_REGISTRATION_SECONDS),
   })
 }
 

@@ -24,14 +24,22 @@ export async function sipPortFree(port: number): Promise<boolean> {
   })
 }
 
+/** Whether `span` ports from `first` on are all free (TCP and UDP). */
+export async function sipPortsFree(first: number, span: number): Promise<boolean> {
+  if (first + span - 1 > 65_535) return false
+  for (let p = first; p < first + span; p++) if (!(await sipPortFree(p))) return false
+  return true
+}
+
 /**
  * A SIP port for a sandbox whose HTTP port is not the default one (a test run beside a
- * demo): a port free for TCP and UDP whose next port (the carrier's) is free too.
+ * demo): a port free for TCP and UDP whose next `span - 1` ports are free too (the
+ * carrier's by default; with several boxes and a proxy, theirs, see layout.ts).
  */
-export async function freeSipPort(): Promise<number> {
+export async function freeSipPort(span = 2): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const port = 20_000 + Math.floor(Math.random() * 10_000) * 2
-    if ((await sipPortFree(port)) && (await sipPortFree(port + 1))) return port
+    if (await sipPortsFree(port, span)) return port
   }
   throw new Error('no free SIP port found on 127.0.0.1')
 }
@@ -50,9 +58,11 @@ function instanceRunning(dir: string): boolean {
 /**
  * The RTP range for an instance: a slot no other instance in the shared root has
  * claimed (their rtp.conf says which), so a demo and a test run never collide.
+ * `alsoTaken` are the starts of slots given to boxes starting at the same time.
  */
-export function rtpRange(root: string, instanceDir: string): {start: number; end: number} {
-  const taken = new Set<number>()
+export function rtpRange(root: string, instanceDir: string, alsoTaken: number[] = []): {start: number; end: number} {
+  // alsoTaken: slots given to other boxes starting at the same time (not running yet).
+  const taken = new Set<number>(alsoTaken)
   const base = join(root, 'srv/callctl')
   if (existsSync(base)) {
     for (const other of readdirSync(base)) {

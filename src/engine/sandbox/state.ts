@@ -17,6 +17,43 @@ export interface SandboxState {
   /** Absent in the state of a sandbox started before SIP was part of it. */
   sip?: SandboxSip
   startedAt: string
+  /**
+   * Every box, box1 first (box1 is also the fields above). Absent in the state of a
+   * sandbox started before there could be several: then box1 is the only one.
+   */
+  boxes?: SandboxBox[]
+  /** The SIP proxy in front of the boxes (sandbox up --proxy). */
+  proxy?: SandboxProxy
+}
+
+/** One Asterisk of the sandbox: its own instance directory, HTTP/ARI port, SIP port and RTP slot. */
+export interface SandboxBox {
+  /** box1, box2, …: also its Asterisk systemname when there are several (channel ids start with it). */
+  name: string
+  pid: number
+  instance: string
+  instanceDir: string
+  httpPort: number
+  ariUrl: string
+  sip: SandboxSip
+  startedAt: string
+}
+
+/** Kamailio in front of the boxes: phones register at host:port, the carrier sends to host:carrierPort. */
+export interface SandboxProxy {
+  pid: number
+  host: string
+  /** Where phones register and call (UDP and TCP). */
+  port: number
+  /** Where the carrier sends its calls (UDP); the boxes identify the carrier by this socket. */
+  carrierPort: number
+  /** The carrier itself: the proxy takes calls only from this address and port, and sends the boxes' outbound calls to it. */
+  carrier: {host: string; port: number}
+  /** Registrations are capped at this many seconds, so a phone moves off a dead box within about that long. */
+  registrationS: number
+  /** Its runtime directory: kamailio.cfg, dispatcher.list, kamailio.out (its log), the control socket. */
+  dir: string
+  startedAt: string
 }
 
 /** The sandbox's SIP side: where phones register, where the carrier is, its RTP ports. */
@@ -27,6 +64,13 @@ export interface SandboxSip {
   /** The carrier endpoint is identified by this address and port (SIPp in tests); outbound calls go to it. */
   carrier: {host: string; port: number}
   rtp: {start: number; end: number}
+}
+
+/** The sandbox's boxes: the recorded list, or box1 alone for a state from before there could be several. */
+export function boxesOf(state: SandboxState): SandboxBox[] {
+  if (state.boxes?.length) return state.boxes
+  const sip = state.sip ?? {host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], carrier: {host: '127.0.0.1', port: 0}, rtp: {start: 0, end: 0}}
+  return [{name: 'box1', pid: state.pid, instance: state.instance, instanceDir: state.instanceDir, httpPort: state.httpPort, ariUrl: state.ariUrl, sip, startedAt: state.startedAt}]
 }
 
 export function sandboxStateFile(paths: Paths): string {
