@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
-import {withSqliteStore} from '../../engine/config/open-store.js'
-import {summarizeCalls, type SummarizeResult} from '../../engine/reports/call-rows.js'
+import {openConfiguredStore} from '../../engine/config/open-store.js'
+import {summarizeStore, type SummarizeResult} from '../../engine/reports/call-rows.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class DbSummarize extends CallctlCommand<SummarizeResult> {
   static summary = 'Bring the per-call summary that `report calls` reads up to date now (a running engine does it every 5 s)'
   static description =
-    'Reports stay correct without it (calls the summary does not hold yet are folded from the event log): it makes them fast, for example after importing a log or when no engine runs.'
+    'Reports stay correct without it (calls the summary does not hold yet are folded from the event log): it makes them fast, for example after importing a log or when no engine runs. Works on SQLite and PostgreSQL stores alike.'
   static examples = ['<%= config.bin %> db summarize', '<%= config.bin %> db summarize --json']
   static flags = {
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
@@ -14,7 +14,12 @@ export default class DbSummarize extends CallctlCommand<SummarizeResult> {
 
   protected async execute(): Promise<SummarizeResult> {
     const {flags} = await this.parse(DbSummarize)
-    return withSqliteStore(flags.config, 'the call summary (db summarize)', async (store) => summarizeCalls(store.db))
+    const store = await openConfiguredStore(flags.config)
+    try {
+      return await summarizeStore(store)
+    } finally {
+      await store.close()
+    }
   }
 
   protected render(r: SummarizeResult): void {
