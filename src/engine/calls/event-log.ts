@@ -1,3 +1,4 @@
+import {FencedError} from '../store/fencing.js'
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import type {Clock} from '../util/clock.js'
@@ -70,6 +71,8 @@ export class EventLog {
       } catch (err) {
         this.failures++
         this.buffer = batch.concat(this.buffer)
+        // Refused by the fence: this engine lost the lead and is stepping down (leadership.ts), no failure of the store.
+        if (err instanceof FencedError) return void this.log.warn('events refused: another engine leads now', {buffered: this.buffer.length})
         this.log.error('EVENT LOG WRITE FAILED: events are buffered in memory and will be retried', {
           error: err instanceof Error ? err.message : String(err),
           buffered: this.buffer.length,

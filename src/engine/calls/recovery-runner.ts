@@ -248,6 +248,11 @@ export async function applyRecovery(core: EngineCore, step: RecoveryStep, now: n
       if (h.phase === 'waiting' && o.asteriskRestarted) core.events.append({type: 'queue.system_ended', callId: s.id, queue: h.queue, data: {reason: 'asterisk-restarted', waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
       else if (h.phase === 'waiting') core.events.append({type: 'queue.abandoned', callId: s.id, queue: h.queue, data: {waitMs: now - (h.enteredQueueAt ?? now), estimated: true, number: h.number}})
       if (h.phase === 'connected') core.events.append({type: 'call.completed', callId: s.id, queue: h.queue, agent: h.agent, data: {by: 'unknown', talkMs: now - (h.connectedAt ?? now), estimated: true, number: h.number}})
+      // A connected call with both legs gone was talked to its end (a leader frozen with
+      // the end still in its write buffer, a kill between the hang-up and the write): it
+      // completed, as a call with one leg left does (the 'half' case), unless Asterisk
+      // restarted under it.
+      if (h.phase === 'connected' && !o.asteriskRestarted) return endSession(core, s, 'completed-while-engine-down')
       return endSession(core, s, h.phase === 'waiting' && o.asteriskRestarted ? 'system-ended' : 'ended-while-engine-down')
     }
     case 'new-inbound': {

@@ -1,3 +1,4 @@
+import {FencedError} from '../store/fencing.js'
 import {chmodSync, existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isNotFound, type AriRest, type RecordingEvent} from '../ari/port.js'
@@ -54,7 +55,11 @@ export class Recorder implements CallRecorder {
   }
 
   callEnded(callId: string): void {
-    void this.recordings.callEnded(callId, this.now()).catch((err: unknown) => this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)}))
+    void this.recordings.callEnded(callId, this.now()).catch((err: unknown) => {
+      // Refused by the fence: this engine no longer leads, and the new leader settles the recordings.
+      if (err instanceof FencedError) return
+      this.opts.log.error('could not note the end of a recorded call', {call: callId, error: errorMessage(err)})
+    })
     // Asterisk's RecordingFinished is sent to apps subscribed to the bridge; a bridge
     // destroyed as the call ends can take that subscription (and the event) with it. A
     // recording still open a little later is asked about instead of left open for ever.
