@@ -16,7 +16,7 @@ import {killBox, sandboxDown, sandboxStatus, sandboxUp, startBox} from '../../sr
 import {boxesOf, readSandboxState, type SandboxState} from '../../src/engine/sandbox/state.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
-import {mono, parseWav, toneShare} from '../support/audio.js'
+import {mono, parseWav, rms, toneShare} from '../support/audio.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
 import {killAllSipAgents, runCaller, startSippPhone, type SandboxSipInfo, type SippPhone} from '../support/sip/sipp.js'
 import {until} from '../support/wait.js'
@@ -155,7 +155,7 @@ describe('several boxes behind the SIP proxy', () => {
     const box1Wav = parseWav(readFileSync(heardOnBox1))
     const toPhone = toneShare(mono(heardByPhone), heardByPhone.sampleRate, SIDE_TONE)
     const toBox1 = toneShare(mono(box1Wav), box1Wav.sampleRate, ON_BOX2.tone)
-    console.log(`interbox call: the phone on box2 heard ${SIDE_TONE} Hz at ${toPhone.toFixed(2)}, box1 heard the phone's ${ON_BOX2.tone} Hz at ${toBox1.toFixed(2)}`)
+    console.log(`interbox call: the phone on box2 heard ${SIDE_TONE} Hz at ${toPhone.toFixed(2)} (rms ${rms(mono(heardByPhone)).toFixed(3)}, ${(mono(heardByPhone).length / heardByPhone.sampleRate).toFixed(1)} s), box1 heard the phone's ${ON_BOX2.tone} Hz at ${toBox1.toFixed(2)} (rms ${rms(mono(box1Wav)).toFixed(3)}, ${(mono(box1Wav).length / box1Wav.sampleRate).toFixed(1)} s)`)
     expect(toPhone).toBeGreaterThan(0.5)
     expect(toBox1).toBeGreaterThan(0.5)
   })

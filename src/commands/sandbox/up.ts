@@ -49,7 +49,9 @@ and call at its address, the carrier sends calls to its carrier port, and it spr
   protected render(r: UpResult): void {
     const boxes = boxesOf(r.state)
     const what = boxes.length > 1 ? `${boxes.length} sandbox Asterisk boxes` : 'Sandbox Asterisk'
-    this.print(r.alreadyRunning ? `${what} ${boxes.length > 1 ? 'are' : 'is'} already running.` : `${what} started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
+    if (r.alreadyRunning) this.print(`${what} ${boxes.length > 1 ? 'are' : 'is'} already running.`)
+    else if (r.restarted.length) this.print(`${what}: ${r.restarted.join(' and ')} started again in ${r.startSeconds.toFixed(1)} s.`)
+    else this.print(`${what} started in ${r.startSeconds.toFixed(1)} s${r.rootBuilt ? ` (root built in ${r.rootBuildSeconds.toFixed(0)} s)` : ''}.`)
     this.print(fields({pid: r.state.pid, ari: r.state.ariUrl, user: r.state.ariUser, 'password file': r.state.passwordFile, app: r.state.app, ...sipFields(r.state.sip)}))
     if (boxes.length > 1 || r.state.proxy) {
       for (const b of boxes.slice(1)) this.print(fields({[b.name]: `pid ${b.pid}, ari ${b.ariUrl}, sip ${b.sip.host}:${b.sip.port}`}))

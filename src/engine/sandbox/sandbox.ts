@@ -45,6 +45,8 @@ export interface UpResult {
   rootBuilt: boolean
   rootBuildSeconds: number
   startSeconds: number
+  /** Parts of a running sandbox that had died (kill-box, a crash) and were started again: box names, "proxy". */
+  restarted: string[]
 }
 
 export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult> {
@@ -61,7 +63,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
       // Running as asked, but for a box or the proxy that died (kill-box, a crash): start those.
       const started = Date.now()
       const restarted = await startMissing(paths, existing)
-      return {state: readSandboxState(paths)!, alreadyRunning: restarted === 0, rootBuilt: false, rootBuildSeconds: 0, startSeconds: restarted ? (Date.now() - started) / 1000 : 0}
+      return {state: readSandboxState(paths)!, alreadyRunning: restarted.length === 0, rootBuilt: false, rootBuildSeconds: 0, startSeconds: restarted.length ? (Date.now() - started) / 1000 : 0, restarted}
     }
     // Everything that can refuse comes before the running sandbox is stopped: a taken
     // port used to be found only after it, leaving no sandbox at all.
@@ -153,7 +155,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
     ...(proxyState ? {proxy: proxyState} : {}),
   }
   writeSandboxState(paths, state)
-  return {state, alreadyRunning: false, rootBuilt: built, rootBuildSeconds: seconds, startSeconds: (Date.now() - started) / 1000}
+  return {state, alreadyRunning: false, rootBuilt: built, rootBuildSeconds: seconds, startSeconds: (Date.now() - started) / 1000, restarted: []}
 }
 
 function checkBoxCount(n: number): void {
@@ -206,13 +208,13 @@ async function stopAll(state: SandboxState): Promise<Pick<DownResult, 'boxes' | 
   return {boxes, proxy}
 }
 
-/** Starts the boxes and the proxy of a running sandbox that are not running; how many. */
-async function startMissing(paths: Paths, state: SandboxState): Promise<number> {
-  let n = 0
+/** Starts the boxes and the proxy of a running sandbox that are not running; which. */
+async function startMissing(paths: Paths, state: SandboxState): Promise<string[]> {
+  const started: string[] = []
   for (const b of boxesOf(state)) {
     if (!boxRunning(state, b)) {
       await startBox(paths, b.name)
-      n++
+      started.push(b.name)
     }
   }
   const now = readSandboxState(paths)!
@@ -226,9 +228,9 @@ async function startMissing(paths: Paths, state: SandboxState): Promise<number> 
     writeProxyConfig(spec)
     const pid = await startProxy(spec)
     writeSandboxState(paths, {...now, proxy: {...now.proxy, pid, startedAt: new Date().toISOString()}})
-    n++
+    started.push('proxy')
   }
-  return n
+  return started
 }
 
 /**
