@@ -88,11 +88,9 @@ export const REPO_MIGRATIONS: PgMigration[] = [
       );
       -- Serves LIKE '%term%' for terms of 3+ characters (Chinese too: pg_trgm keeps multibyte
       -- letters, as hashed trigrams); shorter terms are scanned. The index is lossy and every
-      -- candidate is checked against the pattern, so the hits are exact either way. No
-      -- fastupdate: after an import its pending list (unsorted, read whole by every search
-      -- until a vacuum) made a 4-character search take 300-800 ms on 10,000 entries instead
-      -- of under 4; a knowledge base is written rarely and searched on every call.
-      CREATE INDEX kb_entries_folded ON kb_entries USING gin (folded gin_trgm_ops) WITH (fastupdate = off);
+      -- candidate is checked against the pattern, so the hits are exact either way. An import
+      -- moves the index's pending list into the index when it commits (pg-kb.ts).
+      CREATE INDEX kb_entries_folded ON kb_entries USING gin (folded gin_trgm_ops);
       CREATE INDEX kb_entries_tags ON kb_entries USING gin (tags);
 
       -- Entry count and total length (characters), for ranking, as SQLite's kb_stats.
