@@ -33,10 +33,13 @@ class Bar implements Progress {
     if (label === this.label && done < total && now - this.last < 200) return
     this.last = now
     this.label = label
-    const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - 50))
+    // The figures first: on a narrow terminal the bar shrinks, then goes.
+    const text = `${label.padEnd(14)} ${String(percent(done, total)).padStart(3)}%  ${n(done)}/${n(total)}`
+    const columns = (this.out.columns || 80) - 1
+    const width = Math.min(40, columns - text.length - 3)
     const filled = Math.round((percent(done, total) / 100) * width)
-    const text = `${label.padEnd(14)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent(done, total)).padStart(3)}%  ${n(done)}/${n(total)}`
-    this.out.write(`\r\u001b[K${text.slice(0, (this.out.columns ?? 80) - 1)}`)
+    const bar = width >= 5 ? `  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]` : ''
+    this.out.write(`\r\u001b[K${(text + bar).slice(0, columns)}`)
     this.shown = true
   }
 
