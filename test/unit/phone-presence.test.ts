@@ -40,7 +40,7 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     applied.length = 0
     asked.length = 0
     const phoneBook = {
-      ids: () => phones,
+      ids: async () => phones,
       apply: async (_rest: unknown, only?: string) => {
         asked.push(only ?? '*')
         applied.push(...phones)

@@ -37,9 +37,9 @@ export interface EngineOptions {
   phones?: PhoneBook
 }
 
-/** The store's phones as the engine needs them, given by run.ts (the phones table is SQLite's). */
+/** The store's phones as the engine needs them, given by run.ts. */
 export interface PhoneBook {
-  ids(): string[]
+  ids(): Promise<string[]>
   /** Pushes every phone (or only `only`) into Asterisk, idempotently: converges after an Asterisk restart or wipe. */
   apply(rest: AriRest, only?: string): Promise<{applied: number; failed: {id: string; error: string}[]}>
 }

@@ -159,8 +159,9 @@ export class Engine {
   private async applyPhones(only?: string): Promise<void> {
     const phones = this.core.opts.phones
     if (!phones) return
-    this.presence.setExtraPhones(phones.ids())
     try {
+      // Read afresh: a phone of no agent added while the engine runs is watched from its push on.
+      this.presence.setExtraPhones(await phones.ids())
       const r = await phones.apply(this.core.ari, only)
       for (const f of r.failed) this.core.log.warn(`phone ${f.id} could not be pushed to Asterisk`, {error: f.error})
       if (r.applied > 0) this.core.log.info(`phones pushed to Asterisk: ${r.applied}`)

@@ -195,21 +195,12 @@ export async function applyAllPhones(store: Store, paths: Paths, rest: AriRest, 
   return {applied, failed}
 }
 
-/**
- * The store's phones as the engine uses them. The engine asks ids() synchronously, just
- * before apply(): it answers with the ids read at start or by the last apply(), which reads
- * them again. A phone of no agent added while the engine runs is therefore watched from the
- * next phone change or reconnect on (an agent's phone is watched through its agent at once).
- */
+/** The store's phones as the engine uses them: read from the store each time it asks. */
 export async function phoneBook(store: Store, paths: Paths): Promise<PhoneBook> {
   const phones = repositoriesOf(store).phones
-  let ids = (await phones.list()).map((p) => p.id)
   return {
-    ids: () => ids,
-    apply: async (rest, only) => {
-      ids = (await phones.list()).map((p) => p.id)
-      return applyAllPhones(store, paths, rest, only)
-    },
+    ids: async () => (await phones.list()).map((p) => p.id),
+    apply: (rest, only) => applyAllPhones(store, paths, rest, only),
   }
 }
 
