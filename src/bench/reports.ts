@@ -1,12 +1,11 @@
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {flag, numberFlag} from './flags.js'
-import {DEFAULT_QUEUE_SETTINGS} from '../engine/model.js'
 import {SqliteStore} from '../engine/store/sqlite-store.js'
 import {callEventsSql, callsSql, queuesSql, summarySql} from './report-data/baseline-sql.js'
-import {generateCallLog} from './report-data/generate.js'
+import {DAYS, prepareCallLog as prepare, START} from './report-data/call-log-file.js'
 import {countLines, measure, which, type Measured} from './report-data/measure.js'
 
 // Reports benchmark: 1,000,000 calls (their events, as the engine writes them) in a store
@@ -21,8 +20,6 @@ import {countLines, measure, which, type Measured} from './report-data/measure.j
 
 const TARGET_ROWS_PER_S = 200_000
 const TARGET_RSS_MB = 200
-const START = Date.UTC(2026, 10, 2)
-const DAYS = 7
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const CEILING = fileURLToPath(new URL('./report-data/csv-ceiling.js', import.meta.url))
 
@@ -35,30 +32,6 @@ interface Run {
   peakRssMB: number
   ok: boolean
   error?: string
-}
-
-function prepare(file: string, calls: number, seed: number): {generatedIn: number | null; events: number} {
-  if (existsSync(file)) {
-    const s = new SqliteStore(file, {readonly: true})
-    const events = (s.db.prepare('SELECT COUNT(*) AS n FROM events').get() as {n: number}).n
-    void s.close()
-    return {generatedIn: null, events}
-  }
-  const t0 = process.hrtime.bigint()
-  const store = new SqliteStore(file)
-  store.db.pragma('synchronous = OFF')
-  const g = generateCallLog(store.db, {calls, days: DAYS, queues: 4, agents: 200, seed, start: START})
-  const save = store.db.transaction(() => {
-    for (const q of g.queues) store.db.prepare('INSERT INTO queues (name, settings, created_at, updated_at) VALUES (?, ?, 0, 0)').run(q, JSON.stringify(DEFAULT_QUEUE_SETTINGS))
-    for (let i = 1; i <= 200; i++) {
-      const id = `a${String(i).padStart(3, '0')}`
-      store.db.prepare("INSERT INTO agents (id, name, endpoint, skills, created_at, updated_at) VALUES (?, ?, ?, '{}', 0, 0)").run(id, `Agent ${i}`, `PJSIP/${id}`)
-    }
-  })
-  save()
-  store.db.pragma('wal_checkpoint(TRUNCATE)')
-  void store.close()
-  return {generatedIn: Number(process.hrtime.bigint() - t0) / 1e9, events: g.events}
 }
 
 function dropSummary(file: string): void {

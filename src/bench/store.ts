@@ -9,6 +9,7 @@ import {SqliteStore} from '../engine/store/sqlite-store.js'
 import type {Store} from '../engine/store/store.js'
 import {flag, numberFlag} from './flags.js'
 import {startBenchPostgres} from './pg-cluster.js'
+import {reportsOnBothStores, type StoreReports} from './store-reports.js'
 
 // The store's write cost, SQLite against PostgreSQL on the same machine in one run: events
 // appended per second by one appender, in transactions of 1 event (an admin change, an
@@ -20,9 +21,17 @@ import {startBenchPostgres} from './pg-cluster.js'
 // PostgreSQL appends also take the events lock that keeps ids in commit order (pg-store.ts);
 // one more row shows 4 appenders at once (4 pools), which that lock serializes.
 //
+// Then the read side (store-reports.ts): bench:reports' week of calls in SQLite (summary built)
+// and loaded into PostgreSQL, `report calls` and `report queues --interval 15m` from each
+// store by the built CLI; and the store's cost in one table: appends per second, report
+// calls rows per second, report queues seconds, SQLite against PostgreSQL, with ratios.
+// Exits 1 when report calls from PostgreSQL is under 200,000 rows/s (issue 15) or the two
+// stores' reports differ.
+//
 // Flags: --json, --events N (events per measurement in transactions of 1; transactions of
 // 100 append 10 times as many), --pg-url URL (a server to use instead of a throwaway cluster;
-// the bench creates and drops databases there).
+// the bench creates and drops databases there), --calls N (the reports' calls, default
+// 1,000,000; 0 skips the reports), --db FILE (their SQLite store, kept and reused), --seed N.
 
 interface Measured {
   events: number
@@ -104,14 +113,20 @@ async function pgRun(dbs: Databases, batch: number, events: number, o: {syncComm
   }
 }
 
-async function run(args: string[]) {
+/** Issue 15: `report calls` from PostgreSQL, rows per second. */
+const TARGET_ROWS_PER_S = 200_000
+
+async function run(args: string[], log: (s: string) => void) {
   const events = numberFlag(args, '--events', 3000, {integer: true, min: 100})
+  const calls = numberFlag(args, '--calls', 1_000_000, {integer: true, min: 0})
+  const seed = numberFlag(args, '--seed', 1, {integer: true})
   const given = flag(args, '--pg-url')
   const cluster = given ? null : await startBenchPostgres()
   const serverUrl = given ?? cluster!.url
   const dbs = new Databases(serverUrl)
   try {
     const rows = []
+    log('Timing appends on both stores ...')
     for (const batch of [1, 100]) {
       const n = batch === 1 ? events : events * 10
       const sqlite = await sqliteRun(batch, n)
@@ -127,9 +142,19 @@ async function run(args: string[]) {
       pgOff: await pgRun(dbs, 1, events, {syncCommit: false, appenders: 4}),
     }
     const version = await serverVersion(serverUrl)
+    let reports: StoreReports | null = null
+    if (calls > 0) {
+      const work = mkdtempSync(join(tmpdir(), 'callctl-bench-store-reports-'))
+      try {
+        reports = await reportsOnBothStores({file: flag(args, '--db') ?? join(work, 'callctl.db'), calls, seed, pgUrl: await dbs.fresh(), work, log})
+      } finally {
+        rmSync(work, {recursive: true, force: true})
+      }
+    }
     return {
       machine: {node: process.version, sqlite: sqliteVersion(), postgres: version, server: given ? maskDatabase(given) : 'throwaway local cluster (fsync on)'},
       rows: [...rows, concurrent],
+      reports,
     }
   } finally {
     await dbs.dropAll().catch(() => {})
@@ -182,14 +207,52 @@ function printTable(r: Result): void {
   console.log(line(rows[0]!))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const row of rows.slice(1)) console.log(line(row))
+  if (r.reports) printCost(r)
+}
+
+/** The store's cost side by side: appends, report calls, report queues. */
+function printCost(r: Result): void {
+  const x = r.reports!
+  const int = (v: number) => Math.round(v).toLocaleString('en-US')
+  const of100 = r.rows.find((row) => row.batch === 100 && row.appenders === 1)!
+  const rows: string[][] = [
+    ['', 'SQLite', 'PostgreSQL', 'PG/SQLite'],
+    ['events appended/s (transactions of 100)', int(of100.sqlite!.perSec), int(of100.pgOn.perSec), `${(of100.pgOn.perSec / of100.sqlite!.perSec).toFixed(2)}x`],
+    ['report calls, rows/s', int(x.reportCalls.sqlite.rowsPerSec), int(x.reportCalls.postgres.rowsPerSec), `${(x.reportCalls.postgres.rowsPerSec / x.reportCalls.sqlite.rowsPerSec).toFixed(2)}x`],
+    ['report calls, seconds', x.reportCalls.sqlite.seconds.toFixed(2), x.reportCalls.postgres.seconds.toFixed(2), `${(x.reportCalls.postgres.seconds / x.reportCalls.sqlite.seconds).toFixed(2)}x`],
+    ['report queues --interval 15m, seconds', x.reportQueues.sqlite.seconds.toFixed(2), x.reportQueues.postgres.seconds.toFixed(2), `${(x.reportQueues.postgres.seconds / x.reportQueues.sqlite.seconds).toFixed(2)}x`],
+    ['report calls, peak RSS MB', int(x.reportCalls.sqlite.peakRssMB), int(x.reportCalls.postgres.peakRssMB), ''],
+    ['report queues, peak RSS MB', int(x.reportQueues.sqlite.peakRssMB), int(x.reportQueues.postgres.peakRssMB), ''],
+  ]
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)))
+  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()
+  console.log('')
+  console.log(`Store cost, SQLite against PostgreSQL (synchronous_commit on): ${int(x.calls)} calls, ${int(x.events)} events over a week, call summary built; reports by the built CLI, each in its own process`)
+  console.log('')
+  console.log(line(rows[0]!))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of rows.slice(1)) console.log(line(row))
+  console.log('')
+  console.log(`Loaded into PostgreSQL by db migrate's copy in ${x.load.seconds.toFixed(1)} s (${int(x.load.eventsPerSec)} events/s with everything else).`)
+  console.log(`The two stores' reports: ${x.identical ? 'the same bytes' : 'DIFFERENT'}. Target (report calls from PostgreSQL >= ${int(TARGET_ROWS_PER_S)} rows/s): ${missed(r).length === 0 ? 'met' : 'MISSED'}`)
+}
+
+function missed(r: Result): string[] {
+  if (!r.reports) return []
+  const out: string[] = []
+  if (r.reports.reportCalls.postgres.rowsPerSec < TARGET_ROWS_PER_S) out.push(`report calls from PostgreSQL ${Math.round(r.reports.reportCalls.postgres.rowsPerSec).toLocaleString('en-US')} rows/s < ${TARGET_ROWS_PER_S.toLocaleString('en-US')}`)
+  if (!r.reports.identical) out.push('report calls or report queues differ between the stores')
+  return out
 }
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
-  const result = await run(args)
-  if (args.includes('--json')) console.log(JSON.stringify(result, null, 2))
+  const json = args.includes('--json')
+  const result = await run(args, (s) => (json ? undefined : console.log(s)))
+  if (json) console.log(JSON.stringify({...result, targets: {rowsPerSec: TARGET_ROWS_PER_S, missed: missed(result)}}, null, 2))
   else printTable(result)
-  return 0
+  for (const m of missed(result)) console.error(`store bench: target missed: ${m}`)
+  return missed(result).length === 0 ? 0 : 1
 }
 
 process.exitCode = await main()

@@ -119,8 +119,9 @@ export interface ReportCopyStats {
 export async function copyReportInputs(client: pg.ClientBase, db: Database.Database, job: ReportCopyJob): Promise<ReportCopyStats> {
   const {from, to, inputs} = job
   const stats: ReportCopyStats = {events: 0, callRows: 0, recordings: 0, summary: null}
-  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`)
-  const addEvent = (row: CopyValue[]) => void (stats.events += insertEvent.run(row).changes)
+  // OR IGNORE: the events idBefore answers with and the presence before the period may be in the walk too.
+  const eventRows = new RowWriter(db, `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES`, EVENT_COLUMNS.length)
+  const addEvent = (row: CopyValue[]) => eventRows.add(row)
   const events = (where: string) => copyOut(client, `${EVENTS_SELECT} WHERE ${where}`, EVENT_KINDS, addEvent)
 
   db.exec('BEGIN')
@@ -203,6 +204,7 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
         )
       }
     }
+    stats.events = eventRows.flush()
     db.exec('COMMIT')
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK')
@@ -239,9 +241,46 @@ async function copyTable(client: pg.ClientBase, db: Database.Database, table: st
 async function copyRows(client: pg.ClientBase, db: Database.Database, table: string, columns: Record<string, CopyColumn>, where: string, constants: Record<string, string> = {}): Promise<number> {
   const names = Object.keys(columns)
   const extra = Object.keys(constants)
-  const insert = db.prepare(`INSERT INTO ${table} (${[...names, ...extra].join(', ')}) VALUES (${[...names.map(() => '?'), ...extra.map((c) => constants[c])].join(', ')})`)
+  const rows = new RowWriter(db, `INSERT INTO ${table} (${[...names, ...extra].join(', ')}) VALUES`, names.length, extra.map((c) => constants[c]!))
   const cast = names.map((n) => `${n}${columns[n] === 'int4' ? '::int4' : ''}`)
-  return copyOut(client, `SELECT ${cast.join(', ')} FROM ${table} WHERE ${where}`, Object.values(columns), (row) => void insert.run(row))
+  await copyOut(client, `SELECT ${cast.join(', ')} FROM ${table} WHERE ${where}`, Object.values(columns), (row) => rows.add(row))
+  return rows.flush()
+}
+
+/** Rows per INSERT: one statement with a VALUES list of this many costs far less than as many statements. */
+const ROWS_PER_INSERT = 100
+
+/** Rows into a SQLite table, ROWS_PER_INSERT at a time; flush() writes the rest and returns how many went in. */
+class RowWriter {
+  private readonly many: Database.Statement
+  private readonly one: Database.Statement
+  private readonly pending: CopyValue[] = []
+  private written = 0
+
+  constructor(
+    db: Database.Database,
+    insertValues: string,
+    private readonly width: number,
+    constants: string[] = [],
+  ) {
+    const tuple = `(${[...Array<string>(width).fill('?'), ...constants].join(', ')})`
+    this.many = db.prepare(`${insertValues} ${Array<string>(ROWS_PER_INSERT).fill(tuple).join(', ')}`)
+    this.one = db.prepare(`${insertValues} ${tuple}`)
+  }
+
+  add(row: readonly CopyValue[]): void {
+    for (let i = 0; i < this.width; i++) this.pending.push(row[i] as CopyValue)
+    if (this.pending.length === this.width * ROWS_PER_INSERT) {
+      this.written += this.many.run(this.pending).changes
+      this.pending.length = 0
+    }
+  }
+
+  flush(): number {
+    for (let at = 0; at < this.pending.length; at += this.width) this.written += this.one.run(this.pending.slice(at, at + this.width)).changes
+    this.pending.length = 0
+    return this.written
+  }
 }
 
 function typeList(types: readonly string[]): string {
