@@ -18,7 +18,7 @@ import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {mono, parseWav, rms, toneShare} from '../support/audio.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
-import {killAllSipAgents, runCaller, startSippPhone, type SandboxSipInfo, type SippPhone} from '../support/sip/sipp.js'
+import {freeUdpPort, killAllSipAgents, runCaller, startSipp, startSippPhone, type SandboxSipInfo, type SippPhone} from '../support/sip/sipp.js'
 import {until} from '../support/wait.js'
 
 // The proxy hashes each AOR's user to a box (dispatcher, hash over the user part): with
@@ -130,6 +130,30 @@ describe('several boxes behind the SIP proxy', () => {
     for (const c of calls) expect(c.e.channel.id.startsWith(`${c.box}-`)).toBe(true)
   })
 
+  it('only the carrier may send to the carrier port: the same call from another port is refused 403', async () => {
+    const from = starts.length
+    const r = await runCaller({sip: {...carrier, carrier: {host: carrier.carrier.host, port: await freeUdpPort()}}, calls: {did: '7000309'}, holdMs: 500, timeoutMs: 10_000})
+    expect(r.stats?.failed).toBe(1)
+    expect(r.errors).toMatch(/403/)
+    expect(starts.slice(from).filter((s) => s.e.channel.name.startsWith('PJSIP/carrier-'))).toHaveLength(0)
+  })
+
+  it("each box's calls out go through the proxy to the carrier", async () => {
+    const p = state.proxy!
+    const uas = await startSipp({scenario: 'agent-uas', remote: {host: p.host, port: p.carrierPort}, localIp: p.carrier.host, localPort: p.carrier.port, vars: {ring_ms: 100, talk_ms: 0}})
+    try {
+      for (const [i, box] of (['box1', 'box2'] as const).entries()) {
+        const out = await rest[box].originate({endpoint: 'PJSIP/5550001@carrier', context: 'callctl-sim-callee', extension: '5551', priority: 1, timeout: 10})
+        await uas.waitForLog(/^answered /, i + 1, 5000)
+        await rest[box].hangup(out.id)
+        await uas.waitForLog(/^ended /, i + 1, 5000)
+      }
+    } finally {
+      await uas.stop()
+      uas.cleanup()
+    }
+  })
+
   it('box1 rings the phone on box2 over interbox: it answers, audio flows both ways', async () => {
     const box2 = boxesOf(state)[1]!
     const phone = phones[ON_BOX2.id]!
@@ -155,7 +179,7 @@ describe('several boxes behind the SIP proxy', () => {
     const box1Wav = parseWav(readFileSync(heardOnBox1))
     const toPhone = toneShare(mono(heardByPhone), heardByPhone.sampleRate, SIDE_TONE)
     const toBox1 = toneShare(mono(box1Wav), box1Wav.sampleRate, ON_BOX2.tone)
-    console.log(`interbox call: the phone on box2 heard ${SIDE_TONE} Hz at ${toPhone.toFixed(2)} (rms ${rms(mono(heardByPhone)).toFixed(3)}, ${(mono(heardByPhone).length / heardByPhone.sampleRate).toFixed(1)} s), box1 heard the phone's ${ON_BOX2.tone} Hz at ${toBox1.toFixed(2)} (rms ${rms(mono(box1Wav)).toFixed(3)}, ${(mono(box1Wav).length / box1Wav.sampleRate).toFixed(1)} s)`)
+    console.log(`interbox call: the phone on box2 heard ${SIDE_TONE} Hz at ${toPhone.toFixed(2)} (rms ${rms(mono(heardByPhone)).toFixed(3)}, ${(mono(heardByPhone).length / heardByPhone.sampleRate).toFixed(1)} s), box1 heard the phone's ${ON_BOX2.tone} Hz at ${toBox1.toFixed(2)} (its own ${SIDE_TONE} Hz at ${toneShare(mono(box1Wav), box1Wav.sampleRate, SIDE_TONE).toFixed(2)}, rms ${rms(mono(box1Wav)).toFixed(3)}, ${(mono(box1Wav).length / box1Wav.sampleRate).toFixed(1)} s)`)
     expect(toPhone).toBeGreaterThan(0.5)
     expect(toBox1).toBeGreaterThan(0.5)
   })

@@ -1,5 +1,5 @@
 import {join} from 'node:path'
-import {readSandboxState} from '../sandbox/state.js'
+import {boxesOf, readSandboxState} from '../sandbox/state.js'
 import type {Paths} from '../util/paths.js'
 
 /**
@@ -11,7 +11,9 @@ import type {Paths} from '../util/paths.js'
 export function recordingDir(paths: Paths, ariUrl: string, env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.CALLCTL_RECORDINGS_DIR) return env.CALLCTL_RECORDINGS_DIR
   const s = readSandboxState(paths)
-  if (s && sameUrl(s.ariUrl, ariUrl)) return join(s.root, s.instanceDir, 'spool', 'recording')
+  // With several boxes each records into its own instance directory: the one at this URL.
+  const box = s ? boxesOf(s).find((b) => sameUrl(b.ariUrl, ariUrl)) : undefined
+  if (s && box) return join(s.root, box.instanceDir, 'spool', 'recording')
   return null
 }
 
