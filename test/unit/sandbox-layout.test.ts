@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {fillTemplate, interboxIdentify, templateDir} from '../../src/engine/sandbox/box.js'
 import {boundPorts, sandboxLayout, sipSpan} from '../../src/engine/sandbox/layout.js'
 import {kamailioTemplate, parseDispatcherList} from '../../src/engine/sandbox/proxy.js'
+import {boxesOf, type SandboxState} from '../../src/engine/sandbox/state.js'
 
 describe('sandbox layout', () => {
   it('one box without a proxy is the pair it always was: SIP, then the carrier', () => {
@@ -83,5 +84,13 @@ describe('kamcmd dispatcher.list', () => {
       ['sip:127.0.0.1:5060', 'active'],
       ['sip:127.0.0.1:5062', 'inactive'],
     ])
+  })
+})
+
+describe('sandbox state', () => {
+  it('a state from before there could be several boxes is box1 alone, from its own fields', () => {
+    const sip = {host: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] as Array<'udp' | 'tcp'>, carrier: {host: '127.0.0.1', port: 5061}, rtp: {start: 10000, end: 11999}}
+    const old: SandboxState = {pid: 42, root: '/r', instance: 'abc', instanceDir: '/srv/callctl/abc', httpPort: 8088, ariUrl: 'http://127.0.0.1:8088', ariUser: 'callctl', passwordFile: '/p', app: 'callctl', sip, startedAt: 'then'}
+    expect(boxesOf(old)).toEqual([{name: 'box1', pid: 42, instance: 'abc', instanceDir: '/srv/callctl/abc', httpPort: 8088, ariUrl: 'http://127.0.0.1:8088', sip, startedAt: 'then'}])
   })
 })

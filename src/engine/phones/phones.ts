@@ -45,12 +45,12 @@ export interface PhoneResult {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/
 /** Names of the sandbox's own PJSIP objects: a phone taking one would replace the carrier or a transport. */
-const RESERVED = new Set(['carrier', 'global', 'transport-udp', 'transport-tcp', 'anonymous'])
+const RESERVED = new Set(['carrier', 'interbox', 'global', 'transport-udp', 'transport-tcp', 'anonymous'])
 
 export function checkPhoneId(id: string): string {
   if (!ID.test(id) || RESERVED.has(id.toLowerCase()) || id.toLowerCase().startsWith('callctl')) {
     throw new UserError(`Invalid phone id "${id}"`, {
-      suggestion: 'A phone id is its SIP user name and extension: 1-32 letters, digits, _ or -, starting with a letter or digit (e.g. 1001); not carrier or callctl*.',
+      suggestion: 'A phone id is its SIP user name and extension: 1-32 letters, digits, _ or -, starting with a letter or digit (e.g. 1001); not carrier, interbox or callctl*.',
       exitCode: 2,
       code: 'invalid_phone',
     })
@@ -230,5 +230,7 @@ function failure(err: unknown): {asterisk: Applied; asteriskError: string | null
 
 function sipServer(paths: Paths): SipServer | null {
   const s = readSandboxState(paths)
+  // Behind the sandbox's proxy phones register at the proxy, which pins each to a box.
+  if (s?.proxy) return {host: s.proxy.host, port: s.proxy.port, transports: ['udp', 'tcp']}
   return s?.sip ? {host: s.sip.host, port: s.sip.port, transports: s.sip.transports} : null
 }
