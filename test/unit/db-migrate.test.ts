@@ -86,6 +86,8 @@ describe('db migrate --to postgres://', () => {
     // Progress: each table from 0 to its total, then each report checked.
     expect(progress.filter((p) => p.phase === 'copy' && p.table === 'events').at(-1)).toMatchObject({done: r.events, total: r.events})
     expect(progress.filter((p) => p.phase === 'check').at(-1)).toMatchObject({done: 9, total: 9})
+    expect(progress.at(-1)).toMatchObject({phase: 'analyze', done: 14, total: 14})
+    expect(r.analyzed).toBe(true)
 
     // The store works on PostgreSQL as it did: ids continue, repositories find what was copied.
     const pg = await PgStore.open(target)

@@ -32,7 +32,7 @@ Afterwards set database: (or CALLCTL_DB) to the URL.`
         source,
         target: flags.to,
         force: flags.force,
-        onProgress: (p) => (p.phase === 'copy' ? progress.update(p.table, p.done, p.total) : progress.update('checking', p.done, p.total)),
+        onProgress: (p) => progress.update(p.phase === 'copy' ? p.table : p.phase === 'check' ? 'checking' : 'analyzing', p.done, p.total),
       })
     } finally {
       progress.done()

@@ -15,8 +15,8 @@ import type {ReportInputs} from './report-inputs.js'
 // byte the same file. Ported queries would be a second implementation to keep identical
 // forever (collations, NULL ordering, float formatting, json ->>, GROUP BY's bare columns);
 // one implementation fed the same rows gives the same bytes by construction. The copy reads
-// one snapshot (REPEATABLE READ), with binary COPY (copy-binary.ts), and writes through
-// prepared inserts in one SQLite transaction: far cheaper per row than the report itself.
+// one snapshot (REPEATABLE READ), with binary COPY (copy-binary.ts), and writes 100 rows per
+// INSERT in one SQLite transaction.
 //
 // What is copied, for the report's declared inputs (report-inputs.ts):
 // - the configuration: queues, agents, memberships;
@@ -28,10 +28,11 @@ import type {ReportInputs} from './report-inputs.js'
 //   the same id on the copy as on PostgreSQL;
 // - for presenceAt(t), each agent's last presence and phone-state event before t;
 // - the agents report's pause reasons: agent.paused events dated in the period;
-// - the calls report: the summary's checkpoint, the call_rows it reads (columns the format
-//   reads; the others hold placeholders it never reads), and the recordings of the calls it
-//   folds from the log, copied before call_rows so SQLite's triggers on recordings change
-//   no copied row.
+// - the calls report: the summary's checkpoint, the call_rows it reads, and the recordings
+//   of the calls it folds from the log, copied before call_rows so SQLite's triggers on
+//   recordings change no copied row. With --format csv the call_rows are not copied but
+//   streamed from PostgreSQL in the same snapshot (pgSummarizedCsv, pg-report.ts): they are
+//   most of that report, and would otherwise be written to SQLite and read back once more.
 // Events come back with their ids, so everything that depends on ids (idBefore, presenceAt's
 // MAX(id), paging) behaves as on the original.
 
@@ -40,7 +41,7 @@ const EVENT_COLUMNS = ['id', 'ts', 'type', 'call_id', 'queue', 'agent', 'data'] 
 const EVENT_KINDS: CopyColumn[] = ['int8', 'int8', 'text', 'text', 'text', 'text', 'text']
 const EVENTS_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM events`
 
-/** call_rows columns by kind; for CSV only those summarizedCsv reads (and the --queue / --agent filters). */
+/** call_rows columns by kind. */
 const CALL_ROW_COLUMNS: Record<string, CopyColumn> = {
   first_id: 'int8',
   call_id: 'text',
@@ -71,9 +72,6 @@ const CALL_ROW_COLUMNS: Record<string, CopyColumn> = {
   csv_middle: 'text',
   csv_last: 'text',
 }
-const CSV_CALL_ROW_COLUMNS = ['first_id', 'call_id', 'started_at', 'answered_at', 'ended_at', 'csv_middle', 'recording', 'csv_last', 'queues', 'agents']
-/** What NOT NULL columns left out of a CSV copy hold (the CSV path never reads them). */
-const PLACEHOLDERS: Record<string, string> = {direction: "''", caller_number: "''", caller_name: "''", did: "''", ivr_keys: "''", queue: "''", priority: '0', agents_tried: "''", agent: "''", transfers: "''", outcome: "''"}
 
 const RECORDING_COLUMNS: Record<string, CopyColumn> = {
   name: 'text',
@@ -97,7 +95,6 @@ const FIRST_STEP = 2_000
 export interface ReportCopyJob {
   from: number
   to: number
-  format: 'csv' | 'json'
   inputs: ReportInputs
   /** Leave the summarized calls out of the copy: the caller streams them (pgSummarizedCsv). */
   streamSummary?: boolean
@@ -193,14 +190,12 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
       )
       const summary = stats.summary
       if (summary && !job.streamSummary) {
-        const columns = job.format === 'csv' ? CSV_CALL_ROW_COLUMNS : Object.keys(CALL_ROW_COLUMNS)
         stats.callRows = await copyRows(
           client,
           db,
           'call_rows',
-          Object.fromEntries(columns.map((c) => [c, CALL_ROW_COLUMNS[c]!])),
+          CALL_ROW_COLUMNS,
           `first_id > ${int(summary.low)} AND first_id <= ${int(summary.high)} AND started_at >= ${int(from)} AND started_at < ${int(to)} ORDER BY first_id`,
-          columns.length < Object.keys(CALL_ROW_COLUMNS).length ? PLACEHOLDERS : {},
         )
       }
     }
@@ -237,11 +232,10 @@ async function copyTable(client: pg.ClientBase, db: Database.Database, table: st
   return copyRows(client, db, table, columns, 'true')
 }
 
-/** Rows of `table` matching `where` (SQL after WHERE), the named columns, plus constants for others. */
-async function copyRows(client: pg.ClientBase, db: Database.Database, table: string, columns: Record<string, CopyColumn>, where: string, constants: Record<string, string> = {}): Promise<number> {
+/** Rows of `table` matching `where` (SQL after WHERE), the named columns. */
+async function copyRows(client: pg.ClientBase, db: Database.Database, table: string, columns: Record<string, CopyColumn>, where: string): Promise<number> {
   const names = Object.keys(columns)
-  const extra = Object.keys(constants)
-  const rows = new RowWriter(db, `INSERT INTO ${table} (${[...names, ...extra].join(', ')}) VALUES`, names.length, extra.map((c) => constants[c]!))
+  const rows = new RowWriter(db, `INSERT INTO ${table} (${names.join(', ')}) VALUES`, names.length)
   const cast = names.map((n) => `${n}${columns[n] === 'int4' ? '::int4' : ''}`)
   await copyOut(client, `SELECT ${cast.join(', ')} FROM ${table} WHERE ${where}`, Object.values(columns), (row) => rows.add(row))
   return rows.flush()
@@ -261,9 +255,8 @@ class RowWriter {
     db: Database.Database,
     insertValues: string,
     private readonly width: number,
-    constants: string[] = [],
   ) {
-    const tuple = `(${[...Array<string>(width).fill('?'), ...constants].join(', ')})`
+    const tuple = `(${Array<string>(width).fill('?').join(', ')})`
     this.many = db.prepare(`${insertValues} ${Array<string>(ROWS_PER_INSERT).fill(tuple).join(', ')}`)
     this.one = db.prepare(`${insertValues} ${tuple}`)
   }

@@ -35,7 +35,11 @@ export interface MigrateOptions {
   checkReports?: boolean
 }
 
-export type MigrateProgress = {phase: 'copy'; table: string; done: number; total: number} | {phase: 'check'; report: string; done: number; total: number}
+export type MigrateProgress =
+  | {phase: 'copy'; table: string; done: number; total: number}
+  | {phase: 'check'; report: string; done: number; total: number}
+  /** After the commit: VACUUM (ANALYZE) table by table. */
+  | {phase: 'analyze'; table: string; done: number; total: number}
 
 export interface TableCount {
   table: string
@@ -55,6 +59,8 @@ export interface MigrateResult {
   /** The period the reports were compared over (all the data): [fromAt, toAt). */
   period: {fromAt: number; toAt: number}
   reports: ReportComparison[]
+  /** VACUUM (ANALYZE) ran on every table after the commit (false: it failed; PostgreSQL's autovacuum will do it). */
+  analyzed: boolean
   seconds: number
 }
 
@@ -110,6 +116,7 @@ export async function migrateToPostgres(o: MigrateOptions): Promise<MigrateResul
           lastEventId: range.id,
           period: {fromAt: period.from, toAt: period.to},
           reports,
+          analyzed: false,
           seconds: 0,
         }
         const problems = [
@@ -125,6 +132,19 @@ export async function migrateToPostgres(o: MigrateOptions): Promise<MigrateResul
         }
         await client.query('COMMIT')
         committed = true
+        // As after any bulk load: the planner's statistics for the reports' queries, and the
+        // rows' hint bits and visibility set now rather than by the first report to read them.
+        // Committed by then: a failure here leaves the store whole, only not yet analyzed.
+        try {
+          o.onProgress?.({phase: 'analyze', table: 'all', done: 0, total: ALL_TABLES.length})
+          for (const [i, t] of ALL_TABLES.entries()) {
+            await client.query(`VACUUM (ANALYZE) ${t.table}`)
+            o.onProgress?.({phase: 'analyze', table: t.table, done: i + 1, total: ALL_TABLES.length})
+          }
+          result.analyzed = true
+        } catch {
+          result.analyzed = false
+        }
         result.seconds = (performance.now() - started) / 1000
         return result
       } finally {
