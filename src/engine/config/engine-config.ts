@@ -3,7 +3,7 @@ import {callctlPaths, type Paths} from '../util/paths.js'
 import {UserError} from '../util/errors.js'
 import {readSecret} from '../util/secrets.js'
 import {errorAt, parseYaml, toJS, type LocatedDoc} from './yaml-errors.js'
-import {readSandboxState} from '../sandbox/state.js'
+import {boxesOf, readSandboxState} from '../sandbox/state.js'
 import {COUNTRY_HINT, isSupportedCountry} from '../contacts/phone-number.js'
 import {DEFAULT_CRM_TIMEOUT_MS, DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
 import {defaultOutboundRules} from '../calls/outbound-policy.js'
@@ -107,10 +107,13 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
   const port = Number(env.CALLCTL_API_PORT || raw.api?.port || 8089)
   const sandboxDial = source.startsWith('sandbox') ? 'Local/{number}@callctl-sim-callee' : 'PJSIP/{number}@trunk'
   const dialString = env.CALLCTL_DIAL_STRING || raw.outbound?.dialString || sandboxDial
-  const sandboxSip = source.startsWith('sandbox') ? readSandboxState(paths)?.sip : undefined
+  const sandboxState = source.startsWith('sandbox') ? readSandboxState(paths) : undefined
+  const sandboxSip = sandboxState?.sip
+  // The sandbox's boxes (sandbox up --boxes N): driven all at once, unless the config lists its own.
+  const sandboxBoxes = sandboxState && !raw.asterisk && (sandboxState.boxes?.length ?? 0) > 1 ? boxesOf(sandboxState).map((b) => ({name: b.name, url: b.ariUrl, sip: `${b.sip.host}:${b.sip.port}`})) : undefined
   return {
     ari: {url, user, password: password ?? '', app: env.CALLCTL_ARI_APP || raw.ari?.app || 'callctl'},
-    boxes: resolveBoxes(raw.asterisk, {url, user, password: password ?? '', sip: sandboxSip ? {host: sandboxSip.host, port: sandboxSip.port} : null}, passwordFile ?? paths.ariPasswordFile),
+    boxes: resolveBoxes(raw.asterisk ?? sandboxBoxes, {url, user, password: password ?? '', sip: sandboxSip ? {host: sandboxSip.host, port: sandboxSip.port} : null}, passwordFile ?? paths.ariPasswordFile),
     ariSource: source,
     database: env.CALLCTL_DB || raw.database || paths.database,
     defaultQueue: env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null,
