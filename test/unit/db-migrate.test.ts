@@ -148,6 +148,22 @@ describe('db migrate --to postgres://', () => {
     for (const table of ['queues', 'contacts', 'kb_entries', 'recordings', 'events']) expect(cluster.psql(`SELECT count(*) FROM ${table}`, name), table).toBe('0')
   })
 
+  it('names the table and PostgreSQL\'s reason when it refuses a row SQLite kept, and commits nothing', async () => {
+    const bad = join(tmp('callctl-migrate-bad-'), 'callctl.db')
+    const s = new SqliteStore(bad)
+    await addQueue(s, 'sales', {})
+    // An older callctl wrote with foreign keys off: a membership of an agent that is gone.
+    s.db.pragma('foreign_keys = OFF')
+    s.db.prepare("INSERT INTO agent_queues (agent, queue, penalty) VALUES ('ghost', 'sales', 0)").run()
+    await s.close()
+    const target = fresh()
+    const err = await migrateToPostgres({source: bad, target}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect(err).toMatchObject({code: 'migrate_row', exitCode: 1})
+    expect((err as UserError).message).toMatch(/^PostgreSQL refused a row of agent_queues: insert or update on table "agent_queues" violates foreign key constraint .*; nothing was committed$/)
+    expect(cluster.psql('SELECT count(*) FROM queues', target.split('/').at(-1))).toBe('0')
+  })
+
   it('says in one line what is wrong with the target, never its password', async () => {
     const unreachable = await migrateToPostgres({source, target: `postgres://pwuser:${PASSWORD}@127.0.0.1:1/callctl`}).catch((e: unknown) => e)
     expect(unreachable).toBeInstanceOf(UserError)

@@ -205,8 +205,28 @@ function count(source: SqliteStore, table: string): number {
   return (source.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as {n: number}).n
 }
 
-/** One table over COPY … FROM STDIN, a batch of rows per write, reporting progress after each. */
+/**
+ * One table over COPY … FROM STDIN, a batch of rows per write, reporting progress after
+ * each. A row PostgreSQL refuses (a constraint SQLite did not enforce when it was written)
+ * is the user's data to look at: a UserError naming the table and PostgreSQL's reason.
+ */
 async function copyTable(source: SqliteStore, client: pg.ClientBase, t: TableCopy, total: number, onProgress?: (p: MigrateProgress) => void): Promise<void> {
+  try {
+    await copyRows(source, client, t, total, onProgress)
+  } catch (err) {
+    const sqlstate = (err as {code?: unknown}).code
+    if (typeof sqlstate === 'string' && /^(22|23)/.test(sqlstate)) {
+      throw new UserError(`PostgreSQL refused a row of ${t.table}: ${(err as Error).message}; nothing was committed`, {
+        suggestion: `Look at that row in the SQLite store (sqlite3 ${source.file} "SELECT * FROM ${t.table} …"), correct or remove it, and migrate again.`,
+        exitCode: 1,
+        code: 'migrate_row',
+      })
+    }
+    throw err
+  }
+}
+
+async function copyRows(source: SqliteStore, client: pg.ClientBase, t: TableCopy, total: number, onProgress?: (p: MigrateProgress) => void): Promise<void> {
   const copy = copyIn(client, t.table, t.target ?? t.columns.map(([c]) => c))
   const rows = source.db.prepare(`SELECT ${t.columns.map(([c]) => c).join(', ')} FROM ${t.table} ORDER BY ${t.orderBy}`).raw(true)
   let text = ''
