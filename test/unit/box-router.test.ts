@@ -137,6 +137,20 @@ describe('box router', () => {
       expect(links).toEqual(['connected'])
     })
 
+    it("a leg on box1 ringing a phone through box2 is hung up when box2 is lost (nobody is left to end it)", async () => {
+      const {b1, b2, router} = boxes()
+      router.on('StasisStart', () => {})
+      b2.phone('1001', 'online')
+      b1.phone('1001', 'offline')
+      b1.callerArrives('box1-1.1', '1', 'q')
+      router.bindCall('call-z-09', 'box1-1.1')
+      await router.originate({endpoint: 'PJSIP/1001', channelId: 'call-z-09.r1', app: 'fake'})
+      expect(b1.originated()[0]!.endpoint).toMatch(/^PJSIP\/interbox\//)
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      vi.advanceTimersByTime(BOX_LOST_MS)
+      expect(b1.ops('hangup')).toEqual([['call-z-09.r1']])
+    })
+
     it('a box back with a new startup time restarted: its calls are reported lost at once', async () => {
       const {b2, router} = boxes()
       const lost: string[] = []

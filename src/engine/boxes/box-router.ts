@@ -64,6 +64,8 @@ export class BoxRouter implements AriPort {
   private readonly boxes: BoxState[]
   private readonly owner = new Map<string, BoxState>()
   private readonly callBox = new Map<string, BoxState>()
+  /** Legs that ring or talk to a phone on another box over the trunk: that box, by channel. */
+  private readonly via = new Map<string, BoxState>()
   private readonly handlers = new Map<AriEventType, Set<(e: never) => void>>()
   private readonly connectionHandlers = new Set<(s: ConnectionState) => void>()
   private readonly lostHandlers = new Set<(box: string, channels: string[]) => void>()
@@ -99,7 +101,7 @@ export class BoxRouter implements AriPort {
 
   /** Each box and whether it serves now. */
   boxStates(): {name: string; up: boolean; downSince: number | null}[] {
-    return this.boxes.map((b) => ({name: b.name, up: b.up, downSince: b.downSince}))
+    return this.boxes.map((b) => ({name: b.name, up: b.up, downSince: b.downSince})).sort((a, b) => a.name.localeCompare(b.name, 'en', {numeric: true}))
   }
 
   get boxNames(): string[] {
@@ -149,7 +151,10 @@ export class BoxRouter implements AriPort {
     if (type === 'DeviceStateChanged') return this.deviceEvent(box, event as AriEventMap['DeviceStateChanged'])
     // A departed channel or bridge is forgotten after its handlers ran (ids are not reused).
     this.emit(type, event)
-    if (type === 'ChannelDestroyed' && e.channel) this.owner.delete(e.channel.id)
+    if (type === 'ChannelDestroyed' && e.channel) {
+      this.owner.delete(e.channel.id)
+      this.via.delete(e.channel.id)
+    }
     if (type === 'BridgeDestroyed' && e.bridge) this.owner.delete(e.bridge.id)
   }
 
@@ -252,6 +257,15 @@ export class BoxRouter implements AriPort {
       }
     }
     for (const fn of this.lostHandlers) fn(box.name, channels)
+    // Legs on the other boxes that reached a phone through the lost box: the phone is gone
+    // (it re-registers elsewhere), but with no one left to say BYE they would linger as
+    // calls with nobody on the far end. Hung up: the engine sees the agent leave.
+    for (const [id, target] of [...this.via]) {
+      if (target !== box) continue
+      this.via.delete(id)
+      const owner = this.owner.get(id)
+      if (owner && owner.up) void owner.port.hangup(id).catch(() => undefined)
+    }
   }
 
   // ---- routing -----------------------------------------------------------------
@@ -318,8 +332,10 @@ export class BoxRouter implements AriPort {
       box = this.pick()
       if (call) this.callBox.set(call, box)
     }
-    const ch = await box.port.originate({...p, endpoint: this.dialFrom(box, p.endpoint)})
+    const endpoint = this.dialFrom(box, p.endpoint)
+    const ch = await box.port.originate({...p, endpoint})
     this.own(ch.id, box)
+    if (endpoint !== p.endpoint) this.via.set(ch.id, this.registeredOn(p.endpoint)!)
     return ch
   }
 

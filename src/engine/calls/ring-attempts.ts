@@ -51,7 +51,8 @@ export type RingFailure = 'no-answer' | 'busy' | 'unavailable' | 'congestion' | 
 export function ringFailure(cause: number): RingFailure {
   if (cause === 19 || cause === 18 || cause === 21) return 'no-answer'
   if (cause === 17) return 'busy'
-  if (cause === 20 || cause === 1 || cause === 3 || cause === 27 || cause === 2) return 'unavailable'
+  // 22 (410 Gone): rung over the trunk between boxes, the phone is registered elsewhere now.
+  if (cause === 20 || cause === 1 || cause === 3 || cause === 27 || cause === 2 || cause === 22) return 'unavailable'
   if ([34, 38, 41, 42, 44, 47].includes(cause)) return 'congestion'
   return 'failed'
 }

@@ -1,0 +1,243 @@
+// One engine over two Asterisk boxes behind the SIP proxy (sandbox up --boxes 2 --proxy),
+// on a sandbox of this file's own: `callctl engine start` drives both boxes with one queue
+// line. A caller on box2 is served by an agent whose phone is registered on box1 (the ring
+// crosses the trunk between boxes), with audio measured both ways; the caller who waited
+// longest is served first whichever box it is on; box2 killed under traffic ends only its
+// calls, its agent's phone comes back through the proxy on box1 and new calls are served.
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {AriHttp} from '../../src/engine/ari/index.js'
+import {callRecords} from '../../src/engine/reports/call-records.js'
+import {KAMAILIO_BIN, SANDBOX_REGISTRATION_S} from '../../src/engine/sandbox/proxy.js'
+import {killBox, sandboxDown, sandboxUp} from '../../src/engine/sandbox/sandbox.js'
+import {boxesOf, type SandboxState} from '../../src/engine/sandbox/state.js'
+import type {StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {createLogger} from '../../src/engine/util/log.js'
+import {freePort} from '../../src/engine/util/net.js'
+import {callctlPaths} from '../../src/engine/util/paths.js'
+import {mono, parseWav, slice} from '../support/audio.js'
+import {runAll, runCli, startCli} from '../support/cli.js'
+import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
+import {killAllSipAgents, startCaller} from '../support/sip/sipp.js'
+import {bandShare} from '../support/sip/tone-band.js'
+import {until} from '../support/wait.js'
+
+// The proxy pins a phone to a box by a hash of its user: 7101 and 7103 land on box2, 7102 on box1.
+const AGENT_ON_BOX1 = {phone: '7102', agent: 'k1', tone: 1000}
+const AGENT_ON_BOX2 = {phone: '7101', agent: 'k2', tone: 1200}
+const CALLER_ON_BOX2 = {phone: '7103', tone: 440}
+
+if (!existsSync(KAMAILIO_BIN)) throw new Error(`Kamailio is not installed (${KAMAILIO_BIN}): run scripts/setup.sh, which installs Debian's kamailio package`)
+
+describe('one engine over two boxes behind the proxy (real SIP)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'callctl-boxes-'))
+  const paths = callctlPaths({...process.env, CALLCTL_HOME: home})
+  const log = createLogger({level: 'error'})
+  let state: SandboxState
+  let env: Record<string, string>
+  let engine: ReturnType<typeof startCli> | undefined
+  let store: SqliteStore
+  const phones: Record<string, BaresipPhone> = {}
+  const passwords: Record<string, string> = {}
+
+  beforeAll(async () => {
+    state = (await sandboxUp(paths, {port: await freePortPair(), boxes: 2, proxy: true, log})).state
+    env = {CALLCTL_HOME: home, CALLCTL_API_PORT: String(await freePort()), CALLCTL_LOG_LEVEL: 'info', CALLCTL_DEFAULT_QUEUE: 'q'}
+    await runAll(
+      [
+        ['queue', 'add', 'q', '--wrap-up', '0', '--no-record'],
+        ...[AGENT_ON_BOX1, AGENT_ON_BOX2].flatMap((a) => [
+          ['agent', 'add', a.agent, '--endpoint', `PJSIP/${a.phone}`, '--queue', 'q'],
+          ['agent', 'login', a.agent],
+        ]),
+      ],
+      env,
+    )
+    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2]) {
+      const args = ['phone', 'add', p.phone, ...('agent' in p ? ['--agent', String(p.agent)] : []), '--json']
+      const r = await runCli(args, env)
+      expect(r.code, r.stderr).toBe(0)
+      passwords[p.phone] = (JSON.parse(r.stdout) as {password: string}).password
+    }
+    engine = startCli(['engine', 'start'], env)
+    await until('the engine serving', () => engine!.output().includes('engine API listening'), 30_000)
+    await until('both boxes driven', async () => {
+      const r = await runCli(['engine', 'status', '--json'], env)
+      return r.code === 0 && (JSON.parse(r.stdout) as {boxes?: {up: boolean}[]}).boxes?.filter((b) => b.up).length === 2
+    }, 15_000)
+    store = new SqliteStore(join(home, 'callctl.db'))
+    // Phones register through the proxy, each pinned to its box.
+    const proxy = {host: state.proxy!.host, port: state.proxy!.port}
+    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2]) phones[p.phone] = await startBaresip({sip: proxy, user: p.phone, password: passwords[p.phone]!, toneHz: p.tone})
+    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) await until(`${a.agent} idle`, async () => (await agentStates())[a.agent] === 'idle', 15_000)
+  }, 120_000)
+
+  afterAll(async () => {
+    // CALLCTL_TEST_LOG_DIR=DIR keeps the engine's log there.
+    if (process.env.CALLCTL_TEST_LOG_DIR && engine) writeFileSync(join(process.env.CALLCTL_TEST_LOG_DIR, 'boxes-engine.log'), engine.output())
+    engine?.child.kill('SIGTERM')
+    if (engine) await new Promise<void>((r) => (engine!.child.exitCode !== null ? r() : engine!.child.once('exit', () => r())))
+    for (const p of Object.values(phones)) {
+      await p.stop().catch(() => undefined)
+      p.cleanup()
+    }
+    await killAllSipAgents()
+    await store?.close()
+    await sandboxDown(paths, {force: true})
+    for (const b of state ? boxesOf(state) : []) rmSync(join(state.root, b.instanceDir), {recursive: true, force: true})
+    rmSync(home, {recursive: true, force: true})
+  })
+
+  async function agentStates(): Promise<Record<string, string>> {
+    const r = await runCli(['agent', 'list', '--json'], env)
+    return Object.fromEntries((JSON.parse(r.stdout) as {agents: {id: string; state: string}[]}).agents.map((a) => [a.id, a.state]))
+  }
+
+  async function events(): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = []
+    for await (const e of store.events({})) out.push(e)
+    return out
+  }
+
+  it('engine status shows both boxes up', async () => {
+    const s = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {boxes: {name: string; up: boolean}[]}
+    expect(s.boxes.map((b) => [b.name, b.up])).toEqual([
+      ['box1', true],
+      ['box2', true],
+    ])
+  })
+
+  it('a caller on box2 is served by the agent on box1 over the trunk between boxes; audio flows both ways', async () => {
+    expect((await runCli(['agent', 'pause', AGENT_ON_BOX2.agent, '--reason', 'test'], env)).code).toBe(0)
+    const caller = phones[CALLER_ON_BOX2.phone]!
+    const agent = phones[AGENT_ON_BOX1.phone]!
+    const cFrom = caller.events.length
+    const aFrom = agent.events.length
+    const since = (await events()).at(-1)?.id ?? 0
+    await caller.dial('q')
+    await agent.waitForEvent('CALL_ESTABLISHED', {from: aFrom, timeoutMs: 15_000})
+    const connected = await until('connected to k1', async () => (await events()).find((e) => e.id > since && e.type === 'call.connected'), 10_000)
+    expect(connected.agent).toBe(AGENT_ON_BOX1.agent)
+    const started = (await events()).find((e) => e.type === 'call.started' && e.callId === connected.callId)!
+    // The caller's channel is box2's (channel ids carry the box's systemname); the agent's ring left from there too.
+    expect(String(started.data.channel)).toMatch(/^box2-/)
+    await new Promise((r) => setTimeout(r, 4000))
+    const aClosed = agent.waitForEvent('CALL_CLOSED', {from: aFrom, timeoutMs: 10_000})
+    const cClosed = caller.waitForEvent('CALL_CLOSED', {from: cFrom, timeoutMs: 10_000})
+    await agent.hangup()
+    await Promise.all([aClosed, cClosed])
+    const tail = (p: BaresipPhone) => {
+      const wav = parseWav(readFileSync(p.recordings().heard.at(-1)!))
+      return {s: slice(mono(wav), wav.sampleRate, wav.durationMs - 3500, wav.durationMs - 500), rate: wav.sampleRate}
+    }
+    const agentHeard = tail(agent)
+    const callerHeard = tail(caller)
+    const agentHearsCaller = bandShare(agentHeard.s, agentHeard.rate, CALLER_ON_BOX2.tone)
+    const callerHearsAgent = bandShare(callerHeard.s, callerHeard.rate, AGENT_ON_BOX1.tone)
+    console.log(`cross-box call: agent on box1 heard the caller's ${CALLER_ON_BOX2.tone} Hz at ${agentHearsCaller.toFixed(2)}, caller on box2 heard the agent's ${AGENT_ON_BOX1.tone} Hz at ${callerHearsAgent.toFixed(2)}`)
+    expect(agentHearsCaller).toBeGreaterThan(0.5)
+    expect(callerHearsAgent).toBeGreaterThan(0.5)
+    const record = await until('the call ended', async () => (await callRecords(store)).find((c) => c.callId === connected.callId && c.outcome !== 'live'), 10_000)
+    expect(record).toMatchObject({outcome: 'completed', agent: AGENT_ON_BOX1.agent})
+    expect((await runCli(['agent', 'unpause', AGENT_ON_BOX2.agent], env)).code).toBe(0)
+  })
+
+  it('the caller who waited longest is served first, whichever box it is on', async () => {
+    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) expect((await runCli(['agent', 'pause', a.agent, '--reason', 'test'], env)).code).toBe(0)
+    const since = (await events()).at(-1)?.id ?? 0
+    // Carrier callers through the proxy, spread over both boxes by its dispatcher.
+    const numbers = ['0612000001', '0612000002', '0612000003', '0612000004']
+    // Each hangs up 3 s after it is answered (with its agent: a caller in line is not answered yet).
+    const caller = await startCaller({sip: {host: state.proxy!.host, port: state.proxy!.carrierPort, carrier: state.proxy!.carrier}, calls: numbers.map((from) => ({did: 'q', from})), rate: 2, holdMs: 3_000, timeoutMs: 90_000})
+    const started = await until('four callers in line', async () => {
+      const s = (await events()).filter((e) => e.id > since && e.type === 'queue.entered')
+      return s.length === 4 && s
+    }, 15_000)
+    const boxOf = new Map((await events()).filter((e) => e.type === 'call.started' && e.id > since).map((e) => [e.callId, String(e.data.channel).split('-')[0]]))
+    expect(new Set(started.map((e) => boxOf.get(e.callId!)))).toEqual(new Set(['box1', 'box2']))
+    // One agent back: it takes them one at a time, in the order they came in.
+    expect((await runCli(['agent', 'unpause', AGENT_ON_BOX1.agent], env)).code).toBe(0)
+    const first = await until('the first served', async () => (await events()).find((e) => e.id > since && e.type === 'call.connected'), 15_000)
+    expect(first.callId).toBe(started[0]!.callId)
+    expect((await runCli(['agent', 'unpause', AGENT_ON_BOX2.agent], env)).code).toBe(0)
+    const second = await until('the second served', async () => (await events()).filter((e) => e.id > since && e.type === 'call.connected')[1], 15_000)
+    expect(second.callId).toBe(started[1]!.callId)
+    const r = await caller.done
+    caller.cleanup()
+    expect(r.stats?.successful, r.errors).toBe(4)
+    const order = (await events()).filter((e) => e.id > since && e.type === 'call.connected').map((e) => e.callId)
+    expect(order).toEqual(started.map((e) => e.callId))
+  })
+
+  it('box2 killed under traffic: only its calls end (box-lost), its agent comes back on box1, and new calls are served within 10 s', async () => {
+    const since = (await events()).at(-1)?.id ?? 0
+    const numbers = ['0613000001', '0613000002']
+    const carrier = {host: state.proxy!.host, port: state.proxy!.carrierPort, carrier: state.proxy!.carrier}
+    const caller = await startCaller({sip: carrier, calls: numbers.map((from) => ({did: 'q', from})), rate: 5, holdMs: 40_000, timeoutMs: 90_000})
+    const talking = await until('a call talking on each box', async () => {
+      const c = (await events()).filter((e) => e.id > since && e.type === 'call.connected')
+      return c.length === 2 && c
+    }, 20_000)
+    const starts = new Map((await events()).filter((e) => e.type === 'call.started' && e.id > since).map((e) => [e.callId!, String(e.data.channel)]))
+    // A call is box2's when its caller is on box2; a box1 caller's call whose agent's phone is
+    // on box2 (rung over the trunk) loses its agent with the box; a call all on box1 goes on.
+    const phoneBox: Record<string, string> = {[AGENT_ON_BOX1.agent]: 'box1', [AGENT_ON_BOX2.agent]: 'box2'}
+    const callerBox = (c: StoredEvent) => starts.get(c.callId!)!.split('-')[0]
+    const onBox2 = talking.filter((c) => callerBox(c) === 'box2')
+    const throughBox2 = talking.filter((c) => callerBox(c) === 'box1' && phoneBox[c.agent!] === 'box2')
+    const onBox1 = talking.filter((c) => callerBox(c) === 'box1' && phoneBox[c.agent!] === 'box1')
+    expect(onBox2.length).toBeGreaterThan(0)
+
+    const killedAt = Date.now()
+    expect((await killBox(paths, 'box2')).killed).toBe(true)
+    const lost = await until('box2 lost', async () => (await events()).find((e) => e.id > since && e.type === 'engine.box_lost'), 15_000)
+    expect(lost.data).toMatchObject({box: 'box2', calls: onBox2.length})
+    for (const c of onBox2) {
+      const ended = await until("box2's call ended", async () => (await events()).find((e) => e.type === 'call.ended' && e.callId === c.callId), 5_000)
+      expect(ended.data.cause).toBe('box-lost')
+    }
+    for (const c of throughBox2) await until('the call whose agent was on box2 ended', async () => (await events()).find((e) => e.type === 'call.ended' && e.callId === c.callId), 10_000)
+    // A call all on box1 goes on.
+    for (const c of onBox1) {
+      expect((await events()).some((e) => e.type === 'call.ended' && e.callId === c.callId)).toBe(false)
+      expect((await agentStates())[c.agent!]).toBe('on-call')
+    }
+    // k2's phone registered on box2: back through the proxy on box1 within a registration interval.
+    const box1 = new AriHttp({url: boxesOf(state)[0]!.ariUrl, user: state.ariUser, password: readFileSync(state.passwordFile, 'utf8').trim()})
+    await until(`${AGENT_ON_BOX2.agent}'s phone online on box1`, async () => (await box1.getEndpoint('PJSIP', AGENT_ON_BOX2.phone)).state === 'online', (SANDBOX_REGISTRATION_S + 5) * 1000)
+    await until(`${AGENT_ON_BOX2.agent} idle again`, async () => (await agentStates())[AGENT_ON_BOX2.agent] === 'idle', 5_000)
+    console.log(`box2 killed: its call closed ${lost.ts - killedAt} ms later; k2 reachable again ${Date.now() - killedAt} ms later`)
+    // One SIPp process holds the carrier's port at a time: the first caller goes (its box1 call with it).
+    await caller.stop()
+    caller.cleanup()
+
+    const callerAfter = await startCaller({sip: carrier, calls: [{did: 'q', from: '0613000009'}], holdMs: 3_000, timeoutMs: 30_000})
+    const askedAt = Date.now()
+    const earlier = new Set(talking.map((c) => c.callId))
+    const served = await until('a new call served', async () => (await events()).find((e) => e.type === 'call.connected' && e.ts >= askedAt - 1000 && !earlier.has(e.callId)), 10_000)
+    expect(served.ts - askedAt).toBeLessThan(10_000)
+    await callerAfter.done
+    callerAfter.cleanup()
+  })
+})
+
+/** An HTTP port whose next port is free too (box2's ARI). */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    if ((await tcpFree(port)) && (await tcpFree(port + 1))) return port
+  }
+  throw new Error('no two consecutive free ports on 127.0.0.1')
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}
