@@ -181,7 +181,7 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     expect(engine.child.pid).not.toBe(pid)
   })
 
-  it('Asterisk gone for 2 minutes under traffic: the engine runs on, says so, and serves within 2 s of its return', async () => {
+  it('Asterisk gone for over a minute under traffic: the engine runs on, says so, and serves within 2 s of its return', async () => {
     const number = await call(300)
     await until('the call to start', async () => (await refreshNumbers(), [...callNumbers.values()].includes(number)))
     await connected(number)
@@ -194,16 +194,18 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     const downAt = Date.now()
     // A waiting caller's simulator cannot call in (Asterisk is gone): keep checking the engine.
     let checks = 0
-    while (Date.now() - downAt < 120_000) {
-      await new Promise((r) => setTimeout(r, 20_000))
+    // 70 s: past the once-a-minute repeat of the warning (the engine died at 25 s once; two
+    // minutes proved no more than this and cost 50 s of every test run).
+    while (Date.now() - downAt < 70_000) {
+      await new Promise((r) => setTimeout(r, 10_000))
       expect(engine!.child.exitCode, engine!.output().slice(logBefore)).toBeNull()
       checks++
     }
-    expect(checks).toBeGreaterThanOrEqual(5)
+    expect(checks).toBeGreaterThanOrEqual(6)
     const status = JSON.parse((await runCli(['engine', 'status', '--json'], env)).stdout) as {link: {state: string; attempts: number; since: string}}
     expect(status.link.state).toBe('unreachable')
-    // The counter counts: about one attempt a second for two minutes.
-    expect(status.link.attempts).toBeGreaterThan(60)
+    // The counter counts: about one attempt a second for 70 s.
+    expect(status.link.attempts).toBeGreaterThan(55)
     const calls = await runCli(['calls'], env)
     expect(calls.code).toBe(0)
     expect(calls.stderr).toMatch(/Asterisk at .* is unreachable/)
