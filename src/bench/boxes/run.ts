@@ -22,6 +22,8 @@ export interface RunInput extends Omit<DriveInput, 'numbers' | 'did'> {
   /** Digits unique within the bench: caller numbers start with them. */
   numberPrefix: string
   phones: string[]
+  /** The phones' talk time, s (a call shorter than that was cut off). */
+  talkS: number
   callers: number
   warmup: number
   /**
