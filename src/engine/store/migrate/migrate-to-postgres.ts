@@ -125,7 +125,8 @@ export async function migrateToPostgres(o: MigrateOptions): Promise<MigrateResul
         ]
         if (problems.length > 0) {
           throw new UserError(`The copy differs from the SQLite store, so nothing was committed: ${problems.join('; ')}`, {
-            suggestion: 'This is a bug worth reporting (with callctl --version); the target is as it was before.',
+            suggestion:
+              'The target is as it was before. Text PostgreSQL cannot hold (U+0000 in a caller\'s name: it keeps U+FFFD) changes a report; otherwise this is a bug worth reporting, with callctl --version.',
             exitCode: 1,
             code: 'migrate_check',
           })
