@@ -1,9 +1,7 @@
-import {UserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
-import {isPostgresUrl, maskDatabase} from './database-url.js'
+import {isPostgresUrl} from './database-url.js'
 import {PgStore} from './pg/pg-store.js'
 import {SqliteStore} from './sqlite-store.js'
-import type {Store} from './store.js'
 
 export interface OpenStoreOptions {
   /** SQLite: how long a write waits for another process's (default 5 s). */
@@ -25,22 +23,4 @@ export interface OpenStoreOptions {
 export async function openStore(database: string, o: OpenStoreOptions = {}): Promise<SqliteStore | PgStore> {
   if (isPostgresUrl(database)) return PgStore.open(database, {poolSize: o.poolSize, log: o.log, applicationName: o.applicationName})
   return new SqliteStore(database, {readonly: o.readonly, busyTimeoutMs: o.busyTimeoutMs})
-}
-
-/**
- * The store as SQLite, for what exists only there yet (repositories, reports, backup): on
- * PostgreSQL a UserError naming `what`, never a crash on a missing `.db`.
- */
-export function sqliteOnly(store: Store, what: string): SqliteStore {
-  if (store instanceof SqliteStore) return store
-  throw notOnPostgres(what, store instanceof PgStore ? store.url : undefined)
-}
-
-/** "Not yet available on PostgreSQL: <what>", with the masked URL and what to do instead. */
-export function notOnPostgres(what: string, database?: string): UserError {
-  return new UserError(`Not yet available on PostgreSQL: ${what}${database ? ` (database ${maskDatabase(database)})` : ''}`, {
-    suggestion: 'Use a SQLite database (a file path in database: or CALLCTL_DB) for this until it is ported to PostgreSQL.',
-    exitCode: 2,
-    code: 'not_on_postgres',
-  })
 }
