@@ -215,7 +215,12 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
         link.update(s)
         opts.onConnection?.(s)
       })
-      boxStates = () => router.boxStates()
+      // A box that has not answered since the start is listed down from then.
+      boxStates = () => {
+        const joined = router.boxStates()
+        const waiting = config.boxes.filter((b) => !joined.some((j) => j.name === b.name)).map((b) => ({name: b.name, up: false, downSince: startedAt}))
+        return [...joined, ...waiting].sort((a, b) => a.name.localeCompare(b.name, 'en', {numeric: true}))
+      }
     }
   } catch (err) {
     if (err instanceof AriAuthError) {

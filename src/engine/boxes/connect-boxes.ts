@@ -1,5 +1,5 @@
 import {connectAri, type ConnectOptions} from '../ari/index.js'
-import type {AriPort} from '../ari/port.js'
+import type {AriPort, ConnectionState} from '../ari/port.js'
 import type {BoxConfig} from '../config/boxes-config.js'
 import type {Logger} from '../util/log.js'
 import {BoxRouter} from './box-router.js'
@@ -13,7 +13,20 @@ export async function connectBoxes(boxes: BoxConfig[], o: Omit<ConnectOptions, '
   // Ours to stop: the connects still trying when the engine stops (or the start is aborted).
   const stop = new AbortController()
   o.abort?.addEventListener('abort', () => stop.abort(), {once: true})
-  const tries = boxes.map((b) => ({box: b, port: connectAri({...o, creds: {url: b.url, user: b.user, password: b.password}, abort: stop.signal})}))
+  const tries = boxes.map((b) => {
+    // Each box's own link, said once when it goes and once when it is back (not per attempt).
+    let away = false
+    const onConnection = (c: ConnectionState) => {
+      if (c.state === 'unreachable' && !away) {
+        away = true
+        o.log.warn(`box ${b.name} (${b.url}) does not answer: ${c.error}; trying again every second`)
+      } else if (c.state === 'connected' && away) {
+        away = false
+        o.log.info(`box ${b.name} (${b.url}) answers again`)
+      }
+    }
+    return {box: b, port: connectAri({...o, onConnection, creds: {url: b.url, user: b.user, password: b.password}, abort: stop.signal})}
+  })
   let router: BoxRouter | null = null
   const joined = new Set<string>()
   const first = await Promise.any(tries.map(async (t) => ({box: t.box, port: await t.port}))).catch((err: unknown) => {
