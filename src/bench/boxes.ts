@@ -2,6 +2,8 @@ import {cpus, loadavg} from 'node:os'
 import {flag, numberFlag} from './flags.js'
 import {ladderHighest, ladderNext} from './load/sip-plan.js'
 import {killAllSipAgents} from './sip/sipp.js'
+import {boxLossFigures, type BoxLossFigures} from './boxes/box-loss.js'
+import {runBoxLoss} from './boxes/box-loss-run.js'
 import {GOAL_MS, judgeRun, type BoxesStep} from './boxes/measure.js'
 import {capacityModel, commonRate, type CapacityModel} from './boxes/model.js'
 import {BoxPhones} from './boxes/phones.js'
@@ -27,6 +29,10 @@ import {boxesSetup, type BoxesSetup} from './boxes/setup.js'
 //      engine rings the phone over the trunk between boxes). Setup time = caller entered
 //      → the agent's leg on the caller's box answered, and both bridged (CEL); on one box
 //      every call is same-box, the baseline without the proxy.
+//   3. Losing a box (N boxes only): --loss-rate calls/s for --loss-seconds through the
+//      proxy to --loss-phones phones talking --loss-talk s, the last box killed (SIGKILL)
+//      --loss-kill-at s in: calls lost only on the dead box, its phones back on another
+//      box within one registration interval, new calls served within 10 s (box-loss.ts).
 // The report: both ladders, a table with each figure's ratio against the one-box baseline
 // of the same run, the cross-box cost against the issue's goal (cross-box setup at most
 // GOAL_MS more than same-box at p50), and the measured model: CPU per call per part and
@@ -39,9 +45,11 @@ import {boxesSetup, type BoxesSetup} from './boxes/setup.js'
 //
 // Flags: --boxes N (2), --rates R,R,... (5,10,15), --refine N (0), --search-seconds S (10),
 // --search-talk S (1), --cross-callers N (100), --cross-rate R (4), --cross-phones N (8),
-// --no-touch, --json. Needs root (the sandbox is a chroot) and Kamailio.
-// Exit 1 when the cross-box goal is missed, a setup held no rate, or the setup run had
-// failed calls or engine errors; 2 when the bench itself failed.
+// --no-touch, --no-box-loss, --loss-rate R (2), --loss-seconds S (30), --loss-kill-at S (10),
+// --loss-phones N (18), --loss-talk S (6), --json. Needs root (the sandbox is a chroot) and
+// Kamailio. Exit 1 when the cross-box goal or a box-loss figure is missed, a setup held no
+// rate, the call-setup run had failed calls or engine errors, or the engine could not place
+// a ring; 2 when the bench itself failed.
 
 const SEARCH_HEADROOM = 1.5
 
@@ -68,6 +76,12 @@ function options(args: string[]) {
     crossRate: numberFlag(args, '--cross-rate', 4, {min: 0.5, max: 100}),
     crossPhones: numberFlag(args, '--cross-phones', 8, {integer: true, min: 1, max: 200}),
     touch: !args.includes('--no-touch'),
+    boxLoss: !args.includes('--no-box-loss'),
+    lossRate: numberFlag(args, '--loss-rate', 2, {min: 0.5, max: 50}),
+    lossSeconds: numberFlag(args, '--loss-seconds', 30, {integer: true, min: 5, max: 600}),
+    lossKillAtS: numberFlag(args, '--loss-kill-at', 10, {integer: true, min: 1, max: 600}),
+    lossPhones: numberFlag(args, '--loss-phones', 18, {integer: true, min: 2, max: 200}),
+    lossTalkS: numberFlag(args, '--loss-talk', 6, {integer: true, min: 1, max: 600}),
     json: args.includes('--json'),
   }
 }
@@ -159,6 +173,25 @@ async function measureSetup(c: Ctx, spec: {boxes: number; proxy: boolean}): Prom
       cross = benchError(o.crossRate, err)
     }
     progress(`  ${setup.label}: setup p50 same-box ${cross.setup.same.bridgedMs.p50.toFixed(1)} ms (${cross.setup.same.calls}), cross-box ${cross.setup.cross.bridgedMs.p50.toFixed(1)} ms (${cross.setup.cross.calls})`)
+    let boxLoss: BoxLossFigures | {error: string} | null = null
+    if (o.boxLoss && setup.boxes.length > 1) {
+      const dead = setup.boxes.at(-1)!.name
+      progress(`${setup.label}: losing ${dead}: ${o.lossRate} calls/s for ${o.lossSeconds} s to ${o.lossPhones} phones talking ${o.lossTalkS} s, ${dead} killed at ${o.lossKillAtS} s ...`)
+      const lossPhones = new BoxPhones(setup, 'bl', o.lossTalkS * 1000)
+      try {
+        const ids = await lossPhones.ensure(o.lossPhones)
+        if (!ids.some((id) => lossPhones.boxOf.get(id) === dead)) throw new Error(`none of the ${ids.length} phones registered on ${dead}`)
+        const raw = await runBoxLoss(setup, lossPhones, {numberPrefix: `1557${String(c.run++).padStart(3, '0')}`, phones: ids, rate: o.lossRate, seconds: o.lossSeconds, killAtS: o.lossKillAtS, talkS: o.lossTalkS, touch: o.touch ? lossPhones.boxOf : undefined})
+        const f = boxLossFigures(raw)
+        boxLoss = f
+        progress(`  ${dead} lost: ${f.onDead} calls in progress on it, ${f.lostOnLive} of ${f.onLive.callers} lost on the other boxes, ${f.crossingIntoDead.callers - f.crossingIntoDead.completed} of ${f.crossingIntoDead.callers} whose phone was on it; phones back ${f.phonesBack}/${f.phonesOnDead}, last after ${(f.backMs.max / 1000).toFixed(1)} s; new calls served ${f.newCalls.completed}/${f.newCalls.callers}, slowest ${(f.newServedMs.max / 1000).toFixed(1)} s`)
+      } catch (err) {
+        boxLoss = {error: err instanceof Error ? err.message.slice(0, 300) : String(err)}
+        progress(`  the box-loss run failed: ${boxLoss.error}`)
+      } finally {
+        await lossPhones.stop().catch(() => undefined)
+      }
+    }
     const highest = ladderHighest(o.rates, ladder.map((s) => ({value: s.value, ok: s.ok})))
     return {
       label: setup.label,
@@ -169,6 +202,7 @@ async function measureSetup(c: Ctx, spec: {boxes: number; proxy: boolean}): Prom
       ladder,
       highest,
       cross,
+      boxLoss,
       model: modelOf(ladder, highest),
       loadavgBefore: load0.map((l) => Number(l.toFixed(2))),
       loadavgAfter: loadavg().map((l) => Number(l.toFixed(2))),
@@ -211,11 +245,18 @@ export async function main(args: string[]): Promise<number> {
       const refused = [...s.ladder, s.cross].reduce((n, x) => n + x.ringsRefused, 0)
       if (refused > 0) problems.push(`${s.label}: the engine could not place ${refused} rings (Asterisk refused the channel)`)
     }
+    const loss = many.boxLoss
+    if (loss && 'error' in loss) problems.push(`the box-loss run failed: ${loss.error}`)
+    else if (loss) {
+      if (!loss.ok.lostOnlyOnDead) problems.push(`losing ${loss.dead}: ${loss.lostOnLive} calls in progress on the boxes still up were lost too`)
+      if (!loss.ok.agentsBack) problems.push(`losing ${loss.dead}: ${loss.phonesBack} of ${loss.phonesOnDead} phones back on another box, the last after ${(loss.backMs.max / 1000).toFixed(1)} s (one registration interval: ${loss.registrationS} s)`)
+      if (!loss.ok.newCallsServed) problems.push(`losing ${loss.dead}: ${loss.newCalls.completed} of ${loss.newCalls.callers} new calls served, the slowest ${(loss.newServedMs.max / 1000).toFixed(1)} s after it was sent (goal: all within 10 s)`)
+    }
     const extra = many.cross.setup.extraP50Ms
     if (!(extra <= GOAL_MS)) problems.push(`cross-box setup ${Number.isFinite(extra) ? `${extra.toFixed(1)} ms` : '(not measured)'} more than same-box at p50: the goal is at most ${GOAL_MS} ms`)
     const command = `npm run bench:boxes -- ${args.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`.trimEnd().replace(/ --$/, '')
     const machine = {cpus: cpus().length, model: cpus()[0]?.model ?? '?', node: process.version, loadavgBefore: load0.map((l) => Number(l.toFixed(2))), loadavgAfter: loadavg().map((l) => Number(l.toFixed(2)))}
-    const settings = {rates: o.rates, refine: o.refine, searchSeconds: o.searchSeconds, talkS: o.talkS, headroom: SEARCH_HEADROOM, crossCallers: o.crossCallers, crossRate: o.crossRate, crossPhones: o.crossPhones, touch: o.touch, goalMs: GOAL_MS}
+    const settings = {rates: o.rates, refine: o.refine, searchSeconds: o.searchSeconds, talkS: o.talkS, headroom: SEARCH_HEADROOM, crossCallers: o.crossCallers, crossRate: o.crossRate, crossPhones: o.crossPhones, touch: o.touch, goalMs: GOAL_MS, boxLoss: o.boxLoss ? {rate: o.lossRate, seconds: o.lossSeconds, killAtS: o.lossKillAtS, phones: o.lossPhones, talkS: o.lossTalkS} : null}
     const seconds = (Date.now() - began) / 1000
     if (o.json) console.log(JSON.stringify({command, machine, settings, setups: [one, many], commonRate: rate, crossBoxExtraP50Ms: extra, benchSeconds: seconds, problems}, null, 2))
     else console.log(reportLines({command, machine, settings, base: one, other: many, commonRate: rate, seconds, problems}).join('\n'))

@@ -89,8 +89,8 @@ describe('several boxes\' CEL as one log', () => {
     const callers = sipCallers(m.events, 'carrier', [A, B], 60)
     const s = callSetups(m, callers)
     expect(s).toEqual([
-      {caller: 'box1-1.0', number: A, box: 'box1', cross: true, ringMs: 7.7, answeredMs: 19.7, bridgedMs: 21.7},
-      {caller: 'box2-1.3', number: B, box: 'box2', cross: false, ringMs: 3, answeredMs: 10, bridgedMs: 13},
+      {caller: 'box1-1.0', number: A, box: 'box1', cross: true, phone: 'p1', phoneBox: 'box2', enteredUs: T0 + 300, ringMs: 7.7, answeredMs: 19.7, bridgedMs: 21.7},
+      {caller: 'box2-1.3', number: B, box: 'box2', cross: false, phone: 'p2', phoneBox: 'box2', enteredUs: T0 + 100_500, ringMs: 3, answeredMs: 10, bridgedMs: 13},
     ])
     const cost = crossBoxCost(s)
     expect(cost.same.calls).toBe(1)
@@ -194,7 +194,7 @@ describe('the report', () => {
     const input: RunInput = {numberPrefix: '1555', phones: ['p1', 'p2'], talkS: 1, callers: 2, warmup: 0, rate: 5, wave: 2, spacingMs: 0, holdS: 60}
     const out: RunOutput = {driven: {events, cpu: {boxes: Object.fromEntries(boxes.map((b) => [b, 0.1])), proxy: boxes.length > 1 ? 0.01 : null, engine: 0.05}, wallS: 2, forced: new Set(), sippFailed: 0, sippErrors: []}, numbers: [A, B], engineErrors: [], engineWarnings: [], restPerCall: null}
     const {setups: _, ...step} = judgeRun(input, out, new Map([['p1', phoneBox], ['p2', phoneBox]]))
-    return {label, boxes, proxy: boxes.length > 1, asterisk: '22', phonesByBox: {}, ladder: [step], highest: 5, cross: step, model: null, loadavgBefore: [1, 1, 1], loadavgAfter: [1, 1, 1]}
+    return {label, boxes, proxy: boxes.length > 1, asterisk: '22', phonesByBox: {}, ladder: [step], highest: 5, cross: step, boxLoss: null, model: null, loadavgBefore: [1, 1, 1], loadavgAfter: [1, 1, 1]}
   }
 
   it('the summary gives each figure with its ratio to one box; the cross-box cost is judged against the goal', () => {

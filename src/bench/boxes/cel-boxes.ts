@@ -124,6 +124,11 @@ export interface CallSetup {
   box: string
   /** Its agent's phone was registered on another box (rung over the trunk). */
   cross: boolean
+  /** The agent's phone, and the box its leg was on. */
+  phone: string | null
+  phoneBox: string | null
+  /** When it entered, µs since the epoch (CEL's clock). */
+  enteredUs: number
   /** The phone's channel started (where it is registered). */
   ringMs: number
   /** The agent's leg on the caller's box answered (for a cross-box call: the answer came back over the trunk). */
@@ -171,7 +176,7 @@ export function callSetups(m: MergedCel, callers: ReadonlyMap<string, CallerSpec
       const answer = rows.get(agent.uniqueId)?.find((e) => e.type === 'ANSWER')
       if (!ring || !answer) continue
       const ms = (us: number) => (us - entered.us) / 1000
-      out.push({caller: id, number: spec.number, box, cross, ringMs: ms(ring.us), answeredMs: ms(answer.us), bridgedMs: ms(Math.max(enter.us, agent.us))})
+      out.push({caller: id, number: spec.number, box, cross, phone: phoneOf(phoneLeg!.channel), phoneBox: m.boxOf.get(phoneLeg!.uniqueId) ?? null, enteredUs: entered.us, ringMs: ms(ring.us), answeredMs: ms(answer.us), bridgedMs: ms(Math.max(enter.us, agent.us))})
       break
     }
   }

@@ -1,5 +1,6 @@
 import {GOAL_MS, MAX_RING_P99_MS, MAX_WAIT_S, type BoxesStep} from './measure.js'
 import {ratio, type CapacityModel} from './model.js'
+import {NEW_CALL_GOAL_S, type BoxLossFigures, type Outcome} from './box-loss.js'
 import type {SetupFigures} from './cel-boxes.js'
 
 // What bench:boxes prints: both setups' ladders rung by rung, a table of the figures with
@@ -19,6 +20,8 @@ export interface SetupResult {
   highest: number | null
   /** The call-setup run: phones all on the last box, callers spread over the boxes. */
   cross: BoxesStep
+  /** The box-loss run (several boxes only; null when not run). */
+  boxLoss: BoxLossFigures | {error: string} | null
   model: {rate: number; model: CapacityModel} | null
   loadavgBefore: number[]
   loadavgAfter: number[]
@@ -27,7 +30,7 @@ export interface SetupResult {
 export interface ReportInput {
   command: string
   machine: {cpus: number; model: string; node: string; loadavgBefore: number[]; loadavgAfter: number[]}
-  settings: {searchSeconds: number; talkS: number; headroom: number; crossCallers: number; crossRate: number; crossPhones: number; touch: boolean}
+  settings: {searchSeconds: number; talkS: number; headroom: number; crossCallers: number; crossRate: number; crossPhones: number; touch: boolean; boxLoss?: {rate: number; seconds: number; killAtS: number; phones: number; talkS: number} | null}
   base: SetupResult
   other: SetupResult
   commonRate: number | null
@@ -97,6 +100,8 @@ export function summaryLines(base: SetupResult, other: SetupResult, rate: number
   const setup = (s: SetupFigures) => pair(s.bridgedMs.p50, s.bridgedMs.p99)
   rows.push(['call setup p50 / p99 ms, same box', setup(base.cross.setup.same), setup(other.cross.setup.same), `${times(ratio(base.cross.setup.same.bridgedMs.p50, other.cross.setup.same.bridgedMs.p50))} / ${times(ratio(base.cross.setup.same.bridgedMs.p99, other.cross.setup.same.bridgedMs.p99))}`])
   rows.push(['call setup p50 / p99 ms, cross box', setup(base.cross.setup.cross), setup(other.cross.setup.cross), `${times(ratio(base.cross.setup.same.bridgedMs.p50, other.cross.setup.cross.bridgedMs.p50))} / ${times(ratio(base.cross.setup.same.bridgedMs.p99, other.cross.setup.cross.bridgedMs.p99))}`])
+  const extra = other.cross.setup.extraP50Ms
+  rows.push([`cross-box − same-box call setup at p50, ms (goal <= ${GOAL_MS})`, '-', Number.isFinite(extra) ? `${extra >= 0 ? '+' : ''}${extra.toFixed(1)}` : '-', Number.isFinite(extra) ? (extra <= GOAL_MS ? 'met' : 'MISSED') : '-'])
   return [
     `Summary (ratio = ${other.label} over ${base.label}, measured in the same run; ring latency and CPU ${rate === null ? 'not comparable: no rate tried on both' : `at ${rate} calls/s, the highest rate both held (else the lowest both tried)`}; call setup from the call-setup run, cross box against one box's calls):`,
     ...textTable(rows),
@@ -159,6 +164,24 @@ export function modelLines(setups: SetupResult[], cores: number): string[] {
   ]
 }
 
+export function boxLossLines(s: SetupResult, o: ReportInput['settings']): string[] {
+  const f = s.boxLoss
+  const l = o.boxLoss
+  if (!f || !l) return []
+  if ('error' in f) return [`Losing a box (${s.label}): the run failed: ${f.error}`]
+  const lost = (x: Outcome) => `${x.callers - x.completed} of ${x.callers} lost${x.failed ? ` (${Object.entries(x.failures).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`
+  const yes = (ok: boolean) => (ok ? 'yes' : 'NO')
+  return [
+    `Losing a box (${s.label}): ${l.rate} calls/s for ${l.seconds} s through the proxy to ${l.phones} phones talking ${l.talkS} s; ${f.dead} killed (SIGKILL, as a crash) ${l.killAtS} s in, under traffic:`,
+    `  calls in progress on ${f.dead} (the dead box): ${f.onDead}, gone with it; the engine closed ${f.endedByCause['box-lost'] ?? 0} calls as box-lost`,
+    `  calls in progress on the boxes still up: ${lost(f.onLive)}; lost only on the dead box: ${yes(f.ok.lostOnlyOnDead)}`,
+    `  calls in progress on the boxes still up whose agent's phone was on ${f.dead} (rung over the trunk): ${lost(f.crossingIntoDead)}${f.crossingEndS.n ? `; their callers' channels ended p50 ${num(f.crossingEndS.p50, 1)} s, last ${num(f.crossingEndS.max, 1)} s after the kill${f.crossingHungUpBy ? ` (hung up by ${f.crossingHungUpBy})` : ''}` : ''}`,
+    `  the engine: ${f.engineSawLoss ? `said the box is lost` : 'did NOT say the box is lost'}; calls ended by cause: ${Object.entries(f.endedByCause).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}; ${f.engineErrors} errors${f.engineErrorSample ? ` (first: ${f.engineErrorSample})` : ''}`,
+    `  phones of ${f.dead} online on another box: ${f.phonesBack} of ${f.phonesOnDead}, p50 ${num(f.backMs.p50 / 1000, 1)} s, last ${num(f.backMs.max / 1000, 1)} s after the kill; within one registration interval (${f.registrationS} s): ${yes(f.ok.agentsBack)}`,
+    `  new calls (sent after the kill): ${f.newCalls.completed} of ${f.newCalls.callers} served${f.newCalls.failed ? ` (${Object.entries(f.newCalls.failures).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}; sending → bridged p50 ${num(f.newServedMs.p50 / 1000, 2)} s, slowest ${num(f.newServedMs.max / 1000, 2)} s; the first served ${num(f.firstNewServedMs === null ? null : f.firstNewServedMs / 1000, 2)} s after the kill; all within ${NEW_CALL_GOAL_S} s: ${yes(f.ok.newCallsServed)}`,
+  ]
+}
+
 export function reportLines(r: ReportInput): string[] {
   const m = r.machine
   const touch = r.settings.touch ? 'each phone gets a short call on its own box after the engine starts (see run.ts: the box router does not keep where a phone is registered when it reads its state at start)' : 'no call to each phone after the engine starts (--no-touch)'
@@ -177,6 +200,7 @@ export function reportLines(r: ReportInput): string[] {
     '',
     ...modelLines([r.base, r.other], m.cpus),
     '',
+    ...(r.other.boxLoss ? [...boxLossLines(r.other, r.settings), ''] : []),
     `Whole bench: ${Math.floor(Math.round(r.seconds) / 60)} min ${Math.round(r.seconds) % 60} s${r.problems.length > 0 ? `; PROBLEMS: ${r.problems.join('; ')}` : ''}`,
   ]
 }

@@ -3,9 +3,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {addPhone} from '../../engine/phones/phones.js'
 import {SqliteStore} from '../../engine/store/sqlite-store.js'
+import {isRunning} from '../../engine/sandbox/process.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import {waitQuiet} from '../load/drive.js'
-import {prepareEngineStore, startEngineChild} from '../load/engine-child.js'
+import {prepareEngineStore, startEngineChild, type EngineChild} from '../load/engine-child.js'
 import {ENGINE_QUEUE, ENGINE_SETTINGS} from '../load/paths.js'
 import {restCountsPerCall} from '../load/sip-paths.js'
 import {sipCallerNumber} from '../load/sip-plan.js'
@@ -47,16 +48,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function runEngineOnBoxes(setup: BoxesSetup, p: RunInput): Promise<RunOutput> {
   const warm = Array.from({length: p.warmup}, (_, i) => sipCallerNumber(p.numberPrefix, 90_000 + i))
   const numbers = Array.from({length: p.callers}, (_, i) => sipCallerNumber(p.numberPrefix, i))
+  return withEngine(setup, p.phones, p.touch, async (engine, dir) => {
+    const drive = {did: ENGINE_QUEUE, rate: p.rate, wave: p.wave, spacingMs: p.spacingMs, holdS: p.holdS}
+    if (warm.length > 0) await driveCallers(setup, {...drive, numbers: warm, rate: Math.min(p.rate, 5), wave: warm.length, spacingMs: 0}, engine.pid)
+    const driven = await driveCallers(setup, {...drive, numbers}, engine.pid)
+    await engine.stop()
+    return {driven, numbers, engineErrors: engine.errors, engineWarnings: engine.warnings, restPerCall: restCountsPerCall(dir, warm.length + numbers.length)}
+  })
+}
+
+/**
+ * `fn` with the engine running on a fresh store in `dir` (the queue, its agents logged in,
+ * each agent's phone added by the product's addPhone), its phones settled (and touched,
+ * see touchPhones); the engine stopped and every box still up emptied afterwards.
+ */
+export async function withEngine<T>(setup: BoxesSetup, phones: readonly string[], touch: ReadonlyMap<string, string> | undefined, fn: (engine: EngineChild, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-bench-boxes-engine-'))
   const db = join(dir, 'callctl.db')
   try {
-    await prepareEngineStore(db, ENGINE_QUEUE, ENGINE_SETTINGS, p.phones.map((id) => ({id, endpoint: `PJSIP/${id}`})))
+    await prepareEngineStore(db, ENGINE_QUEUE, ENGINE_SETTINGS, phones.map((id) => ({id, endpoint: `PJSIP/${id}`})))
     // The phones in the engine's store (their secrets are in the setup's CALLCTL_HOME): the
     // engine pushes them to every box as it connects, as in service.
     const store = new SqliteStore(db)
     try {
       const ctx = {store, paths: callctlPaths({...process.env, CALLCTL_HOME: setup.home}), ari: () => setup.boxes[0]!.rest}
-      for (const id of p.phones) await addPhone(ctx, {id, agent: id})
+      for (const id of phones) await addPhone(ctx, {id, agent: id})
     } finally {
       await store.close()
     }
@@ -64,15 +80,11 @@ export async function runEngineOnBoxes(setup: BoxesSetup, p: RunInput): Promise<
     try {
       // It reads every box's phones as it connects; let the pushes and subscriptions settle.
       await sleep(1500)
-      if (p.touch) await touchPhones(setup, p.phones, p.touch)
-      const drive = {did: ENGINE_QUEUE, rate: p.rate, wave: p.wave, spacingMs: p.spacingMs, holdS: p.holdS}
-      if (warm.length > 0) await driveCallers(setup, {...drive, numbers: warm, rate: Math.min(p.rate, 5), wave: warm.length, spacingMs: 0}, engine.pid)
-      const driven = await driveCallers(setup, {...drive, numbers}, engine.pid)
-      await engine.stop()
-      return {driven, numbers, engineErrors: engine.errors, engineWarnings: engine.warnings, restPerCall: restCountsPerCall(dir, warm.length + numbers.length)}
+      if (touch) await touchPhones(setup, phones, touch)
+      return await fn(engine, dir)
     } finally {
       await engine.stop()
-      await Promise.all(setup.boxes.map((b) => waitQuiet(b.rest, 5_000)))
+      await Promise.all(setup.boxes.filter((b) => isRunning(b.pid)).map((b) => waitQuiet(b.rest, 5_000)))
     }
   } finally {
     rmSync(dir, {recursive: true, force: true})
