@@ -2,6 +2,7 @@
 // found as its caller's agent leg), each call's setup time same-box and cross-box, the
 // judging of a run by bench:load --sip's figures, and the measured capacity model.
 import {describe, expect, it} from 'vitest'
+import {boxLossFigures, type BoxLossRaw} from '../../src/bench/boxes/box-loss.js'
 import {callSetups, crossBoxCost, mergeBoxes} from '../../src/bench/boxes/cel-boxes.js'
 import {countBy, judgeRun} from '../../src/bench/boxes/measure.js'
 import {capacityModel, commonRate, cpuPer100, ratio} from '../../src/bench/boxes/model.js'
@@ -141,6 +142,66 @@ describe('a run judged as bench:load --sip judges it', () => {
     expect(s.run.failed).toBe(1)
     expect(s.ringsRefused).toBe(1)
     expect(s.phonesByBox).toEqual({'?': 2})
+  })
+})
+
+describe('losing a box', () => {
+  const C = '+15550000003'
+  /** twoCalls with box2 killed 500 ms in (its log ends there), and a third caller sent 1 s in, on box1, served by p3 on box1 (one caller a second, A sent 1 s before T0). */
+  function raw(backMs: Record<string, number | null>): BoxLossRaw {
+    const calls = twoCalls()
+    const killMs = 500
+    return {
+      dead: 'box2',
+      killUs: T0 + killMs * 1000,
+      t0Us: T0 - 1_000_000,
+      rate: 1,
+      events: {
+        box1: [
+          ...calls.box1,
+          row(2100, 'CHAN_START', 'PJSIP/carrier-00000005', 'box1-2.5', 'box1-2.5', '', C),
+          row(2100.5, 'APP_START', 'PJSIP/carrier-00000005', 'box1-2.5', 'box1-2.5', 'Stasis', C),
+          row(2103.5, 'CHAN_START', 'PJSIP/p3-00000006', 'call-z.r1', 'call-z.r1', '', 'p3'),
+          row(2110.5, 'ANSWER', 'PJSIP/p3-00000006', 'call-z.r1', 'call-z.r1', 'AppDial2', C),
+          row(2112.5, 'BRIDGE_ENTER', 'PJSIP/carrier-00000005', 'box1-2.5', 'box1-2.5', 'Stasis', C, 'call-z.b'),
+          row(2113.5, 'BRIDGE_ENTER', 'PJSIP/p3-00000006', 'call-z.r1', 'box1-2.5', 'Stasis', C, 'call-z.b'),
+          row(3200, 'HANGUP', 'PJSIP/p3-00000006', 'call-z.r1', 'box1-2.5', 'AppDial2', C),
+          row(3201, 'HANGUP', 'PJSIP/carrier-00000005', 'box1-2.5', 'box1-2.5', '', C),
+        ],
+        box2: calls.box2.filter((e) => e.us < T0 + killMs * 1000),
+      },
+      numbers: [A, B, C],
+      talkS: 1,
+      holdS: 30,
+      phones: ['p1', 'p2', 'p3'],
+      backMs,
+      registrationS: 10,
+      endedByCause: {completed: 2, 'box-lost': 1},
+      engineErrors: [],
+      engineWarnings: ['{"level":"warn","msg":"Asterisk box box2 is lost: closing its 1 calls"}'],
+      sippFailed: 2,
+    }
+  }
+
+  it('calls in progress by box, the caller whose agent was on the dead box apart; new calls timed from their sending', () => {
+    const f = boxLossFigures(raw({p2: 4000}))
+    expect(f.onDead).toBe(1)
+    expect(f.onLive.callers).toBe(0)
+    expect(f.lostOnLive).toBe(0)
+    // A on box1 was talking to p1 on box2: its agent leg went with the box.
+    expect(f.crossingIntoDead).toMatchObject({callers: 1, completed: 0, failed: 1})
+    expect(f.crossingEndS.max).toBeCloseTo(0.522, 6)
+    expect(f.newCalls).toMatchObject({callers: 1, completed: 1})
+    expect(f.newServedMs.max).toBeCloseTo(1113.5, 6)
+    expect(f.firstNewServedMs).toBeCloseTo(1613.5, 6)
+    expect(f.phonesBack).toBe(1)
+    expect(f.engineSawLoss).toContain('box2 is lost')
+    expect(f.ok).toEqual({lostOnlyOnDead: true, agentsBack: true, newCallsServed: true})
+  })
+
+  it('a phone not back, or back after one registration interval, misses the goal', () => {
+    expect(boxLossFigures(raw({p2: null})).ok.agentsBack).toBe(false)
+    expect(boxLossFigures(raw({p2: 10_500})).ok.agentsBack).toBe(false)
   })
 })
 
