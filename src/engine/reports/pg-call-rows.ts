@@ -48,6 +48,12 @@ const TYPES: Record<(typeof SUMMARY_COLUMNS)[number], 'bigint' | 'text' | 'float
   csv_last: 'text',
 }
 
+/** Every call_rows column (the summary's and the recording) as binary COPY reads it: for a report's copy (pg-report-copy.ts). */
+export const CALL_ROW_COPY_KINDS: Record<string, 'int8' | 'text' | 'float8'> = {
+  ...Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, TYPES[c] === 'bigint' ? 'int8' : TYPES[c]])),
+  recording: 'text',
+}
+
 // The recording files are read from the recordings table as the row is written, by the
 // function the triggers on recordings keep them current with (as SQLite's INSERT does).
 const UPSERT = `INSERT INTO call_rows (${SUMMARY_COLUMNS.join(', ')}, recording)

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import {CALL_ROW_COPY_KINDS} from './pg-call-rows.js'
 import type pg from 'pg'
 import type {CopyColumn, CopyValue} from '../store/pg/copy-binary.js'
 import {copyOut} from '../store/pg/copy-stream.js'
@@ -40,38 +41,6 @@ import type {ReportInputs} from './report-inputs.js'
 const EVENT_COLUMNS = ['id', 'ts', 'type', 'call_id', 'queue', 'agent', 'data'] as const
 const EVENT_KINDS: CopyColumn[] = ['int8', 'int8', 'text', 'text', 'text', 'text', 'text']
 const EVENTS_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM events`
-
-/** call_rows columns by kind. */
-const CALL_ROW_COLUMNS: Record<string, CopyColumn> = {
-  first_id: 'int8',
-  call_id: 'text',
-  started_at: 'int8',
-  answered_at: 'int8',
-  ended_at: 'int8',
-  direction: 'text',
-  caller_number: 'text',
-  caller_name: 'text',
-  did: 'text',
-  ivr_keys: 'text',
-  queue: 'text',
-  queues: 'text',
-  priority: 'float8',
-  entry_position: 'float8',
-  wait_s: 'float8',
-  agents_tried: 'text',
-  agent: 'text',
-  talk_s: 'float8',
-  hold_s: 'float8',
-  wrap_up_s: 'float8',
-  transfers: 'text',
-  outcome: 'text',
-  disconnect: 'text',
-  survey_score: 'float8',
-  agents: 'text',
-  recording: 'text',
-  csv_middle: 'text',
-  csv_last: 'text',
-}
 
 const RECORDING_COLUMNS: Record<string, CopyColumn> = {
   name: 'text',
@@ -194,7 +163,7 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
           client,
           db,
           'call_rows',
-          CALL_ROW_COLUMNS,
+          CALL_ROW_COPY_KINDS,
           `first_id > ${int(summary.low)} AND first_id <= ${int(summary.high)} AND started_at >= ${int(from)} AND started_at < ${int(to)} ORDER BY first_id`,
         )
       }
