@@ -5,7 +5,6 @@
 // longest is served first whichever box it is on; box2 killed under traffic ends only its
 // calls, its agent's phone comes back through the proxy on box1 and new calls are served.
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -24,6 +23,7 @@ import {runAll, runCli, startCli} from '../support/cli.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
 import {killAllSipAgents, startCaller} from '../support/sip/sipp.js'
 import {bandShare} from '../support/sip/tone-band.js'
+import {freePortPair} from '../support/port-pair.js'
 import {until} from '../support/wait.js'
 
 // The proxy pins a phone to a box by a hash of its user: 7101 and 7103 land on box2, 7102 on box1.
@@ -224,20 +224,3 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     callerAfter.cleanup()
   })
 })
-
-/** An HTTP port whose next port is free too (box2's ARI). */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000)
-    if ((await tcpFree(port)) && (await tcpFree(port + 1))) return port
-  }
-  throw new Error('no two consecutive free ports on 127.0.0.1')
-}
-
-function tcpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer()
-    srv.once('error', () => resolve(false))
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-  })
-}

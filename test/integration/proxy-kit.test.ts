@@ -5,7 +5,6 @@
 // box killed (SIGKILL) loses its phones to the other box and its share of new calls,
 // until it is started again. A bare ARI app on each box stands in for the engine.
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -19,6 +18,7 @@ import {callctlPaths} from '../../src/engine/util/paths.js'
 import {goertzelPower, mono, parseWav, rms, slice, toneShare, type Wav} from '../support/audio.js'
 import {startBaresip, type BaresipPhone} from '../support/sip/baresip.js'
 import {freeUdpPort, killAllSipAgents, runCaller, startSipp, startSippPhone, type SandboxSipInfo, type SippPhone} from '../support/sip/sipp.js'
+import {freePortPair} from '../support/port-pair.js'
 import {until} from '../support/wait.js'
 
 // The proxy hashes each AOR's user to a box (dispatcher, hash over the user part): with
@@ -292,21 +292,4 @@ async function rtpCounts(rest: AriHttp, id: string): Promise<string> {
 
 function secret(id: string): string {
   return `proxy-kit-${id}-secret`
-}
-
-/** An HTTP port whose next port is free too (box2's ARI). */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000)
-    if ((await tcpFree(port)) && (await tcpFree(port + 1))) return port
-  }
-  throw new Error('no two consecutive free ports on 127.0.0.1')
-}
-
-function tcpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer()
-    srv.once('error', () => resolve(false))
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-  })
 }
