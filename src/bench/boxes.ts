@@ -122,6 +122,7 @@ function benchError(value: number, err: unknown): BoxesStep {
 }
 
 async function measure(c: Ctx, setup: BoxesSetup, phones: BoxPhones, input: Omit<RunInput, 'numberPrefix' | 'touch'>): Promise<BoxesStep> {
+  await phones.ready(input.phones)
   const p: RunInput = {...input, numberPrefix: `1557${String(c.run++).padStart(3, '0')}`, ...(c.o.touch ? {touch: phones.boxOf} : {})}
   const {setups: _, ...step} = judgeRun(p, await runEngineOnBoxes(setup, p), phones.boxOf)
   return step
@@ -180,6 +181,7 @@ async function measureSetup(c: Ctx, spec: {boxes: number; proxy: boolean}): Prom
       const lossPhones = new BoxPhones(setup, 'bl', o.lossTalkS * 1000)
       try {
         const ids = await lossPhones.ensure(o.lossPhones)
+        await lossPhones.ready(ids)
         if (!ids.some((id) => lossPhones.boxOf.get(id) === dead)) throw new Error(`none of the ${ids.length} phones registered on ${dead}`)
         const raw = await runBoxLoss(setup, lossPhones, {numberPrefix: `1557${String(c.run++).padStart(3, '0')}`, phones: ids, rate: o.lossRate, seconds: o.lossSeconds, killAtS: o.lossKillAtS, talkS: o.lossTalkS, touch: o.touch ? lossPhones.boxOf : undefined})
         const f = boxLossFigures(raw)

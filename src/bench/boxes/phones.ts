@@ -15,7 +15,13 @@ import type {BoxesSetup} from './setup.js'
 // ARI: online on one box.
 
 const PHONES_PER_PROCESS = 50
-const REGISTER_RATE = 50
+/**
+ * Phones a process signs on per second. Their refreshes keep that spacing, so a slow one
+ * spreads a process's rounds over a second or more rather than bursting them at once: 25
+ * phones in half a second every 6 s got REGISTERs answered after over a second on a loaded
+ * box, and phones let their registration lapse.
+ */
+const REGISTER_RATE = 10
 
 export class BoxPhones {
   readonly ids: string[] = []
@@ -100,21 +106,38 @@ export class BoxPhones {
 
   /** Waits until ARI shows each phone online on a box (registered, answering qualify), and notes which. */
   private async online(ids: string[]): Promise<void> {
-    const deadline = Date.now() + 20_000
-    let waiting = ids
-    while (waiting.length > 0) {
+    const missing = await this.waitOnline(ids, 20_000)
+    if (missing.length > 0) throw new Error(`${missing.length} bench phones not online on exactly one box in ARI, e.g. ${missing[0]}`)
+  }
+
+  /** The phones of `ids` not online on exactly one box after `ms`; those that are have their box noted. */
+  private async waitOnline(ids: readonly string[], ms: number): Promise<string[]> {
+    const deadline = Date.now() + ms
+    let waiting = [...ids]
+    for (;;) {
       const next: string[] = []
       for (const id of waiting) {
         const on: string[] = []
-        for (const b of this.setup.boxes) if ((await b.rest.getEndpoint('PJSIP', id)).state === 'online') on.push(b.name)
+        for (const b of this.setup.boxes) if ((await b.rest.getEndpoint('PJSIP', id).catch(() => null))?.state === 'online') on.push(b.name)
         if (on.length === 1) this.boxOf.set(id, on[0]!)
         else next.push(id)
       }
       waiting = next
-      if (waiting.length === 0) return
-      if (Date.now() > deadline) throw new Error(`${waiting.length} bench phones not online on exactly one box in ARI, e.g. ${waiting[0]}`)
+      if (waiting.length === 0 || Date.now() > deadline) return waiting
       await new Promise((r) => setTimeout(r, 250))
     }
+  }
+
+  /**
+   * Before a run: every phone of `ids` online. A phone an overloaded run knocked off (its
+   * registration lapsed, or qualify found it unreachable) is given a new SIPp process if it
+   * is not back within a few seconds.
+   */
+  async ready(ids: readonly string[]): Promise<void> {
+    const off = await this.waitOnline(ids, 3_000)
+    if (off.length === 0) return
+    await this.register(off, callctlPaths({...process.env, CALLCTL_HOME: this.setup.home}))
+    await this.online(off)
   }
 
   /** Where each phone is registered now (a phone may move if its box fails): read ARI again. */
