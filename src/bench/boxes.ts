@@ -244,8 +244,9 @@ export async function main(args: string[]): Promise<number> {
       if (s.highest === null) problems.push(`${s.label}: no rate held`)
       if (s.cross.run.failed > 0 || s.cross.why.some((w) => w.startsWith('bench error'))) problems.push(`${s.label}: the call-setup run failed (${s.cross.why.join('; ')})`)
       if (s.cross.run.engineErrors > 0) problems.push(`${s.label}: the engine logged ${s.cross.run.engineErrors} errors in the call-setup run`)
-      const refused = [...s.ladder, s.cross].reduce((n, x) => n + x.ringsRefused, 0)
-      if (refused > 0) problems.push(`${s.label}: the engine could not place ${refused} rings (Asterisk refused the channel)`)
+      // In the runs the figures come from (a rate that failed shows its own refusals on its line).
+      const refused = [...s.ladder.filter((x) => x.ok), s.cross].reduce((n, x) => n + x.ringsRefused, 0)
+      if (refused > 0) problems.push(`${s.label}: the engine could not place ${refused} rings in the runs that held (Asterisk refused the channel)`)
     }
     const loss = many.boxLoss
     if (loss && 'error' in loss) problems.push(`the box-loss run failed: ${loss.error}`)

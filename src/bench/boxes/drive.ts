@@ -98,7 +98,7 @@ export async function driveCallers(setup: BoxesSetup, p: DriveInput, enginePid: 
     sipp.cleanup()
     const failed = r.stats ? r.stats.failed : w.callers.length
     sippFailed += failed
-    if ((failed > 0 || r.exitCode !== 0) && r.errors) sippErrors.push(`exit ${r.exitCode}: ${r.errors.split('\n').find((l) => l.trim() !== '') ?? ''}`)
+    if ((failed > 0 || r.exitCode !== 0) && r.errors) sippErrors.push(`exit ${r.exitCode}: ${firstError(r.errors)}`)
   }
   const forced = new Set<string>()
   for (const f of await Promise.all(setup.boxes.map((b) => waitQuiet(b.rest, 10_000)))) for (const id of f) forced.add(id)
@@ -109,4 +109,9 @@ export async function driveCallers(setup: BoxesSetup, p: DriveInput, enginePid: 
   const events: Record<string, CelEvent[]> = {}
   for (const b of setup.boxes) events[b.name] = readCelSince(b.celFile, offsets.get(b.name)!)
   return {events, cpu, wallS, forced, sippFailed, sippErrors}
+}
+
+/** SIPp's first error line worth reading (its error log opens with a heading). */
+export function firstError(errors: string): string {
+  return errors.split('\n').find((l) => l.trim() !== '' && !/^The following events occurred/.test(l.trim()))?.trim() ?? ''
 }
