@@ -93,6 +93,18 @@ describe('box router', () => {
     expect(b1.originated()[1]!.endpoint).toBe('PJSIP/+15551234@carrier')
   })
 
+  it('a phone registered before the engine asked is placed by the endpoint read, and rung over the trunk at once', async () => {
+    const {b1, b2, router} = boxes()
+    router.on('StasisStart', () => {})
+    b1.getEndpoint = async (technology: string, resource: string) => ({technology, resource, state: 'offline', channel_ids: []})
+    b2.getEndpoint = async (technology: string, resource: string) => ({technology, resource, state: 'online', channel_ids: []})
+    expect((await router.getEndpoint('PJSIP', '1001')).state).toBe('online')
+    b1.callerArrives('box1-1.1', '1', 'q')
+    router.bindCall('call-r-01', 'box1-1.1')
+    await router.originate({endpoint: 'PJSIP/1001', channelId: 'call-r-01.r1', app: 'fake'})
+    expect(b1.originated()[0]!.endpoint).toBe('PJSIP/interbox/sip:1001@127.0.0.1:5070')
+  })
+
   it('pushes phone configuration to every box, and lists channels from all of them', async () => {
     const {b1, b2, router} = boxes()
     router.on('StasisStart', () => {})

@@ -461,8 +461,14 @@ export class BoxRouter implements AriPort {
   }
   /** Online on the box it is registered on, else as a box that knows it says. */
   async getEndpoint(technology: string, resource: string): Promise<Endpoint> {
-    const all = await this.onAll(async (p) => p.getEndpoint(technology, resource))
-    return all.find((e) => e.state === 'online') ?? all[0]!
+    // Each box's answer is kept as its state: a phone registered before the engine started
+    // is then rung over the trunk at once, not only after its next state change.
+    const up = this.boxes.filter((b) => b.up)
+    const answers = await Promise.allSettled(up.map(async (b) => [b, await b.port.getEndpoint(technology, resource)] as const))
+    const ok = answers.filter((a): a is PromiseFulfilledResult<readonly [BoxState, Endpoint]> => a.status === 'fulfilled').map((a) => a.value)
+    if (ok.length === 0) throw (answers.find((a) => a.status === 'rejected') as PromiseRejectedResult | undefined)?.reason ?? new AriRequestError(404, 'endpoint', 'no box up')
+    for (const [b, e] of ok) b.endpoints.set(`${technology}/${resource}`, e)
+    return ok.find(([, e]) => e.state === 'online')?.[1] ?? ok[0]![1]
   }
   async getDeviceState(name: string): Promise<string> {
     const home = this.registeredOn(name)
