@@ -10,7 +10,7 @@ import {copyReportInputs, type ReportCopyJob, type ReportCopyStats} from './pg-r
 import {reportFrom, type SummaryCsvSource} from './report-from.js'
 import type {Sink} from './report-output.js'
 import {REPORTS} from './report-types.js'
-import type {ReportJob} from './run-report.js'
+import type {ReportJob} from './report-job.js'
 
 /** A local SQLite database with the store's schema, holding a report's inputs copied from PostgreSQL. */
 export interface LocalReportStore {

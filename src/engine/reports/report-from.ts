@@ -3,7 +3,7 @@ import {parseInterval} from './interval.js'
 import {loadContext} from './report-context.js'
 import {writeReport, type CsvText, type Sink} from './report-output.js'
 import {REPORTS} from './report-types.js'
-import type {ReportJob} from './run-report.js'
+import type {ReportJob} from './report-job.js'
 import {zone, type Zone} from './zone.js'
 
 /** Where a PostgreSQL store's summarized calls come from when they are streamed, not copied (pg-report.ts). */

@@ -4,28 +4,11 @@ import {SqliteStore} from '../store/sqlite-store.js'
 import {isUserError, UserError} from '../util/errors.js'
 import {pgReport} from './pg-report.js'
 import {reportFrom} from './report-from.js'
-import type {DirectOutput, ReportFormat, Sink} from './report-output.js'
+import type {Sink} from './report-output.js'
+import type {ReportJob} from './report-job.js'
 import type {ReportName} from './report-types.js'
 
-/** A report to make: plain data, so it can cross into the worker thread. */
-export interface ReportJob {
-  type: ReportName
-  database: string
-  from: number
-  to: number
-  tz: string
-  interval: string | null
-  queue: string | null
-  agent: string | null
-  staffing: {targetSl: number; targetSeconds: number | null}
-  format: ReportFormat
-  bom: boolean
-  now: number
-  /** Set by runReportInWorker when the sink is a file the worker can write itself. */
-  direct?: DirectOutput
-  /** Set by runReportInWorker when the text goes to a terminal (made inert there). */
-  terminal?: boolean
-}
+export type {ReportJob} from './report-job.js'
 
 /** Builds the report from the store and streams it into the sink; returns the rows written. */
 export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows: number) => void): Promise<number> {

@@ -5,7 +5,7 @@ import {pgReport} from '../../reports/pg-report.js'
 import {reportFrom} from '../../reports/report-from.js'
 import type {Sink} from '../../reports/report-output.js'
 import {REPORT_NAMES, type ReportName} from '../../reports/report-types.js'
-import type {ReportJob} from '../../reports/run-report.js'
+import type {ReportJob} from '../../reports/report-job.js'
 
 /** One report made from both stores: its rows and the SHA-256 of its bytes on each. */
 export interface ReportComparison {
