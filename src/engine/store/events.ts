@@ -77,6 +77,24 @@ export const EVENT_TYPES = [
   'sip.blocked', // an address refused for a while after repeated failures {address, failures, untilTs}
   'sip.unblocked', // {address, by: expiry|admin}
   'call.outbound_refused', // a number not allowed by the outbound patterns {number, by, rule}
+  // users and access (the audit trail's "by" is the authenticated user)
+  'user.added', // {role, agent?, by}
+  'user.updated', // {changes: {field: {from, to}}, by}
+  'user.removed', // {by}
+  'user.token_issued', // a new token replaced the old one, which stops working at once {by}
+  'user.token_revoked', // {by}
+  'auth.failed', // a request with a missing or unknown token {address, reason}
+  'auth.refused', // an authenticated user asked for what its role does not allow {user, role, method, reason}
+  // the agent's desk: notes and dispositions belong to the call and the contact
+  'call.note', // a note saved as typed; the latest per (call, note) wins {note, text, contact?, number?, by}
+  'call.disposition', // the outcome code chosen in wrap-up {code, label, contact?, number?, by}
+  // tickets (工单); data always carries {ticket} (its id, e.g. T-000042) and {by}
+  'ticket.created', // {ticket, subject, description, priority: low|normal|high|urgent, category, assignee: {agent}|{queue}|null, contact?, number?, calls: [callId], dueTs, status: 'open', by}
+  'ticket.updated', // {ticket, changes: {field: {from, to}}, by}  (subject, description, priority, category, dueTs)
+  'ticket.status_changed', // {ticket, from, to, by}; a move from solved or closed back to open or pending is a reopen
+  'ticket.assigned', // {ticket, from, to, by}; from and to are {agent}|{queue}|null
+  'ticket.commented', // {ticket, comment, text, by}
+  'ticket.call_linked', // {ticket, by}; the call is the event's callId
   // queues
   'queue.added',
   'queue.updated',
