@@ -32,7 +32,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'callctl-test-'))
   const paths = callctlPaths({...process.env, CALLCTL_HOME: home})
-  const port = process.env.CALLCTL_TEST_PORT ? Number(process.env.CALLCTL_TEST_PORT) : await freePort()
+  // The second integration lane (vitest.config.ts) gets a sandbox of its own: a fixed port moves up by 10 for it.
+  const port = process.env.CALLCTL_TEST_PORT ? Number(process.env.CALLCTL_TEST_PORT) + (project.name === 'integration' ? 0 : 10) : await freePort()
   const up = await sandboxUp(paths, {port, log: createLogger({level: 'warn'})})
   project.provide('sandbox', {
     home,

@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import {dirname} from 'node:path'
 import {UserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
@@ -17,7 +18,90 @@ export function rootIsComplete(root: string): boolean {
  * and renamed, so an interrupted build never looks complete.
  */
 export async function ensureAsteriskRoot(root: string, opts: {rebuild?: boolean; log: Logger}): Promise<{built: boolean; seconds: number}> {
-  if (!opts.rebuild && rootIsComplete(root)) return {built: false, seconds: 0}
+  if (!opts.rebuild && rootIsComplete(root)) {
+    keepNamesLocal(root)
+    return {built: false, seconds: 0}
+  }
+  // Two sandboxes coming up at once (the test suite's two integration lanes, two shells)
+  // must not both build: the second rename would pull the root from under the first.
+  const pending = building.get(root)
+  if (pending) return pending.then(() => ({built: false, seconds: 0}))
+  const build = withBuildLock(root, opts.log, () => (!opts.rebuild && rootIsComplete(root) ? Promise.resolve({built: false, seconds: 0}) : buildRoot(root, opts)))
+  building.set(root, build)
+  try {
+    const done = await build
+    keepNamesLocal(root)
+    return done
+  } finally {
+    building.delete(root)
+  }
+}
+
+const building = new Map<string, Promise<{built: boolean; seconds: number}>>()
+
+/**
+ * The root's name lookups stay on this machine. debootstrap copies the host's
+ * resolv.conf; Asterisk then asked that resolver about 1.3 times per SIP call, and an
+ * outside resolver that is slow or absent (CI, a laptop offline) stalled calls by
+ * seconds. Everything the sandbox talks to is on loopback.
+ */
+function keepNamesLocal(root: string): void {
+  const resolv = `${root}/etc/resolv.conf`
+  const want = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
+  if (readOr(resolv) !== want) writeFileSync(resolv, want)
+  const hosts = `${root}/etc/hosts`
+  const name = hostname()
+  const wantHosts = `127.0.0.1\tlocalhost ${name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`
+  if (readOr(hosts) !== wantHosts) writeFileSync(hosts, wantHosts)
+}
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/** A lock directory beside the root, so another process waits for a build in progress; a lock left by a dead process is taken over. */
+async function withBuildLock<T>(root: string, log: Logger, fn: () => Promise<T>): Promise<T> {
+  const lock = `${root}.lock`
+  mkdirSync(dirname(root), {recursive: true})
+  let told = false
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      writeFileSync(`${lock}/pid`, String(process.pid))
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      const pid = Number(readOr(`${lock}/pid`))
+      if (pid > 0 && !alive(pid)) {
+        rmSync(lock, {recursive: true, force: true})
+        continue
+      }
+      if (!told) log.info('another process is building the Asterisk root: waiting for it', {root, pid})
+      told = true
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    rmSync(lock, {recursive: true, force: true})
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function buildRoot(root: string, opts: {log: Logger}): Promise<{built: boolean; seconds: number}> {
   requireRoot('build the Asterisk root')
   if (!which('debootstrap')) {
     throw new UserError('debootstrap is not installed', {suggestion: 'Install it with: apt-get install -y debootstrap', exitCode: 2, code: 'missing_debootstrap'})
