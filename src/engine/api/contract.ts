@@ -6,6 +6,7 @@ import type {PhoneContact} from '../calls/phone-presence.js'
 import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
+import {DESK_METHODS} from './desk-contract.js'
 import {API_VERSION} from './protocol.js'
 import {agentListing, agentView, CALL_STATES, callView, linkView, phoneContactView, snapshotView, supervisionView} from './views.js'
 
@@ -127,6 +128,7 @@ export const CONTRACT = {
     Type.Object({stopped: Type.Array(supervisionView)}),
   ),
   'supervise.list': method('Supervisions in progress', params({}), Type.Object({supervisions: Type.Array(supervisionView)})),
+  ...DESK_METHODS,
 } satisfies Record<string, MethodSpec>
 
 export type Contract = typeof CONTRACT

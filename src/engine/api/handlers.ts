@@ -1,5 +1,6 @@
 import {agentHandlers} from './agent-handlers.js'
 import {controlHandlers} from './control-handlers.js'
+import {deskHandlers, type DeskOptions} from './desk-handlers.js'
 import type {Engine} from '../calls/engine.js'
 import type {NewEvent} from '../store/events.js'
 import {ApiError, type Handlers} from './server.js'
@@ -7,10 +8,11 @@ import {ApiError, type Handlers} from './server.js'
 export {CALL_STATES, type CallList} from './contract.js'
 
 /** The API's methods: thin translations onto the engine. Params arrive checked against the contract. */
-export function engineHandlers(engine: Engine, info: {app: string; version: string}): Handlers {
+export function engineHandlers(engine: Engine, info: {app: string; version: string; desk?: DeskOptions}): Handlers {
   return {
     ...controlHandlers(engine),
     ...agentHandlers(engine),
+    ...deskHandlers(engine, info.desk),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
     'phones.status': () => engine.phoneContacts(),

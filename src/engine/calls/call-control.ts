@@ -125,6 +125,20 @@ export class CallControl {
     return ms
   }
 
+  /**
+   * DTMF from the agent's desk to the far end (an IVR of the customer's bank, an extension
+   * at the consulted number): to the party consulted while the caller is held for it,
+   * otherwise to the customer's leg. The digits are not logged: they may be a PIN.
+   */
+  async dtmf(callId: string, digits: string): Promise<{callId: string; digits: string; to: 'customer' | 'consulted'}> {
+    const s = this.connected(callId)
+    if (!/^[0-9*#A-D]{1,32}$/.test(digits)) throw new UserError(`Invalid DTMF "${digits.slice(0, 40)}"`, {suggestion: 'Digits 0-9, *, # and A-D, at most 32.', exitCode: 2})
+    const c = this.consults.get(callId)
+    const consulted = c !== undefined && c.answered
+    await this.e.ari.sendDtmf(consulted ? c.channelId : s.customerChannelId!, digits)
+    return {callId, digits, to: consulted ? 'consulted' : 'customer'}
+  }
+
   async hangupCall(callId: string, by: string): Promise<{callId: string}> {
     const s = this.e.sessions.get(callId)
     if (!s) throw new UserError(`No live call "${callId}"`, {suggestion: 'List live calls with: callctl calls', code: 'unknown_call'})

@@ -10,6 +10,7 @@ import {defaultOutboundRules} from '../calls/outbound-policy.js'
 import type {GuardSettings} from '../sip/sip-guard.js'
 import {sipSettings, validateSipSettings, type RawSip} from './sip-config.js'
 import {resolveBoxes, validateBoxes, type BoxConfig, type RawBox} from './boxes-config.js'
+import {deskSettings, validateDeskSettings, type DeskSettings, type RawDesk} from './desk-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -37,10 +38,12 @@ export interface EngineConfig {
   crm: {lookupUrl: string | null; timeoutMs: number; vipTiers: string[]}
   /** Also write an Asterisk-format queue_log to this file, live (QueueMetrics, Asternic); null = off. */
   queueLog: string | null
+  /** What agents' desks offer: pause reasons, disposition codes, CRM link, quick replies. */
+  desk: DeskSettings
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip'] as const
+const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
@@ -61,6 +64,7 @@ interface RawConfig {
   defaultCountry?: string
   crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
   queueLog?: string | null
+  desk?: RawDesk
 }
 
 /**
@@ -130,6 +134,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     },
     // CALLCTL_QUEUE_LOG="" switches a configured queue_log off for one run.
     queueLog: (env.CALLCTL_QUEUE_LOG ?? raw.queueLog) || null,
+    desk: deskSettings(raw.desk, env),
     paths,
   }
 }
@@ -185,6 +190,7 @@ function validate(d: LocatedDoc): RawConfig {
   validateContactSettings(d, r)
   validateSipSettings(d, r, checkKeys)
   validateBoxes(d, r, checkKeys)
+  validateDeskSettings(d, r, checkKeys)
   return r as RawConfig
 }
 

@@ -1,0 +1,104 @@
+import {Type, type TProperties, type TSchema} from '@sinclair/typebox'
+import {agentListing} from './views.js'
+
+// The methods an agent's desk (callctl desk) needs beyond call control: logging in, the
+// center's desk settings, the pop's customer history, DTMF to the far end, and the
+// knowledge base. Spread into CONTRACT (contract.ts); their access rules are in
+// desk-access.ts. Helpers are local: contract.ts imports this module.
+
+const params = <P extends TProperties>(p: P) => Type.Object(p, {additionalProperties: false})
+const text = (maxLength: number, description: string) => Type.String({minLength: 1, maxLength, description})
+const by = Type.Optional(text(64, 'who asks, for the audit trail'))
+const nullable = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()])
+
+const dispositionCode = Type.Object({code: Type.String(), label: Type.String(), key: Type.String({description: 'the key that picks it in wrap-up'})})
+
+export const deskSettingsView = Type.Object(
+  {
+    pauseReasons: Type.Array(Type.String()),
+    dispositions: Type.Array(dispositionCode, {description: 'codes of calls whose queue has no list of its own'}),
+    byQueue: Type.Record(Type.String(), Type.Array(dispositionCode), {description: 'queue → its codes'}),
+    crmLink: nullable(Type.String({description: 'URL template: {number}, {contact}, {call}'})),
+    quickReplies: Type.Array(Type.String()),
+    historyDays: Type.Integer(),
+  },
+  {title: 'DeskSettings'},
+)
+
+export const contactCardView = Type.Object(
+  {
+    number: Type.String({description: 'E.164'}),
+    name: Type.String(),
+    tier: Type.String(),
+    vip: Type.Boolean(),
+    company: Type.String(),
+    language: Type.String(),
+    notes: Type.String(),
+    tags: Type.Array(Type.String()),
+  },
+  {title: 'ContactCard', description: 'The contact the customer is filed under'},
+)
+
+export const interactionView = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('call'), Type.Literal('ticket')]),
+    at: Type.Number({description: 'ms since the epoch'}),
+    id: Type.String({description: 'call id or ticket id'}),
+    direction: nullable(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    queue: nullable(Type.String()),
+    agent: nullable(Type.String()),
+    outcome: Type.String({description: 'a call: answered, abandoned, callback, voicemail, or how it ended; a ticket: its status'}),
+    disposition: nullable(Type.Object({code: Type.String(), label: Type.String()})),
+    notes: Type.Array(Type.String(), {description: "the call's notes, or the ticket's subject"}),
+    priority: nullable(Type.String()),
+  },
+  {title: 'Interaction'},
+)
+
+const kbHit = Type.Object({id: Type.Integer(), question: Type.String(), tags: Type.Array(Type.String()), snippet: Type.String(), score: Type.Number()})
+
+/** The desk's methods, spread into CONTRACT. */
+export const DESK_METHODS = {
+  'agent.login': {
+    summary: 'Log an agent in (to all its queues, or to one)',
+    params: params({agent: text(256, 'agent id'), queue: Type.Optional(text(256, 'log in to this queue only')), by}),
+    result: agentListing,
+  },
+  'desk.settings': {
+    summary: "What agents' desks offer: pause reasons, disposition codes per queue, the CRM link, quick replies (engine config, desk:)",
+    params: params({}),
+    result: deskSettingsView,
+  },
+  'contact.history': {
+    summary: "A customer's contact card and last interactions (calls with disposition and notes, tickets), newest first; by the caller of a live call or by number",
+    params: params({
+      call: Type.Optional(text(256, 'a live call: its caller (this call is left out of the history)')),
+      number: Type.Optional(text(32, 'a phone number')),
+      limit: Type.Optional(Type.Integer({minimum: 1, maximum: 50, description: 'interactions (default 5)'})),
+    }),
+    result: Type.Object({
+      number: Type.String({description: 'the customer number, E.164 when it is a phone number'}),
+      contact: nullable(contactCardView),
+      interactions: Type.Array(interactionView),
+    }),
+  },
+  'call.dtmf': {
+    summary: 'Send DTMF digits to the far end of a connected call (the customer, or the party consulted)',
+    params: params({
+      call: text(256, 'call id'),
+      digits: Type.String({pattern: '^[0-9*#A-D]{1,32}$', description: 'digits 0-9 * # A-D, at most 32'}),
+      by,
+    }),
+    result: Type.Object({callId: Type.String(), digits: Type.String(), to: Type.Union([Type.Literal('customer'), Type.Literal('consulted')])}),
+  },
+  'kb.search': {
+    summary: 'Search the knowledge base (full text, Chinese and English), best first',
+    params: params({query: text(200, 'search words'), limit: Type.Optional(Type.Integer({minimum: 1, maximum: 100})), tag: Type.Optional(text(40, 'only entries with this tag'))}),
+    result: Type.Object({hits: Type.Array(kbHit)}),
+  },
+  'kb.get': {
+    summary: 'One knowledge base entry with its whole answer',
+    params: params({id: Type.Integer({minimum: 1, description: 'entry id (kb.search)'})}),
+    result: Type.Object({id: Type.Integer(), question: Type.String(), answer: Type.String(), tags: Type.Array(Type.String())}),
+  },
+}

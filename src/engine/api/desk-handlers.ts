@@ -1,0 +1,73 @@
+import {loginAgent} from '../admin/admin.js'
+import type {Engine} from '../calls/engine.js'
+import {deskSettings, type DeskSettings} from '../config/desk-config.js'
+import {normaliseNumber} from '../contacts/phone-number.js'
+import {DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
+import {customerHistory} from '../desk/history.js'
+import {checkLimit, unknownEntry} from '../kb/knowledge-base.js'
+import {repositoriesOf} from '../store/repositories.js'
+import {ApiError, type Handlers} from './server.js'
+
+export interface DeskOptions {
+  settings: DeskSettings
+  defaultCountry: string
+  vipTiers: readonly string[]
+}
+
+const DAY_MS = 86_400_000
+
+type DeskMethod = 'agent.login' | 'desk.settings' | 'contact.history' | 'call.dtmf' | 'kb.search' | 'kb.get'
+
+/** What an agent's desk asks of the engine besides call control (see desk-contract.ts). */
+export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick<Handlers, DeskMethod> {
+  const settings = o.settings ?? deskSettings(undefined, {})
+  const country = o.defaultCountry ?? 'CN'
+  const vipTiers = new Set((o.vipTiers ?? DEFAULT_VIP_TIERS).map((t) => t.toLowerCase()))
+  const store = () => engine.core.store
+  return {
+    'agent.login': (p) => loginAgent(store(), p.agent, p.queue ? [p.queue] : []),
+    'desk.settings': () => settings,
+    'contact.history': async (p) => {
+      let number = p.number
+      if (p.call !== undefined) {
+        const s = engine.core.sessions.get(p.call)
+        if (!s) throw new ApiError('unknown_call', `No live call ${JSON.stringify(p.call)}`, 'List live calls with: callctl calls')
+        number = s.direction === 'outbound' ? (s.outboundNumber ?? s.caller.number) : s.caller.number
+      }
+      if (number === undefined) throw new ApiError('bad_request', 'call or number: required', 'Give the live call whose caller it is, or a number.')
+      const e164 = normaliseNumber(number, country)
+      // Events of calls that ended a moment ago may still be on their way to the store.
+      await engine.events.flush()
+      const [found, interactions] = await Promise.all([
+        e164 ? repositoriesOf(store()).contacts.get(e164) : Promise.resolve(undefined),
+        customerHistory(store(), {
+          number,
+          normalise: (n) => normaliseNumber(n, country),
+          exceptCall: p.call ?? null,
+          limit: p.limit ?? 5,
+          since: engine.core.clock.now() - settings.historyDays * DAY_MS,
+        }),
+      ])
+      const contact = found
+        ? {
+            number: found.number,
+            name: found.name,
+            tier: found.tier,
+            vip: vipTiers.has(found.tier.toLowerCase()),
+            company: found.company,
+            language: found.language,
+            notes: found.notes,
+            tags: (found.extra.tags ?? '').split(/[,;]/).map((t) => t.trim()).filter(Boolean),
+          }
+        : null
+      return {number: e164 ?? number, contact, interactions}
+    },
+    'call.dtmf': (p) => engine.control.dtmf(p.call, p.digits),
+    'kb.search': async (p) => ({hits: await repositoriesOf(store()).kb.search(p.query, {limit: checkLimit(p.limit ?? 5), ...(p.tag ? {tag: p.tag} : {})})}),
+    'kb.get': async (p) => {
+      const e = await repositoriesOf(store()).kb.get(p.id)
+      if (!e) throw unknownEntry(p.id)
+      return {id: e.id, question: e.question, answer: e.answer, tags: e.tags}
+    },
+  }
+}
