@@ -298,7 +298,8 @@ export interface AriPort extends AriRest {
   /** Several boxes (boxes/box-router.ts): the legs of call `callId` go where `channelId` is. */
   bindCall?(callId: string, channelId: string): void
   /** Several boxes: one was away too long, and these channels went with it. */
-  onBoxLost?(fn: (box: string, channels: string[]) => void): void
+  /** `channels` were on the lost box; `stranded` are legs on other boxes that reached a phone through it (hung up right after). */
+  onBoxLost?(fn: (box: string, channels: string[], stranded: string[]) => void): void
 }
 
 export interface AriCredentials {

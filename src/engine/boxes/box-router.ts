@@ -68,7 +68,7 @@ export class BoxRouter implements AriPort {
   private readonly via = new Map<string, BoxState>()
   private readonly handlers = new Map<AriEventType, Set<(e: never) => void>>()
   private readonly connectionHandlers = new Set<(s: ConnectionState) => void>()
-  private readonly lostHandlers = new Set<(box: string, channels: string[]) => void>()
+  private readonly lostHandlers = new Set<(box: string, channels: string[], stranded: string[]) => void>()
   private next = 0
   /** Each box's startup time as last seen: a different one after a reconnect is a restart. */
   private readonly startup = new Map<BoxState, string>()
@@ -120,7 +120,7 @@ export class BoxRouter implements AriPort {
   }
 
   /** A box was away for BOX_LOST_MS: the channels it held are gone with it. */
-  onBoxLost(fn: (box: string, channels: string[]) => void): void {
+  onBoxLost(fn: (box: string, channels: string[], stranded: string[]) => void): void {
     this.lostHandlers.add(fn)
   }
 
@@ -256,12 +256,13 @@ export class BoxRouter implements AriPort {
         this.emit('EndpointStateChange', {type: 'EndpointStateChange', application: this.app, timestamp: new Date().toISOString(), endpoint: {technology, resource, state: 'offline', channel_ids: []}})
       }
     }
-    for (const fn of this.lostHandlers) fn(box.name, channels)
     // Legs on the other boxes that reached a phone through the lost box: the phone is gone
     // (it re-registers elsewhere), but with no one left to say BYE they would linger as
-    // calls with nobody on the far end. Hung up: the engine sees the agent leave.
-    for (const [id, target] of [...this.via]) {
-      if (target !== box) continue
+    // calls with nobody on the far end. The engine is told first (its callers on the
+    // surviving boxes go back in line), then they are hung up.
+    const stranded = [...this.via].filter(([, target]) => target === box).map(([id]) => id)
+    for (const fn of this.lostHandlers) fn(box.name, channels, stranded)
+    for (const id of stranded) {
       this.via.delete(id)
       const owner = this.owner.get(id)
       if (owner && owner.up) void owner.port.hangup(id).catch(() => undefined)

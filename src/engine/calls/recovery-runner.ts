@@ -8,7 +8,7 @@ import {admit, onInbound} from './admission.js'
 import {enqueue, onRecordingDone, takeUnclaimedVoicemailEnd} from './queueing.js'
 import {leaveWithPrompt} from './leaving-prompt.js'
 import {scheduleDispatch} from './dispatch.js'
-import {endSession} from './call-end.js'
+import {agentPartDone, endSession} from './call-end.js'
 import {endWrapUp} from './wrap-up.js'
 import {customerLegGone} from './callbacks.js'
 import {CUSTOMER_RING_S, VOICEMAIL_MAX_S} from './engine-types.js'
@@ -342,17 +342,45 @@ export function asteriskRestarted(core: EngineCore): void {
 
 /**
  * One of several Asterisk boxes is lost (boxes/box-router.ts): the calls whose caller was
- * on it are gone with it and end with that reason; every other call goes on.
+ * on it are gone with it and end with that reason; every other call goes on. A caller on
+ * a surviving box talking to an agent whose phone was reached through the lost box
+ * (`stranded` legs) lost its agent, not its call: it goes back in line in its queue with
+ * its first arrival kept, so it is served next, rather than being hung up as if the agent
+ * had ended the call.
  */
-export function boxLost(core: EngineCore, box: string, channels: readonly string[]): void {
+export function boxLost(core: EngineCore, box: string, channels: readonly string[], stranded: readonly string[] = []): void {
   const gone = new Set(channels)
   const hit = [...core.sessions.values()].filter((s) => gone.has(s.channelId) || (s.customerChannelId !== null && gone.has(s.customerChannelId)) || (s.bridgeId !== null && gone.has(s.bridgeId)))
   core.log.warn(`Asterisk box ${box} is lost: closing its ${hit.length} calls`, {box})
   const ids = new Set(hit.map((s) => s.id))
   closeCalls(core, (s) => ids.has(s.id), 'box-lost', {releaseAgents: true})
   for (const id of gone) core.channels.delete(id)
-  core.events.append({type: 'engine.box_lost', data: {box, calls: hit.length}})
+  const cut = new Set(stranded)
+  let requeued = 0
+  for (const s of [...core.sessions.values()]) {
+    if (s.agentChannelId === null || !cut.has(s.agentChannelId)) continue
+    if (requeueWithoutAgent(core, s, box)) requeued++
+  }
+  core.events.append({type: 'engine.box_lost', data: {box, calls: hit.length, requeued}})
   scheduleDispatch(core)
+}
+
+function requeueWithoutAgent(core: EngineCore, s: CallSession, box: string): boolean {
+  // Only a plain inbound queue call being talked on: a held call (a consultation holds its
+  // caller first), a callback or a click-to-call have their own ends when the agent's leg
+  // goes (the router hangs it up next).
+  if (s.state !== 'connected' || s.direction !== 'inbound' || s.isCallback || s.heldSince !== null || !s.queue || !core.acd.queues.has(s.queue) || !s.customerChannelId) return false
+  const from = s.agentId!
+  core.events.append({type: 'call.transferred', callId: s.id, queue: s.queue, agent: from, data: {kind: 'blind', to: {queue: s.queue}, by: 'system', reason: 'agent-box-lost', box}})
+  agentPartDone(core, s, 'system')
+  core.channels.delete(s.agentChannelId!)
+  void core.destroyBridge(s)
+  s.agentId = null
+  s.agentChannelId = null
+  s.bridgeId = null
+  void core.ari.startMoh(s.customerChannelId).catch(() => undefined)
+  enqueue(core, s, s.queue, {joinedAt: s.joinedAt ?? undefined, transferFrom: from, musicOn: true})
+  return true
 }
 
 /** Ends the sessions `which` picks, whose channels went with Asterisk: nobody gave up. */
