@@ -3,7 +3,8 @@ import {AsteriskLink, type AsteriskLinkView} from './asterisk-link.js'
 import {acquireEngineLock, type EngineLock} from './engine-lock.js'
 import {replaySpilledEvents, spillEvents} from './unwritten-events.js'
 import {watchStore, type StoreLoss} from './store-watch.js'
-import {engineHandlers} from './api/handlers.js'
+import {engineHandlers, engineOwnership} from './api/handlers.js'
+import type {Principal} from './users/roles.js'
 import {clearEndpoint, writeEndpoint} from './api/connect.js'
 import {connectAri} from './ari/index.js'
 import {AriAuthError, type AriPort, type ConnectionState} from './ari/port.js'
@@ -130,6 +131,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   // A short busy wait: the engine buffers and retries its writes rather than freeze calls on a lock.
   const store = await openStore(config.database, {busyTimeoutMs: 100, log, applicationName: `callctl-engine:${holderName(hostname(), process.pid)}`.slice(0, 63)})
   undo.push(() => store.close())
+  // Users' tokens work from here on; the admin token file worked from the start.
+  api.users = repositoriesOf(store).users
   const sqlite = store instanceof SqliteStore ? store : null
   // A file removed under the engine: SQLite only (a PostgreSQL database is not a path).
   const watch = sqlite && config.database !== ':memory:' ? watchStore(sqlite, log) : null
@@ -284,8 +287,10 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   Object.assign(handlers, served, {
     'engine.status': handlers['engine.status'],
     // The link goes with every snapshot, so `calls` and the dashboard can say Asterisk is away.
-    snapshot: async (params: Record<string, unknown>, conn: Connection) => ({...((await snapshot(params, conn)) as object), link: link.current}),
+    snapshot: async (params: Record<string, unknown>, conn: Connection, who: Principal) => ({...((await snapshot(params, conn, who)) as object), link: link.current}),
   })
+  api.ownership = engineOwnership(engine)
+  api.audit = (e) => running.events.append(e)
   api.notReady = null
   // Said once the engine serves (tests and scripts wait for this line).
   log.info(`engine API listening on ${apiUrl}`)

@@ -6,6 +6,7 @@ import type {PhoneContact} from '../calls/phone-presence.js'
 import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
+import {ROLES} from '../users/roles.js'
 import {DESK_METHODS} from './desk-contract.js'
 import {API_VERSION} from './protocol.js'
 import {agentListing, agentView, CALL_STATES, callView, linkView, phoneContactView, snapshotView, supervisionView} from './views.js'
@@ -26,7 +27,7 @@ function params<P extends TProperties>(properties: P): TObject<P> {
 const text = (maxLength: number, description: string) => Type.String({minLength: 1, maxLength, description})
 const agent = text(256, 'agent id')
 const call = text(256, 'call id (callctl calls)')
-const by = Type.Optional(text(64, 'who asks, for the audit trail (default "api")'))
+const by = Type.Optional(text(64, 'ignored: the audit trail names the user the token belongs to (kept so older clients are not refused)'))
 
 const MODES: Record<SuperviseMode, true> = {monitor: true, whisper: true, barge: true}
 const mode = Type.Union(
@@ -77,6 +78,11 @@ export const CONTRACT = {
       link: Type.Optional(linkView),
       agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), idle: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
     }),
+  ),
+  'session.whoami': method(
+    'Who this token is: the user, its role and, for the agent role, its agent',
+    params({}),
+    Type.Object({user: Type.String(), role: Type.Union(ROLES.map((r) => Type.Literal(r))), agent: Type.Union([Type.String(), Type.Null()])}),
   ),
   snapshot: method("Queues, agents, live calls and today's figures, at the engine's clock", params({}), snapshotView),
   'phones.status': method("Agents' and provisioned phones as Asterisk last reported them: registration, contact, user agent, qualify RTT", params({}), Type.Array(phoneContactView)),
@@ -160,7 +166,7 @@ export function contractJsonSchema(): ContractSchema {
       {
         v: Type.Literal(API_VERSION),
         id: Type.Union([Type.String(), Type.Number()]),
-        token: Type.String({description: 'the API token: the file secrets/api-token in the callctl home (CALLCTL_HOME)'}),
+        token: Type.String({description: 'the API token: a user\'s token (callctl user token NAME), or the admin token file secrets/api-token in the callctl home (CALLCTL_HOME)'}),
         method: Type.Union(METHODS.map((m) => Type.Literal(m))),
         params: Type.Optional(Type.Object({})),
       },

@@ -3,6 +3,7 @@ import {controlHandlers} from './control-handlers.js'
 import {deskHandlers, type DeskOptions} from './desk-handlers.js'
 import type {Engine} from '../calls/engine.js'
 import type {NewEvent} from '../store/events.js'
+import {mayReceive, type Ownership} from './access-policy.js'
 import {ApiError, type Handlers} from './server.js'
 
 export {CALL_STATES, type CallList} from './contract.js'
@@ -16,10 +17,15 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
     'phones.status': () => engine.phoneContacts(),
-    'events.subscribe': (params, conn) => {
+    'session.whoami': (_params, _conn, who) => ({user: who.user, role: who.role, agent: who.agent}),
+    'events.subscribe': (params, conn, who) => {
       const only = params.types ? new Set(params.types) : null
+      // An agent's subscription gets its own agent's events and its calls' (access-policy.ts).
+      const owned = engineOwnership(engine)
+      const mine = new Set<string>()
       const off = engine.events.subscribe((event: NewEvent) => {
-        if (!only || only.has(event.type)) conn.send({v: 1, type: 'event', event})
+        if ((!only || only.has(event.type)) && mayReceive(event, who, owned, mine)) conn.send({v: 1, type: 'event', event})
+        if (event.type === 'call.ended' && event.callId) mine.delete(event.callId)
       })
       conn.onClose(off)
       return {subscribed: true}
@@ -40,6 +46,16 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
     'events.flush': async () => {
       await engine.events.flush()
       return {pending: engine.events.pending}
+    },
+  }
+}
+
+/** The engine's live calls as the access policy asks about them: who answered, who is being rung. */
+export function engineOwnership(engine: Engine): Ownership {
+  return {
+    call: (id) => {
+      const s = engine.core.sessions.get(id)
+      return s ? {agent: s.agentId, ringing: s.liveAttempts().map((a) => a.agentId)} : undefined
     },
   }
 }

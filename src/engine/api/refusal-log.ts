@@ -33,7 +33,12 @@ export class RefusalLog {
     this.last = this.now()
   }
 
-  refused(conn: {id: number; remote: string}, method: unknown): void {
+  /**
+   * Counts one refusal; when it gets a log line, says how many before it went unlogged
+   * (the auth.failed event is written for the same ones: the log and the event log are
+   * bounded alike), else null.
+   */
+  refused(conn: {id: number; remote: string}, method: unknown, reason?: string): {notLogged: number} | null {
     this.total++
     const n = (this.perConnection.get(conn) ?? 0) + 1
     this.perConnection.set(conn, n)
@@ -42,16 +47,53 @@ export class RefusalLog {
     this.last = now
     if (n > 1 || this.budget < 60_000) {
       this.unlogged++
-      return
+      return null
     }
     this.budget -= 60_000
     this.log.warn('API request refused: missing or wrong token (further ones on this connection are counted, not logged)', {
       conn: conn.id,
       remote: conn.remote,
       method: typeof method === 'string' ? method.slice(0, 40) : null,
+      ...(reason ? {reason} : {}),
       refusedTotal: this.total,
       ...(this.unlogged ? {notLogged: this.unlogged} : {}),
     })
+    const notLogged = this.unlogged
     this.unlogged = 0
+    return {notLogged}
+  }
+}
+
+/**
+ * A budget of audit events per key (a user): each refusal is an event until a key has
+ * used `perMinute` in a minute; the rest are counted, and the next event written says
+ * how many it stands for. A user hammering a forbidden method must not be able to fill
+ * the event log.
+ */
+export class EventBudget {
+  private readonly keys = new Map<string, {budget: number; last: number; skipped: number}>()
+
+  constructor(
+    private readonly perMinute = 60,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Null when this one is not to be written; else how many were skipped before it. */
+  take(key: string): {skipped: number} | null {
+    const now = this.now()
+    const full = this.perMinute * 60_000
+    const k = this.keys.get(key) ?? {budget: full, last: now, skipped: 0}
+    k.budget = Math.min(full, k.budget + Math.max(0, now - k.last) * this.perMinute)
+    k.last = now
+    if (this.keys.size > 10_000 && !this.keys.has(key)) this.keys.clear()
+    this.keys.set(key, k)
+    if (k.budget < 60_000) {
+      k.skipped++
+      return null
+    }
+    k.budget -= 60_000
+    const skipped = k.skipped
+    k.skipped = 0
+    return {skipped}
   }
 }

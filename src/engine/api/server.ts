@@ -1,22 +1,29 @@
-import {timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage} from 'node:http'
 import {WebSocketServer, type WebSocket} from 'ws'
+import type {NewEvent} from '../store/events.js'
+import type {Principal} from '../users/roles.js'
 import {isUserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
-import {isMethod, METHODS, type Method, type ParamsOf, type ResultOf} from './contract.js'
+import {narrowed, refusal, type Ownership} from './access-policy.js'
+import {Authenticator, type Authentication, type TokenUsers} from './authenticate.js'
+import {CONTRACT, isMethod, METHODS, type Method, type ParamsOf, type ResultOf} from './contract.js'
 import {API_VERSION, MAX_MESSAGE_BYTES, type ApiErrorBody, type ApiRequest, type ApiResponse} from './protocol.js'
-import {RefusalLog} from './refusal-log.js'
+import {EventBudget, RefusalLog} from './refusal-log.js'
 import {checkParams, resultProblem} from './validate.js'
 
-/** A contract method's handler: gets params already checked against the contract, answers its result type. */
-export type MethodHandler<M extends Method> = (params: ParamsOf<M>, conn: Connection) => ResultOf<M> | Promise<ResultOf<M>>
+/**
+ * A contract method's handler: gets params already checked against the contract and
+ * allowed by the access policy (access-policy.ts) for `who`, the user the request's token
+ * belongs to; answers its result type. A `by` in the params is already `who.user`.
+ */
+export type MethodHandler<M extends Method> = (params: ParamsOf<M>, conn: Connection, who: Principal) => ResultOf<M> | Promise<ResultOf<M>>
 /** One handler per contract method. */
 export type Handlers = {[M in Method]: MethodHandler<M>}
 /**
  * What the server dispatches to. Params are `any` here only because the server checks
  * them against the contract for the method at hand before the call (see checkParams).
  */
-export type Handler = (params: any, conn: Connection) => unknown
+export type Handler = (params: any, conn: Connection, who: Principal) => unknown
 
 export interface Connection {
   readonly id: number
@@ -29,6 +36,7 @@ export interface Connection {
 export interface ApiServerOptions {
   host: string
   port: number
+  /** The admin token (secrets/api-token): the local admin. Users' tokens are looked up in `users`. */
   token: string
   /** Where the token is kept, for the hint to a client that lacks it. */
   tokenFile?: string
@@ -41,7 +49,19 @@ export interface ApiServerOptions {
   refusalLinesPerMinute?: number
   /** Check every result against the contract too (tests): a mismatch is a bug, answered as internal. */
   checkResults?: boolean
+  /** Users' tokens (the users table); without them only the admin token is accepted. */
+  users?: TokenUsers
+  /** The running engine's calls, to tell an agent's own (access-policy.ts). */
+  ownership?: Ownership
+  /** Where auth.failed and auth.refused go (the engine's event log). */
+  audit?: (event: NewEvent) => void
 }
+
+/** Methods whose params carry `by`: the server sets it to the authenticated user, whatever the client sent. */
+const AUDITED = new Set(METHODS.filter((m) => Object.hasOwn(CONTRACT[m].params.properties, 'by')))
+
+/** Before the engine runs there is no call to own: an agent's check finds none. */
+const NO_CALLS: Ownership = {call: () => undefined}
 
 /** Replies and events a client may leave unread (beyond the kernel's buffers) before it is cut off. */
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024
@@ -66,7 +86,12 @@ export class ApiError extends Error {
 export class ApiServer {
   private wss: WebSocketServer | null = null
   private nextId = 1
-  private readonly token: Buffer
+  private readonly auth: Authenticator
+  /** The running engine's calls for the access policy (set once it serves). */
+  ownership: Ownership
+  /** Where auth.failed and auth.refused go (set once the engine's event log exists). */
+  audit: ((event: NewEvent) => void) | null
+  private readonly refusedEvents = new EventBudget()
   /**
    * Set while the engine behind the server is not serving yet (the port is bound first,
    * so a second engine fails before it touches Asterisk): methods not in the handlers
@@ -76,8 +101,16 @@ export class ApiServer {
   private readonly refusals: RefusalLog
 
   constructor(private readonly o: ApiServerOptions) {
-    this.token = Buffer.from(o.token)
+    this.auth = new Authenticator(o.token)
+    this.auth.users = o.users ?? null
+    this.ownership = o.ownership ?? NO_CALLS
+    this.audit = o.audit ?? null
     this.refusals = new RefusalLog(o.log, {linesPerMinute: o.refusalLinesPerMinute})
+  }
+
+  /** Users' tokens are accepted once the store is open (the users table). */
+  set users(users: TokenUsers | null) {
+    this.auth.users = users
   }
 
   /** Unauthorized requests refused since start (logged or not). */
@@ -129,6 +162,7 @@ export class ApiServer {
     let tokens = rate * 2
     let last = Date.now()
     let refused = 0
+    let inOrder: Promise<unknown> = Promise.resolve()
     ws.on('message', (data, isBinary) => {
       const now = Date.now()
       tokens = Math.min(rate * 2, tokens + ((now - last) / 1000) * rate)
@@ -139,7 +173,10 @@ export class ApiServer {
         return this.reply(conn, requestIdOf(data, isBinary), {code: 'rate_limited', message: `Too many requests: at most ${rate} per second`})
       }
       tokens--
-      void this.handle(conn, isBinary ? null : data.toString())
+      // In order per connection: the token lookup may wait on the store, and a request must
+      // not overtake the one sent before it (a subscription, then what it is to see).
+      const text = isBinary ? null : data.toString()
+      inOrder = inOrder.then(() => this.handle(conn, text)).catch((err: unknown) => this.o.log.error('API request failed', {error: String(err)}))
     })
     ws.on('error', (err: Error & {code?: string}) => {
       // ws reports an oversized message only here: it closes with 1009 but stops reading, so
@@ -152,6 +189,7 @@ export class ApiServer {
     })
   }
 
+  /** Checks the request up to its handler; resolves once the handler has been called (not answered), so the next request waits only that long. */
   private async handle(conn: Connection, text: string | null): Promise<void> {
     let msg: unknown
     try {
@@ -165,11 +203,9 @@ export class ApiServer {
     const id = typeof req?.id === 'string' || typeof req?.id === 'number' ? req.id : null
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.reply(conn, id, {code: 'bad_request', message: 'A request is a JSON object'})
     if (req.v !== API_VERSION) return this.reply(conn, id, {code: 'bad_version', message: `Unsupported API version ${JSON.stringify(req.v)}; this engine speaks v${API_VERSION}`})
-    if (!this.authorised(req.token)) {
-      // Logged once per connection and rate-limited: bad tokens must not be able to flood the log.
-      this.refusals.refused(conn, req.method)
-      return this.reply(conn, id, {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: `callctl reads the token from ${this.o.tokenFile ?? 'secrets/api-token in the callctl home'}; scripts must send it as "token".`})
-    }
+    const auth = await this.auth.authenticate(req.token)
+    if (!auth.ok) return this.unauthorized(conn, id, req.method, auth)
+    const who = auth.who
     if (id === null) return this.reply(conn, null, {code: 'bad_request', message: 'A request needs an "id" (string or number)'})
     const method = req.method
     if (!isMethod(method)) return this.reply(conn, id, {code: 'unknown_method', message: `Unknown method ${JSON.stringify(String(method).slice(0, 60))}`, suggestion: `Methods: ${METHODS.join(', ')} (callctl api schema)`})
@@ -180,23 +216,62 @@ export class ApiServer {
     // Checked against the contract before the handler runs: a handler never sees a wrong type or an unknown name.
     const checked = checkParams(method, req.params)
     if (!checked.ok) return this.reply(conn, id, checked.error)
+    const params = checked.params as ParamsOf<Method> & {by?: string}
+    let refused: string | null
     try {
-      const result = await handler(checked.params, conn)
+      refused = await refusal(method, params, who, this.ownership)
+    } catch (err) {
+      this.o.log.error(`API access check of ${method} failed`, {error: err instanceof Error ? err.stack : String(err)})
+      return this.reply(conn, id, {code: 'internal', message: 'The engine failed to check this request (see its log)'})
+    }
+    if (refused !== null) return this.forbidden(conn, id, method, who, refused)
+    // The audit trail names the user of the token; a `by` sent by the client is not believed.
+    if (AUDITED.has(method)) params.by = who.user
+    void this.run(conn, id, method, handler, params, who)
+  }
+
+  private async run(conn: Connection, id: string | number, method: Method, handler: Handler, params: unknown, who: Principal): Promise<void> {
+    try {
+      const result = narrowed(method, (await handler(params, conn, who)) as ResultOf<Method>, who)
       const problem = this.o.checkResults ? resultProblem(method, result ?? null) : null
       if (problem) throw new Error(`The result of ${method} does not match the contract: ${problem}`)
       conn.send({v: API_VERSION, id, ok: true, result: result ?? null} satisfies ApiResponse)
     } catch (err) {
       if (err instanceof ApiError) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
       if (isUserError(err)) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
-      this.o.log.error(`API method ${req.method} failed`, {error: err instanceof Error ? err.stack : String(err)})
+      this.o.log.error(`API method ${method} failed`, {error: err instanceof Error ? err.stack : String(err)})
       this.reply(conn, id, {code: 'internal', message: 'The engine failed to handle this request (see its log)'})
     }
   }
 
-  private authorised(token: unknown): boolean {
-    if (typeof token !== 'string') return false
-    const t = Buffer.from(token)
-    return t.length === this.token.length && timingSafeEqual(t, this.token)
+  private unauthorized(conn: Connection, id: string | number | null, method: unknown, auth: Exclude<Authentication, {ok: true}>): void {
+    if (auth.reason === 'store') {
+      this.o.log.warn('API request refused: the users table cannot be read', {conn: conn.id, error: auth.error})
+      return this.reply(conn, id, {code: 'unavailable', message: 'The engine cannot check this token now: its database does not answer', suggestion: 'Try again shortly; the admin token (secrets/api-token) still works.'})
+    }
+    // Logged once per connection and rate-limited, and the auth.failed events with the log
+    // lines: bad tokens must not be able to flood the log or the event log.
+    const logged = this.refusals.refused(conn, method, auth.reason)
+    if (logged && this.audit) {
+      const data: Record<string, unknown> = {address: conn.remote, reason: auth.reason, method: typeof method === 'string' ? method.slice(0, 64) : null}
+      if (auth.reason === 'revoked') data.user = auth.user
+      if (logged.notLogged) data.notRecorded = logged.notLogged
+      this.audit({type: 'auth.failed', ts: Date.now(), data})
+    }
+    const message = {missing: 'Missing API token', unknown: 'Unknown API token', revoked: 'This API token was revoked or replaced'}[auth.reason]
+    const suggestion =
+      auth.reason === 'revoked'
+        ? 'Ask an admin for a new one (callctl user token NAME) and set CALLCTL_TOKEN to it.'
+        : `callctl sends CALLCTL_TOKEN when set, else the admin token in ${this.o.tokenFile ?? 'secrets/api-token in the callctl home'}; scripts must send it as "token".`
+    this.reply(conn, id, {code: 'unauthorized', message, suggestion})
+  }
+
+  private forbidden(conn: Connection, id: string | number, method: Method, who: Principal, reason: string): void {
+    const budget = this.refusedEvents.take(who.user)
+    if (budget && this.audit) {
+      this.audit({type: 'auth.refused', ts: Date.now(), agent: who.agent, data: {user: who.user, role: who.role, method, reason, ...(budget.skipped ? {notRecorded: budget.skipped} : {})}})
+    }
+    this.reply(conn, id, {code: 'forbidden', message: `Forbidden: ${reason} (user ${who.user})`, suggestion: 'An admin can change the user\'s role: callctl user add NAME --role ... (see callctl user list).'})
   }
 
   private reply(conn: Connection, id: string | number | null, error: ApiErrorBody): void {

@@ -285,4 +285,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'users, their roles and API tokens',
+    sql: `
+      -- Each person who uses the engine's API: role admin, supervisor or agent (and for an
+      -- agent, the agent it acts as). Tokens are kept as their SHA-256 only (users/tokens.ts);
+      -- old_token_hash is the token replaced or revoked last, so its use is told as revoked.
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        agent TEXT,
+        token_hash TEXT UNIQUE,
+        old_token_hash TEXT,
+        token_issued_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX users_old_token ON users(old_token_hash);
+    `,
+  },
 ]

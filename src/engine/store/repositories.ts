@@ -13,6 +13,8 @@ import {PgPromptRepository} from '../prompts/pg-prompts.js'
 import {SqlitePromptRepository, type PromptRepository} from '../prompts/prompt-store.js'
 import {PgRecordings} from '../recordings/pg-recordings.js'
 import {SqliteRecordings, type RecordingRepository} from '../recordings/recording-store.js'
+import {PgUsers} from '../users/pg-users.js'
+import {SqliteUsers, type UserRepository} from '../users/user-store.js'
 import {isPgDatabase, type PgDatabase} from './pg/repo-access.js'
 import {SqliteStore} from './sqlite-store.js'
 import type {Store} from './store.js'
@@ -29,6 +31,7 @@ export interface Repositories {
   kb: KnowledgeBase
   recordings: RecordingRepository
   phones: PhoneRepository
+  users: UserRepository
 }
 
 /** A store the repositories can live in: SQLite (through its `.db`) or PostgreSQL (PgStore: its pool and fenced writes). */
@@ -56,6 +59,7 @@ function makersFor(store: RepositoryStore): Makers {
       kb: () => new SqliteKnowledgeBase(db),
       recordings: () => new SqliteRecordings(db),
       phones: () => new SqlitePhones(store),
+      users: () => new SqliteUsers(store),
     }
   }
   if (isPgDatabase(store)) {
@@ -67,6 +71,7 @@ function makersFor(store: RepositoryStore): Makers {
       kb: () => new PgKnowledgeBase(store),
       recordings: () => new PgRecordings(store),
       phones: () => new PgPhones(store),
+      users: () => new PgUsers(store),
     }
   }
   throw new Error(`no repositories for this store (${store.constructor?.name ?? typeof store}): neither SQLite nor PostgreSQL`)

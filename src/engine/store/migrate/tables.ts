@@ -63,6 +63,11 @@ export const TABLES: readonly TableCopy[] = [
     orderBy: 'name',
   },
   {table: 'phones', columns: [text('id'), text('agent'), text('transport'), int('created_at'), int('updated_at')], orderBy: 'id'},
+  {
+    table: 'users',
+    columns: [text('name'), text('role'), text('agent'), text('token_hash'), text('old_token_hash'), int('token_issued_at'), int('created_at'), int('updated_at')],
+    orderBy: 'name',
+  },
   // After the recordings: their triggers then find no summary row to rewrite, and each
   // row's recording files go over as SQLite kept them.
   {

@@ -7,7 +7,7 @@ export interface PgMigration {
 
 /**
  * PostgreSQL schema versions 2..n: the repositories' tables (contacts, blacklist, flows,
- * prompts, knowledge base, recordings, phones, call summaries). Applied after the core
+ * prompts, knowledge base, recordings, phones, call summaries, users). Applied after the core
  * (version 1, pg-migrations.ts), in order.
  *
  * Versions 2..5 hold what SQLite migrations 2, 3, 4 and 7 hold; the call summary (SQLite
@@ -223,6 +223,25 @@ export const REPO_MIGRATIONS: PgMigration[] = [
       END $$;
       CREATE TRIGGER call_rows_recording AFTER INSERT OR UPDATE OR DELETE ON recordings
         FOR EACH ROW EXECUTE FUNCTION call_rows_recording();
+    `,
+  },
+  {
+    version: 7,
+    name: 'users, their roles and API tokens',
+    sql: `
+      -- SQLite migration 8: each user of the engine's API with its role (and agent), the
+      -- token kept as its SHA-256 only, the one replaced or revoked last beside it.
+      CREATE TABLE users (
+        name text COLLATE "C" PRIMARY KEY,
+        role text NOT NULL,
+        agent text,
+        token_hash text UNIQUE,
+        old_token_hash text,
+        token_issued_at bigint,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE INDEX users_old_token ON users(old_token_hash);
     `,
   },
 ]
