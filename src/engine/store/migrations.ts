@@ -305,4 +305,90 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_old_token ON users(old_token_hash);
     `,
   },
+  {
+    version: 9,
+    name: 'tickets',
+    sql: `
+      -- Tickets (工单): derived from the ticket.* events, each row written in the
+      -- transaction that appends its events (tickets/ticket-store.ts folds them). seq is the
+      -- number in the id (T-000042). calls and comments are JSON arrays; ticket_calls indexes
+      -- the calls, so a call (or an agent's calls) finds its tickets. Notes and dispositions
+      -- need no table: they are call.note and call.disposition events, found by call id.
+      CREATE TABLE tickets (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        category TEXT NOT NULL DEFAULT '',
+        assignee_agent TEXT,
+        assignee_queue TEXT,
+        contact TEXT,
+        number TEXT,
+        calls TEXT NOT NULL DEFAULT '[]',
+        comments TEXT NOT NULL DEFAULT '[]',
+        due_ts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        updated_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        reopens INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tickets_status_due ON tickets(status, due_ts);
+      CREATE INDEX tickets_agent ON tickets(assignee_agent) WHERE assignee_agent IS NOT NULL;
+      CREATE INDEX tickets_queue ON tickets(assignee_queue) WHERE assignee_queue IS NOT NULL;
+      CREATE INDEX tickets_contact ON tickets(contact) WHERE contact IS NOT NULL;
+      CREATE TABLE ticket_calls (
+        call_id TEXT NOT NULL,
+        ticket TEXT NOT NULL,
+        PRIMARY KEY (call_id, ticket)
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'queue-visit summaries',
+    sql: `
+      -- One row per queue visit (and a row for other facts of a call on a queue that its
+      -- visit's row had no place for): what \`report queues\` counts for the queue, each fact
+      -- with its time, kept by the engine as calls end (reports/queue-visits.ts folds them,
+      -- reports/visit-rows.ts writes them) so the report reads a row per visit instead of
+      -- every event of the period. One row per call also carries the call as a contact for
+      -- first-contact resolution (contact_at .. inbound). Derived from the log: the
+      -- checkpoint in projections ('queue_visits') says up to which call.started event (id)
+      -- every call has its rows; 'queue_visits_span' how long after its start a call's rows
+      -- reach. Times are epoch ms; left_as: 1 answered, 2 abandoned, 3 exited, 4 system-ended,
+      -- 5 left for another queue's answer or abandon, 0 still waiting.
+      CREATE TABLE queue_visits (
+        first_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        call_id TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        entered_at INTEGER,
+        overflow_in INTEGER NOT NULL,
+        left_at INTEGER,
+        left_as INTEGER NOT NULL,
+        left_alone INTEGER NOT NULL,
+        wait_ms REAL,
+        completed_at INTEGER,
+        talk_ms REAL NOT NULL,
+        hold_ms REAL NOT NULL,
+        wrap_from INTEGER,
+        wrap_to INTEGER,
+        wrap_lost INTEGER NOT NULL,
+        callback_requested_at INTEGER,
+        callback_completed_at INTEGER,
+        overflow_out_at INTEGER,
+        contact_at INTEGER,
+        customer TEXT,
+        answered INTEGER NOT NULL,
+        agent TEXT,
+        inbound INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (first_id, seq)
+      );
+    `,
+  },
 ]

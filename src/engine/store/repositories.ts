@@ -13,6 +13,8 @@ import {PgPromptRepository} from '../prompts/pg-prompts.js'
 import {SqlitePromptRepository, type PromptRepository} from '../prompts/prompt-store.js'
 import {PgRecordings} from '../recordings/pg-recordings.js'
 import {SqliteRecordings, type RecordingRepository} from '../recordings/recording-store.js'
+import {PgTickets} from '../tickets/pg-tickets.js'
+import {SqliteTickets, type TicketRepository} from '../tickets/ticket-store.js'
 import {PgUsers} from '../users/pg-users.js'
 import {SqliteUsers, type UserRepository} from '../users/user-store.js'
 import {isPgDatabase, type PgDatabase} from './pg/repo-access.js'
@@ -32,6 +34,7 @@ export interface Repositories {
   recordings: RecordingRepository
   phones: PhoneRepository
   users: UserRepository
+  tickets: TicketRepository
 }
 
 /** A store the repositories can live in: SQLite (through its `.db`) or PostgreSQL (PgStore: its pool and fenced writes). */
@@ -60,6 +63,7 @@ function makersFor(store: RepositoryStore): Makers {
       recordings: () => new SqliteRecordings(db),
       phones: () => new SqlitePhones(store),
       users: () => new SqliteUsers(store),
+      tickets: () => new SqliteTickets(store),
     }
   }
   if (isPgDatabase(store)) {
@@ -72,6 +76,7 @@ function makersFor(store: RepositoryStore): Makers {
       recordings: () => new PgRecordings(store),
       phones: () => new PgPhones(store),
       users: () => new PgUsers(store),
+      tickets: () => new PgTickets(store),
     }
   }
   throw new Error(`no repositories for this store (${store.constructor?.name ?? typeof store}): neither SQLite nor PostgreSQL`)

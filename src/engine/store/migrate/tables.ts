@@ -68,6 +68,15 @@ export const TABLES: readonly TableCopy[] = [
     columns: [text('name'), text('role'), text('agent'), text('token_hash'), text('old_token_hash'), int('token_issued_at'), int('created_at'), int('updated_at')],
     orderBy: 'name',
   },
+  {
+    table: 'tickets',
+    columns: [
+      int('seq'), text('id'), text('subject'), text('description'), text('status'), text('priority'), text('category'), text('assignee_agent'), text('assignee_queue'),
+      text('contact'), text('number'), text('calls'), text('comments'), int('due_ts'), int('created_at'), text('created_by'), int('updated_at'), int('resolved_at'), int('reopens'),
+    ],
+    orderBy: 'seq',
+  },
+  {table: 'ticket_calls', columns: [text('call_id'), text('ticket')], orderBy: 'call_id, ticket'},
   // After the recordings: their triggers then find no summary row to rewrite, and each
   // row's recording files go over as SQLite kept them.
   {

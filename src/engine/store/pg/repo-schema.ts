@@ -244,4 +244,42 @@ export const REPO_MIGRATIONS: PgMigration[] = [
       CREATE INDEX users_old_token ON users(old_token_hash);
     `,
   },
+  {
+    version: 8,
+    name: 'tickets',
+    sql: `
+      -- SQLite's migration 9, column for column: the ticket.* events folded into rows
+      -- (tickets/pg-tickets.ts writes them in the transaction that appends the events).
+      CREATE TABLE tickets (
+        seq bigint PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        subject text NOT NULL,
+        description text NOT NULL DEFAULT '',
+        status text NOT NULL,
+        priority text NOT NULL,
+        category text COLLATE "C" NOT NULL DEFAULT '',
+        assignee_agent text COLLATE "C",
+        assignee_queue text COLLATE "C",
+        contact text COLLATE "C",
+        number text,
+        calls text NOT NULL DEFAULT '[]',
+        comments text NOT NULL DEFAULT '[]',
+        due_ts bigint NOT NULL,
+        created_at bigint NOT NULL,
+        created_by text NOT NULL DEFAULT '',
+        updated_at bigint NOT NULL,
+        resolved_at bigint,
+        reopens integer NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tickets_status_due ON tickets(status, due_ts);
+      CREATE INDEX tickets_agent ON tickets(assignee_agent) WHERE assignee_agent IS NOT NULL;
+      CREATE INDEX tickets_queue ON tickets(assignee_queue) WHERE assignee_queue IS NOT NULL;
+      CREATE INDEX tickets_contact ON tickets(contact) WHERE contact IS NOT NULL;
+      CREATE TABLE ticket_calls (
+        call_id text COLLATE "C" NOT NULL,
+        ticket text COLLATE "C" NOT NULL,
+        PRIMARY KEY (call_id, ticket)
+      );
+    `,
+  },
 ]
