@@ -8,13 +8,15 @@
 # contract tests and standby engines start their own throwaway cluster with its
 # binaries; nothing is configured system-wide), Kamailio (the SIP proxy of
 # `sandbox up --proxy`, run by the sandbox as its own child, never as the system
-# service); then the npm packages and a build.
+# service), Chromium (the chat widget's browser tests drive it headless through
+# playwright-core, pointed at Debian's binary: no browser download); then the npm
+# packages and a build.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip postgresql-15 kamailio; do
+for pkg in debootstrap ca-certificates python3 make g++ sox libsox-fmt-mp3 espeak-ng tmux sqlite3 sip-tester baresip postgresql-15 kamailio chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
