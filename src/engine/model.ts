@@ -83,6 +83,18 @@ export interface QueueSettings {
   slSeconds: number
   slFormula: 'default' | 'answered' | 'sl2' | 'answered-abandoned'
   shortAbandon: number
+  /**
+   * The outcome codes of this queue's calls, each with the key that picks it on the desk.
+   * When the list is not empty, an agent chooses one after each call before it is ready
+   * again (wrap-up is held until then); empty: no disposition asked.
+   */
+  dispositions: DispositionCode[]
+}
+
+export interface DispositionCode {
+  code: string
+  label: string
+  key: string
 }
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -116,6 +128,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   slSeconds: 20,
   slFormula: 'default',
   shortAbandon: 5,
+  dispositions: [],
 }
 
 export interface QueueRecord {

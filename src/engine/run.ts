@@ -282,7 +282,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   await guard.start().catch((err: unknown) => log.warn('could not start watching SIP security events', {error: String(err)}))
   undo.push(() => guard.stop())
 
-  const served = engineHandlers(engine, {app: config.ari.app, version: VERSION, desk: {settings: config.desk, defaultCountry: config.defaultCountry, vipTiers: config.crm.vipTiers}})
+  const served = engineHandlers(engine, {app: config.ari.app, version: VERSION, desk: {settings: config.desk, defaultCountry: config.defaultCountry, vipTiers: config.crm.vipTiers}, tickets: {sla: config.tickets.sla, defaultCountry: config.defaultCountry}})
   const snapshot = served.snapshot!
   Object.assign(handlers, served, {
     'engine.status': handlers['engine.status'],

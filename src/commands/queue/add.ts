@@ -41,6 +41,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
     'sl-seconds': Flags.string({description: 'service level threshold T in seconds (default 20)'}),
     'sl-formula': Flags.string({description: 'service level formula', options: ['default', 'answered', 'sl2', 'answered-abandoned']}),
     'short-abandon': Flags.string({description: 'hang-ups sooner than this many seconds are short abandons (default 5)'}),
+    disposition: Flags.string({description: 'an outcome code agents choose after each call, CODE:LABEL:KEY, e.g. resolved:已解决:1 (repeatable; replaces the list; --disposition "" clears it)', multiple: true}),
     update: Flags.boolean({description: 'change an existing queue instead of failing'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
@@ -78,6 +79,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       slSeconds: flags['sl-seconds'],
       slFormula: flags['sl-formula'],
       shortAbandon: flags['short-abandon'],
+      dispositions: flags.disposition?.filter((d) => d !== ''),
     }
     return withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
   }

@@ -1,5 +1,5 @@
 import {checkOutboundRule, OUTBOUND_RULE_HINT} from '../calls/outbound-policy.js'
-import {STRATEGIES, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
+import {STRATEGIES, type DispositionCode, type OverflowAction, type QueueSettings, type SkillStep} from '../model.js'
 import {parseSkillRequirement, SkillExpressionError} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
 import {canonicalName, IDENTIFIER_PART, IDENTIFIER_START, nameProblem, shownName} from '../util/names.js'
@@ -85,6 +85,7 @@ interface Field {
 
 const OVERFLOW_ACTIONS = ['hangup', 'queue', 'voicemail', 'callback', 'message'] as const
 const PROMPT = /^[A-Za-z0-9_/-]{1,128}$/
+const DISPOSITIONS_HINT = 'a list of {code, label, key}, e.g. [{code: resolved, label: 已解决, key: "1"}]; code: 1-32 ASCII letters, digits, _ . -; key: one of 1-9, a-z; codes and keys unique'
 
 const FIELDS: Record<keyof QueueSettings, Field> = {
   strategy: {check: (v) => ((STRATEGIES as readonly unknown[]).includes(v) ? v : undefined), accepted: STRATEGIES.join(', ')},
@@ -123,6 +124,7 @@ const FIELDS: Record<keyof QueueSettings, Field> = {
   slSeconds: {check: num(1, 3600), accepted: 'seconds (T in "answered within T"), 1 to 3600'},
   slFormula: {check: (v) => ((SL_FORMULAS as readonly unknown[]).includes(v) ? v : undefined), accepted: SL_FORMULAS.map((f) => `${f} (${SL_FORMULA_TEXT[f]})`).join('; ')},
   shortAbandon: {check: num(0, 600), accepted: 'seconds under which a hang-up is a short abandon, 0 to 600'},
+  dispositions: {check: dispositions, accepted: DISPOSITIONS_HINT},
 }
 
 export const QUEUE_SETTING_NAMES = Object.keys(FIELDS) as (keyof QueueSettings)[]
@@ -222,4 +224,41 @@ export function parseOverflowSpec(spec: string): Record<string, unknown> {
   if (action === 'queue') return {action, queue: arg}
   if (arg !== undefined) return {action, prompt: arg}
   return {action}
+}
+
+const DISPOSITION_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/
+const DISPOSITION_KEY = /^[1-9a-z]$/
+const MAX_DISPOSITIONS = 35
+
+/** A queue's disposition codes; "code:label:key" strings (the command line) are taken too. */
+function dispositions(v: unknown, path: (string | number)[] = []): DispositionCode[] | undefined {
+  if (!Array.isArray(v) || v.length > MAX_DISPOSITIONS) return undefined
+  const codes = new Set<string>()
+  const keys = new Set<string>()
+  return v.map((raw, i) => {
+    const at = [...path, i]
+    const entry = typeof raw === 'string' ? parseDispositionSpec(raw) : raw
+    if (typeof entry !== 'object' || entry === null) throw new QueueSettingError(at, `Invalid dispositions[${i}]: expected {code, label, key}`, DISPOSITIONS_HINT)
+    const {code, label, key, ...rest} = entry as Record<string, unknown>
+    const extra = Object.keys(rest)[0]
+    if (extra) throw new QueueSettingError([...at, extra], `Unknown key "${extra}" in dispositions[${i}]`, 'A disposition has code, label and key.')
+    const k = typeof key === 'number' ? String(key) : key
+    if (typeof code !== 'string' || !DISPOSITION_CODE.test(code)) throw new QueueSettingError([...at, 'code'], `Invalid dispositions[${i}].code ${JSON.stringify(code ?? null)}`, DISPOSITIONS_HINT)
+    if (typeof k !== 'string' || !DISPOSITION_KEY.test(k)) throw new QueueSettingError([...at, 'key'], `Invalid dispositions[${i}].key ${JSON.stringify(key ?? null)}`, DISPOSITIONS_HINT)
+    const l = label === undefined ? code : label
+    if (typeof l !== 'string' || nameProblem(l, 64)) throw new QueueSettingError([...at, 'label'], `Invalid dispositions[${i}].label: it ${typeof l === 'string' ? nameProblem(l, 64) : 'is not text'}`, 'A label is up to 64 visible characters, e.g. 已解决.')
+    if (codes.has(code)) throw new QueueSettingError([...at, 'code'], `Disposition code "${code}" is listed twice`, 'Each code once.')
+    if (keys.has(k)) throw new QueueSettingError([...at, 'key'], `Disposition key "${k}" is used twice`, 'Each key picks one code.')
+    codes.add(code)
+    keys.add(k)
+    return {code, label: canonicalName(l), key: k}
+  })
+}
+
+/** "resolved:已解决:1" → {code, label, key}; the label may hold ":" (the key is the last field). */
+function parseDispositionSpec(spec: string): Record<string, unknown> {
+  const first = spec.indexOf(':')
+  const last = spec.lastIndexOf(':')
+  if (first < 0 || first === last) return {code: spec}
+  return {code: spec.slice(0, first), label: spec.slice(first + 1, last), key: spec.slice(last + 1)}
 }

@@ -2,6 +2,7 @@ import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
 import type {Principal} from '../users/roles.js'
 import type {Method, ParamsOf, ResultOf} from './contract.js'
 import {DESK_RULES} from './desk-access.js'
+import {TICKET_RULES} from './ticket-access.js'
 
 // Who may call what. Every request authenticates to a principal (a user with a role, and
 // for the agent role its agent); before the handler runs, the server asks this table
@@ -92,6 +93,7 @@ export const ACCESS_POLICY: {[M in Method]: Rule<M>} = {
   'supervise.stop': {supervisor: true, agent: 'refused'},
   'supervise.list': {supervisor: true, agent: 'refused'},
   ...DESK_RULES,
+  ...TICKET_RULES,
 }
 
 /** Kept for rules to come that only admins may call (configuration over the API). */

@@ -9,6 +9,7 @@ import type {AgentView, QueueView} from '../routing/acd.js'
 import {ROLES} from '../users/roles.js'
 import {DESK_METHODS} from './desk-contract.js'
 import {API_VERSION} from './protocol.js'
+import {TICKET_METHODS} from './ticket-contract.js'
 import {agentListing, agentView, CALL_STATES, callView, linkView, phoneContactView, snapshotView, supervisionView} from './views.js'
 
 // The engine's API contract: every method the engine serves, with its parameters and
@@ -135,6 +136,7 @@ export const CONTRACT = {
   ),
   'supervise.list': method('Supervisions in progress', params({}), Type.Object({supervisions: Type.Array(supervisionView)})),
   ...DESK_METHODS,
+  ...TICKET_METHODS,
 } satisfies Record<string, MethodSpec>
 
 export type Contract = typeof CONTRACT

@@ -1,6 +1,7 @@
 import {agentHandlers} from './agent-handlers.js'
 import {controlHandlers} from './control-handlers.js'
 import {deskHandlers, type DeskOptions} from './desk-handlers.js'
+import {ticketHandlers, type TicketOptions} from './ticket-handlers.js'
 import type {Engine} from '../calls/engine.js'
 import type {NewEvent} from '../store/events.js'
 import {mayReceive, type Ownership} from './access-policy.js'
@@ -9,11 +10,12 @@ import {ApiError, type Handlers} from './server.js'
 export {CALL_STATES, type CallList} from './contract.js'
 
 /** The API's methods: thin translations onto the engine. Params arrive checked against the contract. */
-export function engineHandlers(engine: Engine, info: {app: string; version: string; desk?: DeskOptions}): Handlers {
+export function engineHandlers(engine: Engine, info: {app: string; version: string; desk?: DeskOptions; tickets?: TicketOptions}): Handlers {
   return {
     ...controlHandlers(engine),
     ...agentHandlers(engine),
     ...deskHandlers(engine, info.desk),
+    ...ticketHandlers(engine, info.tickets),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
     'phones.status': () => engine.phoneContacts(),

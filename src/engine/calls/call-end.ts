@@ -4,7 +4,7 @@ import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
 import {runSurvey} from './ivr-runner.js'
 import {finishAttempt} from './ring-attempts.js'
-import {startWrapUpTimer} from './wrap-up.js'
+import {afterCallWork, rememberLastCall} from './wrap-up.js'
 
 // Ending a call or an agent's part in it: leaving the line, counting the call, wrap-up,
 // closing the session. Every phase ends calls, so these steps import no phase.
@@ -70,7 +70,10 @@ export function agentPartDone(core: EngineCore, session: CallSession, by: string
   core.opts.recorder?.callEnded(session.id)
   if (session.queue) core.handleTimesOf(session.queue).add(talkMs, session.lastRingMs)
   core.memory.servedBy(number, agentId, now)
+  // A call that never reached the customer (acd.callEnded counts none) owes no disposition.
+  const reached = core.acd.agents.get(agentId)?.activity === 'on-call'
+  if (reached) rememberLastCall(core, agentId, session, number)
   const wrapUp = core.acd.callEnded(agentId, talkMs, now)
-  if (wrapUp > 0) startWrapUpTimer(core, agentId, wrapUp, session)
+  if (reached) afterCallWork(core, agentId, wrapUp, session)
   scheduleDispatch(core)
 }

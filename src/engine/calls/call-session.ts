@@ -80,6 +80,8 @@ export class CallSession {
   readonly ivrPath: string[] = []
   tags: string[] = []
   contact: {source: string; name: string; tier: string; vip: boolean; notes: string; language: string; company: string} | null = null
+  /** The disposition code chosen while the call is live (desk-work.ts). */
+  disposition: string | null = null
   direction: 'inbound' | 'outbound' = 'inbound'
   /** Click-to-call: the customer's number. */
   outboundNumber: string | null = null

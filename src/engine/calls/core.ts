@@ -17,6 +17,19 @@ import type {EngineOptions} from './engine-types.js'
 
 const HANGUP_ATTEMPTS = 6
 
+/** An agent's call after its part ended: who the customer was, and the disposition owed or chosen. */
+export interface LastCall {
+  callId: string
+  queue: string | null
+  number: string
+  /** The contact's key (E.164) when the caller was a known contact. */
+  contact: string | null
+  /** The code chosen (during the call or after it), or null. */
+  disposition: string | null
+  /** The queue has codes and none is chosen yet: the agent is not ready before one is. */
+  owes: boolean
+}
+
 /**
  * The engine's state and the few primitives every part of it uses. The parts (admission,
  * queueing, ringing, callbacks, teardown, recovery) are functions over it; Engine is the
@@ -58,7 +71,9 @@ export class EngineCore {
   readonly ringAgent: (session: CallSession, agentId: string) => void
   readonly stats: LiveStats
   /** Agents in wrap-up: when it ends, and the call and queue it follows. */
-  readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number; callId?: string | null; queue?: string | null}>()
+  readonly wrapUpTimers = new Map<string, {timer: TimerHandle; endsAt: number; callId?: string | null; queue?: string | null; held?: boolean}>()
+  /** Each agent's last call, for its notes and its disposition in wrap-up (desk-work.ts). */
+  readonly lastCalls = new Map<string, LastCall>()
   readonly handleTimes = new Map<string, HandleTimes>()
   readonly memory = new CallerMemory()
   /** Voicemail recordings in progress: recording name → call. */

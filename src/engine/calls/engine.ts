@@ -20,6 +20,7 @@ import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
 import {finishAttempt} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
 import {endWrapUp, startWrapUpTimer} from './wrap-up.js'
+import {mustNotOweDisposition} from './desk-work.js'
 import {PhonePresence, type PhoneContact} from './phone-presence.js'
 import {outboundCheck} from './outbound-check.js'
 import {dialString} from './caller-id.js'
@@ -311,6 +312,7 @@ export class Engine {
     if (a.activity !== 'wrap-up') {
       throw new UserError(`Agent "${agentId}" is not in wrap-up (it is ${this.core.acd.agentState(a)})`, {suggestion: 'Only an agent in after-call work can be made ready.', exitCode: 1, code: 'not_in_wrapup'})
     }
+    mustNotOweDisposition(this.core, agentId)
     endWrapUp(this.core, agentId, 'agent')
     return this.core.acd.agentView(a)
   }

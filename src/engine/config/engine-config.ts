@@ -11,6 +11,7 @@ import type {GuardSettings} from '../sip/sip-guard.js'
 import {sipSettings, validateSipSettings, type RawSip} from './sip-config.js'
 import {resolveBoxes, validateBoxes, type BoxConfig, type RawBox} from './boxes-config.js'
 import {deskSettings, validateDeskSettings, type DeskSettings, type RawDesk} from './desk-config.js'
+import {ticketsSettings, validateTicketsSettings, type RawTickets, type TicketsSettings} from './tickets-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -40,10 +41,12 @@ export interface EngineConfig {
   queueLog: string | null
   /** What agents' desks offer: pause reasons, disposition codes, CRM link, quick replies. */
   desk: DeskSettings
+  /** Tickets: due time per priority, and the webhook told of every change (tickets-config.ts). */
+  tickets: TicketsSettings
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk'] as const
+const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk', 'tickets'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
@@ -65,6 +68,7 @@ interface RawConfig {
   crm?: {lookupUrl?: string | null; timeoutMs?: number; vipTiers?: string[]}
   queueLog?: string | null
   desk?: RawDesk
+  tickets?: RawTickets
 }
 
 /**
@@ -135,6 +139,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     // CALLCTL_QUEUE_LOG="" switches a configured queue_log off for one run.
     queueLog: (env.CALLCTL_QUEUE_LOG ?? raw.queueLog) || null,
     desk: deskSettings(raw.desk, env),
+    tickets: ticketsSettings(raw.tickets, paths, env),
     paths,
   }
 }
@@ -191,6 +196,7 @@ function validate(d: LocatedDoc): RawConfig {
   validateSipSettings(d, r, checkKeys)
   validateBoxes(d, r, checkKeys)
   validateDeskSettings(d, r, checkKeys)
+  validateTicketsSettings(d, r, checkKeys)
   return r as RawConfig
 }
 

@@ -60,7 +60,7 @@ export const EVENT_TYPES = [
   'agent.paused', // {reason}
   'agent.unpaused',
   'agent.wrapup_started', // {seconds}
-  'agent.wrapup_ended', // {how: timer|agent}
+  'agent.wrapup_ended', // {how: timer|agent|disposition} (disposition: the code owed was chosen after the wrap-up time had run out)
   'agent.wrapup_extended', // {seconds}
   'agent.unreachable', // the agent's phone is not registered or does not answer qualify pings {phone, reason, contact?}
   'agent.reachable', // the phone is back {phone, unreachableMs}

@@ -1,0 +1,127 @@
+import {normaliseNumber} from '../contacts/phone-number.js'
+import type {DispositionCode} from '../model.js'
+import {UserError} from '../util/errors.js'
+import {newId} from '../util/ids.js'
+import type {CallSession} from './call-session.js'
+import type {EngineCore, LastCall} from './core.js'
+import {endWrapUp, owesDisposition} from './wrap-up.js'
+
+// What an agent writes about a call from its desk: notes, saved as typed, and the
+// disposition (the call's outcome code). Both are events of the call carrying its
+// customer (contact and number), so they belong to the call and to the customer.
+
+/** A note is kept whole up to this many characters (a long one is refused, not cut). */
+export const NOTE_MAX = 4000
+
+/** The call a note or a disposition is about, as the agent sees it: live, or its last call (in wrap-up). */
+export interface DeskCall {
+  callId: string
+  queue: string | null
+  agent: string | null
+  number: string
+  contact: string | null
+  live: CallSession | null
+  last: LastCall | null
+}
+
+/** A live call of the engine, or the last call of the agent who took it; undefined for anything else. */
+export function deskCall(core: EngineCore, callId: string): DeskCall | undefined {
+  const s = core.sessions.get(callId)
+  if (s) {
+    const number = s.isCallback ? s.callbackNumber! : s.direction === 'outbound' ? (s.outboundNumber ?? '') : s.caller.number
+    const contact = s.contact ? normaliseNumber(number, core.opts.outbound?.defaultCountry ?? 'CN') : null
+    return {callId, queue: s.queue, agent: s.agentId, number, contact, live: s, last: null}
+  }
+  for (const [agent, last] of core.lastCalls) {
+    if (last.callId === callId) return {callId, queue: last.queue, agent, number: last.number, contact: last.contact, live: null, last}
+  }
+  return undefined
+}
+
+/** Whether this call is the agent's own to write about: the live call it is on, or its last call. */
+export function isAgentsDeskCall(call: DeskCall, agent: string): boolean {
+  if (call.live) return call.live.agentId === agent
+  return call.agent === agent
+}
+
+/**
+ * Saves a note: a new one (note absent: its id is returned) or a new text for one of the
+ * call's notes. The latest text per (call, note) wins; an empty text empties the note.
+ */
+export function saveNote(core: EngineCore, call: DeskCall, o: {note?: string; text: string; by: string}): {note: string} {
+  if (o.text.length > NOTE_MAX) throw new UserError(`The note is ${o.text.length} characters long (at most ${NOTE_MAX})`, {suggestion: 'Split it into several notes.', exitCode: 2, code: 'note_too_long'})
+  if (o.note === undefined && o.text.trim() === '') throw new UserError('The note is empty', {suggestion: 'Type the note text.', exitCode: 2, code: 'empty_note'})
+  const note = o.note ?? newId('note')
+  core.events.append({
+    type: 'call.note',
+    callId: call.callId,
+    queue: call.queue,
+    agent: call.agent,
+    data: {note, text: o.text, ...customer(call), by: o.by},
+  })
+  return {note}
+}
+
+/** The codes of the call's queue (empty: the queue asks for none). */
+export function dispositionCodes(core: EngineCore, queue: string | null): DispositionCode[] {
+  return queue ? (core.acd.queues.get(queue)?.dispositions ?? []) : []
+}
+
+const FREE_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/
+
+/**
+ * Chooses the call's disposition (a later choice replaces an earlier one). A queue with
+ * codes takes only its codes; a call of a queue without codes (or of no queue: outbound)
+ * takes any short code. Choosing the code an agent owes makes it ready at once when its
+ * wrap-up time has run out (held, wrap-up.ts).
+ */
+export function chooseDisposition(core: EngineCore, call: DeskCall, code: string, by: string): {callId: string; code: string; label: string; ready: boolean} {
+  const codes = dispositionCodes(core, call.queue)
+  let label = code
+  if (codes.length > 0) {
+    const found = codes.find((c) => c.code === code)
+    if (!found) {
+      throw new UserError(`"${code.slice(0, 32)}" is not a disposition code of queue ${call.queue}`, {
+        suggestion: `Codes: ${codes.map((c) => `${c.code} (${c.label}, key ${c.key})`).join(', ')}`,
+        exitCode: 2,
+        code: 'unknown_disposition',
+      })
+    }
+    label = found.label
+  } else if (!FREE_CODE.test(code)) {
+    throw new UserError(`Invalid disposition code "${code.slice(0, 32)}"`, {suggestion: 'Use 1-32 ASCII letters, digits, _ . - (e.g. resolved).', exitCode: 2, code: 'unknown_disposition'})
+  }
+  core.events.append({
+    type: 'call.disposition',
+    callId: call.callId,
+    queue: call.queue,
+    agent: call.agent,
+    data: {code, label, ...customer(call), by},
+  })
+  if (call.live) call.live.disposition = code
+  let ready = false
+  if (call.last) {
+    call.last.disposition = code
+    const owed = call.last.owes
+    call.last.owes = false
+    const held = call.agent !== null && core.wrapUpTimers.get(call.agent)?.held === true
+    if (owed && held) ready = endWrapUp(core, call.agent!, 'disposition')
+  }
+  return {callId: call.callId, code, label, ready}
+}
+
+/** Refuses agent.ready while the agent owes a disposition: one line naming the call and the codes. */
+export function mustNotOweDisposition(core: EngineCore, agentId: string): void {
+  if (!owesDisposition(core, agentId)) return
+  const last = core.lastCalls.get(agentId)!
+  const codes = dispositionCodes(core, last.queue)
+  throw new UserError(`Agent "${agentId}" must choose a disposition for call ${last.callId} before being ready`, {
+    suggestion: `Choose one of queue ${last.queue}'s codes (call.disposition): ${codes.map((c) => `${c.key} ${c.code}`).join(', ')}`,
+    exitCode: 1,
+    code: 'disposition_required',
+  })
+}
+
+function customer(call: DeskCall): {contact?: string; number?: string} {
+  return {...(call.contact ? {contact: call.contact} : {}), ...(call.number ? {number: call.number} : {})}
+}
