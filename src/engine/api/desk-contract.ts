@@ -11,13 +11,9 @@ const text = (maxLength: number, description: string) => Type.String({minLength:
 const by = Type.Optional(text(64, 'who asks, for the audit trail'))
 const nullable = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()])
 
-const dispositionCode = Type.Object({code: Type.String(), label: Type.String(), key: Type.String({description: 'the key that picks it in wrap-up'})})
-
 export const deskSettingsView = Type.Object(
   {
     pauseReasons: Type.Array(Type.String()),
-    dispositions: Type.Array(dispositionCode, {description: 'codes of calls whose queue has no list of its own'}),
-    byQueue: Type.Record(Type.String(), Type.Array(dispositionCode), {description: 'queue → its codes'}),
     crmLink: nullable(Type.String({description: 'URL template: {number}, {contact}, {call}'})),
     quickReplies: Type.Array(Type.String()),
     historyDays: Type.Integer(),
@@ -65,7 +61,7 @@ export const DESK_METHODS = {
     result: agentListing,
   },
   'desk.settings': {
-    summary: "What agents' desks offer: pause reasons, disposition codes per queue, the CRM link, quick replies (engine config, desk:)",
+    summary: "What agents' desks offer: pause reasons, the CRM link, quick replies (engine config, desk:); disposition codes are the queues' own",
     params: params({}),
     result: deskSettingsView,
   },
@@ -79,6 +75,7 @@ export const DESK_METHODS = {
     result: Type.Object({
       number: Type.String({description: 'the customer number, E.164 when it is a phone number'}),
       contact: nullable(contactCardView),
+      callTags: Type.Array(Type.String(), {description: "the live call's tags (its IVR's queue step), when asked by call"}),
       interactions: Type.Array(interactionView),
     }),
   },

@@ -29,10 +29,12 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
     'desk.settings': () => settings,
     'contact.history': async (p) => {
       let number = p.number
+      let callTags: string[] = []
       if (p.call !== undefined) {
         const s = engine.core.sessions.get(p.call)
         if (!s) throw new ApiError('unknown_call', `No live call ${JSON.stringify(p.call)}`, 'List live calls with: callctl calls')
         number = s.direction === 'outbound' ? (s.outboundNumber ?? s.caller.number) : s.caller.number
+        callTags = [...s.tags]
       }
       if (number === undefined) throw new ApiError('bad_request', 'call or number: required', 'Give the live call whose caller it is, or a number.')
       const e164 = normaliseNumber(number, country)
@@ -60,7 +62,7 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
             tags: (found.extra.tags ?? '').split(/[,;]/).map((t) => t.trim()).filter(Boolean),
           }
         : null
-      return {number: e164 ?? number, contact, interactions}
+      return {number: e164 ?? number, contact, callTags, interactions}
     },
     'call.dtmf': (p) => engine.control.dtmf(p.call, p.digits),
     'kb.search': async (p) => ({hits: await repositoriesOf(store()).kb.search(p.query, {limit: checkLimit(p.limit ?? 5), ...(p.tag ? {tag: p.tag} : {})})}),
