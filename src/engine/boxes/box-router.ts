@@ -267,6 +267,24 @@ export class BoxRouter implements AriPort {
       const owner = this.owner.get(id)
       if (owner && owner.up) void owner.port.hangup(id).catch(() => undefined)
     }
+    for (const other of this.boxes) if (other !== box && other.up) void this.dropRelays(other, box).catch(() => undefined)
+  }
+
+  /**
+   * The other way round: rings the lost box sent to a phone on `on` (its callers' calls,
+   * answered by agents here) are relayed by `on` outside the app, and with nobody left to
+   * say BYE the phone stayed busy on them (device state in use: its agent not offered a
+   * call) until the phone or a timer gave up. Hung up here, found by the address they came
+   * from. Not an RTP timeout on the trunk: a held call's agent leg hears no RTP either.
+   */
+  private async dropRelays(on: BoxState, lost: BoxState): Promise<void> {
+    if (!lost.sip) return
+    const from = `${lost.sip.host}:${lost.sip.port}`
+    for (const ch of await on.port.listChannels()) {
+      if (!ch.name.startsWith('PJSIP/interbox-') || this.owner.has(ch.id)) continue
+      const addr = await on.port.getChannelVar(ch.id, 'CHANNEL(pjsip,remote_addr)').catch(() => '')
+      if (addr === from) await on.port.hangup(ch.id).catch(() => undefined)
+    }
   }
 
   // ---- routing -----------------------------------------------------------------
