@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {EngineClient} from '../../src/engine/api/client.js'
-import {engineHandlers} from '../../src/engine/api/handlers.js'
+import {engineHandlers, engineOwnership} from '../../src/engine/api/handlers.js'
 import {ApiServer} from '../../src/engine/api/server.js'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,6 +16,7 @@ import type {QueueSettings} from '../../src/engine/model.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint, type SimAgentSpec, type SimCallerSpec} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
+import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger, type Logger} from '../../src/engine/util/log.js'
 
@@ -115,7 +116,18 @@ export async function startTestEngine(opts: {
   if (opts.api) {
     const token = randomBytes(16).toString('hex')
     // Results checked against the contract as well: a handler drifting from it fails the test.
-    server = new ApiServer({host: '127.0.0.1', port: 0, token, handlers: engineHandlers(engine, {app, version: 'test'}), log, checkResults: true})
+    // Users' tokens, the access policy's view of calls and the auth.* events, as run.ts wires them.
+    server = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      token,
+      handlers: engineHandlers(engine, {app, version: 'test'}),
+      log,
+      checkResults: true,
+      users: repositoriesOf(store).users,
+      ownership: engineOwnership(engine),
+      audit: (e) => engine.events.append(e),
+    })
     const {url} = await server.listen()
     api = {url, token, client: () => EngineClient.connect(url, token)}
   }

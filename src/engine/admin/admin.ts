@@ -205,24 +205,25 @@ export async function loginAgent(store: Store, id: string, queues: string[] = []
   return mustListing(store, id)
 }
 
-export async function logoutAgent(store: Store, id: string, typedQueue?: string): Promise<AgentListing> {
+/** `by`: the user who asked, for the audit trail (an API request's authenticated user). */
+export async function logoutAgent(store: Store, id: string, typedQueue?: string, by?: string): Promise<AgentListing> {
   const agent = await mustAgent(store, id)
   if (typedQueue) {
     const queue = Object.keys(agent.queues).find((q) => nameKey(q) === nameKey(typedQueue)) ?? typedQueue
     if (!Object.hasOwn(agent.queues, queue)) {
       throw new UserError(`Agent "${id}" is not a member of queue "${queue}". Its queues: ${Object.keys(agent.queues).join(', ') || '(none)'}`, {exitCode: 1})
     }
-    await store.removeMembership(id, queue, ev('agent.member_removed', {agent: id, queue}))
+    await store.removeMembership(id, queue, ev('agent.member_removed', {agent: id, queue, ...(by ? {data: {by}} : {})}))
     return mustListing(store, id)
   }
   const p = await currentPresence(store, id)
   if (p && p.status !== 'offline') {
-    await store.setPresence({agent: id, status: 'offline', reason: null, since: Date.now()}, ev('agent.logout', {agent: id}))
+    await store.setPresence({agent: id, status: 'offline', reason: null, since: Date.now()}, ev('agent.logout', {agent: id, ...(by ? {data: {by}} : {})}))
   }
   return mustListing(store, id)
 }
 
-export async function pauseAgent(store: Store, id: string, typedReason: string): Promise<AgentListing> {
+export async function pauseAgent(store: Store, id: string, typedReason: string, by?: string): Promise<AgentListing> {
   await mustAgent(store, id)
   const p = await currentPresence(store, id)
   if (!p || p.status === 'offline') {
@@ -230,16 +231,16 @@ export async function pauseAgent(store: Store, id: string, typedReason: string):
   }
   const reason = checkPauseReason(typedReason)
   if (p.status !== 'paused' || p.reason !== reason) {
-    await store.setPresence({agent: id, status: 'paused', reason, since: Date.now()}, ev('agent.paused', {agent: id, data: {reason}}))
+    await store.setPresence({agent: id, status: 'paused', reason, since: Date.now()}, ev('agent.paused', {agent: id, data: {reason, ...(by ? {by} : {})}}))
   }
   return mustListing(store, id)
 }
 
-export async function unpauseAgent(store: Store, id: string): Promise<AgentListing> {
+export async function unpauseAgent(store: Store, id: string, by?: string): Promise<AgentListing> {
   await mustAgent(store, id)
   const p = await currentPresence(store, id)
   if (p?.status === 'paused') {
-    await store.setPresence({agent: id, status: 'available', reason: null, since: Date.now()}, ev('agent.unpaused', {agent: id}))
+    await store.setPresence({agent: id, status: 'available', reason: null, since: Date.now()}, ev('agent.unpaused', {agent: id, ...(by ? {data: {by}} : {})}))
   }
   return mustListing(store, id)
 }

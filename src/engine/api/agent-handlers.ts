@@ -10,15 +10,16 @@ import type {Handlers} from './server.js'
  */
 export function agentHandlers(engine: Engine, store: Store = engine.core.store): Pick<Handlers, 'agent.pause' | 'agent.unpause' | 'agent.logout'> {
   return {
-    'agent.pause': async (p) => pauseAgent(store, p.agent, p.reason ?? 'break'),
-    'agent.unpause': async (p) => unpauseAgent(store, p.agent),
+    // p.by is the authenticated user (the server sets it): the audit trail names who paused.
+    'agent.pause': async (p) => pauseAgent(store, p.agent, p.reason ?? 'break', p.by),
+    'agent.unpause': async (p) => unpauseAgent(store, p.agent, p.by),
     // Not left to the 250 ms sync: an agent was rung 159 ms after `agent logout` said
     // "logged out". The engine stops offering calls first, the store records it, and the
     // answer waits until no ring of the agent's is left.
     'agent.logout': async (p) => {
-      if (p.queue) return logoutAgent(store, p.agent, p.queue)
+      if (p.queue) return logoutAgent(store, p.agent, p.queue, p.by)
       const settled = engine.logoutNow(p.agent)
-      const listing = await logoutAgent(store, p.agent)
+      const listing = await logoutAgent(store, p.agent, undefined, p.by)
       await settled
       return listing
     },

@@ -43,13 +43,24 @@ export async function connectToEngine(paths: Paths, fallback: {host: string; por
       // unreadable: use the configured address
     }
   }
+  return EngineClient.connect(url, apiToken(paths))
+}
+
+/**
+ * The token a client sends: CALLCTL_TOKEN when set (a user's token: callctl user token
+ * NAME), else the admin token file the engine wrote in this CALLCTL_HOME (0600, for the
+ * engine's host).
+ */
+export function apiToken(paths: Paths, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.CALLCTL_TOKEN?.trim()
+  if (fromEnv) return fromEnv
   if (!existsSync(paths.apiTokenFile)) {
-    throw new UserError(`No API token at ${paths.apiTokenFile}: the engine has not been started from this CALLCTL_HOME`, {
-      suggestion: 'Start it with: callctl engine start',
+    throw new UserError(`No API token: CALLCTL_TOKEN is not set and there is no ${paths.apiTokenFile} (the engine has not been started from this CALLCTL_HOME)`, {
+      suggestion: 'Set CALLCTL_TOKEN to your token (an admin gives one with: callctl user token NAME), or start the engine here: callctl engine start',
       code: 'engine_unreachable',
     })
   }
-  return EngineClient.connect(url, readFileSync(paths.apiTokenFile, 'utf8').trim())
+  return readFileSync(paths.apiTokenFile, 'utf8').trim()
 }
 
 /** Runs fn with a connection to the running engine and closes it afterwards. */

@@ -15,7 +15,7 @@ type ControlMethod =
   | 'supervise.stop'
   | 'supervise.list'
 
-/** Call control and supervision methods. `by` is who the client says it is (audit trail). */
+/** Call control and supervision methods. `by` is the authenticated user: the server sets it over whatever the client sent (audit trail). */
 export function controlHandlers(engine: Engine): Pick<Handlers, ControlMethod> {
   const c = engine.control
   const by = (p: {by?: string}) => p.by ?? 'api'

@@ -56,9 +56,9 @@ export const EVENT_TYPES = [
   'agent.member_added', // {penalty}
   'agent.member_removed',
   'agent.login',
-  'agent.logout',
-  'agent.paused', // {reason}
-  'agent.unpaused',
+  'agent.logout', // {by?} (by: the API user who logged it out)
+  'agent.paused', // {reason, by?}
+  'agent.unpaused', // {by?}
   'agent.wrapup_started', // {seconds}
   'agent.wrapup_ended', // {how: timer|agent|disposition} (disposition: the code owed was chosen after the wrap-up time had run out)
   'agent.wrapup_extended', // {seconds}
@@ -77,14 +77,14 @@ export const EVENT_TYPES = [
   'sip.blocked', // an address refused for a while after repeated failures {address, failures, untilTs}
   'sip.unblocked', // {address, by: expiry|admin}
   'call.outbound_refused', // a number not allowed by the outbound patterns {number, by, rule}
-  // users and access (the audit trail's "by" is the authenticated user)
+  // users and access (the audit trail's "by" is the authenticated user); user.* data always carries {user} (the user's name)
   'user.added', // {role, agent?, by}
   'user.updated', // {changes: {field: {from, to}}, by}
   'user.removed', // {by}
   'user.token_issued', // a new token replaced the old one, which stops working at once {by}
   'user.token_revoked', // {by}
-  'auth.failed', // a request with a missing or unknown token {address, reason}
-  'auth.refused', // an authenticated user asked for what its role does not allow {user, role, method, reason}
+  'auth.failed', // a request with a missing or unknown token {address, reason: missing|unknown|revoked, method, user? (of a revoked token), notRecorded? (failures not written since the last)}
+  'auth.refused', // an authenticated user asked for what its role does not allow {user, role, method, reason, notRecorded?}
   // the agent's desk: notes and dispositions belong to the call and the contact
   'call.note', // a note saved as typed; the latest per (call, note) wins {note, text, contact?, number?, by}
   'call.disposition', // the outcome code chosen in wrap-up {code, label, contact?, number?, by}
@@ -95,6 +95,20 @@ export const EVENT_TYPES = [
   'ticket.assigned', // {ticket, from, to, by}; from and to are {agent}|{queue}|null
   'ticket.commented', // {ticket, comment, text, by}
   'ticket.call_linked', // {ticket, by}; the call is the event's callId
+  // chats (online service); the conversation id is the event's callId, its queue and agent the columns
+  'chat.started', // a customer wrote first (or opened the widget) {channel, customer, name?, number?, flow?}
+  'chat.message', // one transcript line {from: customer|bot|agent|system, kind: text|image|buttons|closed|rating-request|system, seq, text?, image?: {url, mime, bytes?}, buttons?: [{key, label}], payload?, agentName?, channelMessageId?, by?}
+  'chat.flow_step', // the conversation flow entered a node {flow, node, kind}
+  'chat.kb_answered', // the flow answered from the knowledge base {entry, score, question}
+  'chat.kb_feedback', // "was this helpful?" {entry, helpful}
+  'chat.queued', // handed to a queue {priority, skills?, position, reason: flow|transfer|re-route|restart}
+  'chat.offered', // offered to an agent (its slot reserved until accepted or expired) {channel, autoAccept, timeoutMs}
+  'chat.offer_expired', // the agent did not accept in time: back to its place in line, the agent skipped for it a while {afterMs}
+  'chat.accepted', // the agent took the conversation {waitMs (queued to accepted), how: agent|auto}
+  'chat.transferred', // to an agent or a queue, the transcript going along {from (agent), to: {agent}|{queue}, by}
+  'chat.closed', // the last event of a conversation {reason: customer|agent|silence|off-hours|bot|abandoned|system, by?, durationMs}
+  'chat.rated', // the customer's satisfaction rating after the close {score: 1-5}
+  'chat.note', // a supervisor's private note to the agent, never shown to the customer {text, by}
   // queues
   'queue.added',
   'queue.updated',
