@@ -1,4 +1,5 @@
 import {DEFAULT_QUEUE_SETTINGS, type QueueSettings} from '../../src/engine/model.js'
+import {DEFAULT_FCR_WINDOW_MS} from '../../src/engine/reports/metrics.js'
 import type {Interval} from '../../src/engine/reports/interval.js'
 import {parseInterval} from '../../src/engine/reports/interval.js'
 import {reportPeriod} from '../../src/engine/reports/period.js'
@@ -33,7 +34,7 @@ export async function storeWith(queues: Record<string, Partial<QueueSettings>>, 
 
 export function contextFor(
   store: SqliteStore,
-  o: {from: string; to: string; tz?: string; interval?: string; queue?: string; agent?: string; targetSl?: number; targetSeconds?: number; now?: number},
+  o: {from: string; to: string; tz?: string; interval?: string; queue?: string; agent?: string; targetSl?: number; targetSeconds?: number; now?: number; fcrWindowMs?: number},
 ): ReportContext {
   const interval: Interval | null = o.interval ? parseInterval(o.interval) : null
   return loadContext(store.db, {
@@ -42,6 +43,7 @@ export function contextFor(
     queue: o.queue ?? null,
     agent: o.agent ?? null,
     staffing: {targetSl: o.targetSl ?? 0.8, targetSeconds: o.targetSeconds ?? null},
+    fcrWindowMs: o.fcrWindowMs ?? DEFAULT_FCR_WINDOW_MS,
     now: o.now ?? Date.UTC(2026, 10, 25),
   })
 }

@@ -54,6 +54,12 @@ describe('report queues', () => {
       callbacks_completed: 0,
       overflowed_out: 0,
       overflowed_in: 0,
+      // FCR: c1 is sales' only contact (answered, inbound); made on 11-25, its 7-day window is still open.
+      fcr_contacts: 0,
+      fcr_resolved: 0,
+      fcr_rate: null,
+      fcr_pending: 1,
+      fcr_anonymous: 0,
     })
     // support: c4 answered after 25 s (≤ 30), c5 left on timeout (not an abandon, an exit). SL answered = 1/1.
     expect(rows.find((r) => r.queue === 'support')).toMatchObject({offered: 2, answered: 1, abandoned: 0, exited: 1, answer_rate: 0.5, abandon_rate: 0, sl_30s_answered: 1, sl_20s_default: null, asa_s: 25, longest_wait_s: 25, aht_s: 65, talk_s: 60, wrap_up_s: 5})
@@ -117,6 +123,12 @@ describe('report agents', () => {
       occupancy: 0.0361,
       surveys: 1,
       avg_survey_score: 4,
+      // FCR: a1's contact c1, its window still open when the report is made.
+      fcr_contacts: 0,
+      fcr_resolved: 0,
+      fcr_rate: null,
+      fcr_pending: 1,
+      fcr_anonymous: 0,
     })
     // a2: lunch 600 s; busy = 60 talk + 5 wrap-up; idle 3600 - 600 - 65; occupancy 65 / 3000; missed c1's ring.
     expect(rows[1]).toMatchObject({agent_name: '=2+3', logged_in_s: 3600, paused_s: 600, paused_lunch_s: 600, idle_s: 2935, talk_s: 60, wrap_up_s: 5, handled: 1, missed_rings: 1, occupancy: 0.0217, surveys: 0, avg_survey_score: null})

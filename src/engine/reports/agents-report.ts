@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3'
 import {presenceAt, tallyByInterval} from './interval-tally.js'
 import {emptyTally, occupancy} from './metrics.js'
-import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
+import {FCR_COLUMNS, fcrCells} from './queues-report.js'
+import {reopensUntil} from './reopens.js'
+import {buckets, fcrMeta, fcrSpan, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 import {roundHalfUp} from './rounding.js'
+import {visitRows} from './visit-rows.js'
+import {fcrByInterval} from './visit-tally.js'
 
 /**
  * Per agent and interval: time logged in, paused (in total and per reason), idle, talking,
@@ -36,6 +40,7 @@ export function agentsReport(ctx: ReportContext): TableReport {
       'occupancy',
       'surveys',
       'avg_survey_score',
+      ...FCR_COLUMNS,
     ],
     meta: {
       ...periodMeta(ctx),
@@ -47,6 +52,7 @@ export function agentsReport(ctx: ReportContext): TableReport {
         talk_s: 'connected time without hold; counted in the interval the call ended',
         intervals: 'logged-in, paused and wrap-up time is split where intervals meet',
         handled: 'calls the agent finished, outbound included; answered: queue calls connected to the agent',
+        ...fcrMeta(ctx),
       },
     },
     rows: rows(ctx, reasons),
@@ -56,8 +62,13 @@ export function agentsReport(ctx: ReportContext): TableReport {
 function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
   const sl = slBook(ctx)
   const z = ctx.period.zone
+  const span = fcrSpan(ctx)
+  const fcr = fcrByInterval(visitRows(ctx.db, span), reopensUntil(ctx.db, span.to + span.windowMs), buckets(ctx), {...span, now: ctx.now})
+  let i = 0
   for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
-    const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys()])
+    const f = fcr[i++]!.agents
+    // An agent whose contact started in an interval it has nothing else in is listed there too.
+    const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys(), ...f.keys()])
     for (const a of [...ids].sort()) {
       if (ctx.agent !== null && a !== ctx.agent) continue
       const t = tally.agents.get(a) ?? emptyTally()
@@ -85,6 +96,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         share(occupancy(busy, logged, paused)),
         times?.surveys ?? 0,
         times && times.surveys > 0 ? roundHalfUp(times.surveyTotal / times.surveys, 2) : null,
+        ...fcrCells(f.get(a)),
       ]
     }
   }

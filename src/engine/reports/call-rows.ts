@@ -9,6 +9,8 @@ import {recordingFiles} from '../store/migrations.js'
 import {PgStore} from '../store/pg/pg-store.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import {PgCallRowsProjector} from './pg-call-rows.js'
+import {PgVisitsProjector} from './pg-queue-visits.js'
+import {VisitsProjector} from './visit-rows.js'
 
 // The call summary: one row per ended call in call_rows, in the form `report calls` writes
 // it (times in epoch ms until a zone formats them). Folding a call from its events costs
@@ -250,8 +252,25 @@ interface Projector {
 }
 
 function projectorFor(target: SummaryTarget): Projector {
-  if (target instanceof PgStore) return new PgCallRowsProjector(target)
-  return new CallRowsProjector(target instanceof SqliteStore ? target.db : target)
+  // The queue-visit summary (`report queues`) is kept with it, in the same rounds.
+  if (target instanceof PgStore) return both(new PgCallRowsProjector(target), new PgVisitsProjector(target))
+  const db = target instanceof SqliteStore ? target.db : target
+  return both(new CallRowsProjector(db), new VisitsProjector(db))
+}
+
+/** Two projectors advanced together: the first's figures are reported, both must reach the end. */
+function both(calls: Projector, visits: Projector): Projector {
+  return {
+    async advance(maxEvents) {
+      const r = await calls.advance(maxEvents)
+      const v = await visits.advance(maxEvents)
+      return {...r, atEnd: r.atEnd && v.atEnd}
+    },
+    async reset() {
+      await calls.reset()
+      await visits.reset()
+    },
+  }
 }
 
 export interface SummarizeResult {
@@ -267,6 +286,7 @@ export interface SummarizeResult {
 export function summarizeCalls(db: Database.Database): SummarizeResult {
   const t0 = performance.now()
   const r = new CallRowsProjector(db).catchUp()
+  new VisitsProjector(db).catchUp()
   const calls = (db.prepare('SELECT COUNT(*) AS n FROM call_rows').get() as {n: number}).n
   return {written: r.written, calls, checkpoint: r.checkpoint, seconds: (performance.now() - t0) / 1000}
 }
@@ -276,6 +296,7 @@ export async function summarizeStore(store: SqliteStore | PgStore): Promise<Summ
   if (store instanceof SqliteStore) return summarizeCalls(store.db)
   const t0 = performance.now()
   const r = await new PgCallRowsProjector(store).catchUp()
+  await new PgVisitsProjector(store).catchUp()
   const {rows} = await store.pool.query<{n: number}>('SELECT count(*)::int AS n FROM call_rows')
   return {written: r.written, calls: rows[0]!.n, checkpoint: r.checkpoint, seconds: (performance.now() - t0) / 1000}
 }

@@ -203,3 +203,85 @@ export function agentsNeeded(callsPerHour: number, ahtSeconds: number, targetSl:
   while (erlangServiceLevel(n, callsPerHour, ahtSeconds, targetSeconds) < targetSl && n < 100_000) n++
   return n
 }
+
+// ---- first-contact resolution (FCR) -------------------------------------------
+
+/**
+ * First-contact resolution (PRODUCT.md, "Metric definitions"):
+ *
+ *   FCR = contacts resolved on first contact / contacts judged
+ *
+ * - A contact is an inbound call an agent answered. A transferred call is one contact (one
+ *   call id, however many agents had it); it counts for the last queue it entered and the
+ *   last agent who answered it, as `report calls` shows them, in the interval it started.
+ * - The customer is the contact id the call names (its disposition's `contact`), else its
+ *   number as received (spaces, dashes, dots and brackets dropped).
+ * - It is resolved on first contact when the same customer does not contact again within
+ *   the window after it started (default 7 days, `--fcr-window`): no inbound call of theirs,
+ *   answered or not, starts in (start, start + window], and no ticket of theirs is reopened
+ *   (ticket.status_changed from solved or closed to open or pending) in that time.
+ * - Left out of the denominator, and counted apart:
+ *   - pending: contacts not followed so far whose window has not ended when the report is
+ *     made (`now`): they may still be. (One already followed is judged: repeated.) A report
+ *     reads the log past its period's end for this, up to the window;
+ *   - anonymous callers (no contact id, and a number that is empty, withheld or not a
+ *     number): nobody can tell their next call from anyone else's. Their calls are not
+ *     repeats of anyone's either.
+ * - Calls we placed (outbound, callbacks dialled out) are neither contacts nor repeats.
+ */
+export const DEFAULT_FCR_WINDOW_MS = 7 * 86_400_000
+
+/** Numbers a trunk sends for a withheld caller id. */
+const WITHHELD = /^(anonymous|unknown|restricted|private|unavailable|withheld)$/i
+
+/**
+ * The customer a contact belongs to: its contact id (a contact's key is its E.164 number),
+ * else its number as received, separators dropped; '' when anonymous. Both are numbers, so a
+ * contact's calls meet its calls that named no contact when the trunk sent E.164.
+ */
+export function customerKey(contact: string | null | undefined, number: string | null | undefined): string {
+  const n = String(contact || number || '').trim()
+  if (n === '' || WITHHELD.test(n)) return ''
+  const digits = n.replace(/[\s\-().]/g, '')
+  return /^\+?\d+$/.test(digits) ? digits : ''
+}
+
+export interface FcrCounts {
+  /** Contacts judged: resolved + repeated. */
+  contacts: number
+  resolved: number
+  /** Window still open at the report's making: in no ratio. */
+  pending: number
+  /** Answered calls from anonymous callers: in no ratio. */
+  anonymous: number
+}
+
+export function emptyFcr(): FcrCounts {
+  return {contacts: 0, resolved: 0, pending: 0, anonymous: 0}
+}
+
+/** FCR = resolved / contacts judged (pending and anonymous ones left out); null with none judged. */
+export function fcrRate(c: FcrCounts): number | null {
+  return ratio(c.resolved, c.contacts)
+}
+
+export type FcrVerdict = 'resolved' | 'repeated' | 'pending' | 'anonymous'
+
+/**
+ * One contact judged: `next` is the customer's first inbound call or ticket reopen after the
+ * contact's start (null: none known). Grouping contacts by customer is fcr.ts's.
+ */
+export function fcrVerdict(at: number, next: number | null, o: {windowMs: number; now: number}): FcrVerdict {
+  if (next !== null && next <= at + o.windowMs) return 'repeated'
+  return at + o.windowMs > o.now ? 'pending' : 'resolved'
+}
+
+/** Adds one judged contact to its counts. */
+export function countFcr(f: FcrCounts, verdict: 'resolved' | 'repeated' | 'pending' | 'anonymous'): void {
+  if (verdict === 'pending') f.pending++
+  else if (verdict === 'anonymous') f.anonymous++
+  else {
+    f.contacts++
+    if (verdict === 'resolved') f.resolved++
+  }
+}

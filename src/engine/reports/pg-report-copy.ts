@@ -7,7 +7,11 @@ import type {StoredEvent, EventType} from '../store/events.js'
 import {CallScan} from './call-scan.js'
 import {CLOCK_SKEW_MS} from './event-scan.js'
 import {PHONE_STATE, PRESENCE} from './interval-tally.js'
+import {DEFAULT_FCR_WINDOW_MS} from './metrics.js'
+import {VISIT_TYPES} from './queue-visits.js'
+import {REOPEN_TYPES} from './reopens.js'
 import type {ReportInputs} from './report-inputs.js'
+import {VISIT_COLUMN_KINDS, VISITS, VISITS_SPAN} from './visit-rows.js'
 
 // A report on a PostgreSQL store runs the SQLite report code, unchanged, on a local SQLite
 // database holding what that report reads, copied from PostgreSQL first. Why not report
@@ -65,6 +69,8 @@ export interface ReportCopyJob {
   from: number
   to: number
   inputs: ReportInputs
+  /** First-contact resolution's window (a report with `visits` reads this far past its period); default 7 days. */
+  windowMs?: number
   /** Leave the summarized calls out of the copy: the caller streams them (pgSummarizedCsv). */
   streamSummary?: boolean
 }
@@ -146,6 +152,8 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
       step *= 4
     }
 
+    if (inputs.visits) await copyVisits(client, db, {from, to, windowMs: job.windowMs ?? DEFAULT_FCR_WINDOW_MS}, {idBefore, events, addEvent, maxId})
+
     if (inputs.summary) {
       // The calls the report may fold: those whose call.started it copied, dated in the period.
       stats.recordings = await copyRows(
@@ -175,6 +183,50 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
     throw err
   }
   return stats
+}
+
+/**
+ * What visitRows and reopensUntil read (visit-rows.ts, reopens.ts): the queue-visit summary's
+ * checkpoint and span, its rows in visitPlan's range, the events of its walk (VISIT_TYPES
+ * after its start, up to its first event dated past the window), the ticket events before
+ * then. visitPlan's idBefore() answers are copied by asking them here in the same order.
+ */
+async function copyVisits(
+  client: pg.ClientBase,
+  db: Database.Database,
+  span: {from: number; to: number; windowMs: number},
+  log: {idBefore: (ts: number) => Promise<number>; events: (where: string) => Promise<unknown>; addEvent: (row: CopyValue[]) => void; maxId: number},
+): Promise<void> {
+  const {idBefore, events, addEvent, maxId} = log
+  const saved = new Map<string, number>()
+  const {rows} = await client.query<{name: string; checkpoint: string | number; updated_at: string | number}>('SELECT name, checkpoint, updated_at FROM projections WHERE name = ANY($1::text[])', [[VISITS, VISITS_SPAN]])
+  for (const r of rows) {
+    db.prepare('INSERT INTO projections (name, checkpoint, updated_at) VALUES (?, ?, ?)').run(r.name, Number(r.checkpoint), Number(r.updated_at))
+    saved.set(r.name, Number(r.checkpoint))
+  }
+  const checkpoint = saved.get(VISITS) ?? 0
+  const low = await idBefore(span.from - (saved.get(VISITS_SPAN) ?? 0) - CLOCK_SKEW_MS)
+  const walkUntil = span.to + span.windowMs + CLOCK_SKEW_MS
+  let after: number
+  if (checkpoint > low) {
+    const high = Math.min(checkpoint, await idBefore(walkUntil))
+    await copyRows(client, db, 'queue_visits', VISIT_COLUMN_KINDS, `first_id > ${int(low)} AND first_id <= ${int(high)} AND last_at >= ${int(span.from)}`)
+    after = checkpoint
+  } else after = await idBefore(span.from - CLOCK_SKEW_MS)
+  const types = typeList(VISIT_TYPES)
+  let step = FIRST_STEP
+  while (after < maxId) {
+    const upTo = Math.min(maxId, after + step)
+    let stopped = false
+    await copyOut(client, `${EVENTS_SELECT} WHERE id > ${int(after)} AND id <= ${int(upTo)} AND type IN (${types}) ORDER BY id`, EVENT_KINDS, (row) => {
+      addEvent(row)
+      if ((row[1] as number) >= walkUntil) stopped = true
+    })
+    if (stopped) break
+    after = upTo
+    step *= 4
+  }
+  await events(`type IN (${typeList(REOPEN_TYPES)}) AND ts < ${int(span.to + span.windowMs)}`)
 }
 
 /** A predicate told each event of the walk in id order: true once the report's walk would stop there. */

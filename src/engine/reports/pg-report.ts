@@ -29,7 +29,7 @@ export interface LocalReportStore {
  */
 export async function pgReport(database: string | pg.ClientBase, job: Omit<ReportJob, 'database'>, sink: Sink, progress?: (rows: number) => void): Promise<number> {
   const inputs = REPORTS[job.type].reads
-  const local = await copyForReport(database, {from: job.from, to: job.to, inputs, streamSummary: inputs.summary && job.format === 'csv'})
+  const local = await copyForReport(database, {from: job.from, to: job.to, inputs, windowMs: job.fcrWindowMs, streamSummary: inputs.summary && job.format === 'csv'})
   try {
     return await reportFrom(local.store.db, job, sink, progress, local.summaryCsv)
   } finally {

@@ -1,11 +1,23 @@
+import type {QueueExtras} from './event-tally.js'
+import {FcrCollector} from './fcr.js'
+import type {Bucket} from './interval.js'
 import {tallyByInterval} from './interval-tally.js'
-import {abandonRate, aht, answerRate, asa, emptyTally, serviceLevel} from './metrics.js'
-import {buckets, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
+import {abandonRate, aht, answerRate, asa, emptyTally, fcrRate, serviceLevel, type FcrCounts, type Tally} from './metrics.js'
+import {reopensUntil} from './reopens.js'
+import {buckets, fcrMeta, fcrSpan, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 import {slColumn} from './sl-columns.js'
+import {visitPlan, visitRows} from './visit-rows.js'
+import {fcrByInterval, fcrFrom, tallyVisits} from './visit-tally.js'
 
 const BEFORE_SL = ['interval_start', 'interval_end', 'queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'system_ended', 'waiting', 'answer_rate', 'abandon_rate']
 const AFTER_SL = ['asa_s', 'longest_wait_s', 'aht_s', 'handled', 'talk_s', 'hold_s', 'wrap_up_s', 'callbacks_requested', 'callbacks_completed', 'overflowed_out', 'overflowed_in']
+/** First-contact resolution (metrics.ts), after every older column. */
+export const FCR_COLUMNS = ['fcr_contacts', 'fcr_resolved', 'fcr_rate', 'fcr_pending', 'fcr_anonymous']
+
+export function fcrCells(f: FcrCounts | undefined): Cell[] {
+  return [f?.contacts ?? 0, f?.resolved ?? 0, share(f ? fcrRate(f) : null), f?.pending ?? 0, f?.anonymous ?? 0]
+}
 
 /**
  * Per queue and interval: the metric tally (metrics.ts definitions, via EventTally), with
@@ -19,7 +31,7 @@ export function queuesReport(ctx: ReportContext): TableReport {
   return {
     kind: 'table',
     type: 'queues',
-    columns: [...BEFORE_SL, ...slCols, ...AFTER_SL],
+    columns: [...BEFORE_SL, ...slCols, ...AFTER_SL, ...FCR_COLUMNS],
     meta: {
       ...periodMeta(ctx),
       service_level: sl.definitions(ctx.queue !== null ? [ctx.queue] : configured),
@@ -34,21 +46,53 @@ export function queuesReport(ctx: ReportContext): TableReport {
         intervals:
           'each count falls in the interval where it happened (offered on entering the queue, answered on connecting, abandoned on hanging up, exited and system-ended on leaving); talk and hold count where the call ended; wrap-up is split where intervals meet',
         sl: 'each queue has its SL in the column of its own T and formula (see serviceLevel); queues removed since count with the defaults',
+        ...fcrMeta(ctx),
       },
     },
     rows: rows(ctx, slCols),
   }
 }
 
+interface IntervalFigures {
+  bucket: Bucket
+  queues: ReadonlyMap<string, Tally>
+  extras: ReadonlyMap<string, QueueExtras>
+}
+
+/**
+ * The tallies per interval: from the queue-visit summary when it reaches the period (and the
+ * calls after its checkpoint folded from the log), else from a walk of the log. The calls as
+ * contacts for first-contact resolution come from the same rows.
+ */
+function figures(ctx: ReportContext): {intervals: Iterable<IntervalFigures>; fcr: ReturnType<typeof fcrFrom>} {
+  const sl = slBook(ctx)
+  const span = fcrSpan(ctx)
+  const reopens = reopensUntil(ctx.db, span.to + span.windowMs)
+  const judge = {...span, now: ctx.now}
+  if (visitPlan(ctx.db, span).summary) {
+    const contacts = new FcrCollector()
+    const intervals = tallyVisits(visitRows(ctx.db, span), buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now, contacts)
+    return {intervals, fcr: fcrFrom(contacts, reopens, buckets(ctx), judge)}
+  }
+  const fcr = fcrByInterval(visitRows(ctx.db, span), reopens, buckets(ctx), judge)
+  function* walk(): Generator<IntervalFigures> {
+    for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) yield {bucket, queues: tally.queues, extras: tally.queueExtras}
+  }
+  return {intervals: walk(), fcr}
+}
+
 function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
   const sl = slBook(ctx)
   const z = ctx.period.zone
-  for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
-    const names = new Set([...ctx.queues.keys(), ...tally.queues.keys()])
+  const {intervals, fcr} = figures(ctx)
+  let i = 0
+  for (const {bucket, queues, extras} of intervals) {
+    const f = fcr[i++]!.queues
+    const names = new Set([...ctx.queues.keys(), ...queues.keys()])
     for (const q of [...names].sort()) {
       if (ctx.queue !== null && q !== ctx.queue) continue
-      const t = tally.queues.get(q) ?? emptyTally()
-      const x = tally.queueExtras.get(q)
+      const t = queues.get(q) ?? emptyTally()
+      const x = extras.get(q)
       const settings = sl.of(q)
       const slCells = slCols.map((c) => (c === slColumn(settings) ? share(serviceLevel(t, settings.formula)) : null))
       yield [
@@ -76,6 +120,7 @@ function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
         x?.callbacksCompleted ?? 0,
         x?.overflowedOut ?? 0,
         x?.overflowedIn ?? 0,
+        ...fcrCells(f.get(q)),
       ]
     }
   }

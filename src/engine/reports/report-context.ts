@@ -17,6 +17,8 @@ export interface ReportContext {
   /** Configured agents' display names. */
   agentNames: ReadonlyMap<string, string>
   staffing: {targetSl: number; targetSeconds: number | null}
+  /** First-contact resolution's window (metrics.ts), ms. */
+  fcrWindowMs: number
   now: number
 }
 
@@ -58,4 +60,20 @@ export function sec(ms: number | null | undefined): number | null {
 /** A share (0..1) to four decimals (rounding.ts: half up); null (no denominator) stays empty. */
 export function share(v: number | null): number | null {
   return v === null || !Number.isFinite(v) ? null : shareOf(v)
+}
+
+/** The span a report with first-contact resolution reads: its period, and the window after it. */
+export function fcrSpan(ctx: ReportContext): {from: number; to: number; windowMs: number} {
+  return {from: ctx.period.from, to: ctx.period.to, windowMs: ctx.fcrWindowMs}
+}
+
+/** The notes on first-contact resolution's columns. */
+export function fcrMeta(ctx: ReportContext): Record<string, string> {
+  const days = ctx.fcrWindowMs / 86_400_000
+  const window = Number.isInteger(days) ? `${days} d` : `${ctx.fcrWindowMs / 3_600_000} h`
+  return {
+    fcr: `first-contact resolution, window ${window}: fcr_rate = fcr_resolved / fcr_contacts. A contact is an inbound call an agent answered (a transferred call is one contact, counted for its last queue and agent, in the interval it started); it is resolved when the same customer (contact id, else number) makes no inbound call and has no ticket reopened within the window after it started`,
+    fcr_pending: 'contacts not followed so far whose window had not ended when the report was made: in no rate',
+    fcr_anonymous: 'contacts from callers with no contact and no number (withheld): in no rate',
+  }
 }

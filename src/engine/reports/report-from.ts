@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import {parseInterval} from './interval.js'
+import {DEFAULT_FCR_WINDOW_MS} from './metrics.js'
 import {loadContext} from './report-context.js'
 import {writeReport, type CsvText, type Sink} from './report-output.js'
 import {REPORTS} from './report-types.js'
@@ -23,6 +24,7 @@ export async function reportFrom(db: Database.Database, job: Omit<ReportJob, 'da
     queue: job.queue,
     agent: job.agent,
     staffing: job.staffing,
+    fcrWindowMs: job.fcrWindowMs ?? DEFAULT_FCR_WINDOW_MS,
     now: job.now,
   })
   const report = REPORTS[job.type].build(ctx)

@@ -34,13 +34,20 @@ export interface ReportInputs {
   pausesInPeriod: boolean
   /** The call summary (call_rows, the checkpoint) and the recordings of the calls it folds. */
   summary: boolean
+  /**
+   * The queue-visit rows (visit-rows.ts visitRows): the summary's (queue_visits, its
+   * checkpoint and span) in visitPlan's range, the events of VISIT_TYPES after its start up
+   * to the FCR window past the period, and the ticket events before then (reopensUntil).
+   */
+  visits: boolean
 }
 
-const SCAN = {lookbackMs: CLOCK_SKEW_MS, until: 'period', presenceAt: [], pausesInPeriod: false, summary: false} as const
+const SCAN = {lookbackMs: CLOCK_SKEW_MS, until: 'period', presenceAt: [], pausesInPeriod: false, summary: false, visits: false} as const
 
 export const CALLS_INPUTS: ReportInputs = {...SCAN, types: CALL_RECORD_TYPES, until: 'calls', summary: true}
 export const TALLY_INPUTS: ReportInputs = {...SCAN, types: TALLY_TYPES, presenceAt: [0]}
-export const AGENTS_INPUTS: ReportInputs = {...TALLY_INPUTS, pausesInPeriod: true}
+export const QUEUES_INPUTS: ReportInputs = {...TALLY_INPUTS, visits: true}
+export const AGENTS_INPUTS: ReportInputs = {...TALLY_INPUTS, pausesInPeriod: true, visits: true}
 export const HOURLY_INPUTS: ReportInputs = {...SCAN, types: HOURLY_TYPES}
 export const ABANDONED_INPUTS: ReportInputs = {...SCAN, types: ABANDONED_TYPES, lookbackMs: ABANDONED_LOOKBACK_MS}
 export const IVR_INPUTS: ReportInputs = {...SCAN, types: IVR_TYPES}

@@ -12,6 +12,8 @@ export interface ReportJob {
   queue: string | null
   agent: string | null
   staffing: {targetSl: number; targetSeconds: number | null}
+  /** First-contact resolution's window, ms (default DEFAULT_FCR_WINDOW_MS, 7 days). */
+  fcrWindowMs?: number
   format: ReportFormat
   bom: boolean
   now: number

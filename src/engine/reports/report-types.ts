@@ -7,7 +7,7 @@ import {ivrReport} from './ivr-report.js'
 import {queueLogReport} from './queue-log-report.js'
 import {queuesReport} from './queues-report.js'
 import type {ReportContext} from './report-context.js'
-import {ABANDONED_INPUTS, AGENTS_INPUTS, CALLS_INPUTS, HOURLY_INPUTS, IVR_INPUTS, QUEUE_LOG_INPUTS, SURVEY_INPUTS, TALLY_INPUTS, type ReportInputs} from './report-inputs.js'
+import {ABANDONED_INPUTS, AGENTS_INPUTS, CALLS_INPUTS, HOURLY_INPUTS, IVR_INPUTS, QUEUE_LOG_INPUTS, QUEUES_INPUTS, SURVEY_INPUTS, TALLY_INPUTS, type ReportInputs} from './report-inputs.js'
 import type {Report, ReportFormat} from './report-output.js'
 import {staffingReport} from './staffing-report.js'
 import {surveyReport} from './survey-report.js'
@@ -29,7 +29,7 @@ const TABLE = ['csv', 'json'] as const
 
 export const REPORTS = {
   calls: {build: callsReport, reads: CALLS_INPUTS, summary: 'one row per call', queue: true, agent: true, interval: false, formats: TABLE},
-  queues: {build: queuesReport, reads: TALLY_INPUTS, summary: 'per queue and interval', queue: true, agent: false, interval: true, formats: TABLE},
+  queues: {build: queuesReport, reads: QUEUES_INPUTS, summary: 'per queue and interval', queue: true, agent: false, interval: true, formats: TABLE},
   agents: {build: agentsReport, reads: AGENTS_INPUTS, summary: 'per agent and interval', queue: false, agent: true, interval: true, formats: TABLE},
   hourly: {build: hourlyReport, reads: HOURLY_INPUTS, summary: 'by hour of the day', queue: true, agent: false, interval: false, formats: TABLE},
   abandoned: {build: abandonedReport, reads: ABANDONED_INPUTS, summary: 'each abandoned call', queue: true, agent: false, interval: false, formats: TABLE},

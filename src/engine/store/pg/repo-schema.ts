@@ -282,4 +282,42 @@ export const REPO_MIGRATIONS: PgMigration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'queue-visit summaries',
+    sql: `
+      -- SQLite's queue_visits (its migration 10), column for column: what \`report queues\`
+      -- counts per queue visit, kept by the engine that leads (reports/pg-queue-visits.ts),
+      -- derived from the log. Its checkpoint and span are rows of projections.
+      CREATE TABLE queue_visits (
+        first_id bigint NOT NULL,
+        seq bigint NOT NULL,
+        started_at bigint NOT NULL,
+        call_id text COLLATE "C" NOT NULL,
+        queue text COLLATE "C" NOT NULL,
+        entered_at bigint,
+        overflow_in bigint NOT NULL,
+        left_at bigint,
+        left_as bigint NOT NULL,
+        left_alone bigint NOT NULL,
+        wait_ms float8,
+        completed_at bigint,
+        talk_ms float8 NOT NULL,
+        hold_ms float8 NOT NULL,
+        wrap_from bigint,
+        wrap_to bigint,
+        wrap_lost bigint NOT NULL,
+        callback_requested_at bigint,
+        callback_completed_at bigint,
+        overflow_out_at bigint,
+        contact_at bigint,
+        customer text COLLATE "C",
+        answered bigint NOT NULL,
+        agent text COLLATE "C",
+        inbound bigint NOT NULL,
+        last_at bigint NOT NULL,
+        PRIMARY KEY (first_id, seq)
+      );
+    `,
+  },
 ]
