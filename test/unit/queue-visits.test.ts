@@ -1,62 +1,86 @@
 import {describe, expect, it} from 'vitest'
-import {generateCallLog} from '../../src/bench/report-data/generate.js'
-import {DEFAULT_QUEUE_SETTINGS} from '../../src/engine/model.js'
-import {summarizeCalls} from '../../src/engine/reports/call-rows.js'
-import {queuesReport} from '../../src/engine/reports/queues-report.js'
-import {visitPlan, VisitsProjector} from '../../src/engine/reports/visit-rows.js'
-import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {contextFor, csvOf} from '../support/report-log.js'
-import {dayScenario, T0} from '../support/report-scenario.js'
+import {EventTally} from '../../src/engine/reports/event-tally.js'
+import {answerRate, finishedOffered} from '../../src/engine/reports/metrics.js'
+import type {EventType} from '../../src/engine/store/events.js'
 
-// `report queues` from the queue-visit summary (and the calls after its checkpoint folded
-// from the log) against the same report from a walk of the whole log (interval-tally.ts):
-// byte for byte, for generated traffic and the hand-made day, whole periods and periods
-// that cut calls, wrap-ups and callers in line in two, every interval, zones, one queue.
+// How EventTally follows one queue visit from entering the line to finishing, so each
+// visit enters the ratios once, where it finishes, and only then.
 
-const START = Date.UTC(2026, 10, 2)
-const H = 3_600_000
-const iso = (ms: number) => new Date(ms).toISOString()
-
-async function store(): Promise<SqliteStore> {
-  const s = new SqliteStore(':memory:')
-  generateCallLog(s.db, {calls: 800, days: 2, queues: 3, agents: 12, seed: 7, start: START})
-  await s.appendEvents([...dayScenario().events].sort((a, b) => a.ts - b.ts))
-  for (const q of ['q1', 'q2', 'q3', 'sales', 'support']) await s.saveQueue({name: q, settings: {...DEFAULT_QUEUE_SETTINGS, slSeconds: q === 'support' ? 30 : 20}, createdAt: 0}, {type: 'queue.added', ts: 0, queue: q})
-  return s
+function tally() {
+  const t = new EventTally()
+  let ts = 0
+  const ev = (type: EventType, callId: string, queue: string | null, data: Record<string, unknown> = {}) => t.apply({type, ts: ++ts, callId, queue, agent: null, data})
+  return {t, ev}
 }
 
-const CASES: {from: number; to: number; interval?: string; tz?: string; queue?: string}[] = [
-  {from: START - 86_400_000, to: T0 + 86_400_000},
-  {from: START, to: START + 48 * H, interval: '15m'},
-  {from: START + 13 * H + 17 * 60_000, to: START + 30 * H, interval: '1h', tz: 'Asia/Shanghai'},
-  {from: START + 7 * H + 3 * 60_000, to: START + 7 * H + 48 * 60_000, interval: '15m'},
-  {from: START, to: START + 48 * H, interval: '30m', tz: 'America/New_York', queue: 'q2'},
-  {from: T0, to: T0 + 86_400_000, interval: '1h'},
-  {from: T0 + 200_000, to: T0 + 15 * H, interval: '15m'},
-]
+describe('queue visits in the tally', () => {
+  it('a caller in line when an interval ends stays out of its ratios and counts where it is answered', () => {
+    const {t: first, ev} = tally()
+    ev('queue.entered', 'c1', 'q', {position: 1})
+    ev('queue.entered', 'c2', 'q', {position: 2})
+    ev('call.connected', 'c1', 'q', {waitMs: 5000})
+    const second = first.split(1000)
+    second.apply({type: 'call.connected', ts: 1001, callId: 'c2', queue: 'q', agent: null, data: {waitMs: 70_000}})
+    // The first interval: 2 offered, 1 answered, c2 still waiting at its end: 100 %, not 50 %.
+    expect(first.queue('q')).toMatchObject({offered: 2, answered: 1, waiting: 1})
+    expect(answerRate(first.queue('q'))).toBe(1)
+    // The second: c2 answered there; it was waiting there too until then.
+    expect(second.queue('q')).toMatchObject({offered: 0, answered: 1, waiting: 0})
+    expect(answerRate(second.queue('q'))).toBe(1)
+  })
 
-async function reports(s: SqliteStore): Promise<string[]> {
-  const out: string[] = []
-  for (const c of CASES) out.push(await csvOf(queuesReport(contextFor(s, {from: iso(c.from), to: iso(c.to), interval: c.interval, tz: c.tz, queue: c.queue}))))
-  return out
-}
+  it('turned away at the door (full, no agents) is no visit: nothing offered, nothing exited', () => {
+    const {t, ev} = tally()
+    ev('queue.exited', 'c1', 'q', {reason: 'full', position: 0, waitMs: 0, action: 'hangup'})
+    expect(t.queue('q')).toMatchObject({offered: 0, exited: 0})
+    expect(answerRate(t.queue('q'))).toBeNull()
+  })
 
-describe('report queues from the queue-visit summary', () => {
-  it('is byte for byte the walk of the log: summary absent, part-way, whole', async () => {
-    const s = await store()
-    const walked = await reports(s)
-    expect(walked[1]!.split('\n').length).toBeGreaterThan(3 * 192)
-    // The summary part-way: its checkpoint inside the traffic, the rest folded from the log.
-    const part = new VisitsProjector(s.db).advance(5000)
-    expect(part.checkpoint).toBeGreaterThan(0)
-    expect(part.atEnd).toBe(false)
-    expect(visitPlan(s.db, {from: START, to: START + 48 * H, windowMs: 0}).summary).not.toBeNull()
-    expect(await reports(s)).toEqual(walked)
-    summarizeCalls(s.db)
-    const rows = (s.db.prepare('SELECT COUNT(*) AS n FROM queue_visits').get() as {n: number}).n
-    expect(rows).toBeGreaterThan(800)
-    for (const c of CASES) expect(visitPlan(s.db, {from: c.from, to: c.to, windowMs: 7 * 86_400_000}).summary, JSON.stringify(c)).not.toBeNull()
-    expect(await reports(s)).toEqual(walked)
-    await s.close()
+  it('a callback keeps the visit going: not finished at the key, answered when the callback connects', () => {
+    const {t, ev} = tally()
+    ev('queue.entered', 'c1', 'q', {position: 1})
+    ev('callback.requested', 'c1', 'q', {number: '555'})
+    ev('queue.exited', 'c1', 'q', {reason: 'key', action: 'callback', position: 1, waitMs: 20_000})
+    expect(t.queue('q')).toMatchObject({waiting: 1, exited: 0})
+    expect(finishedOffered(t.queue('q'))).toBe(0)
+    ev('call.connected', 'c1', 'q', {waitMs: 300_000, callback: true})
+    expect(t.queue('q')).toMatchObject({waiting: 0, answered: 1, exited: 0})
+    expect(answerRate(t.queue('q'))).toBe(1)
+  })
+
+  it('a callback that fails finishes the visit unanswered', () => {
+    const {t, ev} = tally()
+    ev('queue.entered', 'c1', 'q', {position: 1})
+    ev('queue.exited', 'c1', 'q', {reason: 'key', action: 'callback', position: 1, waitMs: 20_000})
+    ev('callback.failed', 'c1', 'q', {attempts: 3})
+    expect(t.queue('q')).toMatchObject({waiting: 0, exited: 1})
+    expect(answerRate(t.queue('q'))).toBe(0)
+  })
+
+  it('overflow finishes the visit in the first queue and starts one in the next', () => {
+    const {t, ev} = tally()
+    ev('queue.entered', 'c1', 'a', {position: 1})
+    ev('queue.exited', 'c1', 'a', {reason: 'timeout', action: 'queue', to: 'b', position: 1, waitMs: 60_000})
+    ev('queue.entered', 'c1', 'b', {position: 1, overflowFrom: 'a'})
+    ev('call.connected', 'c1', 'b', {waitMs: 70_000})
+    expect(t.queue('a')).toMatchObject({offered: 1, exited: 1, waiting: 0})
+    expect(t.queue('b')).toMatchObject({offered: 1, answered: 1, waiting: 0})
+  })
+
+  it('a transfer’s connect is not a second answer of the same visit', () => {
+    const {t, ev} = tally()
+    ev('queue.entered', 'c1', 'q', {position: 1})
+    ev('call.connected', 'c1', 'q', {waitMs: 4000})
+    ev('call.connected', 'c1', 'q', {transfer: 'blind', waitMs: 0})
+    expect(t.queue('q')).toMatchObject({offered: 1, answered: 1})
+    expect(answerRate(t.queue('q'))).toBe(1)
+  })
+
+  it('a call that ends while in line some other way finishes the visit unanswered', () => {
+    const {t, ev} = tally()
+    ev('queue.entered', 'c1', 'q', {position: 1})
+    ev('call.ended', 'c1', 'q', {cause: 'hangup'})
+    expect(t.queue('q')).toMatchObject({waiting: 0, exited: 1})
+    expect(answerRate(t.queue('q'))).toBe(0)
   })
 })
