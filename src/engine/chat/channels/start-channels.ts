@@ -1,0 +1,81 @@
+import type {ChatCoreForChannels} from '../channel.js'
+import type {Logger} from '../../util/log.js'
+import {ensureSecret, readSecret} from '../../util/secrets.js'
+import {UserError} from '../../util/errors.js'
+import type {ChannelsSettings} from './channels-config.js'
+import {ChatServer} from './chat-server.js'
+import {Uploads} from './web/uploads.js'
+import {WebChannel} from './web/web-channel.js'
+import {WechatApi} from './wechat/wechat-api.js'
+import {WechatChannel} from './wechat/wechat-channel.js'
+import {WebhookChannel} from './webhook/webhook-channel.js'
+
+export interface RunningChannels {
+  /** The chat server's URL (http://host:port): the widget is at /chat/, its loader at /chat/embed.js. */
+  url: string
+  web: WebChannel
+  wechat: WechatChannel | null
+  webhook: WebhookChannel | null
+  uploads: Uploads
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the chat server with the configured channels and registers each with the chat
+ * core. A port in use is the user's to fix (exit 2), like the API's.
+ */
+export async function startChannels(settings: ChannelsSettings, core: ChatCoreForChannels, log: Logger): Promise<RunningChannels> {
+  const uploads = new Uploads(settings.uploadsDir, settings.web.maxImageBytes)
+  let publicUrl = settings.web.publicUrl
+  const web = new WebChannel({core, uploads, log, maxTextChars: settings.web.maxTextChars, uploadUrl: (file) => `${publicUrl}/chat/uploads/${file}`})
+  const routes: ConstructorParameters<typeof ChatServer>[0]['routes'] = {}
+  let wechat: WechatChannel | null = null
+  if (settings.wechat) {
+    const w = settings.wechat
+    const api = w.appId && w.appSecretFile ? new WechatApi({base: w.apiBase, appId: w.appId, appSecret: secretFrom(w.appSecretFile, 'channels.wechat.appSecretFile', 'the AppSecret from the account console'), log}) : null
+    wechat = new WechatChannel({core, log, token: ensureSecret(w.tokenFile), api, replyWaitMs: w.replyWaitMs})
+    routes[w.path] = (req, res, url) => wechat!.handle(req, res, url)
+  }
+  let webhook: WebhookChannel | null = null
+  if (settings.webhook) {
+    const h = settings.webhook
+    webhook = new WebhookChannel({core, log, secret: ensureSecret(h.secretFile, 32), url: h.url, timeoutMs: h.timeoutMs, maxTextChars: settings.web.maxTextChars})
+    routes[h.path] = (req, res) => webhook!.handle(req, res)
+  }
+  const server = new ChatServer({host: settings.web.host, port: settings.web.port, log, web, uploads, frameAncestors: settings.web.frameAncestors, routes})
+  let url: string
+  try {
+    url = await server.listen()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UserError(`The chat port ${settings.web.host}:${settings.web.port} is in use`, {suggestion: 'Set channels.web.port in the config (CALLCTL_CHAT_PORT), or stop what holds the port.', exitCode: 2, code: 'port_in_use'})
+    }
+    throw err
+  }
+  publicUrl ??= url
+  core.register(web)
+  if (wechat) core.register(wechat)
+  if (webhook) core.register(webhook)
+  log.info(`chat server listening on ${url} (widget ${url}/chat/${wechat ? `, WeChat ${settings.wechat!.path}` : ''}${webhook ? `, webhook ${settings.webhook!.path}` : ''})`)
+  return {
+    url,
+    web,
+    wechat,
+    webhook,
+    uploads,
+    async stop() {
+      await server.close()
+      await webhook?.settled()
+    },
+  }
+}
+
+function secretFrom(file: string, setting: string, what: string): string {
+  try {
+    const v = readSecret(file)
+    if (v) return v
+  } catch {
+    // said below
+  }
+  throw new UserError(`${setting}: ${file} is missing or empty`, {suggestion: `Write ${what} into it (chmod 600).`, exitCode: 2, code: 'invalid_config'})
+}

@@ -1,0 +1,201 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {ChannelAdapter, ChatCoreForChannels, InboundMessage, OutboundMessage} from '../../channel.js'
+import type {Logger} from '../../../util/log.js'
+import {cleanLine, cleanText} from '../clean-text.js'
+import {readBody, BodyTooLarge} from '../http-body.js'
+import {WechatApiError, type CustomMessage, type WechatApi} from './wechat-api.js'
+import {wechatRefusal} from './wechat-signature.js'
+import {parseWechatXml, wechatXml, WechatXmlError, type WechatFields} from './wechat-xml.js'
+
+export interface WechatChannelOptions {
+  core: ChatCoreForChannels
+  log: Logger
+  /** The Token set in the account's console (signature key). */
+  token: string
+  /** The customer-service API; null: passive replies only. */
+  api: WechatApi | null
+  replyWaitMs: number
+  /** A request whose timestamp is further than this from now is refused as a replay. */
+  maxSkewS?: number
+  now?: () => number
+}
+
+/** WeChat's messages are a few hundred bytes; anything near this is not WeChat. */
+const MAX_BODY_BYTES = 64 * 1024
+const OPENID = /^[A-Za-z0-9_-]{1,64}$/
+/** WeChat shows at most about 2,048 bytes of a text; a longer one is cut there, on a character. */
+const MAX_TEXT_BYTES = 2000
+
+/** A message's POST waiting for the first answer to the customer, to send as its passive reply. */
+interface Waiter {
+  account: string
+  take(m: OutboundMessage): boolean
+}
+
+/**
+ * The official account's message server: GET answers WeChat's echostr check, POST takes
+ * one customer message or event (signed, fresh, small, well-formed, or refused) into the
+ * chat core. The first answer the core gives within replyWaitMs goes back as the POST's
+ * passive reply; every later one, and any answer after the wait, goes out through the
+ * customer-service message API.
+ */
+export class WechatChannel implements ChannelAdapter {
+  readonly kind = 'wechat' as const
+  private readonly waiting = new Map<string, Waiter>()
+  private apiMissingSaid = false
+  /** Requests refused since start, by reason (status and tests). */
+  readonly refused = new Map<string, number>()
+
+  constructor(private readonly o: WechatChannelOptions) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const refusal = wechatRefusal(url.searchParams, this.o.token, (this.o.now ?? Date.now)(), this.o.maxSkewS ?? 300)
+    if (refusal) {
+      this.refused.set(refusal, (this.refused.get(refusal) ?? 0) + 1)
+      this.o.log.warn('wechat: request refused', {why: refusal, remote: req.socket.remoteAddress})
+      return plain(res, 403, 'forbidden')
+    }
+    if (req.method === 'GET') {
+      const echo = url.searchParams.get('echostr') ?? ''
+      return plain(res, 200, /^[A-Za-z0-9_-]{1,128}$/.test(echo) ? echo : '')
+    }
+    if (req.method !== 'POST') return plain(res, 405, 'method not allowed')
+    let fields: WechatFields
+    try {
+      fields = parseWechatXml((await readBody(req, MAX_BODY_BYTES)).toString('utf8'))
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return plain(res, 413, 'too large')
+      if (err instanceof WechatXmlError) {
+        this.o.log.warn('wechat: message is not WeChat XML', {error: err.message})
+        return plain(res, 400, 'bad request')
+      }
+      throw err
+    }
+    const inbound = toInbound(fields)
+    if (!inbound) return plain(res, 200, 'success')
+    const account = fields.ToUserName ?? ''
+    const reply = this.waitForReply(inbound.customer, account)
+    try {
+      await this.o.core.receive(inbound)
+    } catch (err) {
+      reply.cancel()
+      // WeChat retries a message whose POST fails; the MsgId keeps the retry from being stored twice.
+      this.o.log.warn('wechat: message not taken by the chat core', {error: err instanceof Error ? err.message : String(err)})
+      return plain(res, 500, 'try again')
+    }
+    const first = await reply.first
+    if (!first) return plain(res, 200, 'success')
+    res.writeHead(200, {'content-type': 'application/xml; charset=utf-8'})
+    res.end(wechatXml({ToUserName: inbound.customer, FromUserName: account, CreateTime: Math.floor(first.ts / 1000), MsgType: 'text', Content: passiveText(first)}))
+  }
+
+  private waitForReply(customer: string, account: string): {first: Promise<OutboundMessage | null>; cancel(): void} {
+    let done: (m: OutboundMessage | null) => void = () => {}
+    const first = new Promise<OutboundMessage | null>((resolve) => (done = resolve))
+    const waiter: Waiter = {
+      account,
+      take: (m) => {
+        // Typing has no passive form; images need a media id uploaded first: both go by the API.
+        if (m.kind === 'typing' || m.kind === 'image') return false
+        finish(m)
+        return true
+      },
+    }
+    const finish = (m: OutboundMessage | null) => {
+      clearTimeout(timer)
+      if (this.waiting.get(customer) === waiter) this.waiting.delete(customer)
+      done(m)
+    }
+    const timer = setTimeout(() => finish(null), this.o.replyWaitMs)
+    // A second message from the customer while the first still waits: the newer POST takes the reply.
+    this.waiting.set(customer, waiter)
+    return {first, cancel: () => finish(null)}
+  }
+
+  async deliver(customer: string, m: OutboundMessage): Promise<void> {
+    if (this.waiting.get(customer)?.take(m)) return
+    if (!this.o.api) {
+      if (!this.apiMissingSaid) this.o.log.warn('wechat: an answer came after the passive reply and no appId/appSecretFile is set to send it by the customer-service API; it is kept in the transcript only')
+      this.apiMissingSaid = true
+      return
+    }
+    const out = toCustom(customer, m)
+    try {
+      if (m.kind === 'typing') await this.o.api.typing(customer, true)
+      else if (out) await this.o.api.sendCustom(out)
+    } catch (err) {
+      // 45015: the customer has not written for 48 hours; WeChat takes nothing more until they do.
+      const code = err instanceof WechatApiError ? err.errcode : -1
+      this.o.log.warn('wechat: customer-service message not sent', {errcode: code, error: err instanceof Error ? err.message : String(err)})
+    }
+  }
+}
+
+/** The customer's message or event as the chat core takes it; null for kinds the chat does not take (voice, location, views). */
+export function toInbound(f: WechatFields): InboundMessage | null {
+  const customer = f.FromUserName ?? ''
+  if (!OPENID.test(customer)) return null
+  const base = {channel: 'wechat' as const, customer}
+  switch (f.MsgType) {
+    case 'text': {
+      // A choice from a menu message (msgmenu) comes back as text carrying the chosen id.
+      if (f.bizmsgmenuid) return {...base, event: 'button', payload: cleanLine(f.bizmsgmenuid, 64), ...msgId(f)}
+      const text = cleanText(f.Content ?? '')
+      return text === '' ? null : {...base, text, ...msgId(f)}
+    }
+    case 'image': {
+      const url = f.PicUrl ?? ''
+      if (!/^https?:\/\/\S{1,2000}$/.test(url)) return null
+      return {...base, image: {url, mime: 'image/jpeg', bytes: 0}, ...msgId(f)}
+    }
+    case 'event': {
+      const event = (f.Event ?? '').toLowerCase()
+      const id = {channelMessageId: `${customer}:${f.CreateTime ?? ''}:${event}`}
+      if (event === 'subscribe') return {...base, event: 'subscribe', ...(f.EventKey ? {payload: cleanLine(f.EventKey, 64)} : {}), ...id}
+      if (event === 'unsubscribe') return {...base, event: 'unsubscribe', ...id}
+      if (event === 'click') return {...base, event: 'button', payload: cleanLine(f.EventKey ?? '', 64), ...id}
+      return null
+    }
+    default:
+      return null
+  }
+}
+
+function msgId(f: WechatFields): {channelMessageId?: string} {
+  return f.MsgId && /^[0-9]{1,24}$/.test(f.MsgId) ? {channelMessageId: f.MsgId} : {}
+}
+
+/** An answer as a passive reply's text (buttons listed, since a passive reply has no menu). */
+function passiveText(m: OutboundMessage): string {
+  const head = m.from === 'agent' && m.agentName ? `${m.agentName}: ` : ''
+  const buttons = m.buttons?.length ? '\n' + m.buttons.map((b) => `[${b.label}]`).join(' ') : ''
+  return cutBytes(`${head}${m.text ?? ''}${buttons}`.trim() || ' ', MAX_TEXT_BYTES)
+}
+
+/** An answer as a customer-service message; null for what WeChat has no form for. */
+export function toCustom(touser: string, m: OutboundMessage): CustomMessage | null {
+  const head = m.from === 'agent' && m.agentName ? `${m.agentName}: ` : ''
+  if ((m.kind === 'buttons' || m.kind === 'rating-request') && m.buttons?.length) {
+    return {touser, msgtype: 'msgmenu', msgmenu: {head_content: cutBytes(head + (m.text ?? ''), MAX_TEXT_BYTES), list: m.buttons.map((b) => ({id: b.key, content: b.label})), tail_content: ''}}
+  }
+  // Sending an image takes its upload to WeChat's media store first; until then the link.
+  const text = m.kind === 'image' ? `${head}${m.text ? m.text + ' ' : ''}${m.image?.url ?? ''}` : `${head}${m.text ?? ''}`
+  return text.trim() === '' ? null : {touser, msgtype: 'text', text: {content: cutBytes(text, MAX_TEXT_BYTES)}}
+}
+
+function cutBytes(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s
+  let out = ''
+  let n = 0
+  for (const ch of s) {
+    n += Buffer.byteLength(ch)
+    if (n > max - 3) break
+    out += ch
+  }
+  return out + '…'
+}
+
+function plain(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {'content-type': 'text/plain; charset=utf-8'})
+  res.end(body)
+}
