@@ -31,13 +31,13 @@ describe.each(repositoryStores())('tickets on $name', (kind) => {
   it('numbers tickets T-000001 up, due by the SLA of their priority, and writes each change with its event', async () => {
     const {s, ctx, at} = await open()
     const a = await addTicket(ctx, {subject: '退款未到账', priority: 'urgent', category: '退款', assignee: {queue: 'sales'}, contact: '13800138000', calls: ['c-1']}, 'admin')
-    expect(a).toMatchObject({id: 'T-000001', status: 'open', priority: 'urgent', dueTs: T0 + 4 * HOUR, contact: '+8613800138000', calls: ['c-1'], createdBy: 'admin', reopens: 0})
+    expect(a).toMatchObject({id: 'T-000001', status: 'open', priority: 'urgent', dueAt: T0 + 4 * HOUR, contact: '+8613800138000', calls: ['c-1'], createdBy: 'admin', reopens: 0})
     at(T0 + 1000)
     const b = await addTicket(ctx, {subject: 'second'}, 'admin')
-    expect(b).toMatchObject({id: 'T-000002', priority: 'normal', dueTs: T0 + 1000 + 3 * 24 * HOUR, assignee: null})
+    expect(b).toMatchObject({id: 'T-000002', priority: 'normal', dueAt: T0 + 1000 + 3 * 24 * HOUR, assignee: null})
     at(T0 + 2000)
     // A new priority moves the due time from the creation.
-    expect(await updateTicket(ctx, 'T-000002', {priority: 'high'}, 'sup')).toMatchObject({priority: 'high', dueTs: T0 + 1000 + 24 * HOUR})
+    expect(await updateTicket(ctx, 'T-000002', {priority: 'high'}, 'sup')).toMatchObject({priority: 'high', dueAt: T0 + 1000 + 24 * HOUR})
     await commentTicket(ctx, 'T-000002', '已联系客户', 'sup')
     await assignTicket(ctx, 'T-000002', {agent: '1001'}, 'sup')
     await linkCall(ctx, 'T-000002', 'c-2', 'sup')

@@ -29,7 +29,7 @@ export const ticketView = Type.Object(
     number: nullable(Type.String()),
     calls: Type.Array(Type.String()),
     comments: Type.Array(Type.Object({id: Type.Integer(), text: Type.String(), by: Type.String(), ts: when})),
-    dueTs: when,
+    dueAt: when,
     overdue: Type.Boolean({description: 'past due and not solved or closed'}),
     createdAt: when,
     createdBy: Type.String(),
@@ -44,7 +44,7 @@ const fields = {
   description: Type.Optional(Type.String({maxLength: TICKET_LIMITS.description})),
   priority: Type.Optional(priority),
   category: Type.Optional(Type.String({maxLength: TICKET_LIMITS.category})),
-  dueTs: Type.Optional(Type.Integer({minimum: 1, description: 'due time (ms) instead of the SLA of its priority'})),
+  dueAt: Type.Optional(Type.Integer({minimum: 1, description: 'due time (ms) instead of the SLA of its priority'})),
 }
 
 /** The methods, spread into CONTRACT. */

@@ -92,7 +92,7 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
           ...(p.description !== undefined ? {description: p.description} : {}),
           ...(p.priority !== undefined ? {priority: p.priority} : {}),
           ...(p.category !== undefined ? {category: p.category} : {}),
-          ...(p.dueTs !== undefined ? {dueTs: p.dueTs} : {}),
+          ...(p.dueAt !== undefined ? {dueAt: p.dueAt} : {}),
           // An agent's ticket is its own unless it says whose.
           assignee: p.assignee !== undefined ? p.assignee : me ? {agent: me} : null,
           contact: call?.contact ?? null,

@@ -36,7 +36,8 @@ export interface Ticket {
   /** Linked calls, in the order they were linked. */
   calls: string[]
   comments: TicketComment[]
-  dueTs: number
+  /** When it should be solved by (the SLA of its priority, or set); events name it dueTs. */
+  dueAt: number
   createdAt: number
   createdBy: string
   updatedAt: number
@@ -82,8 +83,8 @@ export function isOpenStatus(s: TicketStatus): boolean {
 }
 
 /** Past its due time and not solved or closed. */
-export function isOverdue(t: Pick<Ticket, 'status' | 'dueTs'>, now: number): boolean {
-  return isOpenStatus(t.status) && now > t.dueTs
+export function isOverdue(t: Pick<Ticket, 'status' | 'dueAt'>, now: number): boolean {
+  return isOpenStatus(t.status) && now > t.dueAt
 }
 
 export function sameAssignee(a: Assignee, b: Assignee): boolean {
@@ -128,7 +129,7 @@ export function foldTicket(t: Ticket | null, e: EventLike): Ticket | null {
       number: typeof d.number === 'string' ? d.number : null,
       calls: Array.isArray(d.calls) ? d.calls.filter((c): c is string => typeof c === 'string') : [],
       comments: [],
-      dueTs: Number(d.dueTs ?? e.ts),
+      dueAt: Number(d.dueTs ?? e.ts),
       createdAt: e.ts,
       createdBy: String(d.by ?? ''),
       updatedAt: e.ts,
@@ -145,7 +146,7 @@ export function foldTicket(t: Ticket | null, e: EventLike): Ticket | null {
         if (!Object.hasOwn(changes, f)) continue
         const to = changes[f]?.to
         if (f === 'priority') next.priority = asPriority(to)
-        else if (f === 'dueTs') next.dueTs = Number(to)
+        else if (f === 'dueTs') next.dueAt = Number(to)
         else if (f === 'contact' || f === 'number') next[f] = typeof to === 'string' && to !== '' ? to : null
         else next[f] = String(to ?? '')
       }

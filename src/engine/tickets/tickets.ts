@@ -2,6 +2,7 @@ import {normaliseNumber} from '../contacts/phone-number.js'
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
+import {parseDuration} from '../util/duration.js'
 import {canonicalName, nameProblem, shownName} from '../util/names.js'
 import {
   assigneeColumns,
@@ -45,10 +46,10 @@ export interface NewTicket {
   number?: string | null
   calls?: readonly string[]
   /** Instead of the SLA's due time. */
-  dueTs?: number
+  dueAt?: number
 }
 
-export type TicketChanges = Partial<{subject: string; description: string; priority: TicketPriority; category: string; dueTs: number; contact: string | null; number: string | null}>
+export type TicketChanges = Partial<{subject: string; description: string; priority: TicketPriority; category: string; dueAt: number; contact: string | null; number: string | null}>
 
 const bad = (message: string, suggestion: string, code = 'invalid_ticket') => new UserError(message, {suggestion, exitCode: 2, code})
 
@@ -139,7 +140,7 @@ export async function newTicketOp(ctx: TicketContext, input: NewTicket, by: stri
     ...(input.contact ? {contact: checkContact(input.contact, ctx.defaultCountry)} : {}),
     ...(input.number ? {number: checkNumber(input.number)} : {}),
     calls: checkCalls(input.calls ?? []),
-    dueTs: input.dueTs !== undefined ? checkDue(input.dueTs) : dueFor(ts, priority, ctx.sla),
+    dueTs: input.dueAt !== undefined ? checkDue(input.dueAt) : dueFor(ts, priority, ctx.sla),
     status: 'open',
     by,
   }
@@ -159,13 +160,16 @@ export function changeEvents(ctx: TicketContext, t: Ticket, changes: TicketChang
   if (changes.category !== undefined) to.category = checkCategory(changes.category)
   if (changes.priority !== undefined) {
     to.priority = checkPriority(changes.priority)
-    if (changes.dueTs === undefined && changes.priority !== t.priority) to.dueTs = dueFor(t.createdAt, changes.priority, ctx.sla)
+    if (changes.dueAt === undefined && changes.priority !== t.priority) to.dueTs = dueFor(t.createdAt, changes.priority, ctx.sla)
   }
-  if (changes.dueTs !== undefined) to.dueTs = checkDue(changes.dueTs)
+  if (changes.dueAt !== undefined) to.dueTs = checkDue(changes.dueAt)
   if (changes.contact !== undefined) to.contact = changes.contact ? checkContact(changes.contact, ctx.defaultCountry) : null
   if (changes.number !== undefined) to.number = changes.number ? checkNumber(changes.number) : null
   const diff: Record<string, {from: unknown; to: unknown}> = {}
-  for (const [k, v] of Object.entries(to) as [Updatable, unknown][]) if (t[k] !== v) diff[k] = {from: t[k], to: v}
+  for (const [k, v] of Object.entries(to) as [Updatable, unknown][]) {
+    const from = k === 'dueTs' ? t.dueAt : t[k]
+    if (from !== v) diff[k] = {from, to: v}
+  }
   if (Object.keys(diff).length === 0) return []
   return [event(ctx, 'ticket.updated', ts, t.assignee, {ticket: t.id, changes: diff, by})]
 }
@@ -217,4 +221,13 @@ export async function linkCall(ctx: TicketContext, id: string, callId: string, b
     if (t.calls.length >= TICKET_LIMITS.calls) throw bad(`Ticket ${t.id} has ${t.calls.length} calls (at most ${TICKET_LIMITS.calls})`, 'Open a new ticket.')
     return [event(ctx, 'ticket.call_linked', ts, t.assignee, {ticket: t.id, by}, call!)]
   })
+}
+
+/** A due time typed on the command line: an ISO date/time, or how long from now (4h, 2d). */
+export function parseDue(text: string, now: number): number {
+  const t = text.trim()
+  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)/.test(t)) return now + parseDuration(t, 'due time')
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t) : NaN
+  if (!Number.isFinite(ms)) throw bad(`Invalid due time "${shownName(t, 40)}"`, 'Use an ISO date/time (2026-12-24T18:00:00+08:00) or a time from now (4h, 2d).')
+  return ms
 }

@@ -1,0 +1,19 @@
+import {loadEngineConfig} from '../config/engine-config.js'
+import {openStore} from '../store/open-store.js'
+import {repositoriesOf} from '../store/repositories.js'
+import type {TicketContext} from './tickets.js'
+
+/**
+ * Runs fn with the configured store's tickets, as an admin command writes them: straight
+ * into the store (the engine sees the events in its log: the webhook fires for them too),
+ * due times from the config's SLA, contact numbers in its default country.
+ */
+export async function withTickets<T>(configFile: string | undefined, fn: (ctx: TicketContext) => Promise<T>): Promise<T> {
+  const config = loadEngineConfig({file: configFile, requireAri: false})
+  const store = await openStore(config.database)
+  try {
+    return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'})
+  } finally {
+    await store.close()
+  }
+}
