@@ -22,6 +22,7 @@ import {UserError} from './util/errors.js'
 import type {Logger} from './util/log.js'
 import {ensureSecret} from './util/secrets.js'
 import {keepCallRows} from './reports/call-rows.js'
+import {startTicketWebhook} from './tickets/ticket-webhook.js'
 import {phoneBook} from './phones/phones.js'
 import {repositoriesOf} from './store/repositories.js'
 import {SipGuard} from './sip/sip-guard.js'
@@ -278,6 +279,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   undo.push(() => stopEngine(running, config, log, endCalls, stepDown))
   const summary = keepCallRows(store, log)
   undo.push(() => summary.stop())
+  // Ticket changes told to an outside system, from the log (the CLI's changes too).
+  const webhook = config.tickets.webhook ? await startTicketWebhook(config.tickets.webhook, store, repositoriesOf(store).tickets, log) : null
+  if (webhook) undo.push(() => webhook.stop())
   const guard = new SipGuard({settings: config.sip, rest: ari, store, append: (e) => running.events.append(e), log})
   await guard.start().catch((err: unknown) => log.warn('could not start watching SIP security events', {error: String(err)}))
   undo.push(() => guard.stop())
