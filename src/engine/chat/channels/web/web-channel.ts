@@ -3,7 +3,8 @@ import type {WebSocket} from 'ws'
 import type {ChannelAdapter, ChatCoreForChannels, InboundMessage, OutboundMessage} from '../../channel.js'
 import type {Logger} from '../../../util/log.js'
 import {charCount, cleanLine, cleanNumber, cleanText} from '../clean-text.js'
-import {parseFrame, VISITOR_ID, type EngineFrame, type WidgetFrame} from './web-protocol.js'
+import {CustomerLines} from './customer-lines.js'
+import {parseFrame, VISITOR_ID, type CustomerLine, type EngineFrame, type WidgetFrame, type WidgetMessage} from './web-protocol.js'
 import type {Uploads} from './uploads.js'
 
 export interface WebChannelOptions {
@@ -45,6 +46,7 @@ interface Visit {
 export class WebChannel implements ChannelAdapter {
   readonly kind = 'web' as const
   private readonly visits = new Map<string, Set<Visit>>()
+  private readonly lines = new CustomerLines()
 
   constructor(private readonly o: WebChannelOptions) {}
 
@@ -53,6 +55,11 @@ export class WebChannel implements ChannelAdapter {
     let n = 0
     for (const s of this.visits.values()) n += s.size
     return n
+  }
+
+  /** Closes every widget's socket (the server stopping); the widgets reconnect and resume from their last seq. */
+  disconnectAll(): void {
+    for (const open of this.visits.values()) for (const v of open) v.ws.close(1012, 'restarting')
   }
 
   async deliver(customer: string, m: OutboundMessage): Promise<void> {
@@ -110,7 +117,10 @@ export class WebChannel implements ChannelAdapter {
     // whatever the history already holds is not sent twice.
     const history = known ? this.o.core.history('web', visitor) : Promise.resolve([])
     history
-      .then((all) => {
+      .then((said) => {
+        // The core's history is of the current or last conversation; the customer's lines of the same one join it.
+        const conversation = said[0]?.conversation ?? this.lines.lastConversation(visitor)
+        const all: WidgetMessage[] = [...said, ...this.lines.of(visitor, conversation)].sort((a, b) => a.seq - b.seq)
         const fresh = all.filter((m) => m.conversation !== hello.conversation || m.seq > (hello.after ?? 0))
         this.send(visit, {type: 'history', messages: fresh})
         const sent = new Set(all.map((m) => `${m.conversation}:${m.seq}`))
@@ -149,12 +159,13 @@ export class WebChannel implements ChannelAdapter {
         const text = cleanText(f.text)
         if (text === '') return this.send(visit, {type: 'error', id: f.id, code: 'empty', message: 'The message is empty'})
         if (charCount(text) > this.o.maxTextChars) return this.send(visit, {type: 'error', id: f.id, code: 'too_long', message: `Messages may be at most ${this.o.maxTextChars} characters`})
-        return this.ack(visit, f.id, {...base, text, channelMessageId: `${visit.visitor}:${f.id}`})
+        return this.ack(visit, f.id, {...base, text, channelMessageId: `${visit.visitor}:${f.id}`}, {kind: 'text', text})
       }
       case 'image': {
         const up = this.o.uploads.ownedBy(f.upload, visit.visitor)
         if (!up) return this.send(visit, {type: 'error', id: f.id, code: 'no_upload', message: 'That image was not uploaded here; upload it again'})
-        return this.ack(visit, f.id, {...base, image: {url: this.o.uploadUrl(up.file), mime: up.mime, bytes: up.bytes}, channelMessageId: `${visit.visitor}:${f.id}`})
+        const image = {url: this.o.uploadUrl(up.file), mime: up.mime}
+        return this.ack(visit, f.id, {...base, image: {...image, bytes: up.bytes}, channelMessageId: `${visit.visitor}:${f.id}`}, {kind: 'image', image})
       }
       case 'button':
         return this.ack(visit, f.id, {...base, event: 'button', payload: cleanLine(f.key, 64), channelMessageId: `${visit.visitor}:${f.id}`})
@@ -165,8 +176,9 @@ export class WebChannel implements ChannelAdapter {
     return {channel: 'web', customer: visit.visitor, ...(visit.name ? {name: visit.name} : {}), ...(visit.number ? {number: visit.number} : {})}
   }
 
-  private async ack(visit: Visit, id: string, m: InboundMessage): Promise<void> {
+  private async ack(visit: Visit, id: string, m: InboundMessage, line?: Pick<CustomerLine, 'kind' | 'text' | 'image'>): Promise<void> {
     const r = await this.o.core.receive(m)
+    if (line) this.lines.add(visit.visitor, {...line, conversation: r.conversation, seq: r.seq, ts: Date.now(), from: 'customer'})
     this.send(visit, {type: 'ack', id, conversation: r.conversation, seq: r.seq})
   }
 

@@ -13,9 +13,26 @@ export type WidgetFrame =
   | {type: 'typing'}
   | {type: 'close'}
 
+/**
+ * The customer's own message as the widget draws it in the history: the chat core's
+ * history holds what was said to the customer; the web channel keeps what the customer
+ * said (customer-lines.ts) so a reload shows both sides.
+ */
+export interface CustomerLine {
+  conversation: string
+  seq: number
+  ts: number
+  from: 'customer'
+  kind: 'text' | 'image'
+  text?: string
+  image?: {url: string; mime: string}
+}
+
+export type WidgetMessage = OutboundMessage | CustomerLine
+
 export type EngineFrame =
   | {type: 'welcome'; visitor: string}
-  | {type: 'history'; messages: OutboundMessage[]}
+  | {type: 'history'; messages: WidgetMessage[]}
   | {type: 'message'; message: OutboundMessage}
   | {type: 'ack'; id: string; conversation: string; seq: number}
   | {type: 'error'; id?: string; code: string; message: string}

@@ -41,7 +41,7 @@ header{display:flex;justify-content:space-between;padding:8px 12px;background:#2
 #start{display:flex;flex-direction:column;gap:8px;padding:12px}
 #start input{width:100%;padding:6px}
 main{display:flex;flex-direction:column;flex:1;min-height:0}
-main[hidden],form[hidden],div[hidden]{display:none}
+[hidden]{display:none!important}
 #log{list-style:none;margin:0;padding:8px;flex:1;overflow-y:auto}
 .msg{margin:6px 0;max-width:85%;padding:6px 10px;border-radius:8px;background:#eef;overflow-wrap:anywhere}
 .msg.customer{margin-left:auto;background:#d8f0d8}

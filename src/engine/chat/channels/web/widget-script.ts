@@ -247,9 +247,11 @@ export const WIDGET_JS = String.raw`'use strict'
     if (ev.key === 'Enter' && !ev.shiftKey) {
       ev.preventDefault()
       sendText()
-      return
     }
-    if (Date.now() - lastTyping > 3000) {
+  })
+  // One typing event every 3 s at most while the customer writes.
+  $('text').addEventListener('input', () => {
+    if ($('text').value.trim() !== '' && Date.now() - lastTyping > 3000) {
       lastTyping = Date.now()
       send({type: 'typing'})
     }
