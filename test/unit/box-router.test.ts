@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import type {ConnectionState} from '../../src/engine/ari/port.js'
+import type {AriPressureView} from '../../src/engine/ari/pressure.js'
 import {BOX_LOST_MS, BoxRouter} from '../../src/engine/boxes/box-router.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
@@ -13,7 +14,25 @@ import {FakeClock} from '../support/fake-clock.js'
 // boxes: where each request goes, what the boxes' phone states merge into, and what the
 // engine does with a call whose box is lost. Real boxes and the proxy: the integration suite.
 
+/** A box's pressure (ari/pressure.ts) the test sets by hand. */
+class FakePressure {
+  v: AriPressureView = {overloaded: false, p90Ms: 5, backoffUntil: 0, requests: 0, failures: 0, inFlight: 0}
+  private readonly fns = new Set<(v: AriPressureView) => void>()
+  view(): AriPressureView {
+    return this.v
+  }
+  onChange(fn: (v: AriPressureView) => void): () => void {
+    this.fns.add(fn)
+    return () => this.fns.delete(fn)
+  }
+  set(v: Partial<AriPressureView>): void {
+    this.v = {...this.v, ...v}
+    for (const fn of this.fns) fn(this.v)
+  }
+}
+
 class FakeBox extends FakeAri {
+  readonly pressure = new FakePressure()
   private readonly conn: ((s: ConnectionState) => void)[] = []
   startup = '2026-12-07T08:00:00.000+0000'
   override onConnection(h: (s: ConnectionState) => void): void {
@@ -114,6 +133,22 @@ describe('box router', () => {
     b1.callerArrives('box1-1.1', '1', 'q')
     b2.callerArrives('box2-1.1', '2', 'q')
     expect((await router.listChannels()).map((c) => c.id).sort()).toEqual(['box1-1.1', 'box2-1.1'])
+  })
+
+  it("pressure: engine-wide only when every box up is overloaded; each call's own box by viewFor; no ring held back while one box can take it", () => {
+    const {b1, b2, router} = boxes()
+    router.on('StasisStart', () => {})
+    b2.callerArrives('box2-1.1', '2', 'q')
+    const changes: boolean[] = []
+    router.pressure.onChange((v) => changes.push(v.overloaded))
+    b2.pressure.set({overloaded: true, p90Ms: 900, backoffUntil: 5_000})
+    expect(router.pressure.view()).toMatchObject({overloaded: false, p90Ms: 5, backoffUntil: 0})
+    expect(router.pressure.viewFor!('box2-1.1')).toMatchObject({overloaded: true, p90Ms: 900})
+    expect(router.pressure.viewFor!('box1-9.9')).toBeNull()
+    b1.pressure.set({overloaded: true, p90Ms: 700, backoffUntil: 4_000})
+    expect(router.pressure.view()).toMatchObject({overloaded: true, p90Ms: 700, backoffUntil: 4_000})
+    b1.pressure.set({overloaded: false, p90Ms: 10, backoffUntil: 0})
+    expect(changes).toEqual([true, false])
   })
 
   describe('a box lost', () => {
@@ -260,5 +295,53 @@ describe('the engine on two boxes', () => {
     const states = Object.fromEntries(engine.snapshot().agents.map((a) => [a.id, a.state]))
     expect(states.a1).toBe('on-call')
     expect(states.a2).not.toBe('on-call')
+  })
+
+  it("a box1 caller whose agent's phone was on box2 goes back in line when box2 is lost, its place kept, and is served by the next free agent", async () => {
+    b1.callerArrives('box1-1.1', '5551000', 'sales')
+    await settle()
+    b1.callerArrives('box1-1.2', '5551001', 'sales')
+    await settle()
+    const [r1, r2] = b1.originated()
+    expect(r2!.endpoint).toBe('PJSIP/interbox/sip:a2@127.0.0.1:5070')
+    const [c1, c2] = [r1!.appArgs!.split(',')[1]!, r2!.appArgs!.split(',')[1]!]
+    b1.agentAnswers(r1!.channelId!, c1)
+    b1.agentAnswers(r2!.channelId!, c2)
+    await settle()
+    vi.useFakeTimers()
+    try {
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      vi.advanceTimersByTime(BOX_LOST_MS)
+    } finally {
+      vi.useRealTimers()
+    }
+    await settle()
+    const all = await events()
+    expect(all.find((e) => e.type === 'engine.box_lost')!.data).toMatchObject({box: 'box2', calls: 0, requeued: 1})
+    expect(all.find((e) => e.type === 'call.transferred' && e.callId === c2)!.data).toMatchObject({by: 'system', reason: 'agent-box-lost', to: {queue: 'sales'}})
+    expect(all.filter((e) => e.type === 'call.ended')).toEqual([])
+    const entered = all.filter((e) => e.type === 'queue.entered' && e.callId === c2)
+    expect(entered).toHaveLength(2)
+    // The stranded leg is hung up on box1; the caller hears music in line again.
+    expect(b1.ops('hangup')).toContainEqual([r2!.channelId])
+    expect(engine.snapshot().calls.find((c) => c.id === c2)?.state).toBe('waiting')
+    // a1 free again: the requeued caller is the one rung.
+    b1.hangsUp(r1!.channelId!)
+    await settle()
+    expect(b1.originated().at(-1)!.appArgs).toContain(c2)
+  })
+
+  it('a slow box sheds its own new callers; the other box serves on', async () => {
+    b2.pressure.set({overloaded: true, p90Ms: 900})
+    b2.callerArrives('box2-1.1', '5552000', 'sales')
+    b1.callerArrives('box1-1.1', '5551000', 'sales')
+    await settle()
+    const all = await events()
+    const shed = all.filter((e) => e.type === 'call.shed')
+    expect(shed).toHaveLength(1)
+    expect(shed[0]!.data).toMatchObject({number: '5552000', p90Ms: 900})
+    expect(b2.ops('hangup')).toContainEqual(['box2-1.1', 'congestion'])
+    expect(all.filter((e) => e.type === 'queue.entered').map((e) => e.callId)).toHaveLength(1)
+    expect(b1.originated()).toHaveLength(1)
   })
 })

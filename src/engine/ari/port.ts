@@ -287,6 +287,8 @@ export interface AriRest {
 export interface AriPressureLike {
   view(): AriPressureView
   onChange(fn: (v: AriPressureView) => void): () => void
+  /** Several boxes: the pressure of the box that holds `id` (a channel, or a call's legs); absent with one Asterisk. */
+  viewFor?(id: string): AriPressureView | null
 }
 
 /** A live connection to one Stasis app: REST plus its event stream. */

@@ -14,7 +14,8 @@ import type {
   RecordParams,
   SnoopParams,
 } from '../ari/port.js'
-import {ARI_EVENT_TYPES, AriRequestError} from '../ari/port.js'
+import {ARI_EVENT_TYPES, AriRequestError, type AriPressureLike} from '../ari/port.js'
+import type {AriPressureView} from '../ari/pressure.js'
 
 // Several Asterisk boxes as one ARI port, so the engine's call logic stays as it is: one
 // queue line, one set of agents, calls on every box.
@@ -97,6 +98,48 @@ export class BoxRouter implements AriPort {
     for (const type of ARI_EVENT_TYPES) box.port.on(type, (e: AriEventMap[typeof type]) => this.fromBox(box, type, e))
     box.port.onConnection((s) => this.connection(box, s))
     return box
+  }
+
+  /**
+   * How hard the boxes are pressed, for the engine's load shedding and ring back-off
+   * (calls/overload.ts, dispatch.ts). Engine-wide it is the boxes' best: overloaded only
+   * when every box up is, and no ring held back while one box can take it; each caller is
+   * shed by its own box's pressure (viewFor), so one slow box refuses its own new callers
+   * while the others serve on. A box that is down counts for nothing (its calls are gone).
+   */
+  readonly pressure: AriPressureLike = {
+    view: () => this.pressureView(),
+    viewFor: (id) => {
+      const box = this.route(id)
+      return box?.port.pressure?.view() ?? null
+    },
+    onChange: (fn) => {
+      let last = this.pressureView().overloaded
+      const offs = this.boxes.map((b) =>
+        b.port.pressure?.onChange(() => {
+          const v = this.pressureView()
+          if (v.overloaded !== last) fn(v)
+          last = v.overloaded
+        }),
+      )
+      return () => {
+        for (const off of offs) off?.()
+      }
+    },
+  }
+
+  private pressureView(): AriPressureView {
+    const views = this.boxes.filter((b) => b.up && b.port.pressure).map((b) => b.port.pressure!.view())
+    const all = this.boxes.filter((b) => b.port.pressure).map((b) => b.port.pressure!.view())
+    const sum = (k: 'requests' | 'failures' | 'inFlight') => all.reduce((n, v) => n + v[k], 0)
+    return {
+      overloaded: views.length > 0 && views.every((v) => v.overloaded),
+      p90Ms: views.length > 0 ? Math.min(...views.map((v) => v.p90Ms)) : 0,
+      backoffUntil: views.length > 0 ? Math.min(...views.map((v) => v.backoffUntil)) : 0,
+      requests: sum('requests'),
+      failures: sum('failures'),
+      inFlight: sum('inFlight'),
+    }
   }
 
   /** Each box and whether it serves now. */

@@ -71,12 +71,16 @@ export function overloadView(core: EngineCore): OverloadView {
   return {overloaded: s.overloaded, since: s.since, p90Ms: p?.p90Ms ?? 0, shed: s.shed, requests: p?.requests ?? 0, failures: p?.failures ?? 0}
 }
 
-/** Refuses a new caller while overloaded; returns whether it did. */
+/**
+ * Refuses a new caller while overloaded; returns whether it did. With several boxes the
+ * caller's own box decides: a slow box sheds its new callers while the others serve.
+ */
 export async function shedIfOverloaded(core: EngineCore, session: CallSession): Promise<boolean> {
   const s = stateOf(core)
-  if (!s.overloaded) return false
+  const box = core.ari.pressure?.viewFor?.(session.channelId) ?? null
+  if (!s.overloaded && !box?.overloaded) return false
   s.shed++
-  core.events.append({type: 'call.shed', callId: session.id, data: {number: session.caller.number, did: session.did, p90Ms: core.ari.pressure?.view().p90Ms ?? 0}})
+  core.events.append({type: 'call.shed', callId: session.id, data: {number: session.caller.number, did: session.did, p90Ms: (box ?? core.ari.pressure?.view())?.p90Ms ?? 0}})
   session.state = 'leaving'
   core.channels.delete(session.channelId)
   endSession(core, session, 'shed')
