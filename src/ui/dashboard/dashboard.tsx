@@ -116,7 +116,7 @@ export function Dashboard(p: DashboardProps) {
   return (
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
-        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} />
+        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} />
         {state.status === 'unreachable' ? (
           <Banner state={state} timeZone={p.timeZone} />
         ) : asterisk ? (

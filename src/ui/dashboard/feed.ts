@@ -23,6 +23,8 @@ export interface FeedState {
   retryAt: number | null
   /** When the last snapshot arrived, by the dashboard's clock. */
   receivedAt: number | null
+  /** Tickets past due and not solved or closed (asked every ticketsPollMs); absent until known. */
+  overdueTickets?: number | null
 }
 
 export interface FeedOptions {
@@ -37,6 +39,8 @@ export interface FeedOptions {
   costFactor?: number
   /** Waits between connection attempts; the last repeats. */
   retryMs?: readonly number[]
+  /** How often the overdue tickets are counted (a query of the store, not of the engine's memory). */
+  ticketsPollMs?: number
   now?: () => number
 }
 
@@ -49,6 +53,7 @@ export class EngineFeed {
   private lastAsked = 0
   private lastCostMs = 0
   private attempts = 0
+  private ticketsAsked = -Infinity
   private stopped = false
   private readonly pollMs: number
   private readonly eventGapMs: number
@@ -58,7 +63,7 @@ export class EngineFeed {
 
   constructor(
     private readonly connect: () => Promise<FeedConnection>,
-    o: FeedOptions = {},
+    private readonly o: FeedOptions = {},
   ) {
     this.pollMs = o.pollMs ?? 1000
     this.eventGapMs = o.eventGapMs ?? 250
@@ -146,14 +151,27 @@ export class EngineFeed {
       if (conn !== this.conn || this.stopped) return
       this.attempts = 0
       // Listeners render synchronously, so this measures the whole update.
-      this.set({status: 'live', snapshot, error: null, retryAt: null, receivedAt: this.now()})
+      this.set({status: 'live', snapshot, error: null, retryAt: null, receivedAt: this.now(), overdueTickets: this.current.overdueTickets})
       this.lastCostMs = this.now() - this.lastAsked
       this.schedule(this.pollMs)
+      this.countOverdue(conn)
     } catch (err) {
       if (conn === this.conn) this.lost(errorMessage(err))
     } finally {
       this.inFlight = false
     }
+  }
+
+  /** The overdue tickets' count, now and then, beside the snapshots (an engine without tickets leaves it unknown). */
+  private countOverdue(conn: FeedConnection): void {
+    if (this.now() - this.ticketsAsked < (this.o.ticketsPollMs ?? 30_000)) return
+    this.ticketsAsked = this.now()
+    conn
+      .request('ticket.list', {overdue: true, limit: 1})
+      .then((r) => {
+        if (conn === this.conn && !this.stopped && r.total !== this.current.overdueTickets) this.set({...this.current, overdueTickets: r.total})
+      })
+      .catch(() => undefined)
   }
 
   private lost(error: string): void {

@@ -34,11 +34,13 @@ const COMPACT_BELOW = 100
 const WIDE_FROM = 120
 
 /** Three lines: time and today's totals; agents by state; the figures a supervisor watches. */
-export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number}) {
+export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number; overdueTickets?: number | null}) {
   const f = p.figures
   const short = p.width < COMPACT_BELOW
   const sl = !f ? 'SL' : f.slSeconds === null ? 'SL (per-queue T)' : short ? `SL ${f.slSeconds}s` : `SL (${f.slSeconds} s)`
   const pausedOnCall = f ? f.paused - f.agents.paused : 0
+  // Tickets past due, last on the figures' line and only when there are some.
+  const overdue = p.overdueTickets ? <Figure label={p.width < WIDE_FROM ? 'Overdue' : 'Tickets overdue'} value={String(p.overdueTickets)} level="alert" last /> : null
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -79,13 +81,14 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
         <Figure label={short ? 'Longest' : 'Longest wait'} value={duration(f?.longestWaitMs)} level={f?.levels.longestWait} />
         <Figure label={sl} value={percent(f?.serviceLevel)} level={f?.levels.serviceLevel} />
         <Figure label={short ? 'Answered' : 'Answer rate'} value={percent(f?.answerRate)} level={f?.levels.answerRate} />
-        <Figure label={short ? 'Abandoned' : 'Abandon rate'} value={percent(f?.abandonRate)} level={f?.levels.abandonRate} last={p.width < WIDE_FROM} />
+        <Figure label={short ? 'Abandoned' : 'Abandon rate'} value={percent(f?.abandonRate)} level={f?.levels.abandonRate} last={p.width < WIDE_FROM && !overdue} />
         {p.width >= WIDE_FROM ? (
           <>
             <Figure label="In IVR" value={f ? String(f.inIvr) : '-'} />
-            <Figure label="Callbacks pending" value={f ? String(f.callbacksPending) : '-'} last />
+            <Figure label="Callbacks pending" value={f ? String(f.callbacksPending) : '-'} last={!overdue} />
           </>
         ) : null}
+        {overdue}
       </Text>
     </Box>
   )
