@@ -17,6 +17,11 @@ import {until} from '../support/wait.js'
 // and a chat core double: what the widget itself must do whatever the core behind it.
 // The customer's side end to end with the engine's own chat core is chat-e2e.test.ts.
 
+// What page.evaluate's functions see in the browser (the tests' TypeScript has no DOM).
+declare const document: {body: {insertAdjacentHTML(where: string, html: string): void}}
+declare const localStorage: {getItem(k: string): string | null}
+declare const window: Record<string, unknown>
+
 const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>\u001b[2J\u202Eevil`
 
@@ -98,7 +103,7 @@ describe('the web widget in Chromium', () => {
     // What reached the core lost its escape and bidi override, kept the visible characters.
     expect(core.inbound.find((m) => m.text?.includes('onerror'))!.text).toBe(`<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>[2Jevil`)
     await page.locator('#log li.agent', {hasText: 'onerror'}).waitFor()
-    expect(await page.evaluate(() => (window as unknown as {__pwned?: number}).__pwned)).toBeUndefined()
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
     expect(await page.locator('#log img, #log script, #log b').count()).toBe(0)
     expect(await page.locator('#log li.agent .who', {hasText: '<b>Agent</b>'}).count()).toBe(1)
   })
