@@ -41,7 +41,8 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
       // Events of calls that ended a moment ago may still be on their way to the store.
       await engine.events.flush()
       const [found, interactions] = await Promise.all([
-        e164 ? repositoriesOf(store()).contacts.get(e164) : Promise.resolve(undefined),
+        // A number no numbering plan knows (a test range, a short code) is looked up as it came.
+        repositoriesOf(store()).contacts.get(e164 ?? number),
         customerHistory(store(), {
           number,
           normalise: (n) => normaliseNumber(n, country),

@@ -1,0 +1,209 @@
+import type {AgentView, CallView, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
+import {errorMessage} from '../../engine/util/errors.js'
+import {EngineFeed, type FeedConnection, type FeedOptions, type FeedState} from '../dashboard/feed.js'
+
+// The desk's copy of what concerns one agent: the engine's snapshot (its state, its call,
+// its queues) through the dashboard's EngineFeed, plus what only events tell: the ring
+// that brings a pop (fetched at once, not at the next snapshot), the wrap-up's end, the
+// call whose disposition is owed, and callers who were lost on this agent's ring.
+
+export type DeskSettingsView = ResultOf<'desk.settings'>
+export type HistoryView = ResultOf<'contact.history'>
+
+export interface Pop {
+  callId: string
+  /** agent.ringing's ts (the engine's clock). */
+  ringAt: number
+  call: CallView | null
+  history: HistoryView | null
+  /** Why part of the pop could not be fetched. */
+  error: string | null
+  ended: boolean
+}
+
+export interface LastCall {
+  id: string
+  queue: string | null
+  number: string
+  disposition: {code: string; label: string} | null
+  ticket: string | null
+}
+
+export interface Owed {
+  callId: string
+  number: string
+  name: string
+  at: number
+  why: string
+}
+
+export interface DeskState {
+  feed: FeedState
+  agent: string
+  me: AgentView | null
+  /** The call the agent is on or is rung for, as the last snapshot has it. */
+  call: CallView | null
+  pop: Pop | null
+  wrapUpEndsAt: number | null
+  lastCall: LastCall | null
+  owed: Owed[]
+  settings: DeskSettingsView | null
+  /** Engine clock minus ours, from the last snapshot (countdowns use the engine's clock). */
+  skewMs: number
+  /** Calls of this agent's on hold, and in a consultation. */
+  held: ReadonlySet<string>
+  consulting: ReadonlySet<string>
+  /** The note text the engine has, per call. */
+  notesSaved: ReadonlyMap<string, string>
+}
+
+/** An event as the engine pushes it (store/events.ts NewEvent). */
+interface PushedEvent {
+  type: string
+  ts: number
+  callId?: string | null
+  queue?: string | null
+  agent?: string | null
+  data?: Record<string, unknown>
+}
+
+const OWED_LIMIT = 20
+
+/** Events that put a call on hold or in a consultation, or take it out. */
+const FLAGS: Record<string, {set: 'held' | 'consulting'; on: boolean}> = {
+  'call.held': {set: 'held', on: true},
+  'call.unheld': {set: 'held', on: false},
+  'call.consult_started': {set: 'consulting', on: true},
+  'call.consult_ended': {set: 'consulting', on: false},
+  'call.transferred': {set: 'consulting', on: false},
+  'call.ended': {set: 'held', on: false},
+}
+
+export class DeskFeed {
+  readonly engine: EngineFeed
+  private current: DeskState
+  private readonly listeners = new Set<() => void>()
+  /** Calls that rang this agent: a caller lost from one of them is owed a call back. */
+  private readonly rang = new Map<string, {number: string; name: string}>()
+
+  constructor(
+    connect: () => Promise<FeedConnection>,
+    readonly agent: string,
+    o: FeedOptions = {},
+  ) {
+    this.current = {feed: {status: 'connecting', snapshot: null, error: null, retryAt: null, receivedAt: null}, agent, me: null, call: null, pop: null, wrapUpEndsAt: null, lastCall: null, owed: [], settings: null, skewMs: 0, held: new Set(), consulting: new Set(), notesSaved: new Map()}
+    this.engine = new EngineFeed(async () => {
+      const conn = await connect()
+      conn.onEvent((e) => this.onEvent(e as PushedEvent, conn))
+      conn.request('desk.settings').then(
+        (settings) => this.set({settings}),
+        () => undefined,
+      )
+      return conn
+    }, o)
+    this.engine.subscribe(() => this.fromSnapshot(this.engine.state))
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  getState = (): DeskState => this.current
+
+  start(): void {
+    this.engine.start()
+  }
+
+  stop(): void {
+    this.engine.stop()
+  }
+
+  request<M extends Method>(method: M, ...args: ParamsArg<M>): Promise<ResultOf<M>> {
+    return this.engine.request(method, ...args)
+  }
+
+  /** The disposition of the last call was saved (so ready is allowed). */
+  disposed(callId: string, d: {code: string; label: string}): void {
+    const l = this.current.lastCall
+    if (l?.id === callId) this.set({lastCall: {...l, disposition: d}})
+  }
+
+  ticketOpened(callId: string, ticket: string): void {
+    const l = this.current.lastCall
+    if (l?.id === callId) this.set({lastCall: {...l, ticket}})
+  }
+
+  noteSaved(callId: string, text: string): void {
+    this.set({notesSaved: new Map(this.current.notesSaved).set(callId, text)})
+  }
+
+  /** A callback taken from the owed list. */
+  takeOwed(): Owed | undefined {
+    const [first, ...rest] = this.current.owed
+    if (first) this.set({owed: rest})
+    return first
+  }
+
+  private fromSnapshot(feed: FeedState): void {
+    const s = feed.snapshot
+    const me = s?.agents.find((a) => a.id === this.agent) ?? null
+    const call = s?.calls.find((c) => c.agent === this.agent || c.ringing.includes(this.agent)) ?? null
+    const skewMs = s && feed.receivedAt !== null ? s.at - feed.receivedAt : this.current.skewMs
+    const wrapUpEndsAt = me?.state === 'wrap-up' ? this.current.wrapUpEndsAt : null
+    // The pop follows its call (answered, held...) and keeps the last of it once it ends.
+    const pop = this.current.pop
+    const live = pop && s?.calls.find((c) => c.id === pop.callId)
+    this.set({feed, me, call, skewMs, wrapUpEndsAt, ...(pop && live && pop.call ? {pop: {...pop, call: live}} : {})})
+  }
+
+  private onEvent(e: PushedEvent, conn: FeedConnection): void {
+    const mine = e.agent === this.agent
+    const d = e.data ?? {}
+    if (e.type === 'agent.ringing' && mine && e.callId) return void this.ring(e.callId, e.ts, conn)
+    if (e.type === 'call.connected' && mine && e.callId) {
+      const c = this.current.pop?.callId === e.callId ? this.current.pop.call : null
+      const number = c ? (c.callbackNumber ?? c.caller.number) : String(d.number ?? '')
+      return this.set({lastCall: {id: e.callId, queue: e.queue ?? c?.queue ?? null, number, disposition: null, ticket: null}})
+    }
+    if (e.type === 'agent.wrapup_started' && mine) return this.set({wrapUpEndsAt: e.ts + Number(d.seconds ?? 0) * 1000})
+    if (e.type === 'agent.wrapup_extended' && mine) return this.set({wrapUpEndsAt: Math.max(this.current.wrapUpEndsAt ?? e.ts, e.ts) + Number(d.seconds ?? 0) * 1000})
+    if (e.type === 'agent.wrapup_ended' && mine) return this.set({wrapUpEndsAt: null})
+    if (e.type === 'call.disposition' && e.callId) return this.disposed(e.callId, {code: String(d.code ?? ''), label: String(d.label ?? d.code ?? '')})
+    if (!e.callId) return
+    const flag = FLAGS[e.type]
+    if (flag) {
+      const set = new Set(this.current[flag.set])
+      if (flag.on) set.add(e.callId)
+      else set.delete(e.callId)
+      this.set({[flag.set]: set})
+    }
+    if (e.type === 'call.ended' && this.current.pop?.callId === e.callId) this.set({pop: {...this.current.pop, ended: true}})
+    const rung = this.rang.get(e.callId)
+    const why = e.type === 'queue.abandoned' ? 'hung up waiting' : e.type === 'callback.failed' ? 'callback failed' : e.type === 'voicemail.left' ? 'left a voicemail' : null
+    if (rung && why && rung.number) {
+      const owed = [{callId: e.callId, number: rung.number, name: rung.name, at: e.ts, why}, ...this.current.owed.filter((o) => o.number !== rung.number)].slice(0, OWED_LIMIT)
+      this.set({owed})
+    }
+  }
+
+  /** The pop: the call and the customer's history, asked for together the moment the agent is rung. */
+  private ring(callId: string, ringAt: number, conn: FeedConnection): void {
+    if (this.current.pop?.callId === callId && !this.current.pop.ended) return
+    this.set({pop: {callId, ringAt, call: null, history: null, error: null, ended: false}})
+    void Promise.allSettled([conn.request('call.get', {call: callId}), conn.request('contact.history', {call: callId, limit: 5})]).then(([call, history]) => {
+      const pop = this.current.pop
+      if (pop?.callId !== callId) return
+      const problems = [call, history].filter((r) => r.status === 'rejected').map((r) => errorMessage((r as PromiseRejectedResult).reason))
+      const c = call.status === 'fulfilled' ? call.value : null
+      if (c) this.rang.set(callId, {number: c.callbackNumber ?? c.caller.number, name: c.caller.name})
+      if (this.rang.size > 200) this.rang.delete(this.rang.keys().next().value!)
+      this.set({pop: {...pop, call: c, history: history.status === 'fulfilled' ? history.value : null, error: problems[0] ?? null}})
+    })
+  }
+
+  private set(patch: Partial<DeskState>): void {
+    this.current = {...this.current, ...patch}
+    for (const l of this.listeners) l()
+  }
+}

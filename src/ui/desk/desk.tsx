@@ -1,0 +1,379 @@
+import {Box, Text, useInput, useStdin} from 'ink'
+import {useEffect, useRef, useState, useSyncExternalStore} from 'react'
+import {safeText} from '../../engine/util/text.js'
+import {STATE_COLOR} from '../dashboard/agents-pane.js'
+import {fit} from '../dashboard/cells.js'
+import {ColourContext, honourNoColor, useColour} from '../dashboard/color.js'
+import {clock, duration} from '../dashboard/format.js'
+import type {KeyPress} from '../dashboard/keys.js'
+import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
+import type {DeskState, Pop} from './desk-feed.js'
+import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
+import {crmUrl, hyperlink} from './terminal-codes.js'
+
+export interface DeskSource {
+  subscribe(fn: () => void): () => void
+  getState(): DeskState
+}
+
+export interface DeskMessage {
+  text: string
+  error: boolean
+}
+
+export interface DeskProps {
+  feed: DeskSource
+  /** Carries out an action; answers with what to tell the agent (and KB hits for a search). */
+  run(action: DeskAction, ctx: {state: DeskState; ui: DeskUi}): Promise<{text: string; kbHits?: {id: number; question: string}[]} | void>
+  onQuit(): void
+  size?: Size
+  timeZone?: string
+  /** Whether the terminal gets OSC 8 hyperlinks (off where they would show as text). */
+  hyperlinks?: boolean
+}
+
+const MESSAGE_MS = 8000
+
+export function Desk(p: DeskProps) {
+  const [colour] = useState(() => honourNoColor())
+  const s = useSyncExternalStore(p.feed.subscribe, p.feed.getState)
+  const size = useTerminalSize(p.size)
+  const [ui, setUi] = useState<DeskUi>(INITIAL_DESK_UI)
+  const [message, setMessage] = useState<DeskMessage | null>(null)
+  const [kbHits, setKbHits] = useState<{id: number; question: string}[]>([])
+  const [, tick] = useState(0)
+
+  // Countdowns and time in state move every second.
+  useEffect(() => {
+    const t = setInterval(() => tick((n) => n + 1), 1000)
+    return () => clearInterval(t)
+  }, [])
+  useEffect(() => {
+    if (!message) return
+    const t = setTimeout(() => setMessage(null), MESSAGE_MS)
+    return () => clearTimeout(t)
+  }, [message])
+
+  const ctx = deskContext(s, ui, kbHits)
+  const latest = useRef({ui, ctx, s})
+  latest.current = {ui, ctx, s}
+  const {isRawModeSupported} = useStdin()
+  const onKey = (input: string, key: KeyPress) => {
+      const {ui: before, ctx: c, s: state} = latest.current
+      const {ui: next, action} = onDeskKey(before, input, key, c)
+      if (next !== before) {
+        latest.current.ui = next
+        setUi(next)
+      }
+      if (!action) return
+      if (action.type === 'quit') return p.onQuit()
+      if (action.type === 'say') return setMessage({text: action.text, error: true})
+      p.run(action, {state, ui: next}).then(
+        (r) => {
+          if (!r) return
+          if (r.kbHits) {
+            setKbHits(r.kbHits)
+            const picked = kbPick(latest.current.ui, r.kbHits)
+            latest.current.ui = picked
+            setUi(picked)
+          }
+          setMessage({text: r.text, error: false})
+        },
+        (err: unknown) => setMessage({text: err instanceof Error ? err.message : String(err), error: true}),
+      )
+  }
+  useInput(
+    (input, key: KeyPress) => {
+      // Keys typed faster than the desk reads them arrive as one chunk ("f12#\r"): each is
+      // its own key here, or a key that opens a prompt would swallow what follows.
+      if (input.length > 1 && !key.ctrl && !key.escape) return void [...input].forEach((ch) => onKey(...splitKey(ch)))
+      onKey(input, key)
+    },
+    {isActive: isRawModeSupported === true},
+  )
+
+  const width = size.columns
+  const rows = Math.max(12, size.rows - 1)
+  const now = Date.now() + s.skewMs
+  const lower = ui.mode.kind === 'pick' ? Math.min(ui.mode.items.length + 1, Math.max(3, rows - 12)) : ui.mode.kind === 'prompt' ? 1 : 0
+  const noteLines = 2
+  const popLines = Math.max(3, rows - 2 - 1 - lower - noteLines - 1 - 2)
+  return (
+    <ColourContext.Provider value={colour}>
+      <Box flexDirection="column" width={width} height={rows}>
+        <Header s={s} width={width} now={now} timeZone={p.timeZone} />
+        <StateLine s={s} now={now} width={width} owed={ctx.dispositionOwed} />
+        <Box flexDirection="column" height={popLines} overflow="hidden">
+          {ui.mode.kind === 'help' ? <Help /> : s.pop ? <PopPane pop={s.pop} s={s} width={width} now={now} hyperlinks={p.hyperlinks ?? true} /> : <Idle s={s} width={width} />}
+        </Box>
+        <NoteLines text={ctx.noteCall ? (ui.notes[ctx.noteCall] ?? '') : ''} editing={ui.mode.kind === 'note'} call={ctx.noteCall} s={s} width={width} />
+        {ui.mode.kind === 'pick' ? <Picker title={PICK_TITLE[ui.mode.pick]} items={ui.mode.items} height={lower} width={width} /> : null}
+        {ui.mode.kind === 'prompt' ? <PromptLine label={PROMPT_LABEL[ui.mode.prompt]} text={ui.mode.text} /> : null}
+        <Text wrap="truncate-end" color={message?.error ? 'red' : 'green'}>
+          {message ? `${message.error && !colour ? '! ' : ''}${safeText(message.text, 300)}` : ' '}
+        </Text>
+        <KeyLines ctx={ctx} ui={ui} width={width} />
+      </Box>
+    </ColourContext.Provider>
+  )
+}
+
+/** One character of a chunk as Ink would have given it alone. */
+function splitKey(ch: string): [string, KeyPress] {
+  if (ch === '\r' || ch === '\n') return ['', {return: true}]
+  if (ch === '\u007f' || ch === '\b') return ['', {backspace: true}]
+  if (ch === '\t') return ['', {tab: true}]
+  if (ch < ' ') return ['', {ctrl: true}]
+  return [ch, {}]
+}
+
+const PICK_TITLE = {pause: 'Pause: pick a reason (Esc cancels)', disposition: 'Disposition: pick a code (Esc cancels)', kb: 'Knowledge base: a number copies the answer (Esc closes)', replies: 'Quick replies: a number copies one (Esc closes)'}
+
+/** What the keys need, from the feed's state and the screen's. */
+export function deskContext(s: DeskState, ui: DeskUi, kbHits: readonly {id: number; question: string}[]): DeskContext {
+  const call = s.call && s.call.agent === s.agent && s.call.state === 'connected' ? s.call : null
+  const last = s.lastCall
+  const noteCall = call?.id ?? last?.id ?? null
+  const settings = s.settings
+  const queue = call?.queue ?? last?.queue ?? null
+  const codes = (queue !== null && s.feed.snapshot?.queues.find((q) => q.name === queue)?.settings.dispositions) || []
+  return {
+    agentState: s.me?.state ?? null,
+    paused: s.me?.pauseReason != null,
+    connected: call ? {id: call.id, held: s.held.has(call.id), consulting: s.consulting.has(call.id)} : null,
+    noteCall,
+    // The queue's codes say whether one is owed (a queue without codes asks for none).
+    dispositionOwed: last !== null && last.disposition === null && codes.length > 0,
+    pauseReasons: settings?.pauseReasons ?? ['break'],
+    dispositions: codes,
+    quickReplies: settings?.quickReplies ?? [],
+    kbHits,
+    queues: Object.keys(s.me?.queues ?? {}),
+    crmLink: settings?.crmLink && customerOf(s) ? settings.crmLink : null,
+    customer: customerOf(s),
+  }
+}
+
+/** The number of the customer the desk shows (the pop's caller, else the last call's). */
+export function customerOf(s: DeskState): string | null {
+  const c = s.pop?.call
+  return s.pop?.history?.number ?? (c ? (c.callbackNumber ?? c.caller.number) : null) ?? s.lastCall?.number ?? null
+}
+
+function Header(p: {s: DeskState; width: number; now: number; timeZone?: string}) {
+  const me = p.s.me
+  const live = p.s.feed.status === 'live'
+  const right = `${live ? 'live' : 'NOT LIVE'}  ${clock(p.now, p.timeZone)}`
+  const left = `callctl desk · ${p.s.agent}${me?.name ? ` ${safeText(me.name, 40)}` : ''}`
+  return (
+    <Box width={p.width}>
+      <Box flexGrow={1} flexShrink={1} minWidth={0}>
+        <Text bold wrap="truncate-end">
+          {left}
+        </Text>
+      </Box>
+      <Text color={live ? 'green' : 'red'} bold={!live}>
+        {' ' + right}
+      </Text>
+    </Box>
+  )
+}
+
+function StateLine(p: {s: DeskState; now: number; width: number; owed: boolean}) {
+  const me = p.s.me
+  if (p.s.feed.status === 'unreachable') return <Text wrap="truncate-end" color="red" inverse bold>{` ENGINE UNREACHABLE · ${safeText(p.s.feed.error ?? '', 200)} `}</Text>
+  if (!me) return <Text dimColor>{p.s.feed.status === 'connecting' ? 'Connecting to the engine…' : `Agent ${p.s.agent} is not in the engine's snapshot`}</Text>
+  const state = me.state
+  let detail = `${duration(p.now - me.since)}`
+  if (state === 'wrap-up' && p.s.wrapUpEndsAt !== null) detail = `${duration(Math.max(0, p.s.wrapUpEndsAt - p.now))} left · r ready now`
+  if (me.pauseReason) detail += ` · paused: ${safeText(me.pauseReason, 32)}`
+  const owed = p.owed && state !== 'on-call' ? ' · DISPOSITION OWED (d)' : ''
+  const queues = Object.keys(me.queues)
+  return (
+    <Text wrap="truncate-end">
+      <Text bold inverse color={STATE_COLOR[state]}>{` ${state.toUpperCase()} `}</Text>
+      {` ${detail}`}
+      <Text color="yellow" bold>{owed}</Text>
+      <Text dimColor>{` · calls today ${me.callsToday} · queues ${queues.map((q) => safeText(q, 30)).join(', ') || '-'}`}</Text>
+    </Text>
+  )
+}
+
+function Idle(p: {s: DeskState; width: number}) {
+  const owed = p.s.owed
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>{p.s.me?.state === 'offline' ? 'Logged out. l logs you in.' : 'No call. The pop shows here when your phone rings.'}</Text>
+      {owed.length > 0 ? <Text bold>{`Owed callbacks (b calls the first back): ${owed.length}`}</Text> : null}
+      {owed.slice(0, 5).map((o) => (
+        <Text key={o.callId} wrap="truncate-end">
+          {`  ${fit(o.number, 16)} ${fit(o.name, 16)} ${o.why}`}
+        </Text>
+      ))}
+    </Box>
+  )
+}
+
+function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperlinks: boolean}) {
+  const c = p.pop.call
+  const me = p.s.me
+  const h = p.pop.history
+  const contact = h?.contact ?? null
+  const tags = [...new Set([...(contact?.tags ?? []), ...(h?.callTags ?? [])])]
+  const ringing = c !== null && c.agent !== p.s.agent && !p.pop.ended
+  const status = p.pop.ended ? 'ENDED' : ringing ? 'RINGING' : c?.state === 'connected' ? (p.s.held.has(c.id) ? 'ON HOLD' : 'CONNECTED') : (c?.state.toUpperCase() ?? 'RINGING')
+  const number = c ? (c.callbackNumber ?? c.caller.number) : '…'
+  const name = c?.caller.name || contact?.name || ''
+  const waited = c ? (c.connectedAt ?? p.now) - (c.enteredQueueAt ?? c.joinedAt ?? c.startedAt) : null
+  const label = (t: string) => <Text dimColor>{t.padEnd(9)}</Text>
+  const crm = p.s.settings?.crmLink ? crmUrl(p.s.settings.crmLink, {number: h?.number ?? number, contact: contact?.number ?? null, call: p.pop.callId}) : null
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold inverse color={ringing ? 'yellow' : 'cyan'}>{` ${status} `}</Text>
+        <Text bold>{` ${safeText(number, 32)}  ${safeText(name, 60)}`}</Text>
+        {contact?.vip || c?.contact?.vip ? <Text color="magenta" bold>{' VIP'}</Text> : null}
+        <Text>{`  queue ${safeText(c?.queue ?? '-', 30)} · waited ${waited === null ? '-' : duration(waited)}`}</Text>
+      </Text>
+      {ringing ? (
+        <Text color="yellow" wrap="truncate-middle">{`Answer on your phone: ${safeText(me?.endpoint ?? 'your phone', 60)}`}</Text>
+      ) : c?.connectedAt && !p.pop.ended ? (
+        <Text dimColor wrap="truncate-end">{`Talking ${duration(p.now - c.connectedAt)}${p.s.consulting.has(c.id) ? ' · consulting (y completes, u cancels)' : ''}`}</Text>
+      ) : (
+        <Text> </Text>
+      )}
+      <Text wrap="truncate-end">
+        {label('Contact')}
+        {contact
+          ? `${safeText(contact.tier || 'no tier', 32)}${contact.company ? ` · ${safeText(contact.company, 60)}` : ''}${tags.length ? ` · tags ${tags.map((t) => safeText(t, 30)).join(', ')}` : ''}${contact.notes ? ` · ${safeText(contact.notes, 120)}` : ''}`
+          : c?.contact
+            ? `${safeText(c.contact.tier, 32)} (from the CRM)`
+            : h
+              ? 'not in the contacts'
+              : '…'}
+      </Text>
+      <Text wrap="truncate-end">
+        {label('IVR keys')}
+        {c ? (c.keyTrail.length ? c.keyTrail.map((k) => safeText(k, 40)).join(' → ') : 'none') : '…'}
+      </Text>
+      {crm ? (
+        <Text wrap="truncate-end">
+          {label('CRM (o)')}
+          {p.hyperlinks ? hyperlink(crm, fit(crm, Math.max(10, p.width - 10)).trimEnd()) : crm}
+        </Text>
+      ) : null}
+      <Text bold>{h ? `History: ${h.interactions.length === 0 ? 'first contact' : `last ${h.interactions.length}`}` : p.pop.error ? `History: ${safeText(p.pop.error, 100)}` : 'History: …'}</Text>
+      {(h?.interactions ?? []).map((i) => (
+        <Text key={i.kind + i.id} wrap="truncate-end">
+          {`${shortDate(i.at)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`}
+        </Text>
+      ))}
+    </Box>
+  )
+}
+
+function shortDate(ms: number): string {
+  const d = new Date(ms)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`
+}
+
+function NoteLines(p: {text: string; editing: boolean; call: string | null; s: DeskState; width: number}) {
+  const colour = useColour()
+  const saved = p.call ? p.s.notesSaved.get(p.call) : undefined
+  const state = p.call === null || (p.text === '' && saved === undefined) ? '' : saved === p.text ? ' saved' : ' saving…'
+  const ticket = p.s.lastCall?.ticket ? ` · ticket ${p.s.lastCall.ticket}` : ''
+  const disposition = p.s.lastCall?.disposition ? ` · ${safeText(p.s.lastCall.disposition.label, 40)}` : ''
+  const shown = safeText(p.text, 4000)
+  // The end of a long note: where the agent types.
+  const tail = [...shown].slice(-Math.max(10, p.width * 2 - 12)).join('')
+  return (
+    <Box flexDirection="column" height={2}>
+      <Text wrap="truncate-end">
+        <Text bold>{p.editing ? 'NOTE (typing: Enter or Esc ends)' : 'Note (n)'}</Text>
+        <Text dimColor>{state + ticket + disposition}</Text>
+      </Text>
+      <Text wrap="truncate-end">
+        {tail || (p.editing ? '' : ' ')}
+        {p.editing ? (colour ? <Text inverse> </Text> : '_') : ''}
+      </Text>
+    </Box>
+  )
+}
+
+function Picker(p: {title: string; items: {key: string; label: string}[]; height: number; width: number}) {
+  return (
+    <Box flexDirection="column" height={p.height} overflow="hidden">
+      <Text bold>{p.title}</Text>
+      {p.items.slice(0, Math.max(0, p.height - 1)).map((i) => (
+        <Text key={i.key} wrap="truncate-end">
+          {`  ${i.key}  ${safeText(i.label, 200)}`}
+        </Text>
+      ))}
+    </Box>
+  )
+}
+
+function PromptLine(p: {label: string; text: string}) {
+  const colour = useColour()
+  return (
+    <Text wrap="truncate-end">
+      <Text bold>{`${p.label}: `}</Text>
+      {safeText(p.text, 200)}
+      {colour ? <Text inverse> </Text> : '_'}
+      <Text dimColor>{'  Enter · Esc'}</Text>
+    </Text>
+  )
+}
+
+/** Two lines of keys for what the agent can do now; the general ones last. */
+function KeyLines(p: {ctx: DeskContext; ui: DeskUi; width: number}) {
+  const c = p.ctx
+  let first: string
+  if (c.connected) first = `h ${c.connected.held ? 'unhold' : 'hold'} · x hang up · t transfer · y ${c.connected.consulting ? 'complete · u cancel' : 'consult'} · f DTMF · n note · k ticket`
+  else if (c.dispositionOwed) first = `1-9 or d disposition · n note · k ticket · r ready (after the disposition)`
+  else if (c.agentState === 'offline') first = 'l log in'
+  else if (c.agentState === 'paused' || c.paused) first = 'r ready · p pause reason · g dial · b call back · l log out'
+  else if (c.agentState === 'ringing') first = 'answer on your phone · n note · o CRM'
+  else first = 'p pause · g dial · b call back · l log out' + (c.noteCall ? ' · n note · k ticket' : '')
+  const second = `${c.crmLink ? 'o CRM · ' : ''}/ knowledge base · c quick replies · ? help · q quit`
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" dimColor>
+        {first}
+      </Text>
+      <Text wrap="truncate-end" dimColor>
+        {second}
+      </Text>
+    </Box>
+  )
+}
+
+const HELP: [string, string][] = [
+  ['l', 'log in / log out'],
+  ['r', 'ready (ends wrap-up early, unpauses); needs the disposition'],
+  ['p', 'pause with a reason'],
+  ['h x', 'hold / unhold, hang up'],
+  ['t  y  u', 'blind transfer; consult (y again completes, u cancels)'],
+  ['f', 'send DTMF digits to the far end'],
+  ['g  b', 'dial a number (the caller by default); call back an owed callback'],
+  ['n', 'type the call note (saved as you type)'],
+  ['1-9  d', 'disposition of the call (wrap-up)'],
+  ['k', 'open a ticket from the call'],
+  ['/  c', 'knowledge base search (a number copies the answer); quick replies'],
+  ['o', 'open the CRM page of the caller'],
+  ['q', 'quit (any key closes this help)'],
+]
+
+function Help() {
+  return (
+    <Box flexDirection="column">
+      {HELP.map(([k, what]) => (
+        <Text key={k} wrap="truncate-end">
+          <Text bold>{k.padEnd(9)}</Text>
+          {what}
+        </Text>
+      ))}
+    </Box>
+  )
+}
