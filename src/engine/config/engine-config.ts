@@ -12,6 +12,7 @@ import {sipSettings, validateSipSettings, type RawSip} from './sip-config.js'
 import {resolveBoxes, validateBoxes, type BoxConfig, type RawBox} from './boxes-config.js'
 import {deskSettings, validateDeskSettings, type DeskSettings, type RawDesk} from './desk-config.js'
 import {ticketsSettings, validateTicketsSettings, type RawTickets, type TicketsSettings} from './tickets-config.js'
+import {channelsSettings, validateChannelsSettings, type ChannelsSettings, type RawChannels} from '../chat/channels/channels-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -43,10 +44,12 @@ export interface EngineConfig {
   desk: DeskSettings
   /** Tickets: due time per priority, and the webhook told of every change (tickets-config.ts). */
   tickets: TicketsSettings
+  /** Where the chat channels listen (web widget, WeChat, JSON webhook) and their secrets; null: no chat server (channels-config.ts). */
+  channels: ChannelsSettings | null
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk', 'tickets'] as const
+const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk', 'tickets', 'channels'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
@@ -69,6 +72,7 @@ interface RawConfig {
   queueLog?: string | null
   desk?: RawDesk
   tickets?: RawTickets
+  channels?: RawChannels | null
 }
 
 /**
@@ -140,6 +144,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     queueLog: (env.CALLCTL_QUEUE_LOG ?? raw.queueLog) || null,
     desk: deskSettings(raw.desk, env),
     tickets: ticketsSettings(raw.tickets, paths, env),
+    channels: channelsSettings(raw.channels, paths, env),
     paths,
   }
 }
@@ -197,6 +202,7 @@ function validate(d: LocatedDoc): RawConfig {
   validateBoxes(d, r, checkKeys)
   validateDeskSettings(d, r, checkKeys)
   validateTicketsSettings(d, r, checkKeys)
+  validateChannelsSettings(d, r, checkKeys)
   return r as RawConfig
 }
 
