@@ -10,6 +10,7 @@ import {checkParams} from '../../src/engine/api/validate.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {engineActions} from '../../src/ui/dashboard/actions.js'
+import {LOCAL_ADMIN} from '../../src/engine/users/roles.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'callctl-actions-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -25,13 +26,13 @@ describe('agent.pause and agent.unpause API methods', () => {
     // The handlers find the store through the engine, as in the API server.
     const h = agentHandlers({core: {store}} as unknown as Engine)
     const conn = {} as Connection
-    expect(await h['agent.pause']!({agent: 'a1', reason: 'coaching'}, conn)).toMatchObject({id: 'a1', presence: 'paused', pauseReason: 'coaching'})
+    expect(await h['agent.pause']!({agent: 'a1', reason: 'coaching'}, conn, LOCAL_ADMIN)).toMatchObject({id: 'a1', presence: 'paused', pauseReason: 'coaching'})
     expect((await listAgents(store))[0]).toMatchObject({presence: 'paused', pauseReason: 'coaching'})
-    expect(await h['agent.unpause']!({agent: 'a1'}, conn)).toMatchObject({presence: 'available', pauseReason: null})
+    expect(await h['agent.unpause']!({agent: 'a1'}, conn, LOCAL_ADMIN)).toMatchObject({presence: 'available', pauseReason: null})
     const types: string[] = []
     for await (const e of store.events({types: ['agent.paused', 'agent.unpaused']})) types.push(`${e.type}:${e.agent}`)
     expect(types).toEqual(['agent.paused:a1', 'agent.unpaused:a1'])
-    await expect(h['agent.pause']!({agent: 'nobody'}, conn)).rejects.toThrow('Agent "nobody" does not exist')
+    await expect(h['agent.pause']!({agent: 'nobody'}, conn, LOCAL_ADMIN)).rejects.toThrow('Agent "nobody" does not exist')
     // A missing agent never reaches the handler: the contract refuses it first.
     expect(checkParams('agent.pause', {})).toEqual({ok: false, error: {code: 'bad_request', message: 'agent: required, expected string of 1 to 256 characters'}})
     await store.close()

@@ -9,6 +9,7 @@ import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
 import {FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
+import {LOCAL_ADMIN} from '../../src/engine/users/roles.js'
 
 // Issue 12, part 5: a phone whose rings fail at once ("Allocation failed") was rung
 // about twice a second and never auto-paused; an agent was rung 159 ms after
@@ -175,7 +176,7 @@ describe('failing phones (fake ARI, fake clock)', () => {
     const ringing = ari.held[0]!.p.channelId!
     const h = agentHandlers(engine)
     let answered = false
-    const logout = Promise.resolve(h['agent.logout']!({agent: 'a1'}, {} as Connection)).then((r) => {
+    const logout = Promise.resolve(h['agent.logout']!({agent: 'a1'}, {} as Connection, LOCAL_ADMIN)).then((r) => {
       answered = true
       return r
     })
@@ -201,7 +202,7 @@ describe('failing phones (fake ARI, fake clock)', () => {
 
   it('logout through the API before the sync loop saw it: the next caller does not ring the agent (the 159 ms race)', async () => {
     await boot({ringTimeout: 15}, ['a1'])
-    await agentHandlers(engine)['agent.logout']!({agent: 'a1'}, {} as Connection)
+    await agentHandlers(engine)['agent.logout']!({agent: 'a1'}, {} as Connection, LOCAL_ADMIN)
     // The engine has not read the store since (syncIntervalMs is an hour): it knew at once.
     ari.callerArrives('ch1', '5551001', 'sales')
     await settle()

@@ -4,7 +4,7 @@ import {UserError} from '../../src/engine/util/errors.js'
 import {HOSTILE_STRINGS} from '../fixtures/hostile-strings.js'
 import {repositoryStores, type OpenedStore} from '../support/repository-stores.js'
 
-// The blacklist, IVR flows, prompts, recordings and phones: one contract, run on SQLite and
+// The blacklist, IVR flows, prompts, recordings, phones and users: one contract, run on SQLite and
 // on PostgreSQL (the knowledge base and contacts have files of their own: kb.test.ts,
 // contacts-store.test.ts).
 
@@ -259,6 +259,56 @@ describe.each(repositoryStores())('repositories on $name', (kind) => {
       await expect(s.repos.phones.save(phone('1001', null), added('1001', null))).rejects.toThrow(/disk full/)
       expect(await s.repos.phones.list()).toEqual([])
       expect(await s.events()).toEqual([])
+    })
+  })
+
+  describe('users', () => {
+    const user = (name: string, role: 'admin' | 'supervisor' | 'agent', agent: string | null, hash: string | null, at = 1000) => ({
+      name,
+      role,
+      agent,
+      tokenHash: hash,
+      oldTokenHash: null,
+      tokenIssuedAt: hash ? at : null,
+      createdAt: at,
+      updatedAt: at,
+    })
+    const added = (name: string): NewEvent => ({type: 'user.added', ts: 1000, origin: 'cli', data: {user: name, by: 'admin'}})
+
+    it('saves a user with its event, lists by name, finds one by its current or its last replaced token, removes with its event', async () => {
+      const s = await open()
+      const users = s.repos.users
+      await users.save(user('王芳', 'agent', '1001', 'h-wf'), added('王芳'))
+      await users.save(user('alice', 'supervisor', null, 'h-alice'), added('alice'))
+      await users.save(user('Bob', 'admin', null, null), added('Bob'))
+      expect((await users.list()).map((u) => u.name)).toEqual(['Bob', 'alice', '王芳'])
+      expect(await users.get('王芳')).toEqual(user('王芳', 'agent', '1001', 'h-wf'))
+      expect((await users.byTokenHash('h-alice'))?.name).toBe('alice')
+      expect(await users.byTokenHash('nobody')).toBeUndefined()
+      // A new token: the old hash still finds the user (told "revoked", not "unknown"), and is not its token.
+      await users.save({...user('alice', 'supervisor', null, 'h-alice-2', 1000), oldTokenHash: 'h-alice', updatedAt: 5000}, {type: 'user.token_issued', ts: 5000, origin: 'cli', data: {user: 'alice', by: 'admin'}})
+      expect(await users.byTokenHash('h-alice')).toMatchObject({name: 'alice', tokenHash: 'h-alice-2', oldTokenHash: 'h-alice', createdAt: 1000, updatedAt: 5000})
+      expect((await users.byTokenHash('h-alice-2'))?.tokenHash).toBe('h-alice-2')
+      await users.remove('alice', {type: 'user.removed', ts: 7000, origin: 'cli', data: {user: 'alice', by: 'admin'}})
+      expect(await users.get('alice')).toBeUndefined()
+      expect(await users.byTokenHash('h-alice-2')).toBeUndefined()
+      expect((await s.events()).map((e) => [e.type, e.data.user])).toEqual([
+        ['user.added', '王芳'],
+        ['user.added', 'alice'],
+        ['user.added', 'Bob'],
+        ['user.token_issued', 'alice'],
+        ['user.removed', 'alice'],
+      ])
+    })
+
+    it('refuses a token hash another user holds, and writes a user and its event together or not at all', async () => {
+      const s = await open()
+      await s.repos.users.save(user('a', 'admin', null, 'same'), added('a'))
+      await expect(s.repos.users.save(user('b', 'admin', null, 'same'), added('b'))).rejects.toThrow()
+      await s.failWrites('events', 'type', 'user.added')
+      await expect(s.repos.users.save(user('c', 'admin', null, 'h-c'), added('c'))).rejects.toThrow(/disk full/)
+      expect((await s.repos.users.list()).map((u) => u.name)).toEqual(['a'])
+      expect((await s.events()).map((e) => e.data.user)).toEqual(['a'])
     })
   })
 })

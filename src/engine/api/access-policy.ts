@@ -42,7 +42,10 @@ export type Refusal = string | null
  * - 'own call': params.call must be a live call its agent is on (answered or ringing);
  * - {check}: a check of the params of its own (a customer, a ticket...);
  * - {narrow}: served, and the result cut down to the agent's own (calls.list, snapshot);
- * - 'handler': served; the handler narrows what it sends by the principal (events.subscribe);
+ * - 'handler': served; the handler keeps the agent to its own by the principal it gets
+ *   (events.subscribe narrows what it sends); a handler refusing throws
+ *   ApiError('forbidden', 'role agent may call M only ...'), which the server answers and
+ *   records (auth.refused) as it does the policy's own refusals;
  * - 'refused': not for the agent role at all.
  */
 export type AgentAccess<M extends Method> =

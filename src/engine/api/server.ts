@@ -237,6 +237,8 @@ export class ApiServer {
       if (problem) throw new Error(`The result of ${method} does not match the contract: ${problem}`)
       conn.send({v: API_VERSION, id, ok: true, result: result ?? null} satisfies ApiResponse)
     } catch (err) {
+      // A handler that keeps an agent to its own (rule 'handler') refuses like the policy does: same answer, same event.
+      if (err instanceof ApiError && err.code === 'forbidden') return this.forbidden(conn, id, method, who, err.message)
       if (err instanceof ApiError) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
       if (isUserError(err)) return this.reply(conn, id, {code: err.code, message: err.message, ...(err.suggestion ? {suggestion: err.suggestion} : {})})
       this.o.log.error(`API method ${method} failed`, {error: err instanceof Error ? err.stack : String(err)})
@@ -271,7 +273,7 @@ export class ApiServer {
     if (budget && this.audit) {
       this.audit({type: 'auth.refused', ts: Date.now(), agent: who.agent, data: {user: who.user, role: who.role, method, reason, ...(budget.skipped ? {notRecorded: budget.skipped} : {})}})
     }
-    this.reply(conn, id, {code: 'forbidden', message: `Forbidden: ${reason} (user ${who.user})`, suggestion: 'An admin can change the user\'s role: callctl user add NAME --role ... (see callctl user list).'})
+    this.reply(conn, id, {code: 'forbidden', message: `Forbidden: ${reason} (user ${who.user})`, suggestion: 'callctl user list shows each user\'s role; an admin gives another by removing the user and adding it again.'})
   }
 
   private reply(conn: Connection, id: string | number | null, error: ApiErrorBody): void {

@@ -51,7 +51,7 @@ export function checkUserName(raw: string): string {
       code: 'invalid_name',
     })
   }
-  if (nameKey(name) === nameKey(LOCAL_ADMIN.user)) {
+  if (nameKey(name).toLowerCase() === LOCAL_ADMIN.user) {
     throw new UserError(`"${name}" is the local admin (the token file secrets/api-token), not a user to add`, {suggestion: 'Choose another name, e.g. alice; give it --role admin.', exitCode: 2, code: 'invalid_name'})
   }
   return name
