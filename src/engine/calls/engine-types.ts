@@ -10,6 +10,11 @@ import type {FlowRepository} from '../ivr/flow-store.js'
 import {PromptBook} from '../prompts/prompt-store.js'
 import {type LiveStatsView} from '../reports/live-stats.js'
 import type {SupervisionView} from './supervision.js'
+import type {ChatSettings} from '../config/chat-config.js'
+import type {ChatsView} from '../chat/chat-core.js'
+import type {ChannelKind} from '../chat/channel.js'
+import type {ChatFlow} from '../chat/flows/chat-flow.js'
+import type {KnowledgeBase} from '../kb/knowledge-base.js'
 
 export interface EngineOptions {
   ari: AriPort
@@ -35,6 +40,8 @@ export interface EngineOptions {
   outbound?: {allow: readonly string[]; defaultCountry: string}
   /** Phones callctl provisions (phones/): pushed to Asterisk whenever the engine connects, and watched for presence. */
   phones?: PhoneBook
+  /** Chats: settings (config chat:), the loaded flow per channel, the knowledge base the flows answer from. */
+  chat?: {settings: ChatSettings; flows?: Partial<Record<ChannelKind, ChatFlow | null>>; kb?: () => KnowledgeBase | null}
 }
 
 /** The store's phones as the engine needs them, given by run.ts. */
@@ -116,6 +123,8 @@ export interface EngineSnapshot {
   overload?: OverloadView
   /** The engine's link to Asterisk (added by the engine's API; absent in an engine without one). */
   link?: AsteriskLinkView
+  /** Chats waiting and active, and each agent's chat load (chat-core.ts). */
+  chats?: ChatsView
 }
 
 // Extra seconds Asterisk's own originate timeout gets beyond ours: ours decides, its is a backstop.

@@ -25,6 +25,8 @@ import {PhonePresence, type PhoneContact} from './phone-presence.js'
 import {outboundCheck} from './outbound-check.js'
 import {dialString} from './caller-id.js'
 import {type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
+import {ChatCore} from '../chat/chat-core.js'
+import {chatSettings} from '../config/chat-config.js'
 
 export * from './engine-types.js'
 export {dialString} from './caller-id.js'
@@ -40,11 +42,24 @@ export class Engine {
   readonly core: EngineCore
   /** Agents' phones as Asterisk reports them (registration, device state). */
   private readonly presence: PhonePresence
+  /** Chats on the same queues and agents, under one capacity model with calls (chat/). */
+  readonly chat: ChatCore
 
   constructor(private readonly opts: EngineOptions) {
     this.core = new EngineCore(opts, {ringAgent: ring})
     this.core.control = new CallControl(this.internals())
     this.presence = new PhonePresence(this.core, (agentId, reason) => void cancelAgentRings(this.core, agentId, reason))
+    this.chat = new ChatCore({
+      acd: this.core.acd,
+      events: this.core.events,
+      store: this.core.store,
+      clock: this.core.clock,
+      log: this.core.log,
+      settings: opts.chat?.settings ?? chatSettings(undefined, opts.defaultQueue ?? null),
+      ...(opts.chat?.flows ? {flows: opts.chat.flows} : {}),
+      ...(opts.chat?.kb ? {kb: opts.chat.kb} : {}),
+      ...(opts.random ? {random: opts.random} : {}),
+    })
   }
 
   /** Phones as the engine last heard from Asterisk (phone list, the API). */
@@ -149,6 +164,7 @@ export class Engine {
     const info = await this.core.ari.asteriskInfo().catch(() => undefined)
     this.core.asteriskStartedAt = info?.status?.startup_time ?? null
     const recovered = await recover(this.core)
+    await this.chat.start()
     this.core.events.append({
       type: 'engine.started',
       data: {app: this.core.ari.app, queues: this.core.acd.queues.size, agents: this.core.acd.agents.size, asteriskStartedAt: this.core.asteriskStartedAt, recovered},
@@ -205,6 +221,7 @@ export class Engine {
     if (o.endCalls) await endAllCalls(this.core, o.endCalls).catch((err: unknown) => this.core.bug('ending calls at stop', err))
     stopWatching(this.core)
     this.presence.stop()
+    this.chat.stop()
     if (this.core.syncTimer) clearInterval(this.core.syncTimer)
     if (this.core.wakeTimer) this.core.clock.clearTimeout(this.core.wakeTimer.timer)
     for (const t of this.core.wrapUpTimers.values()) this.core.clock.clearTimeout(t.timer)
@@ -228,6 +245,7 @@ export class Engine {
       stats: this.core.stats.view(at, inCallMs),
       supervisions: this.core.supervision.list(),
       overload: overloadView(this.core),
+      chats: this.chat.view(),
       calls: [...this.core.sessions.values()].map((s) => ({
         id: s.id,
         state: s.state,
@@ -302,6 +320,7 @@ export class Engine {
     if (!this.core.acd.agents.has(agentId)) return 0
     this.core.acd.setPresence(agentId, 'offline', null, this.core.clock.now())
     const canceled = cancelAgentRings(this.core, agentId, 'logged out')
+    this.chat.agentLeft(agentId)
     this.leaveEmptyQueues()
     return canceled
   }
@@ -356,7 +375,12 @@ export class Engine {
         if (e.origin !== this.core.origin && CONFIG_EVENTS.has(e.type)) changed.push(e)
       }
       for (const e of changed) await this.applyAdminEvent(e)
-      if (changed.length > 0) scheduleDispatch(this.core)
+      if (changed.length > 0) {
+        scheduleDispatch(this.core)
+        // Agents logging in, pausing or leaving a queue change who may take a chat too.
+        for (const e of changed) if (e.type === 'agent.logout' && e.agent) this.chat.agentLeft(e.agent)
+        this.chat.scheduleDispatch()
+      }
       if (this.syncFailing) this.core.log.info('reading admin changes from the store again', {after: this.syncFailing})
       this.syncFailing = null
     } catch (err) {

@@ -13,6 +13,7 @@ import {resolveBoxes, validateBoxes, type BoxConfig, type RawBox} from './boxes-
 import {deskSettings, validateDeskSettings, type DeskSettings, type RawDesk} from './desk-config.js'
 import {ticketsSettings, validateTicketsSettings, type RawTickets, type TicketsSettings} from './tickets-config.js'
 import {channelsSettings, validateChannelsSettings, type ChannelsSettings, type RawChannels} from '../chat/channels/channels-config.js'
+import {chatSettings, validateChatSettings, type ChatSettings, type RawChat} from './chat-config.js'
 
 export interface EngineConfig {
   ari: {url: string; user: string; password: string; app: string}
@@ -46,10 +47,12 @@ export interface EngineConfig {
   tickets: TicketsSettings
   /** Where the chat channels listen (web widget, WeChat, JSON webhook) and their secrets; null: no chat server (channels-config.ts). */
   channels: ChannelsSettings | null
+  /** Chats: routing, the capacity rule across voice and chat, timers, flows (chat-config.ts). */
+  chat: ChatSettings
   paths: Paths
 }
 
-const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk', 'tickets', 'channels'] as const
+const TOP_KEYS = ['ari', 'asterisk', 'database', 'defaultQueue', 'logLevel', 'api', 'outbound', 'supervisor', 'defaultCountry', 'crm', 'queueLog', 'sip', 'desk', 'tickets', 'channels', 'chat'] as const
 const CRM_KEYS = ['lookupUrl', 'timeoutMs', 'vipTiers'] as const
 const CRM_TIMEOUT_RANGE = [50, 30_000] as const
 const OUTBOUND_KEYS = ['dialString', 'callerId', 'allow'] as const
@@ -73,6 +76,7 @@ interface RawConfig {
   desk?: RawDesk
   tickets?: RawTickets
   channels?: RawChannels | null
+  chat?: RawChat
 }
 
 /**
@@ -145,6 +149,7 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     desk: deskSettings(raw.desk, env),
     tickets: ticketsSettings(raw.tickets, paths, env),
     channels: channelsSettings(raw.channels, paths, env),
+    chat: chatSettings(raw.chat, env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null),
     paths,
   }
 }
@@ -203,6 +208,7 @@ function validate(d: LocatedDoc): RawConfig {
   validateDeskSettings(d, r, checkKeys)
   validateTicketsSettings(d, r, checkKeys)
   validateChannelsSettings(d, r, checkKeys)
+  validateChatSettings(d, r, checkKeys)
   return r as RawConfig
 }
 

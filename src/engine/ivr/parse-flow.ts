@@ -263,7 +263,7 @@ function parseNode(raw: unknown, path: Path, fail: FailFn, catalog: PromptCatalo
   return out as unknown as IvrNode
 }
 
-type FailFn = (path: Path, msg: string, suggestion?: string, onKey?: boolean) => void
+export type FailFn = (path: Path, msg: string, suggestion?: string, onKey?: boolean) => void
 
 function checkPrompt(v: unknown, at: Path, fail: FailFn, catalog: PromptCatalog, language: string, required: boolean): string[] {
   const list = typeof v === 'string' ? [v] : v
@@ -283,7 +283,8 @@ function checkPrompt(v: unknown, at: Path, fail: FailFn, catalog: PromptCatalog,
   return list as string[]
 }
 
-function parseCalendar(c: unknown, at: Path, defaultTz: string, fail: FailFn): Calendar | null {
+/** One calendar of a flow (IVR or chat), its problems reported through `fail`. */
+export function parseCalendar(c: unknown, at: Path, defaultTz: string, fail: FailFn): Calendar | null {
   if (!isMap(c)) {
     fail(at, 'a calendar is a mapping {timezone, open, closed, special}')
     return null

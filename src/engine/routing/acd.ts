@@ -58,6 +58,8 @@ export interface AgentRuntime {
   /** The phone is on a call the engine did not place, or rings elsewhere (app_queue's ringinuse=no). */
   otherCall: boolean
   otherCallSince: number
+  /** The agent's chats leave no room for a call under the capacity rule (capacity.ts; the chat router sets it). */
+  chatsBlockCalls: boolean
 }
 
 export interface WaitingCaller extends HeapItem {
@@ -268,6 +270,7 @@ export class Acd {
         reachSince: now,
         otherCall: false,
         otherCallSince: now,
+        chatsBlockCalls: false,
       }
       this.agents.set(a.id, rt)
     }
@@ -353,6 +356,20 @@ export class Acd {
     return true
   }
 
+  /** The agent's chats leave room for a call or not (the capacity rule); returns whether it changed. */
+  setChatsBlockCalls(id: string, blocked: boolean): boolean {
+    const a = this.agents.get(id)
+    if (!a || a.chatsBlockCalls === blocked) return false
+    a.chatsBlockCalls = blocked
+    this.refreshFree(a)
+    return true
+  }
+
+  /** The agent's penalty and join order in a queue (linear and round-robin follow the order), for routing chats on the same queues. */
+  membership(queue: string, agentId: string): {penalty: number; order: number} | undefined {
+    return this.qs.get(queue)?.members.get(agentId)
+  }
+
   /** Agents logged in (available or paused) to the queue. */
   loggedIn(queue: string): number {
     const q = this.qs.get(queue)
@@ -363,7 +380,7 @@ export class Acd {
   }
 
   private refreshFree(a: AgentRuntime): void {
-    const isFree = a.presence === 'available' && a.activity === 'idle' && a.backoffUntil === null && a.reachable && !a.otherCall && this.agents.get(a.id) === a
+    const isFree = a.presence === 'available' && a.activity === 'idle' && a.backoffUntil === null && a.reachable && !a.otherCall && !a.chatsBlockCalls && this.agents.get(a.id) === a
     if (isFree) {
       this.free.add(a)
       this.newlyFree.add(a)
@@ -872,6 +889,7 @@ export class Acd {
     if (a.presence !== 'offline' && a.otherCall && a.activity === 'idle') return `busy on another call since ${new Date(a.otherCallSince).toISOString().slice(11, 19)}`
     // After a restart the count is gone (it lives in memory); the pause is still automatic.
     if (a.presence === 'paused' && a.pauseReason === 'no-answer') return `auto-paused: ${a.missedRings || 'after'} missed rings${a.backoffReason ? ` (${a.backoffReason})` : ''}`
+    if (a.presence === 'available' && a.chatsBlockCalls && a.activity === 'idle') return 'at its chat limit: no room for a call'
     if (a.presence !== 'offline' && a.backoffUntil !== null) return `backoff until ${new Date(a.backoffUntil).toISOString().slice(11, 19)}: ${a.backoffReason ?? 'ring failed'}`
     return null
   }
@@ -892,7 +910,7 @@ export class Acd {
       if (!a || a.presence === 'offline') continue
       loggedIn++
       // Idle means free for a call: a phone on another call is busy, an unreachable one neither.
-      if (a.activity !== 'idle' || (a.otherCall && a.reachable && a.presence === 'available')) busy++
+      if (a.activity !== 'idle' || (a.presence === 'available' && ((a.otherCall && a.reachable) || a.chatsBlockCalls))) busy++
       else if (a.presence === 'paused') paused++
       else if (a.reachable) idle++
     }
