@@ -138,8 +138,12 @@ describe('notes, dispositions and tickets on a running engine', () => {
     expect(JSON.parse(cli.stdout)).toMatchObject({id: 'T-000002', assignee: {queue: 'other'}})
     expect((await agent.request('ticket.list', {})).tickets.map((t) => t.id)).toEqual(['T-000001'])
     expect((await admin.request('ticket.list', {})).tickets.map((t) => t.id)).toEqual(['T-000002', 'T-000001'])
-    expect(await refusal(agent.request('ticket.get', {ticket: 'T-000002'}))).toMatchObject({code: 'unknown_ticket'})
-    expect(await refusal(agent.request('ticket.comment', {ticket: 'T-000002', text: 'x'}))).toMatchObject({code: 'unknown_ticket'})
+    // Another's ticket and an unknown one are refused alike.
+    for (const ticket of ['T-000002', 'T-000099']) {
+      expect(await refusal(agent.request('ticket.get', {ticket}))).toEqual({code: 'forbidden', message: 'Forbidden: role agent may call ticket.get only on tickets of its agent a1, its queues or its calls (user 王芳)'})
+    }
+    expect(await refusal(agent.request('ticket.comment', {ticket: 'T-000002', text: 'x'}))).toMatchObject({code: 'forbidden'})
+    expect(await refusal(admin.request('ticket.get', {ticket: 'T-000099'}))).toMatchObject({code: 'unknown_ticket'})
     const done = await agent.request('ticket.status', {ticket: 'T-000001', status: 'solved'})
     expect(done).toMatchObject({status: 'solved', resolvedAt: expect.any(Number)})
     const comment = await runCli(['ticket', 'comment', 'T-000001', '客户确认已到账'], env)

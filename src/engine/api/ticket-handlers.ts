@@ -13,8 +13,9 @@ import type {TICKET_METHODS} from './ticket-contract.js'
 // Notes, dispositions and tickets over the API (ticket-contract.ts). The access policy
 // lets an agent in (ticket-access.ts: 'handler'); what is its own is decided here, where
 // the engine's calls and the tickets table are: its live call or its last call, and the
-// tickets assigned to it or its queues or linked to a call it took. Another agent's call
-// or ticket is answered as unknown, so an agent learns nothing of what is not its own.
+// tickets assigned to it or its queues or linked to a call it took. Anything else is
+// refused as forbidden, an unknown call or ticket alike (as the policy refuses another
+// agent's call), so an agent learns nothing of what is not its own.
 
 export interface TicketOptions {
   sla: Sla
@@ -38,24 +39,27 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
     const agent = who.agent ?? ''
     return {agent, queues: [...(engine.core.acd.agents.get(agent)?.queues.keys() ?? [])]}
   }
-  /** The ticket if the principal may see it; unknown otherwise. */
-  const mine = async (id: string, who: Principal): Promise<string> => {
+  /** The ticket if the principal may see it; an agent is refused another's (or an unknown one). */
+  const mine = async (id: string, who: Principal, method: TicketMethod): Promise<string> => {
     const visibleTo = scope(who)
-    if (visibleTo && (await ctx().tickets.count({id, visibleTo})) === 0) throw unknownTicket(id)
+    if (visibleTo && (await ctx().tickets.count({id, visibleTo})) === 0) {
+      throw new ApiError('forbidden', `role agent may call ${method} only on tickets of its agent ${visibleTo.agent}, its queues or its calls`)
+    }
     return id
   }
   /** A call the principal may write about: an agent's own live or last call; for the others any live or last call. */
-  const ownCall = (id: string, who: Principal): DeskCall => {
+  const ownCall = (id: string, who: Principal, method: TicketMethod): DeskCall => {
     const c = deskCall(engine.core, id)
-    if (!c || (who.role === 'agent' && !isAgentsDeskCall(c, who.agent ?? ''))) {
-      throw new ApiError('unknown_call', `No call ${JSON.stringify(id.slice(0, 64))} of yours is live or in wrap-up`, 'Notes and dispositions are for the live call or the last call (in wrap-up).')
+    if (who.role === 'agent' && (!c || !isAgentsDeskCall(c, who.agent ?? ''))) {
+      throw new ApiError('forbidden', `role agent may call ${method} only on the live or last call of its agent ${who.agent}`)
     }
+    if (!c) throw new ApiError('unknown_call', `Call ${JSON.stringify(id.slice(0, 64))} is neither live nor an agent's last call`, 'A disposition is for the live call or the last call of an agent (in wrap-up).')
     return c
   }
   /** Admins and supervisors may note an older call too: it must be in the log. */
-  const anyCall = async (id: string, who: Principal): Promise<DeskCall> => {
+  const anyCall = async (id: string, who: Principal, method: TicketMethod): Promise<DeskCall> => {
     const c = deskCall(engine.core, id)
-    if (c || who.role === 'agent') return ownCall(id, who)
+    if (c || who.role === 'agent') return ownCall(id, who, method)
     await engine.core.events.flush()
     const facts: DeskCall = {callId: id, queue: null, agent: null, number: '', contact: null, live: null, last: null}
     let found = false
@@ -71,19 +75,19 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
 
   return {
     'call.note': async (p, _conn, who) => {
-      const call = await anyCall(p.call, who)
+      const call = await anyCall(p.call, who, 'call.note')
       const r = saveNote(engine.core, call, {...(p.note !== undefined ? {note: p.note} : {}), text: p.text, by: by(p, who)})
       // Saved as typed: the answer comes once the note is in the store.
       await engine.core.events.flush()
       return {callId: call.callId, note: r.note}
     },
     'call.disposition': async (p, _conn, who) => {
-      const r = chooseDisposition(engine.core, ownCall(p.call, who), p.code, by(p, who))
+      const r = chooseDisposition(engine.core, ownCall(p.call, who, 'call.disposition'), p.code, by(p, who))
       await engine.core.events.flush()
       return r
     },
     'ticket.add': async (p, _conn, who) => {
-      const call = p.call !== undefined ? await anyCall(p.call, who) : null
+      const call = p.call !== undefined ? await anyCall(p.call, who, 'ticket.add') : null
       const me = who.role === 'agent' ? who.agent : null
       const t = await addTicket(
         ctx(),
@@ -117,20 +121,20 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
       return {tickets: tickets.map(view), total, overdue}
     },
     'ticket.get': async (p, _conn, who) => {
-      const t = await ctx().tickets.get(await mine(p.ticket, who))
+      const t = await ctx().tickets.get(await mine(p.ticket, who, 'ticket.get'))
       if (!t) throw unknownTicket(p.ticket)
       return view(t)
     },
     'ticket.update': async (p, _conn, who) => {
-      const id = await mine(p.ticket, who)
+      const id = await mine(p.ticket, who, 'ticket.update')
       const {ticket: _t, call, by: _b, ...changes} = p
       let t: Ticket | undefined
-      if (call !== undefined) t = await linkCall(ctx(), id, (await anyCall(call, who)).callId, by(p, who))
+      if (call !== undefined) t = await linkCall(ctx(), id, (await anyCall(call, who, 'ticket.update')).callId, by(p, who))
       if (Object.keys(changes).length > 0 || !t) t = await updateTicket(ctx(), id, changes, by(p, who))
       return view(t)
     },
-    'ticket.comment': async (p, _conn, who) => view(await commentTicket(ctx(), await mine(p.ticket, who), p.text, by(p, who))),
-    'ticket.assign': async (p, _conn, who) => view(await assignTicket(ctx(), await mine(p.ticket, who), p.assignee, by(p, who))),
-    'ticket.status': async (p, _conn, who) => view(await setTicketStatus(ctx(), await mine(p.ticket, who), p.status, by(p, who))),
+    'ticket.comment': async (p, _conn, who) => view(await commentTicket(ctx(), await mine(p.ticket, who, 'ticket.comment'), p.text, by(p, who))),
+    'ticket.assign': async (p, _conn, who) => view(await assignTicket(ctx(), await mine(p.ticket, who, 'ticket.assign'), p.assignee, by(p, who))),
+    'ticket.status': async (p, _conn, who) => view(await setTicketStatus(ctx(), await mine(p.ticket, who, 'ticket.status'), p.status, by(p, who))),
   }
 }
