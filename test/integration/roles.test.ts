@@ -213,6 +213,11 @@ describe('roles on every method (real engine, real Asterisk)', () => {
   it('refuses a token replaced by `callctl user token` on its very next request, and writes auth.failed', async () => {
     const agent = await connect(tokens.agent)
     expect(await agent.request('session.whoami')).toMatchObject({user: '王芳'})
+    // A subscription made with the token is cut off too (checked every second), not left pushing events.
+    const subscribed = await connect(tokens.agent)
+    await subscribed.request('events.subscribe')
+    let cutOff = false
+    subscribed.onClose(() => (cutOff = true))
     const r = await runCli(['user', 'token', '王芳', '--json'], {CALLCTL_DB: h.store.file, CALLCTL_HOME: `${h.store.file}.home`})
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
@@ -225,6 +230,7 @@ describe('roles on every method (real engine, real Asterisk)', () => {
     )
     expect(refused).toMatchObject({code: 'unauthorized', message: 'This API token was revoked or replaced'})
     expect(await (await connect(issued.token)).request('session.whoami')).toEqual({user: '王芳', role: 'agent', agent: 'a1'})
+    await h.waitFor('the subscription of the replaced token to be closed', () => cutOff, 5000)
 
     // --revoke: the new one stops too; a token nobody has is unknown; none at all is missing.
     const revoked = await runCli(['user', 'token', '王芳', '--revoke'], {CALLCTL_DB: h.store.file, CALLCTL_HOME: `${h.store.file}.home`})

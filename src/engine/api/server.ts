@@ -1,7 +1,7 @@
 import type {IncomingMessage} from 'node:http'
 import {WebSocketServer, type WebSocket} from 'ws'
 import type {NewEvent} from '../store/events.js'
-import type {Principal} from '../users/roles.js'
+import {LOCAL_ADMIN, type Principal} from '../users/roles.js'
 import {isUserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
 import {narrowed, refusal, type Ownership} from './access-policy.js'
@@ -60,6 +60,9 @@ export interface ApiServerOptions {
 /** Methods whose params carry `by`: the server sets it to the authenticated user, whatever the client sent. */
 const AUDITED = new Set(METHODS.filter((m) => Object.hasOwn(CONTRACT[m].params.properties, 'by')))
 
+/** How often subscriptions made with a user's token are checked again (see ApiServer.subscribers). */
+const RECHECK_MS = 1000
+
 /** Before the engine runs there is no call to own: an agent's check finds none. */
 const NO_CALLS: Ownership = {call: () => undefined}
 
@@ -92,6 +95,15 @@ export class ApiServer {
   /** Where auth.failed and auth.refused go (set once the engine's event log exists). */
   audit: ((event: NewEvent) => void) | null
   private readonly refusedEvents = new EventBudget()
+  /**
+   * Connections with a subscription made with a user's token, and that token: looked up
+   * again every second, and cut off once it no longer works. A request is checked as it
+   * comes; a subscription would otherwise go on pushing to a revoked token for as long as
+   * its connection stays open.
+   */
+  private readonly subscribers = new Map<Connection, {token: string; ws: WebSocket}>()
+  private recheck: NodeJS.Timeout | null = null
+  private readonly sockets = new WeakMap<Connection, WebSocket>()
   /**
    * Set while the engine behind the server is not serving yet (the port is bound first,
    * so a second engine fails before it touches Asterisk): methods not in the handlers
@@ -127,6 +139,8 @@ export class ApiServer {
         wss.on('error', (err) => this.o.log.error('API server error', {error: String(err)}))
         const addr = wss.address() as {port: number}
         this.wss = wss
+        this.recheck = setInterval(() => void this.recheckSubscribers(), RECHECK_MS)
+        this.recheck.unref()
         resolve({url: `ws://${this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host}:${addr.port}/`, port: addr.port})
       })
       wss.on('connection', (ws, req) => this.accept(ws, req))
@@ -137,6 +151,8 @@ export class ApiServer {
     const wss = this.wss
     if (!wss) return
     this.wss = null
+    if (this.recheck) clearInterval(this.recheck)
+    this.subscribers.clear()
     for (const c of wss.clients) c.terminate()
     await new Promise<void>((r) => wss.close(() => r()))
   }
@@ -158,6 +174,8 @@ export class ApiServer {
       },
       onClose: (fn) => closers.push(fn),
     }
+    this.sockets.set(conn, ws)
+    closers.push(() => this.subscribers.delete(conn))
     const rate = this.o.rateLimit ?? 200
     let tokens = rate * 2
     let last = Date.now()
@@ -228,6 +246,22 @@ export class ApiServer {
     // The audit trail names the user of the token; a `by` sent by the client is not believed.
     if (AUDITED.has(method)) params.by = who.user
     void this.run(conn, id, method, handler, params, who)
+    if (method === 'events.subscribe' && who !== LOCAL_ADMIN && typeof req.token === 'string') {
+      const ws = this.sockets.get(conn)
+      if (ws) this.subscribers.set(conn, {token: req.token, ws})
+    }
+  }
+
+  /** Cuts off subscriptions whose token was revoked, replaced or removed since (close code 4001). */
+  private async recheckSubscribers(): Promise<void> {
+    for (const [conn, s] of [...this.subscribers]) {
+      const auth = await this.auth.authenticate(s.token)
+      // The store not answering is no revocation: the next round looks again.
+      if (auth.ok || auth.reason === 'store') continue
+      this.subscribers.delete(conn)
+      this.o.log.info('API subscription closed: its token no longer works', {conn: conn.id, remote: conn.remote, reason: auth.reason})
+      s.ws.close(4001, `token ${auth.reason}`)
+    }
   }
 
   private async run(conn: Connection, id: string | number, method: Method, handler: Handler, params: unknown, who: Principal): Promise<void> {
