@@ -33,6 +33,7 @@ import {isPostgresUrl} from './store/database-url.js'
 import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
 import {DEFAULT_LEASE_MS, Leadership, waitToLead} from './leadership/leadership.js'
+import {startChannels, type RunningChannels} from './chat/channels/start-channels.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -41,6 +42,8 @@ export interface RunningEngine {
   /** The engine API's WebSocket URL. */
   apiUrl: string
   link: AsteriskLink
+  /** The chat server (web widget, WeChat, JSON webhook), when channels: is configured. */
+  channels: RunningChannels | null
   status(): EngineStatusView
   /**
    * Idempotent; bounded in time whatever state Asterisk and the store are in. Calls stay
@@ -173,6 +176,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     onOutage: (error) => engine?.events.append({type: 'ari.disconnected', data: {error}}),
     onBack: (downMs) => engine?.events.append({type: 'ari.connected', data: {url: config.ari.url, downMs}}),
   })
+  /** The chat server, once the engine serves. */
+  let channels: RunningChannels | null = null
   /** Several boxes: their states for engine status (set once connected). */
   let boxStates: (() => NonNullable<EngineStatusView['boxes']>) | null = null
   const status = (): EngineStatusView => ({
@@ -191,6 +196,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     unauthorizedRequests: api.unauthorizedRequests,
     agents: engine ? agentCounts(engine) : {total: 0, loggedIn: 0, idle: 0, busy: 0, paused: 0},
     ...(boxStates ? {boxes: boxStates()} : {}),
+    ...(channels ? {chat: channels.url} : {}),
   })
   handlers['engine.status'] = (): EngineStatusView => ({...status(), ...(leadership ? {role: 'leader' as const, epoch: leadership.epoch} : {})})
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
@@ -295,6 +301,12 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   })
   api.ownership = engineOwnership(engine)
   api.audit = (e) => running.events.append(e)
+  // The chat channels once the engine serves: a customer's first message finds the chat core running.
+  if (config.channels) {
+    const running = await startChannels(config.channels, engine.chat, log)
+    channels = running
+    undo.push(() => running.stop())
+  }
   api.notReady = null
   // Said once the engine serves (tests and scripts wait for this line).
   log.info(`engine API listening on ${apiUrl}`)
@@ -306,6 +318,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     store,
     apiUrl,
     link,
+    channels,
     status,
     storeLost: watch?.lost ?? new Promise<StoreLoss>(() => {}),
     leadershipLost: leadership?.lost ?? new Promise<string>(() => {}),
@@ -381,4 +394,6 @@ export interface EngineStatusView {
   leader?: {holder: string | null; api: string | null; epoch: number; live: boolean} | null
   /** Several Asterisk boxes: each and whether it serves. */
   boxes?: {name: string; up: boolean; downSince: number | null}[]
+  /** The chat server's URL (the widget is at /chat/), when channels: is configured. */
+  chat?: string
 }
