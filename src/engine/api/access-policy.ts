@@ -1,6 +1,7 @@
 import type {CallView, EngineSnapshot} from '../calls/engine-types.js'
 import type {Principal} from '../users/roles.js'
 import type {Method, ParamsOf, ResultOf} from './contract.js'
+import {CHAT_RULES} from './chat-access.js'
 import {DESK_RULES} from './desk-access.js'
 import {TICKET_RULES} from './ticket-access.js'
 
@@ -97,6 +98,7 @@ export const ACCESS_POLICY: {[M in Method]: Rule<M>} = {
   'supervise.list': {supervisor: true, agent: 'refused'},
   ...DESK_RULES,
   ...TICKET_RULES,
+  ...CHAT_RULES,
 }
 
 /** Kept for rules to come that only admins may call (configuration over the API). */

@@ -7,6 +7,7 @@ import type {SuperviseMode, SupervisionView} from '../calls/supervision.js'
 import type {AgentState} from '../model.js'
 import type {AgentView, QueueView} from '../routing/acd.js'
 import {ROLES} from '../users/roles.js'
+import {CHAT_METHODS} from './chat-contract.js'
 import {DESK_METHODS} from './desk-contract.js'
 import {API_VERSION} from './protocol.js'
 import {TICKET_METHODS} from './ticket-contract.js'
@@ -137,6 +138,7 @@ export const CONTRACT = {
   'supervise.list': method('Supervisions in progress', params({}), Type.Object({supervisions: Type.Array(supervisionView)})),
   ...DESK_METHODS,
   ...TICKET_METHODS,
+  ...CHAT_METHODS,
 } satisfies Record<string, MethodSpec>
 
 export type Contract = typeof CONTRACT

@@ -1,4 +1,5 @@
 import {agentHandlers} from './agent-handlers.js'
+import {chatHandlers} from './chat-handlers.js'
 import {controlHandlers} from './control-handlers.js'
 import {deskHandlers, type DeskOptions} from './desk-handlers.js'
 import {ticketHandlers, type TicketOptions} from './ticket-handlers.js'
@@ -16,6 +17,7 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
     ...agentHandlers(engine),
     ...deskHandlers(engine, info.desk),
     ...ticketHandlers(engine, info.tickets),
+    ...chatHandlers(engine),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
     snapshot: () => engine.snapshot(),
     'phones.status': () => engine.phoneContacts(),
@@ -57,7 +59,8 @@ export function engineOwnership(engine: Engine): Ownership {
   return {
     call: (id) => {
       const s = engine.core.sessions.get(id)
-      return s ? {agent: s.agentId, ringing: s.liveAttempts().map((a) => a.agentId)} : undefined
+      // A conversation is owned as a call is: the agent with it, the agent it is offered to.
+      return s ? {agent: s.agentId, ringing: s.liveAttempts().map((a) => a.agentId)} : engine.chat.parties(id)
     },
   }
 }

@@ -206,7 +206,18 @@ export class ChatCore implements ChatCoreForChannels {
       const seen = c.messageIds.get(m.channelMessageId)
       if (seen !== undefined) return {conversation: c.id, seq: seen}
     }
-    if (m.event === 'typing' || m.event === 'open' || m.event === 'subscribe') return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
+    if (m.event === 'open' || m.event === 'subscribe') {
+      // The widget opened, the account followed: with a flow the bot greets at once (a
+      // conversation that never reaches a queue is no offered chat); without one, nothing
+      // starts before the customer writes.
+      if ((!c || !c.open) && this.deps.flows?.[m.channel]) {
+        c = this.startConversation(m)
+        await this.flowInput(c, {}, true)
+        this.armSilence(c)
+      }
+      return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
+    }
+    if (m.event === 'typing') return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
     if (m.event === 'close' || m.event === 'unsubscribe') {
       if (c?.open) this.closeNow(c, 'customer', 'customer')
       return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
@@ -226,7 +237,6 @@ export class ChatCore implements ChatCoreForChannels {
     if (!c) c = this.startConversation(m)
     const seq = this.customerLine(c, m, input)
     if (c.state === 'flow') await this.flowInput(c, input, fresh)
-    else if (fresh) this.handOff(c, null, 'flow')
     this.armSilence(c)
     return {conversation: c.id, seq}
   }
