@@ -13,6 +13,7 @@ import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulat
 import type {NewEvent} from '../../src/engine/store/events.js'
 import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {addUser} from '../../src/engine/users/users.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {BIN, startEngineCli} from '../support/cli.js'
@@ -62,7 +63,7 @@ const KB_ANSWER = 'Use Forgot password on the login page; the link is valid for 
 const HOSTILE_NOTE = 'Promised refund\u001b]0;pwned\u0007 by Friday\u001b[2J'
 const LATENCY_CALLS = 20
 
-// An agent in `callctl desk` (the real binary, in tmux at 80x24) takes a call end to end on
+// An agent in `callctl desk` (the real binary, in tmux at 80x24, with its own user's token) takes a call end to end on
 // the sandbox: the pop with the IVR key trail and the customer's history, a note typed, a
 // ticket opened, the disposition chosen, ready again. Then the pop's latency from the
 // agent's ring (agent.ringing's ts) to the caller's number on screen, over 20 calls.
@@ -80,10 +81,12 @@ describe('callctl desk in a terminal (tmux)', () => {
   let api: EngineClient
   let rest: AriHttp
   const events: NewEvent[] = []
+  let agentToken = ''
   const channels: string[] = []
 
-  const deskCommand = (agent: string, extra: string[] = []) =>
-    ['env', ...extra, ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`), shellQuote(process.execPath), shellQuote(BIN), 'desk', '--agent', agent].join(' ')
+  /** `callctl desk` as its agent: a user's token (CALLCTL_TOKEN), or the admin token with --agent. */
+  const deskCommand = (who: {token: string} | {agent: string}, extra: string[] = []) =>
+    ['env', ...extra, ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`), ...('token' in who ? [`CALLCTL_TOKEN=${shellQuote(who.token)}`] : []), shellQuote(process.execPath), shellQuote(BIN), 'desk', ...('agent' in who ? ['--agent', who.agent] : [])].join(' ')
   const event = (what: string, pred: (e: NewEvent) => boolean) => until(what, () => events.find(pred), 15_000, () => screen())
   const call = async (number: string, o: {name: string; did: string; dtmf?: string}) => {
     const id = await originateSimCaller(rest, {number, name: o.name, did: o.did, patience: 120, app, channelId: `sim-${app}-${number.slice(1)}`, ...(o.dtmf ? {dtmf: o.dtmf} : {})})
@@ -112,6 +115,8 @@ describe('callctl desk in a terminal (tmux)', () => {
       // 1001 keeps its caller until the desk hangs up; 1002 and 1003 talk a second.
       await addAgent(store, {id: '1001', name: 'Li Na', endpoint: simAgentEndpoint({id: 'k1001', ring: 0, talk: {min: 600, max: 600}}), queues: ['support']})
       for (const id of ['1002', '1003']) await addAgent(store, {id, name: `Agent ${id}`, endpoint: simAgentEndpoint({id: `k${id}`, ring: 0, talk: {min: 1, max: 1}}), queues: ['fast']})
+      // 1001's desk runs as the agent user Li Na, with her own token.
+      agentToken = (await addUser(store, {name: 'lina', role: 'agent', agent: '1001'})).token!
       await loginAgent(store, '1002')
       await loginAgent(store, '1003')
       const flow = join(home, 'flow.yaml')
@@ -137,7 +142,7 @@ describe('callctl desk in a terminal (tmux)', () => {
     api.onEvent((e) => events.push(e as NewEvent))
     await api.request('events.subscribe')
     await api.request('ticket.add', {subject: 'Refund for order 42', number: CUSTOMER, priority: 'high'})
-    await tmux('new-session', '-d', '-s', 'desk', '-x', '80', '-y', '24', deskCommand('1001', ['CI=true', `CALLCTL_DESK_TRACE=${join(home, 'trace')}`]))
+    await tmux('new-session', '-d', '-s', 'desk', '-x', '80', '-y', '24', deskCommand({token: agentToken}, ['CI=true', `CALLCTL_DESK_TRACE=${join(home, 'trace')}`]))
     // OSC 52 from the desk lands in tmux's paste buffer.
     await tmux('set-option', '-g', 'set-clipboard', 'on')
   })
@@ -247,8 +252,8 @@ describe('callctl desk in a terminal (tmux)', () => {
   })
 
   it(`pops within 1 s of the agent's ring: p50 and p99 over ${LATENCY_CALLS} calls (two desks, NO_COLOR on one)`, async () => {
-    await tmux('new-session', '-d', '-s', 'd2', '-x', '80', '-y', '24', deskCommand('1002', ['NO_COLOR=1', 'FORCE_COLOR=3']))
-    await tmux('new-session', '-d', '-s', 'd3', '-x', '80', '-y', '24', deskCommand('1003'))
+    await tmux('new-session', '-d', '-s', 'd2', '-x', '80', '-y', '24', deskCommand({agent: '1002'}, ['NO_COLOR=1', 'FORCE_COLOR=3']))
+    await tmux('new-session', '-d', '-s', 'd3', '-x', '80', '-y', '24', deskCommand({agent: '1003'}))
     await until('both desks live', async () => (await screen('d2')).includes(' IDLE ') && (await screen('d3')).includes(' IDLE '))
     const numbers = Array.from({length: LATENCY_CALLS}, (_, i) => `+1555730${String(i).padStart(4, '0')}`)
     const start = events.length

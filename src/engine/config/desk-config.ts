@@ -1,3 +1,4 @@
+import {checkPauseReason} from '../admin/validate.js'
 import {errorAt, type LocatedDoc} from './yaml-errors.js'
 
 // What an agent's desk (callctl desk) offers, set once for the center in the engine's
@@ -17,7 +18,6 @@ export interface DeskSettings {
 export const DEFAULT_PAUSE_REASONS = ['break', 'lunch', 'meeting', 'training', 'coaching']
 
 const DESK_KEYS = ['pauseReasons', 'crmLink', 'quickReplies', 'historyDays'] as const
-const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/
 
 export interface RawDesk {
   pauseReasons?: string[]
@@ -43,18 +43,18 @@ export function validateDeskSettings(d: LocatedDoc, r: Record<string, unknown>, 
   if (typeof r.desk !== 'object' || Array.isArray(r.desk)) throw errorAt(d, ['desk'], 'desk must be a mapping', `Accepted keys: ${DESK_KEYS.join(', ')}.`)
   const k = r.desk as Record<string, unknown>
   checkKeys(d, ['desk'], k, DESK_KEYS)
-  const words = (name: 'pauseReasons' | 'quickReplies', max: number, pattern: RegExp | null, example: string) => {
+  const words = (name: 'pauseReasons' | 'quickReplies', max: number, word: boolean, example: string) => {
     const v = k[name]
     if (v === undefined) return
     if (!Array.isArray(v) || v.length === 0 || v.length > 35) throw errorAt(d, ['desk', name], `desk.${name} must be a list of 1 to 35 entries`, example)
     v.forEach((x, i) => {
-      if (typeof x !== 'string' || x.trim() === '' || x.length > max || (pattern && !pattern.test(x))) {
-        throw errorAt(d, ['desk', name, i], `desk.${name}[${i}] must be ${pattern ? 'a code of letters, digits, _ . -' : 'text'} of 1 to ${max} characters`, example)
+      if (typeof x !== 'string' || x.trim() === '' || x.length > max || (word && !isPauseReason(x))) {
+        throw errorAt(d, ['desk', name, i], `desk.${name}[${i}] must be ${word ? 'a word (letters of any script, digits, _ . -)' : 'text'} of 1 to ${max} characters`, example)
       }
     })
   }
-  words('pauseReasons', 32, CODE, 'Example: pauseReasons: [break, lunch, training]')
-  words('quickReplies', 500, null, 'Example: quickReplies: ["Thank you for calling, how can I help?"]')
+  words('pauseReasons', 32, true, 'Example: pauseReasons: [break, lunch, 午饭, training]')
+  words('quickReplies', 500, false, 'Example: quickReplies: ["Thank you for calling, how can I help?"]')
   if (k.crmLink !== undefined && k.crmLink !== null) {
     if (typeof k.crmLink !== 'string' || !/^https?:\/\/[^/\s]+\S*$/.test(k.crmLink)) {
       throw errorAt(d, ['desk', 'crmLink'], 'desk.crmLink must be an http(s) URL', 'Example: https://crm.example.com/customers?phone={number}')
@@ -62,5 +62,14 @@ export function validateDeskSettings(d: LocatedDoc, r: Record<string, unknown>, 
   }
   if (k.historyDays !== undefined && (!Number.isInteger(k.historyDays) || (k.historyDays as number) < 1 || (k.historyDays as number) > 3650)) {
     throw errorAt(d, ['desk', 'historyDays'], `desk.historyDays must be an integer from 1 to 3650, got ${JSON.stringify(k.historyDays)}`)
+  }
+}
+
+/** A reason agent pause would take (the same check). */
+function isPauseReason(reason: string): boolean {
+  try {
+    return checkPauseReason(reason) === reason
+  } catch {
+    return false
   }
 }

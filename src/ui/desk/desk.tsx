@@ -104,7 +104,7 @@ export function Desk(p: DeskProps) {
         <Header s={s} width={width} now={now} timeZone={p.timeZone} />
         <StateLine s={s} now={now} width={width} owed={ctx.dispositionOwed} />
         <Box flexDirection="column" height={popLines} overflow="hidden">
-          {ui.mode.kind === 'help' ? <Help /> : s.pop ? <PopPane pop={s.pop} s={s} width={width} now={now} hyperlinks={p.hyperlinks ?? true} /> : <Idle s={s} width={width} />}
+          {ui.mode.kind === 'help' ? <Help /> : s.pop ? <PopPane pop={s.pop} s={s} width={width} now={now} hyperlinks={p.hyperlinks ?? true} timeZone={p.timeZone} /> : <Idle s={s} width={width} />}
         </Box>
         <NoteLines text={ctx.noteCall ? (ui.notes[ctx.noteCall] ?? '') : ''} editing={ui.mode.kind === 'note'} call={ctx.noteCall} s={s} width={width} />
         {ui.mode.kind === 'pick' ? <Picker title={PICK_TITLE[ui.mode.pick]} items={ui.mode.items} height={lower} width={width} /> : null}
@@ -214,7 +214,7 @@ function Idle(p: {s: DeskState; width: number}) {
   )
 }
 
-function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperlinks: boolean}) {
+function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperlinks: boolean; timeZone?: string}) {
   const c = p.pop.call
   const me = p.s.me
   const h = p.pop.history
@@ -265,17 +265,19 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
       <Text bold>{h ? `History: ${h.interactions.length === 0 ? 'first contact' : `last ${h.interactions.length}`}` : p.pop.error ? `History: ${safeText(p.pop.error, 100)}` : 'History: …'}</Text>
       {(h?.interactions ?? []).map((i) => (
         <Text key={i.kind + i.id} wrap="truncate-end">
-          {`${shortDate(i.at)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`}
+          {`${shortDate(i.at, p.timeZone)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`}
         </Text>
       ))}
     </Box>
   )
 }
 
-function shortDate(ms: number): string {
-  const d = new Date(ms)
-  const two = (n: number) => String(n).padStart(2, '0')
-  return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`
+/** 11-22 09:30, in the given (or the local) time zone. */
+function shortDate(ms: number, timeZone?: string): string {
+  const part = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone}).formatToParts(ms).map((p) => [p.type, p.value]),
+  )
+  return `${part.month}-${part.day} ${part.hour}:${part.minute}`
 }
 
 function NoteLines(p: {text: string; editing: boolean; call: string | null; s: DeskState; width: number}) {
