@@ -59,6 +59,7 @@ export class Engine {
       ...(opts.chat?.flows ? {flows: opts.chat.flows} : {}),
       ...(opts.chat?.kb ? {kb: opts.chat.kb} : {}),
       ...(opts.random ? {random: opts.random} : {}),
+      callRoomFreed: () => scheduleDispatch(this.core),
     })
   }
 

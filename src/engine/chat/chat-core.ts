@@ -55,6 +55,8 @@ export interface ChatCoreDeps {
   flows?: Partial<Record<ChannelKind, ChatFlow | null>>
   kb?: () => KnowledgeBase | null
   random?: () => number
+  /** Called when an agent's chats leave room for a call again (the engine dispatches calls). */
+  callRoomFreed?: () => void
 }
 
 /** A conversation as agents, supervisors and the dashboard see it. */
@@ -109,7 +111,7 @@ export class ChatCore implements ChatCoreForChannels {
   private stopped = false
 
   constructor(private readonly deps: ChatCoreDeps) {
-    this.router = new ChatRouter(deps.acd, {rule: deps.settings.capacity, limitsOf: (a) => this.limitsOf(a)}, deps.random)
+    this.router = new ChatRouter(deps.acd, {rule: deps.settings.capacity, limitsOf: (a) => this.limitsOf(a), callRoomFreed: () => deps.callRoomFreed?.()}, deps.random)
   }
 
   get settings(): ChatSettings {

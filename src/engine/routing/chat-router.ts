@@ -42,6 +42,8 @@ export interface ChatOffer {
 export interface ChatRoutingSettings {
   rule: CapacityRule
   limitsOf(agent: string): ChatLimits
+  /** An agent's chats now leave room for a call again: the ACD may ring it (the engine dispatches). */
+  callRoomFreed?: (agent: string) => void
 }
 
 interface Held {
@@ -167,7 +169,8 @@ export class ChatRouter {
 
   /** Tells the ACD whether the agent's chats leave room for a call (counts-as mode). */
   syncCallRoom(agent: string): void {
-    this.acd.setChatsBlockCalls(agent, !mayTakeCall(this.settings.rule, this.settings.limitsOf(agent), this.load(agent)))
+    const blocked = !mayTakeCall(this.settings.rule, this.settings.limitsOf(agent), this.load(agent))
+    if (this.acd.setChatsBlockCalls(agent, blocked) && !blocked) this.settings.callRoomFreed?.(agent)
   }
 
   /** 1-based place in its queue's line. */

@@ -1,0 +1,272 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import type {OriginateParams} from '../../src/engine/ari/port.js'
+import {Engine} from '../../src/engine/calls/engine.js'
+import type {OutboundMessage} from '../../src/engine/chat/channel.js'
+import {chatSettings, type RawChat} from '../../src/engine/config/chat-config.js'
+import type {EventType, StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {silentLogger} from '../../src/engine/util/log.js'
+import {FakeAri, settle} from '../support/fake-ari.js'
+import {FakeClock} from '../support/fake-clock.js'
+
+// Chats routed by the engine itself (fake ARI, fake clock, in-memory store): a chat and a
+// call to the same agent under both capacity rules, per-channel limits, re-route when an
+// offer is not accepted, auto-accept, transfer, auto-close after silence with the rating,
+// and a restart that keeps the conversations.
+
+describe('chat routing and the one capacity model (fake ARI, fake clock)', () => {
+  let ari: FakeAri
+  let clock: FakeClock
+  let store: SqliteStore
+  let engine: Engine | undefined
+  let delivered: {customer: string; m: OutboundMessage}[]
+
+  beforeEach(() => {
+    ari = new FakeAri()
+    clock = new FakeClock()
+    store = new SqliteStore(':memory:')
+    engine = undefined
+    delivered = []
+  })
+
+  afterEach(async () => {
+    await engine?.stop()
+    await store.close()
+  })
+
+  async function boot(chat: RawChat, agents: string[] = ['a1'], o: {seed?: boolean} = {}): Promise<Engine> {
+    if (o.seed !== false) {
+      await addQueue(store, 'sales', {wrapUp: 0})
+      for (const a of agents) {
+        await addAgent(store, {id: a, endpoint: `PJSIP/${a}`, queues: ['sales']})
+        await loginAgent(store, a)
+      }
+    }
+    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, chat: {settings: chatSettings({queue: 'sales', ...chat}, null)}})
+    await engine.start()
+    engine.chat.register({kind: 'web', deliver: async (customer, m) => void delivered.push({customer, m})})
+    engine.chat.register({kind: 'wechat', deliver: async (customer, m) => void delivered.push({customer, m})})
+    await settle()
+    return engine
+  }
+  const eng = () => engine!
+
+  async function write(customer: string, text: string, channel: 'web' | 'wechat' = 'web'): Promise<string> {
+    const r = await eng().chat.receive({channel, customer, text})
+    await settle()
+    return r.conversation
+  }
+  const conv = (id: string) => eng().chat.get(id)!
+  const rings = (): OriginateParams[] => ari.originated().filter((o) => o.appArgs?.startsWith('agent,'))
+  const agentState = (id: string) => eng().acd.agentView(eng().acd.agents.get(id)!).state
+  async function advance(ms: number): Promise<void> {
+    clock.advance(ms)
+    await settle()
+  }
+  async function events(type?: EventType): Promise<StoredEvent[]> {
+    await eng().events.flush()
+    const out: StoredEvent[] = []
+    for await (const e of store.events({})) if (!type || e.type === type) out.push(e)
+    return out
+  }
+  async function callArrives(ch: string): Promise<void> {
+    ari.callerArrives(ch, '5551000', 'sales')
+    await settle()
+  }
+  async function answerLastRing(): Promise<{agentChannel: string}> {
+    const ring = rings().at(-1)!
+    ari.agentAnswers(ring.channelId!, ring.appArgs!.split(',')[1]!)
+    await settle()
+    return {agentChannel: ring.channelId!}
+  }
+
+  describe('call-blocks-chats', () => {
+    it('an agent ringing or on a call is offered no chat until the call ends; its chats never keep a call from it', async () => {
+      await boot({capacity: {mode: 'call-blocks-chats'}, autoAccept: true, limits: {web: 2, total: 2}})
+      await callArrives('c1')
+      expect(rings()).toHaveLength(1)
+      expect(agentState('a1')).toBe('ringing')
+      const id = await write('v1', 'hello')
+      expect(conv(id).state).toBe('queued')
+      await answerLastRing()
+      expect(agentState('a1')).toBe('on-call')
+      await advance(1000)
+      expect(conv(id).state).toBe('queued')
+      ari.hangsUp('c1')
+      await settle()
+      await advance(0)
+      expect(conv(id).state).toBe('active')
+      expect(conv(id).agent).toBe('a1')
+
+      // At its chat limit, the agent is still rung for a call under this rule.
+      expect(agentState('a1')).toBe('idle')
+      await write('v2', 'me too')
+      expect(eng().chat.router.load('a1').web).toBe(2)
+      await callArrives('c2')
+      expect(rings()).toHaveLength(2)
+      expect(agentState('a1')).toBe('ringing')
+    })
+  })
+
+  describe('call-counts-as', () => {
+    it('a call takes N slots: an agent at its limit with chats is not rung, and one on a call takes only the chats left beside it', async () => {
+      await boot({capacity: {mode: 'call-counts-as', slots: 2}, autoAccept: true, limits: {web: 3, total: 3}})
+      const first = await write('v1', 'one')
+      const second = await write('v2', 'two')
+      expect([conv(first).state, conv(second).state]).toEqual(['active', 'active'])
+      // 2 chats + a call of 2 slots > 3: the agent is not rung.
+      await callArrives('c1')
+      expect(rings()).toHaveLength(0)
+      expect(eng().acd.agentView(eng().acd.agents.get('a1')!).why).toMatch(/chat limit/)
+      // A chat ends: 1 + 2 <= 3, the waiting caller rings the agent.
+      eng().chat.close(first, 'agent', 'a1', 'a1')
+      await settle()
+      expect(rings()).toHaveLength(1)
+      await answerLastRing()
+      // On the call with one chat: 2 + 1 = 3 slots used; a new chat waits.
+      const third = await write('v3', 'three')
+      expect(conv(third).state).toBe('queued')
+      eng().chat.close(second, 'agent', 'a1', 'a1')
+      await settle()
+      // Call (2) + 0 chats: one chat fits beside the call.
+      expect(conv(third).state).toBe('active')
+    })
+
+    it('with no chats an agent is always rung, however many slots a call weighs', async () => {
+      await boot({capacity: {mode: 'call-counts-as', slots: 5}, limits: {web: 3, total: 3}})
+      await callArrives('c1')
+      expect(rings()).toHaveLength(1)
+    })
+  })
+
+  it('per-channel limits: a second web chat goes to another agent, a wechat chat fits beside', async () => {
+    await boot({autoAccept: true, limits: {web: 1, wechat: 1, total: 4}}, ['a1', 'a2'])
+    const w1 = await write('v1', 'hi')
+    const w2 = await write('v2', 'hi')
+    expect(new Set([conv(w1).agent, conv(w2).agent])).toEqual(new Set(['a1', 'a2']))
+    const w3 = await write('v3', 'hi')
+    expect(conv(w3).state).toBe('queued')
+    const x1 = await write('o1', 'hi', 'wechat')
+    expect(conv(x1).state).toBe('active')
+  })
+
+  it('an offer not accepted in time goes to another agent, keeping its place; the first agent is skipped for it', async () => {
+    await boot({acceptTimeout: '20s'}, ['a1', 'a2'])
+    const id = await write('v1', 'anyone?')
+    const first = conv(id).offeredTo!
+    expect(conv(id).state).toBe('offered')
+    const joinedAt = conv(id).joinedAt
+    await advance(20_000)
+    const second = conv(id).offeredTo
+    expect(second).not.toBeNull()
+    expect(second).not.toBe(first)
+    expect(conv(id).joinedAt).toBe(joinedAt)
+    expect((await events('chat.offer_expired')).map((e) => e.agent)).toEqual([first])
+    expect(eng().chat.accept(id, second!).state).toBe('active')
+    expect(() => eng().chat.accept(id, first)).toThrow(/not offered/)
+  })
+
+  it('tells waiting customers their place in line, and again when it moves', async () => {
+    await boot({positionEvery: '10s'}, [])
+    const a = await write('v1', 'first')
+    const b = await write('v2', 'second')
+    const said = (c: string) => conv(c).lines.filter((l) => l.from === 'system').map((l) => l.text)
+    expect(said(b)).toEqual(['You are number 2 in line.'])
+    eng().chat.close(a, 'customer', 'v1', null)
+    await advance(10_000)
+    expect(said(b)).toEqual(['You are number 2 in line.', 'You are next in line: an agent will be with you shortly.'])
+  })
+
+  it('closes after the customer is silent, says why, asks for a rating and records it', async () => {
+    await boot({autoAccept: true, silence: {closeAfter: '5m', message: 'Closed for silence.'}})
+    const id = await write('v1', 'hello')
+    eng().chat.send(id, 'a1', {text: 'How can I help?'})
+    await advance(4 * 60_000)
+    expect(conv(id).state).toBe('active')
+    // The customer writing restarts the wait, and while it is the agent's turn nothing closes.
+    await write('v1', 'my order')
+    await advance(10 * 60_000)
+    expect(conv(id).state).toBe('active')
+    eng().chat.send(id, 'a1', {text: 'Let me look'})
+    await advance(5 * 60_000)
+    expect(conv(id).state).toBe('closed')
+    expect(conv(id).closeReason).toBe('silence')
+    const last = delivered.slice(-2).map((d) => d.m)
+    expect(last.map((m) => m.kind)).toEqual(['closed', 'rating-request'])
+    expect(last[0]!.text).toBe('Closed for silence.')
+    expect(last[1]!.buttons?.map((b) => b.key)).toEqual(['1', '2', '3', '4', '5'])
+    // The slot is free again.
+    expect(eng().chat.router.load('a1').web).toBe(0)
+    await eng().chat.receive({channel: 'web', customer: 'v1', event: 'button', payload: '4'})
+    expect(conv(id).rating).toBe(4)
+    expect((await events('chat.rated'))[0]).toMatchObject({callId: id, agent: 'a1', data: {score: 4}})
+    // Anything after that starts a new conversation.
+    expect(await write('v1', 'one more thing')).not.toBe(id)
+  })
+
+  it('transfers to a queue and to an agent with the transcript; the new agent reads every line', async () => {
+    await boot({autoAccept: false}, ['a1', 'a2'])
+    await addQueue(store, 'vip', {})
+    await eng().applyAdminEvent({type: 'queue.added', queue: 'vip', agent: null, data: {}, ts: clock.now()})
+    const id = await write('v1', 'I need help')
+    const first = conv(id).offeredTo!
+    const other = first === 'a1' ? 'a2' : 'a1'
+    eng().chat.accept(id, first)
+    eng().chat.send(id, first, {text: 'Hi, let me pass you on'})
+    expect(() => eng().chat.transfer(id, {agent: other}, first, other)).toThrow(/not an active conversation/)
+    eng().chat.transfer(id, {agent: other}, first, first)
+    await settle()
+    expect(conv(id)).toMatchObject({state: 'offered', offeredTo: other, agent: null})
+    expect(eng().chat.router.load(first).web).toBe(0)
+    eng().chat.accept(id, other)
+    const t = eng().chat.transcript(id)
+    expect(t.lines.map((l) => `${l.from}:${l.text}`)).toContain(`agent:Hi, let me pass you on`)
+    expect(t.lines.map((l) => `${l.from}:${l.text}`)).toContain('customer:I need help')
+    // To a queue nobody serves: back in line there.
+    eng().chat.transfer(id, {queue: 'vip'}, other, other)
+    expect(conv(id)).toMatchObject({state: 'queued', queue: 'vip'})
+    const moves = (await events('chat.transferred')).map((e) => e.data.to)
+    expect(moves).toEqual([{agent: other}, {queue: 'vip'}])
+  })
+
+  it('a supervisor note reaches the agent but not the customer', async () => {
+    await boot({autoAccept: true})
+    const id = await write('v1', 'hello')
+    const before = delivered.length
+    expect(eng().chat.note(id, 'offer the discount', 'sue')).toEqual({conversation: id, agent: 'a1'})
+    expect(delivered.length).toBe(before)
+    expect(eng().chat.transcript(id).notes).toMatchObject([{text: 'offer the discount', by: 'sue', agent: 'a1'}])
+  })
+
+  it('a restarted engine keeps its conversations: waiting, offered and active, with their slots and history', async () => {
+    await boot({acceptTimeout: '30s', limits: {web: 1, total: 1}}, ['a1'])
+    const active = await write('v1', 'one')
+    eng().chat.accept(active, 'a1')
+    eng().chat.send(active, 'a1', {text: 'hello v1'})
+    const waiting = await write('v2', 'two')
+    expect(conv(waiting).state).toBe('queued')
+    const history = await eng().chat.history('web', 'v1')
+    await eng().stop()
+    engine = undefined
+    await boot({acceptTimeout: '30s', limits: {web: 1, total: 1}}, ['a1'], {seed: false})
+    expect(conv(active)).toMatchObject({state: 'active', agent: 'a1'})
+    expect(conv(waiting)).toMatchObject({state: 'queued'})
+    expect(await eng().chat.history('web', 'v1')).toEqual(history)
+    expect(eng().chat.router.load('a1').web).toBe(1)
+    // The next message continues the same conversation, numbered after the last.
+    const r = await eng().chat.receive({channel: 'web', customer: 'v1', text: 'still there?'})
+    expect(r).toEqual({conversation: active, seq: history.at(-1)!.seq + 1})
+    eng().chat.close(active, 'agent', 'a1', 'a1')
+    await settle()
+    expect(conv(waiting).state).toBe('offered')
+  })
+
+  it('a retried delivery is stored once', async () => {
+    await boot({autoAccept: true})
+    const a = await eng().chat.receive({channel: 'web', customer: 'v1', text: 'hi', channelMessageId: 'm1'})
+    const b = await eng().chat.receive({channel: 'web', customer: 'v1', text: 'hi', channelMessageId: 'm1'})
+    expect(b).toEqual(a)
+    expect(conv(a.conversation).lines.filter((l) => l.from === 'customer')).toHaveLength(1)
+  })
+})
