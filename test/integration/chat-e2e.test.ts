@@ -1,0 +1,123 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {chromium, type Browser, type Page} from 'playwright-core'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {channelsSettings} from '../../src/engine/chat/channels/channels-config.js'
+import {startChannels, type RunningChannels} from '../../src/engine/chat/channels/start-channels.js'
+import {chatSettings} from '../../src/engine/config/chat-config.js'
+import {createLogger} from '../../src/engine/util/log.js'
+import {callctlPaths} from '../../src/engine/util/paths.js'
+import {startTestEngine, type Harness} from '../support/harness.js'
+import {until} from '../support/wait.js'
+
+// A web customer in headless Chromium and two agents on the engine's own chat core, on
+// the sandbox Asterisk's engine: the customer writes, the conversation is queued and
+// offered to an agent, who accepts and answers; transfers it to the other agent, who
+// answers too; the customer reloads and has the whole conversation; then goes silent and
+// the engine closes the conversation with its message. Hostile text from the customer
+// is stored without the characters that steer a terminal.
+
+declare const localStorage: {getItem(k: string): string | null}
+declare const window: Record<string, unknown>
+
+const HOSTILE = '<img src=x onerror="window.__pwned=1">\u001b]0;owned\u0007\u001b[2J\u202Eevil'
+const home = mkdtempSync(join(tmpdir(), 'callctl-chat-e2e-'))
+let h: Harness
+let ch: RunningChannels
+let browser: Browser
+let page: Page
+
+beforeAll(async () => {
+  const settings = {...chatSettings({queue: 'web', autoAccept: false, rating: false}, null), silenceCloseMs: 4000, acceptTimeoutMs: 60_000}
+  h = await startTestEngine({
+    queues: {web: {strategy: 'longest-idle'}},
+    agents: [
+      {id: 'li', queues: ['web'], ring: 999, talk: {min: 1, max: 1}},
+      {id: 'wang', queues: ['web'], ring: 999, talk: {min: 1, max: 1}},
+    ],
+    engine: {chat: {settings}},
+  })
+  ch = await startChannels(channelsSettings({web: {port: 0}}, callctlPaths({CALLCTL_HOME: home}), {})!, h.engine.chat, createLogger({level: 'warn'}))
+  browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']})
+  page = await browser.newPage()
+}, 120_000)
+afterAll(async () => {
+  await browser?.close()
+  await ch?.stop()
+  await h?.stop()
+  rmSync(home, {recursive: true, force: true})
+})
+
+const visitor = () => page.evaluate(() => JSON.parse(localStorage.getItem('callctl.chat') ?? '{}').visitor as string)
+const mine = async () => {
+  const v = await visitor()
+  return until('the conversation', () => h.engine.chat.list({}).find((c) => c.customer === v), 10_000)
+}
+
+describe('a web customer and the agents, end to end', () => {
+  it('the customer writes; an agent accepts and answers in the widget', async () => {
+    await page.goto(`${ch.url}/chat/`)
+    await page.fill('#name', 'Zhao Lei')
+    await page.fill('#number', '13800138000')
+    await page.click('#begin')
+    await page.fill('#text', 'Hi, my order 1234 is late')
+    await page.press('#text', 'Enter')
+    const c = await mine()
+    const offered = await until('an offer', () => {
+      const v = h.engine.chat.list({}).find((x) => x.id === c.id)
+      return v?.state === 'offered' && v.offeredTo ? v.offeredTo : undefined
+    }, 15_000)
+    h.engine.chat.accept(c.id, offered)
+    h.engine.chat.send(c.id, offered, {text: 'Hello Zhao Lei, let me look at order 1234'})
+    await page.locator('#log li.agent').getByText('Hello Zhao Lei, let me look at order 1234').waitFor()
+    expect(h.engine.chat.get(c.id)).toMatchObject({agent: offered})
+  })
+
+  it('hostile text reaches the transcript without terminal controls, and the page runs none of it', async () => {
+    await page.fill('#text', HOSTILE)
+    await page.press('#text', 'Enter')
+    const c = await mine()
+    const line = await until('the hostile line in the transcript', () => h.engine.chat.transcript(c.id).lines.find((l) => l.text?.includes('onerror')), 10_000)
+    expect(line.text).toBe('<img src=x onerror="window.__pwned=1">]0;owned[2Jevil')
+    expect(line.text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/)
+    const agent = h.engine.chat.get(c.id)!.agent!
+    h.engine.chat.send(c.id, agent, {text: HOSTILE})
+    await page.locator('#log li.agent', {hasText: 'onerror'}).waitFor()
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
+    expect(await page.locator('#log img').count()).toBe(0)
+  })
+
+  it('a transfer to the other agent: the customer is told and the new agent answers', async () => {
+    const c = await mine()
+    const from = h.engine.chat.get(c.id)!.agent!
+    const to = from === 'li' ? 'wang' : 'li'
+    h.engine.chat.transfer(c.id, {agent: to}, from, from)
+    const state = await until('offered or active with the other agent', () => {
+      const v = h.engine.chat.list({}).find((x) => x.id === c.id)
+      return v && (v.offeredTo === to || v.agent === to) ? v : undefined
+    }, 10_000)
+    if (state.state === 'offered') h.engine.chat.accept(c.id, to)
+    h.engine.chat.send(c.id, to, {text: `This is ${to}, I have your order here`})
+    await page.locator('#log li.agent').getByText(`This is ${to}, I have your order here`).waitFor()
+  })
+
+  it('a reload keeps the whole conversation, both sides, in order', async () => {
+    const before = await page.locator('#log li').allTextContents()
+    await page.reload()
+    await page.locator('#log li').getByText('I have your order here').waitFor()
+    const after = await page.locator('#log li').allTextContents()
+    const at = (t: string) => after.findIndex((x) => x.includes(t))
+    expect(at('my order 1234 is late')).toBeGreaterThanOrEqual(0)
+    expect(at('my order 1234 is late')).toBeLessThan(at('let me look at order 1234'))
+    expect(at('let me look at order 1234')).toBeLessThan(at('I have your order here'))
+    expect(after.filter((t) => t.includes('let me look at order 1234'))).toHaveLength(1)
+    expect(after.length).toBeGreaterThanOrEqual(before.filter((t) => !t.includes('is typing')).length)
+  })
+
+  it('silence closes the conversation with the engine’s message, shown in the widget', async () => {
+    const c = await mine()
+    await page.locator('#log li.system').getByText('We have not heard from you').waitFor({timeout: 20_000})
+    expect(h.engine.chat.get(c.id)?.state).toBe('closed')
+  })
+})
