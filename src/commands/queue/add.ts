@@ -97,6 +97,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
         announcements: s.announceEvery ? `every ${s.announceEvery} s` : 'none',
         callback: s.callbackKey ? `press ${s.callbackKey}` : 'not offered',
         dids: s.dids,
+        ...(s.dispositions.length ? {dispositions: s.dispositions.map((d) => `${d.key} ${d.code} (${d.label})`)} : {}),
         // Callers reach the queue by its Asterisk id too (the inbound dialplan takes ASCII only).
         ...(safeId(q.name) === q.name ? {} : {'asterisk id': safeId(q.name)}),
       }),
