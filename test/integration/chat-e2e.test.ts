@@ -1,4 +1,5 @@
-import {mkdtempSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {chromium, type Browser, type Page} from 'playwright-core'
@@ -9,6 +10,7 @@ import {chatSettings} from '../../src/engine/config/chat-config.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {startTestEngine, type Harness} from '../support/harness.js'
+import {FakeWechat} from '../support/fake-wechat.js'
 import {until} from '../support/wait.js'
 
 // A web customer in headless Chromium and two agents on the engine's own chat core, on
@@ -27,6 +29,7 @@ let h: Harness
 let ch: RunningChannels
 let browser: Browser
 let page: Page
+const wechat = new FakeWechat('wx00e2e', 'e2e-app-secret')
 
 beforeAll(async () => {
   const settings = {...chatSettings({queue: 'web', autoAccept: false, rating: false}, null), silenceCloseMs: 4000, acceptTimeoutMs: 60_000}
@@ -38,7 +41,15 @@ beforeAll(async () => {
     ],
     engine: {chat: {settings}},
   })
-  ch = await startChannels(channelsSettings({web: {port: 0}}, callctlPaths({CALLCTL_HOME: home}), {})!, h.engine.chat, createLogger({level: 'warn'}))
+  await wechat.start()
+  writeFileSync(join(home, 'wechat-token'), 'e2e-token', {mode: 0o600})
+  writeFileSync(join(home, 'wechat-secret'), wechat.appSecret, {mode: 0o600})
+  const channels = channelsSettings(
+    {web: {port: 0}, wechat: {tokenFile: join(home, 'wechat-token'), appId: wechat.appId, appSecretFile: join(home, 'wechat-secret'), apiBase: wechat.url, replyWaitMs: 1000}},
+    callctlPaths({CALLCTL_HOME: home}),
+    {},
+  )!
+  ch = await startChannels(channels, h.engine.chat, createLogger({level: 'warn'}))
   browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']})
   page = await browser.newPage()
 }, 120_000)
@@ -46,6 +57,7 @@ afterAll(async () => {
   await browser?.close()
   await ch?.stop()
   await h?.stop()
+  await wechat.stop()
   rmSync(home, {recursive: true, force: true})
 })
 
@@ -119,5 +131,34 @@ describe('a web customer and the agents, end to end', () => {
     const c = await mine()
     await page.locator('#log li.system').getByText('We have not heard from you').waitFor({timeout: 20_000})
     expect(h.engine.chat.get(c.id)?.state).toBe('closed')
+  })
+})
+
+describe('a WeChat customer on the same engine', () => {
+  const signed = () => {
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const nonce = Math.random().toString(36).slice(2)
+    const signature = createHash('sha1').update(['e2e-token', timestamp, nonce].sort().join('')).digest('hex')
+    return new URLSearchParams({signature, timestamp, nonce}).toString()
+  }
+  const text = (content: string, id: number) =>
+    `<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><FromUserName><![CDATA[oE2E_customer]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${id}</MsgId></xml>`
+
+  it('writes through the signed webhook, gets its place in line as the passive reply, and the agent’s answer by the customer-service API', async () => {
+    const r = await fetch(`${ch.url}/wechat?${signed()}`, {method: 'POST', body: text('我的快递还没到', 7001)})
+    expect(r.status).toBe(200)
+    const reply = await r.text()
+    // The engine's first answer (its place in line) within the wait comes back in the POST's own reply.
+    expect(reply).toMatch(/^<xml><ToUserName><!\[CDATA\[oE2E_customer\]\]><\/ToUserName><FromUserName><!\[CDATA\[gh_e2e\]\]><\/FromUserName>.*<MsgType><!\[CDATA\[text\]\]><\/MsgType><Content><!\[CDATA\[.*line.*\]\]><\/Content><\/xml>$/)
+    const forged = await fetch(`${ch.url}/wechat?${signed().replace(/signature=[0-9a-f]+/, 'signature=' + '0'.repeat(40))}`, {method: 'POST', body: text('forged', 7002)})
+    expect(forged.status).toBe(403)
+    const c = await until('the WeChat conversation offered', () => h.engine.chat.list({}).find((x) => x.channel === 'wechat' && x.state === 'offered'), 15_000)
+    expect(c.customer).toBe('oE2E_customer')
+    h.engine.chat.accept(c.id, c.offeredTo!)
+    h.engine.chat.send(c.id, c.offeredTo!, {text: '您好,我来帮您查一下'})
+    await until('the answer at WeChat', () => wechat.sent.find((m) => m.text?.content?.includes('我来帮您查一下')), 10_000)
+    expect(wechat.sent.find((m) => m.text?.content?.includes('我来帮您查一下'))).toMatchObject({touser: 'oE2E_customer', msgtype: 'text'})
+    const lines = h.engine.chat.transcript(c.id).lines
+    expect(lines.filter((l) => l.from === 'customer').map((l) => l.text)).toEqual(['我的快递还没到'])
   })
 })
