@@ -16,6 +16,8 @@ import {BIN, runCli, startCli, startEngineCli, type CliResult} from '../support/
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {until} from '../support/wait.js'
 import {repositoriesOf} from '../../src/engine/store/repositories.js'
+import {DEFAULT_SLA} from '../../src/engine/tickets/ticket.js'
+import {addTicket, commentTicket} from '../../src/engine/tickets/tickets.js'
 
 // The hostile-string corpus in every place a caller (or a contact record about one) puts
 // text, and every command that prints it, as people see it (a pipe and a pseudo-terminal)
@@ -158,6 +160,13 @@ describe('hostile caller text through every command that prints it', () => {
         .run(`rec-h${i}`, call, number, at(t), h.text)
     }
     await contacts.upsertMany(HOSTILE_STRINGS.map((h, i) => ({number: marker(i), name: h.text, tier: h.text, language: 'zh-CN', company: h.text, notes: h.text})))
+    // Tickets typed by people or imported from another system: the string as subject (after
+    // the marker: a subject is one line of at most 200), description and comment.
+    const tickets = {tickets: repositoriesOf(store).tickets, store, sla: DEFAULT_SLA, defaultCountry: 'CN', origin: 'test', now: () => at(0)}
+    for (const [i, h] of HOSTILE_STRINGS.entries()) {
+      const t = await addTicket(tickets, {subject: `${marker(i)} ${h.text.slice(0, 150)}`, description: h.text, number: marker(i)}, 'test')
+      if (h.text.trim()) await commentTicket(tickets, t.id, h.text, 'test')
+    }
     await store.appendEvents(events)
     await store.close()
   })
@@ -245,6 +254,28 @@ describe('hostile caller text through every command that prints it', () => {
     })
     cover('contacts lookup', 'pipe')
     cover('contacts lookup', 'json')
+  })
+
+  it('ticket list: the table on a pipe and a terminal, and --json; ticket export: inert on a terminal, raw but formula-guarded in a file', async () => {
+    for (const [mode, run] of [['pipe', runCli], ['pty', runPty]] as const) {
+      const out = await ok(run(['ticket', 'list', '--limit', '1000'], env), `ticket list (${mode})`)
+      expectInert(out, `ticket list (${mode})`)
+      expectBenign(out, `ticket list (${mode})`)
+      // One row per ticket: a line break in a subject does not make a row of its own.
+      HOSTILE_STRINGS.forEach((h, i) => expect(out.split('\n').filter((l) => l.includes(marker(i))), `ticket list (${mode}): ${h.id}`).toHaveLength(1))
+      cover('ticket list', mode)
+    }
+    expectJson(await ok(runCli(['ticket', 'list', '--limit', '1000', '--json'], env), 'ticket list --json'), 'ticket list --json', HOSTILE_STRINGS.map((h) => ({...h, text: h.text.slice(0, 150)})))
+    cover('ticket list', 'json')
+    const pty = await ok(runPty(['ticket', 'export'], env), 'ticket export (pty)')
+    expect(rawForbidden(pty), 'ticket export (pty)').toEqual([])
+    cover('ticket export', 'pty')
+    const file = join(home, 'tickets.csv')
+    await ok(runCli(['ticket', 'export', '--out', file], env), 'ticket export --out')
+    const csv = readFileSync(file, 'utf8')
+    for (const h of HOSTILE_STRINGS.filter((x) => !x.text.includes('\ud800') && !/^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(x.text))) expect(csv, `ticket export --out: ${h.id}`).toContain(h.text.replaceAll('"', '""'))
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`)
+    cover('ticket export', 'file')
   })
 
   it('agent list, kb list, kb search, blacklist list, recordings list', async () => {
