@@ -31,6 +31,8 @@ import {until} from '../support/wait.js'
 const AGENT_ON_BOX1 = {phone: '7102', agent: 'k1', tone: 1000}
 const AGENT_ON_BOX2 = {phone: '7101', agent: 'k2', tone: 1200}
 const CALLER_ON_BOX2 = {phone: '7103', tone: 440}
+// 7104 hashes to box1 (dispatcher's hash over the user, as kamailio computes it): the supervisor's phone.
+const SUPERVISOR_ON_BOX1 = {phone: '7104', tone: 1600}
 
 if (!existsSync(KAMAILIO_BIN)) throw new Error(`Kamailio is not installed (${KAMAILIO_BIN}): run scripts/setup.sh, which installs Debian's kamailio package`)
 
@@ -58,7 +60,7 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
       ],
       env,
     )
-    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2]) {
+    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2, SUPERVISOR_ON_BOX1]) {
       const args = ['phone', 'add', p.phone, ...('agent' in p ? ['--agent', String(p.agent)] : []), '--json']
       const r = await runCli(args, env)
       expect(r.code, r.stderr).toBe(0)
@@ -73,7 +75,7 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     store = new SqliteStore(join(home, 'callctl.db'))
     // Phones register through the proxy, each pinned to its box.
     const proxy = {host: state.proxy!.host, port: state.proxy!.port}
-    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2]) phones[p.phone] = await startBaresip({sip: proxy, user: p.phone, password: passwords[p.phone]!, toneHz: p.tone})
+    for (const p of [AGENT_ON_BOX1, AGENT_ON_BOX2, CALLER_ON_BOX2, SUPERVISOR_ON_BOX1]) phones[p.phone] = await startBaresip({sip: proxy, user: p.phone, password: passwords[p.phone]!, toneHz: p.tone})
     for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) await until(`${a.agent} idle`, async () => (await agentStates())[a.agent] === 'idle', 15_000)
   }, 120_000)
 
@@ -98,6 +100,12 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     return Object.fromEntries((JSON.parse(r.stdout) as {agents: {id: string; state: string}[]}).agents.map((a) => [a.id, a.state]))
   }
 
+  /** Pauses an agent and waits until the engine has it paused: the CLI writes the store, which a running engine reads within 250 ms, and a caller arriving meanwhile could still be offered to it. */
+  async function pause(agent: string): Promise<void> {
+    expect((await runCli(['agent', 'pause', agent, '--reason', 'test'], env)).code).toBe(0)
+    await until(`${agent} paused in the engine`, async () => (await agentStates())[agent] === 'paused', 5_000)
+  }
+
   async function events(): Promise<StoredEvent[]> {
     const out: StoredEvent[] = []
     for await (const e of store.events({})) out.push(e)
@@ -113,7 +121,7 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
   })
 
   it('a caller on box2 is served by the agent on box1 over the trunk between boxes; audio flows both ways', async () => {
-    expect((await runCli(['agent', 'pause', AGENT_ON_BOX2.agent, '--reason', 'test'], env)).code).toBe(0)
+    await pause(AGENT_ON_BOX2.agent)
     const caller = phones[CALLER_ON_BOX2.phone]!
     const agent = phones[AGENT_ON_BOX1.phone]!
     const cFrom = caller.events.length
@@ -147,8 +155,71 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     expect((await runCli(['agent', 'unpause', AGENT_ON_BOX2.agent], env)).code).toBe(0)
   })
 
+  it('a cross-box call (caller on box2, agent on box1) is held, monitored from a phone on box1, transferred to the agent on box2, and recorded on box2 with both sides', async () => {
+    expect((await runCli(['queue', 'add', 'q', '--update', '--record'], env)).code).toBe(0)
+    await pause(AGENT_ON_BOX2.agent)
+    const caller = phones[CALLER_ON_BOX2.phone]!
+    const supervisor = phones[SUPERVISOR_ON_BOX1.phone]!
+    const since = (await events()).at(-1)?.id ?? 0
+    const after = async (type: string, pred: (e: StoredEvent) => boolean = () => true) => until(type, async () => (await events()).find((e) => e.id > since && e.type === type && pred(e)), 15_000)
+    await caller.dial('q')
+    const connected = await after('call.connected')
+    const callId = connected.callId!
+    expect(connected.agent).toBe(AGENT_ON_BOX1.agent)
+    expect(String((await after('call.started', (e) => e.callId === callId)).data.channel)).toMatch(/^box2-/)
+
+    expect((await runCli(['call', 'hold', callId], env)).code).toBe(0)
+    await after('call.held', (e) => e.callId === callId)
+    expect((await runCli(['call', 'unhold', callId], env)).code).toBe(0)
+    await after('call.unheld', (e) => e.callId === callId)
+
+    const sFrom = supervisor.events.length
+    const watched = await runCli(['monitor', callId, '--from', `PJSIP/${SUPERVISOR_ON_BOX1.phone}`, '--json'], env)
+    expect(watched.code, watched.stderr).toBe(0)
+    await supervisor.waitForEvent('CALL_ESTABLISHED', {from: sFrom, timeoutMs: 15_000})
+    await after('supervise.connected', (e) => e.callId === callId)
+    await new Promise((r) => setTimeout(r, 3000))
+    const sClosed = supervisor.waitForEvent('CALL_CLOSED', {from: sFrom, timeoutMs: 10_000})
+    expect((await runCli(['supervise', 'stop', '--all'], env)).code).toBe(0)
+    await after('supervise.stopped', (e) => e.callId === callId)
+    await sClosed
+    // The supervisor on box1 heard the caller on box2 (the snoop is made where the caller's bridge is).
+    const heard = parseWav(readFileSync(supervisor.recordings().heard.at(-1)!))
+    const sup = slice(mono(heard), heard.sampleRate, heard.durationMs - 2500, heard.durationMs - 300)
+    console.log(`cross-box monitor: the supervisor on box1 heard the caller's ${CALLER_ON_BOX2.tone} Hz at ${bandShare(sup, heard.sampleRate, CALLER_ON_BOX2.tone).toFixed(2)} and the agent's ${AGENT_ON_BOX1.tone} Hz at ${bandShare(sup, heard.sampleRate, AGENT_ON_BOX1.tone).toFixed(2)} (${heard.durationMs} ms)`)
+    expect(bandShare(sup, heard.sampleRate, CALLER_ON_BOX2.tone)).toBeGreaterThan(0.2)
+
+    expect((await runCli(['agent', 'unpause', AGENT_ON_BOX2.agent], env)).code).toBe(0)
+    await until(`${AGENT_ON_BOX2.agent} idle`, async () => (await agentStates())[AGENT_ON_BOX2.agent] === 'idle', 10_000)
+    const moved = await runCli(['call', 'transfer', callId, '--to-agent', AGENT_ON_BOX2.agent], env)
+    expect(moved.code, moved.stderr).toBe(0)
+    await after('call.connected', (e) => e.callId === callId && e.agent === AGENT_ON_BOX2.agent)
+    await new Promise((r) => setTimeout(r, 2000))
+    const cFrom = caller.events.length
+    await caller.hangup()
+    await caller.waitForEvent('CALL_CLOSED', {from: cFrom, timeoutMs: 10_000})
+    await after('call.ended', (e) => e.callId === callId)
+
+    // Recorded where the caller's bridge is (box2), fetched through the router, both sides in it.
+    const rows = await until('the recordings saved', async () => {
+      const r = await runCli(['recordings', 'list', '--call', callId, '--json'], env)
+      const list = (JSON.parse(r.stdout) as {recordings: {name: string; state: string}[]}).recordings
+      return list.length > 0 && list.every((x) => x.state !== 'recording') && list
+    }, 20_000)
+    const out = mkdtempSync(join(home, 'exported-'))
+    const exported = await runCli(['recordings', 'export', '--call', callId, '--out', out, '--json'], env)
+    expect(exported.code, exported.stderr).toBe(0)
+    const file = (JSON.parse(exported.stdout) as {exported: {file: string}[]}).exported[0]!.file
+    const wav = parseWav(readFileSync(file))
+    const both = mono(wav)
+    console.log(`cross-box recording ${rows[0]!.name}: ${wav.durationMs} ms; caller ${bandShare(both, wav.sampleRate, CALLER_ON_BOX2.tone).toFixed(2)}, agent ${bandShare(both, wav.sampleRate, AGENT_ON_BOX1.tone).toFixed(2)}`)
+    expect(bandShare(both, wav.sampleRate, CALLER_ON_BOX2.tone)).toBeGreaterThan(0.1)
+    expect(bandShare(both, wav.sampleRate, AGENT_ON_BOX1.tone)).toBeGreaterThan(0.1)
+    expect((await runCli(['queue', 'add', 'q', '--update', '--no-record'], env)).code).toBe(0)
+  })
+
   it('the caller who waited longest is served first, whichever box it is on', async () => {
-    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) expect((await runCli(['agent', 'pause', a.agent, '--reason', 'test'], env)).code).toBe(0)
+    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) await pause(a.agent)
     const since = (await events()).at(-1)?.id ?? 0
     // Carrier callers through the proxy, spread over both boxes by its dispatcher.
     const numbers = ['0612000001', '0612000002', '0612000003', '0612000004']
@@ -175,7 +246,7 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
   })
 
   it('box2 killed under traffic: only its calls end (box-lost), a box1 caller whose agent was on box2 goes back in line and is served again, k2 comes back on box1, and new calls are served within 10 s', async () => {
-    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) expect((await runCli(['agent', 'pause', a.agent, '--reason', 'test'], env)).code).toBe(0)
+    for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) await pause(a.agent)
     const since = (await events()).at(-1)?.id ?? 0
     const numbers = ['0613000001', '0613000002']
     const carrier = {host: state.proxy!.host, port: state.proxy!.carrierPort, carrier: state.proxy!.carrier}
@@ -221,6 +292,8 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     // One SIPp process holds the carrier's port at a time: the first caller goes (its box1 call with it).
     await caller.stop()
     caller.cleanup()
+    // SIPp stopped says no BYE: the caller served again is ended from here.
+    expect((await runCli(['call', 'hangup', throughBox2.callId!], env)).code).toBe(0)
     for (const a of [AGENT_ON_BOX1, AGENT_ON_BOX2]) await until(`${a.agent} free`, async () => ['idle', 'wrap-up'].includes((await agentStates())[a.agent]!), 15_000)
 
     const callerAfter = await startCaller({sip: carrier, calls: [{did: 'q', from: '0613000009'}], holdMs: 3_000, timeoutMs: 30_000})

@@ -72,8 +72,12 @@ describe('box router', () => {
     await router.addToBridge('call-abc-0a1b.b', ['box2-1.1', 'call-abc-0a1b.r1'])
     await router.playOnBridge('call-abc-0a1b.b', 'sound:x', 'call-abc-0a1b.p1')
     await router.stopPlayback('call-abc-0a1b.p1')
+    // A supervision's ids carry no call id: bound to the call, its leg and bridge go to the call's box too.
+    router.aliasCall('sup-q1w2', 'call-abc-0a1b')
+    await router.originate({endpoint: 'PJSIP/9', channelId: 'sup-q1w2.s', app: 'fake'})
+    await router.createBridge('mixing', 'sup-q1w2.b', 'supervise')
     expect(b1.requests.filter((r) => r.op !== 'subscribe')).toEqual([])
-    expect(b2.requests.map((r) => r.op)).toEqual(['answer', 'originate', 'createBridge', 'addToBridge', 'playOnBridge', 'stopPlayback'])
+    expect(b2.requests.map((r) => r.op)).toEqual(['answer', 'originate', 'createBridge', 'addToBridge', 'playOnBridge', 'stopPlayback', 'originate', 'createBridge'])
     // A call with no caller channel (a callback) takes a box at its first leg, and keeps it.
     await router.originate({endpoint: 'PJSIP/9', channelId: 'call-cb-99.r1', app: 'fake'})
     const first = b1.ops('originate').length === 1 ? b1 : b2

@@ -299,6 +299,8 @@ export interface AriPort extends AriRest {
   close(): Promise<void>
   /** Several boxes (boxes/box-router.ts): the legs of call `callId` go where `channelId` is. */
   bindCall?(callId: string, channelId: string): void
+  /** Several boxes: ids starting `alias.` (a supervision's legs and bridge) go where the call's legs go; `null` forgets it. */
+  aliasCall?(alias: string, callId: string | null): void
   /** Several boxes: one was away too long, and these channels went with it. */
   /** `channels` were on the lost box; `stranded` are legs on other boxes that reached a phone through it (hung up right after). */
   onBoxLost?(fn: (box: string, channels: string[], stranded: string[]) => void): void

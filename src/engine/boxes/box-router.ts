@@ -65,6 +65,8 @@ export class BoxRouter implements AriPort {
   private readonly boxes: BoxState[]
   private readonly owner = new Map<string, BoxState>()
   private readonly callBox = new Map<string, BoxState>()
+  /** Id prefixes bound to a call (aliasCall): a supervision's, by its id. */
+  private readonly aliases = new Map<string, string>()
   /** Legs that ring or talk to a phone on another box over the trunk: that box, by channel. */
   private readonly via = new Map<string, BoxState>()
   private readonly handlers = new Map<AriEventType, Set<(e: never) => void>>()
@@ -160,6 +162,16 @@ export class BoxRouter implements AriPort {
   bindCall(callId: string, channelId: string): void {
     const box = this.owner.get(channelId)
     if (box) this.callBox.set(callId, box)
+  }
+
+  /**
+   * A supervision's ids (sup-….s, sup-….b) carry no call id: bound to the call they watch,
+   * so the supervisor's leg and its bridge are made on the box of the call's bridge,
+   * where the snoop on the agent's leg is (a bridge cannot span boxes).
+   */
+  aliasCall(alias: string, callId: string | null): void {
+    if (callId === null) this.aliases.delete(alias)
+    else this.aliases.set(alias, callId)
   }
 
   /** A box was away for BOX_LOST_MS: the channels it held are gone with it. */
@@ -335,7 +347,7 @@ export class BoxRouter implements AriPort {
   private route(id: string): BoxState | null {
     const owned = this.owner.get(id)
     if (owned) return owned
-    const call = CALL_ID.exec(id)?.[0]
+    const call = CALL_ID.exec(id)?.[0] ?? this.aliases.get(id.slice(0, id.indexOf('.')))
     return call ? (this.callBox.get(call) ?? null) : null
   }
 

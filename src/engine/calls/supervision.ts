@@ -87,6 +87,7 @@ export class Supervision {
     }
     this.sessions.set(id, s)
     this.byChannel.set(s.supervisorChannelId, s)
+    this.d.ari.aliasCall?.(id, call.callId)
     this.d.events.append({type: 'supervise.started', callId: call.callId, queue: call.queue, agent: call.agent, data: {supervision: id, mode, from, by}})
     try {
       await this.d.ari.originate({
@@ -280,6 +281,8 @@ export class Supervision {
       agent: s.agent,
       data: {supervision: s.id, reason, mode: s.mode, from: s.from, by: by ?? s.by, durationMs: this.d.clock.now() - s.startedAt},
     })
+    // Last: the requests above are routed (several boxes) as they are made.
+    this.d.ari.aliasCall?.(s.id, null)
   }
 
   private must(id: string): SupSession {
