@@ -137,7 +137,8 @@ describe('callctl desk in a terminal (tmux)', () => {
     } finally {
       await store.close()
     }
-    engine = await startEngineCli(env)
+    // Customers called out are the sandbox's simulated callees.
+    engine = await startEngineCli({...env, CALLCTL_DIAL_STRING: 'Local/{number}@callctl-sim-callee'})
     api = await EngineClient.connect(`ws://127.0.0.1:${port}/`, readFileSync(paths.apiTokenFile, 'utf8').trim())
     api.onEvent((e) => events.push(e as NewEvent))
     await api.request('events.subscribe')
@@ -158,7 +159,7 @@ describe('callctl desk in a terminal (tmux)', () => {
     rmSync(home, {recursive: true, force: true})
   })
 
-  it('takes a call end to end: log in, pop with key trail and history, note, ticket, hang up, disposition, ready', async () => {
+  it('takes a call end to end: log in, pop with key trail and history, note, ticket, hang up, disposition, ready; then dials the customer back', async () => {
     const shown = async (what: string, test: (s: string) => boolean) =>
       until(
         what,
@@ -248,7 +249,20 @@ describe('callctl desk in a terminal (tmux)', () => {
     await event('wrap-up ended early by the agent', (e) => e.type === 'agent.wrapup_ended' && e.agent === '1001')
     s = await shown('1001 ready again', (s) => /^ IDLE /m.test(s))
     expect(s.split('\n').every((l) => l.length <= 80)).toBe(true)
+
+    // Dial the customer back from the desk (its number offered): the agent's phone rings first,
+    // then the customer; the pop's history now has the call just taken, its disposition and note.
+    await keys('g')
+    await shown('the dial prompt with the customer', (s) => s.includes(`Dial number: ${CUSTOMER}`))
+    await keys('Enter')
+    const out = await event('the outbound call', (e) => e.type === 'call.started' && e.data?.direction === 'outbound' && e.agent === '1001')
+    await event('the customer answering', (e) => e.type === 'call.connected' && e.callId === out.callId)
+    s = await shown('the outbound pop with the call just taken', (s) => s.includes(' CONNECTED ') && s.includes('History: last 4'))
+    expect(s).toMatch(/ call +support +answered +1001 +Resolved "Customer asks where the/)
+    expect(s).toMatch(/ T-\d{6} +- +open +1001 +"Refund not received" \(normal\)/)
     writeFileSync(join(tmpdir(), 'desk-80x24.txt'), s)
+    await keys('x')
+    await shown('1001 idle after the outbound call', (s) => /^ IDLE /m.test(s))
   })
 
   it(`pops within 1 s of the agent's ring: p50 and p99 over ${LATENCY_CALLS} calls (two desks, NO_COLOR on one)`, async () => {

@@ -233,7 +233,7 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
         <Text bold inverse color={ringing ? 'yellow' : 'cyan'}>{` ${status} `}</Text>
         <Text bold>{` ${safeText(number, 32)}  ${safeText(name, 60)}`}</Text>
         {contact?.vip || c?.contact?.vip ? <Text color="magenta" bold>{' VIP'}</Text> : null}
-        <Text>{`  queue ${safeText(c?.queue ?? '-', 30)} · waited ${waited === null ? '-' : duration(waited)}`}</Text>
+        <Text>{c && c.queue === null ? '  no queue' : `  queue ${safeText(c?.queue ?? '-', 30)} · waited ${waited === null ? '-' : duration(waited)}`}</Text>
       </Text>
       {ringing ? (
         <Text color="yellow" wrap="truncate-middle">{`Answer on your phone: ${safeText(me?.endpoint ?? 'your phone', 60)}`}</Text>
