@@ -10,6 +10,9 @@ import {WechatApi} from './wechat/wechat-api.js'
 import {WechatChannel} from './wechat/wechat-channel.js'
 import {WebhookChannel} from './webhook/webhook-channel.js'
 
+/** The longest a stop waits for webhook deliveries under way. */
+const STOP_WAIT_MS = 3000
+
 export interface RunningChannels {
   /** The chat server's URL (http://host:port): the widget is at /chat/, its loader at /chat/embed.js. */
   url: string
@@ -65,7 +68,8 @@ export async function startChannels(settings: ChannelsSettings, core: ChatCoreFo
     uploads,
     async stop() {
       await server.close()
-      await webhook?.settled()
+      // Deliveries under way get a moment to finish; a platform that is down does not hold the stop.
+      if (webhook) await Promise.race([webhook.settled(), new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())])
     },
   }
 }
