@@ -113,6 +113,25 @@ describe.each(repositoryStores())('tickets on $name', (kind) => {
     }
   })
 
+  it('the table is derived: rebuilt from the log it is the same, row for row', async () => {
+    const {s, ctx, at} = await open()
+    await addTicket(ctx, {subject: '退款', priority: 'urgent', assignee: {queue: 'sales'}, contact: '13800138000', calls: ['c-1']}, 'x')
+    at(T0 + 1000)
+    await addTicket(ctx, {subject: 'two'}, 'x')
+    await updateTicket(ctx, 'T-000002', {priority: 'low', description: 'd'}, 'y')
+    await commentTicket(ctx, 'T-000001', 'c1', 'y')
+    await linkCall(ctx, 'T-000001', 'c-2', 'y')
+    await assignTicket(ctx, 'T-000002', {agent: '1002'}, 'y')
+    await setTicketStatus(ctx, 'T-000001', 'closed', 'y')
+    await setTicketStatus(ctx, 'T-000001', 'pending', 'y')
+    const before = await s.repos.tickets.list()
+    await s.sql('DELETE FROM tickets')
+    expect(await s.repos.tickets.count()).toBe(0)
+    expect(await s.repos.tickets.rebuild(s.store.events())).toBe(2)
+    expect(await s.repos.tickets.list()).toEqual(before)
+    expect((await s.repos.tickets.list({call: 'c-2'})).map((t) => t.id)).toEqual(['T-000001'])
+  })
+
   it('a failed write leaves neither the row nor its event', async () => {
     const {s, ctx} = await open()
     await s.failWrites('tickets', 'subject', 'doomed')

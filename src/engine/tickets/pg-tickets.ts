@@ -1,7 +1,8 @@
 import {int, pgText, type PgDatabase} from '../store/pg/repo-access.js'
 import type {Ticket} from './ticket.js'
 import {ticketId} from './ticket.js'
-import {folded, takenTicket, TICKET_COLUMNS, ticketFilter, ticketRow, toTicket, unknownTicket, type TicketOp, type TicketQuery, type TicketRepository} from './ticket-store.js'
+import type {NewEvent} from '../store/events.js'
+import {foldAll, folded, takenTicket, TICKET_COLUMNS, ticketFilter, ticketRow, toTicket, unknownTicket, type TicketOp, type TicketQuery, type TicketRepository} from './ticket-store.js'
 
 const PLACEHOLDERS = TICKET_COLUMNS.split(', ').map((_, i) => `$${i + 1}`).join(', ')
 const UPDATE_ALL = TICKET_COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ')
@@ -54,6 +55,20 @@ export class PgTickets implements TicketRepository {
     const limit = q.limit !== undefined && Number.isFinite(q.limit) ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ''
     const {rows} = await this.db.pool.query(`SELECT ${TICKET_COLUMNS} FROM tickets${where} ORDER BY seq DESC${limit}`, args)
     return rows.map(toTicket)
+  }
+
+  async rebuild(events: AsyncIterable<Pick<NewEvent, 'type' | 'ts' | 'callId' | 'data'>>): Promise<number> {
+    const all = await foldAll(events)
+    await this.db.write(async ({client}) => {
+      await client.query('LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE')
+      await client.query('DELETE FROM ticket_calls')
+      await client.query('DELETE FROM tickets')
+      for (const [seq, t] of all) {
+        await client.query(`INSERT INTO tickets (${TICKET_COLUMNS}) VALUES (${PLACEHOLDERS})`, ticketRow(seq, t).map((v) => (typeof v === 'string' ? pgText(v) : v)))
+        if (t.calls.length > 0) await client.query('INSERT INTO ticket_calls (call_id, ticket) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [t.calls.map((x) => pgText(x)), t.id])
+      }
+    })
+    return all.size
   }
 
   async count(q: TicketQuery = {}): Promise<number> {

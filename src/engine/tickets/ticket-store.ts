@@ -1,7 +1,7 @@
 import type {NewEvent} from '../store/events.js'
 import type {SqliteStore} from '../store/sqlite-store.js'
 import {UserError} from '../util/errors.js'
-import {asAssignee, foldTicket, ticketId, type Assignee, type Ticket, type TicketStatus} from './ticket.js'
+import {asAssignee, foldTicket, ticketId, ticketSeq, type Assignee, type Ticket, type TicketStatus} from './ticket.js'
 
 // The tickets table (SQLite migration 9, PostgreSQL repo-schema version 8): a projection
 // of the ticket.* events, written in the transaction that appends them. A writer never
@@ -34,6 +34,21 @@ export interface TicketRepository {
   /** Newest first. */
   list(query?: TicketQuery): Promise<Ticket[]>
   count(query?: TicketQuery): Promise<number>
+  /** Makes the table again from the log's ticket.* events (it is derived: nothing else goes into it); the number of tickets. */
+  rebuild(events: AsyncIterable<Pick<NewEvent, 'type' | 'ts' | 'callId' | 'data'>>): Promise<number>
+}
+
+/** Every ticket the events make, by its number. */
+export async function foldAll(events: AsyncIterable<Pick<NewEvent, 'type' | 'ts' | 'callId' | 'data'>>): Promise<Map<number, Ticket>> {
+  const out = new Map<number, Ticket>()
+  for await (const e of events) {
+    if (!e.type.startsWith('ticket.')) continue
+    const seq = ticketSeq(String(e.data?.ticket ?? ''))
+    if (seq === null) continue
+    const t = foldTicket(out.get(seq) ?? null, e)
+    if (t) out.set(seq, t)
+  }
+  return out
 }
 
 export const TICKET_COLUMNS =
@@ -197,5 +212,19 @@ export class SqliteTickets implements TicketRepository {
     const args: unknown[] = []
     const where = ticketFilter(q, (v) => (args.push(v), '?'))
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM tickets${where}`).get(...args) as {n: number}).n
+  }
+
+  async rebuild(events: AsyncIterable<Pick<NewEvent, 'type' | 'ts' | 'callId' | 'data'>>): Promise<number> {
+    const all = await foldAll(events)
+    const insert = this.db.prepare(`INSERT INTO tickets (${TICKET_COLUMNS}) VALUES (${TICKET_COLUMNS.split(',').map(() => '?').join(', ')})`)
+    const link = this.db.prepare('INSERT OR IGNORE INTO ticket_calls (call_id, ticket) VALUES (?, ?)')
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM ticket_calls; DELETE FROM tickets;')
+      for (const [seq, t] of all) {
+        insert.run(...ticketRow(seq, t))
+        for (const c of t.calls) link.run(c, t.id)
+      }
+    })()
+    return all.size
   }
 }
