@@ -8,6 +8,7 @@ import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {DEFAULT_SLA} from '../../src/engine/tickets/ticket.js'
 import {SIGNATURE_HEADER, TicketWebhook, webhookSecret} from '../../src/engine/tickets/ticket-webhook.js'
+import {storeCheckpoint} from '../../src/engine/tickets/webhook-checkpoint.js'
 import {addTicket, setTicketStatus, type TicketContext} from '../../src/engine/tickets/tickets.js'
 import type {Logger} from '../../src/engine/util/log.js'
 import {until} from '../support/wait.js'
@@ -97,6 +98,28 @@ describe('ticket webhook', () => {
     expect(calls).toBe(6)
     expect(lines.filter((l) => l.includes('not delivered'))).toHaveLength(1)
     expect(lines[0]).toMatch(/ticket\.created of T-000001 .*HTTP 500; further failures are not logged until a delivery succeeds/)
+  })
+
+  it('keeps its place in the log: a change made while no engine ran is told by the next, and nothing twice', async () => {
+    const {store, ctx, got, url, hook} = await setup(() => 200)
+    const checkpoint = storeCheckpoint(store)!
+    await addTicket(ctx, {subject: 'before'}, 'admin')
+    // The first webhook ran without a checkpoint; from here one is kept.
+    await until('the first delivery', () => got.length === 1, 5000)
+    await hook.stop()
+    const second = new TicketWebhook({url, secret: 's', store, tickets: repositoriesOf(store).tickets, log: logger([]), pollMs: 20, checkpoint})
+    await second.start()
+    await addTicket(ctx, {subject: 'one'}, 'admin')
+    await until('the second delivery', () => got.length === 2, 5000)
+    await second.stop()
+    // Changed while no webhook ran (the CLI with the engine down).
+    await addTicket(ctx, {subject: 'while down'}, 'admin')
+    const third = new TicketWebhook({url, secret: 's', store, tickets: repositoriesOf(store).tickets, log: logger([]), pollMs: 20, checkpoint})
+    await third.start()
+    cleanup.push(() => third.stop())
+    await until('the change made while down', () => got.length === 3, 5000)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(got.map((g) => (JSON.parse(g.body) as {ticket: {subject: string}}).ticket.subject)).toEqual(['before', 'one', 'while down'])
   })
 
   it('the secret file must be the owner\'s alone; a missing one is made 0600', () => {

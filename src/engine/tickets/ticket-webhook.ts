@@ -6,6 +6,8 @@ import type {Logger} from '../util/log.js'
 import {ensureSecret} from '../util/secrets.js'
 import {isOverdue} from './ticket.js'
 import type {TicketRepository} from './ticket-store.js'
+import type {Checkpoint} from './webhook-checkpoint.js'
+import {storeCheckpoint} from './webhook-checkpoint.js'
 
 // Every ticket change, told to an outside system (a helpdesk, a CRM) as an HTTP POST.
 //
@@ -36,6 +38,8 @@ export interface TicketWebhookOptions {
   retryDelaysMs?: readonly number[]
   /** Events waiting beyond this are dropped, oldest first (a receiver down for long). */
   maxQueue?: number
+  /** Where the last event told is kept across restarts (webhook-checkpoint.ts); without it, each start begins at the log's end. */
+  checkpoint?: Checkpoint | null
   now?: () => number
 }
 
@@ -63,6 +67,7 @@ export class TicketWebhook {
   private running: Promise<void> | null = null
   private stopped = false
   private failing = false
+  private checkpointFailing = false
   private dropped = 0
   private readonly abort = new AbortController()
   /** Deliveries made (2xx) and given up, since start. */
@@ -71,9 +76,9 @@ export class TicketWebhook {
 
   constructor(private readonly o: TicketWebhookOptions) {}
 
-  /** From the log's end: changes made before the engine started were told by the engine that ran then. */
+  /** From the checkpoint (the first time: from the log's end, history is not told). */
   async start(): Promise<void> {
-    this.afterId = await this.o.store.lastEventId()
+    this.afterId = (await this.o.checkpoint?.load().catch(() => null)) ?? (await this.o.store.lastEventId())
     this.schedule()
   }
 
@@ -111,8 +116,17 @@ export class TicketWebhook {
       this.dropped += n
     }
     while (this.queue.length > 0 && !this.stopped) {
-      await this.deliver(this.queue[0]!)
+      const e = this.queue[0]!
+      await this.deliver(e)
+      if (this.stopped) break
       this.queue.shift()
+      await this.o.checkpoint?.save(e.id).then(
+        () => void (this.checkpointFailing = false),
+        (err: unknown) => {
+          if (!this.checkpointFailing) this.o.log.warn('ticket webhook: could not keep its place in the log (a restart may tell some changes again)', {error: String(err)})
+          this.checkpointFailing = true
+        },
+      )
     }
   }
 
@@ -193,7 +207,7 @@ export async function startTicketWebhook(settings: {url: string; secretFile: str
     log.error(`ticket webhook off: its secret: ${(err as Error).message}`)
     return null
   }
-  const hook = new TicketWebhook({url: settings.url, secret, store, tickets, log, timeoutMs: settings.timeoutMs})
+  const hook = new TicketWebhook({url: settings.url, secret, store, tickets, log, timeoutMs: settings.timeoutMs, checkpoint: storeCheckpoint(store)})
   await hook.start()
   log.info(`ticket webhook: every ticket change is posted to ${shownUrl(settings.url)}`)
   return hook
