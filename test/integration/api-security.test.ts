@@ -136,7 +136,7 @@ describe('engine API security (real engine, real Asterisk)', () => {
       v: API_VERSION,
       id: 'no-token',
       ok: false,
-      error: {code: 'unauthorized', message: 'Missing or wrong API token', suggestion: 'callctl reads the token from secrets/api-token in the callctl home; scripts must send it as "token".'},
+      error: {code: 'unauthorized', message: 'Missing API token', suggestion: 'callctl sends CALLCTL_TOKEN when set, else the admin token in secrets/api-token in the callctl home; scripts must send it as "token".'},
     })
     // Subscribing is refused the same way: no events leak to a client without the token.
     const s = await raw.request({v: API_VERSION, id: 2, method: 'events.subscribe', token: null})
@@ -152,7 +152,7 @@ describe('engine API security (real engine, real Asterisk)', () => {
     expect(sameLength).toHaveLength(token.length)
     for (const wrong of [sameLength, token + 'x', token.slice(0, 8), '', 'ü'.repeat(token.length / 2), 12345]) {
       const r = await raw.request(request('snapshot', {}, {token: wrong}))
-      expect(r, `token ${JSON.stringify(wrong)}`).toMatchObject({ok: false, error: {code: 'unauthorized', message: 'Missing or wrong API token'}})
+      expect(r, `token ${JSON.stringify(wrong)}`).toMatchObject({ok: false, error: {code: 'unauthorized', message: wrong === '' || typeof wrong !== 'string' ? 'Missing API token' : 'Unknown API token'}})
     }
     await connectionStillServes(raw)
     raw.close()
