@@ -12,6 +12,7 @@ import type {Logger} from '../util/log.js'
 import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, InboundMessage, OutboundMessage} from './channel.js'
 import {Conversation, toOutbound, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
 import type {ChatFlow} from './flows/chat-flow.js'
+import {bestKbAnswer} from './flows/kb-answer.js'
 import {continueFlow, startFlow, type CustomerInput, type FlowDeps, type FlowStep} from './flows/flow-runner.js'
 
 // The chat core: takes what the channels receive, runs the conversation flow, hands
@@ -311,15 +312,7 @@ export class ChatCore implements ChatCoreForChannels {
       now: () => new Date(this.deps.clock.now()),
       searchKb: async (question, tag) => {
         const kb = this.deps.kb?.()
-        if (!kb) return null
-        const [hit] = await kb.search(question, {limit: 1, ...(tag ? {tag} : {})}).catch((err: unknown) => {
-          // A question the search refuses (too many terms, only punctuation) is no match, not a failure.
-          if (err instanceof UserError) return []
-          throw err
-        })
-        if (!hit) return null
-        const entry = await kb.get(hit.id)
-        return entry ? {id: entry.id, question: entry.question, answer: entry.answer, score: hit.score} : null
+        return kb ? bestKbAnswer(kb, question, tag) : null
       },
     }
   }

@@ -21,7 +21,7 @@ export type ChatNode =
   /** Buttons and keywords; an answer that matches nothing goes to `otherwise` (the text going along, e.g. to a kb node), or repeats the menu. */
   | {type: 'menu'; text: string; choices: MenuChoice[]; otherwise: string | null}
   | {type: 'hours'; calendar: string; open: string; closed: string}
-  /** Answers from the knowledge base: the best match scoring at least minScore, then "was this helpful?". */
+  /** Answers from the knowledge base: the best match scoring at least minScore (the share of the question's words it holds, 0-1; kb-answer.ts), then "was this helpful?". */
   | {type: 'kb'; text: string; minScore: number; tag: string | null; helpful: string; notHelpful: string; noMatch: string}
   | {type: 'queue'; queue: string; skills: string | null; priority: number; text: string | null}
   | {type: 'close'; text: string | null}

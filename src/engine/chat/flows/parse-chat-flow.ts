@@ -148,7 +148,7 @@ function parseNode(raw: unknown, at: Path, fail: Fail, calendars: Record<string,
     }
     case 'kb': {
       const tag = raw.tag === undefined ? null : str('tag', 40)
-      node = {type: t, text: raw.text === undefined ? 'What is your question?' : str('text'), minScore: num('minScore', 0, 1000, 1, false), tag, helpful: target('helpful'), notHelpful: target('notHelpful'), noMatch: target('noMatch')}
+      node = {type: t, text: raw.text === undefined ? 'What is your question?' : str('text'), minScore: num('minScore', 0, 1, 0.5, false), tag, helpful: target('helpful'), notHelpful: target('notHelpful'), noMatch: target('noMatch')}
       break
     }
     case 'queue': {
