@@ -249,7 +249,12 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     log.error(`Asterisk gave app "${config.ari.app}" to another connection: this engine receives no new calls. Another engine (another host or CALLCTL_HOME) runs the same app; stop it, then restart this one.`)
   })
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
-  const recorder = new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir: recordingDir(config.paths, config.ari.url), events: {append: (e) => engine!.events.append(e)}})
+  // Several boxes: each records into its own spool, the one of the box where the call's bridge is.
+  const spoolOf = (name: string) => {
+    const box = ari instanceof BoxRouter ? config.boxes.find((b) => b.name === (ari as BoxRouter).boxOf(name)) : undefined
+    return box ? recordingDir(config.paths, box.url) : null
+  }
+  const recorder = new Recorder({ari, recordings: repositoriesOf(store).recordings, log, hostDir: recordingDir(config.paths, config.ari.url), ...(ari instanceof BoxRouter ? {hostDirOf: spoolOf} : {}), events: {append: (e) => engine!.events.append(e)}})
   undo.push(() => recorder.stop())
   engine = new Engine({
     ari,

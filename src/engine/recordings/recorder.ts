@@ -24,6 +24,8 @@ export interface RecorderOptions {
   log: Logger
   /** Asterisk's recording spool on this machine (see location.ts), or null. */
   hostDir?: string | null
+  /** Several boxes: the spool of the box that holds this recording (each box records where its call's bridge is); overrides hostDir. */
+  hostDirOf?: (name: string) => string | null
   now?: () => number
   /** Where recordings are noted in the event log (the engine's, once it exists). */
   events?: Pick<EventLog, 'append'>
@@ -123,7 +125,8 @@ export class Recorder implements CallRecorder {
     if (stopped) await new Promise((r) => setTimeout(r, 500))
     if ((await this.recordings.get(name))?.state !== 'recording') return // its event came meanwhile
     // Stored: its file is in the spool here, or Asterisk has it (ARI has no HEAD: the bytes come too).
-    let stored = this.hostDir !== null && existsSync(join(this.hostDir, `${name}.${FORMAT}`))
+    const dir = this.dirFor(name)
+    let stored = dir !== null && existsSync(join(dir, `${name}.${FORMAT}`))
     if (!stored) {
       try {
         await this.opts.ari.downloadStoredRecording(name)
@@ -172,9 +175,10 @@ export class Recorder implements CallRecorder {
     let durationMs = typeof e.recording.duration === 'number' ? e.recording.duration * 1000 : null
     let hostPath: string | null = null
     let sizeBytes: number | null = null
-    if (this.hostDir) {
+    const dir = this.dirFor(row.name)
+    if (dir) {
       // row.name comes from our own table (built from a checked id), never from the event.
-      const file = join(this.hostDir, `${row.name}.${row.format}`)
+      const file = join(dir, `${row.name}.${row.format}`)
       try {
         chmodSync(file, FILE_MODE)
         sizeBytes = statSync(file).size
@@ -197,11 +201,16 @@ export class Recorder implements CallRecorder {
     })
   }
 
+  private dirFor(name: string): string | null {
+    return this.opts.hostDirOf ? this.opts.hostDirOf(name) : this.hostDir
+  }
+
   /** A recording that is not a call's (a voicemail) is in the same spool: its file too is 0640. */
   private tightenFile(name: string, format: string | undefined): void {
-    if (!this.hostDir || !SAFE_ID.test(name) || !/^[a-z0-9]+$/.test(format ?? FORMAT)) return
+    const dir = SAFE_ID.test(name) ? this.dirFor(name) : null
+    if (!dir || !/^[a-z0-9]+$/.test(format ?? FORMAT)) return
     try {
-      chmodSync(join(this.hostDir, `${name}.${format ?? FORMAT}`), FILE_MODE)
+      chmodSync(join(dir, `${name}.${format ?? FORMAT}`), FILE_MODE)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.log.warn('could not restrict a recording file', {recording: name, error: errorMessage(err)})
     }
