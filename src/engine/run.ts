@@ -34,6 +34,7 @@ import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
 import {DEFAULT_LEASE_MS, Leadership, waitToLead} from './leadership/leadership.js'
 import {startChannels, type RunningChannels} from './chat/channels/start-channels.js'
+import {loadChatFlows} from './chat/flows/load-flows.js'
 
 export interface RunningEngine {
   engine: Engine
@@ -274,6 +275,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     }),
     recorder,
     phones: await phoneBook(store, config.paths),
+    chat: {settings: config.chat, flows: loadChatFlows(config.chat), kb: () => repositoriesOf(store).kb},
   })
   const running = engine
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.
