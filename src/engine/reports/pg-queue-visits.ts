@@ -3,7 +3,7 @@ import type {EventType} from '../store/events.js'
 import {pgText, type PgDatabase} from '../store/pg/repo-access.js'
 import {ScannedEvent} from './event-scan.js'
 import {VISIT_TYPES, VisitFold, type VisitRow} from './queue-visits.js'
-import {VISIT_COLUMN_KINDS, VISIT_COLUMNS, visitValues, VISITS, VISITS_SPAN} from './visit-rows.js'
+import {CONTACT_ROW, firstContacts, VISIT_COLUMN_KINDS, VISIT_COLUMNS, visitValues, VISITS, VISITS_SPAN} from './visit-rows.js'
 
 // The queue-visit summary in a PostgreSQL store (repo-schema.ts version 9): the same fold as
 // on SQLite (VisitFold), written with its checkpoint and span in one transaction through the
@@ -13,7 +13,14 @@ const SQL_TYPE = {int8: 'bigint', float8: 'float8', text: 'text'} as const
 
 const UPSERT = `INSERT INTO queue_visits (${VISIT_COLUMNS.join(', ')})
   SELECT * FROM unnest(${VISIT_COLUMNS.map((c, i) => `$${i + 1}::${SQL_TYPE[VISIT_COLUMN_KINDS[c]]}[]`).join(', ')})
-  ON CONFLICT (first_id, seq) DO UPDATE SET ${VISIT_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}`
+  ON CONFLICT (first_id, seq) DO NOTHING`
+
+// As visit-rows.ts NEXT_CONTACT, for every customer of a batch at once.
+const v = (alias: string) => `${alias}.${CONTACT_ROW.replace(/ AND /g, ` AND ${alias}.`)}`
+const NEXT_CONTACT = `UPDATE queue_visits AS v SET next_contact_at = (
+    SELECT MIN(w.contact_at) FROM queue_visits AS w WHERE w.customer = v.customer AND ${v('w')} AND w.contact_at > v.contact_at)
+  FROM unnest($1::text[], $2::bigint[]) AS b(customer, at)
+  WHERE v.customer = b.customer AND ${v('v')} AND (v.next_contact_at IS NULL OR v.next_contact_at > b.at)`
 
 const SAVE = `INSERT INTO projections (name, checkpoint, updated_at) VALUES ($1, $2, $3)
   ON CONFLICT (name) DO UPDATE SET checkpoint = GREATEST(projections.checkpoint, excluded.checkpoint), updated_at = excluded.updated_at`
@@ -56,7 +63,11 @@ export class PgVisitsProjector {
       for (const r of out) this.span = Math.max(this.span, r.lastAt - r.startedAt)
       const span = this.span
       await this.db.write(async ({client}) => {
-        if (out.length > 0) await client.query(UPSERT, columnsOf(out.map(visitValues)))
+        if (out.length > 0) {
+          await client.query(UPSERT, columnsOf(out.map(visitValues)))
+          const first = firstContacts(out)
+          if (first.size > 0) await client.query(NEXT_CONTACT, [[...first.keys()].map(pgText), [...first.values()]])
+        }
         const now = Date.now()
         await client.query(SAVE, [VISITS, checkpoint, now])
         await client.query(SAVE, [VISITS_SPAN, span, now])

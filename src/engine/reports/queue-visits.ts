@@ -70,6 +70,8 @@ export interface VisitRow {
   inbound: number
   /** The latest time of any fact on the row. */
   lastAt: number
+  /** The customer's next inbound call (contact rows only): set by the summary as later calls are written; null from the fold. */
+  nextContactAt: number | null
 }
 
 /** The events the fold reads. */
@@ -201,6 +203,7 @@ export class VisitFold {
       agent: null,
       inbound: 0,
       lastAt: p.startedAt,
+      nextContactAt: null,
     }
     p.rows.push(r)
     if (queue !== '') p.last.set(queue, r)

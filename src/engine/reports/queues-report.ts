@@ -7,8 +7,9 @@ import {reopensUntil} from './reopens.js'
 import {buckets, fcrMeta, fcrSpan, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
 import type {Cell, TableReport} from './report-output.js'
 import {slColumn} from './sl-columns.js'
-import {visitPlan, visitRows} from './visit-rows.js'
-import {fcrByInterval, fcrFrom, tallyVisits} from './visit-tally.js'
+import {laterRows, visitPlan, visitRows} from './visit-rows.js'
+import {grid, otherRows, visitGroups} from './visit-sql.js'
+import {fcrByInterval, fcrFrom, VisitTally} from './visit-tally.js'
 
 const BEFORE_SL = ['interval_start', 'interval_end', 'queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'system_ended', 'waiting', 'answer_rate', 'abandon_rate']
 const AFTER_SL = ['asa_s', 'longest_wait_s', 'aht_s', 'handled', 'talk_s', 'hold_s', 'wrap_up_s', 'callbacks_requested', 'callbacks_completed', 'overflowed_out', 'overflowed_in']
@@ -64,21 +65,47 @@ interface IntervalFigures {
  * calls after its checkpoint folded from the log), else from a walk of the log. The calls as
  * contacts for first-contact resolution come from the same rows.
  */
-function figures(ctx: ReportContext): {intervals: Iterable<IntervalFigures>; fcr: ReturnType<typeof fcrFrom>} {
+function figures(ctx: ReportContext): {intervals: Iterable<IntervalFigures>; fcr: Map<string, FcrCounts>[]} {
   const sl = slBook(ctx)
   const span = fcrSpan(ctx)
   const reopens = reopensUntil(ctx.db, span.to + span.windowMs)
   const judge = {...span, now: ctx.now}
-  if (visitPlan(ctx.db, span).summary) {
+  const plan = visitPlan(ctx.db, span)
+  if (plan.summary) {
+    const summary = plan.summary
+    const tally = new VisitTally(buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)
     const contacts = new FcrCollector()
-    const intervals = tallyVisits(visitRows(ctx.db, span), buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now, contacts)
-    return {intervals, fcr: fcrFrom(contacts, reopens, buckets(ctx), judge)}
+    const g = grid(tally.buckets)
+    if (g) {
+      // The summary summed by SQLite; the calls after it (a few seconds' worth when an engine keeps it) one by one.
+      const later = [...laterRows(ctx.db, plan)]
+      const laterContacts: [string, number][] = reopens.filter((r) => r.customer !== '').map((r) => [r.customer, r.at])
+      for (const r of later) if (r.contactAt !== null && r.inbound === 1 && r.customer) laterContacts.push([r.customer, r.contactAt])
+      const job = {plan: {...plan, summary}, period: ctx.period, grid: g, bucketStarts: tally.buckets.list.map((b) => b.start), queues: [...ctx.queues.keys()], sl: (q: string) => sl.of(q), now: ctx.now, windowMs: span.windowMs, laterContacts}
+      for (const group of visitGroups(ctx.db, job)) tally.addGroup(group)
+      for (const {row, verdict} of otherRows(ctx.db, job)) {
+        tally.add(row)
+        if (verdict !== null) tally.countContact(row.contactAt!, row.queue, verdict)
+      }
+      for (const r of later) tally.add(r, contacts)
+    } else for (const r of visitRows(ctx.db, span, plan)) tally.add(r, contacts)
+    const fcr = fcrFrom(contacts, reopens, buckets(ctx), judge).map((f, i) => mergeFcr(tally.fcr[i]!, f.queues))
+    return {intervals: tally.finish(), fcr}
   }
-  const fcr = fcrByInterval(visitRows(ctx.db, span), reopens, buckets(ctx), judge)
+  const fcr = fcrByInterval(visitRows(ctx.db, span, plan), reopens, buckets(ctx), judge).map((f) => f.queues)
   function* walk(): Generator<IntervalFigures> {
     for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) yield {bucket, queues: tally.queues, extras: tally.queueExtras}
   }
   return {intervals: walk(), fcr}
+}
+
+function mergeFcr(into: Map<string, FcrCounts>, from: ReadonlyMap<string, FcrCounts>): Map<string, FcrCounts> {
+  for (const [k, f] of from) {
+    const t = into.get(k)
+    if (!t) into.set(k, {...f})
+    else for (const c of Object.keys(f) as (keyof FcrCounts)[]) t[c] += f[c]
+  }
+  return into
 }
 
 function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
@@ -87,7 +114,7 @@ function* rows(ctx: ReportContext, slCols: string[]): Generator<Cell[]> {
   const {intervals, fcr} = figures(ctx)
   let i = 0
   for (const {bucket, queues, extras} of intervals) {
-    const f = fcr[i++]!.queues
+    const f = fcr[i++]!
     const names = new Set([...ctx.queues.keys(), ...queues.keys()])
     for (const q of [...names].sort()) {
       if (ctx.queue !== null && q !== ctx.queue) continue

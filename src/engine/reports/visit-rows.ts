@@ -15,20 +15,20 @@ export const VISITS_SPAN = 'queue_visits_span'
 /** queue_visits' columns in VisitRow order (the PostgreSQL store and a report's copy use the same list). */
 export const VISIT_COLUMNS = [
   'first_id', 'seq', 'started_at', 'call_id', 'queue', 'entered_at', 'overflow_in', 'left_at', 'left_as', 'left_alone', 'wait_ms', 'completed_at', 'talk_ms', 'hold_ms',
-  'wrap_from', 'wrap_to', 'wrap_lost', 'callback_requested_at', 'callback_completed_at', 'overflow_out_at', 'contact_at', 'customer', 'answered', 'agent', 'inbound', 'last_at',
+  'wrap_from', 'wrap_to', 'wrap_lost', 'callback_requested_at', 'callback_completed_at', 'overflow_out_at', 'contact_at', 'customer', 'answered', 'agent', 'inbound', 'last_at', 'next_contact_at',
 ] as const
 
 /** Each column's kind: text, or a number (whole, or fractional for times a call's events supplied). */
 export const VISIT_COLUMN_KINDS: Record<(typeof VISIT_COLUMNS)[number], 'int8' | 'float8' | 'text'> = {
   first_id: 'int8', seq: 'int8', started_at: 'int8', call_id: 'text', queue: 'text', entered_at: 'int8', overflow_in: 'int8', left_at: 'int8', left_as: 'int8', left_alone: 'int8', wait_ms: 'float8',
   completed_at: 'int8', talk_ms: 'float8', hold_ms: 'float8', wrap_from: 'int8', wrap_to: 'int8', wrap_lost: 'int8', callback_requested_at: 'int8', callback_completed_at: 'int8',
-  overflow_out_at: 'int8', contact_at: 'int8', customer: 'text', answered: 'int8', agent: 'text', inbound: 'int8', last_at: 'int8',
+  overflow_out_at: 'int8', contact_at: 'int8', customer: 'text', answered: 'int8', agent: 'text', inbound: 'int8', last_at: 'int8', next_contact_at: 'int8',
 }
 
 export function visitValues(r: VisitRow): unknown[] {
   return [
     r.firstId, r.seq, r.startedAt, r.callId, r.queue, r.enteredAt, r.overflowIn, r.leftAt, r.leftAs, r.leftAlone, r.waitMs, r.completedAt, r.talkMs, r.holdMs,
-    r.wrapFrom, r.wrapTo, r.wrapLost, r.callbackRequestedAt, r.callbackCompletedAt, r.overflowOutAt, r.contactAt, r.customer, r.answered, r.agent, r.inbound, r.lastAt,
+    r.wrapFrom, r.wrapTo, r.wrapLost, r.callbackRequestedAt, r.callbackCompletedAt, r.overflowOutAt, r.contactAt, r.customer, r.answered, r.agent, r.inbound, r.lastAt, r.nextContactAt,
   ]
 }
 
@@ -38,7 +38,7 @@ export function visitOf(v: readonly unknown[]): VisitRow {
     firstId: Number(v[0]), seq: Number(v[1]), startedAt: Number(v[2]), callId: v[3] as string, queue: v[4] as string, enteredAt: n(v[5]), overflowIn: Number(v[6]), leftAt: n(v[7]),
     leftAs: Number(v[8]) as LeftAs, leftAlone: Number(v[9]), waitMs: n(v[10]), completedAt: n(v[11]), talkMs: Number(v[12]), holdMs: Number(v[13]), wrapFrom: n(v[14]), wrapTo: n(v[15]),
     wrapLost: Number(v[16]), callbackRequestedAt: n(v[17]), callbackCompletedAt: n(v[18]), overflowOutAt: n(v[19]), contactAt: n(v[20]), customer: (v[21] as string | null) ?? null,
-    answered: Number(v[22]), agent: (v[23] as string | null) ?? null, inbound: Number(v[24]), lastAt: Number(v[25]),
+    answered: Number(v[22]), agent: (v[23] as string | null) ?? null, inbound: Number(v[24]), lastAt: Number(v[25]), nextContactAt: n(v[26]),
   }
 }
 
@@ -56,6 +56,29 @@ export function visitsCheckpoint(db: Database.Database): number {
   return projection(db, VISITS)
 }
 
+/** A contact row of the customer index (its WHERE, so the index serves the query). */
+export const CONTACT_ROW = "contact_at IS NOT NULL AND inbound = 1 AND customer <> ''"
+
+/**
+ * next_contact_at of a customer's contacts after calls of theirs were written (the earliest
+ * at `at`): each contact's next is the earliest contact after it. Only contacts whose next
+ * may have changed are looked at: none set, or set later than the new ones.
+ */
+const NEXT_CONTACT = `UPDATE queue_visits AS v SET next_contact_at = (
+    SELECT MIN(w.contact_at) FROM queue_visits AS w WHERE w.customer = v.customer AND w.${CONTACT_ROW.replace(/ AND /g, ' AND w.')} AND w.contact_at > v.contact_at)
+  WHERE v.customer = @customer AND v.${CONTACT_ROW.replace(/ AND /g, ' AND v.')} AND (v.next_contact_at IS NULL OR v.next_contact_at > @at)`
+
+/** Each customer among the rows' contacts (known, inbound) and the earliest of their times. */
+export function firstContacts(rows: readonly VisitRow[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const r of rows) {
+    if (r.contactAt === null || r.inbound !== 1 || !r.customer) continue
+    const t = out.get(r.customer)
+    if (t === undefined || r.contactAt < t) out.set(r.customer, r.contactAt)
+  }
+  return out
+}
+
 const SAVE = 'INSERT INTO projections (name, checkpoint, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET checkpoint = MAX(checkpoint, excluded.checkpoint), updated_at = excluded.updated_at'
 
 /** Keeps queue_visits up to date in a SQLite store, as CallRowsProjector keeps call_rows. */
@@ -64,11 +87,14 @@ export class VisitsProjector {
   private checkpoint = 0
   private span = 0
   private readonly insert: Database.Statement
+  private readonly follow: Database.Statement
   private readonly save: Database.Statement
 
   constructor(private readonly db: Database.Database) {
-    // Two writers (the engine, `db summarize`) may write the same call: the later row replaces it.
-    this.insert = db.prepare(`INSERT OR REPLACE INTO queue_visits (${VISIT_COLUMNS.join(', ')}) VALUES (${VISIT_COLUMNS.map(() => '?').join(', ')})`)
+    // Two writers (the engine, `db summarize`) may write the same call: the same rows, kept once
+    // (not replaced: a row's next_contact_at was set since).
+    this.insert = db.prepare(`INSERT OR IGNORE INTO queue_visits (${VISIT_COLUMNS.join(', ')}) VALUES (${VISIT_COLUMNS.map(() => '?').join(', ')})`)
+    this.follow = db.prepare(NEXT_CONTACT)
     this.save = db.prepare(SAVE)
     this.reset()
   }
@@ -95,6 +121,7 @@ export class VisitsProjector {
       for (const r of rows) this.span = Math.max(this.span, r.lastAt - r.startedAt)
       this.db.transaction(() => {
         for (const r of rows) this.insert.run(visitValues(r))
+        for (const [customer, at] of firstContacts(rows)) this.follow.run({customer, at})
         const now = Date.now()
         this.save.run(VISITS, checkpoint, now)
         this.save.run(VISITS_SPAN, this.span, now)
@@ -148,8 +175,7 @@ const PAGE = 2000
  * calls that started from a clock skew before the period (a report's tally then comes from
  * the log, interval-tally.ts, and these serve first-contact resolution alone).
  */
-export function* visitRows(db: Database.Database, s: VisitSpan): Generator<VisitRow> {
-  const plan = visitPlan(db, s)
+export function* visitRows(db: Database.Database, s: VisitSpan, plan = visitPlan(db, s)): Generator<VisitRow> {
   if (plan.summary) {
     // Page by page along the key: no statement stays open while the report is made.
     const stmt = db.prepare(`SELECT ${VISIT_COLUMNS.join(', ')} FROM queue_visits WHERE first_id <= @high AND (first_id, seq) > (@f, @s) AND last_at >= @from ORDER BY first_id, seq LIMIT ${PAGE}`).raw(true)
@@ -163,7 +189,12 @@ export function* visitRows(db: Database.Database, s: VisitSpan): Generator<Visit
       params.s = last[1] as number
     }
   }
-  yield* foldLog(scanEvents(db, {afterId: plan.walkAfter, types: VISIT_TYPES}), plan)
+  yield* laterRows(db, plan)
+}
+
+/** The rows of the calls after the plan's summary (all of them without one), folded from the log. */
+export function laterRows(db: Database.Database, plan: VisitPlan): Generator<VisitRow> {
+  return foldLog(scanEvents(db, {afterId: plan.walkAfter, types: VISIT_TYPES}), plan)
 }
 
 /** The fold of the log's events after the plan's start, to its stop, with every call still going as it stands. */

@@ -1,7 +1,7 @@
 import type {QueueExtras, SlLookup} from './event-tally.js'
-import type {Bucket, Buckets} from './interval.js'
-import {countAbandoned, countAnswered, countExited, countFcr, countHandled, countOffered, countSystemEnded, emptyFcr, emptyTally, type FcrCounts, type Tally} from './metrics.js'
 import {FcrCollector} from './fcr.js'
+import type {Bucket, Buckets} from './interval.js'
+import {countFcr, emptyFcr, emptyTally, type FcrCounts, type FcrVerdict, type SlSettings, type Tally} from './metrics.js'
 import {LEFT, type VisitRow} from './queue-visits.js'
 
 // Queue-visit rows (queue-visits.ts) into the tallies `report queues` prints: each fact in
@@ -9,6 +9,12 @@ import {LEFT, type VisitRow} from './queue-visits.js'
 // The two give the same figures for a log written in time order; where a skewed clock
 // wrote an event dated before an interval the walk had reached, the walk counts it in that
 // interval and this in the one its time falls in.
+//
+// Rows come one at a time (add: the calls folded from the log after the summary's
+// checkpoint, or everything when a report cannot group in SQL) or as groups of rows whose
+// facts fall in the same intervals, summed by SQLite (addGroup, visit-sql.ts): a week of a
+// busy center is a million rows, and SQLite sums them several times faster than they can
+// be handed to JavaScript one by one.
 
 export interface BucketTally {
   bucket: Bucket
@@ -17,7 +23,8 @@ export interface BucketTally {
   extras: Map<string, QueueExtras>
 }
 
-class BucketList {
+/** The period's intervals as a list; at() finds a time's. */
+export class BucketList {
   readonly list: Bucket[] = []
   constructor(b: Buckets) {
     for (let x: Bucket | null = b.first(); x; x = b.next(x)) this.list.push(x)
@@ -37,112 +44,290 @@ class BucketList {
 }
 
 /**
+ * Rows of visits whose facts fall in the same intervals, summed (visit-sql.ts). Interval
+ * indexes are null where the fact is not counted (outside the period, or not seen).
+ */
+export interface VisitGroup {
+  queue: string
+  n: number
+  /** Entered the line in this interval (seen entering: in line from then). */
+  entered: number | null
+  overflowIn: number
+  /** Where its leave counts, how, and whether it was in line (counted in `waiting`) or counted alone. */
+  left: number | null
+  leftAs: number
+  inLine: boolean
+  waitMs: number
+  longestWaitMs: number
+  /** Waits within T, under the short-abandon threshold, and within T but not short (for the queue's settings). */
+  withinT: number
+  short: number
+  withinTNotShort: number
+  completed: number | null
+  talkMs: number
+  holdMs: number
+  /** A wrap-up counted from its start (summed) to its end (summed) in intervals wrapFrom..wrapEnd, listed through wrapLast. */
+  wrapFrom: number | null
+  wrapEnd: number
+  wrapLast: number
+  wrapStartSum: number
+  wrapEndSum: number
+  callbackRequested: number | null
+  callbackCompleted: number | null
+  overflowOut: number | null
+  /** The rows' calls as contacts: their interval and verdict (metrics.ts). */
+  contact: number | null
+  verdict: FcrVerdict | null
+}
+
+export class VisitTally {
+  readonly buckets: BucketList
+  private readonly n: number
+  private readonly out: BucketTally[]
+  // Per queue: callers waiting (+1 entering, -1 leaving) and the intervals in which it was
+  // touched at all: EventTally lists a queue in an interval where a visit was in its line
+  // or a wrap-up on it was open, even with nothing counted.
+  private readonly perQueue = new Map<string, {waiting: Float64Array; span: Float64Array}>()
+  readonly fcr: Map<string, FcrCounts>[]
+
+  constructor(
+    buckets: Buckets,
+    private readonly period: {from: number; to: number},
+    private readonly sl: SlLookup,
+    private readonly now: number,
+  ) {
+    this.buckets = new BucketList(buckets)
+    this.n = this.buckets.list.length
+    this.out = this.buckets.list.map((bucket) => ({bucket, queues: new Map(), extras: new Map()}))
+    this.fcr = this.buckets.list.map(() => new Map())
+  }
+
+  private lines(q: string) {
+    let x = this.perQueue.get(q)
+    if (!x) this.perQueue.set(q, (x = {waiting: new Float64Array(this.n + 1), span: new Float64Array(this.n + 1)}))
+    return x
+  }
+
+  private tally(i: number, q: string): Tally {
+    const m = this.out[i]!.queues
+    let t = m.get(q)
+    if (!t) m.set(q, (t = emptyTally()))
+    return t
+  }
+
+  private extras(i: number, q: string): QueueExtras {
+    const m = this.out[i]!.extras
+    let x = m.get(q)
+    if (!x) m.set(q, (x = {callbacksRequested: 0, callbacksCompleted: 0, overflowedOut: 0, overflowedIn: 0}))
+    return x
+  }
+
+  private inPeriod(ts: number | null): ts is number {
+    return ts !== null && ts >= this.period.from && ts < this.period.to
+  }
+
+  private touch(q: string, first: number, last: number, n = 1): void {
+    const l = this.lines(q)
+    l.span[first]! += n
+    l.span[last + 1]! -= n
+  }
+
+  /** A row's facts (and its call as a contact, into `contacts` when given). */
+  add(r: VisitRow, contacts?: FcrCollector): void {
+    if (contacts && r.contactAt !== null) contacts.add(r.contactAt, r.customer ?? '', r.answered === 1, r.inbound === 1, r.queue, r.agent)
+    const q = r.queue
+    if (q === '') return
+    const b = this.buckets
+    const g = group(q)
+    if (r.enteredAt !== null && this.inPeriod(r.enteredAt)) {
+      // Seen entering: in line from then until it leaves within the period.
+      g.entered = b.at(r.enteredAt)
+      g.overflowIn = r.overflowIn
+      g.inLine = true
+      if (this.inPeriod(r.leftAt)) g.left = Math.max(g.entered, b.at(r.leftAt))
+    } else if (r.leftAlone && this.inPeriod(r.leftAt) && (r.enteredAt === null || r.enteredAt < this.period.from)) g.left = b.at(r.leftAt)
+    if (g.left !== null) {
+      g.leftAs = r.leftAs
+      const w = r.waitMs ?? 0
+      const s = this.sl(q)
+      g.waitMs = w
+      g.longestWaitMs = w
+      g.withinT = w <= s.seconds * 1000 ? 1 : 0
+      g.short = w < s.shortAbandonSeconds * 1000 ? 1 : 0
+      g.withinTNotShort = g.withinT && !g.short ? 1 : 0
+    }
+    if (this.inPeriod(r.completedAt)) Object.assign(g, {completed: b.at(r.completedAt), talkMs: r.talkMs, holdMs: r.holdMs})
+    if (this.inPeriod(r.wrapFrom)) {
+      const i = b.at(r.wrapFrom)
+      let end: number
+      let last: number
+      let endAt: number
+      if (r.wrapTo !== null && r.wrapTo < this.period.to) {
+        last = Math.max(i, b.at(r.wrapTo))
+        if (r.wrapLost) {
+          // Taken over by the agent's next wrap-up: what the splits before it counted stays.
+          last--
+          end = last
+          endAt = last >= i ? b.list[last]!.end : r.wrapFrom
+        } else {
+          end = last
+          endAt = Math.max(r.wrapTo, r.wrapFrom)
+        }
+      } else {
+        last = this.n - 1
+        endAt = Math.max(r.wrapFrom, Math.min(this.period.to, this.now))
+        end = Math.min(this.n - 1, b.at(endAt))
+      }
+      if (last >= i) Object.assign(g, {wrapFrom: i, wrapEnd: end, wrapLast: last, wrapStartSum: r.wrapFrom, wrapEndSum: endAt})
+    }
+    if (this.inPeriod(r.callbackRequestedAt)) g.callbackRequested = b.at(r.callbackRequestedAt)
+    if (this.inPeriod(r.callbackCompletedAt)) g.callbackCompleted = b.at(r.callbackCompletedAt)
+    if (this.inPeriod(r.overflowOutAt)) g.overflowOut = b.at(r.overflowOutAt)
+    this.addGroup(g)
+  }
+
+  /** Rows summed as one group (or one row, from add). Its contact verdicts are counted by queue. */
+  addGroup(g: VisitGroup): void {
+    const q = g.queue
+    const n = g.n
+    if (g.entered !== null) {
+      this.tally(g.entered, q).offered += n
+      if (g.overflowIn) this.extras(g.entered, q).overflowedIn += g.overflowIn
+    }
+    if (g.inLine && g.entered !== null) {
+      const l = this.lines(q)
+      l.waiting[g.entered]! += n
+      if (g.left !== null) {
+        l.waiting[g.left]! -= n
+        this.touch(q, g.entered, g.left, n)
+      } else this.touch(q, g.entered, this.n - 1, n)
+    }
+    if (g.left !== null) {
+      const t = this.tally(g.left, q)
+      switch (g.leftAs) {
+        case LEFT.answered:
+          t.answered += n
+          t.answeredWaitMs += g.waitMs
+          t.longestWaitMs = Math.max(t.longestWaitMs, g.longestWaitMs)
+          t.answeredWithinT += g.withinT
+          break
+        case LEFT.abandoned:
+          t.abandoned += n
+          t.longestWaitMs = Math.max(t.longestWaitMs, g.longestWaitMs)
+          t.shortAbandoned += g.short
+          t.abandonedWithinT += g.withinTNotShort
+          t.abandonedAfterT += n - g.short - g.withinTNotShort
+          break
+        case LEFT.exited:
+          t.exited += n
+          break
+        case LEFT.system:
+          t.systemEnded += n
+          break
+        default:
+          break
+      }
+    }
+    if (g.completed !== null) {
+      const t = this.tally(g.completed, q)
+      t.handled += n
+      t.talkMs += g.talkMs
+      t.holdMs += g.holdMs
+    }
+    if (g.wrapFrom !== null) this.wrapUp(q, g)
+    if (g.callbackRequested !== null) this.extras(g.callbackRequested, q).callbacksRequested += n
+    if (g.callbackCompleted !== null) this.extras(g.callbackCompleted, q).callbacksCompleted += n
+    if (g.overflowOut !== null) this.extras(g.overflowOut, q).overflowedOut += n
+    if (g.contact !== null && g.verdict !== null) {
+      const m = this.fcr[g.contact]!
+      let f = m.get(q)
+      if (!f) m.set(q, (f = emptyFcr()))
+      for (let k = 0; k < n; k++) countFcr(f, g.verdict)
+    }
+  }
+
+  /** A call as a contact, judged elsewhere (SQL), counted for its queue in the interval it started. */
+  countContact(at: number, queue: string, verdict: FcrVerdict): void {
+    if (!this.inPeriod(at) || queue === '') return
+    const m = this.fcr[this.buckets.at(at)]!
+    let f = m.get(queue)
+    if (!f) m.set(queue, (f = emptyFcr()))
+    countFcr(f, verdict)
+  }
+
+  /** Wrap-up time of spans starting in interval wrapFrom and ending (their summed ends) in wrapEnd, split where intervals meet. */
+  private wrapUp(q: string, g: VisitGroup): void {
+    const l = this.buckets.list
+    const i = g.wrapFrom!
+    const j = g.wrapEnd
+    if (j <= i) this.tally(i, q).wrapUpMs += g.wrapEndSum - g.wrapStartSum
+    else {
+      this.tally(i, q).wrapUpMs += g.n * l[i]!.end - g.wrapStartSum
+      for (let k = i + 1; k < j; k++) this.tally(k, q).wrapUpMs += g.n * (l[k]!.end - l[k]!.start)
+      this.tally(j, q).wrapUpMs += g.wrapEndSum - g.n * l[j]!.start
+    }
+    // Listed (with nothing more counted) in every interval it was open in.
+    for (let k = i; k <= g.wrapLast; k++) this.tally(k, q)
+  }
+
+  /** The tallies per interval. */
+  finish(): BucketTally[] {
+    for (const [q, l] of this.perQueue) {
+      let waiting = 0
+      let span = 0
+      for (let i = 0; i < this.n; i++) {
+        waiting += l.waiting[i]!
+        span += l.span[i]!
+        if (waiting !== 0 || span > 0) this.tally(i, q).waiting = waiting
+      }
+    }
+    return this.out
+  }
+}
+
+function group(queue: string): VisitGroup {
+  return {
+    queue,
+    n: 1,
+    entered: null,
+    overflowIn: 0,
+    left: null,
+    leftAs: LEFT.none,
+    inLine: false,
+    waitMs: 0,
+    longestWaitMs: 0,
+    withinT: 0,
+    short: 0,
+    withinTNotShort: 0,
+    completed: null,
+    talkMs: 0,
+    holdMs: 0,
+    wrapFrom: null,
+    wrapEnd: 0,
+    wrapLast: 0,
+    wrapStartSum: 0,
+    wrapEndSum: 0,
+    callbackRequested: null,
+    callbackCompleted: null,
+    overflowOut: null,
+    contact: null,
+    verdict: null,
+  }
+}
+
+/**
  * The queue tallies per interval from the rows of every call with a fact in the period.
  * `now`: spans still open (a wrap-up) count up to it at most. `contacts` collects the
  * calls the rows carry as contacts.
  */
 export function tallyVisits(rows: Iterable<VisitRow>, buckets: Buckets, period: {from: number; to: number}, sl: SlLookup, now: number, contacts?: FcrCollector): BucketTally[] {
-  const b = new BucketList(buckets)
-  const n = b.list.length
-  const out: BucketTally[] = b.list.map((bucket) => ({bucket, queues: new Map(), extras: new Map()}))
-  // Per queue: callers waiting (+1 entering, -1 leaving) and the intervals in which it was
-  // touched at all: EventTally lists a queue in an interval where a visit was in its line
-  // or a wrap-up on it was open, even with nothing counted.
-  const perQueue = new Map<string, {waiting: Int32Array; span: Int32Array}>()
-  const lines = (q: string) => {
-    let x = perQueue.get(q)
-    if (!x) perQueue.set(q, (x = {waiting: new Int32Array(n + 1), span: new Int32Array(n + 1)}))
-    return x
-  }
-  const tally = (i: number, q: string): Tally => {
-    const m = out[i]!.queues
-    let t = m.get(q)
-    if (!t) m.set(q, (t = emptyTally()))
-    return t
-  }
-  const extras = (i: number, q: string): QueueExtras => {
-    const m = out[i]!.extras
-    let x = m.get(q)
-    if (!x) m.set(q, (x = {callbacksRequested: 0, callbacksCompleted: 0, overflowedOut: 0, overflowedIn: 0}))
-    return x
-  }
-  const {from, to} = period
-  const inPeriod = (ts: number | null): ts is number => ts !== null && ts >= from && ts < to
-  const touch = (q: string, first: number, last: number) => {
-    const l = lines(q)
-    l.span[first]!++
-    l.span[last + 1]!--
-  }
-  const count = (i: number, q: string, as: number, waitMs: number | null) => {
-    const t = tally(i, q)
-    if (as === LEFT.answered) countAnswered(t, waitMs ?? 0, sl(q))
-    else if (as === LEFT.abandoned) countAbandoned(t, waitMs ?? 0, sl(q))
-    else if (as === LEFT.exited) countExited(t)
-    else if (as === LEFT.system) countSystemEnded(t)
-  }
-
-  for (const r of rows) {
-    // The call as a contact, for first-contact resolution (fcrFrom), in the same pass.
-    if (contacts && r.contactAt !== null) contacts.add(r.contactAt, r.customer ?? '', r.answered === 1, r.inbound === 1, r.queue, r.agent)
-    const q = r.queue
-    if (q === '') continue
-    if (r.enteredAt !== null && inPeriod(r.enteredAt)) {
-      // Seen entering: in line from then until it leaves within the period.
-      const i = b.at(r.enteredAt)
-      countOffered(tally(i, q))
-      if (r.overflowIn) extras(i, q).overflowedIn++
-      const l = lines(q)
-      l.waiting[i]!++
-      if (inPeriod(r.leftAt)) {
-        const j = Math.max(i, b.at(r.leftAt))
-        l.waiting[j]!--
-        touch(q, i, j)
-        count(j, q, r.leftAs, r.waitMs)
-      } else touch(q, i, n - 1)
-    } else if (r.leftAlone && inPeriod(r.leftAt) && (r.enteredAt === null || r.enteredAt < from)) {
-      count(b.at(r.leftAt), q, r.leftAs, r.waitMs)
-    }
-    if (inPeriod(r.completedAt)) countHandled(tally(b.at(r.completedAt), q), r.talkMs, r.holdMs, 0)
-    if (inPeriod(r.wrapFrom)) wrapUp(r.wrapFrom, r)
-    if (inPeriod(r.callbackRequestedAt)) extras(b.at(r.callbackRequestedAt), q).callbacksRequested++
-    if (inPeriod(r.callbackCompletedAt)) extras(b.at(r.callbackCompletedAt), q).callbacksCompleted++
-    if (inPeriod(r.overflowOutAt)) extras(b.at(r.overflowOutAt), q).overflowedOut++
-  }
-
-  function wrapUp(start: number, r: VisitRow): void {
-    const i = b.at(start)
-    let end: number
-    let last: number
-    if (r.wrapTo !== null && r.wrapTo < to) {
-      last = Math.max(i, b.at(r.wrapTo))
-      if (r.wrapLost) {
-        // Taken over by the agent's next wrap-up: what the splits before it counted stays.
-        if (last === i) return
-        last--
-        end = b.list[last]!.end
-      } else end = r.wrapTo
-    } else {
-      last = n - 1
-      end = Math.min(to, now)
-    }
-    for (let k = i; k <= last; k++) {
-      const bk = b.list[k]!
-      const ms = Math.max(0, Math.min(bk.end, end) - Math.max(bk.start, start))
-      tally(k, r.queue).wrapUpMs += ms
-    }
-  }
-
-  for (const [q, l] of perQueue) {
-    let waiting = 0
-    let span = 0
-    for (let i = 0; i < n; i++) {
-      waiting += l.waiting[i]!
-      span += l.span[i]!
-      if (waiting !== 0 || span > 0) tally(i, q).waiting = waiting
-    }
-  }
-  return out
+  const t = new VisitTally(buckets, period, sl, now)
+  for (const r of rows) t.add(r, contacts)
+  return t.finish()
 }
+
+/** The SL settings the tally uses for a queue (exported for the SQL that groups rows the same way). */
+export type {SlSettings}
 
 /**
  * First-contact resolution per interval, by queue and by agent, from the rows' contacts

@@ -359,7 +359,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- checkpoint in projections ('queue_visits') says up to which call.started event (id)
       -- every call has its rows; 'queue_visits_span' how long after its start a call's rows
       -- reach. Times are epoch ms; left_as: 1 answered, 2 abandoned, 3 exited, 4 system-ended,
-      -- 5 left for another queue's answer or abandon, 0 still waiting.
+      -- 5 left for another queue's answer or abandon, 0 still waiting. next_contact_at: the
+      -- same customer's next inbound call, set when that call's rows are written (the index
+      -- finds the contact it follows).
       CREATE TABLE queue_visits (
         first_id INTEGER NOT NULL,
         seq INTEGER NOT NULL,
@@ -387,8 +389,10 @@ export const MIGRATIONS: readonly Migration[] = [
         agent TEXT,
         inbound INTEGER NOT NULL,
         last_at INTEGER NOT NULL,
+        next_contact_at INTEGER,
         PRIMARY KEY (first_id, seq)
       );
+      CREATE INDEX queue_visits_customer ON queue_visits(customer, contact_at) WHERE contact_at IS NOT NULL AND inbound = 1 AND customer <> '';
     `,
   },
 ]

@@ -316,8 +316,10 @@ export const REPO_MIGRATIONS: PgMigration[] = [
         agent text COLLATE "C",
         inbound bigint NOT NULL,
         last_at bigint NOT NULL,
+        next_contact_at bigint,
         PRIMARY KEY (first_id, seq)
       );
+      CREATE INDEX queue_visits_customer ON queue_visits(customer, contact_at) WHERE contact_at IS NOT NULL AND inbound = 1 AND customer <> '';
     `,
   },
 ]

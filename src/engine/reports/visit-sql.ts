@@ -1,0 +1,176 @@
+import type Database from 'better-sqlite3'
+import type {SlLookup} from './event-tally.js'
+import type {FcrVerdict} from './metrics.js'
+import {LEFT} from './queue-visits.js'
+import type {VisitRow} from './queue-visits.js'
+import {VISIT_COLUMNS, visitOf, type VisitPlan} from './visit-rows.js'
+import type {BucketList, VisitGroup} from './visit-tally.js'
+
+// The summary's rows summed by SQLite into groups whose facts fall in the same intervals
+// (VisitTally.addGroup counts a group as add() counts each of its rows). Every rule of
+// VisitTally.add is here once more, in SQL: the test of `report queues` from the summary
+// against the walk of the log (queue-visit-summary.test.ts) holds both to the walk's output.
+// SQL can place a time in its interval only when the intervals are a regular grid (every
+// one but the first and last the same length): a day cut by a daylight-saving change is
+// not, and such a report adds the rows one by one instead.
+
+/** The grid of the intervals, when they are one: the second's start, the length, how many. */
+export function grid(b: BucketList): {b1: number; len: number; n: number} | null {
+  const l = b.list
+  if (l.length === 1) return {b1: l[0]!.end, len: l[0]!.end - l[0]!.start, n: 1}
+  const b1 = l[1]!.start
+  const len = l[1]!.end - l[1]!.start
+  if (!Number.isSafeInteger(b1) || !Number.isSafeInteger(len) || len <= 0) return null
+  for (let k = 1; k < l.length; k++) {
+    if (l[k]!.start !== b1 + (k - 1) * len) return null
+    if (k < l.length - 1 && l[k]!.end !== l[k]!.start + len) return null
+  }
+  return {b1, len, n: l.length}
+}
+
+export interface GroupJob {
+  plan: VisitPlan & {summary: {low: number; high: number}}
+  period: {from: number; to: number}
+  grid: {b1: number; len: number; n: number}
+  /** Each interval's start. */
+  bucketStarts: readonly number[]
+  /** Queues configured (their SL settings); others count with sl(''). */
+  queues: readonly string[]
+  sl: SlLookup
+  now: number
+  windowMs: number
+  /** Repeats the summary's next_contact_at cannot know: calls after its checkpoint, tickets reopened ([customer, at]). */
+  laterContacts: readonly [string, number][]
+}
+
+// Most rows are plain: a visit that entered, left, and whose wrap-up ended, all within the
+// period, in time order, with no callback or overflow. SQLite sums those, grouped by their
+// call's interval and, packed in one number, how many intervals after it each fact falls
+// (FIELD_BITS each); every other row (crossing the period's edges, a wrap-up taken over or
+// still open, a callback, an overflow, a call longer than MAX_DELTA intervals) comes back
+// whole and is added one by one, as are the calls after the summary's checkpoint.
+const FIELD_BITS = 7
+const NONE = (1 << FIELD_BITS) - 1
+const MAX_DELTA = NONE - 1
+/** The packed facts, in order: entered, left, completed, wrap-up start, wrap-up end, contact. */
+const FACTS = ['entered_at', 'left_at', 'completed_at', 'wrap_from', 'wrap_to', 'contact_at'] as const
+const VERDICTS: (FcrVerdict | null)[] = [null, 'resolved', 'repeated', 'pending', 'anonymous']
+
+function sqlParts(job: GroupJob): {params: Record<string, unknown>; plain: string; T: string; S: string; shortWithinT: boolean; verdict: string} {
+  const {from, to} = job.period
+  // Whole numbers bound as BigInt stay INTEGER in SQLite: the divisions below are whole.
+  const params: Record<string, unknown> = {
+    from: BigInt(from),
+    to: BigInt(to),
+    low: BigInt(job.plan.summary.low),
+    high: BigInt(job.plan.summary.high),
+    origin: BigInt(job.grid.b1 - job.grid.len),
+    len: BigInt(job.grid.len),
+    window: BigInt(job.windowMs),
+    now: BigInt(Math.trunc(job.now)),
+  }
+  const thresholds = (pick: 'seconds' | 'shortAbandonSeconds') => {
+    // One value for every queue (the usual case): a number, not a CASE per row.
+    const values = new Set([...job.queues, ''].map((q) => job.sl(q)[pick] * 1000))
+    if (values.size === 1) return String([...values][0])
+    const cases = job.queues.map((q, i) => {
+      params[`q${i}`] = q
+      params[`${pick}${i}`] = job.sl(q)[pick] * 1000
+      return `WHEN @q${i} THEN @${pick}${i}`
+    })
+    params[`${pick}Default`] = job.sl('')[pick] * 1000
+    return cases.length > 0 ? `CASE queue ${cases.join(' ')} ELSE @${pick}Default END` : `@${pick}Default`
+  }
+  let followed = 'next_contact_at IS NOT NULL AND next_contact_at <= contact_at + @window'
+  if (job.laterContacts.length > 0) {
+    params.later = JSON.stringify(job.laterContacts)
+    followed = `(${followed}) OR EXISTS (SELECT 1 FROM json_each(@later) AS x WHERE json_extract(x.value, '$[0]') = customer AND json_extract(x.value, '$[1]') > contact_at AND json_extract(x.value, '$[1]') <= contact_at + @window)`
+  }
+  const plain = `started_at >= @from AND last_at < @to AND entered_at >= started_at AND left_at >= entered_at
+    AND IFNULL(completed_at, started_at) >= started_at AND IFNULL(wrap_from, started_at) >= started_at
+    AND (wrap_from IS NULL OR wrap_to >= wrap_from) AND overflow_in = 0 AND callback_requested_at IS NULL AND callback_completed_at IS NULL AND overflow_out_at IS NULL
+    AND (last_at - @origin) / @len - (started_at - @origin) / @len <= ${MAX_DELTA}`
+  const verdict = `CASE WHEN contact_at IS NULL OR inbound <> 1 OR answered <> 1 THEN 0 WHEN customer = '' THEN 4 WHEN ${followed} THEN 2 WHEN contact_at + @window > @now THEN 3 ELSE 1 END`
+  // Short abandons are within T when no queue's short threshold passes its T: then waits within T
+  // but not short are those within T less the short ones, one sum fewer per row.
+  const shortWithinT = [...job.queues, ''].every((q) => job.sl(q).shortAbandonSeconds <= job.sl(q).seconds)
+  return {params, plain, T: thresholds('seconds'), S: thresholds('shortAbandonSeconds'), shortWithinT, verdict}
+}
+
+const RANGE = "first_id > @low AND first_id <= @high AND last_at >= @from AND queue <> ''"
+
+/** The summary's plain rows in the plan's range, summed into VisitGroups. */
+export function* visitGroups(db: Database.Database, job: GroupJob): Generator<VisitGroup> {
+  const {params, plain, T, S, shortWithinT, verdict} = sqlParts(job)
+  const base = '(started_at - @origin) / @len'
+  const packed = FACTS.map((f, i) => `${1 << (FIELD_BITS * i)} * IFNULL((${f} - @origin) / @len - ${base}, ${NONE})`).join(' + ')
+  const top = FIELD_BITS * FACTS.length
+  const sql = `SELECT queue, ${base} AS base, ${packed} + ${2 ** top} * left_as + ${2 ** (top + 3)} * (${verdict}) + ${2 ** (top + 6)} * wrap_lost AS k,
+      COUNT(*), 0, SUM(IFNULL(wait_ms, 0)), MAX(IFNULL(wait_ms, 0)), SUM(IFNULL(wait_ms, 0) <= ${T}), SUM(IFNULL(wait_ms, 0) < ${S}),
+      ${shortWithinT ? 'NULL' : `SUM(IFNULL(wait_ms, 0) <= ${T} AND IFNULL(wait_ms, 0) >= ${S})`}, SUM(talk_ms), SUM(hold_ms), SUM(IFNULL(wrap_from, 0)), SUM(IFNULL(wrap_to, 0))
+    FROM queue_visits WHERE ${RANGE} AND ${plain}
+    GROUP BY queue, base, k`
+  const last = job.grid.n - 1
+  for (const v of db.prepare(sql).raw(true).iterate(params) as IterableIterator<unknown[]>) {
+    const b = Number(v[1])
+    let k = Number(v[2])
+    const at: (number | null)[] = []
+    for (let i = 0; i < FACTS.length; i++) {
+      const d = k % (NONE + 1)
+      k = Math.floor(k / (NONE + 1))
+      at.push(d === NONE ? null : Math.min(last, b + d))
+    }
+    const leftAs = k % 8
+    const verdictCode = Math.floor(k / 8) % 8
+    const lost = Math.floor(k / 64) === 1
+    const [entered, left, completed, wrapFrom, wrapTo, contact] = at as [number | null, number | null, number | null, number | null, number | null, number | null]
+    const n = Number(v[3])
+    // A wrap-up taken over by the agent's next one counts up to the start of the interval that happened in, if it is a later one.
+    const wrap =
+      wrapFrom === null || wrapTo === null
+        ? null
+        : !lost
+          ? {wrapFrom, wrapEnd: wrapTo, wrapLast: wrapTo, wrapEndSum: Number(v[13] ?? 0)}
+          : wrapTo > wrapFrom
+            ? {wrapFrom, wrapEnd: wrapTo - 1, wrapLast: wrapTo - 1, wrapEndSum: n * job.bucketStarts[wrapTo]!}
+            : null
+    yield {
+      queue: v[0] as string,
+      entered: entered!,
+      inLine: true,
+      left: left!,
+      leftAs: leftAs as (typeof LEFT)[keyof typeof LEFT],
+      completed: completed!,
+      wrapFrom: wrap?.wrapFrom ?? null,
+      wrapEnd: wrap?.wrapEnd ?? 0,
+      wrapLast: wrap?.wrapLast ?? 0,
+      callbackRequested: null,
+      callbackCompleted: null,
+      overflowOut: null,
+      contact: verdictCode === 0 ? null : contact!,
+      verdict: VERDICTS[verdictCode] ?? null,
+      n,
+      overflowIn: Number(v[4] ?? 0),
+      waitMs: Number(v[5] ?? 0),
+      longestWaitMs: Number(v[6] ?? 0),
+      withinT: Number(v[7] ?? 0),
+      short: Number(v[8] ?? 0),
+      withinTNotShort: shortWithinT ? Number(v[7] ?? 0) - Number(v[8] ?? 0) : Number(v[9] ?? 0),
+      talkMs: completed === null ? 0 : Number(v[10] ?? 0),
+      holdMs: completed === null ? 0 : Number(v[11] ?? 0),
+      wrapStartSum: wrap ? Number(v[12] ?? 0) : 0,
+      wrapEndSum: wrap?.wrapEndSum ?? 0,
+    }
+  }
+}
+
+/** The summary's other rows in the plan's range, whole (VisitTally.add), with the verdict of their call as a contact when it has one. */
+export function* otherRows(db: Database.Database, job: GroupJob): Generator<{row: VisitRow; verdict: FcrVerdict | null}> {
+  const {params, plain, verdict} = sqlParts(job)
+  const used: Record<string, unknown> = {}
+  const sql = `SELECT ${VISIT_COLUMNS.join(', ')}, ${verdict} FROM queue_visits WHERE ${RANGE} AND NOT (${plain})`
+  for (const name of ['from', 'to', 'low', 'high', 'origin', 'len', 'window', 'now', 'later']) if (name in params) used[name] = params[name]
+  for (const v of db.prepare(sql).raw(true).iterate(used) as IterableIterator<unknown[]>) {
+    yield {row: visitOf(v), verdict: VERDICTS[Number(v[VISIT_COLUMNS.length])] ?? null}
+  }
+}
