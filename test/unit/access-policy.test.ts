@@ -17,14 +17,18 @@ const live = new Map<string, CallParties>([
 const engine: Ownership = {call: (id) => live.get(id)}
 
 describe('refusal', () => {
-  it('lets an agent act on its own agent and on calls it is on or rung for, and on nothing else', async () => {
+  it('lets an agent act on its own agent and on calls it answered, see calls that ring it, and nothing else', async () => {
     expect(await refusal('agent.pause', {agent: 'a1'}, agent, engine)).toBeNull()
     expect(await refusal('agent.pause', {agent: 'a2'}, agent, engine)).toBe('role agent may call agent.pause only for its own agent a1, not a2')
     expect(await refusal('call.hold', {call: 'c1'}, agent, engine)).toBeNull()
     expect(await refusal('call.get', {call: 'c3'}, agent, engine)).toBeNull()
-    expect(await refusal('call.hold', {call: 'c2'}, agent, engine)).toBe('role agent may call call.hold only on calls of its agent a1')
+    expect(await refusal('call.hold', {call: 'c2'}, agent, engine)).toBe('role agent may call call.hold only on calls its agent a1 answered')
+    // Ringing it: seen, not hung up.
+    expect(await refusal('call.hangup', {call: 'c3'}, agent, engine)).toBe('role agent may call call.hangup only on calls its agent a1 answered')
+    expect(await refusal('call.get', {call: 'c2'}, agent, engine)).toBe('role agent may call call.get only on calls of its agent a1')
     // A call that does not exist is refused as another's would be: nothing learnt from the answer.
-    expect(await refusal('call.hold', {call: 'gone'}, agent, engine)).toBe('role agent may call call.hold only on calls of its agent a1')
+    expect(await refusal('call.hold', {call: 'gone'}, agent, engine)).toBe('role agent may call call.hold only on calls its agent a1 answered')
+    expect(await refusal('call.get', {call: 'gone'}, agent, engine)).toBe('role agent may call call.get only on calls of its agent a1')
     expect(await refusal('supervise.list', {}, agent, engine)).toBe('role agent may not call supervise.list')
     expect(await refusal('agent.pause', {agent: 'a1'}, {user: 'odd', role: 'agent', agent: null}, engine)).toBe('user odd has the agent role but no agent')
   })

@@ -40,7 +40,8 @@ export type Refusal = string | null
  * What an agent may do with a method:
  * - 'all': the method shows nothing of another agent's (engine.status, session.whoami);
  * - 'own agent': params.agent must be its agent;
- * - 'own call': params.call must be a live call its agent is on (answered or ringing);
+ * - 'own call': params.call must be a live call its agent answered (acting on a call only
+ *   ringing it, an agent could hang up a caller it never took);
  * - {check}: a check of the params of its own (a customer, a ticket...);
  * - {narrow}: served, and the result cut down to the agent's own (calls.list, snapshot);
  * - 'handler': served; the handler keeps the agent to its own by the principal it gets
@@ -77,7 +78,8 @@ export const ACCESS_POLICY: {[M in Method]: Rule<M>} = {
   'events.subscribe': {supervisor: true, agent: 'handler'},
   'events.flush': {supervisor: true, agent: 'all'},
   'calls.list': {supervisor: true, agent: {narrow: (r, me) => ({...r, calls: r.calls.filter((c) => isOnCall(c, me.agent))})}},
-  'call.get': {supervisor: true, agent: 'own call'},
+  // Seeing a call also while it rings the agent: the desk's pop comes from the ring.
+  'call.get': {supervisor: true, agent: {check: (p, me, engine) => seesCall(engine, p.call, me, 'call.get')}},
   'agent.ready': {supervisor: true, agent: 'own agent'},
   'agent.wrapup': {supervisor: true, agent: 'own agent'},
   'agent.pause': {supervisor: true, agent: 'own agent'},
@@ -109,6 +111,12 @@ export function isOnCall(c: CallParties, agent: string): boolean {
   return c.agent === agent || c.ringing.includes(agent)
 }
 
+/** For a rule's check: a live call the agent answered or that rings it (an unknown call is refused the same way). */
+export function seesCall(engine: Ownership, id: string, me: AgentPrincipal, method: Method): Refusal {
+  const call = engine.call(id)
+  return call && isOnCall(call, me.agent) ? null : `role agent may call ${method} only on calls of its agent ${me.agent}`
+}
+
 /** Whether the principal may call the method with these params: a refusal (one line) or null. */
 export async function refusal<M extends Method>(method: M, params: ParamsOf<M>, who: Principal, engine: Ownership): Promise<Refusal> {
   if (who.role === 'admin') return null
@@ -126,9 +134,8 @@ export async function refusal<M extends Method>(method: M, params: ParamsOf<M>, 
   }
   if (access === 'own call') {
     const id = (params as {call: string}).call
-    const call = engine.call(id)
     // An unknown call and another agent's call are refused alike: an agent learns nothing of calls not its own.
-    return call && isOnCall(call, me.agent) ? null : `role agent may call ${method} only on calls of its agent ${me.agent}`
+    return engine.call(id)?.agent === me.agent ? null : `role agent may call ${method} only on calls its agent ${me.agent} answered`
   }
   return access.check(params, me, engine)
 }

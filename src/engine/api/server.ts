@@ -103,6 +103,7 @@ export class ApiServer {
    */
   private readonly subscribers = new Map<Connection, {token: string; ws: WebSocket}>()
   private recheck: NodeJS.Timeout | null = null
+  private rechecking = false
   private readonly sockets = new WeakMap<Connection, WebSocket>()
   /**
    * Set while the engine behind the server is not serving yet (the port is bound first,
@@ -254,6 +255,17 @@ export class ApiServer {
 
   /** Cuts off subscriptions whose token was revoked, replaced or removed since (close code 4001). */
   private async recheckSubscribers(): Promise<void> {
+    // A slow store must not pile rounds on each other.
+    if (this.rechecking) return
+    this.rechecking = true
+    try {
+      await this.recheckEach()
+    } finally {
+      this.rechecking = false
+    }
+  }
+
+  private async recheckEach(): Promise<void> {
     for (const [conn, s] of [...this.subscribers]) {
       const auth = await this.auth.authenticate(s.token)
       // The store not answering is no revocation: the next round looks again.
