@@ -234,6 +234,7 @@ describe('callctl desk in a terminal (tmux)', () => {
     await keys('1')
     await until('the answer copied', async () => (await tmux('show-buffer').catch(() => ({stdout: ''}))).stdout === KB_ANSWER)
     await keys('Escape')
+    await shown('the answers closed', (s) => !s.includes('Knowledge base: a number copies'))
 
     // Hang up: wrap-up, with the disposition owed; ready is refused until it is chosen.
     await keys('x')

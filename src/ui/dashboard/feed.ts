@@ -42,6 +42,8 @@ export interface FeedOptions {
   /** How often the overdue tickets are counted (a query of the store, not of the engine's memory). */
   ticketsPollMs?: number
   now?: () => number
+  /** Only these events (an agent's desk reads a few); default every event. */
+  eventTypes?: string[]
 }
 
 export class EngineFeed {
@@ -60,6 +62,7 @@ export class EngineFeed {
   private readonly costFactor: number
   private readonly retryMs: readonly number[]
   private readonly now: () => number
+  private readonly eventTypes: string[] | undefined
 
   constructor(
     private readonly connect: () => Promise<FeedConnection>,
@@ -70,6 +73,7 @@ export class EngineFeed {
     this.costFactor = o.costFactor ?? 20
     this.retryMs = o.retryMs ?? [500, 1000, 2000, 5000]
     this.now = o.now ?? Date.now
+    this.eventTypes = o.eventTypes
   }
 
   get state(): FeedState {
@@ -128,7 +132,7 @@ export class EngineFeed {
       if (due < this.pollMs - (this.now() - this.lastAsked)) this.schedule(due)
     })
     // Older engines without events.subscribe still get polled.
-    conn.request('events.subscribe').catch(() => undefined)
+    conn.request('events.subscribe', this.eventTypes ? {types: this.eventTypes} : {}).catch(() => undefined)
     await this.poll()
   }
 

@@ -69,6 +69,29 @@ interface PushedEvent {
 
 const OWED_LIMIT = 20
 
+/** The events the desk reads (the snapshot brings the rest): fewer pushes, and fewer snapshots they bring forward. */
+export const DESK_EVENTS = [
+  'agent.ringing',
+  'call.connected',
+  'call.held',
+  'call.unheld',
+  'call.consult_started',
+  'call.consult_ended',
+  'call.transferred',
+  'call.ended',
+  'call.disposition',
+  'queue.abandoned',
+  'callback.failed',
+  'voicemail.left',
+  'agent.wrapup_started',
+  'agent.wrapup_extended',
+  'agent.wrapup_ended',
+  'agent.login',
+  'agent.logout',
+  'agent.paused',
+  'agent.unpaused',
+]
+
 /** Events that put a call on hold or in a consultation, or take it out. */
 const FLAGS: Record<string, {set: 'held' | 'consulting'; on: boolean}> = {
   'call.held': {set: 'held', on: true},
@@ -100,7 +123,7 @@ export class DeskFeed {
         () => undefined,
       )
       return conn
-    }, o)
+    }, {eventTypes: DESK_EVENTS, ...o})
     this.engine.subscribe(() => this.fromSnapshot(this.engine.state))
   }
 

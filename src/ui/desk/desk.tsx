@@ -83,10 +83,15 @@ export function Desk(p: DeskProps) {
       )
   }
   useInput(
-    (input, key: KeyPress) => {
+    (input, key: KeyPress & {meta?: boolean}) => {
       // Keys typed faster than the desk reads them arrive as one chunk ("f12#\r"): each is
       // its own key here, or a key that opens a prompt would swallow what follows.
       if (input.length > 1 && !key.ctrl && !key.escape) return void [...input].forEach((ch) => onKey(...splitKey(ch)))
+      // Esc and the next key read together come as that key with meta (Alt): Esc, then the key.
+      if (key.meta && !key.escape && input) {
+        onKey('', {escape: true})
+        return onKey(input, {...key, escape: false})
+      }
       onKey(input, key)
     },
     {isActive: isRawModeSupported === true},
