@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {RefusalLog} from '../../src/engine/api/refusal-log.js'
+import {EventBudget, RefusalLog} from '../../src/engine/api/refusal-log.js'
 import {createLogger} from '../../src/engine/util/log.js'
 
 describe('RefusalLog budget', () => {
@@ -17,5 +17,20 @@ describe('RefusalLog budget', () => {
     expect(lines).toHaveLength(11)
     expect(lines[10]).toContain('notLogged=16')
     expect(r.total).toBe(27)
+  })
+})
+
+describe('EventBudget (auth.refused events)', () => {
+  it('60 a minute per user, then counted; the next event says how many it stands for; one user’s flood leaves another’s budget', () => {
+    let now = 0
+    const b = new EventBudget(60, () => now)
+    const taken = Array.from({length: 100}, () => b.take('王芳'))
+    expect(taken.filter((t) => t !== null)).toHaveLength(60)
+    expect(taken.slice(0, 60).every((t) => t?.skipped === 0)).toBe(true)
+    expect(b.take('sup')).toEqual({skipped: 0})
+    now += 999
+    expect(b.take('王芳')).toBeNull()
+    now += 1
+    expect(b.take('王芳')).toEqual({skipped: 41})
   })
 })
