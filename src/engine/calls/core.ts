@@ -44,7 +44,7 @@ export interface LastCall {
  *   admission → queueing, overload
  *   teardown, ringing, shutdown
  *   callbacks
- *   leaving-prompt → call-end → ring-attempts, wrap-up → dispatch; start-recording
+ *   leaving-prompt → call-end → ring-attempts, wrap-up → dispatch; start-recording; desk-work (notes, dispositions) → wrap-up
  *   core and the state it holds (call-session, call-control, supervision, event-log, ...)
  * The steps at the bottom import no phase; the one call back up (dispatch ringing an
  * agent) goes through ringAgent below.
