@@ -11,6 +11,7 @@ import {SIGNATURE_HEADER, TicketWebhook, webhookSecret} from '../../src/engine/t
 import {storeCheckpoint} from '../../src/engine/tickets/webhook-checkpoint.js'
 import {addTicket, setTicketStatus, type TicketContext} from '../../src/engine/tickets/tickets.js'
 import type {Logger} from '../../src/engine/util/log.js'
+import {repositoryStores} from '../support/repository-stores.js'
 import {until} from '../support/wait.js'
 
 // The ticket webhook against a local HTTP server: each change of the log posted, signed
@@ -100,28 +101,6 @@ describe('ticket webhook', () => {
     expect(lines[0]).toMatch(/ticket\.created of T-000001 .*HTTP 500; further failures are not logged until a delivery succeeds/)
   })
 
-  it('keeps its place in the log: a change made while no engine ran is told by the next, and nothing twice', async () => {
-    const {store, ctx, got, url, hook} = await setup(() => 200)
-    const checkpoint = storeCheckpoint(store)!
-    await addTicket(ctx, {subject: 'before'}, 'admin')
-    // The first webhook ran without a checkpoint; from here one is kept.
-    await until('the first delivery', () => got.length === 1, 5000)
-    await hook.stop()
-    const second = new TicketWebhook({url, secret: 's', store, tickets: repositoriesOf(store).tickets, log: logger([]), pollMs: 20, checkpoint})
-    await second.start()
-    await addTicket(ctx, {subject: 'one'}, 'admin')
-    await until('the second delivery', () => got.length === 2, 5000)
-    await second.stop()
-    // Changed while no webhook ran (the CLI with the engine down).
-    await addTicket(ctx, {subject: 'while down'}, 'admin')
-    const third = new TicketWebhook({url, secret: 's', store, tickets: repositoriesOf(store).tickets, log: logger([]), pollMs: 20, checkpoint})
-    await third.start()
-    cleanup.push(() => third.stop())
-    await until('the change made while down', () => got.length === 3, 5000)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(got.map((g) => (JSON.parse(g.body) as {ticket: {subject: string}}).ticket.subject)).toEqual(['before', 'one', 'while down'])
-  })
-
   it('the secret file must be the owner\'s alone; a missing one is made 0600', () => {
     const made = join(dir, 'secrets', 'ticket-webhook')
     expect(webhookSecret(made)).toMatch(/^[A-Za-z0-9_-]{40,}$/)
@@ -129,5 +108,39 @@ describe('ticket webhook', () => {
     const open = join(dir, 'open-secret')
     writeFileSync(open, 'k', {mode: 0o644})
     expect(() => webhookSecret(open)).toThrow(/readable by others \(mode 644\): chmod 600/)
+  })
+})
+
+// The place in the log on both stores (a standby taking over reads what the leader kept).
+describe.each(repositoryStores())('ticket webhook on $name', (kind) => {
+  it('keeps its place in the log: a change made while no engine ran is told by the next, and nothing twice', async () => {
+    const opened = await kind.open()
+    const r = await receiver(() => 200)
+    const {store} = opened
+    const ctx: TicketContext = {tickets: opened.repos.tickets, store, sla: DEFAULT_SLA, defaultCountry: 'CN', origin: 'cli'}
+    const checkpoint = storeCheckpoint(store)!
+    const hook = (lines: string[] = []) => new TicketWebhook({url: r.url, secret: 's', store, tickets: opened.repos.tickets, log: logger(lines), pollMs: 20, checkpoint})
+    const subjects = () => r.got.map((g) => (JSON.parse(g.body) as {ticket: {subject: string}}).ticket.subject)
+    try {
+      await addTicket(ctx, {subject: 'history'}, 'admin')
+      // The first start on a store: from the log's end, history is not told.
+      const first = hook()
+      await first.start()
+      await addTicket(ctx, {subject: 'one'}, 'admin')
+      await until('the first delivery', () => r.got.length === 1, 5000)
+      await first.stop()
+      expect(await checkpoint.load()).toBe(await store.lastEventId())
+      // Changed while no webhook ran (the CLI with the engine down).
+      await addTicket(ctx, {subject: 'while down'}, 'admin')
+      const second = hook()
+      await second.start()
+      await until('the change made while down', () => r.got.length === 2, 5000)
+      await new Promise((res) => setTimeout(res, 100))
+      await second.stop()
+      expect(subjects()).toEqual(['one', 'while down'])
+    } finally {
+      r.server.close()
+      await opened.close()
+    }
   })
 })
