@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import {checkNamesIn} from '../engine/admin/known-names.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
 import {parseInterval} from '../engine/reports/interval.js'
+import {DEFAULT_FCR_WINDOW_MS} from '../engine/reports/metrics.js'
 import {reportPeriod} from '../engine/reports/period.js'
 import {AtomicFile, StdoutSink, type ReportFormat, type Sink} from '../engine/reports/report-output.js'
 import {checkOptions, REPORT_NAMES, REPORTS, reportType} from '../engine/reports/report-types.js'
@@ -23,7 +24,7 @@ export interface ReportResult {
 }
 
 export default class Report extends CallctlCommand<ReportResult> {
-  static summary = 'Export a report as CSV (or JSON): calls, queues, agents, hourly, abandoned, ivr, survey, staffing, queue-log'
+  static summary = 'Export a report as CSV (or JSON): calls, queues, agents, hourly, abandoned, ivr, survey, staffing, dispositions, tickets, queue-log'
   static description = `Reads the event log; never prompts, so it runs from cron. With --out the file is written under a
 temporary name and renamed when complete: no partial file is ever left, and the exit status is 0 only when
 the report is in place. Dates: today, yesterday, an ISO date or date-time; --tz (an IANA zone) sets what
@@ -52,6 +53,7 @@ lists the definitions).`
     bom: Flags.boolean({description: 'start a CSV with a UTF-8 byte order mark (for Excel)'}),
     'target-sl': Flags.string({description: 'staffing: share of calls to answer within --target-seconds, 0 to 1 (default 0.8)'}),
     'target-seconds': Flags.integer({description: "staffing: answer within this many seconds (default: each queue's SL threshold)", min: 1, max: 3600}),
+    'fcr-window': Flags.string({description: 'queues, agents: first-contact resolution window, a repeat within it is no resolution: 7d (default), 48h, 90m'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
@@ -65,6 +67,8 @@ lists the definitions).`
     const only = (flag: string, what: string) => new UserError(`${flag} applies to ${what} only`, {suggestion: `Leave out ${flag}.`, exitCode: 2, code: 'bad_option'})
     if (flags.bom && (format !== 'csv' || type === 'queue-log')) throw only('--bom', 'CSV reports')
     if (type !== 'staffing' && (flags['target-sl'] !== undefined || flags['target-seconds'] !== undefined)) throw only(flags['target-sl'] !== undefined ? '--target-sl' : '--target-seconds', 'the staffing report')
+    if (flags['fcr-window'] !== undefined && type !== 'queues' && type !== 'agents') throw only('--fcr-window', 'the queues and agents reports')
+    const fcrWindowMs = flags['fcr-window'] === undefined ? DEFAULT_FCR_WINDOW_MS : fcrWindow(flags['fcr-window'])
     const targetSl = Number(flags['target-sl'] ?? 0.8)
     if (!(targetSl > 0 && targetSl < 1)) throw new UserError(`Invalid --target-sl "${flags['target-sl']}"`, {suggestion: 'A share between 0 and 1, e.g. 0.8 for 80 %.', exitCode: 2})
     if (this.jsonEnabled() && !flags.out) {
@@ -97,6 +101,7 @@ lists the definitions).`
           queue: named.queue ?? null,
           agent: named.agent ?? null,
           staffing: {targetSl, targetSeconds: flags['target-seconds'] ?? null},
+          fcrWindowMs,
           format,
           bom: flags.bom,
           now: Date.now(),
@@ -119,6 +124,14 @@ lists the definitions).`
   protected render(r: ReportResult): void {
     if (r.file) this.print(`Wrote ${r.rows.toLocaleString('en-US')} ${r.report === 'queue-log' ? 'lines' : 'rows'} (${r.report}, ${r.from} to ${r.to}) to ${r.file}`)
   }
+}
+
+/** 7d, 48h, 90m: a first-contact resolution window, at most 90 days. */
+function fcrWindow(v: string): number {
+  const m = /^(\d+)(m|h|d)$/.exec(v.trim())
+  const ms = m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 'h' ? 3_600_000 : 86_400_000) : NaN
+  if (!(ms > 0 && ms <= 90 * 86_400_000)) throw new UserError(`Invalid --fcr-window "${v}"`, {suggestion: 'A duration up to 90 days: 7d, 48h, 90m.', exitCode: 2, code: 'bad_option'})
+  return ms
 }
 
 function reportFormat(v: string | undefined): ReportFormat {

@@ -285,3 +285,49 @@ export function countFcr(f: FcrCounts, verdict: 'resolved' | 'repeated' | 'pendi
     if (verdict === 'resolved') f.resolved++
   }
 }
+
+// ---- tickets -------------------------------------------------------------------
+
+/**
+ * The median (p50) of a list: the middle value, the lower of the two middle ones for an
+ * even count (nearest rank: the value at rank ceil(n / 2)); null for none.
+ */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.ceil(sorted.length / 2) - 1]!
+}
+
+// ---- chats -------------------------------------------------------------------
+
+/**
+ * Chats (issue 18), as `report chats` and the agents report's chat columns count them
+ * (reports/chat-tally.ts folds the chat.* events):
+ *
+ * - offered (queue): conversations that entered the queue in the period (chat.queued; a
+ *   transfer to a queue enters it again). offered (agent): offers made to the agent
+ *   (chat.offered), each re-offer after an expired one counted again.
+ * - answered: an agent accepted it (chat.accepted) in a visit that entered in the period;
+ *   missed: an offer the agent let run out (chat.offer_expired).
+ * - abandoned: the visit ended (chat.closed: the customer left, silence, system) before any
+ *   agent accepted it. A visit still waiting at the period's end is neither answered nor
+ *   abandoned.
+ * - wait: queue entry → accept. first response: queue entry → the agent's first line after
+ *   accepting (answered chats the agent never wrote in are left out of that average).
+ * - handle time: accept → close or transfer away, for chats that ended in the period; counted
+ *   for the agent that had it and the queue it came through.
+ * - concurrency (agent): max_concurrent is the most chats held at once (accepted, not ended)
+ *   in the period; avg_concurrent = chat-time / busy-time, where busy-time is the time the
+ *   agent held at least one chat and chat-time the sum over chats of their time held, both
+ *   clipped to the period.
+ * - satisfaction: the 1-5 ratings given in the period (chat.rated), for the queue and the
+ *   agent who had the conversation last; avg_rating = their mean.
+ */
+export function meanMs(totalMs: number, n: number): number | null {
+  return n > 0 ? totalMs / n : null
+}
+
+/** Chats held at once on average while the agent held any; null when it held none. */
+export function avgChatConcurrency(chatMs: number, busyMs: number): number | null {
+  return busyMs > 0 ? chatMs / busyMs : null
+}

@@ -10,6 +10,7 @@ import {PHONE_STATE, PRESENCE} from './interval-tally.js'
 import {DEFAULT_FCR_WINDOW_MS} from './metrics.js'
 import {VISIT_TYPES} from './queue-visits.js'
 import {REOPEN_TYPES} from './reopens.js'
+import {TICKET_TYPES} from './tickets-report.js'
 import type {ReportInputs} from './report-inputs.js'
 import {VISIT_COLUMN_KINDS, VISITS, VISITS_SPAN} from './visit-rows.js'
 
@@ -152,6 +153,8 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
       step *= 4
     }
 
+    // Every ticket event before the period's end, as ticketEvents reads them.
+    if (inputs.tickets) await events(`type IN (${typeList(TICKET_TYPES)}) AND ts < ${int(to)}`)
     if (inputs.visits) await copyVisits(client, db, {from, to, windowMs: job.windowMs ?? DEFAULT_FCR_WINDOW_MS}, {idBefore, events, addEvent, maxId})
 
     if (inputs.summary) {

@@ -1,6 +1,8 @@
 import type {EventType} from '../store/events.js'
 import {ABANDONED_TYPES, LOOKBACK_MS as ABANDONED_LOOKBACK_MS} from './abandoned-report.js'
 import {CALL_RECORD_TYPES} from './call-scan.js'
+import {CHAT_LOOKBACK_MS, CHAT_REPORT_TYPES} from './chat-tally.js'
+import {DISPOSITION_TYPES} from './dispositions-report.js'
 import {CLOCK_SKEW_MS} from './event-scan.js'
 import {HOURLY_TYPES} from './hourly-report.js'
 import {TALLY_TYPES} from './interval-tally.js'
@@ -8,6 +10,7 @@ import {IVR_TYPES} from './ivr-report.js'
 import {QUEUE_LOG_TYPES} from './queue-log.js'
 import {LOOKBACK_MS as QUEUE_LOG_LOOKBACK_MS} from './queue-log-report.js'
 import {SURVEY_TYPES} from './survey-report.js'
+import {TICKET_TYPES} from './tickets-report.js'
 
 /**
  * What a report reads of the store besides the configuration (queues, agents and
@@ -40,9 +43,11 @@ export interface ReportInputs {
    * to the FCR window past the period, and the ticket events before then (reopensUntil).
    */
   visits: boolean
+  /** Every ticket event dated before the period's end (tickets-report.ts ticketEvents). */
+  tickets: boolean
 }
 
-const SCAN = {lookbackMs: CLOCK_SKEW_MS, until: 'period', presenceAt: [], pausesInPeriod: false, summary: false, visits: false} as const
+const SCAN = {lookbackMs: CLOCK_SKEW_MS, until: 'period', presenceAt: [], pausesInPeriod: false, summary: false, visits: false, tickets: false} as const
 
 export const CALLS_INPUTS: ReportInputs = {...SCAN, types: CALL_RECORD_TYPES, until: 'calls', summary: true}
 export const TALLY_INPUTS: ReportInputs = {...SCAN, types: TALLY_TYPES, presenceAt: [0]}
@@ -52,4 +57,7 @@ export const HOURLY_INPUTS: ReportInputs = {...SCAN, types: HOURLY_TYPES}
 export const ABANDONED_INPUTS: ReportInputs = {...SCAN, types: ABANDONED_TYPES, lookbackMs: ABANDONED_LOOKBACK_MS}
 export const IVR_INPUTS: ReportInputs = {...SCAN, types: IVR_TYPES}
 export const SURVEY_INPUTS: ReportInputs = {...SCAN, types: SURVEY_TYPES}
+export const DISPOSITIONS_INPUTS: ReportInputs = {...SCAN, types: DISPOSITION_TYPES}
+export const TICKETS_INPUTS: ReportInputs = {...SCAN, types: TICKET_TYPES, tickets: true}
 export const QUEUE_LOG_INPUTS: ReportInputs = {...SCAN, types: QUEUE_LOG_TYPES, lookbackMs: QUEUE_LOG_LOOKBACK_MS, presenceAt: [-QUEUE_LOG_LOOKBACK_MS]}
+export const CHATS_INPUTS: ReportInputs = {...SCAN, types: CHAT_REPORT_TYPES, lookbackMs: CHAT_LOOKBACK_MS}

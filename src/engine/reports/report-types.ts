@@ -1,16 +1,19 @@
 import {UserError} from '../util/errors.js'
 import {abandonedReport} from './abandoned-report.js'
 import {agentsReport} from './agents-report.js'
+import {chatsReport} from './chats-report.js'
+import {dispositionsReport} from './dispositions-report.js'
 import {callsReport} from './calls-report.js'
 import {hourlyReport} from './hourly-report.js'
 import {ivrReport} from './ivr-report.js'
 import {queueLogReport} from './queue-log-report.js'
 import {queuesReport} from './queues-report.js'
 import type {ReportContext} from './report-context.js'
-import {ABANDONED_INPUTS, AGENTS_INPUTS, CALLS_INPUTS, HOURLY_INPUTS, IVR_INPUTS, QUEUE_LOG_INPUTS, QUEUES_INPUTS, SURVEY_INPUTS, TALLY_INPUTS, type ReportInputs} from './report-inputs.js'
+import {ABANDONED_INPUTS, AGENTS_INPUTS, CALLS_INPUTS, CHATS_INPUTS, DISPOSITIONS_INPUTS, HOURLY_INPUTS, TICKETS_INPUTS, IVR_INPUTS, QUEUE_LOG_INPUTS, QUEUES_INPUTS, SURVEY_INPUTS, TALLY_INPUTS, type ReportInputs} from './report-inputs.js'
 import type {Report, ReportFormat} from './report-output.js'
 import {staffingReport} from './staffing-report.js'
 import {surveyReport} from './survey-report.js'
+import {ticketsReport} from './tickets-report.js'
 
 interface ReportType {
   build: (ctx: ReportContext) => Report
@@ -36,6 +39,9 @@ export const REPORTS = {
   ivr: {build: ivrReport, reads: IVR_INPUTS, summary: 'per IVR flow node', queue: false, agent: false, interval: false, formats: TABLE},
   survey: {build: surveyReport, reads: SURVEY_INPUTS, summary: 'survey scores per queue and agent', queue: true, agent: true, interval: false, formats: TABLE},
   staffing: {build: staffingReport, reads: TALLY_INPUTS, summary: 'Erlang C agents needed per interval', queue: true, agent: false, interval: true, formats: TABLE},
+  dispositions: {build: dispositionsReport, reads: DISPOSITIONS_INPUTS, summary: 'dispositions per queue, agent and code', queue: true, agent: true, interval: false, formats: TABLE},
+  tickets: {build: ticketsReport, reads: TICKETS_INPUTS, summary: 'tickets created, solved, overdue per queue, agent, category', queue: true, agent: true, interval: false, formats: TABLE},
+  chats: {build: chatsReport, reads: CHATS_INPUTS, summary: 'chats per queue and agent: offered, answered, abandoned, wait, first response, handle time, concurrency, ratings', queue: true, agent: true, interval: false, formats: TABLE},
   'queue-log': {build: queueLogReport, reads: QUEUE_LOG_INPUTS, summary: 'Asterisk queue_log lines', queue: true, agent: true, interval: false, formats: null},
 } satisfies Record<string, ReportType>
 

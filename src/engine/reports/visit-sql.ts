@@ -168,7 +168,8 @@ export function* visitGroups(db: Database.Database, job: GroupJob): Generator<Vi
 export function* otherRows(db: Database.Database, job: GroupJob): Generator<{row: VisitRow; verdict: FcrVerdict | null}> {
   const {params, plain, verdict} = sqlParts(job)
   const used: Record<string, unknown> = {}
-  const sql = `SELECT ${VISIT_COLUMNS.join(', ')}, ${verdict} FROM queue_visits WHERE ${RANGE} AND NOT (${plain})`
+  // A NULL in the test (a row with no visit) is no plain row: three-valued logic would drop it from both.
+  const sql = `SELECT ${VISIT_COLUMNS.join(', ')}, ${verdict} FROM queue_visits WHERE ${RANGE} AND NOT COALESCE((${plain}), 0)`
   for (const name of ['from', 'to', 'low', 'high', 'origin', 'len', 'window', 'now', 'later']) if (name in params) used[name] = params[name]
   for (const v of db.prepare(sql).raw(true).iterate(used) as IterableIterator<unknown[]>) {
     yield {row: visitOf(v), verdict: VERDICTS[Number(v[VISIT_COLUMNS.length])] ?? null}

@@ -88,6 +88,16 @@ export const TABLES: readonly TableCopy[] = [
     ],
     orderBy: 'first_id',
   },
+  // The queue-visit summary, with its checkpoint in projections (reports/visit-rows.ts).
+  {
+    table: 'queue_visits',
+    columns: [
+      int('first_id'), int('seq'), int('started_at'), text('call_id'), text('queue'), int('entered_at'), int('overflow_in'), int('left_at'), int('left_as'), int('left_alone'), real('wait_ms'),
+      int('completed_at'), real('talk_ms'), real('hold_ms'), int('wrap_from'), int('wrap_to'), int('wrap_lost'), int('callback_requested_at'), int('callback_completed_at'),
+      int('overflow_out_at'), int('contact_at'), text('customer'), int('answered'), text('agent'), int('inbound'), int('last_at'), int('next_contact_at'),
+    ],
+    orderBy: 'first_id, seq',
+  },
   {table: 'projections', columns: [text('name'), int('checkpoint'), int('updated_at')], orderBy: 'name'},
 ]
 
