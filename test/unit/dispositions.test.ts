@@ -105,6 +105,24 @@ describe('dispositions (fake ARI, fake clock)', () => {
     expect(() => saveNote(engine.core, live, {text: 'x'.repeat(4001), by: 'a1'})).toThrow(expect.objectContaining({code: 'note_too_long'}))
   })
 
+  it('an engine restarted meanwhile holds the agent as the last one did, until the code is chosen', async () => {
+    const {callId, agentChannel} = await answeredCall('sales', '+8613800138000')
+    ari.hangsUp(agentChannel)
+    await settle()
+    clock.advance(15_000)
+    expect(state()).toBe('wrap-up')
+    await engine.stop()
+    engine = new Engine({ari: new FakeAri(), store, log: silentLogger, clock, syncIntervalMs: 3_600_000})
+    await engine.start()
+    clock.advance(1000)
+    expect(state()).toBe('wrap-up')
+    expect(() => engine.agentReady('a1')).toThrow(expect.objectContaining({code: 'disposition_required'}))
+    const call = deskCall(engine.core, callId)!
+    expect(call).toMatchObject({callId, agent: 'a1', queue: 'sales', number: '+8613800138000'})
+    expect(chooseDisposition(engine.core, call, 'follow-up', 'a1').ready).toBe(true)
+    expect(state()).toBe('idle')
+  })
+
   it('a queue without codes asks for none, even with no wrap-up time', async () => {
     const {agentChannel} = await answeredCall('plain', '+8613800138001')
     ari.hangsUp(agentChannel)

@@ -9,7 +9,7 @@ import {enqueue, onRecordingDone, takeUnclaimedVoicemailEnd} from './queueing.js
 import {leaveWithPrompt} from './leaving-prompt.js'
 import {scheduleDispatch} from './dispatch.js'
 import {agentPartDone, endSession} from './call-end.js'
-import {endWrapUp} from './wrap-up.js'
+import {AFTER_CALL_EVENTS, AfterCallFacts, endWrapUp, resumeOwedWrapUp} from './wrap-up.js'
 import {customerLegGone} from './callbacks.js'
 import {CUSTOMER_RING_S, VOICEMAIL_MAX_S} from './engine-types.js'
 import {AriRequestError} from '../ari/port.js'
@@ -286,18 +286,20 @@ export async function recoverSupervisions(core: EngineCore, channels: Channel[],
   return open.size
 }
 
-/** Agents in wrap-up when the engine stopped finish it on time. */
+/** Agents in wrap-up when the engine stopped finish it on time; one that owes its call's disposition is held until it is chosen. */
 export async function recoverWrapUps(core: EngineCore, now: number): Promise<void> {
-  const open = new Map<string, {ts: number; seconds: number; queue: string | null}>()
-  for await (const e of core.store.events({since: now - 3_600_000, types: ['agent.wrapup_started', 'agent.wrapup_ended', 'agent.wrapup_extended']})) {
-    if (!e.agent) continue
-    if (e.type === 'agent.wrapup_started') open.set(e.agent, {ts: e.ts, seconds: Number(e.data.seconds ?? 0), queue: e.queue})
+  const open = new Map<string, {ts: number; seconds: number; queue: string | null; callId: string | null}>()
+  const calls = new AfterCallFacts()
+  for await (const e of core.store.events({since: now - 3_600_000, types: ['agent.wrapup_started', 'agent.wrapup_ended', 'agent.wrapup_extended', ...AFTER_CALL_EVENTS]})) {
+    if (calls.add(e) || !e.agent) continue
+    if (e.type === 'agent.wrapup_started') open.set(e.agent, {ts: e.ts, seconds: Number(e.data.seconds ?? 0), queue: e.queue, callId: e.callId})
     else if (e.type === 'agent.wrapup_extended') {
       const w = open.get(e.agent)
       if (w) w.seconds += Number(e.data.seconds ?? 0)
     } else open.delete(e.agent)
   }
   for (const [agent, w] of open) {
+    if (resumeOwedWrapUp(core, agent, w, calls, now)) continue
     const left = w.ts + w.seconds * 1000 - now
     if (left <= 0 || !core.acd.startWrapUp(agent, now)) {
       core.events.append({type: 'agent.wrapup_ended', agent, data: {how: 'timer', late: true}})

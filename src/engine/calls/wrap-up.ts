@@ -1,4 +1,5 @@
 import {normaliseNumber} from '../contacts/phone-number.js'
+import type {EventType, StoredEvent} from '../store/events.js'
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
@@ -54,5 +55,39 @@ export function endWrapUp(core: EngineCore, agentId: string, how: 'timer' | 'age
   if (!core.acd.endWrapUp(agentId, core.clock.now())) return false
   core.events.append({type: 'agent.wrapup_ended', agent: agentId, callId: w?.callId ?? null, queue: w?.queue ?? null, data: {how}})
   scheduleDispatch(core)
+  return true
+}
+
+/** What the log tells of recent calls' after-call work: who was on them, and which got a disposition. */
+export const AFTER_CALL_EVENTS: readonly EventType[] = ['call.completed', 'call.contact', 'call.disposition']
+
+export class AfterCallFacts {
+  readonly numbers = new Map<string, string>()
+  readonly contacts = new Set<string>()
+  readonly disposed = new Set<string>()
+
+  /** Takes the event if it is one of AFTER_CALL_EVENTS. */
+  add(e: StoredEvent): boolean {
+    if (!e.callId || !AFTER_CALL_EVENTS.includes(e.type)) return false
+    if (e.type === 'call.completed') this.numbers.set(e.callId, String(e.data.number ?? ''))
+    else if (e.type === 'call.contact' && e.data.found === true) this.contacts.add(e.callId)
+    else if (e.type === 'call.disposition') this.disposed.add(e.callId)
+    return true
+  }
+}
+
+/**
+ * After a restart: an agent whose wrap-up followed a call of a queue with codes, and no
+ * code was chosen, is back in wrap-up (held once its time is over), as if the engine had
+ * never stopped. True when it was resumed so.
+ */
+export function resumeOwedWrapUp(core: EngineCore, agentId: string, w: {ts: number; seconds: number; queue: string | null; callId: string | null}, facts: AfterCallFacts, now: number): boolean {
+  const codes = w.queue ? (core.acd.queues.get(w.queue)?.dispositions ?? []) : []
+  if (!w.callId || codes.length === 0 || facts.disposed.has(w.callId) || !core.acd.startWrapUp(agentId, now)) return false
+  const number = facts.numbers.get(w.callId) ?? ''
+  const contact = facts.contacts.has(w.callId) ? normaliseNumber(number, core.opts.outbound?.defaultCountry ?? 'CN') : null
+  core.lastCalls.set(agentId, {callId: w.callId, queue: w.queue, number, contact, disposition: null, owes: true})
+  const left = Math.max(0, w.ts + w.seconds * 1000 - now)
+  core.wrapUpTimers.set(agentId, {endsAt: now + left, callId: w.callId, queue: w.queue, timer: core.clock.setTimeout(() => endWrapUp(core, agentId, 'timer'), left)})
   return true
 }
