@@ -234,10 +234,12 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     // One agent back: it takes them one at a time, in the order they came in.
     expect((await runCli(['agent', 'unpause', AGENT_ON_BOX1.agent], env)).code).toBe(0)
     const first = await until('the first served', async () => (await events()).find((e) => e.id > since && e.type === 'call.connected'), 15_000)
-    expect(first.callId).toBe(started[0]!.callId)
+    // On a failure, what the engine did meanwhile says why (a ring that failed, an agent busy).
+    const trail = async () => JSON.stringify((await events()).filter((e) => e.id > since).map((e) => [e.id, e.type, e.callId, e.agent, e.data.reason ?? e.data.cause ?? '']))
+    expect(first.callId, await trail()).toBe(started[0]!.callId)
     expect((await runCli(['agent', 'unpause', AGENT_ON_BOX2.agent], env)).code).toBe(0)
     const second = await until('the second served', async () => (await events()).filter((e) => e.id > since && e.type === 'call.connected')[1], 15_000)
-    expect(second.callId).toBe(started[1]!.callId)
+    expect(second.callId, await trail()).toBe(started[1]!.callId)
     const r = await caller.done
     caller.cleanup()
     expect(r.stats?.successful, r.errors).toBe(4)
