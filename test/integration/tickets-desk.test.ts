@@ -110,8 +110,8 @@ describe('notes, dispositions and tickets on a running engine', () => {
 
     await until('a1 in wrap-up after the call', async () => (await state()) === 'wrap-up', 15_000)
     expect(await refusal(agent.request('agent.ready', {agent: 'a1'}))).toEqual({code: 'disposition_required', message: `Agent "a1" must choose a disposition for call ${call.id} before being ready`})
-    // The queue's 1 s of wrap-up runs out: the agent is held, not made ready.
-    await new Promise((r) => setTimeout(r, 1500))
+    // The queue's 1 s of wrap-up runs out: the agent is held (the engine says so), not made ready.
+    await until('the wrap-up held', () => engine.output().includes(`agent a1: wrap-up held until a disposition is chosen for call ${call.id}`), 10_000)
     expect(await state()).toBe('wrap-up')
     expect(await refusal(agent.request('call.disposition', {call: call.id, code: 'done'}))).toMatchObject({code: 'unknown_disposition'})
     expect(await agent.request('call.disposition', {call: call.id, code: 'resolved'})).toEqual({callId: call.id, code: 'resolved', label: '已解决', ready: true})
