@@ -67,6 +67,7 @@ export const TICKET_METHODS = {
       assignee: Type.Optional(assignee),
       call: Type.Optional(call),
       number: Type.Optional(text(40, "the customer's number (a call gives it)")),
+      contact: Type.Optional(text(40, 'the contact number the customer is filed under (a call of a known contact gives it)')),
       by,
     }),
     result: ticketView,

@@ -99,7 +99,7 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
           ...(p.dueAt !== undefined ? {dueAt: p.dueAt} : {}),
           // An agent's ticket is its own unless it says whose.
           assignee: p.assignee !== undefined ? p.assignee : me ? {agent: me} : null,
-          contact: call?.contact ?? null,
+          contact: p.contact ?? call?.contact ?? null,
           number: p.number ?? (call?.number || null),
           calls: call ? [call.callId] : [],
         },
