@@ -1,0 +1,194 @@
+import type {StoredEvent} from '../store/events.js'
+
+// Chats folded from their chat.* events into per-queue and per-agent figures (the
+// definitions are in metrics.ts, "Chats"). Pure: the reports hand it the events of their
+// period, in log order, and read the totals.
+
+export const CHAT_REPORT_TYPES = ['chat.queued', 'chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.message', 'chat.transferred', 'chat.closed', 'chat.rated'] as const
+
+/** Chats accepted before a period and still open in it count in its concurrency: the walk starts this far back. */
+export const CHAT_LOOKBACK_MS = 86_400_000
+
+export interface ChatQueueFigures {
+  offered: number
+  answered: number
+  abandoned: number
+  waitMs: number
+  /** Answered chats with an agent reply, and the time from queue entry to it. */
+  responded: number
+  firstResponseMs: number
+  handled: number
+  handleMs: number
+  ratings: number
+  ratingTotal: number
+}
+
+export interface ChatAgentFigures extends ChatQueueFigures {
+  /** Offers that ran out unaccepted. */
+  missed: number
+  maxConcurrent: number
+  /** Time with at least one chat, and chat-time (the integral of the count) over it: avg_concurrent = chatMs / busyMs. */
+  busyMs: number
+  chatMs: number
+}
+
+export function emptyChatFigures(): ChatAgentFigures {
+  return {offered: 0, answered: 0, abandoned: 0, waitMs: 0, responded: 0, firstResponseMs: 0, handled: 0, handleMs: 0, ratings: 0, ratingTotal: 0, missed: 0, maxConcurrent: 0, busyMs: 0, chatMs: 0}
+}
+
+interface Visit {
+  queue: string
+  at: number
+  inPeriod: boolean
+  agent: string | null
+  acceptedAt: number | null
+  responded: boolean
+}
+
+/** Folds chat events into figures per queue and per agent for [from, to) (ms). */
+export class ChatTally {
+  readonly queues = new Map<string, ChatQueueFigures>()
+  readonly agents = new Map<string, ChatAgentFigures>()
+  /** Per queue and agent (key queue + NUL + agent). */
+  readonly pairs = new Map<string, ChatQueueFigures>()
+  private readonly visits = new Map<string, Visit>()
+  private readonly open = new Map<string, {n: number; since: number}>()
+
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {}
+
+  private q(queue: string): ChatQueueFigures {
+    let f = this.queues.get(queue)
+    if (!f) this.queues.set(queue, (f = emptyChatFigures()))
+    return f
+  }
+
+  private a(agent: string): ChatAgentFigures {
+    let f = this.agents.get(agent)
+    if (!f) this.agents.set(agent, (f = emptyChatFigures()))
+    return f
+  }
+
+  private pair(queue: string, agent: string): ChatQueueFigures {
+    const k = `${queue}\u0000${agent}`
+    let f = this.pairs.get(k)
+    if (!f) this.pairs.set(k, (f = emptyChatFigures()))
+    return f
+  }
+
+  private within(ts: number): boolean {
+    return ts >= this.from && ts < this.to
+  }
+
+  /** The agent's count of chats changes at ts: its busy and chat time up to ts are added (clipped to the period). */
+  private move(agent: string, ts: number, delta: 1 | -1): void {
+    const o = this.open.get(agent) ?? {n: 0, since: ts}
+    const start = Math.max(o.since, this.from)
+    const end = Math.min(ts, this.to)
+    if (o.n > 0 && end > start) {
+      const f = this.a(agent)
+      f.busyMs += end - start
+      f.chatMs += (end - start) * o.n
+    }
+    o.n = Math.max(0, o.n + delta)
+    o.since = ts
+    this.open.set(agent, o)
+    if (this.within(ts) && delta > 0) this.a(agent).maxConcurrent = Math.max(this.a(agent).maxConcurrent, o.n)
+  }
+
+  add(e: StoredEvent): void {
+    const id = e.callId
+    if (!id) return
+    const v = this.visits.get(id)
+    switch (e.type) {
+      case 'chat.queued': {
+        if (v?.agent && v.acceptedAt !== null) this.endHandling(v, e.ts, false)
+        const queue = e.queue ?? ''
+        const next: Visit = {queue, at: e.ts, inPeriod: this.within(e.ts), agent: null, acceptedAt: null, responded: false}
+        this.visits.set(id, next)
+        if (next.inPeriod) this.q(queue).offered++
+        return
+      }
+      case 'chat.offered':
+        if (v?.inPeriod && e.agent) {
+          this.a(e.agent).offered++
+          this.pair(v.queue, e.agent).offered++
+        }
+        return
+      case 'chat.offer_expired':
+        if (v?.inPeriod && e.agent) this.a(e.agent).missed++
+        return
+      case 'chat.accepted': {
+        if (!v || !e.agent) return
+        v.agent = e.agent
+        v.acceptedAt = e.ts
+        this.move(e.agent, e.ts, 1)
+        if (!v.inPeriod) return
+        for (const f of [this.q(v.queue), this.a(e.agent), this.pair(v.queue, e.agent)]) {
+          f.answered++
+          f.waitMs += e.ts - v.at
+        }
+        return
+      }
+      case 'chat.message':
+        if (v && v.inPeriod && v.agent && v.acceptedAt !== null && !v.responded && e.data.from === 'agent') {
+          v.responded = true
+          for (const f of [this.q(v.queue), this.a(v.agent), this.pair(v.queue, v.agent)]) {
+            f.responded++
+            f.firstResponseMs += e.ts - v.at
+          }
+        }
+        return
+      case 'chat.transferred':
+        if (v?.agent && v.acceptedAt !== null) this.endHandling(v, e.ts, true)
+        return
+      case 'chat.closed':
+        if (!v) return
+        if (v.agent && v.acceptedAt !== null) this.endHandling(v, e.ts, true)
+        else if (v.inPeriod) this.q(v.queue).abandoned++
+        this.visits.delete(id)
+        return
+      case 'chat.rated': {
+        if (!this.within(e.ts)) return
+        const score = Number(e.data.score)
+        if (!(Number.isInteger(score) && score >= 1 && score <= 5)) return
+        const fs = [this.q(e.queue ?? ''), ...(e.agent ? [this.a(e.agent), this.pair(e.queue ?? '', e.agent)] : [])]
+        for (const f of fs) {
+          f.ratings++
+          f.ratingTotal += score
+        }
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private endHandling(v: Visit, ts: number, count: boolean): void {
+    const agent = v.agent!
+    this.move(agent, ts, -1)
+    if (count && this.within(ts)) {
+      for (const f of [this.q(v.queue), this.a(agent), this.pair(v.queue, agent)]) {
+        f.handled++
+        f.handleMs += ts - v.acceptedAt!
+      }
+    }
+    v.agent = null
+    v.acceptedAt = null
+  }
+
+  /** Closes the books at the period's end: chats still open count their time up to it. */
+  finish(): this {
+    for (const [agent, o] of this.open) {
+      const start = Math.max(o.since, this.from)
+      if (o.n === 0 || this.to <= start) continue
+      const f = this.a(agent)
+      f.busyMs += this.to - start
+      f.chatMs += (this.to - start) * o.n
+      o.since = this.to
+    }
+    return this
+  }
+}
