@@ -7,6 +7,7 @@ import {addAgent} from '../../src/engine/admin/admin.js'
 import {Authenticator} from '../../src/engine/api/authenticate.js'
 import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {newToken} from '../../src/engine/users/tokens.js'
 import {addUser, issueToken, listUsers, removeUser} from '../../src/engine/users/users.js'
 import {UserError} from '../../src/engine/util/errors.js'
 
@@ -110,7 +111,9 @@ describe('tokens: shown once, kept as a hash, replaced or revoked at once', () =
     expect(await auth.authenticate(token)).toMatchObject({ok: true})
     down = true
     expect(await auth.authenticate(token)).toEqual({ok: true, who: {user: 'sup', role: 'supervisor', agent: null}})
-    expect(await auth.authenticate('cct_other')).toMatchObject({ok: false, reason: 'store'})
+    expect(await auth.authenticate(newToken())).toMatchObject({ok: false, reason: 'store'})
+    // Not the shape of an issued token: refused without asking the store.
+    expect(await auth.authenticate('cct_other')).toEqual({ok: false, reason: 'unknown'})
     expect(await auth.authenticate('the-admin-token')).toMatchObject({ok: true})
   })
 })

@@ -1,6 +1,6 @@
 import {timingSafeEqual} from 'node:crypto'
 import {LOCAL_ADMIN, type Principal} from '../users/roles.js'
-import {tokenHash} from '../users/tokens.js'
+import {isUserToken, tokenHash} from '../users/tokens.js'
 import type {UserRecord} from '../users/user-store.js'
 
 // Who a request's token belongs to. The admin token file (secrets/api-token, 0600 on the
@@ -36,7 +36,8 @@ export class Authenticator {
     if (typeof token !== 'string' || token === '') return {ok: false, reason: 'missing'}
     const t = Buffer.from(token)
     if (t.length === this.admin.length && timingSafeEqual(t, this.admin)) return {ok: true, who: LOCAL_ADMIN}
-    if (!this.users) return {ok: false, reason: 'unknown'}
+    // Not the shape of a token callctl issues: no query for it (a client sending garbage costs the store nothing).
+    if (!this.users || !isUserToken(token)) return {ok: false, reason: 'unknown'}
     const hash = tokenHash(token)
     let user: UserRecord | undefined
     try {

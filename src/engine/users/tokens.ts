@@ -14,6 +14,11 @@ export function newToken(): string {
   return PREFIX + randomBytes(32).toString('base64url')
 }
 
+/** Whether a string has the shape of a token newToken() makes. */
+export function isUserToken(s: string): boolean {
+  return /^cct_[A-Za-z0-9_-]{43}$/.test(s)
+}
+
 /** What the store keeps of a token (hex SHA-256): enough to recognise it, not to use it. */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
