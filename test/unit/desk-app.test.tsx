@@ -57,6 +57,7 @@ function state(over: Partial<DeskState> = {}): DeskState {
         number: '+8613800000001',
         contact: {number: '+8613800000001', name: '黄磊', tier: 'VIP', vip: true, company: 'Acme', language: 'zh', notes: 'key account', tags: ['wholesale']},
         callTags: ['refund-line'],
+        searchedFrom: AT - 180 * 86_400_000,
         interactions: [
           {kind: 'ticket', at: AT - 86_400_000, id: 'T-000007', direction: null, queue: 'billing', agent: null, outcome: 'open', disposition: null, notes: ['Refund for order 42'], priority: 'high'},
           {kind: 'call', at: AT - 2 * 86_400_000, id: 'c0', direction: 'inbound', queue: 'support', agent: '1002', outcome: 'answered', disposition: {code: 'follow-up', label: 'Follow-up'}, notes: [HOSTILE_NOTE], priority: null},

@@ -15,7 +15,7 @@ function fakeEngine() {
       asked.push({method, params})
       if (method === 'snapshot') return fixtureSnapshot()
       if (method === 'call.get') return {...fixtureSnapshot().calls[0]!, id: (params as {call: string}).call, caller: {number: '+8613800000005', name: 'Wu'}}
-      if (method === 'contact.history') return {number: '+8613800000005', contact: null, callTags: [], interactions: []}
+      if (method === 'contact.history') return {number: '+8613800000005', contact: null, callTags: [], interactions: [], searchedFrom: 0}
       if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: [], historyDays: 180}
       return {subscribed: true}
     }) as FeedConnection['request'],

@@ -50,7 +50,8 @@ describe('customer history for the pop', () => {
       // The call ringing now is not part of its own history.
       ...call('c4', min(40), '+8613812345678'),
     ])
-    const h = await customerHistory(s, {number: '+8613812345678', normalise: cn, exceptCall: 'c4', limit: 5, since: 0})
+    const {interactions: h, searchedFrom} = await customerHistory(s, {number: '+8613812345678', normalise: cn, exceptCall: 'c4', limit: 5, since: 0, now: min(60)})
+    expect(searchedFrom).toBe(0)
     expect(h.map((i) => [i.kind, i.id, i.outcome])).toEqual([
       ['call', 'c3', 'abandoned'],
       ['ticket', 'T-000001', 'solved'],
@@ -64,9 +65,23 @@ describe('customer history for the pop', () => {
   it('keeps the newest `limit` only, and reads nothing before `since`', async () => {
     const events = Array.from({length: 8}, (_, i) => call(`c${i}`, min(i), '+8613812345678')).flat()
     const s = await storeWith(events)
-    const h = await customerHistory(s, {number: '+8613812345678', normalise: cn, limit: 3, since: min(0)})
-    expect(h.map((i) => i.id)).toEqual(['c7', 'c6', 'c5'])
-    expect((await customerHistory(s, {number: '+8613812345678', normalise: cn, limit: 5, since: min(6)})).map((i) => i.id)).toEqual(['c7', 'c6'])
-    expect(await customerHistory(s, {number: '+8613800000000', normalise: cn, limit: 5, since: 0})).toEqual([])
+    const h = await customerHistory(s, {number: '+8613812345678', normalise: cn, limit: 3, since: min(0), now: min(60)})
+    expect(h.interactions.map((i) => i.id)).toEqual(['c7', 'c6', 'c5'])
+    expect((await customerHistory(s, {number: '+8613812345678', normalise: cn, limit: 5, since: min(6), now: min(60)})).interactions.map((i) => i.id)).toEqual(['c7', 'c6'])
+    expect(await customerHistory(s, {number: '+8613800000000', normalise: cn, limit: 5, since: 0, now: min(60)})).toEqual({interactions: [], searchedFrom: 0})
+  })
+
+  it('reads back a day, then two, four...: it stops at `limit` found, or when the budget is spent (saying how far it read)', async () => {
+    const day = 86_400_000
+    // One call a day for 40 days; this customer called 3 and 30 days ago.
+    const events = Array.from({length: 40}, (_, i) => call(`d${i}`, T0 - i * day, i === 3 || i === 30 ? '+8613812345678' : `+86139000000${String(i).padStart(2, '0')}`)).flat()
+    const s = await storeWith(events)
+    const q = {number: '+8613812345678', normalise: cn, since: T0 - 100 * day, now: T0}
+    expect((await customerHistory(s, {...q, limit: 1})).interactions.map((i) => i.id)).toEqual(['d3'])
+    expect((await customerHistory(s, {...q, limit: 5})).interactions.map((i) => i.id)).toEqual(['d3', 'd30'])
+    // A budget spent after the first window: 1 day read, nothing found, and it says so.
+    let t = 0
+    const spent = await customerHistory(s, {...q, limit: 5, budgetMs: 10, elapsed: () => (t += 10)})
+    expect(spent).toEqual({interactions: [], searchedFrom: T0 + 1 - day})
   })
 })

@@ -77,6 +77,7 @@ export const DESK_METHODS = {
       contact: nullable(contactCardView),
       callTags: Type.Array(Type.String(), {description: "the live call's tags (its IVR's queue step), when asked by call"}),
       interactions: Type.Array(interactionView),
+      searchedFrom: Type.Number({description: 'how far back the log was read (ms since the epoch): the history window (desk.historyDays), or less when reading it took too long for a pop'}),
     }),
   },
   'call.dtmf': {

@@ -15,6 +15,8 @@ export interface DeskOptions {
 }
 
 const DAY_MS = 86_400_000
+/** The pop waits for the history: past this, it shows what was found and how far back it looked. */
+const HISTORY_BUDGET_MS = 400
 
 type DeskMethod = 'agent.login' | 'desk.settings' | 'contact.history' | 'call.dtmf' | 'kb.search' | 'kb.get'
 
@@ -40,7 +42,7 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
       const e164 = normaliseNumber(number, country)
       // Events of calls that ended a moment ago may still be on their way to the store.
       await engine.events.flush()
-      const [found, interactions] = await Promise.all([
+      const [found, history] = await Promise.all([
         // A number no numbering plan knows (a test range, a short code) is looked up as it came.
         repositoriesOf(store()).contacts.get(e164 ?? number),
         customerHistory(store(), {
@@ -49,6 +51,8 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
           exceptCall: p.call ?? null,
           limit: p.limit ?? 5,
           since: engine.core.clock.now() - settings.historyDays * DAY_MS,
+          now: engine.core.clock.now(),
+          budgetMs: HISTORY_BUDGET_MS,
         }),
       ])
       const contact = found
@@ -63,7 +67,7 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
             tags: (found.extra.tags ?? '').split(/[,;]/).map((t) => t.trim()).filter(Boolean),
           }
         : null
-      return {number: e164 ?? number, contact, callTags, interactions}
+      return {number: e164 ?? number, contact, callTags, ...history}
     },
     'call.dtmf': (p) => engine.control.dtmf(p.call, p.digits),
     'kb.search': async (p) => ({hits: await repositoriesOf(store()).kb.search(p.query, {limit: checkLimit(p.limit ?? 5), ...(p.tag ? {tag: p.tag} : {})})}),

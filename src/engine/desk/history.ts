@@ -34,44 +34,86 @@ export interface HistoryQuery {
   /** Not this call (the one ringing now). */
   exceptCall?: string | null
   limit: number
+  /** How far back to look (ms since the epoch). */
   since: number
+  /** Now, by the engine's clock. */
+  now: number
+  /** Stop looking further back after this long (the pop waits for the history). */
+  budgetMs?: number
+  /** The clock the budget is measured with. */
+  elapsed?: () => number
+}
+
+export interface History {
+  interactions: Interaction[]
+  /** How far back the log was read: `since`, or less when the budget ran out first. */
+  searchedFrom: number
 }
 
 const FIRST_PASS: EventType[] = ['call.started', 'ticket.created']
 const TICKET_CHANGES: EventType[] = ['ticket.status_changed']
+const DAY_MS = 86_400_000
 
-/** The customer's last `limit` interactions, newest first. */
-export async function customerHistory(store: Store, q: HistoryQuery): Promise<Interaction[]> {
+type Found = {kind: 'call'; id: string; at: number; direction: 'inbound' | 'outbound'} | {kind: 'ticket'; id: string; at: number; e: StoredEvent}
+
+/**
+ * The customer's last `limit` interactions, newest first. The log is read backwards in
+ * windows of time that double (a day, two, four...; the (type, ts) index finds each
+ * window's calls), so a regular caller's last contacts are found in the first windows
+ * read, and reading stops once `limit` are found, at `since`, or when the budget is
+ * spent: a caller never seen before costs at most the budget, not a read of months.
+ */
+export async function customerHistory(store: Store, q: HistoryQuery): Promise<History> {
   const wanted = q.normalise(q.number) ?? q.number
+  // Two spellings of one number end in the same digits: only those are worth normalising.
+  const tail = wanted.replace(/\D/g, '').slice(-7)
   const seen = new Map<string, string | null>()
   const same = (raw: unknown): boolean => {
     if (typeof raw !== 'string' || raw === '') return false
     if (raw === q.number || raw === wanted) return true
+    if (!raw.replace(/\D/g, '').endsWith(tail)) return false
     let n = seen.get(raw)
     if (n === undefined) seen.set(raw, (n = q.normalise(raw)))
     return n === wanted
   }
-  // The log is read oldest first: keep only the newest `limit` of each kind as we go.
-  const calls: {id: string; at: number; direction: 'inbound' | 'outbound'}[] = []
-  const tickets: {id: string; at: number; e: StoredEvent}[] = []
-  for await (const e of store.events({since: q.since, types: FIRST_PASS})) {
-    if (e.type === 'call.started') {
-      if (!e.callId || e.callId === q.exceptCall || !same(e.data.number)) continue
-      calls.push({id: e.callId, at: e.ts, direction: e.data.direction === 'outbound' ? 'outbound' : 'inbound'})
-      if (calls.length > q.limit) calls.shift()
-    } else if (same(e.data.contact) || same(e.data.number)) {
-      tickets.push({id: String(e.data.ticket), at: e.ts, e})
-      if (tickets.length > q.limit) tickets.shift()
+  const elapsed = q.elapsed ?? (() => performance.now())
+  const started = elapsed()
+  const found: Found[] = []
+  let until = q.now + 1
+  let span = DAY_MS
+  /** Milliseconds the last window took per millisecond of log. */
+  let pace = 0
+  // The last day is always read, whatever the budget.
+  const inBudget = () => q.budgetMs === undefined || until > q.now || elapsed() - started < q.budgetMs
+  while (until > q.since && found.length < q.limit && inBudget()) {
+    if (q.budgetMs !== undefined && until <= q.now && pace > 0) {
+      // The next window no larger than what the budget left can read, at the pace of the last.
+      const left = q.budgetMs - (elapsed() - started)
+      span = Math.max(60_000, Math.min(span, (left / pace) * 0.8))
     }
+    const windowStart = elapsed()
+    const from = Math.max(q.since, until - span)
+    const window: Found[] = []
+    for await (const e of store.events({since: from, until, types: FIRST_PASS})) {
+      if (e.type === 'call.started') {
+        if (e.callId && e.callId !== q.exceptCall && same(e.data.number)) window.push({kind: 'call', id: e.callId, at: e.ts, direction: e.data.direction === 'outbound' ? 'outbound' : 'inbound'})
+      } else if (same(e.data.contact) || same(e.data.number)) {
+        window.push({kind: 'ticket', id: String(e.data.ticket), at: e.ts, e})
+      }
+    }
+    found.push(...window.sort((a, b) => b.at - a.at))
+    pace = (elapsed() - windowStart) / Math.max(1, until - from)
+    until = from
+    span *= 2
   }
-  const newest = [...calls.map((c) => ({...c, kind: 'call' as const})), ...tickets.map((t) => ({...t, kind: 'ticket' as const}))]
-    .sort((a, b) => b.at - a.at)
-    .slice(0, q.limit)
+  const newest = found.slice(0, q.limit)
   const status = await ticketStatus(store, newest.filter((t) => t.kind === 'ticket').map((t) => t.id), Math.min(...newest.map((t) => t.at)))
+  // Found enough: what is older does not matter, as if read to `since`.
+  const searchedFrom = newest.length >= q.limit ? q.since : until
   const out: Interaction[] = []
   for (const n of newest) {
     if (n.kind === 'ticket') {
-      const d = (n as {e: StoredEvent}).e.data
+      const d = n.e.data
       out.push({
         kind: 'ticket',
         at: n.at,
@@ -87,10 +129,10 @@ export async function customerHistory(store: Store, q: HistoryQuery): Promise<In
     } else {
       const events: StoredEvent[] = []
       for await (const e of store.events({callId: n.id})) events.push(e)
-      out.push(callInteraction(n.id, n.at, (n as {direction: 'inbound' | 'outbound'}).direction, events))
+      out.push(callInteraction(n.id, n.at, n.direction, events))
     }
   }
-  return out
+  return {interactions: out, searchedFrom: Math.max(q.since, searchedFrom)}
 }
 
 /** What one call's events say of it, for the history. */

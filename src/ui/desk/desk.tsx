@@ -267,7 +267,9 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
           {p.hyperlinks ? hyperlink(crm, fit(crm, Math.max(10, p.width - 10)).trimEnd()) : crm}
         </Text>
       ) : null}
-      <Text bold>{h ? `History: ${h.interactions.length === 0 ? 'first contact' : `last ${h.interactions.length}`}` : p.pop.error ? `History: ${safeText(p.pop.error, 100)}` : 'History: …'}</Text>
+      <Text bold wrap="truncate-end">
+        {h ? `History: ${h.interactions.length === 0 ? 'first contact' : `last ${h.interactions.length}`}${partial(h.searchedFrom, p.s, p.now) ? ` (read back to ${shortDate(h.searchedFrom, p.timeZone).slice(0, 5)} only)` : ''}` : p.pop.error ? `History: ${safeText(p.pop.error, 100)}` : 'History: …'}
+      </Text>
       {(h?.interactions ?? []).map((i) => (
         <Text key={i.kind + i.id} wrap="truncate-end">
           {`${shortDate(i.at, p.timeZone)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`}
@@ -275,6 +277,12 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
       ))}
     </Box>
   )
+}
+
+/** Whether the history was read less far back than the center's window (the engine's time budget ran out first). */
+function partial(searchedFrom: number, s: DeskState, now: number): boolean {
+  const days = s.settings?.historyDays
+  return days !== undefined && searchedFrom > now - days * 86_400_000 + 3_600_000
 }
 
 /** 11-22 09:30, in the given (or the local) time zone. */
