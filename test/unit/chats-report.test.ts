@@ -63,3 +63,14 @@ describe('report chats', () => {
     await store.close()
   })
 })
+
+describe('report agents: chats next to calls', () => {
+  it('gives each agent its chats answered, handled, handle time, concurrency and ratings', async () => {
+    const {agentsReport} = await import('../../src/engine/reports/agents-report.js')
+    const store = await storeWith({sales: {}, vip: {}}, day())
+    const rows = rowsOf(agentsReport(contextFor(store, {from: '2026-11-23', to: '2026-11-24'})))
+    expect(rows.find((r) => r.agent === 'a2')).toMatchObject({chats_answered: 2, chats_handled: 2, chat_handle_s: 390, chats_max_concurrent: 2, chat_ratings: 1, avg_chat_rating: 4, answered: 0})
+    expect(rows.find((r) => r.agent === 'a1')).toMatchObject({chats_answered: 1, chats_handled: 1, chat_handle_s: 190, chats_max_concurrent: 1, chat_ratings: 0, avg_chat_rating: null})
+    await store.close()
+  })
+})

@@ -81,13 +81,13 @@ describe('db migrate --to postgres://', () => {
     for (const t of r.tables) expect(t.target, t.table).toBe(t.source)
     const filled = r.tables.filter((t) => t.source > 0).map((t) => t.table)
     expect(filled).toEqual(expect.arrayContaining(['events', 'queues', 'agents', 'agent_queues', 'agent_presence', 'contacts', 'blacklist', 'ivr_flows', 'prompts', 'kb_entries', 'recordings', 'phones', 'tickets', 'ticket_calls', 'call_rows', 'projections']))
-    expect(r.reports.map((x) => x.report)).toEqual(['calls', 'queues', 'agents', 'hourly', 'abandoned', 'ivr', 'survey', 'staffing', 'dispositions', 'tickets', 'queue-log'])
+    expect(r.reports.map((x) => x.report)).toEqual(['calls', 'queues', 'agents', 'hourly', 'abandoned', 'ivr', 'survey', 'staffing', 'dispositions', 'tickets', 'chats', 'queue-log'])
     for (const x of r.reports) expect(x.identical, x.report).toBe(true)
     expect(r.reports.find((x) => x.report === 'calls')!.rows).toBe(407)
     expect(r.replaced).toBeNull()
     // Progress: each table from 0 to its total, then each report checked.
     expect(progress.filter((p) => p.phase === 'copy' && p.table === 'events').at(-1)).toMatchObject({done: r.events, total: r.events})
-    expect(progress.filter((p) => p.phase === 'check').at(-1)).toMatchObject({done: 11, total: 11})
+    expect(progress.filter((p) => p.phase === 'check').at(-1)).toMatchObject({done: 12, total: 12})
     expect(progress.at(-1)).toMatchObject({phase: 'analyze', done: ALL_TABLES.length, total: ALL_TABLES.length})
     expect(r.analyzed).toBe(true)
 

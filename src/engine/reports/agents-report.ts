@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import {chatTalliesByBucket, type ChatAgentFigures} from './chat-tally.js'
 import {presenceAt, tallyByInterval} from './interval-tally.js'
 import {emptyTally, occupancy} from './metrics.js'
 import {FCR_COLUMNS, fcrCells} from './queues-report.js'
@@ -41,6 +42,7 @@ export function agentsReport(ctx: ReportContext): TableReport {
       'surveys',
       'avg_survey_score',
       ...FCR_COLUMNS,
+      ...CHAT_COLUMNS,
     ],
     meta: {
       ...periodMeta(ctx),
@@ -53,6 +55,8 @@ export function agentsReport(ctx: ReportContext): TableReport {
         intervals: 'logged-in, paused and wrap-up time is split where intervals meet',
         handled: 'calls the agent finished, outbound included; answered: queue calls connected to the agent',
         ...fcrMeta(ctx),
+        chats_answered: 'chats the agent accepted that entered their queue in the interval; chats_handled and chat_handle_s: those it closed or transferred away in the interval, and their time from accept (metrics.ts, "Chats")',
+        chats_max_concurrent: 'the most chats it held at once in the interval',
       },
     },
     rows: rows(ctx, reasons),
@@ -64,11 +68,13 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
   const z = ctx.period.zone
   const span = fcrSpan(ctx)
   const fcr = fcrByInterval(visitRows(ctx.db, span), reopensUntil(ctx.db, span.to + span.windowMs), buckets(ctx), {...span, now: ctx.now})
+  const chats = chatTalliesByBucket(ctx.db, buckets(ctx), ctx.period)
   let i = 0
   for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
     const f = fcr[i++]!.agents
+    const c = chats.get(bucket.start)
     // An agent whose contact started in an interval it has nothing else in is listed there too.
-    const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys(), ...f.keys()])
+    const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys(), ...f.keys(), ...(c?.agents.keys() ?? [])])
     for (const a of [...ids].sort()) {
       if (ctx.agent !== null && a !== ctx.agent) continue
       const t = tally.agents.get(a) ?? emptyTally()
@@ -97,9 +103,18 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         times?.surveys ?? 0,
         times && times.surveys > 0 ? roundHalfUp(times.surveyTotal / times.surveys, 2) : null,
         ...fcrCells(f.get(a)),
+        ...chatCells(c?.agents.get(a)),
       ]
     }
   }
+}
+
+/** Chats next to calls (metrics.ts, "Chats"). */
+const CHAT_COLUMNS = ['chats_answered', 'chats_handled', 'chat_handle_s', 'chats_max_concurrent', 'chat_ratings', 'avg_chat_rating'] as const
+
+function chatCells(c: ChatAgentFigures | undefined): Cell[] {
+  if (!c) return [0, 0, sec(0), 0, 0, null]
+  return [c.answered, c.handled, sec(c.handleMs), c.maxConcurrent, c.ratings, c.ratings > 0 ? roundHalfUp(c.ratingTotal / c.ratings, 2) : null]
 }
 
 /** Pause reasons in use in the period (and by pauses that began before it), sorted. */

@@ -1,4 +1,7 @@
+import type Database from 'better-sqlite3'
 import type {StoredEvent} from '../store/events.js'
+import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
+import type {Bucket, Buckets} from './interval.js'
 
 // Chats folded from their chat.* events into per-queue and per-agent figures (the
 // definitions are in metrics.ts, "Chats"). Pure: the reports hand it the events of their
@@ -191,4 +194,17 @@ export class ChatTally {
     }
     return this
   }
+}
+
+/** One ChatTally per interval of the report, from one walk along the log. */
+export function chatTalliesByBucket(db: Database.Database, b: Buckets, period: {from: number; to: number}): Map<number, ChatTally> {
+  const out = new Map<number, ChatTally>()
+  for (let k: Bucket | null = b.first(); k; k = b.next(k)) out.set(k.start, new ChatTally(k.start, k.end))
+  const tallies = [...out.values()]
+  for (const e of scanEvents(db, {afterId: idBefore(db, period.from - CHAT_LOOKBACK_MS), types: CHAT_REPORT_TYPES})) {
+    if (e.ts >= period.to + CLOCK_SKEW_MS) break
+    for (const t of tallies) t.add(e)
+  }
+  for (const t of tallies) t.finish()
+  return out
 }

@@ -52,7 +52,8 @@ const SCAN = {lookbackMs: CLOCK_SKEW_MS, until: 'period', presenceAt: [], pauses
 export const CALLS_INPUTS: ReportInputs = {...SCAN, types: CALL_RECORD_TYPES, until: 'calls', summary: true}
 export const TALLY_INPUTS: ReportInputs = {...SCAN, types: TALLY_TYPES, presenceAt: [0]}
 export const QUEUES_INPUTS: ReportInputs = {...TALLY_INPUTS, visits: true}
-export const AGENTS_INPUTS: ReportInputs = {...TALLY_INPUTS, pausesInPeriod: true, visits: true}
+// Chats next to calls: the chat events too, from a day back (chats open at the period's start).
+export const AGENTS_INPUTS: ReportInputs = {...TALLY_INPUTS, types: [...TALLY_TYPES, ...CHAT_REPORT_TYPES], lookbackMs: CHAT_LOOKBACK_MS, pausesInPeriod: true, visits: true}
 export const HOURLY_INPUTS: ReportInputs = {...SCAN, types: HOURLY_TYPES}
 export const ABANDONED_INPUTS: ReportInputs = {...SCAN, types: ABANDONED_TYPES, lookbackMs: ABANDONED_LOOKBACK_MS}
 export const IVR_INPUTS: ReportInputs = {...SCAN, types: IVR_TYPES}
