@@ -55,7 +55,7 @@ export async function engineSide(load: Load, log: (line: string) => void): Promi
       ].join('\n'),
     )
     log('engine start…')
-    engine = await startEngineChild({home: sb.home, db: sb.paths.database, app: sb.state.app})
+    engine = await startEngineChild({home: sb.home, db: sb.paths.database, app: sb.state.app, env: {CALLCTL_DEFAULT_QUEUE: QUEUE}})
     const endpoint = JSON.parse(readFileSync(endpointFile(sb.paths), 'utf8')) as EngineEndpoint
     const admin = await EngineClient.connect(endpoint.url, apiToken(sb.paths, {}))
     clients.push(admin)
@@ -73,7 +73,12 @@ export async function engineSide(load: Load, log: (line: string) => void): Promi
       const desk = await EngineClient.connect(endpoint.url, tokens.get(a.id)!)
       clients.push(desk)
       desk.onEvent((raw) => {
-        const e = raw as {type?: string; data?: {from?: string; text?: string}}
+        const e = raw as {type?: string; agent?: string; callId?: string; data?: {from?: string; text?: string; autoAccept?: boolean}}
+        // Without auto-accept the desk takes what it is offered, as an agent clicking at once would.
+        if (e.type === 'chat.offered' && e.agent === a.id && e.data?.autoAccept === false && e.callId) {
+          desk.request('chat.accept', {conversation: e.callId, agent: a.id}).catch((err: unknown) => log(`accept refused: ${String(err)}`))
+          return
+        }
         if (e.type !== 'chat.message' || e.data?.from !== 'customer' || typeof e.data.text !== 'string') return
         const id = e.data.text.slice(0, e.data.text.indexOf(' '))
         const t = sentAt.get(id)
@@ -82,7 +87,7 @@ export async function engineSide(load: Load, log: (line: string) => void): Promi
         samples.push(performance.now() - t)
         byAgent.set(a.id, (byAgent.get(a.id) ?? 0) + 1)
       })
-      await desk.request('events.subscribe', {types: ['chat.message']})
+      await desk.request('events.subscribe', {types: ['chat.message', 'chat.offered']})
     }
     await sleep(1000)
     const rssIdle = rssBytes(engine.pid)
@@ -90,8 +95,17 @@ export async function engineSide(load: Load, log: (line: string) => void): Promi
     log(`${load.sessions} web chat sessions…`)
     const url = `ws://127.0.0.1:${chatPort}/chat/ws`
     for (let i = 0; i < load.sessions; i++) customers.push(new WebCustomer(url, `Customer ${i + 1}`))
-    await openInBatches(customers, (c) => c.open())
-    if (!(await waitUntil(() => accepted >= load.sessions, 60_000))) throw new Error(`only ${accepted} of ${load.sessions} conversations were accepted by an agent within 60 s`)
+    // Without a flow a conversation starts with the customer's first message.
+    await openInBatches(customers, async (c) => {
+      await c.open()
+      c.text('first', 'Hello, is anyone there?')
+    })
+    if (!(await waitUntil(() => accepted >= load.sessions, 60_000))) {
+      const open = await admin.request('chat.list', {})
+      const states = new Map<string, number>()
+      for (const c of open.conversations) states.set(c.state, (states.get(c.state) ?? 0) + 1)
+      throw new Error(`only ${accepted} of ${load.sessions} conversations were accepted by an agent within 60 s (open: ${JSON.stringify(Object.fromEntries(states))}; engine warnings: ${engine.warnings.slice(0, 3).join(' | ') || 'none'})`)
+    }
     await sleep(2000)
     const rss = rssBytes(engine.pid)
 
