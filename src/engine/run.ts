@@ -304,7 +304,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
   Object.assign(handlers, served, {
     'engine.status': handlers['engine.status'],
     // The link goes with every snapshot, so `calls` and the dashboard can say Asterisk is away.
-    snapshot: async (params: Record<string, unknown>, conn: Connection, who: Principal) => ({...((await snapshot(params, conn, who)) as object), link: link.current}),
+    // And each box's state when there are several, so the dashboard can say which one is away.
+    snapshot: async (params: Record<string, unknown>, conn: Connection, who: Principal) => ({...((await snapshot(params, conn, who)) as object), link: link.current, ...(boxStates ? {boxes: boxStates()} : {})}),
   })
   api.ownership = engineOwnership(engine)
   api.audit = (e) => running.events.append(e)

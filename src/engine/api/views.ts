@@ -170,6 +170,9 @@ export const snapshotView = shaped<EngineSnapshot>()(
       supervisions: Type.Optional(Type.Array(supervisionView, {description: 'supervisions in progress'})),
       overload: Type.Optional(view<NonNullable<EngineSnapshot['overload']>>('OverloadView', 'Load shedding while Asterisk answers slowly')),
       link: Type.Optional(linkView),
+      boxes: Type.Optional(
+        Type.Array(Type.Object({name: Type.String(), up: Type.Boolean(), downSince: nullable(ms('down since; null while up'))}), {description: 'several Asterisk boxes: each and whether it serves'}),
+      ),
       chats: Type.Optional(view<NonNullable<EngineSnapshot['chats']>>('ChatsView', 'Chats waiting (offered included), offered and active, per queue; per agent its chats per channel, in all, its limit, and whether it is on a call')),
     },
     {title: 'EngineSnapshot', description: "Queues, agents, live calls and today's figures, at the engine's clock"},

@@ -123,6 +123,8 @@ export interface EngineSnapshot {
   overload?: OverloadView
   /** The engine's link to Asterisk (added by the engine's API; absent in an engine without one). */
   link?: AsteriskLinkView
+  /** Several Asterisk boxes (added by the engine's API): each and whether it serves. */
+  boxes?: {name: string; up: boolean; downSince: number | null}[]
   /** Chats waiting and active, and each agent's chat load (chat-core.ts). */
   chats?: ChatsView
 }

@@ -55,7 +55,8 @@ export function Dashboard(p: DashboardProps) {
   const rows = Math.max(6, size.rows - 1) // a full-height frame makes Ink clear the screen on every update
   const asterisk = live && state.snapshot?.link && state.snapshot.link.state !== 'connected' ? state.snapshot.link : null
   const overload = live && !asterisk && state.snapshot?.overload?.overloaded ? state.snapshot.overload : null
-  const banner = state.status === 'unreachable' ? 2 : asterisk || overload ? 1 : 0
+  const boxesDown = live && !asterisk && !overload && state.snapshot?.boxes?.some((b) => !b.up) ? state.snapshot.boxes : null
+  const banner = state.status === 'unreachable' ? 2 : asterisk || overload || boxesDown ? 1 : 0
   const paneLines = Math.max(0, rows - 3 - 1 - banner)
   const counts = {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}
   // Lines the panes would leave blank hold the last hour, drawn large.
@@ -116,13 +117,15 @@ export function Dashboard(p: DashboardProps) {
   return (
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
-        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} />
+        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} chats={state.snapshot?.chats ?? null} />
         {state.status === 'unreachable' ? (
           <Banner state={state} timeZone={p.timeZone} />
         ) : asterisk ? (
           <AsteriskBanner link={asterisk} at={state.snapshot!.at} />
         ) : overload ? (
           <OverloadBanner overload={overload} at={state.snapshot!.at} />
+        ) : boxesDown ? (
+          <BoxesBanner boxes={boxesDown} at={state.snapshot!.at} />
         ) : null}
         {ui.help ? (
           <Help thresholds={p.thresholds} from={p.from ?? null} height={paneLines} width={width} />
@@ -151,6 +154,17 @@ function AsteriskBanner(p: {link: NonNullable<FeedState['snapshot']>['link'] & o
   return (
     <Text wrap="truncate-end" color="red" bold inverse>
       {` ASTERISK ${l.state.toUpperCase()} ${duration(p.at - l.since)} · no new calls answered · ${l.attempts} attempts${l.error ? ` · ${safeText(l.error, 60)}` : ''} `}
+    </Text>
+  )
+}
+
+/** One line: some of several Asterisk boxes are away; the others serve, new calls go to them. */
+function BoxesBanner(p: {boxes: NonNullable<NonNullable<FeedState['snapshot']>['boxes']>; at: number}) {
+  const down = p.boxes.filter((b) => !b.up)
+  const up = p.boxes.length - down.length
+  return (
+    <Text wrap="truncate-end" color="yellow" bold inverse>
+      {` ${down.map((b) => `BOX ${safeText(b.name, 20).toUpperCase()} DOWN ${duration(p.at - (b.downSince ?? p.at))}`).join(' · ')} · ${up} of ${p.boxes.length} boxes serving · its calls were closed `}
     </Text>
   )
 }
