@@ -127,6 +127,16 @@ describe('the desk screen (80 x 24)', () => {
     }
   })
 
+  it('the CRM link is a terminal hyperlink (OSC 8) to the URL-encoded number, and the line still fits', () => {
+    chalk.level = 0
+    const s = state()
+    const feed = {subscribe: () => () => undefined, getState: () => s}
+    vi.useFakeTimers({now: AT, toFake: ['Date']})
+    const frame = render(<Desk feed={feed} run={async () => undefined} onQuit={() => undefined} size={{columns: 80, rows: 24}} timeZone="UTC" />).lastFrame()!
+    const line = frame.split('\n').find((l) => l.startsWith('CRM (o)'))!
+    expect(line).toBe('CRM (o)  \u001b]8;;https://crm.example.com/c/%2B8613800000001\u001b\\https://crm.example.com/c/%2B8613800000001\u001b]8;;\u001b\\')
+  })
+
   it('in wrap-up: the countdown, the disposition owed and its keys', () => {
     chalk.level = 0
     const s = state({
