@@ -13,7 +13,6 @@ When the phone rings, the pop shows the caller's number and name, contact (tier,
 
 Pause reasons, disposition codes per queue, the CRM link template and quick replies are the engine config's desk: section.`
   static examples = ['CALLCTL_TOKEN=... <%= config.bin %> desk', '<%= config.bin %> desk --agent 1001']
-  static enableJsonFlag = false
   static flags = {
     agent: Flags.string({description: 'the agent to work as (with an admin token; an agent user is its own agent)'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
@@ -21,6 +20,7 @@ Pause reasons, disposition codes per queue, the CRM link template and quick repl
 
   protected async execute(): Promise<null> {
     const {flags} = await this.parse(Desk)
+    if (this.jsonEnabled()) throw new UserError('callctl desk is a screen: it has no --json output', {suggestion: 'Scripts read agents and calls with: callctl agent list --json, callctl calls --json', exitCode: 2})
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw new UserError('callctl desk needs a terminal', {suggestion: 'Run it in a terminal; scripts use callctl agent … and callctl call … instead.', exitCode: 2})
     }
