@@ -3,7 +3,12 @@ import {generateCallLog} from '../../src/bench/report-data/generate.js'
 import {DEFAULT_QUEUE_SETTINGS} from '../../src/engine/model.js'
 import {summarizeCalls} from '../../src/engine/reports/call-rows.js'
 import {queuesReport} from '../../src/engine/reports/queues-report.js'
-import {visitPlan, VisitsProjector} from '../../src/engine/reports/visit-rows.js'
+import {Buckets, parseInterval} from '../../src/engine/reports/interval.js'
+import {tallyByInterval} from '../../src/engine/reports/interval-tally.js'
+import {reportPeriod} from '../../src/engine/reports/period.js'
+import {SlBook} from '../../src/engine/reports/sl-columns.js'
+import {visitPlan, visitRows, VisitsProjector} from '../../src/engine/reports/visit-rows.js'
+import {tallyVisits} from '../../src/engine/reports/visit-tally.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {contextFor, csvOf} from '../support/report-log.js'
 import {dayScenario, T0} from '../support/report-scenario.js'
@@ -16,6 +21,7 @@ import {dayScenario, T0} from '../support/report-scenario.js'
 const START = Date.UTC(2026, 10, 2)
 const H = 3_600_000
 const iso = (ms: number) => new Date(ms).toISOString()
+const NOW = Date.UTC(2026, 10, 25)
 
 async function store(): Promise<SqliteStore> {
   const s = new SqliteStore(':memory:')
@@ -57,6 +63,20 @@ describe('report queues from the queue-visit summary', () => {
     expect(rows).toBeGreaterThan(800)
     for (const c of CASES) expect(visitPlan(s.db, {from: c.from, to: c.to, windowMs: 7 * 86_400_000}).summary, JSON.stringify(c)).not.toBeNull()
     expect(await reports(s)).toEqual(walked)
+    await s.close()
+  })
+
+  it('adds rows one by one (intervals that are no regular grid) to the same tallies as the walk', async () => {
+    const s = await store()
+    summarizeCalls(s.db)
+    const sl = new SlBook(new Map([...['q1', 'q2', 'q3', 'sales'].map((q) => [q, DEFAULT_QUEUE_SETTINGS] as const), ['support', {...DEFAULT_QUEUE_SETTINGS, slSeconds: 30}] as const]))
+    for (const c of CASES) {
+      const period = reportPeriod({from: iso(c.from), to: iso(c.to), tz: c.tz})
+      const interval = c.interval ? parseInterval(c.interval) : null
+      const walked = [...tallyByInterval(s.db, new Buckets(period, interval), period, (q) => sl.of(q), NOW)].map(({bucket, tally}) => ({bucket, queues: tally.queues, extras: tally.queueExtras}))
+      const rows = visitRows(s.db, {from: period.from, to: period.to, windowMs: 0})
+      expect(tallyVisits(rows, new Buckets(period, interval), period, (q) => sl.of(q), NOW), JSON.stringify(c)).toEqual(walked)
+    }
     await s.close()
   })
 })

@@ -4,7 +4,7 @@ import {summarizeStore, type SummarizeResult} from '../../engine/reports/call-ro
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class DbSummarize extends CallctlCommand<SummarizeResult> {
-  static summary = 'Bring the per-call summary that `report calls` reads up to date now (a running engine does it every 5 s)'
+  static summary = 'Bring the per-call and per-queue-visit summaries that `report calls` and `report queues` read up to date now (a running engine does it every 5 s)'
   static description =
     'Reports stay correct without it (calls the summary does not hold yet are folded from the event log): it makes them fast, for example after importing a log or when no engine runs. Works on SQLite and PostgreSQL stores alike.'
   static examples = ['<%= config.bin %> db summarize', '<%= config.bin %> db summarize --json']

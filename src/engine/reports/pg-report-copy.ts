@@ -8,7 +8,7 @@ import {CallScan} from './call-scan.js'
 import {CLOCK_SKEW_MS} from './event-scan.js'
 import {PHONE_STATE, PRESENCE} from './interval-tally.js'
 import {DEFAULT_FCR_WINDOW_MS} from './metrics.js'
-import {VISIT_TYPES} from './queue-visits.js'
+import {SIMPLE_SPAN_MS, VISIT_TYPES} from './queue-visits.js'
 import {REOPEN_TYPES} from './reopens.js'
 import {TICKET_TYPES} from './tickets-report.js'
 import type {ReportInputs} from './report-inputs.js'
@@ -214,6 +214,9 @@ async function copyVisits(
   if (checkpoint > low) {
     const high = Math.min(checkpoint, await idBefore(walkUntil))
     await copyRows(client, db, 'queue_visits', VISIT_COLUMN_KINDS, `first_id > ${int(low)} AND first_id <= ${int(high)} AND last_at >= ${int(span.from)}`)
+    // The edges report queues reads the rows across the period's start and end by (visit-sql.ts edges).
+    await idBefore(span.from + CLOCK_SKEW_MS)
+    await idBefore(span.to - SIMPLE_SPAN_MS - CLOCK_SKEW_MS)
     after = checkpoint
   } else after = await idBefore(span.from - CLOCK_SKEW_MS)
   const types = typeList(VISIT_TYPES)

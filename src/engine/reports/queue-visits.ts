@@ -72,6 +72,32 @@ export interface VisitRow {
   lastAt: number
   /** The customer's next inbound call (contact rows only): set by the summary as later calls are written; null from the fold. */
   nextContactAt: number | null
+  /**
+   * 1: a plain visit, its facts in time order within an hour of the call's start: it
+   * entered the line and left it, any wrap-up ended, no callback or overflow. A report sums
+   * those in SQL when the visit lies within its period (visit-sql.ts).
+   */
+  simple: number
+}
+
+/** How long after its call's start a plain row's facts may run. */
+export const SIMPLE_SPAN_MS = 3_600_000
+
+function isSimple(r: VisitRow): boolean {
+  return (
+    r.queue !== '' &&
+    r.enteredAt !== null &&
+    r.enteredAt >= r.startedAt &&
+    r.leftAt !== null &&
+    r.leftAt >= r.enteredAt &&
+    (r.completedAt === null || r.completedAt >= r.startedAt) &&
+    (r.wrapFrom === null || (r.wrapFrom >= r.startedAt && r.wrapTo !== null && r.wrapTo >= r.wrapFrom)) &&
+    r.overflowIn === 0 &&
+    r.callbackRequestedAt === null &&
+    r.callbackCompletedAt === null &&
+    r.overflowOutAt === null &&
+    r.lastAt - r.startedAt <= SIMPLE_SPAN_MS
+  )
 }
 
 /** The events the fold reads. */
@@ -171,6 +197,7 @@ export class VisitFold {
     for (const [i, r] of p.rows.entries()) {
       r.seq = i
       r.lastAt = Math.max(r.lastAt, r.enteredAt ?? r.lastAt, r.leftAt ?? r.lastAt, r.completedAt ?? r.lastAt, r.wrapTo ?? r.wrapFrom ?? r.lastAt, r.callbackRequestedAt ?? r.lastAt, r.callbackCompletedAt ?? r.lastAt, r.overflowOutAt ?? r.lastAt)
+      r.simple = isSimple(r) ? 1 : 0
       out.push(r)
     }
   }
@@ -204,6 +231,7 @@ export class VisitFold {
       inbound: 0,
       lastAt: p.startedAt,
       nextContactAt: null,
+      simple: 0,
     }
     p.rows.push(r)
     if (queue !== '') p.last.set(queue, r)

@@ -15,20 +15,20 @@ export const VISITS_SPAN = 'queue_visits_span'
 /** queue_visits' columns in VisitRow order (the PostgreSQL store and a report's copy use the same list). */
 export const VISIT_COLUMNS = [
   'first_id', 'seq', 'started_at', 'call_id', 'queue', 'entered_at', 'overflow_in', 'left_at', 'left_as', 'left_alone', 'wait_ms', 'completed_at', 'talk_ms', 'hold_ms',
-  'wrap_from', 'wrap_to', 'wrap_lost', 'callback_requested_at', 'callback_completed_at', 'overflow_out_at', 'contact_at', 'customer', 'answered', 'agent', 'inbound', 'last_at', 'next_contact_at',
+  'wrap_from', 'wrap_to', 'wrap_lost', 'callback_requested_at', 'callback_completed_at', 'overflow_out_at', 'contact_at', 'customer', 'answered', 'agent', 'inbound', 'last_at', 'next_contact_at', 'simple',
 ] as const
 
 /** Each column's kind: text, or a number (whole, or fractional for times a call's events supplied). */
 export const VISIT_COLUMN_KINDS: Record<(typeof VISIT_COLUMNS)[number], 'int8' | 'float8' | 'text'> = {
   first_id: 'int8', seq: 'int8', started_at: 'int8', call_id: 'text', queue: 'text', entered_at: 'int8', overflow_in: 'int8', left_at: 'int8', left_as: 'int8', left_alone: 'int8', wait_ms: 'float8',
   completed_at: 'int8', talk_ms: 'float8', hold_ms: 'float8', wrap_from: 'int8', wrap_to: 'int8', wrap_lost: 'int8', callback_requested_at: 'int8', callback_completed_at: 'int8',
-  overflow_out_at: 'int8', contact_at: 'int8', customer: 'text', answered: 'int8', agent: 'text', inbound: 'int8', last_at: 'int8', next_contact_at: 'int8',
+  overflow_out_at: 'int8', contact_at: 'int8', customer: 'text', answered: 'int8', agent: 'text', inbound: 'int8', last_at: 'int8', next_contact_at: 'int8', simple: 'int8',
 }
 
 export function visitValues(r: VisitRow): unknown[] {
   return [
     r.firstId, r.seq, r.startedAt, r.callId, r.queue, r.enteredAt, r.overflowIn, r.leftAt, r.leftAs, r.leftAlone, r.waitMs, r.completedAt, r.talkMs, r.holdMs,
-    r.wrapFrom, r.wrapTo, r.wrapLost, r.callbackRequestedAt, r.callbackCompletedAt, r.overflowOutAt, r.contactAt, r.customer, r.answered, r.agent, r.inbound, r.lastAt, r.nextContactAt,
+    r.wrapFrom, r.wrapTo, r.wrapLost, r.callbackRequestedAt, r.callbackCompletedAt, r.overflowOutAt, r.contactAt, r.customer, r.answered, r.agent, r.inbound, r.lastAt, r.nextContactAt, r.simple,
   ]
 }
 
@@ -38,7 +38,7 @@ export function visitOf(v: readonly unknown[]): VisitRow {
     firstId: Number(v[0]), seq: Number(v[1]), startedAt: Number(v[2]), callId: v[3] as string, queue: v[4] as string, enteredAt: n(v[5]), overflowIn: Number(v[6]), leftAt: n(v[7]),
     leftAs: Number(v[8]) as LeftAs, leftAlone: Number(v[9]), waitMs: n(v[10]), completedAt: n(v[11]), talkMs: Number(v[12]), holdMs: Number(v[13]), wrapFrom: n(v[14]), wrapTo: n(v[15]),
     wrapLost: Number(v[16]), callbackRequestedAt: n(v[17]), callbackCompletedAt: n(v[18]), overflowOutAt: n(v[19]), contactAt: n(v[20]), customer: (v[21] as string | null) ?? null,
-    answered: Number(v[22]), agent: (v[23] as string | null) ?? null, inbound: Number(v[24]), lastAt: Number(v[25]), nextContactAt: n(v[26]),
+    answered: Number(v[22]), agent: (v[23] as string | null) ?? null, inbound: Number(v[24]), lastAt: Number(v[25]), nextContactAt: n(v[26]), simple: Number(v[27]),
   }
 }
 

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3'
 import type {SlLookup} from './event-tally.js'
 import type {FcrVerdict} from './metrics.js'
 import {LEFT} from './queue-visits.js'
-import type {VisitRow} from './queue-visits.js'
+import {CLOCK_SKEW_MS, idBefore} from './event-scan.js'
+import {SIMPLE_SPAN_MS, type VisitRow} from './queue-visits.js'
 import {VISIT_COLUMNS, visitOf, type VisitPlan} from './visit-rows.js'
 import type {BucketList, VisitGroup} from './visit-tally.js'
 
@@ -86,10 +87,9 @@ function sqlParts(job: GroupJob): {params: Record<string, unknown>; plain: strin
     params.later = JSON.stringify(job.laterContacts)
     followed = `(${followed}) OR EXISTS (SELECT 1 FROM json_each(@later) AS x WHERE json_extract(x.value, '$[0]') = customer AND json_extract(x.value, '$[1]') > contact_at AND json_extract(x.value, '$[1]') <= contact_at + @window)`
   }
-  const plain = `started_at >= @from AND last_at < @to AND entered_at >= started_at AND left_at >= entered_at
-    AND IFNULL(completed_at, started_at) >= started_at AND IFNULL(wrap_from, started_at) >= started_at
-    AND (wrap_from IS NULL OR wrap_to >= wrap_from) AND overflow_in = 0 AND callback_requested_at IS NULL AND callback_completed_at IS NULL AND overflow_out_at IS NULL
-    AND (last_at - @origin) / @len - (started_at - @origin) / @len <= ${MAX_DELTA}`
+  // A simple row (queue-visits.ts) within the period; its facts lie within an hour of its
+  // start, so at most MAX_DELTA intervals of a minute or more after it.
+  const plain = 'simple = 1 AND started_at >= @from AND last_at < @to'
   const verdict = `CASE WHEN contact_at IS NULL OR inbound <> 1 OR answered <> 1 THEN 0 WHEN customer = '' THEN 4 WHEN ${followed} THEN 2 WHEN contact_at + @window > @now THEN 3 ELSE 1 END`
   // Short abandons are within T when no queue's short threshold passes its T: then waits within T
   // but not short are those within T less the short ones, one sum fewer per row.
@@ -102,12 +102,17 @@ const RANGE = "first_id > @low AND first_id <= @high AND last_at >= @from AND qu
 /** The summary's plain rows in the plan's range, summed into VisitGroups. */
 export function* visitGroups(db: Database.Database, job: GroupJob): Generator<VisitGroup> {
   const {params, plain, T, S, shortWithinT, verdict} = sqlParts(job)
+  params.high = BigInt(periodHigh(db, job))
   const base = '(started_at - @origin) / @len'
   const packed = FACTS.map((f, i) => `${1 << (FIELD_BITS * i)} * IFNULL((${f} - @origin) / @len - ${base}, ${NONE})`).join(' + ')
   const top = FIELD_BITS * FACTS.length
-  const sql = `SELECT queue, ${base} AS base, ${packed} + ${2 ** top} * left_as + ${2 ** (top + 3)} * (${verdict}) + ${2 ** (top + 6)} * wrap_lost AS k,
-      COUNT(*), 0, SUM(IFNULL(wait_ms, 0)), MAX(IFNULL(wait_ms, 0)), SUM(IFNULL(wait_ms, 0) <= ${T}), SUM(IFNULL(wait_ms, 0) < ${S}),
-      ${shortWithinT ? 'NULL' : `SUM(IFNULL(wait_ms, 0) <= ${T} AND IFNULL(wait_ms, 0) >= ${S})`}, SUM(talk_ms), SUM(hold_ms), SUM(IFNULL(wrap_from, 0)), SUM(IFNULL(wrap_to, 0))
+  // With short abandons within T, where a wait falls (beyond T, within T, short) is part of
+  // the group's key: two sums fewer per row. Otherwise they are summed.
+  const w = 'IFNULL(wait_ms, 0)'
+  const category = shortWithinT ? `(${w} <= ${T}) + (${w} < ${S})` : '0'
+  const sums = shortWithinT ? 'NULL, NULL, NULL' : `SUM(${w} <= ${T}), SUM(${w} < ${S}), SUM(${w} <= ${T} AND ${w} >= ${S})`
+  const sql = `SELECT queue, ${base} AS base, ${packed} + ${2 ** top} * left_as + ${2 ** (top + 3)} * (${verdict}) + ${2 ** (top + 6)} * wrap_lost + ${2 ** (top + 7)} * (${category}) AS k,
+      COUNT(*), 0, SUM(${w}), MAX(${w}), ${sums}, SUM(talk_ms), SUM(hold_ms), SUM(IFNULL(wrap_from, 0)), SUM(IFNULL(wrap_to, 0))
     FROM queue_visits WHERE ${RANGE} AND ${plain}
     GROUP BY queue, base, k`
   const last = job.grid.n - 1
@@ -122,7 +127,8 @@ export function* visitGroups(db: Database.Database, job: GroupJob): Generator<Vi
     }
     const leftAs = k % 8
     const verdictCode = Math.floor(k / 8) % 8
-    const lost = Math.floor(k / 64) === 1
+    const lost = Math.floor(k / 64) % 2 === 1
+    const category = Math.floor(k / 128)
     const [entered, left, completed, wrapFrom, wrapTo, contact] = at as [number | null, number | null, number | null, number | null, number | null, number | null]
     const n = Number(v[3])
     // A wrap-up taken over by the agent's next one counts up to the start of the interval that happened in, if it is a later one.
@@ -153,9 +159,9 @@ export function* visitGroups(db: Database.Database, job: GroupJob): Generator<Vi
       overflowIn: Number(v[4] ?? 0),
       waitMs: Number(v[5] ?? 0),
       longestWaitMs: Number(v[6] ?? 0),
-      withinT: Number(v[7] ?? 0),
-      short: Number(v[8] ?? 0),
-      withinTNotShort: shortWithinT ? Number(v[7] ?? 0) - Number(v[8] ?? 0) : Number(v[9] ?? 0),
+      withinT: shortWithinT ? (category >= 1 ? n : 0) : Number(v[7] ?? 0),
+      short: shortWithinT ? (category === 2 ? n : 0) : Number(v[8] ?? 0),
+      withinTNotShort: shortWithinT ? (category === 1 ? n : 0) : Number(v[9] ?? 0),
       talkMs: completed === null ? 0 : Number(v[10] ?? 0),
       holdMs: completed === null ? 0 : Number(v[11] ?? 0),
       wrapStartSum: wrap ? Number(v[12] ?? 0) : 0,
@@ -164,14 +170,44 @@ export function* visitGroups(db: Database.Database, job: GroupJob): Generator<Vi
   }
 }
 
-/** The summary's other rows in the plan's range, whole (VisitTally.add), with the verdict of their call as a contact when it has one. */
+/**
+ * The summary's other rows in the plan's range, whole (VisitTally.add), with the verdict of
+ * their call as a contact when it has one: those not simple (by the partial index), and
+ * simple ones across the period's start or end (near them along first_id: a simple row's
+ * facts lie within an hour of its start).
+ */
 export function* otherRows(db: Database.Database, job: GroupJob): Generator<{row: VisitRow; verdict: FcrVerdict | null}> {
-  const {params, plain, verdict} = sqlParts(job)
+  const {params, verdict} = sqlParts(job)
+  params.high = BigInt(periodHigh(db, job))
   const used: Record<string, unknown> = {}
-  // A NULL in the test (a row with no visit) is no plain row: three-valued logic would drop it from both.
-  const sql = `SELECT ${VISIT_COLUMNS.join(', ')}, ${verdict} FROM queue_visits WHERE ${RANGE} AND NOT COALESCE((${plain}), 0)`
-  for (const name of ['from', 'to', 'low', 'high', 'origin', 'len', 'window', 'now', 'later']) if (name in params) used[name] = params[name]
-  for (const v of db.prepare(sql).raw(true).iterate(used) as IterableIterator<unknown[]>) {
-    yield {row: visitOf(v), verdict: VERDICTS[Number(v[VISIT_COLUMNS.length])] ?? null}
+  for (const name of ['from', 'to', 'low', 'high', 'window', 'now', 'later']) if (name in params) used[name] = params[name]
+  const [startEdge, endEdge] = edges(db, job.period)
+  used.startEdge = BigInt(startEdge)
+  used.endEdge = BigInt(endEdge)
+  const select = `SELECT ${VISIT_COLUMNS.join(', ')}, ${verdict} FROM queue_visits`
+  const reads = [
+    `${select} INDEXED BY queue_visits_other WHERE simple = 0 AND ${RANGE}`,
+    `${select} WHERE first_id > @low AND first_id <= MIN(@high, @startEdge) AND simple = 1 AND last_at >= @from AND started_at < @from AND queue <> ''`,
+    `${select} WHERE first_id > MAX(@low, @endEdge) AND first_id <= @high AND simple = 1 AND last_at >= @to AND started_at >= @from AND started_at < @to AND queue <> ''`,
+  ]
+  for (const sql of reads) {
+    for (const v of db.prepare(sql).raw(true).iterate(used) as IterableIterator<unknown[]>) yield {row: visitOf(v), verdict: VERDICTS[Number(v[VISIT_COLUMNS.length])] ?? null}
   }
+}
+
+/**
+ * The rows read here are of calls that started before the period's end: the calls after it
+ * (read for first-contact resolution) are in next_contact_at and laterContacts.
+ */
+function periodHigh(db: Database.Database, job: GroupJob): number {
+  return Math.min(job.plan.summary.high, idBefore(db, job.period.to + CLOCK_SKEW_MS))
+}
+
+/**
+ * Along first_id, the last a simple row starting before the period can have, and the one
+ * before the first whose facts can reach past its end (idBefore with the clocks' skew, as
+ * every read of the log): a report on PostgreSQL asks its copy the same (pg-report-copy.ts).
+ */
+export function edges(db: Database.Database, period: {from: number; to: number}): [number, number] {
+  return [idBefore(db, period.from + CLOCK_SKEW_MS), idBefore(db, period.to - SIMPLE_SPAN_MS - CLOCK_SKEW_MS)]
 }

@@ -361,7 +361,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- reach. Times are epoch ms; left_as: 1 answered, 2 abandoned, 3 exited, 4 system-ended,
       -- 5 left for another queue's answer or abandon, 0 still waiting. next_contact_at: the
       -- same customer's next inbound call, set when that call's rows are written (the index
-      -- finds the contact it follows).
+      -- finds the contact it follows). simple: a plain visit a report sums in SQL (the others
+      -- it reads whole, by the partial index).
       CREATE TABLE queue_visits (
         first_id INTEGER NOT NULL,
         seq INTEGER NOT NULL,
@@ -390,8 +391,10 @@ export const MIGRATIONS: readonly Migration[] = [
         inbound INTEGER NOT NULL,
         last_at INTEGER NOT NULL,
         next_contact_at INTEGER,
+        simple INTEGER NOT NULL,
         PRIMARY KEY (first_id, seq)
       );
+      CREATE INDEX queue_visits_other ON queue_visits(first_id) WHERE simple = 0;
       CREATE INDEX queue_visits_customer ON queue_visits(customer, contact_at) WHERE contact_at IS NOT NULL AND inbound = 1 AND customer <> '';
     `,
   },

@@ -94,7 +94,7 @@ export const TABLES: readonly TableCopy[] = [
     columns: [
       int('first_id'), int('seq'), int('started_at'), text('call_id'), text('queue'), int('entered_at'), int('overflow_in'), int('left_at'), int('left_as'), int('left_alone'), real('wait_ms'),
       int('completed_at'), real('talk_ms'), real('hold_ms'), int('wrap_from'), int('wrap_to'), int('wrap_lost'), int('callback_requested_at'), int('callback_completed_at'),
-      int('overflow_out_at'), int('contact_at'), text('customer'), int('answered'), text('agent'), int('inbound'), int('last_at'), int('next_contact_at'),
+      int('overflow_out_at'), int('contact_at'), text('customer'), int('answered'), text('agent'), int('inbound'), int('last_at'), int('next_contact_at'), int('simple'),
     ],
     orderBy: 'first_id, seq',
   },

@@ -317,8 +317,10 @@ export const REPO_MIGRATIONS: PgMigration[] = [
         inbound bigint NOT NULL,
         last_at bigint NOT NULL,
         next_contact_at bigint,
+        simple bigint NOT NULL,
         PRIMARY KEY (first_id, seq)
       );
+      CREATE INDEX queue_visits_other ON queue_visits(first_id) WHERE simple = 0;
       CREATE INDEX queue_visits_customer ON queue_visits(customer, contact_at) WHERE contact_at IS NOT NULL AND inbound = 1 AND customer <> '';
     `,
   },
