@@ -146,8 +146,9 @@ describe('the desk screen (80 x 24)', () => {
       wrapUpEndsAt: AT + 25_000,
       lastCall: {id: 'c1', queue: 'support', number: '+8613800000001', disposition: null, ticket: 'T-000008'},
     })
+    s.feed = {...s.feed, overdueTickets: 2}
     const frame = renderDesk(s).lastFrame()!
-    expect(frame).toMatch(/^ WRAP-UP  0:25 left · r ready now · DISPOSITION OWED \(d\)/m)
+    expect(frame).toMatch(/^ WRAP-UP  0:25 left · r ready now · DISPOSITION OWED \(d\) · 2 tickets overdue/m)
     expect(frame).toContain('1-9 or d disposition')
     expect(frame).toContain('ticket T-000008')
   })

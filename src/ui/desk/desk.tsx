@@ -194,11 +194,14 @@ function StateLine(p: {s: DeskState; now: number; width: number; owed: boolean})
   if (me.pauseReason) detail += ` · paused: ${safeText(me.pauseReason, 32)}`
   const owed = p.owed && state !== 'on-call' ? ' · DISPOSITION OWED (d)' : ''
   const queues = Object.keys(me.queues)
+  // The engine counts an agent user's own tickets (assigned to it or its queues, or of its calls).
+  const overdue = p.s.feed.overdueTickets ? ` · ${p.s.feed.overdueTickets} tickets overdue` : ''
   return (
     <Text wrap="truncate-end">
       <Text bold inverse color={STATE_COLOR[state]}>{` ${state.toUpperCase()} `}</Text>
       {` ${detail}`}
       <Text color="yellow" bold>{owed}</Text>
+      <Text color="red">{overdue}</Text>
       <Text dimColor>{` · calls today ${me.callsToday} · queues ${queues.map((q) => safeText(q, 30)).join(', ') || '-'}`}</Text>
     </Text>
   )
