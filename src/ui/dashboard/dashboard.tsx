@@ -10,7 +10,7 @@ import {ChartPane} from './chart-pane.js'
 import {ColourContext, honourNoColor} from './color.js'
 import type {FeedState} from './feed.js'
 import {clock, duration} from './format.js'
-import {Header} from './header.js'
+import {hasChatLine, Header} from './header.js'
 import {Help} from './help.js'
 import {INITIAL_UI, onKey, selectedIndex, type Action, type KeyPress, type UiState} from './keys.js'
 import {chartLines, paneHeights} from './layout.js'
@@ -57,7 +57,8 @@ export function Dashboard(p: DashboardProps) {
   const overload = live && !asterisk && state.snapshot?.overload?.overloaded ? state.snapshot.overload : null
   const boxesDown = live && !asterisk && !overload && state.snapshot?.boxes?.some((b) => !b.up) ? state.snapshot.boxes : null
   const banner = state.status === 'unreachable' ? 2 : asterisk || overload || boxesDown ? 1 : 0
-  const paneLines = Math.max(0, rows - 3 - 1 - banner)
+  // The header's fourth line, chats, once there are any.
+  const paneLines = Math.max(0, rows - 3 - 1 - banner - (hasChatLine(state.snapshot?.chats) ? 1 : 0))
   const counts = {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}
   // Lines the panes would leave blank hold the last hour, drawn large.
   const chart = board && board.recentBucketMs !== null && board.queues.length > 0 ? chartLines(paneLines, counts) : 0

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink'
-import type {AgentState} from '../../engine/api/contract.js'
+import type {AgentState, EngineSnapshot} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
 import {STATE_COLOR} from './agents-pane.js'
 import {AGENT_ORDER, type HeaderFigures} from './board.js'
@@ -33,8 +33,8 @@ const COMPACT_BELOW = 100
 // From this width the line of figures also has callers in the IVR and callbacks pending.
 const WIDE_FROM = 120
 
-/** Three lines: time and today's totals; agents by state; the figures a supervisor watches. */
-export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number; overdueTickets?: number | null}) {
+/** Three lines: time and today's totals; agents by state; the figures a supervisor watches. A fourth once there are chats (hasChatLine). */
+export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number; overdueTickets?: number | null; chats?: EngineSnapshot['chats'] | null}) {
   const f = p.figures
   const short = p.width < COMPACT_BELOW
   const sl = !f ? 'SL' : f.slSeconds === null ? 'SL (per-queue T)' : short ? `SL ${f.slSeconds}s` : `SL (${f.slSeconds} s)`
@@ -90,6 +90,29 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
         ) : null}
         {overdue}
       </Text>
+      <ChatFigures chats={p.chats ?? null} />
     </Box>
+  )
+}
+
+/** Whether the header has its chat line: once there are chats waiting, active or held. */
+export function hasChatLine(chats: EngineSnapshot['chats'] | null | undefined): boolean {
+  return !!chats && (chats.waiting > 0 || chats.active > 0 || Object.values(chats.agents).some((a) => a.total > 0))
+}
+
+/** Chats: waiting (offers included), active, and each agent's load as chats/limit (+call while on a call). */
+function ChatFigures(p: {chats: EngineSnapshot['chats'] | null}) {
+  const c = p.chats
+  if (!c || !hasChatLine(c)) return null
+  const loads = Object.entries(c.agents).filter(([, a]) => a.total > 0)
+  return (
+    <Text wrap="truncate-end">
+      <Text dimColor>{'Chats '}</Text>
+      <Text bold>{String(c.waiting)}</Text>
+      <Text dimColor> waiting · </Text>
+      <Text bold>{String(c.active)}</Text>
+      <Text dimColor> active</Text>
+      <Text dimColor>{loads.length > 0 ? ` · ${loads.map(([id, a]) => `${safeText(id, 20)} ${a.total}/${a.limit}${a.onCall ? '+call' : ''}`).join(' ')}` : ''}</Text>
+    </Text>
   )
 }
