@@ -53,6 +53,7 @@ function state(over: Partial<DeskState> = {}): DeskState {
       call,
       error: null,
       ended: false,
+      missed: false,
       history: {
         number: '+8613800000001',
         contact: {number: '+8613800000001', name: '黄磊', tier: 'VIP', vip: true, company: 'Acme', language: 'zh', notes: 'key account', tags: ['wholesale']},

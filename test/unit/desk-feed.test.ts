@@ -71,6 +71,8 @@ describe('the desk feed', () => {
 
     engine.emit({type: 'agent.ringing', ts: 30_000, callId: 'c10', agent: 'a1'})
     await vi.advanceTimersByTimeAsync(0)
+    engine.emit({type: 'agent.ring_canceled', ts: 31_000, callId: 'c10', agent: 'a1'})
+    expect(feed.getState().pop).toMatchObject({callId: 'c10', missed: true})
     engine.emit({type: 'queue.abandoned', ts: 31_000, callId: 'c10', queue: 'sales'})
     expect(feed.getState().owed).toEqual([{callId: 'c10', number: '+8613800000005', name: 'Wu', at: 31_000, why: 'hung up waiting'}])
     expect(feed.takeOwed()?.callId).toBe('c10')

@@ -19,6 +19,8 @@ export interface Pop {
   /** Why part of the pop could not be fetched. */
   error: string | null
   ended: boolean
+  /** The ring ended unanswered (timeout, the caller left, the phone refused). */
+  missed: boolean
 }
 
 export interface LastCall {
@@ -72,6 +74,8 @@ const OWED_LIMIT = 20
 /** The events the desk reads (the snapshot brings the rest): fewer pushes, and fewer snapshots they bring forward. */
 export const DESK_EVENTS = [
   'agent.ringing',
+  'agent.ring_noanswer',
+  'agent.ring_canceled',
   'call.connected',
   'call.held',
   'call.unheld',
@@ -194,6 +198,7 @@ export class DeskFeed {
     if (e.type === 'agent.wrapup_ended' && mine) return this.set({wrapUpEndsAt: null})
     if (e.type === 'call.disposition' && e.callId) return this.disposed(e.callId, {code: String(d.code ?? ''), label: String(d.label ?? d.code ?? '')})
     if (!e.callId) return
+    if ((e.type === 'agent.ring_noanswer' || e.type === 'agent.ring_canceled') && mine && this.current.pop?.callId === e.callId) this.set({pop: {...this.current.pop, missed: true}})
     const flag = FLAGS[e.type]
     if (flag) {
       const set = new Set(this.current[flag.set])
@@ -213,7 +218,7 @@ export class DeskFeed {
   /** The pop: the call and the customer's history, asked for together the moment the agent is rung. */
   private ring(callId: string, ringAt: number, conn: FeedConnection): void {
     if (this.current.pop?.callId === callId && !this.current.pop.ended) return
-    this.set({pop: {callId, ringAt, call: null, history: null, error: null, ended: false}})
+    this.set({pop: {callId, ringAt, call: null, history: null, error: null, ended: false, missed: false}})
     void Promise.allSettled([conn.request('call.get', {call: callId}), conn.request('contact.history', {call: callId, limit: 5})]).then(([call, history]) => {
       const pop = this.current.pop
       if (pop?.callId !== callId) return

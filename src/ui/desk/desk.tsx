@@ -228,8 +228,8 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
   const h = p.pop.history
   const contact = h?.contact ?? null
   const tags = [...new Set([...(contact?.tags ?? []), ...(h?.callTags ?? [])])]
-  const ringing = c !== null && c.agent !== p.s.agent && !p.pop.ended
-  const status = p.pop.ended ? 'ENDED' : ringing ? 'RINGING' : c?.state === 'connected' ? (p.s.held.has(c.id) ? 'ON HOLD' : 'CONNECTED') : (c?.state.toUpperCase() ?? 'RINGING')
+  const ringing = c !== null && c.agent !== p.s.agent && !p.pop.ended && !p.pop.missed
+  const status = p.pop.missed ? 'MISSED' : p.pop.ended ? 'ENDED' : ringing ? 'RINGING' : c?.state === 'connected' ? (p.s.held.has(c.id) ? 'ON HOLD' : 'CONNECTED') : (c?.state.toUpperCase() ?? 'RINGING')
   const number = c ? (c.callbackNumber ?? c.caller.number) : '…'
   const name = c?.caller.name || contact?.name || ''
   const waited = c ? (c.connectedAt ?? p.now) - (c.enteredQueueAt ?? c.joinedAt ?? c.startedAt) : null
