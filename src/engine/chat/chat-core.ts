@@ -134,7 +134,6 @@ export class ChatCore implements ChatCoreForChannels {
       if (e.type === 'agent.logout' && e.agent) this.agentLeft(e.agent)
       if (e.type.startsWith('agent.') || e.type.startsWith('call.') || e.type.startsWith('queue.')) this.scheduleDispatch()
     })
-    this.armPositions()
     this.scheduleDispatch()
   }
 
@@ -176,6 +175,7 @@ export class ChatCore implements ChatCoreForChannels {
       if (c.state === 'active' && c.agent) this.router.hold(c.id, c.agent, c.channel, 'active')
       this.armSilence(c)
     }
+    this.armPositions()
     if (open > 0) this.deps.log.info(`chat: ${open} open conversation${open === 1 ? '' : 's'} taken back from the log`)
   }
 
@@ -332,6 +332,7 @@ export class ChatCore implements ChatCoreForChannels {
     const position = this.router.position(c.id)
     this.record(c, {type: 'chat.queued', queue, data: {priority: to?.priority ?? 0, ...(to?.skills ? {skills: to.skills} : {}), joinedAt: now, position, reason}})
     this.sayPosition(c, position)
+    this.armPositions()
     this.scheduleDispatch()
   }
 
@@ -494,9 +495,9 @@ export class ChatCore implements ChatCoreForChannels {
     }, delay)
   }
 
-  /** Tells waiting customers their place in line when it changed, at most every positionEvery. */
+  /** Tells waiting customers their place in line when it changed, at most every positionEvery; runs only while some wait. */
   private armPositions(): void {
-    if (this.stopped) return
+    if (this.stopped || this.positionTimer !== null || this.router.waiting.size === 0) return
     this.positionTimer = this.deps.clock.setTimeout(() => {
       this.positionTimer = null
       const now = this.deps.clock.now()
