@@ -269,4 +269,29 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(b).toEqual(a)
     expect(conv(a.conversation).lines.filter((l) => l.from === 'customer')).toHaveLength(1)
   })
+
+  it('an agent logging out: its offers and its active conversations go back to the line, to the next agent', async () => {
+    await boot({autoAccept: false, limits: {web: 2, total: 2}}, ['a1'])
+    const active = await write('v1', 'one')
+    eng().chat.accept(active, 'a1')
+    const offered = await write('v2', 'two')
+    expect(conv(offered)).toMatchObject({state: 'offered', offeredTo: 'a1'})
+    await eng().logoutNow('a1')
+    await settle()
+    expect(conv(active)).toMatchObject({state: 'queued', agent: null, queue: 'sales'})
+    expect(conv(offered)).toMatchObject({state: 'queued', offeredTo: null})
+    expect(eng().chat.router.load('a1').web).toBe(0)
+    expect(conv(active).lines.at(-2)!.text).toMatch(/transferred/)
+  })
+
+  it('the agent typing reaches the customer and is not stored', async () => {
+    await boot({autoAccept: true})
+    const id = await write('v1', 'hello')
+    const lines = conv(id).lines.length
+    eng().chat.typing(id, 'a1')
+    await settle()
+    expect(delivered.at(-1)!.m).toMatchObject({kind: 'typing', from: 'agent', conversation: id, seq: conv(id).seq})
+    expect(conv(id).lines).toHaveLength(lines)
+    expect(() => eng().chat.typing(id, 'a2')).toThrow(/not an active conversation/)
+  })
 })

@@ -40,6 +40,11 @@ export const CHAT_METHODS = {
     params: params({conversation, agent, text: text(4000, 'the message')}),
     result: Type.Object({conversation: Type.String(), seq: Type.Integer({description: "the line's place in the conversation"})}),
   },
+  'chat.typing': {
+    summary: "Show the customer of the agent's active conversation that the agent is typing (not stored)",
+    params: params({conversation, agent}),
+    result: Type.Object({conversation: Type.String()}),
+  },
   'chat.transfer': {
     summary: 'Transfer a conversation to an agent (offered to it) or a queue (back in line); the transcript goes with it',
     params: params({conversation, to: target, agent: Type.Optional(text(256, "the agent handing it over (an agent's own conversation)"))}),

@@ -384,9 +384,26 @@ export class ChatCore implements ChatCoreForChannels {
     this.scheduleDispatch()
   }
 
-  /** Offers to an agent who logged out go to someone else (its active chats stay its own to finish). */
+  /** An agent logged out: its offers go to someone else, and its active conversations back to their queue's line, rather than wait for an answer that cannot come. */
   agentLeft(agent: string): void {
-    for (const c of this.conversations.values()) if (c.state === 'offered' && c.offeredTo === agent) this.expire(c, 'logged-out')
+    for (const c of [...this.conversations.values()]) {
+      if (c.state === 'offered' && c.offeredTo === agent) this.expire(c, 'logged-out')
+      else if (c.state === 'active' && c.agent === agent) {
+        const queue = c.queue && this.deps.acd.queues.has(c.queue) ? c.queue : this.deps.settings.queue
+        if (queue && this.deps.acd.queues.has(queue)) this.transfer(c.id, {queue}, 'system', null)
+        else this.closeNow(c, 'system', 'system', 'Sorry, nobody can take this conversation now. Please try again later.')
+      }
+    }
+  }
+
+  /** The agent is typing: the customer is shown so (nothing is stored). */
+  typing(id: string, agent: string): {conversation: string} {
+    const c = this.must(id)
+    if (c.state !== 'active' || c.agent !== agent) throw new ChatError(`Conversation ${id} is not an active conversation of agent ${agent}`, 'not_yours')
+    const adapter = this.adapters.get(c.channel)
+    const m: OutboundMessage = {conversation: c.id, kind: 'typing', from: 'agent', ...(c.agentName ? {agentName: c.agentName} : {}), seq: c.seq, ts: this.deps.clock.now()}
+    adapter?.deliver(c.customer, m).catch((err: unknown) => this.deps.log.debug('chat: typing not delivered', {conversation: c.id, error: String(err)}))
+    return {conversation: c.id}
   }
 
   accept(id: string, agent: string): ConversationView {
