@@ -24,7 +24,7 @@ export interface ReportResult {
 }
 
 export default class Report extends CallctlCommand<ReportResult> {
-  static summary = 'Export a report as CSV (or JSON): calls, queues, agents, hourly, abandoned, ivr, survey, staffing, dispositions, tickets, queue-log'
+  static summary = 'Export a report as CSV (or JSON): calls, queues, agents, hourly, abandoned, ivr, survey, staffing, dispositions, tickets, chats, queue-log'
   static description = `Reads the event log; never prompts, so it runs from cron. With --out the file is written under a
 temporary name and renamed when complete: no partial file is ever left, and the exit status is 0 only when
 the report is in place. Dates: today, yesterday, an ISO date or date-time; --tz (an IANA zone) sets what

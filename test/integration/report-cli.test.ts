@@ -66,7 +66,7 @@ describe('callctl report from cron', () => {
     const r = await run(['callz', ...DAY, '--out', join(dir, 'x.csv')])
     expect(r.code).toBe(2)
     expect(oneError(r)).toBe('Error: Unknown report type "callz"')
-    expect(r.stderr).toContain('calls, queues, agents, hourly, abandoned, ivr, survey, staffing, dispositions, tickets, queue-log')
+    expect(r.stderr).toContain('calls, queues, agents, hourly, abandoned, ivr, survey, staffing, dispositions, tickets, chats, queue-log')
     expect(readdirSync(dir)).toEqual([])
   })
 
