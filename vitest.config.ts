@@ -57,6 +57,9 @@ export default defineConfig({
           // Nothing here asserts timing; the fuzz and report files do real work, and on a
           // busy 2-core machine (CI, the integration lanes alongside) 5 s is too tight.
           testTimeout: 30_000,
+          // A throwaway PostgreSQL cluster starts in 0.7 s alone, and took over 10 s (the
+          // default) with both integration lanes and the other unit files running.
+          hookTimeout: 60_000,
         },
       },
       {test: {name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: LANE_B, pool: 'forks', poolOptions: {forks: {singleFork: true}}, ...integration}},
