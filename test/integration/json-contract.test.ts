@@ -223,6 +223,7 @@ describe('one JSON contract for every --json output', () => {
     await json(['ivr', 'test', flow, '--dtmf', '1'])
     await json(['ivr', 'deploy', flow, '--did', '400'])
     await json(['ivr', 'list'])
+    await json(['chat', 'test', fileURLToPath(new URL('../../examples/flows/chat.yaml', import.meta.url)), '--at', '2026-12-07T02:00:00Z'])
     await json(['prompt', 'tts', 'hello', 'Hello there'])
     await json(['prompt', 'list'])
     writeFileSync(join(home, 'hello.wav'), encodeWav([tones([[440, 1]], 8000, 500)], 8000))

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {FlowSession, offlineDeps} from '../../src/engine/chat/flows/flow-session.js'
 import {pick} from '../../src/engine/chat/flows/flow-runner.js'
@@ -34,6 +35,11 @@ const OPEN = Date.UTC(2026, 11, 7, 2, 0)
 const CLOSED = Date.UTC(2026, 11, 7, 12, 0)
 
 describe('chat flow validation', () => {
+  it('the example flow (examples/flows/chat.yaml) is valid', () => {
+    const file = new URL('../../examples/flows/chat.yaml', import.meta.url)
+    expect(checkChatFlow(readFileSync(file, 'utf8'), 'chat.yaml').errors).toEqual([])
+  })
+
   it('accepts a whole flow', () => {
     const f = parseChatFlow(FLOW, 'chat.yaml')
     expect(Object.keys(f.nodes)).toHaveLength(7)
