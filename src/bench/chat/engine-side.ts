@@ -4,6 +4,7 @@ import {apiToken, endpointFile} from '../../engine/api/connect.js'
 import type {EngineEndpoint} from '../../engine/api/protocol.js'
 import {SqliteStore} from '../../engine/store/sqlite-store.js'
 import {addUser} from '../../engine/users/users.js'
+import {simAgentEndpoint} from '../../engine/sim/simulator.js'
 import {freePort} from '../../engine/util/net.js'
 import {prepareEngineStore, startEngineChild, type EngineChild} from '../load/engine-child.js'
 import {presenceSandbox, type PresenceSandbox} from '../presence/setup.js'
@@ -32,7 +33,11 @@ export async function engineSide(load: Load, log: (line: string) => void): Promi
   try {
     log('sandbox Asterisk up…')
     sb = await presenceSandbox()
-    const agents = Array.from({length: load.agents}, (_, i) => ({id: `ca${String(i + 1).padStart(3, '0')}`, endpoint: `PJSIP/ca${i + 1}`}))
+    // Chat only: each agent's phone is a simulated one that is never rung here.
+    const agents = Array.from({length: load.agents}, (_, i) => {
+      const id = `ca${String(i + 1).padStart(3, '0')}`
+      return {id, endpoint: simAgentEndpoint({id, ring: 999, talk: {min: 1, max: 1}})}
+    })
     await prepareEngineStore(sb.paths.database, QUEUE, {strategy: 'longest-idle', wrapUp: 0}, agents)
     const tokens = await agentTokens(sb.paths.database, agents.map((a) => a.id))
     const perAgent = Math.ceil(load.sessions / load.agents)
