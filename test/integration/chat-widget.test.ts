@@ -136,6 +136,9 @@ describe('the web widget in Chromium', () => {
     const conv = await conversation()
     ch.web.disconnectAll()
     await page.locator('#status').getByText('Reconnecting…').waitFor()
+    // Written while away: kept by the widget and sent once it is back, once.
+    await page.fill('#text', 'Typed while offline')
+    await page.press('#text', 'Enter')
     // Said while the widget is away: kept by the core, sent on resume.
     await core.say(conv, {kind: 'text', from: 'agent', agentName: 'Li Na', text: 'While you were away 1'})
     await core.say(conv, {kind: 'text', from: 'agent', agentName: 'Li Na', text: 'While you were away 2'})
@@ -144,6 +147,9 @@ describe('the web widget in Chromium', () => {
     expect(texts.filter((t) => t.includes('While you were away 1'))).toHaveLength(1)
     expect(texts.filter((t) => t.includes('Let me check'))).toHaveLength(1)
     expect(texts.filter((t) => t.includes('Hello! How can we help?'))).toHaveLength(1)
+    await until('the offline text at the core', () => core.inbound.find((m) => m.text === 'Typed while offline'), 10_000)
+    await page.locator('#log li.customer:not(.sending)', {hasText: 'Typed while offline'}).waitFor()
+    expect(core.inbound.filter((m) => m.text === 'Typed while offline')).toHaveLength(1)
   })
 
   it('a reload keeps the visitor and shows the history', async () => {
