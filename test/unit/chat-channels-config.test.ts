@@ -15,7 +15,7 @@ describe('channels: in the engine config', () => {
   it('absent: no chat server; CALLCTL_CHAT_PORT alone starts one on loopback', () => {
     expect(load('').channels).toBeNull()
     const c = load('', {CALLCTL_CHAT_PORT: '0'}).channels!
-    expect(c.web).toMatchObject({host: '127.0.0.1', port: 0, frameAncestors: ['*'], maxImageBytes: 5 * 1024 * 1024, maxTextChars: 4000})
+    expect(c.web).toMatchObject({host: '127.0.0.1', port: 0, frameAncestors: ['*'], maxImageBytes: 5 * 1024 * 1024, maxUploadsBytes: 1024 ** 3, maxTextChars: 4000})
     expect(c.wechat).toBeNull()
     expect(c.webhook).toBeNull()
   })

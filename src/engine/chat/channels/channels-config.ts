@@ -29,6 +29,8 @@ export interface ChannelsSettings {
     /** Sites that may embed the widget (CSP frame-ancestors); ['*'] allows any. */
     frameAncestors: string[]
     maxImageBytes: number
+    /** All images kept together: beyond it uploads are refused rather than fill the disk. */
+    maxUploadsBytes: number
     maxTextChars: number
   }
   wechat: {
@@ -45,14 +47,14 @@ export interface ChannelsSettings {
 }
 
 const KEYS = ['web', 'wechat', 'webhook'] as const
-const WEB_KEYS = ['host', 'port', 'publicUrl', 'frameAncestors', 'maxImageKB', 'maxTextChars'] as const
+const WEB_KEYS = ['host', 'port', 'publicUrl', 'frameAncestors', 'maxImageKB', 'maxUploadsMB', 'maxTextChars'] as const
 const WECHAT_KEYS = ['path', 'tokenFile', 'appId', 'appSecretFile', 'apiBase', 'replyWaitMs'] as const
 const WEBHOOK_KEYS = ['path', 'url', 'secretFile', 'timeoutMs'] as const
 const HTTP_URL = /^https?:\/\/[^/\s]+\S*$/
 const PATH = /^\/[A-Za-z0-9/_-]{1,63}$/
 
 export interface RawChannels {
-  web?: {host?: string; port?: number; publicUrl?: string; frameAncestors?: string[]; maxImageKB?: number; maxTextChars?: number}
+  web?: {host?: string; port?: number; publicUrl?: string; frameAncestors?: string[]; maxImageKB?: number; maxUploadsMB?: number; maxTextChars?: number}
   wechat?: {path?: string; tokenFile?: string; appId?: string; appSecretFile?: string; apiBase?: string; replyWaitMs?: number} | null
   webhook?: {path?: string; url?: string; secretFile?: string; timeoutMs?: number} | null
 }
@@ -81,6 +83,7 @@ export function validateChannelsSettings(d: LocatedDoc, r: Record<string, unknow
     int(w, ['channels', 'web', 'port'], 0, 65535)
     str(w, ['channels', 'web', 'publicUrl'], /^https?:\/\/[^/\s]+$/, 'Example: publicUrl: https://chat.example.com (no path)')
     int(w, ['channels', 'web', 'maxImageKB'], 1, 20 * 1024)
+    int(w, ['channels', 'web', 'maxUploadsMB'], 1, 1024 * 1024)
     int(w, ['channels', 'web', 'maxTextChars'], 1, 20_000)
     if (w.frameAncestors !== undefined) {
       const f = w.frameAncestors
@@ -122,6 +125,7 @@ export function channelsSettings(raw: RawChannels | null | undefined, paths: Pat
       publicUrl: web.publicUrl ?? null,
       frameAncestors: web.frameAncestors ?? ['*'],
       maxImageBytes: (web.maxImageKB ?? 5 * 1024) * 1024,
+      maxUploadsBytes: (web.maxUploadsMB ?? 1024) * 1024 * 1024,
       maxTextChars: web.maxTextChars ?? 4000,
     },
     wechat: raw?.wechat

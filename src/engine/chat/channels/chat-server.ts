@@ -161,6 +161,7 @@ export class ChatServer {
       json(res, 200, {upload: up.id, url: `/chat/uploads/${up.file}`, mime: up.mime, bytes: up.bytes})
     } catch (err) {
       if (!(err instanceof UploadRefused)) throw err
+      if (err.status === 507) this.o.log.warn(`chat uploads refused: ${this.o.uploads.dir} holds channels.web.maxUploadsMB of images`)
       // The rest of a refused body is not read: the connection goes with the answer.
       res.setHeader('connection', 'close')
       json(res, err.status, {code: err.code, message: err.message})

@@ -28,7 +28,7 @@ export interface RunningChannels {
  * core. A port in use is the user's to fix (exit 2), like the API's.
  */
 export async function startChannels(settings: ChannelsSettings, core: ChatCoreForChannels, log: Logger): Promise<RunningChannels> {
-  const uploads = new Uploads(settings.uploadsDir, settings.web.maxImageBytes)
+  const uploads = new Uploads(settings.uploadsDir, settings.web.maxImageBytes, settings.web.maxUploadsBytes)
   let publicUrl = settings.web.publicUrl
   const web = new WebChannel({core, uploads, log, maxTextChars: settings.web.maxTextChars, uploadUrl: (file) => `${publicUrl}/chat/uploads/${file}`})
   const routes: ConstructorParameters<typeof ChatServer>[0]['routes'] = {}

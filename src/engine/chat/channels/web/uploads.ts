@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {IncomingMessage} from 'node:http'
 import {imageTypeOf, type ImageMime} from './image-type.js'
@@ -23,7 +23,7 @@ export interface StoredUpload {
 
 export class UploadRefused extends Error {
   constructor(
-    readonly status: 413 | 415 | 400,
+    readonly status: 413 | 415 | 400 | 507,
     readonly code: string,
     message: string,
   ) {
@@ -34,11 +34,16 @@ export class UploadRefused extends Error {
 export class Uploads {
   private readonly byId = new Map<string, StoredUpload>()
 
+  /** Bytes kept in the directory: uploads stop (507) at maxTotalBytes rather than fill the disk. */
+  private total = 0
+
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    readonly maxTotalBytes = 1024 ** 3,
   ) {
     mkdirSync(dir, {recursive: true, mode: 0o700})
+    for (const f of readdirSync(dir)) this.total += statSync(join(dir, f)).size
   }
 
   /** Reads the request body (stopping at the limit) and keeps it if it is an image. */
@@ -53,12 +58,14 @@ export class Uploads {
       chunks.push(chunk)
     }
     if (size === 0) throw new UploadRefused(400, 'empty_upload', 'The upload is empty')
+    if (this.total + size > this.maxTotalBytes) throw new UploadRefused(507, 'uploads_full', 'Images cannot be received now; please describe it in words')
     const body = Buffer.concat(chunks, size)
     const mime = imageTypeOf(body)
     if (!mime) throw new UploadRefused(415, 'not_an_image', 'Only PNG, JPEG, GIF and WebP images can be sent')
     const id = randomBytes(24).toString('base64url')
     const file = `${id}.${EXT[mime]}`
     writeFileSync(join(this.dir, file), body, {mode: 0o600})
+    this.total += size
     const up = {id, file, mime, bytes: size, visitor}
     this.byId.set(id, up)
     return up
