@@ -171,7 +171,8 @@ describe('reports on a PostgreSQL store', () => {
     await expectSameReports(file, url, CASES.filter((c) => c.type === 'calls'))
     await sqlite.close()
     await pg.close()
-  })
+    // Every report type, three times over, on both stores: ~30 s on a loaded 2-core machine.
+  }, 120_000)
 
   it('keeps the call summary in PostgreSQL as the engine runs (keepCallRows), through the store\'s fenced writes', async () => {
     const url = cluster.createDatabase(`keep_${++databases}`)
