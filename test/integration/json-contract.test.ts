@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {inject} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {encodeWav, tones} from '../support/audio.js'
 import {runAll, runCli, startCli, type CliResult} from '../support/cli.js'
@@ -224,6 +225,16 @@ describe('one JSON contract for every --json output', () => {
     await json(['ivr', 'deploy', flow, '--did', '400'])
     await json(['ivr', 'list'])
     await json(['chat', 'test', fileURLToPath(new URL('../../examples/flows/chat.yaml', import.meta.url)), '--at', '2026-12-07T02:00:00Z'])
+    // A conversation as the chat core writes one, for its transcript's export.
+    const chats = new SqliteStore(join(home, 'callctl.db'))
+    const t = Date.now()
+    await chats.appendEvents([
+      {type: 'chat.started', ts: t, callId: 'chat-json-1', data: {channel: 'web', customer: 'v1', name: 'Ann Lee'}, origin: 'test'},
+      {type: 'chat.message', ts: t + 1, callId: 'chat-json-1', data: {from: 'customer', kind: 'text', seq: 1, text: 'Hello'}, origin: 'test'},
+      {type: 'chat.closed', ts: t + 2, callId: 'chat-json-1', data: {reason: 'customer'}, origin: 'test'},
+    ])
+    await chats.close()
+    expect(await json(['chat', 'transcript', 'chat-json-1', '--notes'])).toMatchObject({conversation: {id: 'chat-json-1', state: 'closed', started_at: expect.any(String)}})
     await json(['prompt', 'tts', 'hello', 'Hello there'])
     await json(['prompt', 'list'])
     writeFileSync(join(home, 'hello.wav'), encodeWav([tones([[440, 1]], 8000, 500)], 8000))

@@ -4,6 +4,7 @@ import type {OriginateParams} from '../../src/engine/ari/port.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {OutboundMessage} from '../../src/engine/chat/channel.js'
 import {chatSettings, type RawChat} from '../../src/engine/config/chat-config.js'
+import {transcriptFromLog} from '../../src/engine/chat/transcript-log.js'
 import type {EventType, StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {silentLogger} from '../../src/engine/util/log.js'
@@ -293,5 +294,20 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(delivered.at(-1)!.m).toMatchObject({kind: 'typing', from: 'agent', conversation: id, seq: conv(id).seq})
     expect(conv(id).lines).toHaveLength(lines)
     expect(() => eng().chat.typing(id, 'a2')).toThrow(/not an active conversation/)
+  })
+
+  it('exports a transcript from the log alone, the same as the engine holds it', async () => {
+    await boot({autoAccept: true})
+    const id = await write('v1', 'hello')
+    eng().chat.send(id, 'a1', {text: 'Hi, how can I help?'})
+    eng().chat.note(id, 'be nice', 'sue')
+    eng().chat.close(id, 'agent', 'a1', 'a1')
+    await eng().events.flush()
+    const live = eng().chat.transcript(id)
+    const t = await transcriptFromLog(store, id)
+    expect(t.lines).toEqual(live.lines)
+    expect(t.notes).toEqual(live.notes)
+    expect(t.conversation).toMatchObject({id, channel: 'web', customer: 'v1', state: 'closed', closeReason: 'agent', agents: ['a1']})
+    await expect(transcriptFromLog(store, 'chat-none')).rejects.toThrow(/No conversation/)
   })
 })
