@@ -39,7 +39,7 @@ beforeAll(async () => {
   browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']}).catch((err: unknown) => {
     throw new Error(`Chromium did not start from /usr/bin/chromium (scripts/setup.sh installs Debian's chromium): ${String(err)}`)
   })
-  page = await browser.newPage()
+  page = await (await browser.newContext()).newPage()
   page.on('pageerror', (e) => pageErrors.push(e.message))
 }, 60_000)
 afterAll(async () => {
@@ -167,6 +167,20 @@ describe('the web widget in Chromium', () => {
     expect(at('Hello! How can we help?')).toBeLessThan(at('My parcel is late 😀'))
     expect(at('My parcel is late 😀')).toBeLessThan(at('Let me check 📦'))
     expect(await page.locator('#log li.customer img.image').count()).toBe(1)
+  })
+
+  it('a second tab of the same visitor shows both sides as they are said', async () => {
+    const tab = await page.context().newPage()
+    await tab.goto(`${ch.url}/chat/`)
+    await tab.locator('#log li').getByText('While you were away 2').waitFor()
+    await page.fill('#text', 'Written in the first tab')
+    await page.press('#text', 'Enter')
+    await tab.locator('#log li.customer').getByText('Written in the first tab').waitFor()
+    await core.say(await conversation(), {kind: 'text', from: 'agent', agentName: 'Li Na', text: 'Seen in both tabs'})
+    await tab.locator('#log li.agent').getByText('Seen in both tabs').waitFor()
+    await page.locator('#log li.agent').getByText('Seen in both tabs').waitFor()
+    expect((await tab.locator('#log li').allTextContents()).filter((t) => t.includes('Written in the first tab'))).toHaveLength(1)
+    await tab.close()
   })
 
   it('buttons and the rating request send the key chosen; ending the chat says so', async () => {

@@ -178,7 +178,12 @@ export class WebChannel implements ChannelAdapter {
 
   private async ack(visit: Visit, id: string, m: InboundMessage, line?: Pick<CustomerLine, 'kind' | 'text' | 'image'>): Promise<void> {
     const r = await this.o.core.receive(m)
-    if (line) this.lines.add(visit.visitor, {...line, conversation: r.conversation, seq: r.seq, ts: Date.now(), from: 'customer'})
+    if (line) {
+      const said: CustomerLine = {...line, conversation: r.conversation, seq: r.seq, ts: Date.now(), from: 'customer'}
+      this.lines.add(visit.visitor, said)
+      // The customer's other tabs show it too.
+      for (const other of this.visits.get(visit.visitor) ?? []) if (other !== visit && !other.held) this.send(other, {type: 'message', message: said})
+    }
     this.send(visit, {type: 'ack', id, conversation: r.conversation, seq: r.seq})
   }
 

@@ -33,7 +33,7 @@ export type WidgetMessage = OutboundMessage | CustomerLine
 export type EngineFrame =
   | {type: 'welcome'; visitor: string}
   | {type: 'history'; messages: WidgetMessage[]}
-  | {type: 'message'; message: OutboundMessage}
+  | {type: 'message'; message: WidgetMessage}
   | {type: 'ack'; id: string; conversation: string; seq: number}
   | {type: 'error'; id?: string; code: string; message: string}
 
