@@ -40,6 +40,7 @@ describe('chat channels on callctl engine start', () => {
   let chatUrl: string
   const seen: DeskEvent[] = []
   const customers: WebCustomer[] = []
+  let conversationId = ''
 
   beforeAll(async () => {
     const port = await freePort()
@@ -102,6 +103,22 @@ describe('chat channels on callctl engine start', () => {
     await until('the answer at the customer', () => customer.received >= 2, 10_000)
     const {lines} = await admin.request('chat.transcript', {conversation})
     expect(lines.map((l) => [l.from, l.text])).toContainEqual(['agent', 'Hello Sun Li, how can I help?'])
+    conversationId = conversation
+  })
+
+  it('hostile text is inert in the exported transcript, on the terminal and as JSON', async () => {
+    const customer = customers[0]!
+    customer.text('m3', '<script>alert(1)</script>\u001b]0;owned\u0007\u001b[2J\u202Egnp.exe\u0000' + '长'.repeat(3000))
+    await until('the hostile line in the transcript', async () => (await admin.request('chat.transcript', {conversation: conversationId})).lines.some((l) => l.text?.startsWith('<script>')), 10_000)
+    await admin.request('events.flush')
+    const shown = await runCli(['chat', 'transcript', conversationId], env)
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).toContain('<script>alert(1)</script>]0;owned[2Jgnp.exe')
+    expect(shown.stdout).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/)
+    const json = await runCli(['chat', 'transcript', conversationId, '--json'], env)
+    expect(json.code, json.stderr).toBe(0)
+    const t = JSON.parse(json.stdout) as {lines: {from: string; text?: string}[]}
+    expect(t.lines.find((l) => l.text?.startsWith('<script>'))!.text).toBe('<script>alert(1)</script>]0;owned[2Jgnp.exe' + '长'.repeat(3000))
   })
 
   it('the JSON webhook: its secret made 0600 when missing, signed requests in, forged refused', async () => {
