@@ -173,10 +173,11 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     const a = await write('v1', 'first')
     const b = await write('v2', 'second')
     const said = (c: string) => conv(c).lines.filter((l) => l.from === 'system').map((l) => l.text)
-    expect(said(b)).toEqual(['You are number 2 in line.'])
+    const nobody = 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'
+    expect(said(b)).toEqual(['You are number 2 in line.', nobody])
     eng().chat.close(a, 'customer', 'v1', null)
     await advance(10_000)
-    expect(said(b)).toEqual(['You are number 2 in line.', 'You are next in line: an agent will be with you shortly.'])
+    expect(said(b)).toEqual(['You are number 2 in line.', nobody, 'You are next in line: an agent will be with you shortly.'])
   })
 
   it('closes after the customer is silent, says why, asks for a rating and records it', async () => {
@@ -282,7 +283,7 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(conv(active)).toMatchObject({state: 'queued', agent: null, queue: 'sales'})
     expect(conv(offered)).toMatchObject({state: 'queued', offeredTo: null})
     expect(eng().chat.router.load('a1').web).toBe(0)
-    expect(conv(active).lines.at(-2)!.text).toMatch(/transferred/)
+    expect(conv(active).lines.map((l) => l.text)).toContain('You are being transferred; the next person sees this conversation so far.')
   })
 
   it('the agent typing reaches the customer and is not stored', async () => {

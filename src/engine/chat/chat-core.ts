@@ -332,6 +332,8 @@ export class ChatCore implements ChatCoreForChannels {
     const position = this.router.position(c.id)
     this.record(c, {type: 'chat.queued', queue, data: {priority: to?.priority ?? 0, ...(to?.skills ? {skills: to.skills} : {}), joinedAt: now, position, reason}})
     this.sayPosition(c, position)
+    // Nobody serves the queue now: say so rather than let the customer watch the line stand still.
+    if (this.deps.acd.loggedIn(queue) === 0) this.line(c, 'system', 'system', {text: 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'})
     this.armPositions()
     this.scheduleDispatch()
   }
