@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {channelsSettings} from '../../src/engine/chat/channels/channels-config.js'
 import {startChannels, type RunningChannels} from '../../src/engine/chat/channels/start-channels.js'
 import {chatSettings} from '../../src/engine/config/chat-config.js'
+import type {EngineClient} from '../../src/engine/api/client.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {startTestEngine, type Harness} from '../support/harness.js'
@@ -14,9 +15,9 @@ import {FakeWechat} from '../support/fake-wechat.js'
 import {until} from '../support/wait.js'
 
 // A web customer in headless Chromium and two agents on the engine's own chat core, on
-// the sandbox Asterisk's engine: the customer writes, the conversation is queued and
-// offered to an agent, who accepts and answers; transfers it to the other agent, who
-// answers too; the customer reloads and has the whole conversation; then goes silent and
+// the sandbox Asterisk's engine, the agents working through the engine API's chat methods
+// (their desk's): the customer writes, the conversation is queued and offered to an
+// agent, who accepts and answers; transfers it to the other agent, who answers too; the customer reloads and has the whole conversation; then goes silent and
 // the engine closes the conversation with its message. Hostile text from the customer
 // is stored without the characters that steer a terminal.
 
@@ -29,6 +30,8 @@ let h: Harness
 let ch: RunningChannels
 let browser: Browser
 let page: Page
+/** The agents' side: the engine API (the desk's methods), results checked against the contract. */
+let desk: EngineClient
 const wechat = new FakeWechat('wx00e2e', 'e2e-app-secret')
 
 beforeAll(async () => {
@@ -40,7 +43,9 @@ beforeAll(async () => {
       {id: 'wang', queues: ['web'], ring: 999, talk: {min: 1, max: 1}},
     ],
     engine: {chat: {settings}},
+    api: true,
   })
+  desk = await h.api!.client()
   await wechat.start()
   writeFileSync(join(home, 'wechat-token'), 'e2e-token', {mode: 0o600})
   writeFileSync(join(home, 'wechat-secret'), wechat.appSecret, {mode: 0o600})
@@ -54,6 +59,7 @@ beforeAll(async () => {
   page = await browser.newPage()
 }, 120_000)
 afterAll(async () => {
+  desk?.close()
   await browser?.close()
   await ch?.stop()
   await h?.stop()
@@ -80,8 +86,8 @@ describe('a web customer and the agents, end to end', () => {
       const v = h.engine.chat.list({}).find((x) => x.id === c.id)
       return v?.state === 'offered' && v.offeredTo ? v.offeredTo : undefined
     }, 15_000)
-    h.engine.chat.accept(c.id, offered)
-    h.engine.chat.send(c.id, offered, {text: 'Hello Zhao Lei, let me look at order 1234'})
+    await desk.request('chat.accept', {conversation: c.id, agent: offered})
+    await desk.request('chat.send', {conversation: c.id, agent: offered, text: 'Hello Zhao Lei, let me look at order 1234'})
     await page.locator('#log li.agent').getByText('Hello Zhao Lei, let me look at order 1234').waitFor()
     expect(h.engine.chat.get(c.id)).toMatchObject({agent: offered})
   })
@@ -94,7 +100,7 @@ describe('a web customer and the agents, end to end', () => {
     expect(line.text).toBe('<img src=x onerror="window.__pwned=1">]0;owned[2Jevil')
     expect(line.text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/)
     const agent = h.engine.chat.get(c.id)!.agent!
-    h.engine.chat.send(c.id, agent, {text: HOSTILE})
+    await desk.request('chat.send', {conversation: c.id, agent, text: HOSTILE})
     await page.locator('#log li.agent', {hasText: 'onerror'}).waitFor()
     expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
     expect(await page.locator('#log img').count()).toBe(0)
@@ -104,13 +110,13 @@ describe('a web customer and the agents, end to end', () => {
     const c = await mine()
     const from = h.engine.chat.get(c.id)!.agent!
     const to = from === 'li' ? 'wang' : 'li'
-    h.engine.chat.transfer(c.id, {agent: to}, from, from)
+    await desk.request('chat.transfer', {conversation: c.id, to: {agent: to}, agent: from})
     const state = await until('offered or active with the other agent', () => {
       const v = h.engine.chat.list({}).find((x) => x.id === c.id)
       return v && (v.offeredTo === to || v.agent === to) ? v : undefined
     }, 10_000)
-    if (state.state === 'offered') h.engine.chat.accept(c.id, to)
-    h.engine.chat.send(c.id, to, {text: `This is ${to}, I have your order here`})
+    if (state.state === 'offered') await desk.request('chat.accept', {conversation: c.id, agent: to})
+    await desk.request('chat.send', {conversation: c.id, agent: to, text: `This is ${to}, I have your order here`})
     await page.locator('#log li.agent').getByText(`This is ${to}, I have your order here`).waitFor()
   })
 
@@ -154,8 +160,8 @@ describe('a WeChat customer on the same engine', () => {
     expect(forged.status).toBe(403)
     const c = await until('the WeChat conversation offered', () => h.engine.chat.list({}).find((x) => x.channel === 'wechat' && x.state === 'offered'), 15_000)
     expect(c.customer).toBe('oE2E_customer')
-    h.engine.chat.accept(c.id, c.offeredTo!)
-    h.engine.chat.send(c.id, c.offeredTo!, {text: '您好,我来帮您查一下'})
+    await desk.request('chat.accept', {conversation: c.id, agent: c.offeredTo!})
+    await desk.request('chat.send', {conversation: c.id, agent: c.offeredTo!, text: '您好,我来帮您查一下'})
     await until('the answer at WeChat', () => wechat.sent.find((m) => m.text?.content?.includes('我来帮您查一下')), 10_000)
     expect(wechat.sent.find((m) => m.text?.content?.includes('我来帮您查一下'))).toMatchObject({touser: 'oE2E_customer', msgtype: 'text'})
     const lines = h.engine.chat.transcript(c.id).lines
