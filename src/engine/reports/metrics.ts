@@ -219,7 +219,8 @@ export function agentsNeeded(callsPerHour: number, ahtSeconds: number, targetSl:
  * - It is resolved on first contact when the same customer does not contact again within
  *   the window after it started (default 7 days, `--fcr-window`): no inbound call of theirs,
  *   answered or not, starts in (start, start + window], and no ticket of theirs is reopened
- *   (ticket.status_changed from solved or closed to open or pending) in that time.
+ *   (ticket.status_changed from solved or closed to open or pending) in that time; a
+ *   ticket is the customer's its contact names, else its number, as they stood then.
  * - Left out of the denominator, and counted apart:
  *   - pending: contacts not followed so far whose window has not ended when the report is
  *     made (`now`): they may still be. (One already followed is judged: repeated.) A report
