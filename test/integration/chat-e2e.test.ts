@@ -74,7 +74,7 @@ const mine = async () => {
 }
 
 describe('a web customer and the agents, end to end', () => {
-  it('the customer writes; an agent accepts and answers in the widget', async () => {
+  it('the customer writes; an agent accepts, is seen typing and answers in the widget', async () => {
     await page.goto(`${ch.url}/chat/`)
     await page.fill('#name', 'Zhao Lei')
     await page.fill('#number', '13800138000')
@@ -87,6 +87,8 @@ describe('a web customer and the agents, end to end', () => {
       return v?.state === 'offered' && v.offeredTo ? v.offeredTo : undefined
     }, 15_000)
     await desk.request('chat.accept', {conversation: c.id, agent: offered})
+    await desk.request('chat.typing', {conversation: c.id, agent: offered})
+    await page.locator('#typing', {hasText: 'is typing…'}).waitFor()
     await desk.request('chat.send', {conversation: c.id, agent: offered, text: 'Hello Zhao Lei, let me look at order 1234'})
     await page.locator('#log li.agent').getByText('Hello Zhao Lei, let me look at order 1234').waitFor()
     expect(h.engine.chat.get(c.id)).toMatchObject({agent: offered})

@@ -126,7 +126,7 @@ export class WebChannel implements ChannelAdapter {
         const sent = new Set(all.map((m) => `${m.conversation}:${m.seq}`))
         const held = visit.held ?? []
         visit.held = null
-        for (const m of held) if (!sent.has(`${m.conversation}:${m.seq}`)) this.send(visit, {type: 'message', message: m})
+        for (const m of held) if (m.kind === 'typing' || !sent.has(`${m.conversation}:${m.seq}`)) this.send(visit, {type: 'message', message: m})
       })
       .catch((err: unknown) => {
         this.o.log.warn('web chat: history not read', {error: err instanceof Error ? err.message : String(err)})

@@ -107,12 +107,15 @@ export const WIDGET_JS = String.raw`'use strict'
   }
 
   const draw = (m) => {
-    if (!m || typeof m !== 'object' || !mark(m.conversation, m.seq)) return
+    if (!m || typeof m !== 'object') return
+    // Typing is not a line of the conversation: it carries no seq of its own.
+    if (m.kind === 'typing') {
+      if (m.from !== 'customer') showTyping(m.agentName)
+      return
+    }
+    if (!mark(m.conversation, m.seq)) return
     const side = m.from === 'customer' ? 'customer' : m.from === 'system' ? 'system' : 'agent'
     switch (m.kind) {
-      case 'typing':
-        if (m.from !== 'customer') showTyping(m.agentName)
-        return
       case 'image':
         $('typing').hidden = true
         line(side, who(m), imageNode(m.image && m.image.url))
