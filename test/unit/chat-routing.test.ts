@@ -286,7 +286,7 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(conv(active).lines.map((l) => l.text)).toContain('You are being transferred; the next person sees this conversation so far.')
   })
 
-  it('the agent typing reaches the customer and is not stored', async () => {
+  it('typing both ways: the agent\'s reaches the customer, the customer\'s the agent, and none is stored', async () => {
     await boot({autoAccept: true})
     const id = await write('v1', 'hello')
     const lines = conv(id).lines.length
@@ -295,6 +295,13 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(delivered.at(-1)!.m).toMatchObject({kind: 'typing', from: 'agent', conversation: id, seq: conv(id).seq})
     expect(conv(id).lines).toHaveLength(lines)
     expect(() => eng().chat.typing(id, 'a2')).toThrow(/not an active conversation/)
+    // The customer typing reaches the agent's subscription live, and nothing is stored.
+    const seen: string[] = []
+    const off = eng().events.subscribe((e) => void (e.type === 'chat.typing' && seen.push(`${e.callId} ${e.agent}`)))
+    await eng().chat.receive({channel: 'web', customer: 'v1', event: 'typing'})
+    off()
+    expect(seen).toEqual([`${id} a1`])
+    expect(await events('chat.typing')).toEqual([])
   })
 
   it('exports a transcript from the log alone, the same as the engine holds it', async () => {

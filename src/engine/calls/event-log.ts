@@ -41,6 +41,18 @@ export class EventLog {
     return event
   }
 
+  /** Tells the listeners (API subscriptions) of something passing that is no record: never written to the log (a customer typing). */
+  notify(e: Omit<NewEvent, 'ts' | 'origin'> & {ts?: number}): void {
+    const event: NewEvent = {...e, ts: e.ts ?? this.clock.now(), origin: this.origin}
+    for (const l of this.listeners) {
+      try {
+        l(event)
+      } catch (err) {
+        this.log.error('event listener failed', {error: String(err)})
+      }
+    }
+  }
+
   subscribe(l: EventListener): () => void {
     this.listeners.add(l)
     return () => this.listeners.delete(l)

@@ -36,6 +36,7 @@ export const CHAT_EVENT_TYPES: readonly EventType[] = [
   'chat.rated',
   'chat.note',
 ]
+// chat.typing is never stored: it is no part of a conversation's log.
 
 /** How far back a restart looks for conversations still open (the longest silence allowed is 7 days). */
 const REBUILD_WINDOW_MS = 8 * 86_400_000
@@ -47,7 +48,7 @@ export type CloseReason = 'customer' | 'agent' | 'silence' | 'off-hours' | 'bot'
 
 export interface ChatCoreDeps {
   acd: Acd
-  events: {append(e: Omit<NewEvent, 'ts' | 'origin'> & {ts?: number}): NewEvent; subscribe(l: (e: NewEvent) => void): () => void}
+  events: {append(e: Omit<NewEvent, 'ts' | 'origin'> & {ts?: number}): NewEvent; subscribe(l: (e: NewEvent) => void): () => void; notify?(e: Omit<NewEvent, 'ts' | 'origin'>): void}
   store: Pick<Store, 'events'>
   clock: Clock
   log: Logger
@@ -220,7 +221,12 @@ export class ChatCore implements ChatCoreForChannels {
       }
       return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
     }
-    if (m.event === 'typing') return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
+    if (m.event === 'typing') {
+      // Shown to the agent with the conversation live (its subscription), never stored.
+      const agent = c?.agent ?? c?.offeredTo ?? null
+      if (c?.open && agent) this.deps.events.notify?.({type: 'chat.typing', callId: c.id, queue: c.queue, agent, data: {from: 'customer'}})
+      return {conversation: c?.id ?? '', seq: c?.seq ?? 0}
+    }
     if (m.event === 'close' || m.event === 'unsubscribe') {
       if (c?.open) this.closeNow(c, 'customer', 'customer')
       return {conversation: c?.id ?? '', seq: c?.seq ?? 0}

@@ -109,6 +109,7 @@ export const EVENT_TYPES = [
   'chat.closed', // the last event of a conversation {reason: customer|agent|silence|off-hours|bot|abandoned|system, by?, durationMs}
   'chat.rated', // the customer's satisfaction rating after the close {score: 1-5}
   'chat.note', // a supervisor's private note to the agent, never shown to the customer {text, by}
+  'chat.typing', // never stored: pushed live to the agent's subscription while the customer types {from: customer}
   // queues
   'queue.added',
   'queue.updated',
