@@ -158,10 +158,12 @@ class TextSink implements Sink {
   abort(): void {}
 }
 
-async function report(database: string, type: ReportJob['type'], o: {from: number; to: number; now: number; fcrWindowMs?: number}): Promise<string> {
+type Case = {from: number; to: number; now: number; fcrWindowMs?: number; interval?: string}
+
+async function report(database: string, type: ReportJob['type'], o: Case): Promise<string> {
   const sink = new TextSink()
   await produceReport(
-    {type, database, from: T0 + o.from * 1000, to: T0 + o.to * 1000, tz: 'UTC', interval: null, queue: null, agent: null, staffing: {targetSl: 0.8, targetSeconds: null}, format: 'csv', bom: false, now: T0 + o.now * 1000, ...(o.fcrWindowMs ? {fcrWindowMs: o.fcrWindowMs} : {})},
+    {type, database, from: T0 + o.from * 1000, to: T0 + o.to * 1000, tz: 'UTC', interval: o.interval ?? null, queue: null, agent: null, staffing: {targetSl: 0.8, targetSeconds: null}, format: 'csv', bom: false, now: T0 + o.now * 1000, ...(o.fcrWindowMs ? {fcrWindowMs: o.fcrWindowMs} : {})},
     sink,
   )
   return sink.text
@@ -174,7 +176,7 @@ const FCR = ['fcr_contacts', 'fcr_resolved', 'fcr_rate', 'fcr_pending', 'fcr_ano
 const DAY = {from: -H, to: D}
 
 /** The same report from both stores, summaries absent and then built: one text. */
-async function both(type: ReportJob['type'], o: {from: number; to: number; now: number; fcrWindowMs?: number}, texts: Map<string, string>): Promise<string> {
+async function both(type: ReportJob['type'], o: Case, texts: Map<string, string>): Promise<string> {
   const a = await report(file, type, o)
   expect(await report(url, type, o), `${type} on PostgreSQL`).toBe(a)
   texts.set(`${type} ${JSON.stringify(o)}`, a)
@@ -183,7 +185,11 @@ async function both(type: ReportJob['type'], o: {from: number; to: number; now: 
 
 describe('first-contact resolution, dispositions and tickets (scripted, by hand)', () => {
   const before = new Map<string, string>()
-  const cases: [ReportJob['type'], {from: number; to: number; now: number; fcrWindowMs?: number}][] = [
+  const cases: [ReportJob['type'], Case][] = [
+    // In intervals, and cut through c3 (its visit at 1 H, its transfer's row) and c5's call.
+    ['queues', {from: -H, to: 8 * D + H, now: 30 * D, interval: '15m'}],
+    ['queues', {from: H + 30, to: 2 * H + 60, now: 30 * D, interval: '1h'}],
+    ['agents', {from: -H, to: 8 * D + H, now: 30 * D, interval: '1h'}],
     ['queues', {...DAY, now: 30 * D}],
     ['queues', {...DAY, now: 5 * D}],
     ['queues', {...DAY, now: 30 * D, fcrWindowMs: 2 * D * 1000}],
@@ -191,6 +197,10 @@ describe('first-contact resolution, dispositions and tickets (scripted, by hand)
     ['dispositions', {...DAY, now: 30 * D}],
     ['tickets', {from: -H, to: 3 * D, now: 30 * D}],
   ]
+
+  it('per interval too (the summaries\' test below compares these)', async () => {
+    for (const [type, o] of cases.slice(0, 3)) await both(type, o, before)
+  })
 
   it('FCR per queue: c1 and c5 repeated (A called back on day 3, D\'s ticket reopened on day 2), c4 anonymous; c3 and c6 resolved', async () => {
     const q = rows(await both('queues', {...DAY, now: 30 * D}, before))

@@ -39,6 +39,8 @@ const CASES: {from: number; to: number; interval?: string; tz?: string; queue?: 
   {from: START, to: START + 48 * H, interval: '30m', tz: 'America/New_York', queue: 'q2'},
   {from: T0, to: T0 + 86_400_000, interval: '1h'},
   {from: T0 + 200_000, to: T0 + 15 * H, interval: '15m'},
+  // Two intervals, both cut by the period.
+  {from: START + 7 * H + 30 * 60_000, to: START + 8 * H + 5 * 60_000, interval: '1h'},
 ]
 
 async function reports(s: SqliteStore): Promise<string[]> {

@@ -18,13 +18,16 @@ import type {BucketList, VisitGroup} from './visit-tally.js'
 /** The grid of the intervals, when they are one: the second's start, the length, how many. */
 export function grid(b: BucketList): {b1: number; len: number; n: number} | null {
   const l = b.list
-  if (l.length === 1) return {b1: l[0]!.end, len: l[0]!.end - l[0]!.start, n: 1}
+  const length = (k: number) => l[k]!.end - l[k]!.start
+  if (l.length === 1) return {b1: l[0]!.end, len: length(0), n: 1}
   const b1 = l[1]!.start
-  const len = l[1]!.end - l[1]!.start
-  if (!Number.isSafeInteger(b1) || !Number.isSafeInteger(len) || len <= 0) return null
+  // The first and last intervals may be cut by the period: the length is a middle one's, or
+  // with only two, the longer of them (each then holds its times).
+  const len = l.length === 2 ? Math.max(length(0), length(1)) : length(1)
+  if (!Number.isSafeInteger(b1) || !Number.isSafeInteger(len) || len <= 0 || length(0) > len) return null
   for (let k = 1; k < l.length; k++) {
     if (l[k]!.start !== b1 + (k - 1) * len) return null
-    if (k < l.length - 1 && l[k]!.end !== l[k]!.start + len) return null
+    if (k < l.length - 1 ? length(k) !== len : length(k) > len) return null
   }
   return {b1, len, n: l.length}
 }
@@ -104,7 +107,8 @@ export function* visitGroups(db: Database.Database, job: GroupJob): Generator<Vi
   const {params, plain, T, S, shortWithinT, verdict} = sqlParts(job)
   params.high = BigInt(periodHigh(db, job))
   const base = '(started_at - @origin) / @len'
-  const packed = FACTS.map((f, i) => `${1 << (FIELD_BITS * i)} * IFNULL((${f} - @origin) / @len - ${base}, ${NONE})`).join(' + ')
+  // Powers of two by multiplication: a shift is 32-bit in JavaScript.
+  const packed = FACTS.map((f, i) => `${2 ** (FIELD_BITS * i)} * IFNULL((${f} - @origin) / @len - ${base}, ${NONE})`).join(' + ')
   const top = FIELD_BITS * FACTS.length
   // With short abandons within T, where a wait falls (beyond T, within T, short) is part of
   // the group's key: two sums fewer per row. Otherwise they are summed.
