@@ -32,10 +32,11 @@ let browser: Browser
 let page: Page
 /** The agents' side: the engine API (the desk's methods), results checked against the contract. */
 let desk: EngineClient
+let closedId = ''
 const wechat = new FakeWechat('wx00e2e', 'e2e-app-secret')
 
 beforeAll(async () => {
-  const settings = {...chatSettings({queue: 'web', autoAccept: false, rating: false}, null), silenceCloseMs: 4000, acceptTimeoutMs: 60_000}
+  const settings = {...chatSettings({queue: 'web', autoAccept: false, rating: true}, null), silenceCloseMs: 4000, acceptTimeoutMs: 60_000}
   h = await startTestEngine({
     queues: {web: {strategy: 'longest-idle'}},
     agents: [
@@ -139,6 +140,21 @@ describe('a web customer and the agents, end to end', () => {
     const c = await mine()
     await page.locator('#log li.system').getByText('We have not heard from you').waitFor({timeout: 20_000})
     expect(h.engine.chat.get(c.id)?.state).toBe('closed')
+    closedId = c.id
+  })
+
+  it('writing again starts a new conversation; the agent closes it and the customer’s rating is recorded', async () => {
+    const old = closedId
+    await page.fill('#text', 'One more question')
+    await page.press('#text', 'Enter')
+    const c = await until('a new conversation offered', () => h.engine.chat.list({}).find((x) => x.id !== old && x.state === 'offered'), 15_000)
+    await desk.request('chat.accept', {conversation: c.id, agent: c.offeredTo!})
+    await desk.request('chat.send', {conversation: c.id, agent: c.offeredTo!, text: 'Sure, go ahead'})
+    await page.locator('#log li.agent').getByText('Sure, go ahead').waitFor()
+    await desk.request('chat.close', {conversation: c.id, agent: c.offeredTo!})
+    const stars = page.locator('#log li.rating').last().locator('button', {hasText: /^★★★★★$/})
+    await stars.click()
+    await until('the rating recorded', () => h.engine.chat.get(c.id)?.rating === 5, 10_000)
   })
 })
 
