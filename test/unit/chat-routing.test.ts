@@ -1,5 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import {addAgent, addQueue, loginAgent, removeQueue} from '../../src/engine/admin/admin.js'
 import type {OriginateParams} from '../../src/engine/ari/port.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {OutboundMessage} from '../../src/engine/chat/channel.js'
@@ -317,5 +317,23 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect(t.notes).toEqual(live.notes)
     expect(t.conversation).toMatchObject({id, channel: 'web', customer: 'v1', state: 'closed', closeReason: 'agent', agents: ['a1']})
     await expect(transcriptFromLog(store, 'chat-none')).rejects.toThrow(/No conversation/)
+  })
+
+  it('a queue removed: its waiting chats go to the chat queue', async () => {
+    await boot({autoAccept: false, limits: {web: 1, total: 1}}, ['a1'])
+    await addQueue(store, 'vip', {})
+    await eng().applyAdminEvent({type: 'queue.added', queue: 'vip', agent: null, data: {}, ts: clock.now()})
+    const busy = await write('v1', 'first')
+    eng().chat.accept(busy, 'a1')
+    const id = await write('v2', 'second')
+    eng().chat.transfer(id, {queue: 'vip'}, 'sue', null)
+    expect(conv(id)).toMatchObject({state: 'queued', queue: 'vip'})
+    await removeQueue(store, 'vip')
+    await eng().applyAdminEvent({type: 'queue.removed', queue: 'vip', agent: null, data: {}, ts: clock.now()})
+    await settle()
+    expect(conv(id)).toMatchObject({state: 'queued', queue: 'sales'})
+    eng().chat.close(busy, 'agent', 'a1', 'a1')
+    await settle()
+    expect(conv(id)).toMatchObject({state: 'offered', offeredTo: 'a1'})
   })
 })

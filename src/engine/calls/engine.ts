@@ -407,7 +407,10 @@ export class Engine {
     if (e.type.startsWith('queue.') && e.queue) {
       const q = await this.core.store.getQueue(e.queue)
       if (q) this.core.acd.setQueue(q.name, q.settings, now)
-      else for (const w of this.core.acd.removeQueue(e.queue, now)) this.queueGone(w.callId)
+      else {
+        for (const w of this.core.acd.removeQueue(e.queue, now)) this.queueGone(w.callId)
+        this.chat.queueGone(e.queue)
+      }
       this.core.log.info(`queue ${e.queue} ${q ? 'updated' : 'removed'}`)
       return
     }
@@ -415,6 +418,8 @@ export class Engine {
     const a: AgentRecord | undefined = await this.core.store.getAgent(e.agent)
     if (!a) {
       this.core.acd.removeAgent(e.agent)
+      // Its chats go back to their queues' lines, as at a logout.
+      this.chat.agentLeft(e.agent)
       void this.presence.sync()
       return
     }

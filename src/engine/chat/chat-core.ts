@@ -404,6 +404,22 @@ export class ChatCore implements ChatCoreForChannels {
     }
   }
 
+  /** A queue was removed: its waiting conversations go to the chat queue (chat.queue), or end with a word to the customer. */
+  queueGone(queue: string): void {
+    for (const c of [...this.conversations.values()]) {
+      if (c.queue !== queue || (c.state !== 'queued' && c.state !== 'offered')) continue
+      this.deps.clock.clearTimeout(c.offerTimer ?? undefined)
+      c.offerTimer = null
+      this.router.leave(c.id)
+      this.router.release(c.id)
+      const fallback = this.deps.settings.queue
+      if (fallback && fallback !== queue && this.deps.acd.queues.has(fallback)) {
+        this.record(c, {type: 'chat.transferred', data: {from: null, to: {queue: fallback}, by: 'system', reason: 'queue-removed'}})
+        this.handOff(c, {queue: fallback, skills: null, priority: c.priority}, 'transfer')
+      } else this.closeNow(c, 'system', 'system', 'Sorry, nobody can take this conversation now. Please try again later.')
+    }
+  }
+
   /** The agent is typing: the customer is shown so (nothing is stored). */
   typing(id: string, agent: string): {conversation: string} {
     const c = this.must(id)
