@@ -128,7 +128,13 @@ describe('report agents', () => {
       fcr_resolved: 0,
       fcr_rate: null,
       fcr_pending: 1,
-      fcr_anonymous: 0,
+      fcr_anonymous: 0,      // No chats in this scenario (report agents' chat columns, issue 18).
+      chats_answered: 0,
+      chats_handled: 0,
+      chat_handle_s: 0,
+      chats_max_concurrent: 0,
+      chat_ratings: 0,
+      avg_chat_rating: null,
     })
     // a2: lunch 600 s; busy = 60 talk + 5 wrap-up; idle 3600 - 600 - 65; occupancy 65 / 3000; missed c1's ring.
     expect(rows[1]).toMatchObject({agent_name: '=2+3', logged_in_s: 3600, paused_s: 600, paused_lunch_s: 600, idle_s: 2935, talk_s: 60, wrap_up_s: 5, handled: 1, missed_rings: 1, occupancy: 0.0217, surveys: 0, avg_survey_score: null})
