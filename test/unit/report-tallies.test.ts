@@ -128,7 +128,8 @@ describe('report agents', () => {
       fcr_resolved: 0,
       fcr_rate: null,
       fcr_pending: 1,
-      fcr_anonymous: 0,      // No chats in this scenario (report agents' chat columns, issue 18).
+      fcr_anonymous: 0,
+      // No chats in this scenario (report agents' chat columns, issue 18).
       chats_answered: 0,
       chats_handled: 0,
       chat_handle_s: 0,
