@@ -73,6 +73,7 @@ function state(over: Partial<DeskState> = {}): DeskState {
     held: new Set(),
     consulting: new Set(),
     notesSaved: new Map(),
+    chats: [],
     ...over,
   }
 }

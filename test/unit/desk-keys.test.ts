@@ -24,6 +24,8 @@ function ctx(c: Partial<DeskContext> = {}): DeskContext {
     queues: ['support', 'billing'],
     crmLink: null,
     customer: null,
+    chats: [],
+    chat: null,
     ...c,
   }
 }

@@ -32,7 +32,12 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
     'contact.history': async (p) => {
       let number = p.number
       let callTags: string[] = []
-      if (p.call !== undefined) {
+      // A chat's customer has a history too when it gave its number (the access policy owns conversations as calls).
+      const chat = p.call !== undefined && !engine.core.sessions.has(p.call) ? engine.chat.get(p.call) : undefined
+      if (chat) {
+        if (!chat.number) throw new ApiError('bad_request', `The customer of conversation ${p.call} gave no number`, 'Ask the customer for its number; the history is found by number.')
+        number = chat.number
+      } else if (p.call !== undefined) {
         const s = engine.core.sessions.get(p.call)
         if (!s) throw new ApiError('unknown_call', `No live call ${JSON.stringify(p.call)}`, 'List live calls with: callctl calls')
         number = s.direction === 'outbound' ? (s.outboundNumber ?? s.caller.number) : s.caller.number

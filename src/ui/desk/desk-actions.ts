@@ -1,4 +1,5 @@
 import {safeText} from '../../engine/util/text.js'
+import type {ConversationView} from './desk-chats.js'
 import type {DeskFeed, DeskState} from './desk-feed.js'
 import {customerOf} from './desk.js'
 import type {DeskAction, DeskUi} from './desk-keys.js'
@@ -23,6 +24,8 @@ export function deskActions(o: DeskActionsOptions) {
   const agent = feed.agent
   const noteIds = new Map<string, string>()
   const pendingNotes = new Map<string, {text: string; timer: ReturnType<typeof setTimeout>}>()
+  /** When chat.typing last went to each conversation. */
+  const typingSent = new Map<string, number>()
 
   const callOf = (s: DeskState) => {
     const c = s.call && s.call.agent === agent ? s.call : null
@@ -156,6 +159,55 @@ export function deskActions(o: DeskActionsOptions) {
         case 'copy':
           o.write(copySequence(action.text))
           return {text: `Copied the ${action.what}`}
+        case 'chat-accept': {
+          const v = await feed.request('chat.accept', {conversation: action.conversation, agent})
+          feed.chats.changed(v)
+          return {text: `Chat with ${chatName(v)} accepted: Enter writes, c quick replies, x closes`}
+        }
+        case 'chat-send': {
+          await feed.request('chat.send', {conversation: action.conversation, agent, text: action.text})
+          typingSent.delete(action.conversation)
+          return {text: `Sent to ${chatName(chatOf(s, action.conversation))}`}
+        }
+        case 'chat-typing': {
+          // The customer sees "typing…" for a while: telling it again every few seconds is enough.
+          const last = typingSent.get(action.conversation) ?? 0
+          if (Date.now() - last < TYPING_EVERY_MS) return
+          typingSent.set(action.conversation, Date.now())
+          await feed.request('chat.typing', {conversation: action.conversation, agent}).catch(() => undefined)
+          return
+        }
+        case 'chat-kb-send': {
+          const e = await feed.request('kb.get', {id: action.id})
+          await feed.request('chat.send', {conversation: action.conversation, agent, text: e.answer.slice(0, 4000)})
+          return {text: `Sent the answer to "${safeText(e.question, 50)}"`}
+        }
+        case 'chat-transfer': {
+          const v = await feed.request('chat.transfer', {conversation: action.conversation, agent, to: action.to})
+          feed.chats.dismiss(v.id)
+          return {text: `Chat transferred to ${target(action.to)}`}
+        }
+        case 'chat-close': {
+          const v = await feed.request('chat.close', {conversation: action.conversation, agent})
+          feed.chats.changed(v)
+          return {text: `Chat with ${chatName(v)} closed (x puts it away)`}
+        }
+        case 'chat-dismiss':
+          feed.chats.dismiss(action.conversation)
+          return
+        case 'chat-history': {
+          const c = chatOf(s, action.conversation)
+          if (!c?.number) {
+            feed.chats.history(action.conversation, {error: 'No number from this customer: no history to look up'})
+            return
+          }
+          try {
+            feed.chats.history(action.conversation, await feed.request('contact.history', {call: action.conversation, limit: 5}))
+          } catch (err) {
+            feed.chats.history(action.conversation, {error: err instanceof Error ? err.message : String(err)})
+          }
+          return
+        }
         case 'open-crm': {
           const link = s.settings?.crmLink
           const number = customerOf(s)
@@ -168,6 +220,17 @@ export function deskActions(o: DeskActionsOptions) {
       }
     },
   }
+}
+
+const TYPING_EVERY_MS = 3000
+
+function chatOf(s: DeskState, id: string): ConversationView | null {
+  return s.chats.find((c) => c.id === id)?.view ?? null
+}
+
+/** The customer as the agent knows it: name, else number, else the channel's id. */
+export function chatName(v: ConversationView | null): string {
+  return v ? safeText(v.name || v.number || v.customer, 40) : 'the customer'
 }
 
 function target(to: {agent: string} | {queue: string} | {number: string}): string {

@@ -1,6 +1,7 @@
 import type {AgentView, CallView, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
 import {errorMessage} from '../../engine/util/errors.js'
 import {EngineFeed, type FeedConnection, type FeedOptions, type FeedState} from '../dashboard/feed.js'
+import {CHAT_EVENTS, DeskChats, type DeskChat} from './desk-chats.js'
 
 // The desk's copy of what concerns one agent: the engine's snapshot (its state, its call,
 // its queues) through the dashboard's EngineFeed, plus what only events tell: the ring
@@ -57,6 +58,8 @@ export interface DeskState {
   consulting: ReadonlySet<string>
   /** The note text the engine has, per call. */
   notesSaved: ReadonlyMap<string, string>
+  /** The agent's conversations, oldest first (desk-chats.ts). */
+  chats: readonly DeskChat[]
 }
 
 /** An event as the engine pushes it (store/events.ts NewEvent). */
@@ -94,6 +97,7 @@ export const DESK_EVENTS = [
   'agent.logout',
   'agent.paused',
   'agent.unpaused',
+  ...CHAT_EVENTS,
 ]
 
 /** Events that put a call on hold or in a consultation, or take it out. */
@@ -108,6 +112,7 @@ const FLAGS: Record<string, {set: 'held' | 'consulting'; on: boolean}> = {
 
 export class DeskFeed {
   readonly engine: EngineFeed
+  readonly chats: DeskChats
   private current: DeskState
   private readonly listeners = new Set<() => void>()
   /** Calls that rang this agent: a caller lost from one of them is owed a call back. */
@@ -118,10 +123,12 @@ export class DeskFeed {
     readonly agent: string,
     o: FeedOptions = {},
   ) {
-    this.current = {feed: {status: 'connecting', snapshot: null, error: null, retryAt: null, receivedAt: null}, agent, me: null, call: null, pop: null, wrapUpEndsAt: null, lastCall: null, owed: [], settings: null, skewMs: 0, held: new Set(), consulting: new Set(), notesSaved: new Map()}
+    this.current = {feed: {status: 'connecting', snapshot: null, error: null, retryAt: null, receivedAt: null}, agent, me: null, call: null, pop: null, wrapUpEndsAt: null, lastCall: null, owed: [], settings: null, skewMs: 0, held: new Set(), consulting: new Set(), notesSaved: new Map(), chats: []}
+    this.chats = new DeskChats(agent, () => this.current.chats, (chats) => this.set({chats}))
     this.engine = new EngineFeed(async () => {
       const conn = await connect()
       conn.onEvent((e) => this.onEvent(e as PushedEvent, conn))
+      this.chats.connected(conn)
       conn.request('desk.settings').then(
         (settings) => this.set({settings}),
         () => undefined,
@@ -165,6 +172,8 @@ export class DeskFeed {
     this.set({notesSaved: new Map(this.current.notesSaved).set(callId, text)})
   }
 
+  markRead = (conversation: string): void => this.chats.markRead(conversation)
+
   /** A callback taken from the owed list. */
   takeOwed(): Owed | undefined {
     const [first, ...rest] = this.current.owed
@@ -185,6 +194,7 @@ export class DeskFeed {
   }
 
   private onEvent(e: PushedEvent, conn: FeedConnection): void {
+    if (e.type.startsWith('chat.')) return this.chats.onEvent(e)
     const mine = e.agent === this.agent
     const d = e.data ?? {}
     if (e.type === 'agent.ringing' && mine && e.callId) return void this.ring(e.callId, e.ts, conn)

@@ -28,8 +28,16 @@ export type DeskAction =
   | {type: 'copy'; text: string; what: string}
   | {type: 'kb-copy'; id: number}
   | {type: 'open-crm'}
+  | {type: 'chat-accept'; conversation: string}
+  | {type: 'chat-send'; conversation: string; text: string}
+  | {type: 'chat-typing'; conversation: string}
+  | {type: 'chat-kb-send'; conversation: string; id: number}
+  | {type: 'chat-transfer'; conversation: string; to: {agent: string} | {queue: string}}
+  | {type: 'chat-close'; conversation: string}
+  | {type: 'chat-dismiss'; conversation: string}
+  | {type: 'chat-history'; conversation: string}
 
-export type PromptKind = 'transfer' | 'consult' | 'dtmf' | 'dial' | 'ticket' | 'kb'
+export type PromptKind = 'transfer' | 'consult' | 'dtmf' | 'dial' | 'ticket' | 'kb' | 'chat-transfer'
 export type PickKind = 'pause' | 'disposition' | 'kb' | 'replies'
 
 export interface PickItem {
@@ -42,6 +50,8 @@ export type DeskMode =
   | {kind: 'normal'}
   | {kind: 'help'}
   | {kind: 'note'}
+  /** Typing a reply to the chat in front (Enter sends, Esc leaves; the draft stays). */
+  | {kind: 'reply'}
   | {kind: 'prompt'; prompt: PromptKind; text: string}
   | {kind: 'pick'; pick: PickKind; items: PickItem[]}
 
@@ -49,9 +59,17 @@ export interface DeskUi {
   mode: DeskMode
   /** The note being typed, per call id. */
   notes: Record<string, string>
+  /** The conversation in front (Tab goes through them; null: the call). */
+  chat: string | null
+  /** The reply being typed, per conversation. */
+  replies: Record<string, string>
+  /** The conversation in front shows its customer's history instead of the transcript (i). */
+  chatHistory: boolean
 }
 
-export const INITIAL_DESK_UI: DeskUi = {mode: {kind: 'normal'}, notes: {}}
+export const INITIAL_DESK_UI: DeskUi = {mode: {kind: 'normal'}, notes: {}, chat: null, replies: {}, chatHistory: false}
+
+export type ChatState = 'flow' | 'queued' | 'offered' | 'active' | 'closed'
 
 /** What the keys need to know of the desk's state. */
 export interface DeskContext {
@@ -71,6 +89,9 @@ export interface DeskContext {
   crmLink: string | null
   /** The customer's number of the pop (the default of dial and ticket). */
   customer: string | null
+  /** The agent's conversations, in the order shown, and the one in front. */
+  chats: readonly {id: string; state: ChatState}[]
+  chat: {id: string; state: ChatState} | null
 }
 
 export const PROMPT_LABEL: Record<PromptKind, string> = {
@@ -80,6 +101,7 @@ export const PROMPT_LABEL: Record<PromptKind, string> = {
   dial: 'Dial number',
   ticket: 'Ticket subject',
   kb: 'Search the knowledge base',
+  'chat-transfer': 'Transfer the chat to (agent id or queue name)',
 }
 
 const keyOf = (i: number) => (i < 9 ? String(i + 1) : String.fromCharCode(97 + i - 9))
@@ -89,9 +111,65 @@ export function onDeskKey(ui: DeskUi, input: string, key: KeyPress, c: DeskConte
   const m = ui.mode
   if (m.kind === 'help') return {ui: normal(ui)}
   if (m.kind === 'note') return noteKey(ui, input, key, c)
+  if (m.kind === 'reply') return replyKey(ui, input, key, c)
   if (m.kind === 'prompt') return promptKey(ui, m, input, key, c)
-  if (m.kind === 'pick') return pickKey(ui, m, input, key)
-  return normalKey(ui, input, key, c)
+  if (m.kind === 'pick') return pickKey(ui, m, input, key, c)
+  return chatKey(ui, input, key, c) ?? normalKey(ui, input, key, c)
+}
+
+/** Keys of the chats: Tab and a anywhere; the rest while a conversation is in front (else undefined: the call's keys). */
+function chatKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui: DeskUi; action?: DeskAction} | undefined {
+  const front = (id: string | null): DeskUi => ({...ui, chat: id, chatHistory: false})
+  if (key.tab) {
+    if (c.chats.length === 0) return say(ui, 'No chats')
+    const at = c.chat ? c.chats.findIndex((x) => x.id === c.chat!.id) : -1
+    // After the last conversation, back to the call.
+    return {ui: front(c.chats[at + 1]?.id ?? null)}
+  }
+  if (input === 'a') {
+    const offered = c.chat?.state === 'offered' ? c.chat : c.chats.find((x) => x.state === 'offered')
+    if (!offered) return say(ui, 'No chat offered to you')
+    return {ui: front(offered.id), action: {type: 'chat-accept', conversation: offered.id}}
+  }
+  const chat = c.chat
+  if (!chat) return undefined
+  const id = chat.id
+  const needsActive = () => (chat.state === 'offered' ? say(ui, 'Accept the chat first (a)') : chat.state === 'closed' ? say(ui, 'This chat has ended (x puts it away)') : say(ui, 'This chat is not with you'))
+  if (key.escape) return {ui: front(null)}
+  if (key.return || input === 'w') return chat.state === 'active' ? {ui: {...ui, mode: {kind: 'reply'}}} : needsActive()
+  switch (input) {
+    case 'c':
+      if (chat.state !== 'active') return needsActive()
+      return undefined
+    case '/':
+      return undefined
+    case 't':
+      return chat.state === 'active' ? {ui: {...ui, mode: {kind: 'prompt', prompt: 'chat-transfer', text: ''}}} : needsActive()
+    case 'x':
+      return chat.state === 'closed' ? {ui: front(null), action: {type: 'chat-dismiss', conversation: id}} : chat.state === 'active' ? {ui, action: {type: 'chat-close', conversation: id}} : needsActive()
+    case 'i':
+      return ui.chatHistory ? {ui: {...ui, chatHistory: false}} : {ui: {...ui, chatHistory: true}, action: {type: 'chat-history', conversation: id}}
+    default:
+      return undefined
+  }
+}
+
+function replyKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui: DeskUi; action?: DeskAction} {
+  const chat = c.chat
+  if (!chat || chat.state !== 'active') return {ui: normal(ui)}
+  const before = ui.replies[chat.id] ?? ''
+  if (key.escape) return {ui: normal(ui)}
+  if (key.return) {
+    const text = before.trim()
+    if (text === '') return {ui}
+    return {ui: {...ui, replies: {...ui.replies, [chat.id]: ''}}, action: {type: 'chat-send', conversation: chat.id, text}}
+  }
+  let text = before
+  if (key.backspace || key.delete) text = [...before].slice(0, -1).join('')
+  else if (key.ctrl || key.tab || key.upArrow || key.downArrow) return {ui}
+  else text = (before + printable(input)).slice(0, 4000)
+  if (text === before) return {ui}
+  return {ui: {...ui, replies: {...ui.replies, [chat.id]: text}}, action: {type: 'chat-typing', conversation: chat.id}}
 }
 
 const normal = (ui: DeskUi): DeskUi => ({...ui, mode: {kind: 'normal'}})
@@ -199,13 +277,23 @@ function promptKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'prompt'}>, input: st
       return {ui: done, action: {type: 'ticket', subject: text}}
     case 'kb':
       return {ui: done, action: {type: 'kb-search', query: text}}
+    case 'chat-transfer': {
+      if (!c.chat) return {ui: done}
+      const to = parseTarget(text, c.queues)
+      if ('number' in to) return say(done, 'A chat goes to an agent or a queue, not a number')
+      return {ui: done, action: {type: 'chat-transfer', conversation: c.chat.id, to}}
+    }
   }
 }
 
-function pickKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'pick'}>, input: string, key: KeyPress): {ui: DeskUi; action?: DeskAction} {
+function pickKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'pick'}>, input: string, key: KeyPress, c: DeskContext): {ui: DeskUi; action?: DeskAction} {
   if (key.escape || input === 'q') return {ui: normal(ui)}
   const item = m.items.find((i) => i.key === input)
   if (!item) return {ui}
+  // With a chat in front, a quick reply or an answer goes to the customer (once) instead of the clipboard.
+  const chat = c.chat?.state === 'active' ? c.chat.id : null
+  if (chat && m.pick === 'replies') return {ui: normal(ui), action: {type: 'chat-send', conversation: chat, text: item.value}}
+  if (chat && m.pick === 'kb') return {ui: normal(ui), action: {type: 'chat-kb-send', conversation: chat, id: Number(item.value)}}
   // A KB hit or a quick reply stays on screen after a copy: the agent may want another.
   switch (m.pick) {
     case 'pause':

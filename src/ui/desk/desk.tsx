@@ -7,13 +7,16 @@ import {ColourContext, honourNoColor, useColour} from '../dashboard/color.js'
 import {clock, duration} from '../dashboard/format.js'
 import type {KeyPress} from '../dashboard/keys.js'
 import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
-import type {DeskState, Pop} from './desk-feed.js'
+import type {DeskState, HistoryView, Pop} from './desk-feed.js'
 import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
+import {ChatList, chatListHeight, ChatPane, customerName, ReplyLines} from './chat-pane.js'
 
 export interface DeskSource {
   subscribe(fn: () => void): () => void
   getState(): DeskState
+  /** The agent saw the conversation in front: its lines are read. */
+  markRead?(conversation: string): void
 }
 
 export interface DeskMessage {
@@ -55,6 +58,12 @@ export function Desk(p: DeskProps) {
   }, [message])
 
   const ctx = deskContext(s, ui, kbHits)
+  const frontChat = ctx.chat ? (s.chats.find((c) => c.id === ctx.chat!.id) ?? null) : null
+  // What is in front is read.
+  const frontTop = frontChat?.lines.at(-1)?.seq ?? 0
+  useEffect(() => {
+    if (frontChat && !ui.chatHistory && frontTop > frontChat.readSeq) p.feed.markRead?.(frontChat.id)
+  }, [frontChat?.id, frontTop, ui.chatHistory])
   const latest = useRef({ui, ctx, s})
   latest.current = {ui, ctx, s}
   const {isRawModeSupported} = useStdin()
@@ -102,17 +111,36 @@ export function Desk(p: DeskProps) {
   const now = Date.now() + s.skewMs
   const lower = ui.mode.kind === 'pick' ? Math.min(ui.mode.items.length + 1, Math.max(3, rows - 12)) : ui.mode.kind === 'prompt' ? 1 : 0
   const noteLines = 2
-  const popLines = Math.max(3, rows - 2 - 1 - lower - noteLines - 1 - 2)
+  const paneLines = Math.max(3, rows - 2 - 1 - lower - noteLines - 1 - 2)
+  const listLines = Math.min(chatListHeight(s.chats), Math.max(0, paneLines - 3))
+  const popLines = paneLines - listLines
   return (
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
         <Header s={s} width={width} now={now} timeZone={p.timeZone} />
         <StateLine s={s} now={now} width={width} owed={ctx.dispositionOwed} />
-        <Box flexDirection="column" height={popLines} overflow="hidden">
-          {ui.mode.kind === 'help' ? <Help /> : s.pop ? <PopPane pop={s.pop} s={s} width={width} now={now} hyperlinks={p.hyperlinks ?? true} timeZone={p.timeZone} /> : <Idle s={s} width={width} />}
+        {listLines > 0 && ui.mode.kind !== 'help' ? (
+          <Box flexDirection="column" height={listLines} overflow="hidden">
+            <ChatList chats={s.chats} front={frontChat?.id ?? null} width={width} now={Date.now()} />
+          </Box>
+        ) : null}
+        <Box flexDirection="column" height={ui.mode.kind === 'help' ? paneLines : popLines} overflow="hidden">
+          {ui.mode.kind === 'help' ? (
+            <Help />
+          ) : frontChat ? (
+            <ChatPane c={frontChat} height={popLines} width={width} historyShown={ui.chatHistory} timeZone={p.timeZone} historyRow={(i) => historyRow(i, p.timeZone)} />
+          ) : s.pop ? (
+            <PopPane pop={s.pop} s={s} width={width} now={now} hyperlinks={p.hyperlinks ?? true} timeZone={p.timeZone} />
+          ) : (
+            <Idle s={s} width={width} />
+          )}
         </Box>
-        <NoteLines text={ctx.noteCall ? (ui.notes[ctx.noteCall] ?? '') : ''} editing={ui.mode.kind === 'note'} call={ctx.noteCall} s={s} width={width} />
-        {ui.mode.kind === 'pick' ? <Picker title={PICK_TITLE[ui.mode.pick]} items={ui.mode.items} height={lower} width={width} /> : null}
+        {frontChat ? (
+          <ReplyLines c={frontChat} text={ui.replies[frontChat.id] ?? ''} editing={ui.mode.kind === 'reply'} width={width} />
+        ) : (
+          <NoteLines text={ctx.noteCall ? (ui.notes[ctx.noteCall] ?? '') : ''} editing={ui.mode.kind === 'note'} call={ctx.noteCall} s={s} width={width} />
+        )}
+        {ui.mode.kind === 'pick' ? <Picker title={pickTitle(ui.mode.pick, ctx.chat?.state === 'active' && frontChat ? customerName(frontChat) : null)} items={ui.mode.items} height={lower} width={width} /> : null}
         {ui.mode.kind === 'prompt' ? <PromptLine label={PROMPT_LABEL[ui.mode.prompt]} text={ui.mode.text} /> : null}
         <Text wrap="truncate-end" color={message?.error ? 'red' : 'green'}>
           {message ? `${message.error && !colour ? '! ' : ''}${safeText(message.text, 300)}` : ' '}
@@ -134,6 +162,13 @@ function splitKey(ch: string): [string, KeyPress] {
 
 const PICK_TITLE = {pause: 'Pause: pick a reason (Esc cancels)', disposition: 'Disposition: pick a code (Esc cancels)', kb: 'Knowledge base: a number copies the answer (Esc closes)', replies: 'Quick replies: a number copies one (Esc closes)'}
 
+/** With a chat in front, answers and quick replies go to its customer. */
+function pickTitle(pick: keyof typeof PICK_TITLE, chatWith: string | null): string {
+  if (chatWith && pick === 'kb') return `Knowledge base: a number sends the answer to ${safeText(chatWith, 30)} (Esc closes)`
+  if (chatWith && pick === 'replies') return `Quick replies: a number sends one to ${safeText(chatWith, 30)} (Esc closes)`
+  return PICK_TITLE[pick]
+}
+
 /** What the keys need, from the feed's state and the screen's. */
 export function deskContext(s: DeskState, ui: DeskUi, kbHits: readonly {id: number; question: string}[]): DeskContext {
   const call = s.call && s.call.agent === s.agent && s.call.state === 'connected' ? s.call : null
@@ -142,6 +177,8 @@ export function deskContext(s: DeskState, ui: DeskUi, kbHits: readonly {id: numb
   const settings = s.settings
   const queue = call?.queue ?? last?.queue ?? null
   const codes = (queue !== null && s.feed.snapshot?.queues.find((q) => q.name === queue)?.settings.dispositions) || []
+  // A conversation in front that went away (transferred, put away) leaves the call in front.
+  const front = ui.chat ? s.chats.find((c) => c.id === ui.chat) : undefined
   return {
     agentState: s.me?.state ?? null,
     paused: s.me?.pauseReason != null,
@@ -156,6 +193,8 @@ export function deskContext(s: DeskState, ui: DeskUi, kbHits: readonly {id: numb
     queues: Object.keys(s.me?.queues ?? {}),
     crmLink: settings?.crmLink && customerOf(s) ? settings.crmLink : null,
     customer: customerOf(s),
+    chats: s.chats.map((c) => ({id: c.id, state: c.view.state})),
+    chat: front ? {id: front.id, state: front.view.state} : null,
   }
 }
 
@@ -275,11 +314,16 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
       </Text>
       {(h?.interactions ?? []).map((i) => (
         <Text key={i.kind + i.id} wrap="truncate-end">
-          {`${shortDate(i.at, p.timeZone)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`}
+          {historyRow(i, p.timeZone)}
         </Text>
       ))}
     </Box>
   )
+}
+
+/** One past interaction of the customer: when, what, queue, outcome, agent, disposition, notes. */
+function historyRow(i: HistoryView['interactions'][number], timeZone?: string): string {
+  return `${shortDate(i.at, timeZone)} ${fit(i.kind === 'ticket' ? i.id : 'call', 8)} ${fit(i.queue ?? '-', 8)} ${fit(i.outcome, 9)} ${fit(i.agent ?? '', 5)} ${i.disposition ? safeText(i.disposition.label, 30) + ' ' : ''}${i.notes.map((n) => `"${safeText(n, 80)}"`).join(' ')}${i.priority ? ` (${safeText(i.priority, 10)})` : ''}`
 }
 
 /** Whether the history was read less far back than the center's window (the engine's time budget ran out first). */
@@ -348,13 +392,19 @@ function PromptLine(p: {label: string; text: string}) {
 function KeyLines(p: {ctx: DeskContext; ui: DeskUi; width: number}) {
   const c = p.ctx
   let first: string
-  if (c.connected) first = `h ${c.connected.held ? 'unhold' : 'hold'} · x hang up · t transfer · y ${c.connected.consulting ? 'complete · u cancel' : 'consult'} · f DTMF · n note · k ticket`
+  const chat = c.chat
+  if (chat) first = chat.state === 'active' ? 'Enter write · c quick reply · / kb answer · t transfer · x close · i history' : chat.state === 'offered' ? 'a accept the chat · i history · Tab next · Esc back to the call' : chat.state === 'closed' ? 'x put the chat away · i history · Tab next · Esc back to the call' : 'Tab next · Esc back to the call'
+  else if (c.connected) first = `h ${c.connected.held ? 'unhold' : 'hold'} · x hang up · t transfer · y ${c.connected.consulting ? 'complete · u cancel' : 'consult'} · f DTMF · n note · k ticket`
   else if (c.dispositionOwed) first = `1-9 or d disposition · n note · k ticket · r ready (after the disposition)`
   else if (c.agentState === 'offline') first = 'l log in'
   else if (c.agentState === 'paused' || c.paused) first = 'r ready · p pause reason · g dial · b call back · l log out'
   else if (c.agentState === 'ringing') first = 'answer on your phone · n note · o CRM'
   else first = 'p pause · g dial · b call back · l log out' + (c.noteCall ? ' · n note · k ticket' : '')
-  const second = `${c.crmLink ? 'o CRM · ' : ''}/ knowledge base · c quick replies · ? help · q quit`
+  const offered = c.chats.some((x) => x.state === 'offered')
+  const second =
+    c.chats.length > 0
+      ? `${offered ? 'a accept · ' : ''}${chat ? 'Tab next chat · Esc call' : 'Tab chats'}${c.crmLink && !chat ? ' · o CRM' : ''} · / kb · c replies · ? help · q quit`
+      : `${c.crmLink ? 'o CRM · ' : ''}/ knowledge base · c quick replies · ? help · q quit`
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end" dimColor>
@@ -380,6 +430,8 @@ const HELP: [string, string][] = [
   ['k', 'open a ticket from the call'],
   ['/  c', 'knowledge base search (a number copies the answer); quick replies'],
   ['o', 'open the CRM page of the caller'],
+  ['Tab  a', 'chats: the next one in front (then the call); accept the one offered'],
+  ['in chat', 'Enter write, c quick reply, / KB answer, t transfer, x close, i history'],
   ['q', 'quit (any key closes this help)'],
 ]
 
