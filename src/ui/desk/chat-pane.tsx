@@ -47,7 +47,9 @@ function ChatRow(p: {c: DeskChat; front: boolean; width: number; now: number}) {
   const v = p.c.view
   const n = unread(p.c)
   const typing = p.c.typingAt !== null && p.now - p.c.typingAt < TYPING_SHOWN_MS && v.state !== 'closed'
-  const last = typing ? 'typing…' : v.last ? `${v.last.from === 'agent' ? 'you: ' : ''}${v.last.text}` : ''
+  // The last word of the customer or the agent (the queue's "you are next in line" tells the agent nothing).
+  const said = p.c.lines.findLast((l) => l.from === 'customer' || l.from === 'agent') ?? v.last
+  const last = typing ? 'typing…' : said ? `${said.from === 'agent' ? 'you: ' : ''}${said.text}` : ''
   return (
     <Text wrap="truncate-end" bold={p.front}>
       {p.front ? '> ' : '  '}
