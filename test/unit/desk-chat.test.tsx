@@ -55,6 +55,14 @@ describe('the desk feed: chats', () => {
     expect(c).toMatchObject({id: 'ch1', view: {state: 'offered', name: 'Li Lei'}, lines: [{seq: 1, from: 'customer', text: 'Where is my parcel?'}]})
     expect(unread(c!)).toBe(1)
 
+    // Another agent's chats (an admin's desk hears them all) ask nothing.
+    const lists = () => engine.asked.filter((a) => a.method === 'chat.list').length
+    const before = lists()
+    engine.emit({type: 'chat.offered', ts: AT, callId: 'other', agent: '1002', data: {}})
+    engine.emit({type: 'chat.message', ts: AT, callId: 'other', data: {from: 'customer', kind: 'text', seq: 1, text: 'hi'}})
+    await vi.advanceTimersByTimeAsync(0)
+    expect(lists()).toBe(before)
+
     // A second offer: the list is asked again, with the new conversation's transcript.
     open = [...open, conversation('ch2', {startedAt: AT - 10_000})]
     engine.emit({type: 'chat.offered', ts: AT, callId: 'ch2', agent: '1001', data: {}})

@@ -68,14 +68,15 @@ export class DeskChats {
     this.relist()
   }
 
-  onEvent(e: ChatEvent): void {
+  onEvent(e: ChatEvent & {agent?: string | null}): void {
     const id = e.callId
     if (!id || !e.type.startsWith('chat.')) return
     const d = e.data ?? {}
     const known = this.get().find((c) => c.id === id)
     if (e.type === 'chat.typing') return known ? this.patch(id, {typingAt: Date.now()}) : undefined
     if (e.type === 'chat.message') {
-      if (!known) return this.relist()
+      // A conversation reaches the desk by its offer (chat.offered): lines of others' are none of ours.
+      if (!known) return
       const line = lineOf({...d, ts: e.ts} as Partial<TranscriptLine> & {seq?: number})
       if (!line) return
       const last = line.text || line.kind !== 'text' ? {from: line.from, text: line.text, ts: line.ts} : known.view.last
@@ -83,7 +84,8 @@ export class DeskChats {
       return this.patch(id, {lines: merge(known.lines, [line]), view: {...known.view, last, messages: Math.max(known.view.messages, line.seq)}, ...(line.from === 'customer' ? {typingAt: null} : {}), ...(line.from === 'agent' ? {readSeq: Math.max(known.readSeq, line.seq)} : {})})
     }
     if (e.type === 'chat.closed') return known ? this.patch(id, {view: {...known.view, state: 'closed', closeReason: String(d.reason ?? '')}}) : undefined
-    if (RELIST.has(e.type)) this.relist()
+    // An admin's desk (--agent) hears every agent's chats: only its own and those it shows count.
+    if (RELIST.has(e.type) && (known || e.agent === this.agent)) this.relist()
   }
 
   /** The agent looked at the conversation: everything in it is read. */
