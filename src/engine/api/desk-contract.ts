@@ -68,7 +68,7 @@ export const DESK_METHODS = {
   'contact.history': {
     summary: "A customer's contact card and last interactions (calls with disposition and notes, tickets), newest first; by the caller of a live call or by number",
     params: params({
-      call: Type.Optional(text(256, 'a live call: its caller (this call is left out of the history)')),
+      call: Type.Optional(text(256, 'a live call: its caller (this call is left out of the history); or a chat conversation: its customer by the number it gave')),
       number: Type.Optional(text(32, 'a phone number')),
       limit: Type.Optional(Type.Integer({minimum: 1, maximum: 50, description: 'interactions (default 5)'})),
     }),
