@@ -20,6 +20,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 const CUSTOMER = '+15557300001'
 const QUICK_REPLY = 'Thank you for waiting, let me check that for you.'
+const KB_ANSWER = 'Parcels are tracked on the Orders page; a delayed parcel is refunded after 14 days.'
 // What a hostile customer writes: a window title change and a screen wipe around markup.
 const HOSTILE = 'Is it \u001b]0;pwned\u0007<b>lost</b>?\u001b[2J'
 
@@ -27,7 +28,8 @@ const HOSTILE = 'Is it \u001b]0;pwned\u0007<b>lost</b>?\u001b[2J'
 // token) takes a chat: a customer writes through the chat core (the channels' side, as
 // chat-core.test.ts drives it); the desk lists the offer, the agent accepts it, reads the
 // transcript (hostile text inert), looks at the customer's history, answers with a quick
-// reply and a typed line, and closes; the customer received both answers and the close.
+// reply, a typed line and a knowledge-base answer, and closes; the customer received the
+// three answers and the close.
 describe('chats in callctl desk (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-deskchat-'))
   const socket = `callctl-deskchat-${randomBytes(3).toString('hex')}`
@@ -67,6 +69,7 @@ describe('chats in callctl desk (tmux)', () => {
       {type: 'call.note', ts: t + 9000, callId: 'old-1', queue: 'support', agent: '1001', data: {note: 'n-old', text: 'Parcel 42 delayed', number: CUSTOMER, by: 'lina'}},
       {type: 'call.ended', ts: t + 60_000, callId: 'old-1', data: {cause: 'agent-hung-up'}},
     ])
+    await repositoriesOf(h.store).kb.add({question: 'Where is my parcel?', answer: KB_ANSWER, tags: ['orders']})
     // The engine's API as run.ts wires it, with the desk: section's quick replies.
     const log = createLogger({level: 'warn'})
     server = new ApiServer({
@@ -94,7 +97,7 @@ describe('chats in callctl desk (tmux)', () => {
     rmSync(home, {recursive: true, force: true})
   })
 
-  it('accepts an offered chat, reads it, answers with a quick reply and a typed line, and closes it', async () => {
+  it('accepts an offered chat, reads it, answers with a quick reply, a typed line and a KB answer, and closes it', async () => {
     await shown('the desk, idle', (s) => / IDLE /.test(s))
     const {conversation: id} = await h.engine.chat.receive({channel: 'web', customer: 'visitor-1', name: 'Li Lei', number: CUSTOMER, text: 'Where is my parcel?'})
     let s = await shown('the offer on the desk', (s) => /^ {2}OFFERED +Li Lei +web +1 new +Where is my parcel\?/m.test(s))
@@ -131,17 +134,26 @@ describe('chats in callctl desk (tmux)', () => {
     await keys('Enter')
     await h.waitFor('the typed reply sent', async () => (await sent()).includes('It is on its way.'), 15_000)
     await keys('Escape')
-    s = await shown('both answers in the transcript', (s) => s.includes('you: It is on its way.') && s.includes(`you: ${QUICK_REPLY}`))
+    // A knowledge-base answer, found and sent to the customer in two keys.
+    await keys('/')
+    await shown('the search prompt', (s) => s.includes('Search the knowledge base:'))
+    await type('parcel')
+    await keys('Enter')
+    await shown('the answers', (s) => s.includes('Knowledge base: a number sends the answer to Li Lei'))
+    await keys('1')
+    await h.waitFor('the answer sent', async () => (await sent()).includes(KB_ANSWER), 15_000)
+    s = await shown('the answers in the transcript', (s) => s.includes('you: It is on its way.') && s.includes(`you: ${QUICK_REPLY}`) && s.includes('you: Parcels are tracked'))
     expect(s.split('\n').every((l) => [...l].length <= 80)).toBe(true)
 
     // Close: the customer is told and asked for a rating; the desk keeps it, closed, until x again.
     await keys('x')
     await h.waitFor('the chat closed', () => h.engine.chat.get(id)!.state === 'closed', 15_000)
     await shown('the chat closed on the desk', (s) => /^> CLOSED +Li Lei/m.test(s))
-    expect(await sent()).toEqual(expect.arrayContaining([QUICK_REPLY, 'It is on its way.', 'This conversation has ended.']))
+    expect(await sent()).toEqual(expect.arrayContaining([QUICK_REPLY, 'It is on its way.', KB_ANSWER, 'This conversation has ended.']))
     expect(h.engine.chat.transcript(id).lines.filter((l) => l.from === 'agent').map((l) => [l.agent, l.text])).toEqual([
       ['1001', QUICK_REPLY],
       ['1001', 'It is on its way.'],
+      ['1001', KB_ANSWER],
     ])
     await keys('x')
     s = await shown('the chat put away', (s) => !s.includes('Chats 1'))
