@@ -1,5 +1,5 @@
-import type {AgentPrincipal, Ownership, Refusal, Rule} from './access-policy.js'
-import {isOnCall} from './access-policy.js'
+import type {AgentPrincipal, Ownership, Refusal, Rule} from './access-rule.js'
+import {isOnCall} from './access-rule.js'
 import type {CHAT_METHODS} from './chat-contract.js'
 
 // Who may call the chat methods (chat-contract.ts); spread into ACCESS_POLICY. An agent acts

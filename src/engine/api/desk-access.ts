@@ -1,5 +1,5 @@
-import type {Rule} from './access-policy.js'
-import {isOnCall} from './access-policy.js'
+import type {Rule} from './access-rule.js'
+import {isOnCall} from './access-rule.js'
 import type {DESK_METHODS} from './desk-contract.js'
 
 // Who may call the desk's methods (desk-contract.ts); spread into ACCESS_POLICY.

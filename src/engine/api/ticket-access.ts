@@ -1,4 +1,4 @@
-import type {Rule} from './access-policy.js'
+import type {Rule} from './access-rule.js'
 import type {TICKET_METHODS} from './ticket-contract.js'
 
 // Who may call the methods of notes, dispositions and tickets (ticket-contract.ts); spread
