@@ -2,6 +2,7 @@ import chalk from 'chalk'
 import {render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import type {FeedConnection} from '../../src/ui/dashboard/feed.js'
+import {deskActions} from '../../src/ui/desk/desk-actions.js'
 import {unread, type ConversationView, type DeskChat} from '../../src/ui/desk/desk-chats.js'
 import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
 import {INITIAL_DESK_UI, onDeskKey, type DeskContext, type DeskUi} from '../../src/ui/desk/desk-keys.js'
@@ -27,12 +28,20 @@ function fakeEngine(list: () => ConversationView[]) {
   const asked: {method: string; params: unknown}[] = []
   const listeners: ((e: unknown) => void)[] = []
   const connect = async (): Promise<FeedConnection> => ({
-    request: (async (method: string, params: {conversation?: string}) => {
+    request: (async (method: string, params?: {conversation?: string}) => {
       asked.push({method, params})
       if (method === 'snapshot') return fixtureSnapshot()
       if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: ['Hello!'], historyDays: 180}
       if (method === 'chat.list') return {at: AT, conversations: list()}
-      if (method === 'chat.transcript') return {conversation: list().find((c) => c.id === params.conversation), notes: [], lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}]}
+      const listed = list().find((c) => c.id === params?.conversation)!
+      if (method === 'chat.accept') return {...listed, state: 'active', agent: '1001', offeredTo: null}
+      if (method === 'chat.close') return {...listed, state: 'closed', closeReason: 'agent'}
+      if (method === 'chat.transfer') return {...listed, state: 'queued', agent: null, offeredTo: null}
+      if (method === 'chat.send') return {conversation: params?.conversation, seq: 9}
+      if (method === 'chat.typing') return {conversation: params?.conversation}
+      if (method === 'kb.get') return {id: 7, question: 'Where is my parcel?', answer: 'Tracked on the Orders page.', tags: []}
+      if (method === 'contact.history') return {number: '+8613800000009', contact: null, callTags: [], interactions: [], searchedFrom: 0}
+      if (method === 'chat.transcript') return {conversation: list().find((c) => c.id === params?.conversation), notes: [], lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}]}
       return {subscribed: true}
     }) as FeedConnection['request'],
     onEvent: (fn) => (listeners.push(fn), () => undefined),
@@ -101,6 +110,49 @@ describe('the desk feed: chats', () => {
     engine.emit({type: 'chat.transferred', ts: AT + 4000, callId: 'ch2', agent: '1001', data: {}})
     await vi.advanceTimersByTimeAsync(0)
     expect(feed.getState().chats).toEqual([])
+    feed.stop()
+  })
+})
+
+describe('the desk actions: chats', () => {
+  it('accept, send, a KB answer, typing at most every 3 s, history by number only, transfer and close on the engine and the desk', async () => {
+    vi.useFakeTimers({now: AT})
+    const open = [conversation('ch1', {name: 'Li Lei', number: '+8613800000009'}), conversation('ch2', {state: 'active', agent: '1001', offeredTo: null})]
+    const engine = fakeEngine(() => open)
+    const feed = new DeskFeed(engine.connect, '1001')
+    feed.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const actions = deskActions({feed, write: () => undefined})
+    const run = (a: Parameters<typeof actions.run>[0]) => actions.run(a, {state: feed.getState(), ui: INITIAL_DESK_UI})
+    const asked = (m: string) => engine.asked.filter((a) => a.method === m).map((a) => a.params)
+
+    expect(await run({type: 'chat-accept', conversation: 'ch1'})).toEqual({text: 'Chat with Li Lei accepted: Enter writes, c quick replies, x closes'})
+    expect(feed.getState().chats[0]!.view.state).toBe('active')
+    await run({type: 'chat-typing', conversation: 'ch1'})
+    await run({type: 'chat-typing', conversation: 'ch1'})
+    expect(asked('chat.typing')).toEqual([{conversation: 'ch1', agent: '1001'}])
+    expect(await run({type: 'chat-send', conversation: 'ch1', text: 'Hello'})).toEqual({text: 'Sent to Li Lei'})
+    await run({type: 'chat-kb-send', conversation: 'ch1', id: 7})
+    expect(asked('chat.send')).toEqual([
+      {conversation: 'ch1', agent: '1001', text: 'Hello'},
+      {conversation: 'ch1', agent: '1001', text: 'Tracked on the Orders page.'},
+    ])
+    // Sending lets the next keystroke tell the customer again.
+    await run({type: 'chat-typing', conversation: 'ch1'})
+    expect(asked('chat.typing')).toHaveLength(2)
+
+    await run({type: 'chat-history', conversation: 'ch1'})
+    expect(asked('contact.history')).toEqual([{call: 'ch1', limit: 5}])
+    expect(feed.getState().chats[0]!.history).toMatchObject({number: '+8613800000009'})
+    // A customer without a number: nothing to ask.
+    await run({type: 'chat-history', conversation: 'ch2'})
+    expect(asked('contact.history')).toHaveLength(1)
+    expect(feed.getState().chats[1]!.history).toEqual({error: 'No number from this customer: no history to look up'})
+
+    expect(await run({type: 'chat-transfer', conversation: 'ch2', to: {queue: 'support'}})).toEqual({text: 'Chat transferred to queue support'})
+    expect(feed.getState().chats.map((c) => c.id)).toEqual(['ch1'])
+    await run({type: 'chat-close', conversation: 'ch1'})
+    expect(feed.getState().chats[0]!.view).toMatchObject({state: 'closed', closeReason: 'agent'})
     feed.stop()
   })
 })
