@@ -306,6 +306,23 @@ describe('the desk screen with chats (80 x 24)', () => {
     }
   })
 
+  it('a ring brings the call in front (its pop) from a chat', async () => {
+    chalk.level = 0
+    vi.useFakeTimers({now: AT, toFake: ['Date']})
+    let current = s
+    const listeners = new Set<() => void>()
+    const feed = {subscribe: (fn: () => void) => (listeners.add(fn), () => void listeners.delete(fn)), getState: () => current}
+    const app = render(<Desk feed={feed} run={async () => undefined} onQuit={() => undefined} size={{columns: 80, rows: 24}} timeZone="UTC" hyperlinks={false} />)
+    app.stdin.write('\t')
+    await vi.waitFor(() => expect(app.lastFrame()).toContain('Chat with'))
+    current = {...s, pop: {callId: 'c9', ringAt: AT, call: null, history: null, error: null, ended: false, missed: false}}
+    listeners.forEach((l) => l())
+    await vi.waitFor(() => expect(app.lastFrame()).toContain(' RINGING '))
+    expect(app.lastFrame()).not.toContain('Chat with')
+    expect(app.lastFrame()).toMatch(/^ {2}ACTIVE/m)
+    app.unmount()
+  })
+
   it('deskContext puts the chat in front only while the agent has it', () => {
     expect(deskContext(s, {...INITIAL_DESK_UI, chat: 'ch2'}, []).chat).toEqual({id: 'ch2', state: 'offered'})
     expect(deskContext(s, {...INITIAL_DESK_UI, chat: 'gone'}, []).chat).toBeNull()

@@ -64,6 +64,16 @@ export function Desk(p: DeskProps) {
   useEffect(() => {
     if (frontChat && !ui.chatHistory && frontTop > frontChat.readSeq) p.feed.markRead?.(frontChat.id)
   }, [frontChat?.id, frontTop, ui.chatHistory])
+  // A ring brings the call in front (its pop), unless the agent is typing into a chat.
+  const ringing = s.pop && !s.pop.ended && !s.pop.missed ? s.pop.callId : null
+  useEffect(() => {
+    if (ringing === null) return
+    const now = latest.current.ui
+    if (now.chat !== null && now.mode.kind === 'normal') {
+      latest.current.ui = {...now, chat: null, chatHistory: false}
+      setUi(latest.current.ui)
+    }
+  }, [ringing])
   const latest = useRef({ui, ctx, s})
   latest.current = {ui, ctx, s}
   const {isRawModeSupported} = useStdin()
