@@ -3,6 +3,7 @@ import {parseSkillRequirement} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
 import {ANY_PROMPT, IMPLICIT_HANGUP, NODE_TYPES, TERMINAL, targets, type Flow, type IvrNode, type NodeType, type PromptCatalog} from './flow.js'
 import {isValidTimezone, parseDays, parseRanges, type Calendar} from './hours.js'
+import {reachableFrom} from '../util/reachable.js'
 
 // Reads an IVR flow from YAML and checks it whole: field types, node types, targets,
 // reachability, loops with no way out and prompts, each problem reported as
@@ -339,14 +340,7 @@ function checkGraph(nodes: Record<string, IvrNode>, start: string, raw: Raw, fai
     }
   }
   if (!Object.hasOwn(nodes, start)) return
-  const reachable = new Set<string>()
-  const stack = [start]
-  while (stack.length) {
-    const id = stack.pop()!
-    if (reachable.has(id) || !Object.hasOwn(nodes, id)) continue
-    reachable.add(id)
-    stack.push(...targets(nodes[id]!))
-  }
+  const reachable = reachableFrom(start, nodes, targets)
   for (const id of Object.keys(nodes)) if (!reachable.has(id)) fail(['nodes', id], `node "${id}" is unreachable from start "${start}"`, 'Remove it or lead a node to it.', true)
   // Nodes from which the call can end: terminals, the implicit hangup, and whatever leads to them.
   const canEnd = new Set<string>()

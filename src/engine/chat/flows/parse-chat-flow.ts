@@ -5,6 +5,7 @@ import {parseCalendar} from '../../ivr/parse-flow.js'
 import {parseSkillRequirement} from '../../routing/skills.js'
 import {UserError} from '../../util/errors.js'
 import {CHAT_NODE_TYPES, ENDS, WAITS, chatTargets, type ChatFlow, type ChatNode, type ChatNodeType, type MenuChoice} from './chat-flow.js'
+import {reachableFrom} from '../../util/reachable.js'
 
 // Reads a conversation flow from YAML and checks it whole, as the IVR's flows are checked:
 // fields, node types, targets, calendars, reachability, and loops the bot could go round
@@ -204,14 +205,7 @@ function checkGraph(nodes: Record<string, ChatNode>, start: string, raw: Raw, fa
     }
   }
   if (!Object.hasOwn(nodes, start)) return
-  const reachable = new Set<string>()
-  const stack = [start]
-  while (stack.length) {
-    const id = stack.pop()!
-    if (reachable.has(id) || !Object.hasOwn(nodes, id)) continue
-    reachable.add(id)
-    stack.push(...chatTargets(nodes[id]!))
-  }
+  const reachable = reachableFrom(start, nodes, chatTargets)
   for (const id of Object.keys(nodes)) if (!reachable.has(id)) fail(['nodes', id], `node "${id}" is unreachable from start "${start}"`, 'Remove it or lead a node to it.', true)
   // A loop through message and hours nodes only would have the bot talk to itself forever.
   const state = new Map<string, 'open' | 'done'>()
