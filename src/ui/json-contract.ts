@@ -19,6 +19,8 @@ const SUFFIXES: readonly {ending: RegExp; unit: Unit; name: (base: string) => st
   {ending: /Ms$/, unit: 'ms', name: (b) => `${b}_s`},
   {ending: /(Seconds|Secs|S)$/, unit: 'seconds', name: (b) => `${b}_s`},
   {ending: /At$/, unit: 'epoch', name: (b) => `${b}_at`},
+  // Event data names a moment *Ts (ticket.created's dueTs, sip.blocked's untilTs): an _at too.
+  {ending: /Ts$/, unit: 'epoch', name: (b) => `${b}_at`},
   {ending: /Since$/, unit: 'epoch', name: (b) => `${b}_since`},
   {ending: /Until$/, unit: 'epoch', name: (b) => `${b}_until`},
   {ending: /Rate$/, unit: 'ratio', name: (b) => `${b}_rate`},
@@ -89,6 +91,10 @@ function isoTime(v: unknown): unknown {
 
 function convert(unit: Unit, v: unknown): unknown {
   if (v === null || v === undefined) return v
+  // A field's change as events write it ({from, to}, ticket.updated's changes) has the field's unit.
+  if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k === 'from' || k === 'to')) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(unit, x)]))
+  }
   if (unit === 'epoch') return isoTime(v)
   if (typeof v !== 'number') return v
   if (!Number.isFinite(v)) return null

@@ -35,6 +35,14 @@ describe('toJsonContract', () => {
     })
   })
 
+  it("writes a moment of an event's data named *Ts as *_at, and a field's change {from, to} in the field's unit", () => {
+    expect(toJsonContract({ts: T, type: 'ticket.updated', data: {dueTs: T, changes: {dueTs: {from: T, to: T + 1000}, subject: {from: 'a', to: 'b'}}}})).toEqual({
+      at: '2026-12-07T02:15:04.120Z',
+      type: 'ticket.updated',
+      data: {due_at: '2026-12-07T02:15:04.120Z', changes: {due_at: {from: '2026-12-07T02:15:04.120Z', to: '2026-12-07T02:15:05.120Z'}, subject: {from: 'a', to: 'b'}}},
+    })
+  })
+
   it('gives the unit-less seconds of queue settings and skill steps their _s', () => {
     expect(toJsonContract({settings: {ringTimeout: 15, wrapUp: 5, slSeconds: 20, strategy: 'ring-all', skillSteps: [{after: 30, require: ''}]}})).toEqual({
       settings: {ring_timeout_s: 15, wrap_up_s: 5, sl_s: 20, strategy: 'ring-all', skill_steps: [{after_s: 30, require: ''}]},
