@@ -36,7 +36,10 @@ export function contractBreaches(value: unknown, path: string[] = []): string[] 
     if (!map) {
       if (!SNAKE.test(k)) out.push(`${at}: key is not snake_case`)
       if (/(^|_)ms$/.test(k) || k === 'ts') out.push(`${at}: milliseconds or epoch name`)
-      if (TIME_NAME.test(k) && v !== null && !(typeof v === 'string' && ISO.test(v))) out.push(`${at}: a time must be an ISO-8601 string, got ${JSON.stringify(v)}`)
+      // A time, or a change of one ({from, to}: ticket.updated's changes), in ISO-8601.
+      const isoOrNull = (x: unknown) => x === null || (typeof x === 'string' && ISO.test(x))
+      const change = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((c) => c === 'from' || c === 'to')
+      if (TIME_NAME.test(k) && v !== null && !(change ? Object.values(v).every(isoOrNull) : isoOrNull(v))) out.push(`${at}: a time must be an ISO-8601 string, got ${JSON.stringify(v)}`)
       if (/_s$/.test(k) && v !== null && !(typeof v === 'number' && Math.round(v * 10) / 10 === v)) out.push(`${at}: seconds to 0.1 s, got ${JSON.stringify(v)}`)
       if (typeof v === 'number' && DURATION_WORD.test(k)) out.push(`${at}: a duration without its unit (_s)`)
       if (STATE_SYNONYMS.has(k)) out.push(`${at}: agent state named "${k}" (use ${AGENT_STATE_NAMES.join(' / ')})`)
