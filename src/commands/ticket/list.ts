@@ -12,6 +12,8 @@ interface Result {
   total: number
   /** How many of the matching tickets are overdue. */
   overdue: number
+  /** Whether a filter was given: "none match" then, not "there are none". */
+  filtered: boolean
 }
 
 export default class TicketList extends CallctlCommand<Result> {
@@ -42,12 +44,12 @@ export default class TicketList extends CallctlCommand<Result> {
         ...(flags.contact !== undefined ? {contact: checkContact(flags.contact, ctx.defaultCountry)} : {}),
       }
       const [tickets, total, overdue] = await Promise.all([ctx.tickets.list({...q, limit: flags.limit}), ctx.tickets.count(q), ctx.tickets.count({...q, overdueAt: now})])
-      return {tickets: tickets.map((t) => ticketView(t, now)), total, overdue}
+      return {tickets: tickets.map((t) => ticketView(t, now)), total, overdue, filtered: Object.keys(q).length > 0}
     })
   }
 
   protected render(r: Result): void {
-    if (r.total === 0) return this.print('No tickets. Open one with: callctl ticket add --subject ...')
+    if (r.total === 0) return this.print(r.filtered ? 'No tickets match. Without the filters: callctl ticket list' : 'No tickets. Open one with: callctl ticket add --subject ...')
     this.print(ticketTable(r.tickets, Date.now()))
     const more = r.total > r.tickets.length ? `; showing ${r.tickets.length}, see more with --limit ${r.total}` : ''
     this.print(`${r.total} ticket${r.total === 1 ? '' : 's'}, ${r.overdue} overdue${more}.`)
