@@ -121,6 +121,23 @@ describe('chat channels on callctl engine start', () => {
     expect(t.lines.find((l) => l.text?.startsWith('<script>'))!.text).toBe('<script>alert(1)</script>]0;owned[2Jgnp.exe' + '长'.repeat(3000))
   })
 
+  it('a supervisor reads the live transcript and sends the agent a private note from the CLI; the customer never sees it', async () => {
+    const customer = customers[0]!
+    const receivedBefore = customer.received
+    const sent = await runCli(['chat', 'note', conversationId, '--text', '退款可以, 30 天内', '--json'], env)
+    expect(sent.code, sent.stderr).toBe(0)
+    expect(JSON.parse(sent.stdout)).toEqual({conversation: conversationId, agent: 'li'})
+    const human = await runCli(['chat', 'note', conversationId, '--text', 'second'], env)
+    expect(human.stdout).toContain(`Note sent to agent li on ${conversationId}.`)
+    await admin.request('events.flush')
+    const withNotes = JSON.parse((await runCli(['chat', 'transcript', conversationId, '--notes', '--json'], env)).stdout) as {notes: {text: string}[]}
+    expect(withNotes.notes.map((n) => n.text)).toEqual(['退款可以, 30 天内', 'second'])
+    expect(customer.received).toBe(receivedBefore)
+    const missing = await runCli(['chat', 'note', 'chat-nosuch-1', '--text', 'x'], env)
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr.split('\n')[0]).toMatch(/^Error: /)
+  })
+
   it('the JSON webhook: its secret made 0600 when missing, signed requests in, forged refused', async () => {
     const secretFile = join(home, 'secrets', 'chat-webhook')
     const {statSync} = await import('node:fs')
