@@ -1,5 +1,5 @@
 import {cpus, loadavg} from 'node:os'
-import {flag, numberFlag} from './flags.js'
+import {numberFlag, numberListFlag} from './flags.js'
 import {ladderHighest, ladderNext} from './load/sip-plan.js'
 import {killAllSipAgents} from './sip/sipp.js'
 import {boxLossFigures, type BoxLossFigures} from './boxes/box-loss.js'
@@ -53,22 +53,11 @@ import {boxesSetup, type BoxesSetup} from './boxes/setup.js'
 
 const SEARCH_HEADROOM = 1.5
 
-function list(args: string[], name: string, fallback: string): number[] {
-  return (flag(args, name) ?? fallback)
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const v = Number(s)
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}: "${s}" is not a positive number`)
-      return v
-    })
-    .sort((a, b) => a - b)
-}
 
 function options(args: string[]) {
   return {
     boxes: numberFlag(args, '--boxes', 2, {integer: true, min: 2, max: 4}),
-    rates: list(args, '--rates', '5,10,15'),
+    rates: numberListFlag(args, '--rates', '5,10,15'),
     refine: numberFlag(args, '--refine', 0, {integer: true, max: 10}),
     searchSeconds: numberFlag(args, '--search-seconds', 10, {min: 1, max: 600}),
     talkS: numberFlag(args, '--search-talk', 1, {integer: true, min: 1, max: 600}),

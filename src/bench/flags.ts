@@ -15,3 +15,16 @@ export function numberFlag(args: string[], name: string, fallback: number, o: {i
   }
   return v
 }
+
+/** A comma-separated list of positive numbers (--rates 5,10,20), sorted; `fallback` when absent. */
+export function numberListFlag(args: string[], name: string, fallback: string): number[] {
+  return (flag(args, name) ?? fallback)
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => {
+      const v = Number(s)
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}: "${s}" is not a positive number`)
+      return v
+    })
+    .sort((a, b) => a - b)
+}

@@ -1,5 +1,5 @@
 import {cpus} from 'node:os'
-import {flag, numberFlag} from './flags.js'
+import {flag, numberFlag, numberListFlag} from './flags.js'
 import {runAppQueue, runEngine, type PathInput} from './load/paths.js'
 import {detailLines, headline, ratios, scenarioLines, searchLines, summarizePath, table, type SearchStep} from './load/report.js'
 import {benchSandbox, type BenchSandbox} from './load/sandbox.js'
@@ -49,15 +49,7 @@ function options(args: string[]) {
     longPatienceS: 60,
     seed: numberFlag(args, '--seed', 1, {integer: true}),
   }
-  const rates = (flag(args, '--rates') ?? '5,10,20,40,80')
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const r = Number(s)
-      if (!Number.isFinite(r) || r <= 0) throw new Error(`--rates: "${s}" is not a rate`)
-      return r
-    })
-    .sort((a, b) => a - b)
+  const rates = numberListFlag(args, '--rates', '5,10,20,40,80')
   return {
     scenario,
     warmup: numberFlag(args, '--warmup', 10, {integer: true, max: 1000}),

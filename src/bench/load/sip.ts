@@ -1,5 +1,5 @@
 import {cpus, loadavg} from 'node:os'
-import {flag, numberFlag} from '../flags.js'
+import {numberFlag, numberListFlag} from '../flags.js'
 import {freeUdpPort, killAllSipAgents} from '../sip/sipp.js'
 import {ratios, summarizePath, table, type PathSummary} from './report.js'
 import {benchSandbox, type BenchSandbox} from './sandbox.js'
@@ -37,17 +37,6 @@ const SEARCH_HEADROOM = 1.5
 const MAX_RING_P99_MS = 1000
 const MAX_WAIT_S = 20
 
-function list(args: string[], name: string, fallback: string): number[] {
-  return (flag(args, name) ?? fallback)
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const v = Number(s)
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}: "${s}" is not a positive number`)
-      return v
-    })
-    .sort((a, b) => a - b)
-}
 
 function options(args: string[]) {
   const callers = numberFlag(args, '--callers', 200, {integer: true, min: 1, max: 20_000})
@@ -58,12 +47,12 @@ function options(args: string[]) {
     rate: numberFlag(args, '--rate', 20, {min: 0.1, max: 500}),
     wave: numberFlag(args, '--wave', Math.min(40, callers), {integer: true, min: 1}),
     warmup: numberFlag(args, '--warmup', 5, {integer: true, max: 100}),
-    rates: list(args, '--rates', '5,10,20,40'),
+    rates: numberListFlag(args, '--rates', '5,10,20,40'),
     searchSeconds: numberFlag(args, '--search-seconds', 10, {min: 1, max: 600}),
     searchTalkS: numberFlag(args, '--search-talk', 1, {integer: true, min: 1, max: 600}),
     refine: numberFlag(args, '--refine', 2, {integer: true, max: 10}),
     // The sandbox's RTP range holds 500 bridged calls (2 × 2 ports each of 2000); its SIPp phones and callers bind none of it.
-    concurrency: list(args, '--concurrency', '50,100,200,400').map((n) => Math.min(450, Math.round(n))),
+    concurrency: numberListFlag(args, '--concurrency', '50,100,200,400').map((n) => Math.min(450, Math.round(n))),
     concRate: numberFlag(args, '--conc-rate', 10, {min: 0.5, max: 200}),
     concHoldS: numberFlag(args, '--conc-hold', 5, {integer: true, min: 1, max: 600}),
     concRefine: numberFlag(args, '--conc-refine', 1, {integer: true, max: 10}),
