@@ -253,6 +253,18 @@ describe('the engine on two boxes', () => {
     await store.close()
   })
 
+  /** box2 away for BOX_LOST_MS: lost, with what the engine does about it settled. */
+  async function loseBox2(): Promise<void> {
+    vi.useFakeTimers()
+    try {
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      vi.advanceTimersByTime(BOX_LOST_MS)
+    } finally {
+      vi.useRealTimers()
+    }
+    await settle()
+  }
+
   async function events(): Promise<StoredEvent[]> {
     await engine.events.flush()
     const out: StoredEvent[] = []
@@ -283,14 +295,7 @@ describe('the engine on two boxes', () => {
     b1.agentAnswers(r1.channelId!, r1.appArgs!.split(',')[1]!)
     b2.agentAnswers(r2.channelId!, r2.appArgs!.split(',')[1]!)
     await settle()
-    vi.useFakeTimers()
-    try {
-      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
-      vi.advanceTimersByTime(BOX_LOST_MS)
-    } finally {
-      vi.useRealTimers()
-    }
-    await settle()
+    await loseBox2()
     const all = await events()
     const ended = all.filter((e) => e.type === 'call.ended')
     expect(ended.map((e) => e.data.cause)).toEqual(['box-lost'])
@@ -312,14 +317,7 @@ describe('the engine on two boxes', () => {
     b1.agentAnswers(r1!.channelId!, c1)
     b1.agentAnswers(r2!.channelId!, c2)
     await settle()
-    vi.useFakeTimers()
-    try {
-      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
-      vi.advanceTimersByTime(BOX_LOST_MS)
-    } finally {
-      vi.useRealTimers()
-    }
-    await settle()
+    await loseBox2()
     const all = await events()
     expect(all.find((e) => e.type === 'engine.box_lost')!.data).toMatchObject({box: 'box2', calls: 0, requeued: 1})
     expect(all.find((e) => e.type === 'call.transferred' && e.callId === c2)!.data).toMatchObject({by: 'system', reason: 'agent-box-lost', to: {queue: 'sales'}})
