@@ -105,6 +105,27 @@ export function errorAt(d: LocatedDoc, path: readonly (string | number)[], detai
   return new ConfigError(d.file, line, column, detail, suggestion)
 }
 
+/** Records one problem at a path of the document (a checker collects them all). */
+export type Fail = (path: readonly (string | number)[], msg: string, suggestion?: string, onKey?: boolean) => void
+
+/**
+ * The start of a checker that reports every problem of a file, not the first: the
+ * document and its plain value, the list problems go to and the function that adds one.
+ * A file that does not parse is its one problem (`root` undefined).
+ */
+export function collectProblems(text: string, file: string): {errors: ConfigError[]; fail: Fail; d: LocatedDoc; root: unknown} | {errors: ConfigError[]; root: undefined} {
+  let d: LocatedDoc
+  try {
+    d = parseYaml(text, file)
+  } catch (err) {
+    if (err instanceof ConfigError) return {errors: [err], root: undefined}
+    throw err
+  }
+  const errors: ConfigError[] = []
+  const fail: Fail = (path, msg, suggestion, onKey = false) => void errors.push(errorAt(d, path, msg, suggestion, onKey))
+  return {errors, fail, d, root: toJS(d)}
+}
+
 function isNode(n: unknown): n is Node {
   return typeof n === 'object' && n !== null && 'range' in n
 }

@@ -1,4 +1,4 @@
-import {ConfigError, errorAt, parseYaml, toJS, type LocatedDoc} from '../config/yaml-errors.js'
+import {collectProblems, ConfigError} from '../config/yaml-errors.js'
 import {parseSkillRequirement} from '../routing/skills.js'
 import {UserError} from '../util/errors.js'
 import {ANY_PROMPT, IMPLICIT_HANGUP, NODE_TYPES, TERMINAL, targets, type Flow, type IvrNode, type NodeType, type PromptCatalog} from './flow.js'
@@ -55,16 +55,9 @@ export interface FlowCheck {
 
 /** All problems in the flow (empty when it is valid), and the flow itself when usable. */
 export function checkFlow(text: string, file: string, catalog: PromptCatalog = ANY_PROMPT): FlowCheck {
-  let d: LocatedDoc
-  try {
-    d = parseYaml(text, file)
-  } catch (err) {
-    if (err instanceof ConfigError) return {flow: null, errors: [err]}
-    throw err
-  }
-  const errors: ConfigError[] = []
-  const fail = (path: Path, msg: string, suggestion?: string, onKey = false) => errors.push(errorAt(d, path, msg, suggestion, onKey))
-  const root = toJS(d) as unknown
+  const check = collectProblems(text, file)
+  if (!('fail' in check)) return {flow: null, errors: check.errors}
+  const {errors, fail, root} = check
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     fail([], 'a flow is a mapping with flow, start and nodes', 'See: callctl ivr validate --help')
     return {flow: null, errors}

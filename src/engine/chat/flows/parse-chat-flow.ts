@@ -1,4 +1,4 @@
-import {ConfigError, errorAt, parseYaml, toJS, type LocatedDoc} from '../../config/yaml-errors.js'
+import {collectProblems, ConfigError} from '../../config/yaml-errors.js'
 import type {Calendar} from '../../ivr/hours.js'
 import {isValidTimezone} from '../../ivr/hours.js'
 import {parseCalendar} from '../../ivr/parse-flow.js'
@@ -34,16 +34,9 @@ export interface ChatFlowCheck {
 }
 
 export function checkChatFlow(text: string, file: string): ChatFlowCheck {
-  let d: LocatedDoc
-  try {
-    d = parseYaml(text, file)
-  } catch (err) {
-    if (err instanceof ConfigError) return {flow: null, errors: [err]}
-    throw err
-  }
-  const errors: ConfigError[] = []
-  const fail: Fail = (path, msg, suggestion, onKey = false) => errors.push(errorAt(d, path, msg, suggestion, onKey))
-  const root = toJS(d) as unknown
+  const check = collectProblems(text, file)
+  if (!('fail' in check)) return {flow: null, errors: check.errors}
+  const {errors, fail, root} = check
   if (!isMap(root)) {
     fail([], 'a chat flow is a mapping with flow, start and nodes', 'See: callctl chat test --help')
     return {flow: null, errors}
