@@ -42,6 +42,9 @@ describe('callctl chat test (scripted)', () => {
   it('hands over by keyword, says when it is closed, and --json gives the turns', async () => {
     expect((await chatTest([FLOW, '--at', OPEN], '我要人工\n', env)).stdout).toContain('→ handed to queue support')
     expect((await chatTest([FLOW, '--at', '2026-12-07T12:00:00Z'], '', env)).stdout).toContain('→ closed (off-hours)')
+    // A wall-clock time without a zone is the flow's own (Asia/Shanghai): 10:00 there is open, 20:00 closed.
+    expect((await chatTest([FLOW, '--at', '2026-12-07 10:00'], '我要人工\n', env)).stdout).toContain('→ handed to queue support')
+    expect((await chatTest([FLOW, '--at', '2026-12-07 20:00'], '', env)).stdout).toContain('→ closed (off-hours)')
     const j = await chatTest([FLOW, '--at', OPEN, '--json'], '[agent]\n', env)
     expect(JSON.parse(j.stdout)).toMatchObject({flow: 'support-chat', end: {kind: 'queue', queue: 'support'}, turns: [{input: null}, {input: {payload: 'agent'}}]})
   })

@@ -6,6 +6,7 @@ import type {FlowEnd} from '../../engine/chat/flows/flow-runner.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {repositoriesOf} from '../../engine/store/repositories.js'
 import {parseTimeInput} from '../../engine/util/time-input.js'
+import {zone} from '../../engine/reports/zone.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -45,10 +46,10 @@ A flow (YAML):
     bye:     {type: close, text: "Glad we could help!"}
 
 Node types: message, menu, hours, kb, queue, close.`
-  static examples = ['<%= config.bin %> chat test flows/chat.yaml', 'printf "hi\\n[billing]\\nhow do I get an invoice\\n[yes]\\n" | <%= config.bin %> chat test flows/chat.yaml --at "2026-12-07 10:00"']
+  static examples = ['<%= config.bin %> chat test flows/chat.yaml', 'printf "hi\\n[billing]\\nhow do I get an invoice\\n[yes]\\n" | <%= config.bin %> chat test flows/chat.yaml --at "2026-12-07 10:00"', '<%= config.bin %> chat test flows/chat.yaml --at 2026-12-07T02:00:00Z']
   static args = {flow: Args.string({description: 'chat flow file (YAML)', required: true})}
   static flags = {
-    at: Flags.string({description: 'run as if it were this time (business hours), e.g. "2026-12-07 10:00" (UTC) or an ISO time'}),
+    at: Flags.string({description: 'run as if it were this time (business hours): "2026-12-07 10:00" is that wall-clock time in the flow\'s timezone; an ISO time with Z or an offset is that moment'}),
     'no-kb': Flags.boolean({description: 'answer without the knowledge base (every kb node finds no match)'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
@@ -63,7 +64,7 @@ Node types: message, menu, hours, kb, queue, close.`
       if (err instanceof ChatFlowInvalidError && !this.jsonEnabled()) for (const e of err.errors.slice(1)) process.stderr.write(`${safeText(e.message, 500)}\n${e.suggestion ? `  Try: ${safeText(e.suggestion, 500)}\n` : ''}`)
       throw err
     }
-    const at = flags.at === undefined ? undefined : parseTimeInput(flags.at, Date.now(), '--at')
+    const at = flags.at === undefined ? undefined : atTime(flags.at, flow.timezone)
     const run = async (kb: Parameters<typeof offlineDeps>[0]['kb']) => {
       const session = new FlowSession(flow, offlineDeps({...(at !== undefined ? {at} : {}), kb}))
       const live = process.stdin.isTTY && !this.jsonEnabled()
@@ -109,3 +110,14 @@ function turnText(t: FlowTurn): string {
   return out.join('\n')
 }
 
+/**
+ * --at: a wall-clock time without a zone ("2026-12-07 10:00") is read in the flow's own
+ * timezone, the one its business hours are in; it was read as the machine's (UTC), so the
+ * help's own example ran at 18:00 in Shanghai and found the office closed.
+ */
+function atTime(text: string, timezone: string): number {
+  const wall = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim())
+  if (!wall) return parseTimeInput(text, Date.now(), '--at')
+  const [year, month, day, hour, minute, second] = wall.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number]
+  return zone(timezone).toUtc({year, month, day, hour, minute, second})
+}
