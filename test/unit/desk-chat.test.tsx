@@ -7,6 +7,7 @@ import {unread, type ConversationView, type DeskChat} from '../../src/ui/desk/de
 import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
 import {INITIAL_DESK_UI, onDeskKey, type DeskContext, type DeskUi} from '../../src/ui/desk/desk-keys.js'
 import {deskContext, Desk} from '../../src/ui/desk/desk.js'
+import {isEscapeChord} from '../../src/ui/escape-chord.js'
 import {AT, EVIL_NAME, fixtureSnapshot} from '../support/dashboard.js'
 
 // Chats on the agent's desk: the conversations the feed keeps (listed, their transcripts,
@@ -320,6 +321,31 @@ describe('the desk screen with chats (80 x 24)', () => {
     await vi.waitFor(() => expect(app.lastFrame()).toContain(' RINGING '))
     expect(app.lastFrame()).not.toContain('Chat with')
     expect(app.lastFrame()).toMatch(/^ {2}ACTIVE/m)
+    app.unmount()
+  })
+
+  it('Esc read together with the next key is Esc, then that key: "\\x1b/" leaves the reply and opens the search', async () => {
+    // Ink keeps such an Esc only before a letter or digit; a "/" typed into the customer's reply was the bug.
+    chalk.level = 0
+    vi.useFakeTimers({now: AT, toFake: ['Date']})
+    const feed = {subscribe: () => () => undefined, getState: () => s}
+    const app = render(<Desk feed={feed} run={async () => undefined} onQuit={() => undefined} size={{columns: 80, rows: 24}} timeZone="UTC" hyperlinks={false} />)
+    const step = async (keys: string, shown: string | RegExp) => {
+      app.stdin.write(keys)
+      await vi.waitFor(() => expect(app.lastFrame()).toMatch(shown))
+    }
+    await step('\t', 'Chat with')
+    await step('\r', 'REPLY (typing')
+    await step('ok', /^ok_?$/m)
+    await step('\u001b/', 'Search the knowledge base')
+    expect(app.lastFrame()).not.toContain('REPLY (typing')
+    // Back in the reply, the draft is as it was: no "/" in it.
+    await step('\u001b', 'Reply (Enter to write)')
+    await step('\r', 'REPLY (typing')
+    expect(app.lastFrame()).toMatch(/^ok_?$/m)
+    expect(isEscapeChord('\u001b/')).toBe(true)
+    expect(isEscapeChord('\u001b[A')).toBe(false)
+    expect(isEscapeChord('\u001bOA')).toBe(false)
     app.unmount()
   })
 

@@ -18,6 +18,7 @@ import {QueuesPane} from './queues-pane.js'
 import {StatusLine, type Message} from './status-line.js'
 import type {Thresholds} from './thresholds.js'
 import {useTerminalSize, type Size} from './use-terminal-size.js'
+import {useEscapeChord} from '../escape-chord.js'
 
 export interface FeedSource {
   subscribe(fn: () => void): () => void
@@ -101,15 +102,21 @@ export function Dashboard(p: DashboardProps) {
   const latest = useRef({ui, board, pageRows: 10})
   latest.current = {ui, board, pageRows: Math.max(1, heights[ui.focus] - 2)}
   const {isRawModeSupported} = useStdin()
+  const afterEscape = useEscapeChord()
+  const press = (input: string, key: KeyPress) => {
+    const {ui: before, board: b, pageRows} = latest.current
+    const {ui: next, action} = onKey(before, input, key, b, pageRows)
+    if (next !== before) {
+      latest.current.ui = next
+      setUi(next)
+    }
+    if (action) run(action)
+  }
   useInput(
     (input, key: KeyPress) => {
-      const {ui: before, board: b, pageRows} = latest.current
-      const {ui: next, action} = onKey(before, input, key, b, pageRows)
-      if (next !== before) {
-        latest.current.ui = next
-        setUi(next)
-      }
-      if (action) run(action)
+      // Esc and the next key read together: Esc, then the key (Ink keeps the Esc only before a letter or digit).
+      if (afterEscape() && !key.escape) press('', {escape: true})
+      press(input, key)
     },
     {isActive: isRawModeSupported === true},
   )

@@ -9,6 +9,7 @@ import type {KeyPress} from '../dashboard/keys.js'
 import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
 import type {DeskState, HistoryView, Pop} from './desk-feed.js'
 import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
+import {useEscapeChord} from '../escape-chord.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
 import {ChatList, chatListHeight, ChatPane, customerName, ReplyLines} from './chat-pane.js'
 
@@ -77,6 +78,7 @@ export function Desk(p: DeskProps) {
   const latest = useRef({ui, ctx, s})
   latest.current = {ui, ctx, s}
   const {isRawModeSupported} = useStdin()
+  const afterEscape = useEscapeChord()
   const onKey = (input: string, key: KeyPress) => {
       const {ui: before, ctx: c, s: state} = latest.current
       const {ui: next, action} = onDeskKey(before, input, key, c)
@@ -103,10 +105,15 @@ export function Desk(p: DeskProps) {
   }
   useInput(
     (input, key: KeyPress & {meta?: boolean}) => {
+      // Esc and the next key read together: Esc, then the key (Ink keeps the Esc only before a letter or digit).
+      if (afterEscape() && !key.escape) {
+        onKey('', {escape: true})
+        return onKey(input, key)
+      }
       // Keys typed faster than the desk reads them arrive as one chunk ("f12#\r"): each is
       // its own key here, or a key that opens a prompt would swallow what follows.
       if (input.length > 1 && !key.ctrl && !key.escape) return void [...input].forEach((ch) => onKey(...splitKey(ch)))
-      // Esc and the next key read together come as that key with meta (Alt): Esc, then the key.
+      // (Ink's meta, an Alt-letter, is read the same way: the desk has no Alt keys.)
       if (key.meta && !key.escape && input) {
         onKey('', {escape: true})
         return onKey(input, {...key, escape: false})
