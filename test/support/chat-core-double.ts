@@ -1,4 +1,4 @@
-import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, InboundMessage, OutboundMessage} from '../../src/engine/chat/channel.js'
+import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, CustomerSaid, InboundMessage, OutboundMessage} from '../../src/engine/chat/channel.js'
 
 /**
  * A chat core that keeps conversations in memory, for the channels' own tests: it
@@ -10,7 +10,7 @@ import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, InboundMessage, O
 export class ChatCoreDouble implements ChatCoreForChannels {
   readonly adapters = new Map<ChannelKind, ChannelAdapter>()
   readonly inbound: InboundMessage[] = []
-  private readonly convs = new Map<string, {id: string; channel: ChannelKind; customer: string; seq: number; out: OutboundMessage[]; open: boolean}>()
+  private readonly convs = new Map<string, {id: string; channel: ChannelKind; customer: string; seq: number; out: OutboundMessage[]; said: CustomerSaid[]; open: boolean}>()
   private readonly seenIds = new Map<string, {conversation: string; seq: number}>()
   private next = 1
   /** What the bot answers to an 'open' or a first message (none when null). */
@@ -30,12 +30,16 @@ export class ChatCoreDouble implements ChatCoreForChannels {
     let c = this.convs.get(`${m.channel}:${m.customer}`)
     const fresh = !c || !c.open
     if (fresh) {
-      c = {id: `C-${String(this.next++).padStart(6, '0')}`, channel: m.channel, customer: m.customer, seq: 0, out: [], open: true}
+      c = {id: `C-${String(this.next++).padStart(6, '0')}`, channel: m.channel, customer: m.customer, seq: 0, out: [], said: [], open: true}
       this.convs.set(`${m.channel}:${m.customer}`, c)
     }
     const conv = c!
     const r = {conversation: conv.id, seq: ++conv.seq}
     if (key) this.seenIds.set(key, r)
+    if (m.event === undefined) {
+      const line = m.text !== undefined ? {kind: 'text' as const, text: m.text} : {kind: 'image' as const, image: {url: m.image!.url, mime: m.image!.mime}}
+      conv.said.push({conversation: conv.id, seq: r.seq, ts: Date.now(), from: 'customer', ...line})
+    }
     if (m.event === 'close') {
       await this.say(conv.id, {kind: 'closed', from: 'system', text: 'The chat has ended.'})
       conv.open = false
@@ -52,6 +56,10 @@ export class ChatCoreDouble implements ChatCoreForChannels {
   async history(channel: ChannelKind, customer: string, afterSeq = 0): Promise<OutboundMessage[]> {
     const c = this.convs.get(`${channel}:${customer}`)
     return c ? c.out.filter((m) => m.seq > afterSeq) : []
+  }
+
+  async customerLines(channel: ChannelKind, customer: string): Promise<CustomerSaid[]> {
+    return this.convs.get(`${channel}:${customer}`)?.said ?? []
   }
 
   conversationOf(channel: ChannelKind, customer: string): string | undefined {

@@ -140,20 +140,3 @@ describe('JSON webhook', () => {
     expect(webhookRefusal({timestamp: ts}, body, 'k', now)).toMatch(/missing/)
   })
 })
-
-describe('the web customer’s own lines kept for the history', () => {
-  it('by conversation: a new conversation starts afresh, a retried seq is kept once', async () => {
-    const {CustomerLines} = await import('../../src/engine/chat/channels/web/customer-lines.js')
-    const lines = new CustomerLines()
-    const line = (conversation: string, seq: number, text: string) => ({conversation, seq, ts: seq, from: 'customer' as const, kind: 'text' as const, text})
-    lines.add('v1', line('C1', 1, 'a'))
-    lines.add('v1', line('C1', 3, 'b'))
-    lines.add('v1', line('C1', 3, 'b again'))
-    expect(lines.of('v1', 'C1').map((l) => l.text)).toEqual(['a', 'b'])
-    expect(lines.of('v1', 'C0')).toEqual([])
-    lines.add('v1', line('C2', 1, 'c'))
-    expect(lines.lastConversation('v1')).toBe('C2')
-    expect(lines.of('v1', 'C1')).toEqual([])
-    expect(lines.of('v2', 'C2')).toEqual([])
-  })
-})

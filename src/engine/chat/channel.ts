@@ -30,9 +30,20 @@ export interface ChannelAdapter {
   /** Delivers to the customer; a channel that cannot reach the customer now keeps it for history (web) or uses its API (WeChat). */
   deliver(customer: string, m: OutboundMessage): Promise<void>
 }
+export interface CustomerSaid {
+  conversation: string
+  seq: number
+  ts: number
+  from: 'customer'
+  kind: 'text' | 'image'
+  text?: string
+  image?: {url: string; mime: string}
+}
 export interface ChatCoreForChannels {
   receive(m: InboundMessage): Promise<{conversation: string; seq: number}>
   /** Every message of the customer's current or last conversation after `afterSeq` (history after reload). */
   history(channel: ChannelKind, customer: string, afterSeq?: number): Promise<OutboundMessage[]>
+  /** What the customer wrote (text and images) in the same conversation: the other side of the history, after an engine restart too. */
+  customerLines(channel: ChannelKind, customer: string): Promise<CustomerSaid[]>
   register(adapter: ChannelAdapter): void
 }

@@ -9,7 +9,7 @@ import type {Clock} from '../util/clock.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
-import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, InboundMessage, OutboundMessage} from './channel.js'
+import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, CustomerSaid, InboundMessage, OutboundMessage} from './channel.js'
 import {Conversation, toOutbound, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
 import type {ChatFlow} from './flows/chat-flow.js'
 import {bestKbAnswer} from './flows/kb-answer.js'
@@ -196,6 +196,10 @@ export class ChatCore implements ChatCoreForChannels {
   async history(channel: ChannelKind, customer: string, afterSeq = 0): Promise<OutboundMessage[]> {
     const c = this.current(channel, customer)
     return c ? c.outbound(afterSeq) : []
+  }
+
+  async customerLines(channel: ChannelKind, customer: string): Promise<CustomerSaid[]> {
+    return this.current(channel, customer)?.customerSaid() ?? []
   }
 
   /** Every line of the conversation, the customer's too, and (staff only) the supervisors' notes. */

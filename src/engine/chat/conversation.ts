@@ -1,6 +1,6 @@
 import type {NewEvent} from '../store/events.js'
 import type {TimerHandle} from '../util/clock.js'
-import type {ChannelKind, OutboundMessage} from './channel.js'
+import type {ChannelKind, CustomerSaid, OutboundMessage} from './channel.js'
 import type {FlowPosition} from './flows/flow-runner.js'
 
 // One session object per conversation: its state, its place in line, its agent and its
@@ -168,6 +168,16 @@ export class Conversation {
   outbound(afterSeq = 0): OutboundMessage[] {
     const out: OutboundMessage[] = []
     for (const l of this.lines) if (l.seq > afterSeq && l.from !== 'customer') out.push(toOutbound(this.id, l))
+    return out
+  }
+
+  /** What the customer wrote: its text and images (a button pressed is the bot's business). */
+  customerSaid(): CustomerSaid[] {
+    const out: CustomerSaid[] = []
+    for (const l of this.lines) {
+      if (l.from !== 'customer' || (l.kind !== 'text' && l.kind !== 'image') || l.payload !== undefined) continue
+      out.push({conversation: this.id, seq: l.seq, ts: l.ts, from: 'customer', kind: l.kind, ...(l.text !== undefined ? {text: l.text} : {}), ...(l.image ? {image: l.image} : {})})
+    }
     return out
   }
 }

@@ -3,9 +3,9 @@ import type {WebSocket} from 'ws'
 import type {ChannelAdapter, ChatCoreForChannels, InboundMessage, OutboundMessage} from '../../channel.js'
 import type {Logger} from '../../../util/log.js'
 import {charCount, cleanLine, cleanNumber, cleanText} from '../clean-text.js'
-import {CustomerLines} from './customer-lines.js'
 import {parseFrame, VISITOR_ID, type CustomerLine, type EngineFrame, type WidgetFrame, type WidgetMessage} from './web-protocol.js'
-import type {Uploads} from './uploads.js'
+import {UploadRefused, type Uploads} from './uploads.js'
+import {UserError} from '../../../util/errors.js'
 
 export interface WebChannelOptions {
   core: ChatCoreForChannels
@@ -46,7 +46,6 @@ interface Visit {
 export class WebChannel implements ChannelAdapter {
   readonly kind = 'web' as const
   private readonly visits = new Map<string, Set<Visit>>()
-  private readonly lines = new CustomerLines()
 
   constructor(private readonly o: WebChannelOptions) {}
 
@@ -68,6 +67,26 @@ export class WebChannel implements ChannelAdapter {
     for (const v of open) {
       if (v.held) v.held.push(m)
       else this.send(v, {type: 'message', message: m})
+    }
+  }
+
+  /** The largest image an agent may send: the customers' limit (channels.web.maxImageKB). */
+  get maxImageBytes(): number {
+    return this.o.uploads.maxBytes
+  }
+
+  /**
+   * An agent's image (the API's chat.image): kept with the customers' uploads under the same
+   * limits, type by its first bytes, and served by the chat server at the URL returned, which
+   * every channel may hand its customer.
+   */
+  keepImage(bytes: Buffer, agent: string): {url: string; mime: string} {
+    try {
+      const up = this.o.uploads.keep(bytes, `agent:${agent}`)
+      return {url: this.o.uploadUrl(up.file), mime: up.mime}
+    } catch (err) {
+      if (err instanceof UploadRefused) throw new UserError(err.message, {code: err.code, suggestion: err.status === 415 ? 'Send a PNG, JPEG, GIF or WebP file.' : err.status === 413 ? 'Send a smaller image.' : undefined})
+      throw err
     }
   }
 
@@ -115,12 +134,11 @@ export class WebChannel implements ChannelAdapter {
     this.send(visit, {type: 'welcome', visitor})
     // Registered before the history is read, so nothing delivered meanwhile is missed;
     // whatever the history already holds is not sent twice.
-    const history = known ? this.o.core.history('web', visitor) : Promise.resolve([])
+    // Both sides of the current or last conversation, from the core: they outlive an engine restart.
+    const history = known ? Promise.all([this.o.core.history('web', visitor), this.o.core.customerLines('web', visitor)]) : Promise.resolve([[], []] as const)
     history
-      .then((said) => {
-        // The core's history is of the current or last conversation; the customer's lines of the same one join it.
-        const conversation = said[0]?.conversation ?? this.lines.lastConversation(visitor)
-        const all: WidgetMessage[] = [...said, ...this.lines.of(visitor, conversation)].sort((a, b) => a.seq - b.seq)
+      .then(([said, wrote]) => {
+        const all: WidgetMessage[] = [...said, ...wrote].sort((a, b) => a.seq - b.seq)
         const fresh = all.filter((m) => m.conversation !== hello.conversation || m.seq > (hello.after ?? 0))
         this.send(visit, {type: 'history', messages: fresh})
         const sent = new Set(all.map((m) => `${m.conversation}:${m.seq}`))
@@ -180,7 +198,6 @@ export class WebChannel implements ChannelAdapter {
     const r = await this.o.core.receive(m)
     if (line) {
       const said: CustomerLine = {...line, conversation: r.conversation, seq: r.seq, ts: Date.now(), from: 'customer'}
-      this.lines.add(visit.visitor, said)
       // The customer's other tabs show it too.
       for (const other of this.visits.get(visit.visitor) ?? []) if (other !== visit && !other.held) this.send(other, {type: 'message', message: said})
     }

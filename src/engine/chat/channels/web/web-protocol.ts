@@ -1,4 +1,4 @@
-import type {OutboundMessage} from '../../channel.js'
+import type {CustomerSaid, OutboundMessage} from '../../channel.js'
 
 // The widget's WebSocket frames (JSON, one object a frame). The widget opens with
 // hello; the engine answers welcome (the visitor id to keep in localStorage), then the
@@ -13,20 +13,8 @@ export type WidgetFrame =
   | {type: 'typing'}
   | {type: 'close'}
 
-/**
- * The customer's own message as the widget draws it in the history: the chat core's
- * history holds what was said to the customer; the web channel keeps what the customer
- * said (customer-lines.ts) so a reload shows both sides.
- */
-export interface CustomerLine {
-  conversation: string
-  seq: number
-  ts: number
-  from: 'customer'
-  kind: 'text' | 'image'
-  text?: string
-  image?: {url: string; mime: string}
-}
+/** The customer's own message as the widget draws it in the history (the core keeps it: it outlives a restart). */
+export type CustomerLine = CustomerSaid
 
 export type WidgetMessage = OutboundMessage | CustomerLine
 
