@@ -4,6 +4,7 @@ import {engineHandlers} from '../../src/engine/api/handlers.js'
 import {checkParams, resultProblem} from '../../src/engine/api/validate.js'
 import type {Engine} from '../../src/engine/calls/engine.js'
 import {prng} from '../../src/bench/prng.js'
+import type {EngineStatusView} from '../../src/engine/run.js'
 
 // The API contract is the one list of methods: the engine serves exactly these, and every
 // request's params are checked against it before a handler runs.
@@ -26,6 +27,20 @@ describe('API contract', () => {
       expect(spec.result, m).toBeTruthy()
       expect(spec.summary.length, m).toBeGreaterThan(10)
     }
+  })
+
+  it("engine.status: everything the engine process adds is in the contract (a standby's, several boxes', the chat server's)", () => {
+    const status: EngineStatusView = {
+      app: 'callctl', version: '1', pid: 42, startedAt: '2026-12-07T10:00:00.000Z', uptimeS: 5, api: 'ws://127.0.0.1:8089', database: 'postgres://u:***@h/db',
+      serving: true, link: {state: 'connected', url: 'http://127.0.0.1:8088', since: 1, attempts: 0},
+      origin: 'o1', liveCalls: 0, pendingEvents: 0, unauthorizedRequests: 0, agents: {total: 1, loggedIn: 1, idle: 1, busy: 0, paused: 0},
+      role: 'standby', epoch: 3, leader: {holder: 'e1', api: 'ws://10.0.0.1:8089', epoch: 3, live: true},
+      boxes: [{name: 'a', up: false, downSince: 1}], chat: 'http://127.0.0.1:8090',
+    }
+    const declared = Object.keys((CONTRACT['engine.status'].result as unknown as {properties: object}).properties)
+    expect(Object.keys(status).filter((k) => !declared.includes(k))).toEqual([])
+    expect(resultProblem('engine.status', status)).toBeNull()
+    expect(resultProblem('engine.status', {...status, boxes: [{name: 'a', up: 'yes'}]})).not.toBeNull()
   })
 
   it.each([

@@ -39,6 +39,7 @@ export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
         ...(s.boxes ? {boxes: s.boxes.map((b) => `${b.name} ${b.up ? 'up' : `DOWN for ${duration(Date.now() - (b.downSince ?? Date.now()))}`}`).join(', ')} : {}),
         app: s.app,
         api: s.api,
+        ...(s.chat ? {chat: `${s.chat}/chat/`} : {}),
         database: s.database,
         calls: s.liveCalls,
         agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`,

@@ -79,6 +79,13 @@ export const CONTRACT = {
       unauthorizedRequests: Type.Optional(Type.Integer({description: 'API requests refused for a missing or wrong token since start'})),
       link: Type.Optional(linkView),
       agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), idle: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
+      role: Type.Optional(Type.Union([Type.Literal('leader'), Type.Literal('standby')], {description: 'on a shared PostgreSQL store: whether this engine leads or stands by'})),
+      epoch: Type.Optional(Type.Integer({description: "the leadership's epoch"})),
+      leader: Type.Optional(
+        Type.Union([Type.Object({holder: Type.Union([Type.String(), Type.Null()]), api: Type.Union([Type.String(), Type.Null()]), epoch: Type.Integer(), live: Type.Boolean()}), Type.Null()], {description: "a standby's view of who leads"}),
+      ),
+      boxes: Type.Optional(Type.Array(Type.Object({name: Type.String(), up: Type.Boolean(), downSince: Type.Union([Type.Number(), Type.Null()])}), {description: 'several Asterisk boxes: each and whether it serves'})),
+      chat: Type.Optional(Type.String({description: "the chat server's URL (the widget is at /chat/), when channels: is configured"})),
     }),
   ),
   'session.whoami': method(
