@@ -12,6 +12,8 @@ import type {Paths} from '../../util/paths.js'
 //       appId: wx1234567890abcdef
 //       appSecretFile: /etc/callctl/wechat-app-secret   # from the account's console
 //       tokenFile: /etc/callctl/wechat-token            # the Token set in the console; default secrets/wechat-token
+//       mode: safe                                      # 消息加解密方式: plain (明文), compatible (兼容) or safe (安全); default plain
+//       encodingAesKeyFile: /etc/callctl/wechat-aes-key # the EncodingAESKey (43 characters); default secrets/wechat-aes-key
 //     webhook:
 //       url: https://bots.example.com/callctl           # where the engine's messages go
 //       secretFile: /etc/callctl/chat-webhook.secret    # HMAC key both ways; default secrets/chat-webhook
@@ -41,6 +43,10 @@ export interface ChannelsSettings {
     apiBase: string
     /** How long a message's POST waits for the first answer to send as the passive reply. */
     replyWaitMs: number
+    /** The console's message encryption (消息加解密方式): compatible takes plain and encrypted requests, safe encrypted only (wechat-crypto.ts). */
+    mode: WechatMode
+    /** The EncodingAESKey's file (compatible and safe modes). */
+    encodingAesKeyFile: string
   } | null
   webhook: {path: string; url: string | null; secretFile: string; timeoutMs: number} | null
   uploadsDir: string
@@ -48,14 +54,16 @@ export interface ChannelsSettings {
 
 const KEYS = ['web', 'wechat', 'webhook'] as const
 const WEB_KEYS = ['host', 'port', 'publicUrl', 'frameAncestors', 'maxImageKB', 'maxUploadsMB', 'maxTextChars'] as const
-const WECHAT_KEYS = ['path', 'tokenFile', 'appId', 'appSecretFile', 'apiBase', 'replyWaitMs'] as const
+const WECHAT_KEYS = ['path', 'tokenFile', 'appId', 'appSecretFile', 'apiBase', 'replyWaitMs', 'mode', 'encodingAesKeyFile'] as const
+export const WECHAT_MODES = ['plain', 'compatible', 'safe'] as const
+export type WechatMode = (typeof WECHAT_MODES)[number]
 const WEBHOOK_KEYS = ['path', 'url', 'secretFile', 'timeoutMs'] as const
 const HTTP_URL = /^https?:\/\/[^/\s]+\S*$/
 const PATH = /^\/[A-Za-z0-9/_-]{1,63}$/
 
 export interface RawChannels {
   web?: {host?: string; port?: number; publicUrl?: string; frameAncestors?: string[]; maxImageKB?: number; maxUploadsMB?: number; maxTextChars?: number}
-  wechat?: {path?: string; tokenFile?: string; appId?: string; appSecretFile?: string; apiBase?: string; replyWaitMs?: number} | null
+  wechat?: {path?: string; tokenFile?: string; appId?: string; appSecretFile?: string; apiBase?: string; replyWaitMs?: number; mode?: WechatMode; encodingAesKeyFile?: string} | null
   webhook?: {path?: string; url?: string; secretFile?: string; timeoutMs?: number} | null
 }
 
@@ -100,7 +108,17 @@ export function validateChannelsSettings(d: LocatedDoc, r: Record<string, unknow
     str(w, ['channels', 'wechat', 'appSecretFile'], null, 'Example: appSecretFile: /etc/callctl/wechat-app-secret')
     str(w, ['channels', 'wechat', 'apiBase'], HTTP_URL, 'Example: apiBase: https://api.weixin.qq.com')
     int(w, ['channels', 'wechat', 'replyWaitMs'], 0, 4000)
-    if ((w.appId === undefined) !== (w.appSecretFile === undefined)) {
+    if (w.mode !== undefined && !WECHAT_MODES.includes(w.mode as WechatMode)) {
+      throw errorAt(d, ['channels', 'wechat', 'mode'], `channels.wechat.mode must be one of ${WECHAT_MODES.join(', ')}, got ${JSON.stringify(w.mode)}`, 'Use the console\'s 消息加解密方式: plain (明文模式), compatible (兼容模式), safe (安全模式).')
+    }
+    str(w, ['channels', 'wechat', 'encodingAesKeyFile'], null, 'Example: encodingAesKeyFile: /etc/callctl/wechat-aes-key')
+    const encrypted = w.mode === 'compatible' || w.mode === 'safe'
+    if (encrypted && w.appId === undefined) {
+      throw errorAt(d, ['channels', 'wechat', 'mode'], `channels.wechat.mode ${String(w.mode)} needs appId: every encrypted message carries it and is refused unless it matches`, 'Example: appId: wx1234567890abcdef (基本配置 → 开发者ID)')
+    }
+    // appId alone is fine when messages are encrypted (it checks them), passive replies only.
+    const apiHalfSet = w.appSecretFile !== undefined ? w.appId === undefined : w.appId !== undefined && !encrypted
+    if (apiHalfSet) {
       throw errorAt(d, ['channels', 'wechat'], 'channels.wechat needs both appId and appSecretFile to send customer-service messages, or neither (passive replies only)')
     }
   }
@@ -136,6 +154,8 @@ export function channelsSettings(raw: RawChannels | null | undefined, paths: Pat
           appSecretFile: raw.wechat.appSecretFile ?? null,
           apiBase: raw.wechat.apiBase ?? 'https://api.weixin.qq.com',
           replyWaitMs: raw.wechat.replyWaitMs ?? 1500,
+          mode: raw.wechat.mode ?? 'plain',
+          encodingAesKeyFile: raw.wechat.encodingAesKeyFile ?? join(paths.secretsDir, 'wechat-aes-key'),
         }
       : null,
     webhook: raw?.webhook

@@ -7,7 +7,8 @@ import {ChatServer} from './chat-server.js'
 import {Uploads} from './web/uploads.js'
 import {WebChannel} from './web/web-channel.js'
 import {WechatApi} from './wechat/wechat-api.js'
-import {WechatChannel} from './wechat/wechat-channel.js'
+import {WechatChannel, fetchImage} from './wechat/wechat-channel.js'
+import {readEncodingAesKey, WechatCrypto} from './wechat/wechat-crypto.js'
 import {WebhookChannel} from './webhook/webhook-channel.js'
 
 /** The longest a stop waits for webhook deliveries under way. */
@@ -36,7 +37,18 @@ export async function startChannels(settings: ChannelsSettings, core: ChatCoreFo
   if (settings.wechat) {
     const w = settings.wechat
     const api = w.appId && w.appSecretFile ? new WechatApi({base: w.apiBase, appId: w.appId, appSecret: secretFrom(w.appSecretFile, 'channels.wechat.appSecretFile', 'the AppSecret from the account console'), log}) : null
-    wechat = new WechatChannel({core, log, token: ensureSecret(w.tokenFile), api, replyWaitMs: w.replyWaitMs})
+    const token = ensureSecret(w.tokenFile)
+    let crypto: WechatCrypto | null = null
+    if (w.mode !== 'plain') {
+      if (!w.appId) throw new UserError(`channels.wechat.mode ${w.mode} needs appId`, {suggestion: 'Set channels.wechat.appId (基本配置 → 开发者ID): encrypted messages carry it.', exitCode: 2, code: 'invalid_config'})
+      const aes = readEncodingAesKey(w.encodingAesKeyFile, 'channels.wechat.encodingAesKeyFile')
+      if (aes.loose) log.warn(`wechat: ${w.encodingAesKeyFile} can be read by others than its owner; chmod 600 it`)
+      crypto = new WechatCrypto(aes.key, w.appId, token)
+    }
+    // An image the chat server keeps (a customer's upload) is read from disk, any other fetched.
+    const uploadsPrefix = () => `${publicUrl}/chat/uploads/`
+    const readImage = async (url: string) => (url.startsWith(uploadsPrefix()) ? (uploads.read(url.slice(uploadsPrefix().length)) ?? null) : fetchImage(url))
+    wechat = new WechatChannel({core, log, token, api, replyWaitMs: w.replyWaitMs, mode: w.mode, crypto, readImage})
     routes[w.path] = (req, res, url) => wechat!.handle(req, res, url)
   }
   let webhook: WebhookChannel | null = null

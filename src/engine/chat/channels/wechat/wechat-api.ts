@@ -2,8 +2,10 @@ import type {Logger} from '../../../util/log.js'
 
 // The official account's API as the engine uses it: an access token from /cgi-bin/token
 // (kept until shortly before it expires, fetched once however many sends wait for it,
-// fetched again when WeChat says it is no longer valid), and the customer-service
-// message send. Neither the token nor the secret is ever logged: URLs are logged without
+// fetched again when WeChat says it is no longer valid), the customer-service message
+// send, and the temporary media upload an image message needs first (新增临时素材:
+// POST /cgi-bin/media/upload?type=image, multipart form-data with the file as "media",
+// answering {type, media_id, created_at}). Neither the token nor the secret is ever logged: URLs are logged without
 // their query.
 
 export interface WechatApiOptions {
@@ -30,6 +32,14 @@ export class WechatApiError extends Error {
   }
 }
 
+interface ApiAnswer {
+  errcode?: number
+  errmsg?: string
+  access_token?: string
+  expires_in?: number
+  media_id?: string
+}
+
 export type CustomMessage =
   | {touser: string; msgtype: 'text'; text: {content: string}}
   | {touser: string; msgtype: 'image'; image: {media_id: string}}
@@ -47,16 +57,25 @@ export class WechatApi {
     await this.call('/cgi-bin/message/custom/send', m)
   }
 
+  /** Uploads an image to WeChat's temporary media store (kept 3 days); its media_id. */
+  async uploadImage(body: Buffer, mime: string): Promise<string> {
+    const form = new FormData()
+    form.append('media', new Blob([body], {type: mime}), `image.${mime.split('/')[1] === 'jpeg' ? 'jpg' : mime.split('/')[1]}`)
+    const r = await this.call('/cgi-bin/media/upload', form, '&type=image')
+    if (typeof r.media_id !== 'string' || r.media_id === '') throw new WechatApiError(-1, 'WeChat /cgi-bin/media/upload answered no media_id')
+    return r.media_id
+  }
+
   /** The "typing" state shown to the customer for a while (Typing or CancelTyping). */
   async typing(touser: string, on: boolean): Promise<void> {
     await this.call('/cgi-bin/message/custom/typing', {touser, command: on ? 'Typing' : 'CancelTyping'})
   }
 
-  private async call(path: string, body: unknown): Promise<void> {
+  private async call(path: string, body: unknown, query = ''): Promise<ApiAnswer> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.accessToken()
-      const r = await this.post(`${path}?access_token=${encodeURIComponent(token)}`, body)
-      if (r.errcode === undefined || r.errcode === 0) return
+      const r = await this.post(`${path}?access_token=${encodeURIComponent(token)}${query}`, body)
+      if (r.errcode === undefined || r.errcode === 0) return r
       if (STALE_TOKEN.has(r.errcode) && attempt === 0) {
         if (this.token?.value === token) this.token = null
         continue
@@ -85,10 +104,12 @@ export class WechatApi {
   }
 
   private post(pathAndQuery: string, body: unknown) {
+    // A form is sent as multipart/form-data, its boundary chosen by fetch.
+    if (body instanceof FormData) return this.request(pathAndQuery, {method: 'POST', body})
     return this.request(pathAndQuery, {method: 'POST', headers: {'content-type': 'application/json; charset=utf-8'}, body: JSON.stringify(body)})
   }
 
-  private async request(pathAndQuery: string, init: RequestInit): Promise<{errcode?: number; errmsg?: string; access_token?: string; expires_in?: number}> {
+  private async request(pathAndQuery: string, init: RequestInit): Promise<ApiAnswer> {
     const path = pathAndQuery.split('?')[0]
     let res: Response
     try {
@@ -99,7 +120,7 @@ export class WechatApi {
     const text = await res.text()
     if (!res.ok) throw new WechatApiError(-1, `WeChat ${path} answered HTTP ${res.status}`)
     try {
-      return JSON.parse(text) as {errcode?: number}
+      return JSON.parse(text) as ApiAnswer
     } catch {
       throw new WechatApiError(-1, `WeChat ${path} answered something that is not JSON`)
     }

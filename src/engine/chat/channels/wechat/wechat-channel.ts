@@ -3,7 +3,11 @@ import type {ChannelAdapter, ChatCoreForChannels, InboundMessage, OutboundMessag
 import type {Logger} from '../../../util/log.js'
 import {cleanLine, cleanText} from '../clean-text.js'
 import {readBody, BodyTooLarge} from '../http-body.js'
+import {randomInt} from 'node:crypto'
+import {imageTypeOf} from '../web/image-type.js'
+import type {WechatMode} from '../channels-config.js'
 import {WechatApiError, type CustomMessage, type WechatApi} from './wechat-api.js'
+import {WechatCryptoError, type WechatCrypto} from './wechat-crypto.js'
 import {wechatRefusal} from './wechat-signature.js'
 import {parseWechatXml, wechatXml, WechatXmlError, type WechatFields} from './wechat-xml.js'
 
@@ -18,7 +22,16 @@ export interface WechatChannelOptions {
   /** A request whose timestamp is further than this from now is refused as a replay. */
   maxSkewS?: number
   now?: () => number
+  /** The console's message encryption; compatible and safe need `crypto`. Default plain. */
+  mode?: WechatMode
+  crypto?: WechatCrypto | null
+  /** An agent's image's bytes for the media upload; null: send it as a link. Default: fetched over HTTP(S) (fetchImage). */
+  readImage?: (url: string) => Promise<{body: Buffer; mime: string} | null>
 }
+
+/** WeChat's temporary media store takes images of these types up to this size (新增临时素材: "图片（image）: 10M，支持PNG\JPEG\JPG\GIF格式"). */
+const UPLOADABLE = new Set(['image/png', 'image/jpeg', 'image/gif'])
+export const MAX_WECHAT_IMAGE_BYTES = 10 * 1024 * 1024
 
 /** WeChat's messages are a few hundred bytes; anything near this is not WeChat. */
 const MAX_BODY_BYTES = 64 * 1024
@@ -43,28 +56,44 @@ export class WechatChannel implements ChannelAdapter {
   readonly kind = 'wechat' as const
   private readonly waiting = new Map<string, Waiter>()
   private apiMissingSaid = false
+  private modeMismatchSaid = false
   /** Requests refused since start, by reason (status and tests). */
   readonly refused = new Map<string, number>()
 
   constructor(private readonly o: WechatChannelOptions) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const refusal = wechatRefusal(url.searchParams, this.o.token, (this.o.now ?? Date.now)(), this.o.maxSkewS ?? 300)
-    if (refusal) {
-      this.refused.set(refusal, (this.refused.get(refusal) ?? 0) + 1)
-      this.o.log.warn('wechat: request refused', {why: refusal, remote: req.socket.remoteAddress})
-      return plain(res, 403, 'forbidden')
-    }
+    const q = url.searchParams
+    const refusal = wechatRefusal(q, this.o.token, (this.o.now ?? Date.now)(), this.o.maxSkewS ?? 300)
+    if (refusal) return this.refuse(req, res, refusal)
+    // The URL check (GET with echostr) is signed, not encrypted, in every mode of an official account.
     if (req.method === 'GET') {
-      const echo = url.searchParams.get('echostr') ?? ''
+      const echo = q.get('echostr') ?? ''
       return plain(res, 200, /^[A-Za-z0-9_-]{1,128}$/.test(echo) ? echo : '')
     }
     if (req.method !== 'POST') return plain(res, 405, 'method not allowed')
+    // encrypt_type=aes: the body's Encrypt holds the message (compatible mode also sends the
+    // fields in plain beside it; those are signed by nothing, so only the decrypted ones count).
+    const mode = this.o.mode ?? 'plain'
+    const crypto = mode === 'plain' ? null : (this.o.crypto ?? null)
+    const aes = q.get('encrypt_type') === 'aes'
+    if (mode === 'safe' && !aes) return this.refuse(req, res, 'not encrypted (channels.wechat.mode is safe)')
+    if (aes && !crypto && !this.modeMismatchSaid) {
+      this.modeMismatchSaid = true
+      this.o.log.warn('wechat: WeChat sends encrypted messages but channels.wechat.mode is plain; set mode (compatible or safe) and encodingAesKeyFile as in the account console')
+    }
     let fields: WechatFields
     try {
       fields = parseWechatXml((await readBody(req, MAX_BODY_BYTES)).toString('utf8'))
+      if (aes && crypto) {
+        const encrypt = fields.Encrypt ?? ''
+        if (encrypt === '') return this.refuse(req, res, 'encrypted request without Encrypt')
+        if (!crypto.signatureMatches(q.get('msg_signature') ?? '', q.get('timestamp')!, q.get('nonce')!, encrypt)) return this.refuse(req, res, 'msg_signature does not match')
+        fields = parseWechatXml(crypto.decrypt(encrypt))
+      }
     } catch (err) {
       if (err instanceof BodyTooLarge) return plain(res, 413, 'too large')
+      if (err instanceof WechatCryptoError) return this.refuse(req, res, err.message)
       if (err instanceof WechatXmlError) {
         this.o.log.warn('wechat: message is not WeChat XML', {error: err.message})
         return plain(res, 400, 'bad request')
@@ -84,9 +113,19 @@ export class WechatChannel implements ChannelAdapter {
       return plain(res, 500, 'try again')
     }
     const first = await reply.first
+    // "success" needs no encryption in any mode: WeChat takes it as "no reply".
     if (!first) return plain(res, 200, 'success')
+    const xml = wechatXml({ToUserName: inbound.customer, FromUserName: account, CreateTime: Math.floor(first.ts / 1000), MsgType: 'text', Content: passiveText(first)})
     res.writeHead(200, {'content-type': 'application/xml; charset=utf-8'})
-    res.end(wechatXml({ToUserName: inbound.customer, FromUserName: account, CreateTime: Math.floor(first.ts / 1000), MsgType: 'text', Content: passiveText(first)}))
+    // An encrypted request is answered encrypted (compatible mode answers in kind).
+    res.end(aes && crypto ? crypto.wrapReply(xml, String(Math.floor((this.o.now ?? Date.now)() / 1000)), String(randomInt(1e9, 1e10))) : xml)
+  }
+
+  /** A request that is not WeChat's (forged, stale, tampered, another account's): 403, logged, counted, never near the chat core. */
+  private refuse(req: IncomingMessage, res: ServerResponse, why: string): void {
+    this.refused.set(why, (this.refused.get(why) ?? 0) + 1)
+    this.o.log.warn('wechat: request refused', {why, remote: req.socket.remoteAddress})
+    plain(res, 403, 'forbidden')
   }
 
   private waitForReply(customer: string, account: string): {first: Promise<OutboundMessage | null>; cancel(): void} {
@@ -119,16 +158,67 @@ export class WechatChannel implements ChannelAdapter {
       this.apiMissingSaid = true
       return
     }
-    const out = toCustom(customer, m)
+    const api = this.o.api
     try {
-      if (m.kind === 'typing') await this.o.api.typing(customer, true)
-      else if (out) await this.o.api.sendCustom(out)
+      if (m.kind === 'typing') await api.typing(customer, true)
+      else if (m.kind === 'image' && m.image && (await this.sendImage(api, customer, m, m.image))) return
+      else {
+        const out = toCustom(customer, m)
+        if (out) await api.sendCustom(out)
+      }
     } catch (err) {
       // 45015: the customer has not written for 48 hours; WeChat takes nothing more until they do.
       const code = err instanceof WechatApiError ? err.errcode : -1
       this.o.log.warn('wechat: customer-service message not sent', {errcode: code, error: err instanceof Error ? err.message : String(err)})
     }
   }
+
+  /**
+   * An image as WeChat shows one: uploaded to the temporary media store, then sent as an
+   * image message by its media_id (a caption first, as text: an image message has none).
+   * False when it could not be uploaded: the caller sends the link instead.
+   */
+  private async sendImage(api: WechatApi, customer: string, m: OutboundMessage, image: {url: string}): Promise<boolean> {
+    let mediaId: string
+    try {
+      const file = await (this.o.readImage ?? fetchImage)(image.url)
+      if (!file) throw new Error('the image could not be read')
+      if (!UPLOADABLE.has(file.mime)) throw new Error(`WeChat takes PNG, JPEG and GIF images, not ${file.mime}`)
+      if (file.body.length > MAX_WECHAT_IMAGE_BYTES) throw new Error(`the image is over ${MAX_WECHAT_IMAGE_BYTES / 1024 / 1024} MiB`)
+      mediaId = await api.uploadImage(file.body, file.mime)
+    } catch (err) {
+      const code = err instanceof WechatApiError ? err.errcode : undefined
+      this.o.log.warn('wechat: image not uploaded; sent as a link', {...(code !== undefined ? {errcode: code} : {}), error: err instanceof Error ? err.message : String(err)})
+      return false
+    }
+    const head = m.from === 'agent' && m.agentName ? `${m.agentName}: ` : ''
+    if (m.text) await api.sendCustom({touser: customer, msgtype: 'text', text: {content: cutBytes(head + m.text, MAX_TEXT_BYTES)}})
+    await api.sendCustom({touser: customer, msgtype: 'image', image: {media_id: mediaId}})
+    return true
+  }
+}
+
+/**
+ * An image's bytes by its URL, for the media upload: http(s) only, no redirects followed,
+ * at most MAX_WECHAT_IMAGE_BYTES, and an image by its first bytes (anything else, say a
+ * page behind an address an agent typed, is never uploaded).
+ */
+export async function fetchImage(url: string, timeoutMs = 5000): Promise<{body: Buffer; mime: string} | null> {
+  if (!/^https?:\/\//.test(url)) return null
+  const res = await fetch(url, {redirect: 'error', signal: AbortSignal.timeout(timeoutMs)})
+  if (!res.ok || !res.body) return null
+  const declared = Number(res.headers.get('content-length'))
+  if (Number.isFinite(declared) && declared > MAX_WECHAT_IMAGE_BYTES) return null
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.length
+    if (size > MAX_WECHAT_IMAGE_BYTES) return null
+    chunks.push(chunk)
+  }
+  const body = Buffer.concat(chunks, size)
+  const mime = imageTypeOf(body)
+  return mime ? {body, mime} : null
 }
 
 /** The customer's message or event as the chat core takes it; null for kinds the chat does not take (voice, location, views). */
@@ -178,7 +268,7 @@ export function toCustom(touser: string, m: OutboundMessage): CustomMessage | nu
   if ((m.kind === 'buttons' || m.kind === 'rating-request') && m.buttons?.length) {
     return {touser, msgtype: 'msgmenu', msgmenu: {head_content: cutBytes(head + (m.text ?? ''), MAX_TEXT_BYTES), list: m.buttons.map((b) => ({id: b.key, content: b.label})), tail_content: ''}}
   }
-  // Sending an image takes its upload to WeChat's media store first; until then the link.
+  // An image goes by its media_id once uploaded (sendImage); this, its link, is the fallback.
   const text = m.kind === 'image' ? `${head}${m.text ? m.text + ' ' : ''}${m.image?.url ?? ''}` : `${head}${m.text ?? ''}`
   return text.trim() === '' ? null : {touser, msgtype: 'text', text: {content: cutBytes(text, MAX_TEXT_BYTES)}}
 }
