@@ -33,7 +33,7 @@ import {explainLost} from './failover/explain.js'
 import {EngineProcess, SERVING, STANDING_BY, STEPPING_DOWN} from './failover/engines.js'
 import {missed, table, type FailoverFacts, type Takeover} from './failover/report.js'
 import {SteadyCallers} from './failover/traffic.js'
-import {flag, numberFlag} from './flags.js'
+import {flag, numberFlag, refuse} from './flags.js'
 import {celSize, readCelSince} from './load/cel.js'
 import {waitQuiet} from './load/drive.js'
 import {ENGINE_SETTINGS} from './load/paths.js'
@@ -47,7 +47,7 @@ const TAKEOVER_WAIT_MS = 30_000
 
 function options(args: string[]) {
   const talk = (flag(args, '--talk') ?? '4-8').split('-').map(Number)
-  if (talk.length !== 2 || talk.some((n) => !Number.isInteger(n) || n < 1) || talk[0]! > talk[1]!) throw new Error('--talk needs MIN-MAX whole seconds, e.g. 4-8')
+  if (talk.length !== 2 || talk.some((n) => !Number.isInteger(n) || n < 1) || talk[0]! > talk[1]!) refuse('--talk needs MIN-MAX whole seconds, e.g. 4-8')
   const rate = numberFlag(args, '--rate', 3, {min: 0.1, max: 50})
   const talkS = {min: talk[0]!, max: talk[1]!}
   // Offered load in Erlangs (rate × mean talk), with a third more agents: a line forms

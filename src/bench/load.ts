@@ -1,5 +1,5 @@
 import {cpus} from 'node:os'
-import {flag, numberFlag, numberListFlag} from './flags.js'
+import {flag, numberFlag, numberListFlag, refuse} from './flags.js'
 import {runAppQueue, runEngine, type PathInput} from './load/paths.js'
 import {detailLines, headline, ratios, scenarioLines, searchLines, summarizePath, table, type SearchStep} from './load/report.js'
 import {benchSandbox, type BenchSandbox} from './load/sandbox.js'
@@ -35,7 +35,7 @@ const SEARCH_MAX_RING_P99_MS = 1000
 
 function options(args: string[]) {
   const short = (flag(args, '--short-patience') ?? '1-3').split('-').map(Number)
-  if (short.length !== 2 || short.some((n) => !Number.isFinite(n) || n <= 0) || short[0]! > short[1]!) throw new Error('--short-patience needs MIN-MAX seconds, e.g. 1-3')
+  if (short.length !== 2 || short.some((n) => !Number.isFinite(n) || n <= 0) || short[0]! > short[1]!) refuse('--short-patience needs MIN-MAX seconds, e.g. 1-3')
   const callers = numberFlag(args, '--callers', 200, {integer: true, min: 1, max: 20_000})
   const scenario: LoadScenario = {
     callers,
