@@ -3,6 +3,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {aesKeyOf, readEncodingAesKey, wechatMsgSignature, WechatCrypto, WechatCryptoError} from '../../src/engine/chat/channels/wechat/wechat-crypto.js'
+import {startChannels} from '../../src/engine/chat/channels/start-channels.js'
+import {loadEngineConfig} from '../../src/engine/config/engine-config.js'
+import {silentLogger} from '../../src/engine/util/log.js'
+import {ChatCoreDouble} from '../support/chat-core-double.js'
 
 // WeChat's message encryption against vectors made outside this code.
 
@@ -133,5 +137,34 @@ describe('the EncodingAESKey file', () => {
     expect(wrong('two', `${ENCODING_AES_KEY}\n${ENCODING_AES_KEY}\n`)).toMatch(/two:2:1: .*the file's only line/)
     expect(wrong('empty', '\n')).toMatch(/empty:1:1: .*empty/)
     expect(() => readEncodingAesKey(join(dir, 'missing'), S)).toThrow(/channels\.wechat\.encodingAesKeyFile: .*missing cannot be read/)
+  })
+})
+
+describe('channels.wechat.mode in the engine config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'callctl-wxcfg-'))
+  const load = (text: string) => {
+    writeFileSync(join(dir, 'config.yaml'), text)
+    return loadEngineConfig({file: join(dir, 'config.yaml'), env: {CALLCTL_HOME: dir, CALLCTL_ARI_PASSWORD: 'pw'}})
+  }
+
+  it('defaults to plain, the key file to secrets/wechat-aes-key', () => {
+    const w = load('channels:\n  wechat: {}\n').channels!.wechat!
+    expect(w.mode).toBe('plain')
+    expect(w.encodingAesKeyFile).toMatch(/secrets\/wechat-aes-key$/)
+    expect(load('channels:\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: /etc/k}\n').channels!.wechat).toMatchObject({mode: 'safe', appId: 'wx1', appSecretFile: null, encodingAesKeyFile: '/etc/k'})
+  })
+
+  it('points at the line and column of a mistake', () => {
+    expect(() => load('channels:\n  wechat:\n    mode: secure\n')).toThrow(/config\.yaml:3:11: channels\.wechat\.mode must be one of plain, compatible, safe, got "secure"/)
+    expect(() => load('channels:\n  wechat:\n    mode: compatible\n')).toThrow(/config\.yaml:3:11: channels\.wechat\.mode compatible needs appId/)
+    expect(() => load('channels:\n  wechat:\n    encodingAesKeyFile: 7\n')).toThrow(/config\.yaml:3:\d+: channels\.wechat\.encodingAesKeyFile is not valid/)
+    // Plain mode keeps its rule: the customer-service API needs both.
+    expect(() => load('channels:\n  wechat:\n    appId: wx1\n')).toThrow(/needs both appId and appSecretFile/)
+  })
+
+  it('the engine does not start on a bad key: the key file’s line and column, and what to do', async () => {
+    writeFileSync(join(dir, 'aes'), 'abc def\n', {mode: 0o600})
+    const c = load(`channels:\n  web: {port: 0}\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: ${join(dir, 'aes')}, tokenFile: ${join(dir, 'tok')}}\n`).channels!
+    await expect(startChannels(c, new ChatCoreDouble(), silentLogger)).rejects.toThrow(new RegExp(`${join(dir, 'aes')}:1:4: channels\\.wechat\\.encodingAesKeyFile: not an EncodingAESKey: character 4`))
   })
 })
