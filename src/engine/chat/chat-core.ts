@@ -115,6 +115,8 @@ export class ChatCore implements ChatCoreForChannels {
   /** One customer's messages are handled one at a time (a flow step awaits the knowledge base). */
   private readonly chains = new Map<string, Promise<unknown>>()
   private dispatchQueued = false
+  /** A dispatch due when an agent's skip for a chat ends (router.nextWakeAt). */
+  private wake: {at: number; timer: ReturnType<Clock['setTimeout']>} | null = null
   private positionTimer: ReturnType<Clock['setTimeout']> | null = null
   private unsubscribe: (() => void) | null = null
   private stopped = false
@@ -176,6 +178,7 @@ export class ChatCore implements ChatCoreForChannels {
     this.stopped = true
     this.unsubscribe?.()
     this.deps.clock.clearTimeout(this.positionTimer ?? undefined)
+    if (this.wake) this.deps.clock.clearTimeout(this.wake.timer)
     for (const c of this.conversations.values()) this.clearTimers(c)
     this.waits.stop()
   }
@@ -418,7 +421,22 @@ export class ChatCore implements ChatCoreForChannels {
         }
         this.offer(c, o.agent)
       }
+      this.armWake()
     })
+  }
+
+  /** A chat whose only agents let its offer expire would wait for the next unrelated change: wake when their skip ends. */
+  private armWake(): void {
+    const at = this.router.nextWakeAt(this.deps.clock.now())
+    if (at === null || (this.wake && this.wake.at <= at)) return
+    if (this.wake) this.deps.clock.clearTimeout(this.wake.timer)
+    this.wake = {
+      at,
+      timer: this.deps.clock.setTimeout(() => {
+        this.wake = null
+        this.scheduleDispatch()
+      }, at - this.deps.clock.now()),
+    }
   }
 
   private offer(c: Conversation, agent: string): void {
