@@ -234,7 +234,7 @@ describe('desk keys: chats', () => {
 })
 
 function chat(id: string, over: Partial<DeskChat> = {}, view: Partial<ConversationView> = {}): DeskChat {
-  return {id, view: conversation(id, view), lines: [], readSeq: 0, typingAt: null, history: null, ...over}
+  return {id, view: conversation(id, view), lines: [], notes: [], readSeq: 0, typingAt: null, history: null, ...over}
 }
 
 function idle(over: Partial<DeskState>): DeskState {

@@ -107,9 +107,11 @@ export function narrowed<M extends Method>(method: M, result: ResultOf<M>, who: 
  * memory of those calls, so the call's last events (call.ended, after the call has left
  * the engine's live list) still reach it.
  */
-export function mayReceive(event: {agent?: string | null; callId?: string | null}, who: Principal, engine: Ownership, mine: Set<string>): boolean {
+export function mayReceive(event: {type?: string; agent?: string | null; callId?: string | null}, who: Principal, engine: Ownership, mine: Set<string>): boolean {
   if (who.role !== 'agent') return true
   if (who.agent === null) return false
+  // A supervisor's private note reaches the agent it is written to, not one who had the conversation before.
+  if (event.type === 'chat.note') return event.agent === who.agent
   const callId = event.callId ?? null
   if (callId !== null && mine.has(callId)) return true
   const live = callId !== null ? engine.call(callId) : undefined

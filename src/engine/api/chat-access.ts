@@ -24,9 +24,11 @@ export const CHAT_RULES: {[M in ChatMethod]: Rule<M>} = {
   'chat.list': {supervisor: true, agent: {narrow: (r, me) => ({...r, conversations: r.conversations.filter((c) => c.agent === me.agent || c.offeredTo === me.agent)})}},
   'chat.accept': {supervisor: false, agent: 'own agent'},
   'chat.send': {supervisor: false, agent: 'own agent'},
+  'chat.image': {supervisor: false, agent: 'own agent'},
   'chat.typing': {supervisor: false, agent: 'own agent'},
   'chat.transfer': {supervisor: true, agent: {check: (p, me, engine) => asItself(p, me, engine, 'chat.transfer')}},
   'chat.close': {supervisor: true, agent: {check: (p, me, engine) => asItself(p, me, engine, 'chat.close')}},
+  // An agent's transcript carries the notes written to it only (chat-handlers.ts narrows them).
   'chat.transcript': {supervisor: true, agent: {check: (p, me, engine) => ownConversation(p.conversation, me, engine, 'chat.transcript')}},
   // The note is the supervisor's coaching; an agent does not write notes to others.
   'chat.note': {supervisor: true, agent: 'refused'},

@@ -12,6 +12,9 @@ const text = (maxLength: number, description: string) => Type.String({minLength:
 const conversation = text(64, 'conversation id (chat.list)')
 const agent = text(256, 'agent id')
 const STATES = ['flow', 'queued', 'offered', 'active', 'closed'] as const
+/** An image part's bytes: its base64 (60,000 characters) and the request around it fit the API's 64 KiB message. */
+export const IMAGE_PART_BYTES = 45_000
+const IMAGE_PART_CHARS = (IMAGE_PART_BYTES / 3) * 4
 
 export const conversationView = view<ConversationView>(
   'ConversationView',
@@ -39,6 +42,22 @@ export const CHAT_METHODS = {
     summary: "Write to the customer of the agent's active conversation",
     params: params({conversation, agent, text: text(4000, 'the message')}),
     result: Type.Object({conversation: Type.String(), seq: Type.Integer({description: "the line's place in the conversation"})}),
+  },
+  'chat.image': {
+    summary: "Send the customer of the agent's active conversation an image, in parts of at most 45,000 bytes (base64): the first part without upload, the rest with the upload id it answered; the last part sends it",
+    params: params({
+      conversation,
+      agent,
+      size: Type.Integer({minimum: 1, description: "the image's whole size in bytes (at most the web channel's maxImageKB)"}),
+      data: Type.String({minLength: 4, maxLength: IMAGE_PART_CHARS, pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'this part of the file, base64'}),
+      upload: Type.Optional(Type.String({minLength: 1, maxLength: 64, description: 'the upload id the first part answered (every later part)'})),
+    }),
+    result: Type.Object({
+      conversation: Type.String(),
+      upload: Type.String({description: 'the id the next parts name'}),
+      received: Type.Integer({description: 'bytes received so far'}),
+      sent: Type.Union([Type.Null(), Type.Object({seq: Type.Integer(), image: Type.Object({url: Type.String(), mime: Type.String()})})], {description: 'once the last part is in: the line sent (null before)'}),
+    }),
   },
   'chat.typing': {
     summary: "Show the customer of the agent's active conversation that the agent is typing (not stored)",

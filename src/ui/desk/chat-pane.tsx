@@ -3,11 +3,13 @@ import {safeText} from '../../engine/util/text.js'
 import {fit} from '../dashboard/cells.js'
 import {useColour} from '../dashboard/color.js'
 import {cutToWidth, displayWidth} from '../text-width.js'
-import {unread, type ChatLine, type DeskChat} from './desk-chats.js'
+import {unread, type ChatLine, type ChatNote, type DeskChat} from './desk-chats.js'
 
 // The chats on the desk: one line per conversation (the one in front marked), and the one in
 // front: its transcript (the latest lines that fit) or its customer's history, and the
-// reply being typed. Everything the customer wrote goes through safeText: inert.
+// reply being typed. Everything the customer wrote goes through safeText: inert. A
+// supervisor's private note stands in the transcript at its time as "[note from NAME]",
+// in its own colour: with NO_COLOR the words alone say it was never the customer's.
 
 /** Conversations listed at most (the rest: "+N more", Tab still reaches them). */
 export const CHAT_ROWS = 4
@@ -72,7 +74,7 @@ export function ChatPane(p: {c: DeskChat; height: number; width: number; history
       <Text bold wrap="truncate-end">
         {head}
       </Text>
-      {p.historyShown ? <ChatHistory c={p.c} rows={rows} historyRow={p.historyRow} /> : <Transcript lines={p.c.lines} rows={rows} width={p.width} name={customerName(p.c)} timeZone={p.timeZone} />}
+      {p.historyShown ? <ChatHistory c={p.c} rows={rows} historyRow={p.historyRow} /> : <Transcript lines={p.c.lines} notes={p.c.notes} rows={rows} width={p.width} name={customerName(p.c)} timeZone={p.timeZone} />}
     </Box>
   )
 }
@@ -99,19 +101,27 @@ function ChatHistory(p: {c: DeskChat; rows: number; historyRow: (i: HistoryInter
   )
 }
 
-function Transcript(p: {lines: readonly ChatLine[]; rows: number; width: number; name: string; timeZone?: string}) {
+type Said = {key: string; ts: number; from: ChatLine['from'] | 'note'; text: string}
+
+function Transcript(p: {lines: readonly ChatLine[]; notes: readonly ChatNote[]; rows: number; width: number; name: string; timeZone?: string}) {
   const colour = useColour()
-  if (p.lines.length === 0) return <Text dimColor>…</Text>
-  const rows: {key: string; from: ChatLine['from']; text: string}[] = []
-  for (const l of p.lines) {
+  if (p.lines.length === 0 && p.notes.length === 0) return <Text dimColor>…</Text>
+  const said: Said[] = p.lines.map((l) => {
     const who = l.from === 'customer' ? p.name : l.from === 'agent' ? 'you' : l.from
-    const wrapped = wrap(`${hhmm(l.ts, p.timeZone)} ${safeText(who, 18)}: ${safeText(l.text, 4000)}`, Math.max(20, p.width - 1))
-    wrapped.forEach((text, i) => rows.push({key: `${l.seq}.${i}`, from: l.from, text}))
-  }
+    return {key: `${l.seq}`, ts: l.ts, from: l.from, text: `${hhmm(l.ts, p.timeZone)} ${safeText(who, 18)}: ${safeText(l.text, 4000)}`}
+  })
+  // Each note after the lines written by its time.
+  p.notes.forEach((n, i) => {
+    const at = said.findIndex((s) => s.ts > n.ts)
+    const note: Said = {key: `n${i}`, ts: n.ts, from: 'note', text: `${hhmm(n.ts, p.timeZone)} [note from ${safeText(n.by, 24) || 'a supervisor'}] ${safeText(n.text, 2000)}`}
+    said.splice(at < 0 ? said.length : at, 0, note)
+  })
+  const rows: {key: string; from: Said['from']; text: string}[] = []
+  for (const s of said) wrap(s.text, Math.max(20, p.width - 1)).forEach((text, i) => rows.push({key: `${s.key}.${i}`, from: s.from, text}))
   return (
     <Box flexDirection="column">
       {rows.slice(-p.rows).map((r) => (
-        <Text key={r.key} wrap="truncate-end" color={r.from === 'customer' ? 'cyan' : undefined} dimColor={r.from === 'system' || r.from === 'bot'} bold={r.from === 'customer' && !colour}>
+        <Text key={r.key} wrap="truncate-end" color={r.from === 'customer' ? 'cyan' : r.from === 'note' ? 'magenta' : undefined} dimColor={r.from === 'system' || r.from === 'bot'} bold={r.from === 'customer' && !colour}>
           {r.text}
         </Text>
       ))}

@@ -1,8 +1,10 @@
+import {basename} from 'node:path'
 import {safeText} from '../../engine/util/text.js'
 import type {ConversationView} from './desk-chats.js'
 import type {DeskFeed, DeskState} from './desk-feed.js'
 import {customerOf} from './desk.js'
 import type {DeskAction, DeskUi} from './desk-keys.js'
+import {readImageFile, sendImage} from './image-file.js'
 import {copySequence, crmUrl, openUrl} from './terminal-codes.js'
 
 // The desk's keys carried out on the engine. Notes, dispositions and tickets are the
@@ -176,6 +178,12 @@ export function deskActions(o: DeskActionsOptions) {
           typingSent.set(action.conversation, Date.now())
           await feed.request('chat.typing', {conversation: action.conversation, agent}).catch(() => undefined)
           return
+        }
+        case 'chat-image': {
+          // Read and checked here first: a wrong path or a page renamed .png says so before anything is sent.
+          const bytes = readImageFile(action.path)
+          await sendImage((m, p) => feed.request(m, p), action.conversation, agent, bytes)
+          return {text: `Sent the image ${safeText(basename(action.path), 60)} (${Math.ceil(bytes.length / 1024)} KiB) to ${chatName(chatOf(s, action.conversation))}`}
         }
         case 'chat-kb-send': {
           const e = await feed.request('kb.get', {id: action.id})

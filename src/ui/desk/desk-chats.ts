@@ -3,8 +3,9 @@ import type {FeedConnection} from '../dashboard/feed.js'
 
 // The agent's conversations as the desk shows them: the engine's chat.list (with the agent
 // or offered to it), each with its transcript (chat.transcript once, then its chat.message
-// events live), what the agent has not read yet, and whether the customer is typing. A
-// conversation that ends stays on the desk, marked closed, until the agent puts it away.
+// events live), the supervisors' private notes to the agent (chat.note: never the
+// customer's to see), what the agent has not read yet, and whether the customer is typing.
+// A conversation that ends stays on the desk, marked closed, until the agent puts it away.
 
 export type ConversationView = ResultOf<'chat.list'>['conversations'][number]
 type TranscriptLine = ResultOf<'chat.transcript'>['lines'][number]
@@ -18,11 +19,22 @@ export interface ChatLine {
   text: string
 }
 
+/** A supervisor's private note to this agent on the conversation. */
+export interface ChatNote {
+  ts: number
+  by: string
+  text: string
+  /** Seen by the agent (a new one marks the conversation unread, as a customer's line does). */
+  read: boolean
+}
+
 export interface DeskChat {
   id: string
   view: ConversationView
   /** By seq; the customer's lines too. */
   lines: ChatLine[]
+  /** The supervisors' notes to this agent, by time. */
+  notes: ChatNote[]
   /** The last seq the agent has seen (lines of the customer after it are unread). */
   readSeq: number
   /** When the customer was last seen typing (our clock). */
@@ -32,7 +44,7 @@ export interface DeskChat {
 }
 
 /** The chat events the desk follows (chat.typing is pushed, never stored). */
-export const CHAT_EVENTS = ['chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.queued', 'chat.transferred', 'chat.closed', 'chat.message', 'chat.typing']
+export const CHAT_EVENTS = ['chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.queued', 'chat.transferred', 'chat.closed', 'chat.message', 'chat.typing', 'chat.note']
 
 /** Events that change whose a conversation is, or its state: the list is asked again. */
 const RELIST = new Set(['chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.queued', 'chat.transferred'])
@@ -46,7 +58,7 @@ interface ChatEvent {
 }
 
 export function unread(c: DeskChat): number {
-  return c.lines.filter((l) => l.from === 'customer' && l.seq > c.readSeq).length
+  return c.lines.filter((l) => l.from === 'customer' && l.seq > c.readSeq).length + c.notes.filter((n) => !n.read).length
 }
 
 export class DeskChats {
@@ -74,6 +86,8 @@ export class DeskChats {
     const d = e.data ?? {}
     const known = this.get().find((c) => c.id === id)
     if (e.type === 'chat.typing') return known ? this.patch(id, {typingAt: Date.now()}) : undefined
+    // A note to another agent (an admin's desk hears every agent's) is not this agent's to read.
+    if (e.type === 'chat.note') return known && e.agent === this.agent ? this.patch(id, {notes: mergeNotes(known.notes, [{ts: e.ts, by: String(d.by ?? ''), text: String(d.text ?? ''), read: false}])}) : undefined
     if (e.type === 'chat.message') {
       // A conversation reaches the desk by its offer (chat.offered): lines of others' are none of ours.
       if (!known) return
@@ -92,7 +106,7 @@ export class DeskChats {
   markRead(id: string): void {
     const c = this.get().find((x) => x.id === id)
     const top = c?.lines.at(-1)?.seq ?? 0
-    if (c && top > c.readSeq) this.patch(id, {readSeq: top})
+    if (c && (top > c.readSeq || c.notes.some((n) => !n.read))) this.patch(id, {readSeq: Math.max(top, c.readSeq), notes: c.notes.map((n) => (n.read ? n : {...n, read: true}))})
   }
 
   history(id: string, history: HistoryView | {error: string}): void {
@@ -140,7 +154,7 @@ export class DeskChats {
     const kept = [...before.values()].filter((c) => !open.has(c.id) && c.view.state === 'closed')
     const now = views.map((v) => {
       const c = before.get(v.id)
-      return c ? {...c, view: c.view.state === 'closed' ? c.view : v} : {id: v.id, view: v, lines: [], readSeq: 0, typingAt: null, history: null}
+      return c ? {...c, view: c.view.state === 'closed' ? c.view : v} : {id: v.id, view: v, lines: [], notes: [], readSeq: 0, typingAt: null, history: null}
     })
     this.set([...kept, ...now].sort((a, b) => a.view.startedAt - b.view.startedAt))
     for (const v of views) if (!this.asked.has(v.id)) this.transcript(conn, v.id)
@@ -153,7 +167,9 @@ export class DeskChats {
         const c = this.get().find((x) => x.id === id)
         if (!c) return
         const lines = t.lines.map((l) => lineOf(l)).filter((l): l is ChatLine => l !== null)
-        this.patch(id, {lines: merge(c.lines, lines)})
+        // Notes written before the desk opened count as unread too, until the conversation is in front.
+        const notes = t.notes.filter((n) => n.agent === this.agent).map((n) => ({ts: n.ts, by: n.by, text: n.text, read: false}))
+        this.patch(id, {lines: merge(c.lines, lines), notes: mergeNotes(c.notes, notes)})
       },
       () => this.asked.delete(id),
     )
@@ -166,7 +182,8 @@ export class DeskChats {
 
 function lineOf(l: Partial<TranscriptLine> & {seq?: number; ts?: number}): ChatLine | null {
   if (typeof l.seq !== 'number') return null
-  const text = l.text ?? (l.image ? '[image]' : '')
+  // An image: its URL, where the chat server serves it (the agent can open it).
+  const text = l.text ?? (l.image ? `[image] ${l.image.url}` : '')
   const buttons = l.buttons?.length ? ` [${l.buttons.map((b) => b.label).join('] [')}]` : ''
   return {seq: l.seq, ts: Number(l.ts ?? 0), from: l.from ?? 'system', kind: String(l.kind ?? 'text'), text: text + buttons}
 }
@@ -176,4 +193,15 @@ function merge(a: readonly ChatLine[], b: readonly ChatLine[]): ChatLine[] {
   const bySeq = new Map<number, ChatLine>()
   for (const l of [...a, ...b]) bySeq.set(l.seq, l)
   return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-MAX_LINES)
+}
+
+/** Notes by time, each once (the event and the transcript may both bring one); one already read stays read. */
+function mergeNotes(a: readonly ChatNote[], b: readonly ChatNote[]): ChatNote[] {
+  const byKey = new Map<string, ChatNote>()
+  for (const n of [...a, ...b]) {
+    const k = `${n.ts}\u0000${n.by}\u0000${n.text}`
+    const had = byKey.get(k)
+    byKey.set(k, had ? {...n, read: had.read || n.read} : n)
+  }
+  return [...byKey.values()].sort((x, y) => x.ts - y.ts).slice(-MAX_LINES)
 }

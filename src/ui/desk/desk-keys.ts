@@ -30,6 +30,7 @@ export type DeskAction =
   | {type: 'open-crm'}
   | {type: 'chat-accept'; conversation: string}
   | {type: 'chat-send'; conversation: string; text: string}
+  | {type: 'chat-image'; conversation: string; path: string}
   | {type: 'chat-typing'; conversation: string}
   | {type: 'chat-kb-send'; conversation: string; id: number}
   | {type: 'chat-transfer'; conversation: string; to: {agent: string} | {queue: string}}
@@ -37,7 +38,7 @@ export type DeskAction =
   | {type: 'chat-dismiss'; conversation: string}
   | {type: 'chat-history'; conversation: string}
 
-export type PromptKind = 'transfer' | 'consult' | 'dtmf' | 'dial' | 'ticket' | 'kb' | 'chat-transfer'
+export type PromptKind = 'transfer' | 'consult' | 'dtmf' | 'dial' | 'ticket' | 'kb' | 'chat-transfer' | 'chat-image'
 export type PickKind = 'pause' | 'disposition' | 'kb' | 'replies'
 
 export interface PickItem {
@@ -102,6 +103,7 @@ export const PROMPT_LABEL: Record<PromptKind, string> = {
   ticket: 'Ticket subject',
   kb: 'Search the knowledge base',
   'chat-transfer': 'Transfer the chat to (agent id or queue name)',
+  'chat-image': 'Send an image (file path)',
 }
 
 const keyOf = (i: number) => (i < 9 ? String(i + 1) : String.fromCharCode(97 + i - 9))
@@ -145,6 +147,8 @@ function chatKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui:
       return undefined
     case 't':
       return chat.state === 'active' ? {ui: {...ui, mode: {kind: 'prompt', prompt: 'chat-transfer', text: ''}}} : needsActive()
+    case 'm':
+      return chat.state === 'active' ? {ui: {...ui, mode: {kind: 'prompt', prompt: 'chat-image', text: ''}}} : needsActive()
     case 'x':
       return chat.state === 'closed' ? {ui: front(null), action: {type: 'chat-dismiss', conversation: id}} : chat.state === 'active' ? {ui, action: {type: 'chat-close', conversation: id}} : needsActive()
     case 'i':
@@ -255,7 +259,8 @@ function promptKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'prompt'}>, input: st
   if (key.backspace || key.delete) return {ui: {...ui, mode: {...m, text: [...m.text].slice(0, -1).join('')}}}
   if (!key.return) {
     if (key.ctrl || key.tab || key.upArrow || key.downArrow) return {ui}
-    return {ui: {...ui, mode: {...m, text: (m.text + printable(input)).slice(0, 200)}}}
+    // A file path may be long; the rest are short.
+    return {ui: {...ui, mode: {...m, text: (m.text + printable(input)).slice(0, m.prompt === 'chat-image' ? 1024 : 200)}}}
   }
   const text = m.text.trim()
   const done = normal(ui)
@@ -283,6 +288,8 @@ function promptKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'prompt'}>, input: st
       if ('number' in to) return say(done, 'A chat goes to an agent or a queue, not a number')
       return {ui: done, action: {type: 'chat-transfer', conversation: c.chat.id, to}}
     }
+    case 'chat-image':
+      return c.chat ? {ui: done, action: {type: 'chat-image', conversation: c.chat.id, path: text}} : {ui: done}
   }
 }
 

@@ -62,9 +62,10 @@ export function Desk(p: DeskProps) {
   const frontChat = ctx.chat ? (s.chats.find((c) => c.id === ctx.chat!.id) ?? null) : null
   // What is in front is read.
   const frontTop = frontChat?.lines.at(-1)?.seq ?? 0
+  const frontNotes = frontChat?.notes.filter((n) => !n.read).length ?? 0
   useEffect(() => {
-    if (frontChat && !ui.chatHistory && frontTop > frontChat.readSeq) p.feed.markRead?.(frontChat.id)
-  }, [frontChat?.id, frontTop, ui.chatHistory])
+    if (frontChat && !ui.chatHistory && (frontTop > frontChat.readSeq || frontNotes > 0)) p.feed.markRead?.(frontChat.id)
+  }, [frontChat?.id, frontTop, frontNotes, ui.chatHistory])
   // A ring brings the call in front (its pop), unless the agent is typing into a chat.
   const ringing = s.pop && !s.pop.ended && !s.pop.missed ? s.pop.callId : null
   useEffect(() => {
@@ -420,7 +421,9 @@ function KeyLines(p: {ctx: DeskContext; ui: DeskUi; width: number}) {
   const offered = c.chats.some((x) => x.state === 'offered')
   const second =
     c.chats.length > 0
-      ? `${offered ? 'a accept · ' : ''}${chat ? 'Tab next chat · Esc call' : 'Tab chats'}${c.crmLink && !chat ? ' · o CRM' : ''} · / kb · c replies · ? help · q quit`
+      ? chat?.state === 'active'
+        ? `${offered ? 'a accept · ' : ''}m send an image · Tab next chat · Esc call · ? help · q quit`
+        : `${offered ? 'a accept · ' : ''}${chat ? 'Tab next chat · Esc call' : 'Tab chats'}${c.crmLink && !chat ? ' · o CRM' : ''} · / kb · c replies · ? help · q quit`
       : `${c.crmLink ? 'o CRM · ' : ''}/ knowledge base · c quick replies · ? help · q quit`
   return (
     <Box flexDirection="column">
@@ -448,7 +451,7 @@ const HELP: [string, string][] = [
   ['/  c', 'knowledge base search (a number copies the answer); quick replies'],
   ['o', 'open the CRM page of the caller'],
   ['Tab  a', 'chats: the next one in front (then the call); accept the one offered'],
-  ['in chat', 'Enter write, c quick reply, / KB answer, t transfer, x close, i history'],
+  ['in chat', 'Enter write, c reply, / KB answer, m image, t transfer, x close, i history'],
   ['q', 'quit (any key closes this help)'],
 ]
 

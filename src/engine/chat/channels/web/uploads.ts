@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {IncomingMessage} from 'node:http'
 import {imageTypeOf, type ImageMime} from './image-type.js'
@@ -57,9 +57,15 @@ export class Uploads {
       if (size > this.maxBytes) throw this.tooBig()
       chunks.push(chunk)
     }
+    return this.keep(Buffer.concat(chunks, size), visitor)
+  }
+
+  /** Keeps bytes already in hand (an agent's image, sent through the API) under the same limits as a customer's upload. */
+  keep(body: Buffer, visitor: string): StoredUpload {
+    const size = body.length
+    if (size > this.maxBytes) throw this.tooBig()
     if (size === 0) throw new UploadRefused(400, 'empty_upload', 'The upload is empty')
     if (this.total + size > this.maxTotalBytes) throw new UploadRefused(507, 'uploads_full', 'Images cannot be received now; please describe it in words')
-    const body = Buffer.concat(chunks, size)
     const mime = imageTypeOf(body)
     if (!mime) throw new UploadRefused(415, 'not_an_image', 'Only PNG, JPEG, GIF and WebP images can be sent')
     const id = randomBytes(24).toString('base64url')
@@ -88,17 +94,6 @@ export class Uploads {
     }
   }
 
-  /**
-   * Deletes uploads written before `cutoff` (ms), except those in `keep` (file names of
-   * images in conversations still open); the directory's total goes down with them.
-   */
-  purgeOlderThan(cutoff: number, keep: ReadonlySet<string>): UploadsPurged {
-    const res = purgeUploadsDir(this.dir, cutoff, keep)
-    this.total = Math.max(0, this.total - res.bytes)
-    for (const name of res.names) this.byId.delete(NAME.exec(name)![1]!)
-    return res
-  }
-
   /** How many files are kept (tests). */
   count(): number {
     return readdirSync(this.dir).length
@@ -107,43 +102,4 @@ export class Uploads {
   private tooBig(): UploadRefused {
     return new UploadRefused(413, 'too_large', `Images may be at most ${Math.floor(this.maxBytes / 1024)} KiB`)
   }
-}
-
-export interface UploadsPurged {
-  removed: number
-  bytes: number
-  /** Left because a conversation still open shows them. */
-  kept: number
-  names: string[]
-}
-
-/** The purge itself, for the engine's Uploads and for a command with no engine running. Only upload names are touched. */
-export function purgeUploadsDir(dir: string, cutoff: number, keep: ReadonlySet<string>, dryRun = false): UploadsPurged {
-  const res: UploadsPurged = {removed: 0, bytes: 0, kept: 0, names: []}
-  let files: string[]
-  try {
-    files = readdirSync(dir)
-  } catch {
-    return res
-  }
-  for (const name of files) {
-    if (!NAME.test(name)) continue
-    const file = join(dir, name)
-    let st: ReturnType<typeof statSync>
-    try {
-      st = statSync(file)
-    } catch {
-      continue
-    }
-    if (!st.isFile() || st.mtimeMs >= cutoff) continue
-    if (keep.has(name)) {
-      res.kept++
-      continue
-    }
-    if (!dryRun) rmSync(file, {force: true})
-    res.removed++
-    res.bytes += st.size
-    res.names.push(name)
-  }
-  return res
 }

@@ -4,7 +4,8 @@ import type {ChannelAdapter, ChatCoreForChannels, InboundMessage, OutboundMessag
 import type {Logger} from '../../../util/log.js'
 import {charCount, cleanLine, cleanNumber, cleanText} from '../clean-text.js'
 import {parseFrame, VISITOR_ID, type CustomerLine, type EngineFrame, type WidgetFrame, type WidgetMessage} from './web-protocol.js'
-import type {Uploads} from './uploads.js'
+import {UploadRefused, type Uploads} from './uploads.js'
+import {UserError} from '../../../util/errors.js'
 
 export interface WebChannelOptions {
   core: ChatCoreForChannels
@@ -66,6 +67,26 @@ export class WebChannel implements ChannelAdapter {
     for (const v of open) {
       if (v.held) v.held.push(m)
       else this.send(v, {type: 'message', message: m})
+    }
+  }
+
+  /** The largest image an agent may send: the customers' limit (channels.web.maxImageKB). */
+  get maxImageBytes(): number {
+    return this.o.uploads.maxBytes
+  }
+
+  /**
+   * An agent's image (the API's chat.image): kept with the customers' uploads under the same
+   * limits, type by its first bytes, and served by the chat server at the URL returned, which
+   * every channel may hand its customer.
+   */
+  keepImage(bytes: Buffer, agent: string): {url: string; mime: string} {
+    try {
+      const up = this.o.uploads.keep(bytes, `agent:${agent}`)
+      return {url: this.o.uploadUrl(up.file), mime: up.mime}
+    } catch (err) {
+      if (err instanceof UploadRefused) throw new UserError(err.message, {code: err.code, suggestion: err.status === 415 ? 'Send a PNG, JPEG, GIF or WebP file.' : err.status === 413 ? 'Send a smaller image.' : undefined})
+      throw err
     }
   }
 
