@@ -34,6 +34,7 @@ import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
 import {DEFAULT_LEASE_MS, Leadership, waitToLead} from './leadership/leadership.js'
 import {startChannels, type RunningChannels} from './chat/channels/start-channels.js'
+import {startUploadRetention, uploadsIn} from './chat/upload-retention.js'
 import {loadChatFlows} from './chat/flows/load-flows.js'
 
 export interface RunningEngine {
@@ -278,6 +279,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     chat: {settings: config.chat, flows: loadChatFlows(config.chat), kb: () => repositoriesOf(store).kb},
   })
   const running = engine
+  // A message a chat customer leaves when nobody can answer becomes a ticket (chat/wait-limits.ts).
+  engine.chat.openTicketsWith(() => ({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: running.origin, now: () => running.core.clock.now()}))
   // Before start: the calls the engine re-adopts or closes after a restart are in the queue_log too.
   let queueLog: LiveQueueLog | null = null
   if (config.queueLog) {
@@ -314,6 +317,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     const running = await startChannels(config.channels, engine.chat, log)
     channels = running
     undo.push(() => running.stop())
+    // Widget images older than chat.uploadsRetention go, at start and daily; not those of open conversations.
+    const retention = startUploadRetention({uploads: running.uploads, keepMs: config.chat.uploadsRetentionMs, live: () => uploadsIn(engine.chat.list().map((v) => engine.chat.transcript(v.id))), log})
+    undo.push(() => retention.stop())
   }
   api.notReady = null
   // Said once the engine serves (tests and scripts wait for this line).

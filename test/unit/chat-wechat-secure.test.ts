@@ -41,7 +41,7 @@ function pkcs7(b: Buffer): Buffer {
   const pad = 32 - (b.length % 32)
   return Buffer.concat([b, Buffer.alloc(pad, pad)])
 }
-function aes(plain: Buffer, key = AES_KEY): string {
+function aes(plain: Buffer, key: Buffer = AES_KEY): string {
   const c = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
   return Buffer.concat([c.update(plain), c.final()]).toString('base64')
 }
@@ -145,7 +145,7 @@ describe('safe mode (安全模式)', () => {
       const len = Buffer.alloc(4)
       len.writeUInt32BE(body.length)
       const padded = pkcs7(Buffer.concat([randomBytes(16), len, body, Buffer.from(APP_ID)]))
-      padded[padded.length - 2] ^= 0x01 // the last byte still says N, the one before it does not
+      padded[padded.length - 2]! ^= 0x01 // the last byte still says N, the one before it does not
       return aes(padded)
     })()
     const cases: [string, string, string, RegExp][] = [

@@ -6,6 +6,7 @@ import {ChatRouter} from '../routing/chat-router.js'
 import type {EventType, NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import type {Clock} from '../util/clock.js'
+import type {TicketContext} from '../tickets/tickets.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
@@ -14,6 +15,7 @@ import {Conversation, toOutbound, type LineKind, type Note, type Speaker, type T
 import type {ChatFlow} from './flows/chat-flow.js'
 import {bestKbAnswer} from './flows/kb-answer.js'
 import {continueFlow, startFlow, type CustomerInput, type FlowDeps, type FlowStep} from './flows/flow-runner.js'
+import {WaitLimits} from './wait-limits.js'
 
 // The chat core: takes what the channels receive, runs the conversation flow, hands
 // conversations to queues, offers them to agents under the one capacity model (the ACD's
@@ -35,6 +37,9 @@ export const CHAT_EVENT_TYPES: readonly EventType[] = [
   'chat.closed',
   'chat.rated',
   'chat.note',
+  'chat.overflowed',
+  'chat.message_asked',
+  'chat.message_left',
 ]
 // chat.typing is never stored: it is no part of a conversation's log.
 
@@ -44,7 +49,7 @@ const REBUILD_WINDOW_MS = 8 * 86_400_000
 const KEEP_CLOSED_MS = 86_400_000
 const RATING_BUTTONS = [1, 2, 3, 4, 5].map((n) => ({key: String(n), label: '★'.repeat(n)}))
 
-export type CloseReason = 'customer' | 'agent' | 'silence' | 'off-hours' | 'bot' | 'abandoned' | 'system' | 'supervisor'
+export type CloseReason = 'customer' | 'agent' | 'silence' | 'off-hours' | 'bot' | 'abandoned' | 'system' | 'supervisor' | 'max-wait' | 'no-agents' | 'message-left'
 
 export interface ChatCoreDeps {
   acd: Acd
@@ -59,6 +64,8 @@ export interface ChatCoreDeps {
   random?: () => number
   /** Called when an agent's chats leave room for a call again (the engine dispatches calls). */
   callRoomFreed?: () => void
+  /** Where a message left (nobody could answer) becomes a ticket; see openTicketsWith. */
+  tickets?: () => TicketContext | null
 }
 
 /** A conversation as agents, supervisors and the dashboard see it. */
@@ -108,12 +115,41 @@ export class ChatCore implements ChatCoreForChannels {
   /** One customer's messages are handled one at a time (a flow step awaits the knowledge base). */
   private readonly chains = new Map<string, Promise<unknown>>()
   private dispatchQueued = false
+  /** A dispatch due when an agent's skip for a chat ends (router.nextWakeAt). */
+  private wake: {at: number; timer: ReturnType<Clock['setTimeout']>} | null = null
   private positionTimer: ReturnType<Clock['setTimeout']> | null = null
   private unsubscribe: (() => void) | null = null
   private stopped = false
+  /** maxWait, onNoAgents, off-hours messages (wait-limits.ts). */
+  private readonly waits: WaitLimits
 
   constructor(private readonly deps: ChatCoreDeps) {
     this.router = new ChatRouter(deps.acd, {rule: deps.settings.capacity, limitsOf: (a) => this.limitsOf(a), callRoomFreed: () => deps.callRoomFreed?.()}, deps.random)
+    this.waits = new WaitLimits({
+      clock: deps.clock,
+      log: deps.log,
+      settings: deps.settings,
+      queueExists: (q) => deps.acd.queues.has(q),
+      loggedIn: (q) => deps.acd.loggedIn(q),
+      record: (c, e) => this.record(c, e),
+      say: (c, text) => void this.line(c, 'system', 'system', {text}),
+      leaveLine: (c) => {
+        this.router.leave(c.id)
+        this.router.release(c.id)
+        this.deps.clock.clearTimeout(c.offerTimer ?? undefined)
+        c.offerTimer = null
+      },
+      requeue: (c, queue, joinedAt) => this.handOff(c, {queue, skills: c.skills, priority: c.priority}, 'overflow', joinedAt),
+      close: (c, reason, text) => this.closeNow(c, reason, 'system', text),
+      armSilence: (c) => this.armSilence(c),
+      tickets: () => this.deps.tickets?.() ?? null,
+      open: () => [...this.conversations.values()].filter((c) => c.open),
+    })
+  }
+
+  /** Where messages left become tickets (the engine process wires its ticket store and SLA). */
+  openTicketsWith(tickets: () => TicketContext | null): void {
+    this.deps.tickets = tickets
   }
 
   get settings(): ChatSettings {
@@ -142,7 +178,9 @@ export class ChatCore implements ChatCoreForChannels {
     this.stopped = true
     this.unsubscribe?.()
     this.deps.clock.clearTimeout(this.positionTimer ?? undefined)
+    if (this.wake) this.deps.clock.clearTimeout(this.wake.timer)
     for (const c of this.conversations.values()) this.clearTimers(c)
+    this.waits.stop()
   }
 
   private async rebuild(): Promise<void> {
@@ -158,6 +196,7 @@ export class ChatCore implements ChatCoreForChannels {
         this.latest.set(key(channel, c.customer), c.id)
       }
       c?.apply(e)
+      if (c) this.waits.seen(e)
     }
     let open = 0
     for (const c of this.conversations.values()) {
@@ -174,6 +213,7 @@ export class ChatCore implements ChatCoreForChannels {
         this.armOffer(c)
       }
       if (c.state === 'active' && c.agent) this.router.hold(c.id, c.agent, c.channel, 'active')
+      this.waits.resume(c)
       this.armSilence(c)
     }
     this.armPositions()
@@ -258,7 +298,8 @@ export class ChatCore implements ChatCoreForChannels {
     const fresh = !c
     if (!c) c = this.startConversation(m)
     const seq = this.customerLine(c, m, input)
-    if (c.state === 'flow') await this.flowInput(c, input, fresh)
+    if (c.awaitsMessage !== null) await this.waits.takeMessage(c, {...(input.text !== undefined ? {text: input.text} : {}), ...(m.image ? {image: m.image} : {})})
+    else if (c.state === 'flow') await this.flowInput(c, input, fresh)
     this.armSilence(c)
     return {conversation: c.id, seq}
   }
@@ -319,7 +360,7 @@ export class ChatCore implements ChatCoreForChannels {
     for (const k of step.kbAnswered) this.record(c, {type: 'chat.kb_answered', data: {entry: k.entry, score: k.score, question: k.question}})
     for (const s of step.said) this.line(c, 'bot', s.kind, {text: s.text, ...(s.buttons ? {buttons: s.buttons} : {})})
     if (step.end?.kind === 'queue') this.handOff(c, {queue: step.end.queue, skills: step.end.skills, priority: step.end.priority}, 'flow')
-    else if (step.end?.kind === 'close') this.closeNow(c, step.end.reason, 'bot')
+    else if (step.end?.kind === 'close' && !(step.end.reason === 'off-hours' && this.waits.offHours(c))) this.closeNow(c, step.end.reason, 'bot')
   }
 
   private flowOf(c: Conversation): ChatFlow | null {
@@ -339,7 +380,7 @@ export class ChatCore implements ChatCoreForChannels {
   // ---- queues and agents ---------------------------------------------------------
 
   /** Puts the conversation in line (the flow's queue step, a transfer, no flow at all). */
-  private handOff(c: Conversation, to: {queue: string | null; skills: string | null; priority: number} | null, reason: 'flow' | 'transfer'): void {
+  private handOff(c: Conversation, to: {queue: string | null; skills: string | null; priority: number} | null, reason: 'flow' | 'transfer' | 'overflow', joinedAt?: number): void {
     const queue = to?.queue ?? this.deps.settings.queue
     if (!queue || !this.deps.acd.queues.has(queue)) {
       this.deps.log.warn('chat: no queue to hand the conversation to', {conversation: c.id, queue})
@@ -347,12 +388,14 @@ export class ChatCore implements ChatCoreForChannels {
       return
     }
     const now = this.deps.clock.now()
-    this.router.enqueue({id: c.id, queue, channel: c.channel, priority: to?.priority ?? 0, joinedAt: now, skills: to?.skills ?? null}, now)
+    this.router.enqueue({id: c.id, queue, channel: c.channel, priority: to?.priority ?? 0, joinedAt: joinedAt ?? now, skills: to?.skills ?? null}, now)
     const position = this.router.position(c.id)
-    this.record(c, {type: 'chat.queued', queue, data: {priority: to?.priority ?? 0, ...(to?.skills ? {skills: to.skills} : {}), joinedAt: now, position, reason}})
+    this.record(c, {type: 'chat.queued', queue, data: {priority: to?.priority ?? 0, ...(to?.skills ? {skills: to.skills} : {}), joinedAt: joinedAt ?? now, position, reason}})
+    // Nobody of the queue logged in and onNoAgents says where it goes instead.
+    if (this.waits.queued(c, reason)) return
     this.sayPosition(c, position)
     // Nobody serves the queue now: say so rather than let the customer watch the line stand still.
-    if (this.deps.acd.loggedIn(queue) === 0) this.line(c, 'system', 'system', {text: 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'})
+    if (this.deps.acd.loggedIn(queue) === 0 && this.waits.waitsForAgents(queue)) this.line(c, 'system', 'system', {text: 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'})
     this.armPositions()
     this.scheduleDispatch()
   }
@@ -378,7 +421,22 @@ export class ChatCore implements ChatCoreForChannels {
         }
         this.offer(c, o.agent)
       }
+      this.armWake()
     })
+  }
+
+  /** A chat whose only agents let its offer expire would wait for the next unrelated change: wake when their skip ends. */
+  private armWake(): void {
+    const at = this.router.nextWakeAt(this.deps.clock.now())
+    if (at === null || (this.wake && this.wake.at <= at)) return
+    if (this.wake) this.deps.clock.clearTimeout(this.wake.timer)
+    this.wake = {
+      at,
+      timer: this.deps.clock.setTimeout(() => {
+        this.wake = null
+        this.scheduleDispatch()
+      }, at - this.deps.clock.now()),
+    }
   }
 
   private offer(c: Conversation, agent: string): void {
@@ -415,6 +473,7 @@ export class ChatCore implements ChatCoreForChannels {
         else this.closeNow(c, 'system', 'system', 'Sorry, nobody can take this conversation now. Please try again later.')
       }
     }
+    this.waits.agentsChanged()
   }
 
   /** A queue was removed: its waiting conversations go to the chat queue (chat.queue), or end with a word to the customer. */
@@ -454,6 +513,7 @@ export class ChatCore implements ChatCoreForChannels {
   private acceptNow(c: Conversation, agent: string, how: 'agent' | 'auto'): void {
     this.deps.clock.clearTimeout(c.offerTimer ?? undefined)
     c.offerTimer = null
+    this.waits.clear(c)
     this.router.accepted(c.id, agent)
     const name = this.deps.acd.agents.get(agent)?.name || agent
     this.record(c, {type: 'chat.accepted', agent, data: {waitMs: this.deps.clock.now() - (c.joinedAt ?? c.startedAt), how, agentName: name}})
@@ -484,6 +544,7 @@ export class ChatCore implements ChatCoreForChannels {
     } else if (!this.deps.acd.queues.has(to.queue)) throw new ChatError(`Queue "${to.queue}" does not exist`, 'unknown_queue', 'See callctl queue list.')
     this.deps.clock.clearTimeout(c.offerTimer ?? undefined)
     c.offerTimer = null
+    this.waits.clear(c)
     const from = c.agent
     this.router.leave(c.id)
     this.router.release(c.id)
@@ -570,6 +631,7 @@ export class ChatCore implements ChatCoreForChannels {
     this.deps.clock.clearTimeout(c.silenceTimer ?? undefined)
     c.offerTimer = null
     c.silenceTimer = null
+    this.waits.forget(c.id)
   }
 
   // ---- views -----------------------------------------------------------------

@@ -64,6 +64,8 @@ export class Conversation {
   closeReason: string | null = null
   ratingAsked = false
   rating: number | null = null
+  /** Asked to leave a message (nobody could answer): what the customer writes next becomes a ticket (chat/wait-limits.ts). */
+  awaitsMessage: string | null = null
 
   // ---- not folded: the core's timers ----
   offerTimer: TimerHandle | null = null
@@ -155,6 +157,16 @@ export class Conversation {
       case 'chat.rated':
         this.rating = Number(d.score)
         this.ratingAsked = false
+        return
+      case 'chat.message_asked':
+        // Out of the line and back with the bot, which takes the message.
+        this.state = 'flow'
+        this.flowAt = null
+        this.offeredTo = null
+        this.awaitsMessage = str(d.reason) || 'max-wait'
+        return
+      case 'chat.message_left':
+        this.awaitsMessage = null
         return
       case 'chat.note':
         this.notes.push({ts: e.ts, text: str(d.text), by: str(d.by), agent: e.agent ?? null})

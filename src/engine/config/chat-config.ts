@@ -17,8 +17,16 @@ import {errorAt, type LocatedDoc} from './yaml-errors.js'
 //     silence: {closeAfter: 10m, message: "..."}
 //     positionEvery: 60s              # "you are number N in line", at most this often
 //     rating: true                    # ask for a 1-5 rating when a conversation with an agent ends
+//     maxWait: 5m                     # longest wait in a queue for an agent (default: no limit)
+//     onMaxWait: {overflow: sales}    # then: {overflow: QUEUE}, leaveMessage, close or {close: "text"}
+//     onNoAgents: leaveMessage        # no agent of the queue logged in: wait (the default) or one of the above
+//     offHours: leaveMessage          # the flow's business hours said closed: close (the flow's own end) or leaveMessage
+//     leaveMessage: {ask: "...", thanks: "..."}   # what the customer is told; the message becomes a ticket (category chat)
+//     queues: {vip: {maxWait: 1m, onMaxWait: {overflow: support}, onNoAgents: {overflow: support}}}   # per queue, over the above
+//     uploadsRetention: 90d           # web widget images are deleted this old (0: kept forever), at start and daily
 
-export const CHAT_KEYS = ['queue', 'flow', 'flows', 'capacity', 'limits', 'agents', 'autoAccept', 'acceptTimeout', 'silence', 'positionEvery', 'rating'] as const
+export const CHAT_KEYS = ['queue', 'flow', 'flows', 'capacity', 'limits', 'agents', 'autoAccept', 'acceptTimeout', 'silence', 'positionEvery', 'rating', 'maxWait', 'onMaxWait', 'onNoAgents', 'offHours', 'leaveMessage', 'queues', 'uploadsRetention'] as const
+const QUEUE_WAIT_KEYS = ['maxWait', 'onMaxWait', 'onNoAgents'] as const
 const LIMIT_KEYS = [...CHANNELS, 'total'] as const
 
 export interface ChatSettings {
@@ -34,6 +42,24 @@ export interface ChatSettings {
   silenceMessage: string
   positionEveryMs: number
   rating: boolean
+  /** The default wait rules, and each queue's over them (chat/wait-limits.ts). */
+  wait: QueueWaitRules
+  waitByQueue: Record<string, QueueWaitRules>
+  offHours: 'close' | 'leaveMessage'
+  leaveMessage: {ask: string; thanks: string}
+  /** Web widget uploads older than this are deleted; 0 keeps them. */
+  uploadsRetentionMs: number
+}
+
+/** What happens to a conversation waiting for an agent: at maxWait, and when nobody of its queue is logged in. */
+export type WaitAction = {kind: 'overflow'; queue: string} | {kind: 'leaveMessage'} | {kind: 'close'; message: string}
+
+export interface QueueWaitRules {
+  /** 0: no limit. */
+  maxWaitMs: number
+  onMaxWait: WaitAction
+  /** null: the conversation waits (keeps its place) until an agent logs in. */
+  onNoAgents: WaitAction | null
 }
 
 export interface RawChat {
@@ -48,9 +74,24 @@ export interface RawChat {
   silence?: {closeAfter?: string | number; message?: string}
   positionEvery?: string | number
   rating?: boolean
+  maxWait?: string | number
+  onMaxWait?: RawWaitAction
+  onNoAgents?: RawWaitAction
+  offHours?: string
+  leaveMessage?: {ask?: string; thanks?: string}
+  queues?: Record<string, {maxWait?: string | number; onMaxWait?: RawWaitAction; onNoAgents?: RawWaitAction}>
+  uploadsRetention?: string | number
 }
 
+type RawWaitAction = string | {overflow?: string; close?: string}
+
 export const DEFAULT_CHAT_LIMITS: ChatLimits = {web: 3, wechat: 3, webhook: 3, total: 4}
+export const DEFAULT_CLOSE_MESSAGE = 'Sorry, no one is free to answer now. Please write again later.'
+export const DEFAULT_LEAVE_MESSAGE = {
+  ask: 'Sorry, no one is free to answer now. Please leave your message here (one message, with how to reach you), and we will get back to you.',
+  thanks: 'Thank you: your message is recorded and we will get back to you.',
+}
+const DEFAULT_UPLOADS_RETENTION_MS = 90 * 86_400_000
 export const DEFAULT_SILENCE_MESSAGE = 'We have not heard from you for a while, so this conversation is closed. Write again any time.'
 
 type CheckKeys = (d: LocatedDoc, path: string[], o: Record<string, unknown>, keys: readonly string[]) => void
@@ -96,6 +137,58 @@ export function validateChatSettings(d: LocatedDoc, r: Record<string, unknown>, 
     checkDuration(d, ['chat', 'silence', 'closeAfter'], c.silence.closeAfter, 10_000, 7 * 86_400_000)
     if (c.silence.message !== undefined && (typeof c.silence.message !== 'string' || c.silence.message.length > 1000)) throw errorAt(d, ['chat', 'silence', 'message'], 'chat.silence.message must be text of at most 1000 characters')
   }
+  checkWaitRules(d, ['chat'], c)
+  if (c.offHours !== undefined && c.offHours !== 'close' && c.offHours !== 'leaveMessage') {
+    throw errorAt(d, ['chat', 'offHours'], `chat.offHours must be close or leaveMessage, got ${JSON.stringify(c.offHours)}`, 'close: the flow ends the conversation as it says; leaveMessage: then the customer may leave a message (a ticket).')
+  }
+  if (c.leaveMessage !== undefined) {
+    if (!isMapping(c.leaveMessage)) throw errorAt(d, ['chat', 'leaveMessage'], 'chat.leaveMessage must be a mapping', 'Example: leaveMessage: {ask: "Leave us a message", thanks: "Thank you"}')
+    checkKeys(d, ['chat', 'leaveMessage'], c.leaveMessage, ['ask', 'thanks'])
+    for (const k of ['ask', 'thanks'] as const) checkText(d, ['chat', 'leaveMessage', k], c.leaveMessage[k])
+  }
+  if (c.queues !== undefined) {
+    if (!isMapping(c.queues)) throw errorAt(d, ['chat', 'queues'], 'chat.queues must map queue names to wait rules', 'Example: queues: {vip: {maxWait: 1m, onMaxWait: {overflow: support}}}')
+    for (const [q, rules] of Object.entries(c.queues)) {
+      if (!isMapping(rules)) throw errorAt(d, ['chat', 'queues', q], `chat.queues.${q} must be a mapping`, `Accepted keys: ${QUEUE_WAIT_KEYS.join(', ')}.`)
+      checkKeys(d, ['chat', 'queues', q], rules, QUEUE_WAIT_KEYS)
+      checkWaitRules(d, ['chat', 'queues', q], rules)
+      for (const k of ['onMaxWait', 'onNoAgents'] as const) {
+        const a = rules[k]
+        if (isMapping(a) && a.overflow === q) throw errorAt(d, ['chat', 'queues', q, k, 'overflow'], `chat.queues.${q}.${k} overflows to the queue itself`, 'Name another queue, or use leaveMessage or close.')
+      }
+    }
+  }
+  if (c.uploadsRetention !== undefined) {
+    const ms = durationMs(c.uploadsRetention)
+    if (ms === null || (ms !== 0 && (ms < 86_400_000 || ms > 10 * 365 * 86_400_000))) {
+      throw errorAt(d, ['chat', 'uploadsRetention'], `chat.uploadsRetention must be a duration from 1d to 3650d, or 0 to keep uploads forever, got ${JSON.stringify(c.uploadsRetention)}`, 'Example: uploadsRetention: 90d')
+    }
+  }
+}
+
+function checkText(d: LocatedDoc, at: string[], v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || v.trim() === '' || v.length > 1000)) throw errorAt(d, at, `${at.join('.')} must be text of at most 1000 characters`)
+}
+
+/** maxWait, onMaxWait and onNoAgents, in chat: or under one of chat.queues. */
+function checkWaitRules(d: LocatedDoc, at: string[], o: Record<string, unknown>): void {
+  checkDuration(d, [...at, 'maxWait'], o.maxWait, 0, 86_400_000)
+  for (const k of ['onMaxWait', 'onNoAgents'] as const) {
+    const v = o[k]
+    if (v === undefined) continue
+    const path = [...at, k]
+    const example = 'Example: {overflow: sales}, leaveMessage, close or {close: "Sorry, ..."}' + (k === 'onNoAgents' ? ', or wait' : '')
+    if (typeof v === 'string') {
+      if (v === 'leaveMessage' || v === 'close' || (k === 'onNoAgents' && v === 'wait')) continue
+      throw errorAt(d, path, `${path.join('.')} must be ${k === 'onNoAgents' ? 'wait, ' : ''}{overflow: QUEUE}, leaveMessage or close, got ${JSON.stringify(v)}`, example)
+    }
+    if (!isMapping(v) || Object.keys(v).length !== 1 || !('overflow' in v || 'close' in v)) throw errorAt(d, path, `${path.join('.')} must be one action: {overflow: QUEUE}, leaveMessage, close or {close: TEXT}`, example)
+    if ('overflow' in v && (typeof v.overflow !== 'string' || v.overflow === '')) throw errorAt(d, [...path, 'overflow'], `${path.join('.')}.overflow must be a queue name`, 'Example: {overflow: sales}')
+    if ('close' in v) checkText(d, [...path, 'close'], v.close)
+  }
+  if (o.maxWait !== undefined && o.onMaxWait === undefined && at.length === 1) {
+    throw errorAt(d, [...at, 'maxWait'], `${[...at, 'maxWait'].join('.')} needs onMaxWait: what happens to a customer who waited that long`, 'Example: onMaxWait: {overflow: sales} (or leaveMessage, or close)')
+  }
 }
 
 function checkLimits(d: LocatedDoc, at: string[], v: unknown, checkKeys: CheckKeys): void {
@@ -109,7 +202,26 @@ function checkLimits(d: LocatedDoc, at: string[], v: unknown, checkKeys: CheckKe
 function checkDuration(d: LocatedDoc, at: string[], v: unknown, min: number, max: number): void {
   if (v === undefined) return
   const ms = durationMs(v)
-  if (ms === null || ms < min || ms > max) throw errorAt(d, at, `${at.join('.')} must be a duration from ${min / 1000}s to ${max / 1000}s, got ${JSON.stringify(v)}`, 'Example: 30s, 10m (a bare number is seconds).')
+  if (ms === null || ms < min || ms > max) throw errorAt(d, at, `${at.join('.')} must be a duration from ${min / 1000}s to ${max / 1000}s, got ${JSON.stringify(v)}`, `Example: 30s, 10m (a bare number is seconds)${min === 0 ? '; 0 is no limit' : ''}.`)
+}
+
+function waitAction(v: RawWaitAction | undefined): WaitAction | null | undefined {
+  if (v === undefined) return undefined
+  if (v === 'wait') return null
+  if (v === 'leaveMessage') return {kind: 'leaveMessage'}
+  if (v === 'close') return {kind: 'close', message: DEFAULT_CLOSE_MESSAGE}
+  if (typeof v === 'object' && typeof v.overflow === 'string') return {kind: 'overflow', queue: v.overflow}
+  if (typeof v === 'object' && typeof v.close === 'string') return {kind: 'close', message: v.close}
+  return undefined
+}
+
+function waitRules(raw: {maxWait?: string | number; onMaxWait?: RawWaitAction; onNoAgents?: RawWaitAction} | undefined, base: QueueWaitRules): QueueWaitRules {
+  const onNoAgents = waitAction(raw?.onNoAgents)
+  return {
+    maxWaitMs: durationMs(raw?.maxWait) ?? base.maxWaitMs,
+    onMaxWait: waitAction(raw?.onMaxWait) ?? base.onMaxWait,
+    onNoAgents: onNoAgents === undefined ? base.onNoAgents : onNoAgents,
+  }
 }
 
 function durationMs(v: unknown): number | null {
@@ -146,5 +258,17 @@ export function chatSettings(raw: RawChat | undefined, defaultQueue: string | nu
     silenceMessage: raw?.silence?.message ?? DEFAULT_SILENCE_MESSAGE,
     positionEveryMs: durationMs(raw?.positionEvery) ?? 60_000,
     rating: raw?.rating ?? true,
+    ...waitSettings(raw),
+  }
+}
+
+function waitSettings(raw: RawChat | undefined): Pick<ChatSettings, 'wait' | 'waitByQueue' | 'offHours' | 'leaveMessage' | 'uploadsRetentionMs'> {
+  const wait = waitRules(raw, {maxWaitMs: 0, onMaxWait: {kind: 'close', message: DEFAULT_CLOSE_MESSAGE}, onNoAgents: null})
+  return {
+    wait,
+    waitByQueue: Object.fromEntries(Object.entries(raw?.queues ?? {}).map(([q, r]) => [q, waitRules(r, wait)])),
+    offHours: raw?.offHours === 'leaveMessage' ? 'leaveMessage' : 'close',
+    leaveMessage: {ask: raw?.leaveMessage?.ask ?? DEFAULT_LEAVE_MESSAGE.ask, thanks: raw?.leaveMessage?.thanks ?? DEFAULT_LEAVE_MESSAGE.thanks},
+    uploadsRetentionMs: durationMs(raw?.uploadsRetention) ?? DEFAULT_UPLOADS_RETENTION_MS,
   }
 }

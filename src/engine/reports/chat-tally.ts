@@ -7,7 +7,9 @@ import type {Bucket, Buckets} from './interval.js'
 // definitions are in metrics.ts, "Chats"). Pure: the reports hand it the events of their
 // period, in log order, and read the totals.
 
-export const CHAT_REPORT_TYPES = ['chat.queued', 'chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.message', 'chat.transferred', 'chat.closed', 'chat.rated'] as const
+export const CHAT_REPORT_TYPES = ['chat.queued', 'chat.offered', 'chat.offer_expired', 'chat.accepted', 'chat.message', 'chat.transferred', 'chat.closed', 'chat.rated', 'chat.overflowed', 'chat.message_asked', 'chat.message_left'] as const
+/** Closes that are the system turning a waiting customer away (chat.maxWait, onNoAgents): exited, not abandoned. */
+const TURNED_AWAY = new Set(['max-wait', 'no-agents'])
 
 /** Chats accepted before a period and still open in it count in its concurrency: the walk starts this far back. */
 export const CHAT_LOOKBACK_MS = 86_400_000
@@ -16,6 +18,12 @@ export interface ChatQueueFigures {
   offered: number
   answered: number
   abandoned: number
+  /** Left the queue without an agent and without the customer leaving: overflowed, asked to leave a message, closed at maxWait or with nobody logged in. */
+  exited: number
+  /** Of those exited, moved to another queue. */
+  overflowed: number
+  /** Messages left that became tickets (counted for the ticket's queue when written, off-hours ones too). */
+  messagesLeft: number
   waitMs: number
   /** Answered chats with an agent reply, and the time from queue entry to it. */
   responded: number
@@ -36,7 +44,7 @@ export interface ChatAgentFigures extends ChatQueueFigures {
 }
 
 export function emptyChatFigures(): ChatAgentFigures {
-  return {offered: 0, answered: 0, abandoned: 0, waitMs: 0, responded: 0, firstResponseMs: 0, handled: 0, handleMs: 0, ratings: 0, ratingTotal: 0, missed: 0, maxConcurrent: 0, busyMs: 0, chatMs: 0}
+  return {offered: 0, answered: 0, abandoned: 0, exited: 0, overflowed: 0, messagesLeft: 0, waitMs: 0, responded: 0, firstResponseMs: 0, handled: 0, handleMs: 0, ratings: 0, ratingTotal: 0, missed: 0, maxConcurrent: 0, busyMs: 0, chatMs: 0}
 }
 
 interface Visit {
@@ -150,8 +158,21 @@ export class ChatTally {
       case 'chat.closed':
         if (!v) return
         if (v.agent && v.acceptedAt !== null) this.endHandling(v, e.ts, true)
-        else if (v.inPeriod) this.q(v.queue).abandoned++
+        else if (v.inPeriod) this.q(v.queue)[TURNED_AWAY.has(String(e.data.reason)) ? 'exited' : 'abandoned']++
         this.visits.delete(id)
+        return
+      case 'chat.overflowed':
+      case 'chat.message_asked':
+        // The visit ends without an agent; an overflow's next visit starts with its chat.queued.
+        if (!v || (v.agent && v.acceptedAt !== null)) return
+        if (v.inPeriod) {
+          this.q(v.queue).exited++
+          if (e.type === 'chat.overflowed') this.q(v.queue).overflowed++
+        }
+        this.visits.delete(id)
+        return
+      case 'chat.message_left':
+        if (this.within(e.ts) && typeof e.data.ticket === 'string') this.q(e.queue ?? '').messagesLeft++
         return
       case 'chat.rated': {
         if (!this.within(e.ts)) return

@@ -16,7 +16,7 @@ export function chatsReport(ctx: ReportContext): TableReport {
   return {
     kind: 'table',
     type: 'chats',
-    columns: ['queue', 'agent', 'offered', 'answered', 'abandoned', 'missed', 'avg_wait_s', 'avg_first_response_s', 'handled', 'avg_handle_s', 'max_concurrent', 'avg_concurrent', 'ratings', 'avg_rating'],
+    columns: ['queue', 'agent', 'offered', 'answered', 'abandoned', 'exited', 'overflowed', 'messages_left', 'missed', 'avg_wait_s', 'avg_first_response_s', 'handled', 'avg_handle_s', 'max_concurrent', 'avg_concurrent', 'ratings', 'avg_rating'],
     meta: {
       ...periodMeta(ctx),
       notes: {
@@ -24,6 +24,9 @@ export function chatsReport(ctx: ReportContext): TableReport {
         agent: 'empty on the row that totals the queue',
         offered: 'a queue: conversations that entered it in the period (a transfer to it counts); an agent: offers made to it',
         abandoned: 'ended (customer left, silence, system) before an agent accepted: queue rows only',
+        exited: 'left the queue without an agent and without the customer leaving: overflowed, asked to leave a message, closed at chat.maxWait or with no agent logged in (queue rows only); offered = answered + abandoned + exited + still waiting',
+        overflowed: 'of exited, moved to another queue (chat onMaxWait / onNoAgents: overflow), where it is offered again',
+        messages_left: 'messages customers left (chat leaveMessage) that became tickets for the queue, counted when written (off-hours ones too)',
         missed: 'offers the agent let run out unaccepted',
         avg_first_response_s: "from entering the queue to the agent's first line",
         avg_handle_s: 'from accept to close or transfer away, for those that ended in the period',
@@ -63,6 +66,9 @@ function figures(queue: string, agent: string, f: ChatQueueFigures, a: ChatAgent
     f.offered,
     f.answered,
     agent === '' ? f.abandoned : null,
+    agent === '' ? f.exited : null,
+    agent === '' ? f.overflowed : null,
+    agent === '' ? f.messagesLeft : null,
     a ? a.missed : null,
     sec(meanMs(f.waitMs, f.answered)),
     sec(meanMs(f.firstResponseMs, f.responded)),

@@ -313,6 +313,13 @@ export function median(values: readonly number[]): number | null {
  * - abandoned: the visit ended (chat.closed: the customer left, silence, system) before any
  *   agent accepted it. A visit still waiting at the period's end is neither answered nor
  *   abandoned.
+ * - exited: the visit ended without an agent and without the customer leaving, the system's
+ *   doing as a call's "exited" is (PRODUCT.md: abandoned = the customer left while waiting):
+ *   overflowed to another queue (chat.overflowed, counted there again as offered: each queue
+ *   counts the visits it had), asked to leave a message (chat.message_asked), or closed at
+ *   maxWait or with nobody logged in (chat.closed max-wait / no-agents). overflowed is the
+ *   first of those apart; messages_left the messages that became tickets (chat.message_left,
+ *   when written, for the ticket's queue). offered = answered + abandoned + exited + waiting.
  * - wait: queue entry → accept. first response: queue entry → the agent's first line after
  *   accepting (answered chats the agent never wrote in are left out of that average).
  * - handle time: accept → close or transfer away, for chats that ended in the period; counted

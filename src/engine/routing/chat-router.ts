@@ -167,6 +167,16 @@ export class ChatRouter {
     return agent
   }
 
+  /** When an agent skipped for a waiting chat (it let the offer expire) may have it again: a dispatch is due then, or the chat waits for the next change. */
+  nextWakeAt(now: number): number | null {
+    let at: number | null = null
+    for (const w of this.waiting.values()) {
+      if (w.offeredTo !== null) continue
+      for (const until of w.tried.values()) if (until > now && (at === null || until < at)) at = until
+    }
+    return at
+  }
+
   /** Tells the ACD whether the agent's chats leave room for a call (counts-as mode). */
   syncCallRoom(agent: string): void {
     const blocked = !mayTakeCall(this.settings.rule, this.settings.limitsOf(agent), this.load(agent))

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {IncomingMessage} from 'node:http'
 import {imageTypeOf, type ImageMime} from './image-type.js'
@@ -94,6 +94,17 @@ export class Uploads {
     }
   }
 
+  /**
+   * Deletes uploads written before `cutoff` (ms), except those in `keep` (file names of
+   * images in conversations still open); the directory's total goes down with them.
+   */
+  purgeOlderThan(cutoff: number, keep: ReadonlySet<string>): UploadsPurged {
+    const res = purgeUploadsDir(this.dir, cutoff, keep)
+    this.total = Math.max(0, this.total - res.bytes)
+    for (const name of res.names) this.byId.delete(NAME.exec(name)![1]!)
+    return res
+  }
+
   /** How many files are kept (tests). */
   count(): number {
     return readdirSync(this.dir).length
@@ -102,4 +113,43 @@ export class Uploads {
   private tooBig(): UploadRefused {
     return new UploadRefused(413, 'too_large', `Images may be at most ${Math.floor(this.maxBytes / 1024)} KiB`)
   }
+}
+
+export interface UploadsPurged {
+  removed: number
+  bytes: number
+  /** Left because a conversation still open shows them. */
+  kept: number
+  names: string[]
+}
+
+/** The purge itself, for the engine's Uploads and for a command with no engine running. Only upload names are touched. */
+export function purgeUploadsDir(dir: string, cutoff: number, keep: ReadonlySet<string>, dryRun = false): UploadsPurged {
+  const res: UploadsPurged = {removed: 0, bytes: 0, kept: 0, names: []}
+  let files: string[]
+  try {
+    files = readdirSync(dir)
+  } catch {
+    return res
+  }
+  for (const name of files) {
+    if (!NAME.test(name)) continue
+    const file = join(dir, name)
+    let st: ReturnType<typeof statSync>
+    try {
+      st = statSync(file)
+    } catch {
+      continue
+    }
+    if (!st.isFile() || st.mtimeMs >= cutoff) continue
+    if (keep.has(name)) {
+      res.kept++
+      continue
+    }
+    if (!dryRun) rmSync(file, {force: true})
+    res.removed++
+    res.bytes += st.size
+    res.names.push(name)
+  }
+  return res
 }

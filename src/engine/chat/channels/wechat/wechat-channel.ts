@@ -47,10 +47,11 @@ interface Waiter {
 
 /**
  * The official account's message server: GET answers WeChat's echostr check, POST takes
- * one customer message or event (signed, fresh, small, well-formed, or refused) into the
- * chat core. The first answer the core gives within replyWaitMs goes back as the POST's
- * passive reply; every later one, and any answer after the wait, goes out through the
- * customer-service message API.
+ * one customer message or event (signed, fresh, small, well-formed, or refused; in
+ * compatible and safe modes decrypted first, wechat-crypto.ts) into the chat core. The
+ * first answer the core gives within replyWaitMs goes back as the POST's passive reply
+ * (encrypted when the request was); every later one, and any answer after the wait,
+ * goes out through the customer-service message API.
  */
 export class WechatChannel implements ChannelAdapter {
   readonly kind = 'wechat' as const

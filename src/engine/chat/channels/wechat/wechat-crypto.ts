@@ -57,7 +57,7 @@ export class WechatCrypto {
   decrypt(encrypt: string): string {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encrypt) || encrypt.length % 4 !== 0) throw new WechatCryptoError('Encrypt is not base64')
     const data = Buffer.from(encrypt, 'base64')
-    if (data.length === 0 || data.length % BLOCK !== 0) throw new WechatCryptoError(`Encrypt is ${data.length} bytes, not whole ${BLOCK}-byte blocks`)
+    if (data.length === 0 || data.length % BLOCK !== 0) throw new WechatCryptoError(`Encrypt is not whole ${BLOCK}-byte blocks`)
     const decipher = createDecipheriv('aes-256-cbc', this.key, this.iv).setAutoPadding(false)
     const plain = Buffer.concat([decipher.update(data), decipher.final()])
     const pad = plain[plain.length - 1]!
