@@ -117,6 +117,11 @@ describe('one JSON contract for every --json output', () => {
     expect(typeof calls.at).toBe('string')
     expect(Date.parse(call.connected_at as string)).toBeLessThanOrEqual(Date.parse(calls.at as string))
 
+    // No chat server here: no open conversations, and the engine's clock as an ISO time.
+    const chats = await json(['chat', 'list'])
+    expect(chats).toMatchObject({conversations: []})
+    expect(typeof chats.at).toBe('string')
+
     const board = await json(['dashboard', '--once'])
     const agentRow = (board.agents as Record<string, unknown>[]).find((a) => a.id === 'a1')!
     expect(agentRow.state).toBe('on-call')
