@@ -1,7 +1,10 @@
+import {join} from 'node:path'
+import {loadEngineConfig} from '../config/engine-config.js'
+import {withStore} from '../config/open-store.js'
 import type {EventType} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import type {Logger} from '../util/log.js'
-import type {UploadsPurged} from './channels/web/uploads.js'
+import {purgeUploadsDir, type UploadsPurged} from './channels/web/uploads.js'
 
 // The web widget's images are kept chat.uploadsRetention (default 90 days, 0 forever):
 // the engine deletes older ones at start and once a day, `callctl chat purge-uploads` on
@@ -87,4 +90,28 @@ export function startUploadRetention(o: {
       if (timer) clearInterval(timer)
     },
   }
+}
+
+export interface UploadsPurgeResult extends UploadsPurged {
+  dir: string
+  cutoff: number | null
+  dryRun: boolean
+  /** The retention applied (ms); 0: chat.uploadsRetention keeps uploads and no --older-than was given. */
+  olderThanMs: number
+}
+
+/**
+ * `callctl chat purge-uploads`: the engine's own purge, from the configured uploads directory
+ * and the log's open conversations (an engine running or not), the retention of the config
+ * unless given.
+ */
+export async function purgeConfiguredUploads(configFile: string | undefined, o: {olderThanMs?: number; now: number; dryRun?: boolean}): Promise<UploadsPurgeResult> {
+  const config = loadEngineConfig({file: configFile, requireAri: false})
+  const dir = config.channels?.uploadsDir ?? join(config.paths.home, 'chat-uploads')
+  const olderThanMs = o.olderThanMs ?? config.chat.uploadsRetentionMs
+  const dryRun = o.dryRun === true
+  if (olderThanMs <= 0) return {dir, cutoff: null, dryRun, olderThanMs, removed: 0, bytes: 0, kept: 0, names: []}
+  const live = await withStore(configFile, (store) => liveUploadsFromLog(store, o.now))
+  const cutoff = o.now - olderThanMs
+  return {dir, cutoff, dryRun, olderThanMs, ...purgeUploadsDir(dir, cutoff, live, dryRun)}
 }

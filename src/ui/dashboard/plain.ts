@@ -1,4 +1,3 @@
-import type {EngineSnapshot} from '../../engine/api/contract.js'
 import {fields, table} from '../render.js'
 import {AGENT_STATES, type Board} from './board.js'
 import {clock, duration, percent} from './format.js'
@@ -70,8 +69,8 @@ export function plainBoard(b: Board, timeZone?: string): string {
   return out.join('\n')
 }
 
-/** One line for logs (the demo without a terminal prints one every few seconds); chats when given (an engine with a chat server). */
-export function summaryLine(b: Board, timeZone?: string, chats?: EngineSnapshot['chats'] | null): string {
+/** One line for logs (the demo without a terminal prints one every few seconds). */
+export function summaryLine(b: Board, timeZone?: string): string {
   const h = b.header
   const busy = h.agents['on-call'] + h.agents.ringing
   return (
@@ -79,7 +78,6 @@ export function summaryLine(b: Board, timeZone?: string, chats?: EngineSnapshot[
     // Phone problems only when there are some (the line is read in CI logs and cron mail).
     (h.agents.unreachable > 0 ? `, ${h.agents.unreachable} unreachable` : '') +
     (h.agents['other-call'] > 0 ? `, ${h.agents['other-call']} on other calls` : '') +
-    ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}` +
-    (chats ? ` · chats ${chats.waiting} waiting, ${chats.active} active` : '')
+    ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}`
   )
 }
