@@ -157,6 +157,18 @@ describe('chat wait limits (fake ARI, fake clock)', () => {
     expect((await events('chat.closed'))[0]!.data.reason).toBe('message-left')
   })
 
+  it('a ticket that cannot be written: the customer is told so, not thanked, and the event says no ticket', async () => {
+    await seed()
+    await boot({maxWait: '10s', onMaxWait: 'leaveMessage'})
+    eng().chat.openTicketsWith(() => ({tickets: {write: async () => Promise.reject(new Error('disk full'))} as never, store, sla: DEFAULT_SLA, defaultCountry: 'CN', origin: 'test'}))
+    const id = await write('v1', 'hello')
+    await advance(10_000)
+    await write('v1', 'my message')
+    expect(conv(id)).toMatchObject({state: 'closed', closeReason: 'system'})
+    expect(said(id).at(-1)).toBe('Sorry, your message could not be recorded just now. Please write again later.')
+    expect((await events('chat.message_left'))[0]!.data).toEqual({ticket: null, reason: 'max-wait'})
+  })
+
   it('maxWait then close with the configured word; accepting in time clears the timer', async () => {
     await seed({a2: false})
     await boot({maxWait: '30s', onMaxWait: {close: 'Sorry, try again tomorrow.'}})

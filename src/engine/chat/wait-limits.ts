@@ -158,9 +158,9 @@ export class WaitLimits {
         this.h.log.error('chat: the message left could not be written as a ticket', {conversation: c.id, error: err instanceof Error ? err.message : String(err)})
       }
     } else this.h.log.warn('chat: a message was left but no ticket store is wired; it stays in the transcript', {conversation: c.id})
-    // The customer may have closed the widget while the ticket was written.
-    if (!c.open) return
     this.h.record(c, {type: 'chat.message_left', queue, data: {ticket, reason}})
+    // The customer may have closed the widget while the ticket was written: the ticket stands.
+    if (!c.open) return
     if (ticket === null && ctx) {
       this.h.close(c, 'system', 'Sorry, your message could not be recorded just now. Please write again later.')
       return
