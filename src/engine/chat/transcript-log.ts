@@ -36,7 +36,7 @@ export async function transcriptFromLog(store: Pick<Store, 'events'>, id: string
     }
     c?.apply(e)
   }
-  if (!c) throw new UserError(`No conversation ${JSON.stringify(id)} in the event log`, {suggestion: 'Conversation ids start with chat- (the API lists open ones: chat.list; callctl events --type chat.started lists all).', exitCode: 1, code: 'unknown_conversation'})
+  if (!c) throw new UserError(`No conversation ${JSON.stringify(id)} in the event log`, {suggestion: 'Conversation ids start with chat-: callctl chat list shows the open ones, callctl events --type chat.started all of them.', exitCode: 1, code: 'unknown_conversation'})
   return {
     conversation: {
       id,
