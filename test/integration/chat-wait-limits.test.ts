@@ -1,5 +1,5 @@
 import type {ChildProcess} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import WebSocket from 'ws'
@@ -20,7 +20,11 @@ import {until} from '../support/wait.js'
 // 2 s in sales (nobody there), overflows to support and is answered there by li through the
 // API; a second customer overflows too, finds li full, waits support's 2 s and is asked to
 // leave a message, which becomes a ticket for support with the conversation linked and the
-// customer's number; report chats counts both.
+// customer's number; report chats counts both. And at start the engine removed the widget
+// image older than the uploads' retention.
+
+const OLD_UPLOAD = `${'o'.repeat(32)}.png`
+const YOUNG_UPLOAD = `${'y'.repeat(32)}.png`
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode)
@@ -103,6 +107,13 @@ describe('chat wait limits on callctl engine start', () => {
     await loginAgent(store, 'li')
     const {token} = await addUser(store, {name: 'li', role: 'agent', agent: 'li'})
     await store.close()
+    // Two widget images from before: one 100 days old, one 10 (chat.uploadsRetention defaults to 90 days).
+    mkdirSync(join(home, 'chat-uploads'), {recursive: true})
+    for (const [name, days] of [[OLD_UPLOAD, 100], [YOUNG_UPLOAD, 10]] as const) {
+      writeFileSync(join(home, 'chat-uploads', name), 'x')
+      const t = new Date(Date.now() - days * 86_400_000)
+      utimesSync(join(home, 'chat-uploads', name), t, t)
+    }
     engine = await startEngineCli(env)
     const chatUrl = `http://127.0.0.1:${chatPort}`
     await until('the chat server', () => engine.output().includes(`chat server listening on ${chatUrl}`), 10_000)
@@ -123,6 +134,12 @@ describe('chat wait limits on callctl engine start', () => {
       await exited(engine.child)
     }
     rmSync(home, {recursive: true, force: true})
+  })
+
+  it('the engine removed the widget image older than the retention when it started, and logged the count', async () => {
+    await until('the retention line', () => engine.output().includes('chat uploads: 1 older than 90 days removed'), 5000)
+    expect(existsSync(join(home, 'chat-uploads', OLD_UPLOAD))).toBe(false)
+    expect(existsSync(join(home, 'chat-uploads', YOUNG_UPLOAD))).toBe(true)
   })
 
   it('after maxWait in sales the conversation overflows to support, the customer is told, and li answers it there', async () => {
