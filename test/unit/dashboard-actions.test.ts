@@ -38,6 +38,23 @@ describe('agent.pause and agent.unpause API methods', () => {
     await store.close()
   })
 
+  it("an agent pauses only for one of the center's reasons (desk.pauseReasons; the first when it gives none); a supervisor for any", async () => {
+    const store = new SqliteStore(join(dir, 'reasons.db'))
+    await addQueue(store, 'sales', {})
+    await addAgent(store, {id: 'a1', endpoint: 'PJSIP/a1', queues: ['sales']})
+    await loginAgent(store, 'a1')
+    const h = agentHandlers({core: {store}} as unknown as Engine, {pauseReasons: ['午饭', 'training']})
+    const conn = {} as Connection
+    const lina = {user: 'lina', role: 'agent' as const, agent: 'a1'}
+    await expect(h['agent.pause']!({agent: 'a1', reason: 'smoke'}, conn, lina)).rejects.toMatchObject({code: 'bad_reason', message: 'Pause reason "smoke" is not one of the center\'s: 午饭, training'})
+    expect((await listAgents(store))[0]).toMatchObject({presence: 'available'})
+    expect(await h['agent.pause']!({agent: 'a1', reason: 'training'}, conn, lina)).toMatchObject({presence: 'paused', pauseReason: 'training'})
+    expect(await h['agent.pause']!({agent: 'a1'}, conn, lina)).toMatchObject({presence: 'paused', pauseReason: '午饭'})
+    const boss = {user: 'wang', role: 'supervisor' as const, agent: null}
+    expect(await h['agent.pause']!({agent: 'a1', reason: 'one-to-one'}, conn, boss)).toMatchObject({presence: 'paused', pauseReason: 'one-to-one'})
+    await store.close()
+  })
+
 })
 
 describe('dashboard actions', () => {

@@ -1,4 +1,5 @@
 import {agentHandlers} from './agent-handlers.js'
+import {DEFAULT_PAUSE_REASONS} from '../config/desk-config.js'
 import {chatHandlers} from './chat-handlers.js'
 import {controlHandlers} from './control-handlers.js'
 import {deskHandlers, type DeskOptions} from './desk-handlers.js'
@@ -14,7 +15,7 @@ export {CALL_STATES, type CallList} from './contract.js'
 export function engineHandlers(engine: Engine, info: {app: string; version: string; desk?: DeskOptions; tickets?: TicketOptions}): Handlers {
   return {
     ...controlHandlers(engine),
-    ...agentHandlers(engine),
+    ...agentHandlers(engine, {pauseReasons: info.desk?.settings?.pauseReasons ?? DEFAULT_PAUSE_REASONS}),
     ...deskHandlers(engine, info.desk),
     ...ticketHandlers(engine, info.tickets),
     ...chatHandlers(engine),
