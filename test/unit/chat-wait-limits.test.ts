@@ -7,7 +7,7 @@ import type {EventType, StoredEvent} from '../../src/engine/store/events.js'
 import {repositoriesOf} from '../../src/engine/store/repositories.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {DEFAULT_SLA} from '../../src/engine/tickets/ticket.js'
-import {silentLogger} from '../../src/engine/util/log.js'
+import {silentLogger, type Logger} from '../../src/engine/util/log.js'
 import {FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
@@ -60,9 +60,9 @@ describe('chat wait limits (fake ARI, fake clock)', () => {
     }
   }
 
-  async function boot(chat: RawChat, o: {a1Room?: boolean; flow?: ChatFlow} = {}): Promise<Engine> {
+  async function boot(chat: RawChat, o: {a1Room?: boolean; flow?: ChatFlow; log?: Logger} = {}): Promise<Engine> {
     const agents = {a1: o.a1Room ? {web: 3, total: 3} : {web: 0, total: 0}, a2: {web: 1, total: 1}}
-    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, chat: {settings: chatSettings({queue: 'sales', autoAccept: true, agents, ...chat}, null), ...(o.flow ? {flows: {web: o.flow}} : {})}})
+    engine = new Engine({ari, store, log: o.log ?? silentLogger, clock, syncIntervalMs: 3_600_000, chat: {settings: chatSettings({queue: 'sales', autoAccept: true, agents, ...chat}, null), ...(o.flow ? {flows: {web: o.flow}} : {})}})
     engine.chat.openTicketsWith(() => ({tickets: repositoriesOf(store).tickets, store, sla: DEFAULT_SLA, defaultCountry: 'CN', origin: 'test', now: () => clock.now()}))
     await engine.start()
     engine.chat.register({kind: 'web', deliver: async () => undefined})
@@ -220,6 +220,17 @@ describe('chat wait limits (fake ARI, fake clock)', () => {
     await settle()
     expect(conv(second)).toMatchObject({state: 'flow', awaitsMessage: 'no-agents'})
     expect((await events('chat.message_asked')).map((e) => [e.queue, e.data.reason])).toEqual([['support', 'no-agents']])
+  })
+
+  it('a queue the rules name that does not exist: said at start; an overflow there asks for a message instead', async () => {
+    await seed()
+    const warned: string[] = []
+    const log: Logger = {...silentLogger, warn: (m) => void warned.push(m)}
+    await boot({maxWait: '10s', onMaxWait: {overflow: 'nosuch'}, queues: {ghost: {maxWait: '1m'}}}, {log})
+    expect(warned).toContain('chat: the wait rules name queues ghost, nosuch, which do not exist; an overflow there asks for a message instead')
+    const id = await write('v1', 'hello')
+    await advance(10_000)
+    expect(conv(id)).toMatchObject({state: 'flow', awaitsMessage: 'max-wait'})
   })
 
   it('a loop of overflows ends with a message asked, not a customer bounced forever', async () => {

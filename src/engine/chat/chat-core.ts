@@ -165,6 +165,7 @@ export class ChatCore implements ChatCoreForChannels {
   /** Folds the log's open conversations back in, then follows calls and agents. */
   async start(): Promise<void> {
     await this.rebuild()
+    this.waits.checkQueues()
     // A call ringing or ending, an agent logging in or out changes who has room for a chat.
     this.unsubscribe = this.deps.events.subscribe((e) => {
       if (e.type.startsWith('chat.')) return

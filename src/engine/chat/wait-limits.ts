@@ -66,6 +66,16 @@ export class WaitLimits {
     return self(r.onMaxWait) || self(r.onNoAgents) ? {maxWaitMs: self(r.onMaxWait) ? 0 : r.maxWaitMs, onMaxWait: r.onMaxWait, onNoAgents: self(r.onNoAgents) ? null : r.onNoAgents} : r
   }
 
+  /** Said once at start: a queue the wait rules name that does not exist (the config cannot know the queues). */
+  checkQueues(): void {
+    const named = [...Object.keys(this.h.settings.waitByQueue)]
+    for (const r of [this.h.settings.wait, ...Object.values(this.h.settings.waitByQueue)]) {
+      for (const a of [r.onMaxWait, r.onNoAgents]) if (a?.kind === 'overflow') named.push(a.queue)
+    }
+    const missing = [...new Set(named)].filter((q) => !this.h.queueExists(q))
+    if (missing.length > 0) this.h.log.warn(`chat: the wait rules name queue${missing.length === 1 ? '' : 's'} ${missing.join(', ')}, which do${missing.length === 1 ? 'es' : ''} not exist; an overflow there asks for a message instead`, {queues: missing})
+  }
+
   /** Folds a logged event (a restart): where each conversation's wait began and where it overflowed from. */
   seen(e: Pick<NewEvent, 'type' | 'ts' | 'callId' | 'queue' | 'data'>): void {
     if (!e.callId) return
