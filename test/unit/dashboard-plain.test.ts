@@ -26,6 +26,24 @@ describe('dashboard --once and the demo summaries', () => {
     expect(lines.find((l) => l.startsWith('+15550000003'))!.split(/\s{2,}/)).toEqual(['+15550000003', 'Evilame', '-', 'sales', 'ringing a1', 'waiting', '0:12', '-', '-'])
   })
 
+  it('adds the chats once there are any: per queue (waiting, active, longest) and per agent (per channel, load of limit, a call beside)', () => {
+    expect(plainBoard(board, 'UTC')).not.toContain('CHATS')
+    const snap = fixtureSnapshot()
+    const chats = {
+      waiting: 3,
+      offered: 1,
+      active: 2,
+      queues: {sales: {waiting: 3, active: 2, oldestJoinedAt: snap.at - 95_000}},
+      agents: {a1: {web: 1, wechat: 1, webhook: 0, total: 2, limit: 4, onCall: true}, 'a2\u001b[2J': {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false}},
+    }
+    const lines = plainBoard(buildBoard({...snap, chats}, {thresholds: DEFAULT_THRESHOLDS}), 'UTC').split('\n')
+    const at = lines.indexOf('CHATS  3 waiting (1 offered), 2 active')
+    expect(at).toBeGreaterThan(lines.indexOf('CALLS'))
+    expect(lines[at + 2]!.split(/\s+/)).toEqual(['sales', '3', '2', '1:35'])
+    expect(lines.slice(at).find((l) => l.startsWith('a1 '))!.split(/\s{2,}/)).toEqual(['a1', '1', '1', '0', '2/4', 'on a call'])
+    expect(lines.join('\n')).not.toMatch(/[\u001b\u0007\u009b]/)
+  })
+
   it('summarises the board in one line for logs', () => {
     expect(summaryLine(board, 'UTC')).toBe(
       '09:30:00 waiting 2 (longest 0:45) · agents 2 on call, 0 idle, 1 wrap-up, 1 paused · today 10 offered, 7 answered, 3 abandoned · SL 56% (20 s), answer 70%, abandon 22%',

@@ -118,6 +118,8 @@ export interface Board {
   recentPeak: number
   /** The span of each recentOffered count; null when the engine sends no last hour. */
   recentBucketMs: number | null
+  /** Chats waiting and active, per queue and per agent's load; null when the engine has none to tell. */
+  chats: EngineSnapshot['chats'] | null
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -212,6 +214,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     overload: snap.overload ?? null,
     recentPeak: Math.max(0, ...queues.map((q) => Math.max(0, ...(q.recentOffered ?? [])))),
     recentBucketMs: snap.stats.lastHour?.bucketMs ?? null,
+    chats: snap.chats ?? null,
   }
 }
 

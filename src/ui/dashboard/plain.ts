@@ -65,8 +65,40 @@ export function plainBoard(b: Board, timeZone?: string): string {
           {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
           {header: 'KEYS', get: (c) => c.keys.join(' ') || '-', max: 30},
         ]),
+    ...chatLines(b),
   ]
   return out.join('\n')
+}
+
+/** Chats, once an engine has any: per queue (waiting, active, longest wait) and per agent (held per channel, its limit, a call beside). */
+function chatLines(b: Board): string[] {
+  const c = b.chats
+  if (!c || (c.waiting === 0 && c.active === 0 && Object.values(c.agents).every((a) => a.total === 0))) return []
+  const queues = Object.entries(c.queues).map(([name, q]) => ({name, ...q}))
+  const agents = Object.entries(c.agents).map(([id, a]) => ({id, ...a}))
+  return [
+    '',
+    `CHATS  ${c.waiting} waiting (${c.offered} offered), ${c.active} active`,
+    table(queues, [
+      {header: 'QUEUE', get: (q) => q.name},
+      {header: 'WAITING', get: (q) => q.waiting, align: 'right'},
+      {header: 'ACTIVE', get: (q) => q.active, align: 'right'},
+      {header: 'LONGEST', get: (q) => duration(q.oldestJoinedAt === null ? null : b.at - q.oldestJoinedAt), align: 'right'},
+    ]),
+    ...(agents.length === 0
+      ? []
+      : [
+          '',
+          table(agents, [
+            {header: 'AGENT', get: (a) => a.id},
+            {header: 'WEB', get: (a) => a.web, align: 'right'},
+            {header: 'WECHAT', get: (a) => a.wechat, align: 'right'},
+            {header: 'WEBHOOK', get: (a) => a.webhook, align: 'right'},
+            {header: 'LOAD', get: (a) => `${a.total}/${a.limit}`, align: 'right'},
+            {header: 'CALL', get: (a) => (a.onCall ? 'on a call' : '-')},
+          ]),
+        ]),
+  ]
 }
 
 /** One line for logs (the demo without a terminal prints one every few seconds). */
