@@ -15,6 +15,7 @@ import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
 import {INITIAL_DESK_UI, onDeskKey, type DeskContext, type DeskUi} from '../../src/ui/desk/desk-keys.js'
 import {Desk} from '../../src/ui/desk/desk.js'
 import {readImageFile} from '../../src/ui/desk/image-file.js'
+import {dropUnknownSequences} from '../../src/ui/desk/key-input.js'
 import {AT, fixtureSnapshot} from '../support/dashboard.js'
 
 // The supervisor's private notes on the agent's desk (inline at their time, "[note from
@@ -221,9 +222,9 @@ describe('an agent sends an image', () => {
 
     const page = join(dir, 'photo.png')
     writeFileSync(page, '<html><script>alert(1)</script></html>')
-    await expect(run(page)).rejects.toThrow(`${page} is not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name)`)
+    await expect(run(page)).rejects.toThrow(`Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${page}`)
     await expect(run(join(dir, 'none.png'))).rejects.toThrow(`No file ${join(dir, 'none.png')}`)
-    await expect(run(dir)).rejects.toThrow('is not a file')
+    await expect(run(dir)).rejects.toThrow(`Not a file: ${dir}`)
     expect(images()).toHaveLength(3)
     expect(readImageFile(file).subarray(0, 8)).toEqual(PNG_HEAD)
     feed.stop()
@@ -253,5 +254,24 @@ describe('chat.image parts (the engine side)', () => {
     expect(() => parts.add({conversation: 'ch1', agent: '1001', size: 100, data: part(Buffer.from('<svg onload=alert(1)>'))}, 'lina', 4096)).toThrow(/not start as one/)
     const up = parts.add({conversation: 'ch1', agent: '1001', size: 50, data: part(png(40))}, 'lina', 4096).upload
     expect(() => parts.add({conversation: 'ch1', agent: '1001', size: 50, data: part(png(20)), upload: up}, 'lina', 4096)).toThrow('The parts hold more than the 50 bytes declared')
+  })
+})
+
+describe('what the terminal sends the desk', () => {
+  it('drops the control sequences Ink 6.8 throws on (a pasted colour), keeps the keys', async () => {
+    const {default: parseKeypress} = (await import('../../node_modules/ink/build/parse-keypress.js')) as {default: (s: string) => {ctrl: boolean; name?: string; isKittyProtocol?: boolean}}
+    // Without the guard, Ink names no key for it and throws reading the name (the desk exited).
+    expect(parseKeypress('\u001b[31m')).toMatchObject({ctrl: true, name: undefined})
+    expect(dropUnknownSequences('~/label \u001b[31m.png\u001b[0m')).toBe('~/label .png')
+    for (const key of ['\u001b[A', '\u001b[1;5C', '\u001b[H', '\u001b[3~', '\u001b[5;5~', '\u001b[Z', '\u001b[200~', '\u001b[97;5u']) expect(dropUnknownSequences(key)).toBe(key)
+    // Every sequence a terminal could send, with the parameters that read as modifiers: what is left parses.
+    for (let final = 0x40; final <= 0x7e; final++) {
+      for (const param of ['', '1', '5', '31', '1;5', '1;8', '2;5', '3;5', '24;8', '200', '97;5']) {
+        const left = dropUnknownSequences(`\u001b[${param}${String.fromCharCode(final)}`)
+        if (left === '') continue
+        const k = parseKeypress(left)
+        expect(k.isKittyProtocol || !k.ctrl || k.name !== undefined, JSON.stringify(left)).toBe(true)
+      }
+    }
   })
 })
