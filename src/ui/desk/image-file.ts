@@ -29,8 +29,8 @@ export function readImageFile(path: string): Buffer {
   }
   try {
     const st = fstatSync(fd)
-    if (!st.isFile()) throw new UserError(`${shown} is not a file`, {code: 'no_file', suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
-    if (st.size === 0) throw new UserError(`${shown} is empty`, {code: 'empty_upload'})
+    if (!st.isFile()) throw new UserError(`Not a file: ${shown}`, {code: 'no_file', suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
+    if (st.size === 0) throw new UserError(`Empty file: ${shown}`, {code: 'empty_upload'})
     if (st.size > MAX_READ_BYTES) throw new UserError(`${shown} is ${Math.ceil(st.size / 1024 / 1024)} MiB: images may be at most 20 MiB (and the engine's limit may be lower)`, {code: 'too_large', suggestion: 'Send a smaller image.'})
     const body = Buffer.alloc(st.size)
     let at = 0
@@ -40,7 +40,8 @@ export function readImageFile(path: string): Buffer {
       at += n
     }
     const bytes = body.subarray(0, at)
-    if (!imageTypeOf(bytes)) throw new UserError(`${shown} is not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name)`, {code: 'not_an_image', suggestion: 'Send a PNG, JPEG, GIF or WebP file.'})
+    // What went wrong first, the path after: a narrow screen cuts the end of the line.
+    if (!imageTypeOf(bytes)) throw new UserError(`Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${shown}`, {code: 'not_an_image', suggestion: 'Send a PNG, JPEG, GIF or WebP file.'})
     return bytes
   } finally {
     closeSync(fd)
