@@ -1,13 +1,15 @@
 import {parse} from 'csv-parse/sync'
 import {stringify} from 'csv-stringify/sync'
 import {csvSafe, safeText} from '../util/text.js'
-import type {Cell} from './report-output.js'
 
 // CSV text made ahead of the report. The call summary keeps each call's fixed cells as
 // CSV text, encoded once by csv-stringify when the call is summarized; `report calls`
 // then adds the few cells that depend on the report (times in its zone, recording files)
 // with csvCell, which encodes exactly as csv-stringify does with the report's options
 // (test/unit/csv-text.test.ts holds both to the same bytes on hostile cells).
+
+/** One cell of a report: text, a number, or empty. Here, at the bottom, so report-output.ts imports this module and not the other way round. */
+export type Cell = string | number | null | undefined
 
 /** Cells as one CSV record, spreadsheet-safe, without the record delimiter: by csv-stringify. */
 export function csvCells(cells: readonly Cell[]): string {

@@ -5,9 +5,10 @@ import {randomBytes} from 'node:crypto'
 import {ClosedOutput, UserError} from '../util/errors.js'
 import {jsonText} from '../util/json-text.js'
 import {csvSafe, safeText} from '../util/text.js'
-import {csvCells, inertCsvText} from './csv-text.js'
+import {csvCells, inertCsvText, type Cell} from './csv-text.js'
 
-export type Cell = string | number | null | undefined
+/** One cell of a report (defined with the CSV encoding below this module, csv-text.ts). */
+export type {Cell} from './csv-text.js'
 
 /** A report as columns and rows. Rows are produced as they are written (never all in memory). */
 export interface TableReport {
