@@ -20,6 +20,12 @@ interface DemoResult {
   calls: number
   connected: number
   abandoned: number
+  /** Chats that reached a queue, answered by an agent, and given up by the customer before an answer. */
+  chats: number
+  chatsAnswered: number
+  chatsAbandoned: number
+  /** The chat widget's page, or null when no chat server ran. */
+  chatUrl: string | null
   seconds: number
   sandbox: 'started' | 'reused' | 'none'
 }
@@ -27,8 +33,10 @@ interface DemoResult {
 const SUMMARY_EVERY_MS = 5000
 
 export default class Demo extends CallctlCommand<DemoResult> {
-  static summary = 'Everything at once: sandbox Asterisk, engine, IVR, simulated agents and callers, and the live dashboard'
+  static summary = 'Everything at once: sandbox Asterisk, engine, IVR, web chat, simulated agents, callers and chat customers, and the live dashboard'
   static description = `Starts a sandbox Asterisk (unless one is configured: CALLCTL_ARI_URL or ari.url), the engine, three queues (sales, support, billing) with simulated agents, the demo IVR flow on DID ${DEMO_DID} (examples/flows/demo.yaml), contacts with VIP callers, and simulated callers who choose a queue by key, some of them impatient.
+
+Chats too: the engine serves the web chat widget (http://127.0.0.1:8090/chat/, or a free port when 8090 is taken; the URL is printed) with the conversation flow of examples/flows/chat.yaml, open all day. Simulated customers write through the widget's own WebSocket (a few a minute, some give up before an answer), and the same simulated agents who take calls accept the chats, answer and close them, under one capacity rule (a call counts as 2 of 3 slots). Open the URL in a browser to chat with a simulated agent yourself.
 
 It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated supervisor phone on the sandbox) and writes the engine's log to ${HELP_PATH.home}/demo.log. q or Ctrl-C stops everything it started, the sandbox included; --duration stops by itself. Without a terminal it prints a summary line every 5 s instead.`
   static examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --duration 60 --rate 1', '<%= config.bin %> demo --duration 30 > demo.txt']
@@ -36,6 +44,7 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
     duration: Flags.integer({description: 'seconds to run (0: until q or Ctrl-C)', default: 0, min: 0}),
     rate: Flags.string({description: 'new callers per second', default: '0.5'}),
     agents: Flags.integer({description: 'simulated agents in sales (support gets one more, billing one fewer)', default: 3, min: 1, max: 200}),
+    chats: Flags.integer({description: 'new simulated chat customers a minute (0: none; the agents still answer yours)', default: 4, min: 0, max: 600}),
     from: Flags.string({description: "your phone's dial string for m/w/b (default: a simulated supervisor phone on the sandbox)"}),
   }
 
@@ -51,7 +60,10 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
     const logFile = join(paths.home, 'demo.log')
     const log = interactive ? createLogger({level: 'info', write: (line) => appendFileSync(logFile, line + '\n')}) : createLogger({level: 'warn'})
     const started = Date.now()
-    const tally = {calls: 0, connected: 0, abandoned: 0}
+    const tally = {calls: 0, connected: 0, abandoned: 0, chats: 0, chatsAnswered: 0, chatsAbandoned: 0}
+    /** Conversations in a queue not yet accepted: a customer's close of one is a chat abandoned. */
+    const waitingChats = new Set<string>()
+    const answeredChats = new Set<string>()
     if (!quiet) this.print('Starting the demo: sandbox Asterisk (the first run builds it, about a minute), engine, queues, agents, IVR…')
     const demo = await startDemo({
       paths,
@@ -59,14 +71,25 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
       duration: flags.duration,
       rate,
       agentsPerQueue: flags.agents,
+      chatsPerMinute: flags.chats,
       onEvent: (e) => {
         if (e.type === 'call.started') tally.calls++
         if (e.type === 'call.connected') tally.connected++
         if (e.type === 'queue.abandoned') tally.abandoned++
+        if (e.type === 'chat.queued' && e.callId && !waitingChats.has(e.callId) && !answeredChats.has(e.callId)) {
+          tally.chats++
+          waitingChats.add(e.callId)
+        }
+        if (e.type === 'chat.accepted' && e.callId && waitingChats.delete(e.callId)) {
+          tally.chatsAnswered++
+          answeredChats.add(e.callId)
+        }
+        if (e.type === 'chat.closed' && e.callId && waitingChats.delete(e.callId) && e.data?.reason === 'customer') tally.chatsAbandoned++
       },
     })
     // A real phone can join: said before the dashboard takes the screen, and in the log.
     if (!quiet && demo.sip) this.print(sipInvite(demo.sip))
+    if (!quiet && demo.chatUrl) this.print(`Chat: open ${demo.chatUrl} in a browser and write; a simulated agent answers.`)
     try {
       if (interactive) {
         const {runDashboard} = await loadLiveDashboard()
@@ -80,13 +103,15 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
             pause: (agent, reason) => withStore(undefined, (s) => pauseAgent(s, agent, reason)),
             unpause: (agent) => withStore(undefined, (s) => unpauseAgent(s, agent)),
           },
-          title: `callctl demo (dial ${DEMO_DID}: 1 sales, 2 support, 3 billing)`,
+          // The chat's URL in the title: the dashboard's header shows it from 100 columns.
+          title: demo.chatUrl ? `callctl demo: dial ${DEMO_DID}, chat ${demo.chatUrl}` : `callctl demo (dial ${DEMO_DID}: 1 sales, 2 support, 3 billing)`,
           until: demo.done,
         })
       } else {
-        if (!quiet) this.print(`Demo running${demo.startedSandbox ? ' on a fresh sandbox Asterisk' : ''}: callers dial ${DEMO_DID} and choose sales, support or billing. Ctrl-C stops.`)
+        if (!quiet) this.print(`Demo running${demo.startedSandbox ? ' on a fresh sandbox Asterisk' : ''}: callers dial ${DEMO_DID} and choose sales, support or billing${demo.chatUrl ? `; chat at ${demo.chatUrl}` : ''}. Ctrl-C stops.`)
         const timer = setInterval(() => {
-          if (!quiet) this.print(summaryLine(buildBoard(demo.running.engine.snapshot(), {thresholds})))
+          const board = buildBoard(demo.running.engine.snapshot(), {thresholds})
+          if (!quiet) this.print(summaryLine(board, undefined, demo.chatUrl ? board.chats : null))
         }, SUMMARY_EVERY_MS)
         let onSignal!: () => void
         await Promise.race([demo.done, new Promise<void>((r) => ((onSignal = r), process.once('SIGINT', r), process.once('SIGTERM', r)))])
@@ -95,7 +120,7 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
         process.off('SIGTERM', onSignal)
       }
     } finally {
-      if (!quiet) this.print(`Stopping: hanging up simulated calls, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
+      if (!quiet) this.print(`Stopping: ending simulated calls and chats, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
       // An impatient second Ctrl-C used to kill the demo mid-stop, leaving the sandbox
       // Asterisk and its calls running: it now only says what is happening; a third exits.
       let presses = 0
@@ -110,11 +135,12 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
       process.on('SIGTERM', impatient)
       await demo.stop()
     }
-    return {...tally, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
+    return {...tally, chatUrl: demo.chatUrl, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
   }
 
   protected render(r: DemoResult): void {
-    this.print(`Demo stopped after ${r.seconds} s: ${r.calls} calls, ${r.connected} connected, ${r.abandoned} abandoned.`)
+    const chats = r.chatUrl ? ` Chats: ${r.chats}, ${r.chatsAnswered} answered, ${r.chatsAbandoned} abandoned by the customer.` : ''
+    this.print(`Demo stopped after ${r.seconds} s: ${r.calls} calls, ${r.connected} connected, ${r.abandoned} abandoned.${chats}`)
   }
 }
 

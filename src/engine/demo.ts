@@ -1,8 +1,11 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {freePort} from './util/net.js'
 import {createServer} from 'node:net'
 import {fileURLToPath} from 'node:url'
-import {parse as parseYamlText} from 'yaml'
+import {parse as parseYamlText, parseDocument} from 'yaml'
+import {channelsSettings} from './chat/channels/channels-config.js'
+import {chatSettings} from './config/chat-config.js'
 import {addAgent, addQueue, loginAgent, unpauseAgent} from './admin/admin.js'
 import {AriHttp} from './ari/index.js'
 import {loadEngineConfig, type EngineConfig} from './config/engine-config.js'
@@ -11,6 +14,7 @@ import {deployFlow} from './ivr/flow-service.js'
 import {sandboxDown, sandboxUp} from './sandbox/sandbox.js'
 import {readSandboxState, type SandboxSip} from './sandbox/state.js'
 import {originateSimCaller, simAgentEndpoint} from './sim/simulator.js'
+import {startChatSimulator, type ChatSimulator} from './sim/chat-simulator.js'
 import {startEngine, type RunningEngine} from './run.js'
 import {acquireEngineLock} from './engine-lock.js'
 import type {NewEvent} from './store/events.js'
@@ -29,6 +33,8 @@ export interface DemoOptions {
   rate: number
   /** Simulated agents in the sales queue; support gets one more, billing one fewer. */
   agentsPerQueue: number
+  /** New simulated chat customers a minute (0: none; the agents still answer a person's chat). */
+  chatsPerMinute: number
   onEvent?: (e: NewEvent) => void
   random?: () => number
 }
@@ -41,6 +47,8 @@ export interface DemoHandle {
   supervisorPhone: string | null
   /** Where a softphone registers, when the demo runs on a sandbox with SIP. */
   sip: SandboxSip | null
+  /** The web chat widget's page (http://127.0.0.1:PORT/chat/): a person chats there with a simulated agent. */
+  chatUrl: string | null
   /** Resolves when --duration is up. */
   done: Promise<void>
   stop(): Promise<void>
@@ -67,12 +75,17 @@ const CONTACTS = [
 ]
 
 const FLOW_FILE = fileURLToPath(new URL('../../examples/flows/demo.yaml', import.meta.url))
+const CHAT_FLOW_FILE = fileURLToPath(new URL('../../examples/flows/chat.yaml', import.meta.url))
+/** Chats go to support, the queue whose agents the flow's "talk to a person" names. */
+const CHAT_QUEUE = 'support'
 
 /**
  * The whole product on one machine: a sandbox Asterisk (unless one is configured), the
- * engine, simulated agents in three queues, the demo IVR flow on DID 100, contacts (some
- * VIP), and a steady stream of simulated callers choosing queues, some of them impatient.
- * Stopping ends the calls (system-ended, never abandoned), stops the engine and the sandbox it started.
+ * engine with its web chat widget, simulated agents in three queues, the demo IVR flow on
+ * DID 100, contacts (some VIP), a steady stream of simulated callers choosing queues, some
+ * of them impatient, and chat customers the same agents answer (sim/chat-simulator.ts).
+ * Stopping ends the chats and calls (system-ended, never abandoned by the customer), stops
+ * the engine and the sandbox it started.
  */
 export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
   const rnd = o.random ?? Math.random
@@ -88,7 +101,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
       const up = await sandboxUp(o.paths, {log: o.log, ...(running ? {} : {port: (await portFree(8088)) ? 8088 : await freePort()})})
       startedSandbox = !up.alreadyRunning
     }
-    const config = loadEngineConfig()
+    const config = await withDemoChat(loadEngineConfig(), o.paths)
     await setUp(config, o.paths, o.agentsPerQueue, rnd)
     const running = await startEngine(config, o.log, {lock, apiPort: (await portFree(config.api.port, config.api.host)) ? config.api.port : 0})
     if (o.onEvent) running.engine.events.subscribe(o.onEvent)
@@ -98,6 +111,54 @@ export async function startDemo(o: DemoOptions): Promise<DemoHandle> {
     if (startedSandbox) await sandboxDown(o.paths, {force: true})
     throw err
   }
+}
+
+/**
+ * The demo's chats: the web widget's server (channels.web, on 8090 unless taken, as the
+ * API's port is picked; CALLCTL_CHAT_PORT as given) and the chat: section, the same as a
+ * config file's would be.
+ */
+async function withDemoChat(config: EngineConfig, paths: Paths): Promise<EngineConfig> {
+  const env = process.env
+  const channels = config.channels ?? channelsSettings({web: {}}, paths, env)!
+  const given = env.CALLCTL_CHAT_PORT !== undefined && env.CALLCTL_CHAT_PORT !== ''
+  const port = given || (await portFree(channels.web.port, channels.web.host)) ? channels.web.port : 0
+  const flow = demoChatFlow(paths)
+  const chat = chatSettings(
+    {
+      queue: CHAT_QUEUE,
+      ...(flow ? {flow} : {}),
+      // call-counts-as rather than call-blocks-chats: both directions of the one capacity
+      // model show. A call weighs 2 of an agent's 3 slots, so an agent on a call may hold one
+      // chat (its load reads 1/3+call on the dashboard's chat line) and an agent holding two
+      // chats is not rung for a call until one ends; call-blocks-chats would only ever show
+      // chats waiting for agents between calls.
+      capacity: {mode: 'call-counts-as', slots: 2},
+      limits: {web: 2, wechat: 2, webhook: 2, total: 3},
+      acceptTimeout: '15s',
+      positionEvery: '20s',
+      // A person trying the widget has time to read and type; idle longer, it closes.
+      silence: {closeAfter: '5m'},
+    },
+    CHAT_QUEUE,
+  )
+  return {...config, channels: {...channels, web: {...channels.web, port}}, chat}
+}
+
+/**
+ * examples/flows/chat.yaml (greeting, menu, knowledge base, hand-off to support), open all
+ * day: the demo runs at any hour, and the example's office hours (Shanghai) would close
+ * every chat in the evening. Written to the callctl home; null without the example (chats
+ * then go straight to the queue).
+ */
+function demoChatFlow(paths: Paths): string | null {
+  if (!existsSync(CHAT_FLOW_FILE)) return null
+  const doc = parseDocument(readFileSync(CHAT_FLOW_FILE, 'utf8'))
+  const calendars = doc.toJS() as {calendars?: Record<string, unknown>} | null
+  for (const name of Object.keys(calendars?.calendars ?? {})) doc.setIn(['calendars', name], doc.createNode({open: {daily: '00:00-24:00'}}))
+  const file = join(paths.home, 'demo-chat-flow.yaml')
+  writeFileSync(file, `# Written by callctl demo from examples/flows/chat.yaml, open all day.\n${doc.toString()}`)
+  return file
 }
 
 /** Queues, agents, contacts and the flow, written before the engine starts so it sees them at once. */
@@ -160,11 +221,29 @@ function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, s
     }
   })()
 
+  // Chat customers through the real widget socket; the demo's agents answer them.
+  const chats: ChatSimulator | null = running.channels
+    ? startChatSimulator({
+        wsUrl: `${running.channels.url.replace(/^http/, 'ws')}/chat/ws`,
+        chat: running.engine.chat,
+        events: running.engine.events,
+        // The demo's own agents (setUp's demoNN), never a person's agent added beside them.
+        simulated: (agent) => /^demo\d+$/.test(agent),
+        perMinute: o.chatsPerMinute,
+        log: o.log,
+        random: rnd,
+        names: CALLER_NAMES,
+        stopReason: 'demo-stopped',
+      })
+    : null
+
   const stop = async () => {
     if (stopping) return
     stopping = true
     wake?.()
     await callerLoop
+    // Chats first, while the engine runs: the ones still open end as the system's doing.
+    await chats?.stop()
     // The engine ends its calls itself, as the system's doing: a caller still in line is
     // system-ended, not abandoned (hanging the callers up first made the engine log each
     // as an abandon, and the next demo opened at "abandon 13 %").
@@ -174,7 +253,8 @@ function traffic(o: DemoOptions, config: EngineConfig, running: RunningEngine, s
     if (startedSandbox) await sandboxDown(o.paths, {force: true})
   }
   const sip = onSandbox ? (readSandboxState(o.paths)?.sip ?? null) : null
-  return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, sip, done: callerLoop, stop}
+  const chatUrl = running.channels ? `${running.channels.url}/chat/` : null
+  return {running, config, startedSandbox, supervisorPhone: onSandbox ? 'Local/700-demo-supervisor@callctl-sim-supervisor' : null, sip, chatUrl, done: callerLoop, stop}
 }
 
 /** An Asterisk of the user's own: CALLCTL_ARI_URL, or ari.url in the config file. */

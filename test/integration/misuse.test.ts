@@ -255,7 +255,8 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     const demoHome = mkdtempSync(join(tmpdir(), 'callctl-demo-twice-'))
     const demoApp = `t${Math.random().toString(36).slice(2, 8)}`
     try {
-      const demoEnv = cliEngineEnv({home: demoHome, app: demoApp, apiPort: await freePort()})
+      // Its own chat port: a demo in the other lane would race for the usual 8090.
+      const demoEnv = {...cliEngineEnv({home: demoHome, app: demoApp, apiPort: await freePort()}), CALLCTL_CHAT_PORT: '0'}
       const demo = startCli(['demo', '--rate', '2'], demoEnv)
       await until('the demo to run', () => (demo.child.exitCode === null ? demo.output().includes('Demo running') : Promise.reject(new Error(demo.output()))), 60_000)
       await until('a demo caller in', async () => (await rest.listChannels()).some((c) => c.id.startsWith('demo-')), 30_000)
@@ -289,7 +290,8 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     const demoHome = mkdtempSync(join(tmpdir(), 'callctl-demo-int-'))
     const demoApp = `d${Math.random().toString(36).slice(2, 8)}`
     try {
-      const demoEnv = cliEngineEnv({home: demoHome, app: demoApp, apiPort: await freePort()})
+      // Its own chat port: a demo in the other lane would race for the usual 8090.
+      const demoEnv = {...cliEngineEnv({home: demoHome, app: demoApp, apiPort: await freePort()}), CALLCTL_CHAT_PORT: '0'}
       const demo = startCli(['demo', '--rate', '2'], demoEnv)
       await until('the demo to run', () => (demo.child.exitCode === null ? demo.output().includes('Demo running') : Promise.reject(new Error(demo.output()))), 60_000)
       await until('a demo caller in', async () => (await rest.listChannels()).some((c) => c.id.startsWith('demo-')), 30_000)

@@ -101,8 +101,8 @@ function chatLines(b: Board): string[] {
   ]
 }
 
-/** One line for logs (the demo without a terminal prints one every few seconds). */
-export function summaryLine(b: Board, timeZone?: string): string {
+/** One line for logs (the demo without a terminal prints one every few seconds); chats when given (an engine with a chat server). */
+export function summaryLine(b: Board, timeZone?: string, chats?: Board['chats']): string {
   const h = b.header
   const busy = h.agents['on-call'] + h.agents.ringing
   return (
@@ -110,6 +110,7 @@ export function summaryLine(b: Board, timeZone?: string): string {
     // Phone problems only when there are some (the line is read in CI logs and cron mail).
     (h.agents.unreachable > 0 ? `, ${h.agents.unreachable} unreachable` : '') +
     (h.agents['other-call'] > 0 ? `, ${h.agents['other-call']} on other calls` : '') +
-    ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}`
+    ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}` +
+    (chats ? ` · chats ${chats.waiting} waiting, ${chats.active} active` : '')
   )
 }
