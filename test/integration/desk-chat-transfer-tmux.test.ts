@@ -4,6 +4,8 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
+import {crc32, deflateSync} from 'node:zlib'
+import {chromium} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {WebSocket} from 'ws'
 import {addAgent} from '../../src/engine/admin/admin.js'
@@ -24,19 +26,40 @@ import {finish, startTestEngine, type Harness} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
 const exec = promisify(execFile)
+// The browser's, in page.evaluate (the tests' TypeScript has no DOM).
+declare const localStorage: {setItem(k: string, v: string): void}
+declare const document: {querySelector(s: string): {naturalWidth: number} | null}
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 // Agent A (1001) in `callctl desk` (the real binary, tmux at 80x24, NO_COLOR, its own
 // agent user's token) with two web customers on the real chat server (WebSocket, as the
 // widget speaks): a supervisor's private note shows on A's desk inline, marked, and a
 // note on the chat not in front marks it unread; the customer never gets a note. A sends
-// an image with m (a page named .png is refused first), the customer gets it as an image
-// the chat server serves; the CLI sends one too. Then A transfers one chat to agent B
+// an image with m (a page named .png is refused first, a path pasted with a colour code
+// leaves the desk up), the customer gets it as an image the chat server serves, and the
+// widget in Chromium draws it; callctl chat send --image sends one too. Then A transfers one chat to agent B
 // (1002) by id and the other to B's queue: B (through the API, its own token) is offered
 // each, accepts, and reads the lines from before; the customers are told; A's desk holds
 // neither any more.
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(70_000)])
+/** A real PNG of noise (stored, not compressed): over 45,000 bytes, so it goes in parts, and a browser draws it. */
+function noisePng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc32(body), 8 + data.length)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 6, 0, 0, 0], 8)
+  const rows = Array.from({length: height}, () => Buffer.concat([Buffer.from([0]), randomBytes(width * 4)]))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows), {level: 0})), chunk('IEND', Buffer.alloc(0))])
+}
+const PNG = noisePng(160, 110)
 const NOTE = 'Offer the refund \u001b]0;pwned\u0007<b>now</b>'
 
 /** A web customer, speaking the widget's WebSocket protocol. */
@@ -97,6 +120,8 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
   let b: EngineClient
   let lina: EngineClient
   const customers: Customer[] = []
+  /** Launched while the engine starts (it takes a second or two). */
+  const browser = chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']})
 
   /** The screen once it passes `test` (polled every 50 ms; the screen in the failure). */
   async function shown(what: string, test: (s: string) => boolean, timeoutMs = 10_000): Promise<string> {
@@ -146,6 +171,7 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
 
   afterAll(async () => {
     await tmux('kill-server').catch(() => undefined)
+    await (await browser.catch(() => null))?.close()
     for (const c of customers) c.close()
     b?.close()
     lina?.close()
@@ -240,23 +266,37 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
     expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG)
     // The desk: what was sent (the name inert), and the image line in the transcript with where it is.
     const s = await shown('the image line', (s) => s.includes('you: [image] http://127.0.0.1:'))
-    expect(s).toContain('Sent the image label $(reboot);x.png (69 KiB) to Li Lei')
+    expect(s).toContain(`Sent the image label $(reboot);x.png (${Math.ceil(PNG.length / 1024)} KiB) to Li Lei`)
     expect(s.replace(/\n/g, '')).toContain(`you: [image] ${image.image!.url}`)
     expect(s.split('\n').every((l) => [...l].length <= 80)).toBe(true)
     expect(s).toContain('m send an image')
     // The transcript keeps it as the agent's image line.
     expect(h.engine.chat.transcript(first).lines.filter((l) => l.from === 'agent').map((l) => [l.kind, l.agent, l.image?.url])).toEqual([['image', '1001', image.image!.url]])
 
-    // callctl chat send --image, as agent A: the same way in; a file that is no image says so in one line.
+    // At once: the widget, reloaded by this customer in a browser, draws it as an image (and
+    // shows no note); callctl chat send --image as agent A goes the same way in, and a file
+    // that is no image is one line.
+    const inBrowser = async () => {
+      const tab = await (await browser).newPage()
+      await tab.goto(`${ch.url}/chat/`)
+      await tab.evaluate((v) => localStorage.setItem('callctl.chat', JSON.stringify({visitor: v, name: 'Li Lei', number: '+15557400001', started: true})), liLei.visitor)
+      await tab.reload()
+      const drawn = tab.locator('#log li.msg.agent img.image').first()
+      await drawn.waitFor({state: 'attached', timeout: 10_000})
+      expect(await drawn.getAttribute('src')).toBe(image.image!.url)
+      await tab.waitForFunction(() => document.querySelector('#log img.image')?.naturalWidth === 160, null, {timeout: 10_000})
+      expect(await tab.locator('#log').textContent()).not.toContain('refund')
+    }
     const cli = {CALLCTL_HOME: home, CALLCTL_API_PORT: new URL(apiUrl).port, CALLCTL_TOKEN: tokenA}
-    const sent = await runCli(['chat', 'send', first, '--image', file, '--json'], cli, 20_000)
-    expect(sent.stderr).toBe('')
-    expect(JSON.parse(sent.stdout)).toMatchObject({conversation: first, agent: '1001', kind: 'image', image: {mime: 'image/png', bytes: PNG.length}})
-    expect(liLei.received.filter((m) => m.kind === 'image')).toHaveLength(2)
-    const refused = await runCli(['chat', 'send', first, '--image', page], cli, 20_000)
+    const fromCli = async () => {
+      const sent = await runCli(['chat', 'send', first, '--image', file, '--json'], cli, 20_000)
+      expect(sent.stderr).toBe('')
+      expect(JSON.parse(sent.stdout)).toMatchObject({conversation: first, agent: '1001', kind: 'image', image: {mime: 'image/png', bytes: PNG.length}})
+      await liLei.got('the second image', (m) => m.kind === 'image' && m.seq > image.seq)
+    }
+    const [, , refused, hostile] = await Promise.all([inBrowser(), fromCli(), runCli(['chat', 'send', first, '--image', page], cli, 20_000), runCli(['chat', 'send', first, '--image', join(files, 'none\u001b]0;pwned\u0007.png')], cli, 20_000)])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toBe(`Error: Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${page}\n  Try: Send a PNG, JPEG, GIF or WebP file.\n`)
-    const hostile = await runCli(['chat', 'send', first, '--image', join(files, 'none\u001b]0;pwned\u0007.png')], cli, 20_000)
     expect(hostile.code).toBe(1)
     expect(hostile.stderr).not.toMatch(/[\u0007\u001b]/)
   })
