@@ -23,6 +23,7 @@ import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {BIN, runCli} from '../support/cli.js'
 import {finish, startTestEngine, type Harness} from '../support/harness.js'
+import {contractBreaches} from '../support/json-contract.js'
 import {until} from '../support/wait.js'
 
 const exec = promisify(execFile)
@@ -292,6 +293,7 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
       const sent = await runCli(['chat', 'send', first, '--image', file, '--json'], cli, 20_000)
       expect(sent.stderr).toBe('')
       expect(JSON.parse(sent.stdout)).toMatchObject({conversation: first, agent: '1001', kind: 'image', image: {mime: 'image/png', bytes: PNG.length}})
+      expect(contractBreaches(JSON.parse(sent.stdout))).toEqual([])
       await liLei.got('the second image', (m) => m.kind === 'image' && m.seq > image.seq)
     }
     const [, , refused, hostile] = await Promise.all([inBrowser(), fromCli(), runCli(['chat', 'send', first, '--image', page], cli, 20_000), runCli(['chat', 'send', first, '--image', join(files, 'none\u001b]0;pwned\u0007.png')], cli, 20_000)])

@@ -45,6 +45,7 @@ const NOT_RUN: Record<string, string> = {
   'sandbox start-box': 'starts a box kill-box killed; proxy-kit.test.ts runs it on a sandbox of its own, through the same toSuccessJson',
   'db migrate': 'needs a PostgreSQL server: db-migrate-cli.test.ts runs it against one of its own and holds its --json to the contract',
   'chat note': 'needs a live conversation with an agent: chat-engine-start.test.ts runs it with --json, through the same toSuccessJson',
+  'chat send': "needs an agent's active conversation and the chat server: desk-chat-transfer-tmux.test.ts runs it with --json and holds it to the contract",
   desk: "an agent's interactive workstation: desk-tmux.test.ts drives it in tmux; without a terminal it refuses in one line (with --json, one JSON error through the same toErrorJson)",
 }
 
