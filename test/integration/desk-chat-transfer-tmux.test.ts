@@ -271,6 +271,11 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
     expect(s.replace(/\n/g, '')).toContain(`you: [image] ${image.image!.url}`)
     expect(s.split('\n').every((l) => [...l].length <= 80)).toBe(true)
     expect(s).toContain('m send an image')
+    // chat.image is the agent's own, on its own active conversation: not another agent's, not a supervisor's.
+    const part = {conversation: first, size: PNG.length, data: PNG.subarray(0, 3000).toString('base64')}
+    await expect(b.request('chat.image', {...part, agent: '1001'})).rejects.toThrow(/as its own agent|agent 1002/)
+    await expect(b.request('chat.image', {...part, agent: '1002'})).rejects.toThrow(`Conversation ${first} is not an active conversation of agent 1002`)
+    await expect(lina.request('chat.image', {...part, agent: '1001'})).rejects.toThrow(/role supervisor/)
     // The transcript keeps it as the agent's image line.
     expect(h.engine.chat.transcript(first).lines.filter((l) => l.from === 'agent').map((l) => [l.kind, l.agent, l.image?.url])).toEqual([['image', '1001', image.image!.url]])
 
