@@ -79,7 +79,7 @@ describe('chats in the demo (real binary, real Asterisk)', () => {
     let db: Database.Database | undefined
     try {
       const env = {...cliEngineEnv({home, app, apiPort: await freePort()}), CALLCTL_CHAT_PORT: String(chatPort)}
-      const run = await runCli(['demo', '--duration', '10', '--rate', '2', '--chats', '20'], env, 60_000)
+      const run = await runCli(['demo', '--duration', '12', '--rate', '2', '--chats', '20'], env, 60_000)
       expect(run.code, run.stdout + run.stderr).toBe(0)
       // The widget's address for a person to open, and chats in the summary line.
       expect(run.stdout).toContain(`Chat: open http://127.0.0.1:${chatPort}/chat/ in a browser`)

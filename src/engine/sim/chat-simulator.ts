@@ -39,11 +39,12 @@ export interface ChatSimTiming {
 
 export const CHAT_SIM_TIMING: ChatSimTiming = {
   firstAfterMs: 2_000,
-  acceptMs: {min: 1_000, max: 3_000},
+  acceptMs: {min: 2_000, max: 6_000},
   agentThinkMs: {min: 2_000, max: 5_000},
   customerThinkMs: {min: 2_000, max: 6_000},
-  impatientShare: 0.25,
-  impatientMs: {min: 4_000, max: 15_000},
+  // An agent with room accepts in 2-6 s: some of these leave before, more when agents are busy.
+  impatientShare: 0.3,
+  impatientMs: {min: 1_500, max: 8_000},
   patientMs: {min: 120_000, max: 240_000},
   exchanges: {min: 2, max: 4},
 }
