@@ -38,10 +38,10 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 // note on the chat not in front marks it unread; the customer never gets a note. A sends
 // an image with m (a page named .png is refused first, a path pasted with a colour code
 // leaves the desk up), the customer gets it as an image the chat server serves, and the
-// widget in Chromium draws it; callctl chat send --image sends one too. Then A transfers one chat to agent B
-// (1002) by id and the other to B's queue: B (through the API, its own token) is offered
-// each, accepts, and reads the lines from before; the customers are told; A's desk holds
-// neither any more.
+// widget in Chromium draws it; callctl chat send --image sends one too. Then A transfers
+// one chat to agent B (1002) by id and the other to B's queue: B (through the API, its
+// own token) is offered each, accepts, and reads the lines from before; the customers are
+// told; A's desk holds neither any more.
 
 /** A real PNG of noise (stored, not compressed): over 45,000 bytes, so it goes in parts, and a browser draws it. */
 function noisePng(width: number, height: number): Buffer {
