@@ -154,8 +154,10 @@ async function withDemoChat(config: EngineConfig, paths: Paths): Promise<EngineC
 function demoChatFlow(paths: Paths): string | null {
   if (!existsSync(CHAT_FLOW_FILE)) return null
   const doc = parseDocument(readFileSync(CHAT_FLOW_FILE, 'utf8'))
-  const calendars = doc.toJS() as {calendars?: Record<string, unknown>} | null
-  for (const name of Object.keys(calendars?.calendars ?? {})) doc.setIn(['calendars', name], doc.createNode({open: {daily: '00:00-24:00'}}))
+  // A broken example is the engine's to report, at its file:line:column.
+  if (doc.errors.length > 0) return CHAT_FLOW_FILE
+  const flow = doc.toJS() as {calendars?: Record<string, unknown>} | null
+  for (const name of Object.keys(flow?.calendars ?? {})) doc.setIn(['calendars', name], doc.createNode({open: {daily: '00:00-24:00'}}))
   const file = join(paths.home, 'demo-chat-flow.yaml')
   writeFileSync(file, `# Written by callctl demo from examples/flows/chat.yaml, open all day.\n${doc.toString()}`)
   return file
