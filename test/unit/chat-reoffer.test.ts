@@ -45,4 +45,51 @@ describe('a chat whose offer expired', () => {
     engine.chat.accept(id, 'a1')
     expect(engine.chat.get(id)!.state).toBe('active')
   })
+
+  it('an agent who lets autoPauseAfter offers run out in a row is paused (no-answer), as after missed rings; a chat taken starts the count again', async () => {
+    const clock = new FakeClock()
+    const mem = new SqliteStore(':memory:')
+    await addQueue(mem, 'desk', {wrapUp: 0, autoPauseAfter: 2})
+    await addAgent(mem, {id: 'b1', endpoint: 'PJSIP/b1', queues: ['desk']})
+    await loginAgent(mem, 'b1')
+    engine = new Engine({ari: new FakeAri(), store: mem, log: silentLogger, clock, syncIntervalMs: 3_600_000, chat: {settings: chatSettings({queue: 'desk', autoAccept: false, acceptTimeout: '20s'}, null)}})
+    await engine.start()
+    engine.chat.register({kind: 'web', deliver: async () => undefined})
+    const e = engine
+    const write = async (customer: string) => {
+      const {conversation} = await e.chat.receive({channel: 'web', customer, text: 'hello?'})
+      await settle()
+      return conversation
+    }
+    const state = () => e.acd.agentView(e.acd.agents.get('b1')!)
+    // One missed, one taken: the count starts again.
+    await write('v1')
+    clock.advance(20_000)
+    await settle()
+    clock.advance(SKIP_AFTER_EXPIRY_MS)
+    await settle()
+    const taken = e.chat.list().find((c) => c.offeredTo === 'b1')!
+    e.chat.accept(taken.id, 'b1')
+    e.chat.close(taken.id, 'agent', 'b1', 'b1')
+    await settle()
+    // Two in a row: paused, and the line waits for someone else.
+    const v2 = await write('v2')
+    expect(e.chat.get(v2)!.offeredTo).toBe('b1')
+    clock.advance(20_000)
+    await settle()
+    expect(state().state).toBe('idle')
+    clock.advance(SKIP_AFTER_EXPIRY_MS)
+    await settle()
+    expect(e.chat.get(v2)!.offeredTo).toBe('b1')
+    clock.advance(20_000)
+    await settle()
+    expect(state()).toMatchObject({state: 'paused', pauseReason: 'no-answer'})
+    clock.advance(SKIP_AFTER_EXPIRY_MS)
+    await settle()
+    expect(e.chat.get(v2)).toMatchObject({state: 'queued', offeredTo: null})
+    await e.events.flush()
+    const paused = []
+    for await (const ev of mem.events({})) if (ev.type === 'agent.paused') paused.push(ev)
+    expect(paused).toMatchObject([{agent: 'b1', data: {reason: 'no-answer', auto: true, missedRings: 2}}])
+  })
 })

@@ -17,7 +17,7 @@ import {endAllCalls} from './shutdown.js'
 import {agentPartDone, endSession} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
-import {finishAttempt} from './ring-attempts.js'
+import {finishAttempt, maybeAutoPause} from './ring-attempts.js'
 import {startRecording} from './start-recording.js'
 import {endWrapUp, startWrapUpTimer} from './wrap-up.js'
 import {mustNotOweDisposition} from './desk-work.js'
@@ -60,6 +60,17 @@ export class Engine {
       ...(opts.chat?.kb ? {kb: opts.chat.kb} : {}),
       ...(opts.random ? {random: opts.random} : {}),
       callRoomFreed: () => scheduleDispatch(this.core),
+      // A chat offer let run out is a missed ring: after the queue's autoPauseAfter in a row, the agent is paused (no-answer).
+      offerMissed: (agent, queue) => {
+        const a = this.core.acd.agents.get(agent)
+        if (!a) return
+        a.missedRings++
+        maybeAutoPause(this.core, agent, queue)
+      },
+      offerTaken: (agent) => {
+        const a = this.core.acd.agents.get(agent)
+        if (a) a.missedRings = 0
+      },
     })
   }
 

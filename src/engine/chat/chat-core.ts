@@ -66,6 +66,9 @@ export interface ChatCoreDeps {
   callRoomFreed?: () => void
   /** Where a message left (nobody could answer) becomes a ticket; see openTicketsWith. */
   tickets?: () => TicketContext | null
+  /** An agent let a chat offer run out, or took one: counted with its missed rings (the queue's autoPauseAfter). */
+  offerMissed?: (agent: string, queue: string | null) => void
+  offerTaken?: (agent: string) => void
 }
 
 /** A conversation as agents, supervisors and the dashboard see it. */
@@ -461,6 +464,8 @@ export class ChatCore implements ChatCoreForChannels {
     c.offerTimer = null
     const agent = this.router.offerExpired(c.id, this.deps.clock.now())
     this.record(c, {type: 'chat.offer_expired', agent: agent ?? c.offeredTo, data: {afterMs: this.deps.clock.now() - (c.offeredAt ?? this.deps.clock.now()), reason: why}})
+    // An agent away from its desk would be offered every chat in turn, each customer waiting out the timeout.
+    if (why === 'timeout' && agent) this.deps.offerMissed?.(agent, c.queue)
     this.scheduleDispatch()
   }
 
@@ -516,6 +521,7 @@ export class ChatCore implements ChatCoreForChannels {
     c.offerTimer = null
     this.waits.clear(c)
     this.router.accepted(c.id, agent)
+    this.deps.offerTaken?.(agent)
     const name = this.deps.acd.agents.get(agent)?.name || agent
     this.record(c, {type: 'chat.accepted', agent, data: {waitMs: this.deps.clock.now() - (c.joinedAt ?? c.startedAt), how, agentName: name}})
     this.line(c, 'system', 'system', {text: `You are now chatting with ${name}.`})
