@@ -4,14 +4,13 @@ import {freePort} from '../../src/engine/util/net.js'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {BIN, runCli, startCli} from '../support/cli.js'
+import {tmuxServer} from '../support/tmux.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
-const exec = promisify(execFile)
 
 
 
@@ -35,10 +34,7 @@ describe('callctl dashboard in a terminal (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-dash-'))
   const app = `d${Math.random().toString(36).slice(2, 8)}`
   // A tmux server of this test's own, so nobody else's sessions are touched.
-  const socket = `callctl-test-${app}`
-  const tmux = (...args: string[]) => exec('tmux', ['-L', socket, ...args])
-  const screen = async () => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout
-  const keys = (...k: string[]) => tmux('send-keys', '-t', 'dash', ...k)
+  const {tmux, screen, keys} = tmuxServer(`callctl-test-${app}`, 'dash')
   let env: Record<string, string>
   let engine: ReturnType<typeof startCli>
   let rest: AriHttp

@@ -1,9 +1,7 @@
-import {execFile} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {engineHandlers, engineOwnership} from '../../src/engine/api/handlers.js'
 import {ApiServer} from '../../src/engine/api/server.js'
@@ -14,8 +12,8 @@ import {addUser} from '../../src/engine/users/users.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {BIN} from '../support/cli.js'
 import {finish, startTestEngine, type Harness} from '../support/harness.js'
+import {tmuxServer} from '../support/tmux.js'
 
-const exec = promisify(execFile)
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 const CUSTOMER = '+15557300001'
@@ -32,24 +30,9 @@ const HOSTILE = 'Is it \u001b]0;pwned\u0007<b>lost</b>?\u001b[2J'
 // three answers and the close.
 describe('chats in callctl desk (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-deskchat-'))
-  const socket = `callctl-deskchat-${randomBytes(3).toString('hex')}`
-  const tmux = (...args: string[]) => exec('tmux', ['-L', socket, ...args])
-  const screen = async () => (await tmux('capture-pane', '-p', '-t', 'desk')).stdout
-  const keys = (...k: string[]) => tmux('send-keys', '-t', 'desk', ...k)
-  const type = (text: string) => tmux('send-keys', '-t', 'desk', '-l', text)
+  const {tmux, screen, keys, type, shown} = tmuxServer('callctl-deskchat', 'desk')
   let h: Harness
   let server: ApiServer
-
-  /** The screen once it passes `test` (polled every 50 ms; the screen in the failure). */
-  async function shown(what: string, test: (s: string) => boolean, timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const s = await screen()
-      if (test(s)) return s
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${s}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
   const sent = async () => (await h.engine.chat.history('web', 'visitor-1')).map((m) => m.text ?? '')
 
   beforeAll(async () => {

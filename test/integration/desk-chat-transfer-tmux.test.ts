@@ -1,9 +1,7 @@
-import {execFile} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {crc32, deflateSync} from 'node:zlib'
 import {chromium} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -23,10 +21,10 @@ import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {BIN, runCli} from '../support/cli.js'
 import {finish, startTestEngine, type Harness} from '../support/harness.js'
+import {tmuxServer} from '../support/tmux.js'
 import {contractBreaches} from '../support/json-contract.js'
 import {until} from '../support/wait.js'
 
-const exec = promisify(execFile)
 // The browser's, in page.evaluate (the tests' TypeScript has no DOM).
 declare const localStorage: {setItem(k: string, v: string): void}
 declare const document: {querySelector(s: string): {naturalWidth: number} | null}
@@ -107,11 +105,8 @@ class Customer {
 describe('chats on the desk: a supervisor note, an agent image, transfer to an agent and a queue (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-desktransfer-'))
   const files = join(home, 'files')
-  const socket = `callctl-desktransfer-${randomBytes(3).toString('hex')}`
-  const tmux = (...args: string[]) => exec('tmux', ['-L', socket, ...args])
-  const screen = async () => (await tmux('capture-pane', '-p', '-t', 'desk')).stdout
-  const keys = (...k: string[]) => tmux('send-keys', '-t', 'desk', ...k)
-  const type = (text: string) => tmux('send-keys', '-t', 'desk', '-l', text)
+  const {tmux, screen, keys, type, shown: shownWithin} = tmuxServer('callctl-desktransfer', 'desk')
+  const shown = (what: string, test: (s: string) => boolean, timeoutMs = 10_000) => shownWithin(what, test, timeoutMs)
   let h: Harness
   let server: ApiServer
   let ch: RunningChannels
@@ -123,17 +118,6 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
   const customers: Customer[] = []
   /** Launched while the engine starts (it takes a second or two). */
   const browser = chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']})
-
-  /** The screen once it passes `test` (polled every 50 ms; the screen in the failure). */
-  async function shown(what: string, test: (s: string) => boolean, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const s = await screen()
-      if (test(s)) return s
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${s}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
 
   beforeAll(async () => {
     mkdirSync(files)

@@ -2,7 +2,6 @@ import {execFile, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import {EngineClient} from '../../src/engine/api/client.js'
@@ -17,9 +16,9 @@ import {addUser} from '../../src/engine/users/users.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {BIN, startEngineCli} from '../support/cli.js'
+import {tmuxServer} from '../support/tmux.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
-const exec = promisify(execFile)
 let traceFile = ''
 const trace = () => {
   try {
@@ -71,11 +70,7 @@ describe('callctl desk in a terminal (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-desk-'))
   traceFile = join(home, 'trace')
   const app = `k${Math.random().toString(36).slice(2, 8)}`
-  const socket = `callctl-desk-${app}`
-  const tmux = (...args: string[]) => exec('tmux', ['-L', socket, ...args])
-  const screen = async (pane = 'desk') => (await tmux('capture-pane', '-p', '-t', pane)).stdout
-  const keys = (...k: string[]) => tmux('send-keys', '-t', 'desk', ...k)
-  const type = (text: string) => tmux('send-keys', '-t', 'desk', '-l', text)
+  const {tmux, screen, keys, type} = tmuxServer(`callctl-desk-${app}`, 'desk')
   let env: Record<string, string>
   let engine: {child: ChildProcess; output: () => string}
   let api: EngineClient
