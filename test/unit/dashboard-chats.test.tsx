@@ -19,9 +19,9 @@ describe('dashboard chats', () => {
       active: 4,
       queues: {sales: {waiting: 3, active: 4, oldestJoinedAt: b.at - 30_000}},
       agents: {
-        a1: {web: 2, wechat: 1, webhook: 0, total: 3, limit: 4, onCall: false},
-        a2: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: true},
-        a3: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false},
+        a1: {web: 2, wechat: 1, webhook: 0, total: 3, limit: 4, onCall: false, blocksCalls: false},
+        a2: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: true, blocksCalls: false},
+        a3: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false, blocksCalls: false},
       },
     })
     expect(line).toHaveLength(4)
@@ -30,14 +30,30 @@ describe('dashboard chats', () => {
 
   it('says nothing of chats where there are none', () => {
     expect(header(null)).toHaveLength(3)
-    expect(header({waiting: 0, offered: 0, active: 0, queues: {}, agents: {a1: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false}}})).toHaveLength(3)
+    expect(header({waiting: 0, offered: 0, active: 0, queues: {}, agents: {a1: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false, blocksCalls: false}}})).toHaveLength(3)
   })
 
   it('the whole dashboard keeps its height with the chat line: the panes give it a line', () => {
-    const chats = {waiting: 1, offered: 0, active: 1, queues: {}, agents: {a1: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false}}}
+    const chats = {waiting: 1, offered: 0, active: 1, queues: {}, agents: {a1: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false, blocksCalls: false}}}
     const frame = renderDashboard({state: liveState({...fixtureSnapshot(), chats})}).frame().split('\n')
     expect(frame).toHaveLength(renderDashboard().frame().split('\n').length)
     expect(frame.length).toBeLessThanOrEqual(SIZE.rows)
     expect(frame[3]).toBe('Chats 1 waiting · 1 active · a1 1/4')
+  })
+
+  it('an idle agent whose chats leave no room for a call: counted in the header, "chats 2/3 no calls" in its note, and in --once', () => {
+    const snap = fixtureSnapshot()
+    const idle = {...snap, agents: snap.agents.map((a) => (a.id === 'a5' ? {...a, state: 'idle' as const, callId: null} : a))}
+    const chats = {waiting: 0, offered: 0, active: 2, queues: {}, agents: {a5: {web: 2, wechat: 0, webhook: 0, total: 2, limit: 3, onCall: false, blocksCalls: true}}}
+    const board = buildBoard({...idle, chats}, {thresholds: DEFAULT_THRESHOLDS})
+    expect(board.header.idleFullOfChats).toBe(1)
+    expect(board.agents.find((a) => a.id === 'a5')!.chats).toEqual({held: 2, limit: 3, blocksCalls: true})
+    const frame = renderDashboard({state: liveState({...idle, chats}), props: {size: {columns: 160, rows: 30}}}).frame()
+    expect(frame).toContain('1 idle (1 full of chats)')
+    expect(frame.split('\n').find((l) => l.includes('Liu Yang'))).toContain('chats 2/3 no calls')
+    // Room left for a call: the load, without "no calls"; nobody counted full.
+    const roomy = buildBoard({...idle, chats: {...chats, agents: {a5: {...chats.agents.a5, total: 1, web: 1, blocksCalls: false}}}}, {thresholds: DEFAULT_THRESHOLDS})
+    expect(roomy.header.idleFullOfChats).toBe(0)
+    expect(roomy.agents.find((a) => a.id === 'a5')!.chats).toEqual({held: 1, limit: 3, blocksCalls: false})
   })
 })

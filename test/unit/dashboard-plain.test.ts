@@ -34,7 +34,7 @@ describe('dashboard --once and the demo summaries', () => {
       offered: 1,
       active: 2,
       queues: {sales: {waiting: 3, active: 2, oldestJoinedAt: snap.at - 95_000}},
-      agents: {a1: {web: 1, wechat: 1, webhook: 0, total: 2, limit: 4, onCall: true}, 'a2\u001b[2J': {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false}},
+      agents: {a1: {web: 1, wechat: 1, webhook: 0, total: 2, limit: 4, onCall: true, blocksCalls: false}, 'a2\u001b[2J': {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false, blocksCalls: false}},
     }
     const lines = plainBoard(buildBoard({...snap, chats}, {thresholds: DEFAULT_THRESHOLDS}), 'UTC').split('\n')
     const at = lines.indexOf('CHATS  3 waiting (1 offered), 2 active')

@@ -100,7 +100,7 @@ export interface ChatsView {
   active: number
   queues: Record<string, {waiting: number; active: number; oldestJoinedAt: number | null}>
   /** Per agent with chats: held per channel, in all, and its limit (slots). */
-  agents: Record<string, {web: number; wechat: number; webhook: number; total: number; limit: number; onCall: boolean}>
+  agents: Record<string, {web: number; wechat: number; webhook: number; total: number; limit: number; onCall: boolean; blocksCalls: boolean}>
 }
 
 export class ChatError extends UserError {
@@ -711,7 +711,8 @@ export class ChatCore implements ChatCoreForChannels {
       const l = this.router.load(a.id)
       const n = chatCount(l)
       if (n === 0 && a.presence === 'offline') continue
-      v.agents[a.id] = {...l, total: n, limit: this.limitsOf(a.id).total, onCall: this.router.onCall(a)}
+      // blocksCalls: its chats leave no room for a call (call-counts-as), so an idle-looking agent is not rung.
+      v.agents[a.id] = {...l, total: n, limit: this.limitsOf(a.id).total, onCall: this.router.onCall(a), blocksCalls: a.chatsBlockCalls}
     }
     return v
   }

@@ -23,7 +23,9 @@ function note(a: AgentRow): Cell {
   else if (a.pauseReason) parts.push(a.pauseReason)
   // A failing phone backed off shows when it is tried again (the full why is in dashboard --once and agent list).
   if (a.backoffLeftMs !== null) parts.push(`retry ${Math.ceil(a.backoffLeftMs / 1000)}s`)
-  return {text: parts.join(' · '), color: a.supervision ? 'magenta' : a.backoffLeftMs !== null ? 'yellow' : undefined}
+  // Chats held: an idle agent full of chats is rung for no call (the one capacity rule).
+  if (a.chats) parts.push(`chats ${a.chats.held}/${a.chats.limit}${a.chats.blocksCalls ? ' no calls' : ''}`)
+  return {text: parts.join(' · '), color: a.supervision ? 'magenta' : a.backoffLeftMs !== null || a.chats?.blocksCalls ? 'yellow' : undefined}
 }
 
 const COLUMNS: Column<AgentRow>[] = [

@@ -16,6 +16,8 @@ export interface HeaderFigures {
   loggedIn: number
   /** Agents paused, those paused during a call included (their state is still on-call). */
   paused: number
+  /** Idle agents whose chats leave no room for a call: idle, yet no call rings them. */
+  idleFullOfChats: number
   /** Callers in the IVR now, and callers waiting for a callback. */
   inIvr: number
   callbacksPending: number
@@ -80,6 +82,8 @@ export interface AgentRow {
   /** Talk today, the call in progress included; occupancy today (null before any logged-in time). */
   talkTodayMs: number
   occupancy: number | null
+  /** The chats it holds of its limit, and whether they leave no room for a call; null when it holds none. */
+  chats: {held: number; limit: number; blocksCalls: boolean} | null
 }
 
 export interface CallRow {
@@ -197,6 +201,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
       // No figures yet today: no talk yet.
       talkTodayMs: today ? (today.talkTodayMs ?? today.talkMs) : 0,
       occupancy: today?.occupancy ?? null,
+      chats: chatLoad(snap, a.id),
     }
   })
   agents.sort(byAgentState)
@@ -216,6 +221,12 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     recentBucketMs: snap.stats.lastHour?.bucketMs ?? null,
     chats: snap.chats ?? null,
   }
+}
+
+/** The agent's chats from the snapshot's chat view (engines of before it have none). */
+function chatLoad(snap: EngineSnapshot, agent: string): AgentRow['chats'] {
+  const c = snap.chats?.agents[agent]
+  return c && c.total > 0 ? {held: c.total, limit: c.limit, blocksCalls: c.blocksCalls ?? false} : null
 }
 
 /** A queue's last hour; a queue nobody called in it has a series of zeros. */
@@ -301,6 +312,7 @@ function header(snap: EngineSnapshot, queues: QueueRow[], agents: AgentRow[], t:
     agents: byState,
     loggedIn: agents.length - byState.offline,
     paused: agents.filter((a) => a.paused).length,
+    idleFullOfChats: agents.filter((a) => a.state === 'idle' && a.chats?.blocksCalls).length,
     inIvr: snap.calls.filter((c) => c.state === 'ivr').length,
     callbacksPending: snap.calls.filter((c) => c.state === 'callback-pending').length,
     waiting,

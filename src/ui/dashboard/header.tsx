@@ -63,6 +63,7 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
         {COUNTED.map((s) => (
           <Text key={s}>
             <Text color={STATE_COLOR[s]}>{`${f ? f.agents[s] : '-'} ${s}`}</Text>
+            <Text dimColor>{s === 'idle' && f && f.idleFullOfChats > 0 ? ` (${f.idleFullOfChats} full of chats)` : ''}</Text>
             <Text dimColor> · </Text>
           </Text>
         ))}

@@ -15,7 +15,7 @@ export function plainBoard(b: Board, timeZone?: string): string {
       ...(b.overload?.overloaded
         ? {overload: `Asterisk answers slowly (p90 ${b.overload.p90Ms} ms) for ${duration(b.at - (b.overload.since ?? b.at))}: new callers refused (${b.overload.shed} so far)`}
         : {}),
-      agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline' && ((s !== 'unreachable' && s !== 'other-call') || h.agents[s] > 0)).map((s) => `${s === 'paused' ? h.paused : h.agents[s]} ${s}`).join(', ')} (${h.agents.offline} offline)`,
+      agents: `${h.loggedIn} logged in: ${AGENT_STATES.filter((s) => s !== 'offline' && ((s !== 'unreachable' && s !== 'other-call') || h.agents[s] > 0)).map((s) => `${s === 'paused' ? h.paused : h.agents[s]} ${s}${s === 'idle' && h.idleFullOfChats > 0 ? ` (${h.idleFullOfChats} full of chats)` : ''}`).join(', ')} (${h.agents.offline} offline)`,
       waiting: `${h.waiting} (longest ${duration(h.longestWaitMs)})`,
       [`service level${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}`]: percent(h.serviceLevel),
       'answer rate': percent(h.answerRate),
