@@ -114,6 +114,16 @@ describe('chats in the demo (real binary, real Asterisk)', () => {
       const agents = (JSON.parse(report.stdout) as {rows: {agent: string; answered: number; chats_answered: number}[]}).rows
       expect(agents.filter((a) => a.chats_answered > 0).length).toBeGreaterThanOrEqual(1)
       expect(agents.some((a) => a.chats_answered > 0 && a.answered > 0), JSON.stringify(agents)).toBe(true)
+      // report chats: a chat still waiting when the demo stopped is system-ended, not abandoned.
+      const taken = new Set(accepted.map((r) => r.call_id))
+      const endedWaiting = closes.filter((c) => queued.has(c.call_id) && !taken.has(c.call_id))
+      const chats = await runCli(['report', 'chats', '--from', day, '--to', tomorrow, '--queue', 'support', '--format', 'json'], env)
+      expect(chats.code, chats.stderr).toBe(0)
+      const support = (JSON.parse(chats.stdout) as {rows: {agent: string; abandoned: number; system_ended: number}[]}).rows.find((r) => r.agent === '')!
+      expect(support).toMatchObject({
+        abandoned: endedWaiting.filter((c) => c.reason === 'customer' || c.reason === 'silence').length,
+        system_ended: endedWaiting.filter((c) => c.reason === 'system').length,
+      })
     } finally {
       db?.close()
       rmSync(home, {recursive: true, force: true})

@@ -38,6 +38,8 @@ function day(): Log {
   l.at(600, 'chat.queued', {call: 'c6', queue: 'support'})
     .at(600, 'chat.message_asked', {call: 'c6', queue: 'support', data: {reason: 'no-agents'}})
     .at(1200, 'chat.closed', {call: 'c6', queue: 'support', data: {reason: 'silence'}})
+  // c7: support at 1300, still waiting when the demo (or the engine's owner) ends it at 1310: system-ended, not abandoned.
+  l.at(1300, 'chat.queued', {call: 'c7', queue: 'support'}).at(1310, 'chat.closed', {call: 'c7', queue: 'support', data: {reason: 'system', by: 'demo-stopped'}})
   return l
 }
 
@@ -48,9 +50,9 @@ describe('report chats: overflow, messages left, closed at maxWait', () => {
     const row = (queue: string, agent: string) => rows.find((r) => r.queue === queue && r.agent === agent)
     // sales: offered c1 c2 c3 c4 = 4 = answered 0 + abandoned 1 (c4) + exited 3 (c1 overflowed, c2 asked, c3 closed at maxWait);
     // messages left: c2 and c5 (off-hours) = 2.
-    expect(row('sales', '')).toMatchObject({offered: 4, answered: 0, abandoned: 1, exited: 3, overflowed: 1, messages_left: 2, avg_wait_s: null})
-    // support: offered c1 c6 = 2 = answered 1 (c1: wait 10 s, first response 20 s, handle 300 s) + exited 1 (c6).
-    expect(row('support', '')).toMatchObject({offered: 2, answered: 1, abandoned: 0, exited: 1, overflowed: 0, messages_left: 0, avg_wait_s: 10, avg_first_response_s: 20, handled: 1, avg_handle_s: 300})
+    expect(row('sales', '')).toMatchObject({offered: 4, answered: 0, abandoned: 1, exited: 3, system_ended: 0, overflowed: 1, messages_left: 2, avg_wait_s: null})
+    // support: offered c1 c6 c7 = 3 = answered 1 (c1: wait 10 s, first response 20 s, handle 300 s) + exited 1 (c6) + system-ended 1 (c7).
+    expect(row('support', '')).toMatchObject({offered: 3, answered: 1, abandoned: 0, exited: 1, system_ended: 1, overflowed: 0, messages_left: 0, avg_wait_s: 10, avg_first_response_s: 20, handled: 1, avg_handle_s: 300})
     expect(row('support', 'a2')).toMatchObject({offered: 1, answered: 1, exited: null, overflowed: null, messages_left: null})
     expect(row('', 'a2')).toMatchObject({offered: 1, answered: 1, missed: 0, handled: 1})
     await store.close()

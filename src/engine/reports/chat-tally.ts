@@ -20,6 +20,8 @@ export interface ChatQueueFigures {
   abandoned: number
   /** Left the queue without an agent and without the customer leaving: overflowed, asked to leave a message, closed at maxWait or with nobody logged in. */
   exited: number
+  /** Waiting visits the system itself ended (the engine or the demo stopping, a queue removed): apart, in no ratio. */
+  systemEnded: number
   /** Of those exited, moved to another queue. */
   overflowed: number
   /** Messages left that became tickets (counted for the ticket's queue when written, off-hours ones too). */
@@ -44,7 +46,7 @@ export interface ChatAgentFigures extends ChatQueueFigures {
 }
 
 export function emptyChatFigures(): ChatAgentFigures {
-  return {offered: 0, answered: 0, abandoned: 0, exited: 0, overflowed: 0, messagesLeft: 0, waitMs: 0, responded: 0, firstResponseMs: 0, handled: 0, handleMs: 0, ratings: 0, ratingTotal: 0, missed: 0, maxConcurrent: 0, busyMs: 0, chatMs: 0}
+  return {offered: 0, answered: 0, abandoned: 0, exited: 0, systemEnded: 0, overflowed: 0, messagesLeft: 0, waitMs: 0, responded: 0, firstResponseMs: 0, handled: 0, handleMs: 0, ratings: 0, ratingTotal: 0, missed: 0, maxConcurrent: 0, busyMs: 0, chatMs: 0}
 }
 
 interface Visit {
@@ -158,7 +160,7 @@ export class ChatTally {
       case 'chat.closed':
         if (!v) return
         if (v.agent && v.acceptedAt !== null) this.endHandling(v, e.ts, true)
-        else if (v.inPeriod) this.q(v.queue)[TURNED_AWAY.has(String(e.data.reason)) ? 'exited' : 'abandoned']++
+        else if (v.inPeriod) this.q(v.queue)[TURNED_AWAY.has(String(e.data.reason)) ? 'exited' : e.data.reason === 'system' ? 'systemEnded' : 'abandoned']++
         this.visits.delete(id)
         return
       case 'chat.overflowed':

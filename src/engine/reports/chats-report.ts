@@ -16,15 +16,16 @@ export function chatsReport(ctx: ReportContext): TableReport {
   return {
     kind: 'table',
     type: 'chats',
-    columns: ['queue', 'agent', 'offered', 'answered', 'abandoned', 'exited', 'overflowed', 'messages_left', 'missed', 'avg_wait_s', 'avg_first_response_s', 'handled', 'avg_handle_s', 'max_concurrent', 'avg_concurrent', 'ratings', 'avg_rating'],
+    columns: ['queue', 'agent', 'offered', 'answered', 'abandoned', 'exited', 'system_ended', 'overflowed', 'messages_left', 'missed', 'avg_wait_s', 'avg_first_response_s', 'handled', 'avg_handle_s', 'max_concurrent', 'avg_concurrent', 'ratings', 'avg_rating'],
     meta: {
       ...periodMeta(ctx),
       notes: {
         queue: "empty on an agent's row over all queues (the one with its concurrency)",
         agent: 'empty on the row that totals the queue',
         offered: 'a queue: conversations that entered it in the period (a transfer to it counts); an agent: offers made to it',
-        abandoned: 'ended (customer left, silence, system) before an agent accepted: queue rows only',
-        exited: 'left the queue without an agent and without the customer leaving: overflowed, asked to leave a message, closed at chat.maxWait or with no agent logged in (queue rows only); offered = answered + abandoned + exited + still waiting',
+        abandoned: 'ended (the customer left or went silent) before an agent accepted: queue rows only',
+        exited: 'left the queue without an agent and without the customer leaving: overflowed, asked to leave a message, closed at chat.maxWait or with no agent logged in (queue rows only); offered = answered + abandoned + exited + system_ended + still waiting',
+        system_ended: 'ended while waiting by the system itself (the engine or the demo stopping, its queue removed): apart, as calls are (queue rows only)',
         overflowed: 'of exited, moved to another queue (chat onMaxWait / onNoAgents: overflow), where it is offered again',
         messages_left: 'messages customers left (chat leaveMessage) that became tickets for the queue, counted when written (off-hours ones too)',
         missed: 'offers the agent let run out unaccepted',
@@ -67,6 +68,7 @@ function figures(queue: string, agent: string, f: ChatQueueFigures, a: ChatAgent
     f.answered,
     agent === '' ? f.abandoned : null,
     agent === '' ? f.exited : null,
+    agent === '' ? f.systemEnded : null,
     agent === '' ? f.overflowed : null,
     agent === '' ? f.messagesLeft : null,
     a ? a.missed : null,

@@ -310,8 +310,9 @@ export function median(values: readonly number[]): number | null {
  *   (chat.offered), each re-offer after an expired one counted again.
  * - answered: an agent accepted it (chat.accepted) in a visit that entered in the period;
  *   missed: an offer the agent let run out (chat.offer_expired).
- * - abandoned: the visit ended (chat.closed: the customer left, silence, system) before any
- *   agent accepted it. A visit still waiting at the period's end is neither answered nor
+ * - abandoned: the visit ended (chat.closed: the customer left or went silent) before any
+ *   agent accepted it. Ended by the system itself (chat.closed system: the engine or the demo
+ *   stopping, a queue removed) is system_ended, apart, as for calls (PRODUCT.md). A visit still waiting at the period's end is neither answered nor
  *   abandoned.
  * - exited: the visit ended without an agent and without the customer leaving, the system's
  *   doing as a call's "exited" is (PRODUCT.md: abandoned = the customer left while waiting):
@@ -319,7 +320,7 @@ export function median(values: readonly number[]): number | null {
  *   counts the visits it had), asked to leave a message (chat.message_asked), or closed at
  *   maxWait or with nobody logged in (chat.closed max-wait / no-agents). overflowed is the
  *   first of those apart; messages_left the messages that became tickets (chat.message_left,
- *   when written, for the ticket's queue). offered = answered + abandoned + exited + waiting.
+ *   when written, for the ticket's queue). offered = answered + abandoned + exited + system_ended + waiting.
  * - wait: queue entry → accept. first response: queue entry → the agent's first line after
  *   accepting (answered chats the agent never wrote in are left out of that average).
  * - handle time: accept → close or transfer away, for chats that ended in the period; counted
