@@ -1,5 +1,6 @@
 import {render} from 'ink'
 import type {ReactElement} from 'react'
+import {guardKeyInput} from './key-input.js'
 
 // The alternate screen, as full-screen programs (top, less) use: the shell's screen
 // comes back untouched on exit.
@@ -29,6 +30,8 @@ export async function runFullScreen(screen: (quit: () => void) => ReactElement, 
   // In raw mode Ctrl-C arrives as a key; these come from elsewhere (kill, a closed terminal).
   for (const sig of SIGNALS) process.once(sig, onSignal)
   o.feed.start()
+  // A colour code pasted into the screen would crash Ink's key parser (key-input.ts).
+  guardKeyInput(process.stdin)
   const app = render(screen(() => quit('quit')), {
     stdout,
     exitOnCtrlC: false,

@@ -34,7 +34,7 @@ describe('callctl dashboard in a terminal (tmux)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-dash-'))
   const app = `d${Math.random().toString(36).slice(2, 8)}`
   // A tmux server of this test's own, so nobody else's sessions are touched.
-  const {tmux, screen, keys} = tmuxServer(`callctl-test-${app}`, 'dash')
+  const {tmux, screen, keys, shown} = tmuxServer(`callctl-test-${app}`, 'dash')
   let env: Record<string, string>
   let engine: ReturnType<typeof startCli>
   let rest: AriHttp
@@ -129,6 +129,18 @@ describe('callctl dashboard in a terminal (tmux)', () => {
     expect(s).toMatch(/^dash-a1 .*on-call .*paused: coaching/m)
     expect((await runCli(['agent', 'unpause', 'dash-a1'], env)).code).toBe(0)
     await until('the header back to 0 paused', async () => /· 0 paused · /.test(await screen()))
+  })
+
+  it('a colour code pasted into the filter neither takes the dashboard down nor lands in the filter', async () => {
+    // Ink 6.8's key parser threw on "\x1b[31m" (key-input.ts drops such sequences before it).
+    await keys('/')
+    await tmux('send-keys', '-t', 'dash', '-l', 'sup\u001b[31mport')
+    await keys('Enter')
+    const s = await shown('the filter applied', (s) => s.includes('filter "support" (Esc clears)'), 10_000)
+    expect(s).toMatch(/^support /m)
+    expect(s).not.toMatch(/^accounts /m)
+    await keys('Escape')
+    await until('the filter cleared', async () => /^accounts /m.test(await screen()))
   })
 
   it('fits the wallboard to 80x24, 120x40 and 200x50: most urgent queue first, the totals kept, the room used', async () => {

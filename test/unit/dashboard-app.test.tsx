@@ -162,6 +162,13 @@ describe('keys', () => {
     expect(r.frame()).not.toContain('filter "')
   })
 
+  it('a filter pasted (or typed faster than read) arrives as one chunk and is still each key: "/sup" then Enter', async () => {
+    const r = renderDashboard()
+    await r.press('/sup\r')
+    expect(r.frame()).toContain('filter "sup" (Esc clears)')
+    expect(r.frame()).toContain(' QUEUES  1 of 2')
+  })
+
   it('? shows the help with the thresholds in effect; any key closes it; q quits', async () => {
     const r = renderDashboard()
     await r.press('?')

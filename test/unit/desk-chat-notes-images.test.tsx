@@ -15,7 +15,7 @@ import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
 import {INITIAL_DESK_UI, onDeskKey, type DeskContext, type DeskUi} from '../../src/ui/desk/desk-keys.js'
 import {Desk} from '../../src/ui/desk/desk.js'
 import {readImageFile} from '../../src/ui/desk/image-file.js'
-import {dropUnknownSequences} from '../../src/ui/desk/key-input.js'
+import {dropUnknownSequences} from '../../src/ui/key-input.js'
 import {AT, fixtureSnapshot} from '../support/dashboard.js'
 
 // The supervisor's private notes on the agent's desk (inline at their time, "[note from

@@ -19,6 +19,7 @@ import {StatusLine, type Message} from './status-line.js'
 import type {Thresholds} from './thresholds.js'
 import {useTerminalSize, type Size} from './use-terminal-size.js'
 import {useEscapeChord} from '../escape-chord.js'
+import {isChunk, keysOf} from '../key-chunk.js'
 
 export interface FeedSource {
   subscribe(fn: () => void): () => void
@@ -116,6 +117,8 @@ export function Dashboard(p: DashboardProps) {
     (input, key: KeyPress) => {
       // Esc and the next key read together: Esc, then the key (Ink keeps the Esc only before a letter or digit).
       if (afterEscape() && !key.escape) press('', {escape: true})
+      // A paste or fast typing arrives as one chunk: each character is its own key.
+      if (isChunk(input, key)) return void keysOf(input).forEach((k) => press(...k))
       press(input, key)
     },
     {isActive: isRawModeSupported === true},

@@ -10,6 +10,7 @@ import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
 import type {DeskState, HistoryView, Pop} from './desk-feed.js'
 import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
 import {useEscapeChord} from '../escape-chord.js'
+import {isChunk, keysOf} from '../key-chunk.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
 import {ChatList, chatListHeight, ChatPane, customerName, ReplyLines} from './chat-pane.js'
 
@@ -113,7 +114,7 @@ export function Desk(p: DeskProps) {
       }
       // Keys typed faster than the desk reads them arrive as one chunk ("f12#\r"): each is
       // its own key here, or a key that opens a prompt would swallow what follows.
-      if (input.length > 1 && !key.ctrl && !key.escape) return void [...input].forEach((ch) => onKey(...splitKey(ch)))
+      if (isChunk(input, key)) return void keysOf(input).forEach((k) => onKey(...k))
       // (Ink's meta, an Alt-letter, is read the same way: the desk has no Alt keys.)
       if (key.meta && !key.escape && input) {
         onKey('', {escape: true})
@@ -170,14 +171,6 @@ export function Desk(p: DeskProps) {
 }
 
 /** One character of a chunk as Ink would have given it alone. */
-function splitKey(ch: string): [string, KeyPress] {
-  if (ch === '\r' || ch === '\n') return ['', {return: true}]
-  if (ch === '\u007f' || ch === '\b') return ['', {backspace: true}]
-  if (ch === '\t') return ['', {tab: true}]
-  if (ch < ' ') return ['', {ctrl: true}]
-  return [ch, {}]
-}
-
 const PICK_TITLE = {pause: 'Pause: pick a reason (Esc cancels)', disposition: 'Disposition: pick a code (Esc cancels)', kb: 'Knowledge base: a number copies the answer (Esc closes)', replies: 'Quick replies: a number copies one (Esc closes)'}
 
 /** With a chat in front, answers and quick replies go to its customer. */

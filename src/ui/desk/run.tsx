@@ -3,7 +3,6 @@ import type {FeedConnection} from '../dashboard/feed.js'
 import {deskActions} from './desk-actions.js'
 import {DeskFeed} from './desk-feed.js'
 import {Desk} from './desk.js'
-import {guardKeyInput} from './key-input.js'
 import {runFullScreen} from '../full-screen.js'
 
 export interface RunDeskOptions {
@@ -34,6 +33,5 @@ export async function runDesk(o: RunDeskOptions): Promise<'quit' | 'stopped'> {
           throw err
         }
       }
-  guardKeyInput(process.stdin)
   return runFullScreen((quit) => <Desk feed={feed} run={run} onQuit={quit} hyperlinks={!process.env.NO_COLOR} />, {feed, maxFps: 20, until: o.until, beforeClose: () => actions.flush()})
 }

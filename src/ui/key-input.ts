@@ -1,7 +1,7 @@
-// What the terminal sends the desk, before Ink reads it. Ink 6.8's key parser throws on a
+// What the terminal sends a full screen (the desk, the dashboard), before Ink reads it. Ink 6.8's key parser throws on a
 // control sequence it has no key name for when its parameter reads as a Ctrl modifier:
 // "\x1b[31m" (a colour, in a path or reply pasted from a coloured terminal) took the whole
-// desk down (TypeError in use-input). No such sequence is a key the desk knows, so each is
+// desk down (TypeError in use-input). No such sequence is a key the desk or the dashboard knows, so each is
 // dropped; the keys' own sequences (arrows, Home, End, Delete, Page Up and Down, Shift-Tab,
 // the kitty keyboard protocol's) pass as they are.
 
