@@ -11,7 +11,7 @@ export default class Desk extends CallctlCommand<null> {
 
 When the phone rings, the pop shows the caller's number and name, contact (tier, tags), queue, wait, IVR key trail, the last 5 interactions with this customer and a CRM link (o opens it). Keys: l log in/out, r ready, p pause (reason), h hold, x hang up, t transfer, y consult, f DTMF, g dial, b call back, n note (saved as typed), 1-9 or d disposition (required before ready), k ticket, / knowledge base (a number copies the answer), c quick replies, ? help, q quit.
 
-Chats: the agent's conversations are listed (offered, active, closed; unread lines). a accepts the one offered, Tab brings each in front (its transcript), Enter writes a reply, c sends a quick reply and / a knowledge-base answer to that customer, t transfers it (agent or queue), x closes it, i shows the customer's history (by the number it gave).
+Chats: the agent's conversations are listed (offered, active, closed; unread lines). a accepts the one offered, Tab brings each in front (its transcript), Enter writes a reply, c sends a quick reply and / a knowledge-base answer to that customer, m sends an image (a file path, checked by its bytes), t transfers it (agent or queue), x closes it, i shows the customer's history (by the number it gave). A supervisor's private note (callctl chat note) shows in the transcript as [note from NAME]; the customer never sees it.
 
 Pause reasons, disposition codes per queue, the CRM link template and quick replies are the engine config's desk: section.`
   static examples = ['CALLCTL_TOKEN=... <%= config.bin %> desk', '<%= config.bin %> desk --agent 1001']
