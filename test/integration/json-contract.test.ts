@@ -243,6 +243,11 @@ describe('one JSON contract for every --json output', () => {
     ])
     await chats.close()
     expect(await json(['chat', 'transcript', 'chat-json-1', '--notes'])).toMatchObject({conversation: {id: 'chat-json-1', state: 'closed', started_at: expect.any(String)}})
+    // No uploads in this home: nothing to delete, the cutoff an ISO time.
+    const purge = await json(['chat', 'purge-uploads', '--older-than', '30d', '--dry-run'])
+    expect(purge).toMatchObject({dry_run: true, removed: 0, kept: 0})
+    expect(Date.parse(purge.cutoff_at as string)).toBeLessThan(Date.now())
+    expect(purge.older_than_s).toBe(30 * 86_400)
     await json(['prompt', 'tts', 'hello', 'Hello there'])
     await json(['prompt', 'list'])
     writeFileSync(join(home, 'hello.wav'), encodeWav([tones([[440, 1]], 8000, 500)], 8000))
