@@ -123,7 +123,18 @@ export interface Board {
   /** The span of each recentOffered count; null when the engine sends no last hour. */
   recentBucketMs: number | null
   /** Chats waiting and active, per queue and per agent's load; null when the engine has none to tell. */
-  chats: EngineSnapshot['chats'] | null
+  chats: BoardChats | null
+}
+
+type ChatsView = NonNullable<EngineSnapshot['chats']>
+/** The engine's chat view as the board prints it: `withCall` (not onCall, which reads as an agent state in JSON). */
+export type BoardChats = Omit<ChatsView, 'agents'> & {agents: Record<string, Omit<ChatsView['agents'][string], 'onCall'> & {withCall: boolean}>}
+
+function boardChats(c: ChatsView | undefined): BoardChats | null {
+  if (!c) return null
+  const agents: BoardChats['agents'] = {}
+  for (const [id, {onCall, ...rest}] of Object.entries(c.agents)) agents[id] = {...rest, withCall: onCall}
+  return {...c, agents}
 }
 
 const IN_LINE = new Set(['waiting', 'callback-pending'])
@@ -219,7 +230,7 @@ export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; fil
     overload: snap.overload ?? null,
     recentPeak: Math.max(0, ...queues.map((q) => Math.max(0, ...(q.recentOffered ?? [])))),
     recentBucketMs: snap.stats.lastHour?.bucketMs ?? null,
-    chats: snap.chats ?? null,
+    chats: boardChats(snap.chats),
   }
 }
 

@@ -95,7 +95,7 @@ function chatLines(b: Board): string[] {
             {header: 'WECHAT', get: (a) => a.wechat, align: 'right'},
             {header: 'WEBHOOK', get: (a) => a.webhook, align: 'right'},
             {header: 'LOAD', get: (a) => `${a.total}/${a.limit}`, align: 'right'},
-            {header: 'CALL', get: (a) => (a.onCall ? 'on a call' : '-')},
+            {header: 'CALL', get: (a) => (a.withCall ? 'on a call' : '-')},
           ]),
         ]),
   ]
