@@ -103,12 +103,18 @@ describe('supervisor notes on the desk', () => {
     feed.stop()
   })
 
-  it('the engine pushes a note to the agent it is written to only, not to one who had the conversation before', () => {
+  it('the engine pushes a conversation to the agent that has it (or is offered it) only, not to one who had it before; a note too', () => {
     const agent = (a: string): Principal => ({user: `u${a}`, role: 'agent', agent: a})
-    const engine = {call: () => undefined}
     // 1001 had the conversation (its subscription remembers it) and transferred it to 1002.
+    const engine = {call: (id: string) => (id === 'ch1' ? {agent: '1002', ringing: []} : undefined)}
     const mine = new Set(['ch1'])
-    expect(mayReceive({type: 'chat.message', agent: '1002', callId: 'ch1'}, agent('1001'), engine, mine)).toBe(true)
+    expect(mayReceive({type: 'chat.message', callId: 'ch1'}, agent('1001'), engine, mine)).toBe(false)
+    expect(mayReceive({type: 'chat.message', callId: 'ch1'}, agent('1002'), engine, new Set())).toBe(true)
+    // Its own hand-over it hears (the event names it), and a chat offered to it.
+    expect(mayReceive({type: 'chat.transferred', agent: '1001', callId: 'ch1'}, agent('1001'), engine, mine)).toBe(true)
+    const offered = {call: () => ({agent: null, ringing: ['1003']})}
+    expect(mayReceive({type: 'chat.message', callId: 'ch2'}, agent('1003'), offered, new Set())).toBe(true)
+    expect(mayReceive({type: 'chat.message', callId: 'ch2'}, agent('1001'), offered, new Set())).toBe(false)
     expect(mayReceive({type: 'chat.note', agent: '1002', callId: 'ch1'}, agent('1001'), engine, mine)).toBe(false)
     expect(mayReceive({type: 'chat.note', agent: '1002', callId: 'ch1'}, agent('1002'), engine, new Set())).toBe(true)
     expect(mayReceive({type: 'chat.note', agent: '1002', callId: 'ch1'}, {user: 'lina', role: 'supervisor', agent: null}, engine, new Set())).toBe(true)

@@ -113,6 +113,12 @@ export function mayReceive(event: {type?: string; agent?: string | null; callId?
   // A supervisor's private note reaches the agent it is written to, not one who had the conversation before.
   if (event.type === 'chat.note') return event.agent === who.agent
   const callId = event.callId ?? null
+  // A conversation is the agent's while it has it or is offered it: one it transferred or
+  // let expire is not (calls stay with their agent to the end; chats move on for good).
+  if (event.type?.startsWith('chat.')) {
+    const live = callId !== null ? engine.call(callId) : undefined
+    return event.agent === who.agent || (live !== undefined && isOnCall(live, who.agent))
+  }
   if (callId !== null && mine.has(callId)) return true
   const live = callId !== null ? engine.call(callId) : undefined
   const own = event.agent === who.agent || (live !== undefined && isOnCall(live, who.agent))
