@@ -38,10 +38,10 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 /** `callctl engine start` in the background, resolved once the engine serves (its API listening). */
 export async function startEngineCli(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<{child: ChildProcess; output: () => string}> {
   const e = startCli(['engine', 'start'], env)
-  const deadline = Date.now() + timeoutMs
+  const deadline = performance.now() + timeoutMs
   while (!e.output().includes('engine API listening')) {
     if (e.child.exitCode !== null) throw new Error(`the engine exited: ${e.output()}`)
-    if (Date.now() > deadline) throw new Error(`the engine did not serve within ${timeoutMs} ms: ${e.output()}`)
+    if (performance.now() > deadline) throw new Error(`the engine did not serve within ${timeoutMs} ms: ${e.output()}`)
     await new Promise((r) => setTimeout(r, 100))
   }
   return e

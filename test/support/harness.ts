@@ -149,11 +149,11 @@ export async function startTestEngine(opts: {
       return callRecords(store)
     },
     async waitFor(what, fn, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs
+      const deadline = performance.now() + timeoutMs
       for (;;) {
         const v = await fn()
         if (v !== undefined && v !== false) return v as never
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+        if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
         await new Promise((r) => setTimeout(r, 100))
       }
     },

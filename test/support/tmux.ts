@@ -16,11 +16,11 @@ export function tmuxServer(prefix: string, pane: string) {
   const keys = (...k: string[]) => tmux('send-keys', '-t', pane, ...k)
   const type = (text: string) => tmux('send-keys', '-t', pane, '-l', text)
   async function shown(what: string, test: (s: string) => boolean, timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const s = await screen()
       if (test(s)) return s
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${s}`)
+      if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${s}`)
       await new Promise((r) => setTimeout(r, 50))
     }
   }

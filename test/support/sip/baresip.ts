@@ -145,12 +145,12 @@ export class BaresipPhone {
   /** Waits for an event of this type (matching `pred`) at or after index `from` of `events`. */
   async waitForEvent(type: string, opts: {from?: number; pred?: (e: BaresipEvent) => boolean; timeoutMs?: number} = {}): Promise<BaresipEvent> {
     const timeoutMs = opts.timeoutMs ?? 10_000
-    const deadline = Date.now() + timeoutMs
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const hit = this.events.slice(opts.from ?? 0).find((e) => e.type === type && (!opts.pred || opts.pred(e)))
       if (hit) return hit
       if (!this.running) throw new Error(`baresip ${this.user} exited before ${type}`)
-      const left = deadline - Date.now()
+      const left = deadline - performance.now()
       if (left <= 0) throw new Error(`baresip ${this.user}: no ${type} in ${timeoutMs} ms; events: ${this.events.map((e) => e.type).join(', ')}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(left, 500))
@@ -296,13 +296,13 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipPhone> {
 
   // The registrar's answer as baresip prints it: "9102@127.0.0.1: {0/UDP/v4} 200 OK (callctl-sandbox) [1 binding]".
   const answer = new RegExp(`^${o.user.replace(/\W/g, '\\$&')}@\\S+: \\{[^}]*\\} (\\d{3}) .*$`, 'm')
-  const deadline = Date.now() + (o.registerTimeoutMs ?? 5000)
+  const deadline = performance.now() + (o.registerTimeoutMs ?? 5000)
   for (;;) {
     const code = answer.exec(out)?.[1]
     if (code === '200') break
     if (code) return fail(`registration refused (${code})`)
     if (!running(child)) return fail('exited before registering')
-    if (Date.now() > deadline) return fail('not registered in time')
+    if (performance.now() > deadline) return fail('not registered in time')
     await sleep(25)
   }
 
@@ -314,7 +314,7 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipPhone> {
       s.once('error', () => resolve(undefined))
     })
     if (!ctrl) {
-      if (!running(child) || Date.now() > deadline + 2000) return fail(`ctrl_tcp on ${ctrlPort} not reachable`)
+      if (!running(child) || performance.now() > deadline + 2000) return fail(`ctrl_tcp on ${ctrlPort} not reachable`)
       await sleep(25)
     }
   }
