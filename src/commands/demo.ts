@@ -105,6 +105,8 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
           },
           // The chat's URL in the title: the dashboard's header shows it from 100 columns.
           title: demo.chatUrl ? `callctl demo: dial ${DEMO_DID}, chat ${demo.chatUrl}` : `callctl demo (dial ${DEMO_DID}: 1 sales, 2 support, 3 billing)`,
+          // ... and on the chat line at any width (the title gives way below 100 columns).
+          chatUrl: demo.chatUrl ?? null,
           until: demo.done,
         })
       } else {

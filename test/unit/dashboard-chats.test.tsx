@@ -56,4 +56,15 @@ describe('dashboard chats', () => {
     expect(roomy.header.idleFullOfChats).toBe(0)
     expect(roomy.agents.find((a) => a.id === 'a5')!.chats).toEqual({held: 1, limit: 3, blocksCalls: false})
   })
+
+  it("the demo's widget URL leads the chat line from the start, at 80 columns too, where the title gives way", () => {
+    const url = 'http://127.0.0.1:8090/chat/'
+    const lines = render(<Header title="callctl demo: dial 100, chat http://127.0.0.1:8090/chat/" at={b.at} figures={b.header} timeZone="UTC" live width={80} chats={null} chatUrl={url} />).lastFrame()!.split('\n')
+    expect(lines).toHaveLength(4)
+    expect(lines[3]).toBe(`${url} Chats 0 waiting · 0 active`)
+    const frame = renderDashboard({props: {chatUrl: url, size: {columns: 80, rows: 24}}}).frame().split('\n')
+    expect(frame.length).toBeLessThanOrEqual(24)
+    expect(frame[3]).toBe(`${url} Chats 0 waiting · 0 active`)
+    expect(frame.every((l) => l.length <= 80)).toBe(true)
+  })
 })

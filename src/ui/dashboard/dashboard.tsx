@@ -34,6 +34,8 @@ export interface DashboardProps {
   thresholds: Thresholds
   onQuit(): void
   title?: string
+  /** The chat widget's URL, shown on the chat line from the start (the title gives way below 100 columns). */
+  chatUrl?: string | null
   /** The supervisor's phone, shown in the help. */
   from?: string | null
   /** Fixed size (tests, benchmarks); otherwise the terminal's, following resizes. */
@@ -60,7 +62,7 @@ export function Dashboard(p: DashboardProps) {
   const boxesDown = live && !asterisk && !overload && state.snapshot?.boxes?.some((b) => !b.up) ? state.snapshot.boxes : null
   const banner = state.status === 'unreachable' ? 2 : asterisk || overload || boxesDown ? 1 : 0
   // The header's fourth line, chats, once there are any.
-  const paneLines = Math.max(0, rows - 3 - 1 - banner - (hasChatLine(state.snapshot?.chats) ? 1 : 0))
+  const paneLines = Math.max(0, rows - 3 - 1 - banner - (hasChatLine(state.snapshot?.chats, p.chatUrl) ? 1 : 0))
   const counts = {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}
   // Lines the panes would leave blank hold the last hour, drawn large.
   const chart = board && board.recentBucketMs !== null && board.queues.length > 0 ? chartLines(paneLines, counts) : 0
@@ -128,7 +130,7 @@ export function Dashboard(p: DashboardProps) {
   return (
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
-        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} chats={state.snapshot?.chats ?? null} />
+        <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} chats={state.snapshot?.chats ?? null} chatUrl={p.chatUrl ?? null} />
         {state.status === 'unreachable' ? (
           <Banner state={state} timeZone={p.timeZone} />
         ) : asterisk ? (

@@ -34,7 +34,7 @@ const COMPACT_BELOW = 100
 const WIDE_FROM = 120
 
 /** Three lines: time and today's totals; agents by state; the figures a supervisor watches. A fourth once there are chats (hasChatLine). */
-export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number; overdueTickets?: number | null; chats?: EngineSnapshot['chats'] | null}) {
+export function Header(p: {title: string; at: number | null; figures: HeaderFigures | null; timeZone?: string; live: boolean; width: number; overdueTickets?: number | null; chats?: EngineSnapshot['chats'] | null; chatUrl?: string | null}) {
   const f = p.figures
   const short = p.width < COMPACT_BELOW
   const sl = !f ? 'SL' : f.slSeconds === null ? 'SL (per-queue T)' : short ? `SL ${f.slSeconds}s` : `SL (${f.slSeconds} s)`
@@ -91,23 +91,25 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
         ) : null}
         {overdue}
       </Text>
-      <ChatFigures chats={p.chats ?? null} />
+      <ChatFigures chats={p.chats ?? null} url={p.chatUrl ?? null} />
     </Box>
   )
 }
 
-/** Whether the header has its chat line: once there are chats waiting, active or held. */
-export function hasChatLine(chats: EngineSnapshot['chats'] | null | undefined): boolean {
+/** Whether the header has its chat line: once there are chats waiting, active or held, or from the start with the widget's URL to show. */
+export function hasChatLine(chats: EngineSnapshot['chats'] | null | undefined, url?: string | null): boolean {
+  if (url) return true
   return !!chats && (chats.waiting > 0 || chats.active > 0 || Object.values(chats.agents).some((a) => a.total > 0))
 }
 
 /** Chats: waiting (offers included), active, and each agent's load as chats/limit (+call while on a call). */
-function ChatFigures(p: {chats: EngineSnapshot['chats'] | null}) {
-  const c = p.chats
-  if (!c || !hasChatLine(c)) return null
+function ChatFigures(p: {chats: EngineSnapshot['chats'] | null; url: string | null}) {
+  if (!hasChatLine(p.chats, p.url)) return null
+  const c = p.chats ?? {waiting: 0, offered: 0, active: 0, queues: {}, agents: {}}
   const loads = Object.entries(c.agents).filter(([, a]) => a.total > 0)
   return (
     <Text wrap="truncate-end">
+      {p.url ? <Text>{`${safeText(p.url, 60)} `}</Text> : null}
       <Text dimColor>{'Chats '}</Text>
       <Text bold>{String(c.waiting)}</Text>
       <Text dimColor> waiting · </Text>

@@ -13,6 +13,8 @@ export interface RunDashboardOptions {
   pauseReason: string
   storeFallback?: {pause(agent: string, reason: string): Promise<AgentListing>; unpause(agent: string): Promise<AgentListing>}
   title?: string
+  /** The chat widget's URL (the demo's): the chat line shows it at any width. */
+  chatUrl?: string | null
   /** Stops the dashboard from outside (the demo's --duration). */
   until?: Promise<unknown>
 }
@@ -21,5 +23,5 @@ export interface RunDashboardOptions {
 export async function runDashboard(o: RunDashboardOptions): Promise<'quit' | 'stopped'> {
   const feed = new EngineFeed(o.connect)
   const actions = engineActions({request: (m, ...args) => feed.request(m, ...args), from: o.from, by: o.by, pauseReason: o.pauseReason, storeFallback: o.storeFallback})
-  return runFullScreen((quit) => <Dashboard feed={feed} actions={actions} thresholds={o.thresholds} onQuit={quit} title={o.title} from={o.from} />, {feed, maxFps: 10, until: o.until})
+  return runFullScreen((quit) => <Dashboard feed={feed} actions={actions} thresholds={o.thresholds} onQuit={quit} title={o.title} chatUrl={o.chatUrl ?? null} from={o.from} />, {feed, maxFps: 10, until: o.until})
 }
