@@ -1,4 +1,4 @@
-import {Box, Text, useInput, useStdin} from 'ink'
+import {Box, Text} from 'ink'
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react'
 import {errorMessage} from '../../engine/util/errors.js'
 import {safeText} from '../../engine/util/text.js'
@@ -18,8 +18,7 @@ import {QueuesPane} from './queues-pane.js'
 import {StatusLine, type Message} from './status-line.js'
 import type {Thresholds} from './thresholds.js'
 import {useTerminalSize, type Size} from './use-terminal-size.js'
-import {useEscapeChord} from '../escape-chord.js'
-import {isChunk, keysOf} from '../key-chunk.js'
+import {useKeys} from '../use-keys.js'
 
 export interface FeedSource {
   subscribe(fn: () => void): () => void
@@ -104,8 +103,6 @@ export function Dashboard(p: DashboardProps) {
   // Key handling reads the latest state through refs: Ink keeps one listener.
   const latest = useRef({ui, board, pageRows: 10})
   latest.current = {ui, board, pageRows: Math.max(1, heights[ui.focus] - 2)}
-  const {isRawModeSupported} = useStdin()
-  const afterEscape = useEscapeChord()
   const press = (input: string, key: KeyPress) => {
     const {ui: before, board: b, pageRows} = latest.current
     const {ui: next, action} = onKey(before, input, key, b, pageRows)
@@ -115,16 +112,7 @@ export function Dashboard(p: DashboardProps) {
     }
     if (action) run(action)
   }
-  useInput(
-    (input, key: KeyPress) => {
-      // Esc and the next key read together: Esc, then the key (Ink keeps the Esc only before a letter or digit).
-      if (afterEscape() && !key.escape) press('', {escape: true})
-      // A paste or fast typing arrives as one chunk: each character is its own key.
-      if (isChunk(input, key)) return void keysOf(input).forEach((k) => press(...k))
-      press(input, key)
-    },
-    {isActive: isRawModeSupported === true},
-  )
+  useKeys(press)
 
   const width = size.columns
   return (

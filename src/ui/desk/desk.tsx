@@ -1,4 +1,4 @@
-import {Box, Text, useInput, useStdin} from 'ink'
+import {Box, Text} from 'ink'
 import {useEffect, useRef, useState, useSyncExternalStore} from 'react'
 import {safeText} from '../../engine/util/text.js'
 import {STATE_COLOR} from '../dashboard/agents-pane.js'
@@ -9,8 +9,7 @@ import type {KeyPress} from '../dashboard/keys.js'
 import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
 import type {DeskState, HistoryView, Pop} from './desk-feed.js'
 import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
-import {useEscapeChord} from '../escape-chord.js'
-import {isChunk, keysOf} from '../key-chunk.js'
+import {useKeys} from '../use-keys.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
 import {ChatList, chatListHeight, ChatPane, customerName, ReplyLines} from './chat-pane.js'
 
@@ -79,8 +78,6 @@ export function Desk(p: DeskProps) {
   }, [ringing])
   const latest = useRef({ui, ctx, s})
   latest.current = {ui, ctx, s}
-  const {isRawModeSupported} = useStdin()
-  const afterEscape = useEscapeChord()
   const onKey = (input: string, key: KeyPress) => {
       const {ui: before, ctx: c, s: state} = latest.current
       const {ui: next, action} = onDeskKey(before, input, key, c)
@@ -105,25 +102,7 @@ export function Desk(p: DeskProps) {
         (err: unknown) => setMessage({text: err instanceof Error ? err.message : String(err), error: true}),
       )
   }
-  useInput(
-    (input, key: KeyPress & {meta?: boolean}) => {
-      // Esc and the next key read together: Esc, then the key (Ink keeps the Esc only before a letter or digit).
-      if (afterEscape() && !key.escape) {
-        onKey('', {escape: true})
-        return onKey(input, key)
-      }
-      // Keys typed faster than the desk reads them arrive as one chunk ("f12#\r"): each is
-      // its own key here, or a key that opens a prompt would swallow what follows.
-      if (isChunk(input, key)) return void keysOf(input).forEach((k) => onKey(...k))
-      // (Ink's meta, an Alt-letter, is read the same way: the desk has no Alt keys.)
-      if (key.meta && !key.escape && input) {
-        onKey('', {escape: true})
-        return onKey(input, {...key, escape: false})
-      }
-      onKey(input, key)
-    },
-    {isActive: isRawModeSupported === true},
-  )
+  useKeys(onKey)
 
   const width = size.columns
   const rows = Math.max(12, size.rows - 1)
