@@ -8,7 +8,6 @@ import {mayReceive} from '../../src/engine/api/access-policy.js'
 import {ImageParts} from '../../src/engine/api/chat-image-parts.js'
 import {IMAGE_PART_BYTES} from '../../src/engine/api/chat-contract.js'
 import type {Principal} from '../../src/engine/users/roles.js'
-import type {FeedConnection} from '../../src/ui/dashboard/feed.js'
 import {deskActions} from '../../src/ui/desk/desk-actions.js'
 import {unread, type ConversationView, type DeskChat} from '../../src/ui/desk/desk-chats.js'
 import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
@@ -17,6 +16,7 @@ import {Desk} from '../../src/ui/desk/desk.js'
 import {readImageFile} from '../../src/ui/desk/image-file.js'
 import {dropUnknownSequences} from '../../src/ui/key-input.js'
 import {AT, fixtureSnapshot} from '../support/dashboard.js'
+import {fakeFeedEngine} from '../support/fake-feed.js'
 
 // The supervisor's private notes on the agent's desk (inline at their time, "[note from
 // NAME]" in their own colour, unread like a customer's line, only the agent's own) and the
@@ -41,36 +41,27 @@ function conversation(id: string, over: Partial<ConversationView> = {}): Convers
 }
 
 function fakeEngine(list: () => ConversationView[]) {
-  const asked: {method: string; params: Record<string, unknown>}[] = []
-  const listeners: ((e: unknown) => void)[] = []
-  const connect = async (): Promise<FeedConnection> => ({
-    request: (async (method: string, params: Record<string, unknown> = {}) => {
-      asked.push({method, params})
-      if (method === 'snapshot') return fixtureSnapshot()
-      if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: [], historyDays: 180}
-      if (method === 'chat.list') return {at: AT, conversations: list()}
-      if (method === 'chat.transcript')
-        return {
-          conversation: list().find((c) => c.id === params.conversation),
-          lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}],
-          // The engine narrows an agent's notes to its own; an admin's desk (--agent) gets them all.
-          notes: [
-            {ts: AT - 30_000, text: 'Earlier: check the order first', by: 'lina', agent: '1001'},
-            {ts: AT - 20_000, text: 'to the agent before', by: 'lina', agent: '1002'},
-          ],
-        }
-      if (method === 'chat.image') {
-        const size = Number(params.size)
-        const got = asked.filter((a) => a.method === 'chat.image').reduce((n, a) => n + Buffer.from(String(a.params.data), 'base64').length, 0)
-        return {conversation: params.conversation, upload: 'up1', received: got, sent: got >= size ? {seq: 5, image: {url: 'http://chat/chat/uploads/x.png', mime: 'image/png'}} : null}
+  return fakeFeedEngine<Record<string, unknown>>((method, params, asked) => {
+    if (method === 'snapshot') return fixtureSnapshot()
+    if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: [], historyDays: 180}
+    if (method === 'chat.list') return {at: AT, conversations: list()}
+    if (method === 'chat.transcript')
+      return {
+        conversation: list().find((c) => c.id === params.conversation),
+        lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}],
+        // The engine narrows an agent's notes to its own; an admin's desk (--agent) gets them all.
+        notes: [
+          {ts: AT - 30_000, text: 'Earlier: check the order first', by: 'lina', agent: '1001'},
+          {ts: AT - 20_000, text: 'to the agent before', by: 'lina', agent: '1002'},
+        ],
       }
-      return {subscribed: true}
-    }) as FeedConnection['request'],
-    onEvent: (fn) => (listeners.push(fn), () => undefined),
-    onClose: () => undefined,
-    close: () => undefined,
+    if (method === 'chat.image') {
+      const size = Number(params.size)
+      const got = asked.filter((a) => a.method === 'chat.image').reduce((n, a) => n + Buffer.from(String(a.params.data), 'base64').length, 0)
+      return {conversation: params.conversation, upload: 'up1', received: got, sent: got >= size ? {seq: 5, image: {url: 'http://chat/chat/uploads/x.png', mime: 'image/png'}} : null}
+    }
+    return undefined
   })
-  return {connect, asked, emit: (e: object) => listeners.forEach((l) => l(e))}
 }
 
 describe('supervisor notes on the desk', () => {

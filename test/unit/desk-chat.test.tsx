@@ -1,7 +1,6 @@
 import chalk from 'chalk'
 import {render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import type {FeedConnection} from '../../src/ui/dashboard/feed.js'
 import {deskActions} from '../../src/ui/desk/desk-actions.js'
 import {unread, type ConversationView, type DeskChat} from '../../src/ui/desk/desk-chats.js'
 import {DeskFeed, type DeskState} from '../../src/ui/desk/desk-feed.js'
@@ -9,6 +8,7 @@ import {INITIAL_DESK_UI, onDeskKey, type DeskContext, type DeskUi} from '../../s
 import {deskContext, Desk} from '../../src/ui/desk/desk.js'
 import {isEscapeChord} from '../../src/ui/escape-chord.js'
 import {AT, EVIL_NAME, fixtureSnapshot} from '../support/dashboard.js'
+import {fakeFeedEngine} from '../support/fake-feed.js'
 
 // Chats on the agent's desk: the conversations the feed keeps (listed, their transcripts,
 // lines live, unread, typing, closed kept until put away), the keys (Tab, accept, reply,
@@ -26,30 +26,21 @@ function conversation(id: string, over: Partial<ConversationView> = {}): Convers
 }
 
 function fakeEngine(list: () => ConversationView[]) {
-  const asked: {method: string; params: unknown}[] = []
-  const listeners: ((e: unknown) => void)[] = []
-  const connect = async (): Promise<FeedConnection> => ({
-    request: (async (method: string, params?: {conversation?: string}) => {
-      asked.push({method, params})
-      if (method === 'snapshot') return fixtureSnapshot()
-      if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: ['Hello!'], historyDays: 180}
-      if (method === 'chat.list') return {at: AT, conversations: list()}
-      const listed = list().find((c) => c.id === params?.conversation)!
-      if (method === 'chat.accept') return {...listed, state: 'active', agent: '1001', offeredTo: null}
-      if (method === 'chat.close') return {...listed, state: 'closed', closeReason: 'agent'}
-      if (method === 'chat.transfer') return {...listed, state: 'queued', agent: null, offeredTo: null}
-      if (method === 'chat.send') return {conversation: params?.conversation, seq: 9}
-      if (method === 'chat.typing') return {conversation: params?.conversation}
-      if (method === 'kb.get') return {id: 7, question: 'Where is my parcel?', answer: 'Tracked on the Orders page.', tags: []}
-      if (method === 'contact.history') return {number: '+8613800000009', contact: null, callTags: [], interactions: [], searchedFrom: 0}
-      if (method === 'chat.transcript') return {conversation: list().find((c) => c.id === params?.conversation), notes: [], lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}]}
-      return {subscribed: true}
-    }) as FeedConnection['request'],
-    onEvent: (fn) => (listeners.push(fn), () => undefined),
-    onClose: () => undefined,
-    close: () => undefined,
+  return fakeFeedEngine<{conversation?: string}>((method, params) => {
+    if (method === 'snapshot') return fixtureSnapshot()
+    if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: ['Hello!'], historyDays: 180}
+    if (method === 'chat.list') return {at: AT, conversations: list()}
+    const listed = list().find((c) => c.id === params?.conversation)!
+    if (method === 'chat.accept') return {...listed, state: 'active', agent: '1001', offeredTo: null}
+    if (method === 'chat.close') return {...listed, state: 'closed', closeReason: 'agent'}
+    if (method === 'chat.transfer') return {...listed, state: 'queued', agent: null, offeredTo: null}
+    if (method === 'chat.send') return {conversation: params?.conversation, seq: 9}
+    if (method === 'chat.typing') return {conversation: params?.conversation}
+    if (method === 'kb.get') return {id: 7, question: 'Where is my parcel?', answer: 'Tracked on the Orders page.', tags: []}
+    if (method === 'contact.history') return {number: '+8613800000009', contact: null, callTags: [], interactions: [], searchedFrom: 0}
+    if (method === 'chat.transcript') return {conversation: list().find((c) => c.id === params?.conversation), notes: [], lines: [{seq: 1, ts: AT - 60_000, from: 'customer', kind: 'text', text: 'Where is my parcel?'}]}
+    return undefined
   })
-  return {connect, asked, emit: (e: object) => listeners.forEach((l) => l(e))}
 }
 
 describe('the desk feed: chats', () => {

@@ -1,29 +1,20 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import type {FeedConnection} from '../../src/ui/dashboard/feed.js'
 import {DeskFeed} from '../../src/ui/desk/desk-feed.js'
 import {fixtureSnapshot} from '../support/dashboard.js'
+import {fakeFeedEngine} from '../support/fake-feed.js'
 
 // What the desk learns from events besides the snapshot: the pop asked for the moment its
 // agent is rung, wrap-up's countdown, hold and consultation, the disposition owed, and
 // callers lost on its ring owed a call back.
 
 function fakeEngine() {
-  const asked: {method: string; params: unknown}[] = []
-  const listeners: ((e: unknown) => void)[] = []
-  const connect = async (): Promise<FeedConnection> => ({
-    request: (async (method: string, params: unknown) => {
-      asked.push({method, params})
-      if (method === 'snapshot') return fixtureSnapshot()
-      if (method === 'call.get') return {...fixtureSnapshot().calls[0]!, id: (params as {call: string}).call, caller: {number: '+8613800000005', name: 'Wu'}}
-      if (method === 'contact.history') return {number: '+8613800000005', contact: null, callTags: [], interactions: [], searchedFrom: 0}
-      if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: [], historyDays: 180}
-      return {subscribed: true}
-    }) as FeedConnection['request'],
-    onEvent: (fn) => (listeners.push(fn), () => undefined),
-    onClose: () => undefined,
-    close: () => undefined,
+  return fakeFeedEngine<unknown>((method, params) => {
+    if (method === 'snapshot') return fixtureSnapshot()
+    if (method === 'call.get') return {...fixtureSnapshot().calls[0]!, id: (params as {call: string}).call, caller: {number: '+8613800000005', name: 'Wu'}}
+    if (method === 'contact.history') return {number: '+8613800000005', contact: null, callTags: [], interactions: [], searchedFrom: 0}
+    if (method === 'desk.settings') return {pauseReasons: ['break'], crmLink: null, quickReplies: [], historyDays: 180}
+    return undefined
   })
-  return {connect, asked, emit: (e: object) => listeners.forEach((l) => l(e))}
 }
 
 describe('the desk feed', () => {
