@@ -1,4 +1,3 @@
-import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -7,7 +6,7 @@ import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {safeId} from '../../src/engine/util/ids.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runAll, runCli, startCli} from '../support/cli.js'
+import {exited, runAll, runCli, startCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -147,10 +146,6 @@ describe('agent add --update changes the fields given, and only those', () => {
   })
 })
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 describe('a real call into queue 客服 (skill 粤语) while an agent is paused for 午饭', () => {
   const dir = home()

@@ -8,7 +8,7 @@ import {EngineClient} from '../../src/engine/api/client.js'
 import {simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {WebCustomer} from '../../src/bench/chat/web-customer.js'
-import {runAll, runCli, startEngineCli} from '../support/cli.js'
+import {exited, runAll, runCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -18,10 +18,6 @@ import {until} from '../support/wait.js'
 // answers); the webhook's secret file is made 0600 when missing; forged requests refused;
 // customer text reaches the desk without terminal controls.
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 interface DeskEvent {
   type: string

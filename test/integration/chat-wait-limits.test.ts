@@ -12,7 +12,7 @@ import {simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import {openStore} from '../../src/engine/store/open-store.js'
 import {addUser} from '../../src/engine/users/users.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runCli, startEngineCli} from '../support/cli.js'
+import {exited, runCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -26,10 +26,6 @@ import {until} from '../support/wait.js'
 const OLD_UPLOAD = `${'o'.repeat(32)}.png`
 const YOUNG_UPLOAD = `${'y'.repeat(32)}.png`
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 /** A web customer as the widget speaks (hello, start with name and number, texts), keeping what it is told. */
 class Customer {

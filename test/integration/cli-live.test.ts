@@ -1,4 +1,3 @@
-import type {ChildProcess} from 'node:child_process'
 import {until} from '../support/wait.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -7,15 +6,11 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
-import {runAll, runCli, startCli} from '../support/cli.js'
+import {exited, runAll, runCli, startCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds, startTestEngine} from '../support/harness.js'
 
 
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 /** An event as --json prints it (docs/json.md): snake_case, its time as ISO-8601 `at`. */
 interface EventLine {

@@ -1,4 +1,3 @@
-import {execFile, type ChildProcess} from 'node:child_process'
 import {until} from '../support/wait.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -7,17 +6,13 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
-import {BIN, runCli, startCli} from '../support/cli.js'
+import {BIN, exited, runCli, startCli} from '../support/cli.js'
 import {tmuxServer} from '../support/tmux.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 
 
 
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 

@@ -1,11 +1,10 @@
-import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 import {freePort} from '../../src/engine/util/net.js'
-import {runCli, startCli} from '../support/cli.js'
+import {exited, runCli, startCli} from '../support/cli.js'
 import {cliEngineEnv} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -14,10 +13,6 @@ import {until} from '../support/wait.js'
 // 13 %". The real binary on the sandbox: one agent per queue and 3 callers a second leave
 // callers in line; Ctrl-C; the callers in line at that moment are system-ended.
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 interface Row {
   type: string

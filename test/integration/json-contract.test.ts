@@ -1,4 +1,3 @@
-import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
@@ -10,7 +9,7 @@ import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulat
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {encodeWav, tones} from '../support/audio.js'
-import {runAll, runCli, startCli, type CliResult} from '../support/cli.js'
+import {exited, runAll, runCli, startCli, type CliResult} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {AGENT_STATE_NAMES, contractBreaches} from '../support/json-contract.js'
 import {until} from '../support/wait.js'
@@ -49,10 +48,6 @@ const NOT_RUN: Record<string, string> = {
   desk: "an agent's interactive workstation: desk-tmux.test.ts drives it in tmux; without a terminal it refuses in one line (with --json, one JSON error through the same toErrorJson)",
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 describe('one JSON contract for every --json output', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-json-'))

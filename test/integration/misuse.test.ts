@@ -1,4 +1,3 @@
-import type {ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -13,7 +12,7 @@ import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runAll, runCli, startCli, startEngineCli} from '../support/cli.js'
+import {exited, runAll, runCli, startCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds, sandboxPaths} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -23,10 +22,6 @@ import {until} from '../support/wait.js'
 // database is locked, Ctrl-C in the middle of the demo, commands with no engine. Each
 // of these once broke silently (issue 12); each is held here.
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 describe('misuse and faults (real binary, real Asterisk)', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-misuse-'))

@@ -11,7 +11,7 @@ import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulat
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runAll, runCli, startEngineCli} from '../support/cli.js'
+import {exited, runAll, runCli, startEngineCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {until} from '../support/wait.js'
 
@@ -29,10 +29,6 @@ interface Hook {
   body: string
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
 
 describe('notes, dispositions and tickets on a running engine', () => {
   const home = mkdtempSync(join(tmpdir(), 'callctl-tickets-'))

@@ -54,3 +54,12 @@ export async function runAll(commands: string[][], env: Record<string, string | 
     if (r.code !== 0) throw new Error(`callctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
   }
 }
+
+/**
+ * The child's exit code once it has exited: at once if it already has, by a signal too (its
+ * exit code is then null; waiting for an 'exit' already emitted would never end).
+ */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
