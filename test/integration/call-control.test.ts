@@ -76,7 +76,9 @@ describe('call control on the real sandbox', () => {
     const callId = await connectedCall(h, '+15550500003')
     await h.engine.control.consult(callId, {agent: 'b1'}, 'test')
     await h.waitFor('the consulted agent answering', async () => (await h!.events()).some((e) => e.type === 'call.consult_answered'))
-    // Agent and consulted agent talk; the caller waits outside the bridge on hold.
+    // Agent and consulted agent talk; the caller waits outside the bridge on hold. The event
+    // marks the answer; the engine adds the leg to the bridge right after, so wait for Asterisk.
+    await h.waitFor('a1 and b1 bridged', async () => (await bridged(h!, callId)).length === 2)
     const during = await bridged(h, callId)
     expect(during).toHaveLength(2)
     const callerChannel = String((await h.events()).find((e) => e.callId === callId && e.type === 'call.started')!.data.channel)
