@@ -223,8 +223,11 @@ export async function onExternalAnswered(core: EngineCore, channel: Channel): Pr
     await core.ari.stopMoh(session.channelId).catch(() => undefined)
     await core.ari.addToBridge(session.bridgeId, [session.channelId, channel.id])
   } catch (err) {
-    if (!isNotFound(err)) throw err
+    if (!isNotFound(err) && !session.ended) throw err
   }
+  // Either side may hang up while the bridge is being made; the teardown's destroy can then
+  // reach Asterisk before the create, so the bridge is destroyed again here.
+  if (session.ended) void core.destroyBridge(session)
 }
 
 /** Either side of an external transfer left: the other goes too. */

@@ -433,8 +433,10 @@ export class CallControl {
       await this.e.ari.addToBridge(s.bridgeId, [s.customerChannelId!, channel.id])
       this.e.startRecording(s)
     } catch (err) {
-      if (!isNotFound(err)) throw err
+      if (!isNotFound(err) && !s.ended) throw err
     }
+    // A hangup while the bridge was being made: its destroy may have reached Asterisk first.
+    if (s.ended) void this.e.destroyBridge(s)
   }
 
   private async consultAnswered(s: CallSession, channel: Channel): Promise<void> {
