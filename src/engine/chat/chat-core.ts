@@ -133,7 +133,7 @@ export class ChatCore implements ChatCoreForChannels {
       log: deps.log,
       settings: deps.settings,
       queueExists: (q) => deps.acd.queues.has(q),
-      loggedIn: (q) => deps.acd.loggedIn(q),
+      able: (q, channel) => this.router.able(q, channel),
       record: (c, e) => this.record(c, e),
       say: (c, text) => void this.line(c, 'system', 'system', {text}),
       leaveLine: (c) => {
@@ -146,7 +146,7 @@ export class ChatCore implements ChatCoreForChannels {
       close: (c, reason, text) => this.closeNow(c, reason, 'system', text),
       armSilence: (c) => this.armSilence(c),
       tickets: () => this.deps.tickets?.() ?? null,
-      open: () => [...this.conversations.values()].filter((c) => c.open),
+      inLine: () => [...this.router.waiting.keys()].map((id) => this.conversations.get(id)).filter((c): c is Conversation => c !== undefined),
     })
   }
 
@@ -399,7 +399,7 @@ export class ChatCore implements ChatCoreForChannels {
     if (this.waits.queued(c, reason)) return
     this.sayPosition(c, position)
     // Nobody serves the queue now: say so rather than let the customer watch the line stand still.
-    if (this.deps.acd.loggedIn(queue) === 0 && this.waits.waitsForAgents(queue)) this.line(c, 'system', 'system', {text: 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'})
+    this.waits.tellNoAgents(c)
     this.armPositions()
     this.scheduleDispatch()
   }
@@ -417,6 +417,8 @@ export class ChatCore implements ChatCoreForChannels {
     queueMicrotask(() => {
       this.dispatchQueued = false
       if (this.stopped) return
+      // Every change of who may take chats (logout, pause, queue membership, limits) schedules a dispatch.
+      if (this.router.waiting.size > 0) this.waits.agentsChanged()
       for (const o of this.router.dispatch(this.deps.clock.now())) {
         const c = this.conversations.get(o.conversation)
         if (!c || c.state !== 'queued') {

@@ -5,6 +5,7 @@ import {TICKET_LIMITS} from '../tickets/ticket.js'
 import {addTicket, type TicketContext} from '../tickets/tickets.js'
 import type {Clock, TimerHandle} from '../util/clock.js'
 import type {Logger} from '../util/log.js'
+import type {ChannelKind} from './channel.js'
 import type {Conversation} from './conversation.js'
 
 // How long a customer may wait for an agent, and what then (chat: maxWait, onMaxWait,
@@ -24,8 +25,8 @@ export interface WaitHost {
   log: Logger
   settings: ChatSettings
   queueExists(queue: string): boolean
-  /** Agents of the queue logged in now. */
-  loggedIn(queue: string): number
+  /** Agents of the queue able to take a chat of the channel: logged in, not paused, with a limit for it above 0 (chat-router.ts able). */
+  able(queue: string, channel: ChannelKind): number
   record(c: Conversation, e: Omit<NewEvent, 'ts' | 'origin' | 'callId'>): void
   /** A system line to the customer. */
   say(c: Conversation, text: string): void
@@ -38,8 +39,12 @@ export interface WaitHost {
   armSilence(c: Conversation): void
   /** Where leave-a-message writes tickets; null: nowhere (the message stays in the transcript). */
   tickets(): TicketContext | null
-  open(): Iterable<Conversation>
+  /** Conversations in a queue's line (queued or offered). */
+  inLine(): Iterable<Conversation>
 }
+
+/** Said once to a customer waiting in a queue nobody can serve now, when no onNoAgents rule takes it elsewhere. */
+export const NO_AGENTS_WAIT_TEXT = 'No agent is available at the moment; you keep your place and will be answered as soon as one is.'
 
 /** Overflows one conversation may take: queues overflowing into each other must not bounce a customer forever. */
 export const MAX_OVERFLOWS = 3
@@ -52,6 +57,8 @@ interface Waiting {
   limited: boolean
   /** Queues it overflowed from. */
   visited: Set<string>
+  /** Told that nobody can serve its queue now (NO_AGENTS_WAIT_TEXT), once per queue it joins. */
+  toldNoAgents: boolean
 }
 
 export class WaitLimits {
@@ -104,8 +111,9 @@ export class WaitLimits {
     this.clearTimer(w)
     w.enteredAt = this.h.clock.now()
     w.limited = reason !== 'transfer'
+    w.toldNoAgents = false
     if (!w.limited || !c.queue) return false
-    if (this.rules(c.queue).onNoAgents && this.h.loggedIn(c.queue) === 0) {
+    if (this.rules(c.queue).onNoAgents && this.h.able(c.queue, c.channel) === 0) {
       this.act(c, 'no-agents')
       return true
     }
@@ -113,17 +121,38 @@ export class WaitLimits {
     return false
   }
 
-  /** Whether a customer joining the queue is told to wait for an agent to log in (no onNoAgents rule). */
-  waitsForAgents(queue: string): boolean {
-    return this.rules(queue).onNoAgents === null
+  /**
+   * Nobody of the queue can take the conversation now and no onNoAgents rule moves it (none
+   * set, or a transfer, which no limit applies to): the customer is told to wait, once per
+   * queue joined rather than at every change. Returns true when it was told now.
+   */
+  tellNoAgents(c: Conversation): boolean {
+    if (c.state !== 'queued' || !c.queue) return false
+    const w = this.state(c.id)
+    if (w.toldNoAgents || this.h.able(c.queue, c.channel) > 0) return false
+    w.toldNoAgents = true
+    this.h.say(c, NO_AGENTS_WAIT_TEXT)
+    return true
   }
 
-  /** Agents logged out: waiting conversations of a queue nobody serves now follow its onNoAgents. */
+  /**
+   * Who may take chats changed (a logout, a pause, an agent out of a queue, a limit): every
+   * conversation waiting in a queue nobody can serve now gets its onNoAgents at once, rather
+   * than when the next customer joins; without that rule the customer is told to wait (once).
+   * The chat core calls it before each dispatch, which every such change schedules. An offer
+   * in flight is left to end first: its expiry schedules a dispatch, and this looks again.
+   */
   agentsChanged(): void {
-    for (const c of [...this.h.open()]) {
-      if (c.state !== 'queued' || !c.queue) continue
-      const w = this.waiting.get(c.id)
-      if (w?.limited && this.rules(c.queue).onNoAgents && this.h.loggedIn(c.queue) === 0) this.act(c, 'no-agents')
+    const able = new Map<string, number>()
+    for (const c of [...this.h.inLine()]) {
+      if (c.state !== 'queued' || !c.queue || !this.h.queueExists(c.queue)) continue
+      const k = `${c.queue}\u0000${c.channel}`
+      let n = able.get(k)
+      if (n === undefined) able.set(k, (n = this.h.able(c.queue, c.channel)))
+      if (n > 0) continue
+      const w = this.state(c.id)
+      if (w.limited && this.rules(c.queue).onNoAgents) this.act(c, 'no-agents')
+      else this.tellNoAgents(c)
     }
   }
 
@@ -264,7 +293,7 @@ export class WaitLimits {
 
   private state(id: string): Waiting {
     let w = this.waiting.get(id)
-    if (!w) this.waiting.set(id, (w = {timer: null, enteredAt: this.h.clock.now(), limited: true, visited: new Set()}))
+    if (!w) this.waiting.set(id, (w = {timer: null, enteredAt: this.h.clock.now(), limited: true, visited: new Set(), toldNoAgents: false}))
     return w
   }
 }

@@ -192,6 +192,21 @@ export class ChatRouter {
     return ahead + 1
   }
 
+  /**
+   * Agents of the queue able to take a chat of the channel, now or once they have room:
+   * logged in and not paused, with a limit above 0 for the channel and in all. Busy ones
+   * (chats, a call) count: they free up; paused, logged-out or chat-less ones do not.
+   */
+  able(queue: string, channel: ChannelKind): number {
+    let n = 0
+    for (const a of this.acd.agents.values()) {
+      if (a.presence !== 'available' || !a.queues.has(queue) || !this.acd.membership(queue, a.id)) continue
+      const l = this.settings.limitsOf(a.id)
+      if (l[channel] > 0 && l.total > 0) n++
+    }
+    return n
+  }
+
   /** Whether the agent may be offered one more chat on the channel now. */
   hasRoom(a: AgentRuntime, channel: ChannelKind): boolean {
     return mayTakeChat(this.settings.rule, this.settings.limitsOf(a.id), {chats: this.load(a.id), onCall: this.onCall(a)}, channel)
