@@ -6,17 +6,24 @@ import type {Logger} from '../util/log.js'
 
 export type EventListener = (e: NewEvent) => void
 
+const STILL_FAILING_EVERY_MS = 60_000
+const seconds = (ms: number): number => Math.round(ms / 1000)
+
 /**
  * The engine's write path into the event log. Appends are synchronous for the call
  * logic (no await between a decision and its record) and reach the store in small
- * batches. When the store fails (disk full, locked) events stay buffered and are
- * retried with backoff while calls keep flowing; the failure is logged loudly.
+ * batches. When the store fails (disk full, locked, PostgreSQL stopped) events stay
+ * buffered and are retried with backoff while calls keep flowing. The failure is logged
+ * loudly once, then at most once a minute while it lasts (a stopped PostgreSQL gave an
+ * error line per retry: 21 in 86 s), then once more when the store takes events again.
  */
 export class EventLog {
   private buffer: NewEvent[] = []
   private flushing: Promise<void> | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
   private failures = 0
+  /** When the current outage began (clock time) and when it was last reported; null while the store takes events. */
+  private outage: {since: number; reported: number} | null = null
   private closing = false
   private readonly listeners = new Set<EventListener>()
 
@@ -78,18 +85,27 @@ export class EventLog {
     this.flushing = (async () => {
       try {
         await this.store.appendEvents(batch)
-        if (this.failures > 0) this.log.warn('event log writable again', {written: batch.length})
+        if (this.failures > 0) {
+          const fields: Record<string, unknown> = {written: batch.length, attempts: this.failures}
+          if (this.outage) fields.unreachableFor = `${seconds(this.clock.now() - this.outage.since)}s`
+          this.log.warn('event log writable again', fields)
+        }
         this.failures = 0
+        this.outage = null
       } catch (err) {
         this.failures++
         this.buffer = batch.concat(this.buffer)
         // Refused by the fence: this engine lost the lead and is stepping down (leadership.ts), no failure of the store.
         if (err instanceof FencedError) return void this.log.warn('events refused: another engine leads now', {buffered: this.buffer.length})
-        this.log.error('EVENT LOG WRITE FAILED: events are buffered in memory and will be retried', {
-          error: err instanceof Error ? err.message : String(err),
-          buffered: this.buffer.length,
-          attempt: this.failures,
-        })
+        const now = this.clock.now()
+        const error = err instanceof Error ? err.message : String(err)
+        if (!this.outage) {
+          this.outage = {since: now, reported: now}
+          this.log.error('EVENT LOG WRITE FAILED: events are held in memory and retried; reported again once a minute while it lasts', {error, buffered: this.buffer.length})
+        } else if (now - this.outage.reported >= STILL_FAILING_EVERY_MS) {
+          this.outage.reported = now
+          this.log.error(`event log still unreachable for ${seconds(now - this.outage.since)}s, ${this.buffer.length} events held`, {error, attempts: this.failures})
+        }
       } finally {
         this.flushing = null
       }
