@@ -103,6 +103,65 @@ describe('WeChat message encryption (消息加解密)', () => {
   })
 })
 
+describe('a changed EncodingAESKey: the previous one opens what was sealed before the change', () => {
+  // The console's 修改 EncodingAESKey: messages sealed with the old key still arrive for a while.
+  const OLD = aesKeyOf('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg') as Buffer
+  const APP = 'wx0123456789abcdef'
+  const changed = new WechatCrypto(key, APP, 'tok', OLD)
+  /** WeChat's side before and after the change, and someone with a third key: openssl-checked single-key code (VECTOR above). */
+  const sealedNew = new WechatCrypto(key, APP, 'tok')
+  const sealedOld = new WechatCrypto(OLD, APP, 'tok')
+  const stranger = new WechatCrypto(aesKeyOf('0123456789abcdefghijklmnopqrstuvwxyzABCDEFG') as Buffer, APP, 'tok')
+
+  it('the current key opens what it sealed, without trying the previous one', () => {
+    expect(changed.open(VECTOR.encrypt)).toEqual({xml: VECTOR.xml, key: 'current'})
+    expect(changed.open(sealedNew.encrypt('<xml>new</xml>'))).toEqual({xml: '<xml>new</xml>', key: 'current'})
+  })
+
+  it('the previous key opens a message sealed before the change, and says so', () => {
+    const encrypt = sealedOld.encrypt('<xml>sent before the change</xml>')
+    expect(() => sealedNew.decrypt(encrypt)).toThrow(WechatCryptoError)
+    expect(changed.open(encrypt)).toEqual({xml: '<xml>sent before the change</xml>', key: 'previous'})
+    expect(changed.decrypt(encrypt)).toBe('<xml>sent before the change</xml>')
+  })
+
+  it('neither key: refused with the current key’s WechatCryptoError, as without a previous key', () => {
+    for (const encrypt of [stranger.encrypt(VECTOR.xml), new WechatCrypto(OLD, 'wxffffffffffffffff', 'tok').encrypt(VECTOR.xml), 'not base64!', Buffer.alloc(48).toString('base64')]) {
+      let alone = ''
+      try {
+        sealedNew.decrypt(encrypt)
+      } catch (err) {
+        alone = (err as Error).message
+      }
+      expect(alone).not.toBe('')
+      expect(() => changed.open(encrypt)).toThrow(WechatCryptoError)
+      expect(() => changed.open(encrypt)).toThrow(alone)
+    }
+  })
+
+  it('a reply is sealed with the current key unless it answers a message the previous key opened', () => {
+    const reply = parseReply(changed.wrapReply(VECTOR.xml, '1700000000', '123', VECTOR.random))
+    // Byte for byte the openssl vector: the current key, whatever the previous one is.
+    expect(reply.encrypt).toBe(VECTOR.encrypt)
+    expect(reply.signature).toBe(VECTOR.msgSignature)
+    expect(sealedNew.decrypt(reply.encrypt)).toBe(VECTOR.xml)
+    expect(() => sealedOld.decrypt(reply.encrypt)).toThrow(WechatCryptoError)
+    // 回包时，用哪个Key解密成功，则用此Key加密对应的回包: WeChat reads it with the key it sealed the message with.
+    const toOld = parseReply(changed.wrapReply(VECTOR.xml, '1700000000', '123', undefined, 'previous'))
+    expect(sealedOld.decrypt(toOld.encrypt)).toBe(VECTOR.xml)
+    expect(() => sealedNew.decrypt(toOld.encrypt)).toThrow(WechatCryptoError)
+    expect(toOld.signature).toBe(wechatMsgSignature('tok', '1700000000', '123', toOld.encrypt))
+    // Without a previous key there is nothing to seal with.
+    expect(() => sealedNew.encrypt(VECTOR.xml, undefined, 'previous')).toThrow(/no previous EncodingAESKey/)
+  })
+})
+
+function parseReply(xml: string): {encrypt: string; signature: string} {
+  const m = /^<xml><Encrypt><!\[CDATA\[([^\]]+)\]\]><\/Encrypt><MsgSignature><!\[CDATA\[([0-9a-f]{40})\]\]><\/MsgSignature>/.exec(xml)
+  if (!m) throw new Error(`not a sealed reply: ${xml}`)
+  return {encrypt: m[1]!, signature: m[2]!}
+}
+
 describe('the EncodingAESKey file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'callctl-wxkey-'))
   const file = (name: string, text: string, mode = 0o600) => {
@@ -151,13 +210,15 @@ describe('channels.wechat.mode in the engine config', () => {
     const w = load('channels:\n  wechat: {}\n').channels!.wechat!
     expect(w.mode).toBe('plain')
     expect(w.encodingAesKeyFile).toMatch(/secrets\/wechat-aes-key$/)
-    expect(load('channels:\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: /etc/k}\n').channels!.wechat).toMatchObject({mode: 'safe', appId: 'wx1', appSecretFile: null, encodingAesKeyFile: '/etc/k'})
+    expect(load('channels:\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: /etc/k}\n').channels!.wechat).toMatchObject({mode: 'safe', appId: 'wx1', appSecretFile: null, encodingAesKeyFile: '/etc/k', previousEncodingAesKeyFile: null})
+    expect(load('channels:\n  wechat: {mode: safe, appId: wx1, previousEncodingAesKeyFile: /etc/k.old}\n').channels!.wechat!.previousEncodingAesKeyFile).toBe('/etc/k.old')
   })
 
   it('points at the line and column of a mistake', () => {
     expect(() => load('channels:\n  wechat:\n    mode: secure\n')).toThrow(/config\.yaml:3:11: channels\.wechat\.mode must be one of plain, compatible, safe, got "secure"/)
     expect(() => load('channels:\n  wechat:\n    mode: compatible\n')).toThrow(/config\.yaml:3:11: channels\.wechat\.mode compatible needs appId/)
     expect(() => load('channels:\n  wechat:\n    encodingAesKeyFile: 7\n')).toThrow(/config\.yaml:3:\d+: channels\.wechat\.encodingAesKeyFile is not valid/)
+    expect(() => load('channels:\n  wechat:\n    mode: safe\n    appId: wx1\n    previousEncodingAesKeyFile: ""\n')).toThrow(/config\.yaml:5:33: channels\.wechat\.previousEncodingAesKeyFile is not valid: ""/)
     // Plain mode keeps its rule: the customer-service API needs both.
     expect(() => load('channels:\n  wechat:\n    appId: wx1\n')).toThrow(/needs both appId and appSecretFile/)
   })
@@ -166,5 +227,18 @@ describe('channels.wechat.mode in the engine config', () => {
     writeFileSync(join(dir, 'aes'), 'abc def\n', {mode: 0o600})
     const c = load(`channels:\n  web: {port: 0}\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: ${join(dir, 'aes')}, tokenFile: ${join(dir, 'tok')}}\n`).channels!
     await expect(startChannels(c, new ChatCoreDouble(), silentLogger)).rejects.toThrow(new RegExp(`${join(dir, 'aes')}:1:4: channels\\.wechat\\.encodingAesKeyFile: not an EncodingAESKey: character 4`))
+  })
+
+  it('nor on a bad previous key: its own file’s line and column, its setting named, the key not printed', async () => {
+    writeFileSync(join(dir, 'aes-now'), `${ENCODING_AES_KEY}\n`, {mode: 0o600})
+    const old = ENCODING_AES_KEY.slice(0, 40)
+    writeFileSync(join(dir, 'aes-old'), `\n${old}\n`, {mode: 0o600})
+    const c = load(`channels:\n  web: {port: 0}\n  wechat: {mode: safe, appId: wx1, encodingAesKeyFile: ${join(dir, 'aes-now')}, previousEncodingAesKeyFile: ${join(dir, 'aes-old')}, tokenFile: ${join(dir, 'tok')}}\n`).channels!
+    const err = await startChannels(c, new ChatCoreDouble(), silentLogger).then(
+      () => null,
+      (e: Error) => e,
+    )
+    expect(err?.message).toMatch(new RegExp(`${join(dir, 'aes-old')}:2:41: channels\\.wechat\\.previousEncodingAesKeyFile: not an EncodingAESKey: it is 40 characters, not 43`))
+    expect(err?.message).not.toContain(old.slice(0, 20))
   })
 })

@@ -23,12 +23,17 @@ const TOKEN = 'wechat-secure-token'
 const APP_ID = 'wx0123456789abcdef'
 const ENCODING_AES_KEY = 'Zk9zK3VhN2JpY2V1cXJ0eXNwd2RmZ2hqa2x6eGN2Ym5'
 const AES_KEY = Buffer.from(ENCODING_AES_KEY + '=', 'base64')
+/** The key before the console's last change (修改 EncodingAESKey). */
+const OLD_ENCODING_AES_KEY = 'b2xkS2V5QmVmb3JlVGhlQ2hhbmdlSW5UaGVDb25zb2x'
+const OLD_AES_KEY = Buffer.from(OLD_ENCODING_AES_KEY + '=', 'base64')
 const home = mkdtempSync(join(tmpdir(), 'callctl-wechat-aes-'))
 const wechat = new FakeWechat(APP_ID, 'app-secret-xyz')
 const safeCore = new ChatCoreDouble()
 const compatCore = new ChatCoreDouble()
+const changedCore = new ChatCoreDouble()
 let safe: RunningChannels
 let compat: RunningChannels
+let changed: RunningChannels
 let images: Server
 let imagesUrl = ''
 const logs: string[] = []
@@ -51,8 +56,8 @@ function wxEncrypt(xml: string, o: {appId?: string; key?: Buffer} = {}): string 
   len.writeUInt32BE(body.length)
   return aes(pkcs7(Buffer.concat([randomBytes(16), len, body, Buffer.from(o.appId ?? APP_ID)])), o.key)
 }
-function wxDecrypt(encrypt: string): {xml: string; appId: string} {
-  const d = createDecipheriv('aes-256-cbc', AES_KEY, AES_KEY.subarray(0, 16)).setAutoPadding(false)
+function wxDecrypt(encrypt: string, key: Buffer = AES_KEY): {xml: string; appId: string} {
+  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
   const plain = Buffer.concat([d.update(Buffer.from(encrypt, 'base64')), d.final()])
   const content = plain.subarray(16, plain.length - plain[plain.length - 1]!)
   const n = content.readUInt32BE(0)
@@ -84,11 +89,13 @@ beforeAll(async () => {
   writeFileSync(join(home, 'token'), TOKEN + '\n', {mode: 0o600})
   writeFileSync(join(home, 'app-secret'), 'app-secret-xyz\n', {mode: 0o600})
   writeFileSync(join(home, 'aes-key'), ENCODING_AES_KEY + '\n', {mode: 0o600})
+  writeFileSync(join(home, 'aes-key.old'), OLD_ENCODING_AES_KEY + '\n', {mode: 0o600})
   const log = createLogger({level: 'debug', write: (l) => logs.push(l)})
   const wx = {tokenFile: join(home, 'token'), appId: APP_ID, encodingAesKeyFile: join(home, 'aes-key'), replyWaitMs: 300}
   const paths = callctlPaths({CALLCTL_HOME: home})
   safe = await startChannels(channelsSettings({web: {port: 0}, wechat: {...wx, mode: 'safe', appSecretFile: join(home, 'app-secret'), apiBase: wechat.url}}, paths, {})!, safeCore, log)
   compat = await startChannels(channelsSettings({web: {port: 0}, wechat: {...wx, mode: 'compatible'}}, paths, {})!, compatCore, log)
+  changed = await startChannels(channelsSettings({web: {port: 0}, wechat: {...wx, mode: 'safe', previousEncodingAesKeyFile: join(home, 'aes-key.old')}}, paths, {})!, changedCore, log)
   images = createServer((req, res) => {
     const body = req.url === '/photo.png' ? PNG : req.url === '/photo.webp' ? WEBP : null
     res.writeHead(body ? 200 : 404, {'content-type': 'application/octet-stream'})
@@ -100,6 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await safe?.stop()
   await compat?.stop()
+  await changed?.stop()
   await wechat.stop()
   await new Promise<void>((r) => (images ? images.close(() => r()) : r()))
   rmSync(home, {recursive: true, force: true})
@@ -222,6 +230,52 @@ describe('compatible mode (兼容模式)', () => {
     const other = wxEncrypt(xml, {appId: 'wxffffffffffffffff'})
     expect((await post(compat, encryptedQuery(other), safeBody(other))).status).toBe(403)
     expect(compatCore.inbound.length).toBe(before)
+  })
+})
+
+describe('a changed EncodingAESKey (修改 EncodingAESKey), the old one in previousEncodingAesKeyFile', () => {
+  const ask = async (from: string, key: Buffer) => {
+    changedCore.autoReply = (m) => (m.customer === from ? `re: ${m.text}` : null)
+    const encrypt = wxEncrypt(`<xml>${cdata(textFields(from, 'where is my parcel'))}</xml>`, {key})
+    const r = await post(changed, encryptedQuery(encrypt), safeBody(encrypt))
+    changedCore.autoReply = null
+    return {status: r.status, body: await r.text()}
+  }
+  const previousKeyLines = () => logs.filter((l) => l.includes('decrypted with the previous EncodingAESKey'))
+
+  it('a message sealed with the current key: taken, answered with the current key, nothing said about the old one', async () => {
+    const before = previousKeyLines().length
+    const r = await ask('oKey_new', AES_KEY)
+    expect(r.status).toBe(200)
+    const outer = parseWechatXml(r.body)
+    expect(parseWechatXml(wxDecrypt(outer.Encrypt!).xml)).toMatchObject({ToUserName: 'oKey_new', Content: 're: where is my parcel'})
+    expect(previousKeyLines().length).toBe(before)
+    expect(changed.wechat!.openedWithPreviousKey).toBe(0)
+  })
+
+  it('a message sealed with the old key: taken, logged without the key, answered with the key that opened it', async () => {
+    const r = await ask('oKey_old', OLD_AES_KEY)
+    expect(r.status).toBe(200)
+    expect(changedCore.inbound.at(-1)).toMatchObject({customer: 'oKey_old', text: 'where is my parcel'})
+    const outer = parseWechatXml(r.body)
+    expect(outer.MsgSignature).toBe(sha1([TOKEN, outer.TimeStamp!, outer.Nonce!, outer.Encrypt!]))
+    // WeChat's technical plan: 回包时，用哪个Key解密成功，则用此Key加密对应的回包.
+    expect(parseWechatXml(wxDecrypt(outer.Encrypt!, OLD_AES_KEY).xml)).toMatchObject({ToUserName: 'oKey_old', Content: 're: where is my parcel'})
+    expect(changed.wechat!.openedWithPreviousKey).toBe(1)
+    expect(previousKeyLines()).toHaveLength(1)
+    expect(previousKeyLines()[0]).toMatch(/info .*previousEncodingAesKeyFile.*remove that setting count=1$/)
+    expect(logs.join('\n')).not.toMatch(new RegExp(`${OLD_ENCODING_AES_KEY}|${ENCODING_AES_KEY}|${OLD_AES_KEY.toString('hex')}`))
+  })
+
+  it('a message neither key opens is refused (403) as before, never reaching the core', async () => {
+    const before = changedCore.inbound.length
+    const r = await ask('oKey_stranger', randomBytes(32))
+    expect(r).toEqual({status: 403, body: 'forbidden'})
+    expect(logs.at(-1)).toMatch(/wechat: request refused why=(bad padding|AppID|decrypted length)/)
+    expect(changedCore.inbound.length).toBe(before)
+    // The old key does not stand in for the current one in an account that never had a change.
+    const old = wxEncrypt(`<xml>${cdata(textFields('oKey_safe', 'x'))}</xml>`, {key: OLD_AES_KEY})
+    expect((await post(safe, encryptedQuery(old), safeBody(old))).status).toBe(403)
   })
 })
 

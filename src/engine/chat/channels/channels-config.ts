@@ -14,6 +14,7 @@ import type {Paths} from '../../util/paths.js'
 //       tokenFile: /etc/callctl/wechat-token            # the Token set in the console; default secrets/wechat-token
 //       mode: safe                                      # 消息加解密方式: plain (明文), compatible (兼容) or safe (安全); default plain
 //       encodingAesKeyFile: /etc/callctl/wechat-aes-key # the EncodingAESKey (43 characters); default secrets/wechat-aes-key
+//       previousEncodingAesKeyFile: /etc/callctl/wechat-aes-key.old  # after changing the key in the console: the old one, for messages still sealed with it
 //     webhook:
 //       url: https://bots.example.com/callctl           # where the engine's messages go
 //       secretFile: /etc/callctl/chat-webhook.secret    # HMAC key both ways; default secrets/chat-webhook
@@ -47,6 +48,8 @@ export interface ChannelsSettings {
     mode: WechatMode
     /** The EncodingAESKey's file (compatible and safe modes). */
     encodingAesKeyFile: string
+    /** The EncodingAESKey before the console's last change: tried when the current one cannot decrypt a message (wechat-crypto.ts); null: none. */
+    previousEncodingAesKeyFile: string | null
   } | null
   webhook: {path: string; url: string | null; secretFile: string; timeoutMs: number} | null
   uploadsDir: string
@@ -54,7 +57,7 @@ export interface ChannelsSettings {
 
 const KEYS = ['web', 'wechat', 'webhook'] as const
 const WEB_KEYS = ['host', 'port', 'publicUrl', 'frameAncestors', 'maxImageKB', 'maxUploadsMB', 'maxTextChars'] as const
-const WECHAT_KEYS = ['path', 'tokenFile', 'appId', 'appSecretFile', 'apiBase', 'replyWaitMs', 'mode', 'encodingAesKeyFile'] as const
+const WECHAT_KEYS = ['path', 'tokenFile', 'appId', 'appSecretFile', 'apiBase', 'replyWaitMs', 'mode', 'encodingAesKeyFile', 'previousEncodingAesKeyFile'] as const
 export const WECHAT_MODES = ['plain', 'compatible', 'safe'] as const
 export type WechatMode = (typeof WECHAT_MODES)[number]
 const WEBHOOK_KEYS = ['path', 'url', 'secretFile', 'timeoutMs'] as const
@@ -63,7 +66,7 @@ const PATH = /^\/[A-Za-z0-9/_-]{1,63}$/
 
 export interface RawChannels {
   web?: {host?: string; port?: number; publicUrl?: string; frameAncestors?: string[]; maxImageKB?: number; maxUploadsMB?: number; maxTextChars?: number}
-  wechat?: {path?: string; tokenFile?: string; appId?: string; appSecretFile?: string; apiBase?: string; replyWaitMs?: number; mode?: WechatMode; encodingAesKeyFile?: string} | null
+  wechat?: {path?: string; tokenFile?: string; appId?: string; appSecretFile?: string; apiBase?: string; replyWaitMs?: number; mode?: WechatMode; encodingAesKeyFile?: string; previousEncodingAesKeyFile?: string} | null
   webhook?: {path?: string; url?: string; secretFile?: string; timeoutMs?: number} | null
 }
 
@@ -112,6 +115,7 @@ export function validateChannelsSettings(d: LocatedDoc, r: Record<string, unknow
       throw errorAt(d, ['channels', 'wechat', 'mode'], `channels.wechat.mode must be one of ${WECHAT_MODES.join(', ')}, got ${JSON.stringify(w.mode)}`, 'Use the console\'s 消息加解密方式: plain (明文模式), compatible (兼容模式), safe (安全模式).')
     }
     str(w, ['channels', 'wechat', 'encodingAesKeyFile'], null, 'Example: encodingAesKeyFile: /etc/callctl/wechat-aes-key')
+    str(w, ['channels', 'wechat', 'previousEncodingAesKeyFile'], null, 'Example: previousEncodingAesKeyFile: /etc/callctl/wechat-aes-key.old')
     const encrypted = w.mode === 'compatible' || w.mode === 'safe'
     if (encrypted && w.appId === undefined) {
       throw errorAt(d, ['channels', 'wechat', 'mode'], `channels.wechat.mode ${String(w.mode)} needs appId: every encrypted message carries it and is refused unless it matches`, 'Example: appId: wx1234567890abcdef (基本配置 → 开发者ID)')
@@ -156,6 +160,7 @@ export function channelsSettings(raw: RawChannels | null | undefined, paths: Pat
           replyWaitMs: raw.wechat.replyWaitMs ?? 1500,
           mode: raw.wechat.mode ?? 'plain',
           encodingAesKeyFile: raw.wechat.encodingAesKeyFile ?? join(paths.secretsDir, 'wechat-aes-key'),
+          previousEncodingAesKeyFile: raw.wechat.previousEncodingAesKeyFile ?? null,
         }
       : null,
     webhook: raw?.webhook

@@ -43,7 +43,14 @@ export async function startChannels(settings: ChannelsSettings, core: ChatCoreFo
       if (!w.appId) throw new UserError(`channels.wechat.mode ${w.mode} needs appId`, {suggestion: 'Set channels.wechat.appId (基本配置 → 开发者ID): encrypted messages carry it.', exitCode: 2, code: 'invalid_config'})
       const aes = readEncodingAesKey(w.encodingAesKeyFile, 'channels.wechat.encodingAesKeyFile')
       if (aes.loose) log.warn(`wechat: ${w.encodingAesKeyFile} can be read by others than its owner; chmod 600 it`)
-      crypto = new WechatCrypto(aes.key, w.appId, token)
+      let previous: Buffer | null = null
+      if (w.previousEncodingAesKeyFile) {
+        const old = readEncodingAesKey(w.previousEncodingAesKeyFile, 'channels.wechat.previousEncodingAesKeyFile')
+        if (old.loose) log.warn(`wechat: ${w.previousEncodingAesKeyFile} can be read by others than its owner; chmod 600 it`)
+        if (old.key.equals(aes.key)) log.warn('wechat: channels.wechat.previousEncodingAesKeyFile holds the same key as encodingAesKeyFile; after a change in the console the new key goes in encodingAesKeyFile, the old one in previousEncodingAesKeyFile')
+        else previous = old.key
+      }
+      crypto = new WechatCrypto(aes.key, w.appId, token, previous)
     }
     // An image the chat server keeps (a customer's upload) is read from disk, any other fetched.
     const uploadsPrefix = () => `${publicUrl}/chat/uploads/`

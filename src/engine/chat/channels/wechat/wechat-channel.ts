@@ -7,7 +7,7 @@ import {randomInt} from 'node:crypto'
 import {imageTypeOf} from '../web/image-type.js'
 import type {WechatMode} from '../channels-config.js'
 import {WechatApiError, type CustomMessage, type WechatApi} from './wechat-api.js'
-import {WechatCryptoError, type WechatCrypto} from './wechat-crypto.js'
+import {WechatCryptoError, type WechatCrypto, type WechatKeyUsed} from './wechat-crypto.js'
 import {wechatRefusal} from './wechat-signature.js'
 import {parseWechatXml, wechatXml, WechatXmlError, type WechatFields} from './wechat-xml.js'
 
@@ -60,6 +60,8 @@ export class WechatChannel implements ChannelAdapter {
   private modeMismatchSaid = false
   /** Requests refused since start, by reason (status and tests). */
   readonly refused = new Map<string, number>()
+  /** Messages only the previous EncodingAESKey opened, since start. */
+  openedWithPreviousKey = 0
 
   constructor(private readonly o: WechatChannelOptions) {}
 
@@ -84,13 +86,21 @@ export class WechatChannel implements ChannelAdapter {
       this.o.log.warn('wechat: WeChat sends encrypted messages but channels.wechat.mode is plain; set mode (compatible or safe) and encodingAesKeyFile as in the account console')
     }
     let fields: WechatFields
+    let keyUsed: WechatKeyUsed = 'current'
     try {
       fields = parseWechatXml((await readBody(req, MAX_BODY_BYTES)).toString('utf8'))
       if (aes && crypto) {
         const encrypt = fields.Encrypt ?? ''
         if (encrypt === '') return this.refuse(req, res, 'encrypted request without Encrypt')
         if (!crypto.signatureMatches(q.get('msg_signature') ?? '', q.get('timestamp')!, q.get('nonce')!, encrypt)) return this.refuse(req, res, 'msg_signature does not match')
-        fields = parseWechatXml(crypto.decrypt(encrypt))
+        const opened = crypto.open(encrypt)
+        keyUsed = opened.key
+        if (keyUsed === 'previous') {
+          // Each one is logged: the last such line tells the admin when the old key can go.
+          this.openedWithPreviousKey++
+          this.o.log.info('wechat: message decrypted with the previous EncodingAESKey (channels.wechat.previousEncodingAesKeyFile), reply sealed with it too; once these lines stop, remove that setting', {count: this.openedWithPreviousKey})
+        }
+        fields = parseWechatXml(opened.xml)
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) return plain(res, 413, 'too large')
@@ -118,8 +128,8 @@ export class WechatChannel implements ChannelAdapter {
     if (!first) return plain(res, 200, 'success')
     const xml = wechatXml({ToUserName: inbound.customer, FromUserName: account, CreateTime: Math.floor(first.ts / 1000), MsgType: 'text', Content: passiveText(first)})
     res.writeHead(200, {'content-type': 'application/xml; charset=utf-8'})
-    // An encrypted request is answered encrypted (compatible mode answers in kind).
-    res.end(aes && crypto ? crypto.wrapReply(xml, String(Math.floor((this.o.now ?? Date.now)() / 1000)), String(randomInt(1e9, 1e10))) : xml)
+    // An encrypted request is answered encrypted (compatible mode answers in kind), with the key that opened it.
+    res.end(aes && crypto ? crypto.wrapReply(xml, String(Math.floor((this.o.now ?? Date.now)() / 1000)), String(randomInt(1e9, 1e10)), undefined, keyUsed) : xml)
   }
 
   /** A request that is not WeChat's (forged, stale, tampered, another account's): 403, logged, counted, never near the chat core. */

@@ -18,6 +18,12 @@ import {UserError} from '../../../util/errors.js'
 //   signature over token, timestamp and nonce).
 // - A passive reply is encrypted the same way and sent as
 //   <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>.
+// - The console can change the EncodingAESKey. The technical plan (加密解密技术方案, the item
+//   on 修改 EncodingAESKey; also developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/
+//   2.0/api/Before_Develop/Technical_Plan.html) and the FAQ (消息加解密功能开发者FAQ, 常见错误)
+//   say: keep the current and the previous key, try the previous one when the current one
+//   fails to decrypt, and seal the reply with the key that decrypted the message (回包时，用
+//   哪个Key解密成功，则用此Key加密对应的回包). Messages sealed before the change still arrive.
 
 const BLOCK = 32
 const KEY_CHARS = 43
@@ -30,35 +36,69 @@ export function wechatMsgSignature(token: string, timestamp: string, nonce: stri
   return createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join('')).digest('hex')
 }
 
-export class WechatCrypto {
-  private readonly iv: Buffer
+/** Which EncodingAESKey opened a message: the reply to it is sealed with the same one. */
+export type WechatKeyUsed = 'current' | 'previous'
 
+export class WechatCrypto {
+  private readonly keys: Record<WechatKeyUsed, Buffer | null>
+
+  /** `previousKey`: the AES key of the EncodingAESKey before the console's last change, or null. */
   constructor(
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly appId: string,
     private readonly token: string,
+    previousKey: Buffer | null = null,
   ) {
-    if (key.length !== 32) throw new Error('the AES key must be 32 bytes')
-    this.iv = key.subarray(0, 16)
+    if (key.length !== 32 || (previousKey && previousKey.length !== 32)) throw new Error('the AES key must be 32 bytes')
+    this.keys = {current: key, previous: previousKey}
   }
 
   /** Encrypt's base64 for this XML; `random` is WeChat's 16 random bytes (fixed only in tests). */
-  encrypt(xml: string, random: Buffer = randomBytes(16)): string {
+  encrypt(xml: string, random: Buffer = randomBytes(16), keyUsed: WechatKeyUsed = 'current'): string {
+    const key = this.key(keyUsed)
     const body = Buffer.from(xml, 'utf8')
     const length = Buffer.alloc(4)
     length.writeUInt32BE(body.length)
     const plain = Buffer.concat([random, length, body, Buffer.from(this.appId, 'utf8')])
     const pad = BLOCK - (plain.length % BLOCK)
-    const cipher = createCipheriv('aes-256-cbc', this.key, this.iv).setAutoPadding(false)
+    const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
     return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString('base64')
   }
 
   /** The XML inside Encrypt; a WechatCryptoError when it is not base64 of our key's ciphertext, its padding or length is wrong, or it is for another AppID. */
   decrypt(encrypt: string): string {
+    return this.open(encrypt).xml
+  }
+
+  /**
+   * The XML inside Encrypt and the key that opened it: the current key, else the previous
+   * one when there is one. When neither opens it, the current key's WechatCryptoError.
+   */
+  open(encrypt: string): {xml: string; key: WechatKeyUsed} {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encrypt) || encrypt.length % 4 !== 0) throw new WechatCryptoError('Encrypt is not base64')
     const data = Buffer.from(encrypt, 'base64')
     if (data.length === 0 || data.length % BLOCK !== 0) throw new WechatCryptoError(`Encrypt is not whole ${BLOCK}-byte blocks`)
-    const decipher = createDecipheriv('aes-256-cbc', this.key, this.iv).setAutoPadding(false)
+    try {
+      return {xml: this.decryptWith(this.keys.current!, data), key: 'current'}
+    } catch (err) {
+      const previous = this.keys.previous
+      if (!(err instanceof WechatCryptoError) || !previous) throw err
+      try {
+        return {xml: this.decryptWith(previous, data), key: 'previous'}
+      } catch {
+        throw err
+      }
+    }
+  }
+
+  private key(which: WechatKeyUsed): Buffer {
+    const key = this.keys[which]
+    if (!key) throw new Error(`no ${which} EncodingAESKey`)
+    return key
+  }
+
+  private decryptWith(key: Buffer, data: Buffer): string {
+    const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
     const plain = Buffer.concat([decipher.update(data), decipher.final()])
     const pad = plain[plain.length - 1]!
     if (pad < 1 || pad > BLOCK || !plain.subarray(plain.length - pad).every((b) => b === pad)) throw new WechatCryptoError('bad padding (not our EncodingAESKey, or tampered)')
@@ -78,9 +118,9 @@ export class WechatCrypto {
     return timingSafeEqual(Buffer.from(wechatMsgSignature(this.token, timestamp, nonce, encrypt), 'hex'), Buffer.from(msgSignature, 'hex'))
   }
 
-  /** A passive reply as WeChat takes it from an account in compatible or safe mode. */
-  wrapReply(xml: string, timestamp: string, nonce: string, random?: Buffer): string {
-    const encrypt = this.encrypt(xml, random)
+  /** A passive reply as WeChat takes it from an account in compatible or safe mode; `keyUsed`: the key that opened the message it answers. */
+  wrapReply(xml: string, timestamp: string, nonce: string, random?: Buffer, keyUsed: WechatKeyUsed = 'current'): string {
+    const encrypt = this.encrypt(xml, random, keyUsed)
     const signature = wechatMsgSignature(this.token, timestamp, nonce, encrypt)
     return `<xml><Encrypt><![CDATA[${encrypt}]]></Encrypt><MsgSignature><![CDATA[${signature}]]></MsgSignature><TimeStamp>${timestamp}</TimeStamp><Nonce><![CDATA[${nonce}]]></Nonce></xml>`
   }
