@@ -157,6 +157,21 @@ describe('chat wait limits (fake ARI, fake clock)', () => {
     expect((await events('chat.closed'))[0]!.data.reason).toBe('message-left')
   })
 
+  it("a queue's own leave-a-message texts: asked and thanked in the queue's words, the thanks falling back to the global one; other queues keep the global ones", async () => {
+    await seed({a2: false})
+    await boot({maxWait: '10s', onMaxWait: {overflow: 'support'}, leaveMessage: {ask: 'Leave us a message.', thanks: 'Got it, thanks.'}, queues: {support: {maxWait: '10s', onMaxWait: 'leaveMessage', leaveMessage: {ask: 'Support is busy: leave a message.'}}, sales: {leaveMessage: {ask: 'Sales asks.', thanks: 'Sales thanks.'}}}})
+    const id = await write('v1', 'hello')
+    await advance(10_000)
+    expect(conv(id).queue).toBe('support')
+    await advance(10_000)
+    expect(conv(id)).toMatchObject({state: 'flow', awaitsMessage: 'max-wait'})
+    expect(said(id).at(-1)).toBe('Support is busy: leave a message.')
+    await write('v1', 'call me')
+    expect(conv(id)).toMatchObject({state: 'closed', closeReason: 'message-left'})
+    expect(said(id).at(-1)).toBe('Got it, thanks.')
+    expect(said(id)).not.toContain('Sales asks.')
+  })
+
   it('a ticket that cannot be written: the customer is told so, not thanked, and the event says no ticket', async () => {
     await seed()
     await boot({maxWait: '10s', onMaxWait: 'leaveMessage'})

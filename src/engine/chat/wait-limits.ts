@@ -1,4 +1,4 @@
-import type {ChatSettings, QueueWaitRules, WaitAction} from '../config/chat-config.js'
+import {leaveMessageTexts, type ChatSettings, type QueueWaitRules, type WaitAction} from '../config/chat-config.js'
 import {normaliseNumber} from '../contacts/phone-number.js'
 import type {NewEvent} from '../store/events.js'
 import {TICKET_LIMITS} from '../tickets/ticket.js'
@@ -9,7 +9,7 @@ import type {ChannelKind} from './channel.js'
 import type {Conversation} from './conversation.js'
 
 // How long a customer may wait for an agent, and what then (chat: maxWait, onMaxWait,
-// onNoAgents, offHours, leaveMessage; per queue under chat.queues): the conversation
+// onNoAgents, offHours, leaveMessage; per queue under chat.queues, its texts too): the conversation
 // overflows to another queue keeping its place by its first arrival, or the customer is
 // asked to leave a message that becomes a ticket (工单) for the queue, or it closes with a
 // word. One timer per waiting conversation, owned here, cleared when the conversation is
@@ -204,7 +204,7 @@ export class WaitLimits {
       this.h.close(c, 'system', 'Sorry, your message could not be recorded just now. Please write again later.')
       return
     }
-    this.h.close(c, 'message-left', this.h.settings.leaveMessage.thanks)
+    this.h.close(c, 'message-left', leaveMessageTexts(this.h.settings, queue).thanks)
   }
 
   // ---- what happens at the limit ----------------------------------------------
@@ -245,7 +245,7 @@ export class WaitLimits {
     if (w) this.clearTimer(w)
     if (c.state === 'queued' || c.state === 'offered') this.h.leaveLine(c)
     this.h.record(c, {type: 'chat.message_asked', queue, data: {reason, ...(waitedMs !== undefined ? {waitedMs} : {})}})
-    this.h.say(c, this.h.settings.leaveMessage.ask)
+    this.h.say(c, leaveMessageTexts(this.h.settings, queue).ask)
     this.h.armSilence(c)
   }
 

@@ -19,14 +19,16 @@ import {errorAt, type LocatedDoc} from './yaml-errors.js'
 //     rating: true                    # ask for a 1-5 rating when a conversation with an agent ends
 //     maxWait: 5m                     # longest wait in a queue for an agent (default: no limit)
 //     onMaxWait: {overflow: sales}    # then: {overflow: QUEUE}, leaveMessage, close or {close: "text"}
-//     onNoAgents: leaveMessage        # no agent of the queue logged in: wait (the default) or one of the above
+//     onNoAgents: leaveMessage        # no agent of the queue able to take chats (logged in, not paused, a chat limit above 0),
+//                                     # at join and as soon as the last one goes: wait (the default) or one of the above
 //     offHours: leaveMessage          # the flow's business hours said closed: close (the flow's own end) or leaveMessage
 //     leaveMessage: {ask: "...", thanks: "..."}   # what the customer is told; the message becomes a ticket (category chat)
 //     queues: {vip: {maxWait: 1m, onMaxWait: {overflow: support}, onNoAgents: {overflow: support}}}   # per queue, over the above
+//     queues: {billing: {leaveMessage: {ask: "..."}}}   # a queue's own texts; each one not given is the global one
 //     uploadsRetention: 90d           # web widget images are deleted this old (0: kept forever), at start and daily
 
 export const CHAT_KEYS = ['queue', 'flow', 'flows', 'capacity', 'limits', 'agents', 'autoAccept', 'acceptTimeout', 'silence', 'positionEvery', 'rating', 'maxWait', 'onMaxWait', 'onNoAgents', 'offHours', 'leaveMessage', 'queues', 'uploadsRetention'] as const
-const QUEUE_WAIT_KEYS = ['maxWait', 'onMaxWait', 'onNoAgents'] as const
+const QUEUE_WAIT_KEYS = ['maxWait', 'onMaxWait', 'onNoAgents', 'leaveMessage'] as const
 const LIMIT_KEYS = [...CHANNELS, 'total'] as const
 
 export interface ChatSettings {
@@ -46,9 +48,23 @@ export interface ChatSettings {
   wait: QueueWaitRules
   waitByQueue: Record<string, QueueWaitRules>
   offHours: 'close' | 'leaveMessage'
-  leaveMessage: {ask: string; thanks: string}
+  leaveMessage: LeaveMessageTexts
+  /** A queue's own texts over leaveMessage (each given one; leaveMessageTexts reads them). */
+  leaveMessageByQueue: Record<string, Partial<LeaveMessageTexts>>
   /** Web widget uploads older than this are deleted; 0 keeps them. */
   uploadsRetentionMs: number
+}
+
+/** What a customer asked to leave a message is told: the ask, then the thanks once it is recorded. */
+export interface LeaveMessageTexts {
+  ask: string
+  thanks: string
+}
+
+/** The texts for a message left in the queue: the queue's own where it has them, else the global ones. */
+export function leaveMessageTexts(s: Pick<ChatSettings, 'leaveMessage' | 'leaveMessageByQueue'>, queue: string | null): LeaveMessageTexts {
+  const own = queue !== null && Object.hasOwn(s.leaveMessageByQueue, queue) ? s.leaveMessageByQueue[queue] : undefined
+  return {ask: own?.ask ?? s.leaveMessage.ask, thanks: own?.thanks ?? s.leaveMessage.thanks}
 }
 
 /** What happens to a conversation waiting for an agent: at maxWait, and when nobody of its queue is logged in. */
@@ -79,7 +95,7 @@ export interface RawChat {
   onNoAgents?: RawWaitAction
   offHours?: string
   leaveMessage?: {ask?: string; thanks?: string}
-  queues?: Record<string, {maxWait?: string | number; onMaxWait?: RawWaitAction; onNoAgents?: RawWaitAction}>
+  queues?: Record<string, {maxWait?: string | number; onMaxWait?: RawWaitAction; onNoAgents?: RawWaitAction; leaveMessage?: {ask?: string; thanks?: string}}>
   uploadsRetention?: string | number
 }
 
@@ -141,17 +157,14 @@ export function validateChatSettings(d: LocatedDoc, r: Record<string, unknown>, 
   if (c.offHours !== undefined && c.offHours !== 'close' && c.offHours !== 'leaveMessage') {
     throw errorAt(d, ['chat', 'offHours'], `chat.offHours must be close or leaveMessage, got ${JSON.stringify(c.offHours)}`, 'close: the flow ends the conversation as it says; leaveMessage: then the customer may leave a message (a ticket).')
   }
-  if (c.leaveMessage !== undefined) {
-    if (!isMapping(c.leaveMessage)) throw errorAt(d, ['chat', 'leaveMessage'], 'chat.leaveMessage must be a mapping', 'Example: leaveMessage: {ask: "Leave us a message", thanks: "Thank you"}')
-    checkKeys(d, ['chat', 'leaveMessage'], c.leaveMessage, ['ask', 'thanks'])
-    for (const k of ['ask', 'thanks'] as const) checkText(d, ['chat', 'leaveMessage', k], c.leaveMessage[k])
-  }
+  checkLeaveMessage(d, ['chat', 'leaveMessage'], c.leaveMessage, checkKeys)
   if (c.queues !== undefined) {
     if (!isMapping(c.queues)) throw errorAt(d, ['chat', 'queues'], 'chat.queues must map queue names to wait rules', 'Example: queues: {vip: {maxWait: 1m, onMaxWait: {overflow: support}}}')
     for (const [q, rules] of Object.entries(c.queues)) {
       if (!isMapping(rules)) throw errorAt(d, ['chat', 'queues', q], `chat.queues.${q} must be a mapping`, `Accepted keys: ${QUEUE_WAIT_KEYS.join(', ')}.`)
       checkKeys(d, ['chat', 'queues', q], rules, QUEUE_WAIT_KEYS)
       checkWaitRules(d, ['chat', 'queues', q], rules)
+      checkLeaveMessage(d, ['chat', 'queues', q, 'leaveMessage'], rules.leaveMessage, checkKeys)
       for (const k of ['onMaxWait', 'onNoAgents'] as const) {
         const a = rules[k]
         if (isMapping(a) && a.overflow === q) throw errorAt(d, ['chat', 'queues', q, k, 'overflow'], `chat.queues.${q}.${k} overflows to the queue itself`, 'Name another queue, or use leaveMessage or close.')
@@ -164,6 +177,14 @@ export function validateChatSettings(d: LocatedDoc, r: Record<string, unknown>, 
       throw errorAt(d, ['chat', 'uploadsRetention'], `chat.uploadsRetention must be a duration from 1d to 3650d, or 0 to keep uploads forever, got ${JSON.stringify(c.uploadsRetention)}`, 'Example: uploadsRetention: 90d')
     }
   }
+}
+
+/** leaveMessage: {ask, thanks}, in chat: or under one of chat.queues (either text may be left out). */
+function checkLeaveMessage(d: LocatedDoc, at: string[], v: unknown, checkKeys: CheckKeys): void {
+  if (v === undefined) return
+  if (!isMapping(v)) throw errorAt(d, at, `${at.join('.')} must be a mapping`, 'Example: leaveMessage: {ask: "Leave us a message", thanks: "Thank you"}')
+  checkKeys(d, at, v, ['ask', 'thanks'])
+  for (const k of ['ask', 'thanks'] as const) checkText(d, [...at, k], v[k])
 }
 
 function checkText(d: LocatedDoc, at: string[], v: unknown): void {
@@ -262,13 +283,18 @@ export function chatSettings(raw: RawChat | undefined, defaultQueue: string | nu
   }
 }
 
-function waitSettings(raw: RawChat | undefined): Pick<ChatSettings, 'wait' | 'waitByQueue' | 'offHours' | 'leaveMessage' | 'uploadsRetentionMs'> {
+function waitSettings(raw: RawChat | undefined): Pick<ChatSettings, 'wait' | 'waitByQueue' | 'offHours' | 'leaveMessage' | 'leaveMessageByQueue' | 'uploadsRetentionMs'> {
   const wait = waitRules(raw, {maxWaitMs: 0, onMaxWait: {kind: 'close', message: DEFAULT_CLOSE_MESSAGE}, onNoAgents: null})
   return {
     wait,
     waitByQueue: Object.fromEntries(Object.entries(raw?.queues ?? {}).map(([q, r]) => [q, waitRules(r, wait)])),
     offHours: raw?.offHours === 'leaveMessage' ? 'leaveMessage' : 'close',
     leaveMessage: {ask: raw?.leaveMessage?.ask ?? DEFAULT_LEAVE_MESSAGE.ask, thanks: raw?.leaveMessage?.thanks ?? DEFAULT_LEAVE_MESSAGE.thanks},
+    leaveMessageByQueue: Object.fromEntries(
+      Object.entries(raw?.queues ?? {})
+        .filter(([, r]) => r.leaveMessage !== undefined)
+        .map(([q, r]) => [q, {...(r.leaveMessage?.ask !== undefined ? {ask: r.leaveMessage.ask} : {}), ...(r.leaveMessage?.thanks !== undefined ? {thanks: r.leaveMessage.thanks} : {})}]),
+    ),
     uploadsRetentionMs: durationMs(raw?.uploadsRetention) ?? DEFAULT_UPLOADS_RETENTION_MS,
   }
 }
