@@ -17,6 +17,9 @@ describe('dashboard chats', () => {
       waiting: 3,
       offered: 1,
       active: 4,
+      withBot: 0,
+      awaitingCustomer: 0,
+      leavingMessage: 0,
       queues: {sales: {waiting: 3, active: 4, oldestJoinedAt: b.at - 30_000}},
       agents: {
         a1: {web: 2, wechat: 1, webhook: 0, total: 3, limit: 4, onCall: false, blocksCalls: false},
@@ -28,13 +31,22 @@ describe('dashboard chats', () => {
     expect(line[3]).toBe('Chats 3 waiting · 4 active · a1 3/4 a2 1/4+call')
   })
 
+  it('tells the chats in no queue apart: with the bot, awaiting the customer, leaving a message; none of them counted as waiting', () => {
+    const chats = {waiting: 1, offered: 0, active: 0, withBot: 1, awaitingCustomer: 2, leavingMessage: 1, queues: {}, agents: {}}
+    expect(header(chats)[3]).toBe('Chats 1 waiting · 0 active · 1 with the bot · 2 awaiting the customer · 1 leaving a message')
+    // Only the customer's turn: the line is there, the figures that are 0 are not.
+    const line = header({...chats, waiting: 0, withBot: 0, leavingMessage: 0})
+    expect(line).toHaveLength(4)
+    expect(line[3]).toBe('Chats 0 waiting · 0 active · 2 awaiting the customer')
+  })
+
   it('says nothing of chats where there are none', () => {
     expect(header(null)).toHaveLength(3)
-    expect(header({waiting: 0, offered: 0, active: 0, queues: {}, agents: {a1: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false, blocksCalls: false}}})).toHaveLength(3)
+    expect(header({waiting: 0, offered: 0, active: 0, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {a1: {web: 0, wechat: 0, webhook: 0, total: 0, limit: 4, onCall: false, blocksCalls: false}}})).toHaveLength(3)
   })
 
   it('the whole dashboard keeps its height with the chat line: the panes give it a line', () => {
-    const chats = {waiting: 1, offered: 0, active: 1, queues: {}, agents: {a1: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false, blocksCalls: false}}}
+    const chats = {waiting: 1, offered: 0, active: 1, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {a1: {web: 1, wechat: 0, webhook: 0, total: 1, limit: 4, onCall: false, blocksCalls: false}}}
     const frame = renderDashboard({state: liveState({...fixtureSnapshot(), chats})}).frame().split('\n')
     expect(frame).toHaveLength(renderDashboard().frame().split('\n').length)
     expect(frame.length).toBeLessThanOrEqual(SIZE.rows)
@@ -44,7 +56,7 @@ describe('dashboard chats', () => {
   it('an idle agent whose chats leave no room for a call: counted in the header, "chats 2/3 no calls" in its note, and in --once', () => {
     const snap = fixtureSnapshot()
     const idle = {...snap, agents: snap.agents.map((a) => (a.id === 'a5' ? {...a, state: 'idle' as const, callId: null} : a))}
-    const chats = {waiting: 0, offered: 0, active: 2, queues: {}, agents: {a5: {web: 2, wechat: 0, webhook: 0, total: 2, limit: 3, onCall: false, blocksCalls: true}}}
+    const chats = {waiting: 0, offered: 0, active: 2, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {a5: {web: 2, wechat: 0, webhook: 0, total: 2, limit: 3, onCall: false, blocksCalls: true}}}
     const board = buildBoard({...idle, chats}, {thresholds: DEFAULT_THRESHOLDS})
     expect(board.header.idleFullOfChats).toBe(1)
     expect(board.agents.find((a) => a.id === 'a5')!.chats).toEqual({held: 2, limit: 3, blocksCalls: true})

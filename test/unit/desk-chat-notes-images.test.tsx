@@ -37,7 +37,7 @@ const png = (size: number) => Buffer.concat([PNG_HEAD, Buffer.alloc(size - PNG_H
 const HOSTILE_NOTE = 'Offer \u001b]0;pwned\u0007the refund\u001b[2J <b>now</b>'
 
 function conversation(id: string, over: Partial<ConversationView> = {}): ConversationView {
-  return {id, channel: 'web', customer: `v-${id}`, name: 'Li Lei', number: '', state: 'active', queue: 'support', agent: '1001', offeredTo: null, startedAt: AT - 60_000, joinedAt: AT - 50_000, acceptedAt: AT - 40_000, closedAt: null, closeReason: null, position: null, messages: 1, last: null, rating: null, ...over}
+  return {id, channel: 'web', customer: `v-${id}`, name: 'Li Lei', number: '', state: 'active', stage: 'active', queue: 'support', agent: '1001', offeredTo: null, startedAt: AT - 60_000, joinedAt: AT - 50_000, acceptedAt: AT - 40_000, closedAt: null, closeReason: null, position: null, messages: 1, last: null, rating: null, ...over}
 }
 
 function fakeEngine(list: () => ConversationView[]) {

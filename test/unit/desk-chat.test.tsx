@@ -22,7 +22,7 @@ afterEach(() => {
 })
 
 function conversation(id: string, over: Partial<ConversationView> = {}): ConversationView {
-  return {id, channel: 'web', customer: `v-${id}`, name: '', number: '', state: 'offered', queue: 'support', agent: null, offeredTo: '1001', startedAt: AT - 60_000, joinedAt: AT - 50_000, acceptedAt: null, closedAt: null, closeReason: null, position: null, messages: 1, last: null, rating: null, ...over}
+  return {id, channel: 'web', customer: `v-${id}`, name: '', number: '', state: 'offered', stage: 'offered', queue: 'support', agent: null, offeredTo: '1001', startedAt: AT - 60_000, joinedAt: AT - 50_000, acceptedAt: null, closedAt: null, closeReason: null, position: null, messages: 1, last: null, rating: null, ...over}
 }
 
 function fakeEngine(list: () => ConversationView[]) {

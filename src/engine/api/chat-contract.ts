@@ -18,7 +18,7 @@ const IMAGE_PART_CHARS = (IMAGE_PART_BYTES / 3) * 4
 
 export const conversationView = view<ConversationView>(
   'ConversationView',
-  'A conversation: id, channel, customer (id, name, number), state (flow, queued, offered, active, closed), queue, agent, offeredTo, times, position in line, message count, last line, rating',
+  'A conversation: id, channel, customer (id, name, number), state (flow, queued, offered, active, closed), stage (the state as a supervisor reads it: with-bot, awaiting-customer, leaving-message, queued, offered, active, closed), queue, agent, offeredTo, times, position in line, message count, last line, rating',
 )
 
 const target = Type.Union([params({agent: text(256, 'agent id')}), params({queue: text(256, 'queue name')})], {description: 'where the conversation goes, its transcript with it'})

@@ -173,7 +173,7 @@ export const snapshotView = shaped<EngineSnapshot>()(
       boxes: Type.Optional(
         Type.Array(Type.Object({name: Type.String(), up: Type.Boolean(), downSince: nullable(ms('down since; null while up'))}), {description: 'several Asterisk boxes: each and whether it serves'}),
       ),
-      chats: Type.Optional(view<NonNullable<EngineSnapshot['chats']>>('ChatsView', 'Chats waiting (offered included), offered and active, per queue; per agent its chats per channel, in all, its limit, and whether it is on a call')),
+      chats: Type.Optional(view<NonNullable<EngineSnapshot['chats']>>('ChatsView', 'Chats waiting in a queue (offered included), offered and active, per queue; not in a queue: with the bot (its turn), awaiting the customer (the bot asked), leaving a message; per agent its chats per channel, in all, its limit, and whether it is on a call')),
     },
     {title: 'EngineSnapshot', description: "Queues, agents, live calls and today's figures, at the engine's clock"},
   ),

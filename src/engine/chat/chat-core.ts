@@ -11,7 +11,7 @@ import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
 import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, CustomerSaid, InboundMessage, OutboundMessage} from './channel.js'
-import {Conversation, toOutbound, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
+import {Conversation, toOutbound, type ConversationStage, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
 import type {ChatFlow} from './flows/chat-flow.js'
 import {bestKbAnswer} from './flows/kb-answer.js'
 import {continueFlow, startFlow, type CustomerInput, type FlowDeps, type FlowStep} from './flows/flow-runner.js'
@@ -79,6 +79,8 @@ export interface ConversationView {
   name: string
   number: string
   state: Conversation['state']
+  /** The state as a supervisor reads it: the flow's state split into with-bot, awaiting-customer and leaving-message. */
+  stage: ConversationStage
   queue: string | null
   agent: string | null
   offeredTo: string | null
@@ -95,9 +97,14 @@ export interface ConversationView {
 }
 
 export interface ChatsView {
+  /** In a queue's line for an agent (offered included). */
   waiting: number
   offered: number
   active: number
+  /** Not in a queue: the bot working on the customer's line, the bot waiting for the customer's answer, the customer asked to leave a message. */
+  withBot: number
+  awaitingCustomer: number
+  leavingMessage: number
   queues: Record<string, {waiting: number; active: number; oldestJoinedAt: number | null}>
   /** Per agent with chats: held per channel, in all, and its limit (slots). */
   agents: Record<string, {web: number; wechat: number; webhook: number; total: number; limit: number; onCall: boolean; blocksCalls: boolean}>
@@ -678,6 +685,7 @@ export class ChatCore implements ChatCoreForChannels {
       name: c.name,
       number: c.number,
       state: c.state,
+      stage: c.stage,
       queue: c.queue,
       agent: c.agent,
       offeredTo: c.offeredTo,
@@ -695,8 +703,14 @@ export class ChatCore implements ChatCoreForChannels {
 
   /** The dashboard's chat lines: waiting, active, and each agent's load. */
   view(): ChatsView {
-    const v: ChatsView = {waiting: 0, offered: 0, active: 0, queues: {}, agents: {}}
+    const v: ChatsView = {waiting: 0, offered: 0, active: 0, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {}}
     for (const c of this.conversations.values()) {
+      if (c.state === 'flow') {
+        const stage = c.stage
+        if (stage === 'leaving-message') v.leavingMessage++
+        else if (stage === 'awaiting-customer') v.awaitingCustomer++
+        else v.withBot++
+      }
       if (!c.open || c.state === 'flow' || !c.queue) continue
       const q = (v.queues[c.queue] ??= {waiting: 0, active: 0, oldestJoinedAt: null})
       if (c.state === 'active') {

@@ -9,6 +9,13 @@ import type {FlowPosition} from './flows/flow-runner.js'
 // from the log. Timers are the only thing not folded: the core re-arms them.
 
 export type ConversationState = 'flow' | 'queued' | 'offered' | 'active' | 'closed'
+/**
+ * Where a conversation stands as a supervisor reads it. The state 'flow' covers three
+ * different things: the bot working on what the customer wrote (with-bot), the bot having
+ * asked and waiting for the customer's answer (awaiting-customer), and the customer asked to
+ * leave a message because nobody could answer (leaving-message). The others are the state.
+ */
+export type ConversationStage = 'with-bot' | 'awaiting-customer' | 'leaving-message' | Exclude<ConversationState, 'flow'>
 export type Speaker = 'customer' | 'bot' | 'agent' | 'system'
 export type LineKind = Exclude<OutboundMessage['kind'], 'typing'>
 
@@ -85,6 +92,14 @@ export class Conversation {
 
   get open(): boolean {
     return this.state !== 'closed'
+  }
+
+  get stage(): ConversationStage {
+    if (this.state !== 'flow') return this.state
+    if (this.awaitsMessage !== null) return 'leaving-message'
+    // The customer wrote last (a flow step or a knowledge-base search under way): the bot's turn.
+    const last = this.lines.at(-1)
+    return this.flowAt !== null && last?.from !== 'customer' ? 'awaiting-customer' : 'with-bot'
   }
 
   /** Folds one of its events into the state. */

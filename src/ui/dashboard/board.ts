@@ -137,6 +137,16 @@ function boardChats(c: ChatsView | undefined): BoardChats | null {
   return {...c, agents}
 }
 
+/** The open chats in no queue, by stage, those there are: "2 with the bot", "1 awaiting the customer", "1 leaving a message". */
+export function outsideQueues(c: Pick<NonNullable<EngineSnapshot['chats']>, 'withBot' | 'awaitingCustomer' | 'leavingMessage'>): string[] {
+  const parts: [number, string][] = [
+    [c.withBot, 'with the bot'],
+    [c.awaitingCustomer, 'awaiting the customer'],
+    [c.leavingMessage, 'leaving a message'],
+  ]
+  return parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`)
+}
+
 const IN_LINE = new Set(['waiting', 'callback-pending'])
 
 export function buildBoard(snap: EngineSnapshot, o: {thresholds: Thresholds; filter?: string}): Board {

@@ -2,7 +2,7 @@ import {Box, Text} from 'ink'
 import type {AgentState, EngineSnapshot} from '../../engine/api/contract.js'
 import {safeText} from '../../engine/util/text.js'
 import {STATE_COLOR} from './agents-pane.js'
-import {AGENT_ORDER, type HeaderFigures} from './board.js'
+import {AGENT_ORDER, outsideQueues, type HeaderFigures} from './board.js'
 import {marked, useColour} from './color.js'
 import {clock, duration, percent} from './format.js'
 import {LEVEL_COLOR} from './table.js'
@@ -96,17 +96,18 @@ export function Header(p: {title: string; at: number | null; figures: HeaderFigu
   )
 }
 
-/** Whether the header has its chat line: once there are chats waiting, active or held, or from the start with the widget's URL to show. */
+/** Whether the header has its chat line: once there are chats (in a queue, with an agent, with the bot or its customer) or agents holding some, or from the start with the widget's URL to show. */
 export function hasChatLine(chats: EngineSnapshot['chats'] | null | undefined, url?: string | null): boolean {
   if (url) return true
-  return !!chats && (chats.waiting > 0 || chats.active > 0 || Object.values(chats.agents).some((a) => a.total > 0))
+  return !!chats && (chats.waiting > 0 || chats.active > 0 || outsideQueues(chats).length > 0 || Object.values(chats.agents).some((a) => a.total > 0))
 }
 
-/** Chats: waiting (offers included), active, and each agent's load as chats/limit (+call while on a call). */
+/** Chats: waiting in a queue (offers included), active, those with the bot or its customer, and each agent's load as chats/limit (+call while on a call). */
 function ChatFigures(p: {chats: EngineSnapshot['chats'] | null; url: string | null}) {
   if (!hasChatLine(p.chats, p.url)) return null
-  const c = p.chats ?? {waiting: 0, offered: 0, active: 0, queues: {}, agents: {}}
+  const c: NonNullable<EngineSnapshot['chats']> = p.chats ?? {waiting: 0, offered: 0, active: 0, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {}}
   const loads = Object.entries(c.agents).filter(([, a]) => a.total > 0)
+  const outside = outsideQueues(c)
   return (
     <Text wrap="truncate-end">
       {p.url ? <Text>{`${safeText(p.url, 60)} `}</Text> : null}
@@ -115,6 +116,7 @@ function ChatFigures(p: {chats: EngineSnapshot['chats'] | null; url: string | nu
       <Text dimColor> waiting · </Text>
       <Text bold>{String(c.active)}</Text>
       <Text dimColor> active</Text>
+      <Text dimColor>{outside.length > 0 ? ` · ${outside.join(' · ')}` : ''}</Text>
       <Text dimColor>{loads.length > 0 ? ` · ${loads.map(([id, a]) => `${safeText(id, 20)} ${a.total}/${a.limit}${a.onCall ? '+call' : ''}`).join(' ')}` : ''}</Text>
     </Text>
   )

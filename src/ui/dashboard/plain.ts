@@ -1,5 +1,5 @@
 import {fields, table} from '../render.js'
-import {AGENT_STATES, type Board} from './board.js'
+import {AGENT_STATES, outsideQueues, type Board} from './board.js'
 import {clock, duration, percent} from './format.js'
 
 // `dashboard --once`: the same panes as plain text for scripts, logs and pipes.
@@ -70,15 +70,16 @@ export function plainBoard(b: Board, timeZone?: string): string {
   return out.join('\n')
 }
 
-/** Chats, once an engine has any: per queue (waiting, active, longest wait) and per agent (held per channel, its limit, a call beside). */
+/** Chats, once an engine has any: in all (those in no queue by stage: with the bot, awaiting the customer, leaving a message), per queue (waiting, active, longest wait) and per agent (held per channel, its limit, a call beside). */
 function chatLines(b: Board): string[] {
   const c = b.chats
-  if (!c || (c.waiting === 0 && c.active === 0 && Object.values(c.agents).every((a) => a.total === 0))) return []
+  const outside = c ? outsideQueues(c) : []
+  if (!c || (c.waiting === 0 && c.active === 0 && outside.length === 0 && Object.values(c.agents).every((a) => a.total === 0))) return []
   const queues = Object.entries(c.queues).map(([name, q]) => ({name, ...q}))
   const agents = Object.entries(c.agents).map(([id, a]) => ({id, ...a}))
   return [
     '',
-    `CHATS  ${c.waiting} waiting (${c.offered} offered), ${c.active} active`,
+    `CHATS  ${c.waiting} waiting (${c.offered} offered), ${c.active} active${outside.map((s) => `, ${s}`).join('')}`,
     table(queues, [
       {header: 'QUEUE', get: (q) => q.name},
       {header: 'WAITING', get: (q) => q.waiting, align: 'right'},
@@ -111,6 +112,6 @@ export function summaryLine(b: Board, timeZone?: string, chats?: Board['chats'])
     (h.agents.unreachable > 0 ? `, ${h.agents.unreachable} unreachable` : '') +
     (h.agents['other-call'] > 0 ? `, ${h.agents['other-call']} on other calls` : '') +
     ` · today ${h.offered} offered, ${h.answered} answered, ${h.abandoned} abandoned · SL ${percent(h.serviceLevel)}${h.slSeconds === null ? '' : ` (${h.slSeconds} s)`}, answer ${percent(h.answerRate)}, abandon ${percent(h.abandonRate)}` +
-    (chats ? ` · chats ${chats.waiting} waiting, ${chats.active} active` : '')
+    (chats ? ` · chats ${chats.waiting} waiting, ${chats.active} active${outsideQueues(chats).map((s) => `, ${s}`).join('')}` : '')
   )
 }
