@@ -1,4 +1,5 @@
 import type {ChildProcess} from 'node:child_process'
+import {createHmac} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -21,7 +22,10 @@ import {until} from '../support/wait.js'
 // API; a second customer overflows too, finds li full, waits support's 2 s and is asked to
 // leave a message, which becomes a ticket for support with the conversation linked and the
 // customer's number; report chats counts both. And at start the engine removed the widget
-// image older than the uploads' retention.
+// image older than the uploads' retention. Then billing (reached through the JSON webhook's
+// flow): its one agent wu, busy with a chat, is paused by `callctl agent pause`, and the
+// customer waiting there is asked at once for a message in billing's own words (onNoAgents,
+// chat.queues.billing.leaveMessage), shown by `dashboard --once` as leaving a message.
 
 const OLD_UPLOAD = `${'o'.repeat(32)}.png`
 const YOUNG_UPLOAD = `${'y'.repeat(32)}.png`
@@ -71,6 +75,9 @@ describe('chat wait limits on callctl engine start', () => {
   let admin: EngineClient
   let desk: EngineClient
   let wsUrl: string
+  let chatUrl: string
+  let wuToken = ''
+  let apiUrl = ''
   const offers: {callId?: string; agent?: string | null}[] = []
   const customers: Customer[] = []
 
@@ -84,24 +91,32 @@ describe('chat wait limits on callctl engine start', () => {
         'chat:',
         '  queue: sales',
         '  rating: false',
-        '  agents: {li: {web: 1, total: 1}}',
+        '  agents: {li: {web: 1, total: 1}, wu: {webhook: 1, total: 1}}',
+        `  flows: {webhook: ${join(home, 'billing-flow.yaml')}}`,
         '  maxWait: 2s',
         '  onMaxWait: {overflow: support}',
         '  leaveMessage: {ask: "Nobody is free: leave us a message.", thanks: "Thanks, we will call you back."}',
         '  queues:',
         '    support: {maxWait: 2s, onMaxWait: leaveMessage}',
+        '    billing: {maxWait: 0, onNoAgents: leaveMessage, leaveMessage: {ask: "Billing is away: leave us a message."}}',
         'channels:',
         '  web: {}',
+        '  webhook: {path: /hooks/chat}',
         '',
       ].join('\n'),
     )
+    writeFileSync(join(home, 'billing-flow.yaml'), 'flow: billing\ntimezone: UTC\nstart: q\nnodes:\n  q: {type: queue, queue: billing, text: "Connecting you to billing."}\n')
     // Set up in the store directly (the CLI's own admin functions): a process less per step.
     const store = await openStore(loadEngineConfig({file: join(home, 'config.yaml'), env, requireAri: false}).database)
     await addQueue(store, 'sales', {record: false})
     await addQueue(store, 'support', {record: false})
     await addAgent(store, {id: 'li', endpoint: simAgentEndpoint({id: 'li', ring: 999, talk: {min: 1, max: 1}}), queues: ['support']})
     await loginAgent(store, 'li')
+    await addQueue(store, 'billing', {record: false})
+    await addAgent(store, {id: 'wu', endpoint: simAgentEndpoint({id: 'wu', ring: 999, talk: {min: 1, max: 1}}), queues: ['billing']})
+    await loginAgent(store, 'wu')
     const {token} = await addUser(store, {name: 'li', role: 'agent', agent: 'li'})
+    wuToken = (await addUser(store, {name: 'wu', role: 'agent', agent: 'wu'})).token ?? ''
     await store.close()
     // Two widget images from before: one 100 days old, one 10 (chat.uploadsRetention defaults to 90 days).
     mkdirSync(join(home, 'chat-uploads'), {recursive: true})
@@ -111,12 +126,12 @@ describe('chat wait limits on callctl engine start', () => {
       utimesSync(join(home, 'chat-uploads', name), t, t)
     }
     engine = await startEngineCli(env)
-    const chatUrl = `http://127.0.0.1:${chatPort}`
+    chatUrl = `http://127.0.0.1:${chatPort}`
     await until('the chat server', () => engine.output().includes(`chat server listening on ${chatUrl}`), 10_000)
     wsUrl = `ws://127.0.0.1:${chatPort}/chat/ws`
-    const url = `ws://127.0.0.1:${port}/`
-    admin = await EngineClient.connect(url, readFileSync(join(home, 'secrets', 'api-token'), 'utf8').trim())
-    desk = await EngineClient.connect(url, token ?? '')
+    apiUrl = `ws://127.0.0.1:${port}/`
+    admin = await EngineClient.connect(apiUrl, readFileSync(join(home, 'secrets', 'api-token'), 'utf8').trim())
+    desk = await EngineClient.connect(apiUrl, token ?? '')
     desk.onEvent((e) => offers.push(e as {callId?: string; agent?: string | null}))
     await desk.request('events.subscribe', {types: ['chat.offered']})
   }, 120_000)
@@ -179,5 +194,49 @@ describe('chat wait limits on callctl engine start', () => {
     const row = (queue: string, agent: string) => rows.find((r) => r.queue === queue && r.agent === agent)
     expect(row('sales', '')).toMatchObject({offered: 2, answered: 0, abandoned: 0, exited: 2, overflowed: 2, messages_left: 0})
     expect(row('support', '')).toMatchObject({offered: 2, answered: 1, abandoned: 0, exited: 1, overflowed: 0, messages_left: 1})
+  })
+
+  it('billing loses its last agent able to take chats (wu paused by the CLI): the customer waiting there is asked for a message at once, in billing\'s words', async () => {
+    const secret = readFileSync(join(home, 'secrets', 'chat-webhook'), 'utf8').trim()
+    const hook = async (body: Record<string, unknown>): Promise<string> => {
+      const raw = JSON.stringify(body)
+      const ts = String(Math.floor(Date.now() / 1000))
+      const r = await fetch(`${chatUrl}/hooks/chat`, {method: 'POST', headers: {'x-callctl-timestamp': ts, 'x-callctl-signature': 'sha256=' + createHmac('sha256', secret).update(`${ts}.${raw}`).digest('hex')}, body: raw})
+      expect(r.status).toBe(200)
+      return ((await r.json()) as {conversation: string}).conversation
+    }
+    const view = async (conversation: string) => (await admin.request('chat.transcript', {conversation})).conversation
+    const wu = await EngineClient.connect(apiUrl, wuToken)
+    try {
+      // wu takes the first billing customer: its one webhook chat.
+      const first = await hook({customer: 'app-1', text: 'Invoice question'})
+      await until('the offer to wu', async () => (await view(first)).offeredTo === 'wu', 10_000)
+      await wu.request('chat.accept', {conversation: first, agent: 'wu'})
+      // The second waits in billing: wu is busy, not gone.
+      const second = await hook({customer: 'app-2', number: '13700137000', text: 'Refund please'})
+      expect(await view(second)).toMatchObject({state: 'queued', stage: 'queued', queue: 'billing'})
+      const paused = await runCli(['agent', 'pause', 'wu', '--reason', 'lunch'], env)
+      expect(paused.code, paused.stderr).toBe(0)
+      const asked = await until('the ask for a message', async () => {
+        const t = await admin.request('chat.transcript', {conversation: second})
+        return t.lines.some((l) => l.text === 'Billing is away: leave us a message.') ? t : undefined
+      }, 10_000)
+      expect(asked.conversation).toMatchObject({state: 'flow', stage: 'leaving-message', queue: 'billing'})
+      expect(await view(first)).toMatchObject({state: 'active', stage: 'active', agent: 'wu'})
+      const once = await runCli(['dashboard', '--once'], env)
+      expect(once.code, once.stderr).toBe(0)
+      expect(once.stdout).toMatch(/^CHATS  0 waiting \(0 offered\), \d+ active, 1 leaving a message$/m)
+      const json = await runCli(['dashboard', '--once', '--json'], env)
+      expect((JSON.parse(json.stdout) as {chats: Record<string, unknown>}).chats).toMatchObject({waiting: 0, leaving_message: 1, with_bot: 0})
+      // The message left: a ticket for billing, thanked in the global words (billing gives only its ask).
+      await hook({customer: 'app-2', text: 'Refund order 9 please, call 13700137000'})
+      await until('closed with the message left', async () => ((await view(second)).state === 'closed' ? true : undefined), 10_000)
+      const t = await admin.request('chat.transcript', {conversation: second})
+      expect(t.lines.at(-1)).toMatchObject({kind: 'closed', text: 'Thanks, we will call you back.'})
+      const {tickets} = await admin.request('ticket.list', {})
+      expect(tickets.find((x) => x.calls.includes(second))).toMatchObject({category: 'chat', assignee: {queue: 'billing'}})
+    } finally {
+      wu.close()
+    }
   })
 })
