@@ -49,6 +49,20 @@ describe('callctl conventions', () => {
     expect(script.stdout).toContain('CALLCTL_AC_BASH_SETUP_PATH')
   })
 
+  it('NO_COLOR switches every style off in every command, FORCE_COLOR or not, and Node says nothing of it', async () => {
+    const e = env()
+    expect((await runCli(['queue', 'add', 'sales', '--did', '100'], e)).code).toBe(0)
+    // FORCE_COLOR alone styles even a pipe: the header is bold.
+    const forced = await runCli(['queue', 'list'], {...e, FORCE_COLOR: '1'})
+    expect(forced.stdout).toContain('\u001b[1mQUEUE')
+    const both = await runCli(['queue', 'list'], {...e, FORCE_COLOR: '1', NO_COLOR: '1'})
+    expect(both.code).toBe(0)
+    expect(both.stdout).not.toContain('\u001b')
+    expect(both.stdout.split('\n')[0]!.split(/\s{2,}/)[0]).toBe('QUEUE')
+    // Node's own "The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set."
+    expect(both.stderr).toBe('')
+  })
+
   it('a missing argument is one line with the usage, not the whole help, exit 2', async () => {
     const r = await runCli(['queue', 'add'], env())
     expect(r.code).toBe(2)
