@@ -13,7 +13,8 @@ import {FakeClock} from '../support/fake-clock.js'
 // queue loses its last agent able to take chats by an admin change read from the store (out
 // of the queue, a pause), and the conversations waiting there get the rule at once, each
 // once, not when the next customer joins. Paused agents and agents without chat room are not
-// agents able to take chats; an offer in flight ends first.
+// agents able to take chats; an offer in flight ends first; an agent's conversations the
+// engine puts back in line at its logout are treated as waiting customers.
 
 describe('chat onNoAgents when the queue loses its last agent (fake ARI, fake clock)', () => {
   let ari: FakeAri
@@ -126,6 +127,16 @@ describe('chat onNoAgents when the queue loses its last agent (fake ARI, fake cl
       [v1, 'sales', 'support', 'no-agents'],
       [v2, 'sales', 'support', 'no-agents'],
     ])
+  })
+
+  it('the last agent logs out with a conversation: back in line by the engine, it gets the queue\'s onNoAgents too (a person\'s transfer would not)', async () => {
+    await boot({onNoAgents: 'leaveMessage', leaveMessage: {ask: 'Leave us a message.', thanks: 'Thanks.'}})
+    const [busy, v1] = await twoWaiting()
+    await eng().logoutNow('a1')
+    await settle()
+    for (const id of [busy, v1]) expect(conv(id)).toMatchObject({state: 'flow', awaitsMessage: 'no-agents'})
+    const queued = (await events('chat.queued')).filter((e) => e.callId === busy)
+    expect(queued.map((e) => e.data.reason)).toEqual(['flow', 'requeue'])
   })
 
   it('without an onNoAgents rule the waiting customer is told once that nobody can answer now, however often agents come and go', async () => {

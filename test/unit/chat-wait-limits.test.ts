@@ -230,11 +230,15 @@ describe('chat wait limits (fake ARI, fake clock)', () => {
     ])
     expect(conv(second)).toMatchObject({state: 'queued', queue: 'support'})
     expect(said(second)).not.toContain('No agent is available at the moment; you keep your place and will be answered as soon as one is.')
-    // The last agent of support logs out: the waiting one is asked for a message.
+    // The last agent of support logs out: the waiting one is asked for a message, and so is
+    // the one a2 had, which the engine put back in support's line.
     await eng().logoutNow('a2')
     await settle()
     expect(conv(second)).toMatchObject({state: 'flow', awaitsMessage: 'no-agents'})
-    expect((await events('chat.message_asked')).map((e) => [e.queue, e.data.reason])).toEqual([['support', 'no-agents']])
+    expect((await events('chat.message_asked')).map((e) => [e.callId, e.queue, e.data.reason])).toEqual([
+      [held, 'support', 'no-agents'],
+      [second, 'support', 'no-agents'],
+    ])
   })
 
   it('a queue the rules name that does not exist: said at start; an overflow there asks for a message instead', async () => {

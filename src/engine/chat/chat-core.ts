@@ -391,7 +391,7 @@ export class ChatCore implements ChatCoreForChannels {
   // ---- queues and agents ---------------------------------------------------------
 
   /** Puts the conversation in line (the flow's queue step, a transfer, no flow at all). */
-  private handOff(c: Conversation, to: {queue: string | null; skills: string | null; priority: number} | null, reason: 'flow' | 'transfer' | 'overflow', joinedAt?: number): void {
+  private handOff(c: Conversation, to: {queue: string | null; skills: string | null; priority: number} | null, reason: 'flow' | 'transfer' | 'overflow' | 'requeue', joinedAt?: number): void {
     const queue = to?.queue ?? this.deps.settings.queue
     if (!queue || !this.deps.acd.queues.has(queue)) {
       this.deps.log.warn('chat: no queue to hand the conversation to', {conversation: c.id, queue})
@@ -484,7 +484,7 @@ export class ChatCore implements ChatCoreForChannels {
       if (c.state === 'offered' && c.offeredTo === agent) this.expire(c, 'logged-out')
       else if (c.state === 'active' && c.agent === agent) {
         const queue = c.queue && this.deps.acd.queues.has(c.queue) ? c.queue : this.deps.settings.queue
-        if (queue && this.deps.acd.queues.has(queue)) this.transfer(c.id, {queue}, 'system', null)
+        if (queue && this.deps.acd.queues.has(queue)) this.transfer(c.id, {queue}, 'system', null, true)
         else this.closeNow(c, 'system', 'system', 'Sorry, nobody can take this conversation now. Please try again later.')
       }
     }
@@ -502,7 +502,7 @@ export class ChatCore implements ChatCoreForChannels {
       const fallback = this.deps.settings.queue
       if (fallback && fallback !== queue && this.deps.acd.queues.has(fallback)) {
         this.record(c, {type: 'chat.transferred', data: {from: null, to: {queue: fallback}, by: 'system', reason: 'queue-removed'}})
-        this.handOff(c, {queue: fallback, skills: null, priority: c.priority}, 'transfer')
+        this.handOff(c, {queue: fallback, skills: null, priority: c.priority}, 'requeue')
       } else this.closeNow(c, 'system', 'system', 'Sorry, nobody can take this conversation now. Please try again later.')
     }
   }
@@ -546,7 +546,8 @@ export class ChatCore implements ChatCoreForChannels {
     return {conversation: c.id, seq}
   }
 
-  transfer(id: string, to: {agent: string} | {queue: string}, by: string, fromAgent: string | null): ConversationView {
+  /** `requeue`: the engine moves it (its agent left), not a person choosing the queue, so the queue's wait limits apply there. */
+  transfer(id: string, to: {agent: string} | {queue: string}, by: string, fromAgent: string | null, requeue = false): ConversationView {
     const c = this.must(id)
     if (!c.open || c.state === 'flow') throw new ChatError(`Conversation ${id} is ${c.state}: only a queued or active conversation can be transferred`, 'not_transferable')
     if (fromAgent !== null && c.agent !== fromAgent) throw new ChatError(`Conversation ${id} is not an active conversation of agent ${fromAgent}`, 'not_yours')
@@ -567,7 +568,7 @@ export class ChatCore implements ChatCoreForChannels {
     this.record(c, {type: 'chat.transferred', agent: from, data: {from, to, by}})
     this.line(c, 'system', 'system', {text: 'You are being transferred; the next person sees this conversation so far.'})
     if ('queue' in to) {
-      this.handOff(c, {queue: to.queue, skills: null, priority: c.priority}, 'transfer')
+      this.handOff(c, {queue: to.queue, skills: null, priority: c.priority}, requeue ? 'requeue' : 'transfer')
     } else {
       // Straight to the agent, in the line of the conversation's queue should the agent not accept in time.
       const queue = c.queue ?? [...this.deps.acd.agents.get(to.agent)!.queues.keys()][0] ?? this.deps.settings.queue

@@ -53,7 +53,7 @@ interface Waiting {
   timer: TimerHandle | null
   /** When it joined its current queue (maxWait counts from here). */
   enteredAt: number
-  /** false after a transfer: an agent or supervisor chose that queue, no limit applies. */
+  /** false after a transfer: an agent or supervisor chose that queue, no limit applies (the engine's own moves, requeue, are limited). */
   limited: boolean
   /** Queues it overflowed from. */
   visited: Set<string>
