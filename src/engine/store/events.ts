@@ -101,7 +101,7 @@ export const EVENT_TYPES = [
   'chat.flow_step', // the conversation flow entered a node {flow, node, kind}
   'chat.kb_answered', // the flow answered from the knowledge base {entry, score, question}
   'chat.kb_feedback', // "was this helpful?" {entry, helpful}
-  'chat.queued', // handed to a queue {priority, skills?, position, reason: flow|transfer|re-route|restart}
+  'chat.queued', // handed to a queue {priority, skills?, position, reason: flow|transfer|overflow|requeue (the engine put it back: its agent logged out, its queue removed)}
   'chat.offered', // offered to an agent (its slot reserved until accepted or expired) {channel, autoAccept, timeoutMs}
   'chat.offer_expired', // the agent did not accept in time: back to its place in line, the agent skipped for it a while {afterMs}
   'chat.accepted', // the agent took the conversation {waitMs (queued to accepted), how: agent|auto}
@@ -109,7 +109,7 @@ export const EVENT_TYPES = [
   'chat.closed', // the last event of a conversation {reason: customer|agent|silence|off-hours|bot|abandoned|system|supervisor|max-wait|no-agents|message-left, by?, durationMs}
   'chat.rated', // the customer's satisfaction rating after the close {score: 1-5}
   'chat.note', // a supervisor's private note to the agent, never shown to the customer {text, by}
-  'chat.overflowed', // waited too long, or nobody of the queue logged in: moved to another queue, keeping its place by its first arrival {from, to, reason: max-wait|no-agents, waitedMs}; queue = the queue left; a chat.queued {reason: overflow} in `to` follows
+  'chat.overflowed', // waited too long, or no agent of the queue able to take chats: moved to another queue, keeping its place by its first arrival {from, to, reason: max-wait|no-agents, waitedMs}; queue = the queue left; a chat.queued {reason: overflow} in `to` follows
   'chat.message_asked', // nobody can answer: the customer is asked to leave a message (what it writes next becomes a ticket) {reason: max-wait|no-agents|off-hours, waitedMs?}; queue = the queue left (off-hours: the queue its ticket goes to)
   'chat.message_left', // the customer's message became a ticket assigned to the queue, the conversation linked {ticket (null if it could not be written), reason}; a chat.closed {reason: message-left} follows
   'chat.typing', // never stored: pushed live to the agent's subscription while the customer types {from: customer}
