@@ -124,4 +124,30 @@ describe('tickets as CSV', () => {
     writeFileSync(bad, 'subject,colour\nx,red\n')
     await expect(importTicketCsv(ctx, bad, {by: 'imp'})).rejects.toThrow(/bad.csv:1:1: the first line must be a header/)
   })
+
+  it('a long file lets the event loop in while it is checked (Ctrl-C is heard), and says when the one write begins', async () => {
+    // The checks settle as microtasks on SQLite: without a pause a signal waits for the
+    // write. Reading the file takes a few turns of the loop; checking 4000 rows, with a
+    // pause every 200 in each of its two passes, at least 40 more.
+    const file = join(dir, 'long.csv')
+    writeFileSync(file, 'subject,priority\n' + Array.from({length: 4000}, (_, i) => `ticket ${i},low\n`).join(''))
+    const order: string[] = []
+    let turns = 0
+    let writing = false
+    const tick = () => {
+      turns++
+      if (!writing) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const r = await importTicketCsv(ctx, file, {by: 'imp', onWriting: () => ((writing = true), order.push(`writing after ${turns >= 40 ? '40 turns or more' : `${turns} turns`}`))})
+    expect(order).toEqual(['writing after 40 turns or more'])
+    expect(r).toMatchObject({committed: true})
+    expect(await ctx.tickets.count()).toBe(4000)
+    // Nothing to write, no write begun: a dry run and a file with problems do not call it.
+    const never = () => order.push('never')
+    await importTicketCsv(ctx, file, {by: 'imp', dryRun: true, onWriting: never})
+    writeFileSync(file, 'subject,priority\nx,asap\n')
+    await importTicketCsv(ctx, file, {by: 'imp', onWriting: never})
+    expect(order).toEqual(['writing after 40 turns or more'])
+  })
 })

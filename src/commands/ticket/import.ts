@@ -7,6 +7,17 @@ import {whoAmI} from '../../ui/who.js'
 
 const SHOWN_PROBLEMS = 50
 
+/**
+ * Ends the process by the signal itself, as it would have without a handler (the shell
+ * reads 130 for SIGINT): process.exit() waits for a read still blocked in the thread pool
+ * (a file that is a pipe, no writer done) and hung there.
+ */
+function dieBy(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal)
+  process.kill(process.pid, signal)
+  process.exit(signal === 'SIGINT' ? 130 : 143)
+}
+
 export default class TicketImport extends CallctlCommand<TicketImportReport> {
   static summary = 'Import tickets from a CSV file (UTF-8): all rows or none'
   static description = `The header names the columns (any order; at least subject), as ticket export writes
@@ -23,9 +34,30 @@ is checked first: every problem is listed as FILE:LINE:COLUMN and nothing is imp
 
   protected async execute(): Promise<TicketImportReport> {
     const {args, flags} = await this.parse(TicketImport)
-    const report = await withTickets(flags.config, (ctx) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by: whoAmI()}))
-    if (report.bad.length > 0) process.exitCode = 1
-    return report
+    // Ctrl-C used to end the process in silence, leaving the user to wonder what was kept.
+    // Until the write begins nothing is written: say so and stop. The write is one
+    // transaction: let it end (a second Ctrl-C stops at once, saying what that means).
+    let writing = false
+    let asked = false
+    const stop = (signal: NodeJS.Signals) => {
+      if (writing && !asked) {
+        asked = true
+        process.stderr.write('interrupted: the import is being written in one transaction; letting it finish (again to stop now)\n')
+        return
+      }
+      process.stderr.write(writing ? 'interrupted while writing: the import is one transaction, all rows or none; callctl ticket list shows which\n' : 'interrupted: nothing was imported\n')
+      dieBy(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    try {
+      const report = await withTickets(flags.config, (ctx) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by: whoAmI(), onWriting: () => (writing = true)}))
+      if (report.bad.length > 0) process.exitCode = 1
+      return report
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
   }
 
   protected render(r: TicketImportReport): void {

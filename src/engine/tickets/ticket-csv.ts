@@ -1,4 +1,4 @@
-import {readFileSync, statSync} from 'node:fs'
+import {readFile, stat} from 'node:fs/promises'
 import {parse} from 'csv-parse/sync'
 import type {Cell, TableReport} from '../reports/report-output.js'
 import type {NewEvent} from '../store/events.js'
@@ -134,11 +134,12 @@ export function cellPositions(raw: string, firstLine: number): {line: number; co
   return out
 }
 
-function readRecords(path: string, file: string): Record1[] {
+async function readRecords(path: string, file: string): Promise<Record1[]> {
   let bytes: Buffer
   try {
-    if (statSync(path).size > MAX_FILE_BYTES) throw new UserError(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, {suggestion: 'Split it into several files.', exitCode: 2, code: 'invalid_file'})
-    bytes = readFileSync(path)
+    if ((await stat(path)).size > MAX_FILE_BYTES) throw new UserError(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`, {suggestion: 'Split it into several files.', exitCode: 2, code: 'invalid_file'})
+    // Read without blocking the event loop, so Ctrl-C is heard while a slow file (a pipe) arrives.
+    bytes = await readFile(path)
   } catch (err) {
     if (err instanceof UserError) throw err
     throw new UserError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {suggestion: 'Check the path.', exitCode: 2, code: 'invalid_file'})
@@ -193,13 +194,14 @@ interface Checked {
 
 /** Reads and checks the whole file; every problem found is listed (file:line:column), nothing is written. */
 export async function readTicketCsv(ctx: TicketContext, path: string, file = path): Promise<{rows: Checked[]; bad: CsvProblem[]}> {
-  const records = readRecords(path, file)
+  const records = await readRecords(path, file)
   const bad: CsvProblem[] = []
   const rows: Checked[] = []
   const agents = new Map<string, boolean>()
   const queues = new Map<string, boolean>()
   const seen = new Map<string, number>()
-  for (const r of records) {
+  for (const [i, r] of records.entries()) {
+    if (i % BREATHE_EVERY === BREATHE_EVERY - 1) await breathe()
     const c = r.cells
     const problems = bad.length
     const check = <T>(f: Imported, fn: (v: string) => T | Promise<T>): Promise<T | undefined> | T | undefined => {
@@ -272,15 +274,28 @@ export async function readTicketCsv(ctx: TicketContext, path: string, file = pat
   return {rows, bad}
 }
 
-/** Imports a checked file in one transaction (or, dryRun, says what it would do). Bad rows: nothing is written. */
-export async function importTicketCsv(ctx: TicketContext, path: string, o: {file?: string; dryRun?: boolean; by: string}): Promise<TicketImportReport> {
+/**
+ * The checks' awaits on the SQLite store settle as microtasks: a long file would hold the
+ * event loop until the write, and Ctrl-C (the command's handler) with it. Every so many
+ * rows the loop lets timers and signals in.
+ */
+const BREATHE_EVERY = 200
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * Imports a checked file in one transaction (or, dryRun, says what it would do). Bad rows:
+ * nothing is written. `onWriting` is called right before that transaction: until then
+ * nothing has been written, and stopping the process leaves the store as it was.
+ */
+export async function importTicketCsv(ctx: TicketContext, path: string, o: {file?: string; dryRun?: boolean; by: string; onWriting?: () => void}): Promise<TicketImportReport> {
   const file = o.file ?? path
   const {rows, bad} = await readTicketCsv(ctx, path, file)
   const report: TicketImportReport = {file, rows: rows.length + bad.length, created: [], updated: [], unchanged: 0, bad, dryRun: o.dryRun === true, committed: false}
   if (bad.length > 0) return report
   const ops: TicketOp[] = []
   const now = (ctx.now ?? Date.now)()
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
+    if (i % BREATHE_EVERY === BREATHE_EVERY - 1) await breathe()
     const existing = r.id ? await ctx.tickets.get(r.id) : undefined
     if (!existing) {
       if (!r.input.subject) {
@@ -302,6 +317,7 @@ export async function importTicketCsv(ctx: TicketContext, path: string, o: {file
     report.updated.push(existing.id)
   }
   if (report.bad.length > 0 || o.dryRun) return report
+  o.onWriting?.()
   const written = await ctx.tickets.write(ops)
   // New tickets' ids are drawn as they are written.
   let i = 0
