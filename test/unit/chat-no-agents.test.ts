@@ -152,6 +152,13 @@ describe('chat onNoAgents when the queue loses its last agent (fake ARI, fake cl
     await sync()
     expect(said(v1).filter((t) => t === NO_AGENTS_WAIT_TEXT)).toHaveLength(1)
     expect(conv(v1).state).toBe('queued')
+    // A restarted engine remembers it was said (from the log): a1 still paused, nothing new.
+    await eng().stop()
+    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, chat: {settings: chatSettings({queue: 'sales', autoAccept: true, agents: {a1: {web: 1, total: 1}}}, null)}})
+    await engine.start()
+    await settle()
+    expect(said(v1).filter((t) => t === NO_AGENTS_WAIT_TEXT)).toHaveLength(1)
+    expect(conv(v1).state).toBe('queued')
   })
 
   it('an agent without chat room (limit 0) is no agent able to take chats; one offered the chat when it pauses keeps the offer until it runs out', async () => {

@@ -83,14 +83,16 @@ export class WaitLimits {
     if (missing.length > 0) this.h.log.warn(`chat: the wait rules name queue${missing.length === 1 ? '' : 's'} ${missing.join(', ')}, which do${missing.length === 1 ? 'es' : ''} not exist; an overflow there asks for a message instead`, {queues: missing})
   }
 
-  /** Folds a logged event (a restart): where each conversation's wait began and where it overflowed from. */
+  /** Folds a logged event (a restart): where each conversation's wait began, where it overflowed from, whether it was told nobody can answer. */
   seen(e: Pick<NewEvent, 'type' | 'ts' | 'callId' | 'queue' | 'data'>): void {
     if (!e.callId) return
     if (e.type === 'chat.queued') {
       const w = this.state(e.callId)
       w.enteredAt = e.ts
       w.limited = e.data?.reason !== 'transfer'
-    } else if (e.type === 'chat.overflowed' && typeof e.data?.from === 'string') this.state(e.callId).visited.add(e.data.from)
+      w.toldNoAgents = false
+    } else if (e.type === 'chat.message' && e.data?.from === 'system' && e.data.text === NO_AGENTS_WAIT_TEXT) this.state(e.callId).toldNoAgents = true
+    else if (e.type === 'chat.overflowed' && typeof e.data?.from === 'string') this.state(e.callId).visited.add(e.data.from)
     else if (e.type === 'chat.closed') this.waiting.delete(e.callId)
   }
 
