@@ -28,6 +28,8 @@ export interface RoundLoad {
 
 export interface RoundFigures {
   desks: number
+  /** Desks that had their agent from the engine when the window began (fewer: the engine could not keep up). */
+  showing: number
   cpuPercent: number
   rssIdleBytes: number
   rssBytes: number
@@ -63,9 +65,10 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
     const withDesks = center.agents.slice(0, load.desks)
     log(`${load.desks} desks…`)
     await openInBatches(withDesks, async (a) => open(a), 25)
+    // An engine that cannot serve every desk's first snapshot in a minute is saturated: measured as it is, and said so.
     if (!(await waitUntil(() => feeds.every((f) => f.getState().me !== null), 60_000))) {
-      const live = feeds.filter((f) => f.getState().me !== null).length
-      throw new Error(`only ${live} of ${load.desks} desks showed their agent within 60 s (engine errors: ${engine.errors.slice(0, 3).join(' | ') || 'none'})`)
+      const why = [...new Set(feeds.map((f) => f.getState().feed).filter((s) => s.error).map((s) => `${s.status}: ${s.error}`))].slice(0, 3)
+      log(`only ${showing(feeds)} of ${load.desks} desks show their agent after 60 s (desks: ${why.join(' | ') || 'no error'}; engine errors: ${engine.errors.slice(0, 3).join(' | ') || 'none'})`)
     }
     // Desks opened in a burst poll in step for a while; a few seconds spread them as real ones are.
     await sleep(3000)
@@ -73,6 +76,7 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
     log(`measuring ${load.seconds} s, ${load.rate} state changes/s…`)
     const targets = (load.desks > 0 ? withDesks : center.agents).map((a) => a.id)
     snapshots = 0
+    const showingAtStart = showing(feeds)
     const cpu = cpuWindow(engine.pid)
     // With no desk open nothing can show the changes: made all the same, timed after the window.
     await paced(load.rate, load.seconds, (i) => timer.change(admin!, targets[i % targets.length]!, log, load.desks > 0))
@@ -95,7 +99,7 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
       }
     }
     if (engine.errors.length > 0) log(`engine errors: ${engine.errors.slice(0, 3).join(' | ')}`)
-    return {desks: load.desks, cpuPercent: window.percent, rssIdleBytes: rssIdle, rssBytes: rss, snapshotsPerSecond, latency: spread(timer.samples), lost: timer.lost + timer.pendingCount()}
+    return {desks: load.desks, showing: showingAtStart, cpuPercent: window.percent, rssIdleBytes: rssIdle, rssBytes: rss, snapshotsPerSecond, latency: spread(timer.samples), lost: timer.lost + timer.pendingCount()}
   } finally {
     for (const f of feeds) f.stop()
     // Every agent unpaused for the next round's engine (pauses are written to the store).
@@ -104,6 +108,10 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
     admin?.close()
     await engine.stop()
   }
+}
+
+function showing(feeds: DeskFeed[]): number {
+  return feeds.filter((f) => f.getState().me !== null).length
 }
 
 /** Pauses or unpauses an agent and times the change to its desk. */

@@ -30,7 +30,7 @@ const ADMIN_ONLY = {supervisor: false, agent: 'refused'} as const
 export const ACCESS_POLICY: {[M in Method]: Rule<M>} = {
   'engine.status': {supervisor: true, agent: 'all'},
   'session.whoami': {supervisor: true, agent: 'all'},
-  // The queues' figures stay (the desk shows its queues); other agents, other callers' numbers and supervisions do not.
+  // The queues' figures stay (the desk shows its queues); other agents (their states, figures, chat loads), other callers' numbers and supervisions do not.
   snapshot: {supervisor: true, agent: {narrow: (s, me) => ownSnapshot(s, me)}},
   // Other agents' phones: contacts and addresses of their desks. An agent's own is in its snapshot's agent state.
   'phones.status': {supervisor: true, agent: 'refused'},
@@ -135,5 +135,7 @@ function ownSnapshot(s: EngineSnapshot, me: AgentPrincipal): EngineSnapshot {
     agents: s.agents.filter((a) => a.id === me.agent),
     calls: s.calls.filter((c) => isOnCall(c, me.agent)),
     stats: {...s.stats, agents: Object.fromEntries(Object.entries(s.stats.agents).filter(([a]) => a === me.agent))},
+    // The center's chat counts stay; other agents' chat loads go as their states do.
+    ...(s.chats ? {chats: {...s.chats, agents: Object.fromEntries(Object.entries(s.chats.agents).filter(([a]) => a === me.agent))}} : {}),
   }
 }

@@ -20,7 +20,8 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
     ...ticketHandlers(engine, info.tickets),
     ...chatHandlers(engine),
     'engine.status': () => ({app: info.app, version: info.version, origin: engine.origin, liveCalls: engine.liveCalls, pendingEvents: engine.events.pending}),
-    snapshot: () => engine.snapshot(),
+    // An agent's desk polls this every second: its own part alone, not the center's cut down (access-policy.ts still narrows it).
+    snapshot: (_params, _conn, who) => (who.role === 'agent' && who.agent !== null ? engine.agentSnapshot(who.agent) : engine.snapshot()),
     'phones.status': () => engine.phoneContacts(),
     'session.whoami': (_params, _conn, who) => ({user: who.user, role: who.role, agent: who.agent}),
     'events.subscribe': (params, conn, who) => {

@@ -278,7 +278,12 @@ export class EventTally {
 
   /** Agents with a span open. */
   openAgents(): string[] {
-    return [...this.open].filter(([, s]) => s.loginAt !== null || s.pauseAt !== null || s.wrapAt !== null).map(([id]) => id)
+    return [...this.open.keys()].filter((id) => this.hasOpenSpan(id))
+  }
+
+  hasOpenSpan(agent: string): boolean {
+    const s = this.open.get(agent)
+    return !!s && (s.loginAt !== null || s.pauseAt !== null || s.wrapAt !== null)
   }
 
   /** Starts the period with spans already open before it (login, pause) at `at`. */

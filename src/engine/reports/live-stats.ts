@@ -92,16 +92,17 @@ export class LiveStats {
 
   /**
    * `inCallMs`: how long each agent has been on its current call, which no event has
-   * counted yet; it is part of today's talk and of occupancy.
+   * counted yet; it is part of today's talk and of occupancy. `only`: that agent's figures
+   * alone (an agent's desk asks every second; the whole center's are hundreds of objects).
    */
-  view(now: number, inCallMs: Readonly<Record<string, number>> = {}): LiveStatsView {
+  view(now: number, inCallMs: Readonly<Record<string, number>> = {}, only?: string): LiveStatsView {
     const queues: LiveStatsView['queues'] = {}
     for (const [name, t] of this.tally.queues) {
       const sl = slOf(this.settings(name))
       queues[name] = {...t, answerRate: answerRate(t), abandonRate: abandonRate(t), serviceLevel: serviceLevel(t, sl.formula), sl, asaMs: asa(t), ahtMs: aht(t)}
     }
     const agents: LiveStatsView['agents'] = {}
-    const ids = new Set([...this.tally.agents.keys(), ...this.tally.agentTimes.keys(), ...this.tally.openAgents(), ...Object.keys(inCallMs)])
+    const ids = only === undefined ? new Set([...this.tally.agents.keys(), ...this.tally.agentTimes.keys(), ...this.tally.openAgents(), ...Object.keys(inCallMs)]) : this.counted(only, inCallMs) ? [only] : []
     for (const id of ids) {
       const t = this.tally.agents.get(id) ?? emptyTally()
       const times = this.tally.agentTimes.get(id)
@@ -123,6 +124,11 @@ export class LiveStats {
       }
     }
     return {since: this.since, queues, agents, lastHour: this.lastHour.view(now)}
+  }
+
+  /** Whether the whole view has figures for this agent (see view's ids). */
+  private counted(agent: string, inCallMs: Readonly<Record<string, number>>): boolean {
+    return this.tally.agents.has(agent) || this.tally.agentTimes.has(agent) || this.tally.hasOpenSpan(agent) || Object.hasOwn(inCallMs, agent)
   }
 }
 
