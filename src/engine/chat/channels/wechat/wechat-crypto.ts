@@ -79,7 +79,7 @@ export class WechatCrypto {
     const data = Buffer.from(encrypt, 'base64')
     if (data.length === 0 || data.length % BLOCK !== 0) throw new WechatCryptoError(`Encrypt is not whole ${BLOCK}-byte blocks`)
     try {
-      return {xml: this.decryptWith(this.keys.current!, data), key: 'current'}
+      return {xml: this.decryptWith(this.key('current'), data), key: 'current'}
     } catch (err) {
       const previous = this.keys.previous
       if (!(err instanceof WechatCryptoError) || !previous) throw err
