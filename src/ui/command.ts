@@ -1,4 +1,5 @@
 import {Command, type Interfaces} from '@oclif/core'
+import {sqliteFailure} from '../engine/store/sqlite-errors.js'
 import {ClosedOutput, isUserError} from '../engine/util/errors.js'
 import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
@@ -63,7 +64,13 @@ export abstract class CallctlCommand<T> extends Command {
     this.log(text)
   }
 
-  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // A write the disk refused (read-only, full, locked past the wait, I/O error) reaches
+    // here as a bare SqliteError. It is mapped once, here, not in the store: the engine
+    // must keep the raw error to buffer its events and retry (a runtime condition there,
+    // not the end of a command), and the ticket, user and KB stores write through the
+    // same connection outside SqliteStore's methods, so only this boundary sees them all.
+    const err = sqliteFailure(thrown) ?? thrown
     if (isUserError(err)) {
       if (this.jsonEnabled()) {
         process.stdout.write(jsonText({error: {code: err.code, message: err.message, suggestion: err.suggestion ?? null}}) + '\n')

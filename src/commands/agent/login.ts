@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {loginAs} from '../../engine/admin/presence-as.js'
+import {loginAgent} from '../../engine/admin/admin.js'
+import {withStore} from '../../engine/config/open-store.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
@@ -14,7 +15,7 @@ export default class AgentLogin extends CallctlCommand<ListedAgent> {
 
   protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentLogin)
-    return listedAgent(await loginAs(flags.config, args.id, flags.queue ?? []))
+    return listedAgent(await withStore(flags.config, (store) => loginAgent(store, args.id, flags.queue ?? [])))
   }
 
   protected render(a: ListedAgent): void {

@@ -1,23 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 import {removeQueue} from '../../engine/admin/admin.js'
-import {refuseIfQueueInUse} from '../../engine/admin/queue-in-use.js'
 import {withStore} from '../../engine/config/open-store.js'
 import type {QueueRecord} from '../../engine/model.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class QueueRemove extends CallctlCommand<QueueRecord> {
   static summary = 'Remove a queue (agents lose their membership of it)'
-  static description = 'Refused while the running engine holds calls in the queue (waiting, ringing or connected): removing it ends them (cause queue-removed). Move them first, or pass --force.'
-  static examples = ['<%= config.bin %> queue remove sales', '<%= config.bin %> queue remove sales --force']
+  static examples = ['<%= config.bin %> queue remove sales']
   static args = {name: Args.string({description: 'queue name', required: true})}
-  static flags = {
-    config: Flags.string({char: 'c', description: 'config file (YAML)'}),
-    force: Flags.boolean({description: 'remove it even if the running engine holds calls in it (they end)'}),
-  }
+  static flags = {config: Flags.string({char: 'c', description: 'config file (YAML)'})}
 
   protected async execute(): Promise<QueueRecord> {
     const {args, flags} = await this.parse(QueueRemove)
-    if (!flags.force) await refuseIfQueueInUse(flags.config, args.name)
     return withStore(flags.config, (store) => removeQueue(store, args.name))
   }
 

@@ -1,5 +1,5 @@
 import {existsSync, readFileSync} from 'node:fs'
-import {callctlPaths, type Paths} from '../util/paths.js'
+import {callctlPaths, checkHome, type Paths} from '../util/paths.js'
 import {UserError} from '../util/errors.js'
 import {readSecret} from '../util/secrets.js'
 import {errorAt, parseYaml, toJS, type LocatedDoc} from './yaml-errors.js'
@@ -87,8 +87,9 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
   const env = opts.env ?? process.env
   const paths = callctlPaths(env)
   const file = opts.file ?? paths.configFile
+  checkHome(paths, env)
   let raw: RawConfig = {}
-  if (existsSync(file)) raw = validate(parseYaml(readFileSync(file, 'utf8'), file))
+  if (existsSync(file)) raw = validate(parseYaml(readConfigText(file), file))
   else if (opts.file) throw new UserError(`Config file ${file} does not exist`, {suggestion: 'Check the path, or leave out --config to use defaults.', exitCode: 2})
 
   let url = raw.ari?.url
@@ -151,6 +152,22 @@ export function loadEngineConfig(opts: {file?: string; env?: NodeJS.ProcessEnv; 
     channels: channelsSettings(raw.channels, paths, env),
     chat: chatSettings(raw.chat, env.CALLCTL_DEFAULT_QUEUE ?? raw.defaultQueue ?? null),
     paths,
+  }
+}
+
+/** The config's text; a path that names a directory or a file callctl may not read is the user's to fix. */
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'EISDIR' ? 'is a directory, not a YAML file' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : null
+    if (!why) throw err
+    throw new UserError(`Config ${file} ${why}`, {
+      suggestion: code === 'EISDIR' ? `Give the config file itself (--config, CALLCTL_CONFIG), e.g. ${file.replace(/\/+$/, '')}/config.yaml.` : `Check its permissions (ls -l ${file}).`,
+      exitCode: 2,
+      code: 'bad_config_path',
+    })
   }
 }
 

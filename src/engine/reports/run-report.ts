@@ -1,5 +1,6 @@
 import {Worker} from 'node:worker_threads'
 import {isPostgresUrl} from '../store/database-url.js'
+import {sqliteUserError} from '../store/sqlite-errors.js'
 import {SqliteStore} from '../store/sqlite-store.js'
 import {isUserError, UserError} from '../util/errors.js'
 import {pgReport} from './pg-report.js'
@@ -19,7 +20,10 @@ export async function produceReport(job: ReportJob, sink: Sink, progress?: (rows
     store = new SqliteStore(job.database, {readonly: true})
     return await reportFrom(store.db, job, sink, progress)
   } catch (err) {
-    // A damaged or foreign file is the user's to fix, not a bug: one line, exit 1.
+    // A damaged or foreign file is the user's to fix, not a bug: one line, exit 2 for the
+    // conditions every command names alike (sqlite-errors.ts), exit 1 for the rest.
+    const condition = sqliteUserError(err, job.database)
+    if (condition) throw condition
     const code = (err as {code?: unknown}).code
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       throw new UserError(`Cannot read the database ${job.database}: ${(err as Error).message}`, {suggestion: 'Check that it is the callctl database (config database, CALLCTL_DB).', exitCode: 1, code: 'database'})

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3'
 import {chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {UserError} from '../util/errors.js'
+import {makeDirectory} from '../util/paths.js'
+import {rememberOpened, sqliteUserError} from './sqlite-errors.js'
 import type {AgentRecord, Presence, PresenceStatus, QueueRecord} from '../model.js'
 import type {NewEvent, StoredEvent} from './events.js'
 import {MIGRATIONS} from './migrations.js'
@@ -12,23 +15,30 @@ export class SqliteStore implements Store {
   readonly db: Database.Database
   private readonly insertEvent: Database.Statement
 
-  constructor(readonly file: string, opts: {readonly?: boolean; busyTimeoutMs?: number} = {}) {
-    if (file !== ':memory:') mkdirSync(dirname(file), {recursive: true})
+  constructor(readonly file: string, opts: {readonly?: boolean; busyTimeoutMs?: number; createDirectory?: boolean} = {}) {
+    if (file !== ':memory:') prepareFile(file, opts.createDirectory ?? true)
     if (file !== ':memory:' && !opts.readonly) createPrivate(file)
-    this.db = new Database(file, {readonly: opts.readonly ?? false})
-    // Several processes share the file: wait for a writer instead of failing at once. The
-    // engine waits little (its writes are buffered and retried; a long wait would freeze
-    // every call), admin commands longer.
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
-    if (!opts.readonly) {
-      this.db.pragma('journal_mode = WAL')
-      this.db.pragma('synchronous = NORMAL')
-      this.db.pragma('foreign_keys = ON')
-      migrate(this.db)
+    rememberOpened(file)
+    let db: Database.Database | undefined
+    try {
+      db = new Database(file, {readonly: opts.readonly ?? false})
+      // Several processes share the file: wait for a writer instead of failing at once. The
+      // engine waits little (its writes are buffered and retried; a long wait would freeze
+      // every call), admin commands longer.
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL')
+        db.pragma('synchronous = NORMAL')
+        db.pragma('foreign_keys = ON')
+        migrate(db)
+      }
+      this.insertEvent = db.prepare('INSERT INTO events (ts, type, call_id, queue, agent, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    } catch (err) {
+      if (db?.open) db.close()
+      // A file that is not a database, a read-only or full disk: the user's to fix (sqlite-errors.ts).
+      throw sqliteUserError(err, file) ?? err
     }
-    this.insertEvent = this.db.prepare(
-      'INSERT INTO events (ts, type, call_id, queue, agent, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    )
+    this.db = db
   }
 
   private append(e: NewEvent): void {
@@ -201,6 +211,33 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close()
+  }
+}
+
+/**
+ * The path is checked before SQLite sees it, so a mistake reads as one: a directory given
+ * as the database, or a directory that does not exist. Its directory is made only when
+ * `createDirectory` (callctl's own home); a mistyped CALLCTL_DB or `database:` must not
+ * leave a new empty database, and its parents, wherever the typo points.
+ */
+function prepareFile(file: string, createDirectory: boolean): void {
+  let isDirectory = false
+  try {
+    isDirectory = statSync(file).isDirectory()
+  } catch {
+    // Absent: made below (or refused).
+  }
+  if (isDirectory) {
+    throw new UserError(`The database path ${file} is a directory, not a database file`, {suggestion: `Name a file (database: in the config, CALLCTL_DB), e.g. ${file.replace(/\/+$/, '')}/callctl.db.`, exitCode: 2, code: 'bad_path'})
+  }
+  const dir = dirname(file)
+  if (createDirectory) return makeDirectory(dir, `the database ${file}`)
+  if (!existsSync(dir)) {
+    throw new UserError(`The database ${file} does not exist yet, nor its directory ${dir}`, {
+      suggestion: `Check the path (database: in the config, CALLCTL_DB); to start a new database there, make the directory first: mkdir -p ${dir}`,
+      exitCode: 2,
+      code: 'no_database',
+    })
   }
 }
 

@@ -1,5 +1,7 @@
+import {mkdirSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
+import {UserError} from './errors.js'
 
 /**
  * Where callctl keeps its state. One directory (CALLCTL_HOME, default ~/.callctl) holds
@@ -60,4 +62,46 @@ export function expandHelpPaths(text: string, env: NodeJS.ProcessEnv = process.e
     .replaceAll(HELP_PATH.home, displayPath(p.home))
     .replaceAll(HELP_PATH.config, displayPath(p.configFile))
     .replaceAll(HELP_PATH.asteriskRoot, displayPath(p.asteriskRoot))
+}
+
+/**
+ * The file that stops `dir` from being a directory: `dir` itself or one of its parents
+ * when it is a file (CALLCTL_HOME=/etc/passwd), else null (the directory exists, or can be made).
+ */
+export function fileInTheWay(dir: string): string | null {
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? null : p
+    } catch {
+      // Absent: its parent decides.
+    }
+    if (dirname(p) === p) return null
+  }
+}
+
+/** The callctl home must be a directory (or a path where one can be made): said in one line before anything uses it. */
+export function checkHome(paths: Paths, env: NodeJS.ProcessEnv = process.env): void {
+  const blocker = fileInTheWay(paths.home)
+  if (!blocker) return
+  const name = env.CALLCTL_HOME ? `CALLCTL_HOME ${paths.home}` : `The callctl home ${paths.home}`
+  throw new UserError(`${name} is not a directory: ${blocker === paths.home ? 'it is a file' : `${blocker} is a file`}`, {
+    suggestion: env.CALLCTL_HOME ? 'Set CALLCTL_HOME to a directory (callctl makes it if it does not exist), or unset it to use ~/.callctl.' : `Move ${blocker} aside; callctl keeps its state in that directory.`,
+    exitCode: 2,
+    code: 'bad_home',
+  })
+}
+
+const MKDIR_REASONS: Record<string, string> = {EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the disk is read-only', ENOSPC: 'the disk is full'}
+
+/** mkdir -p for `what` (e.g. "the database X"): a path the user got wrong is one line naming it, not a stack trace. */
+export function makeDirectory(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, {recursive: true})
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    const blocker = code === 'EEXIST' || code === 'ENOTDIR' ? fileInTheWay(dir) : null
+    const reason = blocker ? `${blocker} is a file, not a directory` : MKDIR_REASONS[code]
+    if (!reason) throw err
+    throw new UserError(`Cannot make the directory ${dir} for ${what}: ${reason}`, {suggestion: 'Check the path, or make the directory yourself (mkdir -p) with the right owner.', exitCode: 2, code: 'bad_path'})
+  }
 }
