@@ -64,7 +64,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
     if (r.calls.length === 0) return this.print('No live calls.')
     this.print(
       table(r.calls, [
-        {header: 'CALL', get: (c) => c.id},
+        {header: 'CALL', get: (c) => c.id, keep: true},
         {header: 'CALLER', get: (c) => c.caller.number, max: 24},
         {header: 'NAME', get: (c) => c.caller.name || '-', max: 24},
         {header: 'QUEUE', get: (c) => c.queue ?? '-'},

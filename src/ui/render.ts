@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 import {jsonText} from '../engine/util/json-text.js'
 import {safeText} from '../engine/util/text.js'
-import {displayWidth} from './text-width.js'
+import {cutToWidth, displayWidth} from './text-width.js'
 
 // The one place human output is formatted. Everything printed passes through safeText:
 // caller names and other outside text must not reach the terminal as escape sequences.
@@ -11,21 +11,50 @@ export interface Column<T> {
   get: (row: T) => unknown
   align?: 'left' | 'right'
   max?: number
+  /** Never cut to fit the terminal: an id a person copies into the next command. */
+  keep?: boolean
 }
 
-export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+/** The terminal's width when standard output is one; undefined (no limit) for pipes and files. */
+export function terminalColumns(out: NodeJS.WriteStream = process.stdout): number | undefined {
+  return out.isTTY && out.columns > 0 ? out.columns : undefined
+}
+
+/**
+ * Rows under a bold header, each column as wide as its widest cell. On a terminal
+ * (`width`) the table fits it: a row longer than the screen wraps, and the column a person
+ * reads first (a ticket's subject after a long contact number) lands split on the next
+ * line. The widest columns give way first, cut with …, never below their header or a
+ * `keep` column at all; piped or redirected, rows are whole.
+ */
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[], opts: {width?: number} = {width: terminalColumns()}): string {
   const cells = rows.map((r) => columns.map((c) => safeText(c.get(r), c.max ?? 60)))
   const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))))
+  if (opts.width) shrinkToFit(widths, columns, opts.width)
   const line = (values: string[], style: (s: string) => string = (s) => s) =>
     values
       .map((v, i) => {
-        const pad = ' '.repeat(widths[i]! - width(v))
-        return style(columns[i]!.align === 'right' ? pad + v : v + pad)
+        const fitted = width(v) > widths[i]! ? cutToWidth(v, widths[i]! - 1).text + '…' : v
+        const pad = ' '.repeat(Math.max(0, widths[i]! - width(fitted)))
+        return style(columns[i]!.align === 'right' ? pad + fitted : fitted + pad)
       })
       .join('  ')
       .trimEnd()
   const out = [line(columns.map((c) => c.header), (s) => chalk.bold(s)), ...cells.map((row) => line(row))]
   return out.join('\n')
+}
+
+/** Narrows the widest column that may still give, a column at a time, until the row fits. */
+function shrinkToFit<T>(widths: number[], columns: readonly Column<T>[], limit: number): void {
+  const floor = columns.map((c) => (c.keep ? Infinity : Math.max(width(c.header), 4)))
+  let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+  while (total > limit) {
+    let widest = -1
+    for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i
+    if (widest < 0) return
+    widths[widest]!--
+    total--
+  }
 }
 
 /** Key: value lines, keys aligned. */

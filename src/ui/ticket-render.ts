@@ -35,7 +35,7 @@ function human(ms: number): string {
 
 export function ticketTable(tickets: readonly TicketView[], now: number): string {
   return table(tickets, [
-    {header: 'ID', get: (t) => t.id},
+    {header: 'ID', get: (t) => t.id, keep: true},
     {header: 'STATUS', get: (t) => t.status},
     {header: 'PRIORITY', get: (t) => t.priority},
     {header: 'DUE', get: (t) => dueText(t, now)},

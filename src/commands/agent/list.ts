@@ -42,7 +42,7 @@ automatically ("auto-paused: 3 missed rings").`
     const anyWhy = r.agents.some((a) => a.why)
     this.print(
       table(r.agents, [
-        {header: 'AGENT', get: (a) => a.id},
+        {header: 'AGENT', get: (a) => a.id, keep: true},
         {header: 'NAME', get: (a) => a.name, max: 30},
         {header: 'ENDPOINT', get: (a) => a.endpoint, max: 50},
         {header: 'STATE', get: (a) => (a.state === 'paused' ? `paused (${a.pauseReason})` : a.state)},

@@ -44,7 +44,7 @@ export default class RecordingsList extends CallctlCommand<{recordings: Recordin
     if (r.recordings.length === 0) return this.print('No recordings match.')
     this.print(
       table(r.recordings, [
-        {header: 'NAME', get: (x) => x.name},
+        {header: 'NAME', get: (x) => x.name, keep: true},
         {header: 'STARTED (UTC)', get: (x) => new Date(x.startedAt).toISOString().replace('T', ' ').slice(0, 19)},
         {header: 'LENGTH', get: (x) => (x.durationMs === null ? '-' : formatDuration(x.durationMs)), align: 'right'},
         {header: 'QUEUE', get: (x) => x.queue ?? ''},

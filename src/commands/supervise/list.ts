@@ -19,7 +19,7 @@ export default class SuperviseList extends CallctlCommand<{supervisions: Supervi
     if (r.supervisions.length === 0) return this.print('No supervision in progress.')
     this.print(
       table(r.supervisions, [
-        {header: 'ID', get: (s) => s.id},
+        {header: 'ID', get: (s) => s.id, keep: true},
         {header: 'MODE', get: (s) => s.mode},
         {header: 'AGENT', get: (s) => s.agent},
         {header: 'CALL', get: (s) => s.callId},
