@@ -25,7 +25,8 @@ import {until} from '../support/wait.js'
 // image older than the uploads' retention. Then billing (reached through the JSON webhook's
 // flow): its one agent wu, busy with a chat, is paused by `callctl agent pause`, and the
 // customer waiting there is asked at once for a message in billing's own words (onNoAgents,
-// chat.queues.billing.leaveMessage), shown by `dashboard --once` as leaving a message.
+// chat.queues.billing.leaveMessage), shown by `chat list` and `dashboard --once` as leaving
+// a message.
 
 const OLD_UPLOAD = `${'o'.repeat(32)}.png`
 const YOUNG_UPLOAD = `${'y'.repeat(32)}.png`
@@ -223,11 +224,13 @@ describe('chat wait limits on callctl engine start', () => {
       }, 10_000)
       expect(asked.conversation).toMatchObject({state: 'flow', stage: 'leaving-message', queue: 'billing'})
       expect(await view(first)).toMatchObject({state: 'active', stage: 'active', agent: 'wu'})
+      const list = await runCli(['chat', 'list', '--queue', 'billing'], env)
+      expect(list.stdout.split('\n').find((l) => l.startsWith(second))?.split(/\s{2,}/)).toContain('leaving-message')
       const once = await runCli(['dashboard', '--once'], env)
       expect(once.code, once.stderr).toBe(0)
       expect(once.stdout).toMatch(/^CHATS  0 waiting \(0 offered\), \d+ active, 1 leaving a message$/m)
-      const json = await runCli(['dashboard', '--once', '--json'], env)
-      expect((JSON.parse(json.stdout) as {chats: Record<string, unknown>}).chats).toMatchObject({waiting: 0, leaving_message: 1, with_bot: 0})
+      // What --json prints is this view in the JSON contract (unit tested: leaving_message).
+      expect((await admin.request('snapshot', {})).chats).toMatchObject({waiting: 0, leavingMessage: 1, withBot: 0})
       // The message left: a ticket for billing, thanked in the global words (billing gives only its ask).
       await hook({customer: 'app-2', text: 'Refund order 9 please, call 13700137000'})
       await until('closed with the message left', async () => ((await view(second)).state === 'closed' ? true : undefined), 10_000)

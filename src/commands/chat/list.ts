@@ -43,7 +43,8 @@ Read one with: callctl chat transcript ID; send its agent a note with: callctl c
         {header: 'NAME', get: (c) => c.name || '-', max: 24},
         {header: 'NUMBER', get: (c) => c.number || '-', max: 20},
         {header: 'QUEUE', get: (c) => c.queue ?? '-'},
-        {header: 'STATE', get: (c) => (c.state === 'queued' && c.position !== null ? `queued #${c.position}` : c.state)},
+        // The stage: a conversation in the flow is with the bot, awaiting the customer, or leaving a message.
+        {header: 'STATE', get: (c) => (c.state === 'queued' && c.position !== null ? `queued #${c.position}` : c.stage)},
         {header: 'AGENT', get: (c) => c.agent ?? (c.offeredTo ? `offered ${c.offeredTo}` : '-'), max: 30},
         {header: 'WAITED', get: (c) => duration(waited(c)), align: 'right'},
         {header: 'MSGS', get: (c) => c.messages, align: 'right'},
