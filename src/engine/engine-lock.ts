@@ -23,6 +23,8 @@ interface LockBody {
   pid: number
   app: string
   startedAt: string
+  /** The ARI URLs the engine drives (its boxes'); absent when not known (the demo takes the lock before its sandbox is up, older engines). */
+  ari?: string[]
 }
 
 export function engineLockFile(paths: Paths, app: string): string {
@@ -32,7 +34,7 @@ export function engineLockFile(paths: Paths, app: string): string {
 }
 
 /** Takes the lock for `app` in this callctl home, or refuses naming the engine that holds it. */
-export function acquireEngineLock(paths: Paths, app: string, pid = process.pid): EngineLock {
+export function acquireEngineLock(paths: Paths, app: string, pid = process.pid, ari?: string[]): EngineLock {
   const file = engineLockFile(paths, app)
   // The first command of a new user: the home does not exist yet.
   mkdirSync(paths.home, {recursive: true, mode: 0o700})
@@ -49,7 +51,7 @@ export function acquireEngineLock(paths: Paths, app: string, pid = process.pid):
       rmSync(file, {force: true})
       continue
     }
-    writeSync(fd, JSON.stringify({pid, app, startedAt: new Date().toISOString()} satisfies LockBody) + '\n')
+    writeSync(fd, JSON.stringify({pid, app, startedAt: new Date().toISOString(), ...(ari ? {ari} : {})} satisfies LockBody) + '\n')
     closeSync(fd)
     let released = false
     return {
@@ -74,7 +76,9 @@ export function lockHolder(paths: Paths, app: string): LockBody | null {
 function readLock(file: string): LockBody | null {
   try {
     const body = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockBody>
-    return typeof body.pid === 'number' ? {pid: body.pid, app: String(body.app ?? ''), startedAt: String(body.startedAt ?? '')} : null
+    if (typeof body.pid !== 'number') return null
+    const ari = Array.isArray(body.ari) ? body.ari.filter((u): u is string => typeof u === 'string') : undefined
+    return {pid: body.pid, app: String(body.app ?? ''), startedAt: String(body.startedAt ?? ''), ...(ari ? {ari} : {})}
   } catch {
     return null
   }

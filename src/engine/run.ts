@@ -29,6 +29,7 @@ import {SipGuard} from './sip/sip-guard.js'
 import {connectBoxes} from './boxes/connect-boxes.js'
 import {BoxRouter} from './boxes/box-router.js'
 import {hostname} from 'node:os'
+import {sandboxPortOwner} from './sandbox/port-owner.js'
 import {isPostgresUrl} from './store/database-url.js'
 import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
@@ -89,7 +90,7 @@ export interface StartOptions {
 export async function startEngine(config: EngineConfig, log: Logger, opts: StartOptions = {}): Promise<RunningEngine> {
   // On a shared PostgreSQL store the leadership row decides who touches Asterisk (a
   // second engine stands by), not a file in one machine's callctl home.
-  const lock = opts.lock ?? (isPostgresUrl(config.database) ? {file: '', release() {}} : acquireEngineLock(config.paths, config.ari.app))
+  const lock = opts.lock ?? (isPostgresUrl(config.database) ? {file: '', release() {}} : acquireEngineLock(config.paths, config.ari.app, process.pid, config.boxes.map((b) => b.url)))
   const undo: (() => Promise<void> | void)[] = [() => lock.release()]
   const unwind = async () => {
     for (const fn of undo.reverse()) await fn()
@@ -118,8 +119,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     apiUrl = (await api.listen()).url
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UserError(`The engine API port ${config.api.host}:${port} is in use (another engine?)`, {
-        suggestion: 'Stop the other engine, or set api.port in the config (CALLCTL_API_PORT).',
+      const owner = sandboxPortOwner(config.paths, port)
+      throw new UserError(`The engine API port ${config.api.host}:${port} is in use ${owner ? `by ${owner}` : '(another engine?)'}`, {
+        suggestion: owner ? `Set api.port in the config (CALLCTL_API_PORT) to a free port, or move the sandbox: callctl sandbox up --port 18088` : 'Stop the other engine, or set api.port in the config (CALLCTL_API_PORT).',
         exitCode: 2,
         code: 'port_in_use',
       })

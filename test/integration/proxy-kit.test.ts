@@ -13,6 +13,7 @@ import {applyPhone} from '../../src/engine/phones/provision.js'
 import {KAMAILIO_BIN, SANDBOX_REGISTRATION_S} from '../../src/engine/sandbox/proxy.js'
 import {killBox, sandboxDown, sandboxStatus, sandboxUp, startBox} from '../../src/engine/sandbox/sandbox.js'
 import {boxesOf, readSandboxState, type SandboxState} from '../../src/engine/sandbox/state.js'
+import {BOX_HTTP_STRIDE} from '../../src/engine/sandbox/layout.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 import {goertzelPower, mono, parseWav, rms, slice, toneShare, type Wav} from '../support/audio.js'
@@ -80,7 +81,7 @@ describe('several boxes behind the SIP proxy', () => {
   it('sandbox status lists both boxes and the proxy, which sees both up', async () => {
     const s = await sandboxStatus(paths)
     expect(s.boxes.map((b) => [b.name, b.running, b.proxyState])).toEqual([['box1', true, 'active'], ['box2', true, 'active']])
-    expect(s.boxes[1]!.ariUrl).toBe(`http://127.0.0.1:${state.httpPort + 1}`)
+    expect(s.boxes[1]!.ariUrl).toBe(`http://127.0.0.1:${state.httpPort + BOX_HTTP_STRIDE}`)
     expect(s.proxy).toMatchObject({running: true, port: state.proxy!.port, carrierPort: state.proxy!.carrierPort, registrationS: SANDBOX_REGISTRATION_S})
     // Box 1 is still what the single-box fields say.
     expect(s.sip?.port).toBe(s.boxes[0]!.sip.port)

@@ -1,7 +1,10 @@
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {loadEngineConfig} from '../../src/engine/config/engine-config.js'
 import {describe, expect, it} from 'vitest'
 import {fillTemplate, interboxIdentify, templateDir} from '../../src/engine/sandbox/box.js'
-import {boundPorts, sandboxLayout, sipSpan} from '../../src/engine/sandbox/layout.js'
+import {BOX_HTTP_STRIDE, boundPorts, boxHttpPorts, ENGINE_DEFAULT_PORTS, sandboxLayout, sipSpan} from '../../src/engine/sandbox/layout.js'
 import {kamailioTemplate, parseDispatcherList} from '../../src/engine/sandbox/proxy.js'
 import {boxesOf, type SandboxState} from '../../src/engine/sandbox/state.js'
 
@@ -18,12 +21,40 @@ describe('sandbox layout', () => {
     const l = sandboxLayout({httpPort: 8088, sipPort: 5060, boxes: 2, proxy: true})
     expect(l.boxes.map((b) => [b.name, b.httpPort, b.sipPort, b.directCarrierPort])).toEqual([
       ['box1', 8088, 5060, 5061],
-      ['box2', 8089, 5062, 5063],
+      ['box2', 8098, 5062, 5063],
     ])
     expect(l.proxy).toEqual({port: 5064, carrierSidePort: 5065, carrierPort: 5066})
     expect(sipSpan(2, true)).toBe(7)
     // The carrier's own port is the carrier's to bind, not the sandbox's.
-    expect(boundPorts(l)).toEqual({http: [8088, 8089], sip: [5060, 5062, 5064, 5065]})
+    expect(boundPorts(l)).toEqual({http: [8088, 8098], sip: [5060, 5062, 5064, 5065]})
+  })
+
+  it("boxes' HTTP ports never take the engine API's default port (8089) or the chat server's (8090)", () => {
+    const four = sandboxLayout({httpPort: 8088, sipPort: 5060, boxes: 4, proxy: true}).boxes.map((b) => b.httpPort)
+    expect(four).toEqual([8088, 8098, 8108, 8118])
+    // The ports people give the engine beside their own --port (the first + 1, + 2) stay free too.
+    expect(boxHttpPorts(38088, 4)).toEqual([38088, 38098, 38108, 38118])
+    // A first port from which the stride would land on them skips past.
+    expect(boxHttpPorts(8079, 3)).toEqual([8079, 8099, 8109])
+    expect(boxHttpPorts(8070, 3)).toEqual([8070, 8080, 8100])
+    // Others to avoid (CALLCTL_API_PORT, CALLCTL_CHAT_PORT) as given.
+    expect(boxHttpPorts(20000, 3, [20010])).toEqual([20000, 20020, 20030])
+    // The first port is the user's own choice.
+    expect(boxHttpPorts(8089, 2)).toEqual([8089, 8099])
+    for (let first = 8000; first < 8100; first++) {
+      expect(boxHttpPorts(first, 4).slice(1).filter((p) => ENGINE_DEFAULT_PORTS.includes(p)), `from ${first}`).toEqual([])
+    }
+    expect(BOX_HTTP_STRIDE).toBe(10)
+  })
+
+  it("the ports avoided are the engine's own defaults", () => {
+    const home = mkdtempSync(join(tmpdir(), 'callctl-layout-'))
+    try {
+      const config = loadEngineConfig({env: {CALLCTL_HOME: home, CALLCTL_ARI_URL: 'http://127.0.0.1:1', CALLCTL_ARI_PASSWORD: 'x'}})
+      expect(ENGINE_DEFAULT_PORTS).toContain(config.api.port)
+    } finally {
+      rmSync(home, {recursive: true, force: true})
+    }
   })
 
   it('refuses 0 or more than 4 boxes', () => {

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {AriHttp} from '../../engine/ari/index.js'
 import {sandboxDown, sandboxUp} from '../../engine/sandbox/sandbox.js'
 import {boxesOf, type SandboxState} from '../../engine/sandbox/state.js'
+import {boxHttpPorts} from '../../engine/sandbox/layout.js'
 import {createLogger} from '../../engine/util/log.js'
 import {callctlPaths} from '../../engine/util/paths.js'
 import type {SipAddress} from '../sip/sipp.js'
@@ -106,10 +107,10 @@ async function freeHttpPorts(n: number): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const first = 20_000 + Math.floor(Math.random() * 20_000)
     let ok = true
-    for (let k = 0; k < n && ok; k++) ok = await tcpFree(first + k)
+    for (const port of boxHttpPorts(first, n)) ok = ok && (await tcpFree(port))
     if (ok) return first
   }
-  throw new Error(`no ${n} consecutive free TCP ports on 127.0.0.1`)
+  throw new Error(`no first port with ${n} boxes' HTTP ports free on 127.0.0.1`)
 }
 
 function tcpFree(port: number): Promise<boolean> {

@@ -13,8 +13,11 @@ export default class SandboxUp extends CallctlCommand<UpResult> {
 The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.1 only, with a generated password
 kept in a 0600 file. Must run as root.
 
---boxes N starts N Asterisk boxes from the same root (HTTP ports from --port on, SIP ports in one block from
---sip-port, see sandbox status); --proxy puts Kamailio (Debian's kamailio package) in front of them: phones register
+Without --port and --sip-port the sandbox comes back on the ports this home's sandbox had last (after a
+sandbox down too), where the engine and the phones expect it; else 8088 and 5060.
+
+--boxes N starts N Asterisk boxes from the same root (HTTP ports every 10th from --port: 8088, 8098, ..., never
+the engine API's 8089 or the chat server's 8090; SIP ports in one block from --sip-port, see sandbox status); --proxy puts Kamailio (Debian's kamailio package) in front of them: phones register
 and call at its address, the carrier sends calls to its carrier port, and it spreads both over the boxes.`
   static examples = [
     '<%= config.bin %> sandbox up',
@@ -23,9 +26,9 @@ and call at its address, the carrier sends calls to its carrier port, and it spr
     '<%= config.bin %> sandbox up --boxes 2 --proxy',
   ]
   static flags = {
-    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default 8088; a running sandbox keeps its own); more boxes take the next ports', min: 1, max: 65535}),
-    'sip-port': Flags.integer({description: 'SIP port on 127.0.0.1, UDP and TCP; the carrier is the next port (default 5060, or the one it had)', min: 1, max: 65534}),
-    rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached'}),
+    port: Flags.integer({description: 'HTTP/ARI port on 127.0.0.1 (default: the one this home\'s sandbox had last, else 8088); more boxes take every 10th port after it', min: 1, max: 65535}),
+    'sip-port': Flags.integer({description: 'SIP port on 127.0.0.1, UDP and TCP; the carrier is the next port (default: the one it had last, else 5060)', min: 1, max: 65534}),
+    rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached (refused while a sandbox of any home runs from it)'}),
     app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
     force: Flags.boolean({description: 'restart a running sandbox (new --port, --rebuild) even while an engine is connected'}),
     boxes: Flags.integer({description: 'how many Asterisk boxes (1-4; default: as the sandbox has, else 1)', min: 1, max: 4}),

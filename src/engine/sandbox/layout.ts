@@ -8,9 +8,20 @@
 //   5060 box1   5061 carrier→box1   5062 box2   5063 carrier→box2
 //   5064 proxy (phones)   5065 proxy (carrier side)   5066 the carrier
 //
-// HTTP/ARI ports are consecutive from the first: 8088 box1, 8089 box2, …
+// HTTP/ARI ports go up by 10 from the first: 8088 box1, 8098 box2, 8108 box3, 8118 box4.
+// Consecutive ports gave box2 8089, the engine API's default port, so the engine never
+// started beside two boxes on defaults; the ports between (the first + 1 to + 9) are
+// left to the engine and the chat server, as people pick them (--port 38088 with
+// CALLCTL_API_PORT=38089). A box port that would still be one of `avoid` (the engine's
+// and the chat server's default ports, unless told others) moves up another 10.
 
 export const MAX_BOXES = 4
+
+/** How far apart the boxes' HTTP/ARI ports are. */
+export const BOX_HTTP_STRIDE = 10
+
+/** The engine API's default port (config api.port) and the chat server's (channels.web.port): boxes after the first never take them. */
+export const ENGINE_DEFAULT_PORTS: readonly number[] = [8089, 8090]
 
 export interface BoxPorts {
   /** box1, box2, …: the box's name and, with several, its Asterisk systemname. */
@@ -40,11 +51,23 @@ export function sipSpan(boxes: number, proxy: boolean): number {
   return 2 * boxes + (proxy ? 3 : 0)
 }
 
-export function sandboxLayout(o: {httpPort: number; sipPort: number; boxes: number; proxy: boolean}): SandboxLayout {
+/** The boxes' HTTP/ARI ports: the first as given, each next one BOX_HTTP_STRIDE further, skipping `avoid`. */
+export function boxHttpPorts(first: number, boxes: number, avoid: readonly number[] = ENGINE_DEFAULT_PORTS): number[] {
+  const ports = [first]
+  while (ports.length < boxes) {
+    let next = ports.at(-1)! + BOX_HTTP_STRIDE
+    while (avoid.includes(next)) next += BOX_HTTP_STRIDE
+    ports.push(next)
+  }
+  return ports
+}
+
+export function sandboxLayout(o: {httpPort: number; sipPort: number; boxes: number; proxy: boolean; avoid?: readonly number[]}): SandboxLayout {
   if (!Number.isInteger(o.boxes) || o.boxes < 1 || o.boxes > MAX_BOXES) throw new RangeError(`boxes must be 1 to ${MAX_BOXES}, not ${o.boxes}`)
+  const http = boxHttpPorts(o.httpPort, o.boxes, o.avoid)
   const boxes = Array.from({length: o.boxes}, (_, i) => ({
     name: `box${i + 1}`,
-    httpPort: o.httpPort + i,
+    httpPort: http[i]!,
     sipPort: o.sipPort + 2 * i,
     directCarrierPort: o.sipPort + 2 * i + 1,
   }))

@@ -3,7 +3,9 @@ import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} 
 import {hostname} from 'node:os'
 import {dirname} from 'node:path'
 import {UserError} from '../util/errors.js'
+import {safeText} from '../util/text.js'
 import type {Logger} from '../util/log.js'
+import {processesInRoot} from './process.js'
 import {which} from './which.js'
 
 export const DEBIAN_MIRROR = process.env.CALLCTL_DEBIAN_MIRROR || 'http://deb.debian.org/debian'
@@ -22,6 +24,7 @@ export async function ensureAsteriskRoot(root: string, opts: {rebuild?: boolean;
     keepNamesLocal(root)
     return {built: false, seconds: 0}
   }
+  if (opts.rebuild) refuseRebuildWhileInUse(root)
   // Two sandboxes coming up at once (the test suite's two integration lanes, two shells)
   // must not both build: the second rename would pull the root from under the first.
   const pending = building.get(root)
@@ -128,9 +131,38 @@ async function buildRoot(root: string, opts: {log: Logger}): Promise<{built: boo
     const tail = output.join('').trim().split('\n').slice(-5).join('\n')
     throw new UserError(`debootstrap failed (exit ${code}): ${tail}`, {suggestion: `Check that ${DEBIAN_MIRROR} is reachable, then run again.`, exitCode: 2})
   }
+  // Checked again after the build: a sandbox may have started from the old root meanwhile.
+  try {
+    refuseRebuildWhileInUse(root)
+  } catch (err) {
+    rmSync(tmp, {recursive: true, force: true})
+    throw err
+  }
   rmSync(root, {recursive: true, force: true})
   renameSync(tmp, root)
   return {built: true, seconds: (Date.now() - started) / 1000}
+}
+
+/**
+ * A rebuild removes the root, and with it every home's instance directories (config,
+ * logs, recordings) under the sandboxes running from it; those Asterisks ran on, holding
+ * their ports, invisible to their homes' `sandbox status` and `down`. So it refuses
+ * while any process but `except` (the caller's own sandbox, about to be stopped) runs
+ * from the root, naming them.
+ */
+export function refuseRebuildWhileInUse(root: string, except: number[] = []): void {
+  const users = processesInRoot(root, except)
+  if (users.length === 0) return
+  const named = users.map((p) => {
+    const what = p.instanceDir ? `Asterisk pid ${p.pid} (${p.instanceDir}${p.home ? `, CALLCTL_HOME=${p.home}` : ''})` : `pid ${p.pid} (${p.command.slice(0, 60)})`
+    return safeText(what)
+  })
+  const homes = [...new Set(users.map((p) => p.home).filter((h): h is string => h !== null))]
+  throw new UserError(`Refusing to rebuild the Asterisk root ${root}: ${users.length === 1 ? 'a sandbox runs' : `${users.length} sandboxes run`} from it: ${named.join('; ')}`, {
+    suggestion: `Stop ${users.length === 1 ? 'it' : 'them'} first (${homes.length ? homes.map((h) => `CALLCTL_HOME=${h} callctl sandbox down`).join(', ') : 'callctl sandbox down in the home that started it'}), then run --rebuild again.`,
+    exitCode: 2,
+    code: 'root_in_use',
+  })
 }
 
 export function requireRoot(what: string): void {

@@ -9,12 +9,12 @@ import type {Paths} from '../util/paths.js'
 import {ensureSecret} from '../util/secrets.js'
 import {lockHolder} from '../engine-lock.js'
 import {boxInstanceDir, boxOutFile, eventSocketApps, interboxIdentify, spawnBox, waitForAri, writeBoxConfig} from './box.js'
-import {boundPorts, MAX_BOXES, sandboxLayout, sipSpan, type SandboxLayout} from './layout.js'
+import {boundPorts, BOX_HTTP_STRIDE, boxHttpPorts, ENGINE_DEFAULT_PORTS, MAX_BOXES, sandboxLayout, sipSpan, type SandboxLayout} from './layout.js'
 import {isOurAsterisk, isRunning, stopProcess} from './process.js'
 import {dispatcherStates, isOurKamailio, proxyConfigFile, proxyLogFile, requireKamailio, SANDBOX_REGISTRATION_S, startProxy, stopProxy, writeProxyConfig, type ProxyBoxState, type ProxySpec} from './proxy.js'
-import {ensureAsteriskRoot, requireRoot, rootIsComplete} from './root.js'
+import {ensureAsteriskRoot, refuseRebuildWhileInUse, requireRoot, rootIsComplete} from './root.js'
 import {DEFAULT_SIP_PORT, freeSipPort, rtpRange, sipPortFree, sipPortsFree} from './sip-ports.js'
-import {boxesOf, clearSandboxState, readSandboxState, writeSandboxState, type SandboxBox, type SandboxProxy, type SandboxSip, type SandboxState} from './state.js'
+import {boxesOf, clearSandboxState, portsToReuse, readLastPorts, readSandboxState, writeLastPorts, writeSandboxState, type SandboxBox, type SandboxProxy, type SandboxSip, type SandboxState} from './state.js'
 
 export {templateDir} from './box.js'
 
@@ -55,8 +55,11 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   const existing = readSandboxState(paths)
   const boxes = opts.boxes ?? (existing ? boxesOf(existing).length : 1)
   const proxy = opts.proxy ?? !!existing?.proxy
+  const reuse = portsToReuse(existing, readLastPorts(paths))
   // Before anything is stopped: a missing Kamailio must not leave no sandbox at all.
   if (proxy) requireKamailio()
+  const ownPids = existing ? [...boxesOf(existing).map((b) => b.pid), ...(existing.proxy ? [existing.proxy.pid] : [])] : []
+  if (opts.rebuild) refuseRebuildWhileInUse(paths.asteriskRoot, ownPids)
   if (existing && partsRunning(existing).length > 0) {
     const sameLayout = boxes === boxesOf(existing).length && proxy === !!existing.proxy
     if (!opts.rebuild && sameLayout && (opts.port === undefined || opts.port === existing.httpPort) && (opts.sipPort === undefined || opts.sipPort === existing.sip?.port)) {
@@ -74,11 +77,16 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   }
   const root = paths.asteriskRoot
   const {built, seconds} = await ensureAsteriskRoot(root, {rebuild: opts.rebuild, log: opts.log})
-  const port = opts.port ?? DEFAULT_HTTP_PORT
-  for (let i = 0; i < boxes; i++) await assertPortFree(port + i)
+  const port = opts.port ?? reuse.httpPort ?? DEFAULT_HTTP_PORT
+  const avoid = avoidedPorts()
+  const httpPorts = boxHttpPorts(port, boxes, avoid)
+  if (httpPorts.at(-1)! > 65535) {
+    throw new UserError(`${boxes} boxes from HTTP port ${port} go past 65535 (each box's port is ${BOX_HTTP_STRIDE} further)`, {suggestion: 'Pick a lower one: callctl sandbox up --port 18088', exitCode: 2, code: 'invalid_port'})
+  }
+  for (const p of httpPorts) await assertPortFree(p)
 
-  const sipPort = opts.sipPort ?? (await defaultSipPort(port, existing?.sip?.port, sipSpan(boxes, proxy)))
-  const layout = sandboxLayout({httpPort: port, sipPort, boxes, proxy})
+  const sipPort = opts.sipPort ?? (await defaultSipPort(port, reuse.sipPort, sipSpan(boxes, proxy)))
+  const layout = sandboxLayout({httpPort: port, sipPort, boxes, proxy, avoid})
   await assertSipPortsFree(boundPorts(layout).sip)
 
   const instance = createHash('sha1').update(paths.home).digest('hex').slice(0, 10)
@@ -155,7 +163,17 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
     ...(proxyState ? {proxy: proxyState} : {}),
   }
   writeSandboxState(paths, state)
+  writeLastPorts(paths, {httpPort: port, sipPort})
   return {state, alreadyRunning: false, rootBuilt: built, rootBuildSeconds: seconds, startSeconds: (Date.now() - started) / 1000, restarted: []}
+}
+
+/**
+ * Ports the boxes after the first never take: the engine API's and the chat server's,
+ * their defaults and those CALLCTL_API_PORT / CALLCTL_CHAT_PORT name here.
+ */
+function avoidedPorts(env: NodeJS.ProcessEnv = process.env): number[] {
+  const fromEnv = [env.CALLCTL_API_PORT, env.CALLCTL_CHAT_PORT].map((v) => Number(v || NaN)).filter((n) => Number.isInteger(n) && n > 0)
+  return [...new Set([...ENGINE_DEFAULT_PORTS, ...fromEnv])]
 }
 
 function checkBoxCount(n: number): void {
@@ -194,7 +212,7 @@ function partsRunning(state: SandboxState): string[] {
 }
 
 function boxRunning(state: SandboxState, box: SandboxBox): boolean {
-  return isRunning(box.pid) && isOurAsterisk(box.pid, state.root)
+  return isRunning(box.pid) && isOurAsterisk(box.pid, state.root, box.instanceDir)
 }
 
 function proxyRunning(proxy: SandboxProxy): boolean {
@@ -321,14 +339,17 @@ export async function sandboxDown(paths: Paths, opts: {force?: boolean} = {}): P
 
 /**
  * An engine connected to the sandbox would lose every call it holds: refuse, naming it.
- * Two signs, either enough: this home's engine lock is held by a live process, or
- * Asterisk has an ARI event socket open (an engine of another home, or a test's).
- * Asterisk's own console says which sockets are up; the list of Stasis apps does not
- * do, since an app outlives its engine while calls stay in it.
+ * Two signs, either enough: this home's engine (a live lock holder) drives one of these
+ * boxes' ARI URLs (while it reconnects too), or Asterisk has an ARI event socket open
+ * (an engine of another home, or a test's). Asterisk's own console says which sockets
+ * are up; the list of Stasis apps does not do, since an app outlives its engine while
+ * calls stay in it. A home's engine waiting on another Asterisk (the sandbox's old
+ * port) is not connected to this one.
  */
 async function refuseWhileEngineConnected(paths: Paths, state: SandboxState, what: string): Promise<void> {
-  const local = lockHolder(paths, state.app)
   const all = boxesOf(state)
+  const holder = lockHolder(paths, state.app)
+  const local = holder && drivesAnyOf(holder.ari, all.map((b) => b.ariUrl)) ? holder : null
   const apps = [...new Set(all.filter((b) => boxRunning(state, b)).flatMap((b) => eventSocketApps(state.root, b.instanceDir)))]
   if (!local && apps.length === 0) return
   const who = [local ? `engine pid ${local.pid} (app "${state.app}")` : null, apps.length ? `ARI event socket${apps.length > 1 ? 's' : ''} open for ${apps.map((a) => `"${a}"`).join(', ')}` : null].filter(Boolean).join('; ')
@@ -338,6 +359,24 @@ async function refuseWhileEngineConnected(paths: Paths, state: SandboxState, wha
     exitCode: 1,
     code: 'engine_connected',
   })
+}
+
+/** Whether an engine driving `engineAri` (its lock's URLs; unknown for an engine from before they were recorded) drives one of `boxes`. */
+export function drivesAnyOf(engineAri: string[] | undefined, boxes: string[]): boolean {
+  if (engineAri === undefined) return true
+  const at = new Set(boxes.map(hostPort))
+  return engineAri.some((u) => at.has(hostPort(u)))
+}
+
+/** An HTTP URL's host and port, loopback names as one. */
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url)
+    const host = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) ? 'loopback' : u.hostname
+    return `${host}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`
+  } catch {
+    return url
+  }
 }
 
 function findBox(state: SandboxState | undefined, name: string): {state: SandboxState; box: SandboxBox} {
@@ -465,7 +504,7 @@ export interface StatusResult {
 
 export async function sandboxStatus(paths: Paths): Promise<StatusResult> {
   const state = readSandboxState(paths)
-  const running = !!state && isRunning(state.pid) && isOurAsterisk(state.pid, state.root)
+  const running = !!state && isRunning(state.pid) && isOurAsterisk(state.pid, state.root, state.instanceDir)
   let version: string | null = null
   let channels: number | null = null
   if (state && running) {

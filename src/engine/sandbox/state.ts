@@ -94,6 +94,52 @@ export function writeSandboxState(paths: Paths, state: SandboxState): void {
   renameSync(file + '.tmp', file)
 }
 
+/** Clears what is running; the ports stay remembered (lastPorts) for the next `sandbox up`. */
 export function clearSandboxState(paths: Paths): void {
   rmSync(sandboxStateFile(paths), {force: true})
+}
+
+/**
+ * The ports this home's sandbox had last, kept apart from the running state that `down`
+ * clears: a `sandbox up` after a `down` comes back where the engine and the provisioned
+ * phones expect it (it used to come back on 8088/5060 while they waited on the old ports).
+ */
+export interface LastPorts {
+  /** Box1's HTTP/ARI port; the other boxes' follow from it (layout.ts). */
+  httpPort: number
+  /** The first SIP port of the layout (box1's). */
+  sipPort: number
+}
+
+export function lastPortsFile(paths: Paths): string {
+  return join(paths.sandboxDir, 'last-ports.json')
+}
+
+export function readLastPorts(paths: Paths): LastPorts | undefined {
+  try {
+    const p = JSON.parse(readFileSync(lastPortsFile(paths), 'utf8')) as Partial<LastPorts>
+    return validPort(p.httpPort) && validPort(p.sipPort) ? {httpPort: p.httpPort, sipPort: p.sipPort} : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function writeLastPorts(paths: Paths, ports: LastPorts): void {
+  mkdirSync(paths.sandboxDir, {recursive: true})
+  const file = lastPortsFile(paths)
+  writeFileSync(file + '.tmp', JSON.stringify(ports) + '\n', {mode: 0o600})
+  renameSync(file + '.tmp', file)
+}
+
+/**
+ * Where `sandbox up` puts box1 without --port / --sip-port: a sandbox on record (running
+ * or died) keeps its own, else the ports the home's sandbox had before `down`, else none
+ * (the defaults, decided by the caller).
+ */
+export function portsToReuse(state: SandboxState | undefined, last: LastPorts | undefined): {httpPort?: number; sipPort?: number} {
+  return {httpPort: state?.httpPort ?? last?.httpPort, sipPort: state?.sip?.port ?? last?.sipPort}
+}
+
+function validPort(p: unknown): p is number {
+  return typeof p === 'number' && Number.isInteger(p) && p > 0 && p <= 65535
 }
