@@ -47,7 +47,11 @@ async function main(): Promise<void> {
     process.stdout.write(table(rounds) + '\n')
     const top = rounds[rounds.length - 1]!
     const base = rounds[0]!
-    if (top.desks > 0) process.stdout.write(`\nper desk: ${fmt((top.cpuPercent - base.cpuPercent) / top.desks)} % of a core, ${fmt((top.rssBytes - base.rssBytes) / top.desks / 1024)} KiB resident (${top.desks} desks against none)\n`)
+    if (top.desks > 0) {
+      // Per snapshot served, not per desk open: a saturated engine serves fewer than its desks ask.
+      const ms = msPerSnapshot(top, base)
+      process.stdout.write(`\nper desk (${top.desks} desks against none): ${fmt(ms)} ms of engine CPU per poll, ${fmt((top.rssBytes - base.rssBytes) / top.desks / 1024)} KiB resident; 200 desks polling once a second: ${fmt(ms * 20)} % of a core\n`)
+    }
     if (lost > 0) process.stdout.write(`${lost} state changes never reached their desk within 5 s\n`)
   }
   process.exitCode = lost === 0 ? 0 : 1
@@ -63,7 +67,7 @@ function deskCounts(raw: string): number[] {
   return [0, ...new Set(counts.filter((n) => n > 0).sort((a, b) => a - b))]
 }
 
-function figures(r: RoundFigures) {
+function figures(r: RoundFigures, _i: number, rounds: RoundFigures[]) {
   return {
     desks: r.desks,
     desksShowing: r.showing,
@@ -71,15 +75,22 @@ function figures(r: RoundFigures) {
     rssMiB: round(r.rssBytes / 2 ** 20),
     rssIdleMiB: round(r.rssIdleBytes / 2 ** 20),
     snapshotsPerSecond: round(r.snapshotsPerSecond),
+    engineMsPerSnapshot: round(msPerSnapshot(r, rounds[0]!)),
+    loadAverage: round(r.loadAverage),
     latencyMs: {n: r.latency.n, p50: round(r.latency.p50), p99: round(r.latency.p99), max: round(r.latency.max)},
     lost: r.lost,
   }
 }
 
+/** The engine's CPU above the baseline's, per snapshot served (ms): what one desk's poll costs. */
+function msPerSnapshot(r: RoundFigures, base: RoundFigures): number {
+  return r.snapshotsPerSecond > 0 ? ((r.cpuPercent - base.cpuPercent) * 10) / r.snapshotsPerSecond : NaN
+}
+
 function table(rounds: RoundFigures[]): string {
   const base = rounds[0]!
   const ratio = (v: number, b: number) => (b > 0 && Number.isFinite(v) ? `×${(v / b).toFixed(v / b >= 10 ? 0 : 1)}` : '')
-  const rows: string[][] = [['desks', 'CPU % core', '', 'RSS MiB', '', 'snapshots/s', 'desk p50 ms', '', 'desk p99 ms', '', 'timed']]
+  const rows: string[][] = [['desks', 'CPU % core', '', 'RSS MiB', '', 'snapshots/s', 'CPU ms/snapshot', 'desk p50 ms', '', 'desk p99 ms', '', 'timed', 'load']]
   for (const r of rounds) {
     rows.push([
       r.desks === 0 ? '0 (baseline)' : r.showing < r.desks ? `${r.desks} (${r.showing} showing)` : String(r.desks),
@@ -88,15 +99,21 @@ function table(rounds: RoundFigures[]): string {
       fmt(r.rssBytes / 2 ** 20),
       r === base ? '' : ratio(r.rssBytes, base.rssBytes),
       fmt(r.snapshotsPerSecond),
+      r === base ? '' : fmt(msPerSnapshot(r, base)),
       fmt(r.latency.p50),
       r === base ? '' : ratio(r.latency.p50, base.latency.p50),
       fmt(r.latency.p99),
       r === base ? '' : ratio(r.latency.p99, base.latency.p99),
       `${r.latency.n}${r.lost ? ` (${r.lost} lost)` : ''}`,
+      r.loadAverage.toFixed(1),
     ])
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  const note = '\nbaseline latency: the same changes timed on one desk after the window (no desk is open in it)'
+  const note = [
+    '',
+    'baseline latency: the same changes timed on one desk after the window (no desk is open in it)',
+    "CPU ms/snapshot: the engine's CPU above the baseline per snapshot served (what one desk costs a second); load: the machine's 1-minute load average",
+  ].join('\n')
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n') + note
 }
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {connectToEngine} from '../engine/api/connect.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
-import {UserError} from '../engine/util/errors.js'
+import {isUserError, UserError} from '../engine/util/errors.js'
 import {CallctlCommand} from '../ui/command.js'
 import {loadDesk} from '../ui/desk/load.js'
 
@@ -28,9 +28,9 @@ Pause reasons, disposition codes per queue, the CRM link template and quick repl
     }
     const config = loadEngineConfig({file: flags.config, requireAri: false})
     const connect = () => connectToEngine(config.paths, config.api, {database: config.database, app: config.ari.app})
-    const agent = await agentOf(connect, flags.agent)
+    const {agent, user} = await agentOf(connect, flags.agent)
     const {runDesk} = await loadDesk()
-    await runDesk({connect, agent})
+    await runDesk({connect, agent, ...(user ? {user} : {})})
     return null
   }
 
@@ -38,19 +38,23 @@ Pause reasons, disposition codes per queue, the CRM link template and quick repl
 }
 
 /** The agent the token is (session.whoami), or --agent for a token that is not an agent's. */
-async function agentOf(connect: () => ReturnType<typeof connectToEngine>, flag: string | undefined): Promise<string> {
+async function agentOf(connect: () => ReturnType<typeof connectToEngine>, flag: string | undefined): Promise<{agent: string; user: string | null}> {
   const client = await connect()
   try {
     // Called by name: the method comes with users and roles (session.whoami).
-    const who = (await (client.request as (m: string) => Promise<unknown>)('session.whoami').catch(() => null)) as {user: string; role: string; agent: string | null} | null
+    const who = (await (client.request as (m: string) => Promise<unknown>)('session.whoami').catch((err: unknown) => {
+      // A refused token is said as the running desk says it (exit 2), not taken for an older engine without whoami.
+      if (isUserError(err) && err.code === 'unauthorized') throw new UserError(err.message, {suggestion: 'Ask an admin for a token (callctl user token NAME) and set CALLCTL_TOKEN to it.', exitCode: 2, code: 'unauthorized'})
+      return null
+    })) as {user: string; role: string; agent: string | null} | null
     if (who?.role === 'agent') {
       if (flag && flag !== who.agent) throw new UserError(`User ${who.user} is agent ${who.agent}, not ${flag}`, {suggestion: 'Leave out --agent: an agent user works as its own agent.', exitCode: 2})
-      if (who.agent) return who.agent
+      if (who.agent) return {agent: who.agent, user: who.user}
     }
     if (flag) {
       const snap = await client.request('snapshot')
       if (!snap.agents.some((a) => a.id === flag)) throw new UserError(`Agent "${flag}" does not exist`, {suggestion: 'See the agents with: callctl agent list', exitCode: 2, code: 'unknown_agent'})
-      return flag
+      return {agent: flag, user: who?.user ?? null}
     }
     throw new UserError(who ? `User ${who.user} (${who.role}) is not an agent` : 'Which agent? This token is not an agent user', {
       suggestion: "Give --agent ID, or run with an agent user's token: CALLCTL_TOKEN=... callctl desk",

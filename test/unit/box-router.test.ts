@@ -139,6 +139,19 @@ describe('box router', () => {
     expect((await router.listChannels()).map((c) => c.id).sort()).toEqual(['box1-1.1', 'box2-1.1'])
   })
 
+  it('a box lacking one endpoint still gets the other sources; an endpoint no box has is refused (422) as one box refuses it', async () => {
+    // Asterisk refuses a whole subscription naming one endpoint it lacks (misuse report 20, finding 5).
+    const {b1, b2, router} = boxes()
+    const sources = ['endpoint:PJSIP/1001', 'deviceState:PJSIP/1001', 'endpoint:PJSIP/1009', 'deviceState:PJSIP/1009']
+    b2.unknownEndpoints.add('PJSIP/1009')
+    await router.subscribe('app', sources)
+    expect(b1.ops('subscribe').map((a) => a[1])).toEqual([sources])
+    expect(b2.ops('subscribe').map((a) => a[1])).toEqual([sources, ...sources.map((s) => [s])])
+    b1.unknownEndpoints.add('PJSIP/1009')
+    await expect(router.subscribe('app', sources)).rejects.toMatchObject({status: 422, message: expect.stringContaining('endpoint:PJSIP/1009')})
+    await expect(router.subscribe('app', sources.slice(0, 2))).resolves.toBeUndefined()
+  })
+
   it("pressure: engine-wide only when every box up is overloaded; each call's own box by viewFor; no ring held back while one box can take it", () => {
     const {b1, b2, router} = boxes()
     router.on('StasisStart', () => {})

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {EngineClient} from '../../engine/api/client.js'
 import {apiToken, endpointFile} from '../../engine/api/connect.js'
 import type {EngineEndpoint} from '../../engine/api/protocol.js'
@@ -35,6 +36,8 @@ export interface RoundFigures {
   rssBytes: number
   /** Snapshots the desks asked for, a second, in the window. */
   snapshotsPerSecond: number
+  /** The machine's 1-minute load average at the window's end (other work slows a saturated engine further). */
+  loadAverage: number
   /** A state change to its desk; at 0 desks, timed on one desk after the window. */
   latency: Spread
   lost: number
@@ -82,6 +85,7 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
     await paced(load.rate, load.seconds, (i) => timer.change(admin!, targets[i % targets.length]!, log, load.desks > 0))
     const window = cpu()
     const rss = rssBytes(engine.pid)
+    const loadAverage = loadavg()[0]!
     const snapshotsPerSecond = snapshots / window.wallS
     await waitUntil(() => timer.pendingCount() === 0, LOST_AFTER_MS)
 
@@ -99,7 +103,7 @@ export async function deskRound(center: Center, load: RoundLoad, log: (line: str
       }
     }
     if (engine.errors.length > 0) log(`engine errors: ${engine.errors.slice(0, 3).join(' | ')}`)
-    return {desks: load.desks, showing: showingAtStart, cpuPercent: window.percent, rssIdleBytes: rssIdle, rssBytes: rss, snapshotsPerSecond, latency: spread(timer.samples), lost: timer.lost + timer.pendingCount()}
+    return {desks: load.desks, showing: showingAtStart, cpuPercent: window.percent, rssIdleBytes: rssIdle, rssBytes: rss, snapshotsPerSecond, loadAverage, latency: spread(timer.samples), lost: timer.lost + timer.pendingCount()}
   } finally {
     for (const f of feeds) f.stop()
     // Every agent unpaused for the next round's engine (pauses are written to the store).

@@ -527,8 +527,16 @@ export class BoxRouter implements AriPort {
     const all = await this.onAll((p) => p.applicationInfo(app))
     return {name: app, channel_ids: all.flatMap((a) => a.channel_ids), bridge_ids: all.flatMap((a) => a.bridge_ids)}
   }
+  /**
+   * Asterisk refuses a whole subscription (422, none of it subscribed) naming one endpoint
+   * it does not have. A box lacking one (a phone pushed while it was away) takes the
+   * sources one by one, so the rest still reach it; a source no box has is refused as
+   * one box would (phone-presence.ts then finds its phone).
+   */
   async subscribe(app: string, sources: string[]): Promise<void> {
-    await this.onAll((p) => p.subscribe(app, sources))
+    const refused = await this.onAll((p) => subscribeEach(p, app, sources))
+    const nowhere = sources.filter((s) => refused.every((r) => r.has(s)))
+    if (nowhere.length > 0) throw new AriRequestError(422, `POST /applications/${app}/subscription`, `Event source does not exist (${nowhere.join(', ')})`)
   }
   async unsubscribe(app: string, sources: string[]): Promise<void> {
     await this.onAll((p) => p.unsubscribe(app, sources))
@@ -577,4 +585,18 @@ export class BoxRouter implements AriPort {
     for (const b of this.boxes) clearTimeout(b.lostTimer)
     await Promise.all(this.boxes.map((b) => b.port.close()))
   }
+}
+
+/** Subscribes the sources on one box; returns those it does not have (refused alone with 422). */
+async function subscribeEach(port: AriPort, app: string, sources: string[]): Promise<Set<string>> {
+  const refused = new Set<string>()
+  const unknown = (err: unknown) => err instanceof AriRequestError && err.status === 422
+  try {
+    await port.subscribe(app, sources)
+  } catch (err) {
+    if (!unknown(err)) throw err
+    if (sources.length === 1) refused.add(sources[0]!)
+    else for (const s of sources) await port.subscribe(app, [s]).catch((e: unknown) => (unknown(e) ? refused.add(s) : Promise.reject(e)))
+  }
+  return refused
 }

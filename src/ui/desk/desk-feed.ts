@@ -1,5 +1,5 @@
 import type {AgentView, CallView, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
-import {errorMessage} from '../../engine/util/errors.js'
+import {errorMessage, isUserError} from '../../engine/util/errors.js'
 import {EngineFeed, type FeedConnection, type FeedOptions, type FeedState} from '../dashboard/feed.js'
 import {CHAT_EVENTS, DeskChats, type DeskChat} from './desk-chats.js'
 
@@ -60,6 +60,20 @@ export interface DeskState {
   notesSaved: ReadonlyMap<string, string>
   /** The agent's conversations, oldest first (desk-chats.ts). */
   chats: readonly DeskChat[]
+  /** The engine refused the token (unknown, revoked): the desk has stopped and only quits. */
+  refused?: Refusal | null
+}
+
+export interface Refusal {
+  /** One line: what happened. */
+  message: string
+  /** The fix: who to ask for what. */
+  suggestion: string
+}
+
+export interface DeskFeedOptions extends FeedOptions {
+  /** The token's user (session.whoami), named in the fix when the engine refuses the token. */
+  user?: string
 }
 
 /** An event as the engine pushes it (store/events.ts NewEvent). */
@@ -121,12 +135,12 @@ export class DeskFeed {
   constructor(
     connect: () => Promise<FeedConnection>,
     readonly agent: string,
-    o: FeedOptions = {},
+    private readonly o: DeskFeedOptions = {},
   ) {
-    this.current = {feed: {status: 'connecting', snapshot: null, error: null, retryAt: null, receivedAt: null}, agent, me: null, call: null, pop: null, wrapUpEndsAt: null, lastCall: null, owed: [], settings: null, skewMs: 0, held: new Set(), consulting: new Set(), notesSaved: new Map(), chats: []}
+    this.current = {feed: {status: 'connecting', snapshot: null, error: null, retryAt: null, receivedAt: null}, agent, me: null, call: null, pop: null, wrapUpEndsAt: null, lastCall: null, owed: [], settings: null, skewMs: 0, held: new Set(), consulting: new Set(), notesSaved: new Map(), chats: [], refused: null}
     this.chats = new DeskChats(agent, () => this.current.chats, (chats) => this.set({chats}))
     this.engine = new EngineFeed(async () => {
-      const conn = await connect()
+      const conn = this.watchRefusals(await connect())
       conn.onEvent((e) => this.onEvent(e as PushedEvent, conn))
       this.chats.connected(conn)
       conn.request('desk.settings').then(
@@ -179,6 +193,28 @@ export class DeskFeed {
     const [first, ...rest] = this.current.owed
     if (first) this.set({owed: rest})
     return first
+  }
+
+  /**
+   * A token the engine refuses (unknown: the user removed; revoked or replaced) stays
+   * refused: reconnecting every few seconds would only fill the engine's log. Whatever
+   * request meets it first (the snapshot, an action), the desk stops there.
+   */
+  private watchRefusals(conn: FeedConnection): FeedConnection {
+    const request = ((method: Method, ...args: unknown[]) =>
+      (conn.request as (m: Method, ...a: unknown[]) => Promise<unknown>)(method, ...args).catch((err: unknown) => {
+        if (isUserError(err) && err.code === 'unauthorized') this.refuse(err.message)
+        throw err
+      })) as FeedConnection['request']
+    return {request, onEvent: (fn) => conn.onEvent(fn), onClose: (fn) => conn.onClose(fn), close: () => conn.close()}
+  }
+
+  private refuse(engineSays: string): void {
+    if (this.current.refused) return
+    this.engine.stop()
+    const user = this.o.user ?? 'NAME'
+    const why = /revoked|replaced/i.test(engineSays) ? 'Your token was revoked or replaced' : 'The engine knows no user with your token (removed?)'
+    this.set({refused: {message: `${why}: the desk has stopped (${engineSays})`, suggestion: `Ask an admin for a new one (callctl user token ${user}), set CALLCTL_TOKEN to it and start the desk again.`}})
   }
 
   private fromSnapshot(feed: FeedState): void {

@@ -7,7 +7,7 @@ import {ColourContext, honourNoColor, useColour} from '../dashboard/color.js'
 import {clock, duration} from '../dashboard/format.js'
 import type {KeyPress} from '../dashboard/keys.js'
 import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
-import type {DeskState, HistoryView, Pop} from './desk-feed.js'
+import type {DeskState, HistoryView, Pop, Refusal} from './desk-feed.js'
 import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
 import {useKeys} from '../use-keys.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
@@ -80,6 +80,8 @@ export function Desk(p: DeskProps) {
   latest.current = {ui, ctx, s}
   const onKey = (input: string, key: KeyPress) => {
       const {ui: before, ctx: c, s: state} = latest.current
+      // A refused token: nothing can be sent any more, q is the one key left.
+      if (state.refused) return input === 'q' ? p.onQuit() : undefined
       const {ui: next, action} = onDeskKey(before, input, key, c)
       if (next !== before) {
         latest.current.ui = next
@@ -112,6 +114,7 @@ export function Desk(p: DeskProps) {
   const paneLines = Math.max(3, rows - 2 - 1 - lower - noteLines - 1 - 2)
   const listLines = Math.min(chatListHeight(s.chats), Math.max(0, paneLines - 3))
   const popLines = paneLines - listLines
+  if (s.refused) return <Refused s={s} refusal={s.refused} width={width} rows={rows} now={now} timeZone={p.timeZone} colour={colour} />
   return (
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
@@ -196,7 +199,7 @@ export function customerOf(s: DeskState): string | null {
 
 function Header(p: {s: DeskState; width: number; now: number; timeZone?: string}) {
   const me = p.s.me
-  const live = p.s.feed.status === 'live'
+  const live = p.s.feed.status === 'live' && !p.s.refused
   const right = `${live ? 'live' : 'NOT LIVE'}  ${clock(p.now, p.timeZone)}`
   const left = `callctl desk · ${p.s.agent}${me?.name ? ` ${safeText(me.name, 40)}` : ''}`
   return (
@@ -210,6 +213,22 @@ function Header(p: {s: DeskState; width: number; now: number; timeZone?: string}
         {' ' + right}
       </Text>
     </Box>
+  )
+}
+
+/** The token refused: the line that says so, its fix, and q (no other key does anything). */
+function Refused(p: {s: DeskState; refusal: Refusal; width: number; rows: number; now: number; timeZone?: string; colour: boolean}) {
+  return (
+    <ColourContext.Provider value={p.colour}>
+      <Box flexDirection="column" width={p.width} height={p.rows}>
+        <Header s={p.s} width={p.width} now={p.now} timeZone={p.timeZone} />
+        <Text wrap="truncate-end" color="red" inverse bold>{` TOKEN REFUSED · ${safeText(p.refusal.message, 200)} `}</Text>
+        <Box flexGrow={1} flexDirection="column">
+          <Text wrap="wrap">{safeText(p.refusal.suggestion, 300)}</Text>
+        </Box>
+        <Text dimColor>q quit</Text>
+      </Box>
+    </ColourContext.Provider>
   )
 }
 

@@ -1,4 +1,5 @@
 import {appendFileSync} from 'node:fs'
+import {UserError} from '../../engine/util/errors.js'
 import type {FeedConnection} from '../dashboard/feed.js'
 import {deskActions} from './desk-actions.js'
 import {DeskFeed} from './desk-feed.js'
@@ -8,13 +9,15 @@ import {runFullScreen} from '../full-screen.js'
 export interface RunDeskOptions {
   connect(): Promise<FeedConnection>
   agent: string
+  /** The token's user, named in the fix if the engine refuses the token. */
+  user?: string
   /** Stops the desk from outside. */
   until?: Promise<unknown>
 }
 
-/** Runs the agent's desk in the terminal until q, Ctrl-C, or `until`. */
+/** Runs the agent's desk in the terminal until q, Ctrl-C, or `until`; a token the engine refused ends it as a UserError (exit 2). */
 export async function runDesk(o: RunDeskOptions): Promise<'quit' | 'stopped'> {
-  const feed = new DeskFeed(o.connect, o.agent)
+  const feed = new DeskFeed(o.connect, o.agent, o.user !== undefined ? {user: o.user} : {})
   const actions = deskActions({feed, write: (s) => process.stdout.write(s)})
   // CALLCTL_DESK_TRACE=FILE: each action and its outcome, one JSON line each (for diagnosing a desk).
   const trace = process.env.CALLCTL_DESK_TRACE
@@ -33,5 +36,8 @@ export async function runDesk(o: RunDeskOptions): Promise<'quit' | 'stopped'> {
           throw err
         }
       }
-  return runFullScreen((quit) => <Desk feed={feed} run={run} onQuit={quit} hyperlinks={!process.env.NO_COLOR} />, {feed, maxFps: 20, until: o.until, beforeClose: () => actions.flush()})
+  const how = await runFullScreen((quit) => <Desk feed={feed} run={run} onQuit={quit} hyperlinks={!process.env.NO_COLOR} />, {feed, maxFps: 20, until: o.until, beforeClose: () => actions.flush()})
+  const refused = feed.getState().refused
+  if (refused) throw new UserError(refused.message, {suggestion: refused.suggestion, exitCode: 2, code: 'unauthorized'})
+  return how
 }
