@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import {chmodSync, existsSync, mkdtempSync, readdirSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -61,6 +61,29 @@ describe('callctl conventions', () => {
     expect(both.stdout.split('\n')[0]!.split(/\s{2,}/)[0]).toBe('QUEUE')
     // Node's own "The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set."
     expect(both.stderr).toBe('')
+  })
+
+  it('queue remove is refused while a deployed IVR flow or another queue\'s overflow sends callers to it; --force removes it', async () => {
+    const e = env()
+    const flow = join(e.CALLCTL_HOME, 'f2.yaml')
+    writeFileSync(flow, 'flow: f2\nstart: q\nnodes:\n  q:\n    type: queue\n    queue: pq1\n')
+    expect((await runCli(['queue', 'add', 'pq1'], e)).code).toBe(0)
+    expect((await runCli(['queue', 'add', 'pq2'], e)).code).toBe(0)
+    expect((await runCli(['queue', 'add', 'pq3', '--overflow', 'queue:pq1', '--max-wait', '5'], e)).code).toBe(0)
+    const deployed = await runCli(['ivr', 'deploy', flow, '--did', '7000'], e)
+    expect(deployed.code, deployed.stderr).toBe(0)
+    const refused = await runCli(['queue', 'remove', 'pq1'], e)
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toBe(
+      "Error: Queue pq1 is where flow f2 (node q) on DID 7000, queue pq3's overflow send callers: removing it would reject them\n" +
+        '  Try: Deploy a flow or set an overflow without pq1 first (callctl ivr deploy FILE --did DID; callctl queue add Q --update --overflow ...), or remove it anyway with --force\n',
+    )
+    // A queue nothing sends callers to goes as before; --force overrides.
+    expect((await runCli(['queue', 'remove', 'pq2'], e)).code).toBe(0)
+    const forced = await runCli(['queue', 'remove', 'pq1', '--force'], e)
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.stdout).toBe('Queue pq1 removed.\n')
   })
 
   it('a missing argument is one line with the usage, not the whole help, exit 2', async () => {
