@@ -1,9 +1,8 @@
 import {join} from 'node:path'
 import {Flags} from '@oclif/core'
-import {pauseAgent, unpauseAgent} from '../engine/admin/admin.js'
+import {pauseAs, unpauseAs} from '../engine/admin/presence-as.js'
 import {connectToEngine} from '../engine/api/connect.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
-import {withStore} from '../engine/config/open-store.js'
 import {CallctlCommand} from '../ui/command.js'
 import type {Board} from '../ui/dashboard/board.js'
 import {plainBoard} from '../ui/dashboard/plain.js'
@@ -49,8 +48,8 @@ Thresholds (warn/alert) colour figures yellow and red. Defaults: ${summarizeThre
       by: whoAmI(),
       pauseReason: flags['pause-reason'],
       storeFallback: {
-        pause: (agent, reason) => withStore(flags.config, (s) => pauseAgent(s, agent, reason)),
-        unpause: (agent) => withStore(flags.config, (s) => unpauseAgent(s, agent)),
+        pause: (agent, reason) => pauseAs(flags.config, agent, reason),
+        unpause: (agent) => unpauseAs(flags.config, agent),
       },
     })
     return null

@@ -1,9 +1,8 @@
 import {appendFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Flags} from '@oclif/core'
-import {pauseAgent, unpauseAgent} from '../engine/admin/admin.js'
+import {pauseAs, unpauseAs} from '../engine/admin/presence-as.js'
 import {connectToEngine} from '../engine/api/connect.js'
-import {withStore} from '../engine/config/open-store.js'
 import {DEMO_DID, startDemo} from '../engine/demo.js'
 import {UserError} from '../engine/util/errors.js'
 import {createLogger} from '../engine/util/log.js'
@@ -100,8 +99,8 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
           by: whoAmI(),
           pauseReason: 'supervisor',
           storeFallback: {
-            pause: (agent, reason) => withStore(undefined, (s) => pauseAgent(s, agent, reason)),
-            unpause: (agent) => withStore(undefined, (s) => unpauseAgent(s, agent)),
+            pause: (agent, reason) => pauseAs(undefined, agent, reason),
+            unpause: (agent) => unpauseAs(undefined, agent),
           },
           // The chat's URL in the title: the dashboard's header shows it from 100 columns.
           title: demo.chatUrl ? `callctl demo: dial ${DEMO_DID}, chat ${demo.chatUrl}` : `callctl demo (dial ${DEMO_DID}: 1 sales, 2 support, 3 billing)`,

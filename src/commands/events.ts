@@ -3,9 +3,9 @@ import chalk from 'chalk'
 import type {EngineClient} from '../engine/api/client.js'
 import {connectToEngine} from '../engine/api/connect.js'
 import {loadEngineConfig} from '../engine/config/engine-config.js'
-import {withStore} from '../engine/config/open-store.js'
+import {openConfiguredStore, withStore} from '../engine/config/open-store.js'
 import {EVENT_TYPES, type EventType, type NewEvent, type StoredEvent} from '../engine/store/events.js'
-import {openStore} from '../engine/store/open-store.js'
+import type {StoreUse} from '../engine/api/store-access.js'
 import type {Store} from '../engine/store/store.js'
 import {isUserError, UserError} from '../engine/util/errors.js'
 import {jsonText} from '../engine/util/json-text.js'
@@ -14,6 +14,9 @@ import {parseTimeInput} from '../engine/util/time-input.js'
 import {CallctlCommand} from '../ui/command.js'
 import {toJsonContract} from '../ui/json-contract.js'
 import {table} from '../ui/render.js'
+
+/** The stored log is every event: supervisors and admins (events.subscribe); an agent's events come narrowed from the engine only. */
+const EVERY_EVENT: StoreUse = {method: 'events.subscribe', params: {}}
 
 /** An event as --follow prints it: live events have no id yet (the store numbers them when it writes them). */
 type FollowedEvent = Omit<StoredEvent, 'id'> & {id: number | null}
@@ -66,11 +69,15 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
       await this.follow(flags.config, {since, types, callId: flags.call})
       return []
     }
-    return withStore(flags.config, async (store) => {
-      const out: StoredEvent[] = []
-      for await (const e of store.events({since, until, types, callId: flags.call, limit: flags.limit})) out.push(e)
-      return out
-    })
+    return withStore(
+      flags.config,
+      async (store) => {
+        const out: StoredEvent[] = []
+        for await (const e of store.events({since, until, types, callId: flags.call, limit: flags.limit})) out.push(e)
+        return out
+      },
+      EVERY_EVENT,
+    )
   }
 
   protected override jsonLines(events: StoredEvent[]): readonly unknown[] {
@@ -136,7 +143,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
         ended.lost = new UserError('The engine closed the connection; no more events will arrive', {suggestion: 'Check the engine log, then run callctl events --follow again.', code: 'disconnected'})
         stop()
       })
-      store = await openStore(config.database)
+      store = await openConfiguredStore(configFile, EVERY_EVENT)
       const {origin} = await client.request('engine.status')
 
       // Anything the store numbers beyond this was written after the subscription began,

@@ -190,6 +190,34 @@ describe('callctl calls and events --follow against a running engine', () => {
     expect(rows[0]!.indexOf('call-')).toBe(header!.indexOf('CALL'))
   })
 
+  it('queue remove is refused while the engine holds calls in the queue; --force ends them', async () => {
+    expect((await runCli(['queue', 'add', 'closing', '--no-record'], env)).code).toBe(0)
+    // The engine takes admin changes from the store within a moment: a caller sent before would find no queue.
+    await until('the engine to know queue closing', async () => (await runCli(['calls', '--queue', 'closing', '--json'], env)).code === 0)
+    const c = caller('Still Waiting', 'closing')
+    await c.place()
+    const callId = await until('the caller waiting in closing', async () => {
+      const out = JSON.parse((await runCli(['calls', '--queue', 'closing', '--json'], env)).stdout) as {calls: {id: string; state: string}[]}
+      return out.calls.find((x) => x.state === 'waiting')?.id
+    })
+    const refused = await runCli(['queue', 'remove', 'closing'], env)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe(
+      'Error: Queue closing has 1 live call (1 waiting): removing it would end them\n' +
+        '  Try: Move them first (callctl calls --queue closing; callctl call transfer CALL --to-queue OTHER), or end them with: callctl queue remove closing --force\n',
+    )
+    const still = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {name: string}[] | {queues: {name: string}[]}
+    expect(JSON.stringify(still)).toContain('"closing"')
+    const forced = await runCli(['queue', 'remove', 'closing', '--force'], env)
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.stdout).toBe('Queue closing removed.\n')
+    const ended = await until('the call ended by the removal', async () => {
+      const lines = (await runCli(['events', '--since', '10m', '--type', 'call.ended', '--json'], env)).stdout.split('\n').filter(Boolean)
+      return lines.map((l) => JSON.parse(l) as {call_id: string; data: {cause: string}}).find((e) => e.call_id === callId)
+    })
+    expect(ended.data.cause).toBe('queue-removed')
+  })
+
   it('a follower says in one line that the engine went away (exit 1); then commands say it is unreachable', async () => {
     const follower = startCli(['events', '--follow', '--since', 'now'], env)
     await until('the header', () => follower.output().startsWith('TIME'))

@@ -199,13 +199,19 @@ export class FakeAri implements AriPort {
   /** Device states a test sets (PJSIP/1001 → INUSE); unset ones read NOT_INUSE. */
   readonly deviceStates = new Map<string, string>()
   readonly configObjects = new Map<string, ConfigTuple[]>()
+  /** Endpoints Asterisk does not have (PJSIP/1001): a subscription naming one is refused whole, as Asterisk does (422). */
+  readonly unknownEndpoints = new Set<string>()
   async subscribe(app: string, sources: string[]): Promise<void> {
     this.requests.push({op: 'subscribe', args: [app, sources]})
+    if (sources.some((s) => s.startsWith('endpoint:') && this.unknownEndpoints.has(s.slice('endpoint:'.length)))) {
+      throw new AriRequestError(422, `POST /applications/${app}/subscription`, 'Event source does not exist')
+    }
   }
   async unsubscribe(app: string, sources: string[]): Promise<void> {
     this.requests.push({op: 'unsubscribe', args: [app, sources]})
   }
   async getEndpoint(technology: string, resource: string): Promise<Endpoint> {
+    if (this.unknownEndpoints.has(`${technology}/${resource}`)) throw new AriRequestError(404, 'GET /endpoints', 'Endpoint not found')
     return {technology, resource, state: this.endpointStates.get(`${technology}/${resource}`) ?? 'online', channel_ids: []}
   }
   async getDeviceState(name: string): Promise<string> {

@@ -5,7 +5,7 @@ import {watchedPhone} from '../../src/engine/calls/phone-presence.js'
 import {ringFailure} from '../../src/engine/calls/ring-attempts.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {silentLogger} from '../../src/engine/util/log.js'
+import {createLogger} from '../../src/engine/util/log.js'
 import {FakeAri, settle} from '../support/fake-ari.js'
 import {FakeClock} from '../support/fake-clock.js'
 
@@ -28,6 +28,9 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     await store.close()
   })
 
+  /** The engine's log lines ("warn  agent a1 ..."). */
+  const logged: string[] = []
+  const log = createLogger({level: 'info', write: (line) => logged.push(line.replace(/^\S+ /, ''))})
   const applied: string[] = []
   /** What each push asked for: '*' every phone, else the one phone. */
   const asked: string[] = []
@@ -39,6 +42,7 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     }
     applied.length = 0
     asked.length = 0
+    logged.length = 0
     const phoneBook = {
       ids: async () => phones,
       apply: async (_rest: unknown, only?: string) => {
@@ -47,7 +51,7 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
         return {applied: phones.length, failed: []}
       },
     }
-    engine = new Engine({ari, store, log: silentLogger, clock, syncIntervalMs: 3_600_000, phones: phoneBook})
+    engine = new Engine({ari, store, log, clock, syncIntervalMs: 3_600_000, phones: phoneBook})
     await engine.start()
   }
   const ringsTo = (agent: string) => ari.originated().filter((p) => p.endpoint === `PJSIP/${agent}`)
@@ -207,6 +211,69 @@ describe('agent presence from the phone (fake ARI, fake clock)', () => {
     expect(stateOf('a1').state).toBe('idle')
     expect((await events()).some((e) => e.type === 'agent.unreachable')).toBe(false)
     expect(engine.phoneContacts()[0]).toMatchObject({contact: 'sip:a1@127.0.0.1:6002'})
+  })
+
+  it('an agent on an endpoint Asterisk does not have costs only itself: the others are watched, it is unreachable and warned about once', async () => {
+    // Asterisk refuses a whole subscription (422) for one unknown endpoint: every phone of
+    // the batch went unwatched and unread, and the sync was logged as a bug (misuse report 20, finding 5).
+    ari.unknownEndpoints.add('PJSIP/a1')
+    ari.endpointStates.set('PJSIP/a3', 'offline')
+    await boot({}, ['a1', 'a2', 'a3'])
+    const subscribed = ari.ops('subscribe').map((a) => (a[1] as string[]).join(' '))
+    expect(subscribed).toEqual([
+      'endpoint:PJSIP/a1 deviceState:PJSIP/a1 endpoint:PJSIP/a2 deviceState:PJSIP/a2 endpoint:PJSIP/a3 deviceState:PJSIP/a3',
+      'endpoint:PJSIP/a1 deviceState:PJSIP/a1',
+      'endpoint:PJSIP/a2 deviceState:PJSIP/a2',
+      'endpoint:PJSIP/a3 deviceState:PJSIP/a3',
+    ])
+    expect(stateOf('a1').state).toBe('unreachable')
+    expect(stateOf('a1').why).toMatch(/: no such phone in Asterisk$/)
+    expect(stateOf('a2').state).toBe('idle')
+    expect(stateOf('a3').state).toBe('unreachable')
+    expect(stateOf('a3').why).toMatch(/: not registered$/)
+    expect(engine.phoneContacts().find((c) => c.endpoint === 'PJSIP/a1')).toMatchObject({state: 'missing'})
+    expect(logged.filter((l) => l.startsWith('error'))).toEqual([])
+    const warned = logged.filter((l) => l.includes('a1'))
+    expect(warned).toEqual([
+      'warn  agent a1 rings on PJSIP/a1, which is no phone Asterisk has: offered no call until it is one. Try: callctl phone add a1 --agent a1 (or give the agent another endpoint: callctl agent add a1 --update --endpoint ...)',
+    ])
+    // Events from the watched phones still count: a3 registers and is offered the next caller after a2.
+    endpoint('a3', 'online')
+    await settle()
+    expect(stateOf('a3').state).toBe('idle')
+    ari.callerArrives('c1', '5551001', 'sales')
+    ari.callerArrives('c2', '5551002', 'sales')
+    await settle()
+    expect(ringsTo('a1')).toHaveLength(0)
+    expect(ringsTo('a2')).toHaveLength(1)
+    expect(ringsTo('a3')).toHaveLength(1)
+    expect((await events()).filter((e) => e.type === 'agent.unreachable' && e.agent === 'a1').map((e) => e.data.reason)).toEqual(['no such phone in Asterisk'])
+
+    // A later sync (an admin change) tries the missing phone again, alone, and says nothing new.
+    const before = ari.ops('subscribe').length
+    await addAgent(store, {id: 'a4', endpoint: 'PJSIP/a4', queues: ['sales']})
+    await engine.applyAdminEvent({type: 'agent.added', agent: 'a4', queue: null, data: {}, ts: clock.now()})
+    await settle()
+    expect(ari.ops('subscribe').slice(before).map((a) => (a[1] as string[]).join(' '))).toEqual(['endpoint:PJSIP/a4 deviceState:PJSIP/a4', 'endpoint:PJSIP/a1 deviceState:PJSIP/a1'])
+    expect(logged.filter((l) => l.includes('a1'))).toHaveLength(1)
+
+    // The phone is provisioned (callctl phone add a1): the next sync watches it and the agent is offered calls.
+    ari.unknownEndpoints.delete('PJSIP/a1')
+    await engine.applyAdminEvent({type: 'phone.added', agent: 'a1', queue: null, data: {phone: 'a1'}, ts: clock.now()})
+    await settle()
+    expect(stateOf('a1').state).toBe('idle')
+    device('a1', 'INUSE')
+    await settle()
+    expect(stateOf('a1').state).toBe('other-call')
+    expect(logged.filter((l) => l.startsWith('error'))).toEqual([])
+  })
+
+  it('a phone callctl provisions but has not pushed yet is unreachable without the configuration warning', async () => {
+    // agent add 2001 --sip saves the agent before its phone reaches Asterisk: the sync for the agent may come first.
+    ari.unknownEndpoints.add('PJSIP/a1')
+    await boot({}, ['a1'], ['a1'])
+    expect(stateOf('a1').state).toBe('unreachable')
+    expect(logged.filter((l) => l.includes('a1') && !l.startsWith('info  phones pushed'))).toEqual(['info  agent a1: phone PJSIP/a1 is not in Asterisk yet; offered no call until it is'])
   })
 
   it('subscribes many phones in batches (75 phones in one query string were refused by Asterisk with 400)', async () => {

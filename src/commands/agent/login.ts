@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {loginAgent} from '../../engine/admin/admin.js'
-import {withStore} from '../../engine/config/open-store.js'
+import {loginAs} from '../../engine/admin/presence-as.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
@@ -15,7 +14,7 @@ export default class AgentLogin extends CallctlCommand<ListedAgent> {
 
   protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentLogin)
-    return listedAgent(await withStore(flags.config, (store) => loginAgent(store, args.id, flags.queue ?? [])))
+    return listedAgent(await loginAs(flags.config, args.id, flags.queue ?? []))
   }
 
   protected render(a: ListedAgent): void {

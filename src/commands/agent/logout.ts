@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {logoutAgent} from '../../engine/admin/admin.js'
+import {logoutAs} from '../../engine/admin/presence-as.js'
 import {checkNamesIn} from '../../engine/admin/known-names.js'
 import {withEngine} from '../../engine/api/connect.js'
-import {withStore} from '../../engine/config/open-store.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
@@ -26,7 +25,7 @@ no call and none of its rings is left. Without one, only the store changes.`
     } catch (err) {
       // No engine: nothing can ring the agent, the store is all there is to change.
       if (!(err instanceof UserError) || err.code !== 'engine_unreachable') throw err
-      return listedAgent(await withStore(flags.config, (store) => logoutAgent(store, args.id, queue)))
+      return listedAgent(await logoutAs(flags.config, args.id, queue))
     }
   }
 

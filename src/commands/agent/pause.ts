@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {pauseAgent} from '../../engine/admin/admin.js'
-import {withStore} from '../../engine/config/open-store.js'
+import {pauseAs} from '../../engine/admin/presence-as.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
@@ -15,7 +14,7 @@ export default class AgentPause extends CallctlCommand<ListedAgent> {
 
   protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentPause)
-    return listedAgent(await withStore(flags.config, (store) => pauseAgent(store, args.id, flags.reason)))
+    return listedAgent(await pauseAs(flags.config, args.id, flags.reason))
   }
 
   protected render(a: ListedAgent): void {

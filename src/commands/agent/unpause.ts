@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {unpauseAgent} from '../../engine/admin/admin.js'
-import {withStore} from '../../engine/config/open-store.js'
+import {unpauseAs} from '../../engine/admin/presence-as.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {describePresence, listedAgent, type ListedAgent} from '../../ui/presence.js'
 
@@ -14,7 +13,7 @@ export default class AgentUnpause extends CallctlCommand<ListedAgent> {
 
   protected async execute(): Promise<ListedAgent> {
     const {args, flags} = await this.parse(AgentUnpause)
-    return listedAgent(await withStore(flags.config, (store) => unpauseAgent(store, args.id)))
+    return listedAgent(await unpauseAs(flags.config, args.id))
   }
 
   protected render(a: ListedAgent): void {

@@ -187,7 +187,7 @@ async function currentPresence(store: Store, id: string): Promise<Presence | und
 }
 
 /** Logs the agent in; with queues, also makes it a member of each (penalty kept or given). */
-export async function loginAgent(store: Store, id: string, queues: string[] = []): Promise<AgentListing> {
+export async function loginAgent(store: Store, id: string, queues: string[] = [], by?: string): Promise<AgentListing> {
   const agent = await mustAgent(store, id)
   const members: [string, number][] = []
   for (const spec of queues) {
@@ -195,12 +195,12 @@ export async function loginAgent(store: Store, id: string, queues: string[] = []
     members.push([(await mustQueue(store, q)).name, penalty])
   }
   for (const [q, penalty] of members) {
-    if (agent.queues[q] !== penalty) await store.setMembership(id, q, penalty, ev('agent.member_added', {agent: id, queue: q, data: {penalty}}))
+    if (agent.queues[q] !== penalty) await store.setMembership(id, q, penalty, ev('agent.member_added', {agent: id, queue: q, data: {penalty, ...(by ? {by} : {})}}))
   }
   const now = Date.now()
   const p = await currentPresence(store, id)
   if (!p || p.status === 'offline') {
-    await store.setPresence({agent: id, status: 'available', reason: null, since: now}, ev('agent.login', {agent: id, data: {queues: members.map(([q]) => q)}}))
+    await store.setPresence({agent: id, status: 'available', reason: null, since: now}, ev('agent.login', {agent: id, data: {queues: members.map(([q]) => q), ...(by ? {by} : {})}}))
   }
   return mustListing(store, id)
 }

@@ -76,7 +76,7 @@ export async function checkNamesIn<N extends NamesToCheck>(configFile: string | 
     }
     return {queue: names.queue, agent: names.agent} as KnownNames<N>
   }
-  return withStore(configFile, (store) => checkKnownNames(store, names))
+  return withStore(configFile, (store) => checkKnownNames(store, names), 'names')
 }
 
 /** 'Queue "salse" does not exist. Existing queues: sales, support', and the nearest name when one is a slip away. */

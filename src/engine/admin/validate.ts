@@ -33,6 +33,18 @@ export function checkPauseReason(reason: string): string {
   return checkWord('pause reason', reason, 32, 'invalid_reason', 'Use a short word such as break, lunch, 午饭, training.')
 }
 
+/**
+ * The reason a user of the agent role pauses with: one of the center's (desk.pauseReasons,
+ * the first when none is given), so the pause report counts a few known reasons.
+ * Supervisors and admins may write any (checked as a word by pauseAgent).
+ */
+export function allowedPauseReason(role: string, reason: string | undefined, reasons: readonly string[]): string {
+  if (role !== 'agent' || reasons.length === 0) return reason ?? 'break'
+  const r = reason ?? reasons[0]!
+  if (!reasons.includes(r)) throw new UserError(`Pause reason ${JSON.stringify(r)} is not one of the center's: ${reasons.join(', ')}`, {suggestion: 'Pick one of them (desk.pauseReasons in the config lists them).', exitCode: 2, code: 'bad_reason'})
+  return r
+}
+
 function checkWord(kind: string, raw: string, max: number, code: string, example = `Use up to ${max} letters (any script), digits, "_", "." or "-", e.g. sales or 客服.`): string {
   const problem = nameProblem(raw, max)
   const name = canonicalName(raw)

@@ -1,7 +1,8 @@
 import {logoutAgent, pauseAgent, unpauseAgent} from '../admin/admin.js'
+import {allowedPauseReason} from '../admin/validate.js'
 import type {Engine} from '../calls/engine.js'
 import type {Store} from '../store/store.js'
-import {ApiError, type Handlers} from './server.js'
+import type {Handlers} from './server.js'
 
 /**
  * Presence changes over the API (the dashboard's `p`), written through the same admin
@@ -14,15 +15,7 @@ export function agentHandlers(engine: Engine, o: {store?: Store; pauseReasons?: 
     // p.by is the authenticated user (the server sets it): the audit trail names who paused.
     // An agent pauses for a reason of the center's list (desk.pauseReasons), so the pause
     // report counts a few known reasons; supervisors and admins may write any.
-    'agent.pause': async (p, _conn, who) => {
-      const reasons = o.pauseReasons
-      if (who?.role === 'agent' && reasons && reasons.length > 0) {
-        const reason = p.reason ?? reasons[0]!
-        if (!reasons.includes(reason)) throw new ApiError('bad_reason', `Pause reason ${JSON.stringify(reason)} is not one of the center's: ${reasons.join(', ')}`, 'Pick one of them (desk.pauseReasons in the config lists them).')
-        return pauseAgent(store, p.agent, reason, p.by)
-      }
-      return pauseAgent(store, p.agent, p.reason ?? 'break', p.by)
-    },
+    'agent.pause': async (p, _conn, who) => pauseAgent(store, p.agent, allowedPauseReason(who?.role ?? 'admin', p.reason, o.pauseReasons ?? []), p.by),
     'agent.unpause': async (p) => unpauseAgent(store, p.agent, p.by),
     // Not left to the 250 ms sync: an agent was rung 159 ms after `agent logout` said
     // "logged out". The engine stops offering calls first, the store records it, and the

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {AriTransportError, isNotFound, type ContactStatusChangeEvent, type DeviceStateChangedEvent, type EndpointStateChangeEvent} from '../ari/port.js'
+import {AriRequestError, AriTransportError, isNotFound, type ContactStatusChangeEvent, type DeviceStateChangedEvent, type EndpointStateChangeEvent} from '../ari/port.js'
 import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
 
@@ -28,6 +28,9 @@ export interface PhoneContact {
 /** How long an "offline" waits for the contact event that says why (it follows within milliseconds). */
 const OFFLINE_REASON_WAIT_MS = 100
 
+/** Why an agent whose endpoint names no phone Asterisk has is unreachable (agent list's WHY). */
+const NO_SUCH_PHONE = 'no such phone in Asterisk'
+
 /** Device states in which the phone has a call up or ringing. */
 const IN_USE = new Set(['INUSE', 'BUSY', 'RINGING', 'RINGINUSE', 'ONHOLD'])
 
@@ -43,6 +46,12 @@ export class PhonePresence {
   /** Extra phones to watch that ring for no agent (a supervisor's): phone list shows them too. */
   private readonly extra = new Set<string>()
   private readonly subscribed = new Set<string>()
+  /**
+   * Watched phones Asterisk has no endpoint for (an agent's --endpoint PJSIP/1001 that
+   * nothing provisioned): left unsubscribed, so every sync tries them again and a phone
+   * added later is watched from the next sync on.
+   */
+  private readonly missing = new Set<string>()
   /** Phones Asterisk said went offline, while the engine waits an instant for why. */
   private readonly pendingOffline = new Map<string, ReturnType<typeof setTimeout>>()
   readonly contacts = new Map<string, PhoneContact>()
@@ -113,13 +122,77 @@ export class PhonePresence {
         this.contacts.delete(p)
       }
     }
-    if (added.length > 0) {
-      // Subscribe first, then read: a change between the two is then never lost.
-      for (const batch of batches(added)) await this.core.ari.subscribe(this.core.ari.app, batch.flatMap(sources))
-      for (const p of added) this.subscribed.add(p)
+    for (const p of this.missing) {
+      if (wanted.has(p)) continue
+      this.missing.delete(p)
+      this.contacts.delete(p)
     }
-    await Promise.all((fresh ? [...wanted] : added).map((p) => this.readState(p)))
+    // Subscribe first, then read: a change between the two is then never lost.
+    const missing = added.length > 0 ? await this.subscribe(added) : new Set<string>()
+    for (const p of added) if (!missing.has(p)) this.subscribed.add(p)
+    await Promise.all((fresh ? [...wanted] : added).filter((p) => !missing.has(p)).map((p) => this.readState(p)))
+    if (missing.size > 0) await this.noSuchPhones(missing)
     scheduleDispatch(this.core)
+  }
+
+  /**
+   * Subscribes these phones, SUBSCRIBE_BATCH to a request; returns those Asterisk has no
+   * endpoint for. Asterisk refuses a whole request (422 "Event source does not exist",
+   * subscribing none of it) for one unknown endpoint, so a refused batch goes again phone
+   * by phone: an unknown phone costs only itself. Phones already found missing go alone
+   * from the start, keeping the batches of the others whole.
+   */
+  private async subscribe(phones: readonly string[]): Promise<Set<string>> {
+    const missing = new Set<string>()
+    const alone = async (p: string): Promise<void> => {
+      try {
+        await this.core.ari.subscribe(this.core.ari.app, sources(p))
+      } catch (err) {
+        if (!isUnknownSource(err)) throw err
+        missing.add(p)
+      }
+    }
+    for (const batch of batches(phones.filter((p) => !this.missing.has(p)))) {
+      if (batch.length === 1) {
+        await alone(batch[0]!)
+        continue
+      }
+      try {
+        await this.core.ari.subscribe(this.core.ari.app, batch.flatMap(sources))
+      } catch (err) {
+        // Refused (Asterisk away is a transport error, thrown on): find the phone it was for.
+        if (!(err instanceof AriRequestError)) throw err
+        for (const p of batch) await alone(p)
+      }
+    }
+    for (const p of phones) if (this.missing.has(p)) await alone(p)
+    return missing
+  }
+
+  /**
+   * Phones Asterisk has no endpoint for: their agents are unreachable, offered no call. An
+   * agent's endpoint that nothing provisions is a configuration mistake, said once with
+   * its fix; a phone callctl provisions is only not pushed yet (its phone.added follows;
+   * a failed push is warned where it fails).
+   */
+  private async noSuchPhones(phones: ReadonlySet<string>): Promise<void> {
+    const provisioned = new Set(((await this.core.opts.phones?.ids().catch(() => [])) ?? []).map((id) => `PJSIP/${id}`))
+    const now = this.core.clock.now()
+    for (const phone of phones) {
+      this.missing.add(phone)
+      const c = this.contactOf(phone, now)
+      if (c.state !== 'missing') Object.assign(c, {state: 'missing', since: now})
+      for (const id of this.setReach(phone, false, NO_SUCH_PHONE, {quiet: true})) {
+        const resource = phone.slice('PJSIP/'.length)
+        if (provisioned.has(phone)) this.core.log.info(`agent ${id}: phone ${phone} is not in Asterisk yet; offered no call until it is`)
+        else {
+          this.core.log.warn(
+            `agent ${id} rings on ${phone}, which is no phone Asterisk has: offered no call until it is one. ` +
+              `Try: callctl phone add ${resource} --agent ${id} (or give the agent another endpoint: callctl agent add ${id} --update --endpoint ...)`,
+          )
+        }
+      }
+    }
   }
 
   private async readState(phone: string): Promise<void> {
@@ -134,7 +207,13 @@ export class PhonePresence {
     }
     const c = this.contactOf(phone, now)
     if (c.state !== state) Object.assign(c, {state, since: now})
-    this.setReach(phone, state === 'online' || state === 'unknown', state === 'missing' ? 'no such phone in Asterisk' : 'not registered')
+    if (state === 'missing') {
+      // Gone since it was subscribed (removed from Asterisk): watched again once it is back.
+      this.subscribed.delete(phone)
+      return this.noSuchPhones(new Set([phone]))
+    }
+    this.missing.delete(phone)
+    this.setReach(phone, state === 'online' || state === 'unknown', 'not registered')
     if (state === 'online') {
       const device = await this.core.ari.getDeviceState(phone).catch(() => 'UNKNOWN')
       this.setDevice(phone, device)
@@ -247,8 +326,10 @@ export class PhonePresence {
     }
   }
 
-  private setReach(phone: string, reachable: boolean, reason: string | null): void {
+  /** Returns the agents this made unreachable; `quiet` leaves the saying of it to the caller. */
+  private setReach(phone: string, reachable: boolean, reason: string | null, o: {quiet?: boolean} = {}): string[] {
     const now = this.core.clock.now()
+    const lost: string[] = []
     for (const id of this.agentsOf.get(phone) ?? []) {
       const a = this.core.acd.agents.get(id)
       if (!a) continue
@@ -261,11 +342,13 @@ export class PhonePresence {
         scheduleDispatch(this.core)
       } else {
         this.core.events.append({type: 'agent.unreachable', agent: id, data: {phone, reason}})
-        this.core.log.warn(`agent ${id}: phone ${phone} unreachable (${reason})`)
+        if (!o.quiet) this.core.log.warn(`agent ${id}: phone ${phone} unreachable (${reason})`)
+        lost.push(id)
         // A ring already on its way to a phone found gone ends now: its caller is offered again.
         if (a.activity === 'ringing') this.cancelRings(id, `phone unreachable (${reason})`)
       }
     }
+    return lost
   }
 
   private logPhone(type: 'phone.registered' | 'phone.unregistered', phone: string, data: Record<string, unknown>): void {
@@ -277,6 +360,11 @@ export class PhonePresence {
     if (!c) this.contacts.set(phone, (c = {endpoint: phone, state: 'unknown', contact: null, userAgent: null, rttMs: null, status: null, since: now}))
     return c
   }
+}
+
+/** Asterisk's answer to a subscription naming an endpoint it does not have. */
+function isUnknownSource(err: unknown): boolean {
+  return err instanceof AriRequestError && err.status === 422
 }
 
 function sources(phone: string): string[] {

@@ -1,3 +1,4 @@
+import {storeUser} from '../api/store-access.js'
 import {loadEngineConfig} from '../config/engine-config.js'
 import {openStore} from '../store/open-store.js'
 import {repositoriesOf} from '../store/repositories.js'
@@ -12,6 +13,8 @@ export async function withTickets<T>(configFile: string | undefined, fn: (ctx: T
   const config = loadEngineConfig({file: configFile, requireAri: false})
   const store = await openStore(config.database)
   try {
+    // A token's user as the engine's ticket methods allow it: supervisors and admins; an agent only through the engine, which keeps it to its own tickets.
+    await storeUser(store, config.paths, {method: 'ticket.list', params: {}})
     return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'})
   } finally {
     await store.close()

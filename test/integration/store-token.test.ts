@@ -1,0 +1,111 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
+import type {StoredEvent} from '../../src/engine/store/events.js'
+import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
+import {addUser} from '../../src/engine/users/users.js'
+import {freePort} from '../../src/engine/util/net.js'
+import {runAll, runCli, type CliResult} from '../support/cli.js'
+
+// Commands that write the store themselves (agent pause, login, logout without an engine,
+// queue add...) with CALLCTL_TOKEN set act as that token's user, as the engine's API does
+// (misuse report 20, finding 1): an agent only on its own agent with a reason of the
+// center's, no configuration, the user named as `by`; an unknown or revoked token is
+// refused in one line, exit 2. Without CALLCTL_TOKEN the local admin changes anything.
+// No engine runs here (its API port is a free one nobody listens on): the store is all.
+
+describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'callctl-store-token-'))
+  let env: Record<string, string>
+  let token = ''
+
+  const as = (t: string, args: string[]): Promise<CliResult> => runCli(args, {...env, CALLCTL_TOKEN: t})
+  const events = async (type: StoredEvent['type']): Promise<StoredEvent[]> => {
+    const store = new SqliteStore(join(home, 'callctl.db'), {readonly: true})
+    try {
+      const out: StoredEvent[] = []
+      for await (const e of store.events({types: [type]})) out.push(e)
+      return out
+    } finally {
+      await store.close()
+    }
+  }
+  /** One line and its hint: a user's mistake, no stack trace. */
+  const refusedInOneLine = (r: CliResult, code: number, message: string | RegExp) => {
+    expect(r.code, r.stderr).toBe(code)
+    const lines = r.stderr.trim().split('\n')
+    expect(lines[0]).toMatch(message)
+    expect(lines.slice(1).every((l) => l.startsWith('  Try: '))).toBe(true)
+    expect(r.stderr).not.toMatch(/callctl bug|\n\s+at /)
+  }
+
+  beforeAll(async () => {
+    env = {CALLCTL_HOME: home, CALLCTL_API_PORT: String(await freePort()), CALLCTL_TOKEN: ''}
+    // Written in-process: the CLI's own path is what the tests run.
+    const store = new SqliteStore(join(home, 'callctl.db'))
+    try {
+      await addQueue(store, 'support', {})
+      await addAgent(store, {id: '1001', name: 'Li Na', endpoint: 'PJSIP/1001', queues: ['support']})
+      await addAgent(store, {id: 'sim01', endpoint: 'PJSIP/sim01', queues: ['support']})
+      await loginAgent(store, '1001')
+      await loginAgent(store, 'sim01')
+      token = (await addUser(store, {name: '王芳', role: 'agent', agent: '1001'})).token!
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+
+  afterAll(() => rmSync(home, {recursive: true, force: true}))
+
+  it("refuses an agent's token on another agent, and on a reason outside desk.pauseReasons", async () => {
+    const [other, logout, reason] = await Promise.all([
+      as(token, ['agent', 'pause', 'sim01', '--reason', 'lunch']),
+      as(token, ['agent', 'logout', 'sim01']),
+      as(token, ['agent', 'pause', '1001', '--reason', 'notinlist']),
+    ])
+    refusedInOneLine(other, 1, 'Error: Forbidden: role agent may call agent.pause only for its own agent 1001, not sim01 (user 王芳)')
+    refusedInOneLine(logout, 1, 'Error: Forbidden: role agent may call agent.logout only for its own agent 1001, not sim01 (user 王芳)')
+    refusedInOneLine(reason, 2, /^Error: Pause reason "notinlist" is not one of the center's: break, lunch/)
+    expect((await events('agent.paused')).length).toBe(0)
+    expect((await events('agent.logout')).length).toBe(0)
+  }, 30_000)
+
+  it('lets the agent pause itself with a listed reason, the event naming the user as by', async () => {
+    const r = await as(token, ['agent', 'pause', '1001', '--reason', 'lunch'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('Agent 1001 is paused (lunch)')
+    const [paused] = await events('agent.paused')
+    expect(paused).toMatchObject({agent: '1001', data: {reason: 'lunch', by: '王芳'}})
+  }, 30_000)
+
+  it("refuses configuration to an agent's token, and a made-up token for anything", async () => {
+    const [config, bogus, bogusPause] = await Promise.all([
+      as(token, ['queue', 'add', 'hacked', '--did', '555']),
+      as('cct_bogus', ['queue', 'add', 'hacked', '--did', '555']),
+      as('cct_bogus', ['agent', 'pause', '1001', '--reason', 'break']),
+    ])
+    refusedInOneLine(config, 1, 'Error: Forbidden: role agent may not change the configuration (user 王芳)')
+    refusedInOneLine(bogus, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
+    expect(bogus.stderr).toContain('callctl user token NAME')
+    refusedInOneLine(bogusPause, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
+    const queues = await runCli(['queue', 'list', '--json'], env)
+    expect(queues.stdout).not.toContain('hacked')
+  }, 30_000)
+
+  it('refuses a revoked token, naming the user to ask a new one for', async () => {
+    const revoke = await runCli(['user', 'token', '王芳', '--revoke'], env)
+    expect(revoke.code, revoke.stderr).toBe(0)
+    const r = await as(token, ['agent', 'unpause', '1001'])
+    refusedInOneLine(r, 2, 'Error: CALLCTL_TOKEN was revoked or replaced (user 王芳)')
+    expect(r.stderr).toContain('callctl user token 王芳')
+  }, 30_000)
+
+  it('without CALLCTL_TOKEN the local admin changes anything, as before', async () => {
+    await runAll([['queue', 'add', 'sales', '--did', '556'], ['agent', 'pause', 'sim01', '--reason', 'notinlist'], ['agent', 'logout', 'sim01']], env)
+    const paused = (await events('agent.paused')).find((e) => e.agent === 'sim01')
+    expect(paused?.data).toEqual({reason: 'notinlist'})
+    expect((await events('queue.added')).map((e) => e.queue)).toContain('sales')
+  }, 30_000)
+})
