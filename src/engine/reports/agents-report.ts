@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import {chatTalliesByBucket, type ChatAgentFigures} from './chat-tally.js'
 import {presenceAt, tallyByInterval} from './interval-tally.js'
-import {emptyTally, occupancy} from './metrics.js'
+import {emptyTally, occupancy, type FcrCounts} from './metrics.js'
 import {FCR_COLUMNS, fcrCells} from './queues-report.js'
 import {reopensUntil} from './reopens.js'
 import {buckets, fcrMeta, fcrSpan, periodMeta, sec, share, slBook, type ReportContext} from './report-context.js'
@@ -71,7 +71,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
   const chats = chatTalliesByBucket(ctx.db, buckets(ctx), ctx.period)
   let i = 0
   for (const {bucket, tally} of tallyByInterval(ctx.db, buckets(ctx), ctx.period, (q) => sl.of(q), ctx.now)) {
-    const f = fcr[i++]!.agents
+    const f = fcr.get(i++)?.agents ?? NO_FCR
     const c = chats.get(bucket.start)
     // An agent whose contact started in an interval it has nothing else in is listed there too.
     const ids = new Set([...tally.agents.keys(), ...tally.agentTimes.keys(), ...f.keys(), ...(c?.agents.keys() ?? [])])
@@ -108,6 +108,8 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
     }
   }
 }
+
+const NO_FCR: ReadonlyMap<string, FcrCounts> = new Map()
 
 /** Chats next to calls (metrics.ts, "Chats"). */
 const CHAT_COLUMNS = ['chats_answered', 'chats_handled', 'chat_handle_s', 'chats_max_concurrent', 'chat_ratings', 'avg_chat_rating'] as const

@@ -80,15 +80,34 @@ export interface VisitGroup {
   verdict: FcrVerdict | null
 }
 
+/**
+ * Per queue, changes at interval indexes, summed from the first interval on as finish()
+ * hands the intervals out: callers waiting (+1 entering, -1 leaving); visits in its line
+ * (span) and wrap-ups open on it (listed), for EventTally lists a queue in such an interval
+ * even with nothing counted; wrap-ups open through whole intervals (full), whose length
+ * each adds. Kept as changes, not per interval: a call waiting or a wrap-up open through a
+ * long period at 15 minutes costs two entries, not one per interval.
+ */
+interface QueueLines {
+  waiting: Map<number, number>
+  span: Map<number, number>
+  listed: Map<number, number>
+  full: Map<number, number>
+}
+
+function bump(m: Map<number, number>, i: number, n: number): void {
+  m.set(i, (m.get(i) ?? 0) + n)
+}
+
 export class VisitTally {
   readonly buckets: BucketList
   private readonly n: number
-  private readonly out: BucketTally[]
-  // Per queue: callers waiting (+1 entering, -1 leaving) and the intervals in which it was
-  // touched at all: EventTally lists a queue in an interval where a visit was in its line
-  // or a wrap-up on it was open, even with nothing counted.
-  private readonly perQueue = new Map<string, {waiting: Float64Array; span: Float64Array}>()
-  readonly fcr: Map<string, FcrCounts>[]
+  // Only the intervals with something counted: a two-year report at 15 minutes has 70,000
+  // intervals, most of them empty, and finish() hands them out one at a time.
+  private readonly out = new Map<number, BucketTally>()
+  private readonly perQueue = new Map<string, QueueLines>()
+  /** First-contact resolution by interval index and queue (intervals without contacts absent). */
+  readonly fcr = new Map<number, Map<string, FcrCounts>>()
 
   constructor(
     buckets: Buckets,
@@ -98,25 +117,35 @@ export class VisitTally {
   ) {
     this.buckets = new BucketList(buckets)
     this.n = this.buckets.list.length
-    this.out = this.buckets.list.map((bucket) => ({bucket, queues: new Map(), extras: new Map()}))
-    this.fcr = this.buckets.list.map(() => new Map())
   }
 
-  private lines(q: string) {
+  private lines(q: string): QueueLines {
     let x = this.perQueue.get(q)
-    if (!x) this.perQueue.set(q, (x = {waiting: new Float64Array(this.n + 1), span: new Float64Array(this.n + 1)}))
+    if (!x) this.perQueue.set(q, (x = {waiting: new Map(), span: new Map(), listed: new Map(), full: new Map()}))
     return x
   }
 
+  private at(i: number): BucketTally {
+    let b = this.out.get(i)
+    if (!b) this.out.set(i, (b = {bucket: this.buckets.list[i]!, queues: new Map(), extras: new Map()}))
+    return b
+  }
+
+  private fcrAt(i: number): Map<string, FcrCounts> {
+    let m = this.fcr.get(i)
+    if (!m) this.fcr.set(i, (m = new Map()))
+    return m
+  }
+
   private tally(i: number, q: string): Tally {
-    const m = this.out[i]!.queues
+    const m = this.at(i).queues
     let t = m.get(q)
     if (!t) m.set(q, (t = emptyTally()))
     return t
   }
 
   private extras(i: number, q: string): QueueExtras {
-    const m = this.out[i]!.extras
+    const m = this.at(i).extras
     let x = m.get(q)
     if (!x) m.set(q, (x = {callbacksRequested: 0, callbacksCompleted: 0, overflowedOut: 0, overflowedIn: 0}))
     return x
@@ -128,8 +157,8 @@ export class VisitTally {
 
   private touch(q: string, first: number, last: number, n = 1): void {
     const l = this.lines(q)
-    l.span[first]! += n
-    l.span[last + 1]! -= n
+    bump(l.span, first, n)
+    bump(l.span, last + 1, -n)
   }
 
   /** A row's facts (and its call as a contact, into `contacts` when given). */
@@ -196,9 +225,9 @@ export class VisitTally {
     }
     if (g.inLine && g.entered !== null) {
       const l = this.lines(q)
-      l.waiting[g.entered]! += n
+      bump(l.waiting, g.entered, n)
       if (g.left !== null) {
-        l.waiting[g.left]! -= n
+        bump(l.waiting, g.left, -n)
         this.touch(q, g.entered, g.left, n)
       } else this.touch(q, g.entered, this.n - 1, n)
     }
@@ -239,7 +268,7 @@ export class VisitTally {
     if (g.callbackCompleted !== null) this.extras(g.callbackCompleted, q).callbacksCompleted += n
     if (g.overflowOut !== null) this.extras(g.overflowOut, q).overflowedOut += n
     if (g.contact !== null && g.verdict !== null) {
-      const m = this.fcr[g.contact]!
+      const m = this.fcrAt(g.contact)
       let f = m.get(q)
       if (!f) m.set(q, (f = emptyFcr()))
       for (let k = 0; k < n; k++) countFcr(f, g.verdict)
@@ -249,7 +278,7 @@ export class VisitTally {
   /** A call as a contact, judged elsewhere (SQL), counted for its queue in the interval it started. */
   countContact(at: number, queue: string, verdict: FcrVerdict): void {
     if (!this.inPeriod(at) || queue === '') return
-    const m = this.fcr[this.buckets.at(at)]!
+    const m = this.fcrAt(this.buckets.at(at))
     let f = m.get(queue)
     if (!f) m.set(queue, (f = emptyFcr()))
     countFcr(f, verdict)
@@ -263,25 +292,44 @@ export class VisitTally {
     if (j <= i) this.tally(i, q).wrapUpMs += g.wrapEndSum - g.wrapStartSum
     else {
       this.tally(i, q).wrapUpMs += g.n * l[i]!.end - g.wrapStartSum
-      for (let k = i + 1; k < j; k++) this.tally(k, q).wrapUpMs += g.n * (l[k]!.end - l[k]!.start)
+      // The whole intervals between: each interval's length, added by finish().
+      if (j > i + 1) {
+        const lines = this.lines(q)
+        bump(lines.full, i + 1, g.n)
+        bump(lines.full, j, -g.n)
+      }
       this.tally(j, q).wrapUpMs += g.wrapEndSum - g.n * l[j]!.start
     }
     // Listed (with nothing more counted) in every interval it was open in.
-    for (let k = i; k <= g.wrapLast; k++) this.tally(k, q)
+    const lines = this.lines(q)
+    bump(lines.listed, i, 1)
+    bump(lines.listed, g.wrapLast + 1, -1)
   }
 
-  /** The tallies per interval. */
-  finish(): BucketTally[] {
-    for (const [q, l] of this.perQueue) {
-      let waiting = 0
-      let span = 0
-      for (let i = 0; i < this.n; i++) {
-        waiting += l.waiting[i]!
-        span += l.span[i]!
-        if (waiting !== 0 || span > 0) this.tally(i, q).waiting = waiting
+  /**
+   * The tallies per interval, every interval of the period in order, each handed out (and
+   * let go) once the changes up to it are summed. Times are whole milliseconds, so the
+   * whole intervals' wrap-up added here sums as it would in the order the rows came.
+   */
+  *finish(): Generator<BucketTally> {
+    const sums = [...this.perQueue].map(([q, l]) => ({q, l, waiting: 0, span: 0, listed: 0, full: 0}))
+    for (let i = 0; i < this.n; i++) {
+      for (const s of sums) {
+        s.waiting += s.l.waiting.get(i) ?? 0
+        s.span += s.l.span.get(i) ?? 0
+        s.listed += s.l.listed.get(i) ?? 0
+        s.full += s.l.full.get(i) ?? 0
+        if (s.full !== 0) {
+          const b = this.buckets.list[i]!
+          this.tally(i, s.q).wrapUpMs += s.full * (b.end - b.start)
+        }
+        if (s.listed > 0) this.tally(i, s.q)
+        if (s.waiting !== 0 || s.span > 0) this.tally(i, s.q).waiting = s.waiting
       }
+      const b = this.out.get(i)
+      this.out.delete(i)
+      yield b ?? {bucket: this.buckets.list[i]!, queues: new Map(), extras: new Map()}
     }
-    return this.out
   }
 }
 
@@ -323,7 +371,7 @@ function group(queue: string): VisitGroup {
 export function tallyVisits(rows: Iterable<VisitRow>, buckets: Buckets, period: {from: number; to: number}, sl: SlLookup, now: number, contacts?: FcrCollector): BucketTally[] {
   const t = new VisitTally(buckets, period, sl, now)
   for (const r of rows) t.add(r, contacts)
-  return t.finish()
+  return [...t.finish()]
 }
 
 /** The SL settings the tally uses for a queue (exported for the SQL that groups rows the same way). */
@@ -331,14 +379,21 @@ export type {SlSettings}
 
 /**
  * First-contact resolution per interval, by queue and by agent, from the rows' contacts
- * (one row per call carries its call as a contact) and the tickets reopened.
+ * (one row per call carries its call as a contact) and the tickets reopened. By interval
+ * index; intervals without contacts are absent (a long period at 15 minutes is mostly those).
  */
+/** An interval's first-contact resolution, by queue and by agent. */
+export interface IntervalFcr {
+  queues: Map<string, FcrCounts>
+  agents: Map<string, FcrCounts>
+}
+
 export function fcrByInterval(
   rows: Iterable<VisitRow>,
   reopens: readonly {at: number; customer: string}[],
   buckets: Buckets,
   o: {from: number; to: number; now: number; windowMs: number},
-): {queues: Map<string, FcrCounts>; agents: Map<string, FcrCounts>}[] {
+): Map<number, IntervalFcr> {
   const c = new FcrCollector()
   for (const r of rows) if (r.contactAt !== null) c.add(r.contactAt, r.customer ?? '', r.answered === 1, r.inbound === 1, r.queue, r.agent)
   return fcrFrom(c, reopens, buckets, o)
@@ -349,19 +404,24 @@ export function fcrFrom(
   reopens: readonly {at: number; customer: string}[],
   buckets: Buckets,
   o: {from: number; to: number; now: number; windowMs: number},
-): {queues: Map<string, FcrCounts>; agents: Map<string, FcrCounts>}[] {
+): Map<number, IntervalFcr> {
   for (const r of reopens) c.reopen(r.at, r.customer)
   const b = new BucketList(buckets)
-  const out = b.list.map(() => ({queues: new Map<string, FcrCounts>(), agents: new Map<string, FcrCounts>()}))
+  const out = new Map<number, IntervalFcr>()
+  const interval = (i: number) => {
+    let x = out.get(i)
+    if (!x) out.set(i, (x = {queues: new Map(), agents: new Map()}))
+    return x
+  }
   const get = (m: Map<string, FcrCounts>, k: string) => {
     let f = m.get(k)
     if (!f) m.set(k, (f = emptyFcr()))
     return f
   }
   c.judge(o, (at, queue, agent, verdict) => {
-    const i = b.at(at)
-    if (queue !== '') countFcr(get(out[i]!.queues, queue), verdict)
-    if (agent !== null) countFcr(get(out[i]!.agents, agent), verdict)
+    const x = interval(b.at(at))
+    if (queue !== '') countFcr(get(x.queues, queue), verdict)
+    if (agent !== null) countFcr(get(x.agents, agent), verdict)
   })
   return out
 }
