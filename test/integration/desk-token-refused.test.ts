@@ -40,7 +40,7 @@ describe('desk feed under a token revoked on a real engine', () => {
     await issueToken(h.store, '王芳', {revoke: true})
     await until('the desk to see its token refused', () => feed.getState().refused != null, 10_000)
     expect(feed.getState().refused).toEqual({
-      message: 'Your token was revoked or replaced: the desk has stopped (This API token was revoked or replaced)',
+      message: 'Your token was revoked or replaced: the desk has stopped',
       suggestion: 'Ask an admin for a new one (callctl user token 王芳), set CALLCTL_TOKEN to it and start the desk again.',
     })
     // The refusal came on the open connection (the next snapshot) or at most one reconnection (the engine closing a revoked subscription).
@@ -51,7 +51,7 @@ describe('desk feed under a token revoked on a real engine', () => {
     const feed = await liveDesk('li')
     await removeUser(h.store, 'li')
     await until('the desk to see its token refused', () => feed.getState().refused != null, 10_000)
-    expect(feed.getState().refused?.message).toBe('The engine knows no user with your token (removed?): the desk has stopped (Unknown API token)')
+    expect(feed.getState().refused?.message).toBe('No user has your token (removed?): the desk has stopped')
     expect(feed.getState().refused?.suggestion).toContain('callctl user token li')
   })
 })

@@ -39,7 +39,7 @@ describe('the desk with a refused token', () => {
     feed.start()
     await vi.advanceTimersByTimeAsync(0)
     expect(feed.getState().refused).toEqual({
-      message: 'The engine knows no user with your token (removed?): the desk has stopped (Unknown API token)',
+      message: 'No user has your token (removed?): the desk has stopped',
       suggestion: 'Ask an admin for a new one (callctl user token 王芳), set CALLCTL_TOKEN to it and start the desk again.',
     })
     const asked = engine.asked.length
@@ -59,7 +59,7 @@ describe('the desk with a refused token', () => {
     expect(feed.getState().refused ?? null).toBeNull()
     engine.revoke()
     await vi.advanceTimersByTimeAsync(1_000)
-    expect(feed.getState().refused?.message).toBe('Your token was revoked or replaced: the desk has stopped (This API token was revoked or replaced)')
+    expect(feed.getState().refused?.message).toBe('Your token was revoked or replaced: the desk has stopped')
     const asked = engine.asked.length
     await vi.advanceTimersByTimeAsync(600_000)
     expect(engine.connections()).toBe(1)
@@ -93,7 +93,9 @@ describe('the desk with a refused token', () => {
     await vi.waitFor(() => expect(app.lastFrame()).toContain('TOKEN REFUSED'))
     const frame = app.lastFrame()!
     expect(frame).toContain('NOT LIVE')
-    expect(frame).toContain('TOKEN REFUSED · Your token was revoked or replaced: the desk has stopped')
+    // The whole line at 80 columns: nothing cut off.
+    expect(frame.split('\n')[1]!.trim()).toBe('TOKEN REFUSED · Your token was revoked or replaced: the desk has stopped')
+    expect(frame).not.toContain('…')
     expect(frame).toContain('Ask an admin for a new one (callctl user token 王芳)')
     expect(frame.trimEnd().split('\n').at(-1)).toBe('q quit')
     expect(frame).not.toMatch(/ENGINE UNREACHABLE|PAUSED|\? help/)

@@ -213,8 +213,9 @@ export class DeskFeed {
     if (this.current.refused) return
     this.engine.stop()
     const user = this.o.user ?? 'NAME'
-    const why = /revoked|replaced/i.test(engineSays) ? 'Your token was revoked or replaced' : 'The engine knows no user with your token (removed?)'
-    this.set({refused: {message: `${why}: the desk has stopped (${engineSays})`, suggestion: `Ask an admin for a new one (callctl user token ${user}), set CALLCTL_TOKEN to it and start the desk again.`}})
+    // Short enough for the desk's one line at 80 columns (the engine's words say the same).
+    const why = /revoked|replaced/i.test(engineSays) ? 'Your token was revoked or replaced' : 'No user has your token (removed?)'
+    this.set({refused: {message: `${why}: the desk has stopped`, suggestion: `Ask an admin for a new one (callctl user token ${user}), set CALLCTL_TOKEN to it and start the desk again.`}})
   }
 
   private fromSnapshot(feed: FeedState): void {
