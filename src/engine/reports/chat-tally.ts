@@ -205,6 +205,23 @@ export class ChatTally {
     v.acceptedAt = null
   }
 
+  /**
+   * A tally for [from, to) that has seen the same events as this one, but none in its own
+   * period: its visits entered outside it (for it, not in period), the agents' open chats
+   * the same, no figures yet.
+   */
+  joinedFrom(from: number, to: number): ChatTally {
+    const t = new ChatTally(from, to)
+    for (const [id, v] of this.visits) t.visits.set(id, {...v, inPeriod: false, responded: false})
+    for (const [agent, o] of this.open) t.open.set(agent, {...o})
+    return t
+  }
+
+  /** The agents with a chat open, and since when their count last changed. */
+  *busy(): Generator<[string, number]> {
+    for (const [agent, o] of this.open) if (o.n > 0) yield [agent, o.since]
+  }
+
   /** Closes the books at the period's end: chats still open count their time up to it. */
   finish(): this {
     for (const [agent, o] of this.open) {
@@ -219,15 +236,61 @@ export class ChatTally {
   }
 }
 
-/** One ChatTally per interval of the report, from one walk along the log. */
+/**
+ * A ChatTally per interval of the report with any chat figure, from one walk along the log;
+ * intervals absent have none. Every tally sees every event, so an interval's tally is made
+ * only when it can count something: at the first event in it, or when a chat open over it
+ * ends (or the period does), made then from a tally that has seen the log so far and not
+ * counted (joinedFrom): until then it would have counted nothing. A long period at 15
+ * minutes is mostly intervals without chats, and they cost nothing.
+ */
 export function chatTalliesByBucket(db: Database.Database, b: Buckets, period: {from: number; to: number}): Map<number, ChatTally> {
   const out = new Map<number, ChatTally>()
-  for (let k: Bucket | null = b.first(); k; k = b.next(k)) out.set(k.start, new ChatTally(k.start, k.end))
-  const tallies = [...out.values()]
+  const starts: number[] = []
+  const ends: number[] = []
+  for (let k: Bucket | null = b.first(); k; k = b.next(k)) {
+    starts.push(k.start)
+    ends.push(k.end)
+  }
+  const index = (ts: number) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= ts) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+  // Sees every event and counts nothing that is read (its period is empty).
+  const seen = new ChatTally(period.from, period.from)
+  const tallies: ChatTally[] = []
+  const make = (i: number) => {
+    if (out.has(starts[i]!)) return
+    const t = seen.joinedFrom(starts[i]!, ends[i]!)
+    out.set(starts[i]!, t)
+    tallies.push(t)
+  }
+  // The intervals over which an agent has had chats open since its count last changed, up
+  // to `until`: made (each agent's span from where it was made up to, while it lasts).
+  const made = new Map<string, {since: number; to: number}>()
+  const overOpen = (until: number) => {
+    for (const [agent, since] of seen.busy()) {
+      const m = made.get(agent)
+      const from = Math.max(since, m?.since === since ? m.to : since, period.from)
+      const to = Math.min(until, period.to)
+      if (to > from) for (let i = index(from); i < starts.length && starts[i]! < to; i++) make(i)
+      made.set(agent, {since, to: Math.max(from, to)})
+    }
+  }
   for (const e of scanEvents(db, {afterId: idBefore(db, period.from - CHAT_LOOKBACK_MS), types: CHAT_REPORT_TYPES})) {
     if (e.ts >= period.to + CLOCK_SKEW_MS) break
+    overOpen(e.ts)
+    if (e.ts >= period.from && e.ts < period.to) make(index(e.ts))
+    seen.add(e)
     for (const t of tallies) t.add(e)
   }
+  overOpen(period.to)
   for (const t of tallies) t.finish()
   return out
 }
