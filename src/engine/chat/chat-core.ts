@@ -1,7 +1,7 @@
 import type {ChatSettings} from '../config/chat-config.js'
 import type {KnowledgeBase} from '../kb/knowledge-base.js'
 import type {Acd} from '../routing/acd.js'
-import {CHANNELS, chatCount} from '../routing/capacity.js'
+import {CHANNELS} from '../routing/capacity.js'
 import {ChatRouter} from '../routing/chat-router.js'
 import type {EventType, NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
@@ -11,7 +11,8 @@ import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {Logger} from '../util/log.js'
 import type {ChannelAdapter, ChannelKind, ChatCoreForChannels, CustomerSaid, InboundMessage, OutboundMessage} from './channel.js'
-import {Conversation, toOutbound, type ConversationStage, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
+import {chatsView, conversationView, type ChatsView, type ConversationView} from './chat-views.js'
+import {Conversation, toOutbound, type LineKind, type Note, type Speaker, type TranscriptLine} from './conversation.js'
 import type {ChatFlow} from './flows/chat-flow.js'
 import {bestKbAnswer} from './flows/kb-answer.js'
 import {continueFlow, startFlow, type CustomerInput, type FlowDeps, type FlowStep} from './flows/flow-runner.js'
@@ -71,44 +72,7 @@ export interface ChatCoreDeps {
   offerTaken?: (agent: string) => void
 }
 
-/** A conversation as agents, supervisors and the dashboard see it. */
-export interface ConversationView {
-  id: string
-  channel: ChannelKind
-  customer: string
-  name: string
-  number: string
-  state: Conversation['state']
-  /** The state as a supervisor reads it: the flow's state split into with-bot, awaiting-customer and leaving-message. */
-  stage: ConversationStage
-  queue: string | null
-  agent: string | null
-  offeredTo: string | null
-  startedAt: number
-  joinedAt: number | null
-  acceptedAt: number | null
-  closedAt: number | null
-  closeReason: string | null
-  /** 1-based place in its queue's line while queued. */
-  position: number | null
-  messages: number
-  last: {from: Speaker; text: string; ts: number} | null
-  rating: number | null
-}
-
-export interface ChatsView {
-  /** In a queue's line for an agent (offered included). */
-  waiting: number
-  offered: number
-  active: number
-  /** Not in a queue: the bot working on the customer's line, the bot waiting for the customer's answer, the customer asked to leave a message. */
-  withBot: number
-  awaitingCustomer: number
-  leavingMessage: number
-  queues: Record<string, {waiting: number; active: number; oldestJoinedAt: number | null}>
-  /** Per agent with chats: held per channel, in all, and its limit (slots). */
-  agents: Record<string, {web: number; wechat: number; webhook: number; total: number; limit: number; onCall: boolean; blocksCalls: boolean}>
-}
+export type {ChatsView, ConversationView} from './chat-views.js'
 
 export class ChatError extends UserError {
   constructor(message: string, code: string, suggestion?: string) {
@@ -678,60 +642,12 @@ export class ChatCore implements ChatCoreForChannels {
   }
 
   viewOf(c: Conversation): ConversationView {
-    const last = [...c.lines].reverse().find((l) => l.text !== undefined || l.image)
-    return {
-      id: c.id,
-      channel: c.channel,
-      customer: c.customer,
-      name: c.name,
-      number: c.number,
-      state: c.state,
-      stage: c.stage,
-      queue: c.queue,
-      agent: c.agent,
-      offeredTo: c.offeredTo,
-      startedAt: c.startedAt,
-      joinedAt: c.joinedAt,
-      acceptedAt: c.acceptedAt,
-      closedAt: c.closedAt,
-      closeReason: c.closeReason,
-      position: c.state === 'queued' ? this.router.position(c.id) : null,
-      messages: c.lines.length,
-      last: last ? {from: last.from, text: last.text ?? '[image]', ts: last.ts} : null,
-      rating: c.rating,
-    }
+    return conversationView(c, this.router)
   }
 
-  /** The dashboard's chat lines: waiting, active, and each agent's load. */
+  /** The dashboard's chat lines: waiting, active, those in no queue by stage, and each agent's load. */
   view(): ChatsView {
-    const v: ChatsView = {waiting: 0, offered: 0, active: 0, withBot: 0, awaitingCustomer: 0, leavingMessage: 0, queues: {}, agents: {}}
-    for (const c of this.conversations.values()) {
-      if (c.state === 'flow') {
-        const stage = c.stage
-        if (stage === 'leaving-message') v.leavingMessage++
-        else if (stage === 'awaiting-customer') v.awaitingCustomer++
-        else v.withBot++
-      }
-      if (!c.open || c.state === 'flow' || !c.queue) continue
-      const q = (v.queues[c.queue] ??= {waiting: 0, active: 0, oldestJoinedAt: null})
-      if (c.state === 'active') {
-        v.active++
-        q.active++
-      } else {
-        if (c.state === 'offered') v.offered++
-        v.waiting++
-        q.waiting++
-        if (c.joinedAt !== null && (q.oldestJoinedAt === null || c.joinedAt < q.oldestJoinedAt)) q.oldestJoinedAt = c.joinedAt
-      }
-    }
-    for (const a of this.deps.acd.agents.values()) {
-      const l = this.router.load(a.id)
-      const n = chatCount(l)
-      if (n === 0 && a.presence === 'offline') continue
-      // blocksCalls: its chats leave no room for a call (call-counts-as), so an idle-looking agent is not rung.
-      v.agents[a.id] = {...l, total: n, limit: this.limitsOf(a.id).total, onCall: this.router.onCall(a), blocksCalls: a.chatsBlockCalls}
-    }
-    return v
+    return chatsView(this.conversations.values(), this.deps.acd.agents.values(), this.router, (a) => this.limitsOf(a))
   }
 
   // ---- writing -----------------------------------------------------------------
