@@ -7,12 +7,14 @@ import {isRunning} from '../../src/engine/sandbox/process.js'
 import {rootIsComplete} from '../../src/engine/sandbox/root.js'
 import {sandboxDown, sandboxStatus, sandboxUp} from '../../src/engine/sandbox/sandbox.js'
 import {freeSipPort} from '../../src/engine/sandbox/sip-ports.js'
-import {readSandboxState} from '../../src/engine/sandbox/state.js'
+import {sipSpan} from '../../src/engine/sandbox/layout.js'
+import {boxesOf, readSandboxState} from '../../src/engine/sandbox/state.js'
 import {UserError} from '../../src/engine/util/errors.js'
 import {createLogger} from '../../src/engine/util/log.js'
 import {freePort} from '../../src/engine/util/net.js'
 import {callctlPaths, type Paths} from '../../src/engine/util/paths.js'
 import {runCli} from '../support/cli.js'
+import {freePortPair} from '../support/port-pair.js'
 
 // The sandbox's own commands around a running engine and other homes (misuse report 20,
 // findings 2, 6, 7). Everything here runs from a private copy of the Asterisk root (hard
@@ -60,11 +62,13 @@ async function sleeper(): Promise<number> {
 }
 
 describe('sandbox ports across down and up, and the shared root under other homes (real Asterisk)', () => {
-  it('down then up comes back on the same ports; only an engine on those ports makes down refuse; the engine names the box holding its API port', async () => {
+  it('down then up comes back as it was (ports, boxes, proxy); only an engine on its ports makes down refuse; the engine names the box holding its API port', async () => {
     const {env, paths} = homes.a
-    const port = await freePort()
-    const sip = await freeSipPort(2)
-    const {pid} = (await sandboxUp(paths, {port, sipPort: sip, log})).state
+    const port = await freePortPair()
+    const sip = await freeSipPort(sipSpan(2, true))
+    const before = (await sandboxUp(paths, {port, sipPort: sip, boxes: 2, proxy: true, log})).state
+    const {pid} = before
+    expect(boxesOf(before).map((b) => b.httpPort)).toEqual([port, port + 10])
 
     // The engine's API port on box1's: the message says whose it is.
     const engine = await runCli(['engine', 'start'], {...env, CALLCTL_API_PORT: String(port)}, 20_000)
@@ -87,11 +91,12 @@ describe('sandbox ports across down and up, and the shared root under other home
     const back = await runCli(['sandbox', 'up', '--json'], env)
     expect(back.code, back.stderr).toBe(0)
     const state = readSandboxState(paths)!
-    expect([state.httpPort, state.sip?.port]).toEqual([port, sip])
+    expect(boxesOf(state).map((b) => [b.name, b.httpPort, b.sip.port])).toEqual(boxesOf(before).map((b) => [b.name, b.httpPort, b.sip.port]))
+    expect(state.proxy?.port).toBe(before.proxy!.port)
 
     // An engine of this home waiting on another Asterisk is not connected to this one.
     writeFileSync(lockFile, JSON.stringify({pid: enginePid, app: 'callctl', startedAt: new Date().toISOString(), ari: ['http://127.0.0.1:1']}))
-    expect((await sandboxDown(paths)).how).toBe('stopped')
+    expect((await sandboxDown(paths)).boxes.map((b) => b.how)).toEqual(['stopped', 'stopped'])
     expect(isRunning(state.pid)).toBe(false)
     rmSync(lockFile)
   }, 30_000)
@@ -99,14 +104,15 @@ describe('sandbox ports across down and up, and the shared root under other home
   it("--rebuild refuses while another home's sandbox runs from the root, naming it (exit 2); down stops an Asterisk whose root was removed", async () => {
     const a = homes.a
     const b = homes.b
-    const up = await runCli(['sandbox', 'up', '--port', String(await freePort()), '--sip-port', String(await freeSipPort(2))], a.env)
+    // One box again (the home remembers the two of the test before).
+    const up = await runCli(['sandbox', 'up', '--boxes', '1', '--no-proxy', '--port', String(await freePort()), '--sip-port', String(await freeSipPort(2))], a.env)
     expect(up.code, up.stderr).toBe(0)
     const state = readSandboxState(a.paths)!
 
     const rebuild = await runCli(['sandbox', 'up', '--rebuild', '--port', String(await freePort()), '--sip-port', String(await freeSipPort(2))], b.env)
     expect(rebuild.code).toBe(2)
     const lines = rebuild.stderr.trim().split('\n')
-    expect(lines[0]).toBe(`Error: Refusing to rebuild the Asterisk root ${root}: a sandbox runs from it: Asterisk pid ${state.pid} (${state.instanceDir}, CALLCTL_HOME=${a.dir})`)
+    expect(lines[0]).toBe(`Error: Refusing to rebuild the Asterisk root ${root}, in use by a process: Asterisk pid ${state.pid} (${state.instanceDir}, CALLCTL_HOME=${a.dir})`)
     expect(rebuild.stderr).toContain(`CALLCTL_HOME=${a.dir} callctl sandbox down`)
     // Nothing touched: A runs on from the root, B started nothing.
     expect(isRunning(state.pid)).toBe(true)

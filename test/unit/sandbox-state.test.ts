@@ -7,7 +7,7 @@ import {acquireEngineLock, lockHolder} from '../../src/engine/engine-lock.js'
 import {isOurAsterisk, processesInRoot} from '../../src/engine/sandbox/process.js'
 import {refuseRebuildWhileInUse} from '../../src/engine/sandbox/root.js'
 import {drivesAnyOf} from '../../src/engine/sandbox/sandbox.js'
-import {clearSandboxState, lastPortsFile, portsToReuse, readLastPorts, writeLastPorts, writeSandboxState, type SandboxState} from '../../src/engine/sandbox/state.js'
+import {clearSandboxState, lastLayoutFile, layoutToReuse, readLastLayout, writeLastLayout, writeSandboxState, type SandboxState} from '../../src/engine/sandbox/state.js'
 import {UserError} from '../../src/engine/util/errors.js'
 import {callctlPaths} from '../../src/engine/util/paths.js'
 
@@ -48,31 +48,34 @@ async function sleeper(cwd: string): Promise<number> {
   return c.pid!
 }
 
-describe('the ports a sandbox comes back on', () => {
+describe('the ports and shape a sandbox comes back on', () => {
   it('are remembered apart from the running state: sandbox down clears the state, not them', () => {
     const paths = home()
-    expect(readLastPorts(paths)).toBeUndefined()
+    expect(readLastLayout(paths)).toBeUndefined()
     writeSandboxState(paths, state(28088, 25060))
-    writeLastPorts(paths, {httpPort: 28088, sipPort: 25060})
+    writeLastLayout(paths, {httpPort: 28088, sipPort: 25060, boxes: 2, proxy: true})
     clearSandboxState(paths)
-    expect(readLastPorts(paths)).toEqual({httpPort: 28088, sipPort: 25060})
+    expect(readLastLayout(paths)).toEqual({httpPort: 28088, sipPort: 25060, boxes: 2, proxy: true})
   })
 
   it('a sandbox on record keeps its own, else the last ones, else none (the defaults)', () => {
-    expect(portsToReuse(state(38088, 35060), {httpPort: 28088, sipPort: 25060})).toEqual({httpPort: 38088, sipPort: 35060})
-    expect(portsToReuse(undefined, {httpPort: 28088, sipPort: 25060})).toEqual({httpPort: 28088, sipPort: 25060})
+    const last = {httpPort: 28088, sipPort: 25060, boxes: 2, proxy: true}
+    expect(layoutToReuse(state(38088, 35060), last)).toEqual({httpPort: 38088, sipPort: 35060, boxes: 1, proxy: false})
+    expect(layoutToReuse(undefined, last)).toEqual(last)
     // A state from before SIP: its HTTP port, the last SIP port.
-    expect(portsToReuse(state(38088), {httpPort: 28088, sipPort: 25060})).toEqual({httpPort: 38088, sipPort: 25060})
-    expect(portsToReuse(undefined, undefined)).toEqual({httpPort: undefined, sipPort: undefined})
+    expect(layoutToReuse(state(38088), last)).toMatchObject({httpPort: 38088, sipPort: 25060})
+    expect(layoutToReuse(undefined, undefined)).toEqual({})
   })
 
-  it('a damaged or edited file is no ports at all, never a bad one', () => {
+  it('a damaged or edited file is no ports at all, never a bad one; a bad shape is one box', () => {
     const paths = home()
     mkdirSync(paths.sandboxDir, {recursive: true})
     for (const body of ['{', '{"httpPort": 0, "sipPort": 5060}', '{"httpPort": "8088", "sipPort": 5060}', '{"httpPort": 70000, "sipPort": 5060}', 'null']) {
-      writeFileSync(lastPortsFile(paths), body)
-      expect(readLastPorts(paths), body).toBeUndefined()
+      writeFileSync(lastLayoutFile(paths), body)
+      expect(readLastLayout(paths), body).toBeUndefined()
     }
+    writeFileSync(lastLayoutFile(paths), '{"httpPort": 8088, "sipPort": 5060, "boxes": 9, "proxy": "yes"}')
+    expect(readLastLayout(paths)).toEqual({httpPort: 8088, sipPort: 5060, boxes: 1, proxy: false})
   })
 })
 
@@ -125,7 +128,7 @@ describe('processes running from an Asterisk root', () => {
     }
     expect(err).toBeInstanceOf(UserError)
     expect((err as UserError).exitCode).toBe(2)
-    expect((err as UserError).message).toContain(`Refusing to rebuild the Asterisk root ${root}: a sandbox runs from it: pid ${pid}`)
+    expect((err as UserError).message).toContain(`Refusing to rebuild the Asterisk root ${root}, in use by a process: pid ${pid}`)
     expect(() => refuseRebuildWhileInUse(root, [pid])).not.toThrow()
   })
 

@@ -5,7 +5,7 @@ import {CallctlCommand} from '../../ui/command.js'
 
 export default class SandboxDown extends CallctlCommand<DownResult> {
   static summary = 'Stop the sandbox Asterisk started by `sandbox up` (by its recorded PID)'
-  static description = 'Stops every box and the proxy. Refuses while an engine is connected to the sandbox (its calls would be lost) unless --force. Its ports are remembered: the next sandbox up comes back on them.'
+  static description = 'Stops every box and the proxy. Refuses while an engine is connected to the sandbox (its calls would be lost) unless --force. Its ports, boxes and proxy are remembered: the next sandbox up comes back as it was.'
   static examples = ['<%= config.bin %> sandbox down', '<%= config.bin %> sandbox down --force']
   static flags = {
     force: Flags.boolean({description: 'stop it even while an engine is connected'}),

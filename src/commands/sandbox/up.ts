@@ -13,8 +13,9 @@ export default class SandboxUp extends CallctlCommand<UpResult> {
 The Asterisk config comes from the repo's asterisk/conf; ARI listens on 127.0.0.1 only, with a generated password
 kept in a 0600 file. Must run as root.
 
-Without --port and --sip-port the sandbox comes back on the ports this home's sandbox had last (after a
-sandbox down too), where the engine and the phones expect it; else 8088 and 5060.
+Without --port, --sip-port, --boxes and --proxy the sandbox comes back as this home's sandbox was last (after a
+sandbox down too): its ports, boxes and proxy, where the engine and the phones expect them; else one box on 8088
+and 5060.
 
 --boxes N starts N Asterisk boxes from the same root (HTTP ports every 10th from --port: 8088, 8098, ..., never
 the engine API's 8089 or the chat server's 8090; SIP ports in one block from --sip-port, see sandbox status); --proxy puts Kamailio (Debian's kamailio package) in front of them: phones register
@@ -31,8 +32,8 @@ and call at its address, the carrier sends calls to its carrier port, and it spr
     rebuild: Flags.boolean({description: 'build a fresh Debian root even if one is cached (refused while a sandbox of any home runs from it)'}),
     app: Flags.string({description: 'Stasis app name the inbound dialplan hands calls to', default: 'callctl'}),
     force: Flags.boolean({description: 'restart a running sandbox (new --port, --rebuild) even while an engine is connected'}),
-    boxes: Flags.integer({description: 'how many Asterisk boxes (1-4; default: as the sandbox has, else 1)', min: 1, max: 4}),
-    proxy: Flags.boolean({description: 'Kamailio in front of the boxes (default: as the sandbox has)', allowNo: true}),
+    boxes: Flags.integer({description: 'how many Asterisk boxes (1-4; default: as the sandbox has or had last, else 1)', min: 1, max: 4}),
+    proxy: Flags.boolean({description: 'Kamailio in front of the boxes (default: as the sandbox has or had last)', allowNo: true}),
   }
 
   protected async execute(): Promise<UpResult> {

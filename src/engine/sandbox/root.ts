@@ -158,7 +158,7 @@ export function refuseRebuildWhileInUse(root: string, except: number[] = []): vo
     return safeText(what)
   })
   const homes = [...new Set(users.map((p) => p.home).filter((h): h is string => h !== null))]
-  throw new UserError(`Refusing to rebuild the Asterisk root ${root}: ${users.length === 1 ? 'a sandbox runs' : `${users.length} sandboxes run`} from it: ${named.join('; ')}`, {
+  throw new UserError(`Refusing to rebuild the Asterisk root ${root}, in use by ${users.length === 1 ? 'a process' : `${users.length} processes`}: ${named.join('; ')}`, {
     suggestion: `Stop ${users.length === 1 ? 'it' : 'them'} first (${homes.length ? homes.map((h) => `CALLCTL_HOME=${h} callctl sandbox down`).join(', ') : 'callctl sandbox down in the home that started it'}), then run --rebuild again.`,
     exitCode: 2,
     code: 'root_in_use',

@@ -14,7 +14,7 @@ import {isOurAsterisk, isRunning, stopProcess} from './process.js'
 import {dispatcherStates, isOurKamailio, proxyConfigFile, proxyLogFile, requireKamailio, SANDBOX_REGISTRATION_S, startProxy, stopProxy, writeProxyConfig, type ProxyBoxState, type ProxySpec} from './proxy.js'
 import {ensureAsteriskRoot, refuseRebuildWhileInUse, requireRoot, rootIsComplete} from './root.js'
 import {DEFAULT_SIP_PORT, freeSipPort, rtpRange, sipPortFree, sipPortsFree} from './sip-ports.js'
-import {boxesOf, clearSandboxState, portsToReuse, readLastPorts, readSandboxState, writeLastPorts, writeSandboxState, type SandboxBox, type SandboxProxy, type SandboxSip, type SandboxState} from './state.js'
+import {boxesOf, clearSandboxState, layoutToReuse, readLastLayout, readSandboxState, writeLastLayout, writeSandboxState, type SandboxBox, type SandboxProxy, type SandboxSip, type SandboxState} from './state.js'
 
 export {templateDir} from './box.js'
 
@@ -53,9 +53,9 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
   requireRoot('start Asterisk')
   if (opts.boxes !== undefined) checkBoxCount(opts.boxes)
   const existing = readSandboxState(paths)
-  const boxes = opts.boxes ?? (existing ? boxesOf(existing).length : 1)
-  const proxy = opts.proxy ?? !!existing?.proxy
-  const reuse = portsToReuse(existing, readLastPorts(paths))
+  const reuse = layoutToReuse(existing, readLastLayout(paths))
+  const boxes = opts.boxes ?? reuse.boxes ?? 1
+  const proxy = opts.proxy ?? reuse.proxy ?? false
   // Before anything is stopped: a missing Kamailio must not leave no sandbox at all.
   if (proxy) requireKamailio()
   const ownPids = existing ? [...boxesOf(existing).map((b) => b.pid), ...(existing.proxy ? [existing.proxy.pid] : [])] : []
@@ -163,7 +163,7 @@ export async function sandboxUp(paths: Paths, opts: UpOptions): Promise<UpResult
     ...(proxyState ? {proxy: proxyState} : {}),
   }
   writeSandboxState(paths, state)
-  writeLastPorts(paths, {httpPort: port, sipPort})
+  writeLastLayout(paths, {httpPort: port, sipPort, boxes, proxy})
   return {state, alreadyRunning: false, rootBuilt: built, rootBuildSeconds: seconds, startSeconds: (Date.now() - started) / 1000, restarted: []}
 }
 

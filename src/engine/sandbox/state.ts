@@ -1,6 +1,7 @@
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Paths} from '../util/paths.js'
+import {MAX_BOXES} from './layout.js'
 
 /** What `sandbox up` leaves behind for `status`, `down` and the engine's defaults. */
 export interface SandboxState {
@@ -94,50 +95,56 @@ export function writeSandboxState(paths: Paths, state: SandboxState): void {
   renameSync(file + '.tmp', file)
 }
 
-/** Clears what is running; the ports stay remembered (lastPorts) for the next `sandbox up`. */
+/** Clears what is running; the ports and shape stay remembered (LastLayout) for the next `sandbox up`. */
 export function clearSandboxState(paths: Paths): void {
   rmSync(sandboxStateFile(paths), {force: true})
 }
 
 /**
- * The ports this home's sandbox had last, kept apart from the running state that `down`
- * clears: a `sandbox up` after a `down` comes back where the engine and the provisioned
- * phones expect it (it used to come back on 8088/5060 while they waited on the old ports).
+ * The ports and shape this home's sandbox had last, kept apart from the running state
+ * that `down` clears: a `sandbox up` after a `down` comes back where the engine and the
+ * provisioned phones expect it (it used to come back on 8088/5060, one box, no proxy,
+ * while they waited on the old ports).
  */
-export interface LastPorts {
+export interface LastLayout {
   /** Box1's HTTP/ARI port; the other boxes' follow from it (layout.ts). */
   httpPort: number
   /** The first SIP port of the layout (box1's). */
   sipPort: number
+  boxes: number
+  proxy: boolean
 }
 
-export function lastPortsFile(paths: Paths): string {
-  return join(paths.sandboxDir, 'last-ports.json')
+export function lastLayoutFile(paths: Paths): string {
+  return join(paths.sandboxDir, 'last-layout.json')
 }
 
-export function readLastPorts(paths: Paths): LastPorts | undefined {
+export function readLastLayout(paths: Paths): LastLayout | undefined {
   try {
-    const p = JSON.parse(readFileSync(lastPortsFile(paths), 'utf8')) as Partial<LastPorts>
-    return validPort(p.httpPort) && validPort(p.sipPort) ? {httpPort: p.httpPort, sipPort: p.sipPort} : undefined
+    const p = JSON.parse(readFileSync(lastLayoutFile(paths), 'utf8')) as Partial<LastLayout>
+    if (!validPort(p.httpPort) || !validPort(p.sipPort)) return undefined
+    const boxes = Number.isInteger(p.boxes) && p.boxes! >= 1 && p.boxes! <= MAX_BOXES ? p.boxes! : 1
+    return {httpPort: p.httpPort, sipPort: p.sipPort, boxes, proxy: p.proxy === true}
   } catch {
     return undefined
   }
 }
 
-export function writeLastPorts(paths: Paths, ports: LastPorts): void {
+export function writeLastLayout(paths: Paths, last: LastLayout): void {
   mkdirSync(paths.sandboxDir, {recursive: true})
-  const file = lastPortsFile(paths)
-  writeFileSync(file + '.tmp', JSON.stringify(ports) + '\n', {mode: 0o600})
+  const file = lastLayoutFile(paths)
+  writeFileSync(file + '.tmp', JSON.stringify(last) + '\n', {mode: 0o600})
   renameSync(file + '.tmp', file)
 }
 
 /**
- * Where `sandbox up` puts box1 without --port / --sip-port: a sandbox on record (running
- * or died) keeps its own, else the ports the home's sandbox had before `down`, else none
- * (the defaults, decided by the caller).
+ * What `sandbox up` keeps without --port, --sip-port, --boxes, --proxy: a sandbox on
+ * record (running or died) keeps its own, else the home's sandbox before `down`, else
+ * nothing (the defaults, decided by the caller).
  */
-export function portsToReuse(state: SandboxState | undefined, last: LastPorts | undefined): {httpPort?: number; sipPort?: number} {
-  return {httpPort: state?.httpPort ?? last?.httpPort, sipPort: state?.sip?.port ?? last?.sipPort}
+export function layoutToReuse(state: SandboxState | undefined, last: LastLayout | undefined): Partial<LastLayout> {
+  if (state) return {httpPort: state.httpPort, sipPort: state.sip?.port ?? last?.sipPort, boxes: boxesOf(state).length, proxy: !!state.proxy}
+  return last ? {...last} : {}
 }
 
 function validPort(p: unknown): p is number {
