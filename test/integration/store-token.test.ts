@@ -5,9 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {addUser} from '../../src/engine/users/users.js'
+import {addUser, issueToken} from '../../src/engine/users/users.js'
 import {freePort} from '../../src/engine/util/net.js'
-import {runAll, runCli, type CliResult} from '../support/cli.js'
+import {runCli, type CliResult} from '../support/cli.js'
 
 // Commands that write the store themselves (agent pause, login, logout without an engine,
 // queue add...) with CALLCTL_TOKEN set act as that token's user, as the engine's API does
@@ -20,6 +20,7 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
   const home = mkdtempSync(join(tmpdir(), 'callctl-store-token-'))
   let env: Record<string, string>
   let token = ''
+  let admin = ''
 
   const as = (t: string, args: string[]): Promise<CliResult> => runCli(args, {...env, CALLCTL_TOKEN: t})
   const events = async (type: StoredEvent['type']): Promise<StoredEvent[]> => {
@@ -52,6 +53,7 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
       await loginAgent(store, '1001')
       await loginAgent(store, 'sim01')
       token = (await addUser(store, {name: '王芳', role: 'agent', agent: '1001'})).token!
+      admin = (await addUser(store, {name: 'ops', role: 'admin'})).token!
     } finally {
       await store.close()
     }
@@ -90,20 +92,27 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
     refusedInOneLine(bogus, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
     expect(bogus.stderr).toContain('callctl user token NAME')
     refusedInOneLine(bogusPause, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
-    const queues = await runCli(['queue', 'list', '--json'], env)
-    expect(queues.stdout).not.toContain('hacked')
+    expect((await events('queue.added')).map((e) => e.queue)).not.toContain('hacked')
+  }, 30_000)
+
+  it("lets an admin's token change the configuration, the user.* events naming it as by", async () => {
+    const [queue, user] = await Promise.all([as(admin, ['queue', 'add', 'billing']), as(admin, ['user', 'add', 'li', '--role', 'supervisor'])])
+    expect(queue.code, queue.stderr).toBe(0)
+    expect(user.code, user.stderr).toBe(0)
+    expect((await events('user.added')).find((e) => e.data.user === 'li')?.data).toMatchObject({role: 'supervisor', by: 'ops'})
   }, 30_000)
 
   it('refuses a revoked token, naming the user to ask a new one for', async () => {
-    const revoke = await runCli(['user', 'token', '王芳', '--revoke'], env)
-    expect(revoke.code, revoke.stderr).toBe(0)
+    const store = new SqliteStore(join(home, 'callctl.db'))
+    await issueToken(store, '王芳', {revoke: true}).finally(() => store.close())
     const r = await as(token, ['agent', 'unpause', '1001'])
     refusedInOneLine(r, 2, 'Error: CALLCTL_TOKEN was revoked or replaced (user 王芳)')
     expect(r.stderr).toContain('callctl user token 王芳')
   }, 30_000)
 
   it('without CALLCTL_TOKEN the local admin changes anything, as before', async () => {
-    await runAll([['queue', 'add', 'sales', '--did', '556'], ['agent', 'pause', 'sim01', '--reason', 'notinlist'], ['agent', 'logout', 'sim01']], env)
+    const done = await Promise.all([runCli(['queue', 'add', 'sales', '--did', '556'], env), runCli(['agent', 'pause', 'sim01', '--reason', 'notinlist'], env)])
+    for (const r of done) expect(r.code, r.stderr).toBe(0)
     const paused = (await events('agent.paused')).find((e) => e.agent === 'sim01')
     expect(paused?.data).toEqual({reason: 'notinlist'})
     expect((await events('queue.added')).map((e) => e.queue)).toContain('sales')

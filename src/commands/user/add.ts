@@ -22,7 +22,7 @@ accepts it from its next request on.`
 
   protected async execute(): Promise<UserResult> {
     const {args, flags} = await this.parse(UserAdd)
-    return withStore(flags.config, (store) => addUser(store, {name: args.name, role: flags.role, agent: flags.agent}))
+    return withStore(flags.config, (store, who) => addUser(store, {name: args.name, role: flags.role, agent: flags.agent, by: who.user}))
   }
 
   protected render(r: UserResult): void {

@@ -12,7 +12,7 @@ export default class UserRemove extends CallctlCommand<UserResult> {
 
   protected async execute(): Promise<UserResult> {
     const {args, flags} = await this.parse(UserRemove)
-    return withStore(flags.config, (store) => removeUser(store, args.name))
+    return withStore(flags.config, (store, who) => removeUser(store, args.name, Date.now(), who.user))
   }
 
   protected render(r: UserResult): void {

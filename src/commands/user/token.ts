@@ -15,7 +15,7 @@ export default class UserToken extends CallctlCommand<UserResult> {
 
   protected async execute(): Promise<UserResult> {
     const {args, flags} = await this.parse(UserToken)
-    return withStore(flags.config, (store) => issueToken(store, args.name, {revoke: flags.revoke}))
+    return withStore(flags.config, (store, who) => issueToken(store, args.name, {revoke: flags.revoke, by: who.user}))
   }
 
   protected render(r: UserResult): void {

@@ -33,7 +33,7 @@ export interface UserResult {
 
 const NAME = new RegExp(`^[${IDENTIFIER_START}][${IDENTIFIER_PART}]*$`, 'u')
 const NAME_MAX = 64
-/** Who the CLI acts as in the audit trail: whoever can write the store is the local admin. */
+/** Who the CLI acts as in the audit trail without a token: whoever can write the store is the local admin. */
 const BY = LOCAL_ADMIN.user
 
 export function userView(u: UserRecord): UserView {
@@ -62,7 +62,8 @@ function checkRole(raw: string): Role {
   throw new UserError(`Unknown role "${shownName(raw)}"`, {suggestion: `Roles: ${ROLES.join(', ')}.`, exitCode: 2, code: 'invalid_role'})
 }
 
-export async function addUser(store: Store, input: {name: string; role: string; agent?: string}, now = Date.now()): Promise<UserResult> {
+/** `by`: the admin who adds it (the user of CALLCTL_TOKEN; the local admin without one), as in every user.* event. */
+export async function addUser(store: Store, input: {name: string; role: string; agent?: string; by?: string}, now = Date.now()): Promise<UserResult> {
   const name = checkUserName(input.name)
   const role = checkRole(input.role)
   const users = repositoriesOf(store).users
@@ -85,7 +86,7 @@ export async function addUser(store: Store, input: {name: string; role: string; 
   }
   const token = newToken()
   const record: UserRecord = {name, role, agent, tokenHash: tokenHash(token), oldTokenHash: null, tokenIssuedAt: now, createdAt: now, updatedAt: now}
-  await users.save(record, event('user.added', name, now, {role, ...(agent ? {agent} : {})}))
+  await users.save(record, event('user.added', name, now, {role, ...(agent ? {agent} : {})}, input.by))
   return {user: userView(record), token, action: 'added'}
 }
 
@@ -93,20 +94,20 @@ export async function listUsers(store: Store): Promise<UserView[]> {
   return (await repositoriesOf(store).users.list()).map(userView)
 }
 
-export async function removeUser(store: Store, rawName: string, now = Date.now()): Promise<UserResult> {
+export async function removeUser(store: Store, rawName: string, now = Date.now(), by = BY): Promise<UserResult> {
   const users = repositoriesOf(store).users
   const u = await mustUser(users, rawName)
-  await users.remove(u.name, event('user.removed', u.name, now, {}))
+  await users.remove(u.name, event('user.removed', u.name, now, {}, by))
   return {user: {...userView(u), hasToken: false}, token: null, action: 'removed'}
 }
 
 /** A new token for the user (the old one stops working at once), or with `revoke` none at all. */
-export async function issueToken(store: Store, rawName: string, o: {revoke?: boolean} = {}, now = Date.now()): Promise<UserResult> {
+export async function issueToken(store: Store, rawName: string, o: {revoke?: boolean; by?: string} = {}, now = Date.now()): Promise<UserResult> {
   const users = repositoriesOf(store).users
   const u = await mustUser(users, rawName)
   const token = o.revoke ? null : newToken()
   const record: UserRecord = {...u, tokenHash: token ? tokenHash(token) : null, oldTokenHash: u.tokenHash ?? u.oldTokenHash, tokenIssuedAt: token ? now : u.tokenIssuedAt, updatedAt: now}
-  await users.save(record, event(token ? 'user.token_issued' : 'user.token_revoked', u.name, now, {}))
+  await users.save(record, event(token ? 'user.token_issued' : 'user.token_revoked', u.name, now, {}, o.by))
   return {user: userView(record), token, action: token ? 'token-issued' : 'token-revoked'}
 }
 
@@ -118,6 +119,6 @@ async function mustUser(users: ReturnType<typeof repositoriesOf>['users'], rawNa
 }
 
 /** No agent column: user.* events are about the user, and an agent's own events are its calls and presence. */
-function event(type: NewEvent['type'], user: string, ts: number, data: Record<string, unknown>): NewEvent {
-  return {type, ts, origin: 'cli', data: {user, ...data, by: BY}}
+function event(type: NewEvent['type'], user: string, ts: number, data: Record<string, unknown>, by = BY): NewEvent {
+  return {type, ts, origin: 'cli', data: {user, ...data, by}}
 }
