@@ -33,6 +33,8 @@ const LANE_B = [
   'sip-outbound',
   'system-ended',
   'demo-stop',
+  'store-path-errors',
+  'store-token',
 ].map((f) => `test/integration/${f}.test.ts`)
 
 const integration = {
