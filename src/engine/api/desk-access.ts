@@ -8,6 +8,7 @@ type DeskMethod = keyof typeof DESK_METHODS
 
 export const DESK_RULES: {[M in DeskMethod]: Rule<M>} = {
   'agent.login': {supervisor: true, agent: 'own agent'},
+  'desk.current': {supervisor: true, agent: 'own agent'},
   'desk.settings': {supervisor: true, agent: 'all'},
   // An agent reads the history of the customer on its own ringing or live call, nobody else's:
   // by call only (a number would let it look up any customer).

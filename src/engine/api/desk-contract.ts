@@ -1,5 +1,5 @@
 import {Type, type TProperties, type TSchema} from '@sinclair/typebox'
-import {agentListing} from './views.js'
+import {agentListing, callView} from './views.js'
 
 // The methods an agent's desk (callctl desk) needs beyond call control: logging in, the
 // center's desk settings, the pop's customer history, DTMF to the far end, and the
@@ -59,6 +59,22 @@ export const DESK_METHODS = {
     summary: 'Log an agent in (to all its queues, or to one)',
     params: params({agent: text(256, 'agent id'), queue: Type.Optional(text(256, 'log in to this queue only')), by}),
     result: agentListing,
+  },
+  'desk.current': {
+    summary: "An agent's own call now, for a desk opened or reconnected mid-call: the call it is on or rung for, and its last call (the disposition it owes in wrap-up)",
+    params: params({agent: text(256, 'agent id')}),
+    result: Type.Object({
+      call: nullable(callView),
+      last: nullable(
+        Type.Object({
+          callId: Type.String(),
+          queue: nullable(Type.String()),
+          number: Type.String({description: 'the customer number'}),
+          disposition: nullable(Type.Object({code: Type.String(), label: Type.String()})),
+          owes: Type.Boolean({description: 'its queue has codes and none is chosen yet: the agent is not ready before one is'}),
+        }),
+      ),
+    }),
   },
   'desk.settings': {
     summary: "What agents' desks offer: pause reasons, the CRM link, quick replies (engine config, desk:); disposition codes are the queues' own",

@@ -1,5 +1,6 @@
 import {loginAgent} from '../admin/admin.js'
 import type {Engine} from '../calls/engine.js'
+import {dispositionCodes} from '../calls/desk-work.js'
 import {deskSettings, type DeskSettings} from '../config/desk-config.js'
 import {normaliseNumber} from '../contacts/phone-number.js'
 import {DEFAULT_VIP_TIERS} from '../contacts/lookup.js'
@@ -18,7 +19,7 @@ const DAY_MS = 86_400_000
 /** The pop waits for the history: past this, it shows what was found and how far back it looked. */
 const HISTORY_BUDGET_MS = 400
 
-type DeskMethod = 'agent.login' | 'desk.settings' | 'contact.history' | 'call.dtmf' | 'kb.search' | 'kb.get'
+type DeskMethod = 'agent.login' | 'desk.current' | 'desk.settings' | 'contact.history' | 'call.dtmf' | 'kb.search' | 'kb.get'
 
 /** What an agent's desk asks of the engine besides call control (see desk-contract.ts). */
 export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick<Handlers, DeskMethod> {
@@ -28,6 +29,15 @@ export function deskHandlers(engine: Engine, o: Partial<DeskOptions> = {}): Pick
   const store = () => engine.core.store
   return {
     'agent.login': (p) => loginAgent(store(), p.agent, p.queue ? [p.queue] : []),
+    'desk.current': (p) => {
+      const calls = engine.agentSnapshot(p.agent).calls
+      const call = calls.find((c) => c.agent === p.agent) ?? calls.find((c) => c.ringing.includes(p.agent)) ?? null
+      const last = engine.core.lastCalls.get(p.agent)
+      if (!last) return {call, last: null}
+      const code = last.disposition
+      const label = code === null ? null : (dispositionCodes(engine.core, last.queue).find((d) => d.code === code)?.label ?? code)
+      return {call, last: {callId: last.callId, queue: last.queue, number: last.number, disposition: code === null ? null : {code, label: label!}, owes: last.owes}}
+    },
     'desk.settings': () => settings,
     'contact.history': async (p) => {
       let number = p.number

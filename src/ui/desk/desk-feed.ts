@@ -7,6 +7,10 @@ import {CHAT_EVENTS, DeskChats, type DeskChat} from './desk-chats.js'
 // its queues) through the dashboard's EngineFeed, plus what only events tell: the ring
 // that brings a pop (fetched at once, not at the next snapshot), the wrap-up's end, the
 // call whose disposition is owed, and callers who were lost on this agent's ring.
+// A desk opened or reconnected mid-call (or in a wrap-up owing a disposition) asks the
+// engine for the agent's current call (desk.current) once its subscription is in place,
+// and a call the snapshot shows that no ring brought (one that rang as the desk
+// connected) gets its pop from the snapshot.
 
 export type DeskSettingsView = ResultOf<'desk.settings'>
 export type HistoryView = ResultOf<'contact.history'>
@@ -131,6 +135,8 @@ export class DeskFeed {
   private readonly listeners = new Set<() => void>()
   /** Calls that rang this agent: a caller lost from one of them is owed a call back. */
   private readonly rang = new Map<string, {number: string; name: string}>()
+  /** The connection whose desk.current is still to be read: after its first snapshot, so after its events.subscribe. */
+  private unread: FeedConnection | null = null
 
   constructor(
     connect: () => Promise<FeedConnection>,
@@ -142,6 +148,7 @@ export class DeskFeed {
     this.engine = new EngineFeed(async () => {
       const conn = this.watchRefusals(await connect())
       conn.onEvent((e) => this.onEvent(e as PushedEvent, conn))
+      this.unread = conn
       this.chats.connected(conn)
       conn.request('desk.settings').then(
         (settings) => this.set({settings}),
@@ -228,6 +235,36 @@ export class DeskFeed {
     const pop = this.current.pop
     const live = pop && s?.calls.find((c) => c.id === pop.callId)
     this.set({feed, me, call, skewMs, wrapUpEndsAt, ...(pop && live && pop.call ? {pop: {...pop, call: live}} : {})})
+    if (feed.status !== 'live') return
+    const conn = this.unread
+    if (conn) {
+      this.unread = null
+      void this.readCurrent(conn)
+    } else if (call && this.current.pop?.callId !== call.id) this.adopt(call, {request: (m, ...a) => this.engine.request(m, ...a)})
+  }
+
+  /** The agent's call now, as the engine has it: the pop of a call this desk did not see ring, the call whose disposition is owed. */
+  private async readCurrent(conn: Pick<FeedConnection, 'request'>): Promise<void> {
+    let now: ResultOf<'desk.current'>
+    try {
+      now = await conn.request('desk.current', {agent: this.agent})
+    } catch {
+      return // an engine without desk.current: the snapshot's call still brings the pop
+    }
+    const pop = this.current.pop
+    // A call that ended while the desk was away ended without its event.
+    if (pop && !pop.ended && pop.callId !== now.call?.id) this.set({pop: {...pop, ended: true}})
+    if (now.call) return this.adopt(now.call, conn)
+    const last = now.last
+    if (last && this.current.lastCall?.id !== last.callId) this.set({lastCall: {id: last.callId, queue: last.queue, number: last.number, disposition: last.disposition, ticket: null}})
+  }
+
+  /** A call of this agent's that the desk learnt of without its ring (or its answer): the pop, and the call notes and the disposition go to. */
+  private adopt(call: CallView, conn: Pick<FeedConnection, 'request'>): void {
+    if (call.agent === this.agent && this.current.lastCall?.id !== call.id) {
+      this.set({lastCall: {id: call.id, queue: call.queue, number: call.callbackNumber ?? call.caller.number, disposition: null, ticket: null}})
+    }
+    if (this.current.pop?.callId !== call.id) this.ring(call.id, call.connectedAt ?? call.startedAt, conn, call)
   }
 
   private onEvent(e: PushedEvent, conn: FeedConnection): void {
@@ -263,9 +300,9 @@ export class DeskFeed {
   }
 
   /** The pop: the call and the customer's history, asked for together the moment the agent is rung. */
-  private ring(callId: string, ringAt: number, conn: FeedConnection): void {
+  private ring(callId: string, ringAt: number, conn: Pick<FeedConnection, 'request'>, known: CallView | null = null): void {
     if (this.current.pop?.callId === callId && !this.current.pop.ended) return
-    this.set({pop: {callId, ringAt, call: null, history: null, error: null, ended: false, missed: false}})
+    this.set({pop: {callId, ringAt, call: known, history: null, error: null, ended: false, missed: false}})
     void Promise.allSettled([conn.request('call.get', {call: callId}), conn.request('contact.history', {call: callId, limit: 5})]).then(([call, history]) => {
       const pop = this.current.pop
       if (pop?.callId !== callId) return

@@ -259,7 +259,7 @@ function Idle(p: {s: DeskState; width: number}) {
   const owed = p.s.owed
   return (
     <Box flexDirection="column">
-      <Text dimColor>{p.s.me?.state === 'offline' ? 'Logged out. l logs you in.' : 'No call. The pop shows here when your phone rings.'}</Text>
+      <Text dimColor>{idleLine(p.s)}</Text>
       {owed.length > 0 ? <Text bold>{`Owed callbacks (b calls the first back): ${owed.length}`}</Text> : null}
       {owed.slice(0, 5).map((o) => (
         <Text key={o.callId} wrap="truncate-end">
@@ -268,6 +268,15 @@ function Idle(p: {s: DeskState; width: number}) {
       ))}
     </Box>
   )
+}
+
+/** What the pop's place says with no pop: never "No call" while the agent is on one (its pop is on its way) or owes its disposition. */
+function idleLine(s: DeskState): string {
+  const state = s.me?.state
+  if (state === 'offline') return 'Logged out. l logs you in.'
+  if (state === 'on-call') return 'On a call: its pop is on its way.'
+  if (state === 'wrap-up' && s.lastCall) return `Wrap-up of the call with ${safeText(s.lastCall.number, 32) || 'the customer'} (${s.lastCall.id})`
+  return 'No call. The pop shows here when your phone rings.'
 }
 
 function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperlinks: boolean; timeZone?: string}) {
