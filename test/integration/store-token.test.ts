@@ -88,7 +88,7 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
       as('cct_bogus', ['queue', 'add', 'hacked', '--did', '555']),
       as('cct_bogus', ['agent', 'pause', '1001', '--reason', 'break']),
     ])
-    refusedInOneLine(config, 1, 'Error: Forbidden: role agent may not change the configuration (user 王芳)')
+    refusedInOneLine(config, 1, 'Error: Forbidden: role agent may not read or change the configuration in the store (user 王芳)')
     refusedInOneLine(bogus, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
     expect(bogus.stderr).toContain('callctl user token NAME')
     refusedInOneLine(bogusPause, 2, 'Error: CALLCTL_TOKEN is not the token of any user')
@@ -96,10 +96,17 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
   }, 30_000)
 
   it("lets an admin's token change the configuration, the user.* events naming it as by", async () => {
-    const [queue, user] = await Promise.all([as(admin, ['queue', 'add', 'billing']), as(admin, ['user', 'add', 'li', '--role', 'supervisor'])])
+    const [queue, user] = await Promise.all([as(admin, ['queue', 'add', 'billing']), as(admin, ['user', 'add', 'li', '--role', 'supervisor', '--json'])])
     expect(queue.code, queue.stderr).toBe(0)
     expect(user.code, user.stderr).toBe(0)
     expect((await events('user.added')).find((e) => e.data.user === 'li')?.data).toMatchObject({role: 'supervisor', by: 'ops'})
+
+    // A supervisor pauses any agent for any reason, as over the API; the configuration, listings included, stays the admins'.
+    const supervisor = (JSON.parse(user.stdout) as {token: string}).token
+    const [pause, list] = await Promise.all([as(supervisor, ['agent', 'pause', 'sim01', '--reason', 'huddle']), as(supervisor, ['agent', 'list'])])
+    expect(pause.code, pause.stderr).toBe(0)
+    expect((await events('agent.paused')).find((e) => e.agent === 'sim01')?.data).toEqual({reason: 'huddle', by: 'li'})
+    refusedInOneLine(list, 1, 'Error: Forbidden: role supervisor may not read or change the configuration in the store (user li)')
   }, 30_000)
 
   it('refuses a revoked token, naming the user to ask a new one for', async () => {
@@ -113,7 +120,7 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
   it('without CALLCTL_TOKEN the local admin changes anything, as before', async () => {
     const done = await Promise.all([runCli(['queue', 'add', 'sales', '--did', '556'], env), runCli(['agent', 'pause', 'sim01', '--reason', 'notinlist'], env)])
     for (const r of done) expect(r.code, r.stderr).toBe(0)
-    const paused = (await events('agent.paused')).find((e) => e.agent === 'sim01')
+    const paused = (await events('agent.paused')).find((e) => e.agent === 'sim01' && e.data.reason === 'notinlist')
     expect(paused?.data).toEqual({reason: 'notinlist'})
     expect((await events('queue.added')).map((e) => e.queue)).toContain('sales')
   }, 30_000)

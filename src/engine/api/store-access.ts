@@ -49,7 +49,7 @@ export async function storeUser(store: Store, paths: Paths, use: StoreUse, env: 
   const who = result.who
   const refused = await storeRefusal(use, who)
   if (refused !== null) {
-    const suggestion = use === 'configure' ? "Run it with an admin's token, or without CALLCTL_TOKEN on the engine's host (the local admin)." : "callctl user list shows each user's role; an admin gives another by removing the user and adding it again."
+    const suggestion = use === 'configure' ? "Run it with an admin's token, or without CALLCTL_TOKEN on the engine's host (the local admin); callctl dashboard and callctl calls go through the engine for every role." : "callctl user list shows each user's role; an admin gives another by removing the user and adding it again."
     throw new UserError(`Forbidden: ${refused} (user ${shownName(who.user)})`, {suggestion, exitCode: 1, code: 'forbidden'})
   }
   return who
@@ -57,7 +57,8 @@ export async function storeUser(store: Store, paths: Paths, use: StoreUse, env: 
 
 async function storeRefusal(use: StoreUse, who: Principal): Promise<string | null> {
   if (use === 'names' || who.role === 'admin') return null
-  if (use === 'configure') return `role ${who.role} may not change the configuration`
+  // Listings too (agent list, queue list...): the store has no narrowing, and the engine's views (dashboard, calls) serve every role.
+  if (use === 'configure') return `role ${who.role} may not read or change the configuration in the store`
   const refused = await refusal(use.method, use.params, who, NO_CALLS)
   if (refused !== null || who.role !== 'agent') return refused
   // The engine narrows what an agent sees ('narrow', 'handler'); the store has no such cut, so only the agent's own presence goes.
