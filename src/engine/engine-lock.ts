@@ -1,4 +1,4 @@
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {endpointFile} from './api/connect.js'
 import type {EngineEndpoint} from './api/protocol.js'
@@ -19,7 +19,7 @@ export interface EngineLock {
   release(): void
 }
 
-interface LockBody {
+export interface LockBody {
   pid: number
   app: string
   startedAt: string
@@ -71,6 +71,17 @@ export function acquireEngineLock(paths: Paths, app: string, pid = process.pid, 
 export function lockHolder(paths: Paths, app: string): LockBody | null {
   const holder = readLock(engineLockFile(paths, app))
   return holder && isRunning(holder.pid) ? holder : null
+}
+
+/** The engines running in this home, whatever their app (one lock file each). */
+export function runningEngines(paths: Paths): LockBody[] {
+  let names: string[]
+  try {
+    names = readdirSync(paths.home).filter((n) => /^engine-.+\.lock$/.test(n))
+  } catch {
+    return []
+  }
+  return names.map((n) => readLock(join(paths.home, n))).filter((l): l is LockBody => l !== null && isRunning(l.pid))
 }
 
 function readLock(file: string): LockBody | null {

@@ -30,6 +30,7 @@ import {connectBoxes} from './boxes/connect-boxes.js'
 import {BoxRouter} from './boxes/box-router.js'
 import {hostname} from 'node:os'
 import {sandboxPortOwner} from './sandbox/port-owner.js'
+import {sandboxAppMismatch} from './sandbox/app-mismatch.js'
 import {isPostgresUrl} from './store/database-url.js'
 import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
@@ -253,6 +254,8 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     log.error(`Asterisk gave app "${config.ari.app}" to another connection: this engine receives no new calls. Another engine (another host or CALLCTL_HOME) runs the same app; stop it, then restart this one.`)
   })
   log.info(`serving app "${config.ari.app}" on Asterisk at ${config.ari.url}`)
+  const mismatch = sandboxAppMismatch(config)
+  if (mismatch) log.warn(mismatch)
   // Several boxes: each records into its own spool, the one of the box where the call's bridge is.
   const spoolOf = (name: string) => {
     const box = ari instanceof BoxRouter ? config.boxes.find((b) => b.name === (ari as BoxRouter).boxOf(name)) : undefined

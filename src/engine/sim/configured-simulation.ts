@@ -1,5 +1,6 @@
 import {AriHttp} from '../ari/index.js'
 import {loadEngineConfig} from '../config/engine-config.js'
+import {runningEngines} from '../engine-lock.js'
 import {openStore} from '../store/open-store.js'
 import {createLogger} from '../util/log.js'
 import {runSimulation, type SimulationSummary} from './run-simulation.js'
@@ -13,7 +14,7 @@ export async function runConfiguredSimulation(configFile: string | undefined, op
   const log = createLogger({level: config.logLevel})
   const store = await openStore(config.database, {log})
   try {
-    return await runSimulation({ari: new AriHttp(config.ari), store, log}, opts)
+    return await runSimulation({ari: new AriHttp(config.ari), store, log, engines: () => runningEngines(config.paths)}, opts)
   } finally {
     await store.close()
   }

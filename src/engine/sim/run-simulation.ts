@@ -1,5 +1,6 @@
 import {AriTransportError, type AriRest} from '../ari/port.js'
 import {callRecords, type CallRecord} from '../reports/call-records.js'
+import {appMismatchFix} from '../sandbox/app-mismatch.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
@@ -26,7 +27,13 @@ export interface SimulationSummary {
  * them to finish and reports what the engine did with each, from the event log.
  */
 export async function runSimulation(
-  deps: {ari: AriRest; store: Store; log: Logger},
+  deps: {
+    ari: AriRest
+    store: Store
+    log: Logger
+    /** The engines running where the store is (their apps): to say why none of the callers arrived. */
+    engines?: () => {pid: number; app: string}[]
+  },
   opts: SimulationOptions & {wait?: boolean; onPlaced?: (plan: SimulationPlan) => void},
 ): Promise<SimulationSummary> {
   const plan = planSimulation(opts)
@@ -50,6 +57,8 @@ export async function runSimulation(
   await new Promise((r) => setTimeout(r, 500)) // let the engine flush its last events
   const byNumber = new Map(plan.callers.map((c) => [c.number, c]))
   const records = (await callRecords(deps.store, {since})).filter((r) => byNumber.has(r.number))
+  // Every caller lost before any engine saw it is no run to report: say why, exit non-zero.
+  if (opts.wait !== false && placed.originated > 0 && records.length === 0) throw await noCallerArrived(deps, placed.originated)
   const connected = records.filter((r) => r.connectedAt !== null).length
   const abandoned = records.filter((r) => r.outcome === 'abandoned').length
   const waits = records.filter((r) => r.connectedAt !== null && r.waitMs !== null).map((r) => r.waitMs!)
@@ -94,4 +103,27 @@ function unreachable(err: AriTransportError): UserError {
     exitCode: 1,
     code: 'asterisk_unreachable',
   })
+}
+
+/**
+ * Why no simulated caller reached an engine, as far as this side can tell: the app the
+ * sandbox's dialplan hands calls to (its CALLCTL_APP) against the apps of the engines
+ * running in this home.
+ */
+async function noCallerArrived(deps: {ari: AriRest; engines?: () => {pid: number; app: string}[]}, placed: number): Promise<UserError> {
+  const head = placed === 1 ? 'The simulated caller reached no engine' : `None of the ${placed} simulated callers reached an engine`
+  const dialplanApp = await deps.ari.getGlobalVar('CALLCTL_APP').catch(() => '')
+  const engines = deps.engines?.() ?? []
+  if (engines.length === 0) {
+    return new UserError(`${head}: no engine runs in this callctl home`, {suggestion: 'Start one: callctl engine start', exitCode: 1, code: 'no_engine'})
+  }
+  if (dialplanApp && !engines.some((e) => e.app === dialplanApp)) {
+    const serving = engines.map((e) => `"${e.app}" (pid ${e.pid})`).join(', ')
+    return new UserError(`${head}: the sandbox sends calls to app "${dialplanApp}", and the engine here serves ${serving}`, {
+      suggestion: appMismatchFix(dialplanApp, engines[0]!.app),
+      exitCode: 1,
+      code: 'engine_app_mismatch',
+    })
+  }
+  return new UserError(`${head}${dialplanApp ? ` (app "${dialplanApp}")` : ''}`, {suggestion: 'See what the engine says: callctl engine status, and callctl events --since 5m', exitCode: 1, code: 'no_calls_seen'})
 }
