@@ -19,33 +19,35 @@ function ev(type: NewEvent['type'], fields: Partial<NewEvent> = {}): NewEvent {
 export async function addQueue(store: Store, typed: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean} = {}): Promise<QueueRecord> {
   const checkedName = checkName('queue', typed)
   const checked = checkQueueSettings(settings)
-  const queues = await store.listQueues()
-  const existing = sameQueue(queues, checkedName)
-  // The name as first created: 客服１ typed later changes the queue 客服1, it does not rename it.
-  const name = existing?.name ?? checkedName
-  if (existing && !opts.update) {
-    const spelled = existing.name === checkedName ? '' : ` (you typed "${typed}", which is the same name)`
-    throw new UserError(`Queue "${name}" already exists${spelled}`, {suggestion: `Change it with: callctl queue add ${name} --update ...`, exitCode: 1, code: 'exists'})
-  }
-  if (!existing) {
-    // Two names with one Asterisk id would take each other's calls (the id is the dialplan extension).
-    const clash = queues.find((q) => safeId(q.name) === safeId(name))
-    if (clash) {
-      throw new UserError(`Queue name "${name}" would share the Asterisk id "${safeId(name)}" with queue "${clash.name}"`, {suggestion: 'Choose another name.', exitCode: 1, code: 'exists'})
+  // Checked and written in one transaction: two scripts adding queues at once must not both
+  // find the name or the DID free (a DID claimed twice routes to whichever loads first).
+  return store.saveQueueChecked((queues) => {
+    const existing = sameQueue(queues, checkedName)
+    // The name as first created: 客服１ typed later changes the queue 客服1, it does not rename it.
+    const name = existing?.name ?? checkedName
+    if (existing && !opts.update) {
+      const spelled = existing.name === checkedName ? '' : ` (you typed "${typed}", which is the same name)`
+      throw new UserError(`Queue "${name}" already exists${spelled}`, {suggestion: `Change it with: callctl queue add ${name} --update ...`, exitCode: 1, code: 'exists'})
     }
-  }
-  if (checked.dids && !opts.didsChecked) {
-    const owners = didOwners(queues, name)
-    const taken = checked.dids.find((d) => owners.has(d))
-    if (taken !== undefined) throw didTaken(taken, owners.get(taken)!)
-  }
-  const record: QueueRecord = {
-    name,
-    settings: {...DEFAULT_QUEUE_SETTINGS, ...(existing?.settings ?? {}), ...checked} as QueueSettings,
-    createdAt: existing?.createdAt ?? Date.now(),
-  }
-  await store.saveQueue(record, ev(existing ? 'queue.updated' : 'queue.added', {queue: name, data: {settings: record.settings}}))
-  return record
+    if (!existing) {
+      // Two names with one Asterisk id would take each other's calls (the id is the dialplan extension).
+      const clash = queues.find((q) => safeId(q.name) === safeId(name))
+      if (clash) {
+        throw new UserError(`Queue name "${name}" would share the Asterisk id "${safeId(name)}" with queue "${clash.name}"`, {suggestion: 'Choose another name.', exitCode: 1, code: 'exists'})
+      }
+    }
+    if (checked.dids && !opts.didsChecked) {
+      const owners = didOwners(queues, name)
+      const taken = checked.dids.find((d) => owners.has(d))
+      if (taken !== undefined) throw didTaken(taken, owners.get(taken)!)
+    }
+    const queue: QueueRecord = {
+      name,
+      settings: {...DEFAULT_QUEUE_SETTINGS, ...(existing?.settings ?? {}), ...checked} as QueueSettings,
+      createdAt: existing?.createdAt ?? Date.now(),
+    }
+    return {queue, event: ev(existing ? 'queue.updated' : 'queue.added', {queue: name, data: {settings: queue.settings}})}
+  })
 }
 
 /** Which queue each DID belongs to, leaving out the queue being changed. */
@@ -77,8 +79,13 @@ function sameQueue(queues: readonly QueueRecord[], name: string): QueueRecord | 
   return queues.find((q) => q.name === name) ?? queues.find((q) => nameKey(q.name) === key)
 }
 
+/** The queue a typed name means (sameQueue), or undefined when there is none. */
+export async function findQueue(store: Pick<Store, 'getQueue' | 'listQueues'>, name: string): Promise<QueueRecord | undefined> {
+  return (await store.getQueue(name)) ?? sameQueue(await store.listQueues(), name)
+}
+
 export async function mustQueue(store: Store, name: string): Promise<QueueRecord> {
-  const q = (await store.getQueue(name)) ?? sameQueue(await store.listQueues(), name)
+  const q = await findQueue(store, name)
   if (q) return q
   const names = (await store.listQueues()).map((x) => x.name)
   throw new UserError(`Queue "${name}" does not exist. Existing queues: ${names.length ? names.join(', ') : '(none)'}`, {

@@ -96,6 +96,10 @@ export class SqliteStore implements Store {
   }
 
   async listQueues(): Promise<QueueRecord[]> {
+    return this.queues()
+  }
+
+  private queues(): QueueRecord[] {
     return (this.db.prepare('SELECT name, settings, created_at FROM queues ORDER BY name').all() as Row[]).map(toQueue)
   }
 
@@ -105,15 +109,32 @@ export class SqliteStore implements Store {
   }
 
   async saveQueue(queue: QueueRecord, event: NewEvent): Promise<void> {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO queues (name, settings, created_at, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-        )
-        .run(queue.name, JSON.stringify(queue.settings), queue.createdAt, event.ts)
-      this.append(event)
-    })()
+    this.db.transaction(() => this.writeQueue(queue, event))()
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes SQLite's write lock before the read: another process's check and
+   * write wait for this one's commit (busy_timeout) and then read what it wrote. A deferred
+   * transaction would let two processes read the same queues and both write.
+   */
+  async saveQueueChecked(decide: (queues: readonly QueueRecord[]) => {queue: QueueRecord; event: NewEvent}): Promise<QueueRecord> {
+    return this.db
+      .transaction(() => {
+        const {queue, event} = decide(this.queues())
+        this.writeQueue(queue, event)
+        return queue
+      })
+      .immediate()
+  }
+
+  private writeQueue(queue: QueueRecord, event: NewEvent): void {
+    this.db
+      .prepare(
+        `INSERT INTO queues (name, settings, created_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+      )
+      .run(queue.name, JSON.stringify(queue.settings), queue.createdAt, event.ts)
+    this.append(event)
   }
 
   async removeQueue(name: string, event: NewEvent): Promise<void> {

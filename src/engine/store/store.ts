@@ -31,6 +31,14 @@ export interface Store {
   listQueues(): Promise<QueueRecord[]>
   getQueue(name: string): Promise<QueueRecord | undefined>
   saveQueue(queue: QueueRecord, event: NewEvent): Promise<void>
+  /**
+   * Saves the queue that `decide` makes from every queue as the store holds them, with its
+   * event, in one transaction no other queue change enters between the read and the write:
+   * what decide checked (the name is free, no other queue has the DID) still holds when the
+   * record is written, however many processes add queues at once. decide throws to refuse,
+   * and nothing is written.
+   */
+  saveQueueChecked(decide: (queues: readonly QueueRecord[]) => {queue: QueueRecord; event: NewEvent}): Promise<QueueRecord>
   removeQueue(name: string, event: NewEvent): Promise<void>
 
   listAgents(): Promise<AgentRecord[]>

@@ -9,4 +9,6 @@ export const LOCK = {
   migrate: 1,
   /** Held by every writing transaction from its start to its commit (pg-store.ts: event ids in commit order). */
   events: 2,
+  /** Held by every transaction that writes a queue: saveQueueChecked's check and write see no other queue change between them. */
+  queues: 3,
 } as const

@@ -200,17 +200,28 @@ export class PgStore implements Store {
 
   async saveQueue(queue: QueueRecord, event: NewEvent): Promise<void> {
     await this.write(async (w) => {
-      await w.client.query(
-        `INSERT INTO queues (name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-        [queue.name, JSON.stringify(queue.settings), queue.createdAt, event.ts],
-      )
-      await w.appendEvents([event])
+      await lockQueues(w.client)
+      await writeQueue(w, queue, event)
+    })
+  }
+
+  /**
+   * The queues lock, taken before the read, makes a racing check wait for this commit; in
+   * READ COMMITTED its read, a new statement after the lock, then sees what this one wrote.
+   */
+  async saveQueueChecked(decide: (queues: readonly QueueRecord[]) => {queue: QueueRecord; event: NewEvent}): Promise<QueueRecord> {
+    return this.write(async (w) => {
+      await lockQueues(w.client)
+      const {rows} = await w.client.query<Row>('SELECT name, settings, created_at FROM queues ORDER BY name COLLATE "C"')
+      const {queue, event} = decide(rows.map(toQueue))
+      await writeQueue(w, queue, event)
+      return queue
     })
   }
 
   async removeQueue(name: string, event: NewEvent): Promise<void> {
     await this.write(async (w) => {
+      await lockQueues(w.client)
       await w.client.query('DELETE FROM queues WHERE name = $1', [name])
       await w.appendEvents([event])
     })
@@ -315,6 +326,20 @@ export class PgStore implements Store {
     this.closing ??= this.pool.end()
     await this.closing
   }
+}
+
+/** Every queue write holds it to its commit; taken after the fence's row and before the events lock, the order every write keeps. */
+async function lockQueues(client: pg.PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, LOCK.queues])
+}
+
+async function writeQueue(w: PgWrite, queue: QueueRecord, event: NewEvent): Promise<void> {
+  await w.client.query(
+    `INSERT INTO queues (name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+    [queue.name, JSON.stringify(queue.settings), queue.createdAt, event.ts],
+  )
+  await w.appendEvents([event])
 }
 
 async function checkFence(client: pg.PoolClient, fence: Fence): Promise<void> {
