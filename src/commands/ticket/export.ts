@@ -4,7 +4,7 @@ import {TICKET_STATUSES} from '../../engine/tickets/ticket.js'
 import {withTickets} from '../../engine/tickets/ticket-admin.js'
 import {ticketReport} from '../../engine/tickets/ticket-csv.js'
 import type {TicketQuery} from '../../engine/tickets/ticket-store.js'
-import {checkStatus, parseAssignee} from '../../engine/tickets/tickets.js'
+import {assigneeFilter, checkStatus, parseAssignee} from '../../engine/tickets/tickets.js'
 import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 
@@ -39,7 +39,7 @@ export default class TicketExport extends CallctlCommand<Result> {
     // The output first: an unwritable --out fails before any work.
     const sink: Sink = flags.out ? new AtomicFile(flags.out) : new StdoutSink()
     try {
-      const tickets = await withTickets(flags.config, (ctx) => ctx.tickets.list(q))
+      const tickets = await withTickets(flags.config, async (ctx) => ctx.tickets.list(q.assignee && q.assignee !== 'none' ? {...q, assignee: await assigneeFilter(ctx.store, q.assignee)} : q))
       const rows = await writeReport(ticketReport([...tickets].reverse(), now), sink, {format: 'csv', bom: flags.bom, terminal: sink.terminal === true})
       await sink.commit()
       return {rows, file: sink.file}

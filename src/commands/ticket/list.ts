@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {TICKET_STATUSES} from '../../engine/tickets/ticket.js'
 import {withTickets} from '../../engine/tickets/ticket-admin.js'
 import type {TicketQuery} from '../../engine/tickets/ticket-store.js'
-import {checkContact, checkStatus, parseAssignee} from '../../engine/tickets/tickets.js'
+import {assigneeFilter, checkContact, checkStatus, parseAssignee} from '../../engine/tickets/tickets.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketTable, ticketView, type TicketView} from '../../ui/ticket-render.js'
 
@@ -39,7 +39,7 @@ export default class TicketList extends CallctlCommand<Result> {
     return withTickets(flags.config, async (ctx) => {
       const q: TicketQuery = {
         ...(flags.status ? {status: flags.status.split(',').map((s) => checkStatus(s.trim()))} : {}),
-        ...(flags.assignee !== undefined ? {assignee: parseAssignee(flags.assignee) ?? 'none'} : {}),
+        ...(flags.assignee !== undefined ? {assignee: await assigneeFilter(ctx.store, parseAssignee(flags.assignee))} : {}),
         ...(flags.overdue ? {overdueAt: now} : {}),
         ...(flags.contact !== undefined ? {contact: checkContact(flags.contact, ctx.defaultCountry)} : {}),
       }

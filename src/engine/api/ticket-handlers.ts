@@ -5,7 +5,7 @@ import {repositoriesOf} from '../store/repositories.js'
 import {DEFAULT_SLA, isOverdue, type Sla, type Ticket} from '../tickets/ticket.js'
 import type {TicketQuery} from '../tickets/ticket-store.js'
 import {unknownTicket} from '../tickets/ticket-store.js'
-import {addTicket, assignTicket, commentTicket, linkCall, setTicketStatus, updateTicket, type TicketContext} from '../tickets/tickets.js'
+import {addTicket, assigneeFilter, assignTicket, commentTicket, linkCall, setTicketStatus, updateTicket, type TicketContext} from '../tickets/tickets.js'
 import type {Principal} from '../users/roles.js'
 import {ApiError, type Handlers} from './server.js'
 import type {TICKET_METHODS} from './ticket-contract.js'
@@ -110,7 +110,7 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
     'ticket.list': async (p, _conn, who) => {
       const query: TicketQuery = {
         ...(p.status ? {status: p.status} : {}),
-        ...(p.assignee !== undefined ? {assignee: p.assignee ?? 'none'} : {}),
+        ...(p.assignee !== undefined ? {assignee: await assigneeFilter(engine.core.store, p.assignee)} : {}),
         ...(p.overdue ? {overdueAt: engine.core.clock.now()} : {}),
         ...(p.contact !== undefined ? {contact: normaliseNumber(p.contact, country()) ?? p.contact} : {}),
         ...(p.call !== undefined ? {call: p.call} : {}),

@@ -1,5 +1,6 @@
 import {readFile, stat} from 'node:fs/promises'
 import {parse} from 'csv-parse/sync'
+import {findQueue} from '../admin/admin.js'
 import type {Cell, TableReport} from '../reports/report-output.js'
 import type {NewEvent} from '../store/events.js'
 import {UserError} from '../util/errors.js'
@@ -198,7 +199,7 @@ export async function readTicketCsv(ctx: TicketContext, path: string, file = pat
   const bad: CsvProblem[] = []
   const rows: Checked[] = []
   const agents = new Map<string, boolean>()
-  const queues = new Map<string, boolean>()
+  const queues = new Map<string, string | undefined>()
   const seen = new Map<string, number>()
   for (const [i, r] of records.entries()) {
     if (i % BREATHE_EVERY === BREATHE_EVERY - 1) await breathe()
@@ -235,7 +236,12 @@ export async function readTicketCsv(ctx: TicketContext, path: string, file = pat
     const assignee = await check('assignee', async (v): Promise<Assignee> => {
       const a = parseAssignee(v)
       if (a && 'agent' in a && !(agents.get(a.agent) ?? agents.set(a.agent, !!(await ctx.store.getAgent(a.agent))).get(a.agent))) throw new UserError(`agent "${safeText(a.agent, 64)}" does not exist`)
-      if (a && 'queue' in a && !(queues.get(a.queue) ?? queues.set(a.queue, !!(await ctx.store.getQueue(a.queue))).get(a.queue))) throw new UserError(`queue "${safeText(a.queue, 64)}" does not exist`)
+      if (a && 'queue' in a) {
+        // As created: 客服1 in the file is the queue 客服１ (the README's name rule).
+        const name = queues.has(a.queue) ? queues.get(a.queue) : queues.set(a.queue, (await findQueue(ctx.store, a.queue))?.name).get(a.queue)
+        if (name === undefined) throw new UserError(`queue "${safeText(a.queue, 64)}" does not exist`)
+        return {queue: name}
+      }
       return a
     })
     const contact = await check('contact', (v) => checkContact(v, ctx.defaultCountry))

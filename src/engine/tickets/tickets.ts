@@ -1,3 +1,4 @@
+import {findQueue} from '../admin/admin.js'
 import {normaliseNumber} from '../contacts/phone-number.js'
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
@@ -28,7 +29,7 @@ import type {TicketOp, TicketRepository} from './ticket-store.js'
 export interface TicketContext {
   tickets: TicketRepository
   /** Agents and queues an assignee must name. */
-  store: Pick<Store, 'getAgent' | 'getQueue'>
+  store: Pick<Store, 'getAgent' | 'getQueue' | 'listQueues'>
   sla: Sla
   defaultCountry: string
   /** Who writes: "cli", or the engine's origin. */
@@ -89,14 +90,32 @@ export function parseAssignee(text: string): Assignee {
   return m[1] === 'agent' ? {agent: m[2]!} : {queue: canonicalName(m[2]!)}
 }
 
+/**
+ * The assignee as tickets store it: a queue typed in another normal form (客服1 for the
+ * queue created as 客服１, the README's name rule) is that queue, spelled as created. A
+ * queue that does not exist stays as typed: a filter then finds its tickets, if any
+ * (assigned before it was removed), and checkAssignee refuses it.
+ */
+export async function resolveAssignee(store: TicketContext['store'], a: Assignee): Promise<Assignee> {
+  if (a === null || !('queue' in a)) return a
+  const q = await findQueue(store, a.queue)
+  return q ? {queue: q.name} : a
+}
+
+/** A filter on the assignee (none: unassigned), its queue resolved as resolveAssignee does. */
+export async function assigneeFilter(store: TicketContext['store'], a: Assignee): Promise<Exclude<Assignee, null> | 'none'> {
+  return (await resolveAssignee(store, a)) ?? 'none'
+}
+
 async function checkAssignee(ctx: TicketContext, a: Assignee): Promise<Assignee> {
   if (a === null) return null
   if ('agent' in a) {
     if (!(await ctx.store.getAgent(a.agent))) throw new UserError(`Agent "${shownName(a.agent, 64)}" does not exist`, {suggestion: 'See callctl agent list.', exitCode: 1, code: 'unknown_agent'})
     return a
   }
-  if (!(await ctx.store.getQueue(a.queue))) throw new UserError(`Queue "${shownName(a.queue, 64)}" does not exist`, {suggestion: 'See callctl queue list.', exitCode: 1, code: 'unknown_queue'})
-  return a
+  const q = await findQueue(ctx.store, a.queue)
+  if (!q) throw new UserError(`Queue "${shownName(a.queue, 64)}" does not exist`, {suggestion: 'See callctl queue list.', exitCode: 1, code: 'unknown_queue'})
+  return {queue: q.name}
 }
 
 /** A contact is known by its number in E.164 (the contacts' key); anything else is refused. */
