@@ -46,7 +46,8 @@ describe('caller lookup (screen pop)', () => {
   }
   const options = async (url: string | null, extra: Partial<LookupOptions> = {}): Promise<LookupOptions> => ({
     directory: await directory(),
-    crm: url ? {url, timeoutMs: 300} : null,
+    // Long enough for a loaded machine: a test of the timeout sets its own.
+    crm: url ? {url, timeoutMs: 5_000} : null,
     defaultCountry: 'CN',
     ...extra,
   })
@@ -88,15 +89,12 @@ describe('caller lookup (screen pop)', () => {
     expect(c.requests).toHaveLength(1)
   })
 
-  it('falls back to the local contact within about the timeout when the CRM hangs', async () => {
+  // The timeout's own message says it fired (not a hang, not another error); how long it took is not asserted (no timing in unit tests).
+  it('falls back to the local contact when the CRM hangs past the timeout', async () => {
     const warnings: string[] = []
     const log: Logger = {debug() {}, info() {}, warn: (m, f) => warnings.push(`${m} ${String(f?.error)}`), error() {}}
     const hang = await crm(() => {})
-    const started = Date.now()
     const r = await lookupCaller('13812345678', await options(hang.url, {crm: {url: hang.url, timeoutMs: 200}, log}))
-    const took = Date.now() - started
-    expect(took).toBeGreaterThanOrEqual(190)
-    expect(took).toBeLessThan(1000)
     expect(r).toMatchObject({source: 'local', crmError: 'CRM did not answer within 200 ms', contact: {name: '张三', vip: true}})
     expect(warnings).toEqual(['CRM lookup failed; using local contacts CRM did not answer within 200 ms'])
   })
@@ -106,9 +104,7 @@ describe('caller lookup (screen pop)', () => {
       res.writeHead(200, {'content-type': 'application/json'})
       res.write('{"name": "Sl')
     })
-    const started = Date.now()
-    const r = await lookupCaller('13812345678', await options(c.url))
-    expect(Date.now() - started).toBeLessThan(1000)
+    const r = await lookupCaller('13812345678', await options(c.url, {crm: {url: c.url, timeoutMs: 300}}))
     expect(r).toMatchObject({source: 'local', crmError: 'CRM did not answer within 300 ms'})
   })
 
