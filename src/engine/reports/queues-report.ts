@@ -84,7 +84,7 @@ function figures(ctx: ReportContext): {intervals: Iterable<IntervalFigures>; fcr
       const later = [...laterRows(ctx.db, plan)]
       const laterContacts: [string, number][] = reopens.filter((r) => r.customer !== '').map((r) => [r.customer, r.at])
       for (const r of later) if (r.contactAt !== null && r.inbound === 1 && r.customer) laterContacts.push([r.customer, r.contactAt])
-      const job = {plan: {...plan, summary}, period: ctx.period, grid: g, bucketStarts: tally.buckets.list.map((b) => b.start), queues: [...ctx.queues.keys()], sl: (q: string) => sl.of(q), now: ctx.now, windowMs: span.windowMs, laterContacts}
+      const job = {plan: {...plan, summary}, period: ctx.period, grid: g, bucketStarts: tally.buckets.starts, queues: [...ctx.queues.keys()], sl: (q: string) => sl.of(q), now: ctx.now, windowMs: span.windowMs, laterContacts}
       for (const group of visitGroups(ctx.db, job)) tally.addGroup(group)
       for (const {row, verdict} of otherRows(ctx.db, job)) {
         tally.add(row)

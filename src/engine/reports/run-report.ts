@@ -89,7 +89,8 @@ export function runReportInWorker(job: ReportJob, sink: Sink, progress?: (rows: 
     worker.on('error', (err: Error & {code?: string}) =>
       fail(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new UserError(`The ${job.type} report ran out of memory (${WORKER_LIMITS.maxOldGenerationSizeMb} MB)`, {suggestion: 'Report a shorter period; this is a bug worth reporting.', exitCode: 1, code: 'report_memory'})
+          ? // Reports stream (their memory does not grow with the period or the rows): running out is a bug, exit 70 with its trace.
+            Object.assign(new Error(`the ${job.type} report ran out of its worker's memory (${WORKER_LIMITS.maxOldGenerationSizeMb} MB); a shorter period may get round it`), {cause: err})
           : err,
       ),
     )

@@ -17,19 +17,19 @@ import type {BucketList, VisitGroup} from './visit-tally.js'
 
 /** The grid of the intervals, when they are one: the second's start, the length, how many. */
 export function grid(b: BucketList): {b1: number; len: number; n: number} | null {
-  const l = b.list
-  const length = (k: number) => l[k]!.end - l[k]!.start
-  if (l.length === 1) return {b1: l[0]!.end, len: length(0), n: 1}
-  const b1 = l[1]!.start
+  const {starts, ends} = b
+  const length = (k: number) => ends[k]! - starts[k]!
+  if (b.length === 1) return {b1: ends[0]!, len: length(0), n: 1}
+  const b1 = starts[1]!
   // The first and last intervals may be cut by the period: the length is a middle one's, or
   // with only two, the longer of them (each then holds its times).
-  const len = l.length === 2 ? Math.max(length(0), length(1)) : length(1)
+  const len = b.length === 2 ? Math.max(length(0), length(1)) : length(1)
   if (!Number.isSafeInteger(b1) || !Number.isSafeInteger(len) || len <= 0 || length(0) > len) return null
-  for (let k = 1; k < l.length; k++) {
-    if (l[k]!.start !== b1 + (k - 1) * len) return null
-    if (k < l.length - 1 ? length(k) !== len : length(k) > len) return null
+  for (let k = 1; k < b.length; k++) {
+    if (starts[k]! !== b1 + (k - 1) * len) return null
+    if (k < b.length - 1 ? length(k) !== len : length(k) > len) return null
   }
-  return {b1, len, n: l.length}
+  return {b1, len, n: b.length}
 }
 
 export interface GroupJob {
@@ -37,7 +37,7 @@ export interface GroupJob {
   period: {from: number; to: number}
   grid: {b1: number; len: number; n: number}
   /** Each interval's start. */
-  bucketStarts: readonly number[]
+  bucketStarts: ArrayLike<number>
   /** Queues configured (their SL settings); others count with sl(''). */
   queues: readonly string[]
   sl: SlLookup
