@@ -270,7 +270,8 @@ describe('one JSON contract for every --json output', () => {
     const sandboxHome = {CALLCTL_HOME: inject('sandbox').home}
     await json(['sandbox', 'status'], sandboxHome)
     await json(['sandbox', 'logs', '-n', '3'], sandboxHome)
-  })
+    // Some 60 CLI runs, each a second or two: about 50 s on a quiet machine, 107 s at load average 10.
+  }, 400_000)
 
   it("api schema --json is JSON Schema of the engine's API, printed as it is (its own format, declared by the command)", async () => {
     const r = await runCli(['api', 'schema', '--json'], env)
