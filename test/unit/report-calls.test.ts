@@ -76,6 +76,25 @@ describe('report calls', () => {
     expect(row).toMatchObject({queue: 'q2', queues: 'q q2', agent: 'a2', transfers: 'blind:queue:q2', talk_s: 90, answered_at: '2026-11-23T09:00:05Z', disconnect: 'agent'})
   })
 
+  it('disconnect: a hang-up asked of the engine is its agent when the agent asked, the system when a supervisor did (call.hangup)', async () => {
+    const L = new Log(T0)
+    for (const [i, [call, by]] of [['byAgent', 'agent'], ['bySupervisor', 'supervisor'], ['byCaller', 'caller']].entries()) {
+      L.at(i * 100, 'call.started', {call, data: {number: `${i}`, name: 'X', did: 'd'}})
+      L.at(i * 100, 'queue.entered', {call, queue: 'q', data: {position: 1}})
+      L.at(i * 100 + 5, 'call.connected', {call, queue: 'q', agent: 'a1', data: {waitMs: 5000}})
+      if (by !== 'caller') L.at(i * 100 + 30, 'call.hangup_requested', {call, queue: 'q', agent: 'a1', data: {by: 'li-na', side: by}})
+      L.at(i * 100 + 30, 'call.completed', {call, queue: 'q', agent: 'a1', data: {by, talkMs: 25_000, holdMs: 0}})
+      L.at(i * 100 + 30, 'call.ended', {call, queue: 'q', agent: 'a1', data: {cause: 'completed'}})
+    }
+    const store = await storeWith({q: {}}, L)
+    const rows = rowsOf(callsReport(contextFor(store, {from: '2026-11-23', to: '2026-11-24'})))
+    expect(rows.map((r) => [r.call_id, r.outcome, r.disconnect])).toEqual([
+      ['byAgent', 'completed', 'agent'],
+      ['bySupervisor', 'completed', 'system'],
+      ['byCaller', 'completed', 'caller'],
+    ])
+  })
+
   it('holds a finished call back until its agent’s wrap-up ends, but not past the settle time', async () => {
     const L = new Log(T0)
     const call = (id: string, at: number) => {

@@ -122,7 +122,11 @@ export const CONTRACT = {
   ),
   'call.hold': method('Hold a connected call: the caller hears music', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean()})),
   'call.unhold': method('Take a call off hold', params({call, by}), Type.Object({callId: Type.String(), held: Type.Boolean(), holdMs: Type.Number()})),
-  'call.hangup': method('Hang up a live call', params({call, by}), callId),
+  'call.hangup': method(
+    'Hang up a live call: recorded as ended by its agent when the agent asks (its token, or asAgent from its desk), otherwise by a supervisor',
+    params({call, by, asAgent: Type.Optional(Type.Boolean({description: "the call's agent hangs up (its desk): call.completed by agent, disconnect agent"}))}),
+    callId,
+  ),
   'call.transfer': method(
     'Transfer a connected call to an agent, a queue or a number; consult: talk to the target first',
     params({call, to: target, consult: Type.Optional(Type.Boolean({description: 'hold the caller and talk to the target first'})), by}),

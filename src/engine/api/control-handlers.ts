@@ -22,7 +22,8 @@ export function controlHandlers(engine: Engine): Pick<Handlers, ControlMethod> {
   return {
     'call.hold': (p) => c.hold(p.call, by(p)),
     'call.unhold': (p) => c.unhold(p.call, by(p)),
-    'call.hangup': (p) => c.hangupCall(p.call, by(p)),
+    // An agent's token reaches only its own calls (access policy): whatever it hangs up, its agent hung up.
+    'call.hangup': (p, _conn, who) => c.hangupCall(p.call, by(p), who.role === 'agent' || p.asAgent === true),
     // consult is a boolean by the contract: "true" (a string) is refused before this runs.
     'call.transfer': (p) => (p.consult ? c.consult(p.call, p.to, by(p)) : c.blindTransfer(p.call, p.to, by(p))),
     'call.transfer.complete': (p) => c.completeConsult(p.call, by(p)),

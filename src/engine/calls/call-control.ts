@@ -139,10 +139,13 @@ export class CallControl {
     return {callId, digits, to: consulted ? 'consulted' : 'customer'}
   }
 
-  async hangupCall(callId: string, by: string): Promise<{callId: string}> {
+  /** asAgent: the call's own agent asks (its desk), so the call is recorded as ended by the agent; otherwise by a supervisor. */
+  async hangupCall(callId: string, by: string, asAgent = false): Promise<{callId: string}> {
     const s = this.e.sessions.get(callId)
     if (!s) throw new UserError(`No live call "${callId}"`, {suggestion: 'List live calls with: callctl calls', code: 'unknown_call'})
-    this.e.events.append({type: 'call.hangup_requested', callId, queue: s.queue, agent: s.agentId, data: {by}})
+    const side = asAgent && s.agentId !== null ? 'agent' : 'supervisor'
+    this.e.events.append({type: 'call.hangup_requested', callId, queue: s.queue, agent: s.agentId, data: {by, side}})
+    s.hangupAskedBy = side
     // Hanging up the customer's leg runs the normal teardown (completed, abandoned...).
     // A click-to-call still ringing its agent has no customer leg yet: the agent's ring ends it.
     if (s.direction === 'outbound' && s.state === 'answering') {

@@ -32,10 +32,19 @@ export function endSession(core: EngineCore, session: CallSession, cause: string
 }
 
 export function completeCall(core: EngineCore, session: CallSession, by: 'caller' | 'agent' | 'system'): void {
+  completeCallAs(core, session, by)
+}
+
+/** The customer's leg is gone: the caller hung up, unless someone asked the engine to hang up (call.hangup). */
+export function completeCallerGone(core: EngineCore, session: CallSession): void {
+  completeCallAs(core, session, session.hangupAskedBy ?? 'caller')
+}
+
+function completeCallAs(core: EngineCore, session: CallSession, by: 'caller' | 'agent' | 'system' | 'supervisor'): void {
   const agentId = session.agentId!
   agentPartDone(core, session, by)
   const survey = by === 'agent' && !session.isCallback && !session.callerLegGone && session.direction === 'inbound' && session.flow?.survey
-  if (!survey) void core.hangup(by === 'caller' ? session.agentChannelId : session.customerChannelId)
+  if (!survey) void core.hangup(by === 'caller' || session.hangupAskedBy ? session.agentChannelId : session.customerChannelId)
   void core.destroyBridge(session)
   if (!survey) return endSession(core, session, 'completed')
   // The caller stays on to rate the call; the agent is already in wrap-up.

@@ -67,6 +67,12 @@ export class CallSession {
   private playbackSeq = 0
   /** Who ended a connected call. */
   endedBy: 'caller' | 'agent' | 'system' | null = null
+  /**
+   * Someone asked the engine to hang up (call.hangup): the call's agent (its desk), or a
+   * supervisor or script. The customer's leg is hung up for it, so the teardown would
+   * otherwise see the customer leave first and record the caller as the one who ended it.
+   */
+  hangupAskedBy: 'agent' | 'supervisor' | null = null
   /** Virtual hold: the number to call back, and the attempts made so far. */
   callbackNumber: string | null = null
   callbackAttempts = 0

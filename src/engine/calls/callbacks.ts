@@ -5,7 +5,7 @@ import type {EngineCore} from './core.js'
 import {outboundAllowed} from './outbound-check.js'
 import {CUSTOMER_RING_S} from './engine-types.js'
 import {dialString} from './caller-id.js'
-import {completeCall, endSession} from './call-end.js'
+import {completeCallerGone, endSession} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 import {startRecording} from './start-recording.js'
 
@@ -57,7 +57,7 @@ export async function onCustomerAnswered(core: EngineCore, channel: Channel): Pr
 
 export function customerLegGone(core: EngineCore, session: CallSession, channelId: string, reason: string): void {
   if (session.customerChannelId !== channelId) return
-  if (session.state === 'connected') return completeCall(core, session, 'caller')
+  if (session.state === 'connected') return completeCallerGone(core, session)
   if (session.state !== 'calling-customer') return
   if (session.direction === 'outbound') return core.control.outboundFailed(session, reason)
   // The customer did not answer: free the agent and try again later, keeping the place.

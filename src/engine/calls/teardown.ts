@@ -1,7 +1,7 @@
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {customerLegGone} from './callbacks.js'
-import {completeCall, endSession, leaveLine} from './call-end.js'
+import {completeCall, completeCallerGone, endSession, leaveLine} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 
 // A caller's or an agent's leg hung up: what that means for the call in the state it is in.
@@ -30,7 +30,7 @@ export function callerLegGone(core: EngineCore, session: CallSession): void {
       return
     }
     case 'connected':
-      if (!session.isCallback) completeCall(core, session, 'caller')
+      if (!session.isCallback) completeCallerGone(core, session)
       return
     case 'callback-pending':
     case 'calling-customer':

@@ -34,7 +34,7 @@ export const EVENT_TYPES = [
   'call.consult_ended', // canceled or failed {reason}
   'call.held', // {by}
   'call.unheld', // {by, holdMs}
-  'call.hangup_requested', // by a supervisor or script {by}
+  'call.hangup_requested', // by the call's agent (its desk), a supervisor or script {by, side: agent | supervisor}
   'recording.started', // {recording}
   'recording.finished', // {recording, durationMs, sizeBytes}
   'recording.failed', // {recording, error}

@@ -97,7 +97,7 @@ export function deskActions(o: DeskActionsOptions) {
           await feed.request('call.unhold', {call: callOf(s)})
           return {text: 'Back with the caller'}
         case 'hangup':
-          await feed.request('call.hangup', {call: callOf(s)})
+          await feed.request('call.hangup', {call: callOf(s), asAgent: true})
           return {text: 'Hung up'}
         case 'transfer': {
           const r = await feed.request('call.transfer', {call: callOf(s), to: action.to, ...(action.consult ? {consult: true} : {})})
