@@ -218,6 +218,38 @@ describe('callctl calls and events --follow against a running engine', () => {
     expect(ended.data.cause).toBe('queue-removed')
   })
 
+  it('agent remove is refused while a user acts as the agent (even with --force) and while the engine has it on a call; --force then removes it', async () => {
+    await runAll(
+      [
+        ['queue', 'add', 'leaving', '--wrap-up', '0', '--ring-timeout', '10', '--no-record'],
+        ['agent', 'add', 'rm1', '--endpoint', simAgentEndpoint({id: 'rm1', ring: 0, talk: {min: 120, max: 120}}), '--queue', 'leaving'],
+        ['agent', 'login', 'rm1'],
+        ['user', 'add', 'u-rm1', '--role', 'agent', '--agent', 'rm1'],
+      ],
+      env,
+    )
+    await until('the engine to know queue leaving', async () => (await runCli(['calls', '--queue', 'leaving', '--json'], env)).code === 0)
+    await caller('Mid Call', 'leaving').place()
+    const callId = await until('the caller connected to rm1', async () => {
+      const out = JSON.parse((await runCli(['calls', '--queue', 'leaving', '--json'], env)).stdout) as {calls: {id: string; state: string; agent: string | null}[]}
+      return out.calls.find((x) => x.state === 'connected' && x.agent === 'rm1')?.id
+    })
+    const bound = await runCli(['agent', 'remove', 'rm1', '--force'], env)
+    expect(bound.code).toBe(1)
+    expect(bound.stderr).toBe('Error: Agent rm1 is the agent of user u-rm1: their token would act as whoever gets agent id rm1 next\n  Try: Remove that user first: callctl user remove u-rm1\n')
+    expect((await runCli(['user', 'remove', 'u-rm1'], env)).code).toBe(0)
+    const refused = await runCli(['agent', 'remove', 'rm1'], env)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe(
+      `Error: Agent rm1 is on call ${callId}: removed, it would leave them with an agent nobody can see\n` +
+        '  Try: Wait until they end (callctl calls), or transfer them (callctl call transfer CALL --to-queue Q); or remove it anyway with: callctl agent remove rm1 --force\n',
+    )
+    const forced = await runCli(['agent', 'remove', 'rm1', '--force'], env)
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.stdout).toBe('Agent rm1 removed.\n')
+    expect((await runCli(['call', 'hangup', callId], env)).code).toBe(0)
+  })
+
   it('a follower says in one line that the engine went away (exit 1); then commands say it is unreachable', async () => {
     const follower = startCli(['events', '--follow', '--since', 'now'], env)
     await until('the header', () => follower.output().startsWith('TIME'))

@@ -1,8 +1,8 @@
-import {withEngine} from '../api/connect.js'
 import {checkFlow} from '../ivr/parse-flow.js'
 import {repositoriesOf} from '../store/repositories.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
+import {runningSnapshot} from './running-engine.js'
 
 // Removing a queue ends the calls the running engine holds in it (cause queue-removed), and
 // rejects every later caller an IVR flow or an overflow sends there: a slip of the keyboard
@@ -11,15 +11,11 @@ import {UserError} from '../util/errors.js'
 
 /** The running engine's calls in the queue, by state; null when no engine answers. */
 export async function liveCallsInQueue(configFile: string | undefined, queue: string): Promise<Record<string, number> | null> {
-  try {
-    const snap = await withEngine(configFile, (c) => c.request('snapshot'))
-    const byState: Record<string, number> = {}
-    for (const c of snap.calls) if (c.queue === queue) byState[c.state] = (byState[c.state] ?? 0) + 1
-    return byState
-  } catch (err) {
-    if (err instanceof UserError && err.code === 'engine_unreachable') return null
-    throw err
-  }
+  const snap = await runningSnapshot(configFile)
+  if (!snap) return null
+  const byState: Record<string, number> = {}
+  for (const c of snap.calls) if (c.queue === queue) byState[c.state] = (byState[c.state] ?? 0) + 1
+  return byState
 }
 
 /** Refuses to remove a queue that has live calls, naming them and the ways out. */
