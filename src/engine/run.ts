@@ -35,7 +35,7 @@ import {isPostgresUrl} from './store/database-url.js'
 import {PgStore} from './store/pg/pg-store.js'
 import {holderName, Lease, type LeaderView} from './leadership/lease.js'
 import {DEFAULT_LEASE_MS, Leadership, waitToLead} from './leadership/leadership.js'
-import {startChannels, type RunningChannels} from './chat/channels/start-channels.js'
+import {refuseTakenChatPort, startChannels, type RunningChannels} from './chat/channels/start-channels.js'
 import {startUploadRetention, uploadsIn} from './chat/upload-retention.js'
 import {loadChatFlows} from './chat/flows/load-flows.js'
 
@@ -81,9 +81,9 @@ export interface StartOptions {
 }
 
 /**
- * Takes the engine's lock and binds its API port, then opens the store, connects to
- * Asterisk (retrying for as long as it is unreachable) and starts the engine. The lock
- * and the port come first: a second engine refuses before it touches Asterisk, where
+ * Takes the engine's lock, binds its API port and checks its chat port, then opens the
+ * store, connects to Asterisk (retrying for as long as it is unreachable) and starts the
+ * engine. The lock and the ports come first: a second engine refuses before it touches Asterisk, where
  * connecting and leaving would have unregistered the app of the engine already
  * running. A refused ARI password is a user error (exit 2) naming the URL and user,
  * never the password.
@@ -130,6 +130,9 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     throw err
   }
   undo.push(() => api.close())
+  // The chat port too, before the endpoint file, the store and Asterisk: an engine that
+  // cannot serve chat writes nothing to the shared log.
+  if (config.channels) await refuseTakenChatPort(config.channels, config.channels.web.port === port ? `this engine's own API (api.port, CALLCTL_API_PORT)` : sandboxPortOwner(config.paths, config.channels.web.port))
   const announce = () => {
     writeEndpoint(config.paths, {url: apiUrl, pid: process.pid, app: config.ari.app, startedAt: new Date(startedAt).toISOString()})
     undo.push(() => clearEndpoint(config.paths, process.pid))

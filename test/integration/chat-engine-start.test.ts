@@ -1,6 +1,7 @@
 import type {ChildProcess} from 'node:child_process'
 import {createHmac} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -149,5 +150,36 @@ describe('chat channels on callctl engine start', () => {
     expect(forged.status).toBe(403)
     const list = await admin.request('chat.list', {})
     expect(list.conversations.find((c) => c.id === conversation)).toMatchObject({channel: 'webhook', customer: 'app-42', name: 'App User'})
+  })
+})
+
+// Misuse report finding 27: a taken chat port was found only once the engine had connected
+// to Asterisk, pushed phones and written engine.started and agent.unreachable to the log.
+describe('callctl engine start with its chat port taken', () => {
+  const home = mkdtempSync(join(tmpdir(), 'callctl-chat-port-'))
+  const app = `t${Math.random().toString(36).slice(2, 8)}`
+  afterAll(() => rmSync(home, {recursive: true, force: true}))
+
+  it('refuses in one line (exit 2) before Asterisk and the store are touched; the same port as the API is named', async () => {
+    const held = createServer()
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve))
+    const heldPort = (held.address() as {port: number}).port
+    try {
+      const apiPort = await freePort()
+      const env = {...cliEngineEnv({home, app, apiPort}), CALLCTL_CHAT_PORT: String(heldPort)}
+      const r = await runCli(['engine', 'start'], env, 20_000)
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toContain(`Error: The chat port 127.0.0.1:${heldPort} is in use\n  Try: Set channels.web.port in the config (CALLCTL_CHAT_PORT), or stop what holds the port.`)
+      expect(r.stderr).not.toMatch(/connecting to Asterisk|connected to Asterisk|phones pushed/)
+      // Nothing written: not even the store was opened (it would have made the file).
+      expect(existsSync(join(home, 'callctl.db'))).toBe(false)
+
+      const same = await runCli(['engine', 'start'], {...env, CALLCTL_CHAT_PORT: String(apiPort)}, 20_000)
+      expect(same.code, same.stderr).toBe(2)
+      expect(same.stderr).toContain(`Error: The chat port 127.0.0.1:${apiPort} is in use by this engine's own API (api.port, CALLCTL_API_PORT)`)
+      expect(existsSync(join(home, 'callctl.db'))).toBe(false)
+    } finally {
+      held.close()
+    }
   })
 })

@@ -1,3 +1,4 @@
+import {createServer} from 'node:net'
 import type {ChatCoreForChannels} from '../channel.js'
 import type {Logger} from '../../util/log.js'
 import {ensureSecret, readSecret} from '../../util/secrets.js'
@@ -69,9 +70,7 @@ export async function startChannels(settings: ChannelsSettings, core: ChatCoreFo
   try {
     url = await server.listen()
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UserError(`The chat port ${settings.web.host}:${settings.web.port} is in use`, {suggestion: 'Set channels.web.port in the config (CALLCTL_CHAT_PORT), or stop what holds the port.', exitCode: 2, code: 'port_in_use'})
-    }
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw chatPortInUse(settings, null)
     throw err
   }
   publicUrl ??= url
@@ -91,6 +90,33 @@ export async function startChannels(settings: ChannelsSettings, core: ChatCoreFo
       if (webhook) await Promise.race([webhook.settled(), new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())])
     },
   }
+}
+
+/**
+ * Refuses (exit 2) when the chat port is taken, by binding it for a moment. The engine
+ * asks before it touches Asterisk or the log: found only when the chat server starts, an
+ * engine that never served had written engine.started and agent.unreachable events.
+ * `owner` names the holder when the caller knows it (the engine's own API port).
+ */
+export async function refuseTakenChatPort(settings: ChannelsSettings, owner: string | null): Promise<void> {
+  const {host, port} = settings.web
+  // 0 is a free port picked at bind time: nothing to take.
+  if (port === 0) return
+  // Another bind error (a host not on this machine...) is left to the chat server's own bind.
+  const taken = await new Promise<boolean>((resolve) => {
+    const srv = createServer()
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'))
+    srv.listen(port, host, () => srv.close(() => resolve(false)))
+  })
+  if (taken) throw chatPortInUse(settings, owner)
+}
+
+function chatPortInUse(settings: ChannelsSettings, owner: string | null): UserError {
+  return new UserError(`The chat port ${settings.web.host}:${settings.web.port} is in use${owner ? ` by ${owner}` : ''}`, {
+    suggestion: 'Set channels.web.port in the config (CALLCTL_CHAT_PORT), or stop what holds the port.',
+    exitCode: 2,
+    code: 'port_in_use',
+  })
 }
 
 function secretFrom(file: string, setting: string, what: string): string {
