@@ -100,6 +100,10 @@ describe('callctl conventions', () => {
     const cases: [string[], string][] = [
       [['queue', 'add', 'q1', '--ring-timout', '5'], 'Error: Unknown flag --ring-timout. Did you mean --ring-timeout? Usage: callctl queue add NAME [flags]\n  Try: callctl queue add --help\n'],
       [['queue', 'add', 'a', 'b'], 'Error: Unexpected argument "b". Usage: callctl queue add NAME [flags]\n  Try: callctl queue add --help\n'],
+      // A command with no arguments: oclif reads the word as more of the command's name (it said "not a callctl command", exit 127).
+      [['queue', 'list', 'sales'], 'Error: Unexpected argument "sales". Usage: callctl queue list [flags]\n  Try: callctl queue list --help\n'],
+      [['ticket', 'add', '退款未到账', '-p', 'high'], 'Error: Unexpected argument "退款未到账". Usage: callctl ticket add --subject <value> [flags]\n  Try: Give it as a flag: callctl ticket add --subject "退款未到账"\n'],
+      [['kb', 'add', '退款多久到账', '3-5个工作日'], 'Error: Unexpected arguments "退款多久到账" "3-5个工作日". Usage: callctl kb add --question <value> --answer <value> [flags]\n  Try: Give them as flags: callctl kb add --question "退款多久到账" --answer "3-5个工作日"\n'],
       [['report', 'calls'], 'Error: Missing required flags --from --to. Usage: callctl report TYPE --from <value> --to <value> [flags]\n  Try: callctl report --help\n'],
       [['recordings', 'list', '--limit', 'x'], 'Error: --limit: Expected an integer but received: x. Usage: callctl recordings list [flags]\n  Try: callctl recordings list --help\n'],
     ]

@@ -1,7 +1,7 @@
 import type {Hook} from '@oclif/core'
 import askDidYouMean from '@oclif/plugin-not-found'
 import {jsonText} from '../../engine/util/json-text.js'
-import {notACommand} from '../not-a-command.js'
+import {notACommand, unexpectedArguments} from '../not-a-command.js'
 
 /**
  * A mistyped command. At a terminal, oclif's not-found plugin asks "Did you mean …?" and
@@ -11,8 +11,15 @@ import {notACommand} from '../not-a-command.js'
  * oclif.plugins because its hook would then run beside this one and print twice.
  */
 const hook: Hook.CommandNotFound = async function (opts) {
-  if (process.stdin.isTTY && process.stdout.isTTY) return askDidYouMean.call(this, opts)
   const {config} = opts
+  const extra = await unexpectedArguments(config, opts.id)
+  if (extra) {
+    // A real command with a word too many (ticket add 退款未到账): its usage, exit 2, as for any command's extra argument.
+    if (process.argv.slice(2).includes('--json')) process.stdout.write(jsonText({error: {code: 'usage', message: extra.line, suggestion: extra.hint}}) + '\n')
+    else process.stderr.write(`Error: ${extra.line}\n  Try: ${extra.hint}\n`)
+    return this.exit(2)
+  }
+  if (process.stdin.isTTY && process.stdout.isTTY) return askDidYouMean.call(this, opts)
   const {line, suggested, topic} = notACommand(config, opts.id)
   const hint = suggested !== undefined ? `${config.bin} ${suggested} --help` : topic !== undefined ? `${config.bin} help ${topic}` : `${config.bin} help`
   // A script that asked for --json reads the error as every other command gives it.
