@@ -155,6 +155,8 @@ describe('one JSON contract for every --json output', () => {
       const b = JSON.parse((await runCli(['dashboard', '--once', '--json'], env)).stdout) as {agents: {id: string; state: string}[]}
       return b.agents.find((a) => a.id === 'a2' && a.state !== 'on-call')
     })
+    // The disposition of the call (support has no codes: any short code), as a supervisor releases an agent held for one.
+    expect(await json(['call', 'disposition', callId, 'resolved'])).toEqual({call_id: callId, code: 'resolved', label: 'resolved', ready: false})
     const wrap = await json(['agent', 'wrapup', 'a2', '--seconds', '600'])
     expect(wrap.state).toBe('wrap-up')
     expect(typeof wrap.wrap_up_ends_at).toBe('string')

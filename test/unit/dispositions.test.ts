@@ -66,7 +66,14 @@ describe('dispositions (fake ARI, fake clock)', () => {
     ari.hangsUp(agentChannel)
     await settle()
     expect(state()).toBe('wrap-up')
-    expect(() => engine.agentReady('a1')).toThrow(expect.objectContaining({code: 'disposition_required', message: `Agent "a1" must choose a disposition for call ${callId} before being ready`}))
+    expect(() => engine.agentReady('a1')).toThrow(
+      expect.objectContaining({
+        code: 'disposition_required',
+        message: `Agent "a1" must choose a disposition for call ${callId} before being ready`,
+        // A command a supervisor can run (not an API method name).
+        suggestion: `Choose one of queue sales's codes: callctl call disposition ${callId} resolved (codes: 1 resolved, 2 follow-up)`,
+      }),
+    )
     // The queue's 10 s pass: still in wrap-up, offered nothing.
     clock.advance(15_000)
     expect(state()).toBe('wrap-up')
@@ -120,6 +127,19 @@ describe('dispositions (fake ARI, fake clock)', () => {
     const call = deskCall(engine.core, callId)!
     expect(call).toMatchObject({callId, agent: 'a1', queue: 'sales', number: '+8613800138000'})
     expect(chooseDisposition(engine.core, call, 'follow-up', 'a1').ready).toBe(true)
+    expect(state()).toBe('idle')
+  })
+
+  it('a simulated agent (its phone in the simulator dialplan) chooses one of the codes itself: its wrap-up ends on time', async () => {
+    engine.acd.agents.get('a1')!.endpoint = 'Local/1-5-5-a1@callctl-sim-agent'
+    const {callId, agentChannel} = await answeredCall('sales', '+8613800138000')
+    ari.hangsUp(agentChannel)
+    await settle()
+    const [d] = await events('call.disposition')
+    expect(d).toMatchObject({callId, agent: 'a1', queue: 'sales', data: {by: 'simulator'}})
+    expect(CODES.map((c) => c.code)).toContain(d!.data.code)
+    expect(state()).toBe('wrap-up')
+    clock.advance(10_000)
     expect(state()).toBe('idle')
   })
 

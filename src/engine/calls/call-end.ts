@@ -4,6 +4,7 @@ import type {EngineCore} from './core.js'
 import {scheduleDispatch} from './dispatch.js'
 import {runSurvey} from './ivr-runner.js'
 import {finishAttempt} from './ring-attempts.js'
+import {simulatedAgentDisposes} from './desk-work.js'
 import {afterCallWork, rememberLastCall} from './wrap-up.js'
 
 // Ending a call or an agent's part in it: leaving the line, counting the call, wrap-up,
@@ -84,5 +85,6 @@ export function agentPartDone(core: EngineCore, session: CallSession, by: string
   if (reached) rememberLastCall(core, agentId, session, number)
   const wrapUp = core.acd.callEnded(agentId, talkMs, now)
   if (reached) afterCallWork(core, agentId, wrapUp, session)
+  if (reached) simulatedAgentDisposes(core, agentId)
   scheduleDispatch(core)
 }

@@ -1,5 +1,6 @@
 import {normaliseNumber} from '../contacts/phone-number.js'
 import type {DispositionCode} from '../model.js'
+import {isSimulatedPhone, simulatedCode} from '../sim/sim-agent.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {CallSession} from './call-session.js'
@@ -110,13 +111,29 @@ export function chooseDisposition(core: EngineCore, call: DeskCall, code: string
   return {callId: call.callId, code, label, ready}
 }
 
+/**
+ * A simulated agent (its phone in the simulator's dialplan: callctl simulate, the demo) has
+ * no desk to choose its code from: it chooses one as its wrap-up starts (by "simulator"),
+ * so a queue with codes does not hold it in wrap-up for good after its first call.
+ */
+export function simulatedAgentDisposes(core: EngineCore, agentId: string): void {
+  const last = core.lastCalls.get(agentId)
+  const endpoint = core.acd.agents.get(agentId)?.endpoint
+  if (!last?.owes || endpoint === undefined || !isSimulatedPhone(endpoint)) return
+  const codes = dispositionCodes(core, last.queue)
+  if (codes.length === 0) return
+  // Its last call, not the live session (still there while the call ends): the code owed is the last call's.
+  const call: DeskCall = {callId: last.callId, queue: last.queue, agent: agentId, number: last.number, contact: last.contact, live: null, last}
+  chooseDisposition(core, call, simulatedCode(codes, last.callId), 'simulator')
+}
+
 /** Refuses agent.ready while the agent owes a disposition: one line naming the call and the codes. */
 export function mustNotOweDisposition(core: EngineCore, agentId: string): void {
   if (!owesDisposition(core, agentId)) return
   const last = core.lastCalls.get(agentId)!
   const codes = dispositionCodes(core, last.queue)
   throw new UserError(`Agent "${agentId}" must choose a disposition for call ${last.callId} before being ready`, {
-    suggestion: `Choose one of queue ${last.queue}'s codes (call.disposition): ${codes.map((c) => `${c.key} ${c.code}`).join(', ')}`,
+    suggestion: `Choose one of queue ${last.queue}'s codes: callctl call disposition ${last.callId} ${codes[0]?.code ?? 'CODE'} (codes: ${codes.map((c) => `${c.key} ${c.code}`).join(', ')})`,
     exitCode: 1,
     code: 'disposition_required',
   })

@@ -5,12 +5,13 @@ import {AriTransportError, type AriRest} from '../ari/port.js'
 import type {Store} from '../store/store.js'
 import type {Range} from '../util/duration.js'
 import type {Logger} from '../util/log.js'
+import {SIM_AGENT_CONTEXT} from './sim-agent.js'
 
 // Simulated people are Local channels into the sandbox dialplan (asterisk/conf/
 // extensions.conf): to the engine they look exactly like real callers and phones.
 
 export const SIM_CALLER_CONTEXT = 'callctl-sim-caller'
-export const SIM_AGENT_CONTEXT = 'callctl-sim-agent'
+export {SIM_AGENT_CONTEXT}
 export const INBOUND_CONTEXT = 'callctl-inbound'
 
 export interface SimAgentSpec {
