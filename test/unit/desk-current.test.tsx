@@ -102,6 +102,12 @@ describe('a desk opened mid-call', () => {
     expect(ctx).toMatchObject({noteCall: 'call-gone', dispositionOwed: true, dispositions: [{code: 'resolved', key: '1'}, {code: 'follow-up', key: '2'}]})
     // No pop to fetch for a call that is over (no call.get of it).
     expect(methods(e.asked)).not.toContain('call.get')
+    chalk.level = 0
+    vi.useFakeTimers({now: AT, toFake: ['Date']})
+    const frame = render(<Desk feed={feed} run={async () => undefined} onQuit={() => undefined} size={{columns: 80, rows: 24}} timeZone="UTC" hyperlinks={false} />).lastFrame()!
+    expect(frame).toMatch(/WRAP-UP .* DISPOSITION OWED \(d\)/)
+    expect(frame).toContain('Wrap-up of the call with +8613700137000 (call-gone)')
+    expect(frame).not.toContain('No call')
     feed.stop()
   })
 
