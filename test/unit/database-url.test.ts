@@ -25,7 +25,9 @@ describe('the configured database as printed', () => {
   it('names host:port/database for messages about reaching the server', () => {
     expect(pgTarget('postgres://u:s3cret@db.example/callctl')).toBe('db.example:5432/callctl')
     expect(pgTarget('postgres://u@10.0.0.5:6432/x')).toBe('10.0.0.5:6432/x')
-    expect(pgTarget('postgres:///callctl?host=/run/postgresql')).toBe('/run/postgresql:5432/callctl')
+    expect(pgTarget('postgres:///callctl?host=/run/postgresql')).toBe('/run/postgresql/.s.PGSQL.5432 (database callctl)')
+    expect(pgTarget('postgres://callctl@/callctl?host=/var/run/postgresql')).toBe('/var/run/postgresql/.s.PGSQL.5432 (database callctl)')
+    expect(pgTarget('postgresql://callctl:s3cret@%2Fvar%2Frun%2Fpostgresql:6432/callctl')).toBe('/var/run/postgresql/.s.PGSQL.6432 (database callctl)')
     expect(pgTarget('postgres://u:s3cret@h:bad/x')).toBe('postgres://u:***@h:bad/x')
   })
 })

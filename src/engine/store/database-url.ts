@@ -1,3 +1,5 @@
+import {parse} from 'pg-connection-string'
+
 // `database` in the config (or CALLCTL_DB) is a SQLite file path, or a PostgreSQL URL.
 // The URL may carry a password: it is printed only through maskDatabase.
 
@@ -23,12 +25,18 @@ export function maskDatabase(database: string): string {
   return (database.slice(0, start) + masked).replace(/([?&]password=)[^&#]*/gi, '$1***')
 }
 
-/** host:port/database of a PostgreSQL URL, for messages about reaching it. */
+/**
+ * host:port/database of a PostgreSQL URL, for messages about reaching it; for a Unix socket
+ * (?host=/var/run/postgresql, or the host percent-encoded) the socket's path and the
+ * database. Read as node-postgres reads the URL, never with the password.
+ */
 export function pgTarget(url: string): string {
   try {
-    const u = new URL(url)
-    const host = u.hostname || decodeURIComponent(u.searchParams.get('host') ?? '') || 'localhost'
-    return `${host}:${u.port || '5432'}${u.pathname.length > 1 ? u.pathname : ''}`
+    const c = parse(url)
+    const host = c.host || 'localhost'
+    const port = c.port || '5432'
+    if (host.startsWith('/')) return `${host.replace(/\/+$/, '')}/.s.PGSQL.${port}${c.database ? ` (database ${c.database})` : ''}`
+    return `${host}:${port}${c.database ? `/${c.database}` : ''}`
   } catch {
     return maskDatabase(url)
   }

@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 import {accessSync, chmodSync, closeSync, constants, existsSync, openSync, readdirSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
+import {parse} from 'pg-connection-string'
 import {UserError} from '../../util/errors.js'
 import {maskDatabase, pgTarget} from '../database-url.js'
 
@@ -54,6 +55,8 @@ export async function findPgDump(o: PgDumpOptions = {}): Promise<PgDumpTool> {
 
 /** The URL without its password, and the password (from the user part or a password= parameter). */
 export function splitPassword(url: string): {url: string; password: string | null} {
+  // No password to move (a socket with peer authentication): the URL as given, in whichever form node-postgres reads.
+  if (!parse(url).password) return {url, password: null}
   const u = new URL(url)
   let password: string | null = u.password ? decodeURIComponent(u.password) : null
   u.password = ''

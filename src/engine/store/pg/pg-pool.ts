@@ -1,4 +1,5 @@
 import pg from 'pg'
+import {parse} from 'pg-connection-string'
 import {UserError} from '../../util/errors.js'
 import type {Logger} from '../../util/log.js'
 import {maskDatabase, pgTarget} from '../database-url.js'
@@ -21,10 +22,11 @@ const CONNECT_TIMEOUT_MS = 10_000
  */
 export function createPgPool(url: string, o: PgPoolOptions = {}): pg.Pool {
   try {
-    new URL(url)
+    // node-postgres' own reading: a Unix socket (postgres://USER@/DATABASE?host=/var/run/postgresql) too, which WHATWG URL refuses.
+    parse(url)
   } catch {
     throw new UserError(`Invalid PostgreSQL URL ${maskDatabase(url)}`, {
-      suggestion: 'Write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password).',
+      suggestion: 'Write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password), or for a Unix socket postgres://USER@/DATABASE?host=/var/run/postgresql.',
       exitCode: 2,
       code: 'database_url',
     })
