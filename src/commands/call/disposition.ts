@@ -11,7 +11,7 @@ export default class CallDisposition extends CallctlCommand<Result> {
   static examples = ['<%= config.bin %> call disposition call-mwt6x944-375c372187 resolved']
   static args = {
     call: Args.string({description: 'call id (see callctl calls, or the agent ready refusal)', required: true}),
-    code: Args.string({description: "disposition code of the call's queue (callctl queue list shows them)", required: true}),
+    code: Args.string({description: "disposition code of the call's queue (agent ready's refusal lists them; any short code for a queue without codes)", required: true}),
   }
   static flags = {config: Flags.string({char: 'c', description: 'config file (YAML)'})}
 
