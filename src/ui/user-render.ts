@@ -25,10 +25,8 @@ export function renderUserResult(r: UserResult): string {
     'token-revoked': `Token of ${u.name} revoked; it has none now (a new one: callctl user token ${u.name}).`,
   }[r.action]
   const lines = [head]
-  if (r.action !== 'removed') lines.push(fields({user: u.name, role: u.role, ...(u.agent ? {agent: u.agent} : {})}))
-  if (r.token) {
-    lines.push(fields({token: r.token}))
-    lines.push('The token is shown once and kept only as a hash. The user sets it as CALLCTL_TOKEN (or sends it as "token").')
-  }
+  // One block, so the token's value lines up with the others.
+  if (r.action !== 'removed') lines.push(fields({user: u.name, role: u.role, ...(u.agent ? {agent: u.agent} : {}), ...(r.token ? {token: r.token} : {})}))
+  if (r.token) lines.push('The token is shown once and kept only as a hash. The user sets it as CALLCTL_TOKEN (or sends it as "token").')
   return lines.join('\n')
 }

@@ -73,8 +73,9 @@ describe('callctl on bad input', () => {
   it('rejects a bad queue setting with the field and the accepted values, exit 2', async () => {
     const r = await runCli(['queue', 'add', 'q1', '--ring-timeout', '-5'], {CALLCTL_HOME: home()})
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain('Error: Invalid ringTimeout "-5" for a queue')
-    expect(r.stderr).toContain('ringTimeout accepts: seconds from 1 to 600.')
+    // The flag typed, not the YAML key (ringTimeout).
+    expect(r.stderr).toContain('Error: Invalid --ring-timeout "-5"\n')
+    expect(r.stderr).toContain('Try: --ring-timeout accepts: seconds from 1 to 600.')
   })
 
   it('--help lists the topics', async () => {

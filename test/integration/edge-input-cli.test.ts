@@ -1,6 +1,7 @@
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {WebSocket} from 'ws'
 import {freePort} from '../../src/engine/util/net.js'
@@ -76,6 +77,34 @@ describe('YAML nested ~800 deep', () => {
     expect(config.code).toBe(2)
     expect(errorLines(config.stderr)).toEqual([`Error: ${join(dir, 'deep-config.yaml')}:1:69: nested deeper than 64 levels`])
     for (const r of [flow, queues, config]) expect(r.stderr).not.toMatch(/RangeError|at .*\.js:\d+/)
+  })
+})
+
+describe('small mistakes in the words typed (misuse report 20, finding 21)', () => {
+  it('flag names in errors, exit 2 for every invalid value, one error for an IVR flow given to chat test', async () => {
+    const dir = home()
+    const env = {CALLCTL_HOME: dir}
+    writeFileSync(join(dir, 'not-an-image.png'), 'root:x:0:0:root:/root:/bin/bash\n')
+    const [wrapUp, minus, years, tooLong, missing, notImage, ivr] = await Promise.all([
+      runCli(['queue', 'add', 'sales', '--wrap-up', '-5'], env),
+      runCli(['blacklist', 'add', '+8613800138000', '--until', '-5d'], env),
+      runCli(['blacklist', 'add', '+8613800138001', '--until', '1y'], env),
+      runCli(['chat', 'send', 'chat-x', '-t', 'x'.repeat(5000)], env),
+      runCli(['chat', 'send', 'chat-x', '-i', join(dir, 'nonexist.png')], env),
+      runCli(['chat', 'send', 'chat-x', '-i', join(dir, 'not-an-image.png')], env),
+      runCli(['chat', 'test', fileURLToPath(new URL('../../examples/flows/main.yaml', import.meta.url))], env),
+    ])
+    expect([wrapUp.code, errorLines(wrapUp.stderr)]).toEqual([2, ['Error: Invalid --wrap-up "-5"']])
+    expect(wrapUp.stderr).toContain('Try: --wrap-up accepts: seconds from 0 to 3600.')
+    expect([minus.code, errorLines(minus.stderr)]).toEqual([2, ['Error: Invalid --until "-5d"']])
+    expect(years.code, years.stderr).toBe(0)
+    expect([tooLong.code, errorLines(tooLong.stderr)]).toEqual([2, ['Error: --text is 5000 characters: a chat line may be at most 4000']])
+    expect(tooLong.stderr).toContain('Try: Send it in several lines')
+    expect([missing.code, errorLines(missing.stderr)]).toEqual([2, [`Error: No file ${join(dir, 'nonexist.png')}`]])
+    expect([notImage.code, notImage.stderr]).toEqual([2, expect.stringContaining('Error: Not a PNG, JPEG, GIF or WebP image')])
+    expect(ivr.code).toBe(2)
+    expect(errorLines(ivr.stderr)).toEqual([expect.stringMatching(/main\.yaml:\d+:\d+: this is an IVR \(voice\) flow, not a chat flow: node "vip-check" is a branch node$/)])
+    expect(ivr.stderr).toContain('Try: Test a voice flow with: callctl ivr test')
   })
 })
 

@@ -40,6 +40,18 @@ describe('chat flow validation', () => {
     expect(checkChatFlow(readFileSync(file, 'utf8'), 'chat.yaml').errors).toEqual([])
   })
 
+  it('a voice (IVR) flow is one error naming ivr test, not one per node (misuse report 21)', () => {
+    const file = new URL('../../examples/flows/main.yaml', import.meta.url)
+    const {flow, errors} = checkChatFlow(readFileSync(file, 'utf8'), 'main.yaml')
+    expect(flow).toBeNull()
+    expect(errors).toHaveLength(1)
+    expect(errors[0]!.message).toMatch(/^main\.yaml:\d+:\d+: this is an IVR \(voice\) flow, not a chat flow: node "vip-check" is a branch node$/)
+    expect(errors[0]!.suggestion).toContain('callctl ivr test main.yaml')
+    // A chat flow with one mistyped node is still told about that node.
+    const typo = checkChatFlow(FLOW.replace('type: close, text: "Glad', 'type: play, text: "Glad'), 'chat.yaml')
+    expect(typo.errors.map((e) => e.message)).toEqual([expect.stringContaining('unknown node type "play" in node "bye"')])
+  })
+
   it('accepts a whole flow', () => {
     const f = parseChatFlow(FLOW, 'chat.yaml')
     expect(Object.keys(f.nodes)).toHaveLength(7)

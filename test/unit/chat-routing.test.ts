@@ -166,6 +166,17 @@ describe('chat routing and the one capacity model (fake ARI, fake clock)', () =>
     expect((await events('chat.offer_expired')).map((e) => e.agent)).toEqual([first])
     expect(eng().chat.accept(id, second!).state).toBe('active')
     expect(() => eng().chat.accept(id, first)).toThrow(/not offered/)
+    // Suggestions name commands, not API methods (misuse report 21: "List conversations with chat.list.").
+    const suggestion = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (err) {
+        return (err as {suggestion?: string}).suggestion
+      }
+    }
+    expect(suggestion(() => eng().chat.accept(id, first))).toBe('See the conversations: callctl chat list.')
+    expect(suggestion(() => eng().chat.send(id, first, {text: 'x'}))).toBe('Accept it first (a at the desk), or see the conversations: callctl chat list.')
+    expect(suggestion(() => eng().chat.send('chat-nope', first, {text: 'x'}))).toBe('See the conversations: callctl chat list.')
   })
 
   it('tells waiting customers their place in line, and again when it moves', async () => {

@@ -86,6 +86,14 @@ describe('dashboard panes at 100 columns', () => {
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['a5', 'a3'])
   })
 
+  it('a pane with no room for a row says so (+N more), not that there are no rows (misuse report: dashboard at 30x8)', () => {
+    const b = board()
+    const {lastFrame} = render(<QueuesPane rows={b.queues} total={2} width={30} height={2} focused selected={0} />)
+    expect(lastFrame()).toBe(' QUEUES  2\n+2 more (no room to show them)')
+    const none = render(<QueuesPane rows={[]} total={0} width={40} height={3} focused selected={0} />)
+    expect(none.lastFrame()).toContain('No queues (callctl queue add NAME)')
+  })
+
   it('a narrow pane drops the least important columns first and keeps the key ones', () => {
     const b = board()
     const {lastFrame} = render(<QueuesPane rows={b.queues} total={2} width={60} height={4} focused selected={0} />)

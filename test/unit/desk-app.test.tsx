@@ -153,5 +153,7 @@ describe('the desk screen (80 x 24)', () => {
     expect(frame).toMatch(/^ WRAP-UP  0:25 left · r ready now · DISPOSITION OWED \(d\) · 2 tickets overdue/m)
     expect(frame).toContain('1-9 or d disposition')
     expect(frame).toContain('ticket T-000008')
+    s.feed = {...s.feed, overdueTickets: 1}
+    expect(renderDesk(s).lastFrame()!).toMatch(/ · 1 ticket overdue · /)
   })
 })

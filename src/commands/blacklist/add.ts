@@ -2,9 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import type {BlacklistEntry} from '../../engine/blacklist/blacklist.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {repositoriesOf} from '../../engine/store/repositories.js'
-import {parseTimeInput} from '../../engine/util/time-input.js'
+import {parseUntil} from '../../engine/blacklist/until.js'
 import {UserError} from '../../engine/util/errors.js'
-import {parseDuration} from '../../engine/util/duration.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class BlacklistAdd extends CallctlCommand<BlacklistEntry> {
@@ -13,7 +12,7 @@ export default class BlacklistAdd extends CallctlCommand<BlacklistEntry> {
   static args = {number: Args.string({description: 'caller number', required: true})}
   static flags = {
     reason: Flags.string({description: 'why (shown in reports)', default: ''}),
-    until: Flags.string({description: 'listed until: a duration from now (30d) or an ISO date/time'}),
+    until: Flags.string({description: 'listed until: a duration from now (30d, 1y) or an ISO date/time'}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
@@ -21,10 +20,7 @@ export default class BlacklistAdd extends CallctlCommand<BlacklistEntry> {
     const {args, flags} = await this.parse(BlacklistAdd)
     const now = Date.now()
     let until: number | null = null
-    if (flags.until) {
-      until = /^\d{4}-/.test(flags.until) ? parseTimeInput(flags.until, now, '--until') : now + parseDuration(flags.until, '--until')
-      if (until <= now) throw new UserError('--until is in the past', {suggestion: 'Give a future time or a duration such as 30d.', exitCode: 2})
-    }
+    if (flags.until !== undefined) until = parseUntil(flags.until, now)
     if (flags.reason.length > 200) throw new UserError('--reason is longer than 200 characters', {exitCode: 2})
     return withStore(flags.config, (store) => repositoriesOf(store).blacklist.add({number: args.number, reason: flags.reason, until}, now))
   }

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {CHAT_TEXT_MAX} from '../../engine/api/chat-contract.js'
 import {withEngine} from '../../engine/api/connect.js'
 import type {EngineClient} from '../../engine/api/client.js'
 import {UserError} from '../../engine/util/errors.js'
@@ -23,7 +24,7 @@ as the agent the conversation is with (or --agent). An image is checked by its c
   static examples = ['<%= config.bin %> chat send chat-mi0k2x-1a2b3c4d5e --image ~/parcel-label.png', '<%= config.bin %> chat send chat-mi0k2x-1a2b3c4d5e --text "Your parcel left the depot this morning."']
   static args = {conversation: Args.string({description: 'conversation id (chat-...)', required: true})}
   static flags = {
-    text: Flags.string({char: 't', description: 'a line of text (at most 4000 characters)', exclusive: ['image']}),
+    text: Flags.string({char: 't', description: `a line of text (at most ${CHAT_TEXT_MAX} characters)`, exclusive: ['image']}),
     image: Flags.string({char: 'i', description: 'an image file to send (PNG, JPEG, GIF or WebP)', exclusive: ['text']}),
     agent: Flags.string({char: 'a', description: "the agent writing (default: the token's agent, else the conversation's)"}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
@@ -32,6 +33,14 @@ as the agent the conversation is with (or --agent). An image is checked by its c
   protected async execute(): Promise<Result> {
     const {args, flags} = await this.parse(ChatSend)
     if (flags.text === undefined && flags.image === undefined) throw new UserError('Say what to send: --text or --image', {exitCode: 2, code: 'bad_request', suggestion: 'callctl chat send CONVERSATION --image FILE'})
+    // Said here in the flag's words: the API's refusal names its own field ("text: expected string of 1 to 4000 characters").
+    if (flags.text !== undefined && (flags.text.length === 0 || flags.text.length > CHAT_TEXT_MAX)) {
+      throw new UserError(flags.text.length ? `--text is ${flags.text.length} characters: a chat line may be at most ${CHAT_TEXT_MAX}` : '--text is empty', {
+        exitCode: 2,
+        code: 'bad_request',
+        suggestion: flags.text.length ? 'Send it in several lines, one callctl chat send each.' : 'Give the line to send: --text "..."',
+      })
+    }
     // Read before connecting: a wrong path is said without an engine.
     const bytes = flags.image !== undefined ? readImageFile(flags.image) : null
     return withEngine(flags.config, async (c) => {

@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {addQueue} from '../../engine/admin/admin.js'
+import {QueueSettingError} from '../../engine/admin/validate.js'
 import {withStore} from '../../engine/config/open-store.js'
 import {STRATEGIES, type QueueRecord} from '../../engine/model.js'
+import {UserError} from '../../engine/util/errors.js'
 import {safeId} from '../../engine/util/ids.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
@@ -81,7 +83,11 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       shortAbandon: flags['short-abandon'],
       dispositions: flags.disposition?.filter((d) => d !== ''),
     }
-    return withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
+    try {
+      return await withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
+    } catch (err) {
+      throw err instanceof QueueSettingError ? inFlagWords(err) : err
+    }
   }
 
   protected render(q: QueueRecord): void {
@@ -103,6 +109,43 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       }),
     )
   }
+}
+
+/** Each setting's flag: an error names what was typed (--wrap-up), not the YAML key (wrapUp). */
+const FLAG_OF: Record<string, string> = {
+  strategy: 'strategy',
+  ringTimeout: 'ring-timeout',
+  wrapUp: 'wrap-up',
+  musicClass: 'moh',
+  dids: 'did',
+  requiredSkills: 'skills',
+  skillSteps: 'skill-step',
+  maxCallers: 'max-callers',
+  maxWait: 'max-wait',
+  overflow: 'overflow',
+  announceEvery: 'announce-every',
+  callbackKey: 'callback-key',
+  callbackAttempts: 'callback-attempts',
+  callbackRetryDelay: 'callback-retry',
+  autoPauseAfter: 'auto-pause-after',
+  outboundAllow: 'outbound-allow',
+  lastAgentWindow: 'last-agent-window',
+  lastAgentWait: 'last-agent-wait',
+  resumeWindow: 'resume-window',
+  defaultHandleTime: 'handle-time',
+  slSeconds: 'sl-seconds',
+  slFormula: 'sl-formula',
+  shortAbandon: 'short-abandon',
+  dispositions: 'disposition',
+}
+
+/** A refused setting as the flag it came from: "Invalid --wrap-up "-5"", "--wrap-up accepts: ...". */
+function inFlagWords(err: QueueSettingError): UserError {
+  const key = err.path[0]
+  const flag = typeof key === 'string' && Object.hasOwn(FLAG_OF, key) ? FLAG_OF[key] : undefined
+  if (!flag) return err
+  const words = (text: string) => text.replace(new RegExp(`(?<![\\w.-])${key}(?![\\w])`, 'g'), `--${flag}`)
+  return new UserError(words(err.message).replace(/ for a queue$/, ''), {suggestion: err.suggestion && words(err.suggestion), exitCode: err.exitCode, code: err.code})
 }
 
 function parseSkillStep(spec: string): {after: string; require: string} {

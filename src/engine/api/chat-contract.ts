@@ -12,6 +12,8 @@ const text = (maxLength: number, description: string) => Type.String({minLength:
 const conversation = text(64, 'conversation id (chat.list)')
 const agent = text(256, 'agent id')
 const STATES = ['flow', 'queued', 'offered', 'active', 'closed'] as const
+/** The longest line an agent may send (UTF-16 code units, as the contract counts); `chat send` says so before sending. */
+export const CHAT_TEXT_MAX = 4000
 /** An image part's bytes: its base64 (60,000 characters) and the request around it fit the API's 64 KiB message. */
 export const IMAGE_PART_BYTES = 45_000
 const IMAGE_PART_CHARS = (IMAGE_PART_BYTES / 3) * 4
@@ -40,7 +42,7 @@ export const CHAT_METHODS = {
   },
   'chat.send': {
     summary: "Write to the customer of the agent's active conversation",
-    params: params({conversation, agent, text: text(4000, 'the message')}),
+    params: params({conversation, agent, text: text(CHAT_TEXT_MAX, 'the message')}),
     result: Type.Object({conversation: Type.String(), seq: Type.Integer({description: "the line's place in the conversation"})}),
   },
   'chat.image': {

@@ -16,7 +16,7 @@ export function chatHandlers(engine: Engine): Pick<Handlers, ChatMethod> {
     'chat.image': (p, _conn, who) => {
       // Refused before any bytes are kept: not the agent's active conversation, or nowhere to keep images.
       const c = chat.get(p.conversation)
-      if (!c || c.state !== 'active' || c.agent !== p.agent) throw new ChatError(`Conversation ${p.conversation} is not an active conversation of agent ${p.agent}`, 'not_yours', 'Accept it first (chat.accept), or list yours with chat.list.')
+      if (!c || c.state !== 'active' || c.agent !== p.agent) throw new ChatError(`Conversation ${p.conversation} is not an active conversation of agent ${p.agent}`, 'not_yours', 'Accept it first (a at the desk), or see the conversations: callctl chat list.')
       const images = chat.images
       if (!images) throw new ChatError('Images cannot be sent: no chat channel keeps them (channels.web in the engine config)', 'no_images')
       const r = parts.add(p, who.user, images.maxImageBytes)

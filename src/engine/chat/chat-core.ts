@@ -484,7 +484,7 @@ export class ChatCore implements ChatCoreForChannels {
   accept(id: string, agent: string): ConversationView {
     const c = this.must(id)
     if (c.state === 'active' && c.agent === agent) return this.viewOf(c)
-    if (c.state !== 'offered' || c.offeredTo !== agent) throw new ChatError(`Conversation ${id} is not offered to agent ${agent} (it is ${c.state})`, 'not_offered', 'List your conversations with chat.list.')
+    if (c.state !== 'offered' || c.offeredTo !== agent) throw new ChatError(`Conversation ${id} is not offered to agent ${agent} (it is ${c.state})`, 'not_offered', 'See the conversations: callctl chat list.')
     this.acceptNow(c, agent, 'agent')
     return this.viewOf(c)
   }
@@ -503,7 +503,7 @@ export class ChatCore implements ChatCoreForChannels {
 
   send(id: string, agent: string, m: {text?: string; image?: {url: string; mime: string}}): {conversation: string; seq: number} {
     const c = this.must(id)
-    if (c.state !== 'active' || c.agent !== agent) throw new ChatError(`Conversation ${id} is not an active conversation of agent ${agent}`, 'not_yours', 'Accept it first (chat.accept), or list yours with chat.list.')
+    if (c.state !== 'active' || c.agent !== agent) throw new ChatError(`Conversation ${id} is not an active conversation of agent ${agent}`, 'not_yours', 'Accept it first (a at the desk), or see the conversations: callctl chat list.')
     if (m.text === undefined && !m.image) throw new ChatError('a message needs text or an image', 'bad_message')
     const seq = this.line(c, 'agent', m.image ? 'image' : 'text', {...(m.text !== undefined ? {text: m.text} : {}), ...(m.image ? {image: m.image} : {}), agentName: c.agentName ?? agent}, agent)
     this.armSilence(c)
@@ -673,7 +673,7 @@ export class ChatCore implements ChatCoreForChannels {
 
   private must(id: string): Conversation {
     const c = this.conversations.get(id)
-    if (!c) throw new ChatError(`No conversation ${JSON.stringify(id)}`, 'unknown_conversation', 'List conversations with chat.list.')
+    if (!c) throw new ChatError(`No conversation ${JSON.stringify(id)}`, 'unknown_conversation', 'See the conversations: callctl chat list.')
     return c
   }
 

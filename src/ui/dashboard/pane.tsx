@@ -8,7 +8,8 @@ export function Pane(p: {title: string; focused: boolean; count: number; total: 
   const colour = useColour()
   const rows = Math.max(0, p.height - 2)
   const {start, end} = visibleWindow(p.count, rows, p.selected)
-  const counts = `${p.count === p.total ? p.count : `${p.count} of ${p.total}`}${p.count > end - start ? ` · ${start + 1}-${end}` : ''}`
+  // A range only when some rows show: with no room for one it read "2-1".
+  const counts = `${p.count === p.total ? p.count : `${p.count} of ${p.total}`}${p.count > end - start && end > start ? ` · ${start + 1}-${end}` : ''}`
   return (
     <Box flexDirection="column" height={p.height} width={p.width}>
       <Text wrap="truncate-end">

@@ -98,7 +98,14 @@ export function Table<R>(p: {columns: readonly Column<R>[]; rows: readonly R[]; 
       <Text bold wrap="truncate-end">
         {' '.repeat(gutter) + cols.map(({column, width}, j) => fit(column.header, width, column.align) + (j < cols.length - 1 ? ' ' : '')).join('').trimEnd()}
       </Text>
-      {lines.length ? lines : <Text dimColor>{p.empty ?? '(none)'}</Text>}
+      {/* Rows that do not fit are not "no rows": a pane too short for one says so. */}
+      {lines.length ? (
+        lines
+      ) : (
+        <Text dimColor wrap="truncate-end">
+          {p.rows.length ? `+${p.rows.length} more (no room to show them)` : (p.empty ?? '(none)')}
+        </Text>
+      )}
     </Box>
   )
 }

@@ -243,7 +243,8 @@ function StateLine(p: {s: DeskState; now: number; width: number; owed: boolean})
   const owed = p.owed && state !== 'on-call' ? ' · DISPOSITION OWED (d)' : ''
   const queues = Object.keys(me.queues)
   // The engine counts an agent user's own tickets (assigned to it or its queues, or of its calls).
-  const overdue = p.s.feed.overdueTickets ? ` · ${p.s.feed.overdueTickets} tickets overdue` : ''
+  const late = p.s.feed.overdueTickets
+  const overdue = late ? ` · ${late} ticket${late === 1 ? '' : 's'} overdue` : ''
   return (
     <Text wrap="truncate-end">
       <Text bold inverse color={STATE_COLOR[state]}>{` ${state.toUpperCase()} `}</Text>

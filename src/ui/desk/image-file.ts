@@ -16,7 +16,7 @@ import {safeText} from '../../engine/util/text.js'
 /** The engine refuses more (channels.web.maxImageKB is at most 20 MiB): nothing larger is read. */
 const MAX_READ_BYTES = 20 * 1024 * 1024
 
-/** The file's bytes, if it is an image; a user's mistake (no such file, not an image) is one clear line. */
+/** The file's bytes, if it is an image; a user's mistake (no such file, not an image) is one clear line, exit 2. */
 export function readImageFile(path: string): Buffer {
   const file = resolve(path.startsWith('~/') ? homedir() + path.slice(1) : path)
   const shown = safeText(path, 120)
@@ -25,13 +25,13 @@ export function readImageFile(path: string): Buffer {
     fd = openSync(file, 'r')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new UserError(code === 'ENOENT' ? `No file ${shown}` : `Cannot read ${shown} (${code ?? 'error'})`, {code: 'no_file', suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
+    throw new UserError(code === 'ENOENT' ? `No file ${shown}` : `Cannot read ${shown} (${code ?? 'error'})`, {code: 'no_file', exitCode: 2, suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
   }
   try {
     const st = fstatSync(fd)
-    if (!st.isFile()) throw new UserError(`Not a file: ${shown}`, {code: 'no_file', suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
-    if (st.size === 0) throw new UserError(`Empty file: ${shown}`, {code: 'empty_upload'})
-    if (st.size > MAX_READ_BYTES) throw new UserError(`${shown} is ${Math.ceil(st.size / 1024 / 1024)} MiB: images may be at most 20 MiB (and the engine's limit may be lower)`, {code: 'too_large', suggestion: 'Send a smaller image.'})
+    if (!st.isFile()) throw new UserError(`Not a file: ${shown}`, {code: 'no_file', exitCode: 2, suggestion: 'Give the path of a PNG, JPEG, GIF or WebP file.'})
+    if (st.size === 0) throw new UserError(`Empty file: ${shown}`, {code: 'empty_upload', exitCode: 2})
+    if (st.size > MAX_READ_BYTES) throw new UserError(`${shown} is ${Math.ceil(st.size / 1024 / 1024)} MiB: images may be at most 20 MiB (and the engine's limit may be lower)`, {code: 'too_large', exitCode: 2, suggestion: 'Send a smaller image.'})
     const body = Buffer.alloc(st.size)
     let at = 0
     while (at < body.length) {
@@ -41,7 +41,7 @@ export function readImageFile(path: string): Buffer {
     }
     const bytes = body.subarray(0, at)
     // What went wrong first, the path after: a narrow screen cuts the end of the line.
-    if (!imageTypeOf(bytes)) throw new UserError(`Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${shown}`, {code: 'not_an_image', suggestion: 'Send a PNG, JPEG, GIF or WebP file.'})
+    if (!imageTypeOf(bytes)) throw new UserError(`Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${shown}`, {code: 'not_an_image', exitCode: 2, suggestion: 'Send a PNG, JPEG, GIF or WebP file.'})
     return bytes
   } finally {
     closeSync(fd)

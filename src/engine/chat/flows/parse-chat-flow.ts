@@ -2,6 +2,7 @@ import {collectProblems, ConfigError} from '../../config/yaml-errors.js'
 import type {Calendar} from '../../ivr/hours.js'
 import {isValidTimezone} from '../../ivr/hours.js'
 import {parseCalendar} from '../../ivr/parse-flow.js'
+import {NODE_TYPES as IVR_NODE_TYPES} from '../../ivr/flow.js'
 import {parseSkillRequirement} from '../../routing/skills.js'
 import {UserError} from '../../util/errors.js'
 import {CHAT_NODE_TYPES, ENDS, WAITS, chatTargets, type ChatFlow, type ChatNode, type ChatNodeType, type MenuChoice} from './chat-flow.js'
@@ -41,6 +42,12 @@ export function checkChatFlow(text: string, file: string): ChatFlowCheck {
     fail([], 'a chat flow is a mapping with flow, start and nodes', 'See: callctl chat test --help')
     return {flow: null, errors}
   }
+  // A voice (IVR) flow given for a chat flow is one mistake, not an error per node and key.
+  const voice = voiceNode(root.nodes)
+  if (voice) {
+    fail(['nodes', voice.id, 'type'], `this is an IVR (voice) flow, not a chat flow: node "${voice.id}" is a ${voice.type} node`, `Test a voice flow with: callctl ivr test ${file} (a chat flow's node types: ${CHAT_NODE_TYPES.join(', ')}).`)
+    return {flow: null, errors}
+  }
   for (const k of Object.keys(root)) if (!(TOP as readonly string[]).includes(k)) fail([k], `unknown key "${k}"`, `Accepted at the top: ${TOP.join(', ')}.`, true)
   const name = typeof root.flow === 'string' && root.flow.trim() ? root.flow.trim() : (fail(['flow'], 'the flow needs a name: flow: NAME'), 'unnamed')
   let timezone = 'UTC'
@@ -67,6 +74,20 @@ export function checkChatFlow(text: string, file: string): ChatFlowCheck {
   if (start && isMap(root.nodes) && !Object.hasOwn(root.nodes, start)) fail(['start'], `start node "${start}" does not exist`, `Nodes: ${Object.keys(root.nodes).join(', ')}`)
   if (errors.length === 0) checkGraph(nodes, start, root.nodes as Raw, fail)
   return errors.length === 0 ? {flow: {name, timezone, start, calendars, nodes}, errors} : {flow: null, errors}
+}
+
+/**
+ * The first node of a voice flow: one whose type only the IVR has (play, collect...), in
+ * nodes none of which has a type only chat flows have. Null for anything else, a chat
+ * flow with a mistyped node included.
+ */
+function voiceNode(nodes: unknown): {id: string; type: string} | null {
+  if (!isMap(nodes)) return null
+  const types = Object.entries(nodes).map(([id, n]) => ({id, type: isMap(n) && typeof n.type === 'string' ? n.type : ''}))
+  const chat = CHAT_NODE_TYPES as readonly string[]
+  const ivr = IVR_NODE_TYPES as readonly string[]
+  if (types.some((t) => chat.includes(t.type) && !ivr.includes(t.type))) return null
+  return types.find((t) => ivr.includes(t.type) && !chat.includes(t.type)) ?? null
 }
 
 /** The flow, or a UserError naming the first problem (file:line:column) and how many more. */
