@@ -114,8 +114,10 @@ describe('misuse and faults (real binary, real Asterisk)', () => {
     expect(down.code).toBe(1)
     expect(down.stderr).toMatch(/Refusing to stop the sandbox Asterisk .* an engine is connected/)
     expect(down.stderr).toContain('--force')
+    // The root is in use (this lane's Asterisk, the other lane's): refused before anything stops.
     const rebuild = await runCli(['sandbox', 'up', '--rebuild'], shared)
-    expect(rebuild.code).toBe(1)
+    expect(rebuild.code).toBe(2)
+    expect(rebuild.stderr).toMatch(/^Error: Refusing to rebuild the Asterisk root .*, in use by /)
     expect(isRunning(before.pid)).toBe(true)
     expect(readSandboxState(sandboxPaths())!.pid).toBe(before.pid)
   })
