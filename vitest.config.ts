@@ -35,6 +35,8 @@ const LANE_B = [
   'demo-stop',
   'store-path-errors',
   'store-token',
+  'admin-races',
+  'pg-socket-url',
 ].map((f) => `test/integration/${f}.test.ts`)
 
 const integration = {
