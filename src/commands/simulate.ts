@@ -52,6 +52,12 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
   }
 
   protected render(s: SimulationSummary): void {
+    // Not waited for: no outcome to show (a table of zeros read as calls that failed).
+    if (!s.waited) {
+      this.print(`Placed ${s.originated} simulated caller${s.originated === 1 ? '' : 's'} (run ${s.run}) for queue ${s.queue}${s.failedToOriginate ? `; ${s.failedToOriginate} could not be placed` : ''}; not waiting for them (--no-wait).`)
+      this.print('Follow them with: callctl calls (live), and afterwards callctl report calls --from 10m --to now')
+      return
+    }
     this.print(
       fields({
         run: s.run,

@@ -46,6 +46,13 @@ describe('an engine on the sandbox under another app', () => {
     expect(r.stderr).not.toMatch(/callctl bug|at .*\.js:/)
   })
 
+  it('simulate --no-wait says what it placed, not a table of outcomes it did not wait for (misuse report 20, finding 21)', async () => {
+    const r = await runCli(['simulate', '--callers', '2', '--rate', '10', '--agents', '0', '--queue', 'mm', '--patience', '1-1', '--no-wait'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^Placed 2 simulated callers \(run [0-9a-f]{6}\) for queue mm; not waiting for them \(--no-wait\)\.\nFollow them with: callctl calls/)
+    expect(r.stdout).not.toMatch(/connected|abandoned|average wait/)
+  })
+
   it('with no engine at all, simulate exits 1 and says to start one', async () => {
     engine!.child.kill('SIGTERM')
     await exited(engine!.child)

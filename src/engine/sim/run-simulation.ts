@@ -18,6 +18,8 @@ export interface SimulationSummary {
   /** Calls the engine never saw (no engine running, or still in flight at the timeout). */
   unseen: number
   averageWaitMs: number | null
+  /** False with --no-wait: the callers were placed and not followed, so no outcome is known. */
+  waited: boolean
   finished: boolean
   calls: (Pick<CallRecord, 'callId' | 'number' | 'queue' | 'agent' | 'outcome' | 'waitMs' | 'talkMs'> & {patience: number})[]
 }
@@ -73,6 +75,7 @@ export async function runSimulation(
     other: records.length - connected - abandoned,
     unseen: placed.originated - records.length,
     averageWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : null,
+    waited: opts.wait !== false,
     finished,
     calls: records.map((r) => ({
       callId: r.callId,
