@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {runConfiguredSimulation} from '../engine/sim/configured-simulation.js'
 import type {SimulationSummary} from '../engine/sim/run-simulation.js'
 import {parseRange} from '../engine/util/duration.js'
@@ -35,7 +35,32 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
     const rate = Number(flags.rate)
     if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UserError(`Invalid --rate "${flags.rate}"`, {suggestion: 'Use callers per second, e.g. 0.5 or 2 (at most 1000).', exitCode: 2})
     if (flags.dtmf && !/^[0-9*#A-Dw]+$/.test(flags.dtmf)) throw new UserError(`Invalid --dtmf "${flags.dtmf}"`, {suggestion: 'Use digits 0-9, *, #, A-D and w for a half-second pause.', exitCode: 2})
+    // Ctrl-C or SIGTERM stops the run: its callers still live are ended as system-ended (not
+    // left to give up later as abandons), the summary so far is printed, and the exit code
+    // says the signal (130, 143). A second Ctrl-C exits at once.
+    const stop = new AbortController()
+    let stoppedBy: NodeJS.Signals | null = null
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stoppedBy) process.exit(signal === 'SIGTERM' ? 143 : 130)
+      stoppedBy = signal
+      process.stderr.write(`Stopping: ending this run's calls still live (system-ended, not abandons)… ${signal === 'SIGINT' ? 'Ctrl-C again exits at once.' : ''}\n`)
+      stop.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const summary = await this.simulate(flags, rate, stop.signal)
+      if (stoppedBy) process.exitCode = stoppedBy === 'SIGTERM' ? 143 : 130
+      return summary
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  private simulate(flags: Interfaces.InferredFlags<typeof Simulate.flags>, rate: number, signal: AbortSignal): Promise<SimulationSummary> {
     return runConfiguredSimulation(flags.config, {
+      signal,
       callers: flags.callers,
       rate,
       agents: flags.agents,
@@ -58,6 +83,7 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
       this.print('Follow them with: callctl calls (live), and afterwards callctl report calls --from 10m --to now')
       return
     }
+    if (s.stopped) this.print(`Stopped before its callers finished: ${s.systemEnded} call${s.systemEnded === 1 ? '' : 's'} still live ended as system-ended (not abandons).`)
     this.print(
       fields({
         run: s.run,

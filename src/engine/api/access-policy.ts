@@ -52,6 +52,8 @@ export const ACCESS_POLICY: {[M in Method]: Rule<M>} = {
   'call.transfer.cancel': {supervisor: true, agent: 'own call'},
   // Click-to-call rings the agent's phone first: an agent dials from its own desk; a supervisor does not place agents' calls.
   'call.dial': {supervisor: false, agent: 'own agent'},
+  // Ends calls without anyone hanging up: for the admin's own tools (simulate), not a supervisor's.
+  'calls.end': ADMIN_ONLY,
   // Supervision is the supervisor's: an agent must not listen to another's call, nor learn that it is listened to.
   'supervise.start': {supervisor: true, agent: 'refused'},
   'supervise.mode': {supervisor: true, agent: 'refused'},

@@ -135,6 +135,11 @@ export const CONTRACT = {
   'call.transfer.complete': method('Finish a consultative transfer', params({call, by}), moved),
   'call.transfer.cancel': method('Abandon a consultative transfer and return to the caller', params({call, by}), callId),
   'call.dial': method("Click-to-call: ring the agent's phone, then the customer", params({number: text(32, 'customer number'), agent, by}), callId),
+  'calls.end': method(
+    'End live calls as system-ended, never counted as abandons (a tool that placed them stops, as simulate does on Ctrl-C); unknown or ended ids are skipped',
+    params({calls: Type.Array(call, {maxItems: 100_000, description: 'call ids (callctl calls)'}), reason: text(64, 'why, in queue.system_ended (e.g. simulate-stopped)'), by}),
+    Type.Object({ended: Type.Array(Type.String(), {description: 'the ids ended'})}),
+  ),
   'supervise.start': method(
     'Monitor, whisper or barge a call (by call or agent); the same phone on the same call switches mode',
     params({call: Type.Optional(call), agent: Type.Optional(agent), mode, from: text(256, "the supervisor's phone (dial string)"), by}),

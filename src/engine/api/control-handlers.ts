@@ -10,6 +10,7 @@ type ControlMethod =
   | 'call.transfer.complete'
   | 'call.transfer.cancel'
   | 'call.dial'
+  | 'calls.end'
   | 'supervise.start'
   | 'supervise.mode'
   | 'supervise.stop'
@@ -29,6 +30,7 @@ export function controlHandlers(engine: Engine): Pick<Handlers, ControlMethod> {
     'call.transfer.complete': (p) => c.completeConsult(p.call, by(p)),
     'call.transfer.cancel': (p) => c.cancelConsult(p.call, by(p)),
     'call.dial': (p) => c.dial(p.number, p.agent, by(p)),
+    'calls.end': async (p) => ({ended: await engine.endCalls(p.calls, p.reason, by(p))}),
     'supervise.start': async (p) => {
       const from = checkEndpoint(p.from)
       if (p.call === undefined && p.agent === undefined) throw new ApiError('bad_request', 'call or agent: required, expected string', 'Give the call to supervise, or the agent whose call it is.')

@@ -13,7 +13,7 @@ import {enqueue, exitQueue, expectedWait, onRecordingDone} from './queueing.js'
 import {boxLost, onAriReconnected, recover} from './recovery-runner.js'
 import {cancelAgentRings, hangUpIfStray, onAgentAnswered, ring} from './ringing.js'
 import {overloadView, stopWatching, watchOverload} from './overload.js'
-import {endAllCalls} from './shutdown.js'
+import {endAllCalls, endCalls} from './shutdown.js'
 import {agentPartDone, endSession} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 import {afterLeavingPrompt, leaveWithPrompt} from './leaving-prompt.js'
@@ -249,6 +249,18 @@ export class Engine {
     }
     this.core.events.append({type: 'engine.stopped', data: {liveCalls: this.core.sessions.size}})
     await this.core.events.close(writeWithinMs)
+  }
+
+  /**
+   * Ends live calls as system-ended, never as abandons: for a tool that placed them and is
+   * stopping (simulate's Ctrl-C), so its callers do not give up later and count against the
+   * queue's abandon rate. Unknown or ended ids are skipped; returns the ids ended.
+   */
+  async endCalls(ids: readonly string[], reason: string, by: string): Promise<string[]> {
+    const sessions = ids.map((id) => this.core.sessions.get(id)).filter((s): s is NonNullable<typeof s> => !!s && !s.ended)
+    if (sessions.length > 0) this.core.log.info('ending calls as system-ended', {calls: sessions.length, reason, by})
+    await endCalls(this.core, sessions, reason)
+    return sessions.map((s) => s.id)
   }
 
   snapshot(): EngineSnapshot {

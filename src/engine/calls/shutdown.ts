@@ -13,7 +13,16 @@ export const SYSTEM_ENDED = 'system-ended'
 
 /** Ends every live call as system-ended and hangs up its legs; the engine must already be stopped (no dispatch). */
 export async function endAllCalls(core: EngineCore, reason: string): Promise<number> {
-  const sessions = [...core.sessions.values()].filter((s) => !s.ended)
+  return endCalls(core, [...core.sessions.values()], reason)
+}
+
+/**
+ * Ends these calls as system-ended and hangs up their legs. On a running engine (a tool that
+ * placed them stops: simulate's Ctrl-C) an agent freed here is offered the next caller by the
+ * dispatch it schedules, which runs after every one of these has left the line.
+ */
+export async function endCalls(core: EngineCore, all: CallSession[], reason: string): Promise<number> {
+  const sessions = all.filter((s) => !s.ended)
   const legs: string[] = []
   // Everyone leaves the line before any agent is freed, so no freed agent is offered a caller.
   for (const s of sessions) if (inQueueVisit(s)) systemEndVisit(core, s, reason)

@@ -20,6 +20,10 @@ export interface SimulationSummary {
   averageWaitMs: number | null
   /** False with --no-wait: the callers were placed and not followed, so no outcome is known. */
   waited: boolean
+  /** Stopped (Ctrl-C, SIGTERM) before its callers finished: those still live were ended as system-ended. */
+  stopped: boolean
+  /** Calls of this run the engine ended as system-ended when it stopped (never counted as abandons). */
+  systemEnded: number
   finished: boolean
   calls: (Pick<CallRecord, 'callId' | 'number' | 'queue' | 'agent' | 'outcome' | 'waitMs' | 'talkMs'> & {patience: number})[]
 }
@@ -35,15 +39,17 @@ export async function runSimulation(
     log: Logger
     /** The engines running where the store is (their apps): to say why none of the callers arrived. */
     engines?: () => {pid: number; app: string}[]
+    /** Asks the engine to end the live calls of these caller numbers as system-ended; how many it ended. */
+    endCalls?: (numbers: ReadonlySet<string>) => Promise<number>
   },
-  opts: SimulationOptions & {wait?: boolean; onPlaced?: (plan: SimulationPlan) => void},
+  opts: SimulationOptions & {wait?: boolean; onPlaced?: (plan: SimulationPlan) => void; signal?: AbortSignal},
 ): Promise<SimulationSummary> {
   const plan = planSimulation(opts)
   await reachable(deps.ari)
   // The engine polls the store for admin changes (every 250 ms): give it time to see them.
   if (await prepareSimAgents(deps.store, plan, opts.queue)) await new Promise((r) => setTimeout(r, 1000))
   const since = Date.now() - 1000
-  const placed = await placeCallers(deps.ari, plan, deps.log)
+  const placed = await placeCallers(deps.ari, plan, deps.log, opts.signal)
   opts.onPlaced?.(plan)
   if (placed.originated === 0 && placed.failed > 0) {
     throw new UserError(`No simulated caller could be placed: ${placed.errors[0]}`, {suggestion: 'Is the sandbox running? Check: callctl sandbox status', exitCode: 1})
@@ -51,16 +57,18 @@ export async function runSimulation(
   let finished = false
   if (opts.wait !== false) {
     const maxCall = opts.patience.max + (opts.ring?.max ?? 1) + opts.talk.max + 30
-    finished = await waitForCallers(deps.ari, plan, maxCall * 1000).catch((err: unknown) => {
+    finished = await waitForCallers(deps.ari, plan, maxCall * 1000, opts.signal).catch((err: unknown) => {
       if (err instanceof AriTransportError) throw unreachable(err)
       throw err
     })
   }
+  const stopped = opts.signal?.aborted === true
+  const systemEnded = stopped ? await endRun(deps, plan) : 0
   await new Promise((r) => setTimeout(r, 500)) // let the engine flush its last events
   const byNumber = new Map(plan.callers.map((c) => [c.number, c]))
   const records = (await callRecords(deps.store, {since})).filter((r) => byNumber.has(r.number))
   // Every caller lost before any engine saw it is no run to report: say why, exit non-zero.
-  if (opts.wait !== false && placed.originated > 0 && records.length === 0) throw await noCallerArrived(deps, placed.originated)
+  if (opts.wait !== false && !stopped && placed.originated > 0 && records.length === 0) throw await noCallerArrived(deps, placed.originated)
   const connected = records.filter((r) => r.connectedAt !== null).length
   const abandoned = records.filter((r) => r.outcome === 'abandoned').length
   const waits = records.filter((r) => r.connectedAt !== null && r.waitMs !== null).map((r) => r.waitMs!)
@@ -76,6 +84,8 @@ export async function runSimulation(
     unseen: placed.originated - records.length,
     averageWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : null,
     waited: opts.wait !== false,
+    stopped,
+    systemEnded,
     finished,
     calls: records.map((r) => ({
       callId: r.callId,
@@ -88,6 +98,25 @@ export async function runSimulation(
       patience: byNumber.get(r.number)!.patience,
     })),
   }
+}
+
+/**
+ * A run stopped midway: its callers still in line would give up later and count as real
+ * abandons in the queue's figures. The engine ends them as system-ended (as the demo's stop
+ * does); whatever of the run is still in Asterisk after that (a caller not yet in the engine's
+ * app, or no engine) is hung up.
+ */
+async function endRun(deps: {ari: AriRest; log: Logger; endCalls?: (numbers: ReadonlySet<string>) => Promise<number>}, plan: SimulationPlan): Promise<number> {
+  const ended = deps.endCalls
+    ? await deps.endCalls(new Set(plan.callers.map((c) => c.number))).catch((err: unknown) => {
+        deps.log.warn('could not ask the engine to end the simulated calls', {error: String(err)})
+        return 0
+      })
+    : 0
+  const ids = new Set(plan.callers.map((c) => c.channelId))
+  const left = await deps.ari.listChannels().catch(() => [])
+  await Promise.all(left.filter((ch) => ids.has(ch.id)).map((ch) => deps.ari.hangup(ch.id).catch(() => undefined)))
+  return ended
 }
 
 /** One line for an Asterisk that does not answer, before anything is created. */

@@ -149,7 +149,8 @@ export async function placeCallers(ari: AriRest, plan: SimulationPlan, log: Logg
   for (const c of plan.callers) {
     if (signal?.aborted) break
     const wait = started + c.at - Date.now()
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    if (wait > 0) await pause(wait, signal)
+    if (signal?.aborted) break
     pending.push(
       originateSimCaller(ari, c).then(
         () => void originated++,
@@ -173,11 +174,11 @@ const UNREACHABLE_AFTER_MS = 30_000
  * is work for an Asterisk that may be the one overloaded. A request that gets no answer
  * is tried again; Asterisk silent for 30 s throws AriTransportError.
  */
-export async function waitForCallers(ari: AriRest, plan: SimulationPlan, timeoutMs: number): Promise<boolean> {
+export async function waitForCallers(ari: AriRest, plan: SimulationPlan, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const ids = new Set(plan.callers.map((c) => c.channelId))
   const deadline = Date.now() + timeoutMs
   let silentSince: number | null = null
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     const asked = Date.now()
     try {
       const live = (await ari.listChannels()).filter((ch) => ids.has(ch.id))
@@ -189,7 +190,20 @@ export async function waitForCallers(ari: AriRest, plan: SimulationPlan, timeout
       if (Date.now() - silentSince >= UNREACHABLE_AFTER_MS) throw err
     }
     const took = Date.now() - asked
-    await new Promise((r) => setTimeout(r, Math.min(10_000, Math.max(1000, took * 4))))
+    await pause(Math.min(10_000, Math.max(1000, took * 4)), signal)
   }
   return false
+}
+
+/** Sleeps, or less when the run is stopped (Ctrl-C). */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, {once: true})
+  })
 }
