@@ -110,7 +110,7 @@ describe('notes, dispositions and tickets on a running engine', () => {
     await until('the wrap-up held', () => engine.output().includes(`agent a1: wrap-up held until a disposition is chosen for call ${call.id}`), 10_000)
     expect(await state()).toBe('wrap-up')
     expect(await refusal(agent.request('call.disposition', {call: call.id, code: 'done'}))).toMatchObject({code: 'unknown_disposition'})
-    expect(await agent.request('call.disposition', {call: call.id, code: 'resolved'})).toEqual({callId: call.id, code: 'resolved', label: '已解决', ready: true})
+    expect(await agent.request('call.disposition', {call: call.id, code: 'resolved'})).toEqual({callId: call.id, code: 'resolved', label: '已解决', released: true})
     expect(await state()).toBe('idle')
 
     await admin.request('events.flush')

@@ -83,7 +83,7 @@ describe('dispositions (fake ARI, fake clock)', () => {
     // A code not of the queue is refused with the queue's codes.
     const call = deskCall(engine.core, callId)!
     expect(() => chooseDisposition(engine.core, call, 'nope', 'a1')).toThrow(expect.objectContaining({code: 'unknown_disposition', suggestion: 'Codes: resolved (已解决, key 1), follow-up (Follow-up, key 2)'}))
-    expect(chooseDisposition(engine.core, call, 'resolved', 'a1')).toEqual({callId, code: 'resolved', label: '已解决', ready: true})
+    expect(chooseDisposition(engine.core, call, 'resolved', 'a1')).toEqual({callId, code: 'resolved', label: '已解决', released: true})
     expect(state()).not.toBe('wrap-up')
     await settle()
     // Ready again: the waiting caller rings it.
@@ -96,7 +96,7 @@ describe('dispositions (fake ARI, fake clock)', () => {
   it('a code chosen on the live call owes nothing after it; ready early works; notes carry the customer', async () => {
     const {callId, agentChannel} = await answeredCall('sales', '+8613800138000')
     const live = deskCall(engine.core, callId)!
-    expect(chooseDisposition(engine.core, live, 'follow-up', 'a1').ready).toBe(false)
+    expect(chooseDisposition(engine.core, live, 'follow-up', 'a1').released).toBe(false)
     const {note} = saveNote(engine.core, live, {text: '客户要求回电', by: 'a1'})
     saveNote(engine.core, live, {note, text: '客户要求明天回电', by: 'a1'})
     ari.hangsUp(agentChannel)
@@ -126,7 +126,7 @@ describe('dispositions (fake ARI, fake clock)', () => {
     expect(() => engine.agentReady('a1')).toThrow(expect.objectContaining({code: 'disposition_required'}))
     const call = deskCall(engine.core, callId)!
     expect(call).toMatchObject({callId, agent: 'a1', queue: 'sales', number: '+8613800138000'})
-    expect(chooseDisposition(engine.core, call, 'follow-up', 'a1').ready).toBe(true)
+    expect(chooseDisposition(engine.core, call, 'follow-up', 'a1').released).toBe(true)
     expect(state()).toBe('idle')
   })
 
@@ -158,7 +158,7 @@ describe('dispositions (fake ARI, fake clock)', () => {
     await settle()
     clock.advance(1000)
     expect(state()).toBe('wrap-up')
-    expect(chooseDisposition(engine.core, deskCall(engine.core, callId)!, 'resolved', 'sup').ready).toBe(true)
+    expect(chooseDisposition(engine.core, deskCall(engine.core, callId)!, 'resolved', 'sup').released).toBe(true)
     expect(state()).toBe('idle')
   })
 })

@@ -21,6 +21,6 @@ export default class CallDisposition extends CallctlCommand<Result> {
   }
 
   protected render(r: Result): void {
-    this.print(`Call ${r.callId}: disposition ${r.code} (${r.label})${r.ready ? '; its agent is ready' : ''}.`)
+    this.print(`Call ${r.callId}: disposition ${r.code} (${r.label})${r.released ? '; its agent is idle again' : ''}.`)
   }
 }

@@ -57,7 +57,7 @@ export const TICKET_METHODS = {
   'call.disposition': {
     summary: "Choose a call's outcome code (its queue's codes): the agent's live call or its last call in wrap-up; a held wrap-up ends",
     params: params({call, code: text(32, 'disposition code'), by}),
-    result: Type.Object({callId: Type.String(), code: Type.String(), label: Type.String(), ready: Type.Boolean({description: 'the agent became ready (its wrap-up was held for this code)'})}),
+    result: Type.Object({callId: Type.String(), code: Type.String(), label: Type.String(), released: Type.Boolean({description: 'its agent, held in wrap-up for this code, is now idle (the JSON contract names agent states idle, never "ready")'})}),
   },
   'ticket.add': {
     summary: 'Open a ticket (due time from the SLA of its priority); from a call, the call is linked and its customer filed',

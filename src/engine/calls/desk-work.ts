@@ -1,6 +1,7 @@
 import {normaliseNumber} from '../contacts/phone-number.js'
 import type {DispositionCode} from '../model.js'
 import {isSimulatedPhone, simulatedCode} from '../sim/sim-agent.js'
+import {listUsers} from '../users/users.js'
 import {UserError} from '../util/errors.js'
 import {newId} from '../util/ids.js'
 import type {CallSession} from './call-session.js'
@@ -76,7 +77,7 @@ const FREE_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/
  * takes any short code. Choosing the code an agent owes makes it ready at once when its
  * wrap-up time has run out (held, wrap-up.ts).
  */
-export function chooseDisposition(core: EngineCore, call: DeskCall, code: string, by: string): {callId: string; code: string; label: string; ready: boolean} {
+export function chooseDisposition(core: EngineCore, call: DeskCall, code: string, by: string): {callId: string; code: string; label: string; released: boolean} {
   const codes = dispositionCodes(core, call.queue)
   let label = code
   if (codes.length > 0) {
@@ -100,15 +101,15 @@ export function chooseDisposition(core: EngineCore, call: DeskCall, code: string
     data: {code, label, ...customer(call), by},
   })
   if (call.live) call.live.disposition = code
-  let ready = false
+  let released = false
   if (call.last) {
     call.last.disposition = code
     const owed = call.last.owes
     call.last.owes = false
     const held = call.agent !== null && core.wrapUpTimers.get(call.agent)?.held === true
-    if (owed && held) ready = endWrapUp(core, call.agent!, 'disposition')
+    if (owed && held) released = endWrapUp(core, call.agent!, 'disposition')
   }
-  return {callId: call.callId, code, label, ready}
+  return {callId: call.callId, code, label, released}
 }
 
 /**
@@ -124,7 +125,15 @@ export function simulatedAgentDisposes(core: EngineCore, agentId: string): void 
   if (codes.length === 0) return
   // Its last call, not the live session (still there while the call ends): the code owed is the last call's.
   const call: DeskCall = {callId: last.callId, queue: last.queue, agent: agentId, number: last.number, contact: last.contact, live: null, last}
-  chooseDisposition(core, call, simulatedCode(codes, last.callId), 'simulator')
+  // A person working the agent through a desk (a user of the agent role bound to it) chooses
+  // the code there, whatever phone it rings: the desk's own tests use simulated phones.
+  void listUsers(core.store)
+    .then((users) => {
+      if (users.some((u) => u.role === 'agent' && u.agent === agentId)) return
+      const now = core.lastCalls.get(agentId)
+      if (now?.owes && now.callId === last.callId) chooseDisposition(core, call, simulatedCode(codes, last.callId), 'simulator')
+    })
+    .catch((err: unknown) => core.log.warn('a simulated agent could not choose its disposition', {agent: agentId, error: String(err)}))
 }
 
 /** Refuses agent.ready while the agent owes a disposition: one line naming the call and the codes. */

@@ -136,7 +136,7 @@ export function deskActions(o: DeskActionsOptions) {
           const r = await feed.request('call.disposition', {call, code: action.code})
           feed.disposed(call, {code: r.code, label: r.label})
           feed.engine.refresh(200)
-          return {text: `Disposition: ${r.label}${r.ready ? ' · ready for the next call' : s.me?.state === 'wrap-up' ? ' · r: ready now' : ''}`}
+          return {text: `Disposition: ${r.label}${r.released ? ' · ready for the next call' : s.me?.state === 'wrap-up' ? ' · r: ready now' : ''}`}
         }
         case 'ticket': {
           const call = noteCall(s)
