@@ -286,9 +286,10 @@ describe('chats on the desk: a supervisor note, an agent image, transfer to an a
       await liLei.got('the second image', (m) => m.kind === 'image' && m.seq > image.seq)
     }
     const [, , refused, hostile] = await Promise.all([inBrowser(), fromCli(), runCli(['chat', 'send', first, '--image', page], cli, 20_000), runCli(['chat', 'send', first, '--image', join(files, 'none\u001b]0;pwned\u0007.png')], cli, 20_000)])
-    expect(refused.code).toBe(1)
+    // A file that is not an image is invalid input: exit 2 (misuse report 20, finding 21).
+    expect(refused.code).toBe(2)
     expect(refused.stderr).toBe(`Error: Not a PNG, JPEG, GIF or WebP image (by its contents, whatever its name): ${page}\n  Try: Send a PNG, JPEG, GIF or WebP file.\n`)
-    expect(hostile.code).toBe(1)
+    expect(hostile.code).toBe(2)
     expect(hostile.stderr).not.toMatch(/[\u0007\u001b]/)
   })
 
