@@ -89,6 +89,7 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
     // A real phone can join: said before the dashboard takes the screen, and in the log.
     if (!quiet && demo.sip) this.print(sipInvite(demo.sip))
     if (!quiet && demo.chatUrl) this.print(`Chat: open ${demo.chatUrl} in a browser and write; a simulated agent answers.`)
+    let onSignal: (() => void) | undefined
     try {
       if (interactive) {
         const {runDashboard} = await loadLiveDashboard()
@@ -114,14 +115,10 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
           const board = buildBoard(demo.running.engine.snapshot(), {thresholds})
           if (!quiet) this.print(summaryLine(board, undefined, demo.chatUrl ? board.chats : null))
         }, SUMMARY_EVERY_MS)
-        let onSignal!: () => void
         await Promise.race([demo.done, new Promise<void>((r) => ((onSignal = r), process.once('SIGINT', r), process.once('SIGTERM', r)))])
         clearInterval(timer)
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
       }
     } finally {
-      if (!quiet) this.print(`Stopping: ending simulated calls and chats, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
       // An impatient second Ctrl-C used to kill the demo mid-stop, leaving the sandbox
       // Asterisk and its calls running: it now only says what is happening; a third exits.
       let presses = 0
@@ -129,11 +126,18 @@ It shows the live dashboard (callctl dashboard --help; m/w/b ring a simulated su
         if (++presses === 1) process.stderr.write('Still stopping, a few seconds more; Ctrl-C once more exits at once and leaves the sandbox and its calls running.\n')
         else process.exit(130)
       }
-      // Kept until the process exits: the stop now takes about a second, and a press that
-      // came after it but before oclif's exit found no handler and killed the demo (exit by
-      // signal, so a script saw a failure after a clean stop).
+      // Installed before the first handler goes and before "Stopping" is said: with no SIGINT
+      // listener for an instant, a Ctrl-C pressed as the line appeared took Node's default
+      // action and killed the demo (seen at load average 15, the process preempted between
+      // the line and the handler). Kept until the process exits: a press after the stop but
+      // before oclif's exit also found no handler once.
       process.on('SIGINT', impatient)
       process.on('SIGTERM', impatient)
+      if (onSignal) {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+      if (!quiet) this.print(`Stopping: ending simulated calls and chats, stopping the engine${demo.startedSandbox ? ' and the sandbox' : ''}…`)
       await demo.stop()
     }
     return {...tally, chatUrl: demo.chatUrl, seconds: Math.round((Date.now() - started) / 1000), sandbox: demo.startedSandbox ? 'started' : demo.supervisorPhone ? 'reused' : 'none'}
