@@ -155,4 +155,25 @@ describe('a desk opened mid-call', () => {
     expect(feed.getState().lastCall).toBeNull()
     feed.stop()
   })
+
+  it('a snapshot older than the ring (asked for before it) never puts the previous caller back on the pop', async () => {
+    // a2 free; then rung for call-next; the poll that answers next was made before the ring and
+    // still shows a2 on its previous call (call-talk): the pop stays on call-next.
+    let snap = snapshot((s) => (s.calls = s.calls.filter((c) => c.id !== 'call-talk')))
+    const e = engine({snap: () => snap, current: () => ({call: null, last: null})})
+    const feed = new DeskFeed(e.connect, 'a2', {pollMs: 1000})
+    feed.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(feed.getState().pop).toBeNull()
+    e.emit({type: 'agent.ringing', ts: AT + 500, callId: 'call-next', agent: 'a2', queue: 'sales', data: {}})
+    expect(feed.getState().pop?.callId).toBe('call-next')
+    snap = snapshot((s) => (s.at = AT + 100))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(feed.getState().pop).toMatchObject({callId: 'call-next', ended: false})
+    // A snapshot made after the ring that shows another call of the agent's is news: it is adopted.
+    snap = snapshot((s) => (s.at = AT + 2_000))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(feed.getState().pop?.callId).toBe('call-talk')
+    feed.stop()
+  })
 })

@@ -240,7 +240,7 @@ export class DeskFeed {
     if (conn) {
       this.unread = null
       void this.readCurrent(conn)
-    } else if (call && this.current.pop?.callId !== call.id) this.adopt(call, {request: (m, ...a) => this.engine.request(m, ...a)})
+    } else if (call && this.current.pop?.callId !== call.id && !(s && newerPop(this.current.pop, s.at))) this.adopt(call, {request: (m, ...a) => this.engine.request(m, ...a)})
   }
 
   /** The agent's call now, as the engine has it: the pop of a call this desk did not see ring, the call whose disposition is owed. */
@@ -318,4 +318,13 @@ export class DeskFeed {
     this.current = {...this.current, ...patch}
     for (const l of this.listeners) l()
   }
+}
+
+/**
+ * A pop newer than the snapshot: rung after the engine made it. A snapshot asked for before
+ * the ring still shows the agent's previous call (ending); adopting it put the old caller back
+ * on the screen until the next poll, a second later (desk-tmux: p99 1,091 ms, max one pop in 20).
+ */
+function newerPop(pop: DeskState['pop'], snapshotAt: number): boolean {
+  return !!pop && !pop.ended && pop.ringAt > snapshotAt
 }
