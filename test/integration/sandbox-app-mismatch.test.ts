@@ -2,29 +2,20 @@
 // sends calls to (CALLCTL_ARI_APP) got no call and nobody said so; simulate then exited 0
 // (misuse report 20, finding 8). Through the real binary, in a home whose sandbox is the
 // suite's (its state copied, so the engine takes its ARI settings from the sandbox).
-import {copyFileSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {afterAll, describe, expect, inject, it} from 'vitest'
-import {sandboxStateFile} from '../../src/engine/sandbox/state.js'
+import {rmSync} from 'node:fs'
+import {afterAll, describe, expect, it} from 'vitest'
 import {freePort} from '../../src/engine/util/net.js'
-import {callctlPaths} from '../../src/engine/util/paths.js'
 import {exited, runCli, startEngineCli} from '../support/cli.js'
+import {homeOnSuiteSandbox, stopEngineCli} from '../support/sandbox-home.js'
 
 describe('an engine on the sandbox under another app', () => {
-  const home = mkdtempSync(join(tmpdir(), 'callctl-appmismatch-'))
-  const paths = callctlPaths({CALLCTL_HOME: home})
-  mkdirSync(paths.sandboxDir, {recursive: true})
-  copyFileSync(sandboxStateFile(callctlPaths({CALLCTL_HOME: inject('sandbox').home})), sandboxStateFile(paths))
+  const home = homeOnSuiteSandbox('callctl-appmismatch-')
   const app = `t${Math.random().toString(36).slice(2, 8)}`
   const env = {CALLCTL_HOME: home, CALLCTL_ARI_URL: undefined, CALLCTL_ARI_APP: undefined}
   let engine: Awaited<ReturnType<typeof startEngineCli>> | undefined
 
   afterAll(async () => {
-    if (engine && engine.child.exitCode === null) {
-      engine.child.kill('SIGTERM')
-      await exited(engine.child)
-    }
+    await stopEngineCli(engine)
     rmSync(home, {recursive: true, force: true})
   })
 

@@ -3,29 +3,20 @@
 // level. Now the engine ends them as system-ended (as the demo's stop does), simulate prints
 // its summary so far and exits 130. Through the real binary, on an engine serving the app the
 // sandbox's dialplan sends calls to, in a home whose sandbox is the suite's (state copied).
-import {copyFileSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {afterAll, describe, expect, inject, it} from 'vitest'
-import {sandboxStateFile} from '../../src/engine/sandbox/state.js'
+import {rmSync} from 'node:fs'
+import {afterAll, describe, expect, it} from 'vitest'
 import {freePort} from '../../src/engine/util/net.js'
-import {callctlPaths} from '../../src/engine/util/paths.js'
 import {exited, runCli, startCli, startEngineCli} from '../support/cli.js'
+import {homeOnSuiteSandbox, stopEngineCli} from '../support/sandbox-home.js'
 import {until} from '../support/wait.js'
 
 describe('simulate stopped midway', () => {
-  const home = mkdtempSync(join(tmpdir(), 'callctl-simstop-'))
-  const paths = callctlPaths({CALLCTL_HOME: home})
-  mkdirSync(paths.sandboxDir, {recursive: true})
-  copyFileSync(sandboxStateFile(callctlPaths({CALLCTL_HOME: inject('sandbox').home})), sandboxStateFile(paths))
+  const home = homeOnSuiteSandbox('callctl-simstop-')
   let env: Record<string, string | undefined> = {}
   let engine: Awaited<ReturnType<typeof startEngineCli>> | undefined
 
   afterAll(async () => {
-    if (engine && engine.child.exitCode === null) {
-      engine.child.kill('SIGTERM')
-      await exited(engine.child)
-    }
+    await stopEngineCli(engine)
     rmSync(home, {recursive: true, force: true})
   })
 
