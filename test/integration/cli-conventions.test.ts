@@ -86,6 +86,17 @@ describe('callctl conventions', () => {
     expect(forced.stdout).toBe('Queue pq1 removed.\n')
   })
 
+  it('an unknown agent gets a way out it can take: --sip for an id, the id rule for a name typed in its place (王芳)', async () => {
+    const e = env()
+    const [id, name] = await Promise.all([runCli(['agent', 'login', 'nope'], e), runCli(['agent', 'login', '王芳'], e)])
+    expect(id.code).toBe(1)
+    // Not --endpoint PJSIP/nope: nothing would ring it unless a phone is provisioned.
+    expect(id.stderr).toBe('Error: Agent "nope" does not exist. Existing agents: (none)\n  Try: Add it with: callctl agent add nope --sip (a phone callctl provisions), or --endpoint DIAL-STRING for a phone of your own\n')
+    expect(name.code).toBe(1)
+    // Not "agent add 王芳", which the id rule refuses.
+    expect(name.stderr).toBe('Error: Agent "王芳" does not exist. Existing agents: (none)\n  Try: Agent ids are ASCII (e.g. 1001; the person\'s name goes in --name): see callctl agent list\n')
+  })
+
   it('a missing argument is one line with the usage, not the whole help, exit 2', async () => {
     const r = await runCli(['queue', 'add'], env())
     expect(r.code).toBe(2)

@@ -5,7 +5,7 @@ import {UserError} from '../util/errors.js'
 import {SKILL_NAME, skillKey} from '../routing/skills.js'
 import {safeId} from '../util/ids.js'
 import {nameKey} from '../util/names.js'
-import {checkEndpoint, checkLabel, checkName, checkPauseReason, checkQueueSettings} from './validate.js'
+import {checkEndpoint, checkLabel, checkName, checkPauseReason, checkQueueSettings, isAgentId} from './validate.js'
 
 // Configuration changes made by admins (CLI, scripts). Each writes the record and its
 // event in one transaction; a running engine picks the event up and applies it.
@@ -100,7 +100,11 @@ export async function mustAgent(store: Store, id: string): Promise<AgentRecord> 
   if (a) return a
   const ids = (await store.listAgents()).map((x) => x.id)
   throw new UserError(`Agent "${id}" does not exist. Existing agents: ${ids.length ? ids.slice(0, 20).join(', ') + (ids.length > 20 ? ', …' : '') : '(none)'}`, {
-    suggestion: `Add it with: callctl agent add ${id} --endpoint PJSIP/${id}`,
+    // A name typed for an id (王芳) cannot be added as one, and PJSIP/ID rings nothing
+    // unless a phone is provisioned: --sip makes both in one step.
+    suggestion: isAgentId(id)
+      ? `Add it with: callctl agent add ${id} --sip (a phone callctl provisions), or --endpoint DIAL-STRING for a phone of your own`
+      : `Agent ids are ASCII (e.g. 1001; the person's name goes in --name): see callctl agent list`,
     exitCode: 1,
     code: 'unknown_agent',
   })

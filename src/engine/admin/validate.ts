@@ -13,6 +13,11 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const NAME = new RegExp(`^[${IDENTIFIER_START}][${IDENTIFIER_PART}]*$`, 'u')
 const NAME_MAX = 64
 
+/** Whether a typed string has the shape of an agent id (ASCII; a person's name goes in --name). */
+export function isAgentId(s: string): boolean {
+  return AGENT_ID.test(s)
+}
+
 /** The name in its stored form (NFC), or a UserError saying what is wrong with it. */
 export function checkName(kind: 'queue' | 'agent', name: string): string {
   if (kind === 'agent') {
