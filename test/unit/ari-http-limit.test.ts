@@ -38,6 +38,22 @@ describe('ARI over HTTP', () => {
     expect(sockets.size).toBeLessThanOrEqual(24)
   })
 
+  it("Asterisk's 503 'Shutdown in progress' page is no answer (Asterisk going away), other errors stay request errors", async () => {
+    // The page Asterisk 22's HTTP server sent while `sandbox down` stopped it (seen by hand: simulate then ended as a callctl bug).
+    const page = '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>503 Service Unavailable</title>\n</head><body>\n<h1>Service Unavailable</h1>\n<p>Shutdown in progress</p>\n</body></html>\n'
+    const url = await listen((req, res) => {
+      if (req.url?.includes('/channels/gone')) return void res.writeHead(404, {'content-type': 'application/json'}).end(JSON.stringify({message: 'Channel not found'}))
+      res.writeHead(503, {'content-type': 'text/html'}).end(page)
+    })
+    const http = new AriHttp({url, user: 'u', password: 'p'})
+    const down = await http.listChannels().catch((e: unknown) => e)
+    expect(down).toBeInstanceOf(AriTransportError)
+    expect((down as AriTransportError).reason).toBe('Asterisk is shutting down')
+    const gone = await http.getChannel('gone').catch((e: unknown) => e)
+    expect(gone).not.toBeInstanceOf(AriTransportError)
+    expect((gone as Error).message).toBe('GET /channels/gone: 404 Channel not found')
+  })
+
   it('no answer is an AriTransportError naming the operation and the reason', async () => {
     const url = await listen(() => {})
     const port = Number(new URL(url).port)

@@ -293,7 +293,8 @@ export class AriHttp implements AriRest {
   }
   applicationInfo(app: string): Promise<{name: string; channel_ids: string[]; bridge_ids: string[]}> {
     return this.request('GET', `/applications/${this.enc(app)}`)
-  }  async subscribe(app: string, sources: string[]): Promise<void> {
+  }
+  async subscribe(app: string, sources: string[]): Promise<void> {
     await this.request('POST', `/applications/${this.enc(app)}/subscription`, {eventSource: sources.join(',')})
   }
   async unsubscribe(app: string, sources: string[]): Promise<void> {
@@ -319,6 +320,10 @@ export class AriHttp implements AriRest {
 
 /** A text answer as the engine sees it: parsed JSON, or AriRequestError on a non-2xx status. */
 function answerOf<T>(status: number, text: string, method: string, path: string): T {
+  // Asterisk's HTTP server says 503 "Shutdown in progress" (an HTML page, not ARI) while it
+  // stops: Asterisk is going away, as with a refused connection a moment later, so callers
+  // take it as no answer (simulate waiting for its callers ended as a "callctl bug").
+  if (status === 503 && /shutdown in progress/i.test(text)) throw new AriTransportError(`${method} ${path}`, 'Asterisk is shutting down')
   if (status < 200 || status >= 300) {
     let message = text
     try {
