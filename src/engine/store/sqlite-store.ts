@@ -288,15 +288,21 @@ function createPrivate(file: string): void {
   }
 }
 
+// Several processes may open a fresh store at once (two commands in a script, an engine and a
+// command): each migration runs under SQLite's write lock (BEGIN IMMEDIATE, waiting busy_timeout)
+// and looks again whether another process applied it meanwhile, as pg-migrations.ts does with an
+// advisory lock. Without that, the second process ran ALTER TABLE again ("duplicate column").
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version))
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue
     db.transaction(() => {
+      if (isApplied.get(m.version)) return
       db.exec(m.sql)
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now())
-    })()
+    }).immediate()
   }
 }
 
