@@ -38,7 +38,7 @@ export function completeCall(core: EngineCore, session: CallSession, by: 'caller
 
 /** The customer's leg is gone: the caller hung up, unless someone asked the engine to hang up (call.hangup). */
 export function completeCallerGone(core: EngineCore, session: CallSession): void {
-  completeCallAs(core, session, session.hangupAskedBy ?? 'caller')
+  completeCallAs(core, session, session.hangupAskedBy ?? (session.asteriskStopping ? 'system' : 'caller'))
 }
 
 function completeCallAs(core: EngineCore, session: CallSession, by: 'caller' | 'agent' | 'system' | 'supervisor'): void {

@@ -54,6 +54,11 @@ export class CallSession {
   /** The inbound leg is gone (the caller hung up after asking for a callback). */
   callerLegGone = false
   /**
+   * Asterisk is stopping and hung up one of this call's legs itself (asterisk-stopping.ts):
+   * nobody hung up, so a caller in line is system-ended, not abandoned.
+   */
+  asteriskStopping = false
+  /**
    * The inbound leg is not answered yet: a caller going straight to a queue is answered
    * only when it must hear something from us (caller-line.ts), so a caller an idle agent
    * takes at once hears ringing, as with app_queue, and costs no answer and hold music.

@@ -24,6 +24,7 @@ import {mustNotOweDisposition} from './desk-work.js'
 import {PhonePresence, type PhoneContact} from './phone-presence.js'
 import {outboundCheck} from './outbound-check.js'
 import {dialString} from './caller-id.js'
+import {onHangupRequest} from './asterisk-stopping.js'
 import {type CallView, type EngineOptions, CONFIG_EVENTS, type EngineSnapshot} from './engine-types.js'
 import {ChatCore, type ChatsView} from '../chat/chat-core.js'
 import {chatSettings} from '../config/chat-config.js'
@@ -157,6 +158,7 @@ export class Engine {
     this.core.ari.on('StasisStart', (e) => void this.onStasisStart(e).catch((err) => this.core.bug('StasisStart', err)))
     this.core.ari.on('StasisEnd', (e) => this.onStasisEnd(e))
     this.core.ari.on('ChannelDestroyed', (e) => this.onChannelDestroyed(e))
+    this.core.ari.on('ChannelHangupRequest', (e) => onHangupRequest(this.core, e))
     // A ring the engine gave up on (no answer to its originate) shows itself ringing: hang it up.
     this.core.ari.on('ChannelStateChange', (e) => void hangUpIfStray(this.core, e.channel.id))
     this.core.ari.on('ChannelDtmfReceived', (e) => this.onDtmf(e))

@@ -3,6 +3,7 @@ import type {EngineCore} from './core.js'
 import {customerLegGone} from './callbacks.js'
 import {completeCall, completeCallerGone, endSession, leaveLine} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
+import {SYSTEM_ENDED, systemEndVisit} from './shutdown.js'
 
 // A caller's or an agent's leg hung up: what that means for the call in the state it is in.
 // The steps that end a call are in call-end.ts; channel-left.ts routes a departing channel here.
@@ -14,6 +15,11 @@ export function callerLegGone(core: EngineCore, session: CallSession): void {
   if (session.isCallback && session.customerChannelId === session.channelId) session.customerChannelId = null
   switch (session.state) {
     case 'waiting': {
+      if (session.asteriskStopping) {
+        // Nobody gave up: Asterisk went down under the caller (asterisk-stopping.ts).
+        systemEndVisit(core, session, 'asterisk-stopped')
+        return endSession(core, session, SYSTEM_ENDED)
+      }
       const position = core.acd.position(session.id)
       const settings = core.acd.queues.get(session.queue!)
       session.wait?.stop()
@@ -43,7 +49,7 @@ export function callerLegGone(core: EngineCore, session: CallSession): void {
       return
     case 'ivr':
       session.media?.hangup()
-      endSession(core, session, 'abandoned-in-ivr')
+      endSession(core, session, session.asteriskStopping ? SYSTEM_ENDED : 'abandoned-in-ivr')
       return
     case 'survey':
       session.media?.hangup()
@@ -66,7 +72,7 @@ export function callerLegGone(core: EngineCore, session: CallSession): void {
 
 export function agentLegGone(core: EngineCore, session: CallSession, channelId: string): void {
   if (session.agentChannelId !== channelId) return
-  if (session.state === 'connected') completeCall(core, session, 'agent')
+  if (session.state === 'connected') completeCall(core, session, session.asteriskStopping ? 'system' : 'agent')
   else if (session.state === 'answering' && session.direction === 'outbound') {
     // A click-to-call whose agent never answered: nothing else will end it.
     if (session.agentId) core.acd.release(session.agentId, session.id, core.clock.now())
