@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {EngineClient} from '../../src/engine/api/client.js'
 import {addUser, issueToken, removeUser} from '../../src/engine/users/users.js'
+import {EngineFeed} from '../../src/ui/dashboard/feed.js'
 import {DeskFeed} from '../../src/ui/desk/desk-feed.js'
 import {startTestEngine, type Harness} from '../support/harness.js'
 import {until} from '../support/wait.js'
@@ -53,5 +54,24 @@ describe('desk feed under a token revoked on a real engine', () => {
     await until('the desk to see its token refused', () => feed.getState().refused != null, 10_000)
     expect(feed.getState().refused?.message).toBe('No user has your token (removed?): the desk has stopped')
     expect(feed.getState().refused?.suggestion).toContain('callctl user token li')
+  })
+
+  it('a supervisor\'s dashboard feed stops too, on the refusal, instead of retrying forever', async () => {
+    const token = (await addUser(h.store, {name: 'zhang', role: 'supervisor'})).token!
+    let opened = 0
+    const feed = new EngineFeed(() => (opened++, EngineClient.connect(h.api!.url, token)), {pollMs: 100, retryMs: [100]})
+    try {
+      feed.start()
+      await until('the dashboard feed live', () => feed.getState().status === 'live', 10_000)
+      await issueToken(h.store, 'zhang', {revoke: true})
+      await until('the dashboard feed to see its token refused', () => feed.getState().status === 'refused', 10_000)
+      expect(feed.getState().error).toMatch(/revoked or replaced/)
+      const after = opened
+      // At a 100 ms retry it would have opened about ten more connections by now.
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(opened).toBe(after)
+    } finally {
+      feed.stop()
+    }
   })
 })

@@ -1,5 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import type {EngineSnapshot} from '../../src/engine/calls/engine.js'
+import {UserError} from '../../src/engine/util/errors.js'
 import {EngineFeed, type FeedConnection} from '../../src/ui/dashboard/feed.js'
 import {fixtureSnapshot} from '../support/dashboard.js'
 
@@ -8,6 +9,7 @@ function fakeEngine() {
   const conns: {events: ((e: unknown) => void)[]; close: (() => void)[]; closed: boolean}[] = []
   let snapshots = 0
   let down: string | null = null
+  let refusing = false
   const connect = vi.fn(async (): Promise<FeedConnection> => {
     if (down) throw new Error(down)
     const c = {events: [] as ((e: unknown) => void)[], close: [] as (() => void)[], closed: false}
@@ -16,6 +18,8 @@ function fakeEngine() {
       // Answers any method: the feed is what is under test, not the contract.
       request: (async (method: string) => {
         if (c.closed) throw new Error('closed')
+        // What EngineClient makes of the server's 'unauthorized' reply.
+        if (refusing) throw new UserError('CALLCTL_TOKEN was revoked or replaced (user li)', {code: 'unauthorized', exitCode: 2})
         if (method === 'snapshot') return {...fixtureSnapshot(), at: ++snapshots}
         return {subscribed: true}
       }) as FeedConnection['request'],
@@ -40,12 +44,37 @@ function fakeEngine() {
     start() {
       down = null
     },
+    /** An admin revokes the token: every request on any connection is refused. */
+    revoke() {
+      refusing = true
+    },
+    get connections() {
+      return conns.length
+    },
   }
 }
 
 describe('the engine feed', () => {
   beforeEach(() => void vi.useFakeTimers({now: 1_000_000}))
   afterEach(() => void vi.useRealTimers())
+
+  it('a refused token stops the feed (status refused, the engine\'s words kept): no reconnection every few seconds', async () => {
+    const engine = fakeEngine()
+    const feed = new EngineFeed(engine.connect)
+    feed.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(feed.state.status).toBe('live')
+    engine.revoke()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(feed.state).toMatchObject({status: 'refused', error: 'CALLCTL_TOKEN was revoked or replaced (user li)', retryAt: null})
+    // The snapshot stays on screen, marked by the banner; nothing is asked again.
+    expect(feed.state.snapshot).not.toBeNull()
+    const asked = engine.snapshots
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(engine.connections).toBe(1)
+    expect(engine.snapshots).toBe(asked)
+    await expect(feed.request('snapshot')).rejects.toThrow(/revoked or replaced/)
+  })
 
   it('goes live with the first snapshot and polls once a second', async () => {
     const engine = fakeEngine()

@@ -59,7 +59,7 @@ export function Dashboard(p: DashboardProps) {
   const asterisk = live && state.snapshot?.link && state.snapshot.link.state !== 'connected' ? state.snapshot.link : null
   const overload = live && !asterisk && state.snapshot?.overload?.overloaded ? state.snapshot.overload : null
   const boxesDown = live && !asterisk && !overload && state.snapshot?.boxes?.some((b) => !b.up) ? state.snapshot.boxes : null
-  const banner = state.status === 'unreachable' ? 2 : asterisk || overload || boxesDown ? 1 : 0
+  const banner = state.status === 'unreachable' || state.status === 'refused' ? 2 : asterisk || overload || boxesDown ? 1 : 0
   // The header's fourth line, chats, once there are any.
   const paneLines = Math.max(0, rows - 3 - 1 - banner - (hasChatLine(state.snapshot?.chats, p.chatUrl) ? 1 : 0))
   const counts = {queues: board?.queues.length ?? 0, agents: board?.agents.length ?? 0, calls: board?.calls.length ?? 0}
@@ -119,7 +119,9 @@ export function Dashboard(p: DashboardProps) {
     <ColourContext.Provider value={colour}>
       <Box flexDirection="column" width={width} height={rows}>
         <Header title={p.title ?? 'callctl dashboard'} at={board?.at ?? null} figures={board?.header ?? null} timeZone={p.timeZone} live={live} width={width} overdueTickets={state.overdueTickets ?? null} chats={state.snapshot?.chats ?? null} chatUrl={p.chatUrl ?? null} />
-        {state.status === 'unreachable' ? (
+        {state.status === 'refused' ? (
+          <RefusedBanner state={state} />
+        ) : state.status === 'unreachable' ? (
           <Banner state={state} timeZone={p.timeZone} />
         ) : asterisk ? (
           <AsteriskBanner link={asterisk} at={state.snapshot!.at} />
@@ -177,6 +179,20 @@ function OverloadBanner(p: {overload: NonNullable<FeedState['snapshot']>['overlo
     <Text wrap="truncate-end" color="yellow" bold inverse>
       {` OVERLOADED for ${duration(p.at - (o.since ?? p.at))} · Asterisk answers in ${o.p90Ms} ms (p90) · new callers refused: ${o.shed} `}
     </Text>
+  )
+}
+
+/** Two lines: the engine refused the token, so the dashboard stopped (q quits); then the engine's words. */
+function RefusedBanner(p: {state: FeedState}) {
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" color="red" bold inverse>
+        {' TOKEN REFUSED · the dashboard has stopped · q quits '}
+      </Text>
+      <Text wrap="truncate-end" color="red">
+        {safeText(p.state.error ?? 'the engine refused the token', 300)}
+      </Text>
+    </Box>
   )
 }
 

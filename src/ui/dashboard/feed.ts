@@ -1,9 +1,11 @@
 import type {EngineSnapshot, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
-import {errorMessage} from '../../engine/util/errors.js'
+import {errorMessage, isUserError} from '../../engine/util/errors.js'
 
 // Keeps the dashboard's copy of the engine's state: a snapshot every second, sooner
 // when the engine reports events, and reconnection on its own when the engine goes
 // away. Knows nothing of React or the terminal, so it is tested with a fake engine.
+// A token the engine refuses is not a lost engine: retrying it every few seconds would
+// only fill the engine's log (one warning per connection), so the feed stops there.
 
 /** What the feed needs of a connection (EngineClient has it). */
 export interface FeedConnection {
@@ -14,10 +16,11 @@ export interface FeedConnection {
 }
 
 export interface FeedState {
-  status: 'connecting' | 'live' | 'unreachable'
+  /** refused: the engine refused the token (unknown, revoked); the feed has stopped. */
+  status: 'connecting' | 'live' | 'unreachable' | 'refused'
   /** The last snapshot received; kept (and shown as stale) while the engine is unreachable. */
   snapshot: EngineSnapshot | null
-  /** Why the engine is unreachable. */
+  /** Why the engine is unreachable, or the engine's words refusing the token. */
   error: string | null
   /** When the next connection attempt is due (ms since the epoch). */
   retryAt: number | null
@@ -160,7 +163,9 @@ export class EngineFeed {
       this.schedule(this.pollMs)
       this.countOverdue(conn)
     } catch (err) {
-      if (conn === this.conn) this.lost(errorMessage(err))
+      if (conn !== this.conn) return
+      if (isUserError(err) && err.code === 'unauthorized') this.refuse(errorMessage(err))
+      else this.lost(errorMessage(err))
     } finally {
       this.inFlight = false
     }
@@ -176,6 +181,11 @@ export class EngineFeed {
         if (conn === this.conn && !this.stopped && r.total !== this.current.overdueTickets) this.set({...this.current, overdueTickets: r.total})
       })
       .catch(() => undefined)
+  }
+
+  private refuse(error: string): void {
+    this.stop()
+    this.set({...this.current, status: 'refused', error, retryAt: null})
   }
 
   private lost(error: string): void {
