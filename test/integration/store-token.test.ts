@@ -107,6 +107,15 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
     expect(pause.code, pause.stderr).toBe(0)
     expect((await events('agent.paused')).find((e) => e.agent === 'sim01')?.data).toEqual({reason: 'huddle', by: 'li'})
     refusedInOneLine(list, 1, 'Error: Forbidden: role supervisor may not read or change the configuration in the store (user li)')
+
+    // Tickets written by the CLI name the token's user too, not the login user of the shell.
+    const added = await as(supervisor, ['ticket', 'add', '--subject', '退款 refund', '--json'])
+    expect(added.code, added.stderr).toBe(0)
+    const id = (JSON.parse(added.stdout) as {id: string}).id
+    const commented = await as(supervisor, ['ticket', 'comment', id, '已回电'])
+    expect(commented.code, commented.stderr).toBe(0)
+    expect((await events('ticket.created')).find((e) => e.data.ticket === id)?.data.by).toBe('li')
+    expect((await events('ticket.commented')).find((e) => e.data.ticket === id)?.data.by).toBe('li')
   }, 30_000)
 
   it('refuses a revoked token, naming the user to ask a new one for', async () => {

@@ -28,7 +28,7 @@ export default class TicketAdd extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {flags} = await this.parse(TicketAdd)
     const now = Date.now()
-    const t = await withTickets(flags.config, (ctx) =>
+    const t = await withTickets(flags.config, (ctx, tokenUser) =>
       addTicket(
         ctx,
         {
@@ -42,7 +42,7 @@ export default class TicketAdd extends CallctlCommand<TicketView> {
           calls: flags.call,
           ...(flags.due !== undefined ? {dueAt: parseDue(flags.due, now)} : {}),
         },
-        whoAmI(),
+        tokenUser ?? whoAmI(),
       ),
     )
     return ticketView(t, Date.now())

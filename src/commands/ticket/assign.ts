@@ -20,7 +20,7 @@ export default class TicketAssign extends CallctlCommand<TicketView> {
     const {args, flags} = await this.parse(TicketAssign)
     const id = ticketArg(args.ticket)
     const to = parseAssignee(args.assignee)
-    return ticketView(await withTickets(flags.config, (ctx) => assignTicket(ctx, id, to, whoAmI())), Date.now())
+    return ticketView(await withTickets(flags.config, (ctx, tokenUser) => assignTicket(ctx, id, to, tokenUser ?? whoAmI())), Date.now())
   }
 
   protected render(t: TicketView): void {

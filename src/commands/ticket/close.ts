@@ -19,8 +19,8 @@ export default class TicketClose extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {args, flags} = await this.parse(TicketClose)
     const id = ticketArg(args.ticket)
-    const by = whoAmI()
-    const t = await withTickets(flags.config, async (ctx) => {
+    const t = await withTickets(flags.config, async (ctx, tokenUser) => {
+      const by = tokenUser ?? whoAmI()
       if (flags.comment !== undefined) await commentTicket(ctx, id, flags.comment, by)
       return setTicketStatus(ctx, id, flags.solved ? 'solved' : 'closed', by)
     })

@@ -18,7 +18,7 @@ export default class TicketComment extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {args, flags} = await this.parse(TicketComment)
     const id = ticketArg(args.ticket)
-    return ticketView(await withTickets(flags.config, (ctx) => commentTicket(ctx, id, args.text, whoAmI())), Date.now())
+    return ticketView(await withTickets(flags.config, (ctx, tokenUser) => commentTicket(ctx, id, args.text, tokenUser ?? whoAmI())), Date.now())
   }
 
   protected render(t: TicketView): void {

@@ -51,7 +51,7 @@ is checked first: every problem is listed as FILE:LINE:COLUMN and nothing is imp
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     try {
-      const report = await withTickets(flags.config, (ctx) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by: whoAmI(), onWriting: () => (writing = true)}))
+      const report = await withTickets(flags.config, (ctx, tokenUser) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by: tokenUser ?? whoAmI(), onWriting: () => (writing = true)}))
       if (report.bad.length > 0) process.exitCode = 1
       return report
     } finally {

@@ -46,8 +46,8 @@ export default class TicketUpdate extends CallctlCommand<TicketView> {
     if (Object.keys(changes).length === 0 && status === undefined && !flags.call?.length) {
       throw new UserError('Nothing to change', {suggestion: 'Give a field, e.g. --priority high, --status solved or --call ID.', exitCode: 2, code: 'nothing_to_do'})
     }
-    const by = whoAmI()
-    const t: Ticket = await withTickets(flags.config, async (ctx) => {
+    const t: Ticket = await withTickets(flags.config, async (ctx, tokenUser) => {
+      const by = tokenUser ?? whoAmI()
       let last: Ticket | undefined
       if (Object.keys(changes).length > 0) last = await updateTicket(ctx, id, changes, by)
       for (const call of flags.call ?? []) last = await linkCall(ctx, id, call, by)

@@ -1,4 +1,5 @@
 import {storeUser} from '../api/store-access.js'
+import {LOCAL_ADMIN} from '../users/roles.js'
 import {loadEngineConfig} from '../config/engine-config.js'
 import {openStore} from '../store/open-store.js'
 import {repositoriesOf} from '../store/repositories.js'
@@ -7,15 +8,17 @@ import type {TicketContext} from './tickets.js'
 /**
  * Runs fn with the configured store's tickets, as an admin command writes them: straight
  * into the store (the engine sees the events in its log: the webhook fires for them too),
- * due times from the config's SLA, contact numbers in its default country.
+ * due times from the config's SLA, contact numbers in its default country. `tokenUser` is
+ * CALLCTL_TOKEN's user, the `by` of what the command writes (absent for the local admin,
+ * whose commands name the login user, as before).
  */
-export async function withTickets<T>(configFile: string | undefined, fn: (ctx: TicketContext) => Promise<T>): Promise<T> {
+export async function withTickets<T>(configFile: string | undefined, fn: (ctx: TicketContext, tokenUser: string | undefined) => Promise<T>): Promise<T> {
   const config = loadEngineConfig({file: configFile, requireAri: false})
   const store = await openStore(config.database)
   try {
     // A token's user as the engine's ticket methods allow it: supervisors and admins; an agent only through the engine, which keeps it to its own tickets.
-    await storeUser(store, config.paths, {method: 'ticket.list', params: {}})
-    return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'})
+    const who = await storeUser(store, config.paths, {method: 'ticket.list', params: {}})
+    return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'}, who === LOCAL_ADMIN ? undefined : who.user)
   } finally {
     await store.close()
   }
