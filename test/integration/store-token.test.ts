@@ -100,6 +100,13 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
     expect(queue.code, queue.stderr).toBe(0)
     expect(user.code, user.stderr).toBe(0)
     expect((await events('user.added')).find((e) => e.data.user === 'li')?.data).toMatchObject({role: 'supervisor', by: 'ops'})
+    // Configuration changes name the admin too.
+    expect((await events('queue.added')).find((e) => e.queue === 'billing')?.data.by).toBe('ops')
+    const [agentAdded, agentRemoved] = [await as(admin, ['agent', 'add', 'tmp1', '--endpoint', 'PJSIP/tmp1']), await as(admin, ['agent', 'remove', 'tmp1'])]
+    expect(agentAdded.code, agentAdded.stderr).toBe(0)
+    expect(agentRemoved.code, agentRemoved.stderr).toBe(0)
+    expect((await events('agent.added')).find((e) => e.agent === 'tmp1')?.data.by).toBe('ops')
+    expect((await events('agent.removed')).find((e) => e.agent === 'tmp1')?.data).toEqual({by: 'ops'})
 
     // A supervisor pauses any agent for any reason, as over the API; the configuration, listings included, stays the admins'.
     const supervisor = (JSON.parse(user.stdout) as {token: string}).token
@@ -132,5 +139,7 @@ describe('CALLCTL_TOKEN on commands that write the store (real binary, no engine
     const paused = (await events('agent.paused')).find((e) => e.agent === 'sim01' && e.data.reason === 'notinlist')
     expect(paused?.data).toEqual({reason: 'notinlist'})
     expect((await events('queue.added')).map((e) => e.queue)).toContain('sales')
+    // The local admin's events stay as they were: nobody named.
+    expect((await events('queue.added')).find((e) => e.queue === 'sales')?.data).not.toHaveProperty('by')
   }, 30_000)
 })

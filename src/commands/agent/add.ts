@@ -6,6 +6,7 @@ import {configuredAri} from '../../engine/config/configured-ari.js'
 import {addPhone, checkPhoneId, type PhoneResult} from '../../engine/phones/phones.js'
 import {UserError} from '../../engine/util/errors.js'
 import {callctlPaths} from '../../engine/util/paths.js'
+import {byFlag} from '../../engine/api/store-access.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {renderPhone} from '../../ui/phone-render.js'
 
@@ -40,9 +41,9 @@ export default class AgentAdd extends CallctlCommand<AgentAddResult> {
     // The phone's id is checked before the agent is saved: "a.b" is a fine agent id but no
     // SIP user name, and the agent used to be left on PJSIP/a.b with no phone behind it.
     if (flags.sip) checkPhoneId(args.id)
-    return withStore(flags.config, async (store) => {
+    return withStore(flags.config, async (store, who) => {
       const endpoint = flags.sip ? `PJSIP/${args.id}` : flags.endpoint
-      const agent = await addAgent(store, {id: args.id, name: flags.name, endpoint, queues: flags.queue, skills: flags.skills}, {update: flags.update})
+      const agent = await addAgent(store, {id: args.id, name: flags.name, endpoint, queues: flags.queue, skills: flags.skills}, {update: flags.update, ...byFlag(who)})
       const phone = flags.sip ? await addPhone({store, paths: callctlPaths(), ari: () => configuredAri(flags.config)}, {id: args.id, agent: args.id}) : null
       if (phone?.asterisk === 'refused by asterisk') process.exitCode = 1
       return {...agent, phone}

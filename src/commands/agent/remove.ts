@@ -3,6 +3,7 @@ import {mustAgent, removeAgent} from '../../engine/admin/admin.js'
 import {refuseIfAgentHasUsers, refuseIfAgentInUse} from '../../engine/admin/agent-in-use.js'
 import {withStore} from '../../engine/config/open-store.js'
 import type {AgentRecord} from '../../engine/model.js'
+import {byOf} from '../../engine/api/store-access.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class AgentRemove extends CallctlCommand<AgentRecord> {
@@ -17,11 +18,11 @@ export default class AgentRemove extends CallctlCommand<AgentRecord> {
 
   protected async execute(): Promise<AgentRecord> {
     const {args, flags} = await this.parse(AgentRemove)
-    return withStore(flags.config, async (store) => {
+    return withStore(flags.config, async (store, who) => {
       await mustAgent(store, args.id)
       await refuseIfAgentHasUsers(store, args.id)
       if (!flags.force) await refuseIfAgentInUse(flags.config, args.id)
-      return removeAgent(store, args.id)
+      return removeAgent(store, args.id, byOf(who))
     })
   }
 

@@ -5,6 +5,7 @@ import {withStore} from '../../engine/config/open-store.js'
 import {STRATEGIES, type QueueRecord} from '../../engine/model.js'
 import {UserError} from '../../engine/util/errors.js'
 import {safeId} from '../../engine/util/ids.js'
+import {byFlag} from '../../engine/api/store-access.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {fields} from '../../ui/render.js'
 
@@ -84,7 +85,7 @@ export default class QueueAdd extends CallctlCommand<QueueRecord> {
       dispositions: flags.disposition?.filter((d) => d !== ''),
     }
     try {
-      return await withStore(flags.config, (store) => addQueue(store, args.name, settings, {update: flags.update}))
+      return await withStore(flags.config, (store, who) => addQueue(store, args.name, settings, {update: flags.update, ...byFlag(who)}))
     } catch (err) {
       throw err instanceof QueueSettingError ? inFlagWords(err) : err
     }

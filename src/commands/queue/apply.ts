@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {applyQueueFile} from '../../engine/admin/queue-file.js'
 import {withStore} from '../../engine/config/open-store.js'
 import type {QueueRecord} from '../../engine/model.js'
+import {byFlag} from '../../engine/api/store-access.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class QueueApply extends CallctlCommand<{queues: QueueRecord[]; dryRun: boolean}> {
@@ -26,7 +27,7 @@ export default class QueueApply extends CallctlCommand<{queues: QueueRecord[]; d
 
   protected async execute(): Promise<{queues: QueueRecord[]; dryRun: boolean}> {
     const {args, flags} = await this.parse(QueueApply)
-    const queues = await withStore(flags.config, (store) => applyQueueFile(store, args.file, {dryRun: flags['dry-run']}))
+    const queues = await withStore(flags.config, (store, who) => applyQueueFile(store, args.file, {dryRun: flags['dry-run'], ...byFlag(who)}))
     return {queues, dryRun: flags['dry-run']}
   }
 

@@ -3,6 +3,7 @@ import {mustQueue, removeQueue} from '../../engine/admin/admin.js'
 import {refuseIfQueueInUse, refuseIfQueueTargeted} from '../../engine/admin/queue-in-use.js'
 import {withStore} from '../../engine/config/open-store.js'
 import type {QueueRecord} from '../../engine/model.js'
+import {byOf} from '../../engine/api/store-access.js'
 import {CallctlCommand} from '../../ui/command.js'
 
 export default class QueueRemove extends CallctlCommand<QueueRecord> {
@@ -18,9 +19,9 @@ export default class QueueRemove extends CallctlCommand<QueueRecord> {
   protected async execute(): Promise<QueueRecord> {
     const {args, flags} = await this.parse(QueueRemove)
     if (!flags.force) await refuseIfQueueInUse(flags.config, args.name)
-    return withStore(flags.config, async (store) => {
+    return withStore(flags.config, async (store, who) => {
       if (!flags.force) await refuseIfQueueTargeted(store, (await mustQueue(store, args.name)).name)
-      return removeQueue(store, args.name)
+      return removeQueue(store, args.name, byOf(who))
     })
   }
 

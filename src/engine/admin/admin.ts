@@ -16,7 +16,12 @@ function ev(type: NewEvent['type'], fields: Partial<NewEvent> = {}): NewEvent {
   return {type, ts: Date.now(), origin: ORIGIN, ...fields}
 }
 
-export async function addQueue(store: Store, typed: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean} = {}): Promise<QueueRecord> {
+/** The user a configuration change is made as (CALLCTL_TOKEN's), in its event; none for the local admin, as before. */
+function byField(by: string | undefined): {by?: string} {
+  return by !== undefined ? {by} : {}
+}
+
+export async function addQueue(store: Store, typed: string, settings: Record<string, unknown>, opts: {update?: boolean; didsChecked?: boolean; by?: string} = {}): Promise<QueueRecord> {
   const checkedName = checkName('queue', typed)
   const checked = checkQueueSettings(settings)
   // Checked and written in one transaction: two scripts adding queues at once must not both
@@ -46,7 +51,7 @@ export async function addQueue(store: Store, typed: string, settings: Record<str
       settings: {...DEFAULT_QUEUE_SETTINGS, ...(existing?.settings ?? {}), ...checked} as QueueSettings,
       createdAt: existing?.createdAt ?? Date.now(),
     }
-    return {queue, event: ev(existing ? 'queue.updated' : 'queue.added', {queue: name, data: {settings: queue.settings}})}
+    return {queue, event: ev(existing ? 'queue.updated' : 'queue.added', {queue: name, data: {settings: queue.settings, ...byField(opts.by)}})}
   })
 }
 
@@ -66,10 +71,10 @@ export function didTaken(did: string, owner: string, where = ''): UserError {
   })
 }
 
-export async function removeQueue(store: Store, name: string): Promise<QueueRecord> {
+export async function removeQueue(store: Store, name: string, by?: string): Promise<QueueRecord> {
   const q = await mustQueue(store, name)
   // q.name: the queue as created, whichever normal form the name was typed in.
-  await store.removeQueue(q.name, ev('queue.removed', {queue: q.name}))
+  await store.removeQueue(q.name, ev('queue.removed', {queue: q.name, ...(by !== undefined ? {data: {by}} : {})}))
   return q
 }
 
@@ -144,7 +149,7 @@ export interface AgentInput {
  * Adds an agent, or with `update` changes the fields given and only those: --name alone
  * keeps the phone, queues and skills as they were.
  */
-export async function addAgent(store: Store, input: AgentInput, opts: {update?: boolean} = {}): Promise<AgentRecord> {
+export async function addAgent(store: Store, input: AgentInput, opts: {update?: boolean; by?: string} = {}): Promise<AgentRecord> {
   checkName('agent', input.id)
   if (input.endpoint !== undefined) checkEndpoint(input.endpoint)
   const name = input.name === undefined ? undefined : checkLabel('agent name', input.name, 100)
@@ -169,13 +174,13 @@ export async function addAgent(store: Store, input: AgentInput, opts: {update?: 
     queues,
     createdAt: existing?.createdAt ?? Date.now(),
   }
-  await store.saveAgent(record, ev(existing ? 'agent.updated' : 'agent.added', {agent: record.id, data: {endpoint: record.endpoint, queues, skills: record.skills}}))
+  await store.saveAgent(record, ev(existing ? 'agent.updated' : 'agent.added', {agent: record.id, data: {endpoint: record.endpoint, queues, skills: record.skills, ...byField(opts.by)}}))
   return record
 }
 
-export async function removeAgent(store: Store, id: string): Promise<AgentRecord> {
+export async function removeAgent(store: Store, id: string, by?: string): Promise<AgentRecord> {
   const a = await mustAgent(store, id)
-  await store.removeAgent(id, ev('agent.removed', {agent: id}))
+  await store.removeAgent(id, ev('agent.removed', {agent: id, ...(by !== undefined ? {data: {by}} : {})}))
   return a
 }
 

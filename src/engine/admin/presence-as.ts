@@ -1,7 +1,7 @@
 import {loadEngineConfig} from '../config/engine-config.js'
 import {withStore} from '../config/open-store.js'
 import {loginAgent, logoutAgent, pauseAgent, unpauseAgent, type AgentListing} from './admin.js'
-import {LOCAL_ADMIN, type Principal} from '../users/roles.js'
+import {byOf} from '../api/store-access.js'
 import {allowedPauseReason} from './validate.js'
 
 // An agent's presence changed by a command writing the store (agent pause, unpause,
@@ -31,9 +31,4 @@ export function loginAs(configFile: string | undefined, agent: string, queues: s
 
 export function logoutAs(configFile: string | undefined, agent: string, queue: string | undefined): Promise<AgentListing> {
   return withStore(configFile, (store, who) => logoutAgent(store, agent, queue, byOf(who)), {method: 'agent.logout', params: {agent, ...(queue !== undefined ? {queue} : {})}})
-}
-
-/** The token's user; nobody named without a token (the local admin's events stay as they were). */
-function byOf(who: Principal): string | undefined {
-  return who === LOCAL_ADMIN ? undefined : who.user
 }

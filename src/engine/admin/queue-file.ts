@@ -60,7 +60,7 @@ export function parseQueueFile(text: string, file: string): {name: string; key: 
 }
 
 /** Validates the whole file first; only then writes, so a bad file changes nothing. */
-export async function applyQueueFile(store: Store, file: string, opts: {dryRun?: boolean} = {}): Promise<QueueRecord[]> {
+export async function applyQueueFile(store: Store, file: string, opts: {dryRun?: boolean; by?: string} = {}): Promise<QueueRecord[]> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -86,6 +86,6 @@ export async function applyQueueFile(store: Store, file: string, opts: {dryRun?:
   }
   if (opts.dryRun) return parsed.map((q) => ({name: q.name, settings: q.settings as QueueSettings, createdAt: 0}))
   const saved: QueueRecord[] = []
-  for (const q of parsed) saved.push(await addQueue(store, q.name, q.settings as Record<string, unknown>, {update: true, didsChecked: true}))
+  for (const q of parsed) saved.push(await addQueue(store, q.name, q.settings as Record<string, unknown>, {update: true, didsChecked: true, ...(opts.by !== undefined ? {by: opts.by} : {})}))
   return saved
 }

@@ -70,3 +70,14 @@ async function storeRefusal(use: StoreUse, who: Principal): Promise<string | nul
 function adminToken(paths: Paths): string {
   return existsSync(paths.apiTokenFile) ? readFileSync(paths.apiTokenFile, 'utf8').trim() || randomBytes(32).toString('hex') : randomBytes(32).toString('hex')
 }
+
+/** The `by` of what a command writes as `who`: the token's user; nobody named without a token (the local admin's events stay as they were). */
+export function byOf(who: Principal): string | undefined {
+  return who === LOCAL_ADMIN ? undefined : who.user
+}
+
+/** byOf as an optional field (exactOptionalPropertyTypes): `{by}` for a token's user, `{}` for the local admin. */
+export function byFlag(who: Principal): {by?: string} {
+  const by = byOf(who)
+  return by !== undefined ? {by} : {}
+}

@@ -50,9 +50,9 @@ export const EVENT_TYPES = [
   'survey.answered', // {score}
   'survey.skipped',
   // agents
-  'agent.added',
-  'agent.updated',
-  'agent.removed',
+  'agent.added', // {endpoint, queues, skills, by?} (by: CALLCTL_TOKEN's user; absent for the local admin)
+  'agent.updated', // as agent.added
+  'agent.removed', // {by?}
   'agent.member_added', // {penalty}
   'agent.member_removed',
   'agent.login',
@@ -114,9 +114,9 @@ export const EVENT_TYPES = [
   'chat.message_left', // the customer's message became a ticket assigned to the queue, the conversation linked {ticket (null if it could not be written), reason}; a chat.closed {reason: message-left} follows
   'chat.typing', // never stored: pushed live to the agent's subscription while the customer types {from: customer}
   // queues
-  'queue.added',
-  'queue.updated',
-  'queue.removed',
+  'queue.added', // {settings, by?} (by: CALLCTL_TOKEN's user; absent for the local admin)
+  'queue.updated', // as queue.added
+  'queue.removed', // {by?}
   // engine
   'engine.started', // {recovered: counts of calls re-adopted, by kind}
   'engine.asterisk_restarted', // Asterisk's startup time changed: its calls were lost

@@ -1,5 +1,4 @@
-import {storeUser} from '../api/store-access.js'
-import {LOCAL_ADMIN} from '../users/roles.js'
+import {byOf, storeUser} from '../api/store-access.js'
 import {loadEngineConfig} from '../config/engine-config.js'
 import {openStore} from '../store/open-store.js'
 import {repositoriesOf} from '../store/repositories.js'
@@ -18,7 +17,7 @@ export async function withTickets<T>(configFile: string | undefined, fn: (ctx: T
   try {
     // A token's user as the engine's ticket methods allow it: supervisors and admins; an agent only through the engine, which keeps it to its own tickets.
     const who = await storeUser(store, config.paths, {method: 'ticket.list', params: {}})
-    return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'}, who === LOCAL_ADMIN ? undefined : who.user)
+    return await fn({tickets: repositoriesOf(store).tickets, store, sla: config.tickets.sla, defaultCountry: config.defaultCountry, origin: 'cli'}, byOf(who))
   } finally {
     await store.close()
   }
