@@ -81,6 +81,11 @@ ones. Needs a running engine (callctl engine start). Waits for the callers to fi
     if (!s.waited) {
       this.print(`Placed ${s.originated} simulated caller${s.originated === 1 ? '' : 's'} (run ${s.run}) for queue ${s.queue}${s.failedToOriginate ? `; ${s.failedToOriginate} could not be placed` : ''}; not waiting for them (--no-wait).`)
       this.print('Follow them with: callctl calls (live), and afterwards callctl report calls --from 10m --to now')
+      if (s.leftLoggedIn.length > 0) {
+        const [first] = s.leftLoggedIn
+        const more = s.leftLoggedIn.length > 1 ? ` (and the other ${s.leftLoggedIn.length - 1}: ${s.leftLoggedIn.slice(1, 6).join(', ')}${s.leftLoggedIn.length > 6 ? ', …' : ''})` : ''
+        this.print(`Its simulated agents stay logged in to take them, and would answer real callers of ${s.queue} too: log them out when done (callctl agent logout ${first}${more}).`)
+      }
       return
     }
     if (s.stopped) this.print(`Stopped before its callers finished: ${s.systemEnded} call${s.systemEnded === 1 ? '' : 's'} still live ended as system-ended (not abandons).`)

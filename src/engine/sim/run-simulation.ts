@@ -4,7 +4,7 @@ import {appMismatchFix} from '../sandbox/app-mismatch.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
-import {placeCallers, planSimulation, prepareSimAgents, waitForCallers, type SimulationOptions, type SimulationPlan} from './simulator.js'
+import {logOutSimAgents, placeCallers, planSimulation, prepareSimAgents, waitForCallers, type SimulationOptions, type SimulationPlan} from './simulator.js'
 
 export interface SimulationSummary {
   run: string
@@ -25,6 +25,10 @@ export interface SimulationSummary {
   /** Calls of this run the engine ended as system-ended when it stopped (never counted as abandons). */
   systemEnded: number
   finished: boolean
+  /** The agents this run logged in and logged out again at its end (none with --no-wait: they take its callers). */
+  loggedOut: string[]
+  /** The agents this run logged in and left logged in (--no-wait): `agent logout` them when done. */
+  leftLoggedIn: string[]
   calls: (Pick<CallRecord, 'callId' | 'number' | 'queue' | 'agent' | 'outcome' | 'waitMs' | 'talkMs'> & {patience: number})[]
 }
 
@@ -47,7 +51,8 @@ export async function runSimulation(
   const plan = planSimulation(opts)
   await reachable(deps.ari)
   // The engine polls the store for admin changes (every 250 ms): give it time to see them.
-  if (await prepareSimAgents(deps.store, plan, opts.queue)) await new Promise((r) => setTimeout(r, 1000))
+  const prepared = await prepareSimAgents(deps.store, plan, opts.queue)
+  if (prepared.changed) await new Promise((r) => setTimeout(r, 1000))
   const since = Date.now() - 1000
   const placed = await placeCallers(deps.ari, plan, deps.log, opts.signal)
   opts.onPlaced?.(plan)
@@ -64,6 +69,9 @@ export async function runSimulation(
   }
   const stopped = opts.signal?.aborted === true
   const systemEnded = stopped ? await endRun(deps, plan) : 0
+  // Not waited for (--no-wait), its agents are still to take its callers.
+  const waited = opts.wait !== false
+  if (waited) await logOutSimAgents(deps.store, prepared.loggedIn)
   await new Promise((r) => setTimeout(r, 500)) // let the engine flush its last events
   const byNumber = new Map(plan.callers.map((c) => [c.number, c]))
   const records = (await callRecords(deps.store, {since})).filter((r) => byNumber.has(r.number))
@@ -83,10 +91,12 @@ export async function runSimulation(
     other: records.length - connected - abandoned,
     unseen: placed.originated - records.length,
     averageWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : null,
-    waited: opts.wait !== false,
+    waited,
     stopped,
     systemEnded,
     finished,
+    loggedOut: waited ? prepared.loggedIn : [],
+    leftLoggedIn: waited ? [] : prepared.loggedIn,
     calls: records.map((r) => ({
       callId: r.callId,
       number: r.number,

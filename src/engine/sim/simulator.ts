@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {safeId} from '../util/ids.js'
-import {addAgent, addQueue, loginAgent} from '../admin/admin.js'
+import {addAgent, addQueue, listAgents, loginAgent, logoutAgent} from '../admin/admin.js'
 import {AriTransportError, type AriRest} from '../ari/port.js'
 import type {Store} from '../store/store.js'
 import type {Range} from '../util/duration.js'
@@ -118,11 +118,13 @@ export function planSimulation(o: SimulationOptions): SimulationPlan {
 
 /**
  * Creates the queue (if missing) and the simulated agents, logged in to it. Returns
- * whether anything changed, in which case a running engine needs a moment to see it.
+ * whether anything changed, in which case a running engine needs a moment to see it, and
+ * which agents it logged in (logOutSimAgents logs those out again when the run is over).
  */
-export async function prepareSimAgents(store: Store, plan: SimulationPlan, queue: string): Promise<boolean> {
+export async function prepareSimAgents(store: Store, plan: SimulationPlan, queue: string): Promise<{changed: boolean; loggedIn: string[]}> {
   const before = await store.lastEventId()
   if (!(await store.getQueue(queue))) await addQueue(store, queue, {})
+  const online = new Set((await listAgents(store)).filter((a) => a.presence !== 'offline').map((a) => a.id))
   for (const a of plan.agents) {
     const existing = await store.getAgent(a.id)
     if (!existing || existing.endpoint !== a.endpoint || !(queue in existing.queues)) {
@@ -130,7 +132,16 @@ export async function prepareSimAgents(store: Store, plan: SimulationPlan, queue
     }
     await loginAgent(store, a.id)
   }
-  return (await store.lastEventId()) !== before
+  return {changed: (await store.lastEventId()) !== before, loggedIn: plan.agents.map((a) => a.id).filter((id) => !online.has(id))}
+}
+
+/**
+ * Logs out the simulated agents a run logged in, once its callers are done: left logged
+ * in, a simulated phone (which answers by itself) took the next real caller of the queue.
+ * Agents that were logged in before the run (another run's, or logged in by hand) stay.
+ */
+export async function logOutSimAgents(store: Store, agents: readonly string[]): Promise<void> {
+  for (const id of agents) if (await store.getAgent(id)) await logoutAgent(store, id)
 }
 
 export interface SimulationResult {
