@@ -29,11 +29,17 @@ export function engineHandlers(engine: Engine, info: {app: string; version: stri
       // An agent's subscription gets its own agent's events and its calls' (access-policy.ts).
       const owned = engineOwnership(engine)
       const mine = new Set<string>()
-      const off = engine.events.subscribe((event: NewEvent) => {
+      const send = (event: NewEvent) => {
         if ((!only || only.has(event.type)) && mayReceive(event, who, owned, mine)) conn.send({v: 1, type: 'event', event})
         if (event.type === 'call.ended' && event.callId) mine.delete(event.callId)
+      }
+      // The engine's own events, and admin changes made elsewhere (a pause from the CLI) once it applied them.
+      const off = engine.events.subscribe(send)
+      const offAdmin = engine.onAdminChange(send)
+      conn.onClose(() => {
+        off()
+        offAdmin()
       })
-      conn.onClose(off)
       return {subscribed: true}
     },
     'agent.ready': (params) => engine.agentReady(params.agent),

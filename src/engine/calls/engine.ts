@@ -1,7 +1,7 @@
 import type {ChannelDestroyedEvent, ChannelDtmfReceivedEvent, PlaybackEvent, StasisEndEvent, StasisStartEvent} from '../ari/port.js'
 import type {AgentRecord} from '../model.js'
 import {type AgentView, type QueueView} from '../routing/acd.js'
-import type {StoredEvent} from '../store/events.js'
+import type {NewEvent, StoredEvent} from '../store/events.js'
 import {UserError} from '../util/errors.js'
 import {CallControl, type EngineInternals} from './call-control.js'
 import {callIdOf, type CallSession} from './call-session.js'
@@ -43,6 +43,8 @@ const CHATS_SHARED_MS = 250
 export class Engine {
   /** The last failure of the admin sync, while it keeps failing. */
   private syncFailing: string | null = null
+  /** API subscriptions told of admin changes made elsewhere (onAdminChange). */
+  private readonly adminListeners = new Set<(e: NewEvent) => void>()
   readonly core: EngineCore
   /** Agents' phones as Asterisk reports them (registration, device state). */
   private readonly presence: PhonePresence
@@ -454,6 +456,7 @@ export class Engine {
         if (e.origin !== this.core.origin && CONFIG_EVENTS.has(e.type)) changed.push(e)
       }
       for (const e of changed) await this.applyAdminEvent(e)
+      for (const e of changed) this.tellAdminListeners(e)
       if (changed.length > 0) {
         scheduleDispatch(this.core)
         // Agents logging in, pausing or leaving a queue change who may take a chat too.
@@ -469,6 +472,29 @@ export class Engine {
       this.syncFailing = text
     } finally {
       this.core.syncing = false
+    }
+  }
+
+  /**
+   * Admin changes made elsewhere (a CLI pause, another engine), once applied: for the API's
+   * event subscriptions, so a desk or dashboard shows a pause typed in a terminal at once,
+   * not at its next poll. They are in the store already, so they are not the event log's
+   * own (whose listeners, live figures and the queue_log writer among them, count what this
+   * engine does).
+   */
+  onAdminChange(fn: (e: NewEvent) => void): () => void {
+    this.adminListeners.add(fn)
+    return () => this.adminListeners.delete(fn)
+  }
+
+  private tellAdminListeners(e: StoredEvent): void {
+    const event: NewEvent = {type: e.type, ts: e.ts, callId: e.callId, queue: e.queue, agent: e.agent, data: e.data, origin: e.origin}
+    for (const l of this.adminListeners) {
+      try {
+        l(event)
+      } catch (err) {
+        this.core.log.error('admin change listener failed', {error: String(err)})
+      }
     }
   }
 
