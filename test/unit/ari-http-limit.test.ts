@@ -64,4 +64,14 @@ describe('ARI over HTTP', () => {
     expect(err).toBeInstanceOf(AriTransportError)
     expect((err as AriTransportError).message).toBe('DELETE /channels/x: no answer from Asterisk (ECONNREFUSED)')
   })
+
+  it('a refused connection is Asterisk away, not slow: no failure in the pressure, so no overload', async () => {
+    const url = await listen(() => {})
+    const port = Number(new URL(url).port)
+    await new Promise<void>((r) => server!.close(() => r()))
+    server = null
+    const http = new AriHttp({url: `http://127.0.0.1:${port}`, user: 'u', password: 'p'})
+    for (let i = 0; i < 5; i++) await http.hangup(`x${i}`).catch(() => undefined)
+    expect(http.pressure.view()).toMatchObject({overloaded: false, failures: 0})
+  })
 })

@@ -114,8 +114,11 @@ export class AriHttp implements AriRest {
         done(res.status < 500)
         break
       } catch (err) {
-        done(false)
         const reason = transportReason(err)
+        // Nothing listens (Asterisk stopped): away, not slow. Counted as failures, an outage
+        // turned overload on ("Asterisk is answering slowly", engine.overloaded) while the
+        // link itself said it was down; the link's reconnection has its own pace.
+        done(reason === 'ECONNREFUSED' ? null : false)
         // A read changes nothing: an overloaded Asterisk that dropped it gets it again, shortly.
         // A refused connection is no overload: nothing listens (Asterisk is down), and the
         // caller (the reconnect loop) has its own pace.
