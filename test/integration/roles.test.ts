@@ -242,6 +242,10 @@ describe('roles on every method (real engine, real Asterisk)', () => {
     const failed = (await h.events()).filter((e: StoredEvent) => e.type === 'auth.failed')
     expect(failed.map((e) => e.data.reason)).toEqual(['revoked', 'revoked', 'unknown', 'missing'])
     expect(failed[0]!.data).toMatchObject({user: '王芳', method: 'session.whoami', address: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1:\d+$/)})
+    // Through the binary: refused credentials, one line with the fix, exit 2 (as a command checking the token on the store).
+    const cli = await runCli(['calls', '--json'], {CALLCTL_DB: h.store.file, CALLCTL_HOME: `${h.store.file}.home`, CALLCTL_API_PORT: new URL(h.api!.url).port, CALLCTL_TOKEN: issued.token})
+    expect(cli.code, cli.stderr).toBe(2)
+    expect(JSON.parse(cli.stdout)).toMatchObject({error: {code: 'unauthorized', message: 'This API token was revoked or replaced'}})
     // Still serving.
     expect(await (await connect(tokens.supervisor)).request('engine.status')).toMatchObject({app: h.app})
   })

@@ -9,7 +9,8 @@ export class EngineRequestError extends UserError {
     readonly method: string,
     readonly body: ApiErrorBody,
   ) {
-    super(body.message, {suggestion: body.suggestion, exitCode: body.code === 'bad_request' ? 2 : 1, code: body.code})
+    // A refused token is refused credentials: exit 2, as commands that check it on the store say it (store-access.ts).
+    super(body.message, {suggestion: body.suggestion, exitCode: body.code === 'bad_request' || body.code === 'unauthorized' ? 2 : 1, code: body.code})
   }
 }
 
