@@ -153,7 +153,9 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
       let live = false
       client.onEvent((raw) => {
         const e = raw as NewEvent
-        if (!matches(e, f)) return
+        // Admin changes made elsewhere are pushed too, once the engine applied them (for
+        // desks); this follower reads those from the store, numbered, and prints them once.
+        if (!matches(e, f) || e.origin !== origin) return
         if (live) emit(fromLive(e))
         else held.push(e)
       })
@@ -180,7 +182,7 @@ until Ctrl-C. Events that arrive live have "id": null in --json output.`
       held.length = 0
       live = true
 
-      // The engine streams only what it appends itself; CLI admin changes reach the store directly.
+      // The live stream prints what the engine appends itself; CLI admin changes are read from the store.
       let tailAfter = idBefore
       let tailing = false
       const tailStore = store
