@@ -15,7 +15,9 @@ const quiet = createLogger({level: 'error', write: () => {}})
 
 describe('customer text at the channel edge', () => {
   it('takes out terminal escapes, other controls, bidi overrides and half surrogates; keeps emoji, CJK, newlines', () => {
-    expect(cleanText('\u001b[2J\u001b]0;pwned\u0007hi\u0000 there\u009b31m')).toBe('[2J]0;pwnedhi there31m')
+    // Escape sequences go whole, payload included (misuse report 21: `[31m红]0;X` stayed in the desk and transcripts).
+    expect(cleanText('\u001b[2J\u001b]0;pwned\u0007hi\u0000 there\u009b31m')).toBe('hi there')
+    expect(cleanText('\u001b[31m红\u001b]0;X\u0007=cmd 清屏\u001b[2J\u001b[H\u001b]52;c;aGk=\u0007 ok')).toBe('红=cmd 清屏 ok')
     expect(cleanText('a\r\nb\rc\td')).toBe('a\nb\nc\td')
     expect(cleanText('abc\u202Egnp.exe')).toBe('abcgnp.exe')
     expect(cleanText('x\uD800y\uDC00z')).toBe('x\uFFFDy\uFFFDz')
@@ -23,7 +25,7 @@ describe('customer text at the channel edge', () => {
     expect(charCount('👍👍')).toBe(2)
   })
   it('names are one line, bounded; numbers are digits as people type them', () => {
-    expect(cleanLine('Zhang\nSan\u001b[31m', 80)).toBe('Zhang San[31m')
+    expect(cleanLine('Zhang\nSan\u001b[31m', 80)).toBe('Zhang San')
     expect([...cleanLine('名'.repeat(200), 80)].length).toBe(80)
     expect(cleanNumber('+86 138-0013-8000')).toBe('+86 138-0013-8000')
     expect(cleanNumber('<script>')).toBeNull()
@@ -99,7 +101,7 @@ describe('WeChat signature', () => {
 describe('WeChat messages to the chat core and back', () => {
   const base = {ToUserName: 'gh_1', FromUserName: 'oAbc_123', CreateTime: '1700000000'}
   it('text, image, menu choice, subscribe, CLICK; other kinds are not taken', () => {
-    expect(toInbound({...base, MsgType: 'text', Content: 'hi\u001b[31m', MsgId: '42'})).toEqual({channel: 'wechat', customer: 'oAbc_123', text: 'hi[31m', channelMessageId: '42'})
+    expect(toInbound({...base, MsgType: 'text', Content: 'hi\u001b[31m', MsgId: '42'})).toEqual({channel: 'wechat', customer: 'oAbc_123', text: 'hi', channelMessageId: '42'})
     expect(toInbound({...base, MsgType: 'text', Content: '满意', bizmsgmenuid: '101', MsgId: '43'})).toMatchObject({event: 'button', payload: '101'})
     expect(toInbound({...base, MsgType: 'image', PicUrl: 'http://mmbiz.qpic.cn/x', MediaId: 'm', MsgId: '44'})).toMatchObject({image: {url: 'http://mmbiz.qpic.cn/x', mime: 'image/jpeg'}})
     expect(toInbound({...base, MsgType: 'image', PicUrl: 'javascript:alert(1)', MsgId: '45'})).toBeNull()
@@ -121,7 +123,7 @@ describe('JSON webhook', () => {
   it('takes exactly one of text, image, event, and checks each', () => {
     const ch = new WebhookChannel({core: new ChatCoreDouble(), log: quiet, secret: 's', url: null, timeoutMs: 1000, maxTextChars: 10})
     const b = (v: unknown) => ch.inbound(Buffer.from(JSON.stringify(v)))
-    expect(b({customer: 'u1', text: ' hi ', name: 'A\u001bB', id: 'm-1'})).toEqual({channel: 'webhook', customer: 'u1', text: 'hi', name: 'AB', channelMessageId: 'm-1'})
+    expect(b({customer: 'u1', text: ' hi ', name: 'A\u001bB', id: 'm-1'})).toEqual({channel: 'webhook', customer: 'u1', text: 'hi', name: 'A', channelMessageId: 'm-1'})
     expect(b({customer: 'u1', text: 'x'.repeat(11)})).toMatch(/over 10/)
     expect(b({customer: 'u1', text: 'a', event: 'open'})).toMatch(/exactly one/)
     expect(b({customer: 'u 1', text: 'a'})).toMatch(/customer/)

@@ -19,6 +19,15 @@
 const ESCAPE_SEQUENCE =
   /(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|(?:\u001b[PX^_]|[\u0090\u0098\u009e\u009f])[^\u001b\u009c]*(?:\u001b\\|\u009c)?|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|\u001b[ -/]+[0-~]?|\u001b[0-~]/g
 
+/**
+ * Removes terminal escape sequences whole (payload included), leaving the rest as it is:
+ * for text kept as data (a chat message) that must not keep `[31m` or `]0;title` once its
+ * ESC is gone. safeText does this and more for one line on a terminal.
+ */
+export function withoutEscapeSequences(s: string): string {
+  return s.replace(ESCAPE_SEQUENCE, '')
+}
+
 // Characters that move the cursor to a new line or column: one space each where a single
 // line is expected (a caller cannot fake a second row, nor overwrite the start of this one).
 const LINE_BREAK = /[\t\n\v\f\r\u0085\u2028\u2029]/g

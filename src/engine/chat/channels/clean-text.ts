@@ -1,6 +1,9 @@
 // What a customer writes reaches a browser, a terminal (callctl desk), a transcript
 // export and a database. Characters that only steer a display, never say anything, are
-// taken out once here at the channel's edge, so no face has to remember to.
+// taken out once here at the channel's edge, so no face has to remember to. An escape
+// sequence goes whole: dropping only its ESC left `[31m红]0;X` in the desk, `chat list` and
+// transcripts, where no later sanitizer can recognise it any more.
+import {withoutEscapeSequences} from '../../util/text.js'
 
 /** C0 controls but tab and newline, DEL, C1 controls (ESC starts a terminal sequence). */
 const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g
@@ -10,7 +13,7 @@ const BIDI = /[\u202A-\u202E\u2066-\u2069]/g
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 export function cleanText(s: string): string {
-  return s.replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(BIDI, '').replace(LONE_SURROGATE, '\uFFFD').trim()
+  return withoutEscapeSequences(s.replace(/\r\n?/g, '\n')).replace(CONTROLS, '').replace(BIDI, '').replace(LONE_SURROGATE, '\uFFFD').trim()
 }
 
 /** A name or number: one line, no controls, at most `max` characters. */
