@@ -30,7 +30,9 @@ describe('channels: in the engine config', () => {
 
   it('points at the line and column of a mistake', () => {
     expect(() => load('channels:\n  web:\n    port: 70000\n')).toThrow(/config\.yaml:3:\d+: channels\.web\.port must be an integer from 0 to 65535/)
-    expect(() => load('channels:\n  wechat:\n    appId: wx1\n')).toThrow(/config\.yaml:\d+:\d+: channels\.wechat needs both appId and appSecretFile/)
+    // Plain mode: appId is only for the customer-service API, which needs the secret too (misuse report 21, finding 13).
+    expect(() => load('channels:\n  wechat:\n    appId: wx1\n')).toThrow(/config\.yaml:3:5: channels\.wechat\.appId in mode plain is only for the customer-service API, which needs appSecretFile too/)
+    expect(() => load('channels:\n  wechat:\n    appSecretFile: /s\n')).toThrow(/config\.yaml:3:5: channels\.wechat\.appSecretFile needs appId/)
     expect(() => load('channels:\n  webhook:\n    url: ftp://x\n')).toThrow(/config\.yaml:3:\d+: channels\.webhook\.url is not valid/)
     expect(() => load('channels:\n  web:\n    frameAncestors: ["javascript:x"]\n')).toThrow(/frameAncestors must be a list of origins/)
     expect(() => load('channels:\n  sms: {}\n')).toThrow(/unknown setting "channels\.sms"/)

@@ -121,9 +121,19 @@ export function validateChannelsSettings(d: LocatedDoc, r: Record<string, unknow
       throw errorAt(d, ['channels', 'wechat', 'mode'], `channels.wechat.mode ${String(w.mode)} needs appId: every encrypted message carries it and is refused unless it matches`, 'Example: appId: wx1234567890abcdef (基本配置 → 开发者ID)')
     }
     // appId alone is fine when messages are encrypted (it checks them), passive replies only.
-    const apiHalfSet = w.appSecretFile !== undefined ? w.appId === undefined : w.appId !== undefined && !encrypted
-    if (apiHalfSet) {
-      throw errorAt(d, ['channels', 'wechat'], 'channels.wechat needs both appId and appSecretFile to send customer-service messages, or neither (passive replies only)')
+    // In plain mode its one use is the customer-service API, which needs the secret too: say
+    // so, rather than a rule that reads as if safe mode (which takes appId alone) broke it.
+    if (w.appSecretFile !== undefined && w.appId === undefined) {
+      throw errorAt(d, ['channels', 'wechat', 'appSecretFile'], 'channels.wechat.appSecretFile needs appId: the customer-service API asks for a token with both', 'Example: appId: wx1234567890abcdef (基本配置 → 开发者ID)', true)
+    }
+    if (w.appId !== undefined && w.appSecretFile === undefined && !encrypted) {
+      throw errorAt(
+        d,
+        ['channels', 'wechat', 'appId'],
+        `channels.wechat.appId in mode ${String(w.mode ?? 'plain')} is only for the customer-service API, which needs appSecretFile too (needs both appId and appSecretFile, or neither: passive replies only); in compatible and safe modes appId alone checks encrypted messages`,
+        'Add appSecretFile: /etc/callctl/wechat-app-secret, or remove appId for passive replies only.',
+        true,
+      )
     }
   }
   if (c.webhook !== undefined && c.webhook !== null) {
