@@ -53,7 +53,7 @@ async function agentOf(connect: () => ReturnType<typeof connectToEngine>, flag: 
     }
     if (flag) {
       const snap = await client.request('snapshot')
-      if (!snap.agents.some((a) => a.id === flag)) throw new UserError(`Agent "${flag}" does not exist`, {suggestion: 'See the agents with: callctl agent list', exitCode: 2, code: 'unknown_agent'})
+      if (!snap.agents.some((a) => a.id === flag)) throw new UserError(`Agent "${flag}" does not exist`, {suggestion: 'See the agents with: callctl agent list', exitCode: 1, code: 'unknown_agent'})
       return {agent: flag, user: who?.user ?? null}
     }
     throw new UserError(who ? `User ${who.user} (${who.role}) is not an agent` : 'Which agent? This token is not an agent user', {

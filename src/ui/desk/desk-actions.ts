@@ -1,5 +1,6 @@
 import {basename} from 'node:path'
 import {safeText} from '../../engine/util/text.js'
+import {dueText, ticketView} from '../ticket-render.js'
 import type {ConversationView} from './desk-chats.js'
 import type {DeskFeed, DeskState} from './desk-feed.js'
 import {customerOf} from './desk.js'
@@ -146,7 +147,9 @@ export function deskActions(o: DeskActionsOptions) {
           const subject = action.subject || `Call from ${number ?? 'an unknown number'}`
           const t = await feed.request('ticket.add', {subject: subject.slice(0, 200), ...(note ? {description: note} : {}), call, assignee: {agent}})
           feed.ticketOpened(call, t.id)
-          return {text: `Ticket ${t.id} opened (${t.priority}, due ${new Date(t.dueAt).toLocaleString('en-GB', {dateStyle: 'short', timeStyle: 'short'})}): ${safeText(t.subject, 60)}`}
+          // Due as ticket list says it ("in 2d 23h"), not a locale's day/month in the machine's zone.
+          const now = Date.now()
+          return {text: `Ticket ${t.id} opened (${t.priority}, due ${dueText(ticketView(t, now), now)}): ${safeText(t.subject, 60)}`}
         }
         case 'kb-search': {
           const r = await feed.request('kb.search', {query: action.query, limit: 9})
