@@ -159,6 +159,9 @@ class World {
       callbackNumber: null,
       keyTrail: c.keys,
       contact: c.vip ? {name: `VIP ${c.name}`, tier: 'VIP', vip: true} : null,
+      heldSince: null,
+      holdMs: 0,
+      consulting: false,
     }))
     const figures: Record<string, QueueFigures> = {}
     for (const [q, t] of this.tallies) figures[q] = {...t, answerRate: answerRate(t), abandonRate: abandonRate(t), serviceLevel: serviceLevel(t, 'default'), sl, asaMs: asa(t), ahtMs: aht(t)}

@@ -35,7 +35,7 @@ function agent(id: string, name: string, state: AgentState, sinceSecondsAgo: num
 }
 
 function call(id: string, c: Partial<CallView> & {caller: CallView['caller']}): CallView {
-  return {id, state: 'waiting', did: '100', queue: 'sales', priority: 0, agent: null, startedAt: AT - 60_000, joinedAt: null, enteredQueueAt: null, connectedAt: null, ringing: [], callbackNumber: null, keyTrail: [], contact: null, ...c}
+  return {id, state: 'waiting', did: '100', queue: 'sales', priority: 0, agent: null, startedAt: AT - 60_000, joinedAt: null, enteredQueueAt: null, connectedAt: null, ringing: [], callbackNumber: null, keyTrail: [], contact: null, heldSince: null, holdMs: 0, consulting: false, ...c}
 }
 
 /**

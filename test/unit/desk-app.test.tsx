@@ -35,6 +35,9 @@ function state(over: Partial<DeskState> = {}): DeskState {
     callbackNumber: null,
     keyTrail: ['menu:2', 'billing:1'],
     contact: {name: '黄磊', tier: 'VIP', vip: true},
+    heldSince: null,
+    holdMs: 0,
+    consulting: false,
   }
   return {
     feed: {

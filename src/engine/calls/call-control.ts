@@ -74,6 +74,11 @@ export class CallControl {
     return {callId: s.id, agent: s.agentId!, agentChannelId: s.agentChannelId!, bridgeId: s.bridgeId!, queue: s.queue}
   }
 
+  /** Whether the call's agent is consulting someone while the caller waits on hold (the call's view says so). */
+  consulting(callId: string): boolean {
+    return this.consults.has(callId)
+  }
+
   // ---- hold ------------------------------------------------------------------
 
   async hold(callId: string, by: string): Promise<{callId: string; held: boolean}> {

@@ -96,6 +96,12 @@ export interface CallView {
   callbackNumber: string | null
   keyTrail: string[]
   contact: {name: string; tier: string; vip: boolean} | null
+  /** On hold since (the caller hears music, out of the agent's bridge); null when not held. */
+  heldSince: number | null
+  /** Time on hold so far in this call, the hold in progress counted to now. */
+  holdMs: number
+  /** The agent is consulting a colleague or a number while the caller waits on hold. */
+  consulting: boolean
 }
 
 /** Load shedding as clients see it (calls/overload.ts keeps it). */

@@ -280,7 +280,7 @@ export class Engine {
       supervisions: this.core.supervision.list(),
       overload: overloadView(this.core),
       chats: this.chat.view(),
-      calls: [...this.core.sessions.values()].map((s) => this.callView(s)),
+      calls: [...this.core.sessions.values()].map((s) => this.callView(s, at)),
     }
   }
 
@@ -297,7 +297,7 @@ export class Engine {
     const me = a ? this.core.acd.agentView(a) : null
     const calls: CallView[] = []
     for (const s of this.core.sessions.values()) {
-      if (s.agentId === agent || s.liveAttempts().some((r) => r.agentId === agent)) calls.push(this.callView(s))
+      if (s.agentId === agent || s.liveAttempts().some((r) => r.agentId === agent)) calls.push(this.callView(s, at))
     }
     return {
       at,
@@ -327,7 +327,7 @@ export class Engine {
     return [...this.core.acd.queues.keys()].sort().map((q) => this.core.acd.queueView(q)!)
   }
 
-  private callView(s: CallSession): CallView {
+  private callView(s: CallSession, now = this.core.clock.now()): CallView {
     return {
       id: s.id,
       state: s.state,
@@ -344,6 +344,10 @@ export class Engine {
       callbackNumber: s.callbackNumber,
       keyTrail: s.keyTrail.map((k) => `${k.node}:${k.keys}`),
       contact: s.contact ? {name: s.contact.name, tier: s.contact.tier, vip: s.contact.vip} : null,
+      // Hold lives in the session, not only in events: a desk opened later, calls and the dashboard see it.
+      heldSince: s.heldSince,
+      holdMs: s.holdMs + (s.heldSince === null ? 0 : Math.max(0, now - s.heldSince)),
+      consulting: this.core.control.consulting(s.id),
     }
   }
 
