@@ -40,6 +40,10 @@ describe('report dates and zones', () => {
     expect(err(() => parseReportTime('2026-02-30', zone('UTC'), NOW, '--from'))).toBe('Invalid --from "2026-02-30"')
     expect(err(() => parseReportTime('last week', zone('UTC'), NOW, '--to'))).toBe('Invalid --to "last week"')
     expect(err(() => zone('Mars/Olympus'))).toBe('Unknown time zone "Mars/Olympus"')
+    // A wall time the clocks skip is said to be one, not taken for the hour after (misuse report 21).
+    expect(err(() => parseReportTime('2026-03-08T02:30', zone('America/New_York'), NOW, '--from'))).toBe('--from 2026-03-08T02:30 does not exist in America/New_York: the clocks go forward over it')
+    expect(new Date(parseReportTime('2026-03-08T02:30-05:00', zone('America/New_York'), NOW, '--from')).toISOString()).toBe('2026-03-08T07:30:00.000Z')
+    expect(new Date(parseReportTime('2026-03-08', zone('America/New_York'), NOW, '--from')).toISOString()).toBe('2026-03-08T05:00:00.000Z')
     expect(err(() => reportPeriod({from: 'today', to: 'yesterday', now: NOW}))).toBe('--from 2026-11-23T00:00:00Z is after --to 2026-11-22T00:00:00Z')
     expect(err(() => reportPeriod({from: 'today', to: 'today', now: NOW, tz: 'Asia/Shanghai'}))).toBe('--from 2026-11-24T00:00:00+08:00 is the same as --to 2026-11-24T00:00:00+08:00')
   })
@@ -72,6 +76,17 @@ describe('report intervals', () => {
     expect(hours.map((h) => period.zone.format(h.start)).slice(1, 3)).toEqual(['2026-03-29T01:00:00+01:00', '2026-03-29T03:00:00+02:00'])
     const days = list(new Buckets(period, parseInterval('1d')))
     expect(days.map((d) => (d.end - d.start) / 3_600_000)).toEqual([23])
+    // Clocks back (misuse report 21): 25 hourly rows, the repeated 02:00 twice, every row an hour long.
+    const back = reportPeriod({from: '2026-10-25', to: '2026-10-26', tz: 'Europe/Berlin'})
+    const backHours = list(new Buckets(back, parseInterval('1h')))
+    expect(backHours).toHaveLength(25)
+    expect(backHours.every((h) => h.end - h.start === 3_600_000)).toBe(true)
+    expect(backHours.map((h) => back.zone.format(h.start)).slice(1, 5)).toEqual(['2026-10-25T01:00:00+02:00', '2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00'])
+    expect(list(new Buckets(back, parseInterval('15m')))).toHaveLength(100)
+    expect(list(new Buckets(back, parseInterval('1d'))).map((d) => (d.end - d.start) / 3_600_000)).toEqual([25])
+    // An event in the second 02:30 falls in the second 02:00 row.
+    const secondHalf = Date.UTC(2026, 9, 25, 1, 30)
+    expect(back.zone.format(new Buckets(back, parseInterval('1h')).at(secondHalf).start)).toBe('2026-10-25T02:00:00+01:00')
     const quarters = list(new Buckets(reportPeriod({from: '2026-11-23T09:05Z', to: '2026-11-23T10:00Z'}), parseInterval('15m')))
     // Clipped to the period at the start, then on the quarter hours.
     expect(quarters.map((q) => new Date(q.start).toISOString().slice(11, 16))).toEqual(['09:05', '09:15', '09:30', '09:45'])

@@ -26,6 +26,11 @@ export interface Bucket {
  * start on the local hour, 1d buckets at local midnight (23 or 25 hours long on a
  * daylight-saving day). Without an interval the whole period is one bucket. Buckets
  * are clipped to the period.
+ *
+ * Intervals of an hour or less are that long in real time, also when the clocks go back:
+ * the repeated hour is two rows (02:00+02:00 and 02:00+01:00 in Berlin), not one row two
+ * hours long whose per-hour figures read double (misuse report 21). Zones change their
+ * offset on such a boundary, so only the wall time of the start is looked up.
  */
 export class Buckets {
   constructor(
@@ -39,6 +44,11 @@ export class Buckets {
     const n = this.interval.minutes
     const w = zone.wall(ts)
     const startMin = Math.floor((w.hour * 60 + w.minute) / n) * n
+    if (n <= 60) {
+      // How far into its bucket ts is on the wall clock is how far in real time.
+      const into = ((w.hour * 60 + w.minute - startMin) * 60 + w.second) * 1000 + (((ts % 1000) + 1000) % 1000)
+      return {start: Math.max(from, ts - into), end: Math.min(to, ts - into + n * 60_000)}
+    }
     const start = zone.toUtc({year: w.year, month: w.month, day: w.day, hour: Math.floor(startMin / 60), minute: startMin % 60, second: 0})
     const endMin = startMin + n
     const end =

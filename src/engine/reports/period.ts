@@ -30,7 +30,20 @@ export function parseReportTime(text: string, z: Zone, now: number, what: string
     const probe = new Date(Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second))
     const valid = probe.getUTCMonth() === w.month - 1 && probe.getUTCDate() === w.day && w.hour < 24 && w.minute < 60 && w.second < 60
     if (valid) {
-      if (!offset) return z.toUtc(w)
+      if (!offset) {
+        const utc = z.toUtc(w)
+        // A written time the clocks skip (02:30 on a spring-forward night) is no time there:
+        // taken as the instant after the gap it made --from 02:30 --to 03:30 one empty period.
+        const shown = z.wall(utc)
+        if (m[4] !== undefined && (shown.hour !== w.hour || shown.minute !== w.minute)) {
+          throw new UserError(`${what} ${t} does not exist in ${z.name}: the clocks go forward over it`, {
+            suggestion: `Give a time after the change (${z.format(utc)}) or an offset, e.g. ${t.replace(' ', 'T')}${z.format(utc - 3_600_000).slice(19)}.`,
+            exitCode: 2,
+            code: 'bad_time',
+          })
+        }
+        return utc
+      }
       const ms = Date.parse(t.replace(' ', 'T'))
       if (Number.isFinite(ms)) return ms
     }
