@@ -1,4 +1,5 @@
 import {ApiServer, type Connection, type Handler} from './api/server.js'
+import type {ApiErrorBody} from './api/protocol.js'
 import {AsteriskLink, type AsteriskLinkView} from './asterisk-link.js'
 import {acquireEngineLock, type EngineLock} from './engine-lock.js'
 import {replaySpilledEvents, spillEvents} from './unwritten-events.js'
@@ -28,6 +29,7 @@ import {repositoriesOf} from './store/repositories.js'
 import {SipGuard} from './sip/sip-guard.js'
 import {connectBoxes} from './boxes/connect-boxes.js'
 import {BoxRouter} from './boxes/box-router.js'
+import {followBoxes} from './boxes/box-link.js'
 import {hostname} from 'node:os'
 import {sandboxPortOwner} from './sandbox/port-owner.js'
 import {sandboxAppMismatch} from './sandbox/app-mismatch.js'
@@ -155,34 +157,16 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
       await watch.saveIfLost()
     })
   }
-  // Several engines on one PostgreSQL store: stand by until this one leads.
-  let leadership: Leadership | null = null
-  let leaderSeen: LeaderView | null = null
-  if (store instanceof PgStore) {
-    const leaseMs = opts.leaseMs ?? (Number(process.env.CALLCTL_LEASE_MS) || DEFAULT_LEASE_MS)
-    const lease = new Lease({url: config.database, key: config.ari.app, holder: holderName(hostname(), process.pid), leaseMs})
-    undo.push(() => lease.close())
-    api.notReady = {code: 'standby', message: 'This engine stands by: another engine leads', suggestion: 'callctl engine status names the leader; clients find it by themselves.'}
-    handlers['engine.status'] = (): EngineStatusView => ({...status(), role: 'standby', leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live}})
-    const claim = await waitToLead({lease, log, apiUrl, leaseMs, abort: opts.abort, onLeader: (v) => (leaderSeen = v)})
-    store.setFence(claim.fence)
-    const lead = new Leadership({lease, claim, log, apiUrl, leaseMs})
-    leadership = lead
-    store.onFenced = (err) => lead.lose(err.message)
-    // Last on the way out (undo runs in reverse): the lease ends once this engine has stopped acting.
-    undo.push(() => lead.release())
-    api.notReady = {code: 'engine_starting', message: 'The engine is starting (connecting to Asterisk)', suggestion: 'Try again in a moment; callctl engine status shows the link.'}
-    announce()
-    log.info(`leading app "${config.ari.app}" (epoch ${claim.fence.epoch}); connecting to Asterisk`)
-  }
-  await replaySpilledEvents(config.paths.home, store, log)
-
+  // Declared before standing by: a standby answers engine.status too.
   let engine: Engine | undefined
+  // Several boxes: one link over all of them (up while any box is); each box's own
+  // comings and goings are logged with its URL by connect-boxes.
+  const linkUrl = config.boxes.length > 1 ? config.boxes.map((b) => b.url).join(', ') : config.ari.url
   const link = new AsteriskLink({
-    url: config.ari.url,
+    url: linkUrl,
     log,
     onOutage: (error) => engine?.events.append({type: 'ari.disconnected', data: {error}}),
-    onBack: (downMs) => engine?.events.append({type: 'ari.connected', data: {url: config.ari.url, downMs}}),
+    onBack: (downMs) => engine?.events.append({type: 'ari.connected', data: {url: linkUrl, downMs}}),
   })
   /** The chat server, once the engine serves. */
   let channels: RunningChannels | null = null
@@ -206,7 +190,48 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
     ...(boxStates ? {boxes: boxStates()} : {}),
     ...(channels ? {chat: channels.url} : {}),
   })
-  handlers['engine.status'] = (): EngineStatusView => ({...status(), ...(leadership ? {role: 'leader' as const, epoch: leadership.epoch} : {})})
+  // Several engines on one PostgreSQL store: stand by until this one leads.
+  let leadership: Leadership | null = null
+  let leaderSeen: LeaderView | null = null
+  /** A standby's polls failing: the database does not answer (since when, why). */
+  let databaseDown: {since: number; error: string} | null = null
+  if (store instanceof PgStore) {
+    const leaseMs = opts.leaseMs ?? (Number(process.env.CALLCTL_LEASE_MS) || DEFAULT_LEASE_MS)
+    const lease = new Lease({url: config.database, key: config.ari.app, holder: holderName(hostname(), process.pid), leaseMs})
+    undo.push(() => lease.close())
+    const refuse = () => (api.notReady = standbyRefusal(leaderSeen, databaseDown))
+    refuse()
+    handlers['engine.status'] = (): EngineStatusView => ({
+      ...status(),
+      role: 'standby',
+      leader: leaderSeen && {holder: leaderSeen.holder, api: leaderSeen.apiUrl, epoch: leaderSeen.epoch, live: leaderSeen.live},
+      ...(databaseDown ? {databaseDown} : {}),
+    })
+    const claim = await waitToLead({
+      lease,
+      log,
+      apiUrl,
+      leaseMs,
+      abort: opts.abort,
+      onLeader: (v) => ((leaderSeen = v), refuse()),
+      onDatabase: (error) => ((databaseDown = error === null ? null : (databaseDown ?? {since: Date.now(), error})), refuse()),
+    })
+    store.setFence(claim.fence)
+    const lead = new Leadership({lease, claim, log, apiUrl, leaseMs})
+    leadership = lead
+    store.onFenced = (err) => lead.lose(err.message)
+    // Last on the way out (undo runs in reverse): the lease ends once this engine has stopped acting.
+    undo.push(() => lead.release())
+    api.notReady = {code: 'engine_starting', message: 'The engine is starting (connecting to Asterisk)', suggestion: 'Try again in a moment; callctl engine status shows the link.'}
+    announce()
+    log.info(`leading app "${config.ari.app}" (epoch ${claim.fence.epoch}); connecting to Asterisk`)
+  }
+  await replaySpilledEvents(config.paths.home, store, log)
+
+  handlers['engine.status'] = (): EngineStatusView => {
+    const down = leadership?.databaseDown
+    return {...status(), ...(leadership ? {role: 'leader' as const, epoch: leadership.epoch} : {}), ...(down ? {databaseDown: down} : {})}
+  }
   log.info(`engine API bound on ${apiUrl}; connecting to Asterisk`)
 
   let ari: AriPort
@@ -228,11 +253,7 @@ async function start(config: EngineConfig, log: Logger, opts: StartOptions, lock
         : await connectAri({...common, creds: {url: config.ari.url, user: config.ari.user, password: config.ari.password}})
     if (ari instanceof BoxRouter) {
       const router = ari
-      link.update({state: 'connected'})
-      router.onConnection((s) => {
-        link.update(s)
-        opts.onConnection?.(s)
-      })
+      followBoxes(router, link, opts.onConnection)
       // A box that has not answered since the start is listed down from then.
       boxStates = () => {
         const joined = router.boxStates()
@@ -391,6 +412,21 @@ function agentCounts(engine: Engine): EngineStatusView['agents'] {
   return {total: agents.length, loggedIn: agents.length - count('offline'), idle: count('idle'), busy: count('ringing', 'on-call', 'wrap-up'), paused: count('paused')}
 }
 
+/**
+ * What a standby answers every request but engine.status: the leader it last saw, and
+ * whether clients can find it (through the database) at all.
+ */
+function standbyRefusal(leader: LeaderView | null, down: {error: string} | null): ApiErrorBody {
+  const leads = leader?.holder ? `${leader.holder} leads${leader.apiUrl ? ` (API ${leader.apiUrl})` : ''}` : 'another engine leads'
+  if (!down) return {code: 'standby', message: `This engine stands by: ${leads}`, suggestion: 'Try again: clients find the leader through the database; callctl engine status names it.'}
+  const at = leader?.apiUrl ? /^wss?:\/\/\[?([^\]/]+?)\]?:(\d+)/.exec(leader.apiUrl) : null
+  return {
+    code: 'standby',
+    message: `This engine stands by and the database does not answer (${down.error}), where clients look up the leader; when last seen, ${leads}`,
+    suggestion: at ? `Ask the leader directly: CALLCTL_API_HOST=${at[1]} CALLCTL_API_PORT=${at[2]} (with a token it takes), or wait for the database.` : 'Wait for the database, or ask the leader on its own host.',
+  }
+}
+
 /** What `engine status` shows (the API's engine.status). */
 export interface EngineStatusView {
   app: string
@@ -412,6 +448,8 @@ export interface EngineStatusView {
   /** On a shared PostgreSQL store: whether this engine leads or stands by, and the leadership's epoch. */
   role?: 'leader' | 'standby'
   epoch?: number
+  /** On a shared PostgreSQL store: the database does not answer this engine (since, epoch ms, and why). */
+  databaseDown?: {since: number; error: string}
   /** A standby's view of who leads. */
   leader?: {holder: string | null; api: string | null; epoch: number; live: boolean} | null
   /** Several Asterisk boxes: each and whether it serves. */

@@ -34,7 +34,7 @@ describe('API contract', () => {
       app: 'callctl', version: '1', pid: 42, startedAt: '2026-12-07T10:00:00.000Z', uptimeS: 5, api: 'ws://127.0.0.1:8089', database: 'postgres://u:***@h/db',
       serving: true, link: {state: 'connected', url: 'http://127.0.0.1:8088', since: 1, attempts: 0},
       origin: 'o1', liveCalls: 0, pendingEvents: 0, unauthorizedRequests: 0, agents: {total: 1, loggedIn: 1, idle: 1, busy: 0, paused: 0},
-      role: 'standby', epoch: 3, leader: {holder: 'e1', api: 'ws://10.0.0.1:8089', epoch: 3, live: true},
+      role: 'standby', epoch: 3, leader: {holder: 'e1', api: 'ws://10.0.0.1:8089', epoch: 3, live: true}, databaseDown: {since: 1, error: 'connect ECONNREFUSED'},
       boxes: [{name: 'a', up: false, downSince: 1}], chat: 'http://127.0.0.1:8090',
     }
     const declared = Object.keys((CONTRACT['engine.status'].result as unknown as {properties: object}).properties)

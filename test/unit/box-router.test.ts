@@ -3,6 +3,9 @@ import {addAgent, addQueue, loginAgent} from '../../src/engine/admin/admin.js'
 import type {ConnectionState} from '../../src/engine/ari/port.js'
 import type {AriPressureView} from '../../src/engine/ari/pressure.js'
 import {BOX_LOST_MS, BoxRouter} from '../../src/engine/boxes/box-router.js'
+import {followBoxes} from '../../src/engine/boxes/box-link.js'
+import {AsteriskLink} from '../../src/engine/asterisk-link.js'
+import type {Logger} from '../../src/engine/util/log.js'
 import {Engine} from '../../src/engine/calls/engine.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
@@ -230,6 +233,69 @@ describe('box router', () => {
       // The engine is told one steady startup time: no box's restart is taken for all of them.
       expect((await router.asteriskInfo()).status!.startup_time).toBe((await router.asteriskInfo()).status!.startup_time)
     })
+
+    it('a box lost, then back restarted, is reported lost once: its return is no second loss', async () => {
+      const {b2, router} = boxes()
+      const lost: string[] = []
+      router.on('StasisStart', () => {})
+      router.onBoxLost((box) => lost.push(box))
+      await router.asteriskInfo()
+      b2.callerArrives('box2-1.1', '2', 'q')
+      b2.state({state: 'connecting', attempt: 1})
+      vi.advanceTimersByTime(BOX_LOST_MS + 9_000)
+      expect(lost).toEqual(['box2'])
+      b2.startup = '2026-12-07T08:01:00.000+0000'
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      expect(lost).toEqual(['box2'])
+      // A later outage is a new loss.
+      b2.state({state: 'connecting', attempt: 1})
+      vi.advanceTimersByTime(BOX_LOST_MS)
+      expect(lost).toEqual(['box2', 'box2'])
+    })
+
+    it('a lost box says how long ago it was last seen (when its calls ended), a restart found on a quick return too', async () => {
+      const {b2, router} = boxes()
+      const lost: number[] = []
+      router.onBoxLost((_box, _ch, _st, awayMs) => lost.push(awayMs))
+      await router.asteriskInfo()
+      b2.state({state: 'connecting', attempt: 1})
+      vi.advanceTimersByTime(BOX_LOST_MS + 1_000)
+      expect(lost).toEqual([BOX_LOST_MS])
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      lost.length = 0
+      b2.state({state: 'connecting', attempt: 1})
+      vi.advanceTimersByTime(2_000)
+      b2.startup = '2026-12-07T08:01:00.000+0000'
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      expect(lost).toEqual([2_000])
+    })
+
+    it('every box gone is an outage of the link (a dropped socket first says "connecting"); a box back while another serves is no news for it', async () => {
+      const {b1, b2, router} = boxes()
+      const lines: string[] = []
+      const log: Logger = {debug() {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`)}
+      const link = new AsteriskLink({url: 'http://b1:8088, http://b2:8088', log})
+      const told: string[] = []
+      followBoxes(router, link, (s) => told.push(s.state))
+      lines.length = 0
+      b2.state({state: 'connecting', attempt: 1})
+      expect(link.current.state).toBe('connected')
+      b1.state({state: 'connecting', attempt: 1})
+      expect(link.current).toMatchObject({state: 'unreachable', error: 'no box answers'})
+      b1.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      expect(link.current.state).toBe('unreachable')
+      b1.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      b2.state({state: 'connected'})
+      await vi.advanceTimersByTimeAsync(0)
+      expect(link.current.state).toBe('connected')
+      expect(told).toEqual(['unreachable', 'connected', 'connected'])
+      // One line when the last box went, one when the first came back; box2's return is connect-boxes' to say.
+      expect(lines).toEqual([expect.stringMatching(/^warn Asterisk at http:\/\/b1:8088, http:\/\/b2:8088 is unreachable \(no box answers\)/), expect.stringMatching(/^info Asterisk at .* is back after/)])
+    })
   })
 })
 
@@ -344,6 +410,28 @@ describe('the engine on two boxes', () => {
     b1.hangsUp(r1!.channelId!)
     await settle()
     expect(b1.originated().at(-1)!.appArgs).toContain(c2)
+  })
+
+  it("a lost box's call ends when the box was last seen: its talk is not counted on through BOX_LOST_MS", async () => {
+    b2.callerArrives('box2-1.1', '5552000', 'sales')
+    await settle()
+    const r2 = b2.originated()[0]!
+    const callId = r2.appArgs!.split(',')[1]!
+    b2.agentAnswers(r2.channelId!, callId)
+    await settle()
+    clock.advance(3_000)
+    vi.useFakeTimers()
+    try {
+      b2.state({state: 'unreachable', attempt: 1, retryInMs: 250, error: 'ECONNREFUSED'})
+      // Both clocks run on while the engine waits to declare the box lost.
+      clock.advance(BOX_LOST_MS)
+      vi.advanceTimersByTime(BOX_LOST_MS)
+    } finally {
+      vi.useRealTimers()
+    }
+    await settle()
+    const completed = (await events()).find((e) => e.type === 'call.completed' && e.callId === callId)!
+    expect(completed.data).toMatchObject({by: 'system', talkMs: 3_000})
   })
 
   it('a slow box sheds its own new callers; the other box serves on', async () => {

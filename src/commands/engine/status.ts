@@ -24,29 +24,38 @@ export default class EngineStatus extends CallctlCommand<EngineStatusResult> {
       this.print(fields({running: 'no', app: s.app, why: s.reason, ...(s.lockedBy ? {'lock held by pid': s.lockedBy} : {})}))
       return
     }
-    const l = s.link
-    const link =
-      l.state === 'connected'
-        ? `connected to ${l.url} for ${duration(Date.now() - l.since)}`
-        : `${l.state.toUpperCase()}: ${l.url} ${l.state === 'unreachable' ? `for ${duration(Date.now() - l.since)}, ${l.attempts} attempts (${l.error ?? 'no answer'})` : ''}`.trim()
-    this.print(
-      fields({
-        running: s.serving ? 'yes' : 'starting (waiting for Asterisk)',
-        ...(s.role ? {role: s.role === 'leader' ? `leader (epoch ${s.epoch})` : `standby${s.leader ? `, ${s.leader.holder} leads at ${s.leader.api}` : ''}`} : {}),
-        pid: s.pid,
-        uptime: duration(s.uptimeS * 1000),
-        asterisk: link,
-        ...(s.boxes ? {boxes: s.boxes.map((b) => `${b.name} ${b.up ? 'up' : `DOWN for ${duration(Date.now() - (b.downSince ?? Date.now()))}`}`).join(', ')} : {}),
-        app: s.app,
-        api: s.api,
-        ...(s.chat ? {chat: `${s.chat}/chat/`} : {}),
-        database: s.database,
-        calls: s.liveCalls,
-        agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`,
-        'unwritten events': s.pendingEvents,
-        'refused API requests': s.unauthorizedRequests,
-        version: s.version,
-      }),
-    )
+    this.print(fields(statusFields(s, Date.now())))
+  }
+}
+
+/** The running engine's fields as `engine status` prints them, at `now`. */
+export function statusFields(s: Extract<EngineStatusResult, {running: true}>, now: number): Record<string, string | number> {
+  const l = s.link
+  const standby = s.role === 'standby'
+  const down = s.boxes && s.boxes.length > 0 && s.boxes.every((b) => !b.up) ? s.boxes : null
+  const link = standby
+    ? 'not connected (a standby leaves Asterisk to the leader)'
+    : down
+      ? `no box answers (${down.map((b) => `${b.name} down ${duration(now - (b.downSince ?? now))}`).join(', ')})`
+      : l.state === 'connected'
+        ? `connected to ${l.url} for ${duration(now - l.since)}`
+        : `${l.state.toUpperCase()}: ${l.url} ${l.state === 'unreachable' ? `for ${duration(now - l.since)}, ${l.attempts} attempts (${l.error ?? 'no answer'})` : ''}`.trim()
+  const leader = s.leader ? `${s.leader.holder ?? 'nobody'} leads${s.leader.api ? ` at ${s.leader.api}` : ''}` : 'no leader seen yet'
+  return {
+    running: standby ? 'yes, standing by' : s.serving ? 'yes' : 'starting (waiting for Asterisk)',
+    ...(s.role ? {role: s.role === 'leader' ? `leader (epoch ${s.epoch})` : `standby, ${s.databaseDown ? `last seen: ${leader}` : leader}`} : {}),
+    pid: s.pid,
+    uptime: duration(s.uptimeS * 1000),
+    asterisk: link,
+    ...(s.boxes ? {boxes: s.boxes.map((b) => `${b.name} ${b.up ? 'up' : `DOWN for ${duration(now - (b.downSince ?? now))}`}`).join(', ')} : {}),
+    app: s.app,
+    api: s.api,
+    ...(s.chat ? {chat: `${s.chat}/chat/`} : {}),
+    database: s.databaseDown ? `${s.database} DOES NOT ANSWER for ${duration(now - s.databaseDown.since)} (${s.databaseDown.error})` : s.database,
+    calls: s.liveCalls,
+    agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`,
+    'unwritten events': s.pendingEvents,
+    'refused API requests': s.unauthorizedRequests,
+    version: s.version,
   }
 }

@@ -81,6 +81,7 @@ export const CONTRACT = {
       agents: Type.Optional(Type.Object({total: Type.Integer(), loggedIn: Type.Integer(), idle: Type.Integer(), busy: Type.Integer(), paused: Type.Integer()})),
       role: Type.Optional(Type.Union([Type.Literal('leader'), Type.Literal('standby')], {description: 'on a shared PostgreSQL store: whether this engine leads or stands by'})),
       epoch: Type.Optional(Type.Integer({description: "the leadership's epoch"})),
+      databaseDown: Type.Optional(Type.Object({since: Type.Number({description: 'epoch ms'}), error: Type.String()}, {description: 'on a shared PostgreSQL store: the database does not answer this engine'})),
       leader: Type.Optional(
         Type.Union([Type.Object({holder: Type.Union([Type.String(), Type.Null()]), api: Type.Union([Type.String(), Type.Null()]), epoch: Type.Integer(), live: Type.Boolean()}), Type.Null()], {description: "a standby's view of who leads"}),
       ),

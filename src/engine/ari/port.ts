@@ -302,8 +302,8 @@ export interface AriPort extends AriRest {
   /** Several boxes: ids starting `alias.` (a supervision's legs and bridge) go where the call's legs go; `null` forgets it. */
   aliasCall?(alias: string, callId: string | null): void
   /** Several boxes: one was away too long, and these channels went with it. */
-  /** `channels` were on the lost box; `stranded` are legs on other boxes that reached a phone through it (hung up right after). */
-  onBoxLost?(fn: (box: string, channels: string[], stranded: string[]) => void): void
+  /** `channels` were on the lost box; `stranded` are legs on other boxes that reached a phone through it (hung up right after); `awayMs` since it was last seen answering. */
+  onBoxLost?(fn: (box: string, channels: string[], stranded: string[], awayMs: number) => void): void
 }
 
 export interface AriCredentials {

@@ -53,8 +53,11 @@ interface BoxState {
   port: AriPort
   sip: {host: string; port: number} | null
   up: boolean
+  /** Epoch ms its link dropped (the last moment it was seen answering); null while up. */
   downSince: number | null
   lostTimer: NodeJS.Timeout | undefined
+  /** Its calls were reported lost in this outage: a restart found on its return is the same loss. */
+  lostReported: boolean
   /** Endpoint state per resource (PJSIP/1001 → online/offline) as this box last said. */
   endpoints: Map<string, Endpoint>
   devices: Map<string, string>
@@ -71,7 +74,7 @@ export class BoxRouter implements AriPort {
   private readonly via = new Map<string, BoxState>()
   private readonly handlers = new Map<AriEventType, Set<(e: never) => void>>()
   private readonly connectionHandlers = new Set<(s: ConnectionState) => void>()
-  private readonly lostHandlers = new Set<(box: string, channels: string[], stranded: string[]) => void>()
+  private readonly lostHandlers = new Set<(box: string, channels: string[], stranded: string[], awayMs: number) => void>()
   private next = 0
   /** Each box's startup time as last seen: a different one after a reconnect is a restart. */
   private readonly startup = new Map<BoxState, string>()
@@ -95,7 +98,7 @@ export class BoxRouter implements AriPort {
   }
 
   private attach(b: BoxPort): BoxState {
-    const box: BoxState = {name: b.name, port: b.port, sip: b.sip, up: true, downSince: null, lostTimer: undefined, endpoints: new Map(), devices: new Map()}
+    const box: BoxState = {name: b.name, port: b.port, sip: b.sip, up: true, downSince: null, lostTimer: undefined, lostReported: false, endpoints: new Map(), devices: new Map()}
     this.boxes.push(box)
     for (const type of ARI_EVENT_TYPES) box.port.on(type, (e: AriEventMap[typeof type]) => this.fromBox(box, type, e))
     box.port.onConnection((s) => this.connection(box, s))
@@ -174,8 +177,12 @@ export class BoxRouter implements AriPort {
     else this.aliases.set(alias, callId)
   }
 
-  /** A box was away for BOX_LOST_MS: the channels it held are gone with it. */
-  onBoxLost(fn: (box: string, channels: string[], stranded: string[]) => void): void {
+  /**
+   * A box was away for BOX_LOST_MS (or came back restarted): the channels it held are gone
+   * with it. `awayMs`: how long ago it was last seen answering, when its calls really ended
+   * (the loss is declared BOX_LOST_MS later).
+   */
+  onBoxLost(fn: (box: string, channels: string[], stranded: string[], awayMs: number) => void): void {
     this.lostHandlers.add(fn)
   }
 
@@ -271,8 +278,9 @@ export class BoxRouter implements AriPort {
     if (box.up && !wasUp) {
       clearTimeout(box.lostTimer)
       box.lostTimer = undefined
+      const wentDown = box.downSince
       box.downSince = null
-      void this.backUp(box)
+      void this.backUp(box, wentDown)
       return
     }
     if (!box.up && wasUp) {
@@ -280,21 +288,31 @@ export class BoxRouter implements AriPort {
       clearTimeout(box.lostTimer)
       box.lostTimer = setTimeout(() => this.lost(box), BOX_LOST_MS)
       box.lostTimer.unref?.()
-      if (anyBefore && !this.boxes.some((b) => b.up)) for (const h of this.connectionHandlers) h(s)
+      // The last box gone: Asterisk is away. Said as unreachable whatever the box's own
+      // first state (a dropped socket says "connecting" first, which a link takes for no outage).
+      if (anyBefore && !this.boxes.some((b) => b.up)) {
+        const all: ConnectionState = s.state === 'connecting' ? {state: 'unreachable', attempt: s.attempt, retryInMs: 0, error: 'no box answers'} : s
+        for (const h of this.connectionHandlers) h(all)
+      }
     }
   }
 
-  private async backUp(box: BoxState): Promise<void> {
+  private async backUp(box: BoxState, wentDown: number | null = null): Promise<void> {
     const known = this.startup.get(box)
     const info = await box.port.asteriskInfo().catch(() => null)
     const now = info?.status?.startup_time ?? null
-    if (known && now && now !== known) this.lost(box, {restarted: true})
+    // Restarted while away: its calls went when it did; told once, unless already told when it was declared lost.
+    if (known && now && now !== known && !box.lostReported) this.lost(box, {restarted: true, since: wentDown})
+    if (box.up) box.lostReported = false
     if (now) this.startup.set(box, now)
     if (box.up) for (const h of this.connectionHandlers) h({state: 'connected'})
   }
 
-  private lost(box: BoxState, o: {restarted?: boolean} = {}): void {
+  private lost(box: BoxState, o: {restarted?: boolean; since?: number | null} = {}): void {
     if (box.up && !o.restarted) return
+    const since = o.since ?? box.downSince
+    const awayMs = since === null ? 0 : Math.max(0, Date.now() - since)
+    if (!box.up) box.lostReported = true
     clearTimeout(box.lostTimer)
     box.lostTimer = undefined
     const channels = [...this.owner].filter(([, b]) => b === box).map(([id]) => id)
@@ -316,7 +334,7 @@ export class BoxRouter implements AriPort {
     // calls with nobody on the far end. The engine is told first (its callers on the
     // surviving boxes go back in line), then they are hung up.
     const stranded = [...this.via].filter(([, target]) => target === box).map(([id]) => id)
-    for (const fn of this.lostHandlers) fn(box.name, channels, stranded)
+    for (const fn of this.lostHandlers) fn(box.name, channels, stranded, awayMs)
     for (const id of stranded) {
       this.via.delete(id)
       const owner = this.owner.get(id)

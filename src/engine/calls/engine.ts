@@ -169,7 +169,7 @@ export class Engine {
     this.core.ari.on('RecordingFailed', (e) => onRecordingDone(this.core, e))
 
     this.presence.attach()
-    this.core.ari.onBoxLost?.((box, channels, stranded) => boxLost(this.core, box, channels, stranded))
+    this.core.ari.onBoxLost?.((box, channels, stranded, awayMs) => boxLost(this.core, box, channels, stranded, awayMs))
     this.core.ari.onConnection((c) => {
       if (c.state !== 'connected' || this.core.stopped) return
       void onAriReconnected(this.core).catch((err) => this.core.bug('reconnect', err))

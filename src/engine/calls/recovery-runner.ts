@@ -348,14 +348,15 @@ export function asteriskRestarted(core: EngineCore): void {
  * a surviving box talking to an agent whose phone was reached through the lost box
  * (`stranded` legs) lost its agent, not its call: it goes back in line in its queue with
  * its first arrival kept, so it is served next, rather than being hung up as if the agent
- * had ended the call.
+ * had ended the call. Its calls ended when the box was last seen answering, `awayMs` ago
+ * (the loss is declared BOX_LOST_MS later): their talk is counted to then.
  */
-export function boxLost(core: EngineCore, box: string, channels: readonly string[], stranded: readonly string[] = []): void {
+export function boxLost(core: EngineCore, box: string, channels: readonly string[], stranded: readonly string[] = [], awayMs = 0): void {
   const gone = new Set(channels)
   const hit = [...core.sessions.values()].filter((s) => gone.has(s.channelId) || (s.customerChannelId !== null && gone.has(s.customerChannelId)) || (s.bridgeId !== null && gone.has(s.bridgeId)))
   core.log.warn(`Asterisk box ${box} is lost: closing its ${hit.length} calls`, {box})
   const ids = new Set(hit.map((s) => s.id))
-  closeCalls(core, (s) => ids.has(s.id), 'box-lost', {releaseAgents: true})
+  closeCalls(core, (s) => ids.has(s.id), 'box-lost', {releaseAgents: true, endedAt: core.clock.now() - awayMs})
   for (const id of gone) core.channels.delete(id)
   const cut = new Set(stranded)
   let requeued = 0
@@ -386,8 +387,10 @@ function requeueWithoutAgent(core: EngineCore, s: CallSession, box: string): boo
 }
 
 /** Ends the sessions `which` picks, whose channels went with Asterisk: nobody gave up. */
-function closeCalls(core: EngineCore, which: (s: CallSession) => boolean, reason: string, o: {releaseAgents?: boolean} = {}): void {
+function closeCalls(core: EngineCore, which: (s: CallSession) => boolean, reason: string, o: {releaseAgents?: boolean; endedAt?: number} = {}): void {
   const now = core.clock.now()
+  /** When the calls really ended (their box last seen), for their talk; now when not known. */
+  const ended = Math.min(now, o.endedAt ?? now)
   for (const s of [...core.sessions.values()]) {
     if (!which(s)) continue
     s.wait?.stop()
@@ -397,7 +400,7 @@ function closeCalls(core: EngineCore, which: (s: CallSession) => boolean, reason
     if (o.releaseAgents) for (const a of s.liveAttempts()) finishAttempt(core, s, a, 'canceled', reason)
     for (const a of s.attempts.values()) core.clock.clearTimeout(a.timer)
     if (s.state === 'connected' && s.agentId) {
-      core.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: now - (s.connectedAt ?? now), number: s.caller.number}})
+      core.events.append({type: 'call.completed', callId: s.id, queue: s.queue, agent: s.agentId, data: {by: 'system', talkMs: Math.max(0, ended - (s.connectedAt ?? ended)), number: s.caller.number}})
       if (o.releaseAgents) core.acd.callEnded(s.agentId, 0, now, {wrapUp: false})
     }
     if (s.state === 'callback-pending') continue // owed to the customer, not tied to a channel

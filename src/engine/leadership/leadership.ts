@@ -30,6 +30,8 @@ export interface StandbyOptions {
   abort?: AbortSignal
   /** Called when the leader seen changes (for the API's standby answer and the log). */
   onLeader?: (view: LeaderView | null) => void
+  /** Called when the database stops answering this standby's polls (why) and when it answers again (null). */
+  onDatabase?: (error: string | null) => void
 }
 
 /**
@@ -77,6 +79,7 @@ export async function waitToLead(o: StandbyOptions & {leaseMs?: number}): Promis
           o.onLeader?.(view)
         }
       }
+      if (lastError) o.onDatabase?.(null)
       lastError = ''
     } catch (err) {
       // The database away: keep standing by, say so once per kind of failure; what was
@@ -84,7 +87,10 @@ export async function waitToLead(o: StandbyOptions & {leaseMs?: number}): Promis
       connectedSince = null
       renewal = null
       const text = err instanceof Error ? err.message : String(err)
-      if (text !== lastError) o.log.warn('standing by: cannot reach the database to ask for the lead', {error: text})
+      if (text !== lastError) {
+        o.log.warn('standing by: cannot reach the database to ask for the lead', {error: text})
+        o.onDatabase?.(text)
+      }
       lastError = text
     }
     await sleep(pollMs, o.abort)
@@ -108,6 +114,8 @@ export class Leadership {
   private renewing = false
   /** performance.now() when renewals started failing for want of the database; null while it answers. */
   private unreachableSince: number | null = null
+  /** The same outage for engine status: since when (epoch ms) and why. */
+  private outage: {since: number; error: string} | null = null
   private reportLost!: (reason: string) => void
   /** Resolves (with why) when this engine stops leading; never on a release. */
   readonly lost = new Promise<string>((r) => (this.reportLost = r))
@@ -125,6 +133,11 @@ export class Leadership {
 
   get fence() {
     return this.claim.fence
+  }
+
+  /** Since when (epoch ms) and why the database does not answer this leader's renewals; null while it does. */
+  get databaseDown(): {since: number; error: string} | null {
+    return this.outage
   }
 
   /**
@@ -159,10 +172,12 @@ export class Leadership {
       this.claim = local(next, this.o.leaseMs ?? DEFAULT_LEASE_MS)
       if (this.unreachableSince !== null) this.o.log.info(`the database answers again after ${Math.round((performance.now() - this.unreachableSince) / 1000)} s: still the leader (epoch ${this.claim.fence.epoch})`)
       this.unreachableSince = null
+      this.outage = null
     } catch (err) {
       // Unreachable is not overtaken (see the top): lead on until a renewal or Asterisk says otherwise.
       if (this.unreachableSince === null) {
         this.unreachableSince = performance.now()
+        this.outage = {since: Date.now(), error: err instanceof Error ? err.message : String(err)}
         this.o.log.warn('cannot renew the lead: the database does not answer; leading on until it does, or until Asterisk says another engine took the app', {error: err instanceof Error ? err.message : String(err)})
       }
     } finally {
