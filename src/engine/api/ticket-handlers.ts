@@ -49,7 +49,7 @@ export function ticketHandlers(engine: Engine, o: Partial<TicketOptions> = {}): 
   }
   /** A call the principal may write about: an agent's own live or last call; for the others any live or last call. */
   const ownCall = (id: string, who: Principal, method: TicketMethod): DeskCall => {
-    const c = deskCall(engine.core, id)
+    const c = deskCall(engine.core, id, who.role === 'agent' ? (who.agent ?? '') : undefined)
     if (who.role === 'agent' && (!c || !isAgentsDeskCall(c, who.agent ?? ''))) {
       throw new ApiError('forbidden', `role agent may call ${method} only on the live or last call of its agent ${who.agent}`)
     }

@@ -24,20 +24,42 @@ export interface DeskCall {
   contact: string | null
   live: CallSession | null
   last: LastCall | null
+  /**
+   * Other agents whose part of the call is over (they transferred it) and who still owe its
+   * code. Empty in an agent's own view; a choice made from outside (a supervisor's) releases them too.
+   */
+  owedBy?: string[]
 }
 
-/** A live call of the engine, or the last call of the agent who took it; undefined for anything else. */
-export function deskCall(core: EngineCore, callId: string): DeskCall | undefined {
+/**
+ * A live call of the engine, or the last call of an agent who took it; undefined for anything else.
+ * `asAgent`: the view of that agent. An agent that transferred the call has left it: its part
+ * is its last call (the code it owes), whoever has the call now.
+ */
+export function deskCall(core: EngineCore, callId: string, asAgent?: string): DeskCall | undefined {
   const s = core.sessions.get(callId)
+  if (asAgent !== undefined) {
+    const mine = core.lastCalls.get(asAgent)
+    if (mine?.callId === callId && s?.agentId !== asAgent) return lastCallView(asAgent, mine)
+  }
+  // An agent's own choice is about its own part only: it settles no one else's code.
+  const owing = asAgent !== undefined ? [] : [...core.lastCalls].filter(([, last]) => last.callId === callId && last.owes).map(([agent]) => agent)
+  // Nobody on the call now (transferred to a number, or back in line) and an agent owes its
+  // code: the call to dispose of is that agent's part.
+  if (owing.length > 0 && !s?.agentId) return {...lastCallView(owing[0]!, core.lastCalls.get(owing[0]!)!), owedBy: owing.slice(1)}
   if (s) {
     const number = s.isCallback ? s.callbackNumber! : s.direction === 'outbound' ? (s.outboundNumber ?? '') : s.caller.number
     const contact = s.contact ? normaliseNumber(number, core.opts.outbound?.defaultCountry ?? 'CN') : null
-    return {callId, queue: s.queue, agent: s.agentId, number, contact, live: s, last: null}
+    return {callId, queue: s.queue, agent: s.agentId, number, contact, live: s, last: null, owedBy: owing.filter((a) => a !== s.agentId)}
   }
   for (const [agent, last] of core.lastCalls) {
-    if (last.callId === callId) return {callId, queue: last.queue, agent, number: last.number, contact: last.contact, live: null, last}
+    if (last.callId === callId) return {...lastCallView(agent, last), owedBy: owing.filter((a) => a !== agent)}
   }
   return undefined
+}
+
+function lastCallView(agent: string, last: LastCall): DeskCall {
+  return {callId: last.callId, queue: last.queue, agent, number: last.number, contact: last.contact, live: null, last, owedBy: []}
 }
 
 /** Whether this call is the agent's own to write about: the live call it is on, or its last call. */
@@ -75,7 +97,8 @@ const FREE_CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/
  * Chooses the call's disposition (a later choice replaces an earlier one). A queue with
  * codes takes only its codes; a call of a queue without codes (or of no queue: outbound)
  * takes any short code. Choosing the code an agent owes makes it ready at once when its
- * wrap-up time has run out (held, wrap-up.ts).
+ * wrap-up time has run out (held, wrap-up.ts); a choice from outside the agents' own views
+ * (a supervisor's) covers every agent that left the call owing its code (owedBy).
  */
 export function chooseDisposition(core: EngineCore, call: DeskCall, code: string, by: string): {callId: string; code: string; label: string; released: boolean} {
   const codes = dispositionCodes(core, call.queue)
@@ -101,13 +124,18 @@ export function chooseDisposition(core: EngineCore, call: DeskCall, code: string
     data: {code, label, ...customer(call), by},
   })
   if (call.live) call.live.disposition = code
+  // Every part of the call the choice covers: the agent's last call, and the agents that left it owing its code.
+  const parts: [string, LastCall][] = call.last && call.agent !== null ? [[call.agent, call.last]] : []
+  for (const agent of call.owedBy ?? []) {
+    const last = core.lastCalls.get(agent)
+    if (last?.callId === call.callId) parts.push([agent, last])
+  }
   let released = false
-  if (call.last) {
-    call.last.disposition = code
-    const owed = call.last.owes
-    call.last.owes = false
-    const held = call.agent !== null && core.wrapUpTimers.get(call.agent)?.held === true
-    if (owed && held) released = endWrapUp(core, call.agent!, 'disposition')
+  for (const [agent, last] of parts) {
+    last.disposition = code
+    const owed = last.owes
+    last.owes = false
+    if (owed && core.wrapUpTimers.get(agent)?.held === true) released = endWrapUp(core, agent, 'disposition') || released
   }
   return {callId: call.callId, code, label, released}
 }
@@ -124,7 +152,7 @@ export function simulatedAgentDisposes(core: EngineCore, agentId: string): void 
   const codes = dispositionCodes(core, last.queue)
   if (codes.length === 0) return
   // Its last call, not the live session (still there while the call ends): the code owed is the last call's.
-  const call: DeskCall = {callId: last.callId, queue: last.queue, agent: agentId, number: last.number, contact: last.contact, live: null, last}
+  const call = lastCallView(agentId, last)
   // A person working the agent through a desk (a user of the agent role bound to it) chooses
   // the code there, whatever phone it rings: the desk's own tests use simulated phones.
   void listUsers(core.store)

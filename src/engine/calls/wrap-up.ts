@@ -32,6 +32,8 @@ export function rememberLastCall(core: EngineCore, agentId: string, session: Cal
   const codes = session.queue ? (core.acd.queues.get(session.queue)?.dispositions ?? []) : []
   const contact = session.contact ? normaliseNumber(number, core.opts.outbound?.defaultCountry ?? 'CN') : null
   core.lastCalls.set(agentId, {callId: session.id, queue: session.queue, number, contact, disposition: session.disposition, owes: codes.length > 0 && session.disposition === null})
+  // The code chosen on the live call was this agent's part's: whoever takes the call next (a transfer) owes its own.
+  session.disposition = null
 }
 
 export function owesDisposition(core: EngineCore, agentId: string): boolean {
