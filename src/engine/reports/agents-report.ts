@@ -48,9 +48,9 @@ export function agentsReport(ctx: ReportContext): TableReport {
       ...periodMeta(ctx),
       pause_reasons: Object.fromEntries(reasons.map((r) => [reasonCols.get(r)!, r])),
       notes: {
-        idle_s: 'logged in, not paused, not unreachable and not busy (talk, hold, wrap-up); ringing counts as idle',
+        idle_s: 'measured: logged in, not paused, not unreachable and not working (connected on a call, hold included, or in wrap-up); ringing counts as idle; split where intervals meet',
         unreachable_s: "logged in and not paused while the agent's phone was unregistered or not answering qualify pings (offered no call); apart from pauses",
-        occupancy: '(talk + hold + wrap-up) / (logged in - paused), a share from 0 to 1',
+        occupancy: '(talk + hold + wrap-up) / (logged in - paused), a share from 0 to 1; only work done while logged in and not paused counts (a call or wrap-up that goes on after a logout or during a pause counts up to it), split where intervals meet like logged-in time: so it can differ from the row\'s talk_s + hold_s + wrap_up_s, which count whole calls',
         talk_s: 'connected time without hold; counted in the interval the call ended',
         intervals: 'logged-in, paused and wrap-up time is split where intervals meet',
         handled: 'calls the agent finished, outbound included; answered: queue calls connected to the agent',
@@ -81,7 +81,6 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
       const times = tally.agentTimes.get(a)
       const logged = times?.loggedInMs ?? 0
       const paused = times?.pausedMs ?? 0
-      const busy = t.talkMs + t.holdMs + t.wrapUpMs
       yield [
         z.format(bucket.start),
         z.format(bucket.end),
@@ -91,7 +90,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         sec(paused),
         ...reasons.map((r) => sec(times?.pausedByReason[r] ?? 0)),
         sec(times?.unreachableMs ?? 0),
-        sec(Math.max(0, logged - paused - (times?.unreachableMs ?? 0) - busy)),
+        sec(times?.idleMs ?? 0),
         sec(t.talkMs),
         sec(t.holdMs),
         sec(t.wrapUpMs),
@@ -99,7 +98,7 @@ function* rows(ctx: ReportContext, reasons: string[]): Generator<Cell[]> {
         t.handled,
         times?.outbound ?? 0,
         times?.missedRings ?? 0,
-        share(occupancy(busy, logged, paused)),
+        share(occupancy(times?.workMs ?? 0, logged, paused)),
         times?.surveys ?? 0,
         times && times.surveys > 0 ? roundHalfUp(times.surveyTotal / times.surveys, 2) : null,
         ...fcrCells(f.get(a)),

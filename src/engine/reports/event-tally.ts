@@ -14,6 +14,13 @@ export interface AgentTimes {
    * call through no choice of the agent's. Counted apart from pauses (a pause is chosen).
    */
   unreachableMs: number
+  /**
+   * Measured, not derived: milliseconds logged in and not paused spent working (connected
+   * on a call, hold included, or in wrap-up), and spent neither working nor unreachable.
+   * Work while logged out or paused is in neither: occupancy's numerator is workMs.
+   */
+  workMs: number
+  idleMs: number
   missedRings: number
   outbound: number
   /** Post-call survey answers given on this agent's calls, and their scores summed. */
@@ -37,7 +44,33 @@ export function talkWithoutHold(d: Record<string, unknown>): number {
   return Math.max(0, Number(d.talkMs ?? 0))
 }
 
-type OpenSpans = {loginAt: number | null; pauseAt: number | null; reason: string | null; wrapAt: number | null; wrapQueue: string | null; phoneDown: boolean; unreachAt: number | null}
+type OpenSpans = {
+  loginAt: number | null
+  pauseAt: number | null
+  reason: string | null
+  wrapAt: number | null
+  wrapQueue: string | null
+  phoneDown: boolean
+  unreachAt: number | null
+  /** Calls the agent is connected on (call.connected without its call.completed yet). */
+  calls: Set<string>
+  /** Up to when the agent's time has been counted as work or idle (mark). */
+  markAt: number | null
+}
+
+/** Events after which an agent may be working, idle or off duty where it was not before. */
+const STATE_CHANGES: ReadonlySet<string> = new Set([
+  'call.connected',
+  'call.completed',
+  'agent.wrapup_started',
+  'agent.wrapup_ended',
+  'agent.login',
+  'agent.logout',
+  'agent.paused',
+  'agent.unpaused',
+  'agent.unreachable',
+  'agent.reachable',
+])
 
 /**
  * Folds the event log into per-queue and per-agent tallies, one event at a time, the
@@ -70,7 +103,7 @@ export class EventTally {
 
   times(id: string): AgentTimes {
     let t = this.agentTimes.get(id)
-    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, unreachableMs: 0, missedRings: 0, outbound: 0, surveys: 0, surveyTotal: 0}))
+    if (!t) this.agentTimes.set(id, (t = {loggedInMs: 0, pausedMs: 0, pausedByReason: {}, unreachableMs: 0, workMs: 0, idleMs: 0, missedRings: 0, outbound: 0, surveys: 0, surveyTotal: 0}))
     return t
   }
 
@@ -82,7 +115,7 @@ export class EventTally {
 
   private spans(id: string) {
     let s = this.open.get(id)
-    if (!s) this.open.set(id, (s = {loginAt: null, pauseAt: null, reason: null, wrapAt: null, wrapQueue: null, phoneDown: false, unreachAt: null}))
+    if (!s) this.open.set(id, (s = {loginAt: null, pauseAt: null, reason: null, wrapAt: null, wrapQueue: null, phoneDown: false, unreachAt: null, calls: new Set(), markAt: null}))
     return s
   }
 
@@ -91,6 +124,9 @@ export class EventTally {
     const q = e.queue ?? null
     const a = e.agent ?? null
     const id = e.callId ?? null
+    // The time up to this event is counted in the state the agent was in until it.
+    if (a && STATE_CHANGES.has(e.type)) this.mark(a, e.ts)
+    if (e.type === 'engine.stopped') for (const agent of this.open.keys()) this.mark(agent, e.ts)
     switch (e.type) {
       case 'queue.entered':
         // A call entering a queue while still in another's line has left that one.
@@ -136,6 +172,12 @@ export class EventTally {
         }
         if (a && q) countAnswered(this.agent(a), Number(d.waitMs ?? 0), this.sl(q))
         if (q && d.callback === true) this.extras(q).callbacksCompleted++
+        if (a && id) {
+          // One call at a time: a call the log never completed for this agent is over by now.
+          const s = this.spans(a)
+          s.calls.clear()
+          s.calls.add(id)
+        }
         break
       case 'queue.abandoned':
         if (id) this.leaveLine(id, null)
@@ -148,6 +190,8 @@ export class EventTally {
         if (a) {
           countHandled(this.agent(a), talk, hold, 0)
           if (d.outbound === true) this.times(a).outbound++
+          if (id) this.spans(a).calls.delete(id)
+          else this.spans(a).calls.clear()
         }
         break
       }
@@ -217,9 +261,42 @@ export class EventTally {
     } else if (s.unreachAt === null && down) s.unreachAt = at
   }
 
+  /**
+   * Counts the agent's time since its last mark up to `at` by the state it was in: logged
+   * in, not paused and connected or in wrap-up is work; logged in, not paused, not working
+   * and the phone up is idle; anything else (logged out, paused, unreachable) is neither.
+   * Both are measured, so work done while logged out or paused adds to neither, and idle
+   * is never a remainder that such work can eat (misuse report 21, finding 7).
+   */
+  private mark(a: string, at: number): void {
+    const s = this.spans(a)
+    if (s.markAt !== null && at > s.markAt && s.loginAt !== null && s.pauseAt === null) {
+      const t = this.times(a)
+      if (s.calls.size > 0 || s.wrapAt !== null) t.workMs += at - s.markAt
+      else if (!s.phoneDown) t.idleMs += at - s.markAt
+    }
+    if (s.markAt === null || at > s.markAt) s.markAt = at
+  }
+
+  /**
+   * The agent's work and idle time (AgentTimes.workMs, idleMs) with its current state
+   * counted up to `now`: what a live view shows.
+   */
+  dutyUpTo(agent: string, now: number): {workMs: number; idleMs: number} {
+    const t = this.agentTimes.get(agent)
+    const out = {workMs: t?.workMs ?? 0, idleMs: t?.idleMs ?? 0}
+    const s = this.open.get(agent)
+    if (s && s.markAt !== null && now > s.markAt && s.loginAt !== null && s.pauseAt === null) {
+      if (s.calls.size > 0 || s.wrapAt !== null) out.workMs += now - s.markAt
+      else if (!s.phoneDown) out.idleMs += now - s.markAt
+    }
+    return out
+  }
+
   /** Ends the open spans at `at` (the end of a report's period, or now for a live view). */
   closeAll(at: number): void {
     for (const id of this.open.keys()) {
+      this.mark(id, at)
       this.unreachable(id, at, true)
       this.closeWrapUp(id, at)
       this.closePause(id, at, true)
@@ -235,6 +312,7 @@ export class EventTally {
   split(at: number): EventTally {
     const next = new EventTally(this.sl)
     for (const [id, s] of this.open) {
+      this.mark(id, at)
       const carried: OpenSpans = {
         loginAt: s.loginAt === null ? null : at,
         pauseAt: s.pauseAt === null ? null : at,
@@ -243,6 +321,8 @@ export class EventTally {
         wrapQueue: s.wrapQueue,
         phoneDown: s.phoneDown,
         unreachAt: s.unreachAt === null ? null : at,
+        calls: new Set(s.calls),
+        markAt: s.markAt === null ? null : at,
       }
       if (s.unreachAt !== null) this.times(id).unreachableMs += Math.max(0, at - s.unreachAt)
       this.closeWrapUp(id, at)
@@ -288,6 +368,7 @@ export class EventTally {
 
   /** Starts the period with spans already open before it (login, pause) at `at`. */
   openAt(agent: string, at: number, state: {loggedIn: boolean; pausedReason: string | null; phoneDown?: boolean}): void {
+    this.mark(agent, at)
     const s = this.spans(agent)
     if (state.loggedIn) s.loginAt = at
     if (state.pausedReason !== null) {
@@ -296,6 +377,13 @@ export class EventTally {
     }
     s.phoneDown = state.phoneDown ?? false
     this.unreachable(agent, at)
+  }
+
+  /** Starts the period with the agent connected on a call that began before it (callsOpenAt). */
+  openCall(agent: string, at: number, callId: string): void {
+    const s = this.spans(agent)
+    this.mark(agent, at)
+    s.calls.add(callId)
   }
 
   private closeWrapUp(a: string, at: number): void {

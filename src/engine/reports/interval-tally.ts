@@ -53,6 +53,7 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
   let bucket: Bucket | null = buckets.first()
   let tally = new EventTally(sl)
   for (const [agent, state] of presenceAt(db, period.from)) tally.openAt(agent, period.from, state)
+  for (const [agent, callId] of callsOpenAt(db, period.from)) tally.openCall(agent, period.from, callId)
   for (const e of scanEvents(db, {afterId: idBefore(db, period.from - CLOCK_SKEW_MS), types: TALLY_TYPES})) {
     if (e.ts < period.from) continue
     if (e.ts >= period.to) {
@@ -83,6 +84,28 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
     }
     bucket = next
   }
+}
+
+/** An agent's call at a time is its last of these before it (callsOpenAt). */
+export const CALL_STATE: readonly EventType[] = ['call.connected', 'call.completed']
+/** How far back callsOpenAt looks: a call connected longer before the period is not counted as going on. */
+export const OPEN_CALL_LOOKBACK_MS = 12 * 3_600_000
+
+/**
+ * The call each agent was connected on at `at` (agent → call id): its last call.connected
+ * or call.completed before `at` (within OPEN_CALL_LOOKBACK_MS) was a connect. Work on a
+ * call that began before a report's period counts from the period's start, as logins do.
+ */
+export function callsOpenAt(db: Database.Database, at: number): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const r of db
+    .prepare(
+      `SELECT agent, type, call_id, MAX(id) FROM events WHERE type IN (${CALL_STATE.map(() => '?').join(',')}) AND ts >= ? AND ts < ? AND agent IS NOT NULL GROUP BY agent`,
+    )
+    .all(...CALL_STATE, at - OPEN_CALL_LOOKBACK_MS, at) as {agent: string; type: EventType; call_id: string | null}[]) {
+    if (r.type === 'call.connected' && r.call_id !== null) out.set(r.agent, r.call_id)
+  }
+  return out
 }
 
 /** Each agent's presence at `at`, from its last login/logout/pause/unpause before it. */

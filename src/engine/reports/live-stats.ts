@@ -64,6 +64,11 @@ export class LiveStats {
   async seed(store: Store, now: number, presence: readonly PresenceAtStart[] = []): Promise<void> {
     this.since = midnight(now)
     this.tally = this.fresh()
+    // Presence unchanged since before midnight has no event today: open it at midnight
+    // before today's events, so the work they record is counted as done logged in.
+    for (const p of presence) {
+      if (p.since <= this.since && (p.loggedIn || p.pausedReason !== null)) this.tally.openAt(p.agent, this.since, {loggedIn: p.loggedIn, pausedReason: p.pausedReason})
+    }
     for await (const e of store.events({since: Math.min(this.since, now - 3_600_000)})) {
       if (e.ts >= this.since) this.tally.apply(e)
       this.noteRecent(e)
@@ -92,7 +97,8 @@ export class LiveStats {
 
   /**
    * `inCallMs`: how long each agent has been on its current call, which no event has
-   * counted yet; it is part of today's talk and of occupancy. `only`: that agent's figures
+   * counted yet; it is part of today's talk (occupancy times the call from its connect,
+   * as the report does, and only while logged in and not paused). `only`: that agent's figures
    * alone (an agent's desk asks every second; the whole center's are hundreds of objects).
    */
   view(now: number, inCallMs: Readonly<Record<string, number>> = {}, only?: string): LiveStatsView {
@@ -112,6 +118,8 @@ export class LiveStats {
       const pausedMs = (times?.pausedMs ?? 0) + upToNow(open?.pauseAt)
       const wrapUpMs = t.wrapUpMs + upToNow(open?.wrapAt)
       const inCall = Math.max(0, inCallMs[id] ?? 0)
+      // The report's occupancy (agents-report.ts): work while logged in and not paused, measured.
+      const {workMs} = this.tally.dutyUpTo(id, now)
       agents[id] = {
         ...t,
         wrapUpMs,
@@ -120,7 +128,7 @@ export class LiveStats {
         pausedMs,
         missedRings: times?.missedRings ?? 0,
         talkTodayMs: t.talkMs + inCall,
-        occupancy: occupancy(t.talkMs + t.holdMs + wrapUpMs + inCall, loggedInMs, pausedMs),
+        occupancy: occupancy(workMs, loggedInMs, pausedMs),
       }
     }
     return {since: this.since, queues, agents, lastHour: this.lastHour.view(now)}

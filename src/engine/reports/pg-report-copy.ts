@@ -6,7 +6,7 @@ import {copyOut} from '../store/pg/copy-stream.js'
 import type {StoredEvent, EventType} from '../store/events.js'
 import {CallScan} from './call-scan.js'
 import {CLOCK_SKEW_MS} from './event-scan.js'
-import {PHONE_STATE, PRESENCE} from './interval-tally.js'
+import {CALL_STATE, OPEN_CALL_LOOKBACK_MS, PHONE_STATE, PRESENCE} from './interval-tally.js'
 import {DEFAULT_FCR_WINDOW_MS} from './metrics.js'
 import {SIMPLE_SPAN_MS, VISIT_TYPES} from './queue-visits.js'
 import {REOPEN_TYPES} from './reopens.js'
@@ -32,7 +32,8 @@ import {VISIT_COLUMN_KINDS, VISITS, VISITS_SPAN} from './visit-rows.js'
 // - for each time idBefore() is asked about, the event it answers with (the first at or
 //   after that time, by time then id; the log's last when there is none), so idBefore gives
 //   the same id on the copy as on PostgreSQL;
-// - for presenceAt(t), each agent's last presence and phone-state event before t;
+// - for presenceAt(t), each agent's last presence and phone-state event before t, and for
+//   callsOpenAt(t) its last call connect or completion in the look-back before t;
 // - the agents report's pause reasons: agent.paused events dated in the period;
 // - the calls report: the summary's checkpoint, the call_rows it reads, and the recordings
 //   of the calls it folds from the log, copied before call_rows so SQLite's triggers on
@@ -120,6 +121,8 @@ export async function copyReportInputs(client: pg.ClientBase, db: Database.Datab
       for (const types of [PRESENCE, PHONE_STATE]) {
         await events(`id IN (SELECT DISTINCT ON (agent) id FROM events WHERE type IN (${typeList(types)}) AND ts < ${at} AND agent IS NOT NULL ORDER BY agent, id DESC)`)
       }
+      // callsOpenAt(t): each agent's last connect or completion in the look-back before t.
+      await events(`id IN (SELECT DISTINCT ON (agent) id FROM events WHERE type IN (${typeList(CALL_STATE)}) AND ts >= ${int(from + offset - OPEN_CALL_LOOKBACK_MS)} AND ts < ${at} AND agent IS NOT NULL ORDER BY agent, id DESC)`)
     }
     if (inputs.pausesInPeriod) await events(`type = 'agent.paused' AND ts >= ${int(from)} AND ts < ${int(to)}`)
 
