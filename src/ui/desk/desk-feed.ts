@@ -1,4 +1,4 @@
-import type {AgentView, CallView, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
+import type {AgentView, CallView, EngineSnapshot, Method, ParamsArg, ResultOf} from '../../engine/api/contract.js'
 import {errorMessage, isUserError} from '../../engine/util/errors.js'
 import {EngineFeed, type FeedConnection, type FeedOptions, type FeedState} from '../dashboard/feed.js'
 import {CHAT_EVENTS, DeskChats, type DeskChat} from './desk-chats.js'
@@ -57,7 +57,7 @@ export interface DeskState {
   settings: DeskSettingsView | null
   /** Engine clock minus ours, from the last snapshot (countdowns use the engine's clock). */
   skewMs: number
-  /** Calls of this agent's on hold, and in a consultation. */
+  /** Calls of this agent's on hold, and in a consultation: the snapshot's word, or a newer event's. */
   held: ReadonlySet<string>
   consulting: ReadonlySet<string>
   /** The note text the engine has, per call. */
@@ -118,7 +118,7 @@ export const DESK_EVENTS = [
   ...CHAT_EVENTS,
 ]
 
-/** Events that put a call on hold or in a consultation, or take it out. */
+/** Events that put a call on hold or in a consultation, or take it out: faster than the next snapshot, which says the same. */
 const FLAGS: Record<string, {set: 'held' | 'consulting'; on: boolean}> = {
   'call.held': {set: 'held', on: true},
   'call.unheld': {set: 'held', on: false},
@@ -137,6 +137,8 @@ export class DeskFeed {
   private readonly rang = new Map<string, {number: string; name: string}>()
   /** The connection whose desk.current is still to be read: after its first snapshot, so after its events.subscribe. */
   private unread: FeedConnection | null = null
+  /** When an event last put a call on hold or in a consultation, or took it out (engine clock): a snapshot older than it does not undo it. */
+  private readonly flaggedAt = new Map<string, number>()
 
   constructor(
     connect: () => Promise<FeedConnection>,
@@ -234,13 +236,32 @@ export class DeskFeed {
     // The pop follows its call (answered, held...) and keeps the last of it once it ends.
     const pop = this.current.pop
     const live = pop && s?.calls.find((c) => c.id === pop.callId)
-    this.set({feed, me, call, skewMs, wrapUpEndsAt, ...(pop && live && pop.call ? {pop: {...pop, call: live}} : {})})
+    this.set({feed, me, call, skewMs, wrapUpEndsAt, ...(pop && live && pop.call ? {pop: {...pop, call: live}} : {}), ...(s ? this.flagsOf(s) : {})})
     if (feed.status !== 'live') return
     const conn = this.unread
     if (conn) {
       this.unread = null
       void this.readCurrent(conn)
     } else if (call && this.current.pop?.callId !== call.id && !(s && newerPop(this.current.pop, s.at))) this.adopt(call, {request: (m, ...a) => this.engine.request(m, ...a)})
+  }
+
+  /**
+   * Hold and consultation as the snapshot has them (a desk opened during a hold shows it
+   * from its first snapshot), unless an event about that call came after the snapshot was
+   * made. Calls the snapshot does not list keep what their events said.
+   */
+  private flagsOf(s: EngineSnapshot): Pick<DeskState, 'held' | 'consulting'> {
+    const held = new Set(this.current.held)
+    const consulting = new Set(this.current.consulting)
+    for (const c of s.calls) {
+      if ((this.flaggedAt.get(c.id) ?? -Infinity) > s.at) continue
+      this.flaggedAt.delete(c.id)
+      if (typeof c.heldSince === 'number') held.add(c.id)
+      else held.delete(c.id)
+      if (c.consulting === true) consulting.add(c.id)
+      else consulting.delete(c.id)
+    }
+    return {held, consulting}
   }
 
   /** The agent's call now, as the engine has it: the pop of a call this desk did not see ring, the call whose disposition is owed. */
@@ -288,6 +309,9 @@ export class DeskFeed {
       const set = new Set(this.current[flag.set])
       if (flag.on) set.add(e.callId)
       else set.delete(e.callId)
+      if (e.type === 'call.ended') this.flaggedAt.delete(e.callId)
+      else this.flaggedAt.set(e.callId, e.ts)
+      if (this.flaggedAt.size > 200) this.flaggedAt.delete(this.flaggedAt.keys().next().value!)
       this.set({[flag.set]: set})
     }
     if (e.type === 'call.ended' && this.current.pop?.callId === e.callId) this.set({pop: {...this.current.pop, ended: true}})

@@ -280,6 +280,12 @@ function idleLine(s: DeskState): string {
   return 'No call. The pop shows here when your phone rings.'
 }
 
+/** " · on hold 0:42" while the call is held (the time once the snapshot has it; a hold just pressed has only its event). */
+function onHold(c: NonNullable<Pop['call']>, s: DeskState, now: number): string {
+  if (!s.held.has(c.id)) return ''
+  return typeof c.heldSince === 'number' ? ` · on hold ${duration(Math.max(0, now - c.heldSince))}` : ' · on hold'
+}
+
 function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperlinks: boolean; timeZone?: string}) {
   const c = p.pop.call
   const me = p.s.me
@@ -304,7 +310,7 @@ function PopPane(p: {pop: Pop; s: DeskState; width: number; now: number; hyperli
       {ringing ? (
         <Text color="yellow" wrap="truncate-middle">{`Answer on your phone: ${safeText(me?.endpoint ?? 'your phone', 60)}`}</Text>
       ) : c?.connectedAt && !p.pop.ended ? (
-        <Text dimColor wrap="truncate-end">{`Talking ${duration(p.now - c.connectedAt)}${p.s.consulting.has(c.id) ? ' · consulting (y completes, u cancels)' : ''}`}</Text>
+        <Text dimColor wrap="truncate-end">{`Talking ${duration(p.now - c.connectedAt)}${onHold(c, p.s, p.now)}${p.s.consulting.has(c.id) ? ' · consulting (y completes, u cancels)' : ''}`}</Text>
       ) : (
         <Text> </Text>
       )}
