@@ -12,8 +12,10 @@ export type ListedAgent = Omit<AgentListing, 'presence' | 'presenceSince'> & {st
 export function listedAgent(a: AgentListing, live?: AgentState): ListedAgent {
   const {presence, presenceSince, ...rest} = a
   const state: AgentState = presence === 'available' ? 'idle' : presence
-  // The engine's state wins only where the store cannot know it (a call in progress).
-  return {...rest, state: live && presence !== 'offline' ? live : state, since: presenceSince}
+  // The engine's state wins only where the store cannot know it (a call in progress, a logout
+  // during one included: the agent is on its call, or in its wrap-up, until it ends).
+  const working = live === 'ringing' || live === 'on-call' || live === 'wrap-up'
+  return {...rest, state: live && (presence !== 'offline' || working) ? live : state, since: presenceSince}
 }
 
 export function describePresence(agent: AgentListing | ListedAgent): string {

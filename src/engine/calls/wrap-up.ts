@@ -24,6 +24,8 @@ export function startWrapUpTimer(core: EngineCore, agentId: string, seconds: num
 /** Wrap-up after a connected call: its seconds, or (none, but a disposition is owed) until the code is chosen. */
 export function afterCallWork(core: EngineCore, agentId: string, seconds: number, session: CallSession): void {
   if (seconds > 0) return startWrapUpTimer(core, agentId, seconds, session)
+  // Logged out during the call: no after-call work, even for a code owed (its desk may still give it).
+  if (core.acd.agents.get(agentId)?.presence === 'offline') return
   if (owesDisposition(core, agentId) && core.acd.startWrapUp(agentId, core.clock.now())) startWrapUpTimer(core, agentId, 0, session)
 }
 

@@ -763,7 +763,9 @@ export class Acd {
       return 0
     }
     this.countCall(a, talkMs, now)
-    const wrapUp = (a.callQueue ? this.queues.get(a.callQueue)?.wrapUp : undefined) ?? 0
+    // Logged out during the call: it was its last, and no after-call work follows (as
+    // app_queue's member removed mid-call): offline now, not in wrap-up while logged out.
+    const wrapUp = a.presence === 'offline' ? 0 : ((a.callQueue ? this.queues.get(a.callQueue)?.wrapUp : undefined) ?? 0)
     a.callId = null
     a.callQueue = null
     a.idleSince = now
@@ -885,6 +887,8 @@ export class Acd {
 
   /** Why the agent is not offered calls, when its state alone does not say. */
   why(a: AgentRuntime): string | null {
+    // Logged out in the middle of its work: every screen shows the work (on-call, wrap-up) and says why it ends in offline.
+    if (a.presence === 'offline' && a.activity !== 'idle') return `logged out: offline when ${a.activity === 'wrap-up' ? 'its wrap-up' : 'this call'} ends`
     if (a.presence !== 'offline' && !a.reachable) return `phone unreachable since ${new Date(a.reachSince).toISOString().slice(11, 19)}: ${a.unreachableReason ?? 'not registered'}`
     if (a.presence !== 'offline' && a.otherCall && a.activity === 'idle') return `busy on another call since ${new Date(a.otherCallSince).toISOString().slice(11, 19)}`
     // After a restart the count is gone (it lives in memory); the pause is still automatic.
