@@ -119,6 +119,7 @@ describe('recordings whose end Asterisk never reported', () => {
     await settle()
     r.callEnded(call.callId)
     await store.close()
+    await r.stop()
     await expect(r.settleOpen(() => true)).resolves.toBe(0)
     await runTimers()
     store = new SqliteStore(':memory:')
