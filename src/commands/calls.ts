@@ -6,6 +6,15 @@ import {CallctlCommand} from '../ui/command.js'
 import {table} from '../ui/render.js'
 import {duration} from '../ui/dashboard/format.js'
 
+/** Not a state of the engine's (a held call is connected, its caller out of the bridge): what people call it, in the table and --state. */
+const ON_HOLD = 'on-hold'
+
+/** The call's state as the table prints it: a held call says so, and for how long. */
+function stateOf(c: CallView, at: number): string {
+  if (c.heldSince === null) return c.state
+  return `${c.consulting ? 'consulting' : ON_HOLD} ${duration(Math.max(0, at - c.heldSince))}`
+}
+
 export interface LiveCall extends CallView {
   /** In line since joining (across overflow and callbacks) until an agent answered, or until now. */
   waitedMs: number | null
@@ -28,7 +37,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
   static examples = ['<%= config.bin %> calls', '<%= config.bin %> calls --queue sales --state waiting', '<%= config.bin %> calls --json']
   static flags = {
     queue: Flags.string({description: 'only calls in this queue'}),
-    state: Flags.string({description: 'only calls in this state', options: CALL_STATES}),
+    state: Flags.string({description: 'only calls in this state (on-hold: connected calls whose caller is on hold)', options: [...CALL_STATES, ON_HOLD]}),
     config: Flags.string({char: 'c', description: 'config file (YAML)'}),
   }
 
@@ -40,7 +49,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
     const queue = flags.queue === undefined ? undefined : findName(names, flags.queue)
     if (flags.queue !== undefined && queue === undefined) throw unknownName('queue', flags.queue, names)
     const calls = snap.calls
-      .filter((c) => (!queue || c.queue === queue) && (!flags.state || c.state === flags.state))
+      .filter((c) => (!queue || c.queue === queue) && (!flags.state || (flags.state === ON_HOLD ? c.heldSince !== null : c.state === flags.state)))
       .sort((a, b) => a.startedAt - b.startedAt)
       .map((c) => ({
         ...c,
@@ -69,7 +78,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
         {header: 'NAME', get: (c) => c.caller.name || '-', max: 24},
         {header: 'QUEUE', get: (c) => c.queue ?? '-'},
         {header: 'AGENT', get: (c) => c.agent ?? (c.ringing.length ? `ringing ${c.ringing.join(',')}` : '-'), max: 30},
-        {header: 'STATE', get: (c) => c.state},
+        {header: 'STATE', get: (c) => stateOf(c, r.at)},
         {header: 'WAITED', get: (c) => duration(c.waitedMs), align: 'right'},
         {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
         {header: 'KEYS', get: (c) => c.keyTrail.join(' ') || '-', max: 30},

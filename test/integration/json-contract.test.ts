@@ -109,7 +109,7 @@ describe('one JSON contract for every --json output', () => {
   it('live commands: calls, dashboard, engine status, agents, call control and supervision print snake_case, seconds and ISO times', async () => {
     const calls = await json(['calls'])
     const call = (calls.calls as Record<string, unknown>[])[0]!
-    expect(call).toMatchObject({id: callId, state: 'connected', agent: 'a1', key_trail: [], caller: {number: '+15550100001'}})
+    expect(call).toMatchObject({id: callId, state: 'connected', agent: 'a1', key_trail: [], caller: {number: '+15550100001'}, held_since: null, hold_s: 0, consulting: false})
     expect(typeof calls.at).toBe('string')
     expect(Date.parse(call.connected_at as string)).toBeLessThanOrEqual(Date.parse(calls.at as string))
 
@@ -135,6 +135,14 @@ describe('one JSON contract for every --json output', () => {
 
     await json(['queue', 'list'])
     await json(['call', 'hold', callId])
+    // Held, the call says so to every reader, not only to the desk that held it (misuse report 21, finding 8).
+    const held = (await json(['calls', '--state', 'on-hold'])).calls as Record<string, unknown>[]
+    expect(held).toMatchObject([{id: callId, state: 'connected', consulting: false}])
+    expect(Date.parse(held[0]!.held_since as string)).toBeLessThanOrEqual(Date.now())
+    expect(typeof held[0]!.hold_s).toBe('number')
+    const heldRow = ((await json(['dashboard', '--once'])).calls as Record<string, unknown>[]).find((c) => c.id === callId)
+    expect(heldRow).toMatchObject({state: 'connected', held_since: held[0]!.held_since, consulting: false})
+    expect((await runCli(['calls'], env)).stdout).toMatch(new RegExp(`${callId} .* on-hold \\d+:\\d\\d `))
     const unheld = await json(['call', 'unhold', callId])
     expect(typeof unheld.hold_s).toBe('number')
 

@@ -97,6 +97,12 @@ export interface CallRow {
   agent: string | null
   ringing: string[]
   state: string
+  /** On hold since (a connected call whose caller hears music); null when not held. */
+  heldSince: number | null
+  /** Time on hold so far in this call, the hold in progress counted to the snapshot. */
+  holdMs: number
+  /** Held for a consultation: the agent talks to a colleague or a number. */
+  consulting: boolean
   startedAt: number
   /** In line since joining (across overflow and callbacks) until answered, or until now. */
   waitMs: number | null
@@ -295,6 +301,9 @@ function callRow(c: CallView, at: number, t: Thresholds): CallRow {
     agent: c.agent,
     ringing: c.ringing,
     state: c.state,
+    heldSince: c.heldSince ?? null,
+    holdMs: c.holdMs ?? 0,
+    consulting: c.consulting ?? false,
     startedAt: c.startedAt,
     waitMs,
     talkMs: c.connectedAt === null ? null : Math.max(0, at - c.connectedAt),
