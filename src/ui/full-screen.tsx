@@ -3,9 +3,10 @@ import type {ReactElement} from 'react'
 import {guardKeyInput} from './key-input.js'
 
 // The alternate screen, as full-screen programs (top, less) use: the shell's screen
-// comes back untouched on exit.
-const ENTER_ALT = '\u001b[?1049h\u001b[H'
-const LEAVE_ALT = '\u001b[?1049l'
+// comes back untouched on exit. With it, bracketed paste: the terminal marks pasted text,
+// so a paste is only ever text (typed into a field, or dropped; use-keys.ts), never keys.
+const ENTER_ALT = '\u001b[?1049h\u001b[H\u001b[?2004h'
+const LEAVE_ALT = '\u001b[?2004l\u001b[?1049l'
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 export interface FullScreenOptions {
@@ -30,7 +31,8 @@ export async function runFullScreen(screen: (quit: () => void) => ReactElement, 
   // In raw mode Ctrl-C arrives as a key; these come from elsewhere (kill, a closed terminal).
   for (const sig of SIGNALS) process.once(sig, onSignal)
   o.feed.start()
-  // A colour code pasted into the screen would crash Ink's key parser (key-input.ts).
+  // Sequences are read whole before Ink sees them (key-input.ts): a colour code crashed Ink's
+  // key parser, a pasted hyperlink ran as keys.
   guardKeyInput(process.stdin)
   const app = render(screen(() => quit('quit')), {
     stdout,

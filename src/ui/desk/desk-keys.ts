@@ -21,7 +21,8 @@ export type DeskAction =
   | {type: 'dtmf'; digits: string}
   | {type: 'dial'; number: string}
   | {type: 'callback'}
-  | {type: 'note'; text: string}
+  /** The note as typed; `notice`: what to tell the agent (the text reached the limit). */
+  | {type: 'note'; text: string; notice?: string}
   | {type: 'disposition'; code: string; label: string}
   | {type: 'ticket'; subject: string}
   | {type: 'kb-search'; query: string}
@@ -106,6 +107,12 @@ export const PROMPT_LABEL: Record<PromptKind, string> = {
   'chat-image': 'Send an image (file path)',
 }
 
+/** Whether the desk is in a text field (a note, a reply, a prompt): keys there are text, no Alt key acts, a paste is typed. */
+export const inTextField = (ui: DeskUi): boolean => ui.mode.kind === 'note' || ui.mode.kind === 'reply' || ui.mode.kind === 'prompt'
+
+/** A note or a reply is kept whole up to this many characters (the engine refuses a longer one: desk-work.ts NOTE_MAX). */
+export const TEXT_MAX = 4000
+
 const keyOf = (i: number) => (i < 9 ? String(i + 1) : String.fromCharCode(97 + i - 9))
 
 export function onDeskKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui: DeskUi; action?: DeskAction} {
@@ -169,11 +176,14 @@ function replyKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui
     return {ui: {...ui, replies: {...ui.replies, [chat.id]: ''}}, action: {type: 'chat-send', conversation: chat.id, text}}
   }
   let text = before
+  let cut = false
   if (key.backspace || key.delete) text = [...before].slice(0, -1).join('')
   else if (key.ctrl || key.tab || key.upArrow || key.downArrow) return {ui}
-  else text = (before + printable(input)).slice(0, 4000)
+  else ({text, cut} = typedOn(before, input))
+  const next = text === before ? ui : {...ui, replies: {...ui.replies, [chat.id]: text}}
+  if (cut) return say(next, `A reply holds at most ${TEXT_MAX} characters: the rest was not added`)
   if (text === before) return {ui}
-  return {ui: {...ui, replies: {...ui.replies, [chat.id]: text}}, action: {type: 'chat-typing', conversation: chat.id}}
+  return {ui: next, action: {type: 'chat-typing', conversation: chat.id}}
 }
 
 const normal = (ui: DeskUi): DeskUi => ({...ui, mode: {kind: 'normal'}})
@@ -247,11 +257,13 @@ function noteKey(ui: DeskUi, input: string, key: KeyPress, c: DeskContext): {ui:
   const before = ui.notes[call] ?? ''
   if (key.escape || key.return) return {ui: normal(ui), action: {type: 'note', text: before}}
   let text = before
+  let cut = false
   if (key.backspace || key.delete) text = [...before].slice(0, -1).join('')
   else if (key.ctrl || key.tab || key.upArrow || key.downArrow) return {ui}
-  else text = (before + printable(input)).slice(0, 4000)
-  if (text === before) return {ui}
-  return {ui: {...ui, notes: {...ui.notes, [call]: text}}, action: {type: 'note', text}}
+  else ({text, cut} = typedOn(before, input))
+  const notice = `A note holds at most ${TEXT_MAX} characters: the rest was not added`
+  if (text === before) return cut ? say(ui, notice) : {ui}
+  return {ui: {...ui, notes: {...ui.notes, [call]: text}}, action: {type: 'note', text, ...(cut ? {notice} : {})}}
 }
 
 function promptKey(ui: DeskUi, m: Extract<DeskMode, {kind: 'prompt'}>, input: string, key: KeyPress, c: DeskContext): {ui: DeskUi; action?: DeskAction} {
@@ -332,7 +344,17 @@ export function parseTarget(text: string, queues: readonly string[]): TransferTa
   return {agent: text}
 }
 
-/** Typed or pasted text without control characters (a pasted escape sequence is dropped). */
+/** Typed or pasted text without control characters (escape sequences never reach here: key-input.ts). */
 function printable(input: string): string {
   return input.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+}
+
+/** A note or reply with `input` typed on: what fits of it (the engine counts UTF-16 units), and whether some did not. */
+function typedOn(before: string, input: string): {text: string; cut: boolean} {
+  const whole = before + printable(input)
+  if (whole.length <= TEXT_MAX) return {text: whole, cut: false}
+  let text = whole.slice(0, Math.max(before.length, TEXT_MAX))
+  // Never half of a character outside the Basic Multilingual Plane.
+  if (/[\ud800-\udbff]$/.test(text)) text = text.slice(0, -1)
+  return {text, cut: true}
 }

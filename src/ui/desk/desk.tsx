@@ -8,8 +8,9 @@ import {clock, duration} from '../dashboard/format.js'
 import type {KeyPress} from '../dashboard/keys.js'
 import {useTerminalSize, type Size} from '../dashboard/use-terminal-size.js'
 import type {DeskState, HistoryView, Pop, Refusal} from './desk-feed.js'
-import {INITIAL_DESK_UI, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
+import {INITIAL_DESK_UI, inTextField, kbPick, onDeskKey, PROMPT_LABEL, type DeskAction, type DeskContext, type DeskUi} from './desk-keys.js'
 import {useKeys} from '../use-keys.js'
+import {displayWidth} from '../text-width.js'
 import {crmUrl, hyperlink} from './terminal-codes.js'
 import {ChatList, chatListHeight, ChatPane, customerName, ReplyLines} from './chat-pane.js'
 
@@ -83,6 +84,12 @@ export function Desk(p: DeskProps) {
       // A refused token: nothing can be sent any more, q is the one key left.
       if (state.refused) return input === 'q' ? p.onQuit() : undefined
       const {ui: next, action} = onDeskKey(before, input, key, c)
+      const offline = state.feed.status !== 'live'
+      // Without the engine a key is not done: say so rather than drop it (the feed connects
+      // again by itself). The screen stays as it was (a reply's draft, a prompt's text), to send again.
+      if (action && offline && !LOCAL_ACTIONS.has(action.type) && action.type !== 'chat-typing') {
+        return setMessage({text: `Not connected to the engine: ${keyName(input, key, action)} not done`, error: true})
+      }
       if (next !== before) {
         latest.current.ui = next
         setUi(next)
@@ -90,6 +97,9 @@ export function Desk(p: DeskProps) {
       if (!action) return
       if (action.type === 'quit') return p.onQuit()
       if (action.type === 'say') return setMessage({text: action.text, error: true})
+      if (action.type === 'note' && action.notice) setMessage({text: action.notice, error: true})
+      if (offline && action.type === 'chat-typing') return
+      if (offline && action.type === 'note' && next.mode.kind !== 'note') setMessage({text: 'Not connected to the engine: the note is not saved (n, then Enter, saves it once connected)', error: true})
       p.run(action, {state, ui: next}).then(
         (r) => {
           if (!r) return
@@ -104,7 +114,7 @@ export function Desk(p: DeskProps) {
         (err: unknown) => setMessage({text: err instanceof Error ? err.message : String(err), error: true}),
       )
   }
-  useKeys(onKey)
+  useKeys(onKey, {inText: () => inTextField(latest.current.ui)})
 
   const width = size.columns
   const rows = Math.max(12, size.rows - 1)
@@ -152,7 +162,16 @@ export function Desk(p: DeskProps) {
   )
 }
 
-/** One character of a chunk as Ink would have given it alone. */
+/** What the desk does without the engine (a note is kept on screen until it can be saved). */
+const LOCAL_ACTIONS = new Set<DeskAction['type']>(['quit', 'say', 'copy', 'open-crm', 'note'])
+
+/** The key as the agent knows it, for "h not done". */
+function keyName(input: string, key: KeyPress, action: DeskAction): string {
+  if (key.return) return 'Enter'
+  if (key.escape) return 'Esc'
+  return input.length === 1 && input >= ' ' ? input : action.type
+}
+
 const PICK_TITLE = {pause: 'Pause: pick a reason (Esc cancels)', disposition: 'Disposition: pick a code (Esc cancels)', kb: 'Knowledge base: a number copies the answer (Esc closes)', replies: 'Quick replies: a number copies one (Esc closes)'}
 
 /** With a chat in front, answers and quick replies go to its customer. */
@@ -372,8 +391,8 @@ function NoteLines(p: {text: string; editing: boolean; call: string | null; s: D
   const ticket = p.s.lastCall?.ticket ? ` · ticket ${p.s.lastCall.ticket}` : ''
   const disposition = p.s.lastCall?.disposition ? ` · ${safeText(p.s.lastCall.disposition.label, 40)}` : ''
   const shown = safeText(p.text, 4000)
-  // The end of a long note: where the agent types.
-  const tail = [...shown].slice(-Math.max(10, p.width * 2 - 12)).join('')
+  // The end of a long note, as much as fits the line beside the caret: where the agent types.
+  const tail = p.editing ? lastColumns(shown, Math.max(10, p.width - 2)) : shown
   return (
     <Box flexDirection="column" height={2}>
       <Text wrap="truncate-end">
@@ -386,6 +405,22 @@ function NoteLines(p: {text: string; editing: boolean; call: string | null; s: D
       </Text>
     </Box>
   )
+}
+
+const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+
+/** The longest end of `s` that fits in `width` columns (a wide character counts two), cut between graphemes. */
+export function lastColumns(s: string, width: number): string {
+  const parts = [...graphemes.segment(s)].map((g) => g.segment)
+  let used = 0
+  let from = parts.length
+  while (from > 0) {
+    const w = displayWidth(parts[from - 1]!)
+    if (used + w > width) break
+    used += w
+    from--
+  }
+  return parts.slice(from).join('')
 }
 
 function Picker(p: {title: string; items: {key: string; label: string}[]; height: number; width: number}) {
