@@ -61,6 +61,8 @@ const KB_ANSWER = 'Use Forgot password on the login page; the link is valid for 
 // A note written on the customer's earlier call that tries to rename the window and wipe the screen.
 const HOSTILE_NOTE = 'Promised refund\u001b]0;pwned\u0007 by Friday\u001b[2J'
 const LATENCY_CALLS = 20
+/** The note the agent types, then pastes a hyperlink and a title sequence into (each shown by its text only). */
+const NOTE = 'Customer asks where the refund is see link done (title)'
 
 // An agent in `callctl desk` (the real binary, in tmux at 80x24, with its own user's token) takes a call end to end on
 // the sandbox: the pop with the IVR key trail and the customer's history, a note typed, a
@@ -207,6 +209,21 @@ describe('callctl desk in a terminal (tmux)', () => {
     await shown('the note being typed', (s) => s.includes('NOTE (typing'))
     await type('Customer asks where the refund is')
     await event('the note saved as typed', (e) => e.type === 'call.note' && e.callId === callId && e.data?.text === 'Customer asks where the refund is')
+    // Alt+x and a pasted hyperlink (the kind the desk prints itself) stay in the note: before,
+    // Alt+x hung up the caller and the link's letters ran as keys (l logged out, h held the call).
+    const typedFrom = events.length
+    await keys('M-x')
+    await tmux('set-buffer', '-b', 'link', ' see \u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\ done')
+    await tmux('paste-buffer', '-b', 'link', '-t', 'desk')
+    // Pasted as the terminal marks a paste (the desk asked for bracketed paste): text only.
+    await tmux('set-buffer', '-b', 'title', ' (title\u001b]0;pwned\u0007)')
+    await tmux('paste-buffer', '-p', '-b', 'title', '-t', 'desk')
+    await event('the note with the pasted text', (e) => e.type === 'call.note' && e.callId === callId && e.data?.text === NOTE)
+    const keysRun = ['call.hangup_requested', 'call.ended', 'call.held', 'agent.logout', 'agent.paused', 'call.transferred', 'call.disposition']
+    expect(events.slice(typedFrom).filter((e) => keysRun.includes(e.type)).map((e) => e.type)).toEqual([])
+    s = await shown('the end of the note typed', (s) => s.includes('see link done (title)'))
+    expect(s).toContain(' CONNECTED ')
+    expect(s).toContain('NOTE (typing')
     await keys('Enter')
     await until('the note shown saved', async () => /Note \(n\) saved/.test(await screen()), 15_000, () => screen())
 
@@ -218,7 +235,7 @@ describe('callctl desk in a terminal (tmux)', () => {
     // (ticket events are written with the ticket's row, not pushed to subscribers: the engine is asked)
     const id = (await shown('the ticket on screen', (s) => /ticket T-\d{6}/.test(s))).match(/ticket (T-\d{6})/)![1]!
     const ticket = await api.request('ticket.get', {ticket: id})
-    expect(ticket).toMatchObject({subject: 'Refund not received', number: CUSTOMER, calls: [callId], description: 'Customer asks where the refund is', assignee: {agent: '1001'}, status: 'open'})
+    expect(ticket).toMatchObject({subject: 'Refund not received', number: CUSTOMER, calls: [callId], description: NOTE, assignee: {agent: '1001'}, status: 'open'})
 
     // The knowledge base: search, and one key copies the answer (OSC 52 into tmux's buffer).
     await keys('/')
