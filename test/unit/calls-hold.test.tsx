@@ -4,6 +4,7 @@ import {afterEach, expect, it} from 'vitest'
 import Calls, {type CallsResult} from '../../src/commands/calls.js'
 import {buildBoard} from '../../src/ui/dashboard/board.js'
 import {CallsPane} from '../../src/ui/dashboard/calls-pane.js'
+import {plainBoard} from '../../src/ui/dashboard/plain.js'
 import {DEFAULT_THRESHOLDS} from '../../src/ui/dashboard/thresholds.js'
 import {AT, fixtureSnapshot, SIZE} from '../support/dashboard.js'
 
@@ -43,7 +44,7 @@ it('calls: STATE says on-hold (or consulting) and for how long; other calls keep
   expect(rows.find((r) => r.startsWith('call-evil'))).toMatch(/\swaiting\s/)
 })
 
-it('dashboard: the calls pane says on-hold and consult; the board row carries heldSince for --once --json', () => {
+it('dashboard: the calls pane says on-hold and consult, dashboard --once for how long; the board row carries heldSince for --once --json', () => {
   chalk.level = 0
   const b = buildBoard(heldSnapshot(), {thresholds: DEFAULT_THRESHOLDS})
   expect(b.calls.find((c) => c.id === 'call-talk')).toMatchObject({state: 'connected', heldSince: AT - 42_000, consulting: false})
@@ -51,4 +52,7 @@ it('dashboard: the calls pane says on-hold and consult; the board row carries he
   expect(frame).toMatch(/\+8613800000002 .* a2 +on-hold /)
   expect(frame).toMatch(/\+8613800000001 .* a1 +consult /)
   expect(frame).not.toContain('connected')
+  const plain = plainBoard(b)
+  expect(plain).toMatch(/\+8613800000002 .* a2 +on-hold 0:42 /)
+  expect(plain).toMatch(/\+8613800000001 .* a1 +consulting 0:10 /)
 })
