@@ -16,6 +16,7 @@ import {BIN, runCli, startCli, startEngineCli, type CliResult} from '../support/
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {until} from '../support/wait.js'
 import {repositoriesOf} from '../../src/engine/store/repositories.js'
+import {dataText} from '../../src/engine/reports/csv-text.js'
 import {DEFAULT_SLA} from '../../src/engine/tickets/ticket.js'
 import {addTicket, commentTicket} from '../../src/engine/tickets/tickets.js'
 
@@ -29,6 +30,8 @@ const DAY = ['--from', '2026-11-23', '--to', '2026-11-24']
 // One E.164 number per corpus string: it finds the string's row in any output.
 const marker = (i: number) => `+86138${String(i + 1).padStart(8, '0')}`
 const covered = new Map<string, Set<string>>()
+// What no CSV cell keeps, file or pipe (csv-text.ts): escapes, C0 but tab, LF and CR LF, C1, bidi embeddings/overrides/isolates.
+const DATA_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/
 
 /** The command ran; each corpus string was in its output and checked. */
 function cover(command: string, mode: string): void {
@@ -186,7 +189,7 @@ describe('hostile caller text through every command that prints it', () => {
     cover('events', 'json')
   })
 
-  it('report calls, abandoned and queue-log: inert on a terminal, escaped in JSON, raw but formula-guarded in a file', async () => {
+  it('report calls, abandoned and queue-log: inert on a terminal, escaped in JSON, in a file without terminal controls and formula-guarded', async () => {
     for (const type of ['calls', 'abandoned']) {
       const pty = await ok(runPty(['report', type, ...DAY], env), `report ${type} (pty)`)
       expectInert(pty, `report ${type} (pty)`)
@@ -201,8 +204,10 @@ describe('hostile caller text through every command that prints it', () => {
       const file = join(home, `${type}.csv`)
       await ok(runCli(['report', type, ...DAY, '--out', file], env), `report ${type} --out`)
       const csv = readFileSync(file, 'utf8')
-      // A file keeps what the caller ID said; only the formula guard changes a cell.
-      for (const h of HOSTILE_STRINGS.filter((x) => !x.text.includes('\ud800'))) expect(csv, `report ${type} --out: ${h.id}`).toContain(h.text.replaceAll('"', '""'))
+      // A file keeps what the caller ID said but its terminal controls (`| cut` shows cells
+      // raw, csv-text.ts dataText); the formula guard then applies.
+      expect(csv, `report ${type} --out`).not.toMatch(DATA_CONTROL)
+      for (const h of HOSTILE_STRINGS.filter((x) => !x.text.includes('\ud800'))) expect(csv, `report ${type} --out: ${h.id}`).toContain(dataText(h.text).replaceAll('"', '""'))
       expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`)
       cover(`report ${type}`, 'file')
     }
@@ -256,7 +261,7 @@ describe('hostile caller text through every command that prints it', () => {
     cover('contacts lookup', 'json')
   })
 
-  it('ticket list: the table on a pipe and a terminal, and --json; ticket export: inert on a terminal, raw but formula-guarded in a file', async () => {
+  it('ticket list: the table on a pipe and a terminal, and --json; ticket export: inert on a terminal, in a file without terminal controls and formula-guarded', async () => {
     for (const [mode, run] of [['pipe', runCli], ['pty', runPty]] as const) {
       const out = await ok(run(['ticket', 'list', '--limit', '1000'], env), `ticket list (${mode})`)
       expectInert(out, `ticket list (${mode})`)
@@ -273,7 +278,8 @@ describe('hostile caller text through every command that prints it', () => {
     const file = join(home, 'tickets.csv')
     await ok(runCli(['ticket', 'export', '--out', file], env), 'ticket export --out')
     const csv = readFileSync(file, 'utf8')
-    for (const h of HOSTILE_STRINGS.filter((x) => !x.text.includes('\ud800') && !/^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(x.text))) expect(csv, `ticket export --out: ${h.id}`).toContain(h.text.replaceAll('"', '""'))
+    expect(csv, 'ticket export --out').not.toMatch(DATA_CONTROL)
+    for (const h of HOSTILE_STRINGS.filter((x) => !x.text.includes('\ud800') && !/^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(x.text))) expect(csv, `ticket export --out: ${h.id}`).toContain(dataText(h.text).replaceAll('"', '""'))
     expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`)
     cover('ticket export', 'file')
   })

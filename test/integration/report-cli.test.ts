@@ -1,10 +1,11 @@
-import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {SqliteStore} from '../../src/engine/store/sqlite-store.js'
-import {runCli, startCli, type CliResult} from '../support/cli.js'
+import {BIN, runCli, startCli, type CliResult} from '../support/cli.js'
 import {generateCallLog} from '../../src/bench/report-data/generate.js'
 import {dayScenario} from '../support/report-scenario.js'
 
@@ -133,5 +134,31 @@ describe('callctl report from cron', () => {
       expect(code, `summarized: ${summarized}`).toBe(141)
       expect(stderr).toBe('')
     }
+  })
+
+  it('stdout on a full device (> myfull, a full disk alike): the one-line no-space error, exit 1; --out into a device leaves it one', async () => {
+    // Our own device nodes: never the machine's /dev/full or /dev/null.
+    const dir = outDir()
+    for (const [name, minor] of [['myfull', 7], ['mynull', 3]] as const) {
+      const r = spawnSync('mknod', [join(dir, name), 'c', '1', String(minor)], {encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`mknod failed (the tests need root): ${r.stderr}`)
+    }
+    const fd = openSync(join(dir, 'myfull'), 'w')
+    try {
+      for (const args of [['calls', ...DAY], ['queues', ...DAY, '--format', 'json']]) {
+        const child = spawn(process.execPath, [BIN, 'report', ...args], {env: {...process.env, FORCE_COLOR: '0', CALLCTL_HOME: home(), CALLCTL_DB: db}, stdio: ['ignore', fd, 'pipe']})
+        let stderr = ''
+        child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+        expect(stderr, args[0]).toBe('Error: Cannot write the report to standard output: no space left on the device\n  Try: Free some space there, or give --out a file on another file system.\n')
+        expect(code, args[0]).toBe(1)
+      }
+    } finally {
+      closeSync(fd)
+    }
+    const r = await run(['calls', ...DAY, '--out', join(dir, 'mynull')])
+    expect(r.code).toBe(0)
+    expect(lstatSync(join(dir, 'mynull')).isCharacterDevice()).toBe(true)
+    expect(readdirSync(dir).sort()).toEqual(['myfull', 'mynull'])
   })
 })

@@ -1,13 +1,15 @@
 import {PassThrough} from 'node:stream'
 import {parse} from 'csv-parse/sync'
 import {describe, expect, it} from 'vitest'
-import {inertCsvText} from '../../src/engine/reports/csv-text.js'
+import {dataText, inertCsvText} from '../../src/engine/reports/csv-text.js'
 import {csvCells} from '../../src/engine/reports/csv-text.js'
+import {csvSafe} from '../../src/engine/util/text.js'
 import {StdoutSink, writeReport, type Cell, type Report, type Sink} from '../../src/engine/reports/report-output.js'
 import {HOSTILE_STRINGS, rawForbidden} from '../fixtures/hostile-strings.js'
 
 // A report written to a terminal (stdout is one) shows caller text inert; the same report
-// to a file or a pipe keeps the cells as they came, with only the formula guard.
+// to a file or a pipe keeps the cells' text but not its terminal controls (csv-text.ts
+// dataText: a pipe often ends on a terminal, `| cut`), then the formula guard.
 
 const names = HOSTILE_STRINGS.map((h) => h.text)
 
@@ -34,7 +36,7 @@ describe('reports written to a terminal', () => {
   })
 
   for (const csvText of [false, true]) {
-    it(`CSV ${csvText ? 'kept as text by the call summary' : 'encoded as it streams'}: inert cells to a terminal, raw cells (formula guard only) to a file`, async () => {
+    it(`CSV ${csvText ? 'kept as text by the call summary' : 'encoded as it streams'}: inert cells to a terminal, cells without terminal controls (then the formula guard) to a file`, async () => {
       const tty = collect(true)
       await writeReport(table(csvText), tty, {format: 'csv', bom: false, terminal: true})
       expect(rawForbidden(tty.text())).toEqual([])
@@ -52,10 +54,11 @@ describe('reports written to a terminal', () => {
 
       const file = collect(false)
       await writeReport(table(csvText), file, {format: 'csv', bom: false})
+      expect(file.text()).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/)
       const kept = parse(file.text(), {columns: true}) as Record<string, string>[]
       // Lone surrogates cannot be written as UTF-8 at all: U+FFFD, as in any file Node writes.
       const asUtf8 = (n: string) => n.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
-      expect(kept.map((r) => r.name)).toEqual(names.map((n) => asUtf8(/^[=@\t\r]/.test(n) ? `'${n}` : n)))
+      expect(kept.map((r) => r.name)).toEqual(names.map((n) => asUtf8(csvSafe(dataText(n)))))
     })
   }
 

@@ -1,11 +1,13 @@
 import {stringify} from 'csv-stringify'
-import {closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {isatty} from 'node:tty'
 import {basename, dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {ClosedOutput, UserError} from '../util/errors.js'
 import {jsonText} from '../util/json-text.js'
 import {csvSafe, safeText} from '../util/text.js'
-import {csvCells, inertCsvText, type Cell} from './csv-text.js'
+import {csvCells, dataCsvText, dataText, inertCsvText, type Cell} from './csv-text.js'
+import {outputTarget, replaceable} from './output-target.js'
 
 /** One cell of a report (defined with the CSV encoding below this module, csv-text.ts). */
 export type {Cell} from './csv-text.js'
@@ -79,25 +81,40 @@ export class DirectWriter implements Sink {
 const FLUSH_AT = 1 << 16
 
 /**
- * The report file is written under a temporary name in the target's directory and renamed
- * over the target only when complete, so a reader (or the next cron step) never sees half
- * a report, and a failure leaves no file. The temporary file is created before any work,
- * so an unwritable target fails at once.
+ * The file of --out. A report file is written under a temporary name in the target's
+ * directory and renamed over the target only when complete, so a reader (or the next cron
+ * step) never sees half a report, and a failure leaves no file. The temporary file is
+ * created before any work, so an unwritable target fails at once. A symbolic link is
+ * followed: the temporary file is made beside what it names, and the link stays.
+ *
+ * A character device, FIFO or socket (/dev/null, a named pipe a program reads) is written
+ * into directly instead: there is no file to replace, and a rename would put one in its
+ * place (output-target.ts). The name stays for the commands that open it.
  */
 export class AtomicFile implements Sink {
   readonly file: string
-  private readonly tmp: string
+  /** Written directly into a terminal device (--out /dev/tty): caller text made inert. */
+  readonly terminal: boolean = false
+  /** The regular file renamed over, and the temporary name written first; null for a stream. */
+  private readonly into: {path: string; tmp: string} | null = null
   private fd: number | null
 
   constructor(target: string) {
     this.file = resolve(target)
-    this.tmp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
     try {
-      if (statSync(this.file, {throwIfNoEntry: false})?.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
-      // Reports hold callers' numbers and names: not for every user on the machine.
-      this.fd = openSync(this.tmp, 'wx', 0o640)
+      const where = outputTarget(this.file)
+      if (where.kind === 'stream') {
+        // No O_CREAT: if it is gone by now, nothing is made in its place. A FIFO waits here
+        // for its reader, as the shell's > does.
+        this.fd = openSync(this.file, constants.O_WRONLY | constants.O_NOCTTY)
+        this.terminal = isatty(this.fd)
+      } else {
+        this.into = {path: where.path, tmp: join(dirname(where.path), `.${basename(where.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)}
+        // Reports hold callers' numbers and names: not for every user on the machine.
+        this.fd = openSync(this.into.tmp, 'wx', 0o640)
+      }
     } catch (err) {
-      throw outputError(this.file, err)
+      throw outputError(this.file, err, this.into ? dirname(this.into.path) : null)
     }
   }
 
@@ -113,13 +130,21 @@ export class AtomicFile implements Sink {
   async commit(): Promise<void> {
     if (this.fd === null) return
     try {
+      if (!this.into) {
+        // A device or pipe has nothing to sync (fsync fails on a pipe): closing ends it.
+        closeSync(this.fd)
+        this.fd = null
+        return
+      }
       fsyncSync(this.fd)
       closeSync(this.fd)
       this.fd = null
-      renameSync(this.tmp, this.file)
+      // Made a device or FIFO while the report ran: not replaced either.
+      if (!replaceable(this.into.path)) throw Object.assign(new Error('it is no longer a regular file'), {code: 'ENOTREG'})
+      renameSync(this.into.tmp, this.into.path)
     } catch (err) {
       this.abort()
-      throw outputError(this.file, err)
+      throw outputError(this.file, err, null)
     }
   }
 
@@ -132,8 +157,9 @@ export class AtomicFile implements Sink {
       }
       this.fd = null
     }
+    if (!this.into) return
     try {
-      unlinkSync(this.tmp)
+      unlinkSync(this.into.tmp)
     } catch {
       // never created, or already renamed
     }
@@ -144,24 +170,45 @@ export class AtomicFile implements Sink {
  * Standard output, honouring back-pressure (a slow pipe must not fill memory). A reader
  * that goes away (`| head`) ends the report with a ClosedOutput error instead of a wait
  * for a drain that never comes.
+ *
+ * Redirected to a file or a device (`> out.csv`), stdout is written here with writeSync on
+ * its descriptor, as Node's own stream for it would: that stream reports a failed write
+ * (ENOSPC on a full disk) as an 'error' event, which oclif's listener rethrows as an
+ * uncaught exception (exit 70 with a stack). Here it is the one line --out gives, exit 1.
  */
 export class StdoutSink implements Sink {
   readonly file = null
   readonly terminal: boolean
+  private readonly fd: number | null
   private closed: Error | null = null
   private readonly waiting = new Set<(err: Error) => void>()
 
   constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
     this.terminal = out.isTTY === true
+    this.fd = this.terminal ? null : synchronousFd(out)
     out.on('error', (err: NodeJS.ErrnoException) => {
-      this.closed = err.code === 'EPIPE' ? new ClosedOutput() : err
+      this.closed = stdoutError(err)
       for (const fail of this.waiting) fail(this.closed)
     })
   }
 
   async write(text: string): Promise<void> {
     if (this.closed) throw this.closed
-    if (this.out.write(text)) return
+    if (this.fd !== null) {
+      try {
+        writeAll(this.fd, text)
+      } catch (err) {
+        throw (this.closed = stdoutError(err))
+      }
+      return
+    }
+    let written: boolean
+    try {
+      written = this.out.write(text)
+    } catch (err) {
+      throw (this.closed = stdoutError(err))
+    }
+    if (written) return
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => reject(err)
       this.waiting.add(fail)
@@ -175,24 +222,65 @@ export class StdoutSink implements Sink {
   abort(): void {}
 }
 
-function writeInto(out: DirectOutput, text: string): void {
+/** The descriptor of a stream Node writes synchronously (a file or a device), or null (a pipe, a socket). */
+function synchronousFd(out: NodeJS.WriteStream): number | null {
+  const fd = (out as {fd?: unknown}).fd
+  if (typeof fd !== 'number') return null
   try {
-    writeSync(out.fd, text)
-  } catch (err) {
-    throw outputError(out.file, err)
+    const st = fstatSync(fd)
+    return st.isFile() || st.isCharacterDevice() || st.isBlockDevice() ? fd : null
+  } catch {
+    return null
   }
 }
 
-function outputError(file: string, err: unknown): UserError {
+/** All of the text: a device (a terminal) may take part of a write. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text)
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+}
+
+function stdoutError(err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EPIPE') return new ClosedOutput()
+  // An error of the system call (no space, I/O error) is where the output goes, not a bug.
+  return typeof code === 'string' && (err as NodeJS.ErrnoException).syscall !== undefined ? outputError('standard output', err, null) : (err as Error)
+}
+
+function writeInto(out: DirectOutput, text: string): void {
+  try {
+    writeAll(out.fd, text)
+  } catch (err) {
+    throw outputError(out.file, err, null)
+  }
+}
+
+/**
+ * One line for a report that cannot be written. `tmpDir`: the directory the temporary file
+ * was being made in, when that failed (ENOENT there is a missing directory, or one that
+ * takes no new file, as /proc).
+ */
+function outputError(file: string, err: unknown, tmpDir: string | null): UserError {
+  const code = (err as NodeJS.ErrnoException).code
+  const dir = tmpDir ?? dirname(file)
+  const noNewFile = code === 'ENOENT' && tmpDir !== null && statSync(tmpDir, {throwIfNoEntry: false})?.isDirectory() === true
   const why =
-    code === 'ENOENT' ? `directory ${dirname(file)} does not exist`
+    noNewFile ? `no file can be created in ${tmpDir} (the report is written under a temporary name there first)`
+    : code === 'ENOENT' ? `directory ${dir} does not exist`
+    : code === 'ELOOP' ? 'too many symbolic links (a loop?)'
     : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
     : code === 'EISDIR' ? 'it is a directory'
+    : code === 'ENOTDIR' ? `${dir} is not a directory`
+    : code === 'ENOTBLK' ? 'it is a block device (a disk)'
+    : code === 'ENXIO' ? 'it takes no writes (a socket, or a device without a driver)'
     : code === 'ENOSPC' ? 'no space left on the device'
     : code === 'EROFS' ? 'read-only file system'
     : err instanceof Error ? err.message : String(err)
-  return new UserError(`Cannot write the report to ${file}: ${why}`, {suggestion: 'Give --out a file in an existing directory you can write to.', exitCode: 1, code: 'output'})
+  const suggestion =
+    code === 'ENOSPC' ? 'Free some space there, or give --out a file on another file system.'
+    : noNewFile ? 'Give --out a file in a directory of files you can write to.'
+    : 'Give --out a file in an existing directory you can write to.'
+  return new UserError(`Cannot write the report to ${file}: ${why}`, {suggestion, exitCode: 1, code: 'output'})
 }
 
 export interface WriteOptions {
@@ -204,7 +292,7 @@ export interface WriteOptions {
   /**
    * The report is read on a terminal (stdout is one): every text cell and queue_log line goes
    * through safeText, so an escape sequence or bidi override in a caller's name cannot act.
-   * A file keeps the cells as they came (see writeCsv).
+   * A file or a pipe keeps the cells' text but not its terminal controls (see writeCsv).
    */
   terminal?: boolean
 }
@@ -258,11 +346,11 @@ function inertLine(line: string): string {
  * numbers. Records a report has as CSV text already go out as they are, ahead of the rest.
  *
  * To a terminal, text cells go through safeText first (and CSV text is re-encoded the same
- * way, inertCsvText). To a file they keep their content: CSV has no escape, so stripping
- * would lose what the caller ID really said, and the file is data for other programs (a
- * CRM import, matching against the carrier's records); a spreadsheet shows a control as a
- * box, it does not act on it. Only the formula guard applies there, which is about what a
- * spreadsheet executes.
+ * way, inertCsvText). To a file or a pipe they keep their content, line breaks included
+ * (the file is data for other programs: a CRM import, matching against the carrier's
+ * records), but lose terminal controls (dataText, csv-text.ts): a pipe ends on a terminal
+ * as often as not (`| cut`, `| less -R`), and no report needs an escape sequence. The
+ * formula guard applies everywhere, after, since removing a control can uncover a leading =.
  */
 async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) => void, terminal: boolean): Promise<number> {
   out.push(csvCells(report.columns) + '\n')
@@ -273,7 +361,7 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
     if (!Array.isArray(row)) {
       // The stream may still hold text of earlier rows: this would overtake it.
       if (csv) throw new Error('CSV text after rows to encode')
-      out.push(terminal ? inertCsvText(row.text) : row.text)
+      out.push(terminal ? inertCsvText(row.text) : dataCsvText(row.text))
       rows += row.rows
       tick(row.rows)
       if (out.pending >= FLUSH_AT) await out.flush()
@@ -286,7 +374,7 @@ async function writeCsv(report: TableReport, out: Buffered, tick: (n?: number) =
     }
     // In place: a copy of every row is most of a large report's garbage.
     // Made inert before the formula guard: removing an override could uncover a leading =.
-    for (let i = 0; i < row.length; i++) if (typeof row[i] === 'string') row[i] = csvSafe(terminal ? safeText(row[i], Infinity) : row[i])
+    for (let i = 0; i < row.length; i++) if (typeof row[i] === 'string') row[i] = csvSafe(terminal ? safeText(row[i], Infinity) : dataText(row[i] as string))
     if (!csv.write(row)) await new Promise<void>((r) => csv!.once('drain', r))
     if (failed) throw failed
     rows++
