@@ -112,7 +112,8 @@ export function Dashboard(p: DashboardProps) {
     }
     if (action) run(action)
   }
-  useKeys(press)
+  // The filter line is a text field: a paste is typed into it, an Alt key there does nothing (Alt+b was Esc, then barge).
+  useKeys(press, {inText: () => latest.current.ui.editingFilter})
 
   const width = size.columns
   return (
