@@ -156,17 +156,30 @@ describe('recording while SQLite is locked', () => {
     expect((await eventsOf(store, 'recording.failed')).map((e) => [e.callId, e.data.recording])).toEqual([[callId, callId]])
   })
 
-  it('a recording left open before a restart, whose settling the store refused, is settled when the store takes writes again', async () => {
-    await repositoriesOf(store).recordings.insert({name: 'call-old-1', callId: 'call-old-1', queue: 'sales', agent: 'a1', number: '5550000', startedAt: clock.now() - 60_000, format: 'wav'})
+  it('recordings left open before a restart, whose settling the store refused, are settled when the store takes writes again', async () => {
+    const old = (name: string) => repositoriesOf(store).recordings.insert({name, callId: name, queue: 'sales', agent: 'a1', number: '5550000', startedAt: clock.now() - 60_000, format: 'wav'})
+    await old('call-old-1')
+    await old('call-old-2')
     ari.stored.add('call-old-1')
     lock()
-    await recorder.reconcile(new Set())
-    expect(await rows()).toEqual([['call-old-1', 'recording']])
+    await recorder.reconcile(new Set(['call-old-2']))
+    // Asterisk reports the other one's end while the store is still locked.
+    recorder.onRecordingEvent({type: 'RecordingFailed', application: 'fake', timestamp: '', recording: {name: 'call-old-2', format: 'wav', state: 'failed', target_uri: 'bridge:b', cause: 'disk full'}})
+    await settle()
+    expect(await rows()).toEqual([
+      ['call-old-2', 'recording'],
+      ['call-old-1', 'recording'],
+    ])
     unlock()
     await runTimers()
-    expect(await rows()).toEqual([['call-old-1', 'done']])
+    expect(await rows()).toEqual([
+      ['call-old-2', 'failed'],
+      ['call-old-1', 'done'],
+    ])
+    expect(recorder.pending).toBe(0)
     await engine.events.flush()
     expect((await eventsOf(store, 'recording.finished')).map((e) => e.data.recording)).toEqual(['call-old-1'])
+    expect((await eventsOf(store, 'recording.failed')).map((e) => e.data.recording)).toEqual(['call-old-2'])
   })
 
   it('a name Asterisk already has (a recording of this call from before a restart) gives the next one', async () => {

@@ -88,8 +88,10 @@ export class HeldWrites {
 
   private async round(): Promise<void> {
     let failed: unknown
+    let what = ''
     try {
       while (this.queue.length > 0) {
+        what = this.queue[0]!.what
         await this.queue[0]!.run()
         this.queue.shift()
       }
@@ -98,7 +100,7 @@ export class HeldWrites {
           await w.run()
         } catch (err) {
           this.settlings.push(w)
-          failed ??= err
+          if (failed === undefined) [failed, what] = [err, w.what]
         }
       }
     } catch (err) {
@@ -119,10 +121,10 @@ export class HeldWrites {
     const error = errorMessage(failed)
     if (!this.outage) {
       this.outage = {since: now, reported: now}
-      this.o.log.error('RECORDING ROWS NOT SAVED: calls are still recorded; the rows are held in memory and retried, reported again once a minute while it lasts', {error, held: this.pending})
+      this.o.log.error('RECORDING ROWS NOT SAVED: calls are still recorded; the rows are held in memory and retried, reported again once a minute while it lasts', {error, failing: what, held: this.pending})
     } else if (now - this.outage.reported >= STILL_FAILING_EVERY_MS) {
       this.outage.reported = now
-      this.o.log.error(`recording rows still not saved after ${seconds(now - this.outage.since)}s, ${this.pending} held`, {error, attempts: this.failures})
+      this.o.log.error(`recording rows still not saved after ${seconds(now - this.outage.since)}s, ${this.pending} held`, {error, failing: what, attempts: this.failures})
     }
     this.schedule()
   }

@@ -68,6 +68,9 @@ export class Recorder implements CallRecorder {
   private readonly started = new Map<string, Started>()
   /** The next name's number for each call connected before (call-…-2 for its second recording), until the call ends. */
   private readonly takes = new Map<string, number>()
+  /** Settlings of the store's open rows owed until it answers. */
+  private readonly owed: Which[] = []
+  private owedHeld = false
   private stopped = false
 
   constructor(private readonly opts: RecorderOptions) {
@@ -140,12 +143,30 @@ export class Recorder implements CallRecorder {
     }
     try {
       n += await this.settleStored(which)
-    } catch (err) {
-      // Runs from a timer: a store that does not answer (stopped, closed, locked) is no reason to crash.
-      this.opts.log.warn('could not settle open recordings: tried again when the store answers', {error: errorMessage(err)})
-      this.held.retry({what: 'settling open recordings', run: () => this.settleStored(which)})
+    } catch {
+      // Runs from a timer: a store that does not answer (stopped, closed, locked) is no reason
+      // to crash, nor for a line per call: the held writes report the outage (once a minute).
+      this.oweStored(which)
     }
     return n
+  }
+
+  /** A settling of stored rows the store did not answer: one retry held for all of them (not one per call ended during an outage). */
+  private oweStored(which?: Which): void {
+    if (which) this.owed.push(which)
+    if (this.owedHeld || this.owed.length === 0) return
+    this.owedHeld = true
+    this.held.retry({
+      what: 'settling open recordings',
+      run: async () => {
+        // Failing, it stays held and runs again with what is owed by then.
+        const all = [...this.owed]
+        await this.settleStored((r) => all.some((w) => w(r)))
+        this.owed.splice(0, all.length)
+        this.owedHeld = false
+        this.oweStored()
+      },
+    })
   }
 
   /** Recordings open in the table whose call is not among `live` are settled from Asterisk. */
@@ -214,7 +235,7 @@ export class Recorder implements CallRecorder {
       // The store did not answer for a recording from before a restart: asked again when it does.
       this.opts.log.error('could not save a finished recording: tried again when the store answers', {recording: name, error: errorMessage(err)})
       this.tightenFile(name, e.recording.format)
-      this.held.retry({what: `settling recording ${name}`, run: () => this.settleStored((r) => r.name === name)})
+      this.oweStored((r) => r.name === name)
     })
   }
 
