@@ -1,14 +1,17 @@
 import type {ChildProcess} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {EngineClient} from '../../src/engine/api/client.js'
 import {AriHttp} from '../../src/engine/ari/index.js'
 import {callRecords, type CallRecord} from '../../src/engine/reports/call-records.js'
 import {originateSimCaller, simAgentEndpoint} from '../../src/engine/sim/simulator.js'
 import type {StoredEvent} from '../../src/engine/store/events.js'
 import {PgStore} from '../../src/engine/store/pg/pg-store.js'
 import {freePort} from '../../src/engine/util/net.js'
+import {callctlPaths} from '../../src/engine/util/paths.js'
+import type {EngineStatusView} from '../../src/engine/run.js'
 import {runAll, runCli, startCli} from '../support/cli.js'
 import {cliEngineEnv, sandboxCreds} from '../support/harness.js'
 import {startPostgres, type TestPostgres} from '../support/postgres.js'
@@ -25,6 +28,8 @@ interface Engine {
   name: string
   child: ChildProcess
   output: () => string
+  /** Its own API port (a standby's API answers engine.status, nothing else). */
+  port: number
 }
 
 const TALK_S = 6
@@ -74,8 +79,9 @@ describe('standby engines take over (PostgreSQL store, real Asterisk)', () => {
   })
 
   async function engine(name: string): Promise<Engine> {
-    const e = startCli(['engine', 'start'], {...base, CALLCTL_API_PORT: String(await freePort())})
-    const started = {name, ...e}
+    const port = await freePort()
+    const e = startCli(['engine', 'start'], {...base, CALLCTL_API_PORT: String(port)})
+    const started = {name, port, ...e}
     engines.push(started)
     return started
   }
@@ -134,6 +140,19 @@ describe('standby engines take over (PostgreSQL store, real Asterisk)', () => {
     return ring.ts - since
   }
 
+  /** One request to this engine's own API (not the leader's: no lookup through the database). */
+  async function ask(e: Engine, method: 'engine.status' | 'calls.list'): Promise<{ok: true; result: EngineStatusView} | {ok: false; code: string; message: string; suggestion?: string}> {
+    const c = await EngineClient.connect(`ws://127.0.0.1:${e.port}/`, readFileSync(callctlPaths({CALLCTL_HOME: home}).apiTokenFile, 'utf8').trim())
+    try {
+      return {ok: true, result: (await c.request(method)) as EngineStatusView}
+    } catch (err) {
+      const x = err as {code?: string; message: string; suggestion?: string}
+      return {ok: false, code: x.code ?? '', message: x.message, suggestion: x.suggestion}
+    } finally {
+      c.close()
+    }
+  }
+
   const originOf = (e: Engine) => `engine:${(e.output().match(/engine:([^\s"]+:\d+)/) ?? [])[1] ?? ''}`
 
   it('SIGKILL: the standby takes over within seconds and serves everyone, nobody dropped', async () => {
@@ -145,6 +164,14 @@ describe('standby engines take over (PostgreSQL store, real Asterisk)', () => {
     expect(serving(e2)).toBe(false)
     const status = JSON.parse((await runCli(['engine', 'status', '--json'], base)).stdout) as {pid: number; role: string}
     expect(status).toMatchObject({pid: e1.child.pid, role: 'leader'})
+    // The standby answers for itself (misuse 21 #4: a ReferenceError, "running no"): it stands by, and names the leader.
+    const e1Api = `ws://127.0.0.1:${e1.port}/`
+    const standby = await ask(e2, 'engine.status')
+    expect(standby).toMatchObject({ok: true, result: {pid: e2.child.pid, role: 'standby', serving: false, leader: {api: e1Api, live: true}}})
+    expect(standby.ok && standby.result.leader!.holder).toMatch(new RegExp(`:${e1.child.pid}$`))
+    const refused = await ask(e2, 'calls.list')
+    expect(refused).toMatchObject({ok: false, code: 'standby'})
+    expect(!refused.ok && refused.message).toContain(e1Api)
 
     const numbers = await fifteenCallers('71')
     await new Promise((r) => setTimeout(r, 300))
@@ -222,7 +249,30 @@ describe('standby engines take over (PostgreSQL store, real Asterisk)', () => {
     await new Promise((r) => setTimeout(r, 2_000))
     const late = '+15557499999'
     await originateSimCaller(rest, {number: late, name: 'Outage', did: 'q', patience: 180, app})
-    await new Promise((r) => setTimeout(r, 7_000))
+    // The standby's host during the outage (misuse 21 #4): engine status there says it stands
+    // by and the database does not answer (exit 0); calls names the leader it last saw.
+    // (`leaders` holds e1 too: SIGKILLed, its exitCode is null.)
+    const roles = await Promise.all(leaders.map(async (e) => [e, await ask(e, 'engine.status').catch((err: Error) => ({ok: false as const, code: 'unreachable', message: err.message}))] as const))
+    const standby = roles.find(([, r]) => r.ok && r.result.role === 'standby')?.[0]
+    const leader = roles.find(([, r]) => r.ok && r.result.role === 'leader')?.[0]
+    expect(standby && leader, JSON.stringify(roles.map(([e, r]) => [e.name, r.ok ? r.result.role : r.message]))).toBeTruthy()
+    await until('the standby sees the database away', async () => {
+      const r = await ask(standby!, 'engine.status')
+      return r.ok && r.result.databaseDown
+    })
+    const standbyHost = {...base, CALLCTL_HOME: mkdtempSync(join(tmpdir(), 'callctl-standby-host-')), CALLCTL_TOKEN: readFileSync(callctlPaths({CALLCTL_HOME: home}).apiTokenFile, 'utf8').trim(), CALLCTL_API_PORT: String(standby!.port)}
+    try {
+      const st = await runCli(['engine', 'status', '--json'], standbyHost)
+      expect(st.code, st.stderr).toBe(0)
+      expect(JSON.parse(st.stdout)).toMatchObject({running: true, pid: standby!.child.pid, role: 'standby', leader: {api: `ws://127.0.0.1:${leader!.port}/`}, database_down: {since: expect.any(String), error: expect.any(String)}})
+      const calls = await runCli(['calls'], standbyHost)
+      expect(calls.code).not.toBe(0)
+      expect(calls.stderr).toContain('the database does not answer')
+      expect(calls.stderr).toContain(`CALLCTL_API_PORT=${leader!.port}`)
+    } finally {
+      rmSync(standbyHost.CALLCTL_HOME, {recursive: true, force: true})
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + 9_000 - Date.now())))
     cluster.up()
     const outputs = () => leaders.map((e) => e.output().slice(logFrom.get(e)!)).join('\n')
     expect(outputs()).toContain('cannot renew the lead: the database does not answer')
