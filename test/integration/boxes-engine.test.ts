@@ -285,12 +285,15 @@ describe('one engine over two boxes behind the proxy (real SIP)', () => {
     expect(lost.data).toMatchObject({box: 'box2', calls: 1, requeued: 1})
     const ended = await until("box2's call ended", async () => (await events()).find((e) => e.type === 'call.ended' && e.callId === onBox2.callId), 5_000)
     expect(ended.data.cause).toBe('box-lost')
+    // Its talk ends when box2 was last seen, not BOX_LOST_MS later when it is declared lost (misuse 21 #9).
+    const completed = (await events()).find((e) => e.type === 'call.completed' && e.callId === onBox2.callId)!
+    expect(Number(completed.data.talkMs)).toBeLessThanOrEqual(killedAt + 1_000 - onBox2.ts)
     // The box1 caller lost its agent, not its call: back in line, its place kept, and served again.
     const requeued = (await events()).find((e) => e.type === 'call.transferred' && e.callId === throughBox2.callId)
     expect(requeued?.data).toMatchObject({by: 'system', reason: 'agent-box-lost', to: {queue: 'q'}})
     const servedAgain = await until('the box1 caller served again', async () => (await events()).find((e) => e.type === 'call.connected' && e.callId === throughBox2.callId && e.id > requeued!.id), (SANDBOX_REGISTRATION_S + 15) * 1000)
     expect((await events()).some((e) => e.type === 'call.ended' && e.callId === throughBox2.callId && e.id < servedAgain.id)).toBe(false)
-    console.log(`box2 killed: its call closed ${lost.ts - killedAt} ms later; the box1 caller whose agent was on box2 served again by ${servedAgain.agent} ${servedAgain.ts - killedAt} ms later`)
+    console.log(`box2 killed: its call closed ${lost.ts - killedAt} ms later, its talk ${String(completed.data.talkMs)} ms (connected to kill ${killedAt - onBox2.ts} ms); the box1 caller whose agent was on box2 served again by ${servedAgain.agent} ${servedAgain.ts - killedAt} ms later`)
     // k2's phone registered on box2: back through the proxy on box1 within a registration interval.
     const box1 = new AriHttp({url: boxesOf(state)[0]!.ariUrl, user: state.ariUser, password: readFileSync(state.passwordFile, 'utf8').trim()})
     await until(`${AGENT_ON_BOX2.agent}'s phone online on box1`, async () => (await box1.getEndpoint('PJSIP', AGENT_ON_BOX2.phone)).state === 'online', (SANDBOX_REGISTRATION_S + 5) * 1000)
