@@ -169,6 +169,19 @@ describe('report output to what --out names', () => {
     expect(readdirSync(d)).toEqual(['myfifo'])
   })
 
+  it('a FIFO whose reader leaves early: one line saying so', async () => {
+    const fifo = join(dir(), 'myfifo')
+    if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed')
+    const reader = spawn('head', ['-c', '10', fifo], {stdio: 'ignore'})
+    try {
+      // More than a pipe holds (64 KiB), so a write meets the closed end.
+      const many = table(Array.from({length: 20_000}, (_, i): Cell[] => ['name', String(i), i]))
+      await expect(write(fifo, many)).rejects.toThrow(`Cannot write the report to ${fifo}: its reader closed it before the end`)
+    } finally {
+      reader.kill()
+    }
+  })
+
   it('a symbolic link is followed: the file it names is replaced, the link kept, no temporary file left', async () => {
     const d = dir()
     mkdirSync(join(d, 'real'))

@@ -274,10 +274,12 @@ function outputError(file: string, err: unknown, tmpDir: string | null): UserErr
     : code === 'ENOTBLK' ? 'it is a block device (a disk)'
     : code === 'ENXIO' ? 'it takes no writes (a socket, or a device without a driver)'
     : code === 'ENOSPC' ? 'no space left on the device'
+    : code === 'EPIPE' ? 'its reader closed it before the end'
     : code === 'EROFS' ? 'read-only file system'
     : err instanceof Error ? err.message : String(err)
   const suggestion =
     code === 'ENOSPC' ? 'Free some space there, or give --out a file on another file system.'
+    : code === 'EPIPE' ? 'Keep the reader of the FIFO open to the end, or give --out a file.'
     : noNewFile ? 'Give --out a file in a directory of files you can write to.'
     : 'Give --out a file in an existing directory you can write to.'
   return new UserError(`Cannot write the report to ${file}: ${why}`, {suggestion, exitCode: 1, code: 'output'})
