@@ -1,4 +1,3 @@
-import {FencedError} from '../store/fencing.js'
 import {chmodSync, existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {AriRequestError, isNotFound, type AriRest, type RecordingEvent} from '../ari/port.js'
