@@ -294,7 +294,10 @@ export class BoxRouter implements AriPort {
         const all: ConnectionState = s.state === 'connecting' ? {state: 'unreachable', attempt: s.attempt, retryInMs: 0, error: 'no box answers'} : s
         for (const h of this.connectionHandlers) h(all)
       }
+      return
     }
+    // Every box still away: their further attempts count in the link's outage.
+    if (!box.up && s.state === 'unreachable' && !this.boxes.some((b) => b.up)) for (const h of this.connectionHandlers) h(s)
   }
 
   private async backUp(box: BoxState, wentDown: number | null = null): Promise<void> {
