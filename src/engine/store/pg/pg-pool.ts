@@ -44,6 +44,13 @@ export function createPgPool(url: string, o: PgPoolOptions = {}): pg.Pool {
   // An idle connection that dies (server restart, pg_terminate_backend) is dropped by the
   // pool and replaced on the next query; unhandled, its error would end the process.
   pool.on('error', (err) => o.log?.warn('a PostgreSQL connection was lost', {database: pgTarget(url), error: describeError(err)}))
+  // The pool listens only on idle connections. One checked out (a write, a report's query)
+  // that dies emits 'error' too, and with no listener that was an uncaught exception: the
+  // engine ended when PostgreSQL stopped under a write. Its query fails anyway (the engine
+  // holds the events and retries); this listener is only there so the process lives on.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => o.log?.warn('a PostgreSQL connection in use was lost', {database: pgTarget(url), error: describeError(err)}))
+  })
   return pool
 }
 
