@@ -30,5 +30,8 @@ describe('engine status fields', () => {
     const down = statusFields({...standby, databaseDown: {since: NOW - 9_000, error: 'connect ECONNREFUSED 127.0.0.1:30500'}}, NOW)
     expect(down).toMatchObject({running: 'yes, standing by', role: 'standby, last seen: vm:12913 leads at ws://127.0.0.1:30189/'})
     expect(down.database).toBe(`${base.database} DOES NOT ANSWER for 0:09 (connect ECONNREFUSED 127.0.0.1:30500)`)
+    // Its own zero calls and agents are not the center's.
+    expect(Object.keys(down)).not.toContain('agents')
+    expect(Object.keys(down)).not.toContain('calls')
   })
 })

@@ -52,8 +52,10 @@ export function statusFields(s: Extract<EngineStatusResult, {running: true}>, no
     api: s.api,
     ...(s.chat ? {chat: `${s.chat}/chat/`} : {}),
     database: s.databaseDown ? `${s.database} DOES NOT ANSWER for ${duration(now - s.databaseDown.since)} (${s.databaseDown.error})` : s.database,
-    calls: s.liveCalls,
-    agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`,
+    // A standby has no calls or agents of its own: the leader's are the center's.
+    ...(standby
+      ? {}
+      : {calls: s.liveCalls, agents: `${s.agents.loggedIn} logged in of ${s.agents.total}: ${s.agents.idle} idle, ${s.agents.busy} busy, ${s.agents.paused} paused`}),
     'unwritten events': s.pendingEvents,
     'refused API requests': s.unauthorizedRequests,
     version: s.version,
