@@ -101,7 +101,7 @@ describe('the web widget in Chromium', () => {
     await page.press('#text', 'Enter')
     await until('hostile text at the core', () => core.inbound.find((m) => m.text?.includes('onerror')), 10_000)
     // What reached the core lost its escape and bidi override, kept the visible characters.
-    expect(core.inbound.find((m) => m.text?.includes('onerror'))!.text).toBe(`<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>[2Jevil`)
+    expect(core.inbound.find((m) => m.text?.includes('onerror'))!.text).toBe(`<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>evil`)
     await page.locator('#log li.agent', {hasText: 'onerror'}).waitFor()
     expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
     expect(await page.locator('#log img, #log script, #log b').count()).toBe(0)
