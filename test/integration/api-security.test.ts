@@ -381,10 +381,14 @@ describe('engine API security (real engine, real Asterisk)', () => {
   })
 
   it('leaves no channel or bridge in Asterisk', async () => {
-    const left = await h.waitFor('Asterisk to be clean', async () => {
-      const l = await leftovers(h.rest)
-      return l.channels.length === 0 && l.bridges.length === 0 ? l : undefined
-    }, 15_000)
+    const left = await h
+      .waitFor('Asterisk to be clean', async () => {
+        const l = await leftovers(h.rest)
+        return l.channels.length === 0 && l.bridges.length === 0 ? l : undefined
+      }, 15_000)
+      .catch(async (err: unknown) => {
+        throw new Error(`${String(err)}: ${JSON.stringify(await leftovers(h.rest))}`)
+      })
     expect(left).toEqual({channels: [], bridges: []})
   })
 })

@@ -19,6 +19,7 @@ import {leftovers, sandboxCreds, sandboxPaths, startTestEngine, type Harness} fr
 
 let h: Harness | undefined
 let recStore: SqliteStore | undefined
+let recorder: Recorder | undefined
 let out: string | undefined
 
 afterEach(async () => {
@@ -27,9 +28,12 @@ afterEach(async () => {
     await h.waitFor('no channels left', async () => (await leftovers(h!.rest)).channels.length === 0, 10_000)
     await h.stop()
   }
+  // As run.ts does before the store closes: its settling timers and held rows stop with it
+  // (left running, they retried a closed store for minutes in the lane's later files).
+  await recorder?.stop()
   await recStore?.close()
   if (out) rmSync(out, {recursive: true, force: true})
-  h = recStore = out = undefined
+  h = recStore = recorder = out = undefined
 })
 
 const mode = (file: string) => statSync(file).mode & 0o777
@@ -43,7 +47,7 @@ async function recordingEngine(record: boolean): Promise<{h: Harness; rest: AriH
   out = mkdtempSync(join(tmpdir(), 'callctl-rec-out-'))
   const dbFile = join(out, 'recordings.db')
   recStore = new SqliteStore(dbFile)
-  const recorder = new Recorder({ari: rest, recordings: repositoriesOf(recStore).recordings, log: createLogger({level: 'warn'}), hostDir: spool})
+  recorder = new Recorder({ari: rest, recordings: repositoriesOf(recStore).recordings, log: createLogger({level: 'warn'}), hostDir: spool})
   h = await startTestEngine({
     queues: {rec: {record, wrapUp: 0}},
     agents: [{id: 'a1', ring: 0, talk: {min: 4, max: 4}, queues: ['rec']}],

@@ -42,13 +42,18 @@ describe('simulate leaves the agents as it found them', () => {
     expect(r.connected).toBe(1)
     expect(r.logged_out).toEqual(['sa01', 'sa02'])
     expect(r.left_logged_in).toEqual([])
-    expect(await presence()).toMatchObject({sa01: 'offline', sa02: 'offline'})
+    // The agent that took the call is offline once its wrap-up (the queue's 5 s) is over.
+    await until('both simulated agents offline', async () => {
+      const p = await presence()
+      return p.sa01 === 'offline' && p.sa02 === 'offline'
+    }, 20_000)
   }, 60_000)
 
   it('an agent logged in before the run stays logged in after it', async () => {
     expect((await runCli(['agent', 'login', 'sa01'], env)).code).toBe(0)
     const r = JSON.parse((await simulate(['--json'])).stdout) as {logged_out: string[]}
     expect(r.logged_out).toEqual(['sa02'])
+    await until('sa02 offline once any wrap-up is over', async () => (await presence()).sa02 === 'offline', 20_000)
     expect(await presence()).toMatchObject({sa01: 'in', sa02: 'offline'})
     expect((await runCli(['agent', 'logout', 'sa01'], env)).code).toBe(0)
   }, 60_000)

@@ -118,9 +118,12 @@ describe('security of a real SIP box (real binary, real Asterisk, SIPp)', () => 
       const rep = await runCli(['report', 'calls', '--from', 'today', '--to', 'now', '--out', csv], env)
       expect(rep.code, rep.stderr).toBe(0)
       const row = readFileSync(csv, 'utf8').split('\n').find((l) => l.includes('13900001111'))!
-      // A file keeps what the caller ID said; only the formula guard changes the cell.
+      // A file keeps what the caller ID said but terminal controls (the override; 8ec9332: one
+      // rule for every CSV target, `report calls | cut` had reversed a terminal's text); the
+      // formula guard still changes the cell.
       expect(row).not.toMatch(/(^|,)"?=/)
-      expect(row).toContain(`'${HOSTILE_NAME}`)
+      expect(row).not.toMatch(/\u202e/)
+      expect(row).toContain(`'=1+2 张三\u200bx`)
     } finally {
       await restore()
     }
