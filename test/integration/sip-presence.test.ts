@@ -104,7 +104,10 @@ describe('agent presence from real SIP phones', () => {
     expect(ringing.callId).toBe(entered.callId)
     expect(fromReachable).toBeGreaterThanOrEqual(0)
     expect(fromReachable).toBeLessThan(1000)
-    expect(fromRegister).toBeGreaterThanOrEqual(0)
+    // Asterisk sends the 200 OK and the device state together; SIPp stamps the 200 OK when it
+    // reads it, and under load the engine may ring a few ms before that stamp (-3 ms in a
+    // full run): two processes' clocks at millisecond grain, not a ring before the REGISTER.
+    expect(fromRegister).toBeGreaterThanOrEqual(-50)
     expect(fromRegister).toBeLessThan(1000)
     expect(Number(reachable.data.unreachableMs)).toBeGreaterThanOrEqual(NO_RING_MS)
     expect(reachable.ts).toBeGreaterThan(gone.ts)
