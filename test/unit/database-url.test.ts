@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {isPostgresUrl, maskDatabase, pgTarget} from '../../src/engine/store/database-url.js'
+import {isPostgresUrl, maskDatabase, pgTarget, withoutPassword} from '../../src/engine/store/database-url.js'
+import {splitPassword} from '../../src/engine/store/pg/pg-backup.js'
 
 describe('the configured database as printed', () => {
   it('tells a PostgreSQL URL from a SQLite path', () => {
@@ -29,5 +30,14 @@ describe('the configured database as printed', () => {
     expect(pgTarget('postgres://callctl@/callctl?host=/var/run/postgresql')).toBe('/var/run/postgresql/.s.PGSQL.5432 (database callctl)')
     expect(pgTarget('postgresql://callctl:s3cret@%2Fvar%2Frun%2Fpostgresql:6432/callctl')).toBe('/var/run/postgresql/.s.PGSQL.6432 (database callctl)')
     expect(pgTarget('postgres://u:s3cret@h:bad/x')).toBe('postgres://u:***@h:bad/x')
+  })
+
+  it('db backup hands pg_dump the URL without its password, a Unix-socket URL too (new URL() threw on it: exit 70)', () => {
+    expect(splitPassword('postgres://u:p%40ss@h:5432/db')).toEqual({url: 'postgres://u@h:5432/db', password: 'p@ss'})
+    expect(splitPassword('postgres://u:pw@/db?host=/var/run/postgresql')).toEqual({url: 'postgres://u@/db?host=/var/run/postgresql', password: 'pw'})
+    expect(splitPassword('postgres://u@h/db?password=x&sslmode=disable')).toEqual({url: 'postgres://u@h/db?sslmode=disable', password: 'x'})
+    expect(splitPassword('postgres://u@h/db?sslmode=disable&password=x')).toEqual({url: 'postgres://u@h/db?sslmode=disable', password: 'x'})
+    expect(splitPassword('postgres://u@/db?host=/tmp')).toEqual({url: 'postgres://u@/db?host=/tmp', password: null})
+    expect(withoutPassword('postgres://u@h/db?password=x')).toBe('postgres://u@h/db')
   })
 })

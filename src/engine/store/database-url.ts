@@ -17,12 +17,27 @@ export function isPostgresUrl(database: string): boolean {
  */
 export function maskDatabase(database: string): string {
   if (!isPostgresUrl(database)) return database
+  return passwordReplaced(database, ':***').replace(/([?&]password=)[^&#]*/gi, '$1***')
+}
+
+/**
+ * The URL with no password at all (the user part's, or a password= parameter), as text: the
+ * WHATWG URL parser refuses a Unix-socket URL (postgres://u:pw@/db?host=/dir), which
+ * node-postgres reads. pg_dump gets the password apart, in PGPASSWORD.
+ */
+export function withoutPassword(database: string): string {
+  return passwordReplaced(database, '')
+    .replace(/([?&])password=[^&#]*&?/gi, '$1')
+    .replace(/[?&](?=#|$)/, '')
+}
+
+/** The user part's password (between its first : and the last @) replaced, as maskDatabase and withoutPassword need. */
+function passwordReplaced(database: string, replacement: string): string {
   const start = database.indexOf('//') + 2
   const rest = database.slice(start)
   const at = rest.lastIndexOf('@')
   const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':')
-  const masked = colon < 0 ? rest : `${rest.slice(0, colon)}:***${rest.slice(at)}`
-  return (database.slice(0, start) + masked).replace(/([?&]password=)[^&#]*/gi, '$1***')
+  return database.slice(0, start) + (colon < 0 ? rest : `${rest.slice(0, colon)}${replacement}${rest.slice(at)}`)
 }
 
 /**

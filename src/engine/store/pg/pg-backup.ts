@@ -3,7 +3,7 @@ import {accessSync, chmodSync, closeSync, constants, existsSync, openSync, readd
 import {delimiter, join} from 'node:path'
 import {parse} from 'pg-connection-string'
 import {UserError} from '../../util/errors.js'
-import {maskDatabase, pgTarget} from '../database-url.js'
+import {maskDatabase, pgTarget, withoutPassword} from '../database-url.js'
 
 // `callctl db backup` of a PostgreSQL store: pg_dump, PostgreSQL's own consistent online
 // dump (one snapshot, while engines write), in its custom format (compressed; pg_restore
@@ -55,17 +55,10 @@ export async function findPgDump(o: PgDumpOptions = {}): Promise<PgDumpTool> {
 
 /** The URL without its password, and the password (from the user part or a password= parameter). */
 export function splitPassword(url: string): {url: string; password: string | null} {
-  // No password to move (a socket with peer authentication): the URL as given, in whichever form node-postgres reads.
-  if (!parse(url).password) return {url, password: null}
-  const u = new URL(url)
-  let password: string | null = u.password ? decodeURIComponent(u.password) : null
-  u.password = ''
-  const param = u.searchParams.get('password')
-  if (param !== null) {
-    password ??= param
-    u.searchParams.delete('password')
-  }
-  return {url: u.toString(), password}
+  // Read as node-postgres reads it (a Unix-socket URL too, which new URL() refused: a TypeError, exit 70).
+  const password = parse(url).password
+  if (!password) return {url, password: null}
+  return {url: withoutPassword(url), password}
 }
 
 /**
