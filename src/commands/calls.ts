@@ -4,16 +4,8 @@ import {CALL_STATES, type CallView, type EngineSnapshot} from '../engine/api/con
 import {findName, unknownName} from '../engine/admin/known-names.js'
 import {CallctlCommand} from '../ui/command.js'
 import {table} from '../ui/render.js'
-import {duration} from '../ui/dashboard/format.js'
+import {callStateText, duration, ON_HOLD} from '../ui/dashboard/format.js'
 
-/** Not a state of the engine's (a held call is connected, its caller out of the bridge): what people call it, in the table and --state. */
-const ON_HOLD = 'on-hold'
-
-/** The call's state as the table prints it: a held call says so, and for how long. */
-function stateOf(c: CallView, at: number): string {
-  if (c.heldSince === null) return c.state
-  return `${c.consulting ? 'consulting' : ON_HOLD} ${duration(Math.max(0, at - c.heldSince))}`
-}
 
 export interface LiveCall extends CallView {
   /** In line since joining (across overflow and callbacks) until an agent answered, or until now. */
@@ -78,7 +70,7 @@ export default class Calls extends CallctlCommand<CallsResult> {
         {header: 'NAME', get: (c) => c.caller.name || '-', max: 24},
         {header: 'QUEUE', get: (c) => c.queue ?? '-'},
         {header: 'AGENT', get: (c) => c.agent ?? (c.ringing.length ? `ringing ${c.ringing.join(',')}` : '-'), max: 30},
-        {header: 'STATE', get: (c) => stateOf(c, r.at)},
+        {header: 'STATE', get: (c) => callStateText(c, r.at)},
         {header: 'WAITED', get: (c) => duration(c.waitedMs), align: 'right'},
         {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
         {header: 'KEYS', get: (c) => c.keyTrail.join(' ') || '-', max: 30},

@@ -1,5 +1,5 @@
 import type {CallRow} from './board.js'
-import {duration} from './format.js'
+import {callStateText, duration} from './format.js'
 import {TablePane, type PaneProps} from './pane.js'
 import type {Column} from './table.js'
 
@@ -11,7 +11,7 @@ const COLUMNS: Column<CallRow>[] = [
   {header: 'TIER', width: 8, drop: 2, cell: (c) => ({text: c.tier ?? (c.priority > 0 ? `p${c.priority}` : ''), color: c.vip ? 'magenta' : undefined})},
   {header: 'QUEUE', width: 10, grow: true, max: 16, cell: (c) => c.queue ?? ''},
   {header: 'AGENT', width: 10, cell: (c) => c.agent ?? (c.ringing.length ? `→${c.ringing.join(',')}` : '')},
-  {header: 'STATE', width: 9, cell: (c) => (c.heldSince === null ? {text: c.state, color: STATE_COLOR[c.state]} : {text: c.consulting ? 'consult' : 'on-hold', color: 'yellow'})},
+  {header: 'STATE', width: 9, cell: (c) => ({text: callStateText(c, 0, {short: true}), color: c.heldSince === null ? STATE_COLOR[c.state] : 'yellow'})},
   {header: 'WAIT', width: 6, align: 'right', cell: (c) => ({text: duration(c.waitMs), level: c.levels.wait})},
   {header: 'TALK', width: 6, align: 'right', cell: (c) => duration(c.talkMs)},
   {header: 'KEYS', width: 8, grow: true, max: 40, drop: 2, cell: (c) => c.keys.join(' ')},

@@ -24,3 +24,16 @@ export function percent(ratio: number | null | undefined): string {
 export function clock(at: number, timeZone?: string): string {
   return new Intl.DateTimeFormat('en-GB', {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone}).format(at)
 }
+
+/** Not a state of the engine's (a held call is connected, its caller out of the bridge): what people call it, in tables and `calls --state`. */
+export const ON_HOLD = 'on-hold'
+
+/**
+ * A call's state as people read it: a held call says so (or that its agent is consulting),
+ * with how long for unless `short` (the dashboard's 9-column cell); otherwise the engine's state.
+ */
+export function callStateText(c: {state: string; heldSince: number | null; consulting: boolean}, at: number, o: {short?: boolean} = {}): string {
+  if (c.heldSince === null) return c.state
+  const what = c.consulting ? (o.short ? 'consult' : 'consulting') : ON_HOLD
+  return o.short ? what : `${what} ${duration(Math.max(0, at - c.heldSince))}`
+}

@@ -1,6 +1,6 @@
 import {fields, table} from '../render.js'
 import {AGENT_STATES, outsideQueues, type Board} from './board.js'
-import {clock, duration, percent} from './format.js'
+import {callStateText, clock, duration, percent} from './format.js'
 
 // `dashboard --once`: the same panes as plain text for scripts, logs and pipes.
 
@@ -60,7 +60,7 @@ export function plainBoard(b: Board, timeZone?: string): string {
           {header: 'TIER', get: (c) => c.tier ?? '-', max: 12},
           {header: 'QUEUE', get: (c) => c.queue ?? '-'},
           {header: 'AGENT', get: (c) => c.agent ?? (c.ringing.length ? `ringing ${c.ringing.join(',')}` : '-'), max: 30},
-          {header: 'STATE', get: (c) => (c.heldSince === null ? c.state : `${c.consulting ? 'consulting' : 'on-hold'} ${duration(Math.max(0, b.at - c.heldSince))}`)},
+          {header: 'STATE', get: (c) => callStateText(c, b.at)},
           {header: 'WAIT', get: (c) => duration(c.waitMs), align: 'right'},
           {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
           {header: 'KEYS', get: (c) => c.keys.join(' ') || '-', max: 30},
