@@ -17,7 +17,7 @@ function ev(type: NewEvent['type'], fields: Partial<NewEvent> = {}): NewEvent {
 }
 
 /** The user a configuration change is made as (CALLCTL_TOKEN's), in its event; none for the local admin, as before. */
-function byField(by: string | undefined): {by?: string} {
+export function byField(by: string | undefined): {by?: string} {
   return by !== undefined ? {by} : {}
 }
 
@@ -74,7 +74,7 @@ export function didTaken(did: string, owner: string, where = ''): UserError {
 export async function removeQueue(store: Store, name: string, by?: string): Promise<QueueRecord> {
   const q = await mustQueue(store, name)
   // q.name: the queue as created, whichever normal form the name was typed in.
-  await store.removeQueue(q.name, ev('queue.removed', {queue: q.name, ...(by !== undefined ? {data: {by}} : {})}))
+  await store.removeQueue(q.name, ev('queue.removed', {queue: q.name, data: byField(by)}))
   return q
 }
 
@@ -180,7 +180,7 @@ export async function addAgent(store: Store, input: AgentInput, opts: {update?: 
 
 export async function removeAgent(store: Store, id: string, by?: string): Promise<AgentRecord> {
   const a = await mustAgent(store, id)
-  await store.removeAgent(id, ev('agent.removed', {agent: id, ...(by !== undefined ? {data: {by}} : {})}))
+  await store.removeAgent(id, ev('agent.removed', {agent: id, data: byField(by)}))
   return a
 }
 

@@ -1,5 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
+import {byField} from '../admin/admin.js'
 import {repositoriesOf} from '../store/repositories.js'
 import type {Store} from '../store/store.js'
 import {UserError} from '../util/errors.js'
@@ -78,6 +79,5 @@ export function byOf(who: Principal): string | undefined {
 
 /** byOf as an optional field (exactOptionalPropertyTypes): `{by}` for a token's user, `{}` for the local admin. */
 export function byFlag(who: Principal): {by?: string} {
-  const by = byOf(who)
-  return by !== undefined ? {by} : {}
+  return byField(byOf(who))
 }
