@@ -32,8 +32,9 @@ export function endSession(core: EngineCore, session: CallSession, cause: string
   core.sessions.delete(session.id)
 }
 
-export function completeCall(core: EngineCore, session: CallSession, by: 'caller' | 'agent' | 'system'): void {
-  completeCallAs(core, session, by)
+/** The agent's leg is gone: the agent hung up, unless Asterisk is stopping (asterisk-stopping.ts). */
+export function completeAgentGone(core: EngineCore, session: CallSession): void {
+  completeCallAs(core, session, session.asteriskStopping ? 'system' : 'agent')
 }
 
 /** The customer's leg is gone: the caller hung up, unless someone asked the engine to hang up (call.hangup). */

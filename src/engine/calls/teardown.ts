@@ -1,7 +1,7 @@
 import type {CallSession} from './call-session.js'
 import type {EngineCore} from './core.js'
 import {customerLegGone} from './callbacks.js'
-import {completeCall, completeCallerGone, endSession, leaveLine} from './call-end.js'
+import {completeAgentGone, completeCallerGone, endSession, leaveLine} from './call-end.js'
 import {scheduleDispatch} from './dispatch.js'
 import {SYSTEM_ENDED, systemEndVisit} from './shutdown.js'
 
@@ -72,7 +72,7 @@ export function callerLegGone(core: EngineCore, session: CallSession): void {
 
 export function agentLegGone(core: EngineCore, session: CallSession, channelId: string): void {
   if (session.agentChannelId !== channelId) return
-  if (session.state === 'connected') completeCall(core, session, session.asteriskStopping ? 'system' : 'agent')
+  if (session.state === 'connected') completeAgentGone(core, session)
   else if (session.state === 'answering' && session.direction === 'outbound') {
     // A click-to-call whose agent never answered: nothing else will end it.
     if (session.agentId) core.acd.release(session.agentId, session.id, core.clock.now())
