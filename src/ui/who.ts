@@ -1,10 +1,2 @@
-import {userInfo} from 'node:os'
-
-/** Who runs this command, for the audit trail (self-declared: the API token is shared). */
-export function whoAmI(): string {
-  try {
-    return process.env.CALLCTL_USER || userInfo().username
-  } catch {
-    return 'unknown'
-  }
-}
+// Commands name who runs them; the engine's admin paths (tickets) need the same name.
+export {whoAmI} from '../engine/util/who.js'

@@ -4,7 +4,6 @@ import {withTickets} from '../../engine/tickets/ticket-admin.js'
 import {addTicket, parseAssignee, parseDue} from '../../engine/tickets/tickets.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketDetails, ticketView, type TicketView} from '../../ui/ticket-render.js'
-import {whoAmI} from '../../ui/who.js'
 
 export default class TicketAdd extends CallctlCommand<TicketView> {
   static summary = 'Open a ticket (工单); its due time comes from the SLA of its priority'
@@ -28,7 +27,7 @@ export default class TicketAdd extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {flags} = await this.parse(TicketAdd)
     const now = Date.now()
-    const t = await withTickets(flags.config, (ctx, tokenUser) =>
+    const t = await withTickets(flags.config, (ctx, by) =>
       addTicket(
         ctx,
         {
@@ -42,7 +41,7 @@ export default class TicketAdd extends CallctlCommand<TicketView> {
           calls: flags.call,
           ...(flags.due !== undefined ? {dueAt: parseDue(flags.due, now)} : {}),
         },
-        tokenUser ?? whoAmI(),
+        by,
       ),
     )
     return ticketView(t, Date.now())

@@ -5,7 +5,6 @@ import {assigneeText} from '../../engine/tickets/ticket.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketArg} from '../../ui/ticket-args.js'
 import {ticketDetails, ticketView, type TicketView} from '../../ui/ticket-render.js'
-import {whoAmI} from '../../ui/who.js'
 
 export default class TicketAssign extends CallctlCommand<TicketView> {
   static summary = 'Assign a ticket to an agent or a queue (or to nobody)'
@@ -20,7 +19,7 @@ export default class TicketAssign extends CallctlCommand<TicketView> {
     const {args, flags} = await this.parse(TicketAssign)
     const id = ticketArg(args.ticket)
     const to = parseAssignee(args.assignee)
-    return ticketView(await withTickets(flags.config, (ctx, tokenUser) => assignTicket(ctx, id, to, tokenUser ?? whoAmI())), Date.now())
+    return ticketView(await withTickets(flags.config, (ctx, by) => assignTicket(ctx, id, to, by)), Date.now())
   }
 
   protected render(t: TicketView): void {

@@ -4,7 +4,6 @@ import {commentTicket, setTicketStatus} from '../../engine/tickets/tickets.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketArg} from '../../ui/ticket-args.js'
 import {ticketDetails, ticketView, type TicketView} from '../../ui/ticket-render.js'
-import {whoAmI} from '../../ui/who.js'
 
 export default class TicketClose extends CallctlCommand<TicketView> {
   static summary = 'Close a ticket (or mark it solved with --solved), with an optional last comment'
@@ -19,8 +18,7 @@ export default class TicketClose extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {args, flags} = await this.parse(TicketClose)
     const id = ticketArg(args.ticket)
-    const t = await withTickets(flags.config, async (ctx, tokenUser) => {
-      const by = tokenUser ?? whoAmI()
+    const t = await withTickets(flags.config, async (ctx, by) => {
       if (flags.comment !== undefined) await commentTicket(ctx, id, flags.comment, by)
       return setTicketStatus(ctx, id, flags.solved ? 'solved' : 'closed', by)
     })

@@ -4,7 +4,6 @@ import {commentTicket} from '../../engine/tickets/tickets.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketArg} from '../../ui/ticket-args.js'
 import {ticketDetails, ticketView, type TicketView} from '../../ui/ticket-render.js'
-import {whoAmI} from '../../ui/who.js'
 
 export default class TicketComment extends CallctlCommand<TicketView> {
   static summary = 'Add a comment to a ticket'
@@ -18,7 +17,7 @@ export default class TicketComment extends CallctlCommand<TicketView> {
   protected async execute(): Promise<TicketView> {
     const {args, flags} = await this.parse(TicketComment)
     const id = ticketArg(args.ticket)
-    return ticketView(await withTickets(flags.config, (ctx, tokenUser) => commentTicket(ctx, id, args.text, tokenUser ?? whoAmI())), Date.now())
+    return ticketView(await withTickets(flags.config, (ctx, by) => commentTicket(ctx, id, args.text, by)), Date.now())
   }
 
   protected render(t: TicketView): void {

@@ -3,7 +3,6 @@ import {withTickets} from '../../engine/tickets/ticket-admin.js'
 import {importTicketCsv, type TicketImportReport} from '../../engine/tickets/ticket-csv.js'
 import {safeText} from '../../engine/util/text.js'
 import {CallctlCommand} from '../../ui/command.js'
-import {whoAmI} from '../../ui/who.js'
 
 const SHOWN_PROBLEMS = 50
 
@@ -51,7 +50,7 @@ is checked first: every problem is listed as FILE:LINE:COLUMN and nothing is imp
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     try {
-      const report = await withTickets(flags.config, (ctx, tokenUser) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by: tokenUser ?? whoAmI(), onWriting: () => (writing = true)}))
+      const report = await withTickets(flags.config, (ctx, by) => importTicketCsv(ctx, args.file, {dryRun: flags['dry-run'], by, onWriting: () => (writing = true)}))
       if (report.bad.length > 0) process.exitCode = 1
       return report
     } finally {

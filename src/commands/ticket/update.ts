@@ -6,7 +6,6 @@ import {UserError} from '../../engine/util/errors.js'
 import {CallctlCommand} from '../../ui/command.js'
 import {ticketArg} from '../../ui/ticket-args.js'
 import {ticketDetails, ticketView, type TicketView} from '../../ui/ticket-render.js'
-import {whoAmI} from '../../ui/who.js'
 
 export default class TicketUpdate extends CallctlCommand<TicketView> {
   static summary = "Change a ticket's fields or status, or link a call to it"
@@ -46,8 +45,7 @@ export default class TicketUpdate extends CallctlCommand<TicketView> {
     if (Object.keys(changes).length === 0 && status === undefined && !flags.call?.length) {
       throw new UserError('Nothing to change', {suggestion: 'Give a field, e.g. --priority high, --status solved or --call ID.', exitCode: 2, code: 'nothing_to_do'})
     }
-    const t: Ticket = await withTickets(flags.config, async (ctx, tokenUser) => {
-      const by = tokenUser ?? whoAmI()
+    const t: Ticket = await withTickets(flags.config, async (ctx, by) => {
       let last: Ticket | undefined
       if (Object.keys(changes).length > 0) last = await updateTicket(ctx, id, changes, by)
       for (const call of flags.call ?? []) last = await linkCall(ctx, id, call, by)
