@@ -1,4 +1,4 @@
-import type {NewEvent} from '../store/events.js'
+import type {EventType, NewEvent} from '../store/events.js'
 import {countAbandoned, countAnswered, countExited, countHandled, countOffered, countSystemEnded, DEFAULT_SL, emptyTally, type SlSettings, type Tally} from './metrics.js'
 
 /** The SL settings of a queue (T, formula, short abandon), from its configuration. */
@@ -58,19 +58,15 @@ type OpenSpans = {
   markAt: number | null
 }
 
+/** An agent's presence at a time is its last of these before it (interval-tally's presenceAt). */
+export const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
+/** Its phone's state is its last of these. */
+export const PHONE_STATE: readonly EventType[] = ['agent.unreachable', 'agent.reachable']
+/** An agent's call at a time is its last of these before it (interval-tally's callsOpenAt). */
+export const CALL_STATE: readonly EventType[] = ['call.connected', 'call.completed']
+
 /** Events after which an agent may be working, idle or off duty where it was not before. */
-const STATE_CHANGES: ReadonlySet<string> = new Set([
-  'call.connected',
-  'call.completed',
-  'agent.wrapup_started',
-  'agent.wrapup_ended',
-  'agent.login',
-  'agent.logout',
-  'agent.paused',
-  'agent.unpaused',
-  'agent.unreachable',
-  'agent.reachable',
-])
+const STATE_CHANGES: ReadonlySet<string> = new Set<EventType>([...CALL_STATE, 'agent.wrapup_started', 'agent.wrapup_ended', ...PRESENCE, ...PHONE_STATE])
 
 /**
  * Folds the event log into per-queue and per-agent tallies, one event at a time, the

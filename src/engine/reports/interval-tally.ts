@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {EventType} from '../store/events.js'
-import {EventTally, type SlLookup} from './event-tally.js'
+import {CALL_STATE, EventTally, PHONE_STATE, PRESENCE, type SlLookup} from './event-tally.js'
 import {CLOCK_SKEW_MS, idBefore, scanEvents} from './event-scan.js'
 import type {Bucket, Buckets} from './interval.js'
 
@@ -31,10 +31,6 @@ export const TALLY_TYPES: readonly EventType[] = [
   'engine.stopped',
 ]
 
-/** An agent's presence at a time is its last of these before it (presenceAt). */
-export const PRESENCE: readonly EventType[] = ['agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused']
-/** Its phone's state is its last of these. */
-export const PHONE_STATE: readonly EventType[] = ['agent.unreachable', 'agent.reachable']
 
 export interface IntervalTally {
   bucket: Bucket
@@ -86,8 +82,6 @@ export function* tallyByInterval(db: Database.Database, buckets: Buckets, period
   }
 }
 
-/** An agent's call at a time is its last of these before it (callsOpenAt). */
-export const CALL_STATE: readonly EventType[] = ['call.connected', 'call.completed']
 /** How far back callsOpenAt looks: a call connected longer before the period is not counted as going on. */
 export const OPEN_CALL_LOOKBACK_MS = 12 * 3_600_000
 
