@@ -2,12 +2,12 @@ import {FencedError} from '../store/fencing.js'
 import type {NewEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 import type {Clock} from '../util/clock.js'
+import {errorMessage} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
+import {OutageReport, retryDelayMs} from '../util/store-outage.js'
 
 export type EventListener = (e: NewEvent) => void
 
-const STILL_FAILING_EVERY_MS = 60_000
-const seconds = (ms: number): number => Math.round(ms / 1000)
 
 /**
  * The engine's write path into the event log. Appends are synchronous for the call
@@ -21,9 +21,8 @@ export class EventLog {
   private buffer: NewEvent[] = []
   private flushing: Promise<void> | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
-  private failures = 0
-  /** When the current outage began (clock time) and when it was last reported; null while the store takes events. */
-  private outage: {since: number; reported: number} | null = null
+  /** The store's current outage, if any: failures in a row and when to say so (util/store-outage.ts). */
+  private readonly outage = new OutageReport(() => this.clock.now())
   private closing = false
   private readonly listeners = new Set<EventListener>()
 
@@ -44,7 +43,7 @@ export class EventLog {
         this.log.error('event listener failed', {error: String(err)})
       }
     }
-    this.schedule(this.failures === 0 ? 20 : Math.min(5000, 100 * 2 ** this.failures))
+    this.schedule(this.outage.failures === 0 ? 20 : retryDelayMs(this.outage.failures))
     return event
   }
 
@@ -85,33 +84,28 @@ export class EventLog {
     this.flushing = (async () => {
       try {
         await this.store.appendEvents(batch)
-        if (this.failures > 0) {
-          const fields: Record<string, unknown> = {written: batch.length, attempts: this.failures}
-          if (this.outage) fields.unreachableFor = `${seconds(this.clock.now() - this.outage.since)}s`
-          this.log.warn('event log writable again', fields)
-        }
-        this.failures = 0
-        this.outage = null
+        const ended = this.outage.recovered()
+        if (ended) this.log.warn('event log writable again', {written: batch.length, attempts: ended.attempts, ...(ended.lastedS !== null ? {unreachableFor: `${ended.lastedS}s`} : {})})
       } catch (err) {
-        this.failures++
         this.buffer = batch.concat(this.buffer)
         // Refused by the fence: this engine lost the lead and is stepping down (leadership.ts), no failure of the store.
-        if (err instanceof FencedError) return void this.log.warn('events refused: another engine leads now', {buffered: this.buffer.length})
-        const now = this.clock.now()
-        const error = err instanceof Error ? err.message : String(err)
-        if (!this.outage) {
-          this.outage = {since: now, reported: now}
+        if (err instanceof FencedError) {
+          this.outage.failures++
+          return void this.log.warn('events refused: another engine leads now', {buffered: this.buffer.length})
+        }
+        const report = this.outage.failed()
+        const error = errorMessage(err)
+        if (report && 'first' in report) {
           this.log.error('EVENT LOG WRITE FAILED: events are held in memory and retried; reported again once a minute while it lasts', {error, buffered: this.buffer.length})
-        } else if (now - this.outage.reported >= STILL_FAILING_EVERY_MS) {
-          this.outage.reported = now
-          this.log.error(`event log still unreachable for ${seconds(now - this.outage.since)}s, ${this.buffer.length} events held`, {error, attempts: this.failures})
+        } else if (report) {
+          this.log.error(`event log still unreachable for ${report.forS}s, ${this.buffer.length} events held`, {error, attempts: this.outage.failures})
         }
       } finally {
         this.flushing = null
       }
     })()
     await this.flushing
-    if (this.buffer.length > 0) this.schedule(this.failures === 0 ? 0 : Math.min(5000, 100 * 2 ** this.failures))
+    if (this.buffer.length > 0) this.schedule(this.outage.failures === 0 ? 0 : retryDelayMs(this.outage.failures))
   }
 
   /**

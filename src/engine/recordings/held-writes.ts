@@ -1,6 +1,7 @@
 import {FencedError} from '../store/fencing.js'
 import {errorMessage} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
+import {OutageReport, retryDelayMs} from '../util/store-outage.js'
 
 /** One write to the recordings table (or a settling that reads and writes it), run until it succeeds. */
 export interface HeldWrite {
@@ -15,10 +16,6 @@ export interface HeldWritesOptions {
   later: (fn: () => void, ms: number) => void
 }
 
-const STILL_FAILING_EVERY_MS = 60_000
-const seconds = (ms: number): number => Math.round(ms / 1000)
-/** The event log's backoff (calls/event-log.ts): 100 ms doubling to 5 s. */
-const backoff = (failures: number): number => Math.min(5000, 100 * 2 ** failures)
 
 /**
  * The recorder's writes to the recordings table, held in memory while the store fails
@@ -35,11 +32,12 @@ export class HeldWrites {
   private settlings: HeldWrite[] = []
   private running: Promise<void> | null = null
   private scheduled = false
-  private failures = 0
-  private outage: {since: number; reported: number} | null = null
+  private readonly outage: OutageReport
   private stopped = false
 
-  constructor(private readonly o: HeldWritesOptions) {}
+  constructor(private readonly o: HeldWritesOptions) {
+    this.outage = new OutageReport(o.now)
+  }
 
   /** A row write, after every write held before it. */
   write(w: HeldWrite): void {
@@ -73,7 +71,7 @@ export class HeldWrites {
   /** While the store takes writes, at once; during an outage, at the next retry. */
   private kick(): void {
     if (this.stopped) return
-    if (this.failures === 0) void this.flush()
+    if (this.outage.failures === 0) void this.flush()
     else this.schedule()
   }
 
@@ -83,7 +81,7 @@ export class HeldWrites {
     this.o.later(() => {
       this.scheduled = false
       if (!this.stopped) void this.flush()
-    }, backoff(this.failures))
+    }, retryDelayMs(this.outage.failures))
   }
 
   private async round(): Promise<void> {
@@ -116,22 +114,18 @@ export class HeldWrites {
     }
     // Stopping: the recorder says once what stayed unwritten.
     if (this.stopped) return
-    this.failures++
-    const now = this.o.now()
+    const report = this.outage.failed()
     const error = errorMessage(failed)
-    if (!this.outage) {
-      this.outage = {since: now, reported: now}
+    if (report && 'first' in report) {
       this.o.log.error('RECORDING ROWS NOT SAVED: calls are still recorded; the rows are held in memory and retried, reported again once a minute while it lasts', {error, failing: what, held: this.pending})
-    } else if (now - this.outage.reported >= STILL_FAILING_EVERY_MS) {
-      this.outage.reported = now
-      this.o.log.error(`recording rows still not saved after ${seconds(now - this.outage.since)}s, ${this.pending} held`, {error, failing: what, attempts: this.failures})
+    } else if (report) {
+      this.o.log.error(`recording rows still not saved after ${report.forS}s, ${this.pending} held`, {error, failing: what, attempts: this.outage.failures})
     }
     this.schedule()
   }
 
   private recovered(): void {
-    if (this.failures > 0) this.o.log.warn('recording rows saved again', {attempts: this.failures, ...(this.outage ? {unsavedFor: `${seconds(this.o.now() - this.outage.since)}s`} : {})})
-    this.failures = 0
-    this.outage = null
+    const ended = this.outage.recovered()
+    if (ended) this.o.log.warn('recording rows saved again', {attempts: ended.attempts, ...(ended.lastedS !== null ? {unsavedFor: `${ended.lastedS}s`} : {})})
   }
 }
