@@ -97,7 +97,7 @@ export const CONTRACT = {
   snapshot: method("Queues, agents, live calls and today's figures, at the engine's clock", params({}), snapshotView),
   'phones.status': method("Agents' and provisioned phones as Asterisk last reported them: registration, contact, user agent, qualify RTT", params({}), Type.Array(phoneContactView)),
   'events.subscribe': method(
-    'Push every new event (or only these types) to this connection',
+    'Push every new event (or only these types) to this connection: the engine\'s own as it appends them, and admin changes made elsewhere (CLI, another engine) once it applied them, with their origin',
     params({types: Type.Optional(Type.Array(text(64, 'event type, e.g. call.connected'), {maxItems: 200}))}),
     Type.Object({subscribed: Type.Boolean()}),
   ),

@@ -94,14 +94,9 @@ export class Recorder implements CallRecorder {
     this.later(() => !this.stopped && void this.settleOpen((r) => r.callId === callId), SETTLE_GRACE_MS)
   }
 
-  /** Rows held because the store failed (for tests and status). */
+  /** Rows held because the store failed (what stop() warns about; tests read it). */
   get pending(): number {
     return this.held.pending
-  }
-
-  /** Tries the held writes now (the retry timer does it by itself). */
-  flush(): Promise<void> {
-    return this.held.flush()
   }
 
   /**
@@ -341,7 +336,7 @@ export class Recorder implements CallRecorder {
     })
   }
 
-  /** Runs `fn` after `ms`, unless the engine stopped; tests pass a fake clock's. */
+  /** Runs `fn` after `ms` (tests pass a fake clock's); stop() clears what is pending, the callers check `stopped` too. */
   private later(fn: () => void, ms: number): void {
     if (this.opts.setTimer) return this.opts.setTimer(fn, ms)
     const t = setTimeout(() => (this.timers.delete(t), fn()), ms).unref()
