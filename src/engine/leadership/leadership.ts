@@ -1,3 +1,4 @@
+import {errorMessage} from '../util/errors.js'
 import type {Logger} from '../util/log.js'
 import type {Claim, LeaderView, Lease} from './lease.js'
 
@@ -86,7 +87,7 @@ export async function waitToLead(o: StandbyOptions & {leaseMs?: number}): Promis
       // watched before it went counts for nothing after.
       connectedSince = null
       renewal = null
-      const text = err instanceof Error ? err.message : String(err)
+      const text = errorMessage(err)
       if (text !== lastError) {
         o.log.warn('standing by: cannot reach the database to ask for the lead', {error: text})
         o.onDatabase?.(text)
@@ -177,8 +178,9 @@ export class Leadership {
       // Unreachable is not overtaken (see the top): lead on until a renewal or Asterisk says otherwise.
       if (this.unreachableSince === null) {
         this.unreachableSince = performance.now()
-        this.outage = {since: Date.now(), error: err instanceof Error ? err.message : String(err)}
-        this.o.log.warn('cannot renew the lead: the database does not answer; leading on until it does, or until Asterisk says another engine took the app', {error: err instanceof Error ? err.message : String(err)})
+        const error = errorMessage(err)
+        this.outage = {since: Date.now(), error}
+        this.o.log.warn('cannot renew the lead: the database does not answer; leading on until it does, or until Asterisk says another engine took the app', {error})
       }
     } finally {
       this.renewing = false
