@@ -73,8 +73,8 @@ export default class Calls extends CallctlCommand<CallsResult> {
         {header: 'STATE', get: (c) => callStateText(c, r.at)},
         {header: 'WAITED', get: (c) => duration(c.waitedMs), align: 'right'},
         {header: 'TALK', get: (c) => duration(c.talkMs), align: 'right'},
-        {header: 'KEYS', get: (c) => c.keyTrail.join(' ') || '-', max: 30},
-        {header: 'TIER', get: (c) => (c.contact ? `${c.contact.tier}${c.contact.vip && !/vip/i.test(c.contact.tier) ? ' (VIP)' : ''}` : '-'), max: 20},
+        {header: 'KEYS', get: (c) => c.keyTrail.join(' ') || '-', max: 30, optional: true},
+        {header: 'TIER', get: (c) => (c.contact ? `${c.contact.tier}${c.contact.vip && !/vip/i.test(c.contact.tier) ? ' (VIP)' : ''}` : '-'), max: 20, optional: true},
       ]),
     )
   }

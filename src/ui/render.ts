@@ -13,6 +13,12 @@ export interface Column<T> {
   max?: number
   /** Never cut to fit the terminal: an id a person copies into the next command. */
   keep?: boolean
+  /**
+   * Left out on a terminal too narrow for the table even with every column cut to its
+   * header (`calls` at 80 columns: ten columns and a whole call id): the last such column
+   * goes first. Piped or redirected, every column is there.
+   */
+  optional?: boolean
 }
 
 /** The terminal's width when standard output is one; undefined (no limit) for pipes and files. */
@@ -27,10 +33,19 @@ export function terminalColumns(out: NodeJS.WriteStream = process.stdout): numbe
  * line. The widest columns give way first, cut with …, never below their header or a
  * `keep` column at all; piped or redirected, rows are whole.
  */
-export function table<T>(rows: readonly T[], columns: readonly Column<T>[], opts: {width?: number} = {width: terminalColumns()}): string {
-  const cells = rows.map((r) => columns.map((c) => safeText(c.get(r), c.max ?? 60)))
-  const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))))
-  if (opts.width) shrinkToFit(widths, columns, opts.width)
+export function table<T>(rows: readonly T[], all: readonly Column<T>[], opts: {width?: number} = {width: terminalColumns()}): string {
+  let columns = all
+  let cells = rows.map((r) => columns.map((c) => safeText(c.get(r), c.max ?? 60)))
+  let widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))))
+  if (opts.width) {
+    const keep = fitting(columns, widths, opts.width)
+    if (keep.length < columns.length) {
+      columns = keep.map((i) => all[i]!)
+      cells = cells.map((row) => keep.map((i) => row[i]!))
+      widths = keep.map((i) => widths[i]!)
+    }
+    shrinkToFit(widths, columns, opts.width)
+  }
   const line = (values: string[], style: (s: string) => string = (s) => s) =>
     values
       .map((v, i) => {
@@ -44,9 +59,23 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], opts
   return out.join('\n')
 }
 
+/** Which columns stay (their indexes): optional ones go from the last while the row, every column at its floor, is wider than `limit`. */
+function fitting<T>(columns: readonly Column<T>[], widths: readonly number[], limit: number): number[] {
+  const floor = columns.map((c, i) => Math.min(widths[i]!, floorOf(c)))
+  let kept = columns.map((_, i) => i)
+  const narrowest = () => kept.reduce((n, i) => n + floor[i]!, 0) + 2 * (kept.length - 1)
+  for (let i = columns.length - 1; i >= 0 && narrowest() > limit; i--) if (columns[i]!.optional) kept = kept.filter((k) => k !== i)
+  return kept
+}
+
+/** How narrow shrinkToFit may make a column: a kept one not at all, the others to their header (at least 4). */
+function floorOf<T>(c: Column<T>): number {
+  return c.keep ? Infinity : Math.max(width(c.header), 4)
+}
+
 /** Narrows the widest column that may still give, a column at a time, until the row fits. */
 function shrinkToFit<T>(widths: number[], columns: readonly Column<T>[], limit: number): void {
-  const floor = columns.map((c) => (c.keep ? Infinity : Math.max(width(c.header), 4)))
+  const floor = columns.map(floorOf)
   let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
   while (total > limit) {
     let widest = -1

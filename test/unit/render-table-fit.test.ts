@@ -49,4 +49,23 @@ describe('table() on a terminal', () => {
     expect(lines[1]).toContain('包裹在上海滞留三天了，客户要求退款并投诉快递员态度')
     expect(displayWidth(lines[1]!)).toBeGreaterThan(80)
   })
+
+  it('leaves out optional columns, last first, only when the row cannot fit with every column at its header (calls at 80 columns)', () => {
+    const rows = [{id: 'call-mxdtza82-90a2e99b42', number: '+15554300002', name: 'Sim 76a05c 2', queue: '客服', agent: 'hx01', state: 'connected', waited: '0:01', talk: '0:58', keys: '-', tier: 'VIP'}]
+    type Row = (typeof rows)[number]
+    const cols = [
+      {header: 'CALL', get: (r: Row) => r.id, keep: true},
+      ...(['CALLER', 'NAME', 'QUEUE', 'AGENT', 'STATE', 'WAITED', 'TALK'] as const).map((h) => ({header: h, get: (r: Row) => ({CALLER: r.number, NAME: r.name, QUEUE: r.queue, AGENT: r.agent, STATE: r.state, WAITED: r.waited, TALK: r.talk})[h]})),
+      {header: 'KEYS', get: (r: Row) => r.keys, optional: true},
+      {header: 'TIER', get: (r: Row) => r.tier, optional: true},
+    ]
+    const at80 = plain(table(rows, cols, {width: 80})).split('\n')
+    for (const l of at80) expect(displayWidth(l)).toBeLessThanOrEqual(80)
+    expect(at80[0]!.split(/\s{2,}/).at(-1)).toBe('KEYS')
+    expect(at80[1]).toMatch(/^call-mxdtza82-90a2e99b42  /)
+    // Room for them all: nothing left out.
+    expect(plain(table(rows, cols, {width: 100})).split('\n')[0]!.split(/\s{2,}/).at(-1)).toBe('TIER')
+    // Piped: every column, whole.
+    expect(plain(table(rows, cols, {})).split('\n')[1]).toContain('VIP')
+  })
 })
